@@ -1,0 +1,79 @@
+/**
+ * `npm run bench [-- NAME [--json] [args…]]`: runs one benchmark (or all), prints its figures and
+ * the exact command, and records them in BENCHMARKS.md (one section per benchmark; a run of all
+ * rewrites the whole file).
+ */
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import os from 'node:os';
+import type { Bench, BenchResult } from './bench.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const file = join(here, '..', 'BENCHMARKS.md');
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const rest = argv.filter((a) => a !== '--json');
+const name = rest[0];
+
+async function load(): Promise<Bench[]> {
+  const out: Bench[] = [];
+  for (const f of readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort()) {
+    const m = (await import(pathToFileURL(join(here, f)).href)) as { default: Bench };
+    out.push(m.default);
+  }
+  return out;
+}
+
+function section(b: Bench, r: BenchResult, command: string): string {
+  const rows = Object.entries(r.figures).map(([k, v]) => `| ${k} | ${typeof v === 'number' ? +v.toPrecision(4) : v} | ${r.targets?.[k] ?? ''} |`);
+  return [
+    `<!-- bench:${b.name} -->`,
+    `## ${b.name}`,
+    '',
+    b.description,
+    '',
+    `Command: \`${command}\` — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}`,
+    '',
+    '| figure | value | target |',
+    '|---|---|---|',
+    ...rows,
+    ...(r.notes?.length ? ['', ...r.notes.map((n) => `- ${n}`)] : []),
+    `<!-- /bench:${b.name} -->`,
+  ].join('\n');
+}
+
+const header = `# Benchmarks\n\nMeasured on the project machine (2 cores, 24 GiB). Regenerate all with \`npm run bench\`, one with \`npm run bench -- NAME\`.\n`;
+
+function record(sections: Map<string, string>, rewrite: boolean): void {
+  let text = !rewrite && existsSync(file) ? readFileSync(file, 'utf8') : header;
+  for (const [n, s] of sections) {
+    const re = new RegExp(`<!-- bench:${n} -->[\\s\\S]*?<!-- /bench:${n} -->`);
+    text = re.test(text) ? text.replace(re, s) : text.trimEnd() + '\n\n' + s + '\n';
+  }
+  writeFileSync(file, text.trimEnd() + '\n');
+}
+
+const benches = await load();
+const chosen = name ? benches.filter((b) => b.name === name) : benches;
+if (name && chosen.length === 0) {
+  console.error(`bench: unknown benchmark "${name}"; known: ${benches.map((b) => b.name).join(', ')}`);
+  process.exit(2);
+}
+const results: Record<string, BenchResult> = {};
+const sections = new Map<string, string>();
+for (const b of chosen) {
+  const args = name ? rest.slice(1) : [];
+  const command = `npm run bench -- ${b.name}${args.length ? ' ' + args.join(' ') : ''}`;
+  console.error(`bench ${b.name}: ${b.description}`);
+  const r = await b.run(args);
+  results[b.name] = r;
+  sections.set(b.name, section(b, r, command));
+  if (!json) {
+    console.log(`\n${b.name}  (${command})`);
+    for (const [k, v] of Object.entries(r.figures)) console.log(`  ${k.padEnd(32)} ${String(typeof v === 'number' ? +v.toPrecision(4) : v).padStart(12)}   ${r.targets?.[k] ?? ''}`);
+    for (const n of r.notes ?? []) console.log(`  note: ${n}`);
+  }
+}
+record(sections, !name);
+if (json) console.log(JSON.stringify(name ? results[name].figures : Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.figures]))));

@@ -1,0 +1,177 @@
+/**
+ * One typed configuration, validated once at start. Sources, later ones winning:
+ * defaults → `deepcut.config.json` (or `--config FILE`) → environment → command-line flags.
+ * Every key has an environment variable named after its path: `cf.factors` ↔ `DEEPCUT_CF_FACTORS`
+ * (`DEEPCUT_HOME` and `DATABASE_URL` are the two short ones). Errors name the key, where the value
+ * came from, and the expected form.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DeepcutError } from '../errors.ts';
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+
+export const ConfigSchema = z
+  .strictObject({
+    /** Folder for the embedded store, pipeline runs and artifacts. */
+    home: z.string().min(1).default('./.deepcut'),
+    /** PostgreSQL URL; when set, the store is PostgreSQL instead of the embedded DuckDB. */
+    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user@host:port/db').optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    signals: z
+      .strictObject({
+        /** A stream this long or longer is interest (Spotify counts a stream at 30 s). */
+        minStreamMs: positiveInt.default(30_000),
+        /** A stream shorter than this, or flagged skipped, is a quick skip: negative evidence. */
+        quickSkipMs: positiveInt.default(10_000),
+        /** Confidence c = 1 + alpha·log(1 + plays/epsilon) (Hu, Koren, Volinsky 2008, eq. 6). */
+        alpha: z.number().positive().default(1),
+        epsilon: z.number().positive().default(1),
+      })
+      .prefault({}),
+    cf: z
+      .strictObject({
+        factors: positiveInt.max(1024).default(64),
+        iterations: positiveInt.max(1000).default(15),
+        regularization: z.number().nonnegative().default(0.05),
+        cgSteps: positiveInt.max(64).default(3),
+        threads: positiveInt.max(256).default(2),
+        seed: z.number().int().default(42),
+      })
+      .prefault({}),
+    validation: z
+      .strictObject({
+        /** L-infinity distance between a categorical feature's distributions of two batches. */
+        maxCategoricalDrift: fraction.default(0.2),
+        /** Jensen–Shannon divergence (base 2, 0..1) between a numeric feature's histograms. */
+        maxNumericDrift: fraction.default(0.2),
+        /** Share of a batch's rows that may be quarantined before the batch blocks the pipeline. */
+        maxAnomalyRate: fraction.default(0.05),
+      })
+      .prefault({}),
+    server: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        bodyLimitBytes: positiveInt.default(10 * 1024 * 1024),
+        rateLimitPerMinute: positiveInt.default(6000),
+      })
+      .prefault({}),
+    scheduler: z
+      .strictObject({
+        /** Hour of the day (0–23, in scheduler.timeZone) at which the daily retrain starts. */
+        retrainHour: z.number().int().min(0).max(23).default(3),
+        timeZone: z.string().default('UTC'),
+      })
+      .prefault({}),
+    pipeline: z
+      .strictObject({
+        /** A run is published only if no gated metric drops by more than this fraction. */
+        regressionTolerance: fraction.default(0.02),
+      })
+      .prefault({}),
+  })
+;
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** The configuration with every default, as the README lists it. */
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+type Origin = Map<string, string>; // dotted key → where its value came from
+
+const envNameOf = (path: string[]) =>
+  'DEEPCUT_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+
+/** Every leaf key of the config as a dotted path with its environment variable name. */
+export function configKeys(): { key: string; env: string; default: unknown }[] {
+  const out: { key: string; env: string; default: unknown }[] = [];
+  const walk = (obj: Record<string, unknown>, path: string[]) => {
+    for (const [k, v] of Object.entries(obj)) {
+      if (v && typeof v === 'object' && !Array.isArray(v)) walk(v as Record<string, unknown>, [...path, k]);
+      else out.push({ key: [...path, k].join('.'), env: envNameOf([...path, k]), default: v });
+    }
+  };
+  const d = defaultConfig() as unknown as Record<string, unknown>;
+  walk({ ...d, databaseUrl: undefined }, []);
+  return out.map((k) => (k.key === 'home' ? { ...k, env: 'DEEPCUT_HOME' } : k.key === 'databaseUrl' ? { ...k, env: 'DATABASE_URL' } : k));
+}
+
+function setPath(obj: Record<string, Json>, path: string[], value: Json) {
+  let o = obj;
+  for (const p of path.slice(0, -1)) {
+    if (typeof o[p] !== 'object' || o[p] === null || Array.isArray(o[p])) o[p] = {};
+    o = o[p] as Record<string, Json>;
+  }
+  o[path[path.length - 1]] = value;
+}
+
+function parseScalar(s: string): Json {
+  try {
+    return JSON.parse(s) as Json;
+  } catch {
+    return s;
+  }
+}
+
+export interface LoadOptions {
+  /** Path of the config file; default `deepcut.config.json` in the working directory if present. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** `key=value` overrides from flags, e.g. `cf.factors=32`. */
+  overrides?: Record<string, string | number | boolean>;
+}
+
+/** Load and validate the configuration; throws a DeepcutError('config') naming every bad key. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const raw: Record<string, Json> = {};
+  const origin: Origin = new Map();
+  const file = opts.file ?? (existsSync('deepcut.config.json') ? 'deepcut.config.json' : undefined);
+  if (file) {
+    const path = resolve(file);
+    if (!existsSync(path)) throw new DeepcutError('config', `config file not found`, { file });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new DeepcutError('config', `not valid JSON: ${(e as Error).message}`, { file });
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new DeepcutError('config', 'expected a JSON object', { file });
+    Object.assign(raw, parsed);
+    const mark = (o: Record<string, unknown>, p: string[]) => {
+      for (const [k, v] of Object.entries(o)) {
+        if (v && typeof v === 'object' && !Array.isArray(v)) mark(v as Record<string, unknown>, [...p, k]);
+        else origin.set([...p, k].join('.'), `file ${file}`);
+      }
+    };
+    mark(parsed as Record<string, unknown>, []);
+  }
+  for (const k of configKeys()) {
+    const v = env[k.env];
+    if (v === undefined || v === '') continue;
+    setPath(raw, k.key.split('.'), k.key === 'home' || k.key === 'databaseUrl' ? v : parseScalar(v));
+    origin.set(k.key, `env ${k.env}`);
+  }
+  for (const [key, v] of Object.entries(opts.overrides ?? {})) {
+    setPath(raw, key.split('.'), typeof v === 'string' && key !== 'home' && key !== 'databaseUrl' ? parseScalar(v) : v);
+    origin.set(key, `flag --set ${key}`);
+  }
+  const r = ConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const key = i.path.join('.');
+      const first = i.code === 'unrecognized_keys' ? [key, i.keys[0]].filter(Boolean).join('.') : key;
+      const from = origin.get(first) ?? 'defaults';
+      const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+      return `${key || '(top level)'}${keys} from ${from}: ${i.message}`;
+    });
+    throw new DeepcutError('config', `invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,167 @@
+/**
+ * The domain model and deepcut's own import format: one zod schema per entity. A JSONL line or a
+ * CSV row of entity E must parse with `entitySchemas[E]`; everything inside the engine trusts the
+ * parsed types. Field names are snake_case, as in the files. Timestamps are ISO 8601 strings with a
+ * zone (`2024-05-01T12:00:00Z`); dates are `YYYY-MM-DD`.
+ */
+import { z } from 'zod';
+
+const id = z.string().trim().min(1).max(512);
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
+const isoTimestamp = z
+  .string()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)), {
+    message: 'expected an ISO 8601 timestamp with a zone, e.g. 2024-05-01T12:00:00Z',
+  });
+
+/** IANA time zone names that this Node's Intl knows, e.g. `Europe/Berlin`. */
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone such as Europe/Berlin' },
+);
+
+export const AlbumType = z.enum(['album', 'single', 'ep', 'compilation']);
+export type AlbumType = z.infer<typeof AlbumType>;
+
+/** Why a stream ended, after Spotify's `reason_end` values. */
+export const ReasonEnd = z.enum(['trackdone', 'fwdbtn', 'backbtn', 'endplay', 'logout', 'remote', 'clickrow', 'playbtn', 'trackerror', 'unexpected-exit', 'unknown']);
+export type ReasonEnd = z.infer<typeof ReasonEnd>;
+
+export const Artist = z.object({
+  artist_id: id,
+  name: z.string().min(1),
+  genres: z.array(z.string()).default([]),
+  country: z.string().length(2).optional(),
+  mbid: z.string().optional(),
+});
+export type Artist = z.infer<typeof Artist>;
+
+export const Album = z.object({
+  album_id: id,
+  title: z.string().min(1),
+  artist_ids: z.array(id).min(1),
+  release_date: isoDate,
+  album_type: AlbumType.default('album'),
+});
+export type Album = z.infer<typeof Album>;
+
+export const Track = z.object({
+  track_id: id,
+  title: z.string().min(1),
+  album_id: id.optional(),
+  artist_ids: z.array(id).min(1),
+  duration_ms: z.number().int().positive(),
+  release_date: isoDate,
+  isrc: z.string().regex(/^[A-Z]{2}[A-Z0-9]{3}\d{7}$/, 'expected a 12-character ISRC').optional(),
+  /** Path or URI of the audio file, relative paths resolved against the import file's folder. */
+  audio_path: z.string().optional(),
+});
+export type Track = z.infer<typeof Track>;
+
+export const User = z.object({
+  user_id: id,
+  time_zone: timeZone.default('UTC'),
+  country: z.string().length(2).optional(),
+  created_at: isoTimestamp.optional(),
+});
+export type User = z.infer<typeof User>;
+
+export const Follow = z.object({
+  user_id: id,
+  artist_id: id,
+  since: isoTimestamp,
+});
+export type Follow = z.infer<typeof Follow>;
+
+/**
+ * One stream of a track. `context` says where it was started from: `home:<shelf>:<card>`,
+ * `playlist:<id>`, `album:<id>`, `artist:<id>`, `radio:<seed>`, `search`, `library`, `unknown`.
+ */
+export const Listen = z.object({
+  listen_id: id,
+  user_id: id,
+  track_id: id,
+  started_at: isoTimestamp,
+  ms_played: z.number().int().nonnegative(),
+  reason_end: ReasonEnd.default('unknown'),
+  skipped: z.boolean().default(false),
+  context: z.string().default('unknown'),
+  platform: z.string().default('unknown'),
+});
+export type Listen = z.infer<typeof Listen>;
+
+/**
+ * An aggregated interaction: `weight` plays (or any positive strength) of a user with an item,
+ * for sources that only have counts (HetRec Last.fm play counts, generic `user,item,weight` CSVs).
+ * `item_kind` says whether the item is a track or an artist.
+ */
+export const Interaction = z.object({
+  user_id: id,
+  item_id: id,
+  item_kind: z.enum(['track', 'artist']).default('track'),
+  weight: z.number().positive().finite(),
+  at: isoTimestamp.optional(),
+});
+export type Interaction = z.infer<typeof Interaction>;
+
+/** Text written about an artist or a track: a review, a blog post, a bio, a tag. */
+export const Document = z.object({
+  document_id: id,
+  subject_kind: z.enum(['artist', 'track']),
+  subject_id: id,
+  source: z.string().default('unknown'),
+  url: z.string().optional(),
+  title: z.string().optional(),
+  body: z.string(),
+  published_at: isoTimestamp.optional(),
+});
+export type Document = z.infer<typeof Document>;
+
+/** One card shown on a home page, logged with the propensity the policy gave it. */
+export const Impression = z.object({
+  request_id: id,
+  user_id: id,
+  shelf: z.string().min(1),
+  card: z.string().min(1),
+  slot: z.number().int().nonnegative(),
+  policy: z.string().min(1),
+  propensity: z.number().gt(0).lte(1),
+  shown_at: isoTimestamp,
+});
+export type Impression = z.infer<typeof Impression>;
+
+export const entitySchemas = {
+  artists: Artist,
+  albums: Album,
+  tracks: Track,
+  users: User,
+  follows: Follow,
+  listens: Listen,
+  interactions: Interaction,
+  documents: Document,
+  impressions: Impression,
+} as const;
+
+export type EntityKind = keyof typeof entitySchemas;
+export type EntityRow<K extends EntityKind> = z.infer<(typeof entitySchemas)[K]>;
+export const entityKinds = Object.keys(entitySchemas) as EntityKind[];
+
+/** The field(s) that identify a row of each entity; a second row with the same key is a duplicate. */
+export const entityKeys: { [K in EntityKind]: readonly (keyof EntityRow<K>)[] } = {
+  artists: ['artist_id'],
+  albums: ['album_id'],
+  tracks: ['track_id'],
+  users: ['user_id'],
+  follows: ['user_id', 'artist_id'],
+  listens: ['listen_id'],
+  interactions: ['user_id', 'item_kind', 'item_id'],
+  documents: ['document_id'],
+  impressions: ['request_id', 'slot'],
+};

@@ -1,0 +1,100 @@
+/**
+ * The store: one interface, one file per backend (DuckDB embedded, PostgreSQL for servers), chosen
+ * by {@link openStore} from the config. Every backend passes the same contract suite
+ * (`store.case.test.ts`). Keep this interface small: a new need is usually `put`/`list` of an
+ * entity or a JSON document under `meta`, not a new method.
+ */
+import type { EntityKind, EntityRow } from '../domain/schemas.ts';
+import type { IdMap, UserId, TrackId } from '../domain/ids.ts';
+
+/** Counts from a write: rows newly stored, and rows whose key was already stored (left unchanged). */
+export interface PutResult {
+  inserted: number;
+  duplicates: number;
+}
+
+/** A rejected input row, kept with why and where so it can be inspected and replayed. */
+export interface QuarantinedRow {
+  /** Assigned by the store. */
+  id?: number;
+  /** Import batch that rejected it. */
+  batch: string;
+  /** Entity the row was meant to be, or the source format (`spotify-history`) when not known. */
+  entity: string;
+  format: string;
+  file: string;
+  line: number;
+  field: string | null;
+  code: string;
+  reason: string;
+  /** The row as read from the file (a JSON line, a CSV line), so replay can parse it again. */
+  raw: string;
+  quarantined_at: string;
+}
+
+/** All listens as columns, ids dictionary-encoded to dense rows, for training. */
+export interface ListenColumns {
+  users: IdMap<UserId>;
+  tracks: IdMap<TrackId>;
+  /** Length n each: row in `users`, row in `tracks`, ms played, start (ms since epoch, UTC), 1 if skipped. */
+  user: Int32Array;
+  track: Int32Array;
+  msPlayed: Int32Array;
+  startedAt: Float64Array;
+  skipped: Uint8Array;
+}
+
+/** Aggregated interactions as columns (HetRec play counts, generic user,item,weight CSVs). */
+export interface InteractionColumns {
+  users: IdMap<UserId>;
+  items: IdMap<string>;
+  user: Int32Array;
+  item: Int32Array;
+  weight: Float32Array;
+}
+
+export interface ListOptions {
+  limit?: number;
+  offset?: number;
+  /** Equality filters on columns, e.g. `{ user_id: 'u1' }`. */
+  where?: Record<string, string>;
+}
+
+export interface Store {
+  readonly backend: 'duckdb' | 'postgres';
+  /** True when opened read-only: every write throws DeepcutError('conflict'). */
+  readonly readOnly: boolean;
+
+  /** Insert rows of one entity in one transaction; rows whose key exists count as duplicates. */
+  put<K extends EntityKind>(kind: K, rows: readonly EntityRow<K>[]): Promise<PutResult>;
+  /** Insert many rows fast (appender / COPY), same duplicate rule; for imports and the generator. */
+  bulkPut<K extends EntityKind>(kind: K, rows: AsyncIterable<readonly EntityRow<K>[]> | Iterable<readonly EntityRow<K>[]>): Promise<PutResult>;
+  /** One row by its key (the key fields in `entityKeys` order), or undefined. */
+  get<K extends EntityKind>(kind: K, key: readonly string[]): Promise<EntityRow<K> | undefined>;
+  list<K extends EntityKind>(kind: K, opts?: ListOptions): Promise<EntityRow<K>[]>;
+  count(kind: EntityKind): Promise<number>;
+
+  /** Every listen as typed columns (streamed from the database in chunks). */
+  readListens(opts?: { since?: Date; until?: Date }): Promise<ListenColumns>;
+  readInteractions(opts?: { itemKind?: 'track' | 'artist' }): Promise<InteractionColumns>;
+
+  quarantine(rows: readonly QuarantinedRow[]): Promise<void>;
+  listQuarantine(opts?: { batch?: string; limit?: number; offset?: number }): Promise<QuarantinedRow[]>;
+  /** Remove rows from the quarantine (after a successful replay). */
+  releaseQuarantine(ids: readonly number[]): Promise<number>;
+
+  /** Small JSON documents by namespace and key: schemas, statistics, runs, import progress, API keys. */
+  putMeta(namespace: string, key: string, value: unknown): Promise<void>;
+  getMeta<T = unknown>(namespace: string, key: string): Promise<T | undefined>;
+  listMeta<T = unknown>(namespace: string): Promise<{ key: string; value: T }[]>;
+  deleteMeta(namespace: string, key: string): Promise<boolean>;
+
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** DuckDB file folder (`<home>/store.duckdb`); ignored for PostgreSQL. */
+  home: string;
+  databaseUrl?: string;
+  readOnly?: boolean;
+}
