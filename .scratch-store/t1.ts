@@ -1,0 +1,12 @@
+import { DuckDBInstance, DuckDBTimestampTZValue } from '@duckdb/node-api';
+const inst = await DuckDBInstance.create('/tmp/sx/a.duckdb');
+const c = await inst.connect();
+await c.run(`DROP TABLE IF EXISTS t; CREATE TABLE t (k VARCHAR PRIMARY KEY, ts TIMESTAMPTZ, d DATE, a VARCHAR[])`);
+const r = await c.run(`INSERT INTO t VALUES ('a', '2024-05-01T12:00:00+02:00', '2024-01-02', ['x','y']), ('a', '2024-05-01T12:00:00Z', '2024-01-02', []) ON CONFLICT DO NOTHING`).catch(e => e.message);
+console.log(typeof r === 'string' ? r : r.rowsChanged);
+const r2 = await c.runAndReadAll(`SELECT k, epoch_ms(ts)::DOUBLE AS ms, d::VARCHAR d, a, ts::VARCHAR FROM t`);
+console.log(r2.getRowObjectsJS());
+await c.run(`CREATE TEMP TABLE s (k VARCHAR, ts VARCHAR)`);
+const ap = await c.createAppender('s', 'main', 'temp');
+ap.appendVarchar('b'); ap.appendVarchar('2024-05-01 12:00:00.123456+0200'); ap.endRow(); ap.closeSync();
+console.log((await c.runAndReadAll(`SELECT k, ts::TIMESTAMPTZ, epoch_us(ts::TIMESTAMPTZ) FROM s`)).getRowObjectsJS());

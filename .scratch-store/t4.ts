@@ -1,0 +1,17 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { rmSync } from 'node:fs';
+const path = process.argv[2] ?? '/tmp/sx/c.duckdb';
+rmSync(path, { force: true }); rmSync(path + '.wal', { force: true });
+const inst = await DuckDBInstance.create(path);
+const c = await inst.connect();
+const T = async (label: string, sql: string) => { const t = performance.now(); await c.run(sql); console.log(label, ((performance.now() - t)/1000).toFixed(3)); };
+await T('gen', `CREATE TEMP TABLE stage AS SELECT 'l'||i AS listen_id, 'u'||(i%5000) AS user_id, 't'||((i*7919)%50000) AS track_id, strftime(TIMESTAMP '2024-01-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%SZ') AS started_at, (i%300000)::INTEGER ms_played, 'trackdone' reason_end, i%3=0 skipped, 'unknown' context, 'web' platform FROM range(1000000) r(i)`);
+await T('plain', `CREATE TABLE a (listen_id VARCHAR, user_id VARCHAR, track_id VARCHAR, started_at TIMESTAMPTZ, ms_played INTEGER, reason_end VARCHAR, skipped BOOLEAN, context VARCHAR, platform VARCHAR)`);
+await T('insert-cast', `INSERT INTO a SELECT listen_id, user_id, track_id, started_at::TIMESTAMPTZ, ms_played, reason_end, skipped, context, platform FROM stage`);
+await T('cast-only', `CREATE TEMP TABLE x AS SELECT started_at::TIMESTAMPTZ FROM stage`);
+await T('cast-ts', `CREATE TEMP TABLE x2 AS SELECT started_at::TIMESTAMP FROM stage`);
+await T('strptime', `CREATE TEMP TABLE x3 AS SELECT try_strptime(started_at, '%Y-%m-%dT%H:%M:%SZ') FROM stage`);
+await T('pk-table', `CREATE TABLE b (listen_id VARCHAR PRIMARY KEY, user_id VARCHAR, track_id VARCHAR, started_at VARCHAR, ms_played INTEGER, reason_end VARCHAR, skipped BOOLEAN, context VARCHAR, platform VARCHAR)`);
+await T('insert-pk', `INSERT INTO b SELECT * FROM stage ON CONFLICT DO NOTHING`);
+await T('insert-pk-again', `INSERT INTO b SELECT * FROM stage ON CONFLICT DO NOTHING`);
+await T('checkpoint', `CHECKPOINT`);

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/deepcut.js', import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DEEPCUT_LOG_LEVEL: 'silent' } });
+
+test('--help lists the commands', () => {
+  const r = run('--help');
+  assert.equal(r.status, 0);
+  for (const c of ['demo', 'config', 'eval']) assert.match(r.stdout, new RegExp(`^  ${c}\\b`, 'm'));
+});
+
+test('--json prints exactly one JSON object as the last stdout line', () => {
+  const r = run('config', 'show', '--json', '--set', 'cf.factors=8');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  assert.equal(JSON.parse(lines[0]).cf.factors, 8);
+});
+
+test('a bad config value exits 3 with the key named; an unknown command exits 2', () => {
+  const r = run('config', 'show', '--set', 'cf.factors=zero');
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /cf\.factors from flag --set cf\.factors/);
+  const u = run('no-such-command');
+  assert.equal(u.status, 2);
+  assert.match(u.stderr, /unknown command/);
+});
