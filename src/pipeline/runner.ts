@@ -1,0 +1,276 @@
+/**
+ * The pipeline runner: steps as a DAG, each run versioned in its own folder
+ * `<home>/runs/<runId>/` with a manifest (`run.json`), one sub-folder of artifacts per step, and
+ * the metrics and timings of every step. A crashed run resumes without redoing finished steps: a
+ * step writes into `<step>.partial/`, renamed to `<step>/` only when it succeeded, and the manifest
+ * is rewritten atomically after every step. Serving reads only the published run
+ * (`<home>/runs/PUBLISHED.json`), switched atomically by {@link publish} after the promotion gate.
+ */
+import { mkdir, readFile, rename, rm, writeFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/config.ts';
+import type { Store } from '../store/store.ts';
+import type { Clock } from './clock.ts';
+import { DeepcutError } from '../errors.ts';
+import { log as makeLog, type Logger } from '../log.ts';
+
+/** What a finished step leaves for later steps and for the run's report. */
+export interface StepOutput {
+  /** Offline figures, e.g. `{ ndcg_at_10: 0.31 }`; gated ones are compared at publish. */
+  metrics?: Record<string, number>;
+  /** Anything small later steps need (counts, file names inside the step folder). */
+  info?: Record<string, unknown>;
+}
+
+export interface StepContext {
+  runId: string;
+  /** The run folder. */
+  runDir: string;
+  /** This step's artifact folder (a `.partial` folder until the step succeeds). */
+  dir: string;
+  /** Artifact folder of an earlier, finished step. */
+  dirOf(step: string): string;
+  outputs: Readonly<Record<string, StepOutput>>;
+  config: Config;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Higher-is-better metrics of a step that the promotion gate compares against the published run. */
+export interface Step {
+  name: string;
+  after: readonly string[];
+  gated?: readonly string[];
+  run(ctx: StepContext): Promise<StepOutput>;
+}
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed';
+
+export interface StepRecord {
+  status: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  seconds?: number;
+  output?: StepOutput;
+  error?: string;
+}
+
+export interface RunManifest {
+  magic: 'deepcut-run';
+  version: 1;
+  runId: string;
+  createdAt: string;
+  status: 'running' | 'failed' | 'succeeded';
+  steps: Record<string, StepRecord>;
+  order: string[];
+}
+
+export interface PublishedPointer {
+  runId: string;
+  publishedAt: string;
+  /** Earlier published runs, newest first, for rollback. */
+  history: { runId: string; publishedAt: string }[];
+}
+
+export const runsDir = (home: string) => join(home, 'runs');
+const manifestPath = (home: string, runId: string) => join(runsDir(home), runId, 'run.json');
+const publishedPath = (home: string) => join(runsDir(home), 'PUBLISHED.json');
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(value, null, 2));
+  await rename(tmp, path);
+}
+
+/** Order steps so every step comes after the steps it names in `after`; names cycles and unknown deps. */
+export function topoOrder(steps: readonly Step[]): string[] {
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  const order: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: string[]) => {
+    const s = byName.get(name);
+    if (!s) throw new Error(`pipeline: step "${path[path.length - 1]}" depends on unknown step "${name}"`);
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') throw new Error(`pipeline: cycle ${[...path, name].join(' → ')}`);
+    state.set(name, 'visiting');
+    for (const d of s.after) visit(d, [...path, name]);
+    state.set(name, 'done');
+    order.push(name);
+  };
+  for (const s of steps) visit(s.name, []);
+  return order;
+}
+
+/** A new run id: UTC time to the second plus a counter, sortable: `20261125T183000Z-1`. */
+async function newRunId(home: string, clock: Clock): Promise<string> {
+  const base = clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  let n = 1;
+  while (existsSync(join(runsDir(home), `${base}-${n}`))) n++;
+  return `${base}-${n}`;
+}
+
+export async function readManifest(home: string, runId: string): Promise<RunManifest> {
+  const p = manifestPath(home, runId);
+  if (!existsSync(p)) throw new DeepcutError('not_found', `no pipeline run ${runId} (looked for ${p})`);
+  return JSON.parse(await readFile(p, 'utf8')) as RunManifest;
+}
+
+export async function listRuns(home: string): Promise<RunManifest[]> {
+  const dir = runsDir(home);
+  if (!existsSync(dir)) return [];
+  const out: RunManifest[] = [];
+  for (const name of (await readdir(dir)).sort()) {
+    if (existsSync(manifestPath(home, name))) out.push(await readManifest(home, name));
+  }
+  return out;
+}
+
+export async function readPublished(home: string): Promise<PublishedPointer | undefined> {
+  const p = publishedPath(home);
+  return existsSync(p) ? (JSON.parse(await readFile(p, 'utf8')) as PublishedPointer) : undefined;
+}
+
+export interface RunOptions {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  /** Resume this run instead of starting a new one. */
+  resume?: string;
+  /** Called when a step starts and ends (progress reporting). */
+  onStep?: (name: string, record: StepRecord) => void;
+}
+
+/**
+ * Run (or resume) the pipeline. Finished steps of a resumed run are not redone. A failing step
+ * marks the run failed and throws; the published run is untouched.
+ */
+export async function runPipeline(steps: readonly Step[], opts: RunOptions): Promise<RunManifest> {
+  const home = opts.config.home;
+  const order = topoOrder(steps);
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  let m: RunManifest;
+  if (opts.resume) {
+    m = await readManifest(home, opts.resume);
+    for (const name of order) m.steps[name] ??= { status: 'pending' };
+    m.order = order;
+  } else {
+    const runId = await newRunId(home, opts.clock);
+    await mkdir(join(runsDir(home), runId), { recursive: true });
+    m = { magic: 'deepcut-run', version: 1, runId, createdAt: opts.clock.now().toISOString(), status: 'running', order, steps: Object.fromEntries(order.map((n) => [n, { status: 'pending' as StepStatus }])) };
+  }
+  m.status = 'running';
+  const runDir = join(runsDir(home), m.runId);
+  const save = () => writeJsonAtomic(manifestPath(home, m.runId), m);
+  await save();
+  const log = makeLog('pipeline').child({ run: m.runId });
+  const outputs: Record<string, StepOutput> = {};
+  for (const name of order) {
+    const rec = m.steps[name];
+    if (rec.status === 'done') {
+      outputs[name] = rec.output ?? {};
+      continue;
+    }
+    const step = byName.get(name)!;
+    const final = join(runDir, name);
+    const partial = `${final}.partial`;
+    await rm(partial, { recursive: true, force: true });
+    await rm(final, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true });
+    Object.assign(rec, { status: 'running', startedAt: opts.clock.now().toISOString(), error: undefined });
+    await save();
+    opts.onStep?.(name, rec);
+    const t0 = performance.now();
+    try {
+      const ctx: StepContext = {
+        runId: m.runId,
+        runDir,
+        dir: partial,
+        dirOf: (s) => join(runDir, s),
+        outputs,
+        config: opts.config,
+        store: opts.store,
+        clock: opts.clock,
+        log: log.child({ step: name }),
+      };
+      const out = await step.run(ctx);
+      await rename(partial, final);
+      Object.assign(rec, { status: 'done', finishedAt: opts.clock.now().toISOString(), seconds: (performance.now() - t0) / 1000, output: out });
+      outputs[name] = out;
+      await save();
+      opts.onStep?.(name, rec);
+      log.info({ step: name, seconds: rec.seconds, metrics: out.metrics }, 'step done');
+    } catch (e) {
+      Object.assign(rec, { status: 'failed', finishedAt: opts.clock.now().toISOString(), seconds: (performance.now() - t0) / 1000, error: e instanceof Error ? e.message : String(e) });
+      m.status = 'failed';
+      await save();
+      opts.onStep?.(name, rec);
+      throw new DeepcutError('blocked', `pipeline run ${m.runId}: step ${name} failed: ${rec.error}. Fix the cause and resume with \`deepcut pipeline run --resume ${m.runId}\`; the published run keeps serving.`, {}, { cause: e });
+    }
+  }
+  m.status = 'succeeded';
+  await save();
+  return m;
+}
+
+/** The gated metrics of a run, keyed `step.metric`. */
+export function gatedMetrics(steps: readonly Step[], m: RunManifest): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of steps) {
+    for (const g of s.gated ?? []) {
+      const v = m.steps[s.name]?.output?.metrics?.[g];
+      if (typeof v === 'number') out[`${s.name}.${g}`] = v;
+    }
+  }
+  return out;
+}
+
+export interface GateResult {
+  pass: boolean;
+  /** One line per gated metric: candidate vs published. */
+  checks: { metric: string; candidate: number; published: number | null; pass: boolean }[];
+}
+
+/**
+ * The promotion gate: the candidate passes when no gated metric drops below
+ * `published · (1 − tolerance)`. With nothing published yet, every metric passes.
+ */
+export function gate(candidate: Record<string, number>, published: Record<string, number> | undefined, tolerance: number): GateResult {
+  const checks = Object.entries(candidate).map(([metric, c]) => {
+    const p = published?.[metric];
+    const pass = Number.isFinite(c) && (p === undefined || c >= p * (1 - tolerance));
+    return { metric, candidate: c, published: p ?? null, pass };
+  });
+  return { pass: checks.every((c) => c.pass), checks };
+}
+
+/**
+ * Publish a succeeded run after the gate (unless `force`): an atomic switch of PUBLISHED.json.
+ * Throws DeepcutError('blocked') naming each regressed metric.
+ */
+export async function publish(steps: readonly Step[], home: string, runId: string, opts: { tolerance: number; force?: boolean; clock: Clock }): Promise<GateResult> {
+  const m = await readManifest(home, runId);
+  if (m.status !== 'succeeded') throw new DeepcutError('blocked', `run ${runId} is ${m.status}, only a succeeded run can be published`);
+  const current = await readPublished(home);
+  const before = current ? gatedMetrics(steps, await readManifest(home, current.runId)) : undefined;
+  const g = gate(gatedMetrics(steps, m), before, opts.tolerance);
+  if (!g.pass && !opts.force) {
+    const bad = g.checks.filter((c) => !c.pass).map((c) => `${c.metric} ${c.candidate.toFixed(4)} < published ${c.published?.toFixed(4)} − ${(opts.tolerance * 100).toFixed(1)}%`);
+    throw new DeepcutError('blocked', `run ${runId} not published: metrics regressed: ${bad.join('; ')}`);
+  }
+  const history = current ? [{ runId: current.runId, publishedAt: current.publishedAt }, ...current.history].slice(0, 50) : [];
+  await mkdir(runsDir(home), { recursive: true });
+  await writeJsonAtomic(publishedPath(home), { runId, publishedAt: opts.clock.now().toISOString(), history } satisfies PublishedPointer);
+  return g;
+}
+
+/** Switch back to the run published before the current one. */
+export async function rollback(home: string, clock: Clock): Promise<PublishedPointer> {
+  const current = await readPublished(home);
+  if (!current || current.history.length === 0) throw new DeepcutError('not_found', 'nothing to roll back to: no earlier published run');
+  const [prev, ...rest] = current.history;
+  const p: PublishedPointer = { runId: prev.runId, publishedAt: clock.now().toISOString(), history: rest };
+  await writeJsonAtomic(publishedPath(home), p);
+  return p;
+}
