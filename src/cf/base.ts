@@ -1,0 +1,191 @@
+/**
+ * Behaviour every recommender shares, written once (after implicit's RecommenderBase): argument
+ * checks with pinned messages, the heard-item mask, top-k selection with a bounded heap, and a
+ * family base class {@link ScoringRecommender} whose subclasses only say how to score.
+ */
+import type { Csr } from '../signals/csr.ts';
+import type { FitOptions, Ranked, Recommender, RecommendOptions } from './recommender.ts';
+import { DeepcutError } from '../errors.ts';
+
+/**
+ * The `k` best entries of `scores` (highest first), skipping rows where `exclude[i] !== 0`; with
+ * `candidates`, only those rows are considered. Ties go to the lower row, so results are
+ * deterministic. O(n log k). Returns fewer than `k` entries when fewer rows remain.
+ * A NaN score is a bug upstream and throws.
+ *
+ * Example: `topK(Float32Array.of(0.1, 0.9, 0.5), 2)` → items [1, 2], scores [0.9, 0.5].
+ */
+export function topK(scores: Float32Array, k: number, exclude?: Uint8Array, candidates?: Int32Array): Ranked {
+  const n = candidates ? candidates.length : scores.length;
+  const cap = Math.max(0, Math.min(k, n));
+  const hs = new Float32Array(cap);
+  const hi = new Int32Array(cap);
+  let size = 0;
+  for (let c = 0; c < n; c++) {
+    const i = candidates ? candidates[c] : c;
+    if (exclude !== undefined && exclude[i] !== 0) continue;
+    const s = scores[i];
+    if (s !== s) throw new Error(`topK: score of row ${i} is NaN`);
+    if (size < cap) {
+      // sift up: the root holds the worst (lowest score, then highest row)
+      let j = size++;
+      while (j > 0) {
+        const p = (j - 1) >> 1;
+        if (hs[p] < s || (hs[p] === s && hi[p] > i)) break;
+        hs[j] = hs[p];
+        hi[j] = hi[p];
+        j = p;
+      }
+      hs[j] = s;
+      hi[j] = i;
+    } else if (cap > 0 && (s > hs[0] || (s === hs[0] && i < hi[0]))) {
+      siftDown(hs, hi, size, s, i);
+    }
+  }
+  // pop worst-first into the back of the output
+  const items = new Int32Array(size);
+  const out = new Float32Array(size);
+  for (let m = size; m > 0; m--) {
+    items[m - 1] = hi[0];
+    out[m - 1] = hs[0];
+    if (m > 1) siftDown(hs, hi, m - 1, hs[m - 1], hi[m - 1]);
+  }
+  return { items, scores: out };
+}
+
+/** Put (s, i) at the root of a heap of `size` and sift it down. */
+function siftDown(hs: Float32Array, hi: Int32Array, size: number, s: number, i: number): void {
+  let j = 0;
+  for (;;) {
+    const l = 2 * j + 1;
+    if (l >= size) break;
+    let c = l;
+    const r = l + 1;
+    if (r < size && (hs[r] < hs[l] || (hs[r] === hs[l] && hi[r] > hi[l]))) c = r;
+    if (s < hs[c] || (s === hs[c] && i > hi[c])) break;
+    hs[j] = hs[c];
+    hi[j] = hi[c];
+    j = c;
+  }
+  hs[j] = s;
+  hi[j] = i;
+}
+
+/** Throw `invalid_input` unless `k` is a positive integer. */
+export function checkK(k: number): void {
+  if (!Number.isInteger(k) || k <= 0) throw new DeepcutError('invalid_input', `k must be a positive integer, got ${k}`);
+}
+
+/** Throw `unknown_id` unless `row` is an integer in 0..count-1 (`what` is `user` or `item`). */
+export function checkRow(what: 'user' | 'item', row: number, count: number): void {
+  if (!Number.isInteger(row) || row < 0 || row >= count) throw new DeepcutError('unknown_id', `${what} row ${row} is outside 0..${count - 1}`);
+}
+
+/**
+ * Check a training matrix before fitting: non-empty, consistent CSR, every value finite.
+ * Throws `invalid_input` naming the first bad entry. O(nnz).
+ */
+export function checkFitInput(name: string, m: Csr): void {
+  const nnz = m.indices.length;
+  if (m.rows <= 0 || m.cols <= 0 || nnz === 0) throw new DeepcutError('invalid_input', `${name}: cannot fit on an empty matrix (${m.rows}×${m.cols}, ${nnz} non-zeros)`);
+  if (m.indptr.length !== m.rows + 1 || m.indptr[0] !== 0 || m.indptr[m.rows] !== nnz || m.data.length !== nnz)
+    throw new DeepcutError('invalid_input', `${name}: malformed CSR (indptr length ${m.indptr.length} for ${m.rows} rows, ends at ${m.indptr[m.rows]}, ${nnz} indices, ${m.data.length} values)`);
+  for (let r = 0; r < m.rows; r++) {
+    if (m.indptr[r + 1] < m.indptr[r]) throw new DeepcutError('invalid_input', `${name}: malformed CSR (indptr decreases at row ${r})`);
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) {
+      const c = m.indices[p];
+      if (c < 0 || c >= m.cols) throw new DeepcutError('invalid_input', `${name}: item column ${c} at user row ${r} is outside 0..${m.cols - 1}`);
+      const v = m.data[p];
+      if (!Number.isFinite(v)) throw new DeepcutError('invalid_input', `${name}: confidence at user row ${r}, item ${c} is ${v}; every value must be finite`);
+    }
+  }
+}
+
+/** Throw `invalid_input` when a history matrix does not have the trained item count as columns. */
+export function checkHistory(userItems: Csr, items: number): void {
+  if (userItems.cols !== items) throw new DeepcutError('invalid_input', `userItems has ${userItems.cols} item columns but the model was trained on ${items}`);
+}
+
+/**
+ * A mask over `items` rows: 1 for the user's heard items (unless `filterHeard` is false) and for
+ * `filterItems`. Rows outside 0..items-1 in `filterItems` are ignored.
+ */
+export function excludeMask(user: number, userItems: Csr, items: number, opts: RecommendOptions = {}): Uint8Array {
+  const mask = new Uint8Array(items);
+  if (opts.filterHeard ?? true) for (let p = userItems.indptr[user]; p < userItems.indptr[user + 1]; p++) mask[userItems.indices[p]] = 1;
+  if (opts.filterItems) for (const i of opts.filterItems) if (i >= 0 && i < items) mask[i] = 1;
+  return mask;
+}
+
+/**
+ * Family base: subclasses implement `fitModel`, `scoreUser`, `scoreItem`, `scoreUserToUsers`
+ * (dense scores into an output array) and `save`; checks, filtering and top-k live here.
+ */
+export abstract class ScoringRecommender implements Recommender {
+  abstract readonly name: string;
+  /** Item count seen by `fit` (0 before). */
+  protected items = 0;
+  /** User count seen by `fit` (0 before). */
+  protected users = 0;
+
+  async fit(userItems: Csr, opts?: FitOptions): Promise<void> {
+    checkFitInput(this.name, userItems);
+    this.items = userItems.cols;
+    this.users = userItems.rows;
+    await this.fitModel(userItems, opts);
+  }
+
+  recommend(user: number, userItems: Csr, k: number, opts: RecommendOptions = {}): Ranked {
+    this.checkFitted();
+    checkK(k);
+    checkHistory(userItems, this.items);
+    checkRow('user', user, userItems.rows);
+    const scores = new Float32Array(this.items);
+    this.scoreUser(user, userItems, scores);
+    return topK(scores, k, excludeMask(user, userItems, this.items, opts), opts.candidates);
+  }
+
+  similarItems(item: number, k: number): Ranked {
+    this.checkFitted();
+    checkK(k);
+    checkRow('item', item, this.items);
+    const scores = new Float32Array(this.items);
+    this.scoreItem(item, scores);
+    const mask = new Uint8Array(this.items);
+    mask[item] = 1;
+    return topK(scores, k, mask, this.similarItemCandidates?.(item));
+  }
+
+  similarUsers(user: number, k: number): Ranked {
+    this.checkFitted();
+    checkK(k);
+    checkRow('user', user, this.users);
+    const scores = new Float32Array(this.users);
+    this.scoreUserToUsers(user, scores);
+    const mask = new Uint8Array(this.users);
+    mask[user] = 1;
+    return topK(scores, k, mask);
+  }
+
+  protected checkFitted(): void {
+    if (this.items === 0) throw new DeepcutError('invalid_input', `${this.name}: model is not fitted`);
+  }
+
+  protected abstract fitModel(userItems: Csr, opts?: FitOptions): Promise<void>;
+  /** Scores of every item for `user` given their history row, into `out` (length items). */
+  protected abstract scoreUser(user: number, userItems: Csr, out: Float32Array): void;
+  /** Rows that can be similar to `item` at all (sparse models); all items when absent. */
+  protected similarItemCandidates?(item: number): Int32Array;
+  /** Similarity of every item to `item`, into `out` (length items). */
+  protected abstract scoreItem(item: number, out: Float32Array): void;
+  /** Similarity of every trained user to `user`, into `out` (length users). */
+  protected abstract scoreUserToUsers(user: number, out: Float32Array): void;
+  abstract save(path: string, meta: { runId: string }): Promise<void>;
+}
+
+/** Sparse row `r` of `m` dotted with dense `v`. */
+export function rowDot(m: Csr, r: number, v: Float32Array): number {
+  let s = 0;
+  for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) s += m.data[p] * v[m.indices[p]];
+  return s;
+}

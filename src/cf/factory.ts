@@ -1,0 +1,76 @@
+/**
+ * One factory for every recommender: a model config (a union tagged by `kind`) → a fresh, unfitted
+ * {@link Recommender}. Config files and CLI flags are validated into these types at the edge.
+ */
+import type { Recommender } from './recommender.ts';
+import { PopularityRecommender } from './popularity.ts';
+import { ItemKnnRecommender, type ItemKnnConfig } from './itemknn.ts';
+import { DeepcutError } from '../errors.ts';
+
+/** ALS hyper-parameters, passed through to src/cf/als.ts; unset ones take its defaults. */
+export interface AlsModelConfig {
+  kind: 'als';
+  factors?: number;
+  regularization?: number;
+  /** Confidence scale on the input values, when the ALS implementation applies one. */
+  alpha?: number;
+  iterations?: number;
+  solver?: 'cg' | 'cholesky';
+  cgSteps?: number;
+  seed?: number;
+  threads?: number;
+}
+
+export type ModelConfig = { kind: 'popularity' } | ({ kind: 'itemknn' } & ItemKnnConfig) | AlsModelConfig;
+
+/** A short label for tables: `popularity`, `itemknn-bm25`, `als`. */
+export function modelLabel(c: ModelConfig): string {
+  return c.kind === 'itemknn' ? `itemknn-${c.weighting}` : c.kind;
+}
+
+/**
+ * Build an unfitted model. ALS is imported lazily from `./als.ts`; when that module is missing
+ * this throws `unavailable` with a message saying so.
+ */
+export async function makeRecommender(config: ModelConfig): Promise<Recommender> {
+  switch (config.kind) {
+    case 'popularity':
+      return new PopularityRecommender();
+    case 'itemknn': {
+      const { kind: _kind, ...knn } = config;
+      return new ItemKnnRecommender(knn);
+    }
+    case 'als': {
+      const { kind: _kind, ...als } = config;
+      const make = await loadAls();
+      return make(als);
+    }
+  }
+}
+
+type AlsCtor = new (config: Omit<AlsModelConfig, 'kind'>) => Recommender;
+
+/** Whether src/cf/als.ts can be imported (it lands separately). */
+export async function alsAvailable(): Promise<boolean> {
+  try {
+    await loadAls();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function loadAls(): Promise<(c: Omit<AlsModelConfig, 'kind'>) => Recommender> {
+  const spec = './als.ts';
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(spec)) as Record<string, unknown>;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module/.test(String(e)))
+      throw new DeepcutError('unavailable', 'model kind "als" is not available: src/cf/als.ts is missing', {}, { cause: e });
+    throw e;
+  }
+  const ctor = (mod.AlsRecommender ?? mod.ALS ?? mod.AlternatingLeastSquares) as AlsCtor | undefined;
+  if (typeof ctor !== 'function') throw new DeepcutError('unavailable', `model kind "als": src/cf/als.ts exports no AlsRecommender class (exports: ${Object.keys(mod).join(', ')})`);
+  return (c) => new ctor(c);
+}

@@ -1,0 +1,228 @@
+/**
+ * Item-item nearest neighbours (after implicit's nearest_neighbours module). Each item is a sparse
+ * vector over users, weighted by cosine normalization or BM25 (Robertson & Zaragoza 2009, items as
+ * documents and users as terms); item similarity is the dot product of weighted vectors, and only
+ * the top-`neighbours` per item are kept (plus the item itself). A user's score for item j is
+ * Σ_i c_ui · S[i, j] over the items i they heard.
+ */
+import type { Csr } from '../signals/csr.ts';
+import { transpose } from '../signals/csr.ts';
+import { ScoringRecommender, topK } from './base.ts';
+import { arrayOf, readArtifact, writeArtifact } from '../util/artifact.ts';
+import { DeepcutError } from '../errors.ts';
+
+const KIND = 'itemknn';
+const VERSION = 1;
+
+export interface ItemKnnConfig {
+  weighting: 'cosine' | 'bm25';
+  /** Neighbours kept per item (implicit's K); default 20. */
+  neighbours?: number;
+  /** BM25 term saturation (default 1.2). */
+  k1?: number;
+  /** BM25 length normalization, 0..1 (default 0.75). */
+  b?: number;
+}
+
+/** Cosine weighting: every item row scaled to unit L2 norm. In place on a copy of `data`. */
+export function cosineWeight(itemUsers: Csr): Csr {
+  const data = itemUsers.data.slice();
+  for (let r = 0; r < itemUsers.rows; r++) {
+    let s = 0;
+    for (let p = itemUsers.indptr[r]; p < itemUsers.indptr[r + 1]; p++) s += data[p] * data[p];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let p = itemUsers.indptr[r]; p < itemUsers.indptr[r + 1]; p++) data[p] *= inv;
+  }
+  return { ...itemUsers, data };
+}
+
+/**
+ * BM25 weighting of an item × user matrix: w = x·(K1+1)/(K1·L_i + x) · idf_u with
+ * idf_u = ln(N / (1 + df_u)) (N items, df_u items of user u) and L_i = 1 − B + B·len_i/mean(len),
+ * len_i the row sum of item i.
+ */
+export function bm25Weight(itemUsers: Csr, k1: number, b: number): Csr {
+  const n = itemUsers.rows;
+  const df = new Float64Array(itemUsers.cols);
+  for (let p = 0; p < itemUsers.indices.length; p++) df[itemUsers.indices[p]]++;
+  const len = new Float64Array(n);
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    for (let p = itemUsers.indptr[r]; p < itemUsers.indptr[r + 1]; p++) len[r] += itemUsers.data[p];
+    total += len[r];
+  }
+  const mean = total / n;
+  const data = new Float32Array(itemUsers.data.length);
+  for (let r = 0; r < n; r++) {
+    const norm = 1 - b + (b * len[r]) / mean;
+    for (let p = itemUsers.indptr[r]; p < itemUsers.indptr[r + 1]; p++) {
+      const x = itemUsers.data[p];
+      data[p] = ((x * (k1 + 1)) / (k1 * norm + x)) * Math.log(n / (1 + df[itemUsers.indices[p]]));
+    }
+  }
+  return { ...itemUsers, data };
+}
+
+/**
+ * Top-`k` neighbours of every row of `w` by dot product (w · wᵀ), self included, as a CSR whose
+ * rows list neighbours best first. Cost Σ_u deg(u)² multiply-adds.
+ */
+export function allPairsKnn(w: Csr, k: number): Csr {
+  const wt = transpose(w);
+  const acc = new Float32Array(w.rows);
+  const seen = new Uint8Array(w.rows);
+  const touched = new Int32Array(w.rows);
+  const indptr = new Int32Array(w.rows + 1);
+  const idx: Int32Array[] = [];
+  const val: Float32Array[] = [];
+  let nnz = 0;
+  for (let i = 0; i < w.rows; i++) {
+    let t = 0;
+    for (let p = w.indptr[i]; p < w.indptr[i + 1]; p++) {
+      const u = w.indices[p];
+      const x = w.data[p];
+      for (let q = wt.indptr[u]; q < wt.indptr[u + 1]; q++) {
+        const j = wt.indices[q];
+        if (!seen[j]) {
+          seen[j] = 1;
+          touched[t++] = j;
+        }
+        acc[j] += x * wt.data[q];
+      }
+    }
+    const cand = touched.subarray(0, t);
+    const best = topK(acc, k, undefined, cand);
+    // keep non-zero similarities only
+    let m = best.items.length;
+    while (m > 0 && best.scores[m - 1] === 0) m--;
+    idx.push(best.items.slice(0, m));
+    val.push(best.scores.slice(0, m));
+    nnz += m;
+    indptr[i + 1] = nnz;
+    for (let c = 0; c < t; c++) {
+      acc[cand[c]] = 0;
+      seen[cand[c]] = 0;
+    }
+  }
+  const indices = new Int32Array(nnz);
+  const data = new Float32Array(nnz);
+  for (let i = 0; i < w.rows; i++) {
+    indices.set(idx[i], indptr[i]);
+    data.set(val[i], indptr[i]);
+  }
+  return { rows: w.rows, cols: w.rows, indptr, indices, data };
+}
+
+/** Item-kNN over the cosine or BM25 weighting; see the module comment. */
+export class ItemKnnRecommender extends ScoringRecommender {
+  readonly name: string;
+  readonly config: Required<ItemKnnConfig>;
+  /** items × items, top neighbours per row (self included), best first. */
+  private similarity: Csr = { rows: 0, cols: 0, indptr: new Int32Array(1), indices: new Int32Array(0), data: new Float32Array(0) };
+  /** Training users × items and its transpose, kept for user-user cosine. */
+  private train: Csr = this.similarity;
+  private trainT: Csr = this.similarity;
+  private userNorm = new Float32Array(0);
+
+  constructor(config: ItemKnnConfig) {
+    super();
+    this.config = { neighbours: 20, k1: 1.2, b: 0.75, ...config };
+    const { neighbours, k1, b } = this.config;
+    if (!Number.isInteger(neighbours) || neighbours <= 0) throw new DeepcutError('config', `itemknn: neighbours must be a positive integer, got ${neighbours}`);
+    if (!(k1 > 0) || !(b >= 0 && b <= 1)) throw new DeepcutError('config', `itemknn: BM25 needs k1 > 0 and 0 ≤ b ≤ 1, got k1=${k1}, b=${b}`);
+    this.name = `itemknn-${config.weighting}`;
+  }
+
+  protected async fitModel(userItems: Csr): Promise<void> {
+    const itemUsers = transpose(userItems);
+    const w = this.config.weighting === 'bm25' ? bm25Weight(itemUsers, this.config.k1, this.config.b) : cosineWeight(itemUsers);
+    this.similarity = allPairsKnn(w, this.config.neighbours + 1);
+    this.setTrain(userItems, itemUsers);
+  }
+
+  private setTrain(userItems: Csr, itemUsers: Csr): void {
+    this.train = userItems;
+    this.trainT = itemUsers;
+    this.userNorm = new Float32Array(userItems.rows);
+    for (let r = 0; r < userItems.rows; r++) {
+      let s = 0;
+      for (let p = userItems.indptr[r]; p < userItems.indptr[r + 1]; p++) s += userItems.data[p] * userItems.data[p];
+      this.userNorm[r] = Math.sqrt(s);
+    }
+  }
+
+  protected scoreUser(user: number, userItems: Csr, out: Float32Array): void {
+    const s = this.similarity;
+    for (let p = userItems.indptr[user]; p < userItems.indptr[user + 1]; p++) {
+      const i = userItems.indices[p];
+      const c = userItems.data[p];
+      for (let q = s.indptr[i]; q < s.indptr[i + 1]; q++) out[s.indices[q]] += c * s.data[q];
+    }
+  }
+
+  protected override similarItemCandidates(item: number): Int32Array {
+    return this.similarity.indices.subarray(this.similarity.indptr[item], this.similarity.indptr[item + 1]);
+  }
+
+  protected scoreItem(item: number, out: Float32Array): void {
+    const s = this.similarity;
+    for (let q = s.indptr[item]; q < s.indptr[item + 1]; q++) out[s.indices[q]] = s.data[q];
+  }
+
+  /** Cosine between users' raw training rows. */
+  protected scoreUserToUsers(user: number, out: Float32Array): void {
+    const m = this.train;
+    const t = this.trainT;
+    for (let p = m.indptr[user]; p < m.indptr[user + 1]; p++) {
+      const i = m.indices[p];
+      const x = m.data[p];
+      for (let q = t.indptr[i]; q < t.indptr[i + 1]; q++) out[t.indices[q]] += x * t.data[q];
+    }
+    const nu = this.userNorm[user];
+    for (let v = 0; v < out.length; v++) if (out[v] !== 0) out[v] /= nu * this.userNorm[v];
+  }
+
+  /** The kept neighbours of `item` and their similarities, best first (self included). */
+  neighboursOf(item: number): { items: Int32Array; scores: Float32Array } {
+    const s = this.similarity;
+    return { items: s.indices.subarray(s.indptr[item], s.indptr[item + 1]), scores: s.data.subarray(s.indptr[item], s.indptr[item + 1]) };
+  }
+
+  async save(path: string, meta: { runId: string }): Promise<void> {
+    this.checkFitted();
+    const s = this.similarity;
+    const t = this.train;
+    await writeArtifact(
+      path,
+      { kind: KIND, version: VERSION, runId: meta.runId, meta: { ...this.config, users: this.users, items: this.items } },
+      { simIndptr: s.indptr, simIndices: s.indices, simData: s.data, trainIndptr: t.indptr, trainIndices: t.indices, trainData: t.data },
+    );
+  }
+
+  /** Read a model written by `save`; throws `invalid_input` naming a wrong kind or version. */
+  static async load(path: string): Promise<ItemKnnRecommender> {
+    const a = await readArtifact(path, KIND, VERSION);
+    const meta = a.meta as unknown as Required<ItemKnnConfig> & { users: number; items: number };
+    const m = new ItemKnnRecommender({ weighting: meta.weighting, neighbours: meta.neighbours, k1: meta.k1, b: meta.b });
+    m.items = meta.items;
+    m.users = meta.users;
+    m.similarity = { rows: meta.items, cols: meta.items, indptr: arrayOf(a, 'simIndptr', Int32Array), indices: arrayOf(a, 'simIndices', Int32Array), data: arrayOf(a, 'simData', Float32Array) };
+    const train: Csr = { rows: meta.users, cols: meta.items, indptr: arrayOf(a, 'trainIndptr', Int32Array), indices: arrayOf(a, 'trainIndices', Int32Array), data: arrayOf(a, 'trainData', Float32Array) };
+    m.setTrain(train, transpose(train));
+    return m;
+  }
+}
+
+/** Item-kNN with cosine similarity (implicit's CosineRecommender). */
+export class CosineRecommender extends ItemKnnRecommender {
+  constructor(opts: { neighbours?: number } = {}) {
+    super({ weighting: 'cosine', ...opts });
+  }
+}
+
+/** Item-kNN with BM25-weighted similarity (implicit's BM25Recommender; K1, B). */
+export class BM25Recommender extends ItemKnnRecommender {
+  constructor(opts: { neighbours?: number; k1?: number; b?: number } = {}) {
+    super({ weighting: 'bm25', ...opts });
+  }
+}
