@@ -1,0 +1,224 @@
+/**
+ * The playlist makers. Each is a pure function of a catalog snapshot, one user's history, the
+ * candidate sources and a date, so the rules are tested with a fixed clock.
+ */
+import type { Candidate, CandidateSource, CatalogView, FlowFeatures, UserHistory } from './types.ts';
+import { blend, gather, heardOrDisliked, sequence } from './rules.ts';
+import { addDays } from '../pipeline/clock.ts';
+import { Rng } from '../util/rng.ts';
+
+export interface DiscoverWeeklyOptions {
+  size?: number;
+  maxPerArtist?: number;
+  maxPerAlbum?: number;
+  /** Share of the list per source; the default mixes CF neighbours with text and audio. */
+  quotas?: Record<string, number>;
+  flow?: (track: number) => FlowFeatures | undefined;
+}
+
+export const defaultDiscoverQuotas = { cf: 0.6, text: 0.15, audio: 0.15, popularity: 0.1 };
+
+/**
+ * Discover Weekly: `size` (30) tracks the user has never streamed nor skipped, nothing disliked,
+ * at most 2 per artist and 1 per album, blended from the sources by quota and sequenced for flow.
+ */
+export function discoverWeekly(user: UserHistory, catalog: CatalogView, sources: readonly CandidateSource[], o: DiscoverWeeklyOptions = {}): Candidate[] {
+  const size = o.size ?? 30;
+  const lists = gather(sources, user, size * 8);
+  const picked = blend(catalog, lists, {
+    size,
+    quotas: o.quotas ?? defaultDiscoverQuotas,
+    maxPerArtist: o.maxPerArtist ?? 2,
+    maxPerAlbum: o.maxPerAlbum ?? 1,
+    exclude: (t) => heardOrDisliked(user, catalog, t),
+  });
+  return o.flow ? sequence(picked, o.flow) : picked;
+}
+
+export interface ReleaseRadarOptions {
+  /** The Friday (YYYY-MM-DD, in the user's zone) the radar is for; the window is the 7 days up to it. */
+  friday: string;
+  size?: number;
+  /** Predicted affinity of the user for each track row (higher is better). */
+  affinity: (user: UserHistory, tracks: number[]) => number[];
+  /** Artists similar to an artist row, best first. */
+  similarArtists?: (artist: number, k: number) => number[];
+  maxPerAlbum?: number;
+}
+
+/**
+ * Release Radar: tracks released in the 7 days up to Friday, from artists the user follows, then
+ * artists they stream most, then artists similar to those; up to `size` (30), ordered by affinity.
+ */
+export function releaseRadar(user: UserHistory, catalog: CatalogView, o: ReleaseRadarOptions): Candidate[] {
+  const size = o.size ?? 30;
+  const from = addDays(o.friday, -6);
+  const fresh = (t: number) => {
+    const d = catalog.tracks[t].releaseDate;
+    return d >= from && d <= o.friday;
+  };
+  const streamsByArtist = new Map<number, number>();
+  for (const [t, p] of user.plays) for (const a of catalog.tracks[t].artists) streamsByArtist.set(a, (streamsByArtist.get(a) ?? 0) + p.streams);
+  const top = [...streamsByArtist.entries()].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([a]) => a);
+  const tiers: { artists: number[]; followed: boolean }[] = [
+    { artists: [...user.follows].sort((a, b) => a - b), followed: true },
+    { artists: top.slice(0, 50), followed: false },
+    { artists: o.similarArtists ? [...new Set(top.slice(0, 10).flatMap((a) => o.similarArtists!(a, 10)))] : [], followed: false },
+  ];
+  const chosen = new Map<number, Candidate>();
+  const perAlbum = new Map<number, number>();
+  for (const tier of tiers) {
+    for (const a of tier.artists) {
+      if (user.dislikedArtists.has(a)) continue;
+      for (const t of catalog.tracksByArtist[a] ?? []) {
+        if (chosen.size >= size * 3) break;
+        if (chosen.has(t) || !fresh(t) || user.dislikedTracks.has(t)) continue;
+        chosen.set(t, { track: t, score: 0, source: tier.followed ? 'follows' : 'artists', reason: { kind: 'new_release', artist: catalog.artists[a].name, followed: tier.followed } });
+      }
+    }
+  }
+  const cands = [...chosen.values()];
+  const scores = o.affinity(user, cands.map((c) => c.track));
+  cands.forEach((c, i) => (c.score = scores[i]));
+  // followed artists first, each tier by affinity; one album never fills the radar
+  const tierOf = (c: Candidate) => (c.source === 'follows' ? 0 : 1);
+  cands.sort((a, b) => tierOf(a) - tierOf(b) || b.score - a.score || a.track - b.track);
+  const out: Candidate[] = [];
+  for (const c of cands) {
+    const album = catalog.tracks[c.track].album;
+    if (album >= 0 && (perAlbum.get(album) ?? 0) >= (o.maxPerAlbum ?? 2)) continue;
+    if (album >= 0) perAlbum.set(album, (perAlbum.get(album) ?? 0) + 1);
+    out.push(c);
+    if (out.length >= size) break;
+  }
+  return out.sort((a, b) => b.score - a.score || a.track - b.track);
+}
+
+export interface DailyMixOptions {
+  /** Up to this many mixes (6). */
+  mixes?: number;
+  size?: number;
+  /** Share of each mix taken from the user's favourites (the rest is new). */
+  familiarShare?: number;
+  /** Factor vector of a track row, or undefined when the model has none. */
+  vector: (track: number) => Float32Array | undefined;
+  /** Track rows nearest to a query vector by inner product, best first. */
+  nearest: (query: Float32Array, k: number) => { track: number; score: number }[];
+  seed: number;
+}
+
+export interface DailyMix {
+  title: string;
+  tracks: Candidate[];
+}
+
+/**
+ * Daily Mixes: the user's favourite tracks clustered in factor space (k-means, seeded), one mix per
+ * cluster of at least 4 favourites, mixing favourites with new tracks near the cluster centre.
+ */
+export function dailyMixes(user: UserHistory, catalog: CatalogView, o: DailyMixOptions): DailyMix[] {
+  const size = o.size ?? 50;
+  const favs = [...user.plays.entries()]
+    .filter(([t, p]) => p.streams > 0 && p.streams >= p.skips && o.vector(t) && !heardOrDisliked({ ...user, plays: new Map() }, catalog, t))
+    .sort((a, b) => b[1].streams - a[1].streams || a[0] - b[0])
+    .slice(0, 120)
+    .map(([t]) => t);
+  if (favs.length < 4) return [];
+  const vecs = favs.map((t) => o.vector(t)!);
+  const dim = vecs[0].length;
+  const k = Math.max(1, Math.min(o.mixes ?? 6, Math.floor(favs.length / 4)));
+  const { assign, centres } = kmeans(vecs, k, dim, new Rng(o.seed));
+  const mixes: DailyMix[] = [];
+  for (let c = 0; c < centres.length; c++) {
+    const members = favs.filter((_, i) => assign[i] === c);
+    if (members.length < 4) continue;
+    const nFamiliar = Math.min(members.length, Math.round(size * (o.familiarShare ?? 0.5)));
+    const familiar: Candidate[] = members.slice(0, nFamiliar).map((t) => ({ track: t, score: 1, source: 'favourites', reason: { kind: 'favourite', artist: catalog.artists[catalog.tracks[t].artists[0]].name } }));
+    const anchor = catalog.artists[catalog.tracks[members[0]].artists[0]].name;
+    const fresh = o
+      .nearest(centres[c], size * 6)
+      .filter((x) => !heardOrDisliked(user, catalog, x.track))
+      .map((x): Candidate => ({ track: x.track, score: x.score, source: 'cf', reason: { kind: 'because_you_listen', artist: anchor } }));
+    const tracks = blend(catalog, new Map([['favourites', familiar], ['cf', fresh]]), {
+      size,
+      quotas: { favourites: 0.5, cf: 0.5 },
+      maxPerArtist: 4,
+      maxPerAlbum: 3,
+      exclude: () => false,
+    });
+    const genres = countTop(members.flatMap((t) => catalog.tracks[t].artists.flatMap((a) => catalog.artists[a].genres)));
+    mixes.push({ title: `Daily Mix: ${genres ?? anchor}${genres ? ` with ${anchor}` : ''}`, tracks });
+  }
+  return mixes.sort((a, b) => b.tracks.length - a.tracks.length).map((m, i) => ({ ...m, title: m.title.replace('Daily Mix:', `Daily Mix ${i + 1}:`) }));
+}
+
+function countTop(xs: string[]): string | undefined {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+  return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+}
+
+/** k-means++ seeding then Lloyd iterations on cosine-normalised vectors; deterministic for a seed. */
+export function kmeans(vecs: Float32Array[], k: number, dim: number, rng: Rng, iterations = 20): { assign: Int32Array; centres: Float32Array[] } {
+  const norm = (v: Float32Array) => {
+    let s = 0;
+    for (let i = 0; i < dim; i++) s += v[i] * v[i];
+    const r = Math.sqrt(s) || 1;
+    return v.map((x) => x / r);
+  };
+  const xs = vecs.map(norm);
+  const dist = (a: Float32Array, b: Float32Array) => {
+    let s = 0;
+    for (let i = 0; i < dim; i++) s += (a[i] - b[i]) ** 2;
+    return s;
+  };
+  const centres: Float32Array[] = [Float32Array.from(xs[rng.int(xs.length)])];
+  while (centres.length < k) {
+    const d = xs.map((x) => Math.min(...centres.map((c) => dist(x, c))));
+    const total = d.reduce((a, b) => a + b, 0);
+    let r = rng.next() * total;
+    let i = 0;
+    while (i < d.length - 1 && (r -= d[i]) > 0) i++;
+    centres.push(Float32Array.from(xs[i]));
+  }
+  const assign = new Int32Array(xs.length);
+  for (let it = 0; it < iterations; it++) {
+    let moved = false;
+    xs.forEach((x, i) => {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (dist(x, centres[c]) < dist(x, centres[best])) best = c;
+      if (assign[i] !== best || it === 0) moved = moved || assign[i] !== best;
+      assign[i] = best;
+    });
+    for (let c = 0; c < k; c++) {
+      const sum = new Float32Array(dim);
+      let n = 0;
+      xs.forEach((x, i) => {
+        if (assign[i] !== c) return;
+        n++;
+        for (let j = 0; j < dim; j++) sum[j] += x[j];
+      });
+      if (n) centres[c] = sum.map((s) => s / n);
+    }
+    if (!moved && it > 0) break;
+  }
+  return { assign, centres };
+}
+
+export interface RadioOptions {
+  size?: number;
+  /** Similar tracks by each signal, best first: `{ cf: [...], audio: [...], text: [...] }`. */
+  similar: Record<string, { track: number; score: number }[]>;
+  seedName: string;
+  quotas?: Record<string, number>;
+  exclude?: (track: number) => boolean;
+}
+
+/** Song or artist radio: the seed's neighbours by CF, audio and text, blended, at most 2 per artist. */
+export function radio(catalog: CatalogView, o: RadioOptions): Candidate[] {
+  const lists = new Map<string, Candidate[]>();
+  for (const [by, list] of Object.entries(o.similar)) {
+    lists.set(by, list.map((x) => ({ track: x.track, score: x.score, source: by, reason: { kind: 'similar_to_seed', seed: o.seedName, by: by as 'cf' | 'audio' | 'text' } })));
+  }
+  return blend(catalog, lists, { size: o.size ?? 50, quotas: o.quotas ?? { cf: 0.5, audio: 0.3, text: 0.2 }, maxPerArtist: 2, maxPerAlbum: 2, exclude: o.exclude ?? (() => false) });
+}
