@@ -23,7 +23,7 @@ function counting(calls: string[], failing?: { name: string; times: number }, sc
       calls.push(name);
       writeFileSync(join(ctx.dir, 'out.txt'), `${name} after ${after.map((a) => readFileSync(join(ctx.dirOf(a), 'out.txt'), 'utf8')).join('+')}`);
       if (failing && failing.name === name && failing.times-- > 0) throw new Error(`injected fault in ${name}`);
-      return { metrics: name === 'cf' ? { ndcg_at_10: score } : {} };
+      return { metrics: name === 'cf' ? { ndcg_at_10: score } : ({} as Record<string, number>) };
     },
   });
   return [mk('playlists', ['cf', 'text']), mk('signals', []), mk('cf', ['signals']), mk('text', ['signals'])];
