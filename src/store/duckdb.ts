@@ -1,0 +1,393 @@
+/**
+ * The embedded store: one DuckDB file `<home>/store.duckdb`. One process may open it read-write
+ * (DuckDB locks the file); others open it read-only. Inside the process, writes go through one
+ * connection, one at a time; every read takes its own connection, so it sees only committed
+ * transactions while a load runs.
+ *
+ * Writes (`put`, each batch of `bulkPut`, `quarantine`) append the rows to a per-connection staging
+ * table with DuckDB's appender, then `INSERT … SELECT … ON CONFLICT DO NOTHING` into the entity
+ * table, all in one transaction: a batch is either fully stored or not at all.
+ */
+import { mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, LIST, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { entityKeys, type EntityKind, type EntityRow } from '../domain/schemas.ts';
+import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
+import { DeepcutError } from '../errors.ts';
+import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions } from './store.ts';
+import { entityColumns, quarantineColumns, migrations, schemaMigrationsDdl, sqlType, q, type Column } from './migrations.ts';
+import { decodeRow, readOnlyError, Mutex } from './rows.ts';
+
+const listOfText = LIST(VARCHAR);
+
+/** DuckDB implementation of {@link Store}; open with {@link DuckDbStore.open}. */
+export class DuckDbStore implements Store {
+  readonly backend = 'duckdb' as const;
+  private readonly writes = new Mutex();
+  private readonly staged = new Set<string>();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    readonly readOnly: boolean,
+    /** Path of the database file. */
+    readonly path: string,
+  ) {}
+
+  /**
+   * Open (creating folder and file when needed) `<opts.home>/store.duckdb` and apply pending
+   * migrations. Read-only opens never create or migrate; a missing file is `not_found`, a file
+   * locked by another process is `unavailable`.
+   */
+  static async open(opts: OpenOptions): Promise<Store> {
+    const path = join(opts.home, 'store.duckdb');
+    const readOnly = opts.readOnly ?? false;
+    if (readOnly && !existsSync(path)) throw new DeepcutError('not_found', `no store at ${path} to open read-only`);
+    if (!readOnly) mkdirSync(opts.home, { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (/lock/i.test(msg)) throw new DeepcutError('unavailable', `store ${path} is in use by another process (${msg})`, {}, { cause: e });
+      throw new DeepcutError('unavailable', `cannot open store ${path}: ${msg}`, {}, { cause: e });
+    }
+    const writer = await instance.connect();
+    await writer.run("SET TimeZone = 'UTC'");
+    const store = new DuckDbStore(instance, writer, readOnly, path);
+    if (!readOnly) await store.migrate();
+    return store;
+  }
+
+  /** Apply every migration not yet recorded in `schema_migrations`; returns the versions applied. */
+  async migrate(): Promise<number[]> {
+    if (this.readOnly) throw readOnlyError('migrate');
+    return this.writes.run(async () => {
+      await this.writer.run(schemaMigrationsDdl);
+      const done = new Set((await this.all(this.writer, 'SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
+      const applied: number[] = [];
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        await this.transaction(async () => {
+          for (const stmt of m.sql('duckdb')) await this.writer.run(stmt);
+          await this.writer.run('INSERT INTO schema_migrations VALUES ($1, $2, now())', [m.version, m.name]);
+        });
+        applied.push(m.version);
+      }
+      return applied;
+    });
+  }
+
+  async put<K extends EntityKind>(kind: K, rows: readonly EntityRow<K>[]): Promise<PutResult> {
+    if (this.readOnly) throw readOnlyError(`put ${kind}`);
+    if (rows.length === 0) return { inserted: 0, duplicates: 0 };
+    return this.writes.run(() => this.writeBatch(kind, entityColumns[kind], rows as readonly object[], 'ON CONFLICT DO NOTHING'));
+  }
+
+  /** Each batch the iterable yields is one transaction; the next batch is pulled only after it committed. */
+  async bulkPut<K extends EntityKind>(
+    kind: K,
+    rows: AsyncIterable<readonly EntityRow<K>[]> | Iterable<readonly EntityRow<K>[]>,
+  ): Promise<PutResult> {
+    if (this.readOnly) throw readOnlyError(`bulkPut ${kind}`);
+    const total = { inserted: 0, duplicates: 0 };
+    for await (const batch of rows) {
+      if (batch.length === 0) continue;
+      const r = await this.writes.run(() => this.writeBatch(kind, entityColumns[kind], batch as readonly object[], 'ON CONFLICT DO NOTHING'));
+      total.inserted += r.inserted;
+      total.duplicates += r.duplicates;
+    }
+    return total;
+  }
+
+  async get<K extends EntityKind>(kind: K, key: readonly string[]): Promise<EntityRow<K> | undefined> {
+    const keys = entityKeys[kind] as readonly string[];
+    if (key.length !== keys.length) throw new DeepcutError('invalid_input', `${kind} is keyed by ${keys.join(', ')}: got ${key.length} key values`);
+    const cols = entityColumns[kind];
+    const where = keys.map((k, i) => `${cond(cols, k)} = $${i + 1}`).join(' AND ');
+    const rows = await this.read((c) => this.all(c, `SELECT ${selectList(cols)} FROM ${q(kind)} WHERE ${where}`, [...key]));
+    return rows.length ? (decodeRow(cols, rows[0]) as EntityRow<K>) : undefined;
+  }
+
+  async list<K extends EntityKind>(kind: K, opts: ListOptions = {}): Promise<EntityRow<K>[]> {
+    const cols = entityColumns[kind];
+    const params: DuckDBValue[] = [];
+    const where = Object.entries(opts.where ?? {}).map(([name, value]) => {
+      params.push(value);
+      return `${cond(cols, name)} = $${params.length}`;
+    });
+    const order = (entityKeys[kind] as readonly string[]).map(q).join(', ');
+    const sql =
+      `SELECT ${selectList(cols)} FROM ${q(kind)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}` +
+      `${opts.limit !== undefined ? ` LIMIT ${count(opts.limit, 'limit')}` : ''}${opts.offset ? ` OFFSET ${count(opts.offset, 'offset')}` : ''}`;
+    const rows = await this.read((c) => this.all(c, sql, params));
+    return rows.map((r) => decodeRow(cols, r) as EntityRow<K>);
+  }
+
+  async count(kind: EntityKind): Promise<number> {
+    const rows = await this.read((c) => this.all(c, `SELECT count(*) AS n FROM ${q(kind)}`));
+    return Number(rows[0].n);
+  }
+
+  /**
+   * Listens ordered by (started_at, listen_id). Users and tracks are numbered in id order (the
+   * dictionaries are built in SQL, so no id string crosses into JS per row); everything is read
+   * in one snapshot.
+   */
+  async readListens(opts: { since?: Date; until?: Date } = {}): Promise<ListenColumns> {
+    const params: DuckDBValue[] = [];
+    const conds: string[] = [];
+    if (opts.since) {
+      params.push(opts.since.toISOString());
+      conds.push(`started_at >= CAST($${params.length} AS TIMESTAMPTZ)`);
+    }
+    if (opts.until) {
+      params.push(opts.until.toISOString());
+      conds.push(`started_at < CAST($${params.length} AS TIMESTAMPTZ)`);
+    }
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+    return this.read(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        const n = Number((await this.all(c, `SELECT count(*) AS n FROM listens ${where}`, params))[0].n);
+        const users = new IdMap<UserId>((await this.all(c, `SELECT DISTINCT user_id FROM listens ${where} ORDER BY user_id`, params)).map((r) => r.user_id as UserId));
+        const tracks = new IdMap<TrackId>((await this.all(c, `SELECT DISTINCT track_id FROM listens ${where} ORDER BY track_id`, params)).map((r) => r.track_id as TrackId));
+        const out: ListenColumns = {
+          users,
+          tracks,
+          user: new Int32Array(n),
+          track: new Int32Array(n),
+          msPlayed: new Int32Array(n),
+          startedAt: new Float64Array(n),
+          skipped: new Uint8Array(n),
+        };
+        const sql = `WITH l AS (SELECT * FROM listens ${where}),
+          u AS (SELECT user_id, CAST(row_number() OVER (ORDER BY user_id) - 1 AS INTEGER) AS r FROM (SELECT DISTINCT user_id FROM l)),
+          t AS (SELECT track_id, CAST(row_number() OVER (ORDER BY track_id) - 1 AS INTEGER) AS r FROM (SELECT DISTINCT track_id FROM l))
+          SELECT u.r, t.r, l.ms_played, CAST(epoch_ms(l.started_at) AS DOUBLE), CAST(l.skipped AS INTEGER)
+          FROM l JOIN u USING (user_id) JOIN t USING (track_id) ORDER BY l.started_at, l.listen_id`;
+        const got = await readColumns(c, sql, params, [out.user, out.track, out.msPlayed, out.startedAt, out.skipped]);
+        if (got !== n) throw new Error(`readListens read ${got} rows, expected ${n}`);
+        return out;
+      } finally {
+        await c.run('COMMIT');
+      }
+    });
+  }
+
+  /** Interactions of one item kind (default `track`), ordered by (user_id, item_id); ids numbered in id order. */
+  async readInteractions(opts: { itemKind?: 'track' | 'artist' } = {}): Promise<InteractionColumns> {
+    const params: DuckDBValue[] = [opts.itemKind ?? 'track'];
+    const where = 'WHERE item_kind = $1';
+    return this.read(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        const n = Number((await this.all(c, `SELECT count(*) AS n FROM interactions ${where}`, params))[0].n);
+        const users = new IdMap<UserId>((await this.all(c, `SELECT DISTINCT user_id FROM interactions ${where} ORDER BY user_id`, params)).map((r) => r.user_id as UserId));
+        const items = new IdMap<string>((await this.all(c, `SELECT DISTINCT item_id FROM interactions ${where} ORDER BY item_id`, params)).map((r) => r.item_id as string));
+        const out: InteractionColumns = { users, items, user: new Int32Array(n), item: new Int32Array(n), weight: new Float32Array(n) };
+        const sql = `WITH l AS (SELECT * FROM interactions ${where}),
+          u AS (SELECT user_id, CAST(row_number() OVER (ORDER BY user_id) - 1 AS INTEGER) AS r FROM (SELECT DISTINCT user_id FROM l)),
+          i AS (SELECT item_id, CAST(row_number() OVER (ORDER BY item_id) - 1 AS INTEGER) AS r FROM (SELECT DISTINCT item_id FROM l))
+          SELECT u.r, i.r, l.weight FROM l JOIN u USING (user_id) JOIN i USING (item_id) ORDER BY l.user_id, l.item_id`;
+        const got = await readColumns(c, sql, params, [out.user, out.item, out.weight]);
+        if (got !== n) throw new Error(`readInteractions read ${got} rows, expected ${n}`);
+        return out;
+      } finally {
+        await c.run('COMMIT');
+      }
+    });
+  }
+
+  async quarantine(rows: readonly QuarantinedRow[]): Promise<void> {
+    if (this.readOnly) throw readOnlyError('quarantine');
+    if (rows.length === 0) return;
+    await this.writes.run(() => this.writeBatch('quarantine', quarantineColumns, rows, ''));
+  }
+
+  async listQuarantine(opts: { batch?: string; limit?: number; offset?: number } = {}): Promise<QuarantinedRow[]> {
+    const params: DuckDBValue[] = opts.batch !== undefined ? [opts.batch] : [];
+    const sql =
+      `SELECT id, ${selectList(quarantineColumns)} FROM quarantine${opts.batch !== undefined ? ' WHERE batch = $1' : ''} ORDER BY id` +
+      `${opts.limit !== undefined ? ` LIMIT ${count(opts.limit, 'limit')}` : ''}${opts.offset ? ` OFFSET ${count(opts.offset, 'offset')}` : ''}`;
+    const rows = await this.read((c) => this.all(c, sql, params));
+    return rows.map((r) => ({ id: Number(r.id), ...decodeRow(quarantineColumns, r), field: (r.field as string | null) ?? null }) as QuarantinedRow);
+  }
+
+  async releaseQuarantine(ids: readonly number[]): Promise<number> {
+    if (this.readOnly) throw readOnlyError('releaseQuarantine');
+    if (ids.length === 0) return 0;
+    const list = ids.map((id) => count(id, 'quarantine id')).join(', ');
+    return this.writes.run(async () => (await this.writer.run(`DELETE FROM quarantine WHERE id IN (${list})`)).rowsChanged);
+  }
+
+  async putMeta(namespace: string, key: string, value: unknown): Promise<void> {
+    if (this.readOnly) throw readOnlyError('putMeta');
+    const json = toJson(value);
+    await this.writes.run(() =>
+      this.writer.run(
+        'INSERT INTO meta VALUES ($1, $2, $3, now()) ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+        [namespace, key, json],
+      ),
+    );
+  }
+
+  async getMeta<T = unknown>(namespace: string, key: string): Promise<T | undefined> {
+    const rows = await this.read((c) => this.all(c, 'SELECT value FROM meta WHERE namespace = $1 AND key = $2', [namespace, key]));
+    return rows.length ? (JSON.parse(rows[0].value as string) as T) : undefined;
+  }
+
+  async listMeta<T = unknown>(namespace: string): Promise<{ key: string; value: T }[]> {
+    const rows = await this.read((c) => this.all(c, 'SELECT key, value FROM meta WHERE namespace = $1 ORDER BY key', [namespace]));
+    return rows.map((r) => ({ key: r.key as string, value: JSON.parse(r.value as string) as T }));
+  }
+
+  async deleteMeta(namespace: string, key: string): Promise<boolean> {
+    if (this.readOnly) throw readOnlyError('deleteMeta');
+    return this.writes.run(async () => (await this.writer.run('DELETE FROM meta WHERE namespace = $1 AND key = $2', [namespace, key])).rowsChanged > 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writes.run(async () => {
+      this.writer.closeSync();
+      this.instance.closeSync();
+    });
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────────────────────
+
+  /** Stage `rows` with the appender and insert them into `table` in one transaction (caller holds the write lock). */
+  private async writeBatch(table: string, cols: readonly Column[], rows: readonly object[], conflict: string): Promise<PutResult> {
+    const stage = `stage_${table}`;
+    if (!this.staged.has(stage)) {
+      // Instants and dates are staged as text and cast by DuckDB, which accepts every ISO form the domain schema does.
+      const defs = cols.map((c) => `${q(c.name)} ${c.kind === 'ts' || c.kind === 'date' ? 'VARCHAR' : sqlType('duckdb', c.kind)}`);
+      await this.writer.run(`CREATE OR REPLACE TEMP TABLE ${stage} (${defs.join(', ')})`);
+      this.staged.add(stage);
+    }
+    const names = cols.map((c) => q(c.name)).join(', ');
+    const exprs = cols.map((c) => (c.kind === 'ts' ? `CAST(${q(c.name)} AS TIMESTAMPTZ)` : c.kind === 'date' ? `CAST(${q(c.name)} AS DATE)` : q(c.name))).join(', ');
+    return this.transaction(async () => {
+      const app = await this.writer.createAppender(stage, 'main', 'temp');
+      try {
+        appendRows(app, cols, rows);
+      } finally {
+        app.closeSync();
+      }
+      const r = await this.writer.run(`INSERT INTO ${q(table)} (${names}) SELECT ${exprs} FROM ${stage} ${conflict}`);
+      await this.writer.run(`DELETE FROM ${stage}`);
+      const inserted = r.rowsChanged;
+      return { inserted, duplicates: rows.length - inserted };
+    });
+  }
+
+  private async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      const out = await fn();
+      await this.writer.run('COMMIT');
+      return out;
+    } catch (e) {
+      await this.writer.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Run `fn` on a fresh connection (sees committed data only), closed afterwards. */
+  private async read<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('store is closed');
+    const c = await this.instance.connect();
+    try {
+      return await fn(c);
+    } finally {
+      c.closeSync();
+    }
+  }
+
+  private async all(c: DuckDBConnection, sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
+    const reader = await c.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+}
+
+function appendRows(app: DuckDBAppender, cols: readonly Column[], rows: readonly object[]): void {
+  for (const row of rows) {
+    const r = row as Record<string, unknown>;
+    for (const col of cols) {
+      const v = r[col.name];
+      if (v === undefined || v === null) {
+        app.appendNull();
+        continue;
+      }
+      switch (col.kind) {
+        case 'int':
+          app.appendInteger(v as number);
+          break;
+        case 'double':
+          app.appendDouble(v as number);
+          break;
+        case 'bool':
+          app.appendBoolean(v as boolean);
+          break;
+        case 'list':
+          app.appendList(v as string[], listOfText);
+          break;
+        default:
+          app.appendVarchar(v as string);
+      }
+    }
+    app.endRow();
+  }
+}
+
+/**
+ * Stream `sql`'s result chunk by chunk into the typed arrays, column i into `dst[i]`; returns the
+ * row count. Reads values per column vector, never as row objects.
+ */
+async function readColumns(c: DuckDBConnection, sql: string, params: DuckDBValue[], dst: (Int32Array | Float64Array | Float32Array | Uint8Array)[]): Promise<number> {
+  const result = await c.stream(sql, params);
+  let n = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const m = chunk.rowCount;
+    for (let j = 0; j < dst.length; j++) {
+      const vec = chunk.getColumnVector(j);
+      const out = dst[j];
+      for (let i = 0; i < m; i++) out[n + i] = vec.getItem(i) as number;
+    }
+    n += m;
+  }
+  return n;
+}
+
+/** SELECT list that returns instants as µs since the epoch and dates as text. */
+function selectList(cols: readonly Column[]): string {
+  return cols
+    .map((c) => (c.kind === 'ts' ? `epoch_us(${q(c.name)}) AS ${q(c.name)}` : c.kind === 'date' ? `CAST(${q(c.name)} AS VARCHAR) AS ${q(c.name)}` : q(c.name)))
+    .join(', ');
+}
+
+/** Left side of an equality filter on a column given as text: the column, cast to text when it is not text. */
+function cond(cols: readonly Column[], name: string): string {
+  const col = cols.find((c) => c.name === name);
+  if (!col) throw new DeepcutError('invalid_input', `unknown column "${name}"; known: ${cols.map((c) => c.name).join(', ')}`);
+  if (col.kind === 'text') return q(name);
+  if (col.kind === 'ts') return `strftime(${q(name)}, '%Y-%m-%dT%H:%M:%SZ')`;
+  return `CAST(${q(name)} AS VARCHAR)`;
+}
+
+/** A non-negative integer for LIMIT/OFFSET/ids, or invalid_input. */
+function count(n: number, what: string): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new DeepcutError('invalid_input', `${what} must be a non-negative integer, got ${n}`);
+  return n;
+}
+
+function toJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new DeepcutError('invalid_input', 'meta value must be JSON-serialisable (got undefined or a function)');
+  return json;
+}

@@ -1,0 +1,46 @@
+/**
+ * Seeded synthetic listens for the store's tests, its crash-test child and its benchmark.
+ * Row i is fully determined by (seed, i): listen ids are `l<i>`, so a test knows which rows a
+ * batch held without keeping them.
+ */
+import { Rng } from '../util/rng.ts';
+import type { Listen } from '../domain/schemas.ts';
+
+export interface ListenGenOptions {
+  users?: number;
+  tracks?: number;
+  seed?: number;
+  /** First started_at, ms since the epoch; listens follow each other by 1–600 s. */
+  start?: number;
+}
+
+const reasons = ['trackdone', 'fwdbtn', 'endplay'] as const;
+
+/** Batches of `batch` listens, `n` in all, ids `l<first>`…, deterministic for a seed. */
+export function* syntheticListens(n: number, batch: number, opts: ListenGenOptions & { first?: number } = {}): Generator<Listen[]> {
+  const rng = new Rng(opts.seed ?? 1);
+  const users = opts.users ?? 1000;
+  const tracks = opts.tracks ?? 20000;
+  let t = opts.start ?? Date.UTC(2024, 0, 1);
+  const first = opts.first ?? 0;
+  for (let s = 0; s < n; s += batch) {
+    const out: Listen[] = [];
+    for (let i = s; i < Math.min(n, s + batch); i++) {
+      t += 1000 * (1 + rng.int(600));
+      const skipped = rng.next() < 0.2;
+      out.push({
+        listen_id: `l${first + i}`,
+        user_id: `u${rng.int(users)}`,
+        // Squaring skews plays towards low track numbers, like real popularity.
+        track_id: `t${Math.floor(rng.next() ** 2 * tracks)}`,
+        started_at: new Date(t).toISOString().replace('.000Z', 'Z'),
+        ms_played: skipped ? rng.int(30_000) : 30_000 + rng.int(200_000),
+        reason_end: skipped ? 'fwdbtn' : rng.pick(reasons),
+        skipped,
+        context: 'unknown',
+        platform: 'web',
+      });
+    }
+    yield out;
+  }
+}
