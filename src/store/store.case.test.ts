@@ -317,13 +317,17 @@ export function storeContract(name: string, harness: Harness | string): void {
         let loading = true;
         const load = s.bulkPut('listens', syntheticListens(10 * size, size, { seed: 13 })).finally(() => (loading = false));
         const seen: number[] = [];
-        while (loading) {
-          const n = await s.count('listens');
-          const cols = await s.readListens();
-          seen.push(n, cols.user.length);
-          assert.equal(n % size, 0, `count ${n} is not a whole number of batches`);
-          assert.equal(cols.user.length % size, 0, `readListens saw ${cols.user.length} rows`);
-          assert.ok(cols.user.every((u) => u >= 0 && u < cols.users.size));
+        try {
+          while (loading) {
+            const n = await s.count('listens');
+            const cols = await s.readListens();
+            seen.push(n, cols.user.length);
+            assert.equal(n % size, 0, `count ${n} is not a whole number of batches`);
+            assert.equal(cols.user.length % size, 0, `readListens saw ${cols.user.length} rows`);
+            assert.ok(cols.user.every((u) => u >= 0 && u < cols.users.size));
+          }
+        } finally {
+          await load.catch(() => undefined);
         }
         assert.deepEqual(await load, { inserted: 10 * size, duplicates: 0 });
         assert.equal(await s.count('listens'), 10 * size);
