@@ -1,0 +1,148 @@
+/**
+ * The HTTP server: `buildServer(deps)` returns a fastify app with every route of `routes.ts`,
+ * API-key auth with scopes, per-key rate limits, a body size limit, Prometheus metrics, the
+ * OpenAPI spec and the web pages. Errors become HTTP answers in exactly one place (the error
+ * handler below, through `httpStatus`); a bad request is a 4xx, never a 500.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { Config } from '../config/config.ts';
+import type { Store } from '../store/store.ts';
+import type { ServingState } from '../serving/state.ts';
+import { DeepcutError, httpStatus, isDeepcutError } from '../errors.ts';
+import { log as makeLog } from '../log.ts';
+import { KeyVerifier, presentedKey, type KeyInfo } from './auth.ts';
+import { Metrics } from './metrics.ts';
+import { check, type RouteDef } from './route.ts';
+import { routes as allRoutes } from './routes.ts';
+import { openApi } from './openapi.ts';
+import type { ServerContext } from './context.ts';
+
+export interface ServerDeps {
+  store: Store;
+  state: ServingState;
+  config: Config;
+  /** false: no keys needed, every request has every scope (local demo only; `deepcut serve --no-auth`). */
+  auth?: boolean;
+  metrics?: Metrics;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    key?: KeyInfo;
+  }
+}
+
+const LOCAL_KEY: KeyInfo = { id: 'local', name: 'local (auth off)', scopes: ['read', 'ingest', 'admin'], user_id: null };
+const webDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'web');
+const mime: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+
+/** Body of every error answer: `{ error: { code, message } }` (ListenBrainz routes: `{ code, error }`). */
+function errorBody(url: string, status: number, code: string, message: string) {
+  return url.startsWith('/1/') ? { code: status, error: message } : { error: { code, message } };
+}
+
+/** Build the app (not listening yet): `await app.listen({ port, host })`, or `app.inject()` in tests. */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const auth = deps.auth ?? true;
+  const log = makeLog('server');
+  const ctx: ServerContext = { store: deps.store, state: deps.state, config: deps.config, metrics: deps.metrics ?? new Metrics(), verifier: new KeyVerifier(deps.store), auth, log };
+  const app = Fastify({ logger: false, bodyLimit: deps.config.server.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const defs = allRoutes();
+  const spec = openApi(defs, '0.1.0');
+
+  // The one place errors become HTTP answers.
+  app.setErrorHandler((e: FastifyError | DeepcutError | Error, req, reply) => {
+    let status: number;
+    let code: string;
+    if (isDeepcutError(e)) {
+      status = httpStatus(e);
+      code = e.code;
+    } else if ('statusCode' in e && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      // fastify's own input errors: malformed JSON, body too large, bad content type
+      status = e.statusCode;
+      code = status === 413 ? 'too_large' : status === 415 ? 'invalid_input' : status === 429 ? 'rate_limited' : 'invalid_input';
+    } else {
+      status = 500;
+      code = 'internal';
+      log.error({ err: e, url: req.url }, 'internal error');
+    }
+    const message = status === 500 ? 'internal error (logged)' : e.message;
+    void reply.status(status).send(errorBody(req.url, status, code, message));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send(errorBody(req.url, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const routeUrl = req.routeOptions.url ?? 'unmatched';
+    ctx.metrics.requests.inc({ method: req.method, route: routeUrl, status: String(reply.statusCode) });
+    ctx.metrics.latency.observe({ method: req.method, route: routeUrl }, reply.elapsedTime / 1000);
+  });
+
+  // Authentication runs for every request before rate limiting, so limits are per key.
+  const scopeOf = new Map<string, RouteDef<any, any, any>['scope']>();
+  for (const d of defs) scopeOf.set(`${d.method} ${d.url}`, d.scope);
+  app.addHook('onRequest', async (req) => {
+    const scope = scopeOf.get(`${req.method} ${req.routeOptions.url}`);
+    if (!scope || scope === 'public') return;
+    if (!auth) {
+      req.key = LOCAL_KEY;
+      return;
+    }
+    const presented = presentedKey(req.headers.authorization);
+    if (!presented) throw new DeepcutError('unauthorized', 'missing API key: send `Authorization: Bearer <key>` (create one with `deepcut keys create`)');
+    req.key = await ctx.verifier.verify(presented);
+    if (!req.key.scopes.includes(scope)) throw new DeepcutError('forbidden', `API key ${req.key.name} lacks scope ${scope} (has ${req.key.scopes.join(', ')})`);
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.config.server.rateLimitPerMinute,
+    timeWindow: 60_000,
+    hook: 'preHandler',
+    keyGenerator: (req) => req.key?.id ?? req.ip,
+    errorResponseBuilder: (_req, c) => new DeepcutError('rate_limited', `rate limit of ${c.max} requests per minute exceeded; retry in ${Math.ceil(c.ttl / 1000)} s`),
+  });
+
+  for (const d of defs) {
+    app.route({
+      method: d.method,
+      url: d.url,
+      config: d.scope === 'public' ? { rateLimit: false } : {},
+      handler: async (req, reply) => {
+        const params = d.params ? check(d.params, req.params, 'params') : {};
+        const query = d.query ? check(d.query, req.query, 'query') : {};
+        if (d.body && req.body === undefined) throw new DeepcutError('invalid_input', 'missing JSON body (Content-Type: application/json)');
+        const body = d.body ? check(d.body, req.body, 'body') : undefined;
+        return d.handler({ params, query, body, key: req.key ?? LOCAL_KEY, req, reply, ctx });
+      },
+    });
+  }
+
+  app.get('/openapi.json', { config: { rateLimit: false } }, async () => spec);
+  app.get('/metrics', { config: { rateLimit: false } }, async (_req, reply) => {
+    void reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return ctx.metrics.render();
+  });
+
+  // The web pages: a fixed set of files read once at start.
+  const files = new Map<string, { type: string; body: Buffer }>();
+  for (const f of readdirSync(webDir)) if (mime[extname(f)] && !f.includes('.test.')) files.set(f, { type: mime[extname(f)], body: readFileSync(join(webDir, f)) });
+  const page = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => {
+    const f = files.get(name);
+    if (!f) throw new DeepcutError('not_found', `web file ${name} is missing from ${webDir}`);
+    return reply.type(f.type).send(f.body);
+  };
+  app.get('/', { config: { rateLimit: false } }, page('index.html'));
+  app.get('/admin', { config: { rateLimit: false } }, page('admin.html'));
+  app.get<{ Params: { file: string } }>('/web/:file', { config: { rateLimit: false } }, async (req, reply) => {
+    if (!files.has(req.params.file)) throw new DeepcutError('not_found', `no web file ${req.params.file}`);
+    return page(req.params.file)(req, reply);
+  });
+
+  return app;
+}

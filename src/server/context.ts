@@ -1,0 +1,18 @@
+/** What every route handler gets: the store, the serving state, the config and the metrics. */
+import type { Config } from '../config/config.ts';
+import type { Store } from '../store/store.ts';
+import type { ServingState } from '../serving/state.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from './metrics.ts';
+import type { KeyVerifier } from './auth.ts';
+
+export interface ServerContext {
+  store: Store;
+  state: ServingState;
+  config: Config;
+  metrics: Metrics;
+  verifier: KeyVerifier;
+  /** false in the local demo mode (`--no-auth`): every request acts with every scope. */
+  auth: boolean;
+  log: Logger;
+}

@@ -1,0 +1,83 @@
+/**
+ * Prometheus metrics in the text exposition format (version 0.0.4), written by hand: counters and
+ * histograms with labels, no dependency. Request latency buckets are in seconds.
+ */
+
+type Labels = Record<string, string>;
+
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const labelText = (l: Labels) => {
+  const e = Object.entries(l);
+  return e.length ? `{${e.map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}` : '';
+};
+
+export class Counter {
+  private readonly values = new Map<string, { labels: Labels; value: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  inc(labels: Labels = {}, by = 1): void {
+    const k = labelText(labels);
+    const v = this.values.get(k);
+    if (v) v.value += by;
+    else this.values.set(k, { labels, value: by });
+  }
+
+  get(labels: Labels = {}): number {
+    return this.values.get(labelText(labels))?.value ?? 0;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    if (this.values.size === 0) lines.push(`${this.name} 0`);
+    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`);
+    return lines.join('\n');
+  }
+}
+
+export class Histogram {
+  private readonly series = new Map<string, { labels: Labels; counts: Float64Array; sum: number; count: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  ) {}
+
+  observe(labels: Labels, value: number): void {
+    const k = labelText(labels);
+    let s = this.series.get(k);
+    if (!s) this.series.set(k, (s = { labels, counts: new Float64Array(this.buckets.length), sum: 0, count: 0 }));
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]) s.counts[i]++;
+    s.sum += value;
+    s.count++;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const s of this.series.values()) {
+      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+      lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`);
+      lines.push(`${this.name}_sum${labelText(s.labels)} ${s.sum}`);
+      lines.push(`${this.name}_count${labelText(s.labels)} ${s.count}`);
+    }
+    return lines.join('\n');
+  }
+}
+
+/** The server's metrics. */
+export class Metrics {
+  readonly requests = new Counter('deepcut_http_requests_total', 'HTTP requests by method, route and status code.');
+  readonly latency = new Histogram('deepcut_http_request_duration_seconds', 'HTTP request latency by method and route, seconds.');
+  readonly listens = new Counter('deepcut_listens_ingested_total', 'Listens committed to the store, by endpoint.');
+  readonly duplicates = new Counter('deepcut_listens_duplicate_total', 'Listens received whose listen_id was already stored.');
+  readonly storeErrors = new Counter('deepcut_store_errors_total', 'Store operations that failed, by operation.');
+  private readonly started = Date.now();
+
+  /** The exposition text served at /metrics. */
+  render(): string {
+    const up = `# HELP deepcut_uptime_seconds Seconds since the server started.\n# TYPE deepcut_uptime_seconds gauge\ndeepcut_uptime_seconds ${(Date.now() - this.started) / 1000}`;
+    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors].map((m) => m.render()).join('\n') + '\n' + up + '\n';
+  }
+}

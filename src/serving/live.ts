@@ -1,0 +1,379 @@
+/**
+ * The serving-side model: a fitted `Recommender` with its run's id maps, the catalog, and every
+ * user's history kept live. New listens change a user's history at once; models with `FoldIn`
+ * (ALS) recompute that user's vector from the new history before the user's next answer, so a
+ * listen shows in the recommendations without a retrain.
+ *
+ * History is kept as the net play count per (user, track) — plays minus quick skips, the same
+ * classification as `signals/confidence.ts` — and turned into confidences with the run's
+ * confidence options. The base matrix of the run is patched with the changed rows lazily: at most
+ * every `rebuildMs`, or at once for a user the matrix does not have yet.
+ */
+import type { Listen } from '../domain/schemas.ts';
+import { IdMap, type TrackId, type UserId } from '../domain/ids.ts';
+import type { Csr } from '../signals/csr.ts';
+import { confidence, defaultConfidence, type ConfidenceOptions } from '../signals/confidence.ts';
+import { canFoldIn, isFactorized, type Factorized, type FoldIn, type Recommender } from '../cf/recommender.ts';
+import type { ArtistCard, ForUserOptions, ModelInfo, Reason, Recommendations, TrackCard } from './recommendations.ts';
+import type { Catalog } from './catalog.ts';
+
+export interface LiveModelParts {
+  recommender: Recommender;
+  users: IdMap<UserId>;
+  tracks: IdMap<TrackId>;
+  /** The confidence matrix the model was fitted on (users.size × tracks.size). */
+  userItems: Csr;
+  catalog: Catalog;
+  confidence?: ConfidenceOptions;
+  kind: ModelInfo['kind'];
+  runId?: string | null;
+  /** Longest wait before changed histories are merged into the matrix (ms, default 250). */
+  rebuildMs?: number;
+  /** Clock in ms (tests). */
+  now?: () => number;
+}
+
+/** Net plays of a listen: +1 a play, −1 a quick skip, 0 in between (as `signals/confidence.ts`). */
+export function netPlay(l: Pick<Listen, 'ms_played' | 'skipped'>, o: ConfidenceOptions = defaultConfidence): number {
+  if (l.skipped || l.ms_played < o.quickSkipMs) return -1;
+  return l.ms_played >= o.minStreamMs ? 1 : 0;
+}
+
+/** Inverse of `confidence`: the net play count that gives confidence `c` (sign kept). */
+function netOfConfidence(c: number, o: ConfidenceOptions): number {
+  const a = Math.abs(c);
+  const n = (o.scale ?? 'log') === 'linear' ? (a - 1) / o.alpha : o.epsilon * Math.expm1((a - 1) / o.alpha);
+  return Math.sign(c) * Math.round(n * 1e4) / 1e4;
+}
+
+const REASON_SOURCES = 20;
+
+export class LiveModel implements Recommendations {
+  readonly info: ModelInfo;
+  private readonly rec: Recommender;
+  private readonly users: IdMap<UserId>;
+  private readonly tracks: IdMap<TrackId>;
+  private readonly catalog: Catalog;
+  private readonly conf: ConfidenceOptions;
+  private matrix: Csr;
+  /** Full net-play rows of users changed since the matrix was built: user row → track row → net. */
+  private readonly changed = new Map<number, Map<number, number>>();
+  /** Users whose vector must be folded in again before their next answer. */
+  private readonly stale = new Set<number>();
+  private lastBuild: number;
+  private readonly rebuildMs: number;
+  private readonly now: () => number;
+  /** Item-popularity order for cold start (track rows, most listeners first). */
+  private readonly popular: Int32Array;
+  private readonly popularCount: Float32Array;
+  private itemUsers: Csr | undefined;
+  /** Users the recommender has a row for (grows by fold-in). */
+  private modelUsers: number;
+  private artistTracks: Map<string, number[]> | undefined;
+
+  constructor(p: LiveModelParts) {
+    this.rec = p.recommender;
+    this.users = p.users;
+    this.tracks = p.tracks;
+    this.catalog = p.catalog;
+    this.conf = p.confidence ?? defaultConfidence;
+    this.matrix = p.userItems;
+    this.rebuildMs = p.rebuildMs ?? 250;
+    this.now = p.now ?? (() => performance.now());
+    this.lastBuild = this.now();
+    this.modelUsers = p.users.size;
+    this.info = { kind: p.kind, model: p.recommender.name, runId: p.runId ?? null, users: p.users.size, tracks: p.tracks.size, foldIn: canFoldIn(p.recommender) };
+    this.popularCount = new Float32Array(this.tracks.size);
+    for (let q = 0; q < this.matrix.indices.length; q++) if (this.matrix.data[q] > 0) this.popularCount[this.matrix.indices[q]]++;
+    this.popular = Int32Array.from(rankDesc(this.popularCount, 500));
+  }
+
+  forUser(user: string, k: number, opts: ForUserOptions = {}): TrackCard[] {
+    const u = this.users.row(user);
+    const exclude = new Set<number>();
+    for (const t of opts.exclude ?? []) {
+      const r = this.tracks.row(t);
+      if (r >= 0) exclude.add(r);
+    }
+    if (u < 0) return this.coldStart(k, exclude, new Set());
+    const m = this.current(u);
+    const heard = this.heardRows(u);
+    if (heard.size === 0) return this.coldStart(k, exclude, heard);
+    const ranked = this.rec.recommend(u, m, k, { filterHeard: true, filterItems: [...exclude, ...heard] });
+    const sources = this.reasonSources(u);
+    const out: TrackCard[] = [];
+    for (let i = 0; i < ranked.items.length; i++) out.push(this.card(ranked.items[i], ranked.scores[i], this.reasonFor(ranked.items[i], sources)));
+    if (out.length < k) out.push(...this.coldStart(k - out.length, new Set([...exclude, ...ranked.items]), heard));
+    return out;
+  }
+
+  similarTracks(track: string, k: number): TrackCard[] | undefined {
+    const t = this.tracks.row(track);
+    if (t < 0) return undefined;
+    const title = this.catalog.trackTitle(track) ?? track;
+    const reason: Reason = { kind: 'similar_to', text: `similar to ${title}`, track_id: track };
+    if (isFactorized(this.rec)) {
+      const r = this.rec.similarItems(t, k);
+      return [...r.items].map((i, j) => this.card(i, r.scores[j], reason));
+    }
+    const scores = this.coListened(t);
+    scores[t] = -Infinity;
+    return this.topCards(scores, k, reason);
+  }
+
+  similarArtists(artist: string, k: number): ArtistCard[] | undefined {
+    const groups = this.artistGroups();
+    const own = groups.get(artist);
+    if (!own || own.length === 0) return undefined;
+    const names = [...groups.keys()];
+    const scores = new Float32Array(names.length);
+    if (isFactorized(this.rec)) {
+      const vecs = names.map((a) => this.meanVector(this.rec as Recommender & Factorized, groups.get(a)!));
+      const v = this.meanVector(this.rec, own);
+      for (let j = 0; j < names.length; j++) scores[j] = cosine(v, vecs[j]);
+    } else {
+      // listeners shared with the artist, per artist track
+      const perTrack = new Float32Array(this.tracks.size);
+      for (const t of own) {
+        const s = this.coListened(t);
+        for (let i = 0; i < s.length; i++) perTrack[i] += s[i];
+      }
+      for (let j = 0; j < names.length; j++) for (const t of groups.get(names[j])!) scores[j] += perTrack[t];
+    }
+    const out: ArtistCard[] = [];
+    for (const j of rankDesc(scores, k + 1)) {
+      if (names[j] === artist || !(scores[j] > 0)) continue;
+      out.push({ artist_id: names[j], name: this.catalog.artistName(names[j]), score: round(scores[j]) });
+      if (out.length === k) break;
+    }
+    return out;
+  }
+
+  observe(listens: readonly Listen[]): void {
+    for (const l of listens) {
+      const t = this.tracks.row(l.track_id);
+      if (t < 0) continue;
+      const d = netPlay(l, this.conf);
+      if (d === 0) continue;
+      let u = this.users.row(l.user_id);
+      if (u < 0) u = this.users.add(l.user_id as UserId);
+      const row = this.rowOf(u);
+      row.set(t, (row.get(t) ?? 0) + d);
+      this.stale.add(u);
+    }
+  }
+
+  heard(user: string, k: number): string[] {
+    const u = this.users.row(user);
+    if (u < 0) return [];
+    const row = this.rowOf(u, false);
+    return [...row].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, k).map(([t]) => this.tracks.id(t));
+  }
+
+  /** The matrix with changed rows merged, rebuilt when due; folds `u` in again when stale. */
+  private current(u: number): Csr {
+    const due = this.changed.size > 0 && (u >= this.matrix.rows || (this.changed.has(u) && this.now() - this.lastBuild >= this.rebuildMs));
+    if (due) this.rebuild();
+    if (canFoldIn(this.rec)) {
+      // FoldIn grows the user table one row at a time: new users are folded in in row order.
+      while (this.modelUsers <= u) {
+        this.foldIn(this.rec, this.modelUsers);
+        this.stale.delete(this.modelUsers++);
+      }
+      if (this.stale.has(u)) this.foldIn(this.rec, u);
+    }
+    this.stale.delete(u);
+    return this.matrix;
+  }
+
+  private foldIn(rec: Recommender & FoldIn, u: number): void {
+    const row = this.rowOf(u, false);
+    const items: number[] = [];
+    const conf: number[] = [];
+    for (const [t, n] of [...row].sort((a, b) => a[0] - b[0])) {
+      if (n === 0) continue;
+      items.push(t);
+      conf.push(n > 0 ? confidence(n, this.conf) : (this.conf.skips ?? 'negative') === 'negative' ? -confidence(-n, this.conf) : 0);
+    }
+    const keep = conf.map((c, i) => (c !== 0 ? i : -1)).filter((i) => i >= 0);
+    rec.foldIn(u, Int32Array.from(keep, (i) => items[i]), Float32Array.from(keep, (i) => conf[i]));
+  }
+
+  /** The user's full net-play row, copied out of the matrix the first time the user changes. */
+  private rowOf(u: number, create = true): Map<number, number> {
+    let row = this.changed.get(u);
+    if (row) return row;
+    row = new Map();
+    if (u < this.matrix.rows) for (let q = this.matrix.indptr[u]; q < this.matrix.indptr[u + 1]; q++) row.set(this.matrix.indices[q], netOfConfidence(this.matrix.data[q], this.conf));
+    if (create) this.changed.set(u, row);
+    return row;
+  }
+
+  private heardRows(u: number): Set<number> {
+    const out = new Set<number>();
+    for (const [t, n] of this.rowOf(u, false)) if (n !== 0) out.add(t);
+    return out;
+  }
+
+  private rebuild(): void {
+    const m = this.matrix;
+    const rows = this.users.size;
+    const indptr = new Int32Array(rows + 1);
+    const idx: number[] = [];
+    const val: number[] = [];
+    const indices: Int32Array[] = [];
+    const data: Float32Array[] = [];
+    let nnz = 0;
+    for (let u = 0; u < rows; u++) {
+      const row = this.changed.get(u);
+      if (row) {
+        idx.length = 0;
+        val.length = 0;
+        for (const [t, n] of [...row].sort((a, b) => a[0] - b[0])) {
+          const c = n > 0 ? confidence(n, this.conf) : n < 0 && (this.conf.skips ?? 'negative') === 'negative' ? -confidence(-n, this.conf) : 0;
+          if (c !== 0) (idx.push(t), val.push(c));
+        }
+        indices.push(Int32Array.from(idx));
+        data.push(Float32Array.from(val));
+        nnz += idx.length;
+      } else if (u < m.rows) {
+        indices.push(m.indices.subarray(m.indptr[u], m.indptr[u + 1]));
+        data.push(m.data.subarray(m.indptr[u], m.indptr[u + 1]));
+        nnz += m.indptr[u + 1] - m.indptr[u];
+      } else {
+        indices.push(new Int32Array(0));
+        data.push(new Float32Array(0));
+      }
+      indptr[u + 1] = nnz;
+    }
+    const I = new Int32Array(nnz);
+    const D = new Float32Array(nnz);
+    for (let u = 0; u < rows; u++) {
+      I.set(indices[u], indptr[u]);
+      D.set(data[u], indptr[u]);
+    }
+    this.matrix = { rows, cols: m.cols, indptr, indices: I, data: D };
+    this.changed.clear();
+    this.itemUsers = undefined;
+    this.lastBuild = this.now();
+  }
+
+  private coldStart(k: number, exclude: Set<number>, heard: Set<number>): TrackCard[] {
+    const out: TrackCard[] = [];
+    for (const t of this.popular) {
+      if (out.length >= k) break;
+      if (exclude.has(t) || heard.has(t)) continue;
+      out.push(this.card(t, this.popularCount[t], { kind: 'popular', text: `popular: ${this.popularCount[t]} listeners` }));
+    }
+    return out;
+  }
+
+  /** The user's most-played heard tracks, used to explain recommendations. */
+  private reasonSources(u: number): number[] {
+    return [...this.rowOf(u, false)].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, REASON_SOURCES).map(([t]) => t);
+  }
+
+  private reasonFor(t: number, sources: number[]): Reason {
+    if (isFactorized(this.rec) && sources.length) {
+      const F = this.rec.itemFactors();
+      const f = this.rec.factors;
+      let best = -1;
+      let bestScore = -Infinity;
+      for (const s of sources) {
+        let d = 0;
+        for (let j = 0; j < f; j++) d += F[t * f + j] * F[s * f + j];
+        if (d > bestScore) (bestScore = d), (best = s);
+      }
+      const id = this.tracks.id(best);
+      return { kind: 'because_you_played', text: `because you played ${this.catalog.trackTitle(id) ?? id}`, track_id: id };
+    }
+    return { kind: 'similar_listeners', text: `popular with listeners like you` };
+  }
+
+  /** Listeners shared by track `t` and every track (cosine over the user × track matrix). */
+  private coListened(t: number): Float32Array {
+    const m = this.matrix;
+    const T = (this.itemUsers ??= transposePositive(m));
+    const scores = new Float32Array(m.cols);
+    for (let p = T.indptr[t]; p < T.indptr[t + 1]; p++) {
+      const u = T.indices[p];
+      for (let q = m.indptr[u]; q < m.indptr[u + 1]; q++) if (m.data[q] > 0) scores[m.indices[q]] += 1;
+    }
+    const nt = T.indptr[t + 1] - T.indptr[t];
+    for (let i = 0; i < scores.length; i++) if (scores[i] > 0) scores[i] /= Math.sqrt(nt * (T.indptr[i + 1] - T.indptr[i]));
+    return scores;
+  }
+
+  private artistGroups(): Map<string, number[]> {
+    if (this.artistTracks) return this.artistTracks;
+    const g = new Map<string, number[]>();
+    for (let t = 0; t < this.tracks.size; t++) {
+      for (const a of this.catalog.trackArtists(this.tracks.id(t))) {
+        let l = g.get(a);
+        if (!l) g.set(a, (l = []));
+        l.push(t);
+      }
+    }
+    return (this.artistTracks = g);
+  }
+
+  private meanVector(rec: Recommender & Factorized, rows: number[]): Float32Array {
+    const F = rec.itemFactors();
+    const f = rec.factors;
+    const v = new Float32Array(f);
+    for (const t of rows) for (let j = 0; j < f; j++) v[j] += F[t * f + j] / rows.length;
+    return v;
+  }
+
+  private topCards(scores: Float32Array, k: number, reason: Reason): TrackCard[] {
+    return rankDesc(scores, k)
+      .filter((i) => scores[i] > 0)
+      .map((i) => this.card(i, scores[i], reason));
+  }
+
+  private card(t: number, score: number, reason: Reason): TrackCard {
+    const id = this.tracks.id(t);
+    const artists = this.catalog.trackArtists(id);
+    return { track_id: id, title: this.catalog.trackTitle(id), artist_ids: artists, artist_names: artists.map((a) => this.catalog.artistName(a) ?? a), score: round(score), reason };
+  }
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** Indices of the `k` largest finite values, largest first (ties: lower index first). */
+export function rankDesc(scores: Float32Array, k: number): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < scores.length; i++) if (Number.isFinite(scores[i])) idx.push(i);
+  if (idx.length > 4 * k && k < 64) {
+    // partial selection: keep a small sorted buffer
+    const top: number[] = [];
+    for (const i of idx) {
+      if (top.length < k || scores[i] > scores[top[top.length - 1]]) {
+        let j = top.length;
+        while (j > 0 && scores[top[j - 1]] < scores[i]) j--;
+        top.splice(j, 0, i);
+        if (top.length > k) top.pop();
+      }
+    }
+    return top;
+  }
+  return idx.sort((a, b) => scores[b] - scores[a] || a - b).slice(0, k);
+}
+
+function transposePositive(m: Csr): Csr {
+  const indptr = new Int32Array(m.cols + 1);
+  for (let q = 0; q < m.indices.length; q++) if (m.data[q] > 0) indptr[m.indices[q] + 1]++;
+  for (let i = 0; i < m.cols; i++) indptr[i + 1] += indptr[i];
+  const pos = indptr.slice(0, m.cols);
+  const indices = new Int32Array(indptr[m.cols]);
+  for (let u = 0; u < m.rows; u++) for (let q = m.indptr[u]; q < m.indptr[u + 1]; q++) if (m.data[q] > 0) indices[pos[m.indices[q]]++] = u;
+  return { rows: m.cols, cols: m.rows, indptr, indices, data: new Float32Array(indices.length).fill(1) };
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) (d += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]);
+  return na > 0 && nb > 0 ? d / Math.sqrt(na * nb) : 0;
+}
