@@ -1,5 +1,7 @@
 /** Every evaluation `deepcut eval` runs, in order. Add one line per suite. */
 import type { EvalSuite } from '../suite.ts';
 import { datasets } from './datasets.ts';
+import { audioMidi } from './audio-midi.ts';
+import { cfHetrec, cfMovielens } from './cf.ts';
 
-export const suites: EvalSuite[] = [datasets];
+export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens];

@@ -1,0 +1,150 @@
+/**
+ * Track-level audio features in the spirit of Spotify's (retired) audio-features API: tempo, beat
+ * grid, time signature, key and mode with confidences, loudness (integrated LUFS and mean dB),
+ * energy and danceability. `analyzeAudio` is a pure function of decoded samples; `analyzeFile`
+ * decodes first.
+ */
+import { decodeFile, toAnalysisRate, ANALYSIS_RATE, type DecodedAudio } from './decode.ts';
+import { powerSpectrogram, applyFilterBank, melFilterBank, powerToDb, onsetStrength, estimateTuning, chroma, hannWindow, type Matrix } from './dsp.ts';
+import { estimateTempo, trackBeats, tempoFromBeats, estimateMeter, detrendOnset } from './rhythm.ts';
+import { estimateKey, meanChroma, DEFAULT_KEY_PROFILE, type KeyProfileName } from './key.ts';
+import { integratedLoudness, meanDb } from './loudness.ts';
+
+/** Bumped whenever an analysis result can change; cached results of other versions are recomputed. */
+export const FEATURES_VERSION = 1;
+
+/** STFT geometry of the analysis: 2048-sample frames (93 ms), hop 256 (11.6 ms, 86.1 frames/s). */
+export const N_FFT = 2048;
+export const HOP = 256;
+export const N_MELS = 128;
+
+export interface AudioFeatures {
+  version: number;
+  duration_s: number;
+  /** Estimated tempo in beats per minute (quarter notes for x/4 music); 0 when no pulse. */
+  tempo_bpm: number;
+  /** 0–1: clarity of the pulse at that tempo (normalised autocorrelation). */
+  tempo_confidence: number;
+  /** Beat times in seconds. */
+  beats_s: number[];
+  /** Downbeat (bar start) times in seconds. */
+  downbeats_s: number[];
+  /** Beats per bar: 3 or 4. */
+  time_signature: 3 | 4;
+  time_signature_confidence: number;
+  /** Tonic pitch class 0–11 (0 = C), −1 when no key was detected. */
+  key: number;
+  /** 1 major, 0 minor. */
+  mode: 0 | 1;
+  key_confidence: number;
+  /** Integrated loudness per ITU-R BS.1770-4, LUFS (null for silence). */
+  loudness_lufs: number | null;
+  /** Mean level (10·log10 of the mean square of the mono mix), dBFS (null for silence). */
+  mean_db: number | null;
+  /** 0–1 perceived intensity: loudness, onset activity and brightness. */
+  energy: number;
+  /** 0–1 how suitable for dancing: pulse clarity, beat regularity, tempo near 120. */
+  danceability: number;
+}
+
+export interface AnalyzeOptions {
+  keyProfile?: KeyProfileName;
+  /** Harmonics per chroma peak (see dsp.chroma); default 1. */
+  chromaHarmonics?: number;
+}
+
+const clamp01 = (x: number) => (Number.isFinite(x) ? Math.max(0, Math.min(1, x)) : 0);
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** Intermediate representations, for the CNN and for tests. */
+export interface Analysis {
+  features: AudioFeatures;
+  /** Log-mel spectrogram (dB), `frames × 128` at 86.13 frames/s. */
+  logMel: Matrix;
+  chroma: Matrix;
+  onset: Float32Array;
+}
+
+/** Analyse decoded audio (any rate and channel count): features plus intermediate matrices. */
+export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}): Analysis {
+  const sr = ANALYSIS_RATE;
+  const frameRate = sr / HOP;
+  const loud = integratedLoudness(audio.channels, audio.sampleRate);
+  const x = toAnalysisRate(audio);
+  const spec = powerSpectrogram(x, { nFft: N_FFT, hop: HOP, window: hannWindow(N_FFT) });
+  const mel = applyFilterBank(spec, melFilterBank(sr, N_FFT, N_MELS));
+  const logMel = powerToDb({ data: Float32Array.from(mel.data), rows: mel.rows, cols: mel.cols }, 1, 1e-10, 80);
+  const onset = onsetStrength(logMel);
+  // Low band: mel bands below ~300 Hz (kick, bass): the first 19 of 128 Slaney bands span 0–~290 Hz.
+  const onsetLow = onsetStrength(logMel, 1, [1, 20]);
+
+  const tempo = estimateTempo(onset, frameRate);
+  const beats = tempo.period > 0 ? trackBeats(onset, tempo.period) : [];
+  const bpmBeats = tempoFromBeats(beats, frameRate);
+  // Trust the beat grid's slope when it agrees with the global estimate (within 8 %).
+  const bpm = bpmBeats > 0 && Math.abs(bpmBeats / tempo.bpm - 1) < 0.08 ? bpmBeats : tempo.bpm;
+
+  const tuning = estimateTuning(spec, sr, N_FFT);
+  const chr = chroma(spec, sr, N_FFT, { tuning, harmonics: opts.chromaHarmonics ?? 1 });
+  const key = estimateKey(meanChroma(chr), opts.keyProfile ?? DEFAULT_KEY_PROFILE);
+  const meter = estimateMeter(beats, onset, onsetLow, chr, tempo.period);
+
+  // Energy: loudness (−40…−5 LUFS → 0…1), onset activity, share of spectral power above 2 kHz.
+  const lufs = loud.integratedLufs;
+  const det = detrendOnset(onset, Math.round(frameRate));
+  let activity = 0;
+  for (const v of det) activity += v;
+  activity /= Math.max(1, det.length);
+  const k2k = Math.round((2000 * N_FFT) / sr);
+  let hiPow = 0;
+  let allPow = 0;
+  for (let t = 0; t < spec.rows; t++)
+    for (let k = 1; k < spec.cols; k++) {
+      const p = spec.data[t * spec.cols + k];
+      allPow += p;
+      if (k >= k2k) hiPow += p;
+    }
+  const brightness = allPow > 0 ? hiPow / allPow : 0;
+  const energy = 0.55 * clamp01((lufs + 40) / 35) + 0.25 * clamp01(activity / 2) + 0.2 * clamp01(brightness * 4);
+
+  // Danceability: pulse clarity, regularity of inter-beat intervals, closeness to 120 BPM.
+  let cv = 1;
+  if (beats.length > 2) {
+    const ibi = beats.slice(1).map((b, i) => b - beats[i]);
+    const m = ibi.reduce((a, b) => a + b, 0) / ibi.length;
+    cv = Math.sqrt(ibi.reduce((a, b) => a + (b - m) ** 2, 0) / ibi.length) / m;
+  }
+  const tempoFit = bpm > 0 ? Math.exp(-0.5 * (Math.log2(bpm / 120) / 0.6) ** 2) : 0;
+  const danceability = 0.45 * clamp01(tempo.pulseClarity / 0.6) + 0.35 * clamp01(1 - 5 * cv) + 0.2 * tempoFit;
+
+  const md = meanDb(x);
+  const toS = (f: number) => round(f / frameRate, 3);
+  const features: AudioFeatures = {
+    version: FEATURES_VERSION,
+    duration_s: round(audio.channels[0].length / audio.sampleRate, 3),
+    tempo_bpm: round(bpm, 2),
+    tempo_confidence: round(tempo.pulseClarity),
+    beats_s: beats.map(toS),
+    downbeats_s: beats.filter((_, i) => i >= meter.downbeat && (i - meter.downbeat) % meter.beatsPerBar === 0).map(toS),
+    time_signature: meter.beatsPerBar,
+    time_signature_confidence: round(clamp01(meter.margin)),
+    key: key.key,
+    mode: key.mode,
+    key_confidence: round(key.confidence),
+    loudness_lufs: Number.isFinite(lufs) ? round(lufs, 2) : null,
+    mean_db: Number.isFinite(md) ? round(md, 2) : null,
+    energy: round(energy),
+    danceability: round(danceability),
+  };
+  return { features, logMel, chroma: chr, onset };
+}
+
+/** Features of decoded audio. */
+export function analyzeAudio(audio: DecodedAudio, opts: AnalyzeOptions = {}): AudioFeatures {
+  return analyzeDetailed(audio, opts).features;
+}
+
+/** Decode a file and analyse it; decoding failures are DeepcutErrors naming the file. */
+export async function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<AudioFeatures> {
+  return analyzeAudio(await decodeFile(file), opts);
+}

@@ -1,0 +1,122 @@
+/**
+ * Key and mode from chroma by template matching (Krumhansl 1990): the track's mean pitch class
+ * profile is correlated (Pearson) with a major and a minor key profile rotated to each of the 12
+ * tonics; the best of the 24 wins. Keys are numbered as Spotify does: 0 = C, 1 = C♯/D♭ … 11 = B;
+ * mode 1 = major, 0 = minor.
+ */
+import type { Matrix } from './dsp.ts';
+
+export type KeyProfileName = 'krumhansl' | 'temperley' | 'edma' | 'shaath';
+
+/** Major and minor profiles, index 0 = tonic. Numbers from the cited papers. */
+export const KEY_PROFILES: Record<KeyProfileName, { major: number[]; minor: number[] }> = {
+  // Krumhansl & Kessler 1982, probe-tone ratings.
+  krumhansl: {
+    major: [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88],
+    minor: [6.33, 2.68, 3.52, 5.38, 2.6, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17],
+  },
+  // Temperley 2007 (Music and Probability), pitch-class frequencies in the Kostka–Payne corpus.
+  temperley: {
+    major: [0.748, 0.06, 0.488, 0.082, 0.67, 0.46, 0.096, 0.715, 0.104, 0.366, 0.057, 0.4],
+    minor: [0.712, 0.084, 0.474, 0.618, 0.049, 0.46, 0.105, 0.747, 0.404, 0.067, 0.133, 0.33],
+  },
+  // Faraldo, Gómez, Jordà, Herrera 2016, "Key estimation in electronic dance music" (ECIR), EDMA.
+  edma: {
+    major: [0.16519551, 0.04749026, 0.08293076, 0.06687112, 0.09994645, 0.09274123, 0.05294487, 0.13159476, 0.05218986, 0.07443653, 0.06940723, 0.0642515],
+    minor: [0.17235348, 0.05336489, 0.0761009, 0.10043649, 0.05621498, 0.08527853, 0.0497915, 0.13451001, 0.07458916, 0.05003023, 0.09187879, 0.05545106],
+  },
+  // Sha'ath 2011, "Estimation of key in digital music recordings" (KeyFinder), MSc report.
+  shaath: {
+    major: [6.6, 2.0, 3.5, 2.3, 4.6, 4.0, 2.5, 5.2, 2.4, 3.7, 2.3, 3.4],
+    minor: [6.5, 2.7, 3.5, 5.4, 2.6, 3.5, 2.5, 5.2, 4.0, 2.7, 4.3, 3.2],
+  },
+};
+
+/** Profile used by default; chosen by measurement on the rendered-MIDI set (see eval audio-midi). */
+export const DEFAULT_KEY_PROFILE: KeyProfileName = 'temperley';
+
+export interface KeyEstimate {
+  /** Tonic pitch class 0–11 (C = 0), or −1 when there is no tonal content. */
+  key: number;
+  /** 1 = major, 0 = minor. */
+  mode: 0 | 1;
+  /**
+   * 0–1: how far the best correlation stands above the runner-up (best − second) relative to
+   * (best + 1)/2, clamped; near 0 when two keys fit equally well.
+   */
+  confidence: number;
+  /** Pearson correlation of the winning key. */
+  correlation: number;
+}
+
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>, shift: number): number {
+  let ma = 0, mb = 0;
+  for (let i = 0; i < 12; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= 12;
+  mb /= 12;
+  let num = 0, da = 0, db = 0;
+  for (let i = 0; i < 12; i++) {
+    const x = a[(i + shift) % 12] - ma;
+    const y = b[i] - mb;
+    num += x * y;
+    da += x * x;
+    db += y * y;
+  }
+  return da > 0 && db > 0 ? num / Math.sqrt(da * db) : 0;
+}
+
+/** Mean chroma vector (length 12) over the frames of a `frames × 12` chroma matrix. */
+export function meanChroma(c: Matrix): Float64Array {
+  const m = new Float64Array(12);
+  for (let t = 0; t < c.rows; t++) for (let i = 0; i < 12; i++) m[i] += c.data[t * 12 + i];
+  if (c.rows) for (let i = 0; i < 12; i++) m[i] /= c.rows;
+  return m;
+}
+
+/** The 24 correlations: `scores[mode][tonic]` (mode 0 = minor, 1 = major). */
+export function keyScores(profile: ArrayLike<number>, name: KeyProfileName = DEFAULT_KEY_PROFILE): [number[], number[]] {
+  const p = KEY_PROFILES[name];
+  const minor = Array.from({ length: 12 }, (_, k) => pearson(profile, p.minor, k));
+  const major = Array.from({ length: 12 }, (_, k) => pearson(profile, p.major, k));
+  return [minor, major];
+}
+
+/**
+ * Key, mode and confidence of a 12-bin pitch class profile (C first), e.g. {@link meanChroma}.
+ * Example: a profile with energy on C, E, G (and the C major scale) → key 0, mode 1.
+ */
+export function estimateKey(profile: ArrayLike<number>, name: KeyProfileName = DEFAULT_KEY_PROFILE): KeyEstimate {
+  let total = 0;
+  for (let i = 0; i < 12; i++) total += profile[i];
+  if (!(total > 0)) return { key: -1, mode: 1, confidence: 0, correlation: 0 };
+  const scores = keyScores(profile, name);
+  let best = { key: 0, mode: 1 as 0 | 1, r: -Infinity };
+  let second = -Infinity;
+  for (const mode of [1, 0] as const) {
+    for (let k = 0; k < 12; k++) {
+      const r = scores[mode][k];
+      if (r > best.r) {
+        second = best.r;
+        best = { key: k, mode, r };
+      } else if (r > second) second = r;
+    }
+  }
+  const confidence = Math.max(0, Math.min(1, (best.r - second) / Math.max(1e-9, (best.r + 1) / 2) * 5));
+  return { key: best.key, mode: best.mode, confidence, correlation: best.r };
+}
+
+/**
+ * MIREX key score of an estimate against the truth (as mir_eval): 1 same key, 0.5 the estimate a
+ * perfect fifth above the truth in the same mode, 0.3 relative major/minor, 0.2 parallel, else 0.
+ */
+export function mirexKeyScore(est: { key: number; mode: number }, truth: { key: number; mode: number }): number {
+  if (est.key === truth.key && est.mode === truth.mode) return 1;
+  if (est.mode === truth.mode && est.key === (truth.key + 7) % 12) return 0.5;
+  if (truth.mode === 1 && est.mode === 0 && est.key === (truth.key + 9) % 12) return 0.3;
+  if (truth.mode === 0 && est.mode === 1 && est.key === (truth.key + 3) % 12) return 0.3;
+  if (est.key === truth.key && est.mode !== truth.mode) return 0.2;
+  return 0;
+}

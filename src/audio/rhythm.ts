@@ -1,0 +1,250 @@
+/**
+ * Rhythm from an onset strength envelope (frames at `frameRate` Hz): global tempo from an
+ * autocorrelation tempogram with a log-normal tempo prior and harmonic checks, a beat grid by
+ * dynamic programming (Ellis 2007, "Beat tracking by dynamic programming", J. New Music Res.),
+ * and the meter (3 or 4 beats per bar) from accent and harmony periodicity over the beats.
+ */
+import { tempogram, type Matrix } from './dsp.ts';
+
+export interface TempoOptions {
+  /** Centre of the log-normal tempo prior, BPM (default 120). */
+  priorBpm?: number;
+  /** Width of the prior in octaves (standard deviation of log2 BPM; default 1). */
+  priorOctaves?: number;
+  minBpm?: number;
+  maxBpm?: number;
+}
+
+export interface TempoEstimate {
+  /** Beats per minute. */
+  bpm: number;
+  /** Beat period in frames (fractional). */
+  period: number;
+  /** Normalised autocorrelation at the beat period, 0–1: how clear the pulse is. */
+  pulseClarity: number;
+  /** The global autocorrelation (lag 0 … maxLag, normalised to r[0] = 1). */
+  acf: Float64Array;
+}
+
+/** Subtract a centred moving average of `w` frames and half-wave rectify (a simple high-pass). */
+export function detrendOnset(o: Float32Array, w: number): Float32Array {
+  const out = new Float32Array(o.length);
+  const c = new Float64Array(o.length + 1);
+  for (let i = 0; i < o.length; i++) c[i + 1] = c[i] + o[i];
+  const h = Math.floor(w / 2);
+  for (let i = 0; i < o.length; i++) {
+    const a = Math.max(0, i - h);
+    const b = Math.min(o.length, i + h + 1);
+    out[i] = Math.max(0, o[i] - (c[b] - c[a]) / (b - a));
+  }
+  return out;
+}
+
+/** Parabolic-peak refinement of index k in `r`: fractional position of the vertex. */
+function refine(r: ArrayLike<number>, k: number): number {
+  if (k <= 0 || k >= r.length - 1) return k;
+  const a = r[k - 1], b = r[k], c = r[k + 1];
+  const den = a - 2 * b + c;
+  return den < 0 ? k + (0.5 * (a - c)) / den : k;
+}
+
+/** Linear interpolation of r at fractional lag x. */
+function at(r: ArrayLike<number>, x: number): number {
+  const i = Math.floor(x);
+  if (i < 0 || i + 1 >= r.length) return 0;
+  return r[i] + (x - i) * (r[i + 1] - r[i]);
+}
+
+/**
+ * Global tempo of an onset envelope. The mean of 8 s autocorrelation windows (hop 2 s) is scored
+ * at each lag τ as S(τ) = prior(τ) · (r(τ) + ½·r(2τ)) — the second term favours the period whose
+ * double also recurs, i.e. the beat over its subdivisions — and the best lag is refined
+ * parabolically. `frameRate` in Hz (sr/hop).
+ */
+export function estimateTempo(onset: Float32Array, frameRate: number, opts: TempoOptions = {}): TempoEstimate {
+  const priorBpm = opts.priorBpm ?? 120;
+  const sigma = opts.priorOctaves ?? 1;
+  const minBpm = opts.minBpm ?? 40;
+  const maxBpm = opts.maxBpm ?? 240;
+  const o = detrendOnset(onset, Math.round(frameRate));
+  const maxLag = Math.ceil((60 * frameRate * 2) / minBpm) + 2; // room for r(2τ)
+  const win = Math.min(o.length, Math.round(8 * frameRate));
+  const tg = tempogram(o, win, Math.round(2 * frameRate), maxLag);
+  const acf = new Float64Array(tg.cols);
+  for (let i = 0; i < tg.rows; i++) for (let k = 0; k < tg.cols; k++) acf[k] += tg.data[i * tg.cols + k] / tg.rows;
+  const lagMin = Math.max(1, Math.floor((60 * frameRate) / maxBpm));
+  const lagMax = Math.min(Math.ceil((60 * frameRate) / minBpm), Math.floor((acf.length - 1) / 2));
+  let bestK = -1;
+  let bestS = -Infinity;
+  for (let k = lagMin; k <= lagMax; k++) {
+    // only local maxima of r are candidate periods
+    if (!(acf[k] >= acf[k - 1] && acf[k] >= acf[k + 1])) continue;
+    const bpm = (60 * frameRate) / k;
+    const prior = Math.exp(-0.5 * (Math.log2(bpm / priorBpm) / sigma) ** 2);
+    const s = prior * (Math.max(0, acf[k]) + 0.5 * Math.max(0, at(acf, 2 * refine(acf, k))));
+    if (s > bestS) {
+      bestS = s;
+      bestK = k;
+    }
+  }
+  if (bestK < 0) return { bpm: 0, period: 0, pulseClarity: 0, acf };
+  const period = refine(acf, bestK);
+  return { bpm: (60 * frameRate) / period, period, pulseClarity: Math.max(0, Math.min(1, acf[bestK])), acf };
+}
+
+/**
+ * Beat times by dynamic programming (Ellis 2007): maximise Σ onset(bᵢ) − α·Σ log²((bᵢ − bᵢ₋₁)/P)
+ * over beat sequences, P = `period` frames, α = `tightness`. Returns beat positions in frames
+ * (ascending). The onset envelope is normalised by its standard deviation and smoothed with a
+ * Gaussian of width P/32 first, as in the paper.
+ */
+export function trackBeats(onset: Float32Array, period: number, tightness = 100): number[] {
+  const n = onset.length;
+  if (n === 0 || !(period > 1)) return [];
+  let mean = 0;
+  for (const v of onset) mean += v;
+  mean /= n;
+  let varSum = 0;
+  for (const v of onset) varSum += (v - mean) ** 2;
+  const sd = Math.sqrt(varSum / n) || 1;
+  const half = Math.round(period);
+  const kernel = Array.from({ length: 2 * half + 1 }, (_, i) => Math.exp(-0.5 * (((i - half) * 32) / period) ** 2));
+  const local = new Float64Array(n);
+  for (let t = 0; t < n; t++) {
+    let acc = 0;
+    for (let j = -half; j <= half; j++) {
+      const u = t + j;
+      if (u >= 0 && u < n) acc += (onset[u] / sd) * kernel[j + half];
+    }
+    local[t] = acc;
+  }
+  const cum = new Float64Array(n);
+  const back = new Int32Array(n).fill(-1);
+  const lo = Math.round(period / 2);
+  const hi = Math.round(2 * period);
+  // penalty table over the allowed back-step range
+  const pen = new Float64Array(hi + 1);
+  for (let d = lo; d <= hi; d++) pen[d] = -tightness * Math.log(d / period) ** 2;
+  for (let t = 0; t < n; t++) {
+    let best = -Infinity;
+    let arg = -1;
+    for (let d = lo; d <= hi && t - d >= 0; d++) {
+      const v = cum[t - d] + pen[d];
+      if (v > best) {
+        best = v;
+        arg = t - d;
+      }
+    }
+    cum[t] = local[t] + (arg >= 0 && best > 0 ? best : 0);
+    back[t] = arg >= 0 && best > 0 ? arg : -1;
+  }
+  // Start the backtrace from the best score within the last period.
+  let end = n - 1;
+  for (let t = Math.max(0, n - half); t < n; t++) if (cum[t] > cum[end]) end = t;
+  const beats: number[] = [];
+  for (let t = end; t >= 0; t = back[t]) beats.push(t);
+  beats.reverse();
+  // Trim weak beats at the edges (silence before/after the music): below half the RMS of the beat
+  // onsets, as librosa does.
+  let rms = 0;
+  for (const b of beats) rms += local[b] ** 2;
+  rms = Math.sqrt(rms / Math.max(1, beats.length));
+  let s = 0;
+  let e = beats.length;
+  while (s < e && local[beats[s]] < 0.5 * rms) s++;
+  while (e > s && local[beats[e - 1]] < 0.5 * rms) e--;
+  return beats.slice(s, e);
+}
+
+/** Tempo (BPM) from a beat grid: 60·frameRate over the least-squares slope of beat frame vs index. */
+export function tempoFromBeats(beats: number[], frameRate: number): number {
+  const n = beats.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  let my = 0;
+  for (const b of beats) my += b;
+  my /= n;
+  let num = 0, den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (i - mx) * (beats[i] - my);
+    den += (i - mx) ** 2;
+  }
+  return (60 * frameRate) / (num / den);
+}
+
+export interface MeterEstimate {
+  /** Beats per bar: 3 or 4. */
+  beatsPerBar: 3 | 4;
+  /** Index into the beat list of the first downbeat. */
+  downbeat: number;
+  /** Score margin of the winner over the other meter (z units; ≥ 0). */
+  margin: number;
+}
+
+function zscore(x: number[]): number[] {
+  const m = x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
+  const sd = Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, x.length)) || 1;
+  return x.map((v) => (v - m) / sd);
+}
+
+/**
+ * Meter and downbeat from beat-synchronous evidence: per beat, the accent (peak of the low-band
+ * and full-band onset envelopes near the beat) and the harmonic change (cosine distance between
+ * the chroma of the beat and of the one before). For M ∈ {3, 4} and each phase φ, the score is
+ * the mean evidence on beats ≡ φ (mod M) minus the mean on the others; the meter with the
+ * better best phase wins. `chroma` is `frames × 12` on the same frame grid as the onsets.
+ */
+export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow: Float32Array, chroma: Matrix, period: number): MeterEstimate {
+  const nb = beats.length;
+  if (nb < 8) return { beatsPerBar: 4, downbeat: 0, margin: 0 };
+  const w = Math.max(1, Math.round(period / 8));
+  const peak = (o: Float32Array, b: number) => {
+    let m = 0;
+    for (let t = Math.max(0, b - w); t <= Math.min(o.length - 1, b + w); t++) if (o[t] > m) m = o[t];
+    return m;
+  };
+  const accLow = zscore(beats.map((b) => peak(onsetLow, b)));
+  const accFull = zscore(beats.map((b) => peak(onsetFull, b)));
+  // beat-synchronous chroma: mean over [beat, next beat)
+  const sync: Float64Array[] = beats.map((b, i) => {
+    const e = i + 1 < nb ? beats[i + 1] : Math.min(chroma.rows, b + Math.round(period));
+    const v = new Float64Array(12);
+    for (let t = b; t < e; t++) for (let j = 0; j < 12; j++) v[j] += chroma.data[t * 12 + j];
+    return v;
+  });
+  const change = zscore(
+    sync.map((v, i) => {
+      if (i === 0) return 0;
+      const u = sync[i - 1];
+      let d = 0, a = 0, c = 0;
+      for (let j = 0; j < 12; j++) {
+        d += u[j] * v[j];
+        a += u[j] * u[j];
+        c += v[j] * v[j];
+      }
+      return a > 0 && c > 0 ? 1 - d / Math.sqrt(a * c) : 0;
+    }),
+  );
+  const evidence = beats.map((_, i) => accLow[i] + 0.5 * accFull[i] + change[i]);
+  const score = (M: number) => {
+    let best = { s: -Infinity, phase: 0 };
+    for (let ph = 0; ph < M; ph++) {
+      let on = 0, nOn = 0, off = 0, nOff = 0;
+      for (let i = 1; i < nb; i++) {
+        if ((i - ph) % M === 0) {
+          on += evidence[i];
+          nOn++;
+        } else {
+          off += evidence[i];
+          nOff++;
+        }
+      }
+      const s = on / Math.max(1, nOn) - off / Math.max(1, nOff);
+      if (s > best.s) best = { s, phase: ph };
+    }
+    return best;
+  };
+  const s3 = score(3);
+  const s4 = score(4);
+  return s3.s > s4.s ? { beatsPerBar: 3, downbeat: s3.phase, margin: s3.s - s4.s } : { beatsPerBar: 4, downbeat: s4.phase, margin: s4.s - s3.s };
+}
