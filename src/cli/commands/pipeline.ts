@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { configFrom, globals, withStore } from '../context.ts';
+import { emit, table } from '../output.ts';
+import { defaultSteps } from '../../pipeline/steps.ts';
+import { runPipeline, listRuns, readManifest, readPublished, publish, rollback, type RunManifest } from '../../pipeline/runner.ts';
+import { systemClock } from '../../pipeline/clock.ts';
+import { log } from '../../log.ts';
+
+function runRows(runs: RunManifest[], published?: string) {
+  return runs.map((r) => [
+    r.runId + (r.runId === published ? ' *' : ''),
+    r.status,
+    r.order.map((s) => `${s}:${r.steps[s]?.status ?? 'pending'}`).join(' '),
+    r.steps.cf?.output?.metrics?.ndcg_at_10 ?? null,
+  ]);
+}
+
+/** `deepcut pipeline run|status|runs|publish <run>|rollback`. */
+export function register(program: Command): void {
+  const cmd = program.command('pipeline').description('run, inspect, publish and roll back pipeline runs');
+  cmd
+    .command('run')
+    .description('run the pipeline (import → validate → signals → models → playlists) and publish it if it passes the gate')
+    .option('--resume <runId>', 'resume a failed or crashed run without redoing finished steps')
+    .option('--no-publish', 'leave the run unpublished')
+    .action(async (o: { resume?: string; publish: boolean }, c: Command) => {
+      const config = configFrom(c);
+      const steps = defaultSteps();
+      const result = await withStore(config, async (store) => {
+        const m = await runPipeline(steps, {
+          config,
+          store,
+          clock: systemClock,
+          resume: o.resume,
+          onStep: (name, rec) => {
+            if (rec.status === 'running') process.stderr.write(`pipeline: ${name} …\n`);
+            else process.stderr.write(`pipeline: ${name} ${rec.status} in ${rec.seconds?.toFixed(1)} s\n`);
+          },
+        });
+        let published = false;
+        let gateChecks: unknown = undefined;
+        if (o.publish) {
+          const g = await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: systemClock });
+          published = true;
+          gateChecks = g.checks;
+        }
+        return { run: m, published, gate: gateChecks };
+      });
+      log('pipeline').info({ run: result.run.runId, published: result.published }, 'run finished');
+      emit(globals(c), result, (r) => [table(['run', 'status', 'steps', 'ndcg@10'], runRows([r.run])), r.published ? `published ${r.run.runId}` : 'not published'].join('\n'));
+    });
+  cmd
+    .command('status')
+    .description('the published run and the latest run')
+    .action(async (_o, c: Command) => {
+      const config = configFrom(c);
+      const runs = await listRuns(config.home);
+      const published = await readPublished(config.home);
+      emit(globals(c), { published: published ?? null, latest: runs[runs.length - 1] ?? null }, (r) =>
+        [`published: ${r.published ? `${r.published.runId} (since ${r.published.publishedAt})` : 'none'}`, r.latest ? table(['latest run', 'status', 'steps', 'ndcg@10'], runRows([r.latest], r.published?.runId)) : 'no runs yet: `deepcut pipeline run`'].join('\n'),
+      );
+    });
+  cmd
+    .command('runs')
+    .description('every run with its steps and gated metric (* = published)')
+    .action(async (_o, c: Command) => {
+      const config = configFrom(c);
+      const runs = await listRuns(config.home);
+      const published = await readPublished(config.home);
+      emit(globals(c), { runs, published: published?.runId ?? null }, (r) => table(['run', 'status', 'steps', 'ndcg@10'], runRows(r.runs, r.published ?? undefined)));
+    });
+  cmd
+    .command('show <runId>')
+    .description('one run in full: steps, timings, metrics')
+    .action(async (runId: string, _o, c: Command) => {
+      const config = configFrom(c);
+      const m = await readManifest(config.home, runId);
+      emit(globals(c), m, (r) =>
+        table(['step', 'status', 'seconds', 'metrics'], r.order.map((s) => [s, r.steps[s].status, r.steps[s].seconds ?? null, JSON.stringify(r.steps[s].output?.metrics ?? r.steps[s].error ?? '')])),
+      );
+    });
+  cmd
+    .command('publish <runId>')
+    .description('publish a succeeded run (after the promotion gate unless --force)')
+    .option('--force', 'publish even if gated metrics regressed')
+    .action(async (runId: string, o: { force?: boolean }, c: Command) => {
+      const config = configFrom(c);
+      const g = await publish(defaultSteps(), config.home, runId, { tolerance: config.pipeline.regressionTolerance, force: o.force, clock: systemClock });
+      emit(globals(c), { published: runId, gate: g }, (r) => [`published ${r.published}`, table(['metric', 'candidate', 'published', 'pass'], r.gate.checks.map((x) => [x.metric, x.candidate, x.published, x.pass ? 'yes' : 'no']))].join('\n'));
+    });
+  cmd
+    .command('rollback')
+    .description('switch serving back to the previously published run')
+    .action(async (_o, c: Command) => {
+      const config = configFrom(c);
+      const p = await rollback(config.home, systemClock);
+      emit(globals(c), p, (r) => `published ${r.runId}`);
+    });
+}

@@ -1,0 +1,37 @@
+/**
+ * The published run, opened for reading: its snapshot, its CF model and its folder. Serving, the
+ * playlist command and the web page read only this, never a run in progress.
+ */
+import { join } from 'node:path';
+import { readPublished, readManifest, runsDir } from './runner.ts';
+import { loadSnapshot } from './persist.ts';
+import { loadCfModel } from './steps.ts';
+import type { Snapshot } from './snapshot.ts';
+import type { Recommender } from '../cf/recommender.ts';
+import { DeepcutError } from '../errors.ts';
+
+export interface PublishedRun {
+  runId: string;
+  dir: string;
+  snapshot: Snapshot;
+  model: Recommender;
+  close(): Promise<void>;
+}
+
+export async function openPublished(home: string, opts: { threads?: number; runId?: string } = {}): Promise<PublishedRun> {
+  const runId = opts.runId ?? (await readPublished(home))?.runId;
+  if (!runId) throw new DeepcutError('unavailable', 'no published run yet: run `deepcut pipeline run` first');
+  await readManifest(home, runId);
+  const dir = join(runsDir(home), runId);
+  const snapshot = await loadSnapshot(join(dir, 'signals'));
+  const model = await loadCfModel(join(dir, 'cf'), snapshot, opts.threads ?? 1);
+  return {
+    runId,
+    dir,
+    snapshot,
+    model,
+    close: async () => {
+      await (model as Partial<{ close(): Promise<void> }>).close?.();
+    },
+  };
+}

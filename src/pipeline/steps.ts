@@ -1,0 +1,137 @@
+/**
+ * The pipeline's steps: validate → signals → cf → (text, audio) → playlists. Each step reads the
+ * store or earlier steps' folders and writes its own artifacts; models and playlist rules live in
+ * their stage folders, this file only wires them.
+ */
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import type { Step, StepContext } from './runner.ts';
+import { buildSnapshot, type Snapshot } from './snapshot.ts';
+import { saveSnapshot, loadSnapshot } from './persist.ts';
+import { makeRecommender, alsAvailable } from '../cf/factory.ts';
+import type { Recommender } from '../cf/recommender.ts';
+import { isFactorized } from '../cf/recommender.ts';
+import { randomHoldout } from '../eval/splits.ts';
+import { evaluate } from '../eval/evaluate.ts';
+import type { Csr } from '../signals/csr.ts';
+import { AlternatingLeastSquares } from '../cf/als.ts';
+import { PopularityRecommender } from '../cf/popularity.ts';
+import { makePlaylists } from './playlists-step.ts';
+import { DeepcutError } from '../errors.ts';
+import { assertNotBlocked } from '../validate/batch.ts';
+
+/** Keep only positive entries (streams), as the relevant items of a holdout. */
+function positives(m: Csr): Csr {
+  const indptr = new Int32Array(m.rows + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (let r = 0; r < m.rows; r++) {
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) {
+      if (m.data[p] > 0) {
+        idx.push(m.indices[p]);
+        val.push(m.data[p]);
+      }
+    }
+    indptr[r + 1] = idx.length;
+  }
+  return { rows: m.rows, cols: m.cols, indptr, indices: Int32Array.from(idx), data: Float32Array.from(val) };
+}
+
+async function close(m: Recommender): Promise<void> {
+  await (m as Partial<{ close(): Promise<void> }>).close?.();
+}
+
+/** The CF model of a run, loaded from the cf step's folder (ALS when it was trained, else popularity). */
+export async function loadCfModel(dir: string, snapshot: Snapshot, threads: number): Promise<Recommender> {
+  const { existsSync } = await import('node:fs');
+  if (existsSync(join(dir, 'als.bin'))) return AlternatingLeastSquares.load(join(dir, 'als.bin'), {}, { threads });
+  const pop = new PopularityRecommender();
+  await pop.fit(snapshot.userTracks);
+  return pop;
+}
+
+const snapshotCache = new Map<string, Snapshot>();
+/** The snapshot saved by the signals step of this run (cached per process). */
+export async function runSnapshot(ctx: StepContext): Promise<Snapshot> {
+  const dir = ctx.dirOf('signals');
+  let s = snapshotCache.get(dir);
+  if (!s) {
+    s = await loadSnapshot(dir);
+    snapshotCache.set(dir, s);
+  }
+  return s;
+}
+
+export const validateStep: Step = {
+  name: 'validate',
+  after: [],
+  async run(ctx) {
+    // Validation records a verdict per imported batch; a blocked batch stops the run here.
+    await assertNotBlocked(ctx.store);
+    return {};
+  },
+};
+
+export const signalsStep: Step = {
+  name: 'signals',
+  after: ['validate'],
+  async run(ctx) {
+    const s = await buildSnapshot(ctx.store, ctx.config);
+    if (s.catalog.tracks.length === 0) throw new DeepcutError('blocked', 'the store has no tracks: import a catalog first (`deepcut import jsonl <folder>`)');
+    await saveSnapshot(ctx.dir, s, ctx.runId);
+    snapshotCache.set(ctx.dirOf('signals'), s);
+    return { metrics: { users: s.users.size, tracks: s.catalog.tracks.length, artists: s.catalog.artists.length, listens: s.listens, nnz: s.userTracks.indices.length } };
+  },
+};
+
+export const cfStep: Step = {
+  name: 'cf',
+  after: ['signals'],
+  gated: ['ndcg_at_10'],
+  async run(ctx) {
+    const s = await runSnapshot(ctx);
+    const cfg = ctx.config.cf;
+    const als = await alsAvailable();
+    const mc = als ? ({ kind: 'als', factors: cfg.factors, iterations: cfg.iterations, regularization: cfg.regularization, cgSteps: cfg.cgSteps, seed: cfg.seed, threads: cfg.threads } as const) : ({ kind: 'popularity' } as const);
+    // 1. offline metrics on a seeded 10% holdout of each user's streams (the promotion gate reads them)
+    const split = randomHoldout(s.userTracks, 0.1, cfg.seed);
+    const test = positives(split.test);
+    const held = await makeRecommender(mc);
+    await held.fit(split.train);
+    const m = evaluate(held, split.train, test, { k: 10, users: 2000, seed: cfg.seed });
+    await close(held);
+    const pop = new PopularityRecommender();
+    await pop.fit(split.train);
+    const pm = evaluate(pop, split.train, test, { k: 10, users: 2000, seed: cfg.seed });
+    // 2. the serving model on every listen
+    const model = await makeRecommender(mc);
+    let lastLoss: number | undefined;
+    await model.fit(s.userTracks, { onIteration: (p) => (lastLoss = p.loss) });
+    if (isFactorized(model)) await model.save(join(ctx.dir, 'als.bin'), { runId: ctx.runId });
+    await close(model);
+    return {
+      metrics: { ndcg_at_10: m.ndcg_at_10, p_at_10: m.p_at_10, r_at_10: m.r_at_10, popularity_ndcg_at_10: pm.ndcg_at_10, ...(lastLoss !== undefined ? { loss: lastLoss } : {}) },
+      info: { model: held.name },
+    };
+  },
+};
+
+export const playlistsStep: Step = {
+  name: 'playlists',
+  after: ['cf'],
+  async run(ctx) {
+    const s = await runSnapshot(ctx);
+    const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
+    try {
+      const r = await makePlaylists(ctx, s, model);
+      await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
+      return { metrics: r.metrics, info: { counts: r.counts } };
+    } finally {
+      await close(model);
+    }
+  },
+};
+
+export function defaultSteps(): Step[] {
+  return [validateStep, signalsStep, cfStep, playlistsStep];
+}

@@ -1,0 +1,148 @@
+/**
+ * Candidate sources: CF neighbours, content vectors (text descriptors mapped into taste space,
+ * audio embeddings) and popularity. Each proposes tracks for a user with a score and a reason;
+ * makers blend them. Sources work on catalog track rows (= CF item rows, see snapshot.ts).
+ */
+import type { Recommender } from '../cf/recommender.ts';
+import type { Csr } from '../signals/csr.ts';
+import { topK } from '../cf/base.ts';
+import type { Candidate, CandidateSource, CatalogView, Reason, UserHistory } from './types.ts';
+import type { IdMap, UserId } from '../domain/ids.ts';
+
+/** The user's most streamed tracks (streams > skips), most first: the seeds of explanations. */
+export function favourites(user: UserHistory, n: number): number[] {
+  return [...user.plays.entries()]
+    .filter(([, p]) => p.streams > p.skips)
+    .sort((a, b) => b[1].streams - a[1].streams || b[1].lastAt - a[1].lastAt || a[0] - b[0])
+    .slice(0, n)
+    .map(([t]) => t);
+}
+
+/** Row-major matrix of vectors, `dim` wide: the shape every embedding here shares. */
+export interface Vectors {
+  dim: number;
+  /** rows × dim, row r = catalog track row r; an all-zero row means "no vector". */
+  data: Float32Array;
+}
+
+export function row(v: Vectors, r: number): Float32Array {
+  return v.data.subarray(r * v.dim, (r + 1) * v.dim);
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  const d = Math.sqrt(dot(a, a) * dot(b, b));
+  return d > 0 ? dot(a, b) / d : 0;
+}
+
+/** The favourite whose vector is closest (cosine) to `track`'s, or -1. */
+export function nearestFavourite(v: Vectors, track: number, favs: number[]): number {
+  let best = -1;
+  let bestS = -Infinity;
+  const x = row(v, track);
+  for (const f of favs) {
+    const s = cosine(x, row(v, f));
+    if (s > bestS) {
+      bestS = s;
+      best = f;
+    }
+  }
+  return best;
+}
+
+/**
+ * Collaborative filtering: the model's top tracks for the user (heard ones filtered), explained by
+ * the favourite closest in factor space ("because you listen to X"), or by the track's artist
+ * ("fans of Y also like this") when the model has no factors.
+ */
+export function cfSource(model: Recommender, users: IdMap<UserId>, userTracks: Csr, catalog: CatalogView, itemVectors?: Vectors): CandidateSource {
+  return {
+    name: 'cf',
+    candidates(user, k) {
+      const u = users.row(user.id);
+      if (u < 0 || u >= userTracks.rows) return [];
+      const r = model.recommend(u, userTracks, k, { filterHeard: true });
+      const favs = favourites(user, 20);
+      const out: Candidate[] = [];
+      for (let i = 0; i < r.items.length; i++) {
+        const t = r.items[i];
+        let reason: Reason;
+        const f = itemVectors && favs.length ? nearestFavourite(itemVectors, t, favs) : -1;
+        if (f >= 0) reason = { kind: 'because_you_listen', artist: catalog.artists[catalog.tracks[f].artists[0]]?.name ?? 'an artist you play' };
+        else reason = { kind: 'fans_also_like', artist: catalog.artists[catalog.tracks[t].artists[0]]?.name ?? 'this artist' };
+        out.push({ track: t, score: r.scores[i], reason, source: 'cf' });
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Content vectors (audio embeddings, text descriptors): the user's profile is the mean of their
+ * favourites' vectors; tracks are scored by cosine to it, so tracks nobody has played yet (new and
+ * underrated artists) can be found. `explain(track, nearestFavourite)` gives the reason.
+ */
+export function contentSource(name: string, v: Vectors, explain: (track: number, fav: number) => Reason, opts: { favourites?: number; exclude?: (track: number) => boolean } = {}): CandidateSource {
+  const rows = v.data.length / v.dim;
+  const norms = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) norms[r] = Math.sqrt(dot(row(v, r), row(v, r)));
+  return {
+    name,
+    candidates(user, k) {
+      const favs = favourites(user, opts.favourites ?? 30).filter((t) => norms[t] > 0);
+      if (favs.length === 0) return [];
+      const profile = new Float32Array(v.dim);
+      for (const f of favs) {
+        const x = row(v, f);
+        for (let i = 0; i < v.dim; i++) profile[i] += x[i] / norms[f];
+      }
+      const scores = new Float32Array(rows);
+      const exclude = new Uint8Array(rows);
+      for (let r = 0; r < rows; r++) {
+        if (norms[r] === 0 || user.plays.has(r) || opts.exclude?.(r)) {
+          exclude[r] = 1;
+          continue;
+        }
+        scores[r] = dot(profile, row(v, r)) / norms[r];
+      }
+      const top = topK(scores, k, exclude);
+      return Array.from(top.items, (t, i) => ({ track: t, score: top.scores[i], source: name, reason: explain(t, nearestFavourite(v, t, favs)) }));
+    },
+  };
+}
+
+/** Most streamed tracks overall: the fallback when a user has no history yet. */
+export function popularitySource(catalog: CatalogView): CandidateSource {
+  const order = catalog.tracks.map((t, i) => [i, t.plays] as const).sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([i]) => i);
+  return {
+    name: 'popularity',
+    candidates(user, k) {
+      const out: Candidate[] = [];
+      for (const t of order) {
+        if (out.length >= k) break;
+        if (user.plays.has(t)) continue;
+        out.push({ track: t, score: catalog.tracks[t].plays, source: 'popularity', reason: { kind: 'popular' } });
+      }
+      return out;
+    },
+  };
+}
+
+/** Track rows whose vectors have the largest inner product with `q`, best first (exact search). */
+export function nearestByInnerProduct(v: Vectors, q: Float32Array, k: number): { track: number; score: number }[] {
+  const n = v.data.length / v.dim;
+  const sc = new Float32Array(n);
+  for (let t = 0; t < n; t++) {
+    let d = 0;
+    const o = t * v.dim;
+    for (let i = 0; i < v.dim; i++) d += q[i] * v.data[o + i];
+    sc[t] = d;
+  }
+  const r = topK(sc, k);
+  return Array.from(r.items, (track, i) => ({ track, score: r.scores[i] }));
+}
