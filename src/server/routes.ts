@@ -217,6 +217,21 @@ export function routes(): RouteDef<any, any, any>[] {
     ...catalogRoutes(),
     route({
       method: 'GET',
+      url: '/v1/users',
+      summary: 'User ids for a picker: stored users first, then users the model knows',
+      tag: 'listener',
+      scope: 'read',
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      response: z.object({ users: z.array(z.string()) }),
+      async handler({ query, ctx }) {
+        const stored = await storeCall(ctx, 'list users', () => ctx.store.list('users', { limit: query.limit }));
+        const ids = new Set(stored.map((u) => u.user_id));
+        for (const u of ctx.state.recs?.knownUsers(query.limit) ?? []) if (ids.size < query.limit) ids.add(u);
+        return { users: [...ids] };
+      },
+    }),
+    route({
+      method: 'GET',
       url: '/v1/users/:id/recommendations',
       summary: 'Top-k unheard tracks for a user, each with its reason; reflects listens posted a moment ago (fold-in)',
       tag: 'listener',

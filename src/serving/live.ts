@@ -170,6 +170,10 @@ export class LiveModel implements Recommendations {
     return [...row].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, k).map(([t]) => this.tracks.id(t));
   }
 
+  knownUsers(limit: number): string[] {
+    return this.users.toArray().slice(0, limit);
+  }
+
   /** The matrix with changed rows merged, rebuilt when due; folds `u` in again when stale. */
   private current(u: number): Csr {
     const due = this.changed.size > 0 && (u >= this.matrix.rows || (this.changed.has(u) && this.now() - this.lastBuild >= this.rebuildMs));
@@ -284,6 +288,7 @@ export class LiveModel implements Recommendations {
         for (let j = 0; j < f; j++) d += F[t * f + j] * F[s * f + j];
         if (d > bestScore) (bestScore = d), (best = s);
       }
+      if (!(bestScore > 0)) return { kind: 'popular', text: 'filling the shelf: nothing you played is close to it' };
       const id = this.tracks.id(best);
       return { kind: 'because_you_played', text: `because you played ${this.catalog.trackTitle(id) ?? id}`, track_id: id };
     }

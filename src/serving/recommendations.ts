@@ -60,4 +60,6 @@ export interface Recommendations {
   observe(listens: readonly Listen[]): void;
   /** Track ids `user` has heard (net plays > 0), most played first, at most `k`. */
   heard(user: string, k: number): string[];
+  /** Up to `limit` user ids the model knows, in row order (for pickers). */
+  knownUsers(limit: number): string[];
 }

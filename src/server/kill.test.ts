@@ -1,0 +1,77 @@
+/**
+ * Durability over a real port: listens acknowledged by `deepcut serve` survive a SIGKILL of the
+ * server (embedded DuckDB store), and a restarted server answers from them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../store/open.ts';
+import { play } from './world.ts';
+
+const main = join(import.meta.dirname, '..', 'cli', 'main.ts');
+
+/** Start `deepcut serve --no-auth --port 0` and resolve with its URL. */
+function startServer(home: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', main, '--home', home, '--json', 'serve', '--port', '0', '--no-auth'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEEPCUT_LOG_LEVEL: 'warn' } });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    proc.stderr!.on('data', (d) => (err += d));
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ proc, url: (JSON.parse(line) as { url: string }).url });
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
+  });
+}
+
+test('every acknowledged listen is in the store after the server is SIGKILLed mid-ingestion', { timeout: 30_000 }, async () => {
+  const home = await mkdtemp(join(tmpdir(), 'deepcut-kill-'));
+  try {
+    const { proc, url } = await startServer(home);
+    const acked: string[] = [];
+    let batch = 0;
+    let killed = false;
+    const exited = new Promise((r) => proc.on('exit', r));
+    // Several writers post batches of 200 until the kill; the kill lands while batches are in flight.
+    const writer = async (w: number) => {
+      while (!killed) {
+        const listens = Array.from({ length: 200 }, (_, i) => play(`k${w}`, `t${i % 50}`, batch * 200 + i));
+        batch++;
+        try {
+          const r = await fetch(`${url}/v1/listens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(listens) });
+          if (r.status === 200) acked.push(...listens.map((l) => l.listen_id));
+        } catch {
+          /* connection cut by the kill: not acknowledged */
+        }
+      }
+    };
+    const writers = [0, 1, 2].map(writer);
+    while (acked.length < 2_000) await new Promise((r) => setTimeout(r, 20));
+    proc.kill('SIGKILL');
+    killed = true;
+    await Promise.all(writers);
+    await exited;
+    assert.ok(acked.length >= 2_000);
+
+    const store = await openStore({ home, readOnly: true });
+    const stored = new Set((await store.list('listens')).map((l) => l.listen_id));
+    await store.close();
+    const lost = acked.filter((id) => !stored.has(id));
+    assert.deepEqual(lost, [], `${lost.length} of ${acked.length} acknowledged listens lost`);
+
+    // a restarted server answers from them
+    const again = await startServer(home);
+    const r = await fetch(`${again.url}/v1/users/k0/recommendations?k=3`);
+    assert.equal(r.status, 200);
+    const stop = new Promise((res) => again.proc.on('exit', res));
+    again.proc.kill('SIGTERM');
+    assert.equal(await stop, 0, 'graceful stop exits 0');
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+});
