@@ -40,6 +40,18 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** `url` with `-c name=value` session settings added to its `options` parameter (kept: any already there). */
+function withSessionSettings(url: string, settings: Record<string, string>): string {
+  try {
+    const u = new URL(url);
+    const extra = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`);
+    u.searchParams.set('options', [u.searchParams.get('options') ?? '', ...extra].join(' ').trim());
+    return u.toString();
+  } catch {
+    throw new DeepcutError('config', `DATABASE_URL is not a URL: ${redactUrl(url)}`);
+  }
+}
+
 /** PostgreSQL implementation of {@link Store}; open with {@link PostgresStore.open}. */
 export class PostgresStore implements Store {
   readonly backend = 'postgres' as const;
@@ -58,11 +70,9 @@ export class PostgresStore implements Store {
     if (!opts.databaseUrl) throw new DeepcutError('config', 'PostgresStore needs databaseUrl (DATABASE_URL)');
     const readOnly = opts.readOnly ?? false;
     const safe = redactUrl(opts.databaseUrl);
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, types: typeParsers, max: 4, connectionTimeoutMillis: 5000 });
+    const connectionString = withSessionSettings(opts.databaseUrl, { TimeZone: 'UTC', ...(readOnly ? { default_transaction_read_only: 'on' } : {}) });
+    const pool = new pg.Pool({ connectionString, types: typeParsers, max: 4, connectionTimeoutMillis: 5000 });
     pool.on('error', () => undefined); // idle-client errors surface on the next query instead of crashing
-    pool.on('connect', (client) => {
-      client.query(`SET TimeZone = 'UTC'${readOnly ? '; SET default_transaction_read_only = on' : ''}`).catch(() => undefined);
-    });
     try {
       await pool.query('SELECT 1');
     } catch (e) {
