@@ -3,7 +3,13 @@ import type { Command } from 'commander';
 import { register as config } from './config.ts';
 import { register as evaluate } from './eval.ts';
 import { register as demo } from './demo.ts';
+import { register as generate } from './generate.ts';
 import { register as serve } from './serve.ts';
 import { register as keys } from './keys.ts';
+import { register as importCmd } from './import.ts';
+import { register as validate } from './validate.ts';
+import { register as quarantine } from './quarantine.ts';
+import { register as pipeline } from './pipeline.ts';
+import { register as playlist } from './playlist.ts';
 
-export const commands: ((program: Command) => void)[] = [demo, config, evaluate, serve, keys];
+export const commands: ((program: Command) => void)[] = [demo, generate, config, evaluate, serve, keys, importCmd, validate, quarantine, pipeline, playlist];

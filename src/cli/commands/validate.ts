@@ -1,0 +1,98 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { configFrom, globals, withStore } from '../context.ts';
+import { emit, table } from '../output.ts';
+import { acceptBatch, latestValidation, STATS_NS, VALIDATION_NS, type ValidationRecord } from '../../validate/batch.ts';
+import { renderReport } from '../../validate/report.ts';
+import { loadSchema, parseSchemaDoc, saveSchema } from '../../validate/schema.ts';
+import type { BatchStatistics } from '../../validate/stats.ts';
+import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
+import { DeepcutError } from '../../errors.ts';
+
+function human(r: { batches: ValidationRecord[]; blocked: boolean; report?: string }): string {
+  if (r.batches.length === 0) return 'no import has been validated yet';
+  const t = table(
+    ['entity', 'batch', 'status', 'rows', 'quarantined', 'anomaly %', 'max drift'],
+    r.batches.map((b) => [b.entity, b.batch, b.status, b.rows_read, b.quarantined, +(b.anomaly_rate * 100).toFixed(2), b.drift.length ? Math.max(...b.drift.map((d) => d.value)) : null]),
+  );
+  const why = r.batches.filter((b) => b.status === 'blocked').flatMap((b) => b.reasons.map((x) => `BLOCKED ${b.entity} ${b.batch}: ${x}`));
+  return [t, ...(why.length ? ['', ...why] : []), ...(r.report ? ['', `report: ${r.report}`] : [])].join('\n');
+}
+
+/** `deepcut validate`: the latest batch of every entity, its anomalies and drift; schema show/edit; accept. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('validate')
+    .description('validation status of the latest import batch of every entity (exit code 7 when one blocks the pipeline)')
+    .option('--report <file.html>', 'also write the HTML report (statistics, anomalies, drift)')
+    .option('--all', 'every batch, not only the latest per entity')
+    .action(async (o: { report?: string; all?: boolean }, c: Command) => {
+      const config = configFrom(c);
+      const result = await withStore(
+        config,
+        async (store) => {
+          const batches = o.all ? (await store.listMeta<ValidationRecord>(VALIDATION_NS)).map((m) => m.value) : await latestValidation(store);
+          if (o.report) {
+            const stats = new Map<string, BatchStatistics>();
+            for (const b of batches) {
+              const s = await store.getMeta<BatchStatistics>(STATS_NS, b.batch);
+              if (s) stats.set(b.batch, s);
+            }
+            writeFileSync(o.report, renderReport(batches, stats, new Date()));
+          }
+          return { batches, blocked: batches.some((b) => b.status === 'blocked'), report: o.report };
+        },
+        { readOnly: false },
+      );
+      emit(globals(c), result, human);
+      if (result.blocked) process.exitCode = 7;
+    });
+
+  const schema = cmd.command('schema').description('the inferred data schema of an entity');
+  schema
+    .command('show')
+    .argument('[entity]', 'entity (default: every entity with a schema)')
+    .description('print the stored schema as JSON (edit it and load it back with `validate schema edit --file`)')
+    .action(async (entity: string | undefined, _o, c: Command) => {
+      const config = configFrom(c);
+      if (entity && !entityKinds.includes(entity as EntityKind)) throw new DeepcutError('invalid_input', `unknown entity "${entity}"`, { field: 'entity' });
+      const docs = await withStore(config, async (store) => {
+        const out = [];
+        for (const k of entity ? [entity as EntityKind] : entityKinds) {
+          const d = await loadSchema(store, k);
+          if (d) out.push(d);
+        }
+        return out;
+      });
+      if (entity && docs.length === 0) throw new DeepcutError('not_found', `no schema for ${entity} yet: it is inferred from the first good import batch`);
+      emit(globals(c), entity ? docs[0] : { schemas: docs }, (r) => JSON.stringify(r, null, 2));
+    });
+  schema
+    .command('edit')
+    .description('replace an entity schema with an edited JSON file (validated first)')
+    .requiredOption('--file <schema.json>', 'the edited schema (as printed by `validate schema show <entity>`)')
+    .action(async (o: { file: string }, c: Command) => {
+      const config = configFrom(c);
+      let json: unknown;
+      try {
+        json = JSON.parse(readFileSync(o.file, 'utf8'));
+      } catch (e) {
+        throw new DeepcutError('invalid_input', `cannot read the schema: ${(e as Error).message}`, { file: o.file });
+      }
+      const doc = parseSchemaDoc(json, o.file);
+      doc.edited_at = new Date().toISOString();
+      await withStore(config, (store) => saveSchema(store, doc));
+      emit(globals(c), { saved: doc.entity, features: doc.features.length }, (r) => `schema of ${r.saved} saved (${r.features} features); run \`deepcut quarantine replay\` to re-check kept rows`);
+    });
+
+  cmd
+    .command('accept')
+    .argument('<batch>', 'batch id (from `deepcut validate`)')
+    .requiredOption('--reason <text>', 'why the batch is fine after all')
+    .description('unblock a blocked batch, recording who-knows-why in its validation record')
+    .action(async (batch: string, o: { reason: string }, c: Command) => {
+      const config = configFrom(c);
+      const r = await withStore(config, (store) => acceptBatch(store, batch, o.reason));
+      emit(globals(c), r, (x) => `batch ${x.batch} (${x.entity}) accepted: ${x.accepted_reason}`);
+    });
+}

@@ -1,0 +1,26 @@
+/** Every import format, and every record parser by name (for import and quarantine replay). */
+import { csvFormat, csvHandler, jsonlFormat, jsonlHandler } from './own.ts';
+import { spotifyAccountHandler, spotifyExtendedHandler, spotifyFormat } from './spotify.ts';
+import { listenBrainzFormat, listenBrainzHandler } from './listenbrainz.ts';
+import { hetrecArtistsHandler, hetrecFormat, hetrecFriendsHandler, hetrecTagsHandler, hetrecUserArtistsHandler } from './hetrec.ts';
+import { interactionsFormat, interactionsHandler } from './interactions.ts';
+import type { ImportFormat, ParserFactory } from './types.ts';
+
+export const formats: ImportFormat[] = [jsonlFormat, csvFormat, spotifyFormat, listenBrainzFormat, hetrecFormat, interactionsFormat];
+
+export const parsers: Record<string, ParserFactory> = {
+  jsonl: async (c) => jsonlHandler(c),
+  csv: async (c) => csvHandler(c),
+  'spotify-extended': async (c) => spotifyExtendedHandler(c),
+  'spotify-account': async (c) => spotifyAccountHandler(c),
+  listenbrainz: async (c) => listenBrainzHandler(c),
+  'hetrec-artists': async () => hetrecArtistsHandler(),
+  'hetrec-user-artists': async () => hetrecUserArtistsHandler(),
+  'hetrec-tags': async (c) => hetrecTagsHandler(c),
+  'hetrec-friends': async () => hetrecFriendsHandler(),
+  interactions: async (c) => interactionsHandler(c),
+};
+
+export function formatByName(name: string): ImportFormat | undefined {
+  return formats.find((f) => f.name === name);
+}
