@@ -6,20 +6,10 @@ import type { Recommender } from './recommender.ts';
 import { PopularityRecommender } from './popularity.ts';
 import { ItemKnnRecommender, type ItemKnnConfig } from './itemknn.ts';
 import { DeepcutError } from '../errors.ts';
+import type { AlsOptions } from './als.ts';
 
-/** ALS hyper-parameters, passed through to src/cf/als.ts; unset ones take its defaults. */
-export interface AlsModelConfig {
-  kind: 'als';
-  factors?: number;
-  regularization?: number;
-  /** Confidence scale on the input values, when the ALS implementation applies one. */
-  alpha?: number;
-  iterations?: number;
-  solver?: 'cg' | 'cholesky';
-  cgSteps?: number;
-  seed?: number;
-  threads?: number;
-}
+/** ALS hyper-parameters (src/cf/als.ts `AlsOptions`); unset ones take its defaults. Confidence (α) is built by the caller. */
+export type AlsModelConfig = { kind: 'als' } & AlsOptions;
 
 export type ModelConfig = { kind: 'popularity' } | ({ kind: 'itemknn' } & ItemKnnConfig) | AlsModelConfig;
 
@@ -48,7 +38,7 @@ export async function makeRecommender(config: ModelConfig): Promise<Recommender>
   }
 }
 
-type AlsCtor = new (config: Omit<AlsModelConfig, 'kind'>) => Recommender;
+type AlsCtor = new (config: AlsOptions) => Recommender;
 
 /** Whether src/cf/als.ts can be imported (it lands separately). */
 export async function alsAvailable(): Promise<boolean> {
@@ -60,7 +50,7 @@ export async function alsAvailable(): Promise<boolean> {
   }
 }
 
-async function loadAls(): Promise<(c: Omit<AlsModelConfig, 'kind'>) => Recommender> {
+async function loadAls(): Promise<(c: AlsOptions) => Recommender> {
   const spec = './als.ts';
   let mod: Record<string, unknown>;
   try {
@@ -70,7 +60,7 @@ async function loadAls(): Promise<(c: Omit<AlsModelConfig, 'kind'>) => Recommend
       throw new DeepcutError('unavailable', 'model kind "als" is not available: src/cf/als.ts is missing', {}, { cause: e });
     throw e;
   }
-  const ctor = (mod.AlsRecommender ?? mod.ALS ?? mod.AlternatingLeastSquares) as AlsCtor | undefined;
-  if (typeof ctor !== 'function') throw new DeepcutError('unavailable', `model kind "als": src/cf/als.ts exports no AlsRecommender class (exports: ${Object.keys(mod).join(', ')})`);
+  const ctor = mod.AlternatingLeastSquares as AlsCtor | undefined;
+  if (typeof ctor !== 'function') throw new DeepcutError('unavailable', `model kind "als": src/cf/als.ts exports no AlternatingLeastSquares class (exports: ${Object.keys(mod).join(', ')})`);
   return (c) => new ctor(c);
 }

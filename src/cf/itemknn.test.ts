@@ -80,7 +80,7 @@ describe('itemknn', () => {
       const p = new PopularityRecommender();
       await p.fit(board);
       await p.save(join(dir, 'p.bin'), { runId: 'r1' });
-      await assert.rejects(ItemKnnRecommender.load(join(dir, 'p.bin')), /holds a 'popularity' artifact, expected 'itemknn'/);
+      await assert.rejects(ItemKnnRecommender.load(join(dir, 'p.bin')), /kind mismatch: expected "itemknn", file has "popularity"/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -8,7 +8,7 @@
 import type { Csr } from '../signals/csr.ts';
 import { transpose } from '../signals/csr.ts';
 import { ScoringRecommender, topK } from './base.ts';
-import { arrayOf, readArtifact, writeArtifact } from '../util/artifact.ts';
+import { readArtifact, writeArtifact } from './artifact.ts';
 import { DeepcutError } from '../errors.ts';
 
 const KIND = 'itemknn';
@@ -192,22 +192,28 @@ export class ItemKnnRecommender extends ScoringRecommender {
     this.checkFitted();
     const s = this.similarity;
     const t = this.train;
-    await writeArtifact(
-      path,
-      { kind: KIND, version: VERSION, runId: meta.runId, meta: { ...this.config, users: this.users, items: this.items } },
-      { simIndptr: s.indptr, simIndices: s.indices, simData: s.data, trainIndptr: t.indptr, trainIndices: t.indices, trainData: t.data },
-    );
+    const arr = (name: string, data: Int32Array | Float32Array) => ({ name, data, shape: [data.length] });
+    await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'dot', params: { version: VERSION, ...this.config, users: this.users, items: this.items } }, [
+      arr('simIndptr', s.indptr),
+      arr('simIndices', s.indices),
+      arr('simData', s.data),
+      arr('trainIndptr', t.indptr),
+      arr('trainIndices', t.indices),
+      arr('trainData', t.data),
+    ]);
   }
 
   /** Read a model written by `save`; throws `invalid_input` naming a wrong kind or version. */
   static async load(path: string): Promise<ItemKnnRecommender> {
-    const a = await readArtifact(path, KIND, VERSION);
-    const meta = a.meta as unknown as Required<ItemKnnConfig> & { users: number; items: number };
+    const a = await readArtifact(path, { kind: KIND, params: { version: VERSION } });
+    const meta = a.header.params as unknown as Required<ItemKnnConfig> & { users: number; items: number };
+    const i32 = (n: string) => a.arrays[n] as Int32Array;
+    const f32 = (n: string) => a.arrays[n] as Float32Array;
     const m = new ItemKnnRecommender({ weighting: meta.weighting, neighbours: meta.neighbours, k1: meta.k1, b: meta.b });
     m.items = meta.items;
     m.users = meta.users;
-    m.similarity = { rows: meta.items, cols: meta.items, indptr: arrayOf(a, 'simIndptr', Int32Array), indices: arrayOf(a, 'simIndices', Int32Array), data: arrayOf(a, 'simData', Float32Array) };
-    const train: Csr = { rows: meta.users, cols: meta.items, indptr: arrayOf(a, 'trainIndptr', Int32Array), indices: arrayOf(a, 'trainIndices', Int32Array), data: arrayOf(a, 'trainData', Float32Array) };
+    m.similarity = { rows: meta.items, cols: meta.items, indptr: i32('simIndptr'), indices: i32('simIndices'), data: f32('simData') };
+    const train: Csr = { rows: meta.users, cols: meta.items, indptr: i32('trainIndptr'), indices: i32('trainIndices'), data: f32('trainData') };
     m.setTrain(train, transpose(train));
     return m;
   }

@@ -5,7 +5,7 @@
  */
 import type { Csr } from '../signals/csr.ts';
 import { ScoringRecommender } from './base.ts';
-import { arrayOf, readArtifact, writeArtifact } from '../util/artifact.ts';
+import { readArtifact, writeArtifact } from './artifact.ts';
 
 const KIND = 'popularity';
 const VERSION = 1;
@@ -13,9 +13,9 @@ const VERSION = 1;
 export class PopularityRecommender extends ScoringRecommender {
   readonly name = 'popularity';
   /** Users with a positive value per item (length items). */
-  private counts = new Float32Array(0);
+  private counts: Float32Array = new Float32Array(0);
   /** Items per user in the training matrix (length users). */
-  private activity = new Float32Array(0);
+  private activity: Float32Array = new Float32Array(0);
 
   protected async fitModel(userItems: Csr): Promise<void> {
     this.counts = new Float32Array(userItems.cols);
@@ -43,15 +43,18 @@ export class PopularityRecommender extends ScoringRecommender {
   }
 
   async save(path: string, meta: { runId: string }): Promise<void> {
-    await writeArtifact(path, { kind: KIND, version: VERSION, runId: meta.runId, meta: { users: this.users, items: this.items } }, { counts: this.counts, activity: this.activity });
+    await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'popularity', params: { version: VERSION, users: this.users, items: this.items } }, [
+      { name: 'counts', data: this.counts, shape: [this.items] },
+      { name: 'activity', data: this.activity, shape: [this.users] },
+    ]);
   }
 
   /** Read a model written by `save`; throws `invalid_input` naming a wrong kind or version. */
   static async load(path: string): Promise<PopularityRecommender> {
-    const a = await readArtifact(path, KIND, VERSION);
+    const a = await readArtifact(path, { kind: KIND, params: { version: VERSION }, shapes: { counts: [-1], activity: [-1] } });
     const m = new PopularityRecommender();
-    m.counts = arrayOf(a, 'counts', Float32Array);
-    m.activity = arrayOf(a, 'activity', Float32Array);
+    m.counts = a.arrays.counts as Float32Array;
+    m.activity = a.arrays.activity as Float32Array;
     m.items = m.counts.length;
     m.users = m.activity.length;
     return m;

@@ -73,3 +73,16 @@ export interface Factorized {
 export function isFactorized(r: Recommender): r is Recommender & Factorized {
   return typeof (r as Partial<Factorized>).itemFactors === 'function';
 }
+
+/** Models that rank many users at once faster than one by one (ALS: batched kernels on threads). */
+export interface BatchRecommend {
+  /**
+   * Top-k for each of `users` (heard items of `userItems` left out unless filterHeard is false):
+   * users.length × k item rows and scores, row-major, item −1 (score −∞) where fewer than k remain.
+   */
+  recommendBatch(users: Int32Array, userItems: Csr, k: number, opts?: { filterHeard?: boolean }): Promise<Ranked>;
+}
+
+export function canRecommendBatch(r: Recommender): r is Recommender & BatchRecommend {
+  return typeof (r as Partial<BatchRecommend>).recommendBatch === 'function';
+}

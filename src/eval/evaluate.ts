@@ -3,7 +3,7 @@
  * evaluation module): recommend k items to each test user from their training history, heard items
  * filtered, and average the ranking metrics; add catalog coverage, novelty and long-tail share.
  */
-import type { Recommender } from '../cf/recommender.ts';
+import { canRecommendBatch, type Recommender } from '../cf/recommender.ts';
 import type { Csr } from '../signals/csr.ts';
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
@@ -28,9 +28,10 @@ export function testUsers(test: Csr): Int32Array {
 
 /**
  * Evaluate a fitted `model` trained on `train` against held-out `test` (same shape). Returns the
- * mean per-user metrics at `k` and the catalog metrics over every list.
+ * mean per-user metrics at `k` and the catalog metrics over every list. Models with
+ * `recommendBatch` are asked for all users at once.
  */
-export function evaluate(model: Recommender, train: Csr, test: Csr, opts: EvaluateOptions): EvalMetrics {
+export async function evaluate(model: Recommender, train: Csr, test: Csr, opts: EvaluateOptions): Promise<EvalMetrics> {
   if (train.rows !== test.rows || train.cols !== test.cols) throw new DeepcutError('invalid_input', `train is ${train.rows}×${train.cols} but test is ${test.rows}×${test.cols}`);
   const { k } = opts;
   let users = opts.users instanceof Int32Array ? opts.users : testUsers(test);
@@ -47,9 +48,13 @@ export function evaluate(model: Recommender, train: Csr, test: Csr, opts: Evalua
   let n = 0;
   let ap = 0;
   const lists: Int32Array[] = [];
-  for (const u of users) {
+  const batch = canRecommendBatch(model) ? (await model.recommendBatch(users, train, k)).items : undefined;
+  for (let j = 0; j < users.length; j++) {
+    const u = users[j];
     const rel = new Set(test.indices.subarray(test.indptr[u], test.indptr[u + 1]));
-    const recs = model.recommend(u, train, k).items;
+    let recs = batch ? batch.subarray(j * k, (j + 1) * k) : model.recommend(u, train, k).items;
+    const end = recs.indexOf(-1);
+    if (end >= 0) recs = recs.subarray(0, end);
     lists.push(recs);
     const m = rankMetrics(recs, rel, k);
     p += m.precision;

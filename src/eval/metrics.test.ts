@@ -36,19 +36,19 @@ describe('catalog metrics', () => {
 });
 
 describe('evaluate', () => {
-  it('averages over test users through the Recommender interface only', () => {
+  it('averages over test users through the Recommender interface only', async () => {
     // 3 users × 4 items; user 0 tests item 1, user 1 tests items 2,3, user 2 has no test items
     const train = csrFromCoo(3, 4, Int32Array.of(0, 1, 2), Int32Array.of(0, 0, 3), Float32Array.of(1, 1, 1));
     const test = csrFromCoo(3, 4, Int32Array.of(0, 1, 1), Int32Array.of(1, 2, 3), Float32Array.of(1, 1, 1));
     const lists: Record<number, number[]> = { 0: [1, 2], 1: [1, 3] };
     const stub = { recommend: (u: number) => ({ items: Int32Array.from(lists[u]), scores: Float32Array.of(2, 1) }) } as unknown as Recommender;
-    const m = evaluate(stub, train, test, { k: 2 });
+    const m = await evaluate(stub, train, test, { k: 2 });
     assert.equal(m.users, 2);
     close(m.p_at_2, (1 / 2 + 1 / 2) / 2);
     close(m.r_at_2, (1 + 1 / 2) / 2);
     close(m.ndcg_at_2, (1 + 1 / Math.log2(3) / (1 + 1 / Math.log2(3))) / 2);
     close(m.map_at_2, (1 + 0.5 / 2) / 2);
     close(m.coverage, 3 / 4);
-    assert.throws(() => evaluate(stub, train, csrFromCoo(3, 5, new Int32Array(0), new Int32Array(0), new Float32Array(0)), { k: 2 }), /train is 3×4 but test is 3×5/);
+    await assert.rejects(evaluate(stub, train, csrFromCoo(3, 5, new Int32Array(0), new Int32Array(0), new Float32Array(0)), { k: 2 }), /train is 3×4 but test is 3×5/);
   });
 });
