@@ -71,19 +71,20 @@ export function transposeDense(a: Float64Array, m: number, n: number): Float64Ar
 }
 
 /**
- * Orthonormalise the columns of row-major A (m × n, m ≥ n) in place by modified Gram–Schmidt,
- * run twice ("twice is enough", Giraud et al. 2005) so the result is orthonormal to machine
- * precision even for ill-conditioned A. A column that is (numerically) dependent on the ones
- * before it becomes zero. Returns the number of non-zero columns (the numerical rank).
+ * Orthonormalise the columns of row-major A (m × n, m ≥ n) in place by modified Gram–Schmidt.
+ * With `passes` 2 (the default; "twice is enough", Giraud et al. 2005) the result is orthonormal
+ * to machine precision even for ill-conditioned A; one pass (error ~ ε·κ(A)) is enough for the
+ * intermediate bases of a power iteration and costs half. A column that is (numerically)
+ * dependent on the ones before it becomes zero. Returns the number of non-zero columns.
  */
-export function orthonormalizeColumns(a: Float64Array, m: number, n: number): number {
+export function orthonormalizeColumns(a: Float64Array, m: number, n: number, passes: 1 | 2 = 2): number {
   const c = transposeDense(a, m, n); // column-major: column j at c[j*m .. j*m+m)
   let rank = 0;
   for (let j = 0; j < n; j++) {
     const cj = j * m;
     let before = 0;
     for (let r = 0; r < m; r++) before += c[cj + r] * c[cj + r];
-    for (let pass = 0; pass < 2; pass++) {
+    for (let pass = 0; pass < passes; pass++) {
       for (let i = 0; i < j; i++) {
         const ci = i * m;
         let dot = 0;

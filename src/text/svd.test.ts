@@ -103,6 +103,17 @@ test('randomized SVD matches the exact SVD on small sparse matrices', () => {
   }
 });
 
+test('randomized SVD beyond the rank gives zero singular values, not NaN', () => {
+  // rank 2: rows are combinations of (1, 0, 1, 0) and (0, 1, 0, 1)
+  const a = csrFromCoo(4, 4, Int32Array.from([0, 0, 1, 1, 2, 2, 2, 2, 3, 3]), Int32Array.from([0, 2, 1, 3, 0, 1, 2, 3, 0, 2]), Float32Array.from([1, 1, 1, 1, 1, 2, 1, 2, 3, 3]));
+  const r = randomizedSvd(a, 4, { seed: 3 });
+  const exact = jacobiSvd(dense(a), 4, 4);
+  close(r.s[0], exact.s[0], 1e-9);
+  close(r.s[1], exact.s[1], 1e-9);
+  assert.ok(r.s[2] < 1e-6 && r.s[3] < 1e-6);
+  assert.ok([...r.u, ...r.v].every(Number.isFinite));
+});
+
 test('randomized SVD is seeded, clamps k, and rejects bad input', () => {
   const a = lowRankSparse(30, 12, 3, 9);
   const x = randomizedSvd(a, 4, { seed: 1 });

@@ -35,9 +35,10 @@ test('TF-IDF weights match hand-computed values (sublinear tf, smooth idf, L2 ro
   // N = 4 subjects; df(x) = 1, df(y) = 2, df(z) = 2
   const idfX = Math.log(5 / 2) + 1;
   const idfY = Math.log(5 / 3) + 1;
-  close(m.idf[0], idfX);
-  close(m.idf[1], idfY);
-  close(m.idf[0], 1.916290731874155);
+  assert.deepEqual(m.terms, ['y', 'z', 'x']); // by df, then first seen
+  close(m.idf[2], idfX);
+  close(m.idf[0], idfY);
+  close(m.idf[2], 1.916290731874155);
   // A: x twice, y once → (1 + ln 2)·idf(x), 1·idf(y), then unit length
   const ax = (1 + Math.log(2)) * idfX;
   const ay = idfY;

@@ -111,7 +111,7 @@ export interface TfidfOptions {
 /** A fitted TF-IDF model and its subject × term matrix (rows unit L2 norm, or all zero). */
 export interface TfidfModel {
   subjects: IdMap<string>;
-  /** Kept terms; column j of `matrix` is `terms[j]`. */
+  /** Kept terms, most frequent (by df) first; column j of `matrix` is `terms[j]`. */
   terms: string[];
   /** idf per kept term (natural log, smooth). */
   idf: Float64Array;
@@ -136,10 +136,10 @@ export function fitTfidf(tc: TermCounts, opts: TfidfOptions = {}): TfidfModel {
   for (let p = 0; p < counts.indices.length; p++) df[counts.indices[p]]++;
   let kept: number[] = [];
   for (let t = 0; t < counts.cols; t++) if (df[t] >= minDf && df[t] <= maxDfFraction * n) kept.push(t);
-  if (kept.length > maxVocab) {
-    kept.sort((a, b) => df[b] - df[a] || a - b);
-    kept = kept.slice(0, maxVocab).sort((a, b) => a - b);
-  }
+  // Most frequent terms first (ties: first seen): the cap keeps a prefix, and the hot columns of
+  // the sparse products in LSA sit together in memory.
+  kept.sort((a, b) => df[b] - df[a] || a - b);
+  if (kept.length > maxVocab) kept = kept.slice(0, maxVocab);
   const newCol = new Int32Array(counts.cols).fill(-1);
   kept.forEach((t, j) => (newCol[t] = j));
   const idf = new Float64Array(kept.length);

@@ -43,7 +43,8 @@ test('empty and markup-only documents give no terms', () => {
 
 test('other languages keep their words by Unicode letter class', () => {
   assert.deepEqual(tokenize('Кино — советская рок-группа'), ['кино', 'советская', 'рок', 'группа', 'советская рок', 'рок группа']);
-  assert.deepEqual(tokenize('日本語のテキスト、ロック。'), ['日本語のテキスト', 'ロック', '日本語のテキスト ロック']);
+  // CJK has no spaces: runs of letters between punctuation are the words; 、 ends a clause
+  assert.deepEqual(tokenize('日本語のテキスト、ロック。'), ['日本語のテキスト', 'ロック']);
   const fr = tokenize('Émilie Simon chante très bien.');
   assert.ok(fr.includes('émilie') && fr.includes('chante') && fr.includes('émilie simon'));
   assert.deepEqual(tokenize('موسيقى جميلة'), ['موسيقى', 'جميلة', 'موسيقى جميلة']);
@@ -51,6 +52,10 @@ test('other languages keep their words by Unicode letter class', () => {
 
 test('contractions, mentions, numbers and URLs are not terms', () => {
   assert.deepEqual(tokenize("I'm loving it's 80s synth-pop @bob http://x.com/a #shoegaze 1999"), ['loving', '80s', 'synth', 'pop', 'shoegaze', '80s synth', 'synth pop']);
+});
+
+test('possessives and contractions', () => {
+  assert.deepEqual(tokenize("The band's sound, don't miss it; they've got lush songs"), ['band', 'sound', 'miss', 'lush', 'song', 'band sound', 'lush song']);
 });
 
 test('memoTokenizer returns the same terms as tokenize', () => {

@@ -4,10 +4,10 @@
  * ("dream pop", "reverb heavy"), which stand in for noun phrases and compound descriptors.
  *
  * Steps: markup stripped (HTML tags, script/style blocks, entities, Markdown links and emphasis,
- * URLs) → emoji dropped → Unicode NFKC → lower case → wink-nlp tokens and lemmas (English model,
- * no POS pipe: measured 20k × 30-word documents in 0.3 s) → stop words and non-letter tokens
- * dropped. Text in other languages passes through: tokens are kept by Unicode letter classes and
- * only English-looking (ASCII) words are lemmatised. Empty or markup-only documents give no terms.
+ * URLs) → emoji dropped → Unicode NFKC → lower case → words by Unicode letter classes → stop words
+ * and lemmas from wink-nlp's English lexicon (each distinct word looked up once) → terms. Text in
+ * other languages passes through: its words are kept as written, only ASCII words are lemmatised.
+ * Empty or markup-only documents give no terms.
  */
 import winkNLP from 'wink-nlp';
 import model from 'wink-eng-lite-web-model';
@@ -53,6 +53,13 @@ const emoji = /[\p{Extended_Pictographic}\u{1F1E6}-\u{1F1FF}\u{1F3FB}-\u{1F3FF}\
  * lower case, whitespace collapsed. `"<b>Dream&nbsp;Pop</b> 😀"` → `"dream pop"`.
  */
 export function normalizeText(raw: string): string {
+  return clean(raw).replace(/[*_`~#>|]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+const nonAscii = /[^\x00-\x7f]/;
+
+/** {@link normalizeText} without the whitespace and Markdown-punctuation clean-up the scanner does not need. */
+function clean(raw: string): string {
   let s = raw;
   if (s.includes('<')) {
     s = s.replace(/<!--[\s\S]*?-->/g, ' ');
@@ -62,90 +69,137 @@ export function normalizeText(raw: string): string {
   if (s.includes('&')) s = decodeEntities(s);
   if (s.includes('](')) s = s.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1');
   if (s.includes('://') || s.includes('www.')) s = s.replace(/\b(?:https?:\/\/|www\.)\S+/gi, ' ');
-  s = s.replace(/[*_`~#>|]+/g, ' ');
-  s = s.replace(emoji, ' ');
-  s = s.normalize('NFKC').toLowerCase();
-  return s.replace(/\s+/g, ' ').trim();
+  if (nonAscii.test(s)) s = s.replace(emoji, ' ').normalize('NFKC'); // ASCII is already NFKC
+  return s.toLowerCase();
 }
 
-/** Extra stop words beyond wink-nlp's list: contractions' pieces and chat filler. */
-const extraStop = new Set(["n't", "'s", "'re", "'ve", "'ll", "'d", "'m", 'also', 'would', 'could', 'like', 'just', 'really', 'get', 'one']);
+/** Character classes for the scanner. */
+const SPACE = 0, WORD = 1, APOS = 2, JOIN = 3, AT = 4, PUNCT = 5, UNSEEN = 255;
+const classes = new Uint8Array(65536).fill(UNSEEN);
+const wordChar = /[\p{L}\p{M}\p{N}]/u;
+const spaceChar = /\s/u;
+function classify(ch: string): number {
+  if (ch === "'" || ch === '’') return APOS;
+  if (ch === '-' || ch === '‐' || ch === '‑' || ch === '/') return JOIN;
+  if (ch === '@') return AT;
+  if (wordChar.test(ch)) return WORD;
+  return spaceChar.test(ch) ? SPACE : PUNCT;
+}
+/** Class of the character at `i` (a surrogate pair counts as one astral character). */
+function classAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff) return classify(String.fromCodePoint(s.codePointAt(i)!));
+  let k = classes[c];
+  if (k === UNSEEN) k = classes[c] = classify(s[i]);
+  return k;
+}
+const width = (s: string, i: number) => (s.charCodeAt(i) >= 0xd800 && s.charCodeAt(i) <= 0xdbff ? 2 : 1);
+
+/** Extra stop words beyond wink-nlp's list: chat filler. */
+const extraStop = new Set(['also', 'would', 'could', 'like', 'just', 'really', 'get', 'one']);
 const hasLetter = /\p{L}/u;
-const edgeJunk = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
 const ascii = /^[a-z]+$/;
-const innerBreak = /[^\p{L}\p{M}\p{N}'’]+/u;
-const contraction = /^(i|you|we|they|he|she|it|that|there|what|who|let)['’](m|re|s|ve|ll|d)$/;
-const skipTypes = new Set(['punctuation', 'symbol', 'emoji', 'emoticon', 'url', 'email', 'mention', 'number', 'ordinal', 'time', 'currency', 'quoted_phrase']);
+const contraction = /['’](m|re|ve|ll|d|t)$/;
+/** What the lexicon says about one word: drop it (stop word, number) or keep it as `lemma`. */
+interface WordInfo {
+  /** False for stop words, numbers, contractions: dropped, and they break bigram adjacency. */
+  keep: boolean;
+  lemma: string;
+}
+
+const lexicon = new Map<string, WordInfo>();
+const lemmaLexicon = new Map<string, WordInfo>();
+const DROP: WordInfo = { keep: false, lemma: '' };
+
+/**
+ * Look a word up once and memoise: wink-nlp's stop-word flag and its lemma of the word read on its
+ * own (the same context-free lemma it gives without a POS pipe). Words with no letter, single
+ * ASCII letters and contractions are dropped; non-ASCII words are kept as written.
+ */
+function wordInfo(word: string, lemmas: boolean): WordInfo {
+  const memo = lemmas ? lemmaLexicon : lexicon;
+  let info = memo.get(word);
+  if (info) return info;
+  let w = word;
+  if (w.endsWith("'s") || w.endsWith('’s')) w = w.slice(0, -2); // possessive
+  if (!hasLetter.test(w) || (w.length < 2 && ascii.test(w)) || contraction.test(w) || extraStop.has(w)) info = DROP;
+  else if (!ascii.test(w)) info = { keep: true, lemma: w };
+  else {
+    const { its } = engine();
+    const tokens = engine().readDoc(w).tokens();
+    const stop = (tokens.out(its.stopWordFlag) as unknown as boolean[]).some(Boolean);
+    if (stop) info = DROP;
+    else if (!lemmas || tokens.length() !== 1) info = { keep: true, lemma: w };
+    else {
+      const l = (tokens.out(its.lemma as unknown as Parameters<typeof tokens.out>[0]) as string[])[0];
+      const lemma = l && ascii.test(l) ? l : w;
+      info = extraStop.has(lemma) ? DROP : { keep: true, lemma };
+    }
+  }
+  if (memo.size >= 1_000_000) memo.clear();
+  memo.set(word, info);
+  return info;
+}
 
 /**
  * Terms of one document: unigrams (lemmas) then bigrams, in text order within each group.
  * Bigrams join two adjacent content words of the same clause: the first word as written, the
  * second as its lemma ("heavy guitars" → "heavy guitar"); hyphenated words count as adjacent
- * words, so "post-rock" and "post rock" give the same terms.
+ * words, so "post-rock" and "post rock" give the same terms. Stop words, numbers, mentions and
+ * punctuation break adjacency.
+ *
+ * Words are found by one scan over characters classed by Unicode property and looked up in a memoised lexicon backed by
+ * wink-nlp (stop words, lemmas), so wink-nlp reads each distinct word once, not every document.
  *
  * @example tokenize('Dreamy shoegaze, reverb-heavy guitars') →
  *   ['dreamy', 'shoegaze', 'reverb', 'heavy', 'guitar', 'dreamy shoegaze', 'reverb heavy', 'heavy guitar']
  */
 export function tokenize(raw: string, opts: TokenizeOptions = {}): string[] {
-  const text = normalizeText(raw);
-  if (!text) return [];
-  const useLemmas = opts.lemmas ?? true;
-  const { its } = engine();
-  const doc = engine().readDoc(text);
-  const tokens = doc.tokens();
-  const values = tokens.out(its.value) as string[];
-  const types = tokens.out(its.type) as string[];
-  const stops = tokens.out(its.stopWordFlag) as unknown as boolean[];
-  const lemmas = useLemmas ? (tokens.out(its.lemma as unknown as Parameters<typeof tokens.out>[0]) as string[]) : values;
+  const text = clean(raw);
+  const lemmas = opts.lemmas ?? true;
+  const bigrams = opts.bigrams ?? true;
   const unigrams: string[] = [];
-  const bigrams: string[] = [];
+  const pairs: string[] = [];
   // The previous content word's surface form, or null at a clause boundary / after a stop word.
   let prev: string | null = null;
-  const push = (surface: string, lemma: string) => {
-    unigrams.push(lemma);
-    if (prev !== null) bigrams.push(prev + ' ' + lemma);
-    prev = surface;
-  };
-  for (let i = 0; i < values.length; i++) {
-    const type = types[i];
-    const value = values[i];
-    if (value === '-' || value === '‐' || value === '/') continue; // hyphen between words keeps adjacency
-    if (skipTypes.has(type)) {
-      if (type !== 'emoji' && type !== 'emoticon') prev = null;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const k = classAt(text, i);
+    if (k === SPACE || k === JOIN) {
+      i++; // a hyphen or slash between words keeps them adjacent ("post-rock")
       continue;
     }
-    if (stops[i] || extraStop.has(value)) {
+    if (k === AT && i + 1 < n && classAt(text, i + 1) === WORD) {
+      i++; // a mention: skip the handle, a clause boundary
+      while (i < n && (classAt(text, i) === WORD || text[i] === '_' || text[i] === '.')) i += width(text, i);
       prev = null;
       continue;
     }
-    const body = value.replace(edgeJunk, '');
-    if (!body || !hasLetter.test(body)) {
+    if (k !== WORD) {
+      i += width(text, i);
       prev = null;
       continue;
     }
-    if (contraction.test(body)) {
+    // A word: word characters, with inner apostrophes ("don't", "band's").
+    const start = i;
+    i += width(text, i);
+    for (;;) {
+      if (i < n && classAt(text, i) === WORD) i += width(text, i);
+      else if (i + 1 < n && classAt(text, i) === APOS && classAt(text, i + 1) === WORD) i += 1;
+      else break;
+    }
+    const word = text.slice(start, i);
+    const info = wordInfo(word, lemmas);
+    if (!info.keep) {
       prev = null;
       continue;
     }
-    if (innerBreak.test(body)) {
-      // A hyphenated or run-together word ("post-rock", "ロック、ポップ"): each part a word of its
-      // own, adjacent to the next.
-      for (const part of body.split(innerBreak)) {
-        const p = part.replace(edgeJunk, '');
-        if (!p || !hasLetter.test(p) || (p.length < 2 && ascii.test(p))) continue;
-        push(p, p);
-      }
-      continue;
-    }
-    if (body.length < 2 && ascii.test(body)) {
-      prev = null;
-      continue;
-    }
-    const lemma = body === value && ascii.test(body) ? lemmas[i].replace(edgeJunk, '') || body : body;
-    push(body, lemma);
+    unigrams.push(info.lemma);
+    if (bigrams && prev !== null) pairs.push(prev + ' ' + info.lemma);
+    prev = word.endsWith("'s") || word.endsWith('’s') ? word.slice(0, -2) : word;
   }
-  if (opts.bigrams === false) return unigrams;
-  for (const b of bigrams) unigrams.push(b);
+  for (const b of pairs) unigrams.push(b);
   return unigrams;
 }
 
