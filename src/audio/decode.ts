@@ -112,7 +112,7 @@ function besselI0(x: number): number {
  * `input` at `from` Hz → output at `to` Hz, length ⌈n·to/from⌉. Rates are reduced to L/M by their
  * gcd; one filter phase per output phase (L ≤ 4096), else the taps are computed per sample.
  */
-export function resample(input: Float32Array, from: number, to: number, zeros = 16): Float32Array {
+export function resample(input: Float32Array, from: number, to: number, zeros = 10): Float32Array {
   if (from === to) return input;
   const g = gcd(from, to);
   const L = to / g; // up

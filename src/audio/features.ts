@@ -13,10 +13,15 @@ import { integratedLoudness, meanDb } from './loudness.ts';
 /** Bumped whenever an analysis result can change; cached results of other versions are recomputed. */
 export const FEATURES_VERSION = 1;
 
-/** STFT geometry of the analysis: 2048-sample frames (93 ms), hop 256 (11.6 ms, 86.1 frames/s). */
-export const N_FFT = 2048;
+/**
+ * STFT geometry. Rhythm: 1024-sample frames (46 ms), hop 256 (11.6 ms, 86.1 frames/s), 64 mel
+ * bands. Harmony: 4096-sample frames (186 ms, 5.4 Hz bins) every 2048 samples (10.8 frames/s).
+ */
+export const N_FFT = 1024;
 export const HOP = 256;
-export const N_MELS = 128;
+export const N_MELS = 64;
+export const CHROMA_N_FFT = 4096;
+export const CHROMA_HOP = 2048;
 
 export interface AudioFeatures {
   version: number;
@@ -59,7 +64,7 @@ const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 /** Intermediate representations, for the CNN and for tests. */
 export interface Analysis {
   features: AudioFeatures;
-  /** Log-mel spectrogram (dB), `frames × 128` at 86.13 frames/s. */
+  /** Log-mel spectrogram (dB), `frames × 64` at 86.13 frames/s. */
   logMel: Matrix;
   chroma: Matrix;
   onset: Float32Array;
@@ -72,11 +77,12 @@ export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}):
   const loud = integratedLoudness(audio.channels, audio.sampleRate);
   const x = toAnalysisRate(audio);
   const spec = powerSpectrogram(x, { nFft: N_FFT, hop: HOP, window: hannWindow(N_FFT) });
+  const cspec = powerSpectrogram(x, { nFft: CHROMA_N_FFT, hop: CHROMA_HOP, window: hannWindow(CHROMA_N_FFT) });
   const mel = applyFilterBank(spec, melFilterBank(sr, N_FFT, N_MELS));
   const logMel = powerToDb({ data: Float32Array.from(mel.data), rows: mel.rows, cols: mel.cols }, 1, 1e-10, 80);
   const onset = onsetStrength(logMel);
-  // Low band: mel bands below ~300 Hz (kick, bass): the first 19 of 128 Slaney bands span 0–~290 Hz.
-  const onsetLow = onsetStrength(logMel, 1, [1, 20]);
+  // Low band: mel bands below ~300 Hz (kick, bass): the first 7 of 64 Slaney bands up to 11 kHz.
+  const onsetLow = onsetStrength(logMel, 1, [1, 8]);
 
   const tempo = estimateTempo(onset, frameRate);
   const beats = tempo.period > 0 ? trackBeats(onset, tempo.period) : [];
@@ -84,10 +90,10 @@ export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}):
   // Trust the beat grid's slope when it agrees with the global estimate (within 8 %).
   const bpm = bpmBeats > 0 && Math.abs(bpmBeats / tempo.bpm - 1) < 0.08 ? bpmBeats : tempo.bpm;
 
-  const tuning = estimateTuning(spec, sr, N_FFT);
-  const chr = chroma(spec, sr, N_FFT, { tuning, harmonics: opts.chromaHarmonics ?? 1 });
+  const tuning = estimateTuning(cspec, sr, CHROMA_N_FFT);
+  const chr = chroma(cspec, sr, CHROMA_N_FFT, { tuning, harmonics: opts.chromaHarmonics ?? 1 });
   const key = estimateKey(meanChroma(chr), opts.keyProfile ?? DEFAULT_KEY_PROFILE);
-  const meter = estimateMeter(beats, onset, onsetLow, chr, tempo.period);
+  const meter = estimateMeter(beats, onset, onsetLow, chr, tempo.period, CHROMA_HOP / HOP);
 
   // Energy: loudness (−40…−5 LUFS → 0…1), onset activity, share of spectral power above 2 kHz.
   const lufs = loud.integratedLufs;
@@ -95,12 +101,12 @@ export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}):
   let activity = 0;
   for (const v of det) activity += v;
   activity /= Math.max(1, det.length);
-  const k2k = Math.round((2000 * N_FFT) / sr);
+  const k2k = Math.round((2000 * CHROMA_N_FFT) / sr);
   let hiPow = 0;
   let allPow = 0;
-  for (let t = 0; t < spec.rows; t++)
-    for (let k = 1; k < spec.cols; k++) {
-      const p = spec.data[t * spec.cols + k];
+  for (let t = 0; t < cspec.rows; t++)
+    for (let k = 1; k < cspec.cols; k++) {
+      const p = cspec.data[t * cspec.cols + k];
       allPow += p;
       if (k >= k2k) hiPow += p;
     }

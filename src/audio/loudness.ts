@@ -86,21 +86,38 @@ export function integratedLoudness(channels: Float32Array[], sr: number): Loudne
   const z = new Float64Array(nBlocks);
   // Sum squares per 100 ms step once; a block is four consecutive steps.
   const nSteps = Math.floor(n / step);
+  const [f1, f2] = filters;
   for (let c = 0; c < channels.length; c++) {
     if (weights[c] === 0) continue;
-    const y = filterCascade(channels[c], filters);
+    // Both biquads and the per-step sums of squares in one pass (direct form I, float64 state).
+    const x = channels[c];
     const stepSq = new Float64Array(nSteps);
+    let x1 = 0, x2 = 0, y1 = 0, y2 = 0, z1 = 0, z2 = 0;
+    const [b0, b1, b2] = f1.b;
+    const [a1, a2] = f1.a;
+    const [c0, c1, c2] = f2.b;
+    const [d1, d2] = f2.a;
     for (let s = 0; s < nSteps; s++) {
       let acc = 0;
-      for (let i = s * step, e = i + step; i < e; i++) acc += y[i] * y[i];
+      for (let i = s * step, e = i + step; i < e; i++) {
+        const xi = x[i];
+        const yi = b0 * xi + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+        const zi = c0 * yi + c1 * y1 + c2 * y2 - d1 * z1 - d2 * z2;
+        x2 = x1;
+        x1 = xi;
+        y2 = y1;
+        y1 = yi;
+        z2 = z1;
+        z1 = zi;
+        acc += zi * zi;
+      }
       stepSq[s] = acc;
     }
     for (let j = 0; j < nBlocks; j++) {
-      // block j covers samples [j·step, j·step + block); block = 4·step up to rounding
+      // block j covers steps j … j+3 (400 ms = four 100 ms steps)
       let acc = 0;
-      const s0 = j;
-      for (let s = s0; s < s0 + 4 && s < nSteps; s++) acc += stepSq[s];
-      z[j] += (weights[c] * acc) / block;
+      for (let s = j; s < j + 4 && s < nSteps; s++) acc += stepSq[s];
+      z[j] += (weights[c] * acc) / (4 * step);
     }
   }
   const toLufs = (ms: number) => -0.691 + 10 * Math.log10(ms);

@@ -181,9 +181,10 @@ export interface MeterEstimate {
   margin: number;
 }
 
-function zscore(x: number[]): number[] {
+/** (x − mean) / max(sd, minSd): a floor on sd keeps a near-constant series from becoming noise. */
+function zscore(x: number[], minSd = 1e-9): number[] {
   const m = x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
-  const sd = Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, x.length)) || 1;
+  const sd = Math.max(minSd, Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, x.length)));
   return x.map((v) => (v - m) / sd);
 }
 
@@ -192,9 +193,9 @@ function zscore(x: number[]): number[] {
  * and full-band onset envelopes near the beat) and the harmonic change (cosine distance between
  * the chroma of the beat and of the one before). For M ∈ {3, 4} and each phase φ, the score is
  * the mean evidence on beats ≡ φ (mod M) minus the mean on the others; the meter with the
- * better best phase wins. `chroma` is `frames × 12` on the same frame grid as the onsets.
+ * better best phase wins. `chroma` is `frames × 12`, one chroma frame every `chromaStep` onset frames.
  */
-export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow: Float32Array, chroma: Matrix, period: number): MeterEstimate {
+export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow: Float32Array, chroma: Matrix, period: number, chromaStep = 1): MeterEstimate {
   const nb = beats.length;
   if (nb < 8) return { beatsPerBar: 4, downbeat: 0, margin: 0 };
   const w = Math.max(1, Math.round(period / 8));
@@ -207,9 +208,10 @@ export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow
   const accFull = zscore(beats.map((b) => peak(onsetFull, b)));
   // beat-synchronous chroma: mean over [beat, next beat)
   const sync: Float64Array[] = beats.map((b, i) => {
-    const e = i + 1 < nb ? beats[i + 1] : Math.min(chroma.rows, b + Math.round(period));
+    const s = Math.round(b / chromaStep);
+    const e = Math.max(s + 1, Math.min(chroma.rows, Math.round((i + 1 < nb ? beats[i + 1] : b + period) / chromaStep)));
     const v = new Float64Array(12);
-    for (let t = b; t < e; t++) for (let j = 0; j < 12; j++) v[j] += chroma.data[t * 12 + j];
+    for (let t = s; t < e && t < chroma.rows; t++) for (let j = 0; j < 12; j++) v[j] += chroma.data[t * 12 + j];
     return v;
   });
   const change = zscore(
@@ -224,6 +226,7 @@ export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow
       }
       return a > 0 && c > 0 ? 1 - d / Math.sqrt(a * c) : 0;
     }),
+    0.05, // cosine distance: below this spread the harmony does not change
   );
   const evidence = beats.map((_, i) => accLow[i] + 0.5 * accFull[i] + change[i]);
   const score = (M: number) => {

@@ -11,5 +11,6 @@ import { register as validate } from './validate.ts';
 import { register as quarantine } from './quarantine.ts';
 import { register as pipeline } from './pipeline.ts';
 import { register as playlist } from './playlist.ts';
+import { register as analyze } from './analyze.ts';
 
-export const commands: ((program: Command) => void)[] = [demo, generate, config, evaluate, serve, keys, importCmd, validate, quarantine, pipeline, playlist];
+export const commands: ((program: Command) => void)[] = [demo, generate, config, evaluate, serve, keys, importCmd, validate, quarantine, pipeline, playlist, analyze];

@@ -1,0 +1,105 @@
+/**
+ * Audio analysis speed on 30 s of synthetic stereo 44.1 kHz music (accented clicks + a chord):
+ * WAV decoding, the whole feature analysis (resampling, loudness, STFT, mel, chroma, tempo,
+ * beats, meter, key), and, when ffmpeg can make one, MP3 decoding through audio-decode.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { Bench } from './bench.ts';
+import { parseWav, decodeBytes, hasFfmpeg } from '../src/audio/decode.ts';
+import { analyzeAudio } from '../src/audio/features.ts';
+import { Rng } from '../src/util/rng.ts';
+
+function synth(seconds: number, sr: number): Float32Array[] {
+  const rng = new Rng(5);
+  const n = seconds * sr;
+  const l = new Float32Array(n);
+  const r = new Float32Array(n);
+  const period = (60 / 112) * sr;
+  for (let b = 0; b * period < n; b++) {
+    const s = Math.round(b * period);
+    const amp = b % 4 === 0 ? 0.6 : 0.3;
+    for (let i = 0; i < 800 && s + i < n; i++) {
+      const v = amp * (rng.next() * 2 - 1) * Math.exp(-i / 150);
+      l[s + i] += v;
+      r[s + i] += v * 0.8;
+    }
+  }
+  for (const f of [261.63, 329.63, 392]) for (let i = 0; i < n; i++) {
+    const v = 0.08 * Math.sin((2 * Math.PI * f * i) / sr);
+    l[i] += v;
+    r[i] += v;
+  }
+  return [l, r];
+}
+
+function wav16(ch: Float32Array[], sr: number): Uint8Array {
+  const n = ch[0].length;
+  const buf = Buffer.alloc(44 + n * 4);
+  buf.write('RIFF', 0);
+  buf.writeUInt32LE(buf.length - 8, 4);
+  buf.write('WAVEfmt ', 8);
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20);
+  buf.writeUInt16LE(2, 22);
+  buf.writeUInt32LE(sr, 24);
+  buf.writeUInt32LE(sr * 4, 28);
+  buf.writeUInt16LE(4, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write('data', 36);
+  buf.writeUInt32LE(n * 4, 40);
+  for (let i = 0; i < n; i++) {
+    buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(ch[0][i] * 32767))), 44 + 4 * i);
+    buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(ch[1][i] * 32767))), 46 + 4 * i);
+  }
+  return new Uint8Array(buf);
+}
+
+const best = async (reps: number, fn: () => unknown | Promise<unknown>) => {
+  let b = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await fn();
+    b = Math.min(b, performance.now() - t);
+  }
+  return b;
+};
+
+const bench: Bench = {
+  name: 'audio',
+  description: 'audio analysis of 30 s of 44.1 kHz stereo audio on one core: WAV and MP3 decoding, all DSP features',
+  async run() {
+    const sr = 44100;
+    const bytes = wav16(synth(30, sr), sr);
+    const decodeMs = await best(5, () => parseWav(bytes));
+    const audio = parseWav(bytes);
+    analyzeAudio(audio); // warm-up (JIT)
+    const featMs = await best(5, () => analyzeAudio(audio));
+    const figures: Record<string, number | string> = {
+      decode_ms_per_30s: decodeMs,
+      features_s_per_30s: featMs / 1000,
+      realtime_factor: 30 / (featMs / 1000),
+    };
+    const notes = ['features include resampling 44.1 → 22.05 kHz, BS.1770 loudness, STFT (2048/256), 128-band mel, chroma, tempo, beats, meter, key'];
+    if (await hasFfmpeg()) {
+      const dir = mkdtempSync(join(tmpdir(), 'dc-bench-audio-'));
+      try {
+        writeFileSync(join(dir, 'a.wav'), bytes);
+        execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', join(dir, 'a.wav'), '-b:a', '192k', join(dir, 'a.mp3')]);
+        const mp3 = new Uint8Array(readFileSync(join(dir, 'a.mp3')));
+        await decodeBytes(mp3, 'a.mp3');
+        figures.mp3_decode_ms_per_30s = await best(3, () => decodeBytes(mp3, 'a.mp3'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } else notes.push('mp3 decode not measured: ffmpeg is not installed to make the MP3');
+    return {
+      figures,
+      targets: { features_s_per_30s: '<= 0.3', realtime_factor: '>= 100' },
+      notes,
+    };
+  },
+};
+export default bench;
