@@ -165,13 +165,19 @@ test('WASM kernels match their TypeScript twins', () => {
   const lt = lossTs(0, m, csr.indptr, csr.indices, csr.data, Xw.slice(), Yv, G, f);
   assert.ok(Math.abs(lw - lt) < 1e-3 * Math.abs(lt), `loss ${lw} vs ${lt}`);
   // top-5 with the heard items excluded
-  k.transposeRows(0, n, 0, p.Y, f, q.Yt, stride);
+  k.packItems(0, n, 0, p.Y, f, q.Yt);
   k.topk(0, m, 0, p.X, q.Yt, n, stride, f, 5, p.P, p.I, q.OI, q.OS, q.SS);
   for (let u = 0; u < m; u++) {
     const t = topkTs(Xw, u * f, Yv, n, f, 5, csr.indices.subarray(csr.indptr[u], csr.indptr[u + 1]));
     assert.deepEqual([...a.i32(q.OI + u * 20, 5)], [...t.items], `topk user ${u}`);
   }
 });
+
+async function saved(a: AlternatingLeastSquares): Promise<string> {
+  const path = join(mkdtempSync(join(tmpdir(), 'deepcut-als-')), 'm.bin');
+  await a.save(path, { runId: 'r' });
+  return path;
+}
 
 test('fold-in reproduces a trained user and appends new users', async () => {
   const { m } = blocks();
@@ -184,6 +190,12 @@ test('fold-in reproduces a trained user and appends new users', async () => {
     const after = a.userFactors().slice(u * f, u * f + f);
     for (let d = 0; d < f; d++) assert.ok(Math.abs(before[d] - after[d]) < 2e-3 * (1 + Math.abs(before[d])), `user ${u} factor ${d}: ${before[d]} vs ${after[d]}`);
   }
+  // the WASM fold-in kernel agrees with its TypeScript twin (solveRowExact)
+  const ts = await AlternatingLeastSquares.load(await saved(a), {}, { kernels: 'ts' });
+  const its = Int32Array.from([1, 2, 3, 5, 8, 13, 21, 34, 55]), cs = Float32Array.from([2, 3, -4, 2, 5, 2, 2, 3, 2]);
+  a.foldIn(9, its, cs);
+  ts.foldIn(9, its, cs);
+  for (let d = 0; d < f; d++) assert.ok(Math.abs(a.userFactors()[9 * f + d] - ts.userFactors()[9 * f + d]) < 1e-4, `fold-in kernel vs twin, factor ${d}`);
   // a new user listening to group-2 items gets group-2 recommendations
   const n0 = a.userCount;
   const items = Int32Array.from([30, 31, 32, 33]);

@@ -18,8 +18,8 @@ import { DeepcutError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { transpose, type Csr } from '../signals/csr.ts';
 import type { FitOptions, FoldIn, Factorized, Ranked, Recommender, RecommendOptions } from './recommender.ts';
-import { cgTs, exactTs, gramTs, lossTs, regularized, selectTopkTs, solveRowExact } from './kernels/als.ts';
-import { Arena, wasmAvailable } from './kernels/wasm.ts';
+import { cgTs, choleskySolve, exactTs, gramTs, lossTs, regularized, selectTopkTs, solveRowExact } from './kernels/als.ts';
+import { Arena, instantiate, wasmAvailable, type AlsKernels } from './kernels/wasm.ts';
 import { KernelPool } from './workers/pool.ts';
 import { readArtifact, writeArtifact, type Expect } from './artifact.ts';
 
@@ -56,6 +56,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
   private items = 0;
   private A0: Float64Array | undefined; // YᵀY + λI for fold-in, cached
   private itemNorms: Float32Array | undefined;
+  private fold: { k: AlsKernels; a: Arena; p: Record<string, number>; cap: number } | undefined; // WASM fold-in state
   private userNorms: Float32Array | undefined;
 
   constructor(o: AlsOptions = {}) {
@@ -151,6 +152,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     this.users = users;
     this.items = items;
     this.A0 = undefined;
+    this.fold = undefined;
     this.itemNorms = undefined;
     this.userNorms = undefined;
   }
@@ -220,7 +222,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     const stride = Math.ceil(this.items / 8) * 8;
     const threads = this.opts.threads;
     const a = new Arena();
-    const pQ = a.take(q * f * 4), pYt = a.take(f * stride * 4), pY = a.take(this.items * f * 4);
+    const pQ = a.take(q * f * 4), pYt = a.take(f * stride * 4), pY = a.take(this.items * f * 4); // pYt: packed tiles
     const pExP = a.take((q + 1) * 4), pExI = a.take(Math.max(1, exIdx.length) * 4);
     const pOI = a.take(q * k * 4), pOS = a.take(q * k * 4), pS = a.take(threads * 4 * stride * 4);
     a.open();
@@ -232,7 +234,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     const pool = await KernelPool.create(threads);
     try {
       await pool.attach(a.memory!);
-      await pool.run('transposeRows', this.items, 4096, [pY, f, pYt, stride]);
+      await pool.run('packItems', this.items, 4096, [pY, f, pYt]);
       await pool.run('topk', q, 64, [pQ, pYt, this.items, stride, f, k, pExP, pExI, pOI, pOS, pS]);
     } finally {
       await pool.close();
@@ -297,8 +299,33 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
       }
       this.users++;
     }
-    solveRowExact(items, confidence, 0, items.length, this.Y, this.A0, f, this.X, user * f);
+    if (f % 4 === 0 && this.opts.kernels !== 'ts' && wasmAvailable()) this.foldInWasm(items, confidence, user);
+    else solveRowExact(items, confidence, 0, items.length, this.Y, this.A0, f, this.X, user * f);
     this.userNorms = undefined;
+  }
+
+  /** Fold-in with the system built by the SIMD kernel (Y copied into kernel memory once per model). */
+  private foldInWasm(items: Int32Array, confidence: Float32Array, user: number): void {
+    const f = this.factors;
+    const n = items.length;
+    if (!this.fold || this.fold.cap < n) {
+      const cap = Math.max(4096, n);
+      const a = new Arena();
+      const p = { Y: a.take(this.items * f * 4), A: a.take(f * f * 4), b: a.take(f * 4), I: a.take(cap * 4), C: a.take(cap * 4) };
+      a.open();
+      a.f32(p.Y, this.items * f).set(this.itemFactors());
+      this.fold = { k: instantiate(a.memory!), a, p, cap };
+    }
+    const { k, a, p } = this.fold;
+    a.f32(p.A, f * f).set(this.A0!);
+    a.f32(p.b, f).fill(0);
+    a.i32(p.I, n).set(items);
+    a.f32(p.C, n).set(confidence);
+    k.foldIn(0, n, 0, p.I, p.C, p.Y, f, p.A, p.b);
+    const A = Float64Array.from(a.f32(p.A, f * f));
+    const b = Float64Array.from(a.f32(p.b, f));
+    choleskySolve(A, b, f);
+    for (let d = 0; d < f; d++) this.X[user * f + d] = b[d];
   }
 
   /** Write users × factors and items × factors with their shape, λ, solver and run id (see artifact.ts). */

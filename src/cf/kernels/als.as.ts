@@ -157,14 +157,14 @@ export function loss(start: i32, end: i32, tid: i32, indptr: usize, indices: usi
 }
 
 /**
- * Top-k by inner product for query rows [start, end) of Q (n × f): scores all `items` rows of Yt
- * (the item factors transposed, f × stride, stride a multiple of 8, zero-padded), four queries ×
- * eight items per register tile. Items listed in the exclusion CSR (exIndptr over query rows,
+ * Top-k by inner product for query rows [start, end) of Q (n × f): scores all `items` rows of Yp
+ * (the item factors packed by {@link packItems}: stride/8 tiles of f × 8, zero-padded), four
+ * queries × eight items per register tile, each tile one contiguous 32·f-byte block. Items listed in the exclusion CSR (exIndptr over query rows,
  * exIndices item rows) are skipped. Writes k item rows (i32) and scores (f32) per query to
  * outItems/outScores + q·k·4, best first; fewer than k valid items leave −1 / −inf.
  * Scratch per thread: 4·stride floats at scratch + tid·4·stride·4.
  */
-export function topk(start: i32, end: i32, tid: i32, Q: usize, Yt: usize, items: i32, stride: i32, f: i32, k: i32, exIndptr: usize, exIndices: usize, outItems: usize, outScores: usize, scratch: usize): void {
+export function topk(start: i32, end: i32, tid: i32, Q: usize, Yp: usize, items: i32, stride: i32, f: i32, k: i32, exIndptr: usize, exIndices: usize, outItems: usize, outScores: usize, scratch: usize): void {
   const sbytes = <usize>stride << 2;
   const S = scratch + <usize>tid * 4 * sbytes;
   const qbytes = <usize>f << 2;
@@ -178,7 +178,7 @@ export function topk(start: i32, end: i32, tid: i32, Q: usize, Yt: usize, items:
     for (let i: usize = 0; i < <usize>stride; i += 8) {
       let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-      let col = Yt + (i << 2);
+      let col = Yp + i * qbytes;
       for (let d: usize = 0; d < qbytes; d += 4) {
         const y0 = v128.load(col), y1 = v128.load(col, 16);
         let s = f32x4.splat(load<f32>(x0 + d));
@@ -189,7 +189,7 @@ export function topk(start: i32, end: i32, tid: i32, Q: usize, Yt: usize, items:
         c20 = f32x4.add(c20, f32x4.mul(s, y0)); c21 = f32x4.add(c21, f32x4.mul(s, y1));
         s = f32x4.splat(load<f32>(x3 + d));
         c30 = f32x4.add(c30, f32x4.mul(s, y0)); c31 = f32x4.add(c31, f32x4.mul(s, y1));
-        col += sbytes;
+        col += 32;
       }
       const o = S + (i << 2);
       v128.store(o, c00); v128.store(o, c01, 16);
@@ -238,10 +238,52 @@ function selectTopk(scores: usize, n: i32, k: i32, oi: usize, os: usize): void {
   }
 }
 
-/** Transpose rows [start, end) of Y (n × f) into Yt (f × stride). */
-export function transposeRows(start: i32, end: i32, tid: i32, Y: usize, f: i32, Yt: usize, stride: i32): void {
+/**
+ * Pack rows [start, end) of Y (n × f) for {@link topk}: item i, factor d goes to
+ * Yp[(i >> 3)·8f + 8d + (i & 7)]. Call with start and end multiples of 8 (or end = n); padding
+ * items of the last tile must be zero-filled by the caller.
+ */
+export function packItems(start: i32, end: i32, tid: i32, Y: usize, f: i32, Yp: usize): void {
   for (let i = start; i < end; i++) {
     const y = Y + (<usize>i * <usize>f << 2);
-    for (let d = 0; d < f; d++) store<f32>(Yt + ((<usize>d * <usize>stride + <usize>i) << 2), load<f32>(y + (<usize>d << 2)));
+    const tile = Yp + ((<usize>(i >> 3) * <usize>f * 8 + <usize>(i & 7)) << 2);
+    for (let d = 0; d < f; d++) store<f32>(tile + (<usize>d << 5), load<f32>(y + (<usize>d << 2)));
+  }
+}
+
+/**
+ * Fold-in system for one row: A += Σ (|c|−1) y yᵀ and b += Σ_{c>0} c y over entries [start, end)
+ * of `items`/`conf` (A f×f and b f, both f32, A pre-filled with YᵀY + λI by the caller). The solve
+ * (Cholesky, f³/6) is done in TypeScript. Four entries at a time, like {@link gram}.
+ */
+export function foldIn(start: i32, end: i32, tid: i32, items: usize, conf: usize, Y: usize, f: i32, A: usize, b: usize): void {
+  const bytes = <usize>f << 2;
+  let q = start;
+  for (; q + 4 <= end; q += 4) {
+    const c0 = load<f32>(conf + (<usize>q << 2)), c1 = load<f32>(conf + (<usize>(q + 1) << 2));
+    const c2 = load<f32>(conf + (<usize>(q + 2) << 2)), c3 = load<f32>(conf + (<usize>(q + 3) << 2));
+    const y0 = Y + <usize>load<i32>(items + (<usize>q << 2)) * bytes, y1 = Y + <usize>load<i32>(items + (<usize>(q + 1) << 2)) * bytes;
+    const y2 = Y + <usize>load<i32>(items + (<usize>(q + 2) << 2)) * bytes, y3 = Y + <usize>load<i32>(items + (<usize>(q + 3) << 2)) * bytes;
+    const w0 = Mathf.abs(c0) - 1, w1 = Mathf.abs(c1) - 1, w2 = Mathf.abs(c2) - 1, w3 = Mathf.abs(c3) - 1;
+    for (let j: usize = 0; j < <usize>f; j++) {
+      const o = A + j * bytes;
+      const s0 = f32x4.splat(w0 * load<f32>(y0 + (j << 2))), s1 = f32x4.splat(w1 * load<f32>(y1 + (j << 2)));
+      const s2 = f32x4.splat(w2 * load<f32>(y2 + (j << 2))), s3 = f32x4.splat(w3 * load<f32>(y3 + (j << 2)));
+      for (let k: usize = 0; k < bytes; k += 16) {
+        const t = f32x4.add(f32x4.add(f32x4.mul(s0, v128.load(y0 + k)), f32x4.mul(s1, v128.load(y1 + k))), f32x4.add(f32x4.mul(s2, v128.load(y2 + k)), f32x4.mul(s3, v128.load(y3 + k))));
+        v128.store(o + k, f32x4.add(v128.load(o + k), t));
+      }
+    }
+    if (c0 > 0) axpy(b, c0, y0, f);
+    if (c1 > 0) axpy(b, c1, y1, f);
+    if (c2 > 0) axpy(b, c2, y2, f);
+    if (c3 > 0) axpy(b, c3, y3, f);
+  }
+  for (; q < end; q++) {
+    const c = load<f32>(conf + (<usize>q << 2));
+    const y = Y + <usize>load<i32>(items + (<usize>q << 2)) * bytes;
+    const w = Mathf.abs(c) - 1;
+    for (let j: usize = 0; j < <usize>f; j++) axpy(A + j * bytes, w * load<f32>(y + (j << 2)), y, f);
+    if (c > 0) axpy(b, c, y, f);
   }
 }

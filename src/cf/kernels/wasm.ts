@@ -15,8 +15,9 @@ export interface AlsKernels {
   cg(start: number, end: number, tid: number, indptr: number, indices: number, data: number, X: number, Y: number, YtY: number, f: number, cgSteps: number, scratch: number): void;
   gram(start: number, end: number, tid: number, Y: number, f: number, outBase: number, chunk: number): void;
   loss(start: number, end: number, tid: number, indptr: number, indices: number, data: number, X: number, Y: number, YtY: number, f: number, lossOut: number, scratch: number): void;
-  topk(start: number, end: number, tid: number, Q: number, Yt: number, items: number, stride: number, f: number, k: number, exIndptr: number, exIndices: number, outItems: number, outScores: number, scratch: number): void;
-  transposeRows(start: number, end: number, tid: number, Y: number, f: number, Yt: number, stride: number): void;
+  topk(start: number, end: number, tid: number, Q: number, Yp: number, items: number, stride: number, f: number, k: number, exIndptr: number, exIndices: number, outItems: number, outScores: number, scratch: number): void;
+  packItems(start: number, end: number, tid: number, Y: number, f: number, Yp: number): void;
+  foldIn(start: number, end: number, tid: number, items: number, conf: number, Y: number, f: number, A: number, b: number): void;
 }
 
 /** The compiled module `name` (cached); DeepcutError('unavailable') naming the fix when it was never built. */
