@@ -1,0 +1,68 @@
+/**
+ * Worker for bench/api.bench.ts: seeds a DuckDB store with a synthetic world (users with genre
+ * tastes), fits ALS on it, and serves it on 127.0.0.1 with a random port, so autocannon in the
+ * main thread does not share an event loop with the server.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Artist, Listen, Track } from '../src/domain/schemas.ts';
+import { Rng } from '../src/util/rng.ts';
+import { openStore } from '../src/store/open.ts';
+import { defaultConfig } from '../src/config/config.ts';
+import { listenConfidence } from '../src/signals/confidence.ts';
+import { AlternatingLeastSquares } from '../src/cf/als.ts';
+import { Catalog } from '../src/serving/catalog.ts';
+import { LiveModel } from '../src/serving/live.ts';
+import { buildServer } from '../src/server/app.ts';
+import { createKey } from '../src/server/auth.ts';
+
+const { home, users, tracks, listens, seed } = workerData as { home: string; users: number; tracks: number; listens: number; seed: number };
+const rng = new Rng(seed);
+const genres = 20;
+const artistsN = Math.max(1, Math.floor(tracks / 20));
+const store = await openStore({ home });
+const t0 = performance.now();
+const artists: Artist[] = Array.from({ length: artistsN }, (_, a) => ({ artist_id: `ar${a}`, name: `Artist ${a}`, genres: [`g${a % genres}`] }));
+const trackRows: Track[] = Array.from({ length: tracks }, (_, t) => ({ track_id: `tr${t}`, title: `Track ${t}`, artist_ids: [`ar${t % artistsN}`], duration_ms: 180_000, release_date: '2024-01-01' }));
+await store.bulkPut('artists', [artists]);
+await store.bulkPut('tracks', [trackRows]);
+const tasteOf = Array.from({ length: users }, () => rng.int(genres));
+function* batches(): Generator<Listen[]> {
+  const per = 20_000;
+  for (let start = 0; start < listens; start += per) {
+    const b: Listen[] = [];
+    for (let i = start; i < Math.min(listens, start + per); i++) {
+      const u = rng.int(users);
+      // 80% in the user's genre: track t belongs to genre (t % artistsN) % genres
+      const g = rng.next() < 0.8 ? tasteOf[u] : rng.int(genres);
+      let t = rng.int(tracks);
+      while ((t % artistsN) % genres !== g) t = rng.int(tracks);
+      b.push({ listen_id: `s${i}`, user_id: `u${u}`, track_id: `tr${t}`, started_at: new Date(Date.UTC(2024, 3, 1) + i * 1000).toISOString(), ms_played: rng.next() < 0.9 ? 120_000 : 5_000, reason_end: 'trackdone', skipped: false, context: 'unknown', platform: 'bench' });
+    }
+    yield b;
+  }
+}
+await store.bulkPut('listens', batches());
+const seedS = (performance.now() - t0) / 1000;
+const t1 = performance.now();
+const l = await store.readListens();
+const m = listenConfidence(l);
+const als = new AlternatingLeastSquares({ factors: 64, iterations: 5, threads: 1, computeLoss: false, seed });
+await als.fit(m);
+const fitS = (performance.now() - t1) / 1000;
+const catalog = await Catalog.load(store);
+const recs = new LiveModel({ recommender: als, users: l.users, tracks: l.tracks, userItems: m, catalog, kind: 'in-process' });
+const config = defaultConfig();
+config.home = home;
+config.server.rateLimitPerMinute = 10_000_000;
+config.server.bodyLimitBytes = 50 * 1024 * 1024;
+const { key } = await createKey(store, { scopes: ['read', 'ingest'] });
+const app = await buildServer({ store, state: { recs, catalog }, config });
+const url = await app.listen({ port: 0, host: '127.0.0.1' });
+parentPort!.postMessage({ url, key, seedS, fitS, users: l.users.size, tracks: l.tracks.size, nnz: m.indices.length });
+parentPort!.on('message', async (msg) => {
+  if (msg === 'stop') {
+    await app.close();
+    await store.close();
+    parentPort!.postMessage('stopped');
+  }
+});

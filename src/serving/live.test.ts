@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AlternatingLeastSquares } from '../cf/als.ts';
+import { listenConfidence } from '../signals/confidence.ts';
+import { MemoryStore } from '../server/testing.ts';
+import { seedWorld, play } from '../server/world.ts';
+import { Catalog } from './catalog.ts';
+import { LiveModel, netPlay } from './live.ts';
+
+test('netPlay follows the signals classification: play, quick skip, in between', () => {
+  assert.equal(netPlay({ ms_played: 30_000, skipped: false }), 1);
+  assert.equal(netPlay({ ms_played: 9_999, skipped: false }), -1);
+  assert.equal(netPlay({ ms_played: 60_000, skipped: true }), -1);
+  assert.equal(netPlay({ ms_played: 20_000, skipped: false }), 0);
+});
+
+test('with real ALS, listens observed move the user to the other taste group at the next answer (fold-in, no retrain)', async () => {
+  const store = new MemoryStore();
+  await seedWorld(store);
+  // every user also plays track 4 of their group once, so ALS knows a4 and b4
+  await store.put('listens', [play('u3', 'a4', 200), play('u7', 'b4', 201)]);
+  const l = await store.readListens();
+  const m = listenConfidence(l);
+  const als = new AlternatingLeastSquares({ factors: 2, iterations: 15, regularization: 0.01, threads: 1, seed: 3, kernels: 'ts' });
+  await als.fit(m);
+  const live = new LiveModel({ recommender: als, users: l.users, tracks: l.tracks, userItems: m, catalog: await Catalog.load(store), kind: 'in-process' });
+  const before = live.forUser('u0', 1);
+  assert.equal(before[0].track_id, 'a4', JSON.stringify(before));
+  const moved = [0, 1, 2, 3, 4].flatMap((rep) => [0, 1, 2, 3].map((i) => play('u0', `b${i}`, 300 + rep * 4 + i)));
+  live.observe(moved);
+  const after = live.forUser('u0', 2);
+  assert.equal(after[0].track_id, 'b4', JSON.stringify(after));
+  assert.equal(after[0].reason.kind, 'because_you_played');
+  // a brand-new user is folded in (the user table grows) and gets their group
+  live.observe([play('fresh', 'b1', 1), play('fresh', 'b2', 2)]);
+  assert.equal(live.forUser('fresh', 1)[0].track_id[0], 'b');
+  assert.deepEqual(live.heard('fresh', 5).sort(), ['b1', 'b2']);
+});
