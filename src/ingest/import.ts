@@ -317,9 +317,11 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, schemas
     }
   };
   let contextSaved = false;
+  let content = false;
   if (kind !== 'empty') {
     for await (const batch of frames(task, opts.maxLineBytes, kind)) {
       for (const f of batch) {
+        content ||= f.issue !== undefined || f.text.trim() !== '';
         if (f.line <= from) {
           if (!f.issue && f.text.trim() !== '') handler.skipped?.(f.text, f.line);
           continue;
@@ -337,7 +339,8 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, schemas
         }
       }
     }
-  } else sink.note('empty file', 0);
+  }
+  if (!content && from === 0) sink.note('empty file', 0);
   sink.locate(lastLine, '');
   await handler.finish?.(sink, store);
   await saveContext();
