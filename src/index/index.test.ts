@@ -1,0 +1,100 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExactIndex } from './exact.ts';
+import { AnnIndex } from './ann.ts';
+import { recallAtK } from './vector-index.ts';
+import { topK } from '../cf/base.ts';
+import { Rng } from '../util/rng.ts';
+
+/** n rows of d dims, clustered, with norms spread ~100× (like ALS item factors). */
+function factors(n: number, d: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const centres = Array.from({ length: 16 }, () => Float32Array.from({ length: d }, () => rng.normal()));
+  const v = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = centres[rng.int(16)];
+    const scale = Math.exp(rng.next() * Math.log(100));
+    for (let j = 0; j < d; j++) v[i * d + j] = (c[j] + 0.7 * rng.normal()) * scale;
+  }
+  return v;
+}
+
+function bruteIp(v: Float32Array, d: number, q: Float32Array, k: number) {
+  const n = v.length / d;
+  const s = new Float32Array(n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) s[i] += q[j] * v[i * d + j];
+  return topK(s, k);
+}
+
+describe('ExactIndex', () => {
+  const d = 8;
+  const v = factors(500, d, 1);
+  const q = factors(20, d, 2);
+  it('norm-pruned ip search equals brute force', () => {
+    const idx = new ExactIndex(d, 'ip');
+    idx.add(v.subarray(0, 300 * d));
+    idx.add(v.subarray(300 * d)); // growing after the first add
+    for (let j = 0; j < 20; j++) {
+      const want = bruteIp(v, d, q.subarray(j * d, j * d + d), 10);
+      const got = idx.search(q.subarray(j * d, j * d + d), 10);
+      assert.deepEqual([...got.items], [...want.items]);
+      assert.deepEqual(idx.searchBatch(q, 10)[j].items, got.items);
+    }
+  });
+  it('cos search finds a row itself first; errors are named', () => {
+    const idx = new ExactIndex(d, 'cos');
+    idx.add(v);
+    assert.equal(idx.search(v.subarray(7 * d, 8 * d), 1).items[0], 7);
+    assert.throws(() => idx.search(new Float32Array(3), 1), /query has 3 dimensions, the index 8/);
+    assert.throws(() => idx.add(Float32Array.of(1, NaN, 0, 0, 0, 0, 0, 0)), /vectors: value 1 of row 0 is NaN/);
+  });
+});
+
+describe('AnnIndex', () => {
+  const d = 16;
+  const v = factors(3000, d, 3);
+  const q = factors(100, d, 4);
+  it('reaches high recall@10 for inner product thanks to the augmentation', () => {
+    const ann = AnnIndex.build(v, d, 'ip', { connectivity: 16, expansionAdd: 100, expansionSearch: 128 }, q);
+    assert.ok(ann.report!.recall_at_10 >= 0.95, `recall ${ann.report!.recall_at_10}`);
+    const exact = new ExactIndex(d, 'ip');
+    exact.add(v);
+    const r = ann.search(q.subarray(0, d), 10);
+    const e = exact.search(q.subarray(0, d), 10);
+    // scores are exact inner products of the returned rows
+    for (let c = 0; c < r.items.length; c++) {
+      const i = r.items[c];
+      const pos = [...e.items].indexOf(i);
+      if (pos >= 0) assert.ok(Math.abs(r.scores[c] - e.scores[pos]) <= 1e-3 * Math.abs(e.scores[pos]) + 1e-4);
+    }
+    assert.ok(recallAtK(ann.searchBatch(q, 10), exact.searchBatch(q, 10), 10) >= 0.95);
+  });
+  it('rejects a row longer than the augmentation norm', () => {
+    const ann = AnnIndex.build(v.subarray(0, 100 * d), d, 'ip');
+    const big = v.slice(0, d).map((x) => x * 1e4);
+    assert.throws(() => ann.add(big), /row 100 has norm .* above the index's augmentation norm .*; rebuild the index/);
+  });
+  it('saves and loads with the same answers; a wrong metric is named', async () => {
+    const ann = AnnIndex.build(v.subarray(0, 1000 * d), d, 'cos', { connectivity: 16 });
+    const dir = await mkdtemp(join(tmpdir(), 'deepcut-idx-'));
+    try {
+      await ann.save(join(dir, 'a.idx'), { runId: 'r1' });
+      const back = await AnnIndex.load(join(dir, 'a.idx'));
+      assert.equal(back.size, 1000);
+      assert.deepEqual(back.searchBatch(q.subarray(0, 10 * d), 5), ann.searchBatch(q.subarray(0, 10 * d), 5));
+      assert.equal(back.report?.recall_at_10, ann.report?.recall_at_10);
+      await assert.rejects(AnnIndex.load(join(dir, 'a.idx'), { metric: 'ip' }), /metric mismatch: expected "ip", file has "cos"/);
+      const ex = new ExactIndex(d, 'ip');
+      ex.add(v.subarray(0, 50 * d));
+      await ex.save(join(dir, 'e.idx'), { runId: 'r1' });
+      const exBack = await ExactIndex.load(join(dir, 'e.idx'));
+      assert.deepEqual(exBack.search(q.subarray(0, d), 5), ex.search(q.subarray(0, d), 5));
+      await assert.rejects(AnnIndex.load(join(dir, 'e.idx')), /kind mismatch: expected "index-hnsw", file has "index-exact"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
