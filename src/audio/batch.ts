@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, isAbsolute, resolve } from 'node:path';
 import { DeepcutError, isDeepcutError, type ErrorCode } from '../errors.ts';
 import { analyzeFile, FEATURES_VERSION, type AudioFeatures } from './features.ts';
 
@@ -153,4 +153,23 @@ export async function analyzeFiles(files: string[], opts: BatchOptions = {}): Pr
     }),
   );
   return out;
+}
+
+/** A catalog track as the pipeline sees it: its id and, when it has one, its audio file. */
+export interface TrackAudioRef {
+  track_id: string;
+  /** Path of the audio file; relative paths are resolved against `baseDir`. */
+  audio_path?: string;
+}
+
+/**
+ * The pipeline step: analyse every catalog track that has an audio file (tracks without one are
+ * skipped), on the worker pool and through the cache. Returns outcomes by track id; failed files
+ * carry their error and the rest go on.
+ */
+export async function analyzeTracks(tracks: TrackAudioRef[], opts: BatchOptions & { baseDir?: string } = {}): Promise<Map<string, AnalyzeOutcome>> {
+  const withAudio = tracks.filter((t): t is Required<TrackAudioRef> => Boolean(t.audio_path));
+  const files = withAudio.map((t) => (isAbsolute(t.audio_path) ? t.audio_path : resolve(opts.baseDir ?? '.', t.audio_path)));
+  const outcomes = await analyzeFiles(files, opts);
+  return new Map(withAudio.map((t, i) => [t.track_id, outcomes[i]]));
 }
