@@ -18,10 +18,11 @@ import { DeepcutError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { transpose, type Csr } from '../signals/csr.ts';
 import type { FitOptions, FoldIn, Factorized, Ranked, Recommender, RecommendOptions } from './recommender.ts';
-import { cgTs, choleskySolve, exactTs, gramTs, lossTs, regularized, selectTopkTs, solveRowExact } from './kernels/als.ts';
+import { cgTs, choleskySolve, exactTs, gramTs, lossTs, regularized, solveRowExact } from './kernels/als.ts';
 import { Arena, instantiate, wasmAvailable, type AlsKernels } from './kernels/wasm.ts';
 import { KernelPool } from './workers/pool.ts';
 import { readArtifact, writeArtifact, type Expect } from './artifact.ts';
+import { checkFitInput, checkHistory, checkK, checkRow, excludeMask, topK } from './base.ts';
 
 export interface AlsOptions {
   factors?: number;
@@ -111,7 +112,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
    * seconds per iteration. Throws DeepcutError('invalid_input') on an empty matrix or a NaN/∞ value.
    */
   async fit(userItems: Csr, fo: FitOptions = {}): Promise<void> {
-    checkCsr(userItems);
+    checkFitInput(this.name, userItems);
     const f = this.factors;
     const { rows: m, cols: n } = userItems;
     const rng = new Rng(this.opts.seed);
@@ -157,38 +158,44 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     this.userNorms = undefined;
   }
 
+  private checkFitted(): void {
+    if (this.items === 0) throw new DeepcutError('invalid_input', `${this.name}: model is not fitted`);
+  }
   private checkUser(user: number): void {
-    if (!Number.isInteger(user) || user < 0 || user >= this.users) throw new DeepcutError('unknown_id', `user row ${user} is outside the model's ${this.users} users`);
+    this.checkFitted();
+    checkRow('user', user, this.users);
   }
   private checkItem(item: number): void {
-    if (!Number.isInteger(item) || item < 0 || item >= this.items) throw new DeepcutError('unknown_id', `item row ${item} is outside the model's ${this.items} items`);
+    checkRow('item', item, this.items);
   }
 
-  /** Top-k items for one user by x·y, heard items (row `user` of `userItems`) left out unless filterHeard is false. */
+  /**
+   * Top-k items for one user by x·y. Heard items (row `user` of `userItems`, when it has that row)
+   * are left out unless filterHeard is false; `candidates` restricts scoring to those rows.
+   */
   recommend(user: number, userItems: Csr, k: number, o: RecommendOptions = {}): Ranked {
     this.checkUser(user);
+    checkK(k);
+    checkHistory(userItems, this.items);
     const f = this.factors;
     const xo = user * f;
     const X = this.X;
     const Y = this.Y;
-    const exclude = new Set<number>(o.filterItems ?? []);
-    if ((o.filterHeard ?? true) && user < userItems.rows) for (let p = userItems.indptr[user]; p < userItems.indptr[user + 1]; p++) exclude.add(userItems.indices[p]);
-    const rows = o.candidates ?? null;
-    const n = rows ? rows.length : this.items;
-    const scores = new Float32Array(n);
-    for (let j = 0; j < n; j++) {
-      const i = rows ? rows[j] : j;
-      if (rows) this.checkItem(i);
-      if (exclude.has(i)) {
-        scores[j] = -Infinity;
-        continue;
-      }
+    const heard = user < userItems.rows ? o : { ...o, filterHeard: false };
+    const mask = excludeMask(user, userItems, this.items, heard);
+    const scores = new Float32Array(this.items);
+    const score = (i: number) => {
       let s = 0;
       const yo = i * f;
       for (let d = 0; d < f; d++) s += X[xo + d] * Y[yo + d];
-      scores[j] = s;
+      scores[i] = s;
+    };
+    if (o.candidates) for (const i of o.candidates) {
+      this.checkItem(i);
+      score(i);
     }
-    return selectTopkTs(scores, Math.min(k, n), rows ?? undefined);
+    else for (let i = 0; i < this.items; i++) if (mask[i] === 0) score(i);
+    return topK(scores, k, mask, o.candidates);
   }
 
   /**
@@ -197,6 +204,8 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
    * Heard items (rows of `userItems`) are left out unless filterHeard is false.
    */
   async recommendBatch(users: Int32Array, userItems: Csr, k: number, o: { filterHeard?: boolean } = {}): Promise<{ items: Int32Array; scores: Float32Array }> {
+    checkK(k);
+    checkHistory(userItems, this.items);
     for (const u of users) this.checkUser(u);
     const f = this.factors;
     const q = users.length;
@@ -254,12 +263,15 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
       const den = nr * norms[j];
       scores[j] = den > 0 ? s / den : 0;
     }
-    scores[row] = -Infinity;
-    return selectTopkTs(scores, Math.min(k, count - 1));
+    const mask = new Uint8Array(count);
+    mask[row] = 1;
+    return topK(scores, k, mask);
   }
 
   /** Items most similar to `item` by cosine of item factors (itself excluded). */
   similarItems(item: number, k: number): Ranked {
+    this.checkFitted();
+    checkK(k);
     this.checkItem(item);
     this.itemNorms ??= rowNorms(this.Y, this.items, this.factors);
     return this.cosine(this.Y, this.items, this.itemNorms, item, k);
@@ -268,6 +280,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
   /** Users most similar to `user` by cosine of user factors (itself excluded). */
   similarUsers(user: number, k: number): Ranked {
     this.checkUser(user);
+    checkK(k);
     this.userNorms ??= rowNorms(this.X, this.users, this.factors);
     return this.cosine(this.X, this.users, this.userNorms, user, k);
   }
@@ -368,22 +381,6 @@ function rowNorms(M: Float32Array, n: number, f: number): Float32Array {
     out[i] = Math.sqrt(s);
   }
   return out;
-}
-
-/** Reject an empty or malformed matrix and NaN/∞ values, naming the first bad entry. */
-export function checkCsr(m: Csr): void {
-  const bad = (msg: string) => new DeepcutError('invalid_input', msg);
-  if (m.rows <= 0 || m.cols <= 0) throw bad(`user × item matrix is empty (${m.rows} × ${m.cols})`);
-  if (m.indptr.length !== m.rows + 1 || m.indptr[0] !== 0 || m.indptr[m.rows] !== m.indices.length || m.data.length !== m.indices.length) throw bad('user × item matrix is malformed (indptr does not match indices/data)');
-  if (m.indices.length === 0) throw bad(`user × item matrix has no entries (${m.rows} × ${m.cols})`);
-  for (let r = 0; r < m.rows; r++) {
-    if (m.indptr[r + 1] < m.indptr[r]) throw bad(`user × item matrix is malformed: indptr decreases at row ${r}`);
-    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) {
-      const c = m.indices[p];
-      if (c < 0 || c >= m.cols) throw bad(`entry (${r}, ${c}) is outside ${m.rows} × ${m.cols}`);
-      if (!Number.isFinite(m.data[p])) throw bad(`confidence at (${r}, ${c}) is ${m.data[p]}; expected a finite number`);
-    }
-  }
 }
 
 interface Trainer {
