@@ -261,3 +261,11 @@ test('rejects NaN, infinite and empty input loudly', async () => {
 test('a missing kernel build names the fix', () => {
   assert.throws(() => wasmModule('no-such-kernel'), (e: unknown) => e instanceof DeepcutError && e.code === 'unavailable' && /no-such-kernel\.wasm is missing: run npm run build$/.test(e.message));
 });
+
+test('files written by format version 1 still load (kept fixture)', async () => {
+  // src/cf/fixtures/als-format-v1.bin: 3 users × 2 items × 4 factors, λ 0.1, run "fixture-v1"
+  const a = await AlternatingLeastSquares.load(new URL('./fixtures/als-format-v1.bin', import.meta.url).pathname, { users: 3, items: 2, factors: 4, runId: 'fixture-v1' });
+  assert.equal(a.opts.regularization, 0.1);
+  assert.deepEqual([...a.itemFactors()].map((x) => +x.toFixed(4)), [0.6963, 0.4494, -0.0184, 1.3323, 0.6339, 0.673, 1.2427, -0.721]);
+  assert.deepEqual([...a.userFactors().slice(0, 4)].map((x) => +x.toFixed(4)), [0.2901, 0.2029, 0.0672, 0.44]);
+});
