@@ -1,8 +1,8 @@
 /**
  * The playlists step: Discover Weekly for each user's current week (Monday in their time zone),
  * Release Radar for their latest Friday, and Daily Mixes. A week's Discover Weekly and Release
- * Radar are made once and kept (store meta `playlist:<kind>`, key `<user>/<date>`): stable for the
- * week across daily retrains, past weeks kept.
+ * Radar are made once and kept in the playlist archive (`<home>/playlists/<kind>/<date>.jsonl`):
+ * stable for the week across daily retrains, past weeks kept.
  */
 import { join } from 'node:path';
 import { createWriteStream } from 'node:fs';
@@ -15,6 +15,7 @@ import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from 
 import { discoverWeekly, releaseRadar, dailyMixes } from '../playlists/makers.ts';
 import { reasonText, type Candidate, type CandidateSource, type FlowFeatures, type Playlist, type CatalogView } from '../playlists/types.ts';
 import { topK } from '../cf/base.ts';
+import { PlaylistArchive } from '../playlists/archive.ts';
 import type { UserId } from '../domain/ids.ts';
 
 /** Turn ranked candidates into a stored playlist. */
@@ -94,6 +95,7 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
     rr: createWriteStream(join(ctx.dir, 'release-radar.jsonl')),
     mix: createWriteStream(join(ctx.dir, 'daily-mixes.jsonl')),
   };
+  const archive = new PlaylistArchive(ctx.config.home);
   const counts = { discover_weekly_new: 0, discover_weekly_kept: 0, release_radar: 0, daily_mixes: 0 };
   // head = most played tracks holding 80% of streams; long tail = the rest
   const byPlays = catalog.tracks.map((t, i) => [i, t.plays] as const).sort((a, b) => b[1] - a[1]);
@@ -110,12 +112,11 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
   catalog.tracks.forEach((t) => t.artists.forEach((a) => (artistPlays[a] += t.plays)));
   for (const user of s.histories) {
     const week = weekStart(now, user.timeZone, 1);
-    const dwKey = `${user.id}/${week}`;
-    let dw = await ctx.store.getMeta<Playlist>('playlist:discover-weekly', dwKey);
+    let dw = await archive.get('discover-weekly', week, user.id);
     if (!dw) {
       const c = discoverWeekly(user, catalog, sources, { flow: extra.flow });
       dw = toPlaylist('discover-weekly', 'Discover Weekly', user.id, week, c, catalog, ctx.runId, createdAt);
-      await ctx.store.putMeta('playlist:discover-weekly', dwKey, dw);
+      await archive.put('discover-weekly', week, user.id, dw);
       counts.discover_weekly_new++;
     } else counts.discover_weekly_kept++;
     files.dw.write(JSON.stringify(dw) + '\n');
@@ -131,12 +132,11 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
     dwArtists += artistsSeen.size;
 
     const friday = weekStart(now, user.timeZone, 5);
-    const rrKey = `${user.id}/${friday}`;
-    let rr = await ctx.store.getMeta<Playlist>('playlist:release-radar', rrKey);
+    let rr = await archive.get('release-radar', friday, user.id);
     if (!rr) {
       const c = releaseRadar(user, catalog, { friday, affinity, similarArtists });
       rr = toPlaylist('release-radar', 'Release Radar', user.id, friday, c, catalog, ctx.runId, createdAt);
-      await ctx.store.putMeta('playlist:release-radar', rrKey, rr);
+      await archive.put('release-radar', friday, user.id, rr);
     }
     if (rr.tracks.length) counts.release_radar++;
     files.rr.write(JSON.stringify(rr) + '\n');
@@ -147,6 +147,7 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
       mixes.forEach((m, i) => files.mix.write(JSON.stringify(toPlaylist('daily-mix', m.title, user.id, `${now.toISOString().slice(0, 10)}/${i + 1}`, m.tracks, catalog, ctx.runId, createdAt)) + '\n'));
     }
   }
+  await archive.flush();
   await Promise.all(Object.values(files).map((f) => new Promise<void>((res, rej) => f.end((e?: Error | null) => (e ? rej(e) : res())))));
   return {
     counts,

@@ -98,11 +98,11 @@ export const cfStep: Step = {
     const test = positives(split.test);
     const held = await makeRecommender(mc);
     await held.fit(split.train);
-    const m = evaluate(held, split.train, test, { k: 10, users: 2000, seed: cfg.seed });
+    const m = await evaluate(held, split.train, test, { k: 10, users: 2000, seed: cfg.seed });
     await close(held);
     const pop = new PopularityRecommender();
     await pop.fit(split.train);
-    const pm = evaluate(pop, split.train, test, { k: 10, users: 2000, seed: cfg.seed });
+    const pm = await evaluate(pop, split.train, test, { k: 10, users: 2000, seed: cfg.seed });
     // 2. the serving model on every listen
     const model = await makeRecommender(mc);
     let lastLoss: number | undefined;

@@ -1,15 +1,91 @@
 /**
- * Build the serving state at start: the catalog, and the model to answer from. Today that is the
- * popularity fallback over the store's listens; a published pipeline run, when the pipeline
- * publishes one, replaces it here (swap `state.recs`, `state.playlists`, `state.audio`).
+ * Build the serving state at start: the catalog and the model to answer from. When a pipeline run
+ * is published, serving answers from it — its CF model (with real-time fold-in), its snapshot's id
+ * maps and histories, and its playlists from the archive; otherwise from the popularity fallback
+ * over the store's listens, with playlists answering "not computed yet".
  */
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import { Catalog } from './catalog.ts';
-import { confidenceOf, popularityFromStore, type ServingState } from './state.ts';
+import { LiveModel } from './live.ts';
+import { confidenceOf, popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind } from './state.ts';
+import { openPublished, type PublishedRun } from '../pipeline/published.ts';
+import { readPublished } from '../pipeline/runner.ts';
+import { PlaylistArchive } from '../playlists/archive.ts';
+import { weekStart, addDays } from '../pipeline/clock.ts';
+import type { Playlist } from '../playlists/types.ts';
+import type { TrackCard } from './recommendations.ts';
+import { log } from '../log.ts';
+
+/** A stored playlist as the API shows it. */
+function served(p: Playlist, catalog: Catalog): ServedPlaylist {
+  return {
+    playlist_id: p.id,
+    kind: p.kind === 'daily-mix' ? 'daily-mixes' : (p.kind as PlaylistKind),
+    title: p.title,
+    made_at: p.createdAt,
+    run_id: p.runId,
+    tracks: p.tracks.map(
+      (t, i): TrackCard => ({
+        track_id: t.trackId,
+        title: t.title,
+        artist_ids: catalog.trackArtists(t.trackId),
+        artist_names: t.artists,
+        score: p.tracks.length - i,
+        reason: { kind: t.source === 'popularity' ? 'popular' : 'similar_listeners', text: t.reason },
+      }),
+    ),
+  };
+}
+
+/** Playlists of the published run: this week's from the archive, Daily Mixes from the run folder. */
+export async function playlistSource(run: PublishedRun, home: string, catalog: Catalog, now: () => Date = () => new Date()): Promise<PlaylistSource> {
+  const archive = new PlaylistArchive(home);
+  const mixes = new Map<string, Playlist[]>();
+  const mixFile = join(run.dir, 'playlists', 'daily-mixes.jsonl');
+  if (existsSync(mixFile)) {
+    for (const line of (await readFile(mixFile, 'utf8')).split('\n')) {
+      if (!line) continue;
+      const p = JSON.parse(line) as Playlist;
+      const list = mixes.get(p.userId ?? '') ?? [];
+      list.push(p);
+      mixes.set(p.userId ?? '', list);
+    }
+  }
+  const tzOf = (user: string) => {
+    const r = run.snapshot.users.row(user);
+    return r >= 0 ? run.snapshot.histories[r].timeZone : 'UTC';
+  };
+  return {
+    async get(user, kind) {
+      if (kind === 'daily-mixes') return mixes.get(user)?.map((p) => served(p, catalog));
+      // this week's list, or the latest one made in the last four weeks (before this week's job ran)
+      const date = weekStart(now(), tzOf(user), kind === 'discover-weekly' ? 1 : 5);
+      for (let back = 0; back <= 4; back++) {
+        const p = await archive.get(kind, addDays(date, -7 * back), user);
+        if (p) return [served(p, catalog)];
+      }
+      return undefined;
+    },
+  };
+}
 
 export async function loadServingState(store: Store, config: Config): Promise<ServingState> {
   const catalog = await Catalog.load(store);
+  if (await readPublished(config.home)) {
+    try {
+      const run = await openPublished(config.home, { threads: 1 });
+      const s = run.snapshot;
+      const recs = new LiveModel({ recommender: run.model, users: s.users, tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId });
+      log('serve').info({ run: run.runId, model: run.model.name }, 'serving the published run');
+      return { recs, catalog, playlists: await playlistSource(run, config.home, catalog) };
+    } catch (e) {
+      log('serve').error({ err: (e as Error).message }, 'could not load the published run; serving the popularity fallback');
+    }
+  }
   const recs = await popularityFromStore(store, catalog, confidenceOf(config));
   return { recs, catalog };
 }

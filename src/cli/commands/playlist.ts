@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { configFrom, globals, withStore } from '../context.ts';
+import { configFrom, globals } from '../context.ts';
+import { PlaylistArchive } from '../../playlists/archive.ts';
 import { emit, table } from '../output.ts';
 import { openPublished } from '../../pipeline/published.ts';
 import { weekStart } from '../../pipeline/clock.ts';
@@ -38,7 +39,8 @@ export function register(program: Command): void {
         const s = run.snapshot;
         const catalog = s.catalog;
         const createdAt = new Date().toISOString();
-        const p: Playlist = await withStore(config, async (store) => {
+        const archive = new PlaylistArchive(config.home);
+        const p: Playlist = await (async () => {
           if (kind === 'radio') {
             const t = catalog.trackRows.row(target);
             const a = catalog.artistRows.row(target);
@@ -57,14 +59,14 @@ export function register(program: Command): void {
           const user = s.histories[u];
           if (kind === 'discover-weekly') {
             const week = weekStart(at, user.timeZone, 1);
-            const stored = await store.getMeta<Playlist>('playlist:discover-weekly', `${user.id}/${week}`);
+            const stored = await archive.get('discover-weekly', week, user.id);
             if (stored) return stored;
             const vec = isFactorized(run.model) ? { dim: run.model.factors, data: run.model.itemFactors() } : undefined;
             return toPlaylist('discover-weekly', 'Discover Weekly', user.id, week, discoverWeekly(user, catalog, [cfSource(run.model, s.users, s.userTracks, catalog, vec), popularitySource(catalog)]), catalog, run.runId, createdAt);
           }
           if (kind === 'release-radar') {
             const friday = weekStart(at, user.timeZone, 5);
-            const stored = await store.getMeta<Playlist>('playlist:release-radar', `${user.id}/${friday}`);
+            const stored = await archive.get('release-radar', friday, user.id);
             if (stored) return stored;
             const m = run.model;
             const aff = (_u: unknown, ts: number[]) => {
@@ -86,7 +88,7 @@ export function register(program: Command): void {
           const i = Number(o.mix) - 1;
           if (!mixes[i]) throw new DeepcutError('not_found', `user ${target} has ${mixes.length} Daily Mix(es); --mix ${o.mix} does not exist`);
           return toPlaylist('daily-mix', mixes[i].title, user.id, `${at.toISOString().slice(0, 10)}/${i + 1}`, mixes[i].tracks, catalog, run.runId, createdAt);
-        }, { readOnly: true });
+        })();
         const text = exportPlaylist(p, o.format);
         if (o.out) {
           await writeFile(o.out, text);

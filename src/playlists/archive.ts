@@ -1,0 +1,61 @@
+/**
+ * The playlist archive: one JSONL file per kind and date under `<home>/playlists/<kind>/<date>.jsonl`,
+ * one playlist per line. A week's Discover Weekly and Release Radar are written once and read back
+ * for the rest of the week (stable across daily retrains); past weeks stay on disk.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Playlist } from './types.ts';
+
+export class PlaylistArchive {
+  private readonly cache = new Map<string, Map<string, Playlist>>();
+  private readonly dirty = new Set<string>();
+
+  constructor(private readonly home: string) {}
+
+  private file(kind: string, date: string): string {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`archive: bad date ${date}`);
+    return join(this.home, 'playlists', kind, `${date}.jsonl`);
+  }
+
+  private async day(kind: string, date: string): Promise<Map<string, Playlist>> {
+    const f = this.file(kind, date);
+    let m = this.cache.get(f);
+    if (!m) {
+      m = new Map();
+      if (existsSync(f)) {
+        for (const line of (await readFile(f, 'utf8')).split('\n')) {
+          if (!line) continue;
+          const p = JSON.parse(line) as Playlist;
+          m.set(p.userId ?? p.key, p);
+        }
+      }
+      this.cache.set(f, m);
+    }
+    return m;
+  }
+
+  /** The stored playlist of `user` for `date`, if any. */
+  async get(kind: Playlist['kind'], date: string, user: string): Promise<Playlist | undefined> {
+    return (await this.day(kind, date)).get(user);
+  }
+
+  /** Keep `p` (in memory until {@link flush}). */
+  async put(kind: Playlist['kind'], date: string, user: string, p: Playlist): Promise<void> {
+    (await this.day(kind, date)).set(user, p);
+    this.dirty.add(this.file(kind, date));
+  }
+
+  /** Write every changed day file atomically. */
+  async flush(): Promise<void> {
+    for (const f of this.dirty) {
+      const m = this.cache.get(f)!;
+      await mkdir(join(f, '..'), { recursive: true });
+      const tmp = `${f}.${process.pid}.tmp`;
+      await writeFile(tmp, [...m.values()].map((p) => JSON.stringify(p)).join('\n') + '\n');
+      await rename(tmp, f);
+    }
+    this.dirty.clear();
+  }
+}
