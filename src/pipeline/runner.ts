@@ -195,6 +195,8 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
         log: log.child({ step: name }),
       };
       const out = await step.run(ctx);
+      // crash injection for the resume tests: die after the work, before the step is marked done
+      if (process.env.DEEPCUT_CRASH_IN_STEP === name) process.kill(process.pid, 'SIGKILL');
       await rename(partial, final);
       Object.assign(rec, { status: 'done', finishedAt: opts.clock.now().toISOString(), seconds: (performance.now() - t0) / 1000, output: out });
       outputs[name] = out;
