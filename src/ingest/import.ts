@@ -249,11 +249,20 @@ export class RowSink implements Sink {
     this.rawParser = parser;
   }
 
-  /** Write the pending rows (in dependency order) and quarantined rows. */
-  async commit(): Promise<number> {
+  /** Take the pending rows and quarantined rows out, to be written by {@link write} (maybe while the next batch is read). */
+  detach(): PendingWrite {
+    const job = { rows: this.pending, quarantine: this.pendingQ };
+    this.pending = new Map();
+    this.pendingQ = [];
+    this.pendingRows = 0;
+    return job;
+  }
+
+  /** Write a detached batch: rows in dependency order, then the quarantined rows. Returns rows written. */
+  async write(job: PendingWrite): Promise<number> {
     let n = 0;
     for (const kind of IMPORT_ORDER) {
-      const p = this.pending.get(kind);
+      const p = job.rows.get(kind);
       if (!p || p.rows.length === 0) continue;
       const r = await this.store.bulkPut(kind, [p.rows as never[]]);
       const c = this.count(kind);
@@ -261,15 +270,21 @@ export class RowSink implements Sink {
       c.duplicates += r.duplicates;
       n += p.rows.length;
     }
-    this.pending.clear();
-    if (this.pendingQ.length) {
-      await this.store.quarantine(this.pendingQ);
-      n += this.pendingQ.length;
-      this.pendingQ = [];
+    if (job.quarantine.length) {
+      await this.store.quarantine(job.quarantine);
+      n += job.quarantine.length;
     }
-    this.pendingRows = 0;
     return n;
   }
+
+  async commit(): Promise<number> {
+    return this.write(this.detach());
+  }
+}
+
+interface PendingWrite {
+  rows: Map<EntityKind, { rows: Record<string, unknown>[]; keys: Set<string> }>;
+  quarantine: QuarantinedRow[];
 }
 
 async function quarantinedKeys(store: Store, fp: string): Promise<Set<string>> {
@@ -303,18 +318,27 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, schemas
       await store.putMeta(BATCHES_NS, batchId(fp.id, entity), c);
     }
   };
-  const saveProgress = async (done: boolean) => {
-    const line = done ? lastLine : Math.min(lastLine, (handler.pendingSince?.() ?? Infinity) - 1);
+  const saveProgress = async (line: number, done: boolean) => {
     await store.putMeta(PROGRESS_NS, fp.id, { file: resolve(task.file), size: fp.size, mtime_ms: fp.mtimeMs, line, done, updated_at: new Date().toISOString() } satisfies Progress);
-    return line;
   };
+  // One batch is written while the next is read (the store works on its own threads); at most two are held.
+  let inflight: Promise<void> = Promise.resolve();
+  let failure: unknown;
   const commit = async () => {
-    const rows = await sink.commit();
-    if (!handler.aggregates) {
-      const line = await saveProgress(false);
-      opts.onCommit?.({ file: task.file, line, rows });
-      log('ingest').debug({ file: task.file, line, rows }, 'committed');
-    }
+    const line = Math.min(lastLine, (handler.pendingSince?.() ?? Infinity) - 1);
+    const job = sink.detach();
+    await inflight;
+    if (failure) throw failure;
+    inflight = (async () => {
+      const rows = await sink.write(job);
+      if (!handler.aggregates) {
+        await saveProgress(line, false);
+        opts.onCommit?.({ file: task.file, line, rows });
+        log('ingest').debug({ file: task.file, line, rows }, 'committed');
+      }
+    })().catch((e: unknown) => {
+      failure = e;
+    });
   };
   let contextSaved = false;
   let content = false;
@@ -341,11 +365,13 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, schemas
     }
   }
   if (!content && from === 0) sink.note('empty file', 0);
+  await inflight;
+  if (failure) throw failure;
   sink.locate(lastLine, '');
   await handler.finish?.(sink, store);
   await saveContext();
   await sink.commit();
-  await saveProgress(true);
+  await saveProgress(lastLine, true);
 
   const validation: FileSummary['validation'] = [];
   for (const [entity, c] of sink.counts) {
