@@ -181,13 +181,13 @@ export function topk(start: i32, end: i32, tid: i32, Q: usize, Yp: usize, items:
       let col = Yp + i * qbytes;
       for (let d: usize = 0; d < qbytes; d += 4) {
         const y0 = v128.load(col), y1 = v128.load(col, 16);
-        let s = f32x4.splat(load<f32>(x0 + d));
+        let s = v128.load32_splat(x0 + d);
         c00 = f32x4.add(c00, f32x4.mul(s, y0)); c01 = f32x4.add(c01, f32x4.mul(s, y1));
-        s = f32x4.splat(load<f32>(x1 + d));
+        s = v128.load32_splat(x1 + d);
         c10 = f32x4.add(c10, f32x4.mul(s, y0)); c11 = f32x4.add(c11, f32x4.mul(s, y1));
-        s = f32x4.splat(load<f32>(x2 + d));
+        s = v128.load32_splat(x2 + d);
         c20 = f32x4.add(c20, f32x4.mul(s, y0)); c21 = f32x4.add(c21, f32x4.mul(s, y1));
-        s = f32x4.splat(load<f32>(x3 + d));
+        s = v128.load32_splat(x3 + d);
         c30 = f32x4.add(c30, f32x4.mul(s, y0)); c31 = f32x4.add(c31, f32x4.mul(s, y1));
         col += 32;
       }
