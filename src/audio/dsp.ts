@@ -179,6 +179,8 @@ export interface ChromaOptions {
   dynamicRangeDb?: number;
   /** Reference tuning offset in semitones (from {@link estimateTuning}); default 0 (A = 440 Hz). */
   tuning?: number;
+  /** Scale each frame to max 1 (default true); false keeps peak power (loud frames count more). */
+  frameNorm?: boolean;
 }
 
 /** Spectral peaks of one power-spectrum frame: interpolated frequency (bins) and magnitude². */
@@ -252,6 +254,7 @@ export function chroma(spec: Matrix, sr: number, nFft: number, opts: ChromaOptio
         }
       }
     });
+    if (opts.frameNorm === false) continue;
     let m = 0;
     for (let i = 0; i < 12; i++) if (out[o + i] > m) m = out[o + i];
     if (m > 0) for (let i = 0; i < 12; i++) out[o + i] /= m;

@@ -58,6 +58,11 @@ export interface AnalyzeOptions {
   chromaHarmonics?: number;
 }
 
+/** The pitch class profile keys are matched against: √ of the mean chroma (compresses loud classes). */
+export function keyProfileOf(chr: Matrix): Float64Array {
+  return meanChroma(chr).map(Math.sqrt);
+}
+
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.max(0, Math.min(1, x)) : 0);
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -91,8 +96,10 @@ export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}):
   const bpm = bpmBeats > 0 && Math.abs(bpmBeats / tempo.bpm - 1) < 0.08 ? bpmBeats : tempo.bpm;
 
   const tuning = estimateTuning(cspec, sr, CHROMA_N_FFT);
-  const chr = chroma(cspec, sr, CHROMA_N_FFT, { tuning, harmonics: opts.chromaHarmonics ?? 1 });
-  const key = estimateKey(meanChroma(chr), opts.keyProfile ?? DEFAULT_KEY_PROFILE);
+  // 100–2000 Hz and a square-root compressed mean: the best of the chroma variants measured on the
+  // rendered-MIDI set (exact 0.94 vs 0.88 for 60–5000 Hz, linear mean; see the audio-midi suite).
+  const chr = chroma(cspec, sr, CHROMA_N_FFT, { tuning, fMin: 100, fMax: 2000, harmonics: opts.chromaHarmonics ?? 1 });
+  const key = estimateKey(keyProfileOf(chr), opts.keyProfile ?? DEFAULT_KEY_PROFILE);
   const meter = estimateMeter(beats, onset, onsetLow, chr, tempo.period, CHROMA_HOP / HOP);
 
   // Energy: loudness (−40…−5 LUFS → 0…1), onset activity, share of spectral power above 2 kHz.

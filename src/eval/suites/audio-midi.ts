@@ -7,8 +7,8 @@
 import type { EvalSuite, EvalReport } from '../suite.ts';
 import { pieceLabels, renderPiece, hasProgram, type PieceLabel } from '../../audio/eval/pieces.ts';
 import { decodeFile } from '../../audio/decode.ts';
-import { analyzeDetailed } from '../../audio/features.ts';
-import { estimateKey, meanChroma, mirexKeyScore, KEY_PROFILES, DEFAULT_KEY_PROFILE, type KeyProfileName } from '../../audio/key.ts';
+import { analyzeDetailed, keyProfileOf } from '../../audio/features.ts';
+import { estimateKey, mirexKeyScore, KEY_PROFILES, DEFAULT_KEY_PROFILE, type KeyProfileName } from '../../audio/key.ts';
 
 const KEYS = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 const keyName = (k: number, m: number) => (k < 0 ? 'none' : `${KEYS[k]} ${m === 1 ? 'major' : 'minor'}`);
@@ -61,7 +61,7 @@ export const audioMidi: EvalSuite = {
     for (let i = 0; i < labels.length; i++) {
       const a = analyzeDetailed(await decodeFile(renders[i].wav));
       const f = a.features;
-      rows.push({ p: labels[i], bpm: f.tempo_bpm, meter: f.time_signature, key: f.key, mode: f.mode, profile: meanChroma(a.chroma), lufs: f.loudness_lufs, ffmpegLufs: renders[i].ffmpegLufs });
+      rows.push({ p: labels[i], bpm: f.tempo_bpm, meter: f.time_signature, key: f.key, mode: f.mode, profile: keyProfileOf(a.chroma), lufs: f.loudness_lufs, ffmpegLufs: renders[i].ffmpegLufs });
     }
     const analyzeS = (performance.now() - t1) / 1000;
     const N = rows.length;
