@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { tokenize } from './tokenize.ts';
 import { countTerms, describedAs, fitTfidf, topDescriptors, type TfidfModel } from './tfidf.ts';
 
 const bySpace = (s: string) => s.split(' ').filter(Boolean);
@@ -24,7 +25,8 @@ const docs = [
 test('term counts pool documents per subject', () => {
   const tc = countTerms(docs, { tokenize: bySpace });
   assert.deepEqual(tc.subjects.toArray(), ['A', 'B', 'C', 'D']);
-  assert.deepEqual(tc.terms, ['x', 'y', 'z']);
+  assert.deepEqual([0, 1, 2].map((i) => tc.term(i)), ['x', 'y', 'z']);
+  assert.throws(() => tc.term(3), /term 3 is outside 0..2/);
   assert.deepEqual([...tc.counts.indptr], [0, 2, 4, 5, 5]);
   assert.deepEqual([...tc.counts.indices], [0, 1, 1, 2, 2]);
   assert.deepEqual([...tc.counts.data], [2, 1, 1, 1, 1]);
@@ -64,6 +66,24 @@ test('vocabulary: min df, max df fraction and cap', () => {
   assert.throws(() => fitTfidf(tc, { minDf: 0 }), /minDf must be a positive integer, got 0/);
   assert.throws(() => fitTfidf(tc, { maxDfFraction: 0 }), /maxDfFraction must be in \(0, 1\], got 0/);
   assert.throws(() => fitTfidf(tc, { maxVocab: 0 }), /maxVocab must be at least 1, got 0/);
+});
+
+test('the fast path counts the same terms as tokenize', () => {
+  const corpus = [
+    { subject_id: 'a', body: 'Dreamy shoegaze, reverb-heavy guitars; the band\'s guitars' },
+    { subject_id: 'b', title: 'Live', body: 'heavy guitars and heavy riffs' },
+    { subject_id: 'a', body: 'dream pop' },
+    { subject_id: 'c', body: 'dream pop' },
+  ];
+  const fast = countTerms(corpus);
+  const slow = countTerms(corpus, { tokenize: (t) => tokenize(t) });
+  const bag = (tc: ReturnType<typeof countTerms>, r: number) => {
+    const out: string[] = [];
+    for (let p = tc.counts.indptr[r]; p < tc.counts.indptr[r + 1]; p++) out.push(`${tc.term(tc.counts.indices[p])}×${tc.counts.data[p]}`);
+    return out.sort();
+  };
+  for (let r = 0; r < 3; r++) assert.deepEqual(bag(fast, r), bag(slow, r));
+  assert.ok(bag(fast, 0).includes('guitar×2') && bag(fast, 0).includes('band guitar×1') && bag(fast, 1).includes('heavy guitar×1'));
 });
 
 test('top descriptors prefer bigrams over their words', () => {

@@ -10,7 +10,7 @@
 import { IdMap } from '../domain/ids.ts';
 import type { Csr } from '../signals/csr.ts';
 import { DeepcutError } from '../errors.ts';
-import { memoTokenizer, type TokenizeOptions } from './tokenize.ts';
+import { scanWords, type TokenizeOptions, type WordInfo } from './tokenize.ts';
 
 /** The part of a {@link import('../domain/schemas.ts').Document} the text features read. */
 export interface TextDoc {
@@ -22,9 +22,59 @@ export interface TextDoc {
 /** Raw term counts: subjects × terms, `counts.data` holding how often each term occurs. */
 export interface TermCounts {
   subjects: IdMap<string>;
-  terms: string[];
+  /** The text of term `id` (0 ≤ id < counts.cols); bigram strings are built on demand. */
+  term(id: number): string;
   counts: Csr;
 }
+
+/**
+ * Open-addressing hash table from an int pair (a, b) to an int: the bigram table, so that a
+ * bigram's string is built only for terms that survive vocabulary selection (most bigrams occur
+ * once and are dropped by min df).
+ */
+class PairTable {
+  private a = new Int32Array(1 << 16);
+  private b = new Int32Array(1 << 16);
+  private v = new Int32Array(1 << 16).fill(-1);
+  private size = 0;
+
+  get(a: number, b: number): number {
+    const mask = this.v.length - 1;
+    for (let h = hash2(a, b) & mask; ; h = (h + 1) & mask) {
+      if (this.v[h] < 0) return -1;
+      if (this.a[h] === a && this.b[h] === b) return this.v[h];
+    }
+  }
+
+  set(a: number, b: number, value: number): void {
+    if (2 * (this.size + 1) > this.v.length) this.grow();
+    const mask = this.v.length - 1;
+    let h = hash2(a, b) & mask;
+    while (this.v[h] >= 0) h = (h + 1) & mask;
+    this.a[h] = a;
+    this.b[h] = b;
+    this.v[h] = value;
+    this.size++;
+  }
+
+  private grow(): void {
+    const { a, b, v } = this;
+    this.a = new Int32Array(v.length * 2);
+    this.b = new Int32Array(v.length * 2);
+    this.v = new Int32Array(v.length * 2).fill(-1);
+    this.size = 0;
+    for (let i = 0; i < v.length; i++) if (v[i] >= 0) this.set(a[i], b[i], v[i]);
+  }
+}
+
+function hash2(a: number, b: number): number {
+  let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 13);
+}
+
+/** Counter of term-counting passes (see WordInfo.scratch). */
+let passes = 0;
 
 /** A growable Int32 buffer (occurrence lists run into the tens of millions). */
 class IntBuffer {
@@ -41,32 +91,107 @@ class IntBuffer {
 }
 
 /**
- * Tokenize every document and count terms per subject. Title and body are read as one text.
- * `tokenizer` defaults to {@link memoTokenizer} (repeated short texts such as tags are tokenized
- * once). Subjects are numbered in order of first appearance; terms likewise. O(total terms).
+ * Tokenize every document (as {@link import('./tokenize.ts').tokenize}, or with `opts.tokenize`)
+ * and count terms per subject. Title and body are read as one text, the title its own clause.
+ * Repeated short texts (tags: "dream pop" from a thousand listeners) are scanned once. Subjects
+ * are numbered in order of first appearance; terms likewise. O(total terms).
  */
 export function countTerms(docs: Iterable<TextDoc>, opts: { tokenize?: (text: string) => readonly string[]; tokenizeOptions?: TokenizeOptions } = {}): TermCounts {
-  const tok = opts.tokenize ?? memoTokenizer(opts.tokenizeOptions);
   const subjects = new IdMap<string>();
+  // Term ids: a unigram (or any string term) has its text in `strings`; a bigram has
+  // strings[id] === undefined and its halves in pairFirst (a surface id) / pairSecond (a term id).
   const vocab = new Map<string, number>();
-  const terms: string[] = [];
+  const strings: (string | undefined)[] = [];
+  const pairFirst: number[] = [];
+  const pairSecond: number[] = [];
+  const surfaces: string[] = [];
   const rowOf = new IntBuffer();
   const termOf = new IntBuffer();
-  for (const d of docs) {
-    const row = subjects.add(d.subject_id);
-    const text = d.title ? d.title + ' .\n' + d.body : d.body;
-    for (const t of tok(text)) {
-      let id = vocab.get(t);
-      if (id === undefined) {
-        id = terms.length;
-        vocab.set(t, id);
-        terms.push(t);
+  const termId = (t: string) => {
+    let id = vocab.get(t);
+    if (id === undefined) {
+      id = strings.length;
+      vocab.set(t, id);
+      strings.push(t);
+      pairFirst.push(-1);
+      pairSecond.push(-1);
+    }
+    return id;
+  };
+  const textOf = (d: TextDoc) => (d.title ? d.title + ' .\n' + d.body : d.body);
+  if (opts.tokenize) {
+    for (const d of docs) {
+      const row = subjects.add(d.subject_id);
+      for (const t of opts.tokenize(textOf(d))) {
+        rowOf.push(row);
+        termOf.push(termId(t));
       }
-      rowOf.push(row);
-      termOf.push(id);
+    }
+  } else {
+    // Fast path: unigram term ids cached on the lexicon's shared word objects for this pass;
+    // bigrams found by (first surface id, second term id) in an int hash table.
+    const lemmas = opts.tokenizeOptions?.lemmas ?? true;
+    const bigrams = opts.tokenizeOptions?.bigrams ?? true;
+    const pass = ++passes;
+    const surfaceIds = new Map<string, number>();
+    const pairs = new PairTable();
+    const memo = new Map<string, Int32Array>();
+    const ids = new IntBuffer();
+    for (const d of docs) {
+      const row = subjects.add(d.subject_id);
+      const text = textOf(d);
+      const cached = text.length <= 64 ? memo.get(text) : undefined;
+      if (cached) {
+        for (let i = 0; i < cached.length; i++) {
+          rowOf.push(row);
+          termOf.push(cached[i]);
+        }
+        continue;
+      }
+      ids.length = 0;
+      let prev: WordInfo | null = null;
+      scanWords(text, lemmas, (w) => {
+        if (w === null) {
+          prev = null;
+          return;
+        }
+        let sw = w.scratch;
+        if (sw === undefined || sw.pass !== pass) {
+          let sid = surfaceIds.get(w.surface);
+          if (sid === undefined) {
+            sid = surfaces.length;
+            surfaces.push(w.surface);
+            surfaceIds.set(w.surface, sid);
+          }
+          sw = w.scratch = { pass, term: termId(w.lemma), surface: sid };
+        }
+        ids.push(sw.term);
+        if (bigrams && prev !== null) {
+          const first = prev.scratch!.surface;
+          let pid = pairs.get(first, sw.term);
+          if (pid < 0) {
+            pid = strings.length;
+            strings.push(undefined);
+            pairFirst.push(first);
+            pairSecond.push(sw.term);
+            pairs.set(first, sw.term, pid);
+          }
+          ids.push(pid);
+        }
+        prev = w;
+      });
+      for (let i = 0; i < ids.length; i++) {
+        rowOf.push(row);
+        termOf.push(ids.data[i]);
+      }
+      if (text.length <= 64 && memo.size < 200_000) memo.set(text, ids.data.slice(0, ids.length));
     }
   }
-  return { subjects, terms, counts: countMatrix(subjects.size, terms.length, rowOf.data.subarray(0, rowOf.length), termOf.data.subarray(0, termOf.length)) };
+  const term = (id: number): string => {
+    if (id < 0 || id >= strings.length) throw new RangeError(`term ${id} is outside 0..${strings.length - 1}`);
+    return strings[id] ?? surfaces[pairFirst[id]] + ' ' + strings[pairSecond[id]];
+  };
+  return { subjects, term, counts: countMatrix(subjects.size, strings.length, rowOf.data.subarray(0, rowOf.length), termOf.data.subarray(0, termOf.length)) };
 }
 
 /** CSR of occurrence counts from (row, col) occurrence pairs: bucket by row, merge with a dense scratch. */
@@ -165,7 +290,7 @@ export function fitTfidf(tc: TermCounts, opts: TfidfOptions = {}): TfidfModel {
   }
   return {
     subjects: tc.subjects,
-    terms: kept.map((t) => tc.terms[t]),
+    terms: kept.map((t) => tc.term(t)),
     idf,
     matrix: { rows: n, cols: kept.length, indptr, indices: indices.slice(0, w), data: data.slice(0, w) },
   };

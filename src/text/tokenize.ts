@@ -101,15 +101,23 @@ const hasLetter = /\p{L}/u;
 const ascii = /^[a-z]+$/;
 const contraction = /['’](m|re|ve|ll|d|t)$/;
 /** What the lexicon says about one word: drop it (stop word, number) or keep it as `lemma`. */
-interface WordInfo {
+export interface WordInfo {
   /** False for stop words, numbers, contractions: dropped, and they break bigram adjacency. */
   keep: boolean;
+  /** The term for the word on its own. */
   lemma: string;
+  /** The word as written (possessive 's removed): the first half of a bigram. */
+  surface: string;
+  /**
+   * Scratch for one term-counting pass (`countTerms`), valid while `pass` matches it: the
+   * lemma's term id and the surface's id. Saves hashing a string per word occurrence.
+   */
+  scratch?: { pass: number; term: number; surface: number };
 }
 
 const lexicon = new Map<string, WordInfo>();
 const lemmaLexicon = new Map<string, WordInfo>();
-const DROP: WordInfo = { keep: false, lemma: '' };
+const DROP: WordInfo = { keep: false, lemma: '', surface: '' };
 
 /**
  * Look a word up once and memoise: wink-nlp's stop-word flag and its lemma of the word read on its
@@ -123,17 +131,17 @@ function wordInfo(word: string, lemmas: boolean): WordInfo {
   let w = word;
   if (w.endsWith("'s") || w.endsWith('’s')) w = w.slice(0, -2); // possessive
   if (!hasLetter.test(w) || (w.length < 2 && ascii.test(w)) || contraction.test(w) || extraStop.has(w)) info = DROP;
-  else if (!ascii.test(w)) info = { keep: true, lemma: w };
+  else if (!ascii.test(w)) info = { keep: true, lemma: w, surface: w };
   else {
     const { its } = engine();
     const tokens = engine().readDoc(w).tokens();
     const stop = (tokens.out(its.stopWordFlag) as unknown as boolean[]).some(Boolean);
     if (stop) info = DROP;
-    else if (!lemmas || tokens.length() !== 1) info = { keep: true, lemma: w };
+    else if (!lemmas || tokens.length() !== 1) info = { keep: true, lemma: w, surface: w };
     else {
       const l = (tokens.out(its.lemma as unknown as Parameters<typeof tokens.out>[0]) as string[])[0];
       const lemma = l && ascii.test(l) ? l : w;
-      info = extraStop.has(lemma) ? DROP : { keep: true, lemma };
+      info = extraStop.has(lemma) ? DROP : { keep: true, lemma, surface: w };
     }
   }
   if (memo.size >= 1_000_000) memo.clear();
@@ -148,20 +156,35 @@ function wordInfo(word: string, lemmas: boolean): WordInfo {
  * words, so "post-rock" and "post rock" give the same terms. Stop words, numbers, mentions and
  * punctuation break adjacency.
  *
- * Words are found by one scan over characters classed by Unicode property and looked up in a memoised lexicon backed by
- * wink-nlp (stop words, lemmas), so wink-nlp reads each distinct word once, not every document.
- *
  * @example tokenize('Dreamy shoegaze, reverb-heavy guitars') →
  *   ['dreamy', 'shoegaze', 'reverb', 'heavy', 'guitar', 'dreamy shoegaze', 'reverb heavy', 'heavy guitar']
  */
 export function tokenize(raw: string, opts: TokenizeOptions = {}): string[] {
-  const text = clean(raw);
-  const lemmas = opts.lemmas ?? true;
   const bigrams = opts.bigrams ?? true;
   const unigrams: string[] = [];
   const pairs: string[] = [];
-  // The previous content word's surface form, or null at a clause boundary / after a stop word.
-  let prev: string | null = null;
+  let prev: WordInfo | null = null;
+  scanWords(raw, opts.lemmas ?? true, (w) => {
+    if (w === null) prev = null;
+    else {
+      unigrams.push(w.lemma);
+      if (bigrams && prev !== null) pairs.push(prev.surface + ' ' + w.lemma);
+      prev = w;
+    }
+  });
+  for (const b of pairs) unigrams.push(b);
+  return unigrams;
+}
+
+/**
+ * The low-level scan behind {@link tokenize}: calls `visit` with each kept word in text order, and
+ * with `null` wherever adjacency breaks (stop word, number, punctuation, mention). Words are found
+ * by one pass over characters classed by Unicode property and looked up in a memoised lexicon
+ * backed by wink-nlp, so wink-nlp reads each distinct word once, not every document. The
+ * WordInfo objects are shared and their strings canonical (cheap to use as Map keys).
+ */
+export function scanWords(raw: string, lemmas: boolean, visit: (w: WordInfo | null) => void): void {
+  const text = clean(raw);
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -173,12 +196,12 @@ export function tokenize(raw: string, opts: TokenizeOptions = {}): string[] {
     if (k === AT && i + 1 < n && classAt(text, i + 1) === WORD) {
       i++; // a mention: skip the handle, a clause boundary
       while (i < n && (classAt(text, i) === WORD || text[i] === '_' || text[i] === '.')) i += width(text, i);
-      prev = null;
+      visit(null);
       continue;
     }
     if (k !== WORD) {
       i += width(text, i);
-      prev = null;
+      visit(null);
       continue;
     }
     // A word: word characters, with inner apostrophes ("don't", "band's").
@@ -189,18 +212,9 @@ export function tokenize(raw: string, opts: TokenizeOptions = {}): string[] {
       else if (i + 1 < n && classAt(text, i) === APOS && classAt(text, i + 1) === WORD) i += 1;
       else break;
     }
-    const word = text.slice(start, i);
-    const info = wordInfo(word, lemmas);
-    if (!info.keep) {
-      prev = null;
-      continue;
-    }
-    unigrams.push(info.lemma);
-    if (bigrams && prev !== null) pairs.push(prev + ' ' + info.lemma);
-    prev = word.endsWith("'s") || word.endsWith('’s') ? word.slice(0, -2) : word;
+    const info = wordInfo(text.slice(start, i), lemmas);
+    visit(info.keep ? info : null);
   }
-  for (const b of pairs) unigrams.push(b);
-  return unigrams;
 }
 
 /**
