@@ -131,3 +131,19 @@ test('drift: Jensen–Shannon and L-infinity on known distributions', () => {
   assert.equal(lInfinity(f([['a', 1]]), f([['b', 1]])), 1);
   assert.deepEqual(histogramOf([0, 1, 2, 10, -1, 11], [0, 5, 10]).counts, [1, 3, 1, 1]);
 });
+
+test('HTML report: status, reasons and anomalies, escaped', async () => {
+  const { renderReport } = await import('./report.ts');
+  const s = new BatchStats('listens');
+  s.add(Listen.parse(listen()));
+  const html = renderReport(
+    [{ batch: 'b1.listens', entity: 'listens', format: 'jsonl', file: '<x>.jsonl', status: 'blocked', reasons: ['20.0% of 100 rows are anomalies'], rows_read: 100, imported: 80, duplicates: 0, quarantined: 20, anomaly_rate: 0.2, anomalies: [{ code: 'unknown_enum', field: 'platform', count: 20, example: 'line 3: "web"' }], drift: [], schema_inferred: false, validated_at: '2024-06-01T00:00:00Z' }],
+    new Map([['b1.listens', s.finish()]]),
+    new Date(NOW),
+  );
+  assert.match(html, /<span class="status">blocked<\/span>/);
+  assert.match(html, /&lt;x&gt;\.jsonl/);
+  assert.match(html, /<li>20\.0% of 100 rows are anomalies<\/li>/);
+  assert.match(html, /<td>unknown_enum<\/td><td>platform<\/td><td>20<\/td>/);
+  assert.match(html, /<td>ms_played<\/td><td>numeric<\/td><td>1<\/td>/);
+});

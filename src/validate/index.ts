@@ -1,0 +1,7 @@
+/** The validate stage's public surface: the pipeline gate, verdicts, schema and statistics. */
+export { assertNotBlocked, latestValidation, acceptBatch, validateBatch, type ValidationRecord, type DriftResult, type AnomalyCount } from './batch.ts';
+export { checkRow, fastListen, KnownIds, type AnomalyCode, type CheckContext } from './rows.ts';
+export { inferSchema, loadSchema, saveSchema, parseSchemaDoc, type EntitySchemaDoc, type FeatureSchema } from './schema.ts';
+export { BatchStats, type BatchStatistics, type FeatureStats } from './stats.ts';
+export { jensenShannon, lInfinity } from './drift.ts';
+export { renderReport } from './report.ts';
