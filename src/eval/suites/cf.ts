@@ -34,7 +34,7 @@ function applyInput(m: Csr, input: Input): Csr {
 }
 
 function inputLabel(i: Input): string {
-  return i.kind === 'log' ? `log α=${i.alpha} ε=${i.epsilon}` : i.kind;
+  return i.kind === 'log' ? `log α=${+i.alpha.toPrecision(3)} ε=${i.epsilon}` : i.kind;
 }
 
 interface Candidate {
@@ -49,7 +49,7 @@ interface Family {
 }
 
 function paramsLabel(c: Candidate): string {
-  const { kind: _k, threads: _t, seed: _s, ...rest } = c.config as Record<string, unknown>;
+  const { kind: _k, threads: _t, seed: _s, computeLoss: _l, ...rest } = c.config as Record<string, unknown>;
   const p = Object.entries(rest).map(([k, v]) => `${k}=${v}`);
   return [...p, inputLabel(c.input)].join(' ');
 }
@@ -153,11 +153,14 @@ export const cfHetrec: EvalSuite = {
       neighbours: ctx.quick ? [100] : [100, 300],
       cosineInputs: ctx.quick ? [log1] : [{ kind: 'binary' }, log1],
       bm25Inputs: ctx.quick ? [log1] : [log1, { kind: 'raw' }],
+      // A first pass (factors 32/64/128, regularization 0.1/1/5, α 1–3) put 32 factors, λ = 1 on
+      // top of validation; this grid searches around it.
       als: [
-        [64, 1, log1],
-        [64, 5, log1],
         [32, 1, log1],
-        [64, 1, { kind: 'log', alpha: 2, epsilon: 10 }],
+        [16, 1, log1],
+        [48, 1, log1],
+        [32, 5, log1],
+        [32, 1, { kind: 'log', alpha: 2, epsilon: 1 }],
       ],
     });
     const r = await compare('hetrec-lastfm-2k, 20% per-user random holdout', '', list, split, valid, ctx.seed);
