@@ -28,3 +28,20 @@ test('a bad config value exits 3 with the key named; an unknown command exits 2'
   assert.equal(u.status, 2);
   assert.match(u.stderr, /unknown command/);
 });
+
+test('demo --size small --no-serve builds, imports, runs and publishes; a second demo imports nothing new', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const home = mkdtempSync(join(tmpdir(), 'dc-demo-'));
+  const first = run('--home', home, 'demo', '--size', 'small', '--no-serve', '--json');
+  assert.equal(first.status, 0, first.stderr);
+  const r = JSON.parse(first.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(r.stages.map((s: { stage: string }) => s.stage), ['generate', 'import', 'pipeline', 'publish']);
+  assert.match(r.run, /^\d{8}T\d{6}Z-1$/);
+  const second = run('--home', home, 'demo', '--size', 'small', '--no-serve', '--json');
+  assert.equal(second.status, 0, second.stderr);
+  const r2 = JSON.parse(second.stdout.trim().split('\n').pop()!);
+  assert.match(r2.stages[0].detail, /^reusing /);
+  assert.match(r2.stages[1].detail, / 0 new$/);
+});

@@ -1,0 +1,55 @@
+/**
+ * Run the server until SIGTERM/SIGINT: open the store (the serving process owns it), load the
+ * published run (or the popularity fallback), listen, and on a signal stop accepting, finish
+ * in-flight requests and close the store. Used by `deepcut serve` and `deepcut demo`.
+ */
+import type { Config } from '../config/config.ts';
+import { openStore } from '../store/open.ts';
+import { buildServer } from './app.ts';
+import { loadServingState } from '../serving/load.ts';
+import { log } from '../log.ts';
+
+export interface RunServerOptions {
+  port: number;
+  host: string;
+  auth: boolean;
+  /** Called with the URL once listening. */
+  onListening?: (url: string) => void;
+}
+
+export async function runServer(config: Config, o: RunServerOptions): Promise<never> {
+  const l = log('serve');
+  if (!o.auth) l.warn('AUTH IS OFF (--no-auth): every request has read, ingest and admin scope. Local demo only; bound to 127.0.0.1.');
+  const store = await openStore({ home: config.home, databaseUrl: config.databaseUrl });
+  let app: Awaited<ReturnType<typeof buildServer>> | undefined;
+  try {
+    const state = await loadServingState(store, config);
+    if (!state.recs) l.warn('no listens in the store and no published run: recommendation routes answer 503 until there are');
+    else l.info({ model: state.recs.info }, 'serving model loaded');
+    app = await buildServer({ store, state, config, auth: o.auth });
+    const url = await app.listen({ port: o.port, host: o.host });
+    l.info({ url }, 'listening');
+    o.onListening?.(url);
+  } catch (e) {
+    await app?.close();
+    await store.close();
+    throw e;
+  }
+  const server = app;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    l.info({ signal }, 'stopping: finishing in-flight requests');
+    try {
+      await server.close();
+    } finally {
+      await store.close();
+      l.info('stopped');
+      process.exit(0);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  return new Promise<never>(() => {});
+}
