@@ -77,12 +77,25 @@ const bench: Bench = {
     const audio = parseWav(bytes);
     analyzeAudio(audio); // warm-up (JIT)
     const featMs = await best(5, () => analyzeAudio(audio));
+    // CPU time of the same work: the figure that survives a machine shared with other processes.
+    let cpuMs = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const c = process.cpuUsage();
+      analyzeAudio(audio);
+      const d = process.cpuUsage(c);
+      cpuMs = Math.min(cpuMs, (d.user + d.system) / 1000);
+    }
     const figures: Record<string, number | string> = {
       decode_ms_per_30s: decodeMs,
       features_s_per_30s: featMs / 1000,
       realtime_factor: 30 / (featMs / 1000),
+      features_cpu_s_per_30s: cpuMs / 1000,
+      realtime_factor_cpu: 30 / (cpuMs / 1000),
     };
-    const notes = ['features include resampling 44.1 → 22.05 kHz, BS.1770 loudness, STFT (2048/256), 128-band mel, chroma, tempo, beats, meter, key'];
+    const notes = [
+      'features = resampling 44.1 → 22.05 kHz (half-band), BS.1770 loudness, STFT 1024/256 + 64-band mel + onsets, STFT 4096/2048 + chroma, tempo, beats, meter, key, energy, danceability',
+      'wall figures are best of 5; the *_cpu figures are process CPU time (user + system), robust when other processes share the cores',
+    ];
     if (await hasFfmpeg()) {
       const dir = mkdtempSync(join(tmpdir(), 'dc-bench-audio-'));
       try {
