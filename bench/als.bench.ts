@@ -112,6 +112,7 @@ const bench: Bench = {
     return {
       figures: {
         s_per_iteration: median(secs),
+        s_per_iteration_best: Math.min(...secs),
         s_per_iteration_1_thread: median(one.secs),
         cpu_s_per_iteration: median(cpu),
         cpu_s_per_iteration_1_thread: median(one.cpu),

@@ -387,16 +387,15 @@ export type RewardModelConfig =
 
 /** A fresh, unfitted reward model. */
 export function makeRewardModel(c: RewardModelConfig): RewardModel {
-  const { kind, ...o } = c;
-  switch (kind) {
+  switch (c.kind) {
     case 'logistic':
-      return new LogisticRegression(o);
+      return new LogisticRegression(c);
     case 'gbt':
-      return new GradientBoostedTrees(o);
+      return new GradientBoostedTrees(c);
     case 'bart':
-      return new Bart(o);
+      return new Bart(c);
     case 'mlp':
-      return new Mlp(o);
+      return new Mlp(c);
   }
 }
 

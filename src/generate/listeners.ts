@@ -85,7 +85,7 @@ export class ListenerGenerator {
 
     // Activity: log-normal with mean listens/users; new listeners have a handful of events.
     const mean = this.o.listens / this.o.users;
-    const nTrain = isNew ? 1 + rng.int(6) : Math.max(3, Math.round((mean / 0.95) * Math.exp(1.0 * rng.normal() - 0.5)));
+    const nTrain = isNew ? 1 + rng.int(6) : Math.max(3, Math.round((mean / 0.9) * Math.exp(1.0 * rng.normal() - 0.5)));
     const nFuture = isNew ? rng.int(4) : Math.max(1, Math.round((nTrain / this.o.weeks) * uniform(rng, 0.7, 1.3)));
     const st = new SessionState(this, rng, i, userId, taste, zone, followed);
     const from = Math.max(createdMs, this.windowStart);

@@ -482,7 +482,10 @@ export function encodeWav(pcm: Float32Array, sampleRate: number): Buffer {
   buf.writeUInt16LE(16, 34);
   buf.write('data', 36, 'ascii');
   buf.writeUInt32LE(pcm.length * 2, 40);
-  for (let i = 0; i < pcm.length; i++) buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, pcm[i])) * 32767), 44 + 2 * i);
+  const pcm16 = new Int16Array(pcm.length);
+  for (let i = 0; i < pcm.length; i++) pcm16[i] = Math.round(Math.max(-1, Math.min(1, pcm[i])) * 32767);
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) pcm16.forEach((v, i) => (pcm16[i] = ((v & 0xff) << 8) | ((v >> 8) & 0xff))); // big-endian host
+  Buffer.from(pcm16.buffer).copy(buf, 44);
   return buf;
 }
 

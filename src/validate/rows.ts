@@ -56,6 +56,17 @@ export const MIN_TIME_MS = Date.UTC(2000, 0, 1);
 /** Clock skew tolerated for timestamps "in the future": one minute. */
 export const FUTURE_SLACK_MS = 60_000;
 
+let memoText = '';
+let memoMs = NaN;
+/** `Date.parse` remembering its last input: a row's timestamp is checked, range-tested and counted in the statistics, parsed once. */
+export function parseTime(s: string): number {
+  if (s !== memoText) {
+    memoText = s;
+    memoMs = Date.parse(s);
+  }
+  return memoMs;
+}
+
 const TS_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const REASONS = new Set(entitySchemas.listens.shape.reason_end.unwrap().options as readonly string[]);
 
@@ -87,7 +98,7 @@ export function fastListen(v: Record<string, unknown>): Listen | undefined {
   track_id = track_id.trim();
   const l1 = (listen_id as string).length, l2 = (user_id as string).length, l3 = (track_id as string).length;
   if (l1 < 1 || l1 > 512 || l2 < 1 || l2 > 512 || l3 < 1 || l3 > 512) return undefined;
-  if (typeof started_at !== 'string' || !TS_RE.test(started_at) || Number.isNaN(Date.parse(started_at))) return undefined;
+  if (typeof started_at !== 'string' || !TS_RE.test(started_at) || Number.isNaN(parseTime(started_at))) return undefined;
   if (typeof ms_played !== 'number' || !Number.isSafeInteger(ms_played) || ms_played < 0) return undefined;
   if (reason_end !== undefined && (typeof reason_end !== 'string' || !REASONS.has(reason_end))) return undefined;
   if (skipped !== undefined && typeof skipped !== 'boolean') return undefined;
@@ -108,7 +119,7 @@ export function fastListen(v: Record<string, unknown>): Listen | undefined {
 
 function timeRange(field: string, value: string | undefined, now: number): { field: string; code: AnomalyCode; reason: string } | undefined {
   if (value === undefined) return undefined;
-  const t = Date.parse(value);
+  const t = parseTime(value);
   if (t < MIN_TIME_MS) return { field, code: 'out_of_range', reason: `${value} is before 2000-01-01` };
   if (t > now + FUTURE_SLACK_MS) return { field, code: 'out_of_range', reason: `${value} is in the future (now is ${new Date(now).toISOString()})` };
   return undefined;

@@ -8,6 +8,7 @@
 import type { EntityKind } from '../domain/schemas.ts';
 import { fieldsOf, type FieldType } from '../ingest/fields.ts';
 import { Rng } from '../util/rng.ts';
+import { parseTime } from './rows.ts';
 
 export type FeatureKind = 'categorical' | 'numeric' | 'timestamp' | 'length';
 
@@ -130,7 +131,7 @@ class FeatureAcc {
       else this.topExact = false;
       return;
     }
-    const x = this.kind === 'numeric' ? (v as number) : this.kind === 'timestamp' ? Date.parse(v as string) : (v as unknown[]).length;
+    const x = this.kind === 'numeric' ? (v as number) : this.kind === 'timestamp' ? parseTime(v as string) : (v as unknown[]).length;
     this.hll.add(this.kind === 'length' ? hashNumber(x) : typeof v === 'string' ? hashString(v) : hashNumber(x));
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
