@@ -101,6 +101,37 @@ test('batch top-k (WASM, 2 threads) equals one-at-a-time recommend', async () =>
   assert.equal(big.scores[59], -Infinity);
 });
 
+test('single queries on the SIMD scorer equal the TypeScript path (recommend, filters, similarItems, short lists)', async () => {
+  const { m } = blocks();
+  const a = new AlternatingLeastSquares({ factors: 8, iterations: 5, seed: 2, threads: 1 });
+  await a.fit(m);
+  const ts = await AlternatingLeastSquares.load(await saved(a), {}, { kernels: 'ts' });
+  const close = (x: Float32Array, y: Float32Array, what: string) => {
+    assert.equal(x.length, y.length, what);
+    for (let k = 0; k < x.length; k++) assert.ok(Math.abs(x[k] - y[k]) < 1e-4, `${what} score ${k}: ${x[k]} vs ${y[k]}`);
+  };
+  for (const u of [0, 5, 77]) {
+    for (const o of [{}, { filterHeard: false }, { filterItems: [0, 1, 2, 3, 59] }]) {
+      const w = a.recommend(u, m, 7, o);
+      const t = ts.recommend(u, m, 7, o);
+      assert.deepEqual([...w.items], [...t.items], `user ${u} ${JSON.stringify(o)}`);
+      close(w.scores, t.scores, `user ${u}`);
+      for (const i of o.filterItems ?? []) assert.ok(!w.items.includes(i), `filtered item ${i} recommended`);
+    }
+  }
+  for (const i of [0, 31, 59]) {
+    const w = a.similarItems(i, 5);
+    const t = ts.similarItems(i, 5);
+    assert.deepEqual([...w.items], [...t.items], `similar to ${i}`);
+    assert.ok(!w.items.includes(i));
+    close(w.scores, t.scores, `similar to ${i}`);
+  }
+  // more asked than remain: both return only the unheard items, no padding
+  const heard = m.indptr[1] - m.indptr[0];
+  assert.equal(a.recommend(0, m, 100).items.length, m.cols - heard);
+  assert.equal(ts.recommend(0, m, 100).items.length, m.cols - heard);
+});
+
 test('deterministic for a seed, and the same on 1 and 2 threads', async () => {
   const { m } = blocks(200, 80);
   const run = async (threads: number, seed = 9) => {

@@ -58,6 +58,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
   private A0: Float64Array | undefined; // YᵀY + λI for fold-in, cached
   private itemNorms: Float32Array | undefined;
   private fold: { k: AlsKernels; a: Arena; p: Record<string, number>; cap: number } | undefined; // WASM fold-in state
+  private scorer: Scorer | undefined; // WASM single-query scoring state (packed item tiles)
   private userNorms: Float32Array | undefined;
 
   constructor(o: AlsOptions = {}) {
@@ -154,6 +155,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     this.items = items;
     this.A0 = undefined;
     this.fold = undefined;
+    this.scorer = undefined;
     this.itemNorms = undefined;
     this.userNorms = undefined;
   }
@@ -182,6 +184,12 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     const X = this.X;
     const Y = this.Y;
     const heard = user < userItems.rows ? o : { ...o, filterHeard: false };
+    if (!o.candidates && this.useScorer()) {
+      const ex: Iterable<number>[] = [];
+      if (heard.filterHeard ?? true) ex.push(userItems.indices.subarray(userItems.indptr[user], userItems.indptr[user + 1]));
+      if (o.filterItems) ex.push(o.filterItems);
+      return this.scorerFor().top(X.subarray(xo, xo + f), k, ex, false);
+    }
     const mask = excludeMask(user, userItems, this.items, heard);
     const scores = new Float32Array(this.items);
     const score = (i: number) => {
@@ -273,6 +281,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     this.checkFitted();
     checkK(k);
     this.checkItem(item);
+    if (this.useScorer()) return this.scorerFor().top(this.Y.subarray(item * this.factors, (item + 1) * this.factors), k, [[item]], true);
     this.itemNorms ??= rowNorms(this.Y, this.items, this.factors);
     return this.cosine(this.Y, this.items, this.itemNorms, item, k);
   }
@@ -315,6 +324,16 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     if (f % 4 === 0 && this.opts.kernels !== 'ts' && wasmAvailable()) this.foldInWasm(items, confidence, user);
     else solveRowExact(items, confidence, 0, items.length, this.Y, this.A0, f, this.X, user * f);
     this.userNorms = undefined;
+  }
+
+  /** Single queries go to the SIMD top-k kernel when it is built and the factor count allows. */
+  private useScorer(): boolean {
+    return this.factors % 4 === 0 && this.opts.kernels !== 'ts' && wasmAvailable();
+  }
+
+  private scorerFor(): Scorer {
+    this.scorer ??= new Scorer(this.Y, this.items, this.factors);
+    return this.scorer;
   }
 
   /** Fold-in with the system built by the SIMD kernel (Y copied into kernel memory once per model). */
@@ -370,6 +389,70 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     const model = new AlternatingLeastSquares({ ...o, factors: f, regularization: Number(p.regularization), solver: p.solver === 'cholesky' ? 'cholesky' : 'cg', iterations: Number(p.iterations), cgSteps: Number(p.cgSteps), seed: Number(p.seed) });
     model.setFactors(X, users, Y, items);
     return model;
+  }
+}
+
+/**
+ * Top-k by inner product (or cosine) for one query at a time on the SIMD `topk` kernel, in this
+ * thread: the item factors are packed once into kernel memory as raw tiles (inner product) and as
+ * unit-length tiles (cosine), so a request scores 50,000 × 64 items in well under a millisecond
+ * instead of tens of milliseconds in plain TypeScript. Exclusions are item-row lists (duplicates
+ * and out-of-range rows are ignored); results are trimmed to the items that remain.
+ */
+class Scorer {
+  private readonly k: AlsKernels;
+  private readonly a = new Arena();
+  private readonly p: { raw: number; unit: number; q: number; exP: number; exI: number; oI: number; oS: number; s: number };
+  private readonly stride: number;
+
+  constructor(Y: Float32Array, private readonly items: number, private readonly f: number) {
+    const a = this.a;
+    this.stride = Math.ceil(items / 8) * 8;
+    const tile = this.stride * f * 4;
+    const y = a.take(items * f * 4);
+    this.p = { raw: a.take(tile), unit: a.take(tile), q: a.take(f * 4), exP: a.take(8), exI: a.take(items * 4), oI: a.take(items * 4), oS: a.take(items * 4), s: a.take(4 * this.stride * 4) };
+    a.open();
+    this.k = instantiate(a.memory!);
+    const yv = a.f32(y, items * f);
+    yv.set(Y.subarray(0, items * f));
+    this.k.packItems(0, items, 0, y, f, this.p.raw);
+    for (let i = 0; i < items; i++) {
+      let n = 0;
+      for (let d = 0; d < f; d++) n += yv[i * f + d] * yv[i * f + d];
+      const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+      for (let d = 0; d < f; d++) yv[i * f + d] *= inv;
+    }
+    this.k.packItems(0, items, 0, y, f, this.p.unit);
+  }
+
+  /** The `k` best items for query vector `q` (f wide); `cosine` scores by cosine instead of inner product. */
+  top(q: Float32Array, k: number, exclude: Iterable<number>[], cosine: boolean): Ranked {
+    const { a, p, f, items } = this;
+    const kk = Math.min(k, items);
+    const qv = a.f32(p.q, f);
+    qv.set(q);
+    if (cosine) {
+      let n = 0;
+      for (let d = 0; d < f; d++) n += qv[d] * qv[d];
+      const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
+      for (let d = 0; d < f; d++) qv[d] *= inv;
+    }
+    const ex = a.i32(p.exI, items);
+    let n = 0;
+    for (const list of exclude) {
+      for (const i of list) {
+        if (n === items) break;
+        if (i >= 0 && i < items) ex[n++] = i;
+      }
+    }
+    const ptr = a.i32(p.exP, 2);
+    ptr[0] = 0;
+    ptr[1] = n;
+    this.k.topk(0, 1, 0, p.q, cosine ? p.unit : p.raw, items, this.stride, f, kk, p.exP, p.exI, p.oI, p.oS, p.s);
+    const oi = a.i32(p.oI, kk);
+    let m = 0;
+    while (m < kk && oi[m] >= 0) m++;
+    return { items: oi.slice(0, m), scores: a.f32(p.oS, m).slice() };
   }
 }
 
