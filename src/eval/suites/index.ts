@@ -3,5 +3,6 @@ import type { EvalSuite } from '../suite.ts';
 import { datasets } from './datasets.ts';
 import { audioMidi } from './audio-midi.ts';
 import { cfHetrec, cfMovielens } from './cf.ts';
+import { textHetrec } from './text.ts';
 
-export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens];
+export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec];
