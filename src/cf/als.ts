@@ -393,7 +393,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
 }
 
 /**
- * Top-k by inner product (or cosine) for one query at a time on the SIMD `topk` kernel, in this
+ * Top-k by inner product (or cosine) for one query at a time on the SIMD `topk1` kernel, in this
  * thread: the item factors are packed once into kernel memory as raw tiles (inner product) and as
  * unit-length tiles (cosine), so a request scores 50,000 × 64 items in well under a millisecond
  * instead of tens of milliseconds in plain TypeScript. Exclusions are item-row lists (duplicates
@@ -402,7 +402,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
 class Scorer {
   private readonly k: AlsKernels;
   private readonly a = new Arena();
-  private readonly p: { raw: number; unit: number; q: number; exP: number; exI: number; oI: number; oS: number; s: number };
+  private readonly p: { raw: number; unit: number; q: number; exI: number; oI: number; oS: number; s: number };
   private readonly stride: number;
 
   constructor(Y: Float32Array, private readonly items: number, private readonly f: number) {
@@ -410,7 +410,7 @@ class Scorer {
     this.stride = Math.ceil(items / 8) * 8;
     const tile = this.stride * f * 4;
     const y = a.take(items * f * 4);
-    this.p = { raw: a.take(tile), unit: a.take(tile), q: a.take(f * 4), exP: a.take(8), exI: a.take(items * 4), oI: a.take(items * 4), oS: a.take(items * 4), s: a.take(4 * this.stride * 4) };
+    this.p = { raw: a.take(tile), unit: a.take(tile), q: a.take(f * 4), exI: a.take(items * 4), oI: a.take(items * 4), oS: a.take(items * 4), s: a.take(this.stride * 4) };
     a.open();
     this.k = instantiate(a.memory!);
     const yv = a.f32(y, items * f);
@@ -445,10 +445,7 @@ class Scorer {
         if (i >= 0 && i < items) ex[n++] = i;
       }
     }
-    const ptr = a.i32(p.exP, 2);
-    ptr[0] = 0;
-    ptr[1] = n;
-    this.k.topk(0, 1, 0, p.q, cosine ? p.unit : p.raw, items, this.stride, f, kk, p.exP, p.exI, p.oI, p.oS, p.s);
+    this.k.topk1(p.q, cosine ? p.unit : p.raw, items, this.stride, f, kk, p.exI, n, p.oI, p.oS, p.s);
     const oi = a.i32(p.oI, kk);
     let m = 0;
     while (m < kk && oi[m] >= 0) m++;

@@ -17,6 +17,7 @@ export interface AlsKernels {
   loss(start: number, end: number, tid: number, indptr: number, indices: number, data: number, X: number, Y: number, YtY: number, f: number, lossOut: number, scratch: number): void;
   topk(start: number, end: number, tid: number, Q: number, Yp: number, items: number, stride: number, f: number, k: number, exIndptr: number, exIndices: number, outItems: number, outScores: number, scratch: number): void;
   packItems(start: number, end: number, tid: number, Y: number, f: number, Yp: number): void;
+  topk1(q: number, Yp: number, items: number, stride: number, f: number, k: number, exIndices: number, nEx: number, outItems: number, outScores: number, scratch: number): void;
   foldIn(start: number, end: number, tid: number, items: number, conf: number, Y: number, f: number, A: number, b: number): void;
 }
 
