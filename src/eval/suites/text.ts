@@ -19,7 +19,8 @@ import { topK } from '../../cf/base.ts';
 import { loadHetrec, mapValues, toMatrix } from '../interactions.ts';
 import { splitByMask } from '../splits.ts';
 import { rankMetrics } from '../metrics.ts';
-import { buildTextFeatures, applyRidge, cosineTopK, normalizeRows, selectRidge, type TextDoc } from '../../text/index.ts';
+import { buildTextFeatures, applyRidge, cosineTopK, normalizeRows, type TextDoc } from '../../text/index.ts';
+import { fitTextToFactors, gatherRows } from '../../text/coldstart.ts';
 import { hetrecTagsHandler, lastfmArtist } from '../../ingest/formats/hetrec.ts';
 import type { Sink } from '../../ingest/formats/types.ts';
 import type { Store } from '../../store/store.ts';
@@ -61,13 +62,6 @@ class RankTally {
   get result() {
     return { recall: this.recall / Math.max(this.users, 1), ndcg: this.ndcg / Math.max(this.users, 1) };
   }
-}
-
-/** Rows of `x` (row-major, `dim` wide) listed in `rows`, packed. */
-function gatherRows(x: Float32Array, dim: number, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  for (let i = 0; i < rows.length; i++) out.set(x.subarray(rows[i] * dim, rows[i] * dim + dim), i * dim);
-  return out;
 }
 
 /** Users per column of `m`. */
@@ -125,16 +119,8 @@ export const textHetrec: EvalSuite = {
     const warm = both.filter((j) => !isCold[j]);
     const x = gatherRows(lsa.embedding, lsa.dims, warm.map((j) => textRow[j]));
     const y = gatherRows(itemF, f, warm);
-    const sel = selectRidge(x, warm.length, lsa.dims, y, f, { seed: ctx.seed });
+    const sel = fitTextToFactors(x, y, warm.length, lsa.dims, f, ctx.seed);
     const yHat = applyRidge(sel.map, gatherRows(lsa.embedding, lsa.dims, cold.map((j) => textRow[j])), cold.length);
-    // variance of the targets, so the validation error reads as a share (1 − R²)
-    let yVar = 0;
-    for (let b = 0; b < f; b++) {
-      let mean = 0;
-      for (let i = 0; i < warm.length; i++) mean += y[i * f + b] / warm.length;
-      for (let i = 0; i < warm.length; i++) yVar += (y[i * f + b] - mean) ** 2 / (warm.length * f);
-    }
-    const bestMse = Math.min(...sel.validation.map((v) => v.mse));
     const ridgeS = seconds(tRidge);
 
     // (a) rank the held-out artists for each user who listened to at least one of them
@@ -212,7 +198,7 @@ export const textHetrec: EvalSuite = {
       heldout_artists: cold.length,
       heldout_users: tally.text_cf.users,
       ridge_lambda: sel.map.lambda,
-      ridge_validation_r2: 1 - bestMse / yVar,
+      ridge_validation_r2: sel.validationR2,
       overlap_pool_artists: pool.length,
       overlap_queries: queries.length,
       text_cf_overlap_at_10: overlapAt10,

@@ -1,0 +1,293 @@
+/**
+ * The text step: documents about artists (bios, reviews, tags) and about tracks (pooled into the
+ * track's main artist) → TF-IDF descriptors and an LSA embedding per artist (src/text), then the
+ * cold-start map: ridge regression from an artist's LSA vector to its CF vector (the mean of its
+ * streamed tracks' ALS item factors), fitted on artists that have both, applied to artists with
+ * documents and no streams. Artifacts in `<run>/text/`:
+ *
+ *   text.json   magic `deepcut-text`, version, run id; artist ids (the row order of both .bin
+ *               files), top descriptors per artist, document and vocabulary counts, ridge facts
+ *   lsa.bin     `text-lsa` (cosine): embedding, artists × dims, unit rows
+ *   cf-map.bin  `text-cf-map` (inner_product): vectors, artists × factors (warm artists: their CF
+ *               vector; cold ones: mapped from text), and warm, 1 per artist with streams
+ *
+ * A store without documents gives a text.json with no artists, and no .bin files.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Step, StepContext } from './runner.ts';
+import type { Snapshot } from './snapshot.ts';
+import type { PlaylistInputs } from './playlists-step.ts';
+import type { Recommender } from '../cf/recommender.ts';
+import { isFactorized } from '../cf/recommender.ts';
+import { readArtifact, writeArtifact } from '../cf/artifact.ts';
+import { IdMap, type ArtistId } from '../domain/ids.ts';
+import type { Document } from '../domain/schemas.ts';
+import { buildTextFeatures, applyRidge, topDescriptors, type Descriptor, type TextDoc, type TextFeatures } from '../text/index.ts';
+import { fitTextToFactors, gatherRows } from '../text/coldstart.ts';
+import { favourites, type Vectors } from '../playlists/sources.ts';
+import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/types.ts';
+import { DeepcutError, isDeepcutError } from '../errors.ts';
+
+export const TEXT_MAGIC = 'deepcut-text';
+export const TEXT_VERSION = 1;
+/** LSA width; clamped by LSA to the number of artists and terms. */
+const LSA_DIMS = 64;
+/** Descriptors kept per artist. */
+const DESCRIPTORS = 5;
+/** Fewest artists with both text and streams for which the ridge map is fitted. */
+const MIN_PAIRS = 10;
+
+interface TextManifest {
+  magic: typeof TEXT_MAGIC;
+  version: typeof TEXT_VERSION;
+  runId: string;
+  createdAt: string;
+  documents: number;
+  vocabulary: number;
+  /** Artist ids: row i of lsa.bin and cf-map.bin is artists[i]. */
+  artists: string[];
+  /** Top descriptor terms per artist row: [term, TF-IDF weight]. */
+  descriptors: [string, number][][];
+  lsa: { file: string; dims: number } | null;
+  cfMap: { file: string; factors: number; lambda: number; validationR2: number; coldArtists: number } | null;
+}
+
+/** A run's text artifacts, loaded and checked. Rows of every matrix follow `artists`. */
+export interface TextArtifacts {
+  runId: string;
+  documents: number;
+  vocabulary: number;
+  artists: IdMap<ArtistId>;
+  descriptors: Descriptor[][];
+  /** Unit LSA rows, artists × dims (absent when there were no usable documents). */
+  lsa?: Vectors;
+  /** CF-space vectors, artists × factors; `warm[i]` = 1 when artist i has streams (else mapped from text). */
+  cf?: Vectors & { warm: Int32Array; lambda: number; validationR2: number };
+}
+
+/**
+ * Documents as text-feature input, keyed by catalog artist: artist documents as they are, track
+ * documents pooled into the track's main artist; documents about subjects outside the catalog
+ * are left out and counted.
+ */
+export function artistDocuments(docs: readonly Document[], catalog: CatalogView): { docs: TextDoc[]; unmatched: number } {
+  const out: TextDoc[] = [];
+  let unmatched = 0;
+  for (const d of docs) {
+    let artist = -1;
+    if (d.subject_kind === 'artist') artist = catalog.artistRows.row(d.subject_id);
+    else {
+      const t = catalog.trackRows.row(d.subject_id);
+      if (t >= 0) artist = catalog.tracks[t].artists[0] ?? -1;
+    }
+    if (artist < 0) unmatched++;
+    else out.push({ subject_id: catalog.artists[artist].id, title: d.title, body: d.body });
+  }
+  return { docs: out, unmatched };
+}
+
+/**
+ * Each catalog artist's CF vector: the mean of the item factors (`items`, tracks × f) of its
+ * tracks that have streams, not normalised (the length carries popularity, which the scores u·v
+ * use). `warm[a]` = 1 when artist a has a streamed track; other rows stay zero.
+ */
+export function artistFactorMeans(catalog: CatalogView, items: Vectors): { vectors: Vectors; warm: Uint8Array } {
+  const f = items.dim;
+  const data = new Float32Array(catalog.artists.length * f);
+  const warm = new Uint8Array(catalog.artists.length);
+  catalog.tracksByArtist.forEach((tracks, a) => {
+    let n = 0;
+    for (const t of tracks) {
+      if (catalog.tracks[t].plays === 0) continue;
+      n++;
+      for (let i = 0; i < f; i++) data[a * f + i] += items.data[t * f + i];
+    }
+    if (n === 0) return;
+    warm[a] = 1;
+    for (let i = 0; i < f; i++) data[a * f + i] /= n;
+  });
+  return { vectors: { dim: f, data }, warm };
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeFile(`${path}.tmp`, JSON.stringify(value));
+  await rename(`${path}.tmp`, path);
+}
+
+/** Text features of the documents, or undefined when none hold a usable term. */
+function features(docs: TextDoc[], seed: number): TextFeatures | undefined {
+  if (docs.length === 0) return undefined;
+  const subjects = new Set(docs.map((d) => d.subject_id)).size;
+  try {
+    // min df 2 drops one-off words once there are enough artists for it not to drop everything
+    return buildTextFeatures(docs, { dims: LSA_DIMS, seed, minDf: subjects >= 50 ? 2 : 1 });
+  } catch (e) {
+    if (isDeepcutError(e) && e.code === 'invalid_input') return undefined;
+    throw e;
+  }
+}
+
+async function runText(ctx: StepContext): Promise<{ metrics: Record<string, number> }> {
+  const t0 = performance.now();
+  // imported here, not at the top: steps.ts lists this step, and a static import both ways would be a cycle
+  const { runSnapshot, loadCfModel } = await import('./steps.ts');
+  const s = await runSnapshot(ctx);
+  const { docs, unmatched } = artistDocuments(await ctx.store.list('documents'), s.catalog);
+  const seed = ctx.config.cf.seed;
+  const tf = features(docs, seed);
+  const manifest: TextManifest = { magic: TEXT_MAGIC, version: TEXT_VERSION, runId: ctx.runId, createdAt: ctx.clock.now().toISOString(), documents: docs.length, vocabulary: 0, artists: [], descriptors: [], lsa: null, cfMap: null };
+  const metrics: Record<string, number> = { documents: docs.length, documents_unmatched: unmatched, artists_with_documents: 0, vocabulary: 0 };
+  if (!tf) {
+    await writeJsonAtomic(join(ctx.dir, 'text.json'), manifest);
+    ctx.log.info({ documents: docs.length }, 'no usable documents: text features skipped');
+    return { metrics: { ...metrics, seconds: (performance.now() - t0) / 1000 } };
+  }
+  const { tfidf, lsa } = tf;
+  const n = tfidf.subjects.size;
+  manifest.vocabulary = tfidf.terms.length;
+  manifest.artists = [...tfidf.subjects.toArray()];
+  manifest.descriptors = manifest.artists.map((_, r) => topDescriptors(tfidf, r, DESCRIPTORS).map((d) => [d.term, +d.weight.toFixed(4)] as [string, number]));
+  manifest.lsa = { file: 'lsa.bin', dims: lsa.dims };
+  await writeArtifact(join(ctx.dir, 'lsa.bin'), { kind: 'text-lsa', runId: ctx.runId, metric: 'cosine', params: { artists: n, dims: lsa.dims, vocabulary: tfidf.terms.length, seed } }, [{ name: 'embedding', data: lsa.embedding, shape: [n, lsa.dims] }]);
+  Object.assign(metrics, { artists_with_documents: n, vocabulary: tfidf.terms.length, lsa_dims: lsa.dims });
+
+  const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
+  try {
+    if (!isFactorized(model)) ctx.log.info({ model: model.name }, 'no factor model: cold-start map skipped');
+    else {
+      const f = model.factors;
+      const artistRow = Int32Array.from(manifest.artists, (id) => s.catalog.artistRows.row(id));
+      const { vectors, warm } = artistFactorMeans(s.catalog, { dim: f, data: model.itemFactors() });
+      const pairs = manifest.artists.map((_, r) => r).filter((r) => warm[artistRow[r]] === 1);
+      metrics.artists_with_documents_and_streams = pairs.length;
+      if (pairs.length < MIN_PAIRS) ctx.log.info({ pairs: pairs.length }, `fewer than ${MIN_PAIRS} artists with both documents and streams: cold-start map skipped`);
+      else {
+        const fit = fitTextToFactors(gatherRows(lsa.embedding, lsa.dims, pairs), gatherRows(vectors.data, f, pairs.map((r) => artistRow[r])), pairs.length, lsa.dims, f, seed);
+        const mapped = applyRidge(fit.map, lsa.embedding, n);
+        const isWarm = Int32Array.from(artistRow, (a) => warm[a]);
+        for (let r = 0; r < n; r++) if (isWarm[r]) mapped.set(vectors.data.subarray(artistRow[r] * f, (artistRow[r] + 1) * f), r * f);
+        const coldArtists = n - pairs.length;
+        await writeArtifact(join(ctx.dir, 'cf-map.bin'), { kind: 'text-cf-map', runId: ctx.runId, metric: 'inner_product', params: { artists: n, factors: f, lambda: fit.map.lambda, lsaDims: lsa.dims } }, [
+          { name: 'vectors', data: mapped, shape: [n, f] },
+          { name: 'warm', data: isWarm, shape: [n] },
+        ]);
+        manifest.cfMap = { file: 'cf-map.bin', factors: f, lambda: fit.map.lambda, validationR2: fit.validationR2, coldArtists };
+        Object.assign(metrics, { cold_artists: coldArtists, ridge_lambda: fit.map.lambda, ridge_validation_r2: fit.validationR2 });
+      }
+    }
+  } finally {
+    await (model as Partial<{ close(): Promise<void> }>).close?.();
+  }
+  await writeJsonAtomic(join(ctx.dir, 'text.json'), manifest);
+  return { metrics: { ...metrics, seconds: (performance.now() - t0) / 1000 } };
+}
+
+export const textStep: Step = { name: 'text', after: ['cf'], run: runText };
+
+/**
+ * Load and check a run's text artifacts from its `text/` folder. `not_found` when the folder has
+ * none (the run predates the text step); `invalid_input` naming the mismatch when a file is of
+ * another kind, version, run or shape.
+ */
+export async function loadTextArtifacts(dir: string): Promise<TextArtifacts> {
+  const path = join(dir, 'text.json');
+  if (!existsSync(path)) throw new DeepcutError('not_found', `no text artifacts in ${dir}: run \`deepcut pipeline run\` (with the text step) to build them`);
+  const m = JSON.parse(await readFile(path, 'utf8')) as TextManifest;
+  if (m.magic !== TEXT_MAGIC) throw new DeepcutError('invalid_input', `${path}: not a deepcut text manifest (magic ${JSON.stringify(m.magic)}, expected "${TEXT_MAGIC}")`);
+  if (m.version !== TEXT_VERSION) throw new DeepcutError('invalid_input', `${path}: format version ${m.version}, this deepcut reads version ${TEXT_VERSION}`);
+  const n = m.artists.length;
+  const out: TextArtifacts = {
+    runId: m.runId,
+    documents: m.documents,
+    vocabulary: m.vocabulary,
+    artists: new IdMap(m.artists as ArtistId[]),
+    descriptors: m.descriptors.map((ds) => ds.map(([term, weight]) => ({ term, weight }))),
+  };
+  if (m.lsa) {
+    const a = await readArtifact(join(dir, m.lsa.file), { kind: 'text-lsa', metric: 'cosine', runId: m.runId, shapes: { embedding: [n, m.lsa.dims] } });
+    out.lsa = { dim: m.lsa.dims, data: a.arrays.embedding as Float32Array };
+  }
+  if (m.cfMap) {
+    const a = await readArtifact(join(dir, m.cfMap.file), { kind: 'text-cf-map', metric: 'inner_product', runId: m.runId, shapes: { vectors: [n, m.cfMap.factors], warm: [n] } });
+    out.cf = { dim: m.cfMap.factors, data: a.arrays.vectors as Float32Array, warm: a.arrays.warm as Int32Array, lambda: m.cfMap.lambda, validationR2: m.cfMap.validationR2 };
+  }
+  return out;
+}
+
+/** "described as: …" for an artist with descriptors; else "described like <seed>". */
+function textReason(t: TextArtifacts, row: number, seed: string | undefined): Reason {
+  const terms = t.descriptors[row].slice(0, 3).map((d) => d.term);
+  return terms.length || !seed ? { kind: 'described_as', terms } : { kind: 'similar_to_seed', seed, by: 'text' };
+}
+
+/**
+ * The `text` candidate source: tracks of artists the user has not played, alternating between
+ * (1) cold-start artists (no streams) ranked by u·ŷ, the user's factors against the artist's
+ * vector mapped from text, and (2) artists whose LSA embedding is closest to the user's profile
+ * (the mean embedding of the artists of their favourite tracks). At most two tracks per artist,
+ * most streamed first; scores fall with rank (the two rankings are not on one scale).
+ */
+export function textSource(t: TextArtifacts, s: Snapshot, model: Recommender): CandidateSource {
+  const { catalog } = s;
+  const n = t.artists.size;
+  const catalogRow = Int32Array.from(t.artists.toArray(), (id) => catalog.artistRows.row(id));
+  const textRow = new Int32Array(catalog.artists.length).fill(-1);
+  catalogRow.forEach((a, r) => a >= 0 && (textRow[a] = r));
+  const userF = isFactorized(model) && t.cf && t.cf.dim === model.factors ? model.userFactors() : undefined;
+  const cold = t.cf ? Array.from({ length: n }, (_, r) => r).filter((r) => t.cf!.warm[r] === 0 && catalogRow[r] >= 0) : [];
+  const dot = (a: Float32Array, ao: number, b: Float32Array, bo: number, d: number) => {
+    let x = 0;
+    for (let i = 0; i < d; i++) x += a[ao + i] * b[bo + i];
+    return x;
+  };
+  return {
+    name: 'text',
+    candidates(user, k) {
+      const heard = new Set<number>();
+      for (const tr of user.plays.keys()) for (const a of catalog.tracks[tr].artists) heard.add(a);
+      const open = (r: number) => catalogRow[r] >= 0 && !heard.has(catalogRow[r]) && !user.dislikedArtists.has(catalogRow[r]);
+      const lists: number[][] = [];
+      const u = s.users.row(user.id);
+      if (userF && t.cf && u >= 0 && u * t.cf.dim < userF.length) {
+        const { dim, data } = t.cf;
+        const sc = new Map(cold.filter(open).map((r) => [r, dot(userF, u * dim, data, r * dim, dim)]));
+        lists.push([...sc.keys()].sort((a, b) => sc.get(b)! - sc.get(a)! || a - b));
+      }
+      const favArtists = [...new Set(favourites(user, 30).map((tr) => textRow[catalog.tracks[tr].artists[0]]).filter((r) => r >= 0))];
+      let seed: string | undefined;
+      if (t.lsa && favArtists.length) {
+        const { dim, data } = t.lsa;
+        const profile = new Float32Array(dim);
+        for (const r of favArtists) for (let i = 0; i < dim; i++) profile[i] += data[r * dim + i];
+        const rows = Array.from({ length: n }, (_, r) => r).filter(open);
+        const sc = new Map(rows.map((r) => [r, dot(profile, 0, data, r * dim, dim)]));
+        lists.push(rows.sort((a, b) => sc.get(b)! - sc.get(a)! || a - b));
+        seed = catalog.artists[catalogRow[favArtists[0]]].name;
+      }
+      const out: Candidate[] = [];
+      const taken = new Set<number>();
+      for (let i = 0; out.length < k && lists.some((l) => i < l.length); i++) {
+        for (const l of lists) {
+          const r = l[i];
+          if (r === undefined || taken.has(r)) continue;
+          taken.add(r);
+          const tracks = catalog.tracksByArtist[catalogRow[r]].filter((tr) => !user.plays.has(tr) && !user.dislikedTracks.has(tr));
+          tracks.sort((a, b) => catalog.tracks[b].plays - catalog.tracks[a].plays || a - b);
+          for (const tr of tracks.slice(0, 2)) if (out.length < k) out.push({ track: tr, score: k - out.length, source: 'text', reason: textReason(t, r, seed) });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * What the text step adds to the playlists step: the `text` candidate source (see
+ * {@link textSource}) read from the run's `text/` folder; nothing when the run had no documents.
+ */
+export async function textPlaylistInputs(textDir: string, snapshot: Snapshot, model: Recommender): Promise<PlaylistInputs> {
+  const t = await loadTextArtifacts(textDir);
+  return t.artists.size === 0 ? {} : { sources: [textSource(t, snapshot, model)] };
+}
