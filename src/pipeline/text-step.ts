@@ -24,7 +24,7 @@ import { isFactorized } from '../cf/recommender.ts';
 import { readArtifact, writeArtifact } from '../cf/artifact.ts';
 import { IdMap, type ArtistId } from '../domain/ids.ts';
 import type { Document } from '../domain/schemas.ts';
-import { buildTextFeatures, applyRidge, topDescriptors, type Descriptor, type TextDoc, type TextFeatures } from '../text/index.ts';
+import { buildTextFeatures, applyRidge, tokenize, topDescriptors, type Descriptor, type TextDoc, type TextFeatures, type TfidfModel } from '../text/index.ts';
 import { fitTextToFactors, gatherRows } from '../text/coldstart.ts';
 import { favourites, type Vectors } from '../playlists/sources.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/types.ts';
@@ -111,6 +111,26 @@ export function artistFactorMeans(catalog: CatalogView, items: Vectors): { vecto
   return { vectors: { dim: f, data }, warm };
 }
 
+/**
+ * Descriptors of each text row without artist names: bios name the artist and its peers ("often
+ * compared to Ash Vendo"), and a name is the most distinctive term there is, but it describes
+ * nothing. Left out: any term made only of words of the artist's own name, and any other
+ * artist's full name or adjacent-word pair from it (single words of other names stay: "black");
+ * and a word paired with itself ("anthemic anthemic").
+ */
+function describe(tfidf: TfidfModel, catalog: CatalogView, k: number): Descriptor[][] {
+  const names = new Set<string>();
+  for (const a of catalog.artists) {
+    const terms = tokenize(a.name);
+    for (const t of terms) if (t.includes(' ') || terms.length === 1) names.add(t);
+  }
+  return tfidf.subjects.toArray().map((id, r) => {
+    const own = new Set(tokenize(catalog.artists[catalog.artistRows.row(id)]?.name ?? '').filter((t) => !t.includes(' ')));
+    const isName = (term: string) => names.has(term) || term.split(' ').every((w) => own.has(w)) || /^(\S+) \1$/.test(term);
+    return topDescriptors(tfidf, r, 4 * k).filter((d) => !isName(d.term)).slice(0, k);
+  });
+}
+
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFile(`${path}.tmp`, JSON.stringify(value));
   await rename(`${path}.tmp`, path);
@@ -148,7 +168,7 @@ async function runText(ctx: StepContext): Promise<{ metrics: Record<string, numb
   const n = tfidf.subjects.size;
   manifest.vocabulary = tfidf.terms.length;
   manifest.artists = [...tfidf.subjects.toArray()];
-  manifest.descriptors = manifest.artists.map((_, r) => topDescriptors(tfidf, r, DESCRIPTORS).map((d) => [d.term, +d.weight.toFixed(4)] as [string, number]));
+  manifest.descriptors = describe(tfidf, s.catalog, DESCRIPTORS).map((ds) => ds.map((d) => [d.term, +d.weight.toFixed(4)] as [string, number]));
   manifest.lsa = { file: 'lsa.bin', dims: lsa.dims };
   await writeArtifact(join(ctx.dir, 'lsa.bin'), { kind: 'text-lsa', runId: ctx.runId, metric: 'cosine', params: { artists: n, dims: lsa.dims, vocabulary: tfidf.terms.length, seed } }, [{ name: 'embedding', data: lsa.embedding, shape: [n, lsa.dims] }]);
   Object.assign(metrics, { artists_with_documents: n, vocabulary: tfidf.terms.length, lsa_dims: lsa.dims });

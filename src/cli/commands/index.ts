@@ -12,5 +12,6 @@ import { register as quarantine } from './quarantine.ts';
 import { register as pipeline } from './pipeline.ts';
 import { register as playlist } from './playlist.ts';
 import { register as analyze } from './analyze.ts';
+import { register as similar } from './similar.ts';
 
-export const commands: ((program: Command) => void)[] = [demo, generate, config, evaluate, serve, keys, importCmd, validate, quarantine, pipeline, playlist, analyze];
+export const commands: ((program: Command) => void)[] = [demo, generate, config, evaluate, serve, keys, importCmd, validate, quarantine, pipeline, playlist, analyze, similar];
