@@ -130,6 +130,11 @@ export class AudioCnn {
   private constructor(
     readonly shape: CnnShape,
     private readonly w: Weights,
+    /**
+     * The network predicts factors divided by this (the RMS of the training targets, set by the
+     * first {@link train}), so its last layer works at unit scale whatever the factors' scale.
+     */
+    private targetScale?: number,
   ) {}
 
   /** A network with seeded He-normal weights (on the wasm backend). */
@@ -176,6 +181,7 @@ export class AudioCnn {
     const bs = opts.batchSize ?? 32;
     const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
     const F = this.shape.factors;
+    const inv = 1 / (this.targetScale ??= rmsOf(examples.map((x) => x.target)));
     const losses: number[] = [];
     for (let e = 0; e < (opts.epochs ?? 10); e++) {
       const order = rng.shuffle(examples.map((_, i) => i));
@@ -188,7 +194,7 @@ export class AudioCnn {
         idx.forEach((i, j) => {
           const ex = examples[i];
           xb.set(ex.patches[rng.int(ex.patches.length)], j * PATCH_FRAMES * PATCH_MELS);
-          yb.set(ex.target, j * F);
+          for (let f = 0; f < F; f++) yb[j * F + f] = ex.target[f] * inv;
         });
         const loss = tf.tidy(() => {
           const x = tf.tensor3d(xb, [idx.length, PATCH_FRAMES, PATCH_MELS]);
@@ -216,7 +222,7 @@ export class AudioCnn {
     const [f, e] = tf.tidy(() => {
       const x = tf.tensor3d(concat(patches), [patches.length, PATCH_FRAMES, PATCH_MELS]);
       const out = this.forward(x);
-      return [tf.mean(out.factors, 0), tf.mean(out.embedding, 0)];
+      return [tf.mul(tf.mean(out.factors, 0), this.targetScale ?? 1), tf.mean(out.embedding, 0)];
     });
     const factors = (await f.data()) as Float32Array;
     const embedding = (await e.data()) as Float32Array;
@@ -232,7 +238,7 @@ export class AudioCnn {
   async save(file: string, run = 'unknown'): Promise<void> {
     const names = Object.keys(this.w) as (keyof Weights)[];
     const arrays = await Promise.all(names.map((n) => this.w[n].data() as Promise<Float32Array>));
-    const header = { magic: MAGIC, version: VERSION, run, shape: this.shape, patch: { frames: PATCH_FRAMES, mels: PATCH_MELS, nFft: CNN_N_FFT, hop: CNN_HOP, sr: ANALYSIS_RATE }, tensors: names.map((n) => ({ name: n, shape: this.w[n].shape })) };
+    const header = { magic: MAGIC, version: VERSION, run, shape: this.shape, targetScale: this.targetScale ?? 1, patch: { frames: PATCH_FRAMES, mels: PATCH_MELS, nFft: CNN_N_FFT, hop: CNN_HOP, sr: ANALYSIS_RATE }, tensors: names.map((n) => ({ name: n, shape: this.w[n].shape })) };
     const head = Buffer.from(JSON.stringify(header) + '\n');
     const body = Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
     writeFileSync(file, Buffer.concat([head, body]));
@@ -243,7 +249,7 @@ export class AudioCnn {
     await initTf();
     const buf = readFileSync(file);
     const nl = buf.indexOf(10);
-    let h: { magic: string; version: number; shape: CnnShape; patch: { frames: number; mels: number }; tensors: { name: keyof Weights; shape: number[] }[] };
+    let h: { magic: string; version: number; shape: CnnShape; targetScale?: number; patch: { frames: number; mels: number }; tensors: { name: keyof Weights; shape: number[] }[] };
     try {
       h = JSON.parse(buf.subarray(0, nl).toString('utf8'));
     } catch {
@@ -263,12 +269,20 @@ export class AudioCnn {
       w[t.name] = tf.variable(tf.tensor(floats.subarray(o, o + n), t.shape));
       o += n;
     }
-    return new AudioCnn(h.shape, w);
+    return new AudioCnn(h.shape, w, h.targetScale);
   }
 
   dispose(): void {
     for (const v of Object.values(this.w)) v.dispose();
   }
+}
+
+/** Root mean square of every entry of `xs` (1 when they are all zero). */
+function rmsOf(xs: Float32Array[]): number {
+  let s = 0;
+  let n = 0;
+  for (const x of xs) for (const v of x) (s += v * v), n++;
+  return n && s > 0 ? Math.sqrt(s / n) : 1;
 }
 
 function concat(xs: Float32Array[]): Float32Array {

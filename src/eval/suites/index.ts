@@ -3,6 +3,7 @@ import type { EvalSuite } from '../suite.ts';
 import { datasets } from './datasets.ts';
 import { audioMidi } from './audio-midi.ts';
 import { cfHetrec, cfMovielens } from './cf.ts';
+import { audioCold } from './audio-cold.ts';
 import { textHetrec } from './text.ts';
 
-export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec];
+export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec, audioCold];

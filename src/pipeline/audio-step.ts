@@ -1,0 +1,264 @@
+/**
+ * The pipeline's audio step (after cf): DSP features of every catalog track with an audio file,
+ * and the cold-start CNN (src/audio/coldstart.ts) fitted to the cf step's item factors, which
+ * predicts factors and an audio embedding for every track with audio — in particular for tracks
+ * nobody has played, which CF cannot place.
+ *
+ * Artifacts in `<run>/audio/`:
+ *   features.jsonl          one line per analysed track: track_id, sha256, every AudioFeatures field
+ *   audio-tracks.json       track ids of the rows of the two vector files (this run's catalog rows too)
+ *   audio-factors.bin       kind `audio-factors`, metric inner_product: track_rows [n], factors [n × F]
+ *   audio-embeddings.bin    kind `audio-embeddings`, metric cosine: track_rows [n], embeddings [n × E]
+ *   audio-embeddings.index  usearch HNSW index over the embeddings (src/index/ann.ts)
+ *   cnn.bin                 the CNN (AudioCnn.save: magic, version, shapes, run id)
+ * Features and log-mel patches are cached by file content hash under `<home>/cache/`, so a daily
+ * run analyses only new files.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
+import type { Step, StepContext } from './runner.ts';
+import type { Snapshot } from './snapshot.ts';
+import type { PlaylistInputs } from './playlists-step.ts';
+import { runSnapshot, loadCfModel } from './steps.ts';
+import { analyzeFiles, audioCacheDir, type AnalyzeOutcome } from '../audio/batch.ts';
+import { decodeFile } from '../audio/decode.ts';
+import { melPatches, PATCH_FRAMES, PATCH_MELS, type CnnExample } from '../audio/cnn.ts';
+import { fitFactorCnn, inferTracks, DEFAULT_FACTOR_CNN, type FactorCnnConfig } from '../audio/coldstart.ts';
+import type { AudioFeatures } from '../audio/features.ts';
+import { isFactorized, type Recommender } from '../cf/recommender.ts';
+import { readArtifact, writeArtifact } from '../cf/artifact.ts';
+import { AnnIndex } from '../index/ann.ts';
+import { PROGRESS_NS } from '../ingest/import.ts';
+import { contentSource, favourites, nearestFavourite, row as vecRow, type Vectors } from '../playlists/sources.ts';
+import { topK } from '../cf/base.ts';
+import type { Candidate, CandidateSource, CatalogView, FlowFeatures, Reason } from '../playlists/types.ts';
+import { DeepcutError } from '../errors.ts';
+
+export interface AudioStepOptions {
+  cnn?: Partial<FactorCnnConfig>;
+  /** Log-mel patches per track (each 2.97 s). */
+  patches?: number;
+  /** Fewest streams a track needs for its CF factors to be a training target. */
+  minStreams?: number;
+  /** Fewest training tracks for the CNN to be trained at all. */
+  minTrainTracks?: number;
+  /** Folders that relative audio paths are resolved against, before the importer's folders and the working directory. */
+  baseDirs?: string[];
+}
+
+const MEL_CACHE_VERSION = 1;
+
+/**
+ * Where a relative `audio_path` points: the first existing file among `baseDirs`, the folders the
+ * catalog was imported from (recorded by the importer), and the working directory.
+ */
+export async function audioResolver(ctx: StepContext, baseDirs: string[] = []): Promise<(path: string) => string> {
+  const imported = (await ctx.store.listMeta<{ file?: string }>(PROGRESS_NS)).map((m) => m.value.file).filter((f): f is string => typeof f === 'string');
+  const tracksFirst = [...imported.filter((f) => basename(f).startsWith('tracks')), ...imported];
+  const dirs = [...new Set([...baseDirs.map((d) => resolve(d)), ...tracksFirst.map((f) => dirname(f)), process.cwd()])];
+  return (p) => {
+    if (isAbsolute(p)) return p;
+    for (const d of dirs) if (existsSync(join(d, p))) return join(d, p);
+    return resolve(dirs[0], p);
+  };
+}
+
+/** Log-mel patches of a file, cached as raw float32 under `<home>/cache/audio-mel/` by content hash. */
+async function cachedPatches(home: string, o: AnalyzeOutcome, count: number): Promise<Float32Array[]> {
+  const size = PATCH_FRAMES * PATCH_MELS;
+  const file = o.sha256 ? join(home, 'cache', 'audio-mel', o.sha256.slice(0, 2), `${o.sha256}.p${count}.v${MEL_CACHE_VERSION}.f32`) : undefined;
+  if (file && existsSync(file)) {
+    const b = await readFile(file);
+    if (b.length === count * size * 4) {
+      const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+      return Array.from({ length: count }, (_, i) => all.subarray(i * size, (i + 1) * size));
+    }
+  }
+  const patches = melPatches(await decodeFile(o.file), count);
+  if (file) {
+    await mkdir(dirname(file), { recursive: true });
+    const all = new Float32Array(count * size);
+    patches.forEach((p, i) => all.set(p, i * size));
+    await writeFile(file + '.tmp', all);
+    await rename(file + '.tmp', file);
+  }
+  return patches;
+}
+
+/** The audio step, with its options. The lead wires `audioStep` (defaults) into `defaultSteps()`. */
+export function makeAudioStep(opts: AudioStepOptions = {}): Step {
+  const cfg: FactorCnnConfig = { ...DEFAULT_FACTOR_CNN, ...opts.cnn };
+  const nPatches = opts.patches ?? 8;
+  return {
+    name: 'audio',
+    after: ['cf'],
+    async run(ctx) {
+      const t0 = performance.now();
+      const s = await runSnapshot(ctx);
+      const { tracks } = s.catalog;
+      const rows = tracks.map((t, i) => (t.audioPath ? i : -1)).filter((i) => i >= 0);
+      const metrics: Record<string, number> = { tracks_with_audio: rows.length, analysed: 0, failed: 0, cached: 0, cnn_train_tracks: 0, predicted_tracks: 0, predicted_unplayed_tracks: 0 };
+      const threads = ctx.config.cf.threads;
+      const where = await audioResolver(ctx, opts.baseDirs);
+
+      // (i) DSP features, through the content-hash cache, on the worker pool
+      const outcomes = await analyzeFiles(rows.map((r) => where(tracks[r].audioPath!)), { cacheDir: audioCacheDir(ctx.config.home), threads });
+      const lines: string[] = [];
+      const ok: { row: number; outcome: AnalyzeOutcome }[] = [];
+      outcomes.forEach((o, i) => {
+        if (o.features) {
+          ok.push({ row: rows[i], outcome: o });
+          lines.push(JSON.stringify({ track_id: tracks[rows[i]].id, sha256: o.sha256, ...o.features }));
+        } else ctx.log.warn({ track: tracks[rows[i]].id, file: o.file, error: o.error?.message }, 'audio analysis failed');
+      });
+      metrics.analysed = ok.length;
+      metrics.failed = outcomes.length - ok.length;
+      metrics.cached = outcomes.filter((o) => o.cached).length;
+      await writeFile(join(ctx.dir, 'features.jsonl'), lines.length ? lines.join('\n') + '\n' : '');
+
+      // (ii) the CNN: log-mel patches → the cf step's item factors
+      const model = ok.length ? await loadCfModel(ctx.dirOf('cf'), s, threads) : undefined;
+      try {
+        if (!model || !isFactorized(model)) {
+          metrics.seconds = (performance.now() - t0) / 1000;
+          return { metrics, info: { cnn: model ? 'skipped: the cf model has no factors' : 'skipped: no audio analysed' } };
+        }
+        const F = model.factors;
+        const itemF = model.itemFactors();
+        const patches: Float32Array[][] = [];
+        for (const x of ok) patches.push(await cachedPatches(ctx.config.home, x.outcome, nPatches));
+        const train: CnnExample[] = [];
+        ok.forEach((x, i) => {
+          if (tracks[x.row].plays >= (opts.minStreams ?? 1)) train.push({ patches: patches[i], target: itemF.slice(x.row * F, (x.row + 1) * F) });
+        });
+        if (train.length < (opts.minTrainTracks ?? 16)) {
+          metrics.seconds = (performance.now() - t0) / 1000;
+          return { metrics, info: { cnn: `skipped: ${train.length} tracks with audio and streams, fewer than ${opts.minTrainTracks ?? 16}` } };
+        }
+        const fit = await fitFactorCnn(train, F, cfg, (e, loss) => ctx.log.debug({ epoch: e, loss }, 'audio CNN epoch'));
+        const pred = await inferTracks(fit.cnn, patches);
+        await fit.cnn.save(join(ctx.dir, 'cnn.bin'), ctx.runId);
+        fit.cnn.dispose();
+        const trackRows = Int32Array.from(ok, (x) => x.row);
+        const E = cfg.embedding;
+        const params = { tracks: ok.length, cnn_channels: cfg.channels, patches: nPatches, cf_run: ctx.runId };
+        await writeFile(join(ctx.dir, 'audio-tracks.json'), JSON.stringify(ok.map((x) => tracks[x.row].id)));
+        await writeArtifact(join(ctx.dir, 'audio-factors.bin'), { kind: 'audio-factors', runId: ctx.runId, metric: 'inner_product', params: { ...params, factors: F } }, [
+          { name: 'track_rows', data: trackRows, shape: [ok.length] },
+          { name: 'factors', data: pred.factors, shape: [ok.length, F] },
+        ]);
+        await writeArtifact(join(ctx.dir, 'audio-embeddings.bin'), { kind: 'audio-embeddings', runId: ctx.runId, metric: 'cosine', params: { ...params, embedding: E } }, [
+          { name: 'track_rows', data: trackRows, shape: [ok.length] },
+          { name: 'embeddings', data: pred.embeddings, shape: [ok.length, E] },
+        ]);
+        const index = AnnIndex.build(pred.embeddings, E, 'cos', { threads });
+        await index.save(join(ctx.dir, 'audio-embeddings.index'), { runId: ctx.runId });
+        Object.assign(metrics, {
+          cnn_train_tracks: fit.trainTracks,
+          cnn_train_loss: fit.losses[fit.losses.length - 1],
+          cnn_validation_tracks: fit.validation.tracks,
+          cnn_validation_pearson: fit.validation.pearson,
+          cnn_validation_cosine: fit.validation.cosine,
+          predicted_tracks: ok.length,
+          predicted_unplayed_tracks: ok.filter((x) => tracks[x.row].plays === 0).length,
+        });
+        metrics.seconds = (performance.now() - t0) / 1000;
+        return { metrics, info: { cnn: 'trained', factors: F, embedding: E } };
+      } finally {
+        await (model as Partial<{ close(): Promise<void> }> | undefined)?.close?.();
+      }
+    },
+  };
+}
+
+export const audioStep: Step = makeAudioStep();
+
+/** The audio step's vectors, spread to catalog rows (all-zero rows for tracks without audio). */
+export interface AudioVectors {
+  factors?: Vectors;
+  embeddings?: Vectors;
+  flow: Map<number, FlowFeatures>;
+}
+
+/** Read the audio step's artifacts of this run against the run's snapshot. */
+export async function loadAudioVectors(audioDir: string, snapshot: Snapshot): Promise<AudioVectors> {
+  const n = snapshot.catalog.tracks.length;
+  const flow = new Map<number, FlowFeatures>();
+  const fp = join(audioDir, 'features.jsonl');
+  if (existsSync(fp)) {
+    for (const line of readFileSync(fp, 'utf8').split('\n')) {
+      if (!line) continue;
+      const f = JSON.parse(line) as AudioFeatures & { track_id: string };
+      const r = snapshot.catalog.trackRows.row(f.track_id);
+      if (r >= 0 && f.key >= 0 && f.tempo_bpm > 0) flow.set(r, { tempo: f.tempo_bpm, key: f.key, mode: f.mode });
+    }
+  }
+  const spread = async (file: string, kind: string, name: string): Promise<Vectors | undefined> => {
+    if (!existsSync(join(audioDir, file))) return undefined;
+    const a = await readArtifact(join(audioDir, file), { kind });
+    const rowsA = a.arrays.track_rows as Int32Array;
+    const data = a.arrays[name] as Float32Array;
+    const dim = data.length / Math.max(1, rowsA.length);
+    if (rowsA.some((r) => r >= n)) throw new DeepcutError('invalid_input', `${join(audioDir, file)}: track rows beyond this snapshot's ${n} tracks (artifact of another run?)`);
+    const out = new Float32Array(n * dim);
+    rowsA.forEach((r, i) => out.set(data.subarray(i * dim, (i + 1) * dim), r * dim));
+    return { dim, data: out };
+  };
+  return { flow, factors: await spread('audio-factors.bin', 'audio-factors', 'factors'), embeddings: await spread('audio-embeddings.bin', 'audio-embeddings', 'embeddings') };
+}
+
+/**
+ * What the audio step gives the playlists: a candidate source named `audio` and flow features
+ * (tempo, key, mode) for sequencing. With a factorized CF model the source scores every unheard
+ * track with audio by the user's vector · the CNN-predicted factors (so unplayed tracks compete);
+ * otherwise by cosine of the audio embeddings to the user's favourites. Either way the reason is
+ * "sounds like <the favourite nearest in the embedding>".
+ * @example const extra = await audioPlaylistInputs(ctx.dirOf('audio'), s, model); await makePlaylists(ctx, s, model, extra)
+ */
+export async function audioPlaylistInputs(audioDir: string, snapshot: Snapshot, model: Recommender): Promise<PlaylistInputs> {
+  const v = await loadAudioVectors(audioDir, snapshot);
+  const flow = (t: number) => v.flow.get(t);
+  if (!v.embeddings) return { sources: [], flow };
+  const { catalog } = snapshot;
+  const emb = v.embeddings;
+  const explain = (t: number, fav: number): Reason => soundsLike(catalog, fav >= 0 ? fav : t);
+  if (!v.factors || !isFactorized(model) || model.factors !== v.factors.dim) return { sources: [contentSource('audio', emb, explain)], flow };
+  return { sources: [predictedFactorSource(snapshot, model.userFactors(), v.factors, emb)], flow };
+}
+
+function soundsLike(catalog: CatalogView, t: number): Reason {
+  const tr = catalog.tracks[t];
+  return { kind: 'sounds_like', track: tr.title, artist: catalog.artists[tr.artists[0]]?.name ?? 'an artist' };
+}
+
+/** Unheard tracks with audio scored by user vector · predicted factors, explained by the nearest favourite in the embedding. */
+function predictedFactorSource(snapshot: Snapshot, userF: Float32Array, factors: Vectors, emb: Vectors): CandidateSource {
+  const { catalog } = snapshot;
+  const F = factors.dim;
+  const withAudio: number[] = [];
+  for (let r = 0; r < catalog.tracks.length; r++) if (vecRow(emb, r).some((x) => x !== 0)) withAudio.push(r);
+  return {
+    name: 'audio',
+    candidates(user, k) {
+      const u = snapshot.users.row(user.id);
+      if (u < 0 || (u + 1) * F > userF.length) return [];
+      const uv = userF.subarray(u * F, (u + 1) * F);
+      const scores = new Float32Array(withAudio.length);
+      const exclude = new Uint8Array(withAudio.length);
+      withAudio.forEach((t, i) => {
+        if (user.plays.has(t)) exclude[i] = 1;
+        const f = vecRow(factors, t);
+        let d = 0;
+        for (let j = 0; j < F; j++) d += uv[j] * f[j];
+        scores[i] = d;
+      });
+      const top = topK(scores, k, exclude);
+      const favs = favourites(user, 30).filter((t) => vecRow(emb, t).some((x) => x !== 0));
+      return Array.from(top.items, (i, j): Candidate => {
+        const t = withAudio[i];
+        return { track: t, score: top.scores[j], source: 'audio', reason: soundsLike(catalog, favs.length ? nearestFavourite(emb, t, favs) : t) };
+      });
+    },
+  };
+}
