@@ -54,26 +54,59 @@ function record(sections: Map<string, string>, rewrite: boolean): void {
   writeFileSync(file, text.trimEnd() + '\n');
 }
 
-const benches = await load();
-const chosen = name ? benches.filter((b) => b.name === name) : benches;
-if (name && chosen.length === 0) {
-  console.error(`bench: unknown benchmark "${name}"; known: ${benches.map((b) => b.name).join(', ')}`);
-  process.exit(2);
-}
-const results: Record<string, BenchResult> = {};
-const sections = new Map<string, string>();
-for (const b of chosen) {
-  const args = name ? rest.slice(1) : [];
-  const command = `npm run bench -- ${b.name}${args.length ? ' ' + args.join(' ') : ''}`;
-  console.error(`bench ${b.name}: ${b.description}`);
-  const r = await b.run(args);
-  results[b.name] = r;
-  sections.set(b.name, section(b, r, command));
-  if (!json) {
-    console.log(`\n${b.name}  (${command})`);
-    for (const [k, v] of Object.entries(r.figures)) console.log(`  ${k.padEnd(32)} ${String(typeof v === 'number' ? +v.toPrecision(4) : v).padStart(12)}   ${r.targets?.[k] ?? ''}`);
-    for (const n of r.notes ?? []) console.log(`  note: ${n}`);
+/**
+ * The README's benchmark summary (between `<!-- summary:start -->` and `<!-- summary:end -->`):
+ * every figure that has a target, per benchmark, read back from BENCHMARKS.md so the two agree.
+ */
+export function summarize(benchmarks: string): string {
+  const lines = ['| benchmark | figure | measured | target |', '|---|---|---|---|'];
+  const re = /<!-- bench:([\w-]+) -->([\s\S]*?)<!-- \/bench:\1 -->/g;
+  for (const m of benchmarks.matchAll(re)) {
+    const date = /— (\d{4}-\d{2}-\d{2})/.exec(m[2])?.[1] ?? '';
+    for (const row of m[2].split('\n')) {
+      const cells = row.split('|').map((c) => c.trim());
+      // | figure | value | target |
+      if (cells.length === 5 && cells[3] && cells[1] !== 'figure' && !/^-+$/.test(cells[1])) lines.push(`| ${m[1]} (${date}) | ${cells[1]} | ${cells[2]} | ${cells[3]} |`);
+    }
   }
+  return lines.join('\n');
 }
-record(sections, !name);
-if (json) console.log(JSON.stringify(name ? results[name].figures : Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.figures]))));
+
+function recordSummary(): void {
+  const readme = join(here, '..', 'README.md');
+  if (!existsSync(readme) || !existsSync(file)) return;
+  const text = readFileSync(readme, 'utf8');
+  const re = /<!-- summary:start -->[\s\S]*?<!-- summary:end -->/;
+  if (!re.test(text)) return;
+  const body = `<!-- summary:start -->\nFigures with a target, from [BENCHMARKS.md](BENCHMARKS.md) (2 cores; see there for the conditions of each run):\n\n${summarize(readFileSync(file, 'utf8'))}\n<!-- summary:end -->`;
+  writeFileSync(readme, text.replace(re, body));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+
+async function main(): Promise<void> {
+  const benches = await load();
+  const chosen = name ? benches.filter((b) => b.name === name) : benches;
+  if (name && chosen.length === 0) {
+    console.error(`bench: unknown benchmark "${name}"; known: ${benches.map((b) => b.name).join(', ')}`);
+    process.exit(2);
+  }
+  const results: Record<string, BenchResult> = {};
+  const sections = new Map<string, string>();
+  for (const b of chosen) {
+    const args = name ? rest.slice(1) : [];
+    const command = `npm run bench -- ${b.name}${args.length ? ' ' + args.join(' ') : ''}`;
+    console.error(`bench ${b.name}: ${b.description}`);
+    const r = await b.run(args);
+    results[b.name] = r;
+    sections.set(b.name, section(b, r, command));
+    if (!json) {
+      console.log(`\n${b.name}  (${command})`);
+      for (const [k, v] of Object.entries(r.figures)) console.log(`  ${k.padEnd(32)} ${String(typeof v === 'number' ? +v.toPrecision(4) : v).padStart(12)}   ${r.targets?.[k] ?? ''}`);
+      for (const n of r.notes ?? []) console.log(`  note: ${n}`);
+    }
+  }
+  record(sections, !name);
+  recordSummary();
+  if (json) console.log(JSON.stringify(name ? results[name].figures : Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.figures]))));
+}
