@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ips, snips, doublyRobust, directMethod, bootstrap, normalQuantile, type LoggedDecision } from './ope.ts';
+import { ips, snips, doublyRobust, directMethod, bootstrap, normalQuantile, gate, type LoggedDecision } from './ope.ts';
 
 // Two requests of two slots each; every figure below is worked out by hand in the comments.
 const rows: LoggedDecision[] = [
@@ -73,4 +73,14 @@ test('bad input is named', () => {
   assert.throws(() => ips([{ request: 'x', reward: 1, pLog: 0, pTarget: 1 }]), /ope: logging propensity must be in \(0, 1\], got 0 \(request x\)/);
   assert.throws(() => snips([{ request: 'x', reward: 1, pLog: 0.5, pTarget: 1.5 }]), /ope: target propensity must be in \[0, 1\], got 1.5/);
   assert.throws(() => doublyRobust([{ request: 'y', reward: 1, pLog: 0.5, pTarget: 1 }]), /ope: doubly robust needs qLogged and qTarget on every row \(missing at request y\)/);
+});
+
+test('gate: promotes only when the lower bound clears the live value plus margin', () => {
+  const est = (estimator: 'ips' | 'snips', value: number, lo: number, hi: number) => ({ estimator, value, stderr: 0, lo, hi, requests: 10, maxWeight: 1 });
+  const live = est('snips', 1.0, 0.9, 1.1);
+  assert.deepEqual(gate(est('snips', 1.3, 1.05, 1.55), live), { promote: true, reason: 'snips: candidate 1.3000 [1.0500, 1.5500] beats live 1.0000 + margin 0' });
+  assert.equal(gate(est('snips', 1.3, 1.05, 1.55), live, 0.1).promote, false);
+  assert.equal(gate(est('snips', 1.2, 0.95, 1.45), live).promote, false);
+  assert.match(gate(est('snips', 1.2, 0.95, 1.45), live).reason, /does not beat live 1.0000 \+ margin 0 with confidence/);
+  assert.throws(() => gate(est('ips', 2, 1.5, 2.5), live), /gate: compare like with like, got ips vs snips/);
 });

@@ -217,3 +217,26 @@ export function bootstrap(rows: readonly LoggedDecision[], estimator: (rows: rea
   for (const v of values) ss += (v - m) ** 2;
   return { ...point, stderr: Math.sqrt(ss / Math.max(1, values.length - 1)), lo: q((1 - level) / 2), hi: q(1 - (1 - level) / 2) };
 }
+
+export interface GateDecision {
+  promote: boolean;
+  /** Why, in one line, with the figures (for run reports and logs). */
+  reason: string;
+}
+
+/**
+ * The promotion gate for a retrained policy: it goes live only if its off-policy estimate beats the
+ * live policy's value with confidence, i.e. the lower end of the candidate's interval is above the
+ * live policy's estimate plus `margin` (absolute, in reward per request). Both estimates should
+ * come from the same logs and estimator (the live policy's own value on its logs is the on-policy
+ * mean reward).
+ * @example gate(snips(rowsForNew), snips(rowsForLive)).promote
+ */
+export function gate(candidate: Estimate, live: Estimate, margin = 0): GateDecision {
+  if (candidate.estimator !== live.estimator) throw new Error(`gate: compare like with like, got ${candidate.estimator} vs ${live.estimator}`);
+  const bar = live.value + margin;
+  const f = (v: number) => v.toFixed(4);
+  return candidate.lo > bar
+    ? { promote: true, reason: `${candidate.estimator}: candidate ${f(candidate.value)} [${f(candidate.lo)}, ${f(candidate.hi)}] beats live ${f(live.value)} + margin ${margin}` }
+    : { promote: false, reason: `${candidate.estimator}: candidate ${f(candidate.value)} [${f(candidate.lo)}, ${f(candidate.hi)}] does not beat live ${f(live.value)} + margin ${margin} with confidence` };
+}

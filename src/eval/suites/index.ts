@@ -3,7 +3,8 @@ import type { EvalSuite } from '../suite.ts';
 import { datasets } from './datasets.ts';
 import { audioMidi } from './audio-midi.ts';
 import { cfHetrec, cfMovielens } from './cf.ts';
+import { banditSim } from './bandit-sim.ts';
 import { audioCold } from './audio-cold.ts';
 import { textHetrec } from './text.ts';
 
-export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec, audioCold];
+export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec, audioCold, banditSim];

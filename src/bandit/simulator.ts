@@ -1,0 +1,429 @@
+/**
+ * A home-page simulator in which learning is measurable: listeners of the seeded demo world
+ * (src/generate: catalog, hidden tastes and listening histories from `generateCatalog` and
+ * `ListenerGenerator`, in memory) answer impressions of cards with explanations, and the true
+ * probability of every answer is known, so cumulative reward, regret against an oracle and the true
+ * value of any policy (to check off-policy estimates) can be computed.
+ *
+ * A request: a listener (uniform over users) opens the home page at a local hour (the demo world's
+ * daily profile) on a day (days 5 and 6 of each week are the weekend). Candidate cards come from
+ * seven shelves built from the listener's history (see {@link SHELF_KINDS}); the policy fills `slots`
+ * card slots. The explanation shown is the card's shelf (the treatment, McInerney et al. 2018).
+ *
+ * Hidden truth (never a feature): reward = a stream ≥ 30 s started from the card,
+ *
+ *   P(reward | card a at slot s) = e(s) · σ(−1.2 + explanation effect + time-of-day effect) · like(a)
+ *
+ * - like(a): the demo world's P(like) (`TasteModel.pLike`: genre mixture at the clock, favourite
+ *   artists, track quality);
+ * - explanation effects depend on hidden taste: "Popular now" works on mainstream listeners and
+ *   puts niche ones off, "Hidden gems" the reverse; "Because you listened to <artist>" works when
+ *   the artist is a favourite; "New releases" when the track is new; "Jump back in" with listeners
+ *   who replay;
+ * - time of day: calm genres (ambient, classical, jazz, folk) +1 at night (21:00–06:59), energetic
+ *   ones −0.6; party genres +0.4 on weekend evenings;
+ * - examination e(s) = 1 / (1 + 0.35 s) falls with the slot.
+ *
+ * The policy sees {@link FEATURES}: time, what the history says about the user (size, share
+ * of replays, how mainstream, share of the card's genre and artist, plays of the track), the card (popularity and
+ * completion rate of the track and its artist from everyone's listens, age, new, calm/party genre) and the explanation. The interactions above are what a
+ * linear model cannot represent and trees can.
+ */
+import { Rng } from '../util/rng.ts';
+import { generateCatalog, type Catalog } from '../generate/catalog.ts';
+import { GENRES } from '../generate/genres.ts';
+import { ListenerGenerator } from '../generate/listeners.ts';
+import type { TasteModel, UserTaste } from '../generate/taste.ts';
+import { DAY_MS, hash32, pickWeighted } from '../generate/util.ts';
+import { DEFAULT_CLOCK } from '../generate/world.ts';
+import { trainingSet, topK, type Decision, type LoggedChoice, type Policy, type TrainingOptions } from './policy.ts';
+import { sigmoid, type RewardModel } from './reward.ts';
+import { directMethod, doublyRobust, ips, snips, type Estimate, type LoggedDecision } from './ope.ts';
+
+/** Shelves that make candidate cards; the shelf is the card's explanation. */
+export const SHELF_KINDS = ['made-for-you', 'jump-back-in', 'because-you-listened', 'new-releases', 'fans-also-like', 'hidden-gems', 'popular-now'] as const;
+export type ShelfKind = (typeof SHELF_KINDS)[number];
+
+/** Feature names, in row order (dim = FEATURES.length). */
+export const FEATURES = [
+  'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre',
+  ...SHELF_KINDS.map((k) => `shelf:${k}`),
+] as const;
+const DIM = FEATURES.length;
+const F_EXPL = FEATURES.indexOf('shelf:made-for-you');
+
+const CALM = new Set(['ambient', 'classical', 'jazz', 'folk']);
+const ENERGETIC = new Set(['metal', 'rock', 'hip-hop', 'electronic']);
+const PARTY = new Set(['electronic', 'hip-hop', 'pop', 'reggae']);
+/** Local hour-of-day weights of home-page visits (the demo world's session profile). */
+const HOURS = [0.3, 0.15, 0.08, 0.05, 0.05, 0.1, 0.4, 0.9, 1.2, 0.9, 0.7, 0.7, 0.9, 0.8, 0.7, 0.7, 0.8, 1.0, 1.2, 1.3, 1.4, 1.3, 1.0, 0.6];
+const NEW_DAYS = 56;
+
+export interface WorldOptions {
+  seed: number;
+  users: number;
+  tracks: number;
+  /** Mean history length per user (listens before the clock). */
+  listensPerUser: number;
+  /** Cards drawn from each shelf per request (default 3). */
+  perShelf?: number;
+}
+
+/** One home-page request: who, when, the candidate cards with features, and the hidden truth. */
+export interface Request {
+  user: number;
+  hour: number;
+  weekend: boolean;
+  /** Track row and shelf of each candidate card. */
+  tracks: Int32Array;
+  shelves: ShelfKind[];
+  decision: Decision;
+  /** True P(reward) of each candidate at slot 0 (multiply by {@link HomeWorld.examine}). */
+  pTrue: Float64Array;
+}
+
+interface SimUser {
+  taste: UserTaste;
+  genreW: Float64Array;
+  fav: Map<number, number>;
+  plays: Map<number, number>;
+  artistPlays: Map<number, number>;
+  genreShare: Float64Array;
+  total: number;
+  mainstream: number;
+  pools: Int32Array[];
+}
+
+/** Examination probability of slot s (0-based). */
+export const examine = (s: number) => 1 / (1 + 0.35 * s);
+
+/** The demo world's listeners as a home-page environment. */
+export class HomeWorld {
+  readonly cat: Catalog;
+  readonly model: TasteModel;
+  readonly users: SimUser[] = [];
+  private readonly popularity: Float64Array;
+  /** Share of a track's listens (all users) that lasted ≥ 30 s, smoothed towards the mean. */
+  private readonly completion: Float64Array;
+  /** The same over all tracks of the track's primary artist (more listens, less noise). */
+  private readonly artistCompletion: Float64Array;
+  private readonly clockMs: number;
+  private readonly perShelf: number;
+
+  constructor(readonly o: WorldOptions) {
+    this.clockMs = Date.parse(DEFAULT_CLOCK);
+    this.perShelf = o.perShelf ?? 3;
+    this.cat = generateCatalog({ seed: o.seed, tracks: o.tracks, clockMs: this.clockMs });
+    const gen = new ListenerGenerator(this.cat, { seed: o.seed, clockMs: this.clockMs, weeks: 8, users: o.users, listens: o.users * o.listensPerUser });
+    this.model = gen.model;
+    const trackRow = new Map(this.cat.tracks.map((t, i) => [t.track_id, i]));
+    const nT = this.cat.tracks.length;
+    const counts = new Float64Array(nT);
+    const starts = new Float64Array(nT);
+    const worlds = Array.from({ length: o.users }, (_, i) => gen.user(i));
+    const plays: Map<number, number>[] = worlds.map((w) => {
+      const m = new Map<number, number>();
+      for (const l of w.listens) {
+        const t = trackRow.get(l.track_id)!;
+        starts[t]++;
+        if (l.ms_played < 30_000) continue;
+        m.set(t, (m.get(t) ?? 0) + 1);
+        counts[t]++;
+      }
+      return m;
+    });
+    const maxLog = Math.log1p(Math.max(1, ...counts));
+    this.popularity = Float64Array.from(counts, (c) => Math.log1p(c) / maxLog);
+    const mean = counts.reduce((a, b) => a + b, 0) / Math.max(1, starts.reduce((a, b) => a + b, 0));
+    this.completion = Float64Array.from(counts, (c, t) => (c + 4 * mean) / (starts[t] + 4));
+    const aDone = new Float64Array(this.cat.artists.length), aStarts = new Float64Array(this.cat.artists.length);
+    for (let t = 0; t < nT; t++) {
+      aDone[this.cat.trackArtist[t]] += counts[t];
+      aStarts[this.cat.trackArtist[t]] += starts[t];
+    }
+    this.artistCompletion = Float64Array.from(this.cat.trackArtist, (a) => (aDone[a] + 4 * mean) / (aStarts[a] + 4));
+    const byPop = topK(this.popularity, nT);
+    const popular = byPop.slice(0, 30);
+    worlds.forEach((w, u) => {
+      const p = plays[u];
+      const G = GENRES.length;
+      const genreShare = new Float64Array(G);
+      const artistPlays = new Map<number, number>();
+      let total = 0, pop = 0;
+      for (const [t, c] of p) {
+        total += c;
+        genreShare[this.cat.trackGenre[t]] += c;
+        const a = this.cat.trackArtist[t];
+        artistPlays.set(a, (artistPlays.get(a) ?? 0) + c);
+        pop += c * this.popularity[t];
+      }
+      if (total > 0) for (let g = 0; g < G; g++) genreShare[g] /= total;
+      const topGenres = topK(genreShare, 2).filter((g) => genreShare[g] > 0);
+      const topArtists = [...artistPlays.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 3).map(([a]) => a);
+      const unheard = (t: number) => !p.has(t);
+      const inTop = (t: number) => topGenres.includes(this.cat.trackGenre[t]);
+      const topArtistSet = new Set(topArtists);
+      const mainGenres = new Set(topArtists.map((a) => this.cat.artistGenre[a]));
+      const take = (xs: Iterable<number>, n: number) => Int32Array.from([...xs].slice(0, n));
+      const filter = (pred: (t: number) => boolean) => byPop.filter(pred);
+      const pools: Record<ShelfKind, Int32Array> = {
+        'made-for-you': take(filter((t) => unheard(t) && inTop(t)), 15),
+        'jump-back-in': take([...p.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([t]) => t), 12),
+        'because-you-listened': take(topArtists.flatMap((a) => this.cat.artistTracks[a].filter(unheard)), 12),
+        'new-releases': take(filter((t) => this.clockMs - this.cat.trackReleaseMs[t] <= NEW_DAYS * DAY_MS && (inTop(t) || artistPlays.has(this.cat.trackArtist[t]))), 12),
+        'fans-also-like': take(filter((t) => unheard(t) && mainGenres.has(this.cat.trackGenre[t]) && !topArtistSet.has(this.cat.trackArtist[t])).slice(15), 15),
+        'hidden-gems': take(filter((t) => unheard(t) && inTop(t) && this.popularity[t] < 0.5).reverse(), 15),
+        'popular-now': popular,
+      };
+      this.users.push({
+        taste: w.taste,
+        genreW: this.model.genreWeights(w.taste, 1),
+        fav: this.model.favourites(w.taste),
+        plays: p,
+        artistPlays,
+        genreShare,
+        total,
+        mainstream: total > 0 ? pop / total : 0,
+        pools: SHELF_KINDS.map((k) => pools[k]),
+      });
+    });
+  }
+
+  get dim(): number {
+    return DIM;
+  }
+
+  /** The `r`-th request of `day` (a pure function of the world's seed, day and r). */
+  request(day: number, r: number): Request {
+    const rng = new Rng(hash32(this.o.seed, 0xb0a7, day, r));
+    const user = rng.int(this.users.length);
+    const u = this.users[user];
+    const hour = pickWeighted(rng, HOURS);
+    const weekend = day % 7 >= 5;
+    const tracks: number[] = [];
+    const shelves: ShelfKind[] = [];
+    SHELF_KINDS.forEach((kind, s) => {
+      const pool = u.pools[s];
+      const idx = Array.from({ length: pool.length }, (_, i) => i);
+      for (let q = 0; q < Math.min(this.perShelf, pool.length); q++) {
+        const j = q + rng.int(pool.length - q);
+        [idx[q], idx[j]] = [idx[j], idx[q]];
+        tracks.push(pool[idx[q]]);
+        shelves.push(kind);
+      }
+    });
+    const n = tracks.length;
+    const x = new Float64Array(n * DIM);
+    const pTrue = new Float64Array(n);
+    const nowMs = this.clockMs + day * DAY_MS;
+    const night = hour >= 21 || hour < 7;
+    for (let i = 0; i < n; i++) {
+      const t = tracks[i];
+      const g = this.cat.trackGenre[t];
+      const gName = GENRES[g].name;
+      const a = this.cat.trackArtist[t];
+      const ageDays = Math.max(0, (nowMs - this.cat.trackReleaseMs[t]) / DAY_MS);
+      const isNew = ageDays <= NEW_DAYS;
+      const row = x.subarray(i * DIM, (i + 1) * DIM);
+      row[0] = Math.sin((2 * Math.PI * hour) / 24);
+      row[1] = Math.cos((2 * Math.PI * hour) / 24);
+      row[2] = +weekend;
+      row[3] = Math.log1p(u.total) / 6;
+      row[4] = u.total > 0 ? 1 - u.plays.size / u.total : 0;
+      row[5] = u.mainstream;
+      row[6] = u.genreShare[g];
+      row[7] = u.total > 0 ? (u.artistPlays.get(a) ?? 0) / u.total : 0;
+      row[8] = this.popularity[t];
+      row[9] = this.completion[t];
+      row[10] = this.artistCompletion[t];
+      row[11] = Math.log1p(ageDays / 7) / 6;
+      row[12] = +isNew;
+      row[13] = Math.log1p(u.plays.get(t) ?? 0) / 3;
+      row[14] = +CALM.has(gName);
+      row[15] = +PARTY.has(gName);
+      row[F_EXPL + SHELF_KINDS.indexOf(shelves[i])] = 1;
+      // hidden truth
+      const like = this.model.pLike(t, u.genreW, u.fav);
+      let z = -1.2;
+      switch (shelves[i]) {
+        case 'made-for-you':
+          z += 0.2;
+          break;
+        case 'jump-back-in':
+          z += 6 * (u.taste.replay - 0.15);
+          break;
+        case 'because-you-listened':
+          z += u.fav.has(a) ? 1.5 : -0.5;
+          break;
+        case 'new-releases':
+          z += isNew ? 0.8 : -0.8;
+          break;
+        case 'fans-also-like':
+          z += 0.1;
+          break;
+        case 'hidden-gems':
+          z += u.taste.kind === 'niche' ? 1.5 : u.taste.kind === 'eclectic' ? 0.3 : -1.2;
+          break;
+        case 'popular-now':
+          z += u.taste.kind === 'mainstream' ? 1.2 : u.taste.kind === 'niche' ? -1.5 : 0;
+          break;
+      }
+      if (night && CALM.has(gName)) z += 1.5;
+      if (night && ENERGETIC.has(gName)) z -= 1;
+      if (weekend && hour >= 18 && PARTY.has(gName)) z += 0.8;
+      pTrue[i] = sigmoid(z) * like;
+    }
+    return { user, hour, weekend, tracks: Int32Array.from(tracks), shelves, decision: { n, dim: DIM, x }, pTrue };
+  }
+
+  /** Expected reward of showing `chosen` in slot order. */
+  value(req: Request, chosen: ArrayLike<number>): number {
+    let v = 0;
+    for (let s = 0; s < chosen.length; s++) v += examine(s) * req.pTrue[chosen[s]];
+    return v;
+  }
+
+  /** The oracle's slate: the top `k` by true probability (optimal since e(s) falls with s). */
+  oracle(req: Request, k: number): Int32Array {
+    return topK(req.pTrue, k);
+  }
+}
+
+export interface Arm {
+  name: string;
+  policy: Policy;
+}
+
+export interface SimOptions {
+  days: number;
+  requestsPerDay: number;
+  slots: number;
+  seed: number;
+  training?: TrainingOptions;
+  /** Called after each policy's day (progress). */
+  onDay?: (day: number, arm: string, seconds: number) => void;
+}
+
+export interface ArmResult {
+  name: string;
+  /** Per day, cumulative over days: realized rewards (streams), expected reward, and regret vs the oracle. */
+  cumReward: number[];
+  cumExpected: number[];
+  cumRegret: number[];
+  /** Seconds spent choosing (all requests) and fitting (all days). */
+  chooseS: number;
+  fitS: number;
+}
+
+export interface SimResult {
+  arms: ArmResult[];
+  oracle: { cumReward: number[]; cumExpected: number[] };
+  impressions: number;
+}
+
+/**
+ * Simulate `days` days: each day every arm serves the same requests (common random numbers: the same
+ * listeners, candidates and reward coin flips per slot), logs (features, reward, propensity) of
+ * every shown card, and at day end refits on all its logs so far, IPS-weighted ({@link trainingSet}).
+ */
+export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions): SimResult {
+  const logs: LoggedChoice[][] = arms.map(() => []);
+  const res: ArmResult[] = arms.map((a) => ({ name: a.name, cumReward: [], cumExpected: [], cumRegret: [], chooseS: 0, fitS: 0 }));
+  const rngs = arms.map((_, i) => new Rng(hash32(o.seed, 0x9011, i)));
+  const oracle = { cumReward: [] as number[], cumExpected: [] as number[] };
+  let oR = 0, oE = 0;
+  const tot = arms.map(() => ({ r: 0, e: 0, g: 0 }));
+  for (let day = 0; day < o.days; day++) {
+    const reqs = Array.from({ length: o.requestsPerDay }, (_, r) => world.request(day, r));
+    const coins = reqs.map((_, r) => {
+      const c = new Rng(hash32(o.seed, 0xc017, day, r));
+      return Float64Array.from({ length: o.slots }, () => c.next());
+    });
+    reqs.forEach((q, r) => {
+      const best = world.oracle(q, o.slots);
+      oE += world.value(q, best);
+      best.forEach((a, s) => (oR += +(coins[r][s] < examine(s) * q.pTrue[a])));
+    });
+    oracle.cumReward.push(oR);
+    oracle.cumExpected.push(oE);
+    arms.forEach((arm, i) => {
+      const t0 = performance.now();
+      reqs.forEach((q, r) => {
+        const sl = arm.policy.choose(q.decision, o.slots, rngs[i]);
+        const v = world.value(q, sl.chosen);
+        tot[i].e += v;
+        tot[i].g += world.value(q, world.oracle(q, o.slots)) - v;
+        sl.chosen.forEach((a, s) => {
+          const reward = coins[r][s] < examine(s) * q.pTrue[a] ? 1 : 0;
+          tot[i].r += reward;
+          logs[i].push({ x: q.decision.x.slice(a * q.decision.dim, (a + 1) * q.decision.dim), reward, propensity: sl.propensity[s] });
+        });
+      });
+      const t1 = performance.now();
+      arm.policy.fit(trainingSet(logs[i], world.dim, o.training), rngs[i]);
+      const t2 = performance.now();
+      res[i].chooseS += (t1 - t0) / 1000;
+      res[i].fitS += (t2 - t1) / 1000;
+      res[i].cumReward.push(tot[i].r);
+      res[i].cumExpected.push(tot[i].e);
+      res[i].cumRegret.push(tot[i].g);
+      o.onDay?.(day, arm.name, (t2 - t0) / 1000);
+    });
+  }
+  return { arms: res, oracle, impressions: o.days * o.requestsPerDay * o.slots };
+}
+
+/** Log `n` requests (starting at request index `from` of `day`) with `policy`; for fitting fixed policies. */
+export function collectLogs(world: HomeWorld, policy: Policy, o: { day: number; from: number; n: number; slots: number; seed: number }): LoggedChoice[] {
+  const rng = new Rng(hash32(o.seed, 0x1065));
+  const out: LoggedChoice[] = [];
+  for (let r = o.from; r < o.from + o.n; r++) {
+    const q = world.request(o.day, r);
+    const sl = policy.choose(q.decision, o.slots, rng);
+    sl.chosen.forEach((a, s) => out.push({ x: q.decision.x.slice(a * DIM, (a + 1) * DIM), reward: rng.next() < examine(s) * q.pTrue[a] ? 1 : 0, propensity: sl.propensity[s] }));
+  }
+  return out;
+}
+
+export interface OpeCheck {
+  /** V(π): mean over the logged requests of Σ_s Σ_a π(a, s | x) e(s) p(a | x), from the simulator's truth. */
+  truth: number;
+  /** The logging policy's own true value on the same requests. */
+  loggingTruth: number;
+  estimates: Estimate[];
+}
+
+/**
+ * Off-policy evaluation against the truth: log `n` requests of `day` with `logging`, estimate the
+ * value of `target` with IPS, SNIPS, DR and DM (reward model `q` for DR/DM, not position-aware:
+ * q̂(x, a, s) = q̂(x, a)), and compute the target's true value on the same requests. The target's
+ * marginals are those the estimators use (for Thompson sampling a Monte Carlo estimate, i.e. the
+ * evaluated policy is the one with those marginals), so truth and estimate refer to one policy.
+ */
+export function opeCheck(world: HomeWorld, logging: Policy, target: Policy, q: RewardModel, o: { day: number; n: number; slots: number; seed: number; level?: number }): OpeCheck {
+  const rng = new Rng(hash32(o.seed, 0x0be0));
+  const rows: LoggedDecision[] = [];
+  let truth = 0, loggingTruth = 0;
+  for (let r = 0; r < o.n; r++) {
+    const req = world.request(o.day, r);
+    const d = req.decision;
+    const sl = logging.choose(d, o.slots, rng);
+    const kk = sl.chosen.length;
+    const pi = target.marginals(d, o.slots, rng);
+    const qh = new Float64Array(d.n);
+    q.predict(d.x, d.n, qh);
+    loggingTruth += world.value(req, sl.chosen);
+    for (let s = 0; s < kk; s++) {
+      let qPi = 0;
+      for (let a = 0; a < d.n; a++) {
+        qPi += pi[a * kk + s] * qh[a];
+        truth += pi[a * kk + s] * examine(s) * req.pTrue[a];
+      }
+      const a = sl.chosen[s];
+      const reward = rng.next() < examine(s) * req.pTrue[a] ? 1 : 0;
+      rows.push({ request: r, reward, pLog: sl.propensity[s], pTarget: pi[a * kk + s], qLogged: qh[a], qTarget: qPi });
+    }
+  }
+  const lv = { level: o.level ?? 0.95 };
+  return { truth: truth / o.n, loggingTruth: loggingTruth / o.n, estimates: [ips(rows, lv), snips(rows, lv), doublyRobust(rows, lv), directMethod(rows, lv)] };
+}

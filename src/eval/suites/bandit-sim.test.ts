@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { banditSim } from './bandit-sim.ts';
+
+test('bandit-sim (quick): learning table with the oracle on top, OPE coverage, a chart on disk', async () => {
+  const r = await banditSim.run({ dataDir: '/nonexistent', seed: 5, threads: 1, quick: true });
+  const [learning, ope] = r.tables;
+  assert.deepEqual(learning.rows.map((row) => row[0]), ['uniform random', 'ε-greedy (ε=0.1) + logistic', 'ε-greedy (ε=0.1) + GBT', 'Thompson + BART', 'oracle (knows the true probabilities)']);
+  const oracle = r.metrics.oracle_expected_streams as number;
+  for (const k of ['uniform', 'egreedy_logistic', 'egreedy_gbt', 'thompson_bart']) assert.ok((r.metrics[`${k}_expected_streams`] as number) <= oracle);
+  assert.ok((r.metrics.thompson_bart_expected_streams as number) > (r.metrics.uniform_expected_streams as number));
+  assert.equal(ope.rows.length, 8);
+  assert.equal(r.metrics.ope_checks, 18);
+  assert.ok((r.metrics.ope_coverage as number) >= 0 && (r.metrics.ope_coverage as number) <= 1);
+  const svg = r.notes![0].replace(/^cumulative reward curves \(SVG\): /, '');
+  assert.ok(existsSync(svg), svg);
+  assert.match(readFileSync(svg, 'utf8'), /<polyline /);
+});
