@@ -17,7 +17,7 @@ import { runPipeline, type Step, type RunManifest } from './runner.ts';
 import { validateStep, signalsStep, cfStep, runSnapshot, loadCfModel } from './steps.ts';
 import { makePlaylists } from './playlists-step.ts';
 import { FixedClock } from './clock.ts';
-import { artistDocuments, loadTextArtifacts, textPlaylistInputs, textStep, type TextArtifacts } from './text-step.ts';
+import { artistDocuments, loadTextArtifacts, loadTextIndex, textPlaylistInputs, textStep, type TextArtifacts } from './text-step.ts';
 import { cosineTopK } from '../text/similar.ts';
 import type { Document } from '../domain/schemas.ts';
 import type { CatalogView, Playlist } from '../playlists/types.ts';
@@ -80,7 +80,7 @@ test('the text step builds descriptors, an LSA embedding and the cold-start map'
   assert.equal(withText.status, 'succeeded');
   const m = withText.steps.text.output!.metrics!;
   assert.ok(m.documents > 0 && m.vocabulary > 0 && m.artists_with_documents > 10, JSON.stringify(m));
-  assert.ok(Number.isFinite(m.ridge_validation_r2) && m.ridge_lambda > 0, JSON.stringify(m));
+  assert.ok(Number.isFinite(m.ridge_validation_r2) && m.ridge_lambda > 0 && m.index_recall_at_10 > 0.9, JSON.stringify(m));
   assert.equal(texts.runId, withText.runId);
   assert.equal(texts.artists.size, m.artists_with_documents);
   assert.equal(texts.lsa!.data.length, texts.artists.size * texts.lsa!.dim);
@@ -92,12 +92,16 @@ test('the text step builds descriptors, an LSA embedding and the cold-start map'
   assert.ok(texts.descriptors[cold].length > 0);
 });
 
-test('an artist with the same text as another is its nearest text neighbour', () => {
+test('an artist with the same text as another is its nearest text neighbour, in the index too', async () => {
   const { dim, data } = texts.lsa!;
   const cold = texts.artists.row(COLD);
   const near = cosineTopK(data, dim, data.subarray(cold * dim, (cold + 1) * dim), 1, new Set([cold]));
   assert.equal(texts.artists.id(near.items[0]), warmDonor.subject_id);
   assert.ok(near.scores[0] > 0.999);
+  const index = (await loadTextIndex(texts))!;
+  assert.equal(index.size, texts.artists.size);
+  const hit = index.search(data.slice(cold * dim, (cold + 1) * dim), 2);
+  assert.deepEqual(new Set(Array.from(hit.items, (r) => texts.artists.id(r))), new Set([COLD, warmDonor.subject_id]));
 });
 
 test('Discover Weekly takes tracks from the text source, unheard, with a described-as reason', () => {

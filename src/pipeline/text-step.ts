@@ -8,6 +8,7 @@
  *   text.json   magic `deepcut-text`, version, run id; artist ids (the row order of both .bin
  *               files), top descriptors per artist, document and vocabulary counts, ridge facts
  *   lsa.bin     `text-lsa` (cosine): embedding, artists × dims, unit rows
+ *   lsa.index   usearch HNSW index (cos) over the embedding (src/index/ann.ts), rows as above
  *   cf-map.bin  `text-cf-map` (inner_product): vectors, artists × factors (warm artists: their CF
  *               vector; cold ones: mapped from text), and warm, 1 per artist with streams
  *
@@ -22,6 +23,7 @@ import type { PlaylistInputs } from './playlists-step.ts';
 import type { Recommender } from '../cf/recommender.ts';
 import { isFactorized } from '../cf/recommender.ts';
 import { readArtifact, writeArtifact } from '../cf/artifact.ts';
+import { AnnIndex } from '../index/ann.ts';
 import { IdMap, type ArtistId } from '../domain/ids.ts';
 import type { Document } from '../domain/schemas.ts';
 import { buildTextFeatures, applyRidge, tokenize, topDescriptors, type Descriptor, type TextDoc, type TextFeatures, type TfidfModel } from '../text/index.ts';
@@ -50,7 +52,7 @@ interface TextManifest {
   artists: string[];
   /** Top descriptor terms per artist row: [term, TF-IDF weight]. */
   descriptors: [string, number][][];
-  lsa: { file: string; dims: number } | null;
+  lsa: { file: string; dims: number; index: string } | null;
   cfMap: { file: string; factors: number; lambda: number; validationR2: number; coldArtists: number } | null;
 }
 
@@ -61,8 +63,8 @@ export interface TextArtifacts {
   vocabulary: number;
   artists: IdMap<ArtistId>;
   descriptors: Descriptor[][];
-  /** Unit LSA rows, artists × dims (absent when there were no usable documents). */
-  lsa?: Vectors;
+  /** Unit LSA rows, artists × dims, and the index file over them (absent when there were no usable documents). */
+  lsa?: Vectors & { indexPath: string };
   /** CF-space vectors, artists × factors; `warm[i]` = 1 when artist i has streams (else mapped from text). */
   cf?: Vectors & { warm: Int32Array; lambda: number; validationR2: number };
 }
@@ -169,9 +171,11 @@ async function runText(ctx: StepContext): Promise<{ metrics: Record<string, numb
   manifest.vocabulary = tfidf.terms.length;
   manifest.artists = [...tfidf.subjects.toArray()];
   manifest.descriptors = describe(tfidf, s.catalog, DESCRIPTORS).map((ds) => ds.map((d) => [d.term, +d.weight.toFixed(4)] as [string, number]));
-  manifest.lsa = { file: 'lsa.bin', dims: lsa.dims };
+  manifest.lsa = { file: 'lsa.bin', dims: lsa.dims, index: 'lsa.index' };
   await writeArtifact(join(ctx.dir, 'lsa.bin'), { kind: 'text-lsa', runId: ctx.runId, metric: 'cosine', params: { artists: n, dims: lsa.dims, vocabulary: tfidf.terms.length, seed } }, [{ name: 'embedding', data: lsa.embedding, shape: [n, lsa.dims] }]);
-  Object.assign(metrics, { artists_with_documents: n, vocabulary: tfidf.terms.length, lsa_dims: lsa.dims });
+  const index = AnnIndex.build(lsa.embedding, lsa.dims, 'cos', { threads: ctx.config.cf.threads });
+  await index.save(join(ctx.dir, manifest.lsa.index), { runId: ctx.runId });
+  Object.assign(metrics, { artists_with_documents: n, vocabulary: tfidf.terms.length, lsa_dims: lsa.dims, index_recall_at_10: index.report?.recall_at_10 ?? 1 });
 
   const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
   try {
@@ -227,13 +231,24 @@ export async function loadTextArtifacts(dir: string): Promise<TextArtifacts> {
   };
   if (m.lsa) {
     const a = await readArtifact(join(dir, m.lsa.file), { kind: 'text-lsa', metric: 'cosine', runId: m.runId, shapes: { embedding: [n, m.lsa.dims] } });
-    out.lsa = { dim: m.lsa.dims, data: a.arrays.embedding as Float32Array };
+    out.lsa = { dim: m.lsa.dims, data: a.arrays.embedding as Float32Array, indexPath: join(dir, m.lsa.index) };
   }
   if (m.cfMap) {
     const a = await readArtifact(join(dir, m.cfMap.file), { kind: 'text-cf-map', metric: 'inner_product', runId: m.runId, shapes: { vectors: [n, m.cfMap.factors], warm: [n] } });
     out.cf = { dim: m.cfMap.factors, data: a.arrays.vectors as Float32Array, warm: a.arrays.warm as Int32Array, lambda: m.cfMap.lambda, validationR2: m.cfMap.validationR2 };
   }
   return out;
+}
+
+/**
+ * The nearest-neighbour index over a run's LSA embedding (cosine; rows follow `t.artists`), checked
+ * against the embedding's width; undefined when the run had no usable documents.
+ */
+export async function loadTextIndex(t: TextArtifacts): Promise<AnnIndex | undefined> {
+  if (!t.lsa) return undefined;
+  const index = await AnnIndex.load(t.lsa.indexPath, { metric: 'cos', dims: t.lsa.dim });
+  if (index.size !== t.artists.size) throw new DeepcutError('invalid_input', `${t.lsa.indexPath}: ${index.size} rows, the run has ${t.artists.size} artists with text`);
+  return index;
 }
 
 /** "described as: …" for an artist with descriptors; else "described like <seed>". */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { configFrom, globals } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { openPublished, type PublishedRun } from '../../pipeline/published.ts';
-import { artistFactorMeans, loadTextArtifacts, type TextArtifacts } from '../../pipeline/text-step.ts';
+import { artistFactorMeans, loadTextArtifacts, loadTextIndex, type TextArtifacts } from '../../pipeline/text-step.ts';
 import { isFactorized } from '../../cf/recommender.ts';
 import { cosineTopK } from '../../text/similar.ts';
 import { normalizeRows } from '../../text/lsa.ts';
@@ -34,11 +34,11 @@ function neighbours(v: Vectors, row: number, k: number) {
 }
 
 /**
- * Artists like `id`. By text: LSA cosine over the artists with documents. By cf: cosine over the
- * artists' CF vectors (mean of their streamed tracks' factors), where an artist without streams
- * takes its vector mapped from text when the run has one.
+ * Artists like `id`. By text: the run's LSA index (cosine) over the artists with documents. By
+ * cf: cosine over the artists' CF vectors (mean of their streamed tracks' factors), where an
+ * artist without streams takes its vector mapped from text when the run has one.
  */
-function similarArtists(run: PublishedRun, text: TextArtifacts | undefined, id: string, by: By, k: number): SimilarResult['similar'] {
+async function similarArtists(run: PublishedRun, text: TextArtifacts | undefined, id: string, by: By, k: number): Promise<SimilarResult['similar']> {
   const catalog = run.snapshot.catalog;
   const terms = (artist: string) => {
     const r = text?.artists.row(artist) ?? -1;
@@ -49,10 +49,13 @@ function similarArtists(run: PublishedRun, text: TextArtifacts | undefined, id: 
   let ids: (r: number) => string;
   let found: { items: Int32Array; scores: Float32Array };
   if (by === 'text') {
-    if (!text?.lsa) throw new DeepcutError('unavailable', `run ${run.runId} has no text embedding: no documents were imported (\`deepcut import jsonl\` with documents.jsonl), then run the pipeline`);
+    const index = text && (await loadTextIndex(text));
+    if (!text?.lsa || !index) throw new DeepcutError('unavailable', `run ${run.runId} has no text embedding: no documents were imported (\`deepcut import jsonl\` with documents.jsonl), then run the pipeline`);
     const r = text.artists.row(id);
     if (r < 0) throw new DeepcutError('unknown_id', `artist "${id}" has no documents in run ${run.runId}; try --by cf`);
-    found = neighbours(text.lsa, r, k);
+    const hit = index.search(text.lsa.data.slice(r * text.lsa.dim, (r + 1) * text.lsa.dim), k + 1);
+    const keep = Array.from(hit.items, (_, i) => i).filter((i) => hit.items[i] !== r).slice(0, k);
+    found = { items: Int32Array.from(keep, (i) => hit.items[i]), scores: Float32Array.from(keep, (i) => hit.scores[i]) };
     ids = (x) => text.artists.id(x);
   } else {
     if (!isFactorized(run.model)) throw new DeepcutError('unavailable', `similar artists by cf need a factor model; run ${run.runId} has ${run.model.name}`);
@@ -109,7 +112,7 @@ export function register(program: Command): void {
         // by cf, text only adds descriptors and cold-start vectors: a run without them still answers
         const text = o.by === 'text' ? await loadTextArtifacts(textDir) : await loadTextArtifacts(textDir).catch((e: unknown) => (e instanceof DeepcutError && e.code === 'not_found' ? undefined : Promise.reject(e)));
         const a = run.snapshot.catalog.artistRows.row(id);
-        const result: SimilarResult = { run: run.runId, kind: 'artist', id, name: a >= 0 ? run.snapshot.catalog.artists[a].name : id, by: o.by as By, similar: similarArtists(run, text, id, o.by as By, k) };
+        const result: SimilarResult = { run: run.runId, kind: 'artist', id, name: a >= 0 ? run.snapshot.catalog.artists[a].name : id, by: o.by as By, similar: await similarArtists(run, text, id, o.by as By, k) };
         emit(globals(c), result, print);
       } finally {
         await run.close();
