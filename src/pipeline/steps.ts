@@ -1,5 +1,5 @@
 /**
- * The pipeline's steps: validate → signals → cf → (text, audio) → playlists. Each step reads the
+ * The pipeline's steps: validate → signals → cf → text → playlists. Each step reads the
  * store or earlier steps' folders and writes its own artifacts; models and playlist rules live in
  * their stage folders, this file only wires them.
  */
@@ -19,6 +19,7 @@ import { PopularityRecommender } from '../cf/popularity.ts';
 import { makePlaylists } from './playlists-step.ts';
 import { DeepcutError } from '../errors.ts';
 import { assertNotBlocked } from '../validate/batch.ts';
+import { textStep, textPlaylistInputs } from './text-step.ts';
 
 /** Keep only positive entries (streams), as the relevant items of a holdout. */
 function positives(m: Csr): Csr {
@@ -118,12 +119,13 @@ export const cfStep: Step = {
 
 export const playlistsStep: Step = {
   name: 'playlists',
-  after: ['cf'],
+  after: ['cf', 'text'],
   async run(ctx) {
     const s = await runSnapshot(ctx);
     const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
     try {
-      const r = await makePlaylists(ctx, s, model);
+      const text = await textPlaylistInputs(ctx.dirOf('text'), s, model);
+      const r = await makePlaylists(ctx, s, model, { sources: [...(text.sources ?? [])] });
       await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
       return { metrics: r.metrics, info: { counts: r.counts } };
     } finally {
@@ -133,5 +135,5 @@ export const playlistsStep: Step = {
 };
 
 export function defaultSteps(): Step[] {
-  return [validateStep, signalsStep, cfStep, playlistsStep];
+  return [validateStep, signalsStep, cfStep, textStep, playlistsStep];
 }
