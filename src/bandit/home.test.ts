@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Catalog } from '../serving/catalog.ts';
+import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
+import type { Impression } from '../domain/schemas.ts';
+import { BanditHome, HOME_SHELF_KINDS, SHELF_FEATURES } from './home.ts';
+import { EpsilonGreedyPolicy, UniformPolicy } from './policy.ts';
+import { LogisticRegression } from './models.ts';
+import { Rng } from '../util/rng.ts';
+
+// 60 tracks t00..t59 by 6 artists (a0..a5, track i by artist i % 6); t50..t59 released last week.
+const NOW = new Date('2026-11-20T21:30:00Z');
+const catalog = new Catalog();
+catalog.addArtists(Array.from({ length: 6 }, (_, a) => ({ artist_id: `a${a}`, name: `Artist ${a}` })));
+const tid = (i: number) => `t${String(i).padStart(2, '0')}`;
+catalog.addTracks(Array.from({ length: 60 }, (_, i) => ({ track_id: tid(i), title: `Track ${i}`, artist_ids: [`a${i % 6}`], release_date: i >= 50 ? '2026-11-13' : '2020-01-01' })));
+const card = (i: number, score: number): TrackCard => ({ track_id: tid(i), title: `Track ${i}`, artist_ids: [`a${i % 6}`], artist_names: [`Artist ${i % 6}`], score, reason: { kind: 'similar_listeners', text: 'listeners like you' } });
+
+/** u1 has heard t00..t04; u1's recommendations are the unheard tracks from t59 down; anyone else's (popular) t00..t29. */
+const recs: Recommendations = {
+  info: { kind: 'in-process', model: 'fake', runId: null, users: 1, tracks: 60, foldIn: false },
+  heard: (user, k) => (user === 'u1' ? [0, 1, 2, 3, 4].map(tid) : []).slice(0, k),
+  forUser(user, k) {
+    if (user !== 'u1') return Array.from({ length: Math.min(k, 30) }, (_, i) => card(i, 60 - i));
+    return Array.from({ length: 55 }, (_, i) => card(59 - i, 1 - i / 60)).slice(0, k);
+  },
+  similarTracks: (track, k) => Array.from({ length: k }, (_, i) => card((Number(track.slice(1)) + 6 * (i + 1) + 1) % 60, 0.5)),
+  similarArtists: () => [],
+  observe() {},
+  knownUsers: () => ['u1'],
+};
+
+function fakeStore() {
+  const rows: Impression[] = [];
+  return { rows, store: { put: async (_kind: string, r: readonly unknown[]) => (rows.push(...(r as Impression[])), { inserted: r.length, duplicates: 0 }) } };
+}
+
+test('candidate shelves: every kind that has cards, titled, no track twice, heard tracks only in Jump back in', async () => {
+  const h = new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW });
+  const cands = await h.candidates('u1', recs, NOW);
+  const kinds = cands.map((c) => c.kind);
+  assert.deepEqual(kinds, ['jump-back-in', 'new-releases', 'because-you-listened', 'fans-also-like', 'hidden-gems', 'made-for-you', 'popular-now']);
+  const titles = Object.fromEntries(cands.map((c) => [c.shelf.id, c.shelf.title]));
+  assert.equal(titles['because-you-listened:a0'], 'Because you listened to Artist 0');
+  assert.equal(titles['fans-also-like:a1'], 'Fans of Artist 1 also like');
+  const all = cands.flatMap((c) => c.shelf.cards.map((x) => x.track_id));
+  assert.equal(new Set(all).size, all.length);
+  const heard = new Set([0, 1, 2, 3, 4].map(tid));
+  for (const c of cands) for (const x of c.shelf.cards) assert.equal(heard.has(x.track_id), c.kind === 'jump-back-in', `${x.track_id} on ${c.shelf.id}`);
+  for (const x of cands.find((c) => c.kind === 'fans-also-like')!.shelf.cards) assert.ok(!x.artist_ids.includes('a1'));
+  assert.ok(HOME_SHELF_KINDS.every((k) => SHELF_FEATURES.includes(`shelf:${k}` as never)));
+});
+
+test('home: shelves ordered by the policy with propensities, every card logged as an impression', async () => {
+  const { rows, store } = fakeStore();
+  const h = new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW, store, seed: 3 });
+  const a = await h.home('u1', recs);
+  assert.equal(a.shelves.length, 7);
+  assert.deepEqual(a.propensities, new Array(7).fill(1 / 7));
+  assert.equal(a.policy, 'uniform');
+  assert.match(a.source, /^bandit:uniform:in-process:fake$/);
+  await h.flush();
+  assert.equal(rows.length, a.shelves.reduce((s, sh) => s + sh.cards.length, 0));
+  assert.deepEqual(rows[0], { request_id: a.request_id, user_id: 'u1', shelf: a.shelves[0].id, card: a.shelves[0].cards[0].track_id, slot: 0, policy: 'uniform', propensity: 1 / 7, shown_at: NOW.toISOString() });
+  assert.equal(new Set(rows.map((r) => r.slot)).size, rows.length);
+  // the same seed gives the same page; a second request gets a new id
+  const b = await new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW, seed: 3 }).home('u1', recs);
+  assert.deepEqual(b.shelves.map((s) => s.id), a.shelves.map((s) => s.id));
+  assert.notEqual((await h.home('u1', recs)).request_id, a.request_id);
+});
+
+test('home: a fitted ε-greedy policy puts the shelf its model prefers first; maxShelves cuts the page', async () => {
+  // a model that has learned "Popular now" streams at night and nothing else does
+  const dim = SHELF_FEATURES.length;
+  const pop = SHELF_FEATURES.indexOf('shelf:popular-now');
+  const n = 200, x = new Float64Array(n * dim), y = new Float64Array(n);
+  const rng = new Rng(1);
+  for (let i = 0; i < n; i++) {
+    const isPop = i % 2;
+    x[i * dim + pop] = isPop;
+    x[i * dim + SHELF_FEATURES.indexOf('shelf:made-for-you')] = 1 - isPop;
+    y[i] = rng.next() < (isPop ? 0.8 : 0.1) ? 1 : 0;
+  }
+  const m = new LogisticRegression();
+  m.fit({ n, dim, x, y }, rng);
+  const h = new BanditHome({ policy: new EpsilonGreedyPolicy(m, { epsilon: 0 }), catalog, now: () => NOW, maxShelves: 3 });
+  const a = await h.home('u1', recs);
+  assert.equal(a.shelves.length, 3);
+  assert.equal(a.shelves[0].id, 'popular-now');
+  assert.deepEqual(a.propensities, [1, 1, 1]);
+  // a user with no history still gets a page (made for you and popular now)
+  const cold = await h.home('nobody', recs);
+  assert.ok(cold.shelves.length >= 1);
+});

@@ -1,0 +1,197 @@
+/**
+ * The home page as a bandit over shelves: a {@link HomeSource} that builds the user's candidate
+ * shelves from the serving state (the live model, the catalog and, when present, the published
+ * playlists), orders them with a {@link Policy}, and logs every card shown as an impression with the
+ * policy's name and the propensity of its shelf at its position, so streams started from home cards
+ * (listen context `home:<shelf>:<card>`) can be attributed and policies trained and evaluated
+ * offline (ope.ts).
+ *
+ * Candidate shelves (each card keeps the reason the model gave it; the shelf title is the
+ * explanation): Made for you, Discover Weekly, Release Radar, Jump back in, Because you listened
+ * to <artist>, Fans of <artist> also like, New releases for you, Hidden gems, Popular now. Empty
+ * shelves are dropped and no track appears twice on a page.
+ *
+ * Shelf features ({@link SHELF_FEATURES}): hour of day (sin, cos; UTC), weekend, how much the user
+ * has heard (log), the shelf kind (one-hot), its size, and its mean card score relative to the best
+ * card on the page. Writing impressions never delays the answer: rows are buffered and written by one
+ * write at a time in the background (under load, many pages per write); a failed write is logged,
+ * not thrown. `flush()` waits for the buffer to be written.
+ */
+import { Rng } from '../util/rng.ts';
+import { log } from '../log.ts';
+import type { Impression } from '../domain/schemas.ts';
+import type { Store } from '../store/store.ts';
+import type { Catalog } from '../serving/catalog.ts';
+import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
+import type { Home, HomeSource, PlaylistSource, Shelf } from '../serving/state.ts';
+import type { Decision, Policy } from './policy.ts';
+
+export const HOME_SHELF_KINDS = ['made-for-you', 'discover-weekly', 'release-radar', 'jump-back-in', 'because-you-listened', 'fans-also-like', 'new-releases', 'hidden-gems', 'popular-now'] as const;
+export type HomeShelfKind = (typeof HOME_SHELF_KINDS)[number];
+
+export const SHELF_FEATURES = ['hour_sin', 'hour_cos', 'weekend', 'heard_log', 'size', 'mean_score', ...HOME_SHELF_KINDS.map((k) => `shelf:${k}`)] as const;
+const DIM = SHELF_FEATURES.length;
+
+/** A user id no model knows: `forUser` answers it with the cold-start (popular) list. */
+const NOBODY = '\u0000popular-now';
+const NEW_RELEASE_DAYS = 56;
+/** Impression rows per store write at most. */
+const WRITE_BATCH = 1000;
+
+export interface BanditHomeOptions {
+  policy: Policy;
+  catalog: Catalog;
+  playlists?: PlaylistSource;
+  /** Where impressions go; omitted = not logged. */
+  store?: Pick<Store, 'put'>;
+  now?: () => Date;
+  /** Seed of the policy's random choices (default 1). */
+  seed?: number;
+  /** Cards per shelf (default 12). */
+  perShelf?: number;
+  /** Shelves shown at most (default: all candidates, ordered). */
+  maxShelves?: number;
+}
+
+/** A home page with what the bandit decided (the HTTP response keeps the `Home` fields). */
+export interface BanditHomeAnswer extends Home {
+  request_id: string;
+  policy: string;
+  /** π(shelf at its position | context), one per shelf, in page order. */
+  propensities: number[];
+}
+
+interface Candidate {
+  kind: HomeShelfKind;
+  shelf: Shelf;
+}
+
+export class BanditHome implements HomeSource {
+  private readonly rng: Rng;
+  private readonly now: () => Date;
+  private readonly perShelf: number;
+  private seq = 0;
+  private pending: Impression[] = [];
+  private writing: Promise<void> | undefined;
+
+  constructor(private readonly o: BanditHomeOptions) {
+    this.rng = new Rng(o.seed ?? 1);
+    this.now = o.now ?? (() => new Date());
+    this.perShelf = o.perShelf ?? 12;
+  }
+
+  async home(user: string, recs: Recommendations): Promise<BanditHomeAnswer> {
+    const at = this.now();
+    const cands = await this.candidates(user, recs, at);
+    const request_id = `home-${at.getTime().toString(36)}-${(this.seq++).toString(36)}-${this.rng.nextU32().toString(36)}`;
+    const source = `bandit:${this.o.policy.name}:${recs.info.kind}:${recs.info.model}`;
+    if (cands.length === 0) return { user_id: user, source, shelves: [], request_id, policy: this.o.policy.name, propensities: [] };
+    const d = shelfFeatures(cands, at, recs.heard(user, 1000).length, this.perShelf);
+    const slate = this.o.policy.choose(d, this.o.maxShelves ?? cands.length, this.rng);
+    const shelves = Array.from(slate.chosen, (i) => cands[i].shelf);
+    const propensities = Array.from(slate.propensity);
+    if (this.o.store) {
+      const rows: Impression[] = [];
+      shelves.forEach((sh, s) =>
+        sh.cards.forEach((c, j) => rows.push({ request_id, user_id: user, shelf: sh.id, card: c.track_id, slot: s * 1000 + j, policy: this.o.policy.name, propensity: propensities[s], shown_at: at.toISOString() })),
+      );
+      this.pending.push(...rows);
+      this.writing ??= this.drain();
+    }
+    return { user_id: user, source, shelves, request_id, policy: this.o.policy.name, propensities };
+  }
+
+  /** Resolves when every impression logged so far has been written (or its write has failed and been logged). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  /** One write in flight at a time; rows that arrive meanwhile go out together in the next one. */
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      // bounded batches: a store's synchronous part of a write (e.g. DuckDB's appender) stalls the event loop
+      const batch = this.pending.splice(0, WRITE_BATCH);
+      try {
+        await this.o.store!.put('impressions', batch);
+      } catch (e) {
+        log('home').warn({ err: (e as Error).message, rows: batch.length }, 'could not log impressions');
+      }
+    }
+    this.writing = undefined;
+  }
+
+  /** The user's non-empty candidate shelves, no track twice. */
+  async candidates(user: string, recs: Recommendations, at: Date): Promise<Candidate[]> {
+    const k = this.perShelf;
+    const cat = this.o.catalog;
+    const heardList = recs.heard(user, 1000);
+    const heard = new Set(heardList);
+    const seen = new Set<string>();
+    const out: Candidate[] = [];
+    const add = (kind: HomeShelfKind, id: string, title: string, cards: readonly TrackCard[]) => {
+      const fresh: TrackCard[] = [];
+      for (const c of cards) {
+        if (fresh.length === k) break;
+        if (seen.has(c.track_id) || fresh.some((f) => f.track_id === c.track_id)) continue;
+        fresh.push(c);
+      }
+      if (fresh.length === 0) return;
+      for (const c of fresh) seen.add(c.track_id);
+      out.push({ kind, shelf: { id, title, cards: fresh } });
+    };
+    const card = (track: string, reason: TrackCard['reason']): TrackCard => ({ track_id: track, title: cat.trackTitle(track), artist_ids: cat.trackArtists(track), artist_names: cat.trackArtists(track).map((a) => cat.artistName(a) ?? a), score: 0, reason });
+    const artistName = (a: string) => cat.artistName(a) ?? a;
+
+    // specific shelves first, so that the general ones (Made for you, Popular now) get what is left
+    add('jump-back-in', 'jump-back-in', 'Jump back in', heardList.slice(0, k).map((t) => card(t, { kind: 'because_you_played', text: 'you played this', track_id: t })));
+    for (const kind of ['discover-weekly', 'release-radar'] as const) {
+      const p = (await this.o.playlists?.get(user, kind))?.[0];
+      if (p) add(kind, kind, p.title, p.tracks);
+    }
+    const forYou = recs.forUser(user, 6 * k);
+    const cutoff = at.getTime() - NEW_RELEASE_DAYS * 86_400_000;
+    add('new-releases', 'new-releases', 'New releases for you', forYou.filter((c) => Date.parse(cat.releaseDate(c.track_id) ?? '') >= cutoff));
+    // the artists of the most played tracks, in order
+    const topArtists: { artist: string; track: string }[] = [];
+    for (const t of heardList) {
+      const a = cat.trackArtists(t)[0];
+      if (a && !topArtists.some((x) => x.artist === a)) topArtists.push({ artist: a, track: t });
+      if (topArtists.length === 2) break;
+    }
+    if (topArtists[0]) {
+      const { artist, track } = topArtists[0];
+      add('because-you-listened', `because-you-listened:${artist}`, `Because you listened to ${artistName(artist)}`, (recs.similarTracks(track, 3 * k) ?? []).filter((c) => !heard.has(c.track_id)));
+    }
+    if (topArtists[1]) {
+      const { artist, track } = topArtists[1];
+      add('fans-also-like', `fans-also-like:${artist}`, `Fans of ${artistName(artist)} also like`, (recs.similarTracks(track, 3 * k) ?? []).filter((c) => !heard.has(c.track_id) && !c.artist_ids.includes(artist)));
+    }
+    const popular = recs.forUser(NOBODY, 10 * k);
+    const popularSet = new Set(popular.map((c) => c.track_id));
+    add('hidden-gems', 'hidden-gems', 'Hidden gems', forYou.filter((c) => !popularSet.has(c.track_id)));
+    add('made-for-you', 'made-for-you', 'Made for you', forYou);
+    add('popular-now', 'popular-now', 'Popular now', popular.filter((c) => !heard.has(c.track_id)));
+    return out;
+  }
+}
+
+/** Feature rows of candidate shelves (n × SHELF_FEATURES.length). */
+export function shelfFeatures(cands: readonly Candidate[], at: Date, heardCount: number, perShelf: number): Decision {
+  const n = cands.length;
+  const x = new Float64Array(n * DIM);
+  const hour = at.getUTCHours() + at.getUTCMinutes() / 60;
+  const day = at.getUTCDay();
+  let best = 0;
+  for (const c of cands) for (const card of c.shelf.cards) best = Math.max(best, Math.abs(card.score));
+  cands.forEach((c, i) => {
+    const r = x.subarray(i * DIM, (i + 1) * DIM);
+    r[0] = Math.sin((2 * Math.PI * hour) / 24);
+    r[1] = Math.cos((2 * Math.PI * hour) / 24);
+    r[2] = +(day === 0 || day === 6);
+    r[3] = Math.log1p(heardCount) / 6;
+    r[4] = c.shelf.cards.length / perShelf;
+    r[5] = best > 0 ? c.shelf.cards.reduce((s, card) => s + card.score, 0) / c.shelf.cards.length / best : 0;
+    r[6 + HOME_SHELF_KINDS.indexOf(c.kind)] = 1;
+  });
+  return { n, dim: DIM, x };
+}
