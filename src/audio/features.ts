@@ -7,11 +7,11 @@
 import { decodeFile, toAnalysisRate, ANALYSIS_RATE, type DecodedAudio } from './decode.ts';
 import { powerSpectrogram, applyFilterBank, melFilterBank, powerToDb, onsetStrength, estimateTuning, chroma, hannWindow, type Matrix } from './dsp.ts';
 import { estimateTempo, trackBeats, tempoFromBeats, estimateMeter, detrendOnset } from './rhythm.ts';
-import { estimateKey, meanChroma, DEFAULT_KEY_PROFILE, type KeyProfileName } from './key.ts';
+import { estimateKey, meanChroma, DEFAULT_KEY_PROFILE, type KeyMethod } from './key.ts';
 import { integratedLoudness, meanDb } from './loudness.ts';
 
 /** Bumped whenever an analysis result can change; cached results of other versions are recomputed. */
-export const FEATURES_VERSION = 1;
+export const FEATURES_VERSION = 2;
 
 /**
  * STFT geometry. Rhythm: 1024-sample frames (46 ms), hop 256 (11.6 ms, 86.1 frames/s), 64 mel
@@ -53,7 +53,7 @@ export interface AudioFeatures {
 }
 
 export interface AnalyzeOptions {
-  keyProfile?: KeyProfileName;
+  keyProfile?: KeyMethod;
   /** Harmonics per chroma peak (see dsp.chroma); default 1. */
   chromaHarmonics?: number;
 }

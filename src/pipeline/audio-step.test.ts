@@ -3,7 +3,7 @@
  * the cf step's factors, vectors for unplayed tracks, self-describing artifacts, the cache on a
  * second run, a missing file that fails alone, a store without audio, and the playlist inputs.
  */
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, rmSync, readFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +48,7 @@ let home = '';
 before(async () => {
   home = await importWorld('audio', 40);
 });
+after(() => rmSync(root, { recursive: true, force: true }));
 
 test('the audio step analyses every clip, trains the CNN and writes vectors for played and unplayed tracks', async () => {
   const m = await run(home);

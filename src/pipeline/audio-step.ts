@@ -20,7 +20,6 @@ import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
 import type { Step, StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { PlaylistInputs } from './playlists-step.ts';
-import { runSnapshot, loadCfModel } from './steps.ts';
 import { analyzeFiles, audioCacheDir, type AnalyzeOutcome } from '../audio/batch.ts';
 import { decodeFile } from '../audio/decode.ts';
 import { melPatches, PATCH_FRAMES, PATCH_MELS, type CnnExample } from '../audio/cnn.ts';
@@ -95,6 +94,8 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
     after: ['cf'],
     async run(ctx) {
       const t0 = performance.now();
+      // imported here: steps.ts imports this module to wire the step (no import cycle at load time)
+      const { runSnapshot, loadCfModel } = await import('./steps.ts');
       const s = await runSnapshot(ctx);
       const { tracks } = s.catalog;
       const rows = tracks.map((t, i) => (t.audioPath ? i : -1)).filter((i) => i >= 0);

@@ -139,7 +139,8 @@ export function recallAtK(positives: Map<number, Set<number>>, score: (user: num
 /** A listen that counts as interest (the signals' default rule: not skipped, at least 30 s). */
 const isStream = (l: Listen) => !l.skipped && l.ms_played >= defaultConfidence.minStreamMs;
 
-function columns(listens: Listen[], tracks: IdMap<TrackId>, users: IdMap<UserId>): ListenColumns {
+/** Listen rows as store columns; track rows from `tracks`, users added to `users` as met. */
+export function columns(listens: Listen[], tracks: IdMap<TrackId>, users: IdMap<UserId>): ListenColumns {
   const n = listens.length;
   const l: ListenColumns = { users, tracks, user: new Int32Array(n), track: new Int32Array(n), msPlayed: new Int32Array(n), startedAt: new Float64Array(n), skipped: new Uint8Array(n) };
   listens.forEach((x, i) => {
@@ -152,7 +153,8 @@ function columns(listens: Listen[], tracks: IdMap<TrackId>, users: IdMap<UserId>
   return l;
 }
 
-async function fitAls(l: ListenColumns, o: ColdStartOptions): Promise<Recommender & Factorized> {
+/** ALS on the listens' confidence (the signals' default rules). */
+export async function fitAls(l: ListenColumns, o: Pick<ColdStartOptions, 'factors' | 'iterations' | 'seed' | 'threads'>): Promise<Recommender & Factorized> {
   const m = await makeRecommender({ kind: 'als', factors: o.factors, iterations: o.iterations, regularization: 0.05, cgSteps: 3, seed: o.seed, threads: o.threads, computeLoss: false });
   await m.fit(listenConfidence(l));
   if (!isFactorized(m)) throw new Error('ALS is not factorized');

@@ -8,7 +8,7 @@ import type { EvalSuite, EvalReport } from '../suite.ts';
 import { pieceLabels, renderPiece, hasProgram, type PieceLabel } from '../../audio/eval/pieces.ts';
 import { decodeFile } from '../../audio/decode.ts';
 import { analyzeDetailed, keyProfileOf } from '../../audio/features.ts';
-import { estimateKey, mirexKeyScore, KEY_PROFILES, DEFAULT_KEY_PROFILE, type KeyProfileName } from '../../audio/key.ts';
+import { estimateKey, mirexKeyScore, KEY_METHODS, DEFAULT_KEY_PROFILE } from '../../audio/key.ts';
 
 const KEYS = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 const keyName = (k: number, m: number) => (k < 0 ? 'none' : `${KEYS[k]} ${m === 1 ? 'major' : 'minor'}`);
@@ -78,7 +78,7 @@ export const audioMidi: EvalSuite = {
       if (!h.acc1 || r.meter !== r.p.beatsPerBar || s < 1)
         misses.push([r.p.id, r.p.bpm, r.bpm, `${r.p.beatsPerBar}/4`, `${r.meter}/4`, keyName(r.p.key, r.p.mode), keyName(r.key, r.mode), r.p.hats]);
     }
-    const profiles = (Object.keys(KEY_PROFILES) as KeyProfileName[]).map((name) => {
+    const profiles = KEY_METHODS.map((name) => {
       let exact = 0, score = 0;
       for (const r of rows) {
         const e = estimateKey(r.profile, name);
