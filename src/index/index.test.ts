@@ -7,20 +7,7 @@ import { ExactIndex } from './exact.ts';
 import { AnnIndex } from './ann.ts';
 import { recallAtK } from './vector-index.ts';
 import { topK } from '../cf/base.ts';
-import { Rng } from '../util/rng.ts';
-
-/** n rows of d dims, clustered, with norms spread ~100× (like ALS item factors). */
-function factors(n: number, d: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const centres = Array.from({ length: 16 }, () => Float32Array.from({ length: d }, () => rng.normal()));
-  const v = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[rng.int(16)];
-    const scale = Math.exp(rng.next() * Math.log(100));
-    for (let j = 0; j < d; j++) v[i * d + j] = (c[j] + 0.7 * rng.normal()) * scale;
-  }
-  return v;
-}
+import { clusteredFactors } from './testdata.ts';
 
 function bruteIp(v: Float32Array, d: number, q: Float32Array, k: number) {
   const n = v.length / d;
@@ -31,8 +18,8 @@ function bruteIp(v: Float32Array, d: number, q: Float32Array, k: number) {
 
 describe('ExactIndex', () => {
   const d = 8;
-  const v = factors(500, d, 1);
-  const q = factors(20, d, 2);
+  const v = clusteredFactors(500, d, 1);
+  const q = clusteredFactors(20, d, 2);
   it('norm-pruned ip search equals brute force', () => {
     const idx = new ExactIndex(d, 'ip');
     idx.add(v.subarray(0, 300 * d));
@@ -55,8 +42,8 @@ describe('ExactIndex', () => {
 
 describe('AnnIndex', () => {
   const d = 16;
-  const v = factors(3000, d, 3);
-  const q = factors(100, d, 4);
+  const v = clusteredFactors(3000, d, 3);
+  const q = clusteredFactors(100, d, 4);
   it('reaches high recall@10 for inner product thanks to the augmentation', () => {
     const ann = AnnIndex.build(v, d, 'ip', { connectivity: 16, expansionAdd: 100, expansionSearch: 128 }, q);
     assert.ok(ann.report!.recall_at_10 >= 0.95, `recall ${ann.report!.recall_at_10}`);

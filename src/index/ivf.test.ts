@@ -1,0 +1,156 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExactIndex } from './exact.ts';
+import { IvfIndex, type SearchStats } from './ivf.ts';
+import { recallAtK } from './vector-index.ts';
+import { clusteredFactors } from './testdata.ts';
+import { wasmAvailable } from '../cf/kernels/wasm.ts';
+
+const d = 16;
+const v = clusteredFactors(4000, d, 11);
+const q = clusteredFactors(200, d, 12);
+const row = (m: Float32Array, j: number, w = d) => m.subarray(j * w, j * w + w);
+
+function exactOf(vectors: Float32Array, dims: number, metric: 'ip' | 'cos'): ExactIndex {
+  const e = new ExactIndex(dims, metric);
+  e.add(vectors);
+  return e;
+}
+
+describe('IvfIndex', () => {
+  const exact = exactOf(v, d, 'ip');
+  const truth = exact.searchBatch(q, 10);
+
+  it('without a cap, the ball bound makes every answer exact (WASM and TypeScript)', () => {
+    for (const kernels of ['auto', 'ts'] as const) {
+      const idx = new IvfIndex(d, 'ip', { lists: 40, nprobe: 0, kernels });
+      idx.add(v);
+      assert.equal(idx.lists, 40);
+      for (let j = 0; j < 200; j++) {
+        const st: SearchStats = { lists: 0, rows: 0, capped: true };
+        const got = idx.search(row(q, j), 10, st);
+        assert.deepEqual([...got.items], [...truth[j].items], `${kernels}: query ${j}`);
+        assert.equal(st.capped, false);
+        assert.ok(st.rows < 4000, `${kernels}: query ${j} scored every row`);
+      }
+    }
+  });
+
+  it('build tunes nprobe on half the queries and reports recall@10 on the other half', () => {
+    const idx = IvfIndex.build(v, d, 'ip', { lists: 64 }, q, 0.95);
+    const r = idx.report!;
+    assert.equal(r.queries, 100);
+    assert.equal(r.tune_queries, 100);
+    assert.equal(r.lists, 64);
+    assert.equal(r.nprobe, idx.nprobe);
+    assert.ok(r.nprobe >= 0 && r.nprobe < 64);
+    assert.ok(r.recall_at_10 >= 0.9, `recall ${r.recall_at_10}`);
+    assert.equal(r.recall_at_10, recallAtK(idx.searchBatch(q.subarray(100 * d), 10), truth.slice(100), 10));
+    assert.ok(r.mean_rows_scored < 4000 && r.mean_lists_scored <= (r.nprobe || 64));
+  });
+
+  it('a smaller cap scores fewer lists and never more than nprobe', () => {
+    const idx = new IvfIndex(d, 'ip', { lists: 64, nprobe: 2 });
+    idx.add(v);
+    for (let j = 0; j < 50; j++) {
+      const st: SearchStats = { lists: 0, rows: 0, capped: false };
+      idx.search(row(q, j), 10, st);
+      assert.ok(st.lists <= 2);
+    }
+  });
+
+  it('the WASM kernel and the TypeScript twin agree', { skip: !wasmAvailable('ivf') && 'build/wasm/ivf.wasm not built' }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'deepcut-ivf-'));
+    try {
+      for (const dims of [16, 6]) {
+        const vv = clusteredFactors(1500, dims, 21);
+        const qq = clusteredFactors(50, dims, 22);
+        const w = new IvfIndex(dims, 'ip', { lists: 30, nprobe: 5, kernels: 'wasm' });
+        w.add(vv);
+        // the same lists (k-means may assign near-ties differently in float32 and float64)
+        await w.save(join(dir, `w${dims}.idx`), { runId: 't' });
+        const t = await IvfIndex.load(join(dir, `w${dims}.idx`), {}, { kernels: 'ts' });
+        assert.equal(w.backend, 'wasm');
+        assert.equal(t.backend, 'ts');
+        for (let j = 0; j < 50; j++) {
+          const sw: SearchStats = { lists: 0, rows: 0, capped: false };
+          const st: SearchStats = { lists: 0, rows: 0, capped: false };
+          const a = w.search(row(qq, j, dims), 10, sw);
+          const b = t.search(row(qq, j, dims), 10, st);
+          assert.deepEqual([...a.items], [...b.items], `dims ${dims} query ${j}`);
+          for (let c = 0; c < a.scores.length; c++) assert.ok(Math.abs(a.scores[c] - b.scores[c]) <= 1e-4 * Math.abs(b.scores[c]) + 1e-5);
+          assert.deepEqual(sw, st);
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rows added later join the lists and are found', () => {
+    const idx = new IvfIndex(d, 'ip', { lists: 32 });
+    idx.add(v.subarray(0, 3000 * d));
+    idx.add(v.subarray(3000 * d));
+    assert.equal(idx.size, 4000);
+    assert.deepEqual(idx.searchBatch(q, 10).map((r) => [...r.items]), truth.map((r) => [...r.items]));
+  });
+
+  it('cos search finds a row itself first; fewer rows than k gives them all', () => {
+    const idx = IvfIndex.build(v.subarray(0, 1000 * d), d, 'cos', { lists: 20 });
+    assert.equal(idx.search(row(v, 7), 1).items[0], 7);
+    const small = IvfIndex.build(v.subarray(0, 5 * d), d, 'ip');
+    assert.equal(small.lists, 4); // round(2·√5)
+    assert.equal(small.search(row(q, 0), 10).items.length, 5);
+  });
+
+  it('is seeded: the same options give the same lists', () => {
+    const a = new IvfIndex(d, 'ip', { lists: 32, seed: 3 });
+    const b = new IvfIndex(d, 'ip', { lists: 32, seed: 3 });
+    a.add(v);
+    b.add(v);
+    const st = (x: IvfIndex) => {
+      const s: SearchStats = { lists: 0, rows: 0, capped: false };
+      x.search(row(q, 0), 10, s);
+      return s;
+    };
+    assert.deepEqual(st(a), st(b));
+  });
+
+  it('saves and loads with the same answers; mismatches are named', async () => {
+    const idx = IvfIndex.build(v.subarray(0, 2000 * d), d, 'ip', { lists: 40 }, q);
+    const dir = await mkdtemp(join(tmpdir(), 'deepcut-ivf-'));
+    try {
+      await idx.save(join(dir, 'i.idx'), { runId: 'r1' });
+      const back = await IvfIndex.load(join(dir, 'i.idx'), { metric: 'ip', dims: d });
+      assert.equal(back.size, 2000);
+      assert.equal(back.lists, idx.lists);
+      assert.equal(back.nprobe, idx.nprobe);
+      assert.equal(back.report?.recall_at_10, idx.report?.recall_at_10);
+      assert.deepEqual(back.searchBatch(q, 10), idx.searchBatch(q, 10));
+      await assert.rejects(IvfIndex.load(join(dir, 'i.idx'), { metric: 'cos' }), /metric mismatch: expected "cos", file has "ip"/);
+      await assert.rejects(IvfIndex.load(join(dir, 'i.idx'), { dims: 32 }), /parameter dims mismatch: expected 32, file has 16/);
+      await exactOf(v.subarray(0, 10 * d), d, 'ip').save(join(dir, 'e.idx'), { runId: 'r1' });
+      await assert.rejects(IvfIndex.load(join(dir, 'e.idx')), /kind mismatch: expected "index-ivf", file has "index-exact"/);
+      await assert.rejects(IvfIndex.load(join(dir, 'missing.idx')), /missing\.idx cannot be read/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names bad input', () => {
+    assert.throws(() => IvfIndex.build(new Float32Array(0), d, 'ip'), /cannot build an index over 0 vectors/);
+    assert.throws(() => IvfIndex.build(new Float32Array(5), d, 'ip'), /vectors: length 5 is not a multiple of 16 dimensions/);
+    assert.throws(() => new IvfIndex(d, 'ip', { nprobe: -1 }), /nprobe must be a non-negative integer, got -1/);
+    const idx = new IvfIndex(d, 'ip', { lists: 4 });
+    assert.deepEqual(idx.search(row(q, 0), 3), { items: new Int32Array(0), scores: new Float32Array(0) });
+    idx.add(v.subarray(0, 100 * d));
+    assert.throws(() => idx.search(new Float32Array(3), 1), /query has 3 dimensions, the index 16/);
+    assert.throws(() => idx.search(row(q, 0), 0), /k must be/);
+    const nan = row(q, 0).slice();
+    nan[2] = NaN;
+    assert.throws(() => idx.search(nan, 5), /query: value 2 of row 0 is NaN/);
+  });
+});

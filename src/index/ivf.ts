@@ -1,0 +1,585 @@
+/**
+ * Inverted-file index with ball bounds, behind {@link VectorIndex}: the fast path for top-k by inner
+ * product over ALS item factors.
+ *
+ * Build: spherical k-means (seeded) splits the rows into `lists`. For `ip` the clustering runs on the
+ * MIPS→cosine augmentation of Bachrach et al. 2014 (row x → [x/M, √(1 − ‖x‖²/M²)], M the largest
+ * norm), so rows are grouped by direction AND norm; for `cos` on the unit rows. Each list keeps its
+ * centre c (the mean of its rows) and radius r = max ‖x − c‖, and its rows contiguous in 8-row
+ * SIMD tiles.
+ *
+ * Search: every x in a list has q·x ≤ q·c + ‖q‖·r (Cauchy–Schwarz), so lists are scored in order of
+ * that bound and the search stops as soon as the next bound is below the k-th score found — the
+ * answer is then exact (up to float rounding). `nprobe` caps the lists scored per query for the
+ * queries where the bound is loose (small ‖q‖·r); {@link IvfIndex.build} picks the smallest cap that
+ * reaches a recall target on sample queries and reports recall@10 against exact search on held-out
+ * ones. The hot loop is a WASM SIMD kernel (kernels/ivf.as.ts); the TypeScript twin here is the
+ * fallback when the kernels are not built.
+ */
+import type { Ranked } from '../cf/recommender.ts';
+import { checkK } from '../cf/base.ts';
+import { readArtifact, writeArtifact } from '../cf/artifact.ts';
+import { Arena, wasmAvailable, wasmModule } from '../cf/kernels/wasm.ts';
+import { DeepcutError } from '../errors.ts';
+import { Rng } from '../util/rng.ts';
+import { ExactIndex } from './exact.ts';
+import { checkVectors, normalizeRows, recallAtK, rowNorm, type Metric, type VectorIndex } from './vector-index.ts';
+
+const KIND = 'index-ivf';
+const VERSION = 1;
+
+export interface IvfOptions {
+  /** Number of lists; default round(2·√n) for the n rows of the first `add`, at most n. */
+  lists?: number;
+  /** Spherical k-means iterations; default 10. */
+  iterations?: number;
+  /** k-means trains on at most this many sampled rows per list; default 64. */
+  samplePerList?: number;
+  /** Most lists scored per query; 0 = until the bound proves the answer exact (default 0; `build` tunes it). */
+  nprobe?: number;
+  /** Seed of the k-means sample and initial centres; default 42. */
+  seed?: number;
+  /** `auto` (WASM when built), `wasm` or `ts`; default `auto`. */
+  kernels?: 'auto' | 'wasm' | 'ts';
+}
+
+/** What {@link IvfIndex.build} measured. */
+export interface IvfReport {
+  /** recall@10 against exact search on the held-out queries, with the chosen nprobe. */
+  recall_at_10: number;
+  /** Held-out queries measured. */
+  queries: number;
+  /** Queries the cap was tuned on (disjoint from the held-out ones). */
+  tune_queries: number;
+  /** The chosen cap (0 = none: every answer exact). */
+  nprobe: number;
+  recall_target: number;
+  /** Share of held-out queries whose search ended on the bound (answer provably exact). */
+  exact_share: number;
+  mean_lists_scored: number;
+  mean_rows_scored: number;
+  lists: number;
+  build_s: number;
+}
+
+/** Per-query work of one search. */
+export interface SearchStats {
+  lists: number;
+  rows: number;
+  /** True when `nprobe` ended the search before the bound did (the answer may miss rows). */
+  capped: boolean;
+}
+
+interface IvfKernels {
+  assign(start: number, end: number, P: number, f: number, C: number, nC: number, out: number, scratch: number): void;
+  search(q: number, f: number, k: number, nprobe: number, cent: number, radius: number, nlist: number, listTile: number, listSize: number, tiles: number, rows: number, outItems: number, outScores: number, scratch: number, scored: number): number;
+}
+
+/** The searchable layout of the lists (non-empty lists only), rebuilt after every `add`. */
+interface Layout {
+  /** Lists in the layout. */
+  nlist: number;
+  /** Vectors per list and first tile of each list. */
+  size: Int32Array;
+  tile: Int32Array;
+  /** Centres (nlist × fp, row-major) and radii, slack included. */
+  centre: Float32Array;
+  radius: Float32Array;
+  /** Row id of each packed slot (tiles × 8; −1 in padding). */
+  rows: Int32Array;
+  tiles: number;
+  maxList: number;
+  wasm?: { k: IvfKernels; a: Arena; p: Record<'q' | 'cent' | 'radius' | 'size' | 'tile' | 'tiles' | 'rows' | 'oI' | 'oS' | 'scratch' | 'scored', number> };
+}
+
+/** `v` (n × f) to n × fp with zero padding. */
+function pad(v: Float32Array, f: number, fp: number): Float32Array {
+  if (f === fp) return v;
+  const n = v.length / f;
+  const out = new Float32Array(n * fp);
+  for (let i = 0; i < n; i++) out.set(v.subarray(i * f, i * f + f), i * fp);
+  return out;
+}
+
+/** Rows of `v` (n × w, row-major) interleaved into 8-row tiles (zero padding): row i, column d → (i >> 3)·8w + 8d + (i & 7). */
+function packTiles(v: Float32Array, w: number, out: Float32Array, firstTile = 0): void {
+  const n = v.length / w;
+  for (let i = 0; i < n; i++) {
+    const t = (firstTile + (i >> 3)) * 8 * w + (i & 7);
+    for (let d = 0; d < w; d++) out[t + 8 * d] = v[i * w + d];
+  }
+}
+
+export class IvfIndex implements VectorIndex {
+  readonly kind = KIND;
+  readonly opts: Required<IvfOptions>;
+  /** Stored rows (unit length for `cos`): storage, oracle and the TS search. */
+  private readonly exact: ExactIndex;
+  /** Padded width of stored rows (multiple of 4) and of the clustering space. */
+  private readonly fp: number;
+  private readonly cd: number;
+  /** Clustering centres (lists × cd, unit length) and each row's list. */
+  private centres: Float32Array = new Float32Array(0);
+  private listOf: Int32Array = new Int32Array(0);
+  /** Augmentation norm M for `ip` (largest norm of the first add). */
+  private maxNorm = 0;
+  private layout: Layout | undefined;
+  report: IvfReport | undefined;
+
+  constructor(
+    readonly dims: number,
+    readonly metric: Metric,
+    opts: IvfOptions = {},
+  ) {
+    this.opts = { lists: 0, iterations: 10, samplePerList: 64, nprobe: 0, seed: 42, kernels: 'auto', ...opts };
+    this.exact = new ExactIndex(dims, metric);
+    this.fp = Math.ceil(dims / 4) * 4;
+    this.cd = metric === 'ip' ? Math.ceil((dims + 1) / 4) * 4 : this.fp;
+    if (!Number.isInteger(this.opts.nprobe) || this.opts.nprobe < 0) throw new DeepcutError('invalid_input', `nprobe must be a non-negative integer, got ${this.opts.nprobe}`);
+    if (this.opts.kernels === 'wasm' && !wasmAvailable('ivf')) throw new DeepcutError('unavailable', 'WASM kernel build/wasm/ivf.wasm is not built: run npm run build');
+  }
+
+  get size(): number {
+    return this.exact.size;
+  }
+
+  /** Lists in use (non-empty), 0 before the first add. */
+  get lists(): number {
+    return this.layout?.nlist ?? 0;
+  }
+
+  /** Which search path runs. */
+  get backend(): 'wasm' | 'ts' {
+    return this.opts.kernels === 'ts' || !wasmAvailable('ivf') ? 'ts' : 'wasm';
+  }
+
+  /** Most lists scored per query (0 = no cap). */
+  get nprobe(): number {
+    return this.opts.nprobe;
+  }
+  set nprobe(p: number) {
+    if (!Number.isInteger(p) || p < 0) throw new DeepcutError('invalid_input', `nprobe must be a non-negative integer, got ${p}`);
+    this.opts.nprobe = p;
+  }
+
+  /**
+   * Build over `vectors` (n × dims), pick the smallest nprobe whose recall@10 against exact search
+   * reaches `recallTarget` on the first half of `queries`, and report recall@10 on the other half
+   * (default queries: 400 stored rows, evenly spaced). Example, ALS item factors and a user sample:
+   * `const idx = IvfIndex.build(items, 64, 'ip', {}, users); idx.report.recall_at_10`.
+   */
+  static build(vectors: Float32Array, dims: number, metric: Metric, opts: IvfOptions = {}, queries?: Float32Array, recallTarget = 0.99): IvfIndex {
+    const t0 = performance.now();
+    const idx = new IvfIndex(dims, metric, opts);
+    checkVectors(vectors, dims);
+    if (vectors.length === 0) throw new DeepcutError('invalid_input', 'cannot build an index over 0 vectors');
+    idx.add(vectors);
+    const buildS = (performance.now() - t0) / 1000;
+    let q = queries;
+    if (!q) {
+      const n = idx.size;
+      const m = Math.min(400, n);
+      q = new Float32Array(m * dims);
+      for (let j = 0; j < m; j++) q.set(vectors.subarray(Math.floor((j * n) / m) * dims, Math.floor((j * n) / m) * dims + dims), j * dims);
+    }
+    checkVectors(q, dims, 'queries');
+    const nq = q.length / dims;
+    const half = nq > 1 ? Math.floor(nq / 2) : nq;
+    const tune = q.subarray(0, half * dims);
+    const held = nq > 1 ? q.subarray(half * dims) : q;
+    const k = Math.min(10, idx.size);
+    idx.opts.nprobe = idx.tune(tune, k, recallTarget);
+    const truth = idx.exact.searchBatch(held, k);
+    const got: Ranked[] = [];
+    let lists = 0;
+    let rows = 0;
+    let exact = 0;
+    for (let j = 0; j < held.length / dims; j++) {
+      const st: SearchStats = { lists: 0, rows: 0, capped: false };
+      got.push(idx.search(held.subarray(j * dims, j * dims + dims), k, st));
+      lists += st.lists;
+      rows += st.rows;
+      if (!st.capped) exact++;
+    }
+    const nh = held.length / dims;
+    idx.report = {
+      recall_at_10: recallAtK(got, truth, k),
+      queries: nh,
+      tune_queries: tune.length / dims,
+      nprobe: idx.opts.nprobe,
+      recall_target: recallTarget,
+      exact_share: exact / nh,
+      mean_lists_scored: lists / nh,
+      mean_rows_scored: rows / nh,
+      lists: idx.lists,
+      build_s: buildS,
+    };
+    return idx;
+  }
+
+  /** Smallest cap on a ladder (1, 2, 3, 4, 6, 8, 12, …) reaching `target` recall@k on `queries`; 0 when only no cap does. */
+  private tune(queries: Float32Array, k: number, target: number): number {
+    const f = this.dims;
+    const truth = this.exact.searchBatch(queries, k);
+    const nl = this.lists;
+    for (let p = 1; p < nl; p = p < 4 ? p + 1 : Math.round(p * 1.5)) {
+      const got: Ranked[] = [];
+      for (let j = 0; j < queries.length / f; j++) got.push(this.searchWith(queries.subarray(j * f, j * f + f), k, p));
+      if (recallAtK(got, truth, k) >= target) return p;
+    }
+    return 0;
+  }
+
+  /**
+   * Append rows. The first add learns the lists (k-means); later adds join each row to its nearest
+   * list (centres and radii are recomputed, so searches stay exact when uncapped) — rebuild for a
+   * fresh partition when the data has drifted.
+   */
+  add(vectors: Float32Array): void {
+    checkVectors(vectors, this.dims);
+    const n = vectors.length / this.dims;
+    if (n === 0) return;
+    const first = this.size === 0;
+    this.exact.add(vectors);
+    const rows = this.exact.vectors().subarray((this.size - n) * this.dims);
+    if (first && this.metric === 'ip') for (let r = 0; r < n; r++) this.maxNorm = Math.max(this.maxNorm, rowNorm(rows, r, this.dims));
+    const z = this.clusterSpace(rows);
+    if (first) {
+      const lists = Math.min(n, this.opts.lists > 0 ? this.opts.lists : Math.max(1, Math.round(2 * Math.sqrt(n))));
+      this.centres = this.kmeans(z, lists);
+    }
+    const grown = new Int32Array(this.size);
+    grown.set(this.listOf);
+    grown.set(this.assign(z, this.centres), this.size - n);
+    this.listOf = grown;
+    this.relayout();
+  }
+
+  /** Rows in the clustering space: augmented unit rows for `ip`, unit rows for `cos`; cd wide. */
+  private clusterSpace(rows: Float32Array): Float32Array {
+    const f = this.dims;
+    const cd = this.cd;
+    const n = rows.length / f;
+    const z = new Float32Array(n * cd);
+    const m = this.maxNorm;
+    for (let i = 0; i < n; i++) {
+      if (this.metric === 'ip') {
+        const norm = rowNorm(rows, i, f);
+        const s = m > 0 ? 1 / m : 0;
+        for (let d = 0; d < f; d++) z[i * cd + d] = rows[i * f + d] * s;
+        // a later row longer than M gets 0 here: it only steers which list it joins
+        z[i * cd + f] = m > 0 ? Math.sqrt(Math.max(0, 1 - (norm * norm) / (m * m))) : 1;
+      } else z.set(rows.subarray(i * f, i * f + f), i * cd);
+    }
+    return z;
+  }
+
+  /** Spherical k-means (Dhillon & Modha 2001) of `z` (n × cd) into `lists` unit centres, on a seeded sample. */
+  private kmeans(z: Float32Array, lists: number): Float32Array {
+    const cd = this.cd;
+    const n = z.length / cd;
+    const rng = new Rng(this.opts.seed);
+    const m = Math.min(n, Math.max(lists, this.opts.samplePerList * lists));
+    // partial Fisher–Yates: the first m of a seeded shuffle
+    const perm = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < m; i++) {
+      const j = i + rng.int(n - i);
+      const t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+    const sample = new Float32Array(m * cd);
+    for (let i = 0; i < m; i++) sample.set(z.subarray(perm[i] * cd, perm[i] * cd + cd), i * cd);
+    const c = sample.slice(0, lists * cd);
+    const sums = new Float64Array(lists * cd);
+    const counts = new Int32Array(lists);
+    for (let it = 0; it < this.opts.iterations; it++) {
+      const a = this.assign(sample, c);
+      sums.fill(0);
+      counts.fill(0);
+      for (let i = 0; i < m; i++) {
+        counts[a[i]]++;
+        for (let d = 0; d < cd; d++) sums[a[i] * cd + d] += sample[i * cd + d];
+      }
+      for (let j = 0; j < lists; j++) {
+        let norm = 0;
+        for (let d = 0; d < cd; d++) norm += sums[j * cd + d] * sums[j * cd + d];
+        if (counts[j] === 0 || norm === 0) {
+          // an empty list restarts at a random sample row
+          const r = rng.int(m);
+          c.set(sample.subarray(r * cd, r * cd + cd), j * cd);
+          continue;
+        }
+        const inv = 1 / Math.sqrt(norm);
+        for (let d = 0; d < cd; d++) c[j * cd + d] = sums[j * cd + d] * inv;
+      }
+    }
+    return c;
+  }
+
+  /** Index of the centre with the largest inner product for each row of `z` (ties to the lower). */
+  private assign(z: Float32Array, centres: Float32Array): Int32Array {
+    const cd = this.cd;
+    const n = z.length / cd;
+    const nc = centres.length / cd;
+    if (this.backend === 'ts') {
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        let bs = -Infinity;
+        for (let j = 0; j < nc; j++) {
+          let s = 0;
+          for (let d = 0; d < cd; d++) s += z[i * cd + d] * centres[j * cd + d];
+          if (s > bs) {
+            bs = s;
+            best = j;
+          }
+        }
+        out[i] = best;
+      }
+      return out;
+    }
+    const a = new Arena();
+    const ctiles = Math.ceil(nc / 8);
+    const p = { z: a.take(n * cd * 4), c: a.take(ctiles * 8 * cd * 4), out: a.take(n * 4), s: a.take(ctiles * 8 * 4) };
+    const mem = a.open();
+    const k = new WebAssembly.Instance(wasmModule('ivf'), { env: { memory: mem } }).exports as unknown as IvfKernels;
+    a.f32(p.z, n * cd).set(z);
+    packTiles(centres, cd, a.f32(p.c, ctiles * 8 * cd));
+    k.assign(0, n, p.z, cd, p.c, nc, p.out, p.s);
+    return a.i32(p.out, n).slice();
+  }
+
+  /** Rebuild the searchable lists from the rows and their list ids. */
+  private relayout(): void {
+    const f = this.dims;
+    const fp = this.fp;
+    const n = this.size;
+    const x = this.exact.vectors();
+    const nc = this.centres.length / this.cd;
+    const count = new Int32Array(nc);
+    for (let i = 0; i < n; i++) count[this.listOf[i]]++;
+    const used = [...count.keys()].filter((j) => count[j] > 0);
+    const nlist = used.length;
+    const slot = new Int32Array(nc).fill(-1);
+    used.forEach((j, l) => (slot[j] = l));
+    const size = new Int32Array(nlist);
+    const tile = new Int32Array(nlist);
+    let tiles = 0;
+    let maxList = 0;
+    for (let l = 0; l < nlist; l++) {
+      size[l] = count[used[l]];
+      tile[l] = tiles;
+      tiles += Math.ceil(size[l] / 8);
+      maxList = Math.max(maxList, size[l]);
+    }
+    const rows = new Int32Array(tiles * 8).fill(-1);
+    const fill = new Int32Array(nlist);
+    for (let i = 0; i < n; i++) {
+      const l = slot[this.listOf[i]];
+      rows[tile[l] * 8 + fill[l]++] = i;
+    }
+    // centres (means) and radii in float64; the radius gets a little slack for float32 rounding of scores
+    const centre = new Float32Array(nlist * fp);
+    const radius = new Float32Array(nlist);
+    const c = new Float64Array(f);
+    for (let l = 0; l < nlist; l++) {
+      c.fill(0);
+      const base = tile[l] * 8;
+      for (let s = 0; s < size[l]; s++) for (let d = 0; d < f; d++) c[d] += x[rows[base + s] * f + d];
+      let cn = 0;
+      for (let d = 0; d < f; d++) {
+        c[d] /= size[l];
+        cn += c[d] * c[d];
+        centre[l * fp + d] = c[d];
+      }
+      let r2 = 0;
+      for (let s = 0; s < size[l]; s++) {
+        let e = 0;
+        for (let d = 0; d < f; d++) e += (x[rows[base + s] * f + d] - c[d]) ** 2;
+        r2 = Math.max(r2, e);
+      }
+      const r = Math.sqrt(r2);
+      radius[l] = r + 1e-5 * (Math.sqrt(cn) + r);
+    }
+    this.layout = { nlist, size, tile, centre, radius, rows, tiles, maxList };
+    if (this.backend === 'wasm') this.layout.wasm = this.loadKernel(this.layout);
+  }
+
+  /** Copy a layout into kernel memory. */
+  private loadKernel(L: Layout): NonNullable<Layout['wasm']> {
+    const fp = this.fp;
+    const n = this.size;
+    const a = new Arena();
+    const ctiles = Math.ceil(L.nlist / 8);
+    const p = {
+      q: a.take(fp * 4),
+      cent: a.take(ctiles * 8 * fp * 4),
+      radius: a.take(L.nlist * 4),
+      size: a.take(L.nlist * 4),
+      tile: a.take(L.nlist * 4),
+      tiles: a.take(L.tiles * 8 * fp * 4),
+      rows: a.take(L.tiles * 8 * 4),
+      oI: a.take(n * 4),
+      oS: a.take(n * 4),
+      scratch: a.take((ctiles * 8 + L.nlist + Math.ceil(L.maxList / 8) * 8) * 4),
+      scored: a.take(4),
+    };
+    const mem = a.open();
+    const k = new WebAssembly.Instance(wasmModule('ivf'), { env: { memory: mem } }).exports as unknown as IvfKernels;
+    packTiles(L.centre, fp, a.f32(p.cent, ctiles * 8 * fp));
+    a.f32(p.radius, L.nlist).set(L.radius);
+    a.i32(p.size, L.nlist).set(L.size);
+    a.i32(p.tile, L.nlist).set(L.tile);
+    a.i32(p.rows, L.tiles * 8).set(L.rows);
+    const x = pad(this.exact.vectors(), this.dims, fp);
+    const t = a.f32(p.tiles, L.tiles * 8 * fp);
+    for (let l = 0; l < L.nlist; l++) {
+      const block = new Float32Array(L.size[l] * fp);
+      for (let s = 0; s < L.size[l]; s++) {
+        const r = L.rows[L.tile[l] * 8 + s];
+        block.set(x.subarray(r * fp, r * fp + fp), s * fp);
+      }
+      packTiles(block, fp, t, L.tile[l]);
+    }
+    return { k, a, p };
+  }
+
+  /** The k best rows for `query`; `stats`, when given, receives the work done. */
+  search(query: Float32Array, k: number, stats?: SearchStats): Ranked {
+    checkK(k);
+    if (query.length !== this.dims) throw new DeepcutError('invalid_input', `query has ${query.length} dimensions, the index ${this.dims}`);
+    checkVectors(query, this.dims, 'query');
+    return this.searchWith(query, k, this.opts.nprobe, stats);
+  }
+
+  searchBatch(queries: Float32Array, k: number): Ranked[] {
+    checkK(k);
+    checkVectors(queries, this.dims, 'queries');
+    const f = this.dims;
+    const out: Ranked[] = [];
+    for (let j = 0; j < queries.length / f; j++) out.push(this.searchWith(queries.subarray(j * f, j * f + f), k, this.opts.nprobe));
+    return out;
+  }
+
+  private searchWith(query: Float32Array, k: number, nprobe: number, stats?: SearchStats): Ranked {
+    const L = this.layout;
+    if (!L) return { items: new Int32Array(0), scores: new Float32Array(0) };
+    const q = this.metric === 'cos' ? normalizeRows(query, this.dims) : query;
+    const kk = Math.min(k, this.size);
+    if (!L.wasm) return this.searchTs(q, kk, nprobe, L, stats);
+    const { k: kern, a, p } = L.wasm;
+    const qv = a.f32(p.q, this.fp);
+    qv.set(q);
+    const probed = kern.search(p.q, this.fp, kk, nprobe, p.cent, p.radius, L.nlist, p.tile, p.size, p.tiles, p.rows, p.oI, p.oS, p.scratch, p.scored);
+    if (stats) {
+      stats.lists = Math.abs(probed);
+      stats.rows = a.i32(p.scored, 1)[0];
+      stats.capped = probed < 0;
+    }
+    const oi = a.i32(p.oI, kk);
+    let m = 0;
+    while (m < kk && oi[m] >= 0) m++;
+    return { items: oi.slice(0, m), scores: a.f32(p.oS, m).slice() };
+  }
+
+  /** The TypeScript twin of the `search` kernel (same visiting order and stopping rule). */
+  private searchTs(q: Float32Array, k: number, nprobe: number, L: Layout, stats?: SearchStats): Ranked {
+    const f = this.dims;
+    const fp = this.fp;
+    const x = this.exact.vectors();
+    let qn = 0;
+    for (let d = 0; d < f; d++) qn += q[d] * q[d];
+    qn = Math.sqrt(qn);
+    const bound = new Float64Array(L.nlist);
+    for (let l = 0; l < L.nlist; l++) {
+      let s = 0;
+      for (let d = 0; d < f; d++) s += q[d] * L.centre[l * fp + d];
+      bound[l] = s + qn * L.radius[l];
+    }
+    const order = Int32Array.from(bound.keys()).sort((a, b) => bound[b] - bound[a] || a - b);
+    const os = new Float32Array(k).fill(-Infinity);
+    const oi = new Int32Array(k).fill(-1);
+    let lists = 0;
+    let rows = 0;
+    let capped = false;
+    for (const l of order) {
+      if (bound[l] < os[k - 1]) break;
+      if (nprobe > 0 && lists === nprobe) {
+        capped = true;
+        break;
+      }
+      lists++;
+      rows += L.size[l];
+      for (let s = 0; s < L.size[l]; s++) {
+        const row = L.rows[L.tile[l] * 8 + s];
+        let sc = 0;
+        for (let d = 0; d < f; d++) sc += q[d] * x[row * f + d];
+        const v = Math.fround(sc);
+        if (v < os[k - 1] || (v === os[k - 1] && oi[k - 1] >= 0 && row > oi[k - 1])) continue;
+        let j = k - 1;
+        while (j > 0 && !(os[j - 1] > v || (os[j - 1] === v && oi[j - 1] < row))) {
+          os[j] = os[j - 1];
+          oi[j] = oi[j - 1];
+          j--;
+        }
+        os[j] = v;
+        oi[j] = row;
+      }
+    }
+    if (stats) Object.assign(stats, { lists, rows, capped });
+    let m = 0;
+    while (m < k && oi[m] >= 0) m++;
+    return { items: oi.slice(0, m), scores: os.slice(0, m) };
+  }
+
+  async save(path: string, meta: { runId: string }): Promise<void> {
+    const nc = this.centres.length / this.cd;
+    const params: Record<string, number | string> = {
+      version: VERSION,
+      dims: this.dims,
+      size: this.size,
+      lists: nc,
+      nprobe: this.opts.nprobe,
+      iterations: this.opts.iterations,
+      samplePerList: this.opts.samplePerList,
+      seed: this.opts.seed,
+      maxNorm: this.maxNorm,
+      engine: 'ivf-ball-bound',
+      ...(this.report ? { recall_at_10: this.report.recall_at_10, recall_queries: this.report.queries, recall_target: this.report.recall_target } : {}),
+    };
+    await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: this.metric, params }, [
+      { name: 'vectors', data: this.exact.vectors(), shape: [this.size, this.dims] },
+      { name: 'list_of', data: this.listOf, shape: [this.size] },
+      { name: 'centres', data: this.centres, shape: [nc, this.cd] },
+    ]);
+  }
+
+  /** Read an index written by `save`; a mismatched kind, version, metric or dims is an error naming it. */
+  static async load(path: string, expect: { metric?: Metric; dims?: number } = {}, opts: Pick<IvfOptions, 'kernels' | 'nprobe'> = {}): Promise<IvfIndex> {
+    const a = await readArtifact(path, { kind: KIND, metric: expect.metric, params: { version: VERSION, ...(expect.dims ? { dims: expect.dims } : {}) } });
+    const p = a.header.params;
+    const dims = Number(p.dims);
+    const idx = new IvfIndex(dims, a.header.metric as Metric, {
+      lists: Number(p.lists),
+      iterations: Number(p.iterations),
+      samplePerList: Number(p.samplePerList),
+      seed: Number(p.seed),
+      nprobe: opts.nprobe ?? Number(p.nprobe),
+      kernels: opts.kernels ?? 'auto',
+    });
+    const vectors = a.arrays.vectors as Float32Array;
+    const listOf = a.arrays.list_of as Int32Array;
+    const centres = a.arrays.centres as Float32Array;
+    const n = vectors.length / dims;
+    if (listOf.length !== n || centres.length !== Number(p.lists) * idx.cd || listOf.some((l) => l < 0 || l >= Number(p.lists)))
+      throw new DeepcutError('invalid_input', `${path}: list assignment does not match ${n} rows and ${p.lists} lists`);
+    idx.maxNorm = Number(p.maxNorm);
+    idx.exact.add(vectors);
+    idx.centres = centres;
+    idx.listOf = listOf;
+    if (n > 0) idx.relayout();
+    if (typeof p.recall_at_10 === 'number') idx.report = { recall_at_10: p.recall_at_10, queries: Number(p.recall_queries), recall_target: Number(p.recall_target), tune_queries: 0, nprobe: idx.opts.nprobe, exact_share: NaN, mean_lists_scored: NaN, mean_rows_scored: NaN, lists: idx.lists, build_s: 0 };
+    return idx;
+  }
+}
