@@ -58,9 +58,8 @@ const bench: Bench = {
         x[r * dim] = Math.sin(h);
         x[r * dim + 1] = Math.cos(h);
         x[r * dim + 4] = rng.next();
-        x[r * dim + 5] = rng.next();
-        const kind = rng.int(dim - 6);
-        x[r * dim + 6 + kind] = 1;
+        const kind = rng.int(dim - 5);
+        x[r * dim + 5 + kind] = 1;
         y[r] = rng.next() < 0.1 + 0.05 * kind * (x[r * dim] > 0 ? 1 : 0.3) ? 1 : 0;
       }
       const bart = new Bart({ trees: 50, burn: 100, draws: 50, thin: 2 });

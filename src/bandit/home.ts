@@ -12,8 +12,8 @@
  * shelves are dropped and no track appears twice on a page.
  *
  * Shelf features ({@link SHELF_FEATURES}): hour of day (sin, cos; UTC), weekend, how much the user
- * has heard (log), the shelf kind (one-hot), its size, and its mean card score relative to the best
- * card on the page. Writing impressions never delays the answer: rows are buffered and written by one
+ * has heard (log), the shelf kind (one-hot) and its size — only what an impression log can rebuild,
+ * so the policy is trained on the features it is served with (train.ts). Writing impressions never delays the answer: rows are buffered and written by one
  * write at a time in the background (under load, many pages per write); a failed write is logged,
  * not thrown. `flush()` waits for the buffer to be written.
  */
@@ -29,7 +29,7 @@ import type { Decision, Policy } from './policy.ts';
 export const HOME_SHELF_KINDS = ['made-for-you', 'discover-weekly', 'release-radar', 'jump-back-in', 'because-you-listened', 'fans-also-like', 'new-releases', 'hidden-gems', 'popular-now'] as const;
 export type HomeShelfKind = (typeof HOME_SHELF_KINDS)[number];
 
-export const SHELF_FEATURES = ['hour_sin', 'hour_cos', 'weekend', 'heard_log', 'size', 'mean_score', ...HOME_SHELF_KINDS.map((k) => `shelf:${k}`)] as const;
+export const SHELF_FEATURES = ['hour_sin', 'hour_cos', 'weekend', 'heard_log', 'size', ...HOME_SHELF_KINDS.map((k) => `shelf:${k}`)] as const;
 const DIM = SHELF_FEATURES.length;
 
 /** A user id no model knows: `forUser` answers it with the cold-start (popular) list. */
@@ -175,23 +175,33 @@ export class BanditHome implements HomeSource {
   }
 }
 
+/**
+ * Feature row of one shelf ({@link SHELF_FEATURES}) into `r`. Only what can be rebuilt from an
+ * impression log (when, how much the user had heard, which shelf, how many cards), so training
+ * ({@link homeLogs}) and serving see the same features.
+ */
+export function shelfRow(r: Float64Array, at: Date, heardCount: number, kind: HomeShelfKind, cards: number, perShelf: number): void {
+  const hour = at.getUTCHours() + at.getUTCMinutes() / 60;
+  const day = at.getUTCDay();
+  r.fill(0);
+  r[0] = Math.sin((2 * Math.PI * hour) / 24);
+  r[1] = Math.cos((2 * Math.PI * hour) / 24);
+  r[2] = +(day === 0 || day === 6);
+  r[3] = Math.log1p(heardCount) / 6;
+  r[4] = cards / perShelf;
+  r[5 + HOME_SHELF_KINDS.indexOf(kind)] = 1;
+}
+
 /** Feature rows of candidate shelves (n × SHELF_FEATURES.length). */
 export function shelfFeatures(cands: readonly Candidate[], at: Date, heardCount: number, perShelf: number): Decision {
   const n = cands.length;
   const x = new Float64Array(n * DIM);
-  const hour = at.getUTCHours() + at.getUTCMinutes() / 60;
-  const day = at.getUTCDay();
-  let best = 0;
-  for (const c of cands) for (const card of c.shelf.cards) best = Math.max(best, Math.abs(card.score));
-  cands.forEach((c, i) => {
-    const r = x.subarray(i * DIM, (i + 1) * DIM);
-    r[0] = Math.sin((2 * Math.PI * hour) / 24);
-    r[1] = Math.cos((2 * Math.PI * hour) / 24);
-    r[2] = +(day === 0 || day === 6);
-    r[3] = Math.log1p(heardCount) / 6;
-    r[4] = c.shelf.cards.length / perShelf;
-    r[5] = best > 0 ? c.shelf.cards.reduce((s, card) => s + card.score, 0) / c.shelf.cards.length / best : 0;
-    r[6 + HOME_SHELF_KINDS.indexOf(c.kind)] = 1;
-  });
+  cands.forEach((c, i) => shelfRow(x.subarray(i * DIM, (i + 1) * DIM), at, heardCount, c.kind, c.shelf.cards.length, perShelf));
   return { n, dim: DIM, x };
+}
+
+/** The kind of a shelf id (`because-you-listened:<artist>` → `because-you-listened`); undefined if unknown. */
+export function shelfKindOf(id: string): HomeShelfKind | undefined {
+  const k = id.split(':')[0];
+  return (HOME_SHELF_KINDS as readonly string[]).includes(k) ? (k as HomeShelfKind) : undefined;
 }

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Impression, Listen } from '../domain/schemas.ts';
+import type { EntityKind, EntityRow } from '../domain/schemas.ts';
+import type { ListOptions } from '../store/store.ts';
+import { Catalog } from '../serving/catalog.ts';
+import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
+import { Rng } from '../util/rng.ts';
+import { BanditHome, SHELF_FEATURES } from './home.ts';
+import { UniformPolicy } from './policy.ts';
+import { ips, snips } from './ope.ts';
+import { homeLogs, opeRows, toChoices } from './train.ts';
+
+const catalog = new Catalog();
+catalog.addTracks(Array.from({ length: 40 }, (_, i) => ({ track_id: `t${i}`, title: `T${i}`, artist_ids: [`a${i % 4}`], release_date: '2020-01-01' })));
+const card = (i: number): TrackCard => ({ track_id: `t${i}`, title: `T${i}`, artist_ids: [`a${i % 4}`], artist_names: [`a${i % 4}`], score: 1, reason: { kind: 'popular', text: 'popular' } });
+const recs: Recommendations = {
+  info: { kind: 'in-process', model: 'fake', runId: null, users: 1, tracks: 40, foldIn: false },
+  heard: (user) => (user === 'u1' ? ['t0', 't1'] : []),
+  forUser: (user, k) => Array.from({ length: Math.min(k, 38) }, (_, i) => card(user === 'u1' ? 39 - i : i)),
+  similarTracks: (t, k) => Array.from({ length: k }, (_, i) => card((Number(t.slice(1)) + 4 * i + 5) % 40)),
+  similarArtists: () => [],
+  observe() {},
+  knownUsers: () => ['u1'],
+};
+
+/** A store with just `list` over in-memory rows, paged like the real ones. */
+function listStore(data: { impressions: Impression[]; listens: Listen[] }) {
+  return {
+    async list<K extends EntityKind>(kind: K, o: ListOptions = {}): Promise<EntityRow<K>[]> {
+      const rows = (data as unknown as Record<string, EntityRow<K>[]>)[kind] ?? [];
+      return rows.slice(o.offset ?? 0, (o.offset ?? 0) + (o.limit ?? rows.length));
+    },
+  };
+}
+
+const listen = (id: string, track: string, at: string, ms: number, context: string): Listen => ({ listen_id: id, user_id: 'u1', track_id: track, started_at: at, ms_played: ms, reason_end: 'trackdone', skipped: ms < 10_000, context, platform: 'web' });
+
+test('homeLogs: rewards from home-card streams ≥ 30 s within the session, features and propensities per shelf', async () => {
+  const impressions: Impression[] = [];
+  const store = { put: async (_k: string, r: readonly unknown[]) => (impressions.push(...(r as Impression[])), { inserted: r.length, duplicates: 0 }) };
+  const shownAt = '2026-11-20T20:00:00.000Z';
+  const h = new BanditHome({ policy: new UniformPolicy(), catalog, store, now: () => new Date(shownAt), seed: 4 });
+  const page = await h.home('u1', recs);
+  await h.flush();
+  const n = page.shelves.length;
+  const [s0, s1, s2] = page.shelves;
+  const listens = [
+    listen('h0', 't0', '2026-11-19T10:00:00Z', 200_000, 'library'), // heard before the page
+    listen('h1', 't1', '2026-11-21T10:00:00Z', 200_000, 'library'), // heard only after
+    listen('w', s0.cards[1].track_id, '2026-11-20T20:05:00Z', 180_000, `home:${s0.id}:${s0.cards[1].track_id}`), // reward for slot 0
+    listen('q', s1.cards[0].track_id, '2026-11-20T20:06:00Z', 4_000, `home:${s1.id}:${s1.cards[0].track_id}`), // quick skip: 0
+    listen('late', s2.cards[0].track_id, '2026-11-20T22:00:00Z', 180_000, `home:${s2.id}:${s2.cards[0].track_id}`), // after the session: 0
+  ];
+  const logs = await homeLogs(listStore({ impressions, listens }), { since: new Date('2026-11-20T00:00:00Z'), until: new Date('2026-11-21T00:00:00Z'), page: 7 });
+  assert.equal(logs.length, 1);
+  const [r] = logs;
+  assert.equal(r.request_id, page.request_id);
+  assert.equal(r.policy, 'uniform');
+  assert.deepEqual(r.shelves.map((s) => s.id), page.shelves.map((s) => s.id));
+  assert.deepEqual(r.shelves.map((s) => s.reward), [1, ...new Array(n - 1).fill(0)]);
+  assert.deepEqual(r.shelves.map((s) => s.propensity), new Array(n).fill(1 / n));
+  assert.deepEqual(r.shelves[0].cards, s0.cards.map((c) => c.track_id));
+  const x = r.shelves[0].x;
+  assert.equal(x.length, SHELF_FEATURES.length);
+  assert.ok(Math.abs(x[SHELF_FEATURES.indexOf('heard_log')] - Math.log1p(1) / 6) < 1e-12, 'one track heard before the page');
+  assert.equal(x[SHELF_FEATURES.indexOf(`shelf:${r.shelves[0].kind}`)], 1);
+  assert.equal(toChoices(logs).length, n);
+  // outside the window: nothing
+  assert.equal((await homeLogs(listStore({ impressions, listens }), { since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-11-22T00:00:00Z') })).length, 0);
+  // on-policy OPE rows: weights 1, so IPS is the page's reward sum
+  const rows = opeRows(logs, new UniformPolicy(), new Rng(1));
+  assert.equal(rows.length, n);
+  for (const row of rows) assert.equal(row.pTarget, row.pLog);
+  assert.equal(ips(rows).value, 1);
+  assert.equal(snips(rows).value, 1);
+});

@@ -1,0 +1,166 @@
+/**
+ * The daily loop of the home bandit, from what the store holds: impressions (written by
+ * `BanditHome`) joined with the listens they started give, per shown shelf, its features (rebuilt
+ * with `shelfRow`), its logging propensity and its reward — 1 when a card of the shelf started a
+ * stream of ≥ `minStreamMs` (context `home:<shelf>:<card>`) within `sessionMs` after the page was
+ * shown, else 0 (no click, or only quick skips).
+ *
+ *   const logs = await homeLogs(store, { since, until });
+ *   candidate.fit(trainingSet(toChoices(logs), SHELF_FEATURES.length), rng);   // IPS-weighted
+ *   const verdict = gate(snips(opeRows(logs, candidate, rng)), snips(opeRows(logs, live, rng)));
+ *
+ * The off-policy rows treat the shelves shown on a page as its candidate set, which is exact when
+ * the page shows every candidate shelf (BanditHome's default: `maxShelves` unset).
+ */
+import type { Rng } from '../util/rng.ts';
+import type { Impression, Listen } from '../domain/schemas.ts';
+import type { Store } from '../store/store.ts';
+import { SHELF_FEATURES, shelfKindOf, shelfRow, type HomeShelfKind } from './home.ts';
+import type { Decision, LoggedChoice, Policy } from './policy.ts';
+import type { RewardModel } from './reward.ts';
+import type { LoggedDecision } from './ope.ts';
+
+const DIM = SHELF_FEATURES.length;
+
+export interface HomeLogOptions {
+  /** Impressions shown in [since, until). */
+  since: Date;
+  until: Date;
+  /** A stream counts when it starts within this long after the page was shown (default 30 min). */
+  sessionMs?: number;
+  /** A stream at least this long is a reward (default 30 000 ms). */
+  minStreamMs?: number;
+  /** Cards per shelf the server was configured with (default 12, as BanditHome). */
+  perShelf?: number;
+  /** Rows per store query (default 10 000). */
+  page?: number;
+}
+
+export interface LoggedShelf {
+  id: string;
+  kind: HomeShelfKind;
+  slot: number;
+  cards: string[];
+  propensity: number;
+  reward: 0 | 1;
+  x: Float64Array;
+}
+
+export interface HomeRequestLog {
+  request_id: string;
+  user_id: string;
+  policy: string;
+  shown_at: Date;
+  /** In slot order. */
+  shelves: LoggedShelf[];
+}
+
+async function* pages<K extends 'impressions' | 'listens'>(store: Pick<Store, 'list'>, kind: K, page: number) {
+  for (let offset = 0; ; offset += page) {
+    const rows = await store.list(kind, { limit: page, offset });
+    yield rows;
+    if (rows.length < page) return;
+  }
+}
+
+/**
+ * Impressions of [since, until) with rewards and features, one entry per request. Shelves whose id
+ * is not a known kind are left out (logged by another version).
+ */
+export async function homeLogs(store: Pick<Store, 'list'>, o: HomeLogOptions): Promise<HomeRequestLog[]> {
+  const sessionMs = o.sessionMs ?? 30 * 60_000;
+  const minStreamMs = o.minStreamMs ?? 30_000;
+  const perShelf = o.perShelf ?? 12;
+  const page = o.page ?? 10_000;
+  const from = o.since.getTime(), to = o.until.getTime();
+  const byReq = new Map<string, Impression[]>();
+  for await (const rows of pages(store, 'impressions', page)) {
+    for (const r of rows as Impression[]) {
+      const t = Date.parse(r.shown_at);
+      if (t < from || t >= to) continue;
+      const l = byReq.get(r.request_id);
+      if (l) l.push(r);
+      else byReq.set(r.request_id, [r]);
+    }
+  }
+  // streams from home cards (user|shelf|card → start times) and first streams per user and track
+  const fromHome = new Map<string, number[]>();
+  const firstStream = new Map<string, Map<string, number>>();
+  for await (const rows of pages(store, 'listens', page)) {
+    for (const l of rows as Listen[]) {
+      if (l.ms_played < minStreamMs || l.skipped) continue;
+      const t = Date.parse(l.started_at);
+      let f = firstStream.get(l.user_id);
+      if (!f) firstStream.set(l.user_id, (f = new Map()));
+      if (!(f.get(l.track_id)! <= t)) f.set(l.track_id, t);
+      if (!l.context.startsWith('home:')) continue;
+      const rest = l.context.slice(5);
+      const cut = rest.lastIndexOf(':');
+      if (cut <= 0) continue;
+      const key = `${l.user_id}|${rest.slice(0, cut)}|${rest.slice(cut + 1)}`;
+      const s = fromHome.get(key);
+      if (s) s.push(t);
+      else fromHome.set(key, [t]);
+    }
+  }
+  const out: HomeRequestLog[] = [];
+  for (const [request_id, rows] of byReq) {
+    const { user_id, policy } = rows[0];
+    const shown_at = new Date(rows[0].shown_at);
+    const t0 = shown_at.getTime();
+    let heard = 0;
+    for (const t of firstStream.get(user_id)?.values() ?? []) if (t < t0) heard++;
+    const bySlot = new Map<number, Impression[]>();
+    for (const r of rows) {
+      const s = Math.floor(r.slot / 1000);
+      const l = bySlot.get(s);
+      if (l) l.push(r);
+      else bySlot.set(s, [r]);
+    }
+    const shelves: LoggedShelf[] = [];
+    for (const [slot, cards] of [...bySlot].sort((a, b) => a[0] - b[0])) {
+      const id = cards[0].shelf;
+      const kind = shelfKindOf(id);
+      if (!kind) continue;
+      const won = cards.some((c) => (fromHome.get(`${user_id}|${id}|${c.card}`) ?? []).some((t) => t >= t0 && t < t0 + sessionMs));
+      const x = new Float64Array(DIM);
+      shelfRow(x, shown_at, heard, kind, cards.length, perShelf);
+      shelves.push({ id, kind, slot, cards: cards.map((c) => c.card), propensity: cards[0].propensity, reward: won ? 1 : 0, x });
+    }
+    if (shelves.length) out.push({ request_id, user_id, policy, shown_at, shelves });
+  }
+  return out.sort((a, b) => a.shown_at.getTime() - b.shown_at.getTime() || (a.request_id < b.request_id ? -1 : 1));
+}
+
+/** Every shown shelf as a training row (for {@link trainingSet}). */
+export function toChoices(logs: readonly HomeRequestLog[]): LoggedChoice[] {
+  return logs.flatMap((r) => r.shelves.map((s) => ({ x: s.x, reward: s.reward, propensity: s.propensity })));
+}
+
+/** The shelves of one logged page as a decision (rows in slot order). */
+export function decisionOf(r: HomeRequestLog): Decision {
+  const x = new Float64Array(r.shelves.length * DIM);
+  r.shelves.forEach((s, i) => x.set(s.x, i * DIM));
+  return { n: r.shelves.length, dim: DIM, x };
+}
+
+/**
+ * Off-policy rows for ips/snips/doublyRobust: the logged shelf at each slot with the logging
+ * propensity and `target`'s marginal π(shelf, slot | page); with `q`, DR's model terms.
+ */
+export function opeRows(logs: readonly HomeRequestLog[], target: Policy, rng: Rng, q?: RewardModel): LoggedDecision[] {
+  const out: LoggedDecision[] = [];
+  for (const r of logs) {
+    const d = decisionOf(r);
+    const k = d.n;
+    const pi = target.marginals(d, k, rng);
+    const qh = new Float64Array(d.n);
+    q?.predict(d.x, d.n, qh);
+    r.shelves.forEach((s, i) => {
+      let qTarget = 0;
+      for (let a = 0; a < d.n; a++) qTarget += pi[a * k + i] * qh[a];
+      out.push({ request: r.request_id, reward: s.reward, pLog: s.propensity, pTarget: pi[i * k + i], ...(q ? { qLogged: qh[i], qTarget } : {}) });
+    });
+  }
+  return out;
+}
