@@ -3,10 +3,10 @@
  * world's hidden tastes answer impressions, so learning and off-policy estimates can be checked
  * against the truth. Needs no data folder.
  *
- * 1. Learning: uniform random, ε-greedy over logistic regression and over boosted trees, Thompson
+ * 1. Learning: uniform random, ε-greedy over logistic regression (ε = 0.1 and 0.03) and over boosted trees, Thompson
  *    sampling over BART and the oracle serve the same requests for N simulated days, each model
  *    retrained at day end from its own logs (IPS-weighted). Cumulative reward (streams ≥ 30 s),
- *    expected reward and regret against the oracle per policy; the curves as an SVG chart under the
+ *    expected reward and regret against the oracle per policy; the curves as SVG charts under the
  *    OS temp folder (path in the notes).
  * 2. Off-policy evaluation: fixed policies are fitted on uniform logs; for several seeds, one policy
  *    logs fresh requests and IPS, SNIPS and DR estimate another's value with 95 % intervals; the
@@ -34,23 +34,25 @@ export const banditSim: EvalSuite = {
     const q = ctx.quick;
     const c = q
       ? { users: 150, tracks: 1000, listensPerUser: 50, days: 4, requests: 200, slots: 6, opeSeeds: 3, opeRequests: 800, bart: { trees: 20, burn: 40, draws: 20, thin: 1 } }
-      : { users: 300, tracks: 2000, listensPerUser: 60, days: 14, requests: 400, slots: 6, opeSeeds: 10, opeRequests: 1500, bart: { trees: 30, burn: 60, draws: 30, thin: 1 } };
+      : { users: 300, tracks: 2000, listensPerUser: 60, days: 21, requests: 400, slots: 6, opeSeeds: 25, opeRequests: 1000, bart: { trees: 30, burn: 60, draws: 30, thin: 1 } };
     const epsilon = 0.1;
+    const lowEpsilon = 0.03;
     const lg = log('eval:bandit-sim');
     const t0 = performance.now();
     const world = new HomeWorld({ seed: ctx.seed, users: c.users, tracks: c.tracks, listensPerUser: c.listensPerUser });
-    const arms: Arm[] = [
-      { name: 'uniform random', policy: new UniformPolicy() },
-      { name: `ε-greedy (ε=${epsilon}) + logistic`, policy: new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon }) },
-      { name: `ε-greedy (ε=${epsilon}) + GBT`, policy: new EpsilonGreedyPolicy(new GradientBoostedTrees({ rounds: 40 }), { epsilon }) },
-      { name: 'Thompson + BART', policy: new ThompsonPolicy(new Bart(c.bart), { samples: 32 }) },
+    const arms: (Arm & { key: string })[] = [
+      { key: 'uniform', name: 'uniform random', policy: new UniformPolicy() },
+      { key: 'egreedy_logistic', name: `ε-greedy (ε=${epsilon}) + logistic`, policy: new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon }) },
+      { key: 'egreedy_low_logistic', name: `ε-greedy (ε=${lowEpsilon}) + logistic`, policy: new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon: lowEpsilon }) },
+      { key: 'egreedy_gbt', name: `ε-greedy (ε=${epsilon}) + GBT`, policy: new EpsilonGreedyPolicy(new GradientBoostedTrees({ rounds: 40 }), { epsilon }) },
+      { key: 'thompson_bart', name: 'Thompson + BART', policy: new ThompsonPolicy(new Bart(c.bart), { samples: 32 }) },
     ];
     const sim = simulate(world, arms, {
       days: c.days,
       requestsPerDay: c.requests,
       slots: c.slots,
       seed: ctx.seed,
-      training: { clip: 20, maxRows: 8000 },
+      training: { clip: 20, maxRows: 12000 },
       onDay: (day, arm, s) => lg.info({ day, arm, seconds: Number(s.toFixed(2)) }, 'simulated day'),
     });
     const simS = (performance.now() - t0) / 1000;
@@ -84,6 +86,18 @@ export const banditSim: EvalSuite = {
       }),
     );
 
+    const regretPath = svgPath.replace(/\.svg$/, '-regret.svg');
+    writeFileSync(
+      regretPath,
+      lineChartSvg({
+        title: 'Home-page bandit: cumulative regret against the oracle (expected streams)',
+        xLabel: 'simulated day',
+        yLabel: 'cumulative regret',
+        x: days,
+        series: sim.arms.map((a) => ({ name: a.name, y: from0(a.cumRegret) })),
+      }),
+    );
+
     // ---- OPE: fixed policies fitted on uniform logs, then log-with-one, estimate-another
     const t1 = performance.now();
     const trainLogs = collectLogs(world, new UniformPolicy(), { day: 1000, from: 0, n: q ? 600 : 1500, slots: c.slots, seed: ctx.seed });
@@ -95,7 +109,7 @@ export const banditSim: EvalSuite = {
     const bart = new Bart(c.bart);
     bart.fit(train, new Rng(ctx.seed));
     const pairs: { name: string; logging: Policy; target: Policy }[] = [
-      { name: 'uniform → Thompson+BART', logging: new UniformPolicy(), target: new ThompsonPolicy(bart, { samples: 32 }) },
+      { name: 'uniform → Thompson+BART', logging: new UniformPolicy(), target: new ThompsonPolicy(bart, { samples: 16 }) },
       { name: 'ε-greedy(0.3)+LR → ε-greedy(0.1)+GBT', logging: new EpsilonGreedyPolicy(lr, { epsilon: 0.3 }), target: new EpsilonGreedyPolicy(gbt, { epsilon: 0.1 }) },
     ];
     const ope: EvalTable = {
@@ -144,12 +158,12 @@ export const banditSim: EvalSuite = {
       sim_s: r3(simS),
       ope_s: r3(opeS),
     };
-    const keys = ['uniform', 'egreedy_logistic', 'egreedy_gbt', 'thompson_bart'];
     sim.arms.forEach((a, i) => {
-      metrics[`${keys[i]}_streams`] = a.cumReward[D - 1];
-      metrics[`${keys[i]}_expected_streams`] = r3(a.cumExpected[D - 1]);
-      metrics[`${keys[i]}_regret`] = r3(a.cumRegret[D - 1]);
-      metrics[`${keys[i]}_share_of_oracle`] = r3(a.cumExpected[D - 1] / oracleE);
+      const key = arms[i].key;
+      metrics[`${key}_streams`] = a.cumReward[D - 1];
+      metrics[`${key}_expected_streams`] = r3(a.cumExpected[D - 1]);
+      metrics[`${key}_regret`] = r3(a.cumRegret[D - 1]);
+      metrics[`${key}_share_of_oracle`] = r3(a.cumExpected[D - 1] / oracleE);
     });
     for (const [est, pe] of perEst) metrics[`ope_coverage_${est}`] = r3(pe.covered / pe.n);
     return {
@@ -157,6 +171,7 @@ export const banditSim: EvalSuite = {
       tables: [learning, ope],
       notes: [
         `cumulative reward curves (SVG): ${svgPath}`,
+        `cumulative regret curves (SVG): ${regretPath}`,
         `OPE coverage ${covered}/${checks} = ${r3(covered / checks)} (target ≥ 0.9); each check's truth is Σ_s Σ_a π(a, s | x) e(s) p(a | x) over the logged requests, with the marginals the estimators used`,
         'regret and the chart use expected rewards (true probabilities of the shown cards), streams are the realized coin flips; all policies see the same requests and coins',
       ],
