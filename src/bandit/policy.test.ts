@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.ts';
 import { Bart } from './bart.ts';
 import { LogisticRegression, GradientBoostedTrees } from './models.ts';
-import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, topK, trainingSet, type Decision, type LoggedChoice, type Policy } from './policy.ts';
+import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, policyFor, topK, trainingSet, type Decision, type LoggedChoice, type Policy } from './policy.ts';
 
 /** Toy world: n candidates with x0, x1 uniform; P(reward) = 0.05 + 0.7·x0² (x1 is noise). The best is the largest x0. */
 const truth = (x: Float64Array, a: number) => 0.05 + 0.7 * x[a * 2] ** 2;
@@ -119,4 +119,10 @@ test('trainingSet weights are clipped inverse propensities with mean 1', () => {
   assert.deepEqual(Array.from(d.y), [1, 0, 0]);
   assert.equal(trainingSet(logs, 1, { maxRows: 2 }).n, 2);
   assert.throws(() => trainingSet([{ x, reward: 1, propensity: 0 }], 1), /trainingSet: propensity of row 0 must be in \(0, 1\], got 0/);
+});
+
+test('policyFor: Thompson for a model with a posterior, ε-greedy otherwise, uniform without a model', () => {
+  assert.equal(policyFor(undefined).name, 'uniform');
+  assert.equal(policyFor(new LogisticRegression(), { epsilon: 0.05 }).name, 'egreedy(0.05):logistic');
+  assert.equal(policyFor(new Bart(), { samples: 8 }).name, 'thompson:bart');
 });

@@ -23,7 +23,7 @@
  * propensities 1/n.
  */
 import type { Rng } from '../util/rng.ts';
-import type { Dataset, PosteriorSampling, RewardModel } from './reward.ts';
+import { canSample, type Dataset, type PosteriorSampling, type RewardModel } from './reward.ts';
 
 /** One request's candidates: `n` rows of `dim` features (row-major, n × dim). */
 export interface Decision {
@@ -202,6 +202,16 @@ export class ThompsonPolicy implements Policy {
   fit(data: Dataset, rng: Rng): void {
     this.model.fit(data, rng);
   }
+}
+
+/**
+ * The serving policy for a (loaded) reward model: Thompson sampling when the model has a posterior
+ * (BART), ε-greedy otherwise, uniform when there is no model yet.
+ * @example policyFor(loadRewardModel(JSON.parse(readFileSync(file, 'utf8'))), { epsilon: 0.05 })
+ */
+export function policyFor(model: RewardModel | undefined, o: EpsilonGreedyOptions & ThompsonOptions = {}): Policy {
+  if (!model) return new UniformPolicy();
+  return canSample(model) ? new ThompsonPolicy(model, o) : new EpsilonGreedyPolicy(model, o);
 }
 
 /** One logged card: its features, the reward it got and the logging propensity of its slot. */
