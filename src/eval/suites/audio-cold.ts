@@ -64,7 +64,7 @@ export const FULL: Omit<ColdStartOptions, 'seed' | 'threads'> = {
   heldOutShare: 0.2,
   factors: 32,
   iterations: 10,
-  cnn: { ...DEFAULT_FACTOR_CNN, epochs: 12 },
+  cnn: { ...DEFAULT_FACTOR_CNN, epochs: 10 },
   patches: 4,
   featureClips: 120,
   k: 50,
