@@ -38,6 +38,7 @@ const configs: RewardModelConfig[] = [
   { kind: 'gbt', rounds: 30 },
   { kind: 'bart', trees: 20, burn: 50, draws: 20 },
   { kind: 'mlp', epochs: 20 },
+  { kind: 'bootstrap', member: { kind: 'logistic' }, members: 4 },
 ];
 const train = data(1500, 1);
 const testSet = data(200, 2);

@@ -2,12 +2,13 @@
  * The non-Bayesian reward models compared with BART (as Spotify compared logistic regression,
  * boosted trees and deep nets): L2-regularized logistic regression fitted by IRLS (Newton),
  * gradient-boosted trees on the logistic loss (second-order leaf values, quantile-binned splits),
- * and a one-hidden-layer MLP trained with Adam. All take sample weights (IPS) and a seeded Rng.
+ * and a one-hidden-layer MLP trained with Adam, plus a Bayesian-bootstrap ensemble that gives any of
+ * them a posterior for Thompson sampling. All take sample weights (IPS) and a seeded Rng.
  * {@link makeRewardModel} builds any of them (and BART) from a tagged config; {@link loadRewardModel}
  * reads a saved one.
  */
 import type { Rng } from '../util/rng.ts';
-import { checkDataset, sigmoid, type Dataset, type RewardModel, type RewardModelFile } from './reward.ts';
+import { checkDataset, sigmoid, type Dataset, type PosteriorSampling, type RewardModel, type RewardModelFile } from './reward.ts';
 import { Bart, type BartOptions } from './bart.ts';
 
 /** Solve A x = b for symmetric positive definite A (dim × dim, row-major) by Cholesky, in place. */
@@ -378,12 +379,75 @@ export class Mlp implements RewardModel {
   }
 }
 
+export interface BootstrapOptions {
+  /** The model each member is (any config but another bootstrap). */
+  member: Exclude<RewardModelConfig, { kind: 'bootstrap' }>;
+  /** Number of members, default 8. */
+  members?: number;
+}
+
+/**
+ * A posterior for any reward model by the Bayesian bootstrap (Rubin 1981): each member is fitted
+ * on the data with every row's weight multiplied by an Exp(1) draw; a posterior draw is one member
+ * (Thompson sampling via bootstrap, Eckles & Kaptein 2014), the mean prediction the members' average.
+ */
+export class BootstrapEnsemble implements RewardModel, PosteriorSampling {
+  readonly name = 'bootstrap';
+  private members: RewardModel[] = [];
+  private dim = 0;
+  constructor(private readonly o: BootstrapOptions) {}
+  get fitted() {
+    return this.members.length > 0;
+  }
+  fit(d: Dataset, rng: Rng): void {
+    checkDataset(d, undefined, 'bootstrap');
+    const B = this.o.members ?? 8;
+    const members: RewardModel[] = [];
+    for (let b = 0; b < B; b++) {
+      const w = new Float64Array(d.n);
+      for (let i = 0; i < d.n; i++) w[i] = (d.w ? d.w[i] : 1) * -Math.log(1 - rng.next());
+      const m = makeRewardModel(this.o.member);
+      m.fit({ ...d, w }, rng);
+      members.push(m);
+    }
+    this.members = members;
+    this.dim = d.dim;
+  }
+  predict(x: Float64Array, n: number, out: Float64Array): void {
+    const ms = this.need();
+    const tmp = new Float64Array(n);
+    out.fill(0, 0, n);
+    for (const m of ms) {
+      m.predict(x, n, tmp);
+      for (let i = 0; i < n; i++) out[i] += tmp[i] / ms.length;
+    }
+  }
+  sample(x: Float64Array, n: number, out: Float64Array, rng: Rng): void {
+    const ms = this.need();
+    ms[rng.int(ms.length)].predict(x, n, out);
+  }
+  toJSON(): RewardModelFile {
+    return { magic: 'deepcut-reward-model', version: 1, kind: 'bootstrap', dim: this.dim, options: this.o, members: this.need().map((m) => m.toJSON()) };
+  }
+  static fromJSON(j: RewardModelFile): BootstrapEnsemble {
+    const e = new BootstrapEnsemble(j.options as BootstrapOptions);
+    e.dim = j.dim;
+    e.members = (j.members as unknown[]).map((m) => loadRewardModel(m));
+    return e;
+  }
+  private need(): RewardModel[] {
+    if (!this.members.length) throw new Error('bootstrap: not fitted');
+    return this.members;
+  }
+}
+
 /** A reward model config, tagged by kind. */
 export type RewardModelConfig =
   | ({ kind: 'logistic' } & LogisticOptions)
   | ({ kind: 'gbt' } & GbtOptions)
   | ({ kind: 'bart' } & BartOptions)
-  | ({ kind: 'mlp' } & MlpOptions);
+  | ({ kind: 'mlp' } & MlpOptions)
+  | ({ kind: 'bootstrap' } & BootstrapOptions);
 
 /** A fresh, unfitted reward model. */
 export function makeRewardModel(c: RewardModelConfig): RewardModel {
@@ -396,6 +460,8 @@ export function makeRewardModel(c: RewardModelConfig): RewardModel {
       return new Bart(c);
     case 'mlp':
       return new Mlp(c);
+    case 'bootstrap':
+      return new BootstrapEnsemble(c);
   }
 }
 
@@ -413,6 +479,8 @@ export function loadRewardModel(j: unknown): RewardModel {
       return Bart.fromJSON(f as RewardModelFile);
     case 'mlp':
       return Mlp.fromJSON(f as RewardModelFile);
+    case 'bootstrap':
+      return BootstrapEnsemble.fromJSON(f as RewardModelFile);
     default:
       throw new Error(`reward model: unknown kind ${JSON.stringify(f.kind)}`);
   }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.ts';
 import { Bart } from './bart.ts';
-import { LogisticRegression, GradientBoostedTrees } from './models.ts';
+import { BootstrapEnsemble, LogisticRegression, GradientBoostedTrees } from './models.ts';
 import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, policyFor, topK, trainingSet, type Decision, type LoggedChoice, type Policy } from './policy.ts';
 
 /** Toy world: n candidates with x0, x1 uniform; P(reward) = 0.05 + 0.7·x0² (x1 is noise). The best is the largest x0. */
@@ -20,6 +20,7 @@ const policies: { make: () => Policy; learns: boolean }[] = [
   { make: () => new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon: 0.1 }), learns: true },
   { make: () => new EpsilonGreedyPolicy(new GradientBoostedTrees({ rounds: 30, depth: 2 }), { epsilon: 0.1 }), learns: true },
   { make: () => new ThompsonPolicy(new Bart({ trees: 10, burn: 30, draws: 20, thin: 1 }), { samples: 32 }), learns: true },
+  { make: () => new ThompsonPolicy(new BootstrapEnsemble({ member: { kind: 'logistic' }, members: 5 }), { samples: 32 }), learns: true },
 ];
 
 /** Serve `rounds` × `perRound` requests of k = 2 slots, refitting after each round; returns the policy. */
@@ -125,4 +126,5 @@ test('policyFor: Thompson for a model with a posterior, ε-greedy otherwise, uni
   assert.equal(policyFor(undefined).name, 'uniform');
   assert.equal(policyFor(new LogisticRegression(), { epsilon: 0.05 }).name, 'egreedy(0.05):logistic');
   assert.equal(policyFor(new Bart(), { samples: 8 }).name, 'thompson:bart');
+  assert.equal(policyFor(new BootstrapEnsemble({ member: { kind: 'gbt' } })).name, 'thompson:bootstrap');
 });

@@ -16,7 +16,7 @@ export interface Dataset {
 }
 
 export interface RewardModel {
-  /** Short name for tables: `logistic`, `gbt`, `bart`, `mlp`. */
+  /** Short name for tables: `logistic`, `gbt`, `bart`, `mlp`, `bootstrap`. */
   readonly name: string;
   readonly fitted: boolean;
   /** Fit on `d` (replaces any earlier fit). Throws on NaN features or a dimension mismatch. */
@@ -40,7 +40,7 @@ export function canSample(m: RewardModel): m is RewardModel & PosteriorSampling 
 export interface RewardModelFile {
   magic: 'deepcut-reward-model';
   version: 1;
-  kind: 'logistic' | 'gbt' | 'bart' | 'mlp';
+  kind: 'logistic' | 'gbt' | 'bart' | 'mlp' | 'bootstrap';
   dim: number;
   [k: string]: unknown;
 }
