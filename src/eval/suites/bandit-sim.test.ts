@@ -6,9 +6,9 @@ import { banditSim } from './bandit-sim.ts';
 test('bandit-sim (quick): learning table with the oracle on top, OPE coverage, a chart on disk', async () => {
   const r = await banditSim.run({ dataDir: '/nonexistent', seed: 5, threads: 1, quick: true });
   const [learning, ope] = r.tables;
-  assert.deepEqual(learning.rows.map((row) => row[0]), ['uniform random', 'ε-greedy (ε=0.1) + logistic', 'ε-greedy (ε=0.03) + logistic', 'ε-greedy (ε=0.1) + GBT', 'Thompson + BART', 'oracle (knows the true probabilities)']);
+  assert.deepEqual(learning.rows.map((row) => row[0]), ['uniform random', 'ε-greedy (ε=0.1) + logistic', 'ε-greedy (ε=0.03) + logistic', 'ε-greedy (ε=0.1) + GBT', 'Thompson + bootstrap logistic', 'Thompson + BART', 'oracle (knows the true probabilities)']);
   const oracle = r.metrics.oracle_expected_streams as number;
-  for (const k of ['uniform', 'egreedy_logistic', 'egreedy_low_logistic', 'egreedy_gbt', 'thompson_bart']) assert.ok((r.metrics[`${k}_expected_streams`] as number) <= oracle);
+  for (const k of ['uniform', 'egreedy_logistic', 'egreedy_low_logistic', 'egreedy_gbt', 'thompson_bootstrap_logistic', 'thompson_bart']) assert.ok((r.metrics[`${k}_expected_streams`] as number) <= oracle);
   assert.ok((r.metrics.thompson_bart_expected_streams as number) > (r.metrics.uniform_expected_streams as number));
   assert.equal(ope.rows.length, 8);
   assert.equal(r.metrics.ope_checks, 18);

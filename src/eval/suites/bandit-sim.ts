@@ -3,9 +3,10 @@
  * world's hidden tastes answer impressions, so learning and off-policy estimates can be checked
  * against the truth. Needs no data folder.
  *
- * 1. Learning: uniform random, ε-greedy over logistic regression (ε = 0.1 and 0.03) and over boosted trees, Thompson
- *    sampling over BART and the oracle serve the same requests for N simulated days, each model
- *    retrained at day end from its own logs (IPS-weighted). Cumulative reward (streams ≥ 30 s),
+ * 1. Learning: uniform random, ε-greedy over logistic regression (ε = 0.1 and 0.03) and over boosted
+ *    trees, Thompson sampling over a bootstrap ensemble of logistic regressions and over BART, and
+ *    the oracle serve the same requests for N simulated days, each model retrained at day end from
+ *    its own logs (IPS-weighted). Cumulative reward (streams ≥ 30 s),
  *    expected reward and regret against the oracle per policy; the curves as SVG charts under the
  *    OS temp folder (path in the notes).
  * 2. Off-policy evaluation: fixed policies are fitted on uniform logs; for several seeds, one policy
@@ -20,7 +21,7 @@ import { lineChartSvg } from '../chart.ts';
 import { Rng } from '../../util/rng.ts';
 import { log } from '../../log.ts';
 import { Bart } from '../../bandit/bart.ts';
-import { GradientBoostedTrees, LogisticRegression } from '../../bandit/models.ts';
+import { BootstrapEnsemble, GradientBoostedTrees, LogisticRegression } from '../../bandit/models.ts';
 import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, trainingSet, type Policy } from '../../bandit/policy.ts';
 import { HomeWorld, collectLogs, opeCheck, simulate, type Arm } from '../../bandit/simulator.ts';
 
@@ -28,7 +29,7 @@ const r3 = (v: number) => Number(v.toFixed(3));
 
 export const banditSim: EvalSuite = {
   name: 'bandit-sim',
-  description: 'home-page bandit in the demo-world simulator: cumulative reward/regret of random, ε-greedy (LR, GBT), Thompson+BART vs the oracle; IPS/SNIPS/DR coverage of true values',
+  description: 'home-page bandit in the demo-world simulator: cumulative reward/regret of random, ε-greedy (LR, GBT), Thompson (bootstrap LR, BART) vs the oracle; IPS/SNIPS/DR coverage of true values',
   needs: [],
   async run(ctx): Promise<EvalReport> {
     const q = ctx.quick;
@@ -45,6 +46,7 @@ export const banditSim: EvalSuite = {
       { key: 'egreedy_logistic', name: `ε-greedy (ε=${epsilon}) + logistic`, policy: new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon }) },
       { key: 'egreedy_low_logistic', name: `ε-greedy (ε=${lowEpsilon}) + logistic`, policy: new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon: lowEpsilon }) },
       { key: 'egreedy_gbt', name: `ε-greedy (ε=${epsilon}) + GBT`, policy: new EpsilonGreedyPolicy(new GradientBoostedTrees({ rounds: 40 }), { epsilon }) },
+      { key: 'thompson_bootstrap_logistic', name: 'Thompson + bootstrap logistic', policy: new ThompsonPolicy(new BootstrapEnsemble({ member: { kind: 'logistic' }, members: 5 }), { samples: 32 }) },
       { key: 'thompson_bart', name: 'Thompson + BART', policy: new ThompsonPolicy(new Bart(c.bart), { samples: 32 }) },
     ];
     const sim = simulate(world, arms, {
