@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { analyzeFiles, analyzeTracks } from './batch.ts';
+import { PATCH_FRAMES, PATCH_MELS } from './patches.ts';
 
 /** 16-bit mono WAV of a 440 Hz tone with clicks at 120 BPM. */
 function toneWav(seconds: number, sr = 22050): Buffer {
@@ -61,4 +62,27 @@ test('analyzeTracks on a worker pool: skips tracks without audio, resolves relat
   assert.deepEqual([...out.keys()], ['t1', 't3']);
   assert.equal(out.get('t1')?.features?.duration_s, 3);
   assert.equal(out.get('t3')?.features?.duration_s, 2);
+});
+
+test('analyzeFiles with patches: one decode gives features and log-mel patches, both cached; patches alone on a pool', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dc-batch-'));
+  const a = join(dir, 'a.wav');
+  writeFileSync(a, toneWav(5));
+  const cacheDir = join(dir, 'cache');
+  const [first] = await analyzeFiles([a], { cacheDir, patches: 2 });
+  assert.equal(first.patches?.length, 2);
+  assert.equal(first.patches![0].length, PATCH_FRAMES * PATCH_MELS);
+  assert.ok(first.features && !first.cached);
+  const [again] = await analyzeFiles([a], { cacheDir, patches: 2 });
+  assert.equal(again.cached, true);
+  assert.deepEqual(again.patches, first.patches);
+  // a different patch count is computed, the features still come from the cache
+  const [three] = await analyzeFiles([a], { cacheDir, patches: 3 });
+  assert.equal(three.patches?.length, 3);
+  assert.equal(three.cached, false);
+  assert.deepEqual(three.features, first.features);
+  writeFileSync(join(dir, 'b.wav'), toneWav(3));
+  const pool = await analyzeFiles([a, join(dir, 'b.wav')], { features: false, patches: 2, threads: 2 });
+  assert.deepEqual(pool.map((x) => [x.features, x.patches?.length]), [[undefined, 2], [undefined, 2]]);
+  assert.deepEqual(pool[0].patches, first.patches);
 });

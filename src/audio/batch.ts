@@ -7,17 +7,22 @@
 import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, isAbsolute, resolve } from 'node:path';
+import { dirname, join, isAbsolute, resolve } from 'node:path';
 import { DeepcutError, isDeepcutError, type ErrorCode } from '../errors.ts';
-import { analyzeFile, FEATURES_VERSION, type AudioFeatures } from './features.ts';
+import { FEATURES_VERSION, type AudioFeatures } from './features.ts';
+import { PATCH_FRAMES, PATCH_MELS } from './patches.ts';
+import { runAudioJob, type AudioJob, type AudioJobResult } from './job.ts';
 
 export interface AnalyzeOutcome {
   file: string;
   /** sha256 of the file's bytes (absent if it could not be read). */
   sha256?: string;
   features?: AudioFeatures;
+  /** The CNN's log-mel patches (PATCH_FRAMES × PATCH_MELS each), when asked for with `patches`. */
+  patches?: Float32Array[];
   /** Set when the file could not be analysed. */
   error?: { code: ErrorCode | 'bug'; message: string };
+  /** Every result asked for came from the cache. */
   cached: boolean;
 }
 
@@ -26,6 +31,10 @@ export interface BatchOptions {
   cacheDir?: string;
   /** Worker threads; 1 analyses on the calling thread. */
   threads?: number;
+  /** Compute the DSP features (default true). */
+  features?: boolean;
+  /** Also compute this many log-mel patches per file for the CNN (default 0), cached like the features. */
+  patches?: number;
   /** Called after each file. */
   onProgress?: (done: number, total: number, outcome: AnalyzeOutcome) => void;
 }
@@ -46,7 +55,11 @@ export function hashFile(file: string): Promise<string> {
   });
 }
 
+/** Bumped when the log-mel patches change (geometry, scaling). */
+const PATCHES_VERSION = 1;
+const PATCH_SIZE = PATCH_FRAMES * PATCH_MELS;
 const cachePath = (dir: string, sha: string) => join(dir, sha.slice(0, 2), `${sha}.v${FEATURES_VERSION}.json`);
+const patchPath = (dir: string, sha: string, n: number) => join(dir, sha.slice(0, 2), `${sha}.mel${n}.v${PATCHES_VERSION}.f32`);
 
 function readCache(dir: string | undefined, sha: string): AudioFeatures | undefined {
   if (!dir) return undefined;
@@ -60,27 +73,38 @@ function readCache(dir: string | undefined, sha: string): AudioFeatures | undefi
   }
 }
 
-function writeCache(dir: string | undefined, sha: string, f: AudioFeatures): void {
-  if (!dir) return;
-  const p = cachePath(dir, sha);
-  mkdirSync(join(dir, sha.slice(0, 2)), { recursive: true });
-  writeFileSync(p + '.tmp', JSON.stringify(f));
-  renameSync(p + '.tmp', p); // atomic: a crash leaves either nothing or a whole file
+function readPatchCache(dir: string | undefined, sha: string, n: number): Float32Array | undefined {
+  const p = dir && patchPath(dir, sha, n);
+  if (!p || !existsSync(p)) return undefined;
+  const b = readFileSync(p);
+  return b.length === n * PATCH_SIZE * 4 ? new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)) : undefined;
 }
+
+/** Write atomically: a crash leaves either nothing or a whole file. */
+function writeCacheFile(p: string, data: string | Float32Array): void {
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p + '.tmp', data);
+  renameSync(p + '.tmp', p);
+}
+
+const splitPatches = (all: Float32Array) => Array.from({ length: all.length / PATCH_SIZE }, (_, i) => all.subarray(i * PATCH_SIZE, (i + 1) * PATCH_SIZE));
 
 function toError(e: unknown): AnalyzeOutcome['error'] {
   return isDeepcutError(e) ? { code: e.code, message: e.message } : { code: 'bug', message: (e as Error)?.stack ?? String(e) };
 }
 
-type Job = { id: number; file: string };
-type Reply = { id: number; features?: AudioFeatures; error?: { name?: string; code?: ErrorCode; message: string } };
+type Job = { id: number; job: AudioJob; hit: { features?: AudioFeatures; patches?: Float32Array } };
+type Reply = { id: number; result?: AudioJobResult; error?: { name?: string; code?: ErrorCode; message: string } };
 
 /**
  * Analyse `files`, in input order: cached results first (by content hash), the rest on a pool of
- * `threads` workers. Never throws for a bad file; each outcome has `features` or `error`.
+ * `threads` workers, each file decoded once for its features and patches. Never throws for a bad
+ * file; each outcome has what was asked for or `error`.
  */
 export async function analyzeFiles(files: string[], opts: BatchOptions = {}): Promise<AnalyzeOutcome[]> {
   const out: AnalyzeOutcome[] = new Array(files.length);
+  const wantFeatures = opts.features ?? true;
+  const nPatches = opts.patches ?? 0;
   let done = 0;
   const finish = (i: number, o: AnalyzeOutcome) => {
     out[i] = o;
@@ -100,22 +124,26 @@ export async function analyzeFiles(files: string[], opts: BatchOptions = {}): Pr
       continue;
     }
     shas[i] = sha;
-    const hit = readCache(opts.cacheDir, sha);
-    if (hit) finish(i, { file, sha256: sha, features: hit, cached: true });
-    else todo.push({ id: i, file });
+    const hit = { features: wantFeatures ? readCache(opts.cacheDir, sha) : undefined, patches: nPatches ? readPatchCache(opts.cacheDir, sha, nPatches) : undefined };
+    const job: AudioJob = { file, features: wantFeatures && !hit.features, patches: nPatches && !hit.patches ? nPatches : 0 };
+    if (!job.features && !job.patches) finish(i, { file, sha256: sha, features: hit.features, ...(hit.patches ? { patches: splitPatches(hit.patches) } : {}), cached: true });
+    else todo.push({ id: i, job, hit });
   }
-  const record = (job: Job, features?: AudioFeatures, error?: AnalyzeOutcome['error']) => {
-    const sha = shas[job.id] as string;
-    if (features) writeCache(opts.cacheDir, sha, features);
-    finish(job.id, { file: job.file, sha256: sha, features, error, cached: false });
+  const record = (j: Job, result?: AudioJobResult, error?: AnalyzeOutcome['error']) => {
+    const sha = shas[j.id] as string;
+    if (opts.cacheDir && result?.features) writeCacheFile(cachePath(opts.cacheDir, sha), JSON.stringify(result.features));
+    if (opts.cacheDir && result?.patches) writeCacheFile(patchPath(opts.cacheDir, sha, nPatches), result.patches);
+    const features = result?.features ?? j.hit.features;
+    const patches = result?.patches ?? j.hit.patches;
+    finish(j.id, { file: j.job.file, sha256: sha, ...(error ? { error } : { features, ...(patches ? { patches: splitPatches(patches) } : {}) }), cached: false });
   };
   const threads = Math.max(1, Math.min(opts.threads ?? 1, todo.length));
   if (threads === 1) {
-    for (const job of todo) {
+    for (const j of todo) {
       try {
-        record(job, await analyzeFile(job.file));
+        record(j, await runAudioJob(j.job));
       } catch (e) {
-        record(job, undefined, toError(e));
+        record(j, undefined, toError(e));
       }
     }
     return out;
@@ -130,7 +158,7 @@ export async function analyzeFiles(files: string[], opts: BatchOptions = {}): Pr
           w.once('error', rej);
         });
         while (next < todo.length) {
-          const job = todo[next++];
+          const j = todo[next++];
           const reply = await new Promise<Reply>((res) => {
             const onMsg = (r: Reply) => {
               w.off('error', onErr);
@@ -138,14 +166,14 @@ export async function analyzeFiles(files: string[], opts: BatchOptions = {}): Pr
             };
             const onErr = (e: Error) => {
               w.off('message', onMsg);
-              res({ id: job.id, error: { message: e.stack ?? String(e) } });
+              res({ id: j.id, error: { message: e.stack ?? String(e) } });
             };
             w.once('message', onMsg);
             w.once('error', onErr);
-            w.postMessage(job);
+            w.postMessage({ id: j.id, job: j.job });
           });
-          if (reply.features) record(job, reply.features);
-          else record(job, undefined, { code: reply.error?.name === 'DeepcutError' && reply.error.code ? reply.error.code : 'bug', message: reply.error?.message ?? 'unknown error' });
+          if (reply.result) record(j, reply.result);
+          else record(j, undefined, { code: reply.error?.name === 'DeepcutError' && reply.error.code ? reply.error.code : 'bug', message: reply.error?.message ?? 'unknown error' });
         }
       } finally {
         await w.terminate();

@@ -11,18 +11,17 @@
  *   audio-embeddings.bin    kind `audio-embeddings`, metric cosine: track_rows [n], embeddings [n × E]
  *   audio-embeddings.index  usearch HNSW index over the embeddings (src/index/ann.ts)
  *   cnn.bin                 the CNN (AudioCnn.save: magic, version, shapes, run id)
- * Features and log-mel patches are cached by file content hash under `<home>/cache/`, so a daily
- * run analyses only new files.
+ * Features and log-mel patches are cached by file content hash under `<home>/cache/audio/`, so a
+ * daily run analyses only new files.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
 import type { Step, StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { PlaylistInputs } from './playlists-step.ts';
 import { analyzeFiles, audioCacheDir, type AnalyzeOutcome } from '../audio/batch.ts';
-import { decodeFile } from '../audio/decode.ts';
-import { melPatches, PATCH_FRAMES, PATCH_MELS, type CnnExample } from '../audio/cnn.ts';
+import type { CnnExample } from '../audio/cnn.ts';
 import { fitFactorCnn, inferTracks, DEFAULT_FACTOR_CNN, type FactorCnnConfig } from '../audio/coldstart.ts';
 import type { AudioFeatures } from '../audio/features.ts';
 import { isFactorized, type Recommender } from '../cf/recommender.ts';
@@ -46,8 +45,6 @@ export interface AudioStepOptions {
   baseDirs?: string[];
 }
 
-const MEL_CACHE_VERSION = 1;
-
 /**
  * Where a relative `audio_path` points: the first existing file among `baseDirs`, the folders the
  * catalog was imported from (recorded by the importer), and the working directory.
@@ -61,28 +58,6 @@ export async function audioResolver(ctx: StepContext, baseDirs: string[] = []): 
     for (const d of dirs) if (existsSync(join(d, p))) return join(d, p);
     return resolve(dirs[0], p);
   };
-}
-
-/** Log-mel patches of a file, cached as raw float32 under `<home>/cache/audio-mel/` by content hash. */
-async function cachedPatches(home: string, o: AnalyzeOutcome, count: number): Promise<Float32Array[]> {
-  const size = PATCH_FRAMES * PATCH_MELS;
-  const file = o.sha256 ? join(home, 'cache', 'audio-mel', o.sha256.slice(0, 2), `${o.sha256}.p${count}.v${MEL_CACHE_VERSION}.f32`) : undefined;
-  if (file && existsSync(file)) {
-    const b = await readFile(file);
-    if (b.length === count * size * 4) {
-      const all = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-      return Array.from({ length: count }, (_, i) => all.subarray(i * size, (i + 1) * size));
-    }
-  }
-  const patches = melPatches(await decodeFile(o.file), count);
-  if (file) {
-    await mkdir(dirname(file), { recursive: true });
-    const all = new Float32Array(count * size);
-    patches.forEach((p, i) => all.set(p, i * size));
-    await writeFile(file + '.tmp', all);
-    await rename(file + '.tmp', file);
-  }
-  return patches;
 }
 
 /** The audio step, with its options. The lead wires `audioStep` (defaults) into `defaultSteps()`. */
@@ -103,8 +78,8 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
       const threads = ctx.config.cf.threads;
       const where = await audioResolver(ctx, opts.baseDirs);
 
-      // (i) DSP features, through the content-hash cache, on the worker pool
-      const outcomes = await analyzeFiles(rows.map((r) => where(tracks[r].audioPath!)), { cacheDir: audioCacheDir(ctx.config.home), threads });
+      // (i) DSP features and the CNN's log-mel patches, through the content-hash cache, on the worker pool
+      const outcomes = await analyzeFiles(rows.map((r) => where(tracks[r].audioPath!)), { cacheDir: audioCacheDir(ctx.config.home), threads, patches: nPatches });
       const lines: string[] = [];
       const ok: { row: number; outcome: AnalyzeOutcome }[] = [];
       outcomes.forEach((o, i) => {
@@ -127,8 +102,7 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
         }
         const F = model.factors;
         const itemF = model.itemFactors();
-        const patches: Float32Array[][] = [];
-        for (const x of ok) patches.push(await cachedPatches(ctx.config.home, x.outcome, nPatches));
+        const patches = ok.map((x) => x.outcome.patches!);
         const train: CnnExample[] = [];
         ok.forEach((x, i) => {
           if (tracks[x.row].plays >= (opts.minStreams ?? 1)) train.push({ patches: patches[i], target: itemF.slice(x.row * F, (x.row + 1) * F) });

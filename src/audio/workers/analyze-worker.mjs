@@ -1,16 +1,16 @@
 // Worker side of the audio analysis pool (batch.ts). Plain JavaScript that registers the tsx
 // loader itself, because a worker thread does not inherit it when the parent runs under the tsx
-// CLI; then each message { id, file } is answered with { id, features } or { id, error }.
+// CLI; then each message { id, job } is answered with { id, result } or { id, error }.
 import { parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 register();
-const { analyzeFile } = await import('../features.ts');
+const { runAudioJob } = await import('../job.ts');
 
 parentPort.on('message', async (m) => {
   try {
-    const features = await analyzeFile(m.file);
-    parentPort.postMessage({ id: m.id, features });
+    const result = await runAudioJob(m.job);
+    parentPort.postMessage({ id: m.id, result }, result.patches ? [result.patches.buffer] : []);
   } catch (e) {
     const err = e && typeof e === 'object' ? e : { message: String(e) };
     parentPort.postMessage({ id: m.id, error: { name: err.name, code: err.code, message: err.message } });

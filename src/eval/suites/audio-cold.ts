@@ -28,8 +28,6 @@ import { listenConfidence, defaultConfidence } from '../../signals/confidence.ts
 import type { ListenColumns } from '../../store/store.ts';
 import { makeRecommender } from '../../cf/factory.ts';
 import { isFactorized, type Factorized, type Recommender } from '../../cf/recommender.ts';
-import { decodeFile } from '../../audio/decode.ts';
-import { melPatches } from '../../audio/cnn.ts';
 import { fitFactorCnn, inferTracks, concatRows, DEFAULT_FACTOR_CNN, type FactorCnnConfig, type Agreement } from '../../audio/coldstart.ts';
 import { analyzeFiles } from '../../audio/batch.ts';
 import { tempoHits } from './audio-midi.ts';
@@ -216,9 +214,10 @@ export async function runColdStart(o: ColdStartOptions): Promise<ColdStartResult
     const streams = new Float64Array(tracks.length);
     for (const l of trainListens) if (isStream(l)) streams[trackMap.row(l.track_id)]++;
     const patches = await time('mel_s', async () => {
-      const out = new Map<number, Float32Array[]>();
-      for (const t of audio) out.set(t, melPatches(await decodeFile(join(dir, tracks[t].audio_path!)), o.patches));
-      return out;
+      const outcomes = await analyzeFiles(audio.map((t) => join(dir, tracks[t].audio_path!)), { features: false, patches: o.patches, threads: o.threads });
+      const bad = outcomes.find((x) => x.error);
+      if (bad) throw new DeepcutError('invalid_input', `generated clip cannot be read: ${bad.error!.message}`);
+      return new Map(audio.map((t, i) => [t, outcomes[i].patches!]));
     });
     const warm = audio.filter((t) => !coldIndex.has(t) && streams[t] > 0);
     const fit = await time('cnn_train_s', () => fitFactorCnn(warm.map((t) => ({ patches: patches.get(t)!, target: itemF.slice(t * F, (t + 1) * F) })), F, { ...o.cnn, seed: o.seed }));
