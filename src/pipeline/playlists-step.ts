@@ -15,6 +15,8 @@ import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from 
 import { discoverWeekly, releaseRadar, dailyMixes } from '../playlists/makers.ts';
 import { reasonText, type Candidate, type CandidateSource, type FlowFeatures, type Playlist, type CatalogView } from '../playlists/types.ts';
 import { topK } from '../cf/base.ts';
+import { Scorer } from '../cf/kernels/scorer.ts';
+import { wasmAvailable } from '../cf/kernels/wasm.ts';
 import { PlaylistArchive } from '../playlists/archive.ts';
 import type { UserId } from '../domain/ids.ts';
 
@@ -88,7 +90,14 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
     }
     return r.slice(0, k);
   };
-  const nearest = (q: Float32Array, k: number) => (itemVectors ? nearestByInnerProduct(itemVectors, q, k) : []);
+  // nearest tracks to a taste centre: the SIMD scorer when the kernels are built, else plain TS
+  const scorer = itemVectors && itemVectors.dim % 4 === 0 && wasmAvailable() ? new Scorer(itemVectors.data, itemVectors.data.length / itemVectors.dim, itemVectors.dim) : undefined;
+  const nearest = (q: Float32Array, k: number) => {
+    if (!itemVectors) return [];
+    if (!scorer) return nearestByInnerProduct(itemVectors, q, k);
+    const r = scorer.top(q, k, [], false);
+    return Array.from(r.items, (track, i) => ({ track, score: r.scores[i] }));
+  };
 
   const files = {
     dw: createWriteStream(join(ctx.dir, 'discover-weekly.jsonl')),

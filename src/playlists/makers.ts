@@ -186,7 +186,11 @@ export function kmeans(vecs: Float32Array[], k: number, dim: number, rng: Rng, i
     let moved = false;
     xs.forEach((x, i) => {
       let best = 0;
-      for (let c = 1; c < k; c++) if (dist(x, centres[c]) < dist(x, centres[best])) best = c;
+      let bestD = dist(x, centres[0]);
+      for (let c = 1; c < k; c++) {
+        const d = dist(x, centres[c]);
+        if (d < bestD) (best = c), (bestD = d);
+      }
       if (assign[i] !== best || it === 0) moved = moved || assign[i] !== best;
       assign[i] = best;
     });

@@ -35,20 +35,42 @@ function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  const d = Math.sqrt(dot(a, a) * dot(b, b));
-  return d > 0 ? dot(a, b) / d : 0;
+/** Euclidean norm of every row of `v`. */
+export function rowNorms(v: Vectors): Float32Array {
+  const n = v.data.length / v.dim;
+  const out = new Float32Array(n);
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    const o = r * v.dim;
+    for (let i = 0; i < v.dim; i++) s += v.data[o + i] * v.data[o + i];
+    out[r] = Math.sqrt(s);
+  }
+  return out;
 }
 
-/** The favourite whose vector is closest (cosine) to `track`'s, or -1. */
+const normsMemo = new WeakMap<Float32Array, Float32Array>();
+
+/**
+ * The favourite whose vector is closest (cosine) to `track`'s, or -1. Row norms are computed once
+ * per vector matrix and remembered; no per-call allocation (this runs for every candidate of
+ * every listener).
+ */
 export function nearestFavourite(v: Vectors, track: number, favs: number[]): number {
+  let norms = normsMemo.get(v.data);
+  if (!norms) normsMemo.set(v.data, (norms = rowNorms(v)));
+  const d = v.dim;
+  const x = v.data;
+  const xo = track * d;
   let best = -1;
   let bestS = -Infinity;
-  const x = row(v, track);
   for (const f of favs) {
-    const s = cosine(x, row(v, f));
-    if (s > bestS) {
-      bestS = s;
+    const fo = f * d;
+    let s = 0;
+    for (let i = 0; i < d; i++) s += x[xo + i] * x[fo + i];
+    const den = norms[track] * norms[f];
+    const c = den > 0 ? s / den : 0;
+    if (c > bestS) {
+      bestS = c;
       best = f;
     }
   }
@@ -89,8 +111,7 @@ export function cfSource(model: Recommender, users: IdMap<UserId>, userTracks: C
  */
 export function contentSource(name: string, v: Vectors, explain: (track: number, fav: number) => Reason, opts: { favourites?: number; exclude?: (track: number) => boolean } = {}): CandidateSource {
   const rows = v.data.length / v.dim;
-  const norms = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) norms[r] = Math.sqrt(dot(row(v, r), row(v, r)));
+  const norms = rowNorms(v);
   return {
     name,
     candidates(user, k) {
