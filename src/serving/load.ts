@@ -11,7 +11,7 @@ import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import { Catalog } from './catalog.ts';
 import { LiveModel } from './live.ts';
-import { confidenceOf, popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind } from './state.ts';
+import { confidenceOf, popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openPublished, type PublishedRun } from '../pipeline/published.ts';
 import { readPublished } from '../pipeline/runner.ts';
 import { PlaylistArchive } from '../playlists/archive.ts';
@@ -73,6 +73,33 @@ export async function playlistSource(run: PublishedRun, home: string, catalog: C
   };
 }
 
+/** Scalar features the API shows per track (beat grids stay in the run's features.jsonl). */
+const AUDIO_FIELDS = ['tempo_bpm', 'tempo_confidence', 'time_signature', 'time_signature_confidence', 'key', 'mode', 'key_confidence', 'loudness_lufs', 'mean_db', 'energy', 'danceability', 'duration_s'] as const;
+
+/**
+ * Audio features of the published run's audio step (`<run>/audio/features.jsonl`, one line per
+ * analysed track), or undefined when the run has none. Distributions sample up to 2,000 tracks.
+ */
+export async function audioFeatureSource(run: Pick<PublishedRun, 'dir'>): Promise<AudioFeatureSource | undefined> {
+  const file = join(run.dir, 'audio', 'features.jsonl');
+  if (!existsSync(file)) return undefined;
+  const byTrack = new Map<string, Record<string, number>>();
+  for (const line of (await readFile(file, 'utf8')).split('\n')) {
+    if (!line) continue;
+    const row = JSON.parse(line) as Record<string, unknown>;
+    const f: Record<string, number> = {};
+    for (const k of AUDIO_FIELDS) if (typeof row[k] === 'number') f[k] = row[k] as number;
+    byTrack.set(String(row.track_id), f);
+  }
+  if (byTrack.size === 0) return undefined;
+  const sample = [...byTrack.values()].slice(0, 2000);
+  const distributions = Object.fromEntries(AUDIO_FIELDS.map((k) => [k, sample.map((f) => f[k]).filter((v) => v !== undefined)]));
+  return {
+    get: async (track) => byTrack.get(track),
+    distributions: async () => distributions,
+  };
+}
+
 export async function loadServingState(store: Store, config: Config): Promise<ServingState> {
   const catalog = await Catalog.load(store);
   if (await readPublished(config.home)) {
@@ -81,7 +108,8 @@ export async function loadServingState(store: Store, config: Config): Promise<Se
       const s = run.snapshot;
       const recs = new LiveModel({ recommender: run.model, users: s.users, tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId });
       log('serve').info({ run: run.runId, model: run.model.name }, 'serving the published run');
-      return { recs, catalog, playlists: await playlistSource(run, config.home, catalog) };
+      const audio = await audioFeatureSource(run);
+      return { recs, catalog, playlists: await playlistSource(run, config.home, catalog), ...(audio ? { audio } : {}) };
     } catch (e) {
       log('serve').error({ err: (e as Error).message }, 'could not load the published run; serving the popularity fallback');
     }
