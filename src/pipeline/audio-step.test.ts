@@ -105,6 +105,7 @@ test('a second run reads features from the cache; a missing file fails alone', a
   assert.equal(m2.status, 'succeeded');
   assert.equal(m2.steps.audio.output!.metrics!.failed, 1);
   assert.equal(m2.steps.audio.output!.metrics!.analysed, 39);
+  assert.match(String(m2.steps.audio.output!.info!.failures), new RegExp(`^1 of 40 audio files could not be analysed; first: .*${victim.audio_path}: cannot read audio file: ENOENT$`));
 });
 
 test('a store without audio: the step succeeds and says 0 tracks', async () => {

@@ -92,13 +92,15 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
       metrics.failed = outcomes.length - ok.length;
       metrics.cached = outcomes.filter((o) => o.cached).length;
       await writeFile(join(ctx.dir, 'features.jsonl'), lines.length ? lines.join('\n') + '\n' : '');
+      const firstError = outcomes.find((o) => o.error)?.error;
+      const failures = firstError ? { failures: `${metrics.failed} of ${outcomes.length} audio files could not be analysed; first: ${firstError.message}` } : {};
 
       // (ii) the CNN: log-mel patches → the cf step's item factors
       const model = ok.length ? await loadCfModel(ctx.dirOf('cf'), s, threads) : undefined;
       try {
         if (!model || !isFactorized(model)) {
           metrics.seconds = (performance.now() - t0) / 1000;
-          return { metrics, info: { cnn: model ? 'skipped: the cf model has no factors' : 'skipped: no audio analysed' } };
+          return { metrics, info: { ...failures, cnn: model ? 'skipped: the cf model has no factors' : 'skipped: no audio analysed' } };
         }
         const F = model.factors;
         const itemF = model.itemFactors();
@@ -109,7 +111,7 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
         });
         if (train.length < (opts.minTrainTracks ?? 16)) {
           metrics.seconds = (performance.now() - t0) / 1000;
-          return { metrics, info: { cnn: `skipped: ${train.length} tracks with audio and streams, fewer than ${opts.minTrainTracks ?? 16}` } };
+          return { metrics, info: { ...failures, cnn: `skipped: ${train.length} tracks with audio and streams, fewer than ${opts.minTrainTracks ?? 16}` } };
         }
         const fit = await fitFactorCnn(train, F, cfg, (e, loss) => ctx.log.debug({ epoch: e, loss }, 'audio CNN epoch'));
         const pred = await inferTracks(fit.cnn, patches);
@@ -139,7 +141,7 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
           predicted_unplayed_tracks: ok.filter((x) => tracks[x.row].plays === 0).length,
         });
         metrics.seconds = (performance.now() - t0) / 1000;
-        return { metrics, info: { cnn: 'trained', factors: F, embedding: E } };
+        return { metrics, info: { ...failures, cnn: 'trained', factors: F, embedding: E } };
       } finally {
         await (model as Partial<{ close(): Promise<void> }> | undefined)?.close?.();
       }
