@@ -35,7 +35,7 @@ export const banditSim: EvalSuite = {
     const q = ctx.quick;
     const c = q
       ? { users: 150, tracks: 1000, listensPerUser: 50, days: 4, requests: 200, slots: 6, opeSeeds: 3, opeRequests: 800, bart: { trees: 20, burn: 40, draws: 20, thin: 1 } }
-      : { users: 300, tracks: 2000, listensPerUser: 60, days: 21, requests: 400, slots: 6, opeSeeds: 25, opeRequests: 1000, bart: { trees: 30, burn: 60, draws: 30, thin: 1 } };
+      : { users: 300, tracks: 2000, listensPerUser: 60, days: 21, requests: 400, slots: 6, opeSeeds: 20, opeRequests: 1000, bart: { trees: 30, burn: 60, draws: 30, thin: 1 } };
     const epsilon = 0.1;
     const lowEpsilon = 0.03;
     const lg = log('eval:bandit-sim');
@@ -45,7 +45,7 @@ export const banditSim: EvalSuite = {
       { key: 'uniform', name: 'uniform random', policy: new UniformPolicy() },
       { key: 'egreedy_logistic', name: `ε-greedy (ε=${epsilon}) + logistic`, policy: new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon }) },
       { key: 'egreedy_low_logistic', name: `ε-greedy (ε=${lowEpsilon}) + logistic`, policy: new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon: lowEpsilon }) },
-      { key: 'egreedy_gbt', name: `ε-greedy (ε=${epsilon}) + GBT`, policy: new EpsilonGreedyPolicy(new GradientBoostedTrees({ rounds: 40 }), { epsilon }) },
+      { key: 'egreedy_gbt', name: `ε-greedy (ε=${epsilon}) + GBT`, policy: new EpsilonGreedyPolicy(new GradientBoostedTrees({ rounds: 30 }), { epsilon }) },
       { key: 'thompson_bootstrap_logistic', name: 'Thompson + bootstrap logistic', policy: new ThompsonPolicy(new BootstrapEnsemble({ member: { kind: 'logistic' }, members: 5 }), { samples: 32 }) },
       { key: 'thompson_bart', name: 'Thompson + BART', policy: new ThompsonPolicy(new Bart(c.bart), { samples: 32 }) },
     ];
