@@ -70,10 +70,20 @@ export class ExactIndex implements VectorIndex {
     return out;
   }
 
-  search(query: Float32Array, k: number): Ranked {
+  /** The k best rows, best first; `opts.exclude` rows are never returned (out-of-range ones are ignored). */
+  search(query: Float32Array, k: number, opts: { exclude?: Iterable<number> } = {}): Ranked {
     checkK(k);
-    if (this.metric === 'ip') return this.searchPruned(this.query(query), k);
-    return topK(this.scoresOf(query), k);
+    const skip = new Set<number>();
+    for (const r of opts.exclude ?? []) if (Number.isInteger(r) && r >= 0 && r < this.count) skip.add(r);
+    if (this.metric !== 'ip') {
+      const mask = new Uint8Array(this.count);
+      for (const r of skip) mask[r] = 1;
+      return topK(this.scoresOf(query), k, mask);
+    }
+    const r = this.searchPruned(this.query(query), skip.size ? Math.min(this.count, k + skip.size) : k);
+    if (!skip.size) return r;
+    const keep = [...r.items.keys()].filter((c) => !skip.has(r.items[c])).slice(0, k);
+    return { items: Int32Array.from(keep, (c) => r.items[c]), scores: Float32Array.from(keep, (c) => r.scores[c]) };
   }
 
   searchBatch(queries: Float32Array, k: number): Ranked[] {

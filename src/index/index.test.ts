@@ -31,6 +31,15 @@ describe('ExactIndex', () => {
       assert.deepEqual(idx.searchBatch(q, 10)[j].items, got.items);
     }
   });
+  it('excluded rows are never returned, for ip and cos', () => {
+    for (const metric of ['ip', 'cos'] as const) {
+      const idx = new ExactIndex(d, metric);
+      idx.add(v);
+      const all = idx.search(q.subarray(0, d), 15);
+      const got = idx.search(q.subarray(0, d), 10, { exclude: [all.items[0], all.items[3], -4, 1e6] });
+      assert.deepEqual([...got.items], [...all.items].filter((_, c) => c !== 0 && c !== 3).slice(0, 10));
+    }
+  });
   it('cos search finds a row itself first; errors are named', () => {
     const idx = new ExactIndex(d, 'cos');
     idx.add(v);

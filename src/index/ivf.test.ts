@@ -31,7 +31,7 @@ describe('IvfIndex', () => {
       assert.equal(idx.lists, 40);
       for (let j = 0; j < 200; j++) {
         const st: SearchStats = { lists: 0, rows: 0, capped: true };
-        const got = idx.search(row(q, j), 10, st);
+        const got = idx.search(row(q, j), 10, { stats: st });
         assert.deepEqual([...got.items], [...truth[j].items], `${kernels}: query ${j}`);
         assert.equal(st.capped, false);
         assert.ok(st.rows < 4000, `${kernels}: query ${j} scored every row`);
@@ -39,8 +39,20 @@ describe('IvfIndex', () => {
     }
   });
 
+  it('excluded rows are skipped and the answer stays exact', () => {
+    const idx = new IvfIndex(d, 'ip', { lists: 40 });
+    idx.add(v);
+    for (let j = 0; j < 50; j++) {
+      const want = exact.search(row(q, j), 13);
+      const got = idx.search(row(q, j), 10, { exclude: [...want.items.subarray(0, 3), -1, 99999] });
+      assert.deepEqual([...got.items], [...want.items.subarray(3)], `query ${j}`);
+    }
+    // the mask is cleared after each search
+    assert.deepEqual(idx.search(row(q, 0), 10).items, truth[0].items);
+  });
+
   it('build tunes nprobe on half the queries and reports recall@10 on the other half', () => {
-    const idx = IvfIndex.build(v, d, 'ip', { lists: 64 }, q, 0.95);
+    const idx = IvfIndex.build(v, d, 'ip', { lists: 64 }, { queries: q, recallTarget: 0.95 });
     const r = idx.report!;
     assert.equal(r.queries, 100);
     assert.equal(r.tune_queries, 100);
@@ -52,14 +64,28 @@ describe('IvfIndex', () => {
     assert.ok(r.mean_rows_scored < 4000 && r.mean_lists_scored <= (r.nprobe || 64));
   });
 
-  it('a smaller cap scores fewer lists and never more than nprobe', () => {
+  it('build tunes the cap for searches that exclude rows', () => {
+    // each query excludes its 5 best rows, as serving excludes a user's heard tracks
+    const exclude = truth.map((r) => r.items.subarray(0, 5));
+    const idx = IvfIndex.build(v, d, 'ip', { lists: 64 }, { queries: q, exclude, recallTarget: 0.99 });
+    const want = Array.from({ length: 100 }, (_, j) => exact.search(row(q, 100 + j), 10, { exclude: exclude[100 + j] }));
+    const got = Array.from({ length: 100 }, (_, j) => idx.search(row(q, 100 + j), 10, { exclude: exclude[100 + j] }));
+    assert.equal(idx.report!.recall_at_10, recallAtK(got, want, 10));
+    assert.ok(idx.report!.recall_at_10 >= 0.9, `recall ${idx.report!.recall_at_10}`);
+    assert.throws(() => IvfIndex.build(v, d, 'ip', { lists: 8 }, { queries: q, exclude: [[1]] }), /exclude has 1 lists for 200 queries/);
+  });
+
+  it('a cap stops after nprobe lists once k rows are found', () => {
     const idx = new IvfIndex(d, 'ip', { lists: 64, nprobe: 2 });
     idx.add(v);
     for (let j = 0; j < 50; j++) {
       const st: SearchStats = { lists: 0, rows: 0, capped: false };
-      idx.search(row(q, j), 10, st);
-      assert.ok(st.lists <= 2);
+      assert.equal(idx.search(row(q, j), 10, { stats: st }).items.length, 10);
+      assert.ok(st.lists <= 2, `query ${j}: ${st.lists} lists`);
     }
+    // excluding the rows of the first lists still returns k rows
+    const all = idx.search(row(q, 0), 200);
+    assert.equal(idx.search(row(q, 0), 10, { exclude: all.items }).items.length, 10);
   });
 
   it('the WASM kernel and the TypeScript twin agree', { skip: !wasmAvailable('ivf') && 'build/wasm/ivf.wasm not built' }, async () => {
@@ -78,8 +104,8 @@ describe('IvfIndex', () => {
         for (let j = 0; j < 50; j++) {
           const sw: SearchStats = { lists: 0, rows: 0, capped: false };
           const st: SearchStats = { lists: 0, rows: 0, capped: false };
-          const a = w.search(row(qq, j, dims), 10, sw);
-          const b = t.search(row(qq, j, dims), 10, st);
+          const a = w.search(row(qq, j, dims), 10, { stats: sw, exclude: [j, j + 1, 5000] });
+          const b = t.search(row(qq, j, dims), 10, { stats: st, exclude: [j, j + 1, 5000] });
           assert.deepEqual([...a.items], [...b.items], `dims ${dims} query ${j}`);
           for (let c = 0; c < a.scores.length; c++) assert.ok(Math.abs(a.scores[c] - b.scores[c]) <= 1e-4 * Math.abs(b.scores[c]) + 1e-5);
           assert.deepEqual(sw, st);
@@ -113,14 +139,14 @@ describe('IvfIndex', () => {
     b.add(v);
     const st = (x: IvfIndex) => {
       const s: SearchStats = { lists: 0, rows: 0, capped: false };
-      x.search(row(q, 0), 10, s);
+      x.search(row(q, 0), 10, { stats: s });
       return s;
     };
     assert.deepEqual(st(a), st(b));
   });
 
   it('saves and loads with the same answers; mismatches are named', async () => {
-    const idx = IvfIndex.build(v.subarray(0, 2000 * d), d, 'ip', { lists: 40 }, q);
+    const idx = IvfIndex.build(v.subarray(0, 2000 * d), d, 'ip', { lists: 40 }, { queries: q });
     const dir = await mkdtemp(join(tmpdir(), 'deepcut-ivf-'));
     try {
       await idx.save(join(dir, 'i.idx'), { runId: 'r1' });

@@ -10,10 +10,10 @@
  *
  * Search: every x in a list has q·x ≤ q·c + ‖q‖·r (Cauchy–Schwarz), so lists are scored in order of
  * that bound and the search stops as soon as the next bound is below the k-th score found — the
- * answer is then exact (up to float rounding). `nprobe` caps the lists scored per query for the
- * queries where the bound is loose (small ‖q‖·r); {@link IvfIndex.build} picks the smallest cap that
- * reaches a recall target on sample queries and reports recall@10 against exact search on held-out
- * ones. The hot loop is a WASM SIMD kernel (kernels/ivf.as.ts); the TypeScript twin here is the
+ * answer is then exact (up to float rounding), also with excluded rows. `nprobe` caps the lists
+ * scored per query (once k rows are found) for the queries where the bound is loose;
+ * {@link IvfIndex.build} picks the smallest cap that reaches a recall target on sample queries and
+ * reports recall@10 against exact search on held-out ones. With nprobe 0 every answer is exact. The hot loop is a WASM SIMD kernel (kernels/ivf.as.ts); the TypeScript twin here is the
  * fallback when the kernels are not built.
  */
 import type { Ranked } from '../cf/recommender.ts';
@@ -43,6 +43,16 @@ export interface IvfOptions {
   kernels?: 'auto' | 'wasm' | 'ts';
 }
 
+/** Sample queries for {@link IvfIndex.build}: the cap is tuned on the first half, recall reported on the second. */
+export interface IvfSample {
+  /** q × dims, e.g. user factors; default 400 stored rows, evenly spaced. */
+  queries?: Float32Array;
+  /** Rows each query must not return (one list per query), as searches will pass `exclude`. */
+  exclude?: ArrayLike<number>[];
+  /** recall@10 the cap must reach on the tuning half; default 0.99. */
+  recallTarget?: number;
+}
+
 /** What {@link IvfIndex.build} measured. */
 export interface IvfReport {
   /** recall@10 against exact search on the held-out queries, with the chosen nprobe. */
@@ -62,6 +72,14 @@ export interface IvfReport {
   build_s: number;
 }
 
+/** Options of one {@link IvfIndex.search}. */
+export interface IvfSearchOptions {
+  /** Rows never returned (e.g. the tracks a user has heard); out-of-range rows are ignored. */
+  exclude?: Iterable<number>;
+  /** Receives the work done. */
+  stats?: SearchStats;
+}
+
 /** Per-query work of one search. */
 export interface SearchStats {
   lists: number;
@@ -72,7 +90,7 @@ export interface SearchStats {
 
 interface IvfKernels {
   assign(start: number, end: number, P: number, f: number, C: number, nC: number, out: number, scratch: number): void;
-  search(q: number, f: number, k: number, nprobe: number, cent: number, radius: number, nlist: number, listTile: number, listSize: number, tiles: number, rows: number, outItems: number, outScores: number, scratch: number, scored: number): number;
+  search(q: number, f: number, k: number, nprobe: number, cent: number, radius: number, nlist: number, listTile: number, listSize: number, tiles: number, rows: number, mask: number, outItems: number, outScores: number, scratch: number, scored: number): number;
 }
 
 /** The searchable layout of the lists (non-empty lists only), rebuilt after every `add`. */
@@ -89,7 +107,12 @@ interface Layout {
   rows: Int32Array;
   tiles: number;
   maxList: number;
-  wasm?: { k: IvfKernels; a: Arena; p: Record<'q' | 'cent' | 'radius' | 'size' | 'tile' | 'tiles' | 'rows' | 'oI' | 'oS' | 'scratch' | 'scored', number> };
+  wasm?: {
+    k: IvfKernels;
+    p: Record<'q' | 'cent' | 'radius' | 'size' | 'tile' | 'tiles' | 'rows' | 'mask' | 'oI' | 'oS' | 'scratch' | 'scored', number>;
+    /** Views kept for every search (the memory never grows). */
+    v: { q: Float32Array; mask: Uint8Array; oI: Int32Array; oS: Float32Array; scored: Int32Array };
+  };
 }
 
 /** `v` (n × f) to n × fp with zero padding. */
@@ -164,18 +187,21 @@ export class IvfIndex implements VectorIndex {
 
   /**
    * Build over `vectors` (n × dims), pick the smallest nprobe whose recall@10 against exact search
-   * reaches `recallTarget` on the first half of `queries`, and report recall@10 on the other half
-   * (default queries: 400 stored rows, evenly spaced). Example, ALS item factors and a user sample:
-   * `const idx = IvfIndex.build(items, 64, 'ip', {}, users); idx.report.recall_at_10`.
+   * reaches `sample.recallTarget` (default 0.99) on the first half of `sample.queries`, and report
+   * recall@10 on the other half. `sample.exclude[j]` are rows query j must not return (serving's
+   * heard tracks), so the cap is tuned for the searches that will really run. Default queries: 400
+   * stored rows, evenly spaced. Example, ALS item factors and a sample of users:
+   * `const idx = IvfIndex.build(items, 64, 'ip', {}, { queries: users, exclude: heard }); idx.report.recall_at_10`.
    */
-  static build(vectors: Float32Array, dims: number, metric: Metric, opts: IvfOptions = {}, queries?: Float32Array, recallTarget = 0.99): IvfIndex {
+  static build(vectors: Float32Array, dims: number, metric: Metric, opts: IvfOptions = {}, sample: IvfSample = {}): IvfIndex {
     const t0 = performance.now();
     const idx = new IvfIndex(dims, metric, opts);
     checkVectors(vectors, dims);
     if (vectors.length === 0) throw new DeepcutError('invalid_input', 'cannot build an index over 0 vectors');
     idx.add(vectors);
     const buildS = (performance.now() - t0) / 1000;
-    let q = queries;
+    const target = sample.recallTarget ?? 0.99;
+    let q = sample.queries;
     if (!q) {
       const n = idx.size;
       const m = Math.min(400, n);
@@ -183,31 +209,45 @@ export class IvfIndex implements VectorIndex {
       for (let j = 0; j < m; j++) q.set(vectors.subarray(Math.floor((j * n) / m) * dims, Math.floor((j * n) / m) * dims + dims), j * dims);
     }
     checkVectors(q, dims, 'queries');
-    const nq = q.length / dims;
+    const qs = q;
+    const nq = qs.length / dims;
+    const ex = sample.exclude ?? [];
+    if (sample.exclude && ex.length !== nq) throw new DeepcutError('invalid_input', `exclude has ${ex.length} lists for ${nq} queries`);
+    // tune on the first half, report on the second (one query: both)
     const half = nq > 1 ? Math.floor(nq / 2) : nq;
-    const tune = q.subarray(0, half * dims);
-    const held = nq > 1 ? q.subarray(half * dims) : q;
+    const tune = Array.from({ length: half }, (_, j) => j);
+    const held = nq > 1 ? Array.from({ length: nq - half }, (_, j) => half + j) : tune;
     const k = Math.min(10, idx.size);
-    idx.opts.nprobe = idx.tune(tune, k, recallTarget);
-    const truth = idx.exact.searchBatch(held, k);
+    const row = (j: number) => qs.subarray(j * dims, j * dims + dims);
+    const truthOf = (js: number[]) => js.map((j) => idx.exact.search(row(j), k, { exclude: Array.from(ex[j] ?? []) }));
+    const tuneTruth = truthOf(tune);
+    idx.opts.nprobe = 0;
+    const nl = idx.lists;
+    for (let p = 1; p < nl; p = p < 4 ? p + 1 : Math.round(p * 1.5)) {
+      const got = tune.map((j) => idx.searchWith(row(j), k, p, undefined, ex[j]));
+      if (recallAtK(got, tuneTruth, k) >= target) {
+        idx.opts.nprobe = p;
+        break;
+      }
+    }
     const got: Ranked[] = [];
     let lists = 0;
     let rows = 0;
     let exact = 0;
-    for (let j = 0; j < held.length / dims; j++) {
+    for (const j of held) {
       const st: SearchStats = { lists: 0, rows: 0, capped: false };
-      got.push(idx.search(held.subarray(j * dims, j * dims + dims), k, st));
+      got.push(idx.searchWith(row(j), k, idx.opts.nprobe, st, ex[j]));
       lists += st.lists;
       rows += st.rows;
       if (!st.capped) exact++;
     }
-    const nh = held.length / dims;
+    const nh = held.length;
     idx.report = {
-      recall_at_10: recallAtK(got, truth, k),
+      recall_at_10: recallAtK(got, truthOf(held), k),
       queries: nh,
-      tune_queries: tune.length / dims,
+      tune_queries: tune.length,
       nprobe: idx.opts.nprobe,
-      recall_target: recallTarget,
+      recall_target: target,
       exact_share: exact / nh,
       mean_lists_scored: lists / nh,
       mean_rows_scored: rows / nh,
@@ -215,19 +255,6 @@ export class IvfIndex implements VectorIndex {
       build_s: buildS,
     };
     return idx;
-  }
-
-  /** Smallest cap on a ladder (1, 2, 3, 4, 6, 8, 12, …) reaching `target` recall@k on `queries`; 0 when only no cap does. */
-  private tune(queries: Float32Array, k: number, target: number): number {
-    const f = this.dims;
-    const truth = this.exact.searchBatch(queries, k);
-    const nl = this.lists;
-    for (let p = 1; p < nl; p = p < 4 ? p + 1 : Math.round(p * 1.5)) {
-      const got: Ranked[] = [];
-      for (let j = 0; j < queries.length / f; j++) got.push(this.searchWith(queries.subarray(j * f, j * f + f), k, p));
-      if (recallAtK(got, truth, k) >= target) return p;
-    }
-    return 0;
   }
 
   /**
@@ -420,6 +447,7 @@ export class IvfIndex implements VectorIndex {
       tile: a.take(L.nlist * 4),
       tiles: a.take(L.tiles * 8 * fp * 4),
       rows: a.take(L.tiles * 8 * 4),
+      mask: a.take(n),
       oI: a.take(n * 4),
       oS: a.take(n * 4),
       scratch: a.take((ctiles * 8 + L.nlist + Math.ceil(L.maxList / 8) * 8) * 4),
@@ -442,15 +470,19 @@ export class IvfIndex implements VectorIndex {
       }
       packTiles(block, fp, t, L.tile[l]);
     }
-    return { k, a, p };
+    const v = { q: a.f32(p.q, fp), mask: new Uint8Array(mem.buffer, p.mask, n), oI: a.i32(p.oI, n), oS: a.f32(p.oS, n), scored: a.i32(p.scored, 1) };
+    return { k, p, v };
   }
 
-  /** The k best rows for `query`; `stats`, when given, receives the work done. */
-  search(query: Float32Array, k: number, stats?: SearchStats): Ranked {
+  /**
+   * The k best rows for `query` (best first), skipping `opts.exclude`; `opts.stats` receives the
+   * work done. Example: `idx.search(userVector, 10, { exclude: heardRows })`.
+   */
+  search(query: Float32Array, k: number, opts: IvfSearchOptions = {}): Ranked {
     checkK(k);
     if (query.length !== this.dims) throw new DeepcutError('invalid_input', `query has ${query.length} dimensions, the index ${this.dims}`);
     checkVectors(query, this.dims, 'query');
-    return this.searchWith(query, k, this.opts.nprobe, stats);
+    return this.searchWith(query, k, this.opts.nprobe, opts.stats, opts.exclude);
   }
 
   searchBatch(queries: Float32Array, k: number): Ranked[] {
@@ -462,30 +494,35 @@ export class IvfIndex implements VectorIndex {
     return out;
   }
 
-  private searchWith(query: Float32Array, k: number, nprobe: number, stats?: SearchStats): Ranked {
+  private searchWith(query: Float32Array, k: number, nprobe: number, stats?: SearchStats, exclude?: Iterable<number> | ArrayLike<number>): Ranked {
     const L = this.layout;
     if (!L) return { items: new Int32Array(0), scores: new Float32Array(0) };
     const q = this.metric === 'cos' ? normalizeRows(query, this.dims) : query;
     const kk = Math.min(k, this.size);
-    if (!L.wasm) return this.searchTs(q, kk, nprobe, L, stats);
-    const { k: kern, a, p } = L.wasm;
-    const qv = a.f32(p.q, this.fp);
-    qv.set(q);
-    const probed = kern.search(p.q, this.fp, kk, nprobe, p.cent, p.radius, L.nlist, p.tile, p.size, p.tiles, p.rows, p.oI, p.oS, p.scratch, p.scored);
+    const ex: number[] = [];
+    if (exclude) for (const r of Array.from(exclude)) if (Number.isInteger(r) && r >= 0 && r < this.size) ex.push(r);
+    if (!L.wasm) return this.searchTs(q, kk, nprobe, L, stats, ex);
+    const { k: kern, p, v } = L.wasm;
+    v.q.set(q);
+    const mask = v.mask;
+    for (const r of ex) mask[r] = 1;
+    const probed = kern.search(p.q, this.fp, kk, nprobe, p.cent, p.radius, L.nlist, p.tile, p.size, p.tiles, p.rows, ex.length ? p.mask : 0, p.oI, p.oS, p.scratch, p.scored);
+    for (const r of ex) mask[r] = 0;
     if (stats) {
       stats.lists = Math.abs(probed);
-      stats.rows = a.i32(p.scored, 1)[0];
+      stats.rows = v.scored[0];
       stats.capped = probed < 0;
     }
-    const oi = a.i32(p.oI, kk);
+    const oi = v.oI;
     let m = 0;
     while (m < kk && oi[m] >= 0) m++;
-    return { items: oi.slice(0, m), scores: a.f32(p.oS, m).slice() };
+    return { items: oi.slice(0, m), scores: v.oS.slice(0, m) };
   }
 
   /** The TypeScript twin of the `search` kernel (same visiting order and stopping rule). */
-  private searchTs(q: Float32Array, k: number, nprobe: number, L: Layout, stats?: SearchStats): Ranked {
+  private searchTs(q: Float32Array, k: number, nprobe: number, L: Layout, stats: SearchStats | undefined, exclude: number[]): Ranked {
     const f = this.dims;
+    const skip = new Set(exclude);
     const fp = this.fp;
     const x = this.exact.vectors();
     let qn = 0;
@@ -505,7 +542,7 @@ export class IvfIndex implements VectorIndex {
     let capped = false;
     for (const l of order) {
       if (bound[l] < os[k - 1]) break;
-      if (nprobe > 0 && lists === nprobe) {
+      if (nprobe > 0 && lists >= nprobe && oi[k - 1] >= 0) {
         capped = true;
         break;
       }
@@ -516,7 +553,7 @@ export class IvfIndex implements VectorIndex {
         let sc = 0;
         for (let d = 0; d < f; d++) sc += q[d] * x[row * f + d];
         const v = Math.fround(sc);
-        if (v < os[k - 1] || (v === os[k - 1] && oi[k - 1] >= 0 && row > oi[k - 1])) continue;
+        if (v < os[k - 1] || (v === os[k - 1] && oi[k - 1] >= 0 && row > oi[k - 1]) || skip.has(row)) continue;
         let j = k - 1;
         while (j > 0 && !(os[j - 1] > v || (os[j - 1] === v && oi[j - 1] < row))) {
           os[j] = os[j - 1];

@@ -85,14 +85,16 @@ export function assign(start: i32, end: i32, P: usize, f: i32, C: usize, nC: i32
  * (`cent`, nlist centres in tiles) and a radius r_L = max ‖x − c_L‖ over its vectors (`radius`),
  * so q·x ≤ q·c_L + ‖q‖·r_L for every x in L (Cauchy–Schwarz). Lists are visited by decreasing
  * bound; the search stops when the next bound cannot beat the k-th score found (then the answer
- * is exact) or after `nprobe` lists (nprobe ≤ 0: no cap). List L's vectors are tiles from tile
+ * is exact) or after `nprobe` lists once k rows are found (nprobe ≤ 0: no cap). List L's vectors are tiles from tile
  * `listTile[L]`, `listSize[L]` of them; `rows` gives each packed slot's row id.
  * Writes k rows and scores, best first (ties to the lower row; −1 / −inf where fewer were seen).
+ * Rows whose byte in `mask` (one u8 per row; mask = 0 for none) is non-zero are skipped — the
+ * bound stays valid, so an uncapped search is still exact over the other rows.
  * Returns the number of lists scored, negated when the cap ended the search before the bound did;
  * the number of vectors scored is stored as an i32 at `scored`.
  * Scratch: 8·ceil(nlist/8) + nlist + 8·ceil(maxList/8) words.
  */
-export function search(q: usize, f: i32, k: i32, nprobe: i32, cent: usize, radius: usize, nlist: i32, listTile: usize, listSize: usize, tiles: usize, rows: usize, outItems: usize, outScores: usize, scratch: usize, scored: usize): i32 {
+export function search(q: usize, f: i32, k: i32, nprobe: i32, cent: usize, radius: usize, nlist: i32, listTile: usize, listSize: usize, tiles: usize, rows: usize, mask: usize, outItems: usize, outScores: usize, scratch: usize, scored: usize): i32 {
   const bounds = scratch;
   const heap = bounds + (<usize>((nlist + 7) >> 3) << 5);
   const scores = heap + (<usize>nlist << 2);
@@ -123,7 +125,7 @@ export function search(q: usize, f: i32, k: i32, nprobe: i32, cent: usize, radiu
   while (size > 0) {
     const L = load<i32>(heap);
     if (load<f32>(bounds + (<usize>L << 2)) < load<f32>(lastS)) break;
-    if (nprobe > 0 && probed === nprobe) {
+    if (nprobe > 0 && probed >= nprobe && load<i32>(lastI) >= 0) {
       store<i32>(scored, seen);
       return -probed;
     }
@@ -142,6 +144,7 @@ export function search(q: usize, f: i32, k: i32, nprobe: i32, cent: usize, radiu
       if (s < thr) continue;
       const row = load<i32>(slot0 + (<usize>i << 2));
       if (s == thr && load<i32>(lastI) >= 0 && row > load<i32>(lastI)) continue;
+      if (mask && load<u8>(mask + <usize>row)) continue;
       // insert into the sorted list, dropping the last
       let j = k - 1;
       while (j > 0) {
