@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- retrieval [--factors FILE] [--no-hnsw]`: top-10 by maximum inner product over
+ * `npm run bench -- retrieval [--factors FILE | --synthetic] [--no-hnsw]`: top-10 by maximum inner product over
  * ALS item factors (50,000 × 64), one query thread: exact scans (plain TS, norm-pruned TS, usearch's
  * native exact search), the usearch HNSW graph without and with the MIPS→cosine augmentation, and
  * the IVF index with ball bounds (src/index/ivf.ts) at a few list counts and recall targets.
@@ -121,7 +121,7 @@ const bench: Bench = {
       users = a.arrays[x] as Float32Array;
       figures.factors = `file ${args[fi + 1]}`;
       notes.push(`factors from ${args[fi + 1]}; queries are 3,000 distinct users of it (seeded)`);
-    } else if (cf100kAvailable()) {
+    } else if (cf100kAvailable() && !args.includes('--synthetic')) {
       console.error('retrieval bench: training ALS on synthetic-cf-100k (64 factors, 15 iterations, 2 threads)…');
       const f = await cf100kFactors();
       items = f.items;
@@ -134,7 +134,7 @@ const bench: Bench = {
       items = synth(N, 1, true);
       users = synth(TUNE + TEST, 2, false);
       figures.factors = 'synthesized';
-      notes.push('factors synthesized (seeded): 64 clusters, item norms 0.1–10 with a power-law tail (100× spread), because ../shared/data/synthetic-cf-100k is missing and no --factors FILE was given');
+      notes.push(`factors synthesized (seeded): 64 clusters, item norms 0.1–10 with a power-law tail (100× spread), because ${args.includes('--synthetic') ? '--synthetic was given' : '../shared/data/synthetic-cf-100k is missing and no --factors FILE was given'}`);
     }
     const { queries: all, rows: userRows } = sampleRows(users, TUNE + TEST, 1);
     const tuneQ = all.subarray(0, TUNE * D);

@@ -1,6 +1,7 @@
 /**
- * Vector retrieval behind one small interface: exact search (the oracle and fallback) and an ANN
- * graph (usearch HNSW). Rows are dense 0..size-1 in insertion order (item rows of a model); ids are
+ * Vector retrieval behind one small interface: exact search (the oracle and fallback, exact.ts), an
+ * ANN graph (usearch HNSW, ann.ts) and an inverted file with ball bounds (ivf.ts, the fast path for
+ * inner product over ALS item factors). Rows are dense 0..size-1 in insertion order (item rows of a model); ids are
  * mapped outside. Scores are always "higher is better": the inner product for `ip`, the cosine for
  * `cos`. Saved files are self-describing artifacts (src/cf/artifact.ts): kind, metric, shape, run.
  */
