@@ -72,6 +72,12 @@ export const ConfigSchema = z
         regressionTolerance: fraction.default(0.02),
       })
       .prefault({}),
+    bandit: z
+      .strictObject({
+        /** Exploration of the home page's ε-greedy policy (Thompson sampling over BART explores by its posterior). */
+        epsilon: fraction.default(0.05),
+      })
+      .prefault({}),
   })
 ;
 

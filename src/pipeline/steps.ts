@@ -1,5 +1,5 @@
 /**
- * The pipeline's steps: validate → signals → cf → text → playlists. Each step reads the
+ * The pipeline's steps: validate → signals → cf → text → playlists, and the home bandit's retraining. Each step reads the
  * store or earlier steps' folders and writes its own artifacts; models and playlist rules live in
  * their stage folders, this file only wires them.
  */
@@ -20,6 +20,7 @@ import { makePlaylists } from './playlists-step.ts';
 import { DeepcutError } from '../errors.ts';
 import { assertNotBlocked } from '../validate/batch.ts';
 import { textStep, textPlaylistInputs } from './text-step.ts';
+import { banditStep } from './bandit-step.ts';
 
 /** Keep only positive entries (streams), as the relevant items of a holdout. */
 function positives(m: Csr): Csr {
@@ -135,5 +136,5 @@ export const playlistsStep: Step = {
 };
 
 export function defaultSteps(): Step[] {
-  return [validateStep, signalsStep, cfStep, textStep, playlistsStep];
+  return [validateStep, signalsStep, cfStep, textStep, playlistsStep, banditStep];
 }

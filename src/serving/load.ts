@@ -19,6 +19,9 @@ import { weekStart, addDays } from '../pipeline/clock.ts';
 import type { Playlist } from '../playlists/types.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
+import { BanditHome } from '../bandit/home.ts';
+import { policyFor } from '../bandit/policy.ts';
+import { loadRewardModel } from '../bandit/models.ts';
 
 /** A stored playlist as the API shows it. */
 function served(p: Playlist, catalog: Catalog): ServedPlaylist {
@@ -109,7 +112,12 @@ export async function loadServingState(store: Store, config: Config): Promise<Se
       const recs = new LiveModel({ recommender: run.model, users: s.users, tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId });
       log('serve').info({ run: run.runId, model: run.model.name }, 'serving the published run');
       const audio = await audioFeatureSource(run);
-      return { recs, catalog, playlists: await playlistSource(run, config.home, catalog), ...(audio ? { audio } : {}) };
+      const playlists = await playlistSource(run, config.home, catalog);
+      // the home page: shelves ordered by the bandit over the run's reward model (uniform until one is learnt), every card logged
+      const banditFile = join(run.dir, 'bandit', 'reward-model.json');
+      const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
+      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, store });
+      return { recs, catalog, playlists, home, ...(audio ? { audio } : {}) };
     } catch (e) {
       log('serve').error({ err: (e as Error).message }, 'could not load the published run; serving the popularity fallback');
     }

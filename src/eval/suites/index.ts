@@ -6,5 +6,6 @@ import { cfHetrec, cfMovielens } from './cf.ts';
 import { banditSim } from './bandit-sim.ts';
 import { audioCold } from './audio-cold.ts';
 import { textHetrec } from './text.ts';
+import { playlistsDemo } from './playlists.ts';
 
-export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec, audioCold, banditSim];
+export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec, playlistsDemo, audioCold, banditSim];
