@@ -1,5 +1,5 @@
 /**
- * The pipeline's steps: validate → signals → cf → text → playlists, and the home bandit's retraining. Each step reads the
+ * The pipeline's steps: validate → signals → cf → text, audio → playlists, and the home bandit's retraining. Each step reads the
  * store or earlier steps' folders and writes its own artifacts; models and playlist rules live in
  * their stage folders, this file only wires them.
  */
@@ -21,6 +21,7 @@ import { DeepcutError } from '../errors.ts';
 import { assertNotBlocked } from '../validate/batch.ts';
 import { textStep, textPlaylistInputs } from './text-step.ts';
 import { banditStep } from './bandit-step.ts';
+import { audioStep, audioPlaylistInputs } from './audio-step.ts';
 
 /** Keep only positive entries (streams), as the relevant items of a holdout. */
 function positives(m: Csr): Csr {
@@ -120,13 +121,14 @@ export const cfStep: Step = {
 
 export const playlistsStep: Step = {
   name: 'playlists',
-  after: ['cf', 'text'],
+  after: ['cf', 'text', 'audio'],
   async run(ctx) {
     const s = await runSnapshot(ctx);
     const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
     try {
       const text = await textPlaylistInputs(ctx.dirOf('text'), s, model);
-      const r = await makePlaylists(ctx, s, model, { sources: [...(text.sources ?? [])] });
+      const audio = await audioPlaylistInputs(ctx.dirOf('audio'), s, model);
+      const r = await makePlaylists(ctx, s, model, { sources: [...(text.sources ?? []), ...(audio.sources ?? [])], flow: audio.flow });
       await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
       return { metrics: r.metrics, info: { counts: r.counts } };
     } finally {
@@ -136,5 +138,5 @@ export const playlistsStep: Step = {
 };
 
 export function defaultSteps(): Step[] {
-  return [validateStep, signalsStep, cfStep, textStep, playlistsStep, banditStep];
+  return [validateStep, signalsStep, cfStep, textStep, audioStep, playlistsStep, banditStep];
 }
