@@ -13,7 +13,7 @@ import type { Listen } from '../domain/schemas.ts';
 import { IdMap, type TrackId, type UserId } from '../domain/ids.ts';
 import type { Csr } from '../signals/csr.ts';
 import { confidence, defaultConfidence, type ConfidenceOptions } from '../signals/confidence.ts';
-import { canFoldIn, isFactorized, type Factorized, type FoldIn, type Recommender } from '../cf/recommender.ts';
+import { canFoldIn, isFactorized, type Factorized, type FoldIn, type Ranked, type Recommender } from '../cf/recommender.ts';
 import type { ArtistCard, ForUserOptions, ModelInfo, Reason, Recommendations, TrackCard } from './recommendations.ts';
 import type { Catalog } from './catalog.ts';
 
@@ -31,6 +31,17 @@ export interface LiveModelParts {
   rebuildMs?: number;
   /** Clock in ms (tests). */
   now?: () => number;
+  /**
+   * Retrieval over the model's item factors by inner product (e.g. the exact IVF index,
+   * src/index/ivf.ts): used for a user's top-k when the model is factorized; otherwise, or when
+   * absent, the model's own `recommend`.
+   */
+  itemIndex?: ItemRetrieval;
+}
+
+/** What serving needs of an item index: top-k by inner product with excluded rows. */
+export interface ItemRetrieval {
+  search(query: Float32Array, k: number, opts?: { exclude?: Iterable<number> }): Ranked;
 }
 
 /** Net plays of a listen: +1 a play, −1 a quick skip, 0 in between (as `signals/confidence.ts`). */
@@ -70,8 +81,10 @@ export class LiveModel implements Recommendations {
   /** Users the recommender has a row for (grows by fold-in). */
   private modelUsers: number;
   private artistTracks: Map<string, number[]> | undefined;
+  private readonly itemIndex: ItemRetrieval | undefined;
 
   constructor(p: LiveModelParts) {
+    this.itemIndex = p.itemIndex;
     this.rec = p.recommender;
     this.users = p.users;
     this.tracks = p.tracks;
@@ -99,7 +112,7 @@ export class LiveModel implements Recommendations {
     const m = this.current(u);
     const heard = this.heardRows(u);
     if (heard.size === 0) return this.coldStart(k, exclude, heard);
-    const ranked = this.rec.recommend(u, m, k, { filterHeard: true, filterItems: [...exclude, ...heard] });
+    const ranked = this.itemIndex && isFactorized(this.rec) ? this.retrieve(this.rec, u, k, [...exclude, ...heard]) : this.rec.recommend(u, m, k, { filterHeard: true, filterItems: [...exclude, ...heard] });
     const sources = this.reasonSources(u);
     const out: TrackCard[] = [];
     for (let i = 0; i < ranked.items.length; i++) out.push(this.card(ranked.items[i], ranked.scores[i], this.reasonFor(ranked.items[i], sources)));
@@ -172,6 +185,12 @@ export class LiveModel implements Recommendations {
 
   knownUsers(limit: number): string[] {
     return this.users.toArray().slice(0, limit);
+  }
+
+  /** Top-k for user row `u` through the item index (the user's vector is current: `current(u)` folded it in). */
+  private retrieve(rec: Recommender & Factorized, u: number, k: number, exclude: number[]): Ranked {
+    const f = rec.factors;
+    return this.itemIndex!.search(rec.userFactors().subarray(u * f, (u + 1) * f), k, { exclude });
   }
 
   /** The matrix with changed rows merged, rebuilt when due; folds `u` in again when stale. */
