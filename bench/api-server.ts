@@ -14,6 +14,9 @@ import { Catalog } from '../src/serving/catalog.ts';
 import { LiveModel } from '../src/serving/live.ts';
 import { buildServer } from '../src/server/app.ts';
 import { createKey } from '../src/server/auth.ts';
+import { IvfIndex } from '../src/index/ivf.ts';
+import { BanditHome } from '../src/bandit/home.ts';
+import { policyFor } from '../src/bandit/policy.ts';
 
 const { home, users, tracks, listens, seed } = workerData as { home: string; users: number; tracks: number; listens: number; seed: number };
 const rng = new Rng(seed);
@@ -50,13 +53,17 @@ const als = new AlternatingLeastSquares({ factors: 64, iterations: 5, threads: 1
 await als.fit(m);
 const fitS = (performance.now() - t1) / 1000;
 const catalog = await Catalog.load(store);
-const recs = new LiveModel({ recommender: als, users: l.users, tracks: l.tracks, userItems: m, catalog, kind: 'in-process' });
+// as serving does (src/serving/load.ts): exact IVF retrieval, the bandit home page logging every card
+const itemIndex = new IvfIndex(als.factors, 'ip');
+itemIndex.add(als.itemFactors());
+const recs = new LiveModel({ recommender: als, users: l.users, tracks: l.tracks, userItems: m, catalog, kind: 'in-process', itemIndex });
+const homePage = new BanditHome({ policy: policyFor(undefined), catalog, store });
 const config = defaultConfig();
 config.home = home;
 config.server.rateLimitPerMinute = 10_000_000;
 config.server.bodyLimitBytes = 50 * 1024 * 1024;
 const { key } = await createKey(store, { scopes: ['read', 'ingest'] });
-const app = await buildServer({ store, state: { recs, catalog }, config });
+const app = await buildServer({ store, state: { recs, catalog, home: homePage }, config });
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 parentPort!.postMessage({ url, key, seedS, fitS, users: l.users.size, tracks: l.tracks.size, nnz: m.indices.length });
 parentPort!.on('message', async (msg) => {

@@ -2,7 +2,8 @@
  * HTTP API under load (autocannon, loopback only): recommendations at a fixed 1,000 requests/s,
  * home at a fixed 300 requests/s, and listen ingestion in batches of 1,000 as fast as the server
  * acknowledges. The server runs in a worker thread over a seeded DuckDB store (default 2,000 users,
- * 10,000 tracks, 200,000 listens) with ALS (64 factors, 5 iterations) and auth on.
+ * 10,000 tracks, 200,000 listens) with ALS (64 factors, 5 iterations), exact IVF retrieval and the
+ * bandit home page (uniform policy, every card logged to the store), as `deepcut serve` runs, auth on.
  * Args: `--seconds N` per phase (default 10), `--listens N`.
  */
 import { Worker } from 'node:worker_threads';

@@ -77,6 +77,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     void reply.status(404).send(errorBody(req.url, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 
+  // impressions the home page buffered are written before whoever closes the server closes the store
+  app.addHook('onClose', async () => {
+    await ctx.state.home?.flush?.();
+  });
   app.addHook('onResponse', async (req, reply) => {
     const routeUrl = req.routeOptions.url ?? 'unmatched';
     ctx.metrics.requests.inc({ method: req.method, route: routeUrl, status: String(reply.statusCode) });

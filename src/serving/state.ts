@@ -51,6 +51,8 @@ export interface Home {
 
 export interface HomeSource {
   home(user: string, recs: Recommendations): Promise<Home>;
+  /** Resolves when everything the source logs (impressions) is written; called before the store closes. */
+  flush?(): Promise<void>;
 }
 
 export interface AudioFeatureSource {

@@ -26,6 +26,8 @@ export class DuckDbStore implements Store {
   private readonly writes = new Mutex();
   private readonly staged = new Set<string>();
   private closed = false;
+  /** Set once the connection is really closed (inside the write lock, after earlier writes). */
+  private shut = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -63,7 +65,7 @@ export class DuckDbStore implements Store {
   /** Apply every migration not yet recorded in `schema_migrations`; returns the versions applied. */
   async migrate(): Promise<number[]> {
     if (this.readOnly) throw readOnlyError('migrate');
-    return this.writes.run(async () => {
+    return this.write(async () => {
       await this.writer.run(schemaMigrationsDdl);
       const done = new Set((await this.all(this.writer, 'SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
       const applied: number[] = [];
@@ -82,7 +84,7 @@ export class DuckDbStore implements Store {
   async put<K extends EntityKind>(kind: K, rows: readonly EntityRow<K>[]): Promise<PutResult> {
     if (this.readOnly) throw readOnlyError(`put ${kind}`);
     if (rows.length === 0) return { inserted: 0, duplicates: 0 };
-    return this.writes.run(() => this.writeBatch(kind, entityColumns[kind], rows as readonly object[], 'ON CONFLICT DO NOTHING'));
+    return this.write(() => this.writeBatch(kind, entityColumns[kind], rows as readonly object[], 'ON CONFLICT DO NOTHING'));
   }
 
   /** Each batch the iterable yields is one transaction; the next batch is pulled only after it committed. */
@@ -94,7 +96,7 @@ export class DuckDbStore implements Store {
     const total = { inserted: 0, duplicates: 0 };
     for await (const batch of rows) {
       if (batch.length === 0) continue;
-      const r = await this.writes.run(() => this.writeBatch(kind, entityColumns[kind], batch as readonly object[], 'ON CONFLICT DO NOTHING'));
+      const r = await this.write(() => this.writeBatch(kind, entityColumns[kind], batch as readonly object[], 'ON CONFLICT DO NOTHING'));
       total.inserted += r.inserted;
       total.duplicates += r.duplicates;
     }
@@ -203,7 +205,7 @@ export class DuckDbStore implements Store {
   async quarantine(rows: readonly QuarantinedRow[]): Promise<void> {
     if (this.readOnly) throw readOnlyError('quarantine');
     if (rows.length === 0) return;
-    await this.writes.run(() => this.writeBatch('quarantine', quarantineColumns, rows, ''));
+    await this.write(() => this.writeBatch('quarantine', quarantineColumns, rows, ''));
   }
 
   async listQuarantine(opts: { batch?: string; limit?: number; offset?: number } = {}): Promise<QuarantinedRow[]> {
@@ -219,13 +221,13 @@ export class DuckDbStore implements Store {
     if (this.readOnly) throw readOnlyError('releaseQuarantine');
     if (ids.length === 0) return 0;
     const list = ids.map((id) => count(id, 'quarantine id')).join(', ');
-    return this.writes.run(async () => (await this.writer.run(`DELETE FROM quarantine WHERE id IN (${list})`)).rowsChanged);
+    return this.write(async () => (await this.writer.run(`DELETE FROM quarantine WHERE id IN (${list})`)).rowsChanged);
   }
 
   async putMeta(namespace: string, key: string, value: unknown): Promise<void> {
     if (this.readOnly) throw readOnlyError('putMeta');
     const json = toJson(value);
-    await this.writes.run(() =>
+    await this.write(() =>
       this.writer.run(
         'INSERT INTO meta VALUES ($1, $2, $3, now()) ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
         [namespace, key, json],
@@ -245,13 +247,14 @@ export class DuckDbStore implements Store {
 
   async deleteMeta(namespace: string, key: string): Promise<boolean> {
     if (this.readOnly) throw readOnlyError('deleteMeta');
-    return this.writes.run(async () => (await this.writer.run('DELETE FROM meta WHERE namespace = $1 AND key = $2', [namespace, key])).rowsChanged > 0);
+    return this.write(async () => (await this.writer.run('DELETE FROM meta WHERE namespace = $1 AND key = $2', [namespace, key])).rowsChanged > 0);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.writes.run(async () => {
+      this.shut = true;
       this.writer.closeSync();
       this.instance.closeSync();
     });
@@ -282,6 +285,17 @@ export class DuckDbStore implements Store {
       const inserted = r.rowsChanged;
       return { inserted, duplicates: rows.length - inserted };
     });
+  }
+
+  /**
+   * Run a write under the write lock; after `close()` it is `unavailable` instead of a call into a
+   * closed connection (which the native binding answers by aborting the process). Writes asked for
+   * before `close()` still run: the lock is first come, first served.
+   */
+  private write<T>(fn: () => Promise<T>): Promise<T> {
+    const closed = () => new DeepcutError('unavailable', `store ${this.path} is closed`);
+    if (this.closed) return Promise.reject(closed());
+    return this.writes.run(() => (this.shut ? Promise.reject(closed()) : fn()));
   }
 
   private async transaction<T>(fn: () => Promise<T>): Promise<T> {
