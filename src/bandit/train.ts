@@ -83,12 +83,14 @@ export async function homeLogs(store: Pick<Store, 'list'>, o: HomeLogOptions): P
       else byReq.set(r.request_id, [r]);
     }
   }
+  if (byReq.size === 0) return []; // nothing shown in the window: no need to read the listens
+  const users = new Set([...byReq.values()].map((rows) => rows[0].user_id));
   // streams from home cards (user|shelf|card → start times) and first streams per user and track
   const fromHome = new Map<string, number[]>();
   const firstStream = new Map<string, Map<string, number>>();
   for await (const rows of pages(store, 'listens', page)) {
     for (const l of rows as Listen[]) {
-      if (l.ms_played < minStreamMs || l.skipped) continue;
+      if (l.ms_played < minStreamMs || l.skipped || !users.has(l.user_id)) continue;
       const t = Date.parse(l.started_at);
       let f = firstStream.get(l.user_id);
       if (!f) firstStream.set(l.user_id, (f = new Map()));
