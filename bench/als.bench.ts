@@ -130,7 +130,7 @@ const bench: Bench = {
       targets: { s_per_iteration: '<= 1.23 (implicit 0.7.3, 2 threads)', s_per_iteration_1_thread: '2.52 (implicit, 1 thread)', 'P@10': '0.144 ± 0.005 (implicit 0.1437)', 'R@10': 'implicit 0.1512', 'nDCG@10': 'implicit 0.2158', fold_in_ms: '<= 2' },
       notes: [
         `${factors} factors, ${iterations} iterations, λ 0.05, c = 1 + w, CG with 3 steps, ${threads} threads; 1-thread figure is the median of 3 iterations.`,
-        'Machine shared with other helpers while this ran: wall timings are indicative. cpu_s_* is process CPU time summed over threads (includes the loss-free iteration only), less sensitive to sharing: on a quiet machine s/iteration ≈ cpu_s/threads.',
+        'Wall timings move with other load on the 2 cores. cpu_s_* is process CPU time summed over threads (includes the loss-free iteration only), less sensitive to sharing: on a quiet machine s/iteration ≈ cpu_s/threads.',
       ],
     };
   },
