@@ -6,12 +6,12 @@
  */
 import { decodeFile, toAnalysisRate, ANALYSIS_RATE, type DecodedAudio } from './decode.ts';
 import { powerSpectrogram, applyFilterBank, melFilterBank, powerToDb, onsetStrength, estimateTuning, chroma, hannWindow, type Matrix } from './dsp.ts';
-import { estimateTempo, trackBeats, tempoFromBeats, estimateMeter, detrendOnset } from './rhythm.ts';
+import { estimateTempo, trackBeats, tempoFromBeats, estimateMeter, detrendOnset, offBeatsAreBeats } from './rhythm.ts';
 import { estimateKey, meanChroma, DEFAULT_KEY_PROFILE, type KeyMethod } from './key.ts';
 import { integratedLoudness, meanDb } from './loudness.ts';
 
 /** Bumped whenever an analysis result can change; cached results of other versions are recomputed. */
-export const FEATURES_VERSION = 2;
+export const FEATURES_VERSION = 3;
 
 /**
  * STFT geometry. Rhythm: 1024-sample frames (46 ms), hop 256 (11.6 ms, 86.1 frames/s), 64 mel
@@ -34,8 +34,11 @@ export interface AudioFeatures {
   beats_s: number[];
   /** Downbeat (bar start) times in seconds. */
   downbeats_s: number[];
-  /** Beats per bar: 3 or 4. */
-  time_signature: 3 | 4;
+  /**
+   * The time signature's numerator: 3 (3/4) or 4 (4/4), or 6 for 6/8, whose beat (`tempo_bpm`,
+   * `beats_s`) is the dotted quarter, two a bar.
+   */
+  time_signature: 3 | 4 | 6;
   time_signature_confidence: number;
   /** Tonic pitch class 0–11 (0 = C), −1 when no key was detected. */
   key: number;
@@ -86,11 +89,22 @@ export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}):
   const mel = applyFilterBank(spec, melFilterBank(sr, N_FFT, N_MELS));
   const logMel = powerToDb({ data: Float32Array.from(mel.data), rows: mel.rows, cols: mel.cols }, 1, 1e-10, 80);
   const onset = onsetStrength(logMel);
-  // Low band: mel bands below ~300 Hz (kick, bass): the first 7 of 64 Slaney bands up to 11 kHz.
+  // Low band: mel bands 1–7 of 64 (Slaney, up to 11 kHz): 65–450 Hz, kick, bass, the snare's body.
   const onsetLow = onsetStrength(logMel, 1, [1, 8]);
 
-  const tempo = estimateTempo(onset, frameRate);
-  const beats = tempo.period > 0 ? trackBeats(onset, tempo.period) : [];
+  // Bass band: the first 3 bands (below ~200 Hz: kick, bass notes; chords and the snare's body sit
+  // above). It rules out beat periods the bass does not recur on (see rhythm.bassSupport).
+  const onsetBass = onsetStrength(logMel, 1, [0, 3]);
+  let tempo = estimateTempo(onset, frameRate, { bass: onsetBass });
+  let beats = tempo.period > 0 ? trackBeats(onset, tempo.period) : [];
+  // Mid band: mel bands 3–19 (170 Hz–1.1 kHz: the snare's body, chords; hi-hats are above).
+  if (offBeatsAreBeats(beats, onset, onsetStrength(logMel, 1, [3, 20]), tempo.period)) {
+    const faster = estimateTempo(onset, frameRate, { bass: onsetBass, minBpm: 1.8 * tempo.bpm, maxBpm: 2.2 * tempo.bpm });
+    if (faster.bpm > 0 && faster.bpm <= 240) {
+      tempo = faster;
+      beats = trackBeats(onset, tempo.period);
+    }
+  }
   const bpmBeats = tempoFromBeats(beats, frameRate);
   // Trust the beat grid's slope when it agrees with the global estimate (within 8 %).
   const bpm = bpmBeats > 0 && Math.abs(bpmBeats / tempo.bpm - 1) < 0.08 ? bpmBeats : tempo.bpm;
@@ -139,7 +153,7 @@ export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}):
     tempo_confidence: round(tempo.pulseClarity),
     beats_s: beats.map(toS),
     downbeats_s: beats.filter((_, i) => i >= meter.downbeat && (i - meter.downbeat) % meter.beatsPerBar === 0).map(toS),
-    time_signature: meter.beatsPerBar,
+    time_signature: meter.timeSignature,
     time_signature_confidence: round(clamp01(meter.margin)),
     key: key.key,
     mode: key.mode,

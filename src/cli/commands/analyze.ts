@@ -41,7 +41,7 @@ export function register(program: Command): void {
             ['file', 'bpm', 'meter', 'key', 'LUFS', 'energy', 'dance'],
             r.files.map((x) =>
               x.features
-                ? [x.file, x.features.tempo_bpm, `${x.features.time_signature}/4`, x.features.key < 0 ? '–' : `${KEYS[x.features.key]} ${x.features.mode ? 'maj' : 'min'}`, x.features.loudness_lufs, x.features.energy, x.features.danceability]
+                ? [x.file, x.features.tempo_bpm, `${x.features.time_signature}/${x.features.time_signature === 6 ? 8 : 4}`, x.features.key < 0 ? '–' : `${KEYS[x.features.key]} ${x.features.mode ? 'maj' : 'min'}`, x.features.loudness_lufs, x.features.energy, x.features.danceability]
                 : [x.file, null, null, null, null, null, null],
             ),
             2,

@@ -15,14 +15,15 @@ test('recallAtK: streamed candidates in the top k over the user’s streamed can
   assert.equal(recallAtK(new Map(), () => new Float32Array(0), 2), 0);
 });
 
-test('featureAccuracy: octave errors count for Accuracy2 only, 6/8 is reported apart, failures are counted', () => {
+test('featureAccuracy: octave errors count for Accuracy2 only, 6/8 must be reported as 6 (and is also reported apart), failures are counted', () => {
   const a = featureAccuracy([
     { est: { tempo_bpm: 120, key: 0, mode: 1, time_signature: 4 }, truth: { tempo_bpm: 121, key: 0, mode: 'major', meter: '4/4' } },
     { est: { tempo_bpm: 180, key: 9, mode: 1, time_signature: 4 }, truth: { tempo_bpm: 90, key: 9, mode: 'minor', meter: '3/4' } },
     { est: { tempo_bpm: 100, key: 2, mode: 0, time_signature: 3 }, truth: { tempo_bpm: 100, key: 2, mode: 'minor', meter: '6/8' } },
+    { est: { tempo_bpm: 90, key: 2, mode: 0, time_signature: 6 }, truth: { tempo_bpm: 90, key: 2, mode: 'minor', meter: '6/8' } },
     { truth: { tempo_bpm: 100, key: 2, mode: 'minor', meter: '4/4' } },
   ]);
-  assert.deepEqual(a, { clips: 3, failed: 1, tempo_accuracy1: 2 / 3, tempo_accuracy2: 1, key_mode_exact: 2 / 3, meter_accuracy: 0.5, meter_clips: 2, six_eight_as_three: 1, six_eight_clips: 1 });
+  assert.deepEqual(a, { clips: 4, failed: 1, tempo_accuracy1: 3 / 4, tempo_accuracy2: 1, key_mode_exact: 3 / 4, meter_accuracy: 2 / 4, meter_clips: 4, six_eight_accuracy: 1 / 2, six_eight_clips: 2 });
 });
 
 test('the cold-start evaluation runs end to end on a tiny world and reports every ranking', async () => {

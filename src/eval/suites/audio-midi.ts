@@ -76,7 +76,7 @@ export const audioMidi: EvalSuite = {
       keyOk += +(s === 1);
       mirex += s;
       if (!h.acc1 || r.meter !== r.p.beatsPerBar || s < 1)
-        misses.push([r.p.id, r.p.bpm, r.bpm, `${r.p.beatsPerBar}/4`, `${r.meter}/4`, keyName(r.p.key, r.p.mode), keyName(r.key, r.mode), r.p.hats]);
+        misses.push([r.p.id, r.p.bpm, r.bpm, `${r.p.beatsPerBar}/4`, `${r.meter}/${r.meter === 6 ? 8 : 4}`, keyName(r.p.key, r.p.mode), keyName(r.key, r.mode), r.p.hats]);
     }
     const profiles = KEY_METHODS.map((name) => {
       let exact = 0, score = 0;
