@@ -14,7 +14,7 @@ import { Catalog } from '../src/serving/catalog.ts';
 import { LiveModel } from '../src/serving/live.ts';
 import { buildServer } from '../src/server/app.ts';
 import { createKey } from '../src/server/auth.ts';
-import { IvfIndex } from '../src/index/ivf.ts';
+import { itemRetrieval } from '../src/serving/retrieval.ts';
 import { BanditHome } from '../src/bandit/home.ts';
 import { policyFor } from '../src/bandit/policy.ts';
 
@@ -53,9 +53,8 @@ const als = new AlternatingLeastSquares({ factors: 64, iterations: 5, threads: 1
 await als.fit(m);
 const fitS = (performance.now() - t1) / 1000;
 const catalog = await Catalog.load(store);
-// as serving does (src/serving/load.ts): exact IVF retrieval, the bandit home page logging every card
-const itemIndex = new IvfIndex(als.factors, 'ip');
-itemIndex.add(als.itemFactors());
+// as serving does (src/serving/load.ts): exact retrieval (IVF or the SIMD scan, whichever measures faster), the bandit home page logging every card
+const itemIndex = itemRetrieval(als, m);
 const recs = new LiveModel({ recommender: als, users: l.users, tracks: l.tracks, userItems: m, catalog, kind: 'in-process', itemIndex });
 const homePage = new BanditHome({ policy: policyFor(undefined), catalog, store });
 const config = defaultConfig();

@@ -57,3 +57,19 @@ test('an exact item index (IVF) gives the same answers as the model\'s own recom
   // filtered items stay out
   assert.ok(!ids(indexed.forUser('u0', 3, { exclude: ['a4'] })).includes('a4'));
 });
+
+test('similar tracks of a factorized model are kept per seed: the same answer again, as a fresh array', async () => {
+  const store = new MemoryStore();
+  await seedWorld(store);
+  const l = await store.readListens();
+  const m = listenConfidence(l);
+  const als = new AlternatingLeastSquares({ factors: 4, iterations: 5, threads: 1, seed: 3 });
+  await als.fit(m);
+  const live = new LiveModel({ recommender: als, users: l.users, tracks: l.tracks, userItems: m, catalog: await Catalog.load(store), kind: 'in-process' });
+  const first = live.similarTracks('a1', 3)!;
+  first.pop();
+  const again = live.similarTracks('a1', 3)!;
+  assert.equal(again.length, 3);
+  assert.deepEqual(again.slice(0, 2), first);
+  assert.equal(live.similarTracks('nope', 3), undefined);
+});

@@ -58,6 +58,8 @@ function netOfConfidence(c: number, o: ConfidenceOptions): number {
 }
 
 const REASON_SOURCES = 20;
+/** Seed tracks whose neighbour lists are kept (all dropped when full). */
+const SIMILAR_CACHE = 20_000;
 
 export class LiveModel implements Recommendations {
   readonly info: ModelInfo;
@@ -82,6 +84,7 @@ export class LiveModel implements Recommendations {
   private modelUsers: number;
   private artistTracks: Map<string, number[]> | undefined;
   private readonly itemIndex: ItemRetrieval | undefined;
+  private readonly similarCache = new Map<string, TrackCard[]>();
 
   constructor(p: LiveModelParts) {
     this.itemIndex = p.itemIndex;
@@ -121,6 +124,19 @@ export class LiveModel implements Recommendations {
   }
 
   similarTracks(track: string, k: number): TrackCard[] | undefined {
+    // item factors do not change while serving, so neighbours of a factorized model are kept
+    const key = `${k}\u0000${track}`;
+    const hit = this.similarCache.get(key);
+    if (hit) return [...hit];
+    const cards = this.computeSimilarTracks(track, k);
+    if (cards && isFactorized(this.rec)) {
+      if (this.similarCache.size >= SIMILAR_CACHE) this.similarCache.clear();
+      this.similarCache.set(key, cards);
+    }
+    return cards && [...cards];
+  }
+
+  private computeSimilarTracks(track: string, k: number): TrackCard[] | undefined {
     const t = this.tracks.row(track);
     if (t < 0) return undefined;
     const title = this.catalog.trackTitle(track) ?? track;

@@ -21,3 +21,25 @@ test('audio features of a published run: scalar fields per track, distributions;
   assert.equal(await src.get('t3'), undefined);
   assert.deepEqual((await src.distributions()).tempo_bpm, [120, 90]);
 });
+
+test('itemRetrieval: an exact IVF index only when it measures faster than the model scan; none for unfactorized models', async () => {
+  const { itemRetrieval } = await import('./retrieval.ts');
+  const { AlternatingLeastSquares } = await import('../cf/als.ts');
+  const { PopularityRecommender } = await import('../cf/popularity.ts');
+  const { csrFromCoo } = await import('../signals/csr.ts');
+  const rows: number[] = [], cols: number[] = [];
+  for (let u = 0; u < 40; u++) for (let j = 0; j < 5; j++) (rows.push(u), cols.push((u * 7 + j * 3) % 60));
+  const m = csrFromCoo(40, 60, Int32Array.from(rows), Int32Array.from(cols), new Float32Array(rows.length).fill(2));
+  const pop = new PopularityRecommender();
+  await pop.fit(m);
+  assert.equal(itemRetrieval(pop, m), undefined);
+  const als = new AlternatingLeastSquares({ factors: 8, iterations: 3, threads: 1, seed: 1 });
+  await als.fit(m);
+  const idx = itemRetrieval(als, m);
+  if (idx) {
+    // when chosen, it answers exactly like the model
+    const f = 8;
+    const r = idx.search(als.userFactors().subarray(0, f), 5, { exclude: m.indices.subarray(m.indptr[0], m.indptr[1]) });
+    assert.deepEqual([...r.items], [...als.recommend(0, m, 5).items]);
+  }
+});

@@ -20,8 +20,7 @@ import type { Playlist } from '../playlists/types.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
 import { BanditHome } from '../bandit/home.ts';
-import { IvfIndex } from '../index/ivf.ts';
-import { isFactorized } from '../cf/recommender.ts';
+import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/policy.ts';
 import { loadRewardModel } from '../bandit/models.ts';
 
@@ -111,12 +110,7 @@ export async function loadServingState(store: Store, config: Config): Promise<Se
     try {
       const run = await openPublished(config.home, { threads: 1 });
       const s = run.snapshot;
-      // exact top-k by inner product through the IVF index's ball bounds (nprobe 0): same answers as a full scan, a fraction of the work
-      let itemIndex: IvfIndex | undefined;
-      if (isFactorized(run.model)) {
-        itemIndex = new IvfIndex(run.model.factors, 'ip');
-        itemIndex.add(run.model.itemFactors());
-      }
+      const itemIndex = itemRetrieval(run.model, s.userTracks);
       const recs = new LiveModel({ recommender: run.model, users: s.users, tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId, itemIndex });
       log('serve').info({ run: run.runId, model: run.model.name }, 'serving the published run');
       const audio = await audioFeatureSource(run);

@@ -1,0 +1,37 @@
+/**
+ * The retrieval serving uses for a user's top-k (kept apart from load.ts so that it loads without
+ * the pipeline's modules, e.g. in the API benchmark's worker thread).
+ */
+import { IvfIndex } from '../index/ivf.ts';
+import { isFactorized, type Recommender } from '../cf/recommender.ts';
+import type { Csr } from '../signals/csr.ts';
+import { log } from '../log.ts';
+
+/**
+ * Exact top-k retrieval for serving: the IVF index with ball bounds (nprobe 0, the same answers as
+ * a full scan) when it is faster than the model's own SIMD scan on a sample of this run's users,
+ * else undefined (the model's `recommend`). How much the bounds prune depends on the factors, so
+ * the choice is measured at load, not assumed.
+ */
+export function itemRetrieval(model: Recommender, userItems: Csr, sample = 64): IvfIndex | undefined {
+  if (!isFactorized(model)) return undefined;
+  const f = model.factors;
+  const userCount = model.userFactors().length / f;
+  if (userCount === 0) return undefined;
+  const index = new IvfIndex(f, 'ip');
+  index.add(model.itemFactors());
+  const X = model.userFactors();
+  const n = Math.min(sample, userCount);
+  const users = Array.from({ length: n }, (_, i) => Math.floor((i * userCount) / n));
+  const heard = (u: number) => (u < userItems.rows ? userItems.indices.subarray(userItems.indptr[u], userItems.indptr[u + 1]) : new Int32Array(0));
+  const time = (fn: (u: number) => unknown) => {
+    for (const u of users.slice(0, 8)) fn(u); // warm-up
+    const t0 = performance.now();
+    for (const u of users) fn(u);
+    return performance.now() - t0;
+  };
+  const ivf = time((u) => index.search(X.subarray(u * f, (u + 1) * f), 20, { exclude: heard(u) }));
+  const scan = time((u) => model.recommend(u, userItems, 20, { filterHeard: true }));
+  log('serve').info({ ivf_ms_per_query: ivf / users.length, scan_ms_per_query: scan / users.length }, ivf < scan ? 'top-k through the IVF index' : 'top-k by the model\'s SIMD scan');
+  return ivf < scan ? index : undefined;
+}
