@@ -5,6 +5,8 @@
 // half-open range [start, end) of rows plus a thread id `tid`, so a pool can hand out chunks.
 // The plain-TypeScript twin of each kernel is in als.ts next to this file (tested against it).
 
+import { scoreTiles } from './assembly/tiles';
+
 @inline function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
@@ -213,42 +215,12 @@ export function topk(start: i32, end: i32, tid: i32, Q: usize, Yp: usize, items:
 /**
  * Top-k by inner product for ONE query `q` (f floats) over the packed items `Yp` (see
  * {@link packItems}): the single-request path of serving. {@link topk} scores four queries per
- * tile, so one query would pay for four; here two tiles (16 items) share each query element.
+ * tile, so one query would pay for four; here `scoreTiles` (assembly/tiles.ts) lets two tiles share each query element.
  * Exclusions are `nEx` item rows at `exIndices`; output as {@link topk} (k rows and scores, best
  * first, −1 / −inf where fewer remain). Scratch: `stride` floats.
  */
 export function topk1(q: usize, Yp: usize, items: i32, stride: i32, f: i32, k: i32, exIndices: usize, nEx: i32, outItems: usize, outScores: usize, scratch: usize): void {
-  const qbytes = <usize>f << 2;
-  const tileBytes = qbytes << 3; // 8 items × f floats
-  let i: usize = 0;
-  for (; i + 16 <= <usize>stride; i += 16) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-    let ca = Yp + i * qbytes;
-    let cb = ca + tileBytes;
-    for (let d: usize = 0; d < qbytes; d += 4) {
-      const s = v128.load32_splat(q + d);
-      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(ca)));
-      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(ca, 16)));
-      b0 = f32x4.add(b0, f32x4.mul(s, v128.load(cb)));
-      b1 = f32x4.add(b1, f32x4.mul(s, v128.load(cb, 16)));
-      ca += 32;
-      cb += 32;
-    }
-    const o = scratch + (i << 2);
-    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, b0, 32); v128.store(o, b1, 48);
-  }
-  for (; i < <usize>stride; i += 8) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-    let ca = Yp + i * qbytes;
-    for (let d: usize = 0; d < qbytes; d += 4) {
-      const s = v128.load32_splat(q + d);
-      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(ca)));
-      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(ca, 16)));
-      ca += 32;
-    }
-    const o = scratch + (i << 2);
-    v128.store(o, a0); v128.store(o, a1, 16);
-  }
+  scoreTiles(q, Yp, stride >> 3, f, scratch);
   for (let j = items; j < stride; j++) store<f32>(scratch + (<usize>j << 2), -Infinity);
   for (let e = 0; e < nEx; e++) store<f32>(scratch + (<usize>load<i32>(exIndices + (<usize>e << 2)) << 2), -Infinity);
   selectTopk(scratch, stride, k, outItems, outScores);

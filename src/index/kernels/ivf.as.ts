@@ -5,40 +5,7 @@
 // tiles[(i >> 3)·8f + 8d + (i & 7)] (the layout of src/cf/kernels/als.as.ts packItems).
 // The plain-TypeScript twin of `search` and `assign` is in src/index/ivf.ts (tested against them).
 
-/** out[i] = q · v_i for the 8·ntiles vectors of `tiles`; two tiles share each query element. */
-function scoreTiles(q: usize, tiles: usize, ntiles: i32, f: i32, out: usize): void {
-  const qbytes = <usize>f << 2;
-  const tileBytes = qbytes << 3;
-  let t = 0;
-  for (; t + 2 <= ntiles; t += 2) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-    let ca = tiles + <usize>t * tileBytes;
-    let cb = ca + tileBytes;
-    for (let d: usize = 0; d < qbytes; d += 4) {
-      const s = v128.load32_splat(q + d);
-      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(ca)));
-      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(ca, 16)));
-      b0 = f32x4.add(b0, f32x4.mul(s, v128.load(cb)));
-      b1 = f32x4.add(b1, f32x4.mul(s, v128.load(cb, 16)));
-      ca += 32;
-      cb += 32;
-    }
-    const o = out + (<usize>t << 5);
-    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, b0, 32); v128.store(o, b1, 48);
-  }
-  if (t < ntiles) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-    let ca = tiles + <usize>t * tileBytes;
-    for (let d: usize = 0; d < qbytes; d += 4) {
-      const s = v128.load32_splat(q + d);
-      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(ca)));
-      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(ca, 16)));
-      ca += 32;
-    }
-    const o = out + (<usize>t << 5);
-    v128.store(o, a0); v128.store(o, a1, 16);
-  }
-}
+import { scoreTiles } from '../../cf/kernels/assembly/tiles';
 
 /**
  * Nearest centroid by inner product for points [start, end) of P (n × f, row-major): out[i] = the
