@@ -22,7 +22,7 @@ test('audio features of a published run: scalar fields per track, distributions;
   assert.deepEqual((await src.distributions()).tempo_bpm, [120, 90]);
 });
 
-test('itemRetrieval: an exact IVF index only when it measures faster than the model scan; none for unfactorized models', async () => {
+test('itemRetrieval: the exact IVF index when it times faster than the model scan, else none; none for unfactorized models', async () => {
   const { itemRetrieval } = await import('./retrieval.ts');
   const { AlternatingLeastSquares } = await import('../cf/als.ts');
   const { PopularityRecommender } = await import('../cf/popularity.ts');
@@ -35,11 +35,15 @@ test('itemRetrieval: an exact IVF index only when it measures faster than the mo
   assert.equal(itemRetrieval(pop, m), undefined);
   const als = new AlternatingLeastSquares({ factors: 8, iterations: 3, threads: 1, seed: 1 });
   await als.fit(m);
-  const idx = itemRetrieval(als, m);
-  if (idx) {
-    // when chosen, it answers exactly like the model
-    const f = 8;
-    const r = idx.search(als.userFactors().subarray(0, f), 5, { exclude: m.indices.subarray(m.indptr[0], m.indptr[1]) });
-    assert.deepEqual([...r.items], [...als.recommend(0, m, 5).items]);
+  // a clock that reads the IVF timing first (start, end), then the scan's
+  const clock = (ticks: number[]) => () => ticks.shift()!;
+  assert.equal(itemRetrieval(als, m, { now: clock([0, 5, 0, 1]) }), undefined, 'a slower IVF is not used');
+  const idx = itemRetrieval(als, m, { now: clock([0, 1, 0, 5]) });
+  assert.ok(idx, 'a faster IVF is used');
+  // and it answers exactly like the model, heard tracks left out
+  const f = 8;
+  for (const u of [0, 13, 39]) {
+    const r = idx.search(als.userFactors().subarray(u * f, (u + 1) * f), 5, { exclude: m.indices.subarray(m.indptr[u], m.indptr[u + 1]) });
+    assert.deepEqual([...r.items], [...als.recommend(u, m, 5).items], `user ${u}`);
   }
 });

@@ -13,22 +13,23 @@ import { log } from '../log.ts';
  * else undefined (the model's `recommend`). How much the bounds prune depends on the factors, so
  * the choice is measured at load, not assumed.
  */
-export function itemRetrieval(model: Recommender, userItems: Csr, sample = 64): IvfIndex | undefined {
+export function itemRetrieval(model: Recommender, userItems: Csr, o: { sample?: number; now?: () => number } = {}): IvfIndex | undefined {
   if (!isFactorized(model)) return undefined;
   const f = model.factors;
-  const userCount = model.userFactors().length / f;
+  const X = model.userFactors();
+  const userCount = X.length / f;
   if (userCount === 0) return undefined;
+  const now = o.now ?? (() => performance.now());
   const index = new IvfIndex(f, 'ip');
   index.add(model.itemFactors());
-  const X = model.userFactors();
-  const n = Math.min(sample, userCount);
+  const n = Math.min(o.sample ?? 64, userCount);
   const users = Array.from({ length: n }, (_, i) => Math.floor((i * userCount) / n));
   const heard = (u: number) => (u < userItems.rows ? userItems.indices.subarray(userItems.indptr[u], userItems.indptr[u + 1]) : new Int32Array(0));
   const time = (fn: (u: number) => unknown) => {
     for (const u of users.slice(0, 8)) fn(u); // warm-up
-    const t0 = performance.now();
+    const t0 = now();
     for (const u of users) fn(u);
-    return performance.now() - t0;
+    return now() - t0;
   };
   const ivf = time((u) => index.search(X.subarray(u * f, (u + 1) * f), 20, { exclude: heard(u) }));
   const scan = time((u) => model.recommend(u, userItems, 20, { filterHeard: true }));
