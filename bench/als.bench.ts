@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from './bench.ts';
-import { peakRssMb } from './bench.ts';
+import { numFlag, peakRssMb } from './bench.ts';
 import { csrFromCoo, type Csr } from '../src/signals/csr.ts';
 import { AlternatingLeastSquares } from '../src/cf/als.ts';
 
@@ -39,10 +39,6 @@ function readTriples(path: string): { u: Int32Array; i: Int32Array; w: Float32Ar
   return { u: u.subarray(0, n), i: it.subarray(0, n), w: w.subarray(0, n) };
 }
 
-function arg(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -53,9 +49,9 @@ const bench: Bench = {
   name: 'als',
   description: 'Implicit ALS (conjugate gradient, WASM SIMD kernels on worker threads) on synthetic-cf-100k: s/iteration, P@10/R@10/nDCG@10, fold-in latency; reference implicit 0.7.3.',
   async run(args) {
-    const iterations = arg(args, 'iterations', 15);
-    const threads = arg(args, 'threads', 2);
-    const factors = arg(args, 'factors', 64);
+    const iterations = numFlag(args, 'iterations', 15);
+    const threads = numFlag(args, 'threads', 2);
+    const factors = numFlag(args, 'factors', 64);
     const USERS = 100_000, ITEMS = 50_000;
     let t = performance.now();
     const tr = readTriples(join(dataDir, 'train.csv.gz'));

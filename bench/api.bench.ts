@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { Bench } from './bench.ts';
+import { numFlag } from './bench.ts';
 import { Rng } from '../src/util/rng.ts';
 
 interface Ready {
@@ -24,10 +25,6 @@ interface Ready {
   nnz: number;
 }
 
-function arg(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -39,13 +36,13 @@ const bench: Bench = {
   name: 'api',
   description: 'HTTP API: recommendations p99 at 1,000 req/s, home p99, listen ingestion rate (autocannon, loopback, server in a worker thread)',
   async run(args) {
-    const seconds = Math.min(60, arg(args, '--seconds', 10));
+    const seconds = Math.min(60, numFlag(args, 'seconds', 10));
     const users = 2_000;
     const home = await mkdtemp(join(tmpdir(), 'deepcut-api-bench-'));
     // The worker registers tsx itself (workers do not inherit the --import loader hooks).
     const entry = new URL('./api-server.ts', import.meta.url).href;
     const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-    const worker = new Worker(boot, { eval: true, workerData: { home, users, tracks: 10_000, listens: arg(args, '--listens', 200_000), seed: 7 } });
+    const worker = new Worker(boot, { eval: true, workerData: { home, users, tracks: 10_000, listens: numFlag(args, 'listens', 200_000), seed: 7 } });
     const ready = await new Promise<Ready>((res, rej) => {
       worker.once('message', res);
       worker.once('error', rej);

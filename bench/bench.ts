@@ -23,3 +23,15 @@ export interface Bench {
 export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
+
+/** The value after `--name` in a benchmark's extra arguments, or undefined. */
+export function flag(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** `--name N` as a number, or `dflt`. */
+export function numFlag(args: readonly string[], name: string, dflt: number): number {
+  const v = flag(args, name);
+  return v === undefined ? dflt : Number(v);
+}

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bench } from './bench.ts';
-import { peakRssMb } from './bench.ts';
+import { flag, peakRssMb } from './bench.ts';
 import { generateWorld, DEFAULT_CLOCK, SIZES, type WorldSize } from '../src/generate/world.ts';
 import { importPath } from '../src/ingest/import.ts';
 import { openStore } from '../src/store/open.ts';
@@ -17,10 +17,6 @@ import { runPipeline } from '../src/pipeline/runner.ts';
 import { defaultSteps } from '../src/pipeline/steps.ts';
 import { FixedClock } from '../src/pipeline/clock.ts';
 
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 const cpuS = (from: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(from);
@@ -31,8 +27,8 @@ const bench: Bench = {
   name: 'pipeline',
   description: 'the whole pipeline (validate → signals → cf → text, audio → playlists) on the default demo world, after generating and importing it',
   async run(args) {
-    const size = (arg(args, '--size') ?? 'default') as WorldSize;
-    const audio = Number(arg(args, '--audio') ?? SIZES[size].audioClips);
+    const size = (flag(args, 'size') ?? 'default') as WorldSize;
+    const audio = Number(flag(args, 'audio') ?? SIZES[size].audioClips);
     const root = await mkdtemp(join(tmpdir(), 'deepcut-pipeline-bench-'));
     try {
       const world = join(root, 'world');

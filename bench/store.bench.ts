@@ -10,17 +10,13 @@ import { join } from 'node:path';
 import os from 'node:os';
 import pg from 'pg';
 import type { Bench } from './bench.ts';
-import { peakRssMb } from './bench.ts';
+import { numFlag, peakRssMb } from './bench.ts';
 import { DuckDbStore } from '../src/store/duckdb.ts';
 import { PostgresStore } from '../src/store/postgres.ts';
 import type { Store } from '../src/store/store.ts';
 import { syntheticListens } from '../src/store/testdata.ts';
 import type { Listen } from '../src/domain/schemas.ts';
 
-function arg(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
 
 /** CPU seconds (user + system, all threads) of this process since `from`. */
 const cpuS = (from: NodeJS.CpuUsage) => {
@@ -47,8 +43,8 @@ const bench: Bench = {
   name: 'store',
   description: 'Bulk load 1,000,000 seeded listens into the DuckDB store and read them back into typed arrays (PostgreSQL too when reachable).',
   async run(args) {
-    const rows = arg(args, '--rows', 1_000_000);
-    const batch = arg(args, '--batch', 250_000);
+    const rows = numFlag(args, 'rows', 1_000_000);
+    const batch = numFlag(args, 'batch', 250_000);
     const batches = [...syntheticListens(rows, batch, { users: 10_000, tracks: 100_000, seed: 42 })];
     const figures: Record<string, number | string> = { rows, batch_rows: batch, load_avg_1m_at_start: +os.loadavg()[0].toFixed(1) };
     const notes: string[] = [];

@@ -5,15 +5,11 @@
  * some HTML and punctuation, a few non-Latin words and emoji.
  */
 import type { Bench } from './bench.ts';
-import { peakRssMb } from './bench.ts';
+import { numFlag, peakRssMb } from './bench.ts';
 import { Rng } from '../src/util/rng.ts';
 import { countTerms, fitTfidf } from '../src/text/tfidf.ts';
 import { fitLsa } from '../src/text/lsa.ts';
 
-function arg(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
 
 const syllables = ['ka', 'lo', 'mi', 'ren', 'sha', 'tor', 'vel', 'dri', 'ng', 'po', 'ze', 'qua', 'bel', 'sto', 'rum', 'fi', 'gaze', 'wave', 'core', 'dub'];
 const glue = ['the', 'a', 'and', 'with', 'of', 'is', 'their', 'this', 'record', 'album', 'band', 'sound', 'songs', 'very', 'but', 'on', 'in', 'guitars', 'vocals', 'live'];
@@ -46,9 +42,9 @@ const bench: Bench = {
   name: 'text',
   description: 'Text features (tokenize with wink-nlp lemmas + bigrams, TF-IDF per artist, LSA by randomized SVD) for 20,000 artists × 10 generated documents.',
   async run(args) {
-    const artists = arg(args, 'artists', 20_000);
-    const docs = arg(args, 'docs', 10);
-    const dims = arg(args, 'dims', 64);
+    const artists = numFlag(args, 'artists', 20_000);
+    const docs = numFlag(args, 'docs', 10);
+    const dims = numFlag(args, 'dims', 64);
     const all = [...generateDocs(artists, docs, 42)];
     const cpu = () => {
       const u = process.cpuUsage();
