@@ -82,11 +82,12 @@ export class BanditHome implements HomeSource {
 
   async home(user: string, recs: Recommendations): Promise<BanditHomeAnswer> {
     const at = this.now();
-    const cands = await this.candidates(user, recs, at);
+    const heardList = recs.heard(user, 1000);
+    const cands = await this.candidates(user, recs, at, heardList);
     const request_id = `home-${at.getTime().toString(36)}-${(this.seq++).toString(36)}-${this.rng.nextU32().toString(36)}`;
     const source = `bandit:${this.o.policy.name}:${recs.info.kind}:${recs.info.model}`;
     if (cands.length === 0) return { user_id: user, source, shelves: [], request_id, policy: this.o.policy.name, propensities: [] };
-    const d = shelfFeatures(cands, at, recs.heard(user, 1000).length, this.perShelf);
+    const d = shelfFeatures(cands, at, heardList.length, this.perShelf);
     const slate = this.o.policy.choose(d, this.o.maxShelves ?? cands.length, this.rng);
     const shelves = Array.from(slate.chosen, (i) => cands[i].shelf);
     const propensities = Array.from(slate.propensity);
@@ -120,11 +121,10 @@ export class BanditHome implements HomeSource {
     this.writing = undefined;
   }
 
-  /** The user's non-empty candidate shelves, no track twice. */
-  async candidates(user: string, recs: Recommendations, at: Date): Promise<Candidate[]> {
+  /** The user's non-empty candidate shelves, no track twice (`heardList`: the user's heard tracks, most played first). */
+  async candidates(user: string, recs: Recommendations, at: Date, heardList = recs.heard(user, 1000)): Promise<Candidate[]> {
     const k = this.perShelf;
     const cat = this.o.catalog;
-    const heardList = recs.heard(user, 1000);
     const heard = new Set(heardList);
     const seen = new Set<string>();
     const out: Candidate[] = [];

@@ -23,7 +23,7 @@ import { Arena, instantiate, wasmAvailable, type AlsKernels } from './kernels/wa
 import { Scorer } from './kernels/scorer.ts';
 import { KernelPool } from './workers/pool.ts';
 import { readArtifact, writeArtifact, type Expect } from './artifact.ts';
-import { checkFitInput, checkHistory, checkK, checkRow, excludeMask, topK } from './base.ts';
+import { checkFitInput, checkHistory, checkK, checkRow, excludeMask, rowNorms, topK } from './base.ts';
 
 export interface AlsOptions {
   factors?: number;
@@ -393,15 +393,6 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
   }
 }
 
-function rowNorms(M: Float32Array, n: number, f: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let d = 0; d < f; d++) s += M[i * f + d] * M[i * f + d];
-    out[i] = Math.sqrt(s);
-  }
-  return out;
-}
 
 interface Trainer {
   half(which: 'users' | 'items'): Promise<void>;

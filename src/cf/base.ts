@@ -189,3 +189,14 @@ export function rowDot(m: Csr, r: number, v: Float32Array): number {
   for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) s += m.data[p] * v[m.indices[p]];
   return s;
 }
+
+/** Euclidean norm of each of the `n` rows of `M` (n × f, row-major). */
+export function rowNorms(M: Float32Array, n: number, f: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let d = 0; d < f; d++) s += M[i * f + d] * M[i * f + d];
+    out[i] = Math.sqrt(s);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  */
 import type { Recommender } from '../cf/recommender.ts';
 import type { Csr } from '../signals/csr.ts';
-import { topK } from '../cf/base.ts';
+import { topK, rowNorms as matrixRowNorms } from '../cf/base.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason, UserHistory } from './types.ts';
 import type { IdMap, UserId } from '../domain/ids.ts';
 
@@ -37,15 +37,7 @@ function dot(a: Float32Array, b: Float32Array): number {
 
 /** Euclidean norm of every row of `v`. */
 export function rowNorms(v: Vectors): Float32Array {
-  const n = v.data.length / v.dim;
-  const out = new Float32Array(n);
-  for (let r = 0; r < n; r++) {
-    let s = 0;
-    const o = r * v.dim;
-    for (let i = 0; i < v.dim; i++) s += v.data[o + i] * v.data[o + i];
-    out[r] = Math.sqrt(s);
-  }
-  return out;
+  return matrixRowNorms(v.data, v.data.length / v.dim, v.dim);
 }
 
 const normsMemo = new WeakMap<Float32Array, Float32Array>();
