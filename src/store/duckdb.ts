@@ -134,8 +134,8 @@ export class DuckDbStore implements Store {
 
   /**
    * Listens ordered by (started_at, listen_id). Users and tracks are numbered in id order (the
-   * dictionaries are built in SQL, so no id string crosses into JS per row); everything is read
-   * in one snapshot.
+   * dictionaries are built once in SQL as temp tables, so no id string crosses into JS per row);
+   * everything is read in one snapshot.
    */
   async readListens(opts: { since?: Date; until?: Date } = {}): Promise<ListenColumns> {
     const params: DuckDBValue[] = [];
@@ -149,57 +149,50 @@ export class DuckDbStore implements Store {
       conds.push(`started_at < CAST($${params.length} AS TIMESTAMPTZ)`);
     }
     const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
-    return this.read(async (c) => {
-      await c.run('BEGIN TRANSACTION');
-      try {
+    return this.read((c) =>
+      this.snapshot(c, async () => {
+        const [users, tracks] = await numberIds(c, 'listens', where, params, ['user_id', 'track_id']);
         const n = Number((await this.all(c, `SELECT count(*) AS n FROM listens ${where}`, params))[0].n);
-        const users = new IdMap<UserId>((await this.all(c, `SELECT DISTINCT user_id FROM listens ${where} ORDER BY user_id`, params)).map((r) => r.user_id as UserId));
-        const tracks = new IdMap<TrackId>((await this.all(c, `SELECT DISTINCT track_id FROM listens ${where} ORDER BY track_id`, params)).map((r) => r.track_id as TrackId));
         const out: ListenColumns = {
-          users,
-          tracks,
+          users: new IdMap<UserId>(users as UserId[]),
+          tracks: new IdMap<TrackId>(tracks as TrackId[]),
           user: new Int32Array(n),
           track: new Int32Array(n),
           msPlayed: new Int32Array(n),
           startedAt: new Float64Array(n),
           skipped: new Uint8Array(n),
         };
-        const sql = `WITH l AS (SELECT * FROM listens ${where}),
-          u AS (SELECT user_id, CAST(row_number() OVER (ORDER BY user_id) - 1 AS INTEGER) AS r FROM (SELECT DISTINCT user_id FROM l)),
-          t AS (SELECT track_id, CAST(row_number() OVER (ORDER BY track_id) - 1 AS INTEGER) AS r FROM (SELECT DISTINCT track_id FROM l))
-          SELECT u.r, t.r, l.ms_played, CAST(epoch_ms(l.started_at) AS DOUBLE), CAST(l.skipped AS INTEGER)
-          FROM l JOIN u USING (user_id) JOIN t USING (track_id) ORDER BY l.started_at, l.listen_id`;
+        const sql = `SELECT d_user_id.r, d_track_id.r, l.ms_played, CAST(epoch_ms(l.started_at) AS DOUBLE), CAST(l.skipped AS UTINYINT)
+          FROM (SELECT * FROM listens ${where}) l JOIN d_user_id USING (user_id) JOIN d_track_id USING (track_id) ORDER BY l.started_at, l.listen_id`;
         const got = await readColumns(c, sql, params, [out.user, out.track, out.msPlayed, out.startedAt, out.skipped]);
         if (got !== n) throw new Error(`readListens read ${got} rows, expected ${n}`);
         return out;
-      } finally {
-        await c.run('COMMIT');
-      }
-    });
+      }),
+    );
   }
 
   /** Interactions of one item kind (default `track`), ordered by (user_id, item_id); ids numbered in id order. */
   async readInteractions(opts: { itemKind?: 'track' | 'artist' } = {}): Promise<InteractionColumns> {
     const params: DuckDBValue[] = [opts.itemKind ?? 'track'];
     const where = 'WHERE item_kind = $1';
-    return this.read(async (c) => {
-      await c.run('BEGIN TRANSACTION');
-      try {
+    return this.read((c) =>
+      this.snapshot(c, async () => {
+        const [users, items] = await numberIds(c, 'interactions', where, params, ['user_id', 'item_id']);
         const n = Number((await this.all(c, `SELECT count(*) AS n FROM interactions ${where}`, params))[0].n);
-        const users = new IdMap<UserId>((await this.all(c, `SELECT DISTINCT user_id FROM interactions ${where} ORDER BY user_id`, params)).map((r) => r.user_id as UserId));
-        const items = new IdMap<string>((await this.all(c, `SELECT DISTINCT item_id FROM interactions ${where} ORDER BY item_id`, params)).map((r) => r.item_id as string));
-        const out: InteractionColumns = { users, items, user: new Int32Array(n), item: new Int32Array(n), weight: new Float32Array(n) };
-        const sql = `WITH l AS (SELECT * FROM interactions ${where}),
-          u AS (SELECT user_id, CAST(row_number() OVER (ORDER BY user_id) - 1 AS INTEGER) AS r FROM (SELECT DISTINCT user_id FROM l)),
-          i AS (SELECT item_id, CAST(row_number() OVER (ORDER BY item_id) - 1 AS INTEGER) AS r FROM (SELECT DISTINCT item_id FROM l))
-          SELECT u.r, i.r, l.weight FROM l JOIN u USING (user_id) JOIN i USING (item_id) ORDER BY l.user_id, l.item_id`;
+        const out: InteractionColumns = {
+          users: new IdMap<UserId>(users as UserId[]),
+          items: new IdMap<string>(items),
+          user: new Int32Array(n),
+          item: new Int32Array(n),
+          weight: new Float32Array(n),
+        };
+        const sql = `SELECT d_user_id.r, d_item_id.r, CAST(l.weight AS FLOAT)
+          FROM (SELECT * FROM interactions ${where}) l JOIN d_user_id USING (user_id) JOIN d_item_id USING (item_id) ORDER BY l.user_id, l.item_id`;
         const got = await readColumns(c, sql, params, [out.user, out.item, out.weight]);
         if (got !== n) throw new Error(`readInteractions read ${got} rows, expected ${n}`);
         return out;
-      } finally {
-        await c.run('COMMIT');
-      }
-    });
+      }),
+    );
   }
 
   async quarantine(rows: readonly QuarantinedRow[]): Promise<void> {
@@ -310,6 +303,16 @@ export class DuckDbStore implements Store {
     }
   }
 
+  /** Run `fn` inside one read transaction on `c`, so every query sees the same snapshot. */
+  private async snapshot<T>(c: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+    await c.run('BEGIN TRANSACTION');
+    try {
+      return await fn();
+    } finally {
+      await c.run('COMMIT');
+    }
+  }
+
   /** Run `fn` on a fresh connection (sees committed data only), closed afterwards. */
   private async read<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('store is closed');
@@ -358,10 +361,33 @@ function appendRows(app: DuckDBAppender, cols: readonly Column[], rows: readonly
 }
 
 /**
- * Stream `sql`'s result chunk by chunk into the typed arrays, column i into `dst[i]`; returns the
- * row count. Reads values per column vector, never as row objects.
+ * Number the distinct values of each column of `table` (filtered by `where`) in value order: a
+ * temp table `d_<column>(<column>, r)` per column for the caller's join, and the values in row
+ * order returned to JS (one string per distinct value, never one per row).
  */
-async function readColumns(c: DuckDBConnection, sql: string, params: DuckDBValue[], dst: (Int32Array | Float64Array | Float32Array | Uint8Array)[]): Promise<number> {
+async function numberIds(c: DuckDBConnection, table: string, where: string, params: DuckDBValue[], columns: readonly string[]): Promise<string[][]> {
+  const out: string[][] = [];
+  for (const col of columns) {
+    const d = `d_${col}`;
+    await c.run(
+      `CREATE OR REPLACE TEMP TABLE ${d} AS SELECT ${q(col)}, CAST(row_number() OVER (ORDER BY ${q(col)}) - 1 AS INTEGER) AS r FROM (SELECT DISTINCT ${q(col)} FROM ${table} ${where})`,
+      params,
+    );
+    const reader = await c.runAndReadAll(`SELECT ${q(col)} FROM ${d} ORDER BY r`);
+    out.push(reader.getColumnsJS()[0] as string[]);
+  }
+  return out;
+}
+
+type NumericColumn = Int32Array | Float64Array | Float32Array | Uint8Array;
+
+/**
+ * Stream `sql`'s result chunk by chunk into the typed arrays, column i into `dst[i]`; returns the
+ * row count. The SQL must yield column i in `dst[i]`'s type (INTEGER, DOUBLE, FLOAT, UTINYINT) and
+ * no NULLs. A vector whose values sit in a typed array of that type is copied in one `set`;
+ * otherwise it is read value by value.
+ */
+async function readColumns(c: DuckDBConnection, sql: string, params: DuckDBValue[], dst: NumericColumn[]): Promise<number> {
   const result = await c.stream(sql, params);
   let n = 0;
   for (;;) {
@@ -371,11 +397,24 @@ async function readColumns(c: DuckDBConnection, sql: string, params: DuckDBValue
     for (let j = 0; j < dst.length; j++) {
       const vec = chunk.getColumnVector(j);
       const out = dst[j];
-      for (let i = 0; i < m; i++) out[n + i] = vec.getItem(i) as number;
+      const items = vectorItems(vec, out, m);
+      if (items) out.set(items, n);
+      else for (let i = 0; i < m; i++) out[n + i] = vec.getItem(i) as number;
     }
     n += m;
   }
   return n;
+}
+
+/**
+ * The first `m` values of a numeric vector as a typed array of `like`'s type, when the binding
+ * keeps them in one (it does for fixed-width types: a view on DuckDB's own vector memory); else
+ * undefined. The binding does not expose this publicly, so it is checked, not assumed.
+ */
+function vectorItems(vec: unknown, like: NumericColumn, m: number): NumericColumn | undefined {
+  const items = (vec as { items?: unknown }).items;
+  if (items && Object.getPrototypeOf(items) === Object.getPrototypeOf(like) && (items as NumericColumn).length >= m) return (items as NumericColumn).subarray(0, m);
+  return undefined;
 }
 
 /** SELECT list that returns instants as µs since the epoch and dates as text. */
