@@ -17,6 +17,8 @@ import { createKey } from '../src/server/auth.ts';
 import { itemRetrieval } from '../src/serving/retrieval.ts';
 import { BanditHome } from '../src/bandit/home.ts';
 import { policyFor } from '../src/bandit/policy.ts';
+import { syntheticShelfBart } from './shelf-bart.ts';
+import { ImpressionLog, impressionLogDir } from '../src/bandit/impression-log.ts';
 
 const { home, users, tracks, listens, seed } = workerData as { home: string; users: number; tracks: number; listens: number; seed: number };
 const rng = new Rng(seed);
@@ -56,7 +58,8 @@ const catalog = await Catalog.load(store);
 // as serving does (src/serving/load.ts): exact retrieval (IVF or the SIMD scan, whichever measures faster), the bandit home page logging every card
 const itemIndex = itemRetrieval(als, m);
 const recs = new LiveModel({ recommender: als, users: l.users, tracks: l.tracks, userItems: m, catalog, kind: 'in-process', itemIndex });
-const homePage = new BanditHome({ policy: policyFor(undefined), catalog, store });
+// Thompson sampling over a BART reward model, as serving runs once a pipeline run has learnt one; impressions to the log
+const homePage = new BanditHome({ policy: policyFor(syntheticShelfBart(seed)), catalog, log: new ImpressionLog(impressionLogDir(home)) });
 const config = defaultConfig();
 config.home = home;
 config.server.rateLimitPerMinute = 10_000_000;

@@ -18,9 +18,9 @@ import { AlternatingLeastSquares } from '../src/cf/als.ts';
 import { Catalog } from '../src/serving/catalog.ts';
 import { LiveModel } from '../src/serving/live.ts';
 import { composeHome, type HomeSource } from '../src/serving/state.ts';
-import { BanditHome, SHELF_FEATURES } from '../src/bandit/home.ts';
+import { BanditHome } from '../src/bandit/home.ts';
 import { ThompsonPolicy, UniformPolicy } from '../src/bandit/policy.ts';
-import { Bart } from '../src/bandit/bart.ts';
+import { syntheticShelfBart } from './shelf-bart.ts';
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
@@ -51,19 +51,7 @@ const bench: Bench = {
       const catalog = await Catalog.load(store);
       const recs = new LiveModel({ recommender: als, users: l.users, tracks: l.tracks, userItems: m, catalog, kind: 'in-process' });
       // BART on synthetic shelf impressions (reward depends on shelf kind and hour)
-      const dim = SHELF_FEATURES.length, n = 4000;
-      const x = new Float64Array(n * dim), y = new Float64Array(n);
-      for (let r = 0; r < n; r++) {
-        const h = rng.next() * 2 * Math.PI;
-        x[r * dim] = Math.sin(h);
-        x[r * dim + 1] = Math.cos(h);
-        x[r * dim + 4] = rng.next();
-        const kind = rng.int(dim - 5);
-        x[r * dim + 5 + kind] = 1;
-        y[r] = rng.next() < 0.1 + 0.05 * kind * (x[r * dim] > 0 ? 1 : 0.3) ? 1 : 0;
-      }
-      const bart = new Bart({ trees: 50, burn: 100, draws: 50, thin: 2 });
-      bart.fit({ n, dim, x, y }, new Rng(2));
+      const bart = syntheticShelfBart(rng.int(1 << 30));
       const now = () => new Date('2026-11-20T20:00:00Z');
       const sources: [string, HomeSource | undefined][] = [
         ['compose', undefined],

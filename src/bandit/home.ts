@@ -13,18 +13,21 @@
  *
  * Shelf features ({@link SHELF_FEATURES}): hour of day (sin, cos; UTC), weekend, how much the user
  * has heard (log), the shelf kind (one-hot) and its size — only what an impression log can rebuild,
- * so the policy is trained on the features it is served with (train.ts). Writing impressions never delays the answer: rows are buffered and written by one
- * write at a time in the background (under load, many pages per write); a failed write is logged,
- * not thrown. `flush()` waits for the buffer to be written.
+ * so the policy is trained on the features it is served with (train.ts).
+ *
+ * Impressions go to an {@link ImpressionSink}: a serving process appends them to the impression
+ * log (files the pipeline loads, impression-log.ts); tests and tools may write them into the store
+ * in the background (`store`). Either way logging never delays the answer, and `flush()` makes
+ * everything logged so far durable (the server calls it on shutdown).
  */
 import { Rng } from '../util/rng.ts';
-import { log } from '../log.ts';
 import type { Impression } from '../domain/schemas.ts';
 import type { Store } from '../store/store.ts';
 import type { Catalog } from '../serving/catalog.ts';
 import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
 import type { Home, HomeSource, PlaylistSource, Shelf } from '../serving/state.ts';
 import type { Decision, Policy } from './policy.ts';
+import { StoreImpressionWriter, type ImpressionSink } from './impression-log.ts';
 
 export const HOME_SHELF_KINDS = ['made-for-you', 'discover-weekly', 'release-radar', 'jump-back-in', 'because-you-listened', 'fans-also-like', 'new-releases', 'hidden-gems', 'popular-now'] as const;
 export type HomeShelfKind = (typeof HOME_SHELF_KINDS)[number];
@@ -35,14 +38,14 @@ const DIM = SHELF_FEATURES.length;
 /** A user id no model knows: `forUser` answers it with the cold-start (popular) list. */
 const NOBODY = '\u0000popular-now';
 const NEW_RELEASE_DAYS = 56;
-/** Impression rows per store write at most. */
-const WRITE_BATCH = 1000;
 
 export interface BanditHomeOptions {
   policy: Policy;
   catalog: Catalog;
   playlists?: PlaylistSource;
-  /** Where impressions go; omitted = not logged. */
+  /** Where impressions go (a server: an `ImpressionLog`); omitted, and no `store`, = not logged. */
+  log?: ImpressionSink;
+  /** Or: write impressions into this store in the background (batched, see `StoreImpressionWriter`). */
   store?: Pick<Store, 'put'>;
   now?: () => Date;
   /** Seed of the policy's random choices (default 1). */
@@ -51,6 +54,8 @@ export interface BanditHomeOptions {
   perShelf?: number;
   /** Shelves shown at most (default: all candidates, ordered). */
   maxShelves?: number;
+  /** With `store`: longest an impression waits for a fuller write, in ms (default 250). */
+  writeDelayMs?: number;
 }
 
 /** A home page with what the bandit decided (the HTTP response keeps the `Home` fields). */
@@ -71,13 +76,13 @@ export class BanditHome implements HomeSource {
   private readonly now: () => Date;
   private readonly perShelf: number;
   private seq = 0;
-  private pending: Impression[] = [];
-  private writing: Promise<void> | undefined;
+  private readonly sink: ImpressionSink | undefined;
 
   constructor(private readonly o: BanditHomeOptions) {
     this.rng = new Rng(o.seed ?? 1);
     this.now = o.now ?? (() => new Date());
     this.perShelf = o.perShelf ?? 12;
+    this.sink = o.log ?? (o.store ? new StoreImpressionWriter(o.store, o.writeDelayMs) : undefined);
   }
 
   async home(user: string, recs: Recommendations): Promise<BanditHomeAnswer> {
@@ -91,34 +96,19 @@ export class BanditHome implements HomeSource {
     const slate = this.o.policy.choose(d, this.o.maxShelves ?? cands.length, this.rng);
     const shelves = Array.from(slate.chosen, (i) => cands[i].shelf);
     const propensities = Array.from(slate.propensity);
-    if (this.o.store) {
+    if (this.sink) {
       const rows: Impression[] = [];
       shelves.forEach((sh, s) =>
         sh.cards.forEach((c, j) => rows.push({ request_id, user_id: user, shelf: sh.id, card: c.track_id, slot: s * 1000 + j, policy: this.o.policy.name, propensity: propensities[s], shown_at: at.toISOString() })),
       );
-      this.pending.push(...rows);
-      this.writing ??= this.drain();
+      this.sink.append(rows);
     }
     return { user_id: user, source, shelves, request_id, policy: this.o.policy.name, propensities };
   }
 
-  /** Resolves when every impression logged so far has been written (or its write has failed and been logged). */
+  /** Resolves when every impression logged so far is durable (or its write has failed and been logged). */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
-  }
-
-  /** One write in flight at a time; rows that arrive meanwhile go out together in the next one. */
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      // bounded batches: a store's synchronous part of a write (e.g. DuckDB's appender) stalls the event loop
-      const batch = this.pending.splice(0, WRITE_BATCH);
-      try {
-        await this.o.store!.put('impressions', batch);
-      } catch (e) {
-        log('home').warn({ err: (e as Error).message, rows: batch.length }, 'could not log impressions');
-      }
-    }
-    this.writing = undefined;
+    await this.sink?.flush();
   }
 
   /** The user's non-empty candidate shelves, no track twice (`heardList`: the user's heard tracks, most played first). */

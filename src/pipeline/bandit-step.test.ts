@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntityKind, EntityRow, Impression, Listen } from '../domain/schemas.ts';
@@ -16,6 +16,7 @@ import { FixedClock } from './clock.ts';
 import { log } from '../log.ts';
 import { Rng } from '../util/rng.ts';
 import { banditStep, MIN_REQUESTS } from './bandit-step.ts';
+import { ImpressionLog, impressionLogDir } from '../bandit/impression-log.ts';
 
 const catalog = new Catalog();
 catalog.addTracks(Array.from({ length: 60 }, (_, i) => ({ track_id: `t${i}`, title: `T${i}`, artist_ids: [`a${i % 6}`], release_date: '2020-01-01' })));
@@ -64,6 +65,12 @@ function ctxFor(data: { impressions: Impression[]; listens: Listen[] }): StepCon
       const rows = (data as unknown as Record<string, EntityRow<K>[]>)[kind] ?? [];
       return rows.slice(o.offset ?? 0, (o.offset ?? 0) + (o.limit ?? rows.length));
     },
+    async bulkPut(_kind: 'impressions', batches: AsyncIterable<Impression[]>) {
+      let n = 0;
+      for await (const b of batches) (data.impressions.push(...b), (n += b.length));
+      return { inserted: n, duplicates: 0 };
+    },
+    async quarantine() {},
   } as unknown as Store;
   return { runId: 'r1', runDir: home, dir: home, dirOf: (s) => join(home, s), outputs: {}, config: { ...defaultConfig(), home }, store, clock: new FixedClock('2026-11-21T06:00:00Z'), log: log('test') };
 }
@@ -77,6 +84,19 @@ test('bandit step: BART trained on uniform logs beats the uniform live policy of
   const model = loadRewardModel(JSON.parse(readFileSync(join(ctx.dir, 'reward-model.json'), 'utf8')));
   assert.equal(model.name, 'bart');
   assert.match(readFileSync(join(ctx.dir, 'report.json'), 'utf8'), /"promoted": true/);
+});
+
+test('bandit step: loads the impression log serving wrote before it trains', async () => {
+  const world = await loggedWorld(400, 3);
+  const ctx = ctxFor({ impressions: [], listens: world.listens });
+  const l = new ImpressionLog(impressionLogDir(ctx.config.home));
+  l.append(world.impressions);
+  await l.close();
+  const out = await banditStep.run(ctx);
+  assert.equal(out.metrics?.impressions_loaded, world.impressions.length);
+  assert.equal(out.metrics?.logged_requests, 400);
+  assert.equal(out.metrics?.promoted, 1, String(out.info?.reason));
+  assert.deepEqual(readdirSync(impressionLogDir(ctx.config.home)), []);
 });
 
 test('bandit step: too few logged requests trains nothing, says why, and writes no model', async () => {

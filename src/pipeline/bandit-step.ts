@@ -2,6 +2,7 @@
  * The pipeline's bandit step: counterfactual retraining of the home page's reward model from the
  * impression logs, and the off-policy promotion gate.
  *
+ *   the impression log's closed files (written by serving) → loaded into the store (impression-log.ts)
  *   logs (last `WINDOW_DAYS` of impressions ⋈ the home-card streams they started, src/bandit/train.ts)
  *     → BART fitted with inverse-propensity weights (policy.ts `trainingSet`)
  *     → SNIPS value of the candidate policy (Thompson sampling over it) and of the live one (the
@@ -26,6 +27,7 @@ import { snips, gate, type Estimate } from '../bandit/ope.ts';
 import type { RewardModel } from '../bandit/reward.ts';
 import { Rng } from '../util/rng.ts';
 import { DAY_MS } from './clock.ts';
+import { impressionLogDir, loadImpressionLogs } from '../bandit/impression-log.ts';
 
 /** Days of impressions the reward model is trained on. */
 export const WINDOW_DAYS = 28;
@@ -44,6 +46,7 @@ export const banditStep: Step = {
   name: 'bandit',
   after: ['validate'],
   async run(ctx) {
+    const loaded = await loadImpressionLogs(ctx.store, impressionLogDir(ctx.config.home));
     const until = ctx.clock.now();
     const since = new Date(until.getTime() - WINDOW_DAYS * DAY_MS);
     const logs = await homeLogs(ctx.store, { since, until, minStreamMs: ctx.config.signals.minStreamMs });
@@ -51,7 +54,7 @@ export const banditStep: Step = {
     const carry = async (reason: string, extra: Record<string, number> = {}) => {
       if (live) await writeFile(join(ctx.dir, 'reward-model.json'), JSON.stringify(live.toJSON()));
       await writeFile(join(ctx.dir, 'report.json'), JSON.stringify({ requests: logs.length, promoted: false, reason }, null, 2));
-      return { metrics: { logged_requests: logs.length, promoted: 0, ...extra }, info: { reason } };
+      return { metrics: { logged_requests: logs.length, impressions_loaded: loaded.inserted, promoted: 0, ...extra }, info: { reason } };
     };
     if (logs.length < MIN_REQUESTS) return carry(`${logs.length} logged home requests in the last ${WINDOW_DAYS} days; at least ${MIN_REQUESTS} are needed to train`);
     const rng = new Rng(ctx.config.cf.seed);
@@ -68,6 +71,6 @@ export const banditStep: Step = {
     if (!verdict.promote) return carry(verdict.reason, figures);
     await writeFile(join(ctx.dir, 'reward-model.json'), JSON.stringify(model.toJSON()));
     await writeFile(join(ctx.dir, 'report.json'), JSON.stringify({ requests: logs.length, promoted: true, reason: verdict.reason, ...figures }, null, 2));
-    return { metrics: { logged_requests: logs.length, promoted: 1, ...figures }, info: { reason: verdict.reason } };
+    return { metrics: { logged_requests: logs.length, impressions_loaded: loaded.inserted, promoted: 1, ...figures }, info: { reason: verdict.reason } };
   },
 };

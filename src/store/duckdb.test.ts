@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DuckDbStore } from './duckdb.ts';
+import { DuckDbStore, isoMicros } from './duckdb.ts';
 import { DeepcutError } from '../errors.ts';
 import { storeContract, type MigratingStore } from './store.case.test.ts';
 
@@ -36,4 +36,26 @@ it('duckdb: a write asked for before close still lands; one asked for after clos
   assert.deepEqual((await again.list('artists')).map((a) => a.artist_id), ['a1']);
   await again.close();
   rmSync(home, { recursive: true, force: true });
+});
+
+it('isoMicros reads every instant form the domain accepts, as DuckDB casts it', async () => {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const forms = ['2024-05-01T12:00:00Z', '2024-05-01T14:00:00+02:00', '2024-05-01 06:30:00-0530', '2024-05-01T12:00:00.123456Z', '1999-12-31T23:59:59.5+00:00', '2024-02-29T00:00:00.000001-01:00'];
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    await c.run("SET TimeZone = 'UTC'");
+    for (const s of forms) {
+      const r = await c.runAndReadAll('SELECT epoch_us(CAST($1 AS TIMESTAMPTZ)) AS us', [s]);
+      assert.equal(isoMicros(s), r.getRowObjectsJS()[0].us, s);
+    }
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+  assert.equal(isoMicros('2024-05-01T14:00:00+02:00'), BigInt(Date.UTC(2024, 4, 1, 12)) * 1000n);
+  // forms the domain allows and DuckDB's cast refuses: digits past µs, no seconds
+  assert.equal(isoMicros('2024-05-01T12:00:00.123456789Z'), BigInt(Date.UTC(2024, 4, 1, 12)) * 1000n + 123456n);
+  assert.equal(isoMicros('2024-05-01T12:00+01:00'), BigInt(Date.UTC(2024, 4, 1, 11)) * 1000n);
+  assert.throws(() => isoMicros('2024-05-01T12:00:00'), /not an ISO 8601 timestamp with a zone/);
 });

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImpressionLog, loadImpressionLogs, recoverImpressionLogs } from './impression-log.ts';
+import { DuckDbStore } from '../store/duckdb.ts';
+import type { Impression } from '../domain/schemas.ts';
+
+const imp = (request: string, slot: number): Impression => ({ request_id: request, user_id: 'u1', shelf: 'made-for-you', card: `t${slot}`, slot, policy: 'uniform', propensity: 0.5, shown_at: '2026-11-20T21:30:00Z' });
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'deepcut-implog-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the log appends JSON lines to an open file; flush closes it as .jsonl and the next append starts another', () =>
+  withDir(async (dir) => {
+    const l = new ImpressionLog(join(dir, 'logs'));
+    l.append([imp('r1', 0), imp('r1', 1)]);
+    l.append([]);
+    l.append([imp('r2', 0)]);
+    await new Promise((r) => setTimeout(r, 20));
+    const open = readdirSync(join(dir, 'logs'));
+    assert.equal(open.length, 1);
+    assert.match(open[0], new RegExp(`^impressions-\\d{8}T\\d{6}Z-${process.pid}-0\\.jsonl\\.open$`));
+    await l.flush();
+    const closed = readdirSync(join(dir, 'logs'));
+    assert.deepEqual(closed, [open[0].replace(/\.open$/, '')]);
+    const lines = readFileSync(join(dir, 'logs', closed[0]), 'utf8').trimEnd().split('\n');
+    assert.deepEqual(lines.map((x) => JSON.parse(x)), [imp('r1', 0), imp('r1', 1), imp('r2', 0)]);
+    l.append([imp('r3', 0)]);
+    await l.close();
+    assert.equal(readdirSync(join(dir, 'logs')).filter((n) => n.endsWith('.jsonl')).length, 2);
+    await l.flush(); // nothing open: a no-op
+  }));
+
+test('loading puts closed files into the store, quarantines torn lines with file and line, deletes loaded files, skips open ones', () =>
+  withDir(async (dir) => {
+    const logs = join(dir, 'logs');
+    const l = new ImpressionLog(logs);
+    l.append([imp('r1', 0), imp('r1', 1)]);
+    await l.flush();
+    const torn = join(logs, 'impressions-20261120T000000Z-1-0.jsonl');
+    writeFileSync(torn, `${JSON.stringify(imp('r2', 0))}\n\n${JSON.stringify({ ...imp('r2', 1), propensity: 2 })}\n{"request_id":"r2","us`);
+    l.append([imp('r9', 0)]); // still open: not loaded
+    await new Promise((r) => setTimeout(r, 20));
+    const store = await DuckDbStore.open({ home: join(dir, 'store') });
+    try {
+      const got = await loadImpressionLogs(store, logs, { batch: 1 });
+      assert.deepEqual(got, { files: 2, rows: 5, inserted: 3, duplicates: 0, quarantined: 2 });
+      assert.equal(await store.count('impressions'), 3);
+      const q = await store.listQuarantine();
+      assert.deepEqual(q.map((r) => [r.file, r.line, r.field, r.code]), [
+        [torn, 3, 'propensity', 'malformed'],
+        [torn, 4, null, 'malformed'],
+      ]);
+      assert.match(q[1].reason, /^not JSON/);
+      assert.deepEqual(readdirSync(logs).filter((n) => !n.endsWith('.open')), []);
+      // the open file, once closed, loads; loading a row twice (a crash before the delete) adds nothing
+      await l.flush();
+      const again = readdirSync(logs)[0];
+      writeFileSync(join(logs, again), readFileSync(join(logs, again), 'utf8') + `${JSON.stringify(imp('r1', 0))}\n`);
+      assert.deepEqual(await loadImpressionLogs(store, logs), { files: 1, rows: 2, inserted: 1, duplicates: 1, quarantined: 0 });
+      assert.deepEqual(await loadImpressionLogs(store, join(dir, 'missing')), { files: 0, rows: 0, inserted: 0, duplicates: 0, quarantined: 0 });
+    } finally {
+      await l.close();
+      await store.close();
+    }
+  }));
+
+test('recovery closes files left open by a dead process, never a live one', () =>
+  withDir(async (dir) => {
+    // pid 2^22+1 is above Linux's pid_max: no such process
+    const dead = `impressions-20261120T000000Z-${2 ** 22 + 1}-0.jsonl.open`;
+    const mine = `impressions-20261120T000000Z-${process.pid}-0.jsonl.open`;
+    const parent = `impressions-20261120T000000Z-${process.ppid}-0.jsonl.open`;
+    for (const n of [dead, mine, parent]) writeFileSync(join(dir, n), '');
+    assert.equal(await recoverImpressionLogs(dir), 1);
+    assert.deepEqual(readdirSync(dir).sort(), [dead.replace(/\.open$/, ''), mine, parent].sort());
+    assert.equal(await recoverImpressionLogs(join(dir, 'missing')), 0);
+  }));
