@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { listInMemory } from '../store/testdata.ts';
 import assert from 'node:assert/strict';
 import type { Impression, Listen } from '../domain/schemas.ts';
 import type { EntityKind, EntityRow } from '../domain/schemas.ts';
@@ -28,8 +29,7 @@ const recs: Recommendations = {
 function listStore(data: { impressions: Impression[]; listens: Listen[] }) {
   return {
     async list<K extends EntityKind>(kind: K, o: ListOptions = {}): Promise<EntityRow<K>[]> {
-      const rows = (data as unknown as Record<string, EntityRow<K>[]>)[kind] ?? [];
-      return rows.slice(o.offset ?? 0, (o.offset ?? 0) + (o.limit ?? rows.length));
+      return listInMemory(kind, (data as unknown as Record<string, EntityRow<K>[]>)[kind] ?? [], o);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { listInMemory } from '../store/testdata.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,8 +63,7 @@ function ctxFor(data: { impressions: Impression[]; listens: Listen[] }): StepCon
   const home = mkdtempSync(join(tmpdir(), 'dc-bandit-step-'));
   const store = {
     async list<K extends EntityKind>(kind: K, o: ListOptions = {}): Promise<EntityRow<K>[]> {
-      const rows = (data as unknown as Record<string, EntityRow<K>[]>)[kind] ?? [];
-      return rows.slice(o.offset ?? 0, (o.offset ?? 0) + (o.limit ?? rows.length));
+      return listInMemory(kind, (data as unknown as Record<string, EntityRow<K>[]>)[kind] ?? [], o);
     },
     async bulkPut(_kind: 'impressions', batches: AsyncIterable<Impression[]>) {
       let n = 0;

@@ -8,6 +8,7 @@ import type { Csr } from '../signals/csr.ts';
 import type { Factorized, FoldIn, Ranked, Recommender, RecommendOptions } from '../cf/recommender.ts';
 import { excludeMask, topK } from '../cf/base.ts';
 import type { InteractionColumns, ListOptions, ListenColumns, PutResult, QuarantinedRow, Store } from '../store/store.ts';
+import { listInMemory } from '../store/testdata.ts';
 
 export class MemoryStore implements Store {
   readonly backend = 'duckdb' as const;
@@ -52,10 +53,7 @@ export class MemoryStore implements Store {
   }
 
   async list<K extends EntityKind>(kind: K, opts: ListOptions = {}): Promise<EntityRow<K>[]> {
-    let all = [...this.table(kind).values()] as EntityRow<K>[];
-    if (opts.where) all = all.filter((r) => Object.entries(opts.where!).every(([k, v]) => (r as Record<string, unknown>)[k] === v));
-    const off = opts.offset ?? 0;
-    return all.slice(off, opts.limit !== undefined ? off + opts.limit : undefined);
+    return listInMemory(kind, [...this.table(kind).values()] as EntityRow<K>[], opts);
   }
 
   async count(kind: EntityKind): Promise<number> {

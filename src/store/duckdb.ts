@@ -19,6 +19,7 @@ import { DeepcutError } from '../errors.ts';
 import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions } from './store.ts';
 import { entityColumns, quarantineColumns, migrations, schemaMigrationsDdl, sqlType, q, type Column } from './migrations.ts';
 import { decodeRow, readOnlyError, Mutex } from './rows.ts';
+import { listConditions } from './query.ts';
 
 const listOfText = LIST(VARCHAR);
 
@@ -123,6 +124,7 @@ export class DuckDbStore implements Store {
       params.push(value);
       return `${cond(cols, name)} = $${params.length}`;
     });
+    where.push(...listConditions('duckdb', cols, entityKeys[kind] as readonly string[], opts, params));
     const order = (entityKeys[kind] as readonly string[]).map(q).join(', ');
     const sql =
       `SELECT ${selectList(cols)} FROM ${q(kind)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}` +

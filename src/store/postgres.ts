@@ -12,6 +12,7 @@ import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions } from './store.ts';
 import { entityColumns, quarantineColumns, migrations, schemaMigrationsDdl, q, type Column } from './migrations.ts';
+import { listConditions, orderExpr } from './query.ts';
 import { decodeRow, readOnlyError } from './rows.ts';
 
 const OID_INT8 = 20;
@@ -141,7 +142,8 @@ export class PostgresStore implements Store {
       params.push(value);
       return `${cond(cols, name)} = $${params.length}`;
     });
-    const order = (entityKeys[kind] as readonly string[]).map((k) => (cols.find((c) => c.name === k)?.kind === 'text' ? `${q(k)} COLLATE "C"` : q(k))).join(', ');
+    where.push(...listConditions('postgres', cols, entityKeys[kind] as readonly string[], opts, params));
+    const order = (entityKeys[kind] as readonly string[]).map((k) => orderExpr('postgres', cols.find((c) => c.name === k)!)).join(', ');
     const sql =
       `SELECT ${selectList(cols)} FROM ${q(kind)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}` +
       `${opts.limit !== undefined ? ` LIMIT ${count(opts.limit, 'limit')}` : ''}${opts.offset ? ` OFFSET ${count(opts.offset, 'offset')}` : ''}`;

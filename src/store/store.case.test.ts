@@ -181,6 +181,34 @@ export function storeContract(name: string, harness: Harness | string): void {
         await assert.rejects(s.list('listens', { where: { nope: 'x' } }), (e: unknown) => e instanceof DeepcutError && e.code === 'invalid_input' && /unknown column "nope"/.test(e.message));
       }));
 
+    it('lists a time range, and page by page after a key (composite, with an integer part) reads every row once', () =>
+      withStore(async (s) => {
+        const rows = [];
+        for (const r of ['r1', 'r10', 'r2', 'R0']) for (const slot of [0, 2, 10, 1001]) rows.push(parse('impressions', { request_id: r, user_id: 'u1', shelf: 'x', card: `${r}-${slot}`, slot, policy: 'p', propensity: 0.5, shown_at: `2024-05-0${1 + (slot % 3)}T12:00:00+02:00` }));
+        await s.put('impressions', rows);
+        const all = await s.list('impressions');
+        assert.deepEqual(all.map((r) => `${r.request_id}/${r.slot}`).slice(0, 6), ['R0/0', 'R0/2', 'R0/10', 'R0/1001', 'r1/0', 'r1/2']);
+        const paged: typeof all = [];
+        for (let after: string[] | undefined; ; ) {
+          const page = await s.list('impressions', { limit: 3, ...(after ? { after } : {}) });
+          paged.push(...page);
+          if (page.length < 3) break;
+          const last = page[page.length - 1];
+          after = [last.request_id, String(last.slot)];
+        }
+        assert.deepEqual(paged, all);
+        // shown on day 1 + slot % 3 at 10:00Z: slot 0 on day 1, slot 10 on day 2, slots 2 and 1001 on day 3
+        const day2 = await s.list('impressions', { range: { field: 'shown_at', from: '2024-05-02T10:00:00Z', until: '2024-05-03T10:00:00Z' } });
+        assert.deepEqual(day2, all.filter((r) => r.shown_at === '2024-05-02T10:00:00Z'));
+        assert.equal(day2.length, 4);
+        const open = await s.list('impressions', { range: { field: 'shown_at', until: '2024-05-02T10:00:00Z' }, where: { request_id: 'r2' } });
+        assert.deepEqual(open.map((r) => r.slot), [0]);
+        await assert.rejects(s.list('impressions', { range: { field: 'card' } }), (e: unknown) => e instanceof DeepcutError && e.code === 'invalid_input' && /"card" is not an instant column/.test(e.message));
+        await assert.rejects(s.list('impressions', { range: { field: 'shown_at', from: 'soon' } }), /"soon" is not an ISO 8601 instant/);
+        await assert.rejects(s.list('impressions', { after: ['r1'] }), /the key is request_id, slot; got 1 values/);
+        await assert.rejects(s.list('impressions', { after: ['r1', 'x'] }), /slot must be an integer/);
+      }));
+
     it('counts duplicates by key and leaves the stored row unchanged', () =>
       withStore(async (s) => {
         const a = fixtures.artists;

@@ -55,9 +55,14 @@ export interface InteractionColumns {
 
 export interface ListOptions {
   limit?: number;
+  /** Rows to skip; for reading a whole large table page by page use `after`, which stays linear. */
   offset?: number;
   /** Equality filters on columns, e.g. `{ user_id: 'u1' }`. */
   where?: Record<string, string>;
+  /** Only rows whose instant `field` is in [from, until) (ISO 8601; either end may be left open). */
+  range?: { field: string; from?: string; until?: string };
+  /** Only rows whose key (the `entityKeys` fields, as text) comes after this one in list order: the next page after a page's last row. */
+  after?: readonly string[];
 }
 
 export interface Store {

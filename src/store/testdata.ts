@@ -4,7 +4,8 @@
  * batch held without keeping them.
  */
 import { Rng } from '../util/rng.ts';
-import type { Listen } from '../domain/schemas.ts';
+import { entityKeys, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
+import type { ListOptions } from './store.ts';
 
 export interface ListenGenOptions {
   users?: number;
@@ -43,4 +44,44 @@ export function* syntheticListens(n: number, batch: number, opts: ListenGenOptio
     }
     yield out;
   }
+}
+
+/**
+ * `Store.list` over rows held in memory, for test doubles: key order (text by code unit, integers
+ * by value), then `where` (values compared as text), `range`, `after`, `offset` and `limit`, as the
+ * backends do.
+ */
+export function listInMemory<K extends EntityKind>(kind: K, rows: readonly EntityRow<K>[], o: ListOptions = {}): EntityRow<K>[] {
+  const keys = entityKeys[kind] as readonly string[];
+  const get = (r: EntityRow<K>, k: string) => (r as Record<string, unknown>)[k];
+  const cmp = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
+  const byKey = (a: EntityRow<K>, b: EntityRow<K>) => {
+    for (const k of keys) {
+      const c = cmp(get(a, k), get(b, k));
+      if (c) return c;
+    }
+    return 0;
+  };
+  let out = [...rows].sort(byKey);
+  if (o.where) out = out.filter((r) => Object.entries(o.where!).every(([k, v]) => String(get(r, k)) === v));
+  if (o.range) {
+    const { field, from, until } = o.range;
+    out = out.filter((r) => {
+      const t = Date.parse(String(get(r, field)));
+      return (from === undefined || t >= Date.parse(from)) && (until === undefined || t < Date.parse(until));
+    });
+  }
+  if (o.after) {
+    const after = o.after;
+    out = out.filter((r) => {
+      for (let i = 0; i < keys.length; i++) {
+        const v = get(r, keys[i]);
+        const c = cmp(v, typeof v === 'number' ? Number(after[i]) : after[i]);
+        if (c) return c > 0;
+      }
+      return false;
+    });
+  }
+  const off = o.offset ?? 0;
+  return out.slice(off, o.limit !== undefined ? off + o.limit : undefined);
 }
