@@ -14,8 +14,8 @@
  */
 import type { Rng } from '../util/rng.ts';
 import type { Impression, Listen } from '../domain/schemas.ts';
-import type { ListOptions, Store } from '../store/store.ts';
-import { entityKeys } from '../domain/schemas.ts';
+import type { Store } from '../store/store.ts';
+import { pagesOf } from '../store/pages.ts';
 import { SHELF_FEATURES, shelfKindOf, shelfRow, type HomeShelfKind } from './home.ts';
 import type { Decision, LoggedChoice, Policy } from './policy.ts';
 import type { RewardModel } from './reward.ts';
@@ -56,18 +56,6 @@ export interface HomeRequestLog {
   shelves: LoggedShelf[];
 }
 
-/** Every row of `kind` matching `filter`, page by page in key order (keyset paging: each row read once). */
-async function* pages<K extends 'impressions' | 'listens'>(store: Pick<Store, 'list'>, kind: K, page: number, filter: Pick<ListOptions, 'range'>) {
-  const key = entityKeys[kind] as readonly string[];
-  for (let after: string[] | undefined; ; ) {
-    const rows = await store.list(kind, { ...filter, limit: page, ...(after ? { after } : {}) });
-    yield rows;
-    if (rows.length < page) return;
-    const last = rows[rows.length - 1] as Record<string, unknown>;
-    after = key.map((k) => String(last[k]));
-  }
-}
-
 /**
  * Impressions of [since, until) with rewards and features, one entry per request. Shelves whose id
  * is not a known kind are left out (logged by another version).
@@ -79,7 +67,7 @@ export async function homeLogs(store: Pick<Store, 'list'>, o: HomeLogOptions): P
   const page = o.page ?? 10_000;
   const from = o.since.getTime(), to = o.until.getTime();
   const byReq = new Map<string, Impression[]>();
-  for await (const rows of pages(store, 'impressions', page, { range: { field: 'shown_at', from: o.since.toISOString(), until: o.until.toISOString() } })) {
+  for await (const rows of pagesOf(store, 'impressions', { range: { field: 'shown_at', from: o.since.toISOString(), until: o.until.toISOString() } }, page)) {
     for (const r of rows as Impression[]) {
       const t = Date.parse(r.shown_at);
       if (t < from || t >= to) continue; // the store filtered already: this only keeps the window exact for test doubles
@@ -94,7 +82,7 @@ export async function homeLogs(store: Pick<Store, 'list'>, o: HomeLogOptions): P
   const fromHome = new Map<string, number[]>();
   const firstStream = new Map<string, Map<string, number>>();
   // every listen before the window's last session ends: rewards, and how much each user had heard before each page
-  for await (const rows of pages(store, 'listens', page, { range: { field: 'started_at', until: new Date(to + sessionMs).toISOString() } })) {
+  for await (const rows of pagesOf(store, 'listens', { range: { field: 'started_at', until: new Date(to + sessionMs).toISOString() } }, page)) {
     for (const l of rows as Listen[]) {
       if (l.ms_played < minStreamMs || l.skipped || !users.has(l.user_id)) continue;
       const t = Date.parse(l.started_at);

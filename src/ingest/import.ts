@@ -23,6 +23,7 @@ import { validateBatch, type AnomalyCount, type ValidationRecord } from '../vali
 import { checkRow, KnownIds, type CheckContext } from '../validate/rows.ts';
 import { compileSchema, loadSchema, type DataSchema } from '../validate/schema.ts';
 import { BatchStats } from '../validate/stats.ts';
+import { pagesOf } from '../store/pages.ts';
 import { formatByName, formats, parsers } from './formats/index.ts';
 import { IMPORT_ORDER } from './formats/own.ts';
 import type { FileTask, FormatOptions, RecordHandler, Sink } from './formats/types.ts';
@@ -115,13 +116,8 @@ const zero = (): EntityCounts => ({ read: 0, imported: 0, duplicates: 0, quarant
 /** Load every id the store holds that imports may refer to. */
 export async function loadKnownIds(store: Store): Promise<KnownIds> {
   const known = new KnownIds();
-  const page = 50_000;
   for (const kind of ['artists', 'albums', 'tracks', 'users'] as const) {
-    for (let offset = 0; ; offset += page) {
-      const rows = await store.list(kind, { limit: page, offset });
-      for (const r of rows) known.add(kind, r as Record<string, unknown>);
-      if (rows.length < page) break;
-    }
+    for await (const rows of pagesOf(store, kind, {}, 50_000)) for (const r of rows) known.add(kind, r as Record<string, unknown>);
   }
   return known;
 }

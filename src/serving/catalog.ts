@@ -4,25 +4,17 @@
  */
 import type { Artist, Track } from '../domain/schemas.ts';
 import type { Store } from '../store/store.ts';
+import { pagesOf } from '../store/pages.ts';
 
 export class Catalog {
   private readonly tracks = new Map<string, { title: string; artist_ids: string[]; release_date: string }>();
   private readonly artists = new Map<string, string>();
 
-  /** Every track and artist in the store (paged, 10 000 rows per query). */
-  static async load(store: Store): Promise<Catalog> {
+  /** Every track and artist in the store (keyset pages of 10 000 rows). */
+  static async load(store: Pick<Store, 'list'>): Promise<Catalog> {
     const c = new Catalog();
-    const page = 10_000;
-    for (let offset = 0; ; offset += page) {
-      const rows = await store.list('artists', { limit: page, offset });
-      c.addArtists(rows);
-      if (rows.length < page) break;
-    }
-    for (let offset = 0; ; offset += page) {
-      const rows = await store.list('tracks', { limit: page, offset });
-      c.addTracks(rows);
-      if (rows.length < page) break;
-    }
+    for await (const rows of pagesOf(store, 'artists')) c.addArtists(rows);
+    for await (const rows of pagesOf(store, 'tracks')) c.addTracks(rows);
     return c;
   }
 
