@@ -14,6 +14,7 @@ import type { Bench } from './bench.ts';
 import { peakRssMb } from './bench.ts';
 import { Rng } from '../src/util/rng.ts';
 import type { Store } from '../src/store/store.ts';
+import { listInMemory } from '../src/store/testdata.ts';
 
 const USERS = 2_000;
 const TRACKS = 20_000;
@@ -83,8 +84,7 @@ function nullStore(): Store {
     },
     get: none,
     async list(kind, opts = {}) {
-      const all = ids.get(kind) ?? [];
-      return all.slice(opts.offset ?? 0, (opts.offset ?? 0) + (opts.limit ?? all.length)) as never[];
+      return listInMemory(kind, (ids.get(kind) ?? []) as never[], opts);
     },
     async count(kind) {
       return ids.get(kind)?.length ?? 0;
