@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImpressionLog, loadImpressionLogs, recoverImpressionLogs } from './impression-log.ts';
@@ -83,4 +83,20 @@ test('recovery closes files left open by a dead process, never a live one', () =
     assert.equal(await recoverImpressionLogs(dir), 1);
     assert.deepEqual(readdirSync(dir).sort(), [dead.replace(/\.open$/, ''), mine, parent].sort());
     assert.equal(await recoverImpressionLogs(join(dir, 'missing')), 0);
+  }));
+
+test('a write error (the folder removed) loses that file only: flush does not hang, the next append writes a new file', () =>
+  withDir(async (dir) => {
+    const logs = join(dir, 'logs');
+    const l = new ImpressionLog(logs);
+    rmSync(logs, { recursive: true });
+    l.append([imp('r1', 0)]);
+    await new Promise((r) => setTimeout(r, 50)); // the open fails asynchronously
+    await l.flush();
+    mkdirSync(logs);
+    l.append([imp('r2', 0)]);
+    await l.close();
+    const files = readdirSync(logs);
+    assert.equal(files.length, 1);
+    assert.deepEqual(JSON.parse(readFileSync(join(logs, files[0]), 'utf8')), imp('r2', 0));
   }));

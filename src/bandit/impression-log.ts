@@ -60,9 +60,13 @@ export class ImpressionLog implements ImpressionSink {
   append(rows: readonly Impression[]): void {
     if (rows.length === 0) return;
     if (!this.out) {
-      this.path = join(this.dir, `impressions-${this.started}-${process.pid}-${this.files++}${OPEN}`);
-      this.out = createWriteStream(this.path, { flags: 'a' });
-      this.out.on('error', (e) => log('home').warn({ err: e.message, file: this.path }, 'could not write the impression log'));
+      const path = (this.path = join(this.dir, `impressions-${this.started}-${process.pid}-${this.files++}${OPEN}`));
+      const out = (this.out = createWriteStream(path, { flags: 'a' }));
+      out.on('error', (e) => {
+        // rows of this stream are lost (a full disk, a removed folder); the next append tries a new file
+        log('home').warn({ err: e.message, file: path }, 'could not write the impression log');
+        if (this.out === out) this.out = undefined;
+      });
     }
     let text = '';
     for (const r of rows) text += `${JSON.stringify(r)}\n`;
@@ -75,7 +79,12 @@ export class ImpressionLog implements ImpressionSink {
     if (!out) return;
     const path = this.path;
     this.out = undefined;
-    await new Promise<void>((resolve) => out.end(resolve));
+    const ok = await new Promise<boolean>((resolve) => {
+      if (out.destroyed) return resolve(false);
+      out.once('error', () => resolve(false));
+      out.end(() => resolve(true));
+    });
+    if (!ok) return;
     try {
       await rename(path, path.slice(0, -OPEN.length) + CLOSED);
     } catch (e) {
