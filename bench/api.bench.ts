@@ -36,7 +36,7 @@ function run(opts: autocannon.Options): Promise<autocannon.Result> {
 
 const bench: Bench = {
   name: 'api',
-  description: 'HTTP API: recommendations p99 at 1,000 req/s, home p99, listen ingestion rate (autocannon, loopback, server in a worker thread)',
+  description: 'HTTP API, server in a worker thread over loopback: recommendations at 1,000 req/s and home (Thompson + BART, impression log) at 300 req/s, paced open-loop (and autocannon bursts for comparison); listen ingestion rate (autocannon)',
   async run(args) {
     const seconds = Math.min(60, numFlag(args, 'seconds', 10));
     const users = 2_000;

@@ -422,7 +422,10 @@ export function isoMicros(s: string): bigint {
   const m = ISO_INSTANT.exec(s);
   if (!m) throw new DeepcutError('invalid_input', `"${s}" is not an ISO 8601 timestamp with a zone`);
   const offsetMin = m[8] ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)) - offsetMin * 60_000;
+  // Date.UTC reads years 0–99 as 1900–1999; the Gregorian calendar repeats every 400 years (146,097 days)
+  const year = Number(m[1]);
+  const shift = year < 100 ? 400 : 0;
+  const ms = Date.UTC(year + shift, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)) - (shift / 400) * 146_097 * 86_400_000 - offsetMin * 60_000;
   const frac = m[7] ? Number(m[7].slice(0, 6).padEnd(6, '0')) : 0;
   return BigInt(ms) * 1000n + BigInt(frac);
 }
