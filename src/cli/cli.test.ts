@@ -45,3 +45,28 @@ test('demo --size small --no-serve builds, imports, runs and publishes; a second
   assert.match(r2.stages[0].detail, /^reusing /);
   assert.match(r2.stages[1].detail, / 0 new$/);
 });
+
+test('quarantine show finds a kept row by id, and says not_found for an unknown one', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const home = mkdtempSync(join(tmpdir(), 'deepcut-cli-q-'));
+  try {
+    const file = join(home, 'artists.jsonl');
+    writeFileSync(file, ['{"artist_id":"a1","name":"One"}', '{"artist_id":"a2"}', 'not json', '{"artist_id":"a3","name":"Three"}'].join('\n') + '\n');
+    assert.equal(run('import', 'jsonl', file, '--home', home, '--json').status, 0);
+    const list = JSON.parse(run('quarantine', 'list', '--home', home, '--json').stdout.trim().split('\n').pop()!);
+    const rows = (Array.isArray(list) ? list : list.rows) as { id: number; line: number }[];
+    assert.deepEqual(rows.map((r) => r.line), [2, 3]);
+    const shown = run('quarantine', 'show', String(rows[1].id), '--home', home, '--json');
+    assert.equal(shown.status, 0, shown.stderr);
+    const row = JSON.parse(shown.stdout.trim().split('\n').pop()!);
+    assert.equal(row.line, 3);
+    assert.equal(row.raw, 'not json');
+    const missing = run('quarantine', 'show', String(rows[1].id + 100), '--home', home);
+    assert.equal(missing.status, 4);
+    assert.match(missing.stderr, /no quarantined row/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -23,7 +23,7 @@ import { validateBatch, type AnomalyCount, type ValidationRecord } from '../vali
 import { checkRow, KnownIds, type CheckContext } from '../validate/rows.ts';
 import { compileSchema, loadSchema, type DataSchema } from '../validate/schema.ts';
 import { BatchStats } from '../validate/stats.ts';
-import { pagesOf } from '../store/pages.ts';
+import { pagesOf, quarantinePages } from '../store/pages.ts';
 import { formatByName, formats, parsers } from './formats/index.ts';
 import { IMPORT_ORDER } from './formats/own.ts';
 import type { FileTask, FormatOptions, RecordHandler, Sink } from './formats/types.ts';
@@ -287,11 +287,7 @@ async function quarantinedKeys(store: Store, fp: string): Promise<Set<string>> {
   const seen = new Set<string>();
   for (const k of entityKinds) {
     const batch = batchId(fp, k);
-    for (let offset = 0; ; offset += 10_000) {
-      const rows = await store.listQuarantine({ batch, limit: 10_000, offset });
-      for (const r of rows) seen.add(`${batch}\u0001${r.file}\u0001${r.line}\u0001${r.code}\u0001${r.field ?? ''}`);
-      if (rows.length < 10_000) break;
-    }
+    for await (const rows of quarantinePages(store, { batch })) for (const r of rows) seen.add(`${batch}\u0001${r.file}\u0001${r.line}\u0001${r.code}\u0001${r.field ?? ''}`);
   }
   return seen;
 }

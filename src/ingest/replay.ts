@@ -14,6 +14,7 @@ import { parsers } from './formats/index.ts';
 import { IMPORT_ORDER } from './formats/own.ts';
 import type { RecordHandler, Sink } from './formats/types.ts';
 import { BATCHES_NS, keyOf, loadKnownIds, type BatchContext } from './import.ts';
+import { quarantinePages } from '../store/pages.ts';
 
 export interface ReplayResult {
   examined: number;
@@ -37,11 +38,7 @@ export async function replayQuarantine(store: Store, opts: { batch?: string; clo
   const ctx: CheckContext = { now: now.getTime(), known };
   const contexts = new Map<string, BatchContext | undefined>();
   const rows: QuarantinedRow[] = [];
-  for (let offset = 0; ; offset += 10_000) {
-    const page = await store.listQuarantine({ batch: opts.batch, limit: 10_000, offset });
-    rows.push(...page);
-    if (page.length < 10_000) break;
-  }
+  for await (const page of quarantinePages(store, opts.batch !== undefined ? { batch: opts.batch } : {})) rows.push(...page);
   const result: ReplayResult = { examined: rows.length, released: 0, kept: 0, imported: {}, duplicates: {}, still_failing: [] };
   const pending = new Map<EntityKind, Map<string, Record<string, unknown>>>();
   const release: number[] = [];

@@ -84,8 +84,10 @@ export class MemoryStore implements Store {
     this.q.push(...rows.map((r, i) => ({ ...r, id: this.q.length + i + 1 })));
   }
 
-  async listQuarantine(opts: { limit?: number } = {}): Promise<QuarantinedRow[]> {
-    return this.q.slice(0, opts.limit);
+  async listQuarantine(opts: { batch?: string; afterId?: number; limit?: number; offset?: number } = {}): Promise<QuarantinedRow[]> {
+    const rows = this.q.filter((r) => (opts.batch === undefined || r.batch === opts.batch) && r.id! > (opts.afterId ?? 0));
+    const off = opts.offset ?? 0;
+    return rows.slice(off, opts.limit !== undefined ? off + opts.limit : undefined);
   }
 
   async releaseQuarantine(ids: readonly number[]): Promise<number> {

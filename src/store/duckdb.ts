@@ -19,7 +19,7 @@ import { DeepcutError } from '../errors.ts';
 import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions } from './store.ts';
 import { entityColumns, quarantineColumns, migrations, schemaMigrationsDdl, sqlType, q, type Column } from './migrations.ts';
 import { decodeRow, readOnlyError, Mutex } from './rows.ts';
-import { listConditions } from './query.ts';
+import { listConditions, quarantineWhere } from './query.ts';
 
 const listOfText = LIST(VARCHAR);
 
@@ -207,10 +207,11 @@ export class DuckDbStore implements Store {
     await this.write(() => this.writeBatch('quarantine', quarantineColumns, rows, ''));
   }
 
-  async listQuarantine(opts: { batch?: string; limit?: number; offset?: number } = {}): Promise<QuarantinedRow[]> {
-    const params: DuckDBValue[] = opts.batch !== undefined ? [opts.batch] : [];
+  async listQuarantine(opts: { batch?: string; afterId?: number; limit?: number; offset?: number } = {}): Promise<QuarantinedRow[]> {
+    const params: DuckDBValue[] = [];
+    const where = quarantineWhere(opts, params);
     const sql =
-      `SELECT id, ${selectList(quarantineColumns)} FROM quarantine${opts.batch !== undefined ? ' WHERE batch = $1' : ''} ORDER BY id` +
+      `SELECT id, ${selectList(quarantineColumns)} FROM quarantine${where} ORDER BY id` +
       `${opts.limit !== undefined ? ` LIMIT ${count(opts.limit, 'limit')}` : ''}${opts.offset ? ` OFFSET ${count(opts.offset, 'offset')}` : ''}`;
     const rows = await this.read((c) => this.all(c, sql, params));
     return rows.map((r) => ({ id: Number(r.id), ...decodeRow(quarantineColumns, r), field: (r.field as string | null) ?? null }) as QuarantinedRow);

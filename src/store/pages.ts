@@ -6,7 +6,7 @@
  *   for await (const rows of pagesOf(store, 'tracks')) catalog.addTracks(rows);
  */
 import { entityKeys, type EntityKind, type EntityRow } from '../domain/schemas.ts';
-import type { ListOptions, Store } from './store.ts';
+import type { ListOptions, QuarantinedRow, Store } from './store.ts';
 
 export async function* pagesOf<K extends EntityKind>(
   store: Pick<Store, 'list'>,
@@ -21,5 +21,15 @@ export async function* pagesOf<K extends EntityKind>(
     if (rows.length < page) return;
     const last = rows[rows.length - 1] as Record<string, unknown>;
     after = key.map((k) => String(last[k]));
+  }
+}
+
+/** The quarantine (one batch, or all) page by page in id order, each page after the last id. */
+export async function* quarantinePages(store: Pick<Store, 'listQuarantine'>, filter: { batch?: string } = {}, page = 10_000): AsyncGenerator<QuarantinedRow[]> {
+  for (let afterId = 0; ; ) {
+    const rows = await store.listQuarantine({ ...filter, afterId, limit: page });
+    if (rows.length) yield rows;
+    if (rows.length < page) return;
+    afterId = rows[rows.length - 1].id!;
   }
 }

@@ -12,7 +12,7 @@ import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions } from './store.ts';
 import { entityColumns, quarantineColumns, migrations, schemaMigrationsDdl, q, type Column } from './migrations.ts';
-import { listConditions, orderExpr } from './query.ts';
+import { listConditions, orderExpr, quarantineWhere } from './query.ts';
 import { decodeRow, readOnlyError } from './rows.ts';
 
 const OID_INT8 = 20;
@@ -209,10 +209,11 @@ export class PostgresStore implements Store {
     await this.writeBatch('quarantine', quarantineColumns, rows, '');
   }
 
-  async listQuarantine(opts: { batch?: string; limit?: number; offset?: number } = {}): Promise<QuarantinedRow[]> {
-    const params = opts.batch !== undefined ? [opts.batch] : [];
+  async listQuarantine(opts: { batch?: string; afterId?: number; limit?: number; offset?: number } = {}): Promise<QuarantinedRow[]> {
+    const params: string[] = [];
+    const where = quarantineWhere(opts, params);
     const sql =
-      `SELECT id, ${selectList(quarantineColumns)} FROM quarantine${opts.batch !== undefined ? ' WHERE batch = $1' : ''} ORDER BY id` +
+      `SELECT id, ${selectList(quarantineColumns)} FROM quarantine${where} ORDER BY id` +
       `${opts.limit !== undefined ? ` LIMIT ${count(opts.limit, 'limit')}` : ''}${opts.offset ? ` OFFSET ${count(opts.offset, 'offset')}` : ''}`;
     const r = await this.pool.query(sql, params);
     return r.rows.map((row) => ({ id: Number(row.id), ...decodeRow(quarantineColumns, row), field: (row.field as string | null) ?? null }) as QuarantinedRow);

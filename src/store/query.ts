@@ -52,3 +52,17 @@ export function listConditions(d: Dialect, cols: readonly Column[], keys: readon
   }
   return out;
 }
+
+/** ` WHERE …` of `listQuarantine` (by batch, and ids after `afterId`), or ''; values appended to `params`. */
+export function quarantineWhere(opts: { batch?: string; afterId?: number }, params: unknown[]): string {
+  const conds: string[] = [];
+  if (opts.batch !== undefined) {
+    params.push(opts.batch);
+    conds.push(`batch = $${params.length}`);
+  }
+  if (opts.afterId !== undefined) {
+    if (!Number.isSafeInteger(opts.afterId) || opts.afterId < 0) throw new DeepcutError('invalid_input', `afterId must be a non-negative integer, got ${opts.afterId}`);
+    conds.push(`id > ${opts.afterId}`);
+  }
+  return conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
+}

@@ -13,6 +13,7 @@ import { DeepcutError } from '../errors.ts';
 import type { Store, OpenOptions, QuarantinedRow } from './store.ts';
 import { entityColumns } from './migrations.ts';
 import { syntheticListens } from './testdata.ts';
+import { quarantinePages } from './pages.ts';
 
 /** A store that can report and apply its migrations (both backends). */
 export type MigratingStore = Store & { migrate(): Promise<number[]> };
@@ -295,6 +296,12 @@ export function storeContract(name: string, harness: Harness | string): void {
         const b1 = await s.listQuarantine({ batch: 'b1' });
         assert.deepEqual(b1.map((r) => r.line), [3, 9]);
         assert.deepEqual((await s.listQuarantine({ limit: 1, offset: 1 })).map((r) => r.line), [9]);
+        assert.deepEqual((await s.listQuarantine({ afterId: all[0].id, limit: 1 })).map((r) => r.line), [9]);
+        assert.deepEqual((await s.listQuarantine({ batch: 'b1', afterId: all[1].id })).map((r) => r.line), []);
+        const paged: number[] = [];
+        for await (const page of quarantinePages(s, {}, 2)) paged.push(...page.map((r) => r.line));
+        assert.deepEqual(paged, [3, 9, 1]);
+        await assert.rejects(s.listQuarantine({ afterId: -1 }), /afterId must be a non-negative integer/);
         assert.equal(await s.releaseQuarantine(b1.map((r) => r.id!)), 2);
         assert.equal(await s.releaseQuarantine(b1.map((r) => r.id!)), 0);
         assert.deepEqual((await s.listQuarantine()).map((r) => r.batch), ['b2']);

@@ -84,7 +84,8 @@ export interface Store {
   readInteractions(opts?: { itemKind?: 'track' | 'artist' }): Promise<InteractionColumns>;
 
   quarantine(rows: readonly QuarantinedRow[]): Promise<void>;
-  listQuarantine(opts?: { batch?: string; limit?: number; offset?: number }): Promise<QuarantinedRow[]>;
+  /** Kept rows in id order; `afterId` gives the page after a page's last id (linear, where `offset` re-reads). */
+  listQuarantine(opts?: { batch?: string; afterId?: number; limit?: number; offset?: number }): Promise<QuarantinedRow[]>;
   /** Remove rows from the quarantine (after a successful replay). */
   releaseQuarantine(ids: readonly number[]): Promise<number>;
 

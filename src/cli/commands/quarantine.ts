@@ -28,13 +28,7 @@ export function register(program: Command): void {
       const config = configFrom(c);
       const n = Number(id);
       if (!Number.isSafeInteger(n) || n <= 0) throw new DeepcutError('invalid_input', `expected a row id, got "${id}"`, { field: 'id' });
-      const row = await withStore(config, async (store) => {
-        for (let offset = 0; ; offset += 10_000) {
-          const page = await store.listQuarantine({ limit: 10_000, offset });
-          const hit = page.find((r) => r.id === n);
-          if (hit || page.length < 10_000) return hit;
-        }
-      });
+      const row = await withStore(config, async (store) => (await store.listQuarantine({ afterId: n - 1, limit: 1 })).find((r) => r.id === n));
       if (!row) throw new DeepcutError('not_found', `no quarantined row ${n}`);
       emit(globals(c), row, (r) => [`${r.file}:${r.line}: ${r.field ? `field ${r.field}: ` : ''}${r.code}: ${r.reason}`, `batch ${r.batch}, entity ${r.entity}, format ${r.format}, kept ${r.quarantined_at}`, '', r.raw].join('\n'));
     });
