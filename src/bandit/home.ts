@@ -111,6 +111,11 @@ export class BanditHome implements HomeSource {
     await this.sink?.flush();
   }
 
+  /** Flush, and stop the sink's timers (an `ImpressionLog` stops rotating). */
+  async close(): Promise<void> {
+    await (this.sink?.close ?? this.sink?.flush)?.call(this.sink);
+  }
+
   /** The user's non-empty candidate shelves, no track twice (`heardList`: the user's heard tracks, most played first). */
   async candidates(user: string, recs: Recommendations, at: Date, heardList = recs.heard(user, 1000)): Promise<Candidate[]> {
     const k = this.perShelf;

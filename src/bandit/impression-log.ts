@@ -27,12 +27,16 @@ export interface ImpressionSink {
   append(rows: readonly Impression[]): void;
   /** Resolves once every row appended so far is durable where the sink keeps it. */
   flush(): Promise<void>;
+  /** Flush and release timers; the sink is not used afterwards. */
+  close?(): Promise<void>;
 }
 
 /** The impression log of a deepcut home (`DEEPCUT_HOME`): `<home>/logs/impressions`. */
 export const impressionLogDir = (home: string): string => join(home, 'logs', 'impressions');
 
 const OPEN = '.jsonl.open';
+/** Files opened by this process (every log instance): part of each name, so names never repeat. */
+let opened = 0;
 const CLOSED = '.jsonl';
 
 export interface ImpressionLogOptions {
@@ -44,7 +48,6 @@ export interface ImpressionLogOptions {
 export class ImpressionLog implements ImpressionSink {
   private out: WriteStream | undefined;
   private path = '';
-  private files = 0;
   private readonly started = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   private readonly timer: NodeJS.Timeout;
 
@@ -60,7 +63,7 @@ export class ImpressionLog implements ImpressionSink {
   append(rows: readonly Impression[]): void {
     if (rows.length === 0) return;
     if (!this.out) {
-      const path = (this.path = join(this.dir, `impressions-${this.started}-${process.pid}-${this.files++}${OPEN}`));
+      const path = (this.path = join(this.dir, `impressions-${this.started}-${process.pid}-${opened++}${OPEN}`));
       const out = (this.out = createWriteStream(path, { flags: 'a' }));
       out.on('error', (e) => {
         // rows of this stream are lost (a full disk, a removed folder); the next append tries a new file

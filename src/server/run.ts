@@ -1,13 +1,18 @@
 /**
  * Run the server until SIGTERM/SIGINT: open the store (the serving process owns it), load the
- * published run (or the popularity fallback), listen, and on a signal stop accepting, finish
- * in-flight requests and close the store. Used by `deepcut serve` and `deepcut demo`.
+ * published run (or the popularity fallback), listen, start the daily retrain (retrain.ts; unless
+ * `scheduler.enabled` is false), and on a signal stop the retrain schedule (waiting for a running
+ * retrain), stop accepting, finish in-flight requests and close the store. Used by
+ * `deepcut serve` and `deepcut demo`.
  */
 import type { Config } from '../config/config.ts';
 import { openStore } from '../store/open.ts';
 import { buildServer } from './app.ts';
 import { loadServingState } from '../serving/load.ts';
 import { log } from '../log.ts';
+import { startRetrainSchedule } from './retrain.ts';
+import { systemClock } from '../pipeline/clock.ts';
+import type { Scheduler } from '../pipeline/scheduler.ts';
 
 export interface RunServerOptions {
   port: number;
@@ -22,6 +27,7 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
   if (!o.auth) l.warn('AUTH IS OFF (--no-auth): every request has read, ingest and admin scope. Local demo only; bound to 127.0.0.1.');
   const store = await openStore({ home: config.home, databaseUrl: config.databaseUrl });
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
+  let schedule: Scheduler | undefined;
   try {
     const state = await loadServingState(store, config);
     if (!state.recs) l.warn('no listens in the store and no published run: recommendation routes answer 503 until there are');
@@ -29,8 +35,13 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
     app = await buildServer({ store, state, config, auth: o.auth });
     const url = await app.listen({ port: o.port, host: o.host });
     l.info({ url }, 'listening');
+    if (config.scheduler.enabled) {
+      schedule = startRetrainSchedule(store, config, state, { clock: systemClock });
+      l.info({ hour: config.scheduler.retrainHour, timeZone: config.scheduler.timeZone }, 'daily retrain scheduled');
+    }
     o.onListening?.(url);
   } catch (e) {
+    await schedule?.stop();
     await app?.close();
     await store.close();
     throw e;
@@ -42,6 +53,7 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
     stopping = true;
     l.info({ signal }, 'stopping: finishing in-flight requests');
     try {
+      await schedule?.stop();
       await server.close();
     } finally {
       await store.close();

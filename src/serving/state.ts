@@ -53,6 +53,8 @@ export interface HomeSource {
   home(user: string, recs: Recommendations): Promise<Home>;
   /** Resolves when everything the source logs (impressions) is written; called before the store closes. */
   flush?(): Promise<void>;
+  /** Flush, and release what the source holds (timers); called when a new run's state replaces it. */
+  close?(): Promise<void>;
 }
 
 export interface AudioFeatureSource {

@@ -1,0 +1,68 @@
+/**
+ * The daily retrain inside a serving process, on a small generated world: the impression log is
+ * loaded, the new run is published and served without a restart, and a listen posted while the
+ * pipeline runs (after its snapshot) is in the new live model.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateWorld } from '../generate/world.ts';
+import { importPath } from '../ingest/import.ts';
+import { openStore } from '../store/open.ts';
+import { defaultConfig } from '../config/config.ts';
+import { runPipeline, publish, readPublished } from '../pipeline/runner.ts';
+import { defaultSteps } from '../pipeline/steps.ts';
+import { FixedClock } from '../pipeline/clock.ts';
+import { loadServingState } from '../serving/load.ts';
+import { impressionLogDir } from '../bandit/impression-log.ts';
+import { retrain } from './retrain.ts';
+
+test('retrain: loads the impression log, publishes, swaps serving to the new run, keeps listens posted meanwhile', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'dc-retrain-'));
+  try {
+    await generateWorld({ size: 'small', seed: 5, out: join(root, 'world'), audioClips: 0 });
+    const home = join(root, 'home');
+    const config = { ...defaultConfig(), home };
+    const store = await openStore({ home });
+    try {
+      await importPath(store, 'jsonl', join(root, 'world'), {});
+      const clock = new FixedClock('2026-11-23T06:00:00Z');
+      const first = await runPipeline(defaultSteps(), { config, store, clock });
+      await publish(defaultSteps(), home, first.runId, { tolerance: 0.02, clock });
+      const state = await loadServingState(store, config);
+      assert.equal(state.recs?.info.runId, first.runId);
+      const user = state.recs!.knownUsers(1)[0];
+      const page = await state.home!.home(user, state.recs!);
+      const shown = page.shelves.reduce((n, s) => n + s.cards.length, 0);
+      assert.ok(shown > 0);
+      const before = new Set(state.recs!.heard(user, 10_000));
+      const late = page.shelves.flatMap((s) => s.cards).find((c) => !before.has(c.track_id))!.track_id;
+      // a listen posted while the pipeline runs, after the signals step read the store
+      const steps = defaultSteps().map((s) =>
+        s.name !== 'cf'
+          ? s
+          : {
+              ...s,
+              run: async (ctx: Parameters<typeof s.run>[0]) => {
+                state.recs!.observe([{ listen_id: 'late-1', user_id: user, track_id: late, started_at: '2026-11-23T05:59:00Z', ms_played: 200_000, reason_end: 'trackdone', skipped: false, context: 'search', platform: 'web' }]);
+                return s.run(ctx);
+              },
+            },
+      );
+      const runId = await retrain(store, config, state, { clock, steps });
+      assert.notEqual(runId, first.runId);
+      assert.equal((await readPublished(home))?.runId, runId);
+      assert.equal(state.recs?.info.runId, runId, 'serving swapped to the new run');
+      assert.equal(await store.count('impressions'), shown, 'the impression log was loaded by the bandit step');
+      assert.deepEqual(readdirSync(impressionLogDir(home)), []);
+      assert.ok(state.recs!.heard(user, 10_000).includes(late), 'the listen posted during the run is in the new live model');
+      await state.home?.close?.();
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
