@@ -1,7 +1,7 @@
 /**
  * Run the server until SIGTERM/SIGINT: open the store (the serving process owns it), load the
- * published run (or the popularity fallback), listen, start the daily retrain (retrain.ts; unless
- * `scheduler.enabled` is false), and on a signal stop the retrain schedule (waiting for a running
+ * published run (or the popularity fallback), listen, start the daily retrain when
+ * `scheduler.enabled` (retrain.ts), and on a signal stop the retrain schedule (waiting for a running
  * retrain), stop accepting, finish in-flight requests and close the store. Used by
  * `deepcut serve` and `deepcut demo`.
  */
