@@ -19,6 +19,7 @@ import { Scorer } from '../cf/kernels/scorer.ts';
 import { wasmAvailable } from '../cf/kernels/wasm.ts';
 import { PlaylistArchive } from '../playlists/archive.ts';
 import type { UserId } from '../domain/ids.ts';
+import { yielder } from '../util/yield.ts';
 
 /** Turn ranked candidates into a stored playlist. */
 export function toPlaylist(kind: Playlist['kind'], title: string, user: UserId | undefined, key: string, c: Candidate[], catalog: CatalogView, runId: string, createdAt: string): Playlist {
@@ -119,7 +120,9 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
   let dwTracks = 0, dwTail = 0, dwNewArtist = 0, dwArtists = 0;
   const artistPlays = new Float64Array(catalog.artists.length);
   catalog.tracks.forEach((t) => t.artists.forEach((a) => (artistPlays[a] += t.plays)));
+  const tick = yielder(); // a server in this process (the in-process retrain) keeps answering
   for (const user of s.histories) {
+    await tick();
     const week = weekStart(now, user.timeZone, 1);
     let dw = await archive.get('discover-weekly', week, user.id);
     if (!dw) {
