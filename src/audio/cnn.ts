@@ -24,6 +24,7 @@ import { DeepcutError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { ANALYSIS_RATE } from './decode.ts';
 import { PATCH_FRAMES, PATCH_MELS, CNN_N_FFT, CNN_HOP } from './patches.ts';
+import { yielder } from '../util/yield.ts';
 
 export { melPatches, PATCH_FRAMES, PATCH_MELS } from './patches.ts';
 
@@ -152,11 +153,13 @@ export class AudioCnn {
     const F = this.shape.factors;
     const inv = 1 / (this.targetScale ??= rmsOf(examples.map((x) => x.target)));
     const losses: number[] = [];
+    const tick = yielder(); // a server in this process (the in-process retrain) keeps answering between batches
     for (let e = 0; e < (opts.epochs ?? 10); e++) {
       const order = rng.shuffle(examples.map((_, i) => i));
       let sum = 0;
       let batches = 0;
       for (let s = 0; s < order.length; s += bs) {
+        await tick();
         const idx = order.slice(s, s + bs);
         const xb = new Float32Array(idx.length * PATCH_FRAMES * PATCH_MELS);
         const yb = new Float32Array(idx.length * F);

@@ -9,6 +9,7 @@
  */
 import { AudioCnn, type CnnExample } from './cnn.ts';
 import { Rng } from '../util/rng.ts';
+import { yielder } from '../util/yield.ts';
 
 export interface FactorCnnConfig {
   /** Width of the convolution layers (64: ~10 ms per training patch on one core). */
@@ -68,7 +69,9 @@ export async function inferTracks(cnn: AudioCnn, patches: Float32Array[][]): Pro
   const { factors: F, embedding: E } = cnn.shape;
   const factors = new Float32Array(patches.length * F);
   const embeddings = new Float32Array(patches.length * E);
+  const tick = yielder();
   for (let i = 0; i < patches.length; i++) {
+    await tick();
     const r = await cnn.infer(patches[i]);
     factors.set(r.factors, i * F);
     embeddings.set(r.embedding, i * E);
