@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImpressionLog, loadImpressionLogs, recoverImpressionLogs } from './impression-log.ts';
+import { ImpressionLog, StoreImpressionWriter, loadImpressionLogs, recoverImpressionLogs } from './impression-log.ts';
 import { DuckDbStore } from '../store/duckdb.ts';
 import type { Impression } from '../domain/schemas.ts';
 
@@ -100,3 +100,19 @@ test('a write error (the folder removed) loses that file only: flush does not ha
     assert.equal(files.length, 1);
     assert.deepEqual(JSON.parse(readFileSync(join(logs, files[0]), 'utf8')), imp('r2', 0));
   }));
+
+test('store writer: a delay timer that finds nothing left (a full batch took it all) does not stop later writes', async () => {
+  const writes: number[] = [];
+  const w = new StoreImpressionWriter({ put: async (_k: string, r: readonly unknown[]) => (writes.push(r.length), { inserted: r.length, duplicates: 0 }) }, 30);
+  const rows = (n: number, from: number) => Array.from({ length: n }, (_, i) => imp(`r${from + i}`, 0));
+  w.append(rows(900, 0)); // starts the delay timer
+  w.append(rows(100, 900)); // a full batch: written now, nothing left
+  await new Promise((r) => setTimeout(r, 80)); // the timer fires on an empty buffer
+  assert.deepEqual(writes, [1000]);
+  w.append(rows(10, 1000));
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(writes, [1000, 10], 'the next rows go out after the delay, without flush');
+  w.append(rows(5, 2000));
+  await w.flush();
+  assert.deepEqual(writes, [1000, 10, 5]);
+});

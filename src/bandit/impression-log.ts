@@ -206,24 +206,30 @@ export class StoreImpressionWriter implements ImpressionSink {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.writing || this.pending.length > 0) {
-      this.writing ??= this.drain(true);
-      await this.writing;
-    }
+    while (this.writing || this.pending.length > 0) await this.start(true);
   }
 
   /** Start a write now when a full batch waits, else make sure one starts within `delayMs`. */
   private schedule(): void {
-    if (this.writing) return; // the running drain picks the rows up, or reschedules
+    if (this.writing) return; // the running write picks the rows up, or reschedules
     if (this.pending.length >= WRITE_BATCH) {
-      this.writing = this.drain(false);
+      void this.start(false);
       return;
     }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.writing ??= this.drain(true);
+      void this.start(true);
     }, this.delayMs);
     this.timer.unref();
+  }
+
+  /** The running write, or a new one; `writing` is cleared only once it has settled. */
+  private start(all: boolean): Promise<void> {
+    this.writing ??= this.drain(all).finally(() => {
+      this.writing = undefined;
+      if (this.pending.length > 0) this.schedule();
+    });
+    return this.writing;
   }
 
   /** Write full batches (and, when `all`, the rest) one at a time; rows that arrive meanwhile join the next one. */
@@ -237,8 +243,6 @@ export class StoreImpressionWriter implements ImpressionSink {
         log('home').warn({ err: (e as Error).message, rows: batch.length }, 'could not log impressions');
       }
     }
-    this.writing = undefined;
-    if (this.pending.length > 0) this.schedule();
   }
 }
 
