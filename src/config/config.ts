@@ -61,12 +61,12 @@ export const ConfigSchema = z
       .prefault({}),
     scheduler: z
       .strictObject({
-        /** Hour of the day (0–23, in scheduler.timeZone) at which the daily retrain starts. */
         /**
          * Whether `deepcut serve` runs the daily retrain itself (off when pipelines run elsewhere,
          * e.g. several servers on one PostgreSQL). While it runs, answers can wait up to ~1.5 s.
          */
         enabled: z.boolean().default(true),
+        /** Hour of the day (0–23, in scheduler.timeZone) at which the daily retrain starts. */
         retrainHour: z.number().int().min(0).max(23).default(3),
         timeZone: z.string().default('UTC'),
       })

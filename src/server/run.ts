@@ -54,6 +54,10 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
     l.info({ signal }, 'stopping: finishing in-flight requests');
     try {
       await schedule?.stop();
+      // in-flight requests get 10 s; then every connection still open is cut (a client's idle
+      // preconnected socket would otherwise hold close() until Node times it out)
+      const deadline = setTimeout(() => server.server.closeAllConnections(), 10_000);
+      deadline.unref();
       await server.close();
     } finally {
       await store.close();
