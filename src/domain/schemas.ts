@@ -8,9 +8,14 @@ import { z } from 'zod';
 
 const id = z.string().trim().min(1).max(512);
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
+/**
+ * An instant as the domain accepts it: `YYYY-MM-DD[T ]HH:MM[:SS[.f…]]` then `Z` or `±HH[:]MM`.
+ * Groups: year, month, day, hour, minute, second?, fraction?, `Z`?, sign?, offset hours?, offset minutes?
+ */
+export const ISO_INSTANT = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?(?:(Z)|([+-])(\d\d):?(\d\d))$/;
 const isoTimestamp = z
   .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)), {
+  .refine((s) => ISO_INSTANT.test(s) && !Number.isNaN(Date.parse(s)), {
     message: 'expected an ISO 8601 timestamp with a zone, e.g. 2024-05-01T12:00:00Z',
   });
 

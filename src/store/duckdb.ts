@@ -13,7 +13,7 @@
 import { mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, LIST, VARCHAR, timestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { entityKeys, type EntityKind, type EntityRow } from '../domain/schemas.ts';
+import { entityKeys, ISO_INSTANT, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions } from './store.ts';
@@ -413,11 +413,9 @@ function appendRows(app: DuckDBAppender, cols: readonly Column[], rows: readonly
   }
 }
 
-const ISO_INSTANT = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?(?:(Z)|([+-])(\d\d):?(\d\d))$/i;
-
 /**
- * µs since the epoch of an ISO 8601 instant in the domain's form (`YYYY-MM-DD[T ]HH:MM[:SS[.f…]]`
- * then `Z` or `±HH[:]MM`); digits past µs are dropped, as DuckDB's cast does.
+ * µs since the epoch of an ISO 8601 instant in the domain's form ({@link ISO_INSTANT}); digits past
+ * µs are dropped, as DuckDB's cast does.
  */
 export function isoMicros(s: string): bigint {
   const m = ISO_INSTANT.exec(s);

@@ -3,7 +3,7 @@
  * a schema cannot say (time ranges, play time against the track's length, foreign ids), then the
  * inferred schema's value domains. Every failure names its field and an anomaly code.
  */
-import { entitySchemas, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
+import { entitySchemas, ISO_INSTANT, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
 import type { ZodError } from 'zod';
 import { UNKNOWN_RELEASE_DATE } from '../ingest/derive.ts';
 import type { DataSchema } from './schema.ts';
@@ -67,7 +67,6 @@ export function parseTime(s: string): number {
   return memoMs;
 }
 
-const TS_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const REASONS = new Set(entitySchemas.listens.shape.reason_end.unwrap().options as readonly string[]);
 
 /** Map a zod error's first issue to an anomaly. */
@@ -98,7 +97,7 @@ export function fastListen(v: Record<string, unknown>): Listen | undefined {
   track_id = track_id.trim();
   const l1 = (listen_id as string).length, l2 = (user_id as string).length, l3 = (track_id as string).length;
   if (l1 < 1 || l1 > 512 || l2 < 1 || l2 > 512 || l3 < 1 || l3 > 512) return undefined;
-  if (typeof started_at !== 'string' || !TS_RE.test(started_at) || Number.isNaN(parseTime(started_at))) return undefined;
+  if (typeof started_at !== 'string' || !ISO_INSTANT.test(started_at) || Number.isNaN(parseTime(started_at))) return undefined;
   if (typeof ms_played !== 'number' || !Number.isSafeInteger(ms_played) || ms_played < 0) return undefined;
   if (reason_end !== undefined && (typeof reason_end !== 'string' || !REASONS.has(reason_end))) return undefined;
   if (skipped !== undefined && typeof skipped !== 'boolean') return undefined;
