@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,26 +18,9 @@ import type { AudioFeatureSource, PlaylistSource } from '../serving/state.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const missing = !existsSync(CHROMIUM);
 
-/**
- * Close the browser; if Chromium has not exited within 10 s (seen once in CI, on a loaded
- * machine, after every assertion had passed), kill this process's children so the test ends.
- */
-async function closeBrowser(browser: { close(): Promise<void> }): Promise<void> {
-  const closed = browser.close().then(
-    () => true,
-    () => true,
-  );
-  let timer: NodeJS.Timeout | undefined;
-  const ok = await Promise.race([closed, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000)))]);
-  clearTimeout(timer);
-  if (ok) return;
-  console.log('# chromium did not close within 10 s: killing it');
-  spawnSync('pkill', ['-KILL', '-P', String(process.pid)]);
-  await closed;
-}
 if (missing && process.env.CI !== 'true') console.log(`# skipping web e2e test: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
-test('listener and admin pages render in Chromium', { skip: missing && process.env.CI !== 'true' ? `${CHROMIUM} missing` : false, timeout: 60_000 }, async () => {
+test('listener and admin pages render in Chromium', { skip: missing && process.env.CI !== 'true' ? `${CHROMIUM} missing` : false, timeout: 30_000 }, async () => {
   assert.ok(!missing, `${CHROMIUM} is required when CI=true`);
   const { chromium } = await import('playwright-core');
   const store = new MemoryStore();
@@ -103,7 +85,7 @@ test('listener and admin pages render in Chromium', { skip: missing && process.e
     await bare.close();
     console.log(`# screenshots in ${shots}`);
   } finally {
-    await closeBrowser(browser);
+    await browser.close();
     // a socket Chromium opened ahead of a request it never sent keeps close() waiting until Node
     // times it out (60 s; seen in CI): the browser is gone, so end every connection now
     app.server.closeAllConnections();
