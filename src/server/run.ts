@@ -11,6 +11,7 @@ import { buildServer } from './app.ts';
 import { loadServingState } from '../serving/load.ts';
 import { log } from '../log.ts';
 import { startRetrainSchedule } from './retrain.ts';
+import { impressionLogDir, recoverImpressionLogs } from '../bandit/impression-log.ts';
 import { systemClock } from '../pipeline/clock.ts';
 import type { Scheduler } from '../pipeline/scheduler.ts';
 
@@ -26,6 +27,10 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
   const l = log('serve');
   if (!o.auth) l.warn('AUTH IS OFF (--no-auth): every request has read, ingest and admin scope. Local demo only; bound to 127.0.0.1.');
   const store = await openStore({ home: config.home, databaseUrl: config.databaseUrl });
+  // once per process, not per loaded run: files a crashed server left open become loadable
+  const logDir = impressionLogDir(config.home);
+  const recovered = await recoverImpressionLogs(logDir);
+  if (recovered) l.info({ files: recovered, dir: logDir }, 'closed impression logs left open by a stopped server');
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   let schedule: Scheduler | undefined;
   try {

@@ -22,7 +22,7 @@ import { log } from '../log.ts';
 import { BanditHome } from '../bandit/home.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/policy.ts';
-import { ImpressionLog, impressionLogDir, recoverImpressionLogs } from '../bandit/impression-log.ts';
+import { ImpressionLog, impressionLogDir } from '../bandit/impression-log.ts';
 import { loadRewardModel } from '../bandit/models.ts';
 
 /** A stored playlist as the API shows it. */
@@ -118,12 +118,9 @@ export async function loadServingState(store: Store, config: Config): Promise<Se
       const playlists = await playlistSource(run, config.home, catalog);
       // the home page: shelves ordered by the bandit over the run's reward model (uniform until one is learnt), every card logged
       // to the impression log, which the pipeline's bandit step loads into the store
-      const logDir = impressionLogDir(config.home);
-      const recovered = await recoverImpressionLogs(logDir);
-      if (recovered) log('serve').info({ files: recovered, dir: logDir }, 'closed impression logs left open by a stopped server');
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
       const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
-      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: new ImpressionLog(logDir) });
+      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: new ImpressionLog(impressionLogDir(config.home)) });
       return { recs, catalog, playlists, home, ...(audio ? { audio } : {}) };
     } catch (e) {
       log('serve').error({ err: (e as Error).message }, 'could not load the published run; serving the popularity fallback');
