@@ -112,9 +112,14 @@ export interface JobActions {
   releaseRadar(timeZone: string, at: Date): Promise<void>;
 }
 
+/** The daily retrain at `retrainHour` in `timeZone`. */
+export function retrainJob(retrainHour: number, timeZone: string, run: (at: Date) => Promise<void>): ScheduledJob {
+  return { name: 'retrain', cron: `0 ${retrainHour} * * *`, timeZone, run };
+}
+
 /** The standard jobs: daily retrain, and Monday/Friday playlists in each users' time zone. */
 export function standardJobs(retrainHour: number, schedulerZone: string, userZones: Iterable<string>, a: JobActions): ScheduledJob[] {
-  const jobs: ScheduledJob[] = [{ name: 'retrain', cron: `0 ${retrainHour} * * *`, timeZone: schedulerZone, run: (at) => a.retrain(at) }];
+  const jobs: ScheduledJob[] = [retrainJob(retrainHour, schedulerZone, (at) => a.retrain(at))];
   for (const tz of [...new Set(userZones)].sort()) {
     jobs.push({ name: `discover-weekly@${tz}`, cron: '0 0 * * 1', timeZone: tz, run: (at) => a.discoverWeekly(tz, at) });
     jobs.push({ name: `release-radar@${tz}`, cron: '0 0 * * 5', timeZone: tz, run: (at) => a.releaseRadar(tz, at) });

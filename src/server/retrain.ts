@@ -20,7 +20,7 @@ import { runPipeline, publish } from '../pipeline/runner.ts';
 import { defaultSteps } from '../pipeline/steps.ts';
 import { loadServingState } from '../serving/load.ts';
 import type { ServingState } from '../serving/state.ts';
-import { Scheduler, type ScheduledJob } from '../pipeline/scheduler.ts';
+import { Scheduler, retrainJob } from '../pipeline/scheduler.ts';
 import { log } from '../log.ts';
 
 export interface RetrainOptions {
@@ -72,12 +72,7 @@ export async function retrain(store: Store, config: Config, state: ServingState,
  * on shutdown).
  */
 export function startRetrainSchedule(store: Store, config: Config, state: ServingState, o: RetrainOptions & { intervalMs?: number }): Scheduler {
-  const job: ScheduledJob = {
-    name: 'retrain',
-    cron: `0 ${config.scheduler.retrainHour} * * *`,
-    timeZone: config.scheduler.timeZone,
-    run: async () => void (await retrain(store, config, state, o)),
-  };
+  const job = retrainJob(config.scheduler.retrainHour, config.scheduler.timeZone, async () => void (await retrain(store, config, state, o)));
   const s = new Scheduler([job], store, o.clock);
   s.start(o.intervalMs);
   return s;
