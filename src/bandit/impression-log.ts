@@ -13,10 +13,10 @@
  * request and slot). A line that does not parse (a crash can tear the last one) is quarantined
  * with its file and line, as import does.
  */
-import { createReadStream, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { readLines } from '../ingest/lines.ts';
 import { Impression } from '../domain/schemas.ts';
 import type { Store, QuarantinedRow } from '../store/store.ts';
 import { log } from '../log.ts';
@@ -136,20 +136,20 @@ export async function loadImpressionLogs(store: Pick<Store, 'bulkPut' | 'quarant
     const bad: QuarantinedRow[] = [];
     async function* rows(): AsyncGenerator<Impression[]> {
       let buf: Impression[] = [];
-      let line = 0;
-      for await (const text of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
-        line++;
-        if (text.trim() === '') continue;
-        out.rows++;
-        const got = parseImpression(text);
-        if ('reason' in got) {
-          bad.push({ batch: `impression-log:${name}`, entity: 'impressions', format: 'impression-log', file, line, field: got.field, code: 'malformed', reason: got.reason, raw: text, quarantined_at: new Date().toISOString() });
-          continue;
-        }
-        buf.push(got.row);
-        if (buf.length === batch) {
-          yield buf;
-          buf = [];
+      for await (const frames of readLines(file)) {
+        for (const { line, text, issue } of frames) {
+          if (!issue && text.trim() === '') continue;
+          out.rows++;
+          const got = issue ? { field: null, reason: issue.reason } : parseImpression(text);
+          if ('reason' in got) {
+            bad.push({ batch: `impression-log:${name}`, entity: 'impressions', format: 'impression-log', file, line, field: got.field, code: issue?.code ?? 'malformed', reason: got.reason, raw: text, quarantined_at: new Date().toISOString() });
+            continue;
+          }
+          buf.push(got.row);
+          if (buf.length === batch) {
+            yield buf;
+            buf = [];
+          }
         }
       }
       if (buf.length) yield buf;
