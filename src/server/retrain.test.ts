@@ -8,31 +8,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateWorld } from '../generate/world.ts';
-import { importPath } from '../ingest/import.ts';
-import { openStore } from '../store/open.ts';
-import { defaultConfig } from '../config/config.ts';
-import { runPipeline, publish, readPublished } from '../pipeline/runner.ts';
+import { readPublished } from '../pipeline/runner.ts';
 import { defaultSteps } from '../pipeline/steps.ts';
-import { FixedClock } from '../pipeline/clock.ts';
-import { loadServingState } from '../serving/load.ts';
+import { servedWorld } from './served-world.ts';
 import { impressionLogDir } from '../bandit/impression-log.ts';
 import { retrain } from './retrain.ts';
 
 test('retrain: loads the impression log, publishes, swaps serving to the new run, keeps listens posted meanwhile', async () => {
   const root = mkdtempSync(join(tmpdir(), 'dc-retrain-'));
   try {
-    await generateWorld({ size: 'small', seed: 5, out: join(root, 'world'), audioClips: 0 });
-    const home = join(root, 'home');
-    const config = { ...defaultConfig(), home };
-    const store = await openStore({ home });
+    const { store, config, state, clock, runId: firstRun } = await servedWorld(root, { size: 'small', seed: 5, audioClips: 0 });
+    const home = config.home;
     try {
-      await importPath(store, 'jsonl', join(root, 'world'), {});
-      const clock = new FixedClock('2026-11-23T06:00:00Z');
-      const first = await runPipeline(defaultSteps(), { config, store, clock });
-      await publish(defaultSteps(), home, first.runId, { tolerance: 0.02, clock });
-      const state = await loadServingState(store, config);
-      assert.equal(state.recs?.info.runId, first.runId);
+      assert.equal(state.recs?.info.runId, firstRun);
       const user = state.recs!.knownUsers(1)[0];
       const page = await state.home!.home(user, state.recs!);
       const shown = page.shelves.reduce((n, s) => n + s.cards.length, 0);
@@ -52,7 +40,7 @@ test('retrain: loads the impression log, publishes, swaps serving to the new run
             },
       );
       const runId = await retrain(store, config, state, { clock, steps });
-      assert.notEqual(runId, first.runId);
+      assert.notEqual(runId, firstRun);
       assert.equal((await readPublished(home))?.runId, runId);
       assert.equal(state.recs?.info.runId, runId, 'serving swapped to the new run');
       assert.equal(await store.count('impressions'), shown, 'the impression log was loaded by the bandit step');
