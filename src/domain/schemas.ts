@@ -6,18 +6,51 @@
  */
 import { z } from 'zod';
 
-const id = z.string().trim().min(1).max(512);
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
+/**
+ * Text every store keeps as it was sent: well-formed UTF-16 (no lone surrogate) without NUL, which
+ * PostgreSQL's TEXT refuses. Every string field of the domain is one.
+ */
+export const storableText = () =>
+  z.string().refine((s) => s.isWellFormed() && !s.includes('\0'), { message: 'expected text without NUL characters or lone UTF-16 surrogates' });
+const id = storableText().trim().min(1).max(512);
+/** Largest value of an integer field: the stores keep them as 32-bit integers. */
+export const MAX_INT32 = 2_147_483_647;
+/** An integer a store column holds, `min` ≤ n ≤ 2^31 − 1. */
+const int32 = (min = 0) => z.number().int().min(min).max(MAX_INT32);
+
+/** Whether year-month-day names a real day of the proleptic Gregorian calendar, years 1–9999. */
+export function isCalendarDay(year: number, month: number, day: number): boolean {
+  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return day <= days;
+}
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const isoDate = z.string().refine(
+  (s) => {
+    const m = ISO_DATE.exec(s);
+    return m !== null && isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3]));
+  },
+  { message: 'expected a calendar date YYYY-MM-DD (years 0001–9999)' },
+);
 /**
  * An instant as the domain accepts it: `YYYY-MM-DD[T ]HH:MM[:SS[.f…]]` then `Z` or `±HH[:]MM`.
  * Groups: year, month, day, hour, minute, second?, fraction?, `Z`?, sign?, offset hours?, offset minutes?
  */
 export const ISO_INSTANT = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?(?:(Z)|([+-])(\d\d):?(\d\d))$/;
-const isoTimestamp = z
-  .string()
-  .refine((s) => ISO_INSTANT.test(s) && !Number.isNaN(Date.parse(s)), {
-    message: 'expected an ISO 8601 timestamp with a zone, e.g. 2024-05-01T12:00:00Z',
-  });
+/** Largest zone offset accepted, in minutes (±15:59, PostgreSQL's limit; real zones span −12:00 to +14:00). */
+const MAX_OFFSET_MIN = 15 * 60 + 59;
+/** Whether `s` is an instant in the domain's form naming a real moment (calendar day, 00:00–23:59:59, offset within ±15:59). */
+export function isIsoInstant(s: string): boolean {
+  const m = ISO_INSTANT.exec(s);
+  if (!m || !isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3]))) return false;
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59) return false;
+  if (!m[8] && Number(m[10]) * 60 + Number(m[11]) > MAX_OFFSET_MIN) return false;
+  return true;
+}
+const isoTimestamp = z.string().refine(isIsoInstant, {
+  message: 'expected an ISO 8601 timestamp with a zone, e.g. 2024-05-01T12:00:00Z (years 0001–9999, offset within ±15:59)',
+});
 
 /** IANA time zone names that this Node's Intl knows, e.g. `Europe/Berlin`. */
 const timeZone = z.string().refine(
@@ -41,16 +74,16 @@ export type ReasonEnd = z.infer<typeof ReasonEnd>;
 
 export const Artist = z.object({
   artist_id: id,
-  name: z.string().min(1),
-  genres: z.array(z.string()).default([]),
-  country: z.string().length(2).optional(),
-  mbid: z.string().optional(),
+  name: storableText().min(1),
+  genres: z.array(storableText()).default([]),
+  country: storableText().length(2).optional(),
+  mbid: storableText().optional(),
 });
 export type Artist = z.infer<typeof Artist>;
 
 export const Album = z.object({
   album_id: id,
-  title: z.string().min(1),
+  title: storableText().min(1),
   artist_ids: z.array(id).min(1),
   release_date: isoDate,
   album_type: AlbumType.default('album'),
@@ -59,21 +92,21 @@ export type Album = z.infer<typeof Album>;
 
 export const Track = z.object({
   track_id: id,
-  title: z.string().min(1),
+  title: storableText().min(1),
   album_id: id.optional(),
   artist_ids: z.array(id).min(1),
-  duration_ms: z.number().int().positive(),
+  duration_ms: int32(1),
   release_date: isoDate,
   isrc: z.string().regex(/^[A-Z]{2}[A-Z0-9]{3}\d{7}$/, 'expected a 12-character ISRC').optional(),
   /** Path or URI of the audio file, relative paths resolved against the import file's folder. */
-  audio_path: z.string().optional(),
+  audio_path: storableText().optional(),
 });
 export type Track = z.infer<typeof Track>;
 
 export const User = z.object({
   user_id: id,
   time_zone: timeZone.default('UTC'),
-  country: z.string().length(2).optional(),
+  country: storableText().length(2).optional(),
   created_at: isoTimestamp.optional(),
 });
 export type User = z.infer<typeof User>;
@@ -94,11 +127,11 @@ export const Listen = z.object({
   user_id: id,
   track_id: id,
   started_at: isoTimestamp,
-  ms_played: z.number().int().nonnegative(),
+  ms_played: int32(),
   reason_end: ReasonEnd.default('unknown'),
   skipped: z.boolean().default(false),
-  context: z.string().default('unknown'),
-  platform: z.string().default('unknown'),
+  context: storableText().default('unknown'),
+  platform: storableText().default('unknown'),
 });
 export type Listen = z.infer<typeof Listen>;
 
@@ -121,10 +154,10 @@ export const Document = z.object({
   document_id: id,
   subject_kind: z.enum(['artist', 'track']),
   subject_id: id,
-  source: z.string().default('unknown'),
-  url: z.string().optional(),
-  title: z.string().optional(),
-  body: z.string(),
+  source: storableText().default('unknown'),
+  url: storableText().optional(),
+  title: storableText().optional(),
+  body: storableText(),
   published_at: isoTimestamp.optional(),
 });
 export type Document = z.infer<typeof Document>;
@@ -133,10 +166,10 @@ export type Document = z.infer<typeof Document>;
 export const Impression = z.object({
   request_id: id,
   user_id: id,
-  shelf: z.string().min(1),
-  card: z.string().min(1),
-  slot: z.number().int().nonnegative(),
-  policy: z.string().min(1),
+  shelf: storableText().min(1),
+  card: storableText().min(1),
+  slot: int32(),
+  policy: storableText().min(1),
   propensity: z.number().gt(0).lte(1),
   shown_at: isoTimestamp,
 });

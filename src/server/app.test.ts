@@ -140,7 +140,7 @@ describe('server routes', () => {
     assert.deepEqual(r.json(), { inserted: 1, duplicates: 0 });
     r = await s.app.inject({ method: 'POST', url: '/v1/tracks', headers: bearer(s.ingest), payload: { rows: [{ track_id: 'c0', title: 'Gamma', artist_ids: ['rc'], duration_ms: 1000, release_date: '2024-13-01x' }] } });
     assert.equal(r.statusCode, 400);
-    assert.match(r.json().error.message, /body\.rows\.0\.release_date: expected a date YYYY-MM-DD/);
+    assert.match(r.json().error.message, /body\.rows\.0\.release_date: expected a calendar date YYYY-MM-DD/);
     r = await s.app.inject({ method: 'PUT', url: '/v1/users', headers: bearer(s.ingest), payload: [{ user_id: 'u9', time_zone: 'Mars/Olympus' }] });
     assert.equal(r.statusCode, 400);
     assert.match(r.json().error.message, /IANA time zone/);
