@@ -100,6 +100,8 @@ export const Track = z.object({
   isrc: z.string().regex(/^[A-Z]{2}[A-Z0-9]{3}\d{7}$/, 'expected a 12-character ISRC').optional(),
   /** Path or URI of the audio file, relative paths resolved against the import file's folder. */
   audio_path: storableText().optional(),
+  /** MusicBrainz recording id: submitted listens that carry it match this track first. */
+  mbid: storableText().optional(),
 });
 export type Track = z.infer<typeof Track>;
 

@@ -8,7 +8,7 @@ import { createKey, revokeKey } from './auth.ts';
 import { defaultConfig } from '../config/config.ts';
 import { Catalog } from '../serving/catalog.ts';
 import { popularityFromStore } from '../serving/state.ts';
-import { lbTrackId } from './listenbrainz.ts';
+import { trackIdOf } from '../ingest/index.ts';
 
 interface Setup {
   app: FastifyInstance;
@@ -152,7 +152,7 @@ describe('server routes', () => {
     const listen = (at: number, track = 'Vantablack') => ({ listened_at: at, track_metadata: { artist_name: 'Dool', track_name: track, release_name: 'Here Now, There Then', additional_info: { duration_ms: 240000, tracknumber: 1 } } });
     let r = await s.app.inject({ method: 'POST', url: '/1/submit-listens', headers: lb(s.lbUser), payload: { listen_type: 'single', payload: [listen(1714564800)] } });
     assert.deepEqual(r.json(), { status: 'ok' });
-    const tid = lbTrackId('Dool', 'Vantablack');
+    const tid = trackIdOf('Dool', 'Vantablack');
     const stored = await s.store.list('listens', { where: { user_id: 'lb-listener' } });
     assert.equal(stored.length, 1);
     assert.equal(stored[0].track_id, tid);

@@ -185,9 +185,11 @@ export function routes(): RouteDef<any, any, any>[] {
       async handler({ body, key, ctx }) {
         const user = key.user_id ?? (ctx.auth ? undefined : 'local');
         if (!user) throw new DeepcutError('invalid_input', `API key ${key.name} is not bound to a user; create one with \`deepcut keys create --scope ingest --user <user_id>\``);
-        const rows = lbToRows(user, body, ctx.config.signals.minStreamMs);
+        const rows = lbToRows(user, body, ctx.config.signals.minStreamMs, ctx.state.catalog.matcher);
         if (rows.listens.length) {
+          ctx.metrics.countMatches('listenbrainz', rows.outcomes);
           await storeCall(ctx, 'put artists', () => ctx.store.put('artists', rows.artists));
+          await storeCall(ctx, 'put albums', () => ctx.store.put('albums', rows.albums));
           await storeCall(ctx, 'put tracks', () => ctx.store.put('tracks', rows.tracks));
           ctx.state.catalog.addArtists(rows.artists.filter((a) => !ctx.state.catalog.artistName(a.artist_id)));
           ctx.state.catalog.addTracks(rows.tracks.filter((t) => !ctx.state.catalog.hasTrack(t.track_id)));

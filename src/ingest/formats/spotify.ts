@@ -10,6 +10,7 @@ import { DeepcutError } from '../../errors.ts';
 import { parseJsonObject } from './own.ts';
 import { HistoryEmitter } from './history.ts';
 import type { FileTask, FormatOptions, ImportFormat, RecordHandler } from './types.ts';
+import type { TrackMatcher } from '../match.ts';
 
 const EXTENDED = /^(Streaming_History_Audio_.*|endsong_.*)\.json$/i;
 const ACCOUNT = /^StreamingHistory.*\.json$/i;
@@ -48,9 +49,9 @@ export const spotifyFormat: ImportFormat = {
 };
 
 /** One object of the Extended Streaming History. */
-export function spotifyExtendedHandler(context: Record<string, unknown>): RecordHandler {
+export function spotifyExtendedHandler(context: Record<string, unknown>, matcher?: TrackMatcher): RecordHandler {
   const user = context.user as string;
-  const emitter = new HistoryEmitter();
+  const emitter = new HistoryEmitter(matcher);
   return {
     record(text, _line, out) {
       const o = parseJsonObject(text, 'listens', out);
@@ -89,13 +90,16 @@ export function spotifyExtendedHandler(context: Record<string, unknown>): Record
         out,
       );
     },
+    async finish(out) {
+      emitter.finish(out);
+    },
   };
 }
 
 /** One object of the account-data history: endTime (`2019-02-01 13:45`, UTC), artistName, trackName, msPlayed. */
-export function spotifyAccountHandler(context: Record<string, unknown>): RecordHandler {
+export function spotifyAccountHandler(context: Record<string, unknown>, matcher?: TrackMatcher): RecordHandler {
   const user = context.user as string;
-  const emitter = new HistoryEmitter();
+  const emitter = new HistoryEmitter(matcher);
   return {
     record(text, _line, out) {
       const o = parseJsonObject(text, 'listens', out);
@@ -117,6 +121,9 @@ export function spotifyAccountHandler(context: Record<string, unknown>): RecordH
         return;
       }
       emitter.emit({ user, artist: o.artistName as string, track: o.trackName as string, startedMs: endMs - o.msPlayed, stamp: end, msPlayed: o.msPlayed }, out);
+    },
+    async finish(out) {
+      emitter.finish(out);
     },
   };
 }
