@@ -59,7 +59,9 @@ const BRACKETED = /[([{]([^)\]}]*)[)\]}]/g;
 const FEAT = /^\s*(?:feat\.?|ft\.?|featuring)\s/;
 /** Words of a bracket or dash suffix that name an edition of the same recording, not another recording. */
 const EDITION = /\b(?:re-?master(?:ed)?|remaster|deluxe|bonus track|expanded|anniversary|explicit)\b/;
-const DASH_TAIL = /\s[-–—]\s(.*)$/;
+/** The last ` - ` part of a title (`Song - 2009 Remaster`). */
+const DASH_TAIL = /\s[-–—]\s((?:(?!\s[-–—]\s).)*)$/;
+const FEAT_ONLY = /\s(?:feat\.?|ft\.?|featuring)\s/;
 const FEAT_TAIL = /\s(?:feat\.?|ft\.?|featuring)\s.*$/;
 
 /**
@@ -77,20 +79,36 @@ export function titleKey(title: string): string {
   return k || squash(fold(title)) || title.trim().toLowerCase();
 }
 
-const CREDIT_SPLIT = /\s(?:feat\.?|ft\.?|featuring|vs\.?|x|with)\s|\s*[&,;/+]\s*|\sand\s/;
-const FEAT_SPLIT = /\s(?:feat\.?|ft\.?|featuring)\s/;
+const FEAT_SPLIT = /\s(?:feat\.?|ft\.?|featuring|vs\.?|x|with)\s/;
+const JOIN_SPLIT = /\s*[&,;/+]\s*|\sand\s/;
 
 /** Key of an artist name: accents, case, punctuation and spacing dropped (`Beyoncé & JAY-Z` → `beyonce and jay z`). */
 export function artistKey(name: string): string {
   return squash(fold(name)) || name.trim().toLowerCase();
 }
 
-/** The credited artists of a name such as `A feat. B & C`, as keys: `['a', 'b', 'c']` (one key when there is one artist). */
+/**
+ * Keys of the artists a credit may name, for when the whole credit names none: the parts around
+ * `feat.`/`ft.`/`featuring`/`vs.`/`x`/`with`, then every run of the parts around `&`, `,`, `and`…
+ * joined back with a space and with `and` (so `Simon & Garfunkel & X` still yields `simon and
+ * garfunkel`). Longest runs first.
+ * @example creditKeys('Oskael & the Graves ft. Pharrell') → ['oskael and the graves', 'pharrell', 'oskael the graves', 'oskael', 'the graves']
+ */
 export function creditKeys(name: string): string[] {
-  return fold(name)
-    .split(CREDIT_SPLIT)
-    .map(squash)
-    .filter((k, i, ks) => k !== '' && ks.indexOf(k) === i);
+  const out = new Set<string>();
+  const big = fold(name).split(FEAT_SPLIT).map((p) => p.trim()).filter(Boolean);
+  for (const p of big) out.add(squash(p));
+  for (const p of big) {
+    const parts = p.split(JOIN_SPLIT).map(squash).filter(Boolean);
+    for (let len = parts.length; len >= 1; len--)
+      for (let i = 0; i + len <= parts.length; i++) {
+        const run = parts.slice(i, i + len);
+        out.add(run.join(' and '));
+        out.add(run.join(' '));
+      }
+  }
+  out.delete('');
+  return [...out];
 }
 
 /** What the matcher needs of a track (the catalog routes and the store give whole rows). */
@@ -245,7 +263,7 @@ export class TrackMatcher {
       ids?.length ? [...ids].sort((a, b) => Number((this.catalogTracksOf.get(b) ?? 0) > 0) - Number((this.catalogTracksOf.get(a) ?? 0) > 0) || (a < b ? -1 : a > b ? 1 : 0))[0] : undefined;
     const whole = pick(this.artistsByKey.get(artistKey(name)));
     if (whole) return whole;
-    const parts = fold(name).split(FEAT_SPLIT);
+    const parts = fold(name).split(FEAT_ONLY);
     return parts.length > 1 ? pick(this.artistsByKey.get(squash(parts[0]))) : undefined;
   }
 

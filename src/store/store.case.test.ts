@@ -53,6 +53,7 @@ export const fixtures: { [K in EntityKind]: EntityRow<K>[] } = {
       release_date: '1992-11-09',
       isrc: 'GBARL9200001',
       audio_path: 'audio/xtal.mp3',
+      mbid: '0ba1a8e2-f9ef-4a5c-b1c4-0f2b3b8e1a11',
     }),
     parse('tracks', { track_id: 't2', title: 'Ünïcødé "quoted", comma', artist_ids: ['a2', 'a1'], duration_ms: 1, release_date: '2024-01-01' }),
   ],
