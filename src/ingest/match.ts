@@ -221,6 +221,11 @@ export class TrackMatcher {
     return this.tracks.has(id);
   }
 
+  /** Whether `id` is a track created from names (release date unknown); false for catalog and unknown tracks. */
+  isNamed(id: string): boolean {
+    return this.tracks.get(id)?.named ?? false;
+  }
+
   hasArtist(id: string): boolean {
     return this.artistNames.has(id);
   }
