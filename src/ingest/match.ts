@@ -43,18 +43,20 @@ export function durationTolerance(a: number, b: number): number {
 const MARKS = /\p{M}+/gu;
 const FOLD: Record<string, string> = { ø: 'o', æ: 'ae', œ: 'oe', ł: 'l', đ: 'd', ß: 'ss', þ: 'th', ð: 'd', ı: 'i' };
 const UNFOLDED = /[øæœłđßþðı]/g;
+/** Printable ASCII only: the common case, which skips Unicode normalisation and property classes. */
+const ASCII = /^[\x20-\x7e]*$/;
 /** Lower case without accents: NFKD, combining marks dropped, a few letters that do not decompose folded (`Ø` → `o`). */
 function fold(s: string): string {
+  if (ASCII.test(s)) return s.toLowerCase();
   return s.normalize('NFKD').replace(MARKS, '').toLowerCase().replace(UNFOLDED, (c) => FOLD[c]);
 }
-/** Apostrophes vanish (`Don't` = `Dont`), `&` is `and`, every other run of non-letters/digits is one space. */
+/** Of a folded string: apostrophes vanish (`Don't` = `Dont`), `&` is `and`, every other run of non-letters/digits is one space. */
 function squash(t: string): string {
-  return t
-    .replace(/['’‘`´]/g, '')
-    .replace(/&/g, ' and ')
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+  const u = t.replace(/['’‘`´]/g, '').replace(/&/g, ' and ');
+  return (ASCII.test(u) ? u.replace(/[^a-z0-9]+/g, ' ') : u.replace(/[^\p{L}\p{N}]+/gu, ' ')).trim();
 }
+const MAYBE_BRACKET = /[([{]/;
+const MAYBE_DASH = /\s[-–—]\s/;
 const BRACKETED = /[([{]([^)\]}]*)[)\]}]/g;
 const FEAT = /^\s*(?:feat\.?|ft\.?|featuring)\s/;
 /** Words of a bracket or dash suffix that name an edition of the same recording, not another recording. */
@@ -72,9 +74,10 @@ const FEAT_TAIL = /\s(?:feat\.?|ft\.?|featuring)\s.*$/;
  * @example titleKey('Heroes - Live') === 'heroes live'
  */
 export function titleKey(title: string): string {
-  let t = fold(title).replace(BRACKETED, (m, inner: string) => (FEAT.test(inner) || EDITION.test(inner) ? ' ' : m));
-  t = t.replace(DASH_TAIL, (m, tail: string) => (FEAT.test(tail) || EDITION.test(tail) ? ' ' : m));
-  t = t.replace(FEAT_TAIL, ' ');
+  let t = fold(title);
+  if (MAYBE_BRACKET.test(t)) t = t.replace(BRACKETED, (m, inner: string) => (FEAT.test(inner) || EDITION.test(inner) ? ' ' : m));
+  if (MAYBE_DASH.test(t)) t = t.replace(DASH_TAIL, (m, tail: string) => (FEAT.test(tail) || EDITION.test(tail) ? ' ' : m));
+  if (t.includes('f')) t = t.replace(FEAT_TAIL, ' ');
   const k = squash(t);
   return k || squash(fold(title)) || title.trim().toLowerCase();
 }
