@@ -18,6 +18,7 @@ export class Catalog {
   static async load(store: Pick<Store, 'list'>): Promise<Catalog> {
     const c = new Catalog();
     for await (const rows of pagesOf(store, 'artists')) c.addArtists(rows);
+    for await (const rows of pagesOf(store, 'albums')) c.matcher.addAlbums(rows); // release titles: a tiebreak between equally named tracks
     for await (const rows of pagesOf(store, 'tracks')) c.addTracks(rows);
     return c;
   }
