@@ -67,6 +67,13 @@ describe('one identity for a listen, by HTTP and by import', () => {
     assert.deepEqual((await store.list('listens', { where: { user_id: 'import-first' } })).map((l) => l.track_id).sort(), expected);
   });
 
+  test('matched scrobbles reach the recommendations: the listener of two Alpha songs is offered the other Alpha songs', async () => {
+    const read = (await createKey(store, { scopes: ['read'] })).key;
+    const r = await app.inject({ url: '/v1/users/http-first/recommendations?k=3', headers: { authorization: `Bearer ${read}` } });
+    assert.equal(r.statusCode, 200);
+    assert.deepEqual(r.json().items.map((c: { track_id: string }) => c.track_id).sort(), ['a0', 'a3', 'a4']);
+  });
+
   test('/metrics counts the submitted listens by match outcome', async () => {
     const text = (await app.inject({ url: '/metrics' })).body;
     assert.match(text, /deepcut_track_matches_total\{endpoint="listenbrainz",outcome="name"\} 4/);
