@@ -45,9 +45,13 @@ const bench: Bench = {
     const missS = (performance.now() - t0) / 1000;
 
     const resolver = new ListenResolver([m], new TrackMatcher());
-    t0 = performance.now();
-    good.forEach((g, i) => resolver.resolve({ user: `u${i % 2000}`, artist: g.query.artist!, track: g.query.title, album: g.query.release, durationMs: g.query.durationMs, startedMs: 1.7e12 + i * 1000, stamp: String(1.7e9 + i), msPlayed: g.query.durationMs ?? 30_000 }));
-    const resolveS = (performance.now() - t0) / 1000;
+    const pass = (offset: number) => {
+      const t = performance.now();
+      good.forEach((g, i) => resolver.resolve({ user: `u${i % 2000}`, artist: g.query.artist!, track: g.query.title, album: g.query.release, durationMs: g.query.durationMs, startedMs: 1.7e12 + (offset + i) * 1000, stamp: String(1.7e9 + offset + i), msPlayed: g.query.durationMs ?? 30_000 }));
+      return (performance.now() - t) / 1000;
+    };
+    const resolveS = pass(0);
+    const repeatS = pass(good.length); // the same tracks again, as a history repeats them: the resolver's cache answers
 
     return {
       figures: {
@@ -57,6 +61,7 @@ const bench: Bench = {
         match_per_s: good.length / matchS,
         no_match_per_s: bad.length / missS,
         resolve_listen_per_s: good.length / resolveS,
+        resolve_repeat_listen_per_s: good.length / repeatS,
         match_rate: right / good.length,
         matched_other_track: wrong,
         different_recordings: bad.length,
@@ -66,7 +71,7 @@ const bench: Bench = {
       targets: { match_rate: '>= 0.95', false_matches: '0' },
       notes: [
         'matched_other_track: scrobbles resolved to another track of the same artist with the same title key (the generator repeats titles within an artist); with no length sent these are ambiguous.',
-        'resolve_listen_per_s includes the listen id (SHA-1) and the named track id hashes and building the rows.',
+        'resolve_listen_per_s includes the listen id (SHA-1) and the named track id hashes and building the rows; resolve_repeat_listen_per_s resolves the same descriptions again (a history repeats its tracks), answered by the resolver cache.',
       ],
     };
   },

@@ -92,6 +92,12 @@ export function cleanIsrc(s: string | undefined): string | undefined {
  */
 export class ListenResolver {
   private readonly sent = new Set<string>();
+  /**
+   * The track each exact description resolved to (histories repeat their tracks: a year of
+   * streams names a few thousand tracks), so a repeat costs one Map get. Valid because the
+   * matchers only gain tracks while a resolver lives, and what was matched stays matched.
+   */
+  private readonly cache = new Map<string, { track_id: string; outcome: MatchOutcome }>();
   readonly counts: Record<MatchOutcome, number> = { mbid: 0, isrc: 0, name: 0, history: 0, created: 0 };
 
   constructor(
@@ -104,8 +110,9 @@ export class ListenResolver {
     const duration = s.durationMs !== undefined && s.durationMs > 0 ? Math.round(s.durationMs) : undefined;
     const isrc = cleanIsrc(s.isrc);
     const query = { artist: s.artist, artistMbids: s.artistMbids, title: s.track, release: s.album, durationMs: duration, isrc, mbid: s.recordingMbid };
-    let hit: { track_id: string; outcome: MatchOutcome } | undefined;
-    for (const m of this.lookup) {
+    const cacheKey = [s.artist, s.track, s.album ?? '', duration ?? '', isrc ?? '', s.recordingMbid ?? '', ...(s.artistMbids ?? [])].join('\u001f');
+    let hit = this.cache.get(cacheKey);
+    for (const m of hit ? [] : this.lookup) {
       const h = m.resolve(query);
       if (h && (!hit || (hit.outcome === 'history' && h.outcome !== 'history'))) hit = h;
       if (hit && hit.outcome !== 'history') break;
@@ -145,6 +152,7 @@ export class ListenResolver {
       }
     }
     this.counts[out.outcome]++;
+    if (!this.cache.has(cacheKey)) this.cache.set(cacheKey, { track_id: trackId, outcome: out.outcome === 'created' ? 'history' : out.outcome });
     const listen: Record<string, unknown> = {
       listen_id: listenIdOf(s.user, s.stamp, named),
       user_id: s.user,
