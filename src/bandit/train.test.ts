@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { listInMemory } from '../store/testdata.ts';
+import { listInMemory } from '../store/testing/data.ts';
 import assert from 'node:assert/strict';
 import type { Impression, Listen } from '../domain/schemas.ts';
 import type { EntityKind, EntityRow } from '../domain/schemas.ts';

@@ -10,7 +10,7 @@ import { ExactIndex } from './exact.ts';
 import { AnnIndex } from './ann.ts';
 import { IvfIndex } from './ivf.ts';
 import { recallAtK, type Metric, type VectorIndex } from './vector-index.ts';
-import { clusteredFactors } from './testdata.ts';
+import { clusteredFactors } from './testing/data.ts';
 
 export interface IndexFamily {
   /** An index over `vectors` (n × dims). */

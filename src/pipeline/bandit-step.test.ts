@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { listInMemory } from '../store/testdata.ts';
+import { listInMemory } from '../store/testing/data.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
