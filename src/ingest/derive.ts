@@ -5,12 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 
-/**
- * Release date given to tracks and albums created from a listening history, which does not say
- * when they were released. It also marks a track whose `duration_ms` is a guess, so validation
- * does not compare `ms_played` against it.
- */
-export const UNKNOWN_RELEASE_DATE = '1900-01-01';
+export { UNKNOWN_RELEASE_DATE } from '../domain/schemas.ts';
 
 /** Case-, space- and Unicode-form-insensitive key of a name: `"  Daft  Punk "` → `daft punk`. */
 export function normName(s: string): string {

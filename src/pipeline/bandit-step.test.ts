@@ -9,7 +9,7 @@ import type { ListOptions, Store } from '../store/store.ts';
 import type { StepContext } from './runner.ts';
 import { Catalog } from '../serving/catalog.ts';
 import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
-import { BanditHome } from '../bandit/home.ts';
+import { BanditHome } from '../serving/home.ts';
 import { UniformPolicy } from '../bandit/policy.ts';
 import { loadRewardModel } from '../bandit/models.ts';
 import { defaultConfig } from '../config/config.ts';

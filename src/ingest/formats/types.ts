@@ -6,7 +6,7 @@
  */
 import type { EntityKind } from '../../domain/schemas.ts';
 import type { Store } from '../../store/store.ts';
-import type { Encoding } from '../lines.ts';
+import type { Encoding } from '../../util/lines.ts';
 
 /** Where a handler sends what it read from the current record. */
 export interface Sink {

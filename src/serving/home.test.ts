@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { Catalog } from '../serving/catalog.ts';
 import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
 import type { Impression } from '../domain/schemas.ts';
-import { BanditHome, HOME_SHELF_KINDS, SHELF_FEATURES } from './home.ts';
-import { EpsilonGreedyPolicy, UniformPolicy } from './policy.ts';
-import { LogisticRegression } from './models.ts';
+import { BanditHome } from './home.ts';
+import { HOME_SHELF_KINDS, SHELF_FEATURES } from '../bandit/shelves.ts';
+import { EpsilonGreedyPolicy, UniformPolicy } from '../bandit/policy.ts';
+import { LogisticRegression } from '../bandit/models.ts';
 import { Rng } from '../util/rng.ts';
 import { eventually } from '../util/poll.testkit.ts';
 
