@@ -3,16 +3,16 @@
  * default-size demo world (10,000 tracks, the catalog `deepcut demo` generates, built in memory):
  * the index build, matches per second on perturbed scrobbles (case, accents, punctuation,
  * spacing, feat. credits, remaster suffixes, lengths off by ≤ 2 s or absent; see
- * src/ingest/match.testkit.ts), the whole listen resolution (ids hashed, rows built) per second,
+ * src/domain/match.testkit.ts), the whole listen resolution (ids hashed, rows built) per second,
  * the share matched to the right track, and false matches among descriptions of other recordings.
  */
 import type { Bench } from './bench.ts';
 import { numFlag, peakRssMb } from './bench.ts';
 import { generateCatalog } from '../src/generate/catalog.ts';
 import { DEFAULT_CLOCK, SIZES } from '../src/generate/world.ts';
-import { TrackMatcher } from '../src/ingest/match.ts';
+import { TrackMatcher } from '../src/domain/match.ts';
 import { ListenResolver } from '../src/ingest/identity.ts';
-import { differentRecordings, perturbedScrobbles } from '../src/ingest/match.testkit.ts';
+import { differentRecordings, perturbedScrobbles } from '../src/domain/match.testkit.ts';
 
 const bench: Bench = {
   name: 'match',

@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Album, Artist, ReasonEnd, Track } from '../domain/schemas.ts';
-import { TrackMatcher, UNKNOWN_DURATION_MS, UNKNOWN_RELEASE_DATE, type MatchOutcome } from './match.ts';
+import { TrackMatcher, UNKNOWN_DURATION_MS, UNKNOWN_RELEASE_DATE, type MatchOutcome } from '../domain/match.ts';
 
 export { UNKNOWN_DURATION_MS, UNKNOWN_RELEASE_DATE };
 

@@ -27,8 +27,8 @@ import { pagesOf, quarantinePages } from '../store/pages.ts';
 import { formatByName, formats, parsers } from './formats/index.ts';
 import { IMPORT_ORDER } from './formats/own.ts';
 import type { FileTask, FormatOptions, RecordHandler, Sink } from './formats/types.ts';
-import { TrackMatcher } from './match.ts';
-import { readJsonArray, readLines, sniffJson, type Frame } from './lines.ts';
+import { TrackMatcher } from '../domain/match.ts';
+import { readJsonArray, readLines, sniffJson, type Frame } from '../util/lines.ts';
 
 export interface ImportOptions extends FormatOptions {
   /** Rows (all entities together) per store transaction; default 50,000. */

@@ -3,5 +3,5 @@ export { importPath, type ImportOptions, type ImportSummary, type EntityCounts }
 export { replayQuarantine, type ReplayResult } from './replay.ts';
 export { formats } from './formats/index.ts';
 export { artistIdOf, albumIdOf, trackIdOf, listenIdOf, normName, cleanIsrc, ListenResolver, UNKNOWN_RELEASE_DATE, UNKNOWN_DURATION_MS, type NamedListen, type ResolvedListen } from './identity.ts';
-export { TrackMatcher, titleKey, artistKey, creditKeys, durationTolerance, MATCH_OUTCOMES, type MatchOutcome, type TrackQuery, type TrackMatch, type MatchableTrack } from './match.ts';
+export { TrackMatcher, titleKey, artistKey, creditKeys, durationTolerance, MATCH_OUTCOMES, type MatchOutcome, type TrackQuery, type TrackMatch, type MatchableTrack } from '../domain/match.ts';
 export { lbNamedListen, SCROBBLE_MS } from './formats/listenbrainz.ts';

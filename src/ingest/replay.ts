@@ -15,7 +15,7 @@ import { IMPORT_ORDER } from './formats/own.ts';
 import type { RecordHandler, Sink } from './formats/types.ts';
 import { BATCHES_NS, keyOf, loadKnownIds, type BatchContext } from './import.ts';
 import { quarantinePages } from '../store/pages.ts';
-import { TrackMatcher } from './match.ts';
+import { TrackMatcher } from '../domain/match.ts';
 
 export interface ReplayResult {
   examined: number;

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { listInMemory } from '../store/testdata.ts';
+import { listInMemory } from '../store/testing/data.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import type { ListOptions, Store } from '../store/store.ts';
 import type { StepContext } from './runner.ts';
 import { Catalog } from '../serving/catalog.ts';
 import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
-import { BanditHome } from '../bandit/home.ts';
+import { BanditHome } from '../serving/home.ts';
 import { UniformPolicy } from '../bandit/policy.ts';
 import { loadRewardModel } from '../bandit/models.ts';
 import { defaultConfig } from '../config/config.ts';

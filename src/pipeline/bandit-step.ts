@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Step } from './runner.ts';
 import { readPublished } from './runner.ts';
 import { homeLogs, opeRows, toChoices } from '../bandit/train.ts';
-import { SHELF_FEATURES } from '../bandit/home.ts';
+import { SHELF_FEATURES } from '../bandit/shelves.ts';
 import { makeRewardModel, loadRewardModel } from '../bandit/models.ts';
 import { policyFor, trainingSet } from '../bandit/policy.ts';
 import { snips, gate, type Estimate } from '../bandit/ope.ts';

@@ -23,7 +23,7 @@ const root = mkdtempSync(join(tmpdir(), 'dc-pipeline-'));
 const world = join(root, 'world');
 const clean = join(root, 'clean');
 const NOW = '2026-11-23T06:00:00Z';
-const child = fileURLToPath(new URL('./pipeline-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./testing/pipeline-child.ts', import.meta.url));
 
 function dwTracks(home: string, runId: string): Map<string, string[]> {
   const lines = readFileSync(join(home, 'runs', runId, 'playlists', 'discover-weekly.jsonl'), 'utf8').trim().split('\n');

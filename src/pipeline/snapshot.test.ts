@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryStore } from '../server/testing.ts';
+import { MemoryStore } from '../store/testing/memory.ts';
 import { defaultConfig } from '../config/config.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { importPath, trackIdOf } from '../ingest/index.ts';

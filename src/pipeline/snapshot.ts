@@ -10,7 +10,7 @@ import type { Config } from '../config/config.ts';
 import type { CatalogView, UserHistory, TrackInfo } from '../playlists/types.ts';
 import { confidenceFromCounts, type ConfidenceOptions } from '../signals/confidence.ts';
 import type { Csr } from '../signals/csr.ts';
-import { TrackMatcher } from '../ingest/match.ts';
+import { TrackMatcher } from '../domain/match.ts';
 
 export interface Snapshot {
   catalog: CatalogView;
@@ -59,7 +59,7 @@ export async function buildSnapshot(store: Store, config: Config): Promise<Snaps
   const users = new IdMap<UserId>(userRows.map((u) => u.user_id as UserId));
   const tz = new Map(userRows.map((u) => [u.user_id, u.time_zone]));
 
-  // Tracks created from names (scrobbles, histories) that the catalog has since gained count for the catalog track (see ingest/match.ts).
+  // Tracks created from names (scrobbles, histories) that the catalog has since gained count for the catalog track (see domain/match.ts).
   const links = TrackMatcher.of({ artists: artistRows, albums: albumRows, tracks: trackRowsRaw }).links();
   const l = await store.readListens();
   // listen rows → snapshot rows (users seen only in listens are added; unknown tracks are skipped)

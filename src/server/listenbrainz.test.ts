@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app.ts';
-import { MemoryStore } from './testing.ts';
-import { seedWorld } from './world.ts';
+import { MemoryStore } from '../store/testing/memory.ts';
+import { seedWorld } from './testing/world.ts';
 import { createKey } from './auth.ts';
 import { importPath, trackIdOf } from '../ingest/index.ts';
 import { lbToRows, type LbSubmission } from './listenbrainz.ts';
-import { TrackMatcher } from '../ingest/match.ts';
+import { TrackMatcher } from '../domain/match.ts';
 
 /** The same three listens, as a scrobbler sends them and as a ListenBrainz export holds them: two of catalog tracks in other spellings, one unknown. */
 const payload = [

@@ -4,7 +4,7 @@
  * {@link TrackMatcher} that submitted listens resolve against, updated with every row added.
  */
 import type { Artist } from '../domain/schemas.ts';
-import { TrackMatcher, type MatchableTrack } from '../ingest/match.ts';
+import { TrackMatcher, type MatchableTrack } from '../domain/match.ts';
 import type { Store } from '../store/store.ts';
 import { pagesOf } from '../store/pages.ts';
 

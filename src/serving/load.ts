@@ -19,7 +19,7 @@ import { weekStart, addDays } from '../pipeline/clock.ts';
 import type { Playlist } from '../playlists/types.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
-import { BanditHome } from '../bandit/home.ts';
+import { BanditHome } from './home.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/policy.ts';
 import { ImpressionLog, impressionLogDir } from '../bandit/impression-log.ts';

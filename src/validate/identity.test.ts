@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryStore } from '../server/testing.ts';
+import { MemoryStore } from '../store/testing/memory.ts';
 import { importPath } from '../ingest/index.ts';
 import { identityReport } from './identity.ts';
 

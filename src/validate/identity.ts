@@ -1,10 +1,10 @@
 /**
  * How well listens reach the catalog: of every stored listen, how many are of catalog tracks,
  * how many of tracks created from names (scrobbles, histories) that now resolve to a catalog track
- * (they count for it in the next pipeline run, see ingest/match.ts), and how many of created
+ * (they count for it in the next pipeline run, see domain/match.ts), and how many of created
  * tracks the catalog does not have. `deepcut validate` prints it.
  */
-import { TrackMatcher } from '../ingest/match.ts';
+import { TrackMatcher } from '../domain/match.ts';
 import { pagesOf } from '../store/pages.ts';
 import type { Store } from '../store/store.ts';
 

@@ -5,7 +5,7 @@
  */
 import { entitySchemas, ISO_INSTANT, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
 import type { ZodError } from 'zod';
-import { UNKNOWN_RELEASE_DATE } from '../ingest/match.ts';
+import { UNKNOWN_RELEASE_DATE } from '../domain/schemas.ts';
 import type { DataSchema } from './schema.ts';
 
 export type AnomalyCode =

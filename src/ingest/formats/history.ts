@@ -5,7 +5,7 @@
  * each catalog row once per import.
  */
 import { ListenResolver, type NamedListen } from '../identity.ts';
-import { MATCH_OUTCOMES, TrackMatcher } from '../match.ts';
+import { MATCH_OUTCOMES, TrackMatcher } from '../../domain/match.ts';
 import type { Sink } from './types.ts';
 
 export type NamedStream = NamedListen;

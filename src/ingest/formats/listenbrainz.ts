@@ -12,7 +12,7 @@ import { DeepcutError } from '../../errors.ts';
 import { parseJsonObject } from './own.ts';
 import { HistoryEmitter } from './history.ts';
 import type { NamedListen } from '../identity.ts';
-import type { TrackMatcher } from '../match.ts';
+import type { TrackMatcher } from '../../domain/match.ts';
 import type { FileTask, ImportFormat, RecordHandler } from './types.ts';
 
 /** Play time given to a scrobble whose track length is unknown: the default stream threshold. */

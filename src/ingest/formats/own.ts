@@ -8,7 +8,7 @@ import { basename, join, extname } from 'node:path';
 import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
 import { splitCsv } from '../csv.ts';
-import { fieldsOf, type FieldInfo } from '../fields.ts';
+import { fieldsOf, type FieldInfo } from '../../domain/fields.ts';
 import type { FileTask, FormatOptions, ImportFormat, RecordHandler, Sink } from './types.ts';
 
 /** Import order: a row's foreign ids must already be known when it is checked. */

@@ -10,7 +10,7 @@ import { DeepcutError } from '../../errors.ts';
 import { parseJsonObject } from './own.ts';
 import { HistoryEmitter } from './history.ts';
 import type { FileTask, FormatOptions, ImportFormat, RecordHandler } from './types.ts';
-import type { TrackMatcher } from '../match.ts';
+import type { TrackMatcher } from '../../domain/match.ts';
 
 const EXTENDED = /^(Streaming_History_Audio_.*|endsong_.*)\.json$/i;
 const ACCOUNT = /^StreamingHistory.*\.json$/i;

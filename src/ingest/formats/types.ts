@@ -6,8 +6,8 @@
  */
 import type { EntityKind } from '../../domain/schemas.ts';
 import type { Store } from '../../store/store.ts';
-import type { Encoding } from '../lines.ts';
-import type { TrackMatcher } from '../match.ts';
+import type { Encoding } from '../../util/lines.ts';
+import type { TrackMatcher } from '../../domain/match.ts';
 
 /** Where a handler sends what it read from the current record. */
 export interface Sink {

@@ -24,10 +24,9 @@
  * `deepcut validate` reports the same links; so a catalog import makes earlier scrobbles count
  * at the next run, with nothing to migrate, re-write or keep consistent.
  */
-import type { Track } from '../domain/schemas.ts';
+import { UNKNOWN_RELEASE_DATE, type Track } from './schemas.ts';
 
-/** Release date of tracks and albums created from names (histories do not say when they came out). */
-export const UNKNOWN_RELEASE_DATE = '1900-01-01';
+export { UNKNOWN_RELEASE_DATE };
 /** `duration_ms` of a created track whose length the source did not give (the schema needs ≥ 1). */
 export const UNKNOWN_DURATION_MS = 1;
 
