@@ -85,6 +85,16 @@ describe('TrackMatcher', () => {
     assert.deepEqual(new Map(n.links()), new Map([['track:n1', 'cat-eple'], ['track:n2', 't1']]), 'the created artist is matched by name, the unknown length does not rule it out');
     assert.deepEqual(n.resolve({ title: 'Eple', artist: 'Röyksopp' }), { track_id: 'cat-eple', outcome: 'name' });
   });
+  test('tracks the ListenBrainz route created before the one identity count as named, and link', () => {
+    const n = TrackMatcher.of({ artists, tracks });
+    n.addArtists([{ artist_id: 'lb-artist:0123', name: 'Daft Punk' }]);
+    n.addTracks([{ track_id: 'lb-track:abcd', title: 'Get Lucky', artist_ids: ['lb-artist:0123'], duration_ms: 1, release_date: '1970-01-01' }]);
+    assert.equal(n.isNamed('lb-track:abcd'), true);
+    assert.equal(n.links().get('lb-track:abcd'), 't1');
+    n.addTracks([{ track_id: 'cat-1970', title: 'Old', artist_ids: ['a1'], duration_ms: 100_000, release_date: '1970-01-01' }]);
+    assert.equal(n.isNamed('cat-1970'), false, 'a catalog track may be dated 1970-01-01');
+  });
+
   test('re-adding a track (a catalog upsert) replaces its keys', () => {
     const u = TrackMatcher.of({ artists, tracks });
     u.addTracks([{ ...tracks[2], title: 'The Boxer (Live)' }]);

@@ -34,6 +34,15 @@ export const UNKNOWN_DURATION_MS = 1;
 export type MatchOutcome = 'mbid' | 'isrc' | 'name' | 'history' | 'created';
 export const MATCH_OUTCOMES: readonly MatchOutcome[] = ['mbid', 'isrc', 'name', 'history', 'created'];
 
+/**
+ * Whether a track was created from names rather than given by a catalog: release date
+ * {@link UNKNOWN_RELEASE_DATE}, or one `POST /1/submit-listens` created before listens had one
+ * identity (`lb-track:…`/`mbid:…` ids dated 1970-01-01), so those too link to the catalog.
+ */
+export function isNamedTrack(t: Pick<Track, 'track_id' | 'release_date'>): boolean {
+  return t.release_date === UNKNOWN_RELEASE_DATE || (t.release_date === '1970-01-01' && /^(?:lb-track|mbid):/.test(t.track_id));
+}
+
 /** Largest difference of two known lengths (ms) of the same recording: 5 s or 3% of the longer, whichever is more. */
 export function durationTolerance(a: number, b: number): number {
   return Math.max(5000, 0.03 * Math.max(a, b));
@@ -207,7 +216,7 @@ export class TrackMatcher {
         album: t.album_id,
         isrc: t.isrc,
         mbid: t.mbid?.toLowerCase(),
-        named: t.release_date === UNKNOWN_RELEASE_DATE,
+        named: isNamedTrack(t),
       };
       this.tracks.set(e.id, e);
       for (const a of e.artists) {
