@@ -10,7 +10,7 @@ import type { StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Recommender } from '../cf/recommender.ts';
 import { isFactorized } from '../cf/recommender.ts';
-import { weekStart } from './clock.ts';
+import { weekStart } from '../core/clock.ts';
 import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from '../playlists/sources.ts';
 import { discoverWeekly, releaseRadar, dailyMixes } from '../playlists/makers.ts';
 import { reasonText, type Candidate, type CandidateSource, type FlowFeatures, type Playlist, type CatalogView } from '../playlists/types.ts';

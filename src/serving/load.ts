@@ -15,7 +15,7 @@ import { confidenceOf, popularityFromStore, type ServingState, type PlaylistSour
 import { openPublished, type PublishedRun } from '../pipeline/published.ts';
 import { readPublished } from '../pipeline/runner.ts';
 import { PlaylistArchive } from '../playlists/archive.ts';
-import { weekStart, addDays } from '../pipeline/clock.ts';
+import { weekStart, addDays } from '../core/clock.ts';
 import type { Playlist } from '../playlists/types.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';

@@ -4,7 +4,7 @@ import { configFrom, globals } from '../context.ts';
 import { PlaylistArchive } from '../../playlists/archive.ts';
 import { emit, table } from '../output.ts';
 import { openPublished } from '../../pipeline/published.ts';
-import { weekStart } from '../../pipeline/clock.ts';
+import { weekStart } from '../../core/clock.ts';
 import { discoverWeekly, releaseRadar, dailyMixes, radio } from '../../playlists/makers.ts';
 import { cfSource, popularitySource, nearestByInnerProduct } from '../../playlists/sources.ts';
 import { toPlaylist } from '../../pipeline/playlists-step.ts';
