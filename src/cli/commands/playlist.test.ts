@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { servedWorld, type ServedWorld } from '../../server/served-world.ts';
+import { servedWorld, type ServedWorld } from '../../server/testing/served-world.ts';
 import { buildServer } from '../../server/app.ts';
 import { openPublished } from '../../pipeline/published.ts';
 import { playlistSource } from '../../serving/load.ts';
