@@ -13,7 +13,7 @@ import { BanditHome } from '../serving/home.ts';
 import { UniformPolicy } from '../bandit/policy.ts';
 import { loadRewardModel } from '../bandit/models.ts';
 import { defaultConfig } from '../config/config.ts';
-import { FixedClock } from './clock.ts';
+import { FixedClock } from '../core/clock.ts';
 import { log } from '../log.ts';
 import { Rng } from '../util/rng.ts';
 import { banditStep, MIN_REQUESTS } from './bandit-step.ts';

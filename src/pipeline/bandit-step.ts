@@ -26,7 +26,7 @@ import { policyFor, trainingSet } from '../bandit/policy.ts';
 import { snips, gate, type Estimate } from '../bandit/ope.ts';
 import type { RewardModel } from '../bandit/reward.ts';
 import { Rng } from '../util/rng.ts';
-import { DAY_MS } from './clock.ts';
+import { DAY_MS } from '../core/clock.ts';
 import { impressionLogDir, loadImpressionLogs } from '../bandit/impression-log.ts';
 
 /** Days of impressions the reward model is trained on. */

@@ -16,7 +16,7 @@ import { openStore } from '../store/open.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, publish, listRuns, readPublished } from './runner.ts';
 import { defaultSteps } from './steps.ts';
-import { FixedClock } from './clock.ts';
+import { FixedClock } from '../core/clock.ts';
 import type { Playlist } from '../playlists/types.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dc-pipeline-'));

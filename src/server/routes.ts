@@ -267,7 +267,7 @@ export function routes(): RouteDef<any, any, any>[] {
     route({
       method: 'GET',
       url: '/v1/radio',
-      summary: 'Radio from a seed track id',
+      summary: 'Radio from a seed track or artist id: its neighbours blended with at most 2 per artist and album (as `deepcut playlist radio`); before a run is published, the seed track\'s similar tracks',
       tag: 'listener',
       scope: 'read',
       query: z.object({ seed: z.string().min(1).max(512), k: z.coerce.number().int().min(1).max(500).default(50) }),
@@ -275,7 +275,7 @@ export function routes(): RouteDef<any, any, any>[] {
       async handler({ query, ctx }) {
         const viaRun = await ctx.state.playlists?.radio?.(query.seed, query.k);
         const items = viaRun ?? recsOf(ctx).similarTracks(query.seed, query.k);
-        if (!items) throw new DeepcutError('unknown_id', `unknown seed ${query.seed}: not a track the model knows`);
+        if (!items) throw new DeepcutError('unknown_id', `unknown seed ${query.seed}: not a track or artist the model knows`);
         return { seed: query.seed, items };
       },
     }),

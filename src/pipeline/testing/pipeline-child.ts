@@ -3,7 +3,7 @@ import { openStore } from '../../store/open.ts';
 import { defaultConfig } from '../../config/config.ts';
 import { runPipeline } from '../runner.ts';
 import { defaultSteps } from '../steps.ts';
-import { FixedClock } from '../clock.ts';
+import { FixedClock } from '../../core/clock.ts';
 
 const [home, iso] = process.argv.slice(2);
 const store = await openStore({ home });

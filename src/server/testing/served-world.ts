@@ -12,7 +12,7 @@ import type { Store } from '../../store/store.ts';
 import { defaultConfig, type Config } from '../../config/config.ts';
 import { runPipeline, publish } from '../../pipeline/runner.ts';
 import { defaultSteps } from '../../pipeline/steps.ts';
-import { FixedClock } from '../../pipeline/clock.ts';
+import { FixedClock } from '../../core/clock.ts';
 import { loadServingState } from '../../serving/load.ts';
 import type { ServingState } from '../../serving/state.ts';
 
