@@ -30,13 +30,14 @@ export function openApi(routes: readonly RouteDef<any, any, any>[], version: str
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
       responses: {
         '200': { description: 'ok', content: { [r.produces ?? 'application/json']: { schema: r.response ? json(r.response, 'output') : {} } } },
+        ...Object.fromEntries(Object.entries(r.otherAnswers ?? {}).map(([status, a]) => [status, { description: a.description, content: { 'application/json': { schema: json(a.schema, 'output') } } }])),
         ...(r.body || r.query || r.params ? { '400': err } : {}),
         ...(r.scope !== 'public' ? { '401': err, '403': err, '429': err } : {}),
         '503': err,
       },
     };
     if (r.scope !== 'public') op.security = [{ bearer: [] }, { token: [] }];
-    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: json(r.body, 'input') } } };
+    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: json(r.bodySpec ?? r.body, 'input') } } };
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }
   return {
