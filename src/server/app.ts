@@ -28,8 +28,6 @@ export interface ServerDeps {
   /** false: no keys needed, every request has every scope (local demo only; `deepcut serve --no-auth`). */
   auth?: boolean;
   metrics?: Metrics;
-  /** Failed authentications per client address per minute before it is answered 429 (default 30). */
-  authFailuresPerMinute?: number;
 }
 
 declare module 'fastify' {
@@ -64,7 +62,7 @@ function lbRateHeaders(reply: import('fastify').FastifyReply): void {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const auth = deps.auth ?? true;
   const log = makeLog('server');
-  const failures = new AuthFailures(deps.authFailuresPerMinute ?? 30);
+  const failures = new AuthFailures(deps.config.server.authFailuresPerMinute);
   const ctx: ServerContext = { store: deps.store, state: deps.state, config: deps.config, metrics: deps.metrics ?? new Metrics(), verifier: new KeyVerifier(deps.store), authFailures: failures, auth, log };
   const app = Fastify({ logger: false, bodyLimit: deps.config.server.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
   const defs = allRoutes();

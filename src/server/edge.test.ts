@@ -22,8 +22,9 @@ async function setup(opts: { rateLimitPerMinute?: number; authFailuresPerMinute?
   const store = new MemoryStore();
   const { state, config } = await seedWorld(store);
   config.server.rateLimitPerMinute = opts.rateLimitPerMinute ?? 100_000;
+  config.server.authFailuresPerMinute = opts.authFailuresPerMinute ?? config.server.authFailuresPerMinute;
   config.home = '/nonexistent-deepcut-home';
-  const app = await buildServer({ store, state, config, authFailuresPerMinute: opts.authFailuresPerMinute });
+  const app = await buildServer({ store, state, config });
   const k = async (scopes: ('read' | 'ingest')[], userId?: string) => (await createKey(store, { scopes, userId })).key;
   return { app, store, read: await k(['read']), ingest: await k(['ingest']), lb: await k(['ingest'], 'lb-listener') };
 }
