@@ -98,11 +98,12 @@ async function storeBatch(ctx: ServerContext, req: FastifyRequest, reply: Fastif
       continue;
     }
     keys.add(key);
-    checker.accept(kind, row, r.newUser);
+    checker.accept(kind, row);
     rows.push(row);
   }
   const users = checker.newUsers();
   if (users.length) await storeCall(ctx, 'put users', () => ctx.store.put('users', users));
+  checker.usersStored();
   const put = kind === 'listens' ? await ingest(ctx, rows as Listen[], 'v1') : rows.length ? await storeCall(ctx, `put ${kind}`, () => ctx.store.put(kind, rows as never[])) : { inserted: 0, duplicates: 0 };
   if (q.length) await storeCall(ctx, 'quarantine', () => ctx.store.quarantine(q));
   void reply.status(rejections.length ? 207 : 200);
@@ -174,7 +175,7 @@ async function submitListens(ctx: ServerContext, user: string, body: z.infer<typ
           const id = String(row[kind === 'artists' ? 'artist_id' : 'track_id']);
           if (kind === 'artists' ? !checker.known.artists.has(id) : !checker.known.tracks.has(id)) added.push([kind, id]);
         }
-        checker.accept(kind, row, r.newUser);
+        checker.accept(kind, row);
         accepted.push({ kind, row });
       }
       if (failure) break;
@@ -209,6 +210,7 @@ async function submitListens(ctx: ServerContext, user: string, body: z.infer<typ
   const tracks = [...out.tracks.values()] as Track[];
   const users = checker.newUsers();
   if (users.length) await storeCall(ctx, 'put users', () => ctx.store.put('users', users));
+  checker.usersStored();
   if (artists.length) await storeCall(ctx, 'put artists', () => ctx.store.put('artists', artists));
   if (tracks.length) await storeCall(ctx, 'put tracks', () => ctx.store.put('tracks', tracks));
   ctx.state.catalog.addArtists(artists.filter((a) => !ctx.state.catalog.artistName(a.artist_id)));
