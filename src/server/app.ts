@@ -1,7 +1,9 @@
 /**
  * The HTTP server: `buildServer(deps)` returns a fastify app with every route of `routes.ts`,
- * API-key auth with scopes, per-key rate limits, a body size limit, Prometheus metrics, the
- * OpenAPI spec and the web pages. Errors become HTTP answers in exactly one place (the error
+ * API-key auth with scopes, per-key rate limits, failed authentications limited per client
+ * address, a body size limit, Prometheus metrics, the OpenAPI spec and the web pages. The
+ * ListenBrainz routes (`/1/…`) read any body as JSON whatever its Content-Type and carry
+ * ListenBrainz's rate-limit headers. Errors become HTTP answers in exactly one place (the error
  * handler below, through `httpStatus`); a bad request is a 4xx, never a 500.
  */
 import { readFileSync, readdirSync } from 'node:fs';

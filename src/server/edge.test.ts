@@ -228,6 +228,9 @@ describe('batches: every row checked as file import checks it', () => {
     assert.ok(post.responses['207'].content['application/json'].schema.properties.rejections);
     assert.ok(JSON.stringify(spec.paths['/1/submit-listens'].post.requestBody).includes('artist_name'));
     assert.deepEqual(spec.paths['/1/validate-token'].get.parameters.map((p: { name: string }) => p.name), ['token']);
+    const lb = spec.paths['/1/submit-listens'].post.responses;
+    assert.deepEqual(Object.keys(lb['200'].headers), ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset-In', 'X-RateLimit-Reset']);
+    assert.ok(lb['429'].headers['Retry-After'] && lb['429'].headers['X-RateLimit-Reset-In']);
   });
 });
 

@@ -34,6 +34,8 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
    * envelope with `body` and each row on its own, so one bad row cannot fail the batch.
    */
   bodySpec?: z.ZodType;
+  /** Headers on every answer of the route, for the spec: name → description. */
+  answerHeaders?: Record<string, string>;
   /** Answers besides 200, for the spec: status → description and schema (a batch's 207). */
   otherAnswers?: Record<string, { description: string; schema: z.ZodType }>;
   /** The 200 answer, for the spec (not checked at run time). */

@@ -110,6 +110,14 @@ async function storeBatch(ctx: ServerContext, req: FastifyRequest, reply: Fastif
   return { answer: { inserted: put.inserted, duplicates: put.duplicates + repeated, rejected: rejections.length, rejections }, rows };
 }
 
+/** ListenBrainz's rate-limit headers, on every answer of its routes (app.ts sets them). */
+const LB_RATE_HEADERS = {
+  'X-RateLimit-Limit': 'requests allowed in the current window (one minute)',
+  'X-RateLimit-Remaining': 'requests left in the current window',
+  'X-RateLimit-Reset-In': 'seconds until the current window ends',
+  'X-RateLimit-Reset': 'UNIX second at which the current window ends',
+};
+
 const LbAnswer = z.object({
   status: z.literal('ok'),
   inserted: z.number().int().optional().describe('listens newly stored (absent for playing_now)'),
@@ -347,6 +355,7 @@ export function routes(): RouteDef<any, any, any>[] {
       body: LbEnvelope,
       bodySpec: LbSubmission,
       response: LbAnswer,
+      answerHeaders: LB_RATE_HEADERS,
       async handler({ body, key, ctx }) {
         const user = key.user_id ?? (ctx.auth ? undefined : 'local');
         if (!user) throw new DeepcutError('invalid_input', `API key ${key.name} is not bound to a user; create one with \`deepcut keys create --scope ingest --user <user_id>\``);
@@ -360,6 +369,7 @@ export function routes(): RouteDef<any, any, any>[] {
       tag: 'ingest',
       scope: 'public',
       query: z.object({ token: z.string().max(1024).optional().describe('the key to check; else the Authorization header') }),
+      answerHeaders: LB_RATE_HEADERS,
       response: z.object({ code: z.number(), message: z.string(), valid: z.boolean(), user_name: z.string().optional() }),
       async handler({ query, req, reply, ctx }) {
         const presented = query.token?.trim() || presentedKey(req.headers.authorization);
