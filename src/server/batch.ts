@@ -194,5 +194,5 @@ export function quarantined(at: { batch: string; entity: string; format: string;
   } catch (e) {
     text = `(not kept: ${e instanceof Error ? e.message : 'unserialisable'})`; // nested too deep for JSON.stringify
   }
-  return { batch: at.batch, entity: at.entity, format: at.format, file: at.file, line: index + 1, field: r.field, code: r.code, reason: r.reason, raw: storable(text), quarantined_at: at.now.toISOString() };
+  return { batch: storable(at.batch), entity: at.entity, format: at.format, file: at.file, line: index + 1, field: r.field === null ? null : storable(r.field), code: r.code, reason: storable(r.reason), raw: storable(text), quarantined_at: at.now.toISOString() };
 }

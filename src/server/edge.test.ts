@@ -9,6 +9,7 @@ import { MemoryStore } from './testing.ts';
 import { seedWorld, play } from './world.ts';
 import { createKey } from './auth.ts';
 import { lbTrackId } from './listenbrainz.ts';
+import { replayQuarantine } from '../ingest/index.ts';
 
 interface Setup {
   app: FastifyInstance;
@@ -182,6 +183,15 @@ describe('batches: every row checked as file import checks it', () => {
     assert.equal(q[0].file, 'POST /v1/listens');
     assert.deepEqual(JSON.parse(q[0].raw), rows[1]);
     assert.equal(JSON.parse(q[5].raw).context, 'a\u0000b', 'the raw row is kept as JSON text, NUL escaped');
+  });
+
+  test('a quarantined listen is replayed by `deepcut quarantine replay` once its track is stored', async () => {
+    const r = await s.app.inject({ method: 'PUT', url: '/v1/tracks', headers: bearer(s.ingest), payload: [{ track_id: 'no-such-track', title: 'Late', artist_ids: ['ra'], duration_ms: 180_000, release_date: '2024-01-01' }] });
+    assert.equal(r.statusCode, 200, r.body);
+    const replay = await replayQuarantine(s.store, { batch: 'http.listens' });
+    assert.equal(replay.imported.listens, 1, JSON.stringify(replay));
+    assert.equal(replay.released, 1);
+    assert.equal((await s.store.list('listens', { where: { track_id: 'no-such-track' } })).length, 1);
   });
 
   test('a listen from a new user is accepted and creates that user; their recommendations follow it', async () => {
