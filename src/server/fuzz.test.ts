@@ -4,7 +4,7 @@
 // 2^31−1, impossible dates and instants, NUL, lone surrogates, wrong types, missing fields). For
 // every request: never a 5xx; every refused row named by its field; every valid row accepted;
 // every accepted row stored exactly once (the store's count grows by `inserted`). Seeded, with
-// few runs per route so the suite takes seconds.
+// few runs per route so the suite takes seconds (FUZZ_RUNS, FUZZ_SEED for longer hunts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -16,8 +16,9 @@ import { seedWorld } from './world.ts';
 import { routes } from './routes.ts';
 import { backends } from './backends.testkit.ts';
 
-const RUNS = 12;
-const SEED = 15_015;
+/** Runs per route (FUZZ_RUNS=500 for a long hunt) and the seed (FUZZ_SEED to try another). */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
+const SEED = Number(process.env.FUZZ_SEED ?? 15_015);
 
 /** Values that have sunk requests before: out-of-range numbers, impossible dates, bad text, wrong types. */
 const numbers = fc.constantFrom<unknown>(-1, 0, 0.5, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53 + 2, 1e308, -1e308, 4_102_444_801, 946_684_799);

@@ -149,7 +149,6 @@ async function submitListens(ctx: ServerContext, user: string, body: z.infer<typ
   const now = new Date();
   const type = body.listen_type;
   const rejections: Rejection[] = [];
-  const raws: unknown[] = [];
   const groups: { index: number; rows: ReturnType<typeof lbToRows> }[] = [];
   body.payload.forEach((v, index) => {
     const p = LbListen.safeParse(v);
@@ -157,7 +156,6 @@ async function submitListens(ctx: ServerContext, user: string, body: z.infer<typ
     if (type !== 'playing_now' && p.data.listened_at === undefined) return void rejections.push({ index, field: 'listened_at', code: 'missing', reason: `listened_at is required for listen_type ${type}` });
     if (type !== 'playing_now') groups.push({ index, rows: lbToRows(user, { listen_type: type, payload: [p.data] }, ctx.config.signals.minStreamMs) });
   });
-  raws.push(...body.payload);
   const checker = await storeCall(ctx, 'look up ids for listens', () =>
     RowChecker.open(ctx.store, now.getTime(), [
       ['listens', groups.flatMap((g) => g.rows.listens)],
@@ -206,7 +204,7 @@ async function submitListens(ctx: ServerContext, user: string, body: z.infer<typ
     const at = { batch, entity: 'listens', format: 'listenbrainz', file: 'POST /1/submit-listens', now };
     await storeCall(ctx, 'quarantine', async () => {
       await ctx.store.putMeta(BATCHES_NS, batch, { parser: 'listenbrainz', file: at.file, entity: 'listens', context: { user } });
-      await ctx.store.quarantine(rejections.map((r) => quarantined(at, r.index, raws[r.index], r)));
+      await ctx.store.quarantine(rejections.map((r) => quarantined(at, r.index, body.payload[r.index], r)));
     });
     if (type !== 'import') {
       const r = rejections[0];
