@@ -28,6 +28,7 @@ import { runPipeline } from '../../pipeline/runner.ts';
 import { defaultSteps } from '../../pipeline/steps.ts';
 import { FixedClock } from '../../core/clock.ts';
 import { Rng } from '../../util/rng.ts';
+import { defaultConfidence, listenSignal, STREAM } from '../../signals/index.ts';
 
 const LIST = 30;
 
@@ -134,12 +135,12 @@ export const playlistsDemo: EvalSuite = {
       for (const l of readJsonl<Listen>(join(world, 'listens.jsonl'))) {
         const t = row.get(l.track_id)!;
         (heard.get(l.user_id) ?? heard.set(l.user_id, new Set()).get(l.user_id)!).add(t);
-        if (!l.skipped && l.ms_played >= 30_000) plays[t]++;
+        if (listenSignal(l.ms_played, l.skipped, defaultConfidence) === STREAM) plays[t]++;
       }
       const positives = new Map<string, Set<number>>();
       for (const l of readJsonl<Listen>(join(world, 'truth/future_listens.jsonl'))) {
         const t = row.get(l.track_id)!;
-        if (l.skipped || l.ms_played < 30_000 || heard.get(l.user_id)?.has(t)) continue;
+        if (listenSignal(l.ms_played, l.skipped, defaultConfidence) !== STREAM || heard.get(l.user_id)?.has(t)) continue;
         (positives.get(l.user_id) ?? positives.set(l.user_id, new Set()).get(l.user_id)!).add(t);
       }
       const input: PlaylistScoreInput = { tracks, artists, heard, positives, plays };
