@@ -26,6 +26,7 @@ import type { TrackTruth } from '../../generate/catalog.ts';
 import type { Listen, Track } from '../../domain/schemas.ts';
 import { IdMap, type TrackId, type UserId } from '../../domain/ids.ts';
 import { listenConfidence, defaultConfidence, listenSignal, STREAM } from '../../signals/index.ts';
+import { topK } from '../../core/topk.ts';
 import type { ListenColumns } from '../../store/store.ts';
 import { makeRecommender } from '../../cf/factory.ts';
 import { isFactorized, type Factorized, type Recommender } from '../../cf/recommender.ts';
@@ -125,9 +126,7 @@ export function recallAtK(positives: Map<number, Set<number>>, score: (user: num
   let sum = 0;
   for (const [u, pos] of positives) {
     const s = score(u);
-    const top = Array.from({ length: s.length }, (_, i) => i)
-      .sort((a, b) => s[b] - s[a] || a - b)
-      .slice(0, k);
+    const top = topK(s, k).items;
     let hit = 0;
     for (const i of top) if (pos.has(i)) hit++;
     sum += hit / pos.size;

@@ -29,6 +29,7 @@ import { defaultSteps } from '../../pipeline/steps.ts';
 import { FixedClock } from '../../core/clock.ts';
 import { Rng } from '../../util/rng.ts';
 import { defaultConfidence, listenSignal, STREAM } from '../../signals/index.ts';
+import { topK } from '../../core/topk.ts';
 
 const LIST = 30;
 
@@ -86,10 +87,9 @@ export function scoreLists(lists: Map<string, number[]>, x: PlaylistScoreInput):
 
 /** The `k` unheard rows with the highest score (ties: lower row). */
 function topUnheard(score: ArrayLike<number>, heard: Set<number> | undefined, k: number): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < score.length; i++) if (!heard?.has(i)) idx.push(i);
-  idx.sort((a, b) => score[b] - score[a] || a - b);
-  return idx.slice(0, k);
+  const skip = new Uint8Array(score.length);
+  for (const i of heard ?? []) if (i < score.length) skip[i] = 1;
+  return Array.from(topK(score, k, skip).items);
 }
 
 export const playlistsDemo: EvalSuite = {
