@@ -11,6 +11,7 @@ import type { Rng } from '../util/rng.ts';
 import { checkDataset, sigmoid, type Dataset, type PosteriorSampling, type RewardModel, type RewardModelFile } from './reward.ts';
 import { Bart, type BartOptions } from './bart.ts';
 import { choleskySolve } from '../core/linalg.ts';
+import { quantileBins } from '../core/binning.ts';
 
 export interface LogisticOptions {
   /** L2 penalty on the weights (not the intercept), default 1. */
@@ -125,23 +126,7 @@ export class GradientBoostedTrees implements RewardModel {
     const { n, dim } = d;
     this.dim = dim;
     const w = d.w ?? new Float64Array(n).fill(1);
-    const cuts: Float64Array[] = [];
-    const bin = new Uint8Array(n * dim);
-    for (let f = 0; f < dim; f++) {
-      const v = Float64Array.from({ length: n }, (_, i) => d.x[i * dim + f]).sort();
-      const c: number[] = [];
-      for (let q = 1; q < nb; q++) {
-        const x = v[Math.floor((q * n) / nb)];
-        if (x < v[n - 1] && (c.length === 0 || x > c[c.length - 1])) c.push(x);
-      }
-      cuts.push(Float64Array.from(c));
-      for (let i = 0; i < n; i++) {
-        const x = d.x[i * dim + f];
-        let b = 0;
-        while (b < c.length && c[b] < x) b++;
-        bin[i * dim + f] = b;
-      }
-    }
+    const { cuts, bins: bin } = quantileBins(d.x, n, dim, nb - 1, { distinctWhenFew: false });
     let sy = 0, sw = 0;
     for (let i = 0; i < n; i++) {
       sy += w[i] * d.y[i];
