@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { choleskySolve, choleskySolveInPlace, NotPositiveDefiniteError } from './linalg.ts';
+import { choleskySolve, choleskySolveInPlace, NotPositiveDefiniteError, normalizeRows, normalizedRows } from './linalg.ts';
 import { DeepcutError } from '../errors.ts';
 import { LogisticRegression } from '../bandit/models.ts';
 import { Rng } from '../util/rng.ts';
@@ -40,4 +40,15 @@ test('the bandit’s logistic regression refuses a singular Newton system instea
   for (let i = 0; i < n; i++) (x[i * 2] = rng.next()), (y[i] = rng.next() < 0.5 ? 1 : 0);
   assert.throws(() => new LogisticRegression({ l2: 0 }).fit({ n, dim: 2, x, y }, rng), NotPositiveDefiniteError);
   new LogisticRegression().fit({ n, dim: 2, x, y }, rng); // the default ridge (1) keeps it positive definite
+});
+
+test('normalizeRows scales in place; normalizedRows returns a copy and leaves its input', () => {
+  const x = Float32Array.of(3, 4, 0, 0, 0, -2);
+  assert.equal(normalizeRows(x, 2), x);
+  assert.deepEqual([...x], [0.6, 0.8, 0, 0, 0, -1].map(Math.fround));
+  const v = Float32Array.of(3, 4, 0, 0);
+  const u = normalizedRows(v, 2);
+  assert.notEqual(u, v);
+  assert.deepEqual([...v], [3, 4, 0, 0]);
+  assert.deepEqual([...u], [0.6, 0.8, 0, 0].map(Math.fround));
 });

@@ -70,3 +70,25 @@ export function choleskySolve(A: Float64Array, n: number, B: Float64Array, m = 1
   choleskySolveInPlace(Float64Array.from(A), n, x, m);
   return x;
 }
+
+/**
+ * Scale each row of `x` (row-major, `dim` wide) to unit L2 norm IN PLACE; zero rows stay zero.
+ * Returns `x`. For a copy, {@link normalizedRows}.
+ * Example: normalizeRows(Float32Array.of(3, 4, 0, 0), 2) → [0.6, 0.8, 0, 0].
+ */
+export function normalizeRows(x: Float32Array, dim: number): Float32Array {
+  for (let o = 0; o < x.length; o += dim) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += x[o + j] * x[o + j];
+    if (s > 0) {
+      const inv = 1 / Math.sqrt(s);
+      for (let j = 0; j < dim; j++) x[o + j] *= inv;
+    }
+  }
+  return x;
+}
+
+/** A copy of `v` (row-major, `dim` wide) with unit-length rows; `v` is left as it was. */
+export function normalizedRows(v: Float32Array, dim: number): Float32Array {
+  return normalizeRows(Float32Array.from(v), dim);
+}
