@@ -38,6 +38,7 @@ import { DAY_MS, hash32, pickWeighted } from '../generate/util.ts';
 import { DEFAULT_CLOCK } from '../generate/world.ts';
 import { trainingSet, type Decision, type LoggedChoice, type Policy, type TrainingOptions } from './policy.ts';
 import { topK } from '../core/topk.ts';
+import { defaultConfidence, listenSignal, STREAM } from '../signals/index.ts';
 import { sigmoid, type RewardModel } from './reward.ts';
 import { directMethod, doublyRobust, ips, snips, type Estimate, type LoggedDecision } from './ope.ts';
 
@@ -127,7 +128,7 @@ export class HomeWorld {
       for (const l of w.listens) {
         const t = trackRow.get(l.track_id)!;
         starts[t]++;
-        if (l.ms_played < 30_000) continue;
+        if (listenSignal(l.ms_played, l.skipped, defaultConfidence) !== STREAM) continue;
         m.set(t, (m.get(t) ?? 0) + 1);
         counts[t]++;
       }

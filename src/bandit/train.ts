@@ -6,7 +6,7 @@
  * shown, else 0 (no click, or only quick skips). A stream is what the signals' one rule calls a
  * stream ({@link listenSignal}), with the run's `signals` settings.
  *
- *   const logs = await homeLogs(store, { since, until });
+ *   const logs = await homeLogs(store, { since, until, signals: config.signals });
  *   candidate.fit(trainingSet(toChoices(logs), SHELF_FEATURES.length), rng);   // IPS-weighted
  *   const verdict = gate(snips(opeRows(logs, candidate, rng)), snips(opeRows(logs, live, rng)));
  *
