@@ -10,7 +10,9 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import { Catalog } from './catalog.ts';
+import { IdMap } from '../domain/ids.ts';
 import { LiveModel } from './live.ts';
+import { readAudioFeatures } from '../audio/artifacts.ts';
 import { confidenceOf, popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openPublished, type PublishedRun } from '../pipeline/published.ts';
 import { readPublished } from '../pipeline/runner.ts';
@@ -19,6 +21,7 @@ import { weekStart, addDays } from '../pipeline/clock.ts';
 import type { Playlist } from '../playlists/types.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
+import { DeepcutError } from '../errors.ts';
 import { BanditHome } from '../bandit/home.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/policy.ts';
@@ -46,8 +49,30 @@ function served(p: Playlist, catalog: Catalog): ServedPlaylist {
   };
 }
 
-/** Playlists of the published run: this week's from the archive, Daily Mixes from the run folder. */
-export async function playlistSource(run: PublishedRun, home: string, catalog: Catalog, now: () => Date = () => new Date()): Promise<PlaylistSource> {
+const LABEL: Record<PlaylistKind, string> = { 'discover-weekly': 'Discover Weekly', 'release-radar': 'Release Radar', 'daily-mixes': 'Daily Mixes' };
+
+/**
+ * A listener's time zone: the published run's, for a listener the run saw; else their row in the
+ * store's users table (a listener who joined after the run); else UTC. A store failure is
+ * `unavailable` (503), never a 500.
+ */
+export async function timeZoneOf(run: Pick<PublishedRun, 'snapshot'>, store: Pick<Store, 'get'>, user: string): Promise<string> {
+  const r = run.snapshot.users.row(user);
+  const h = r >= 0 ? run.snapshot.histories[r] : undefined;
+  if (h) return h.timeZone;
+  try {
+    return (await store.get('users', [user]))?.time_zone ?? 'UTC';
+  } catch (e) {
+    throw new DeepcutError('unavailable', `store read users failed: ${(e as Error).message}`, {}, { cause: e });
+  }
+}
+
+/**
+ * Playlists of the published run: this week's from the archive, Daily Mixes from the run folder.
+ * A listener the run did not see (one who joined, or first listened, after it) has none until the
+ * next pipeline run makes them: `get` answers undefined and `whyNone` says so.
+ */
+export async function playlistSource(run: PublishedRun, home: string, catalog: Catalog, store: Pick<Store, 'get'>, now: () => Date = () => new Date()): Promise<PlaylistSource> {
   const archive = new PlaylistArchive(home);
   const mixes = new Map<string, Playlist[]>();
   const mixFile = join(run.dir, 'playlists', 'daily-mixes.jsonl');
@@ -60,20 +85,21 @@ export async function playlistSource(run: PublishedRun, home: string, catalog: C
       mixes.set(p.userId ?? '', list);
     }
   }
-  const tzOf = (user: string) => {
-    const r = run.snapshot.users.row(user);
-    return r >= 0 ? run.snapshot.histories[r].timeZone : 'UTC';
-  };
   return {
     async get(user, kind) {
       if (kind === 'daily-mixes') return mixes.get(user)?.map((p) => served(p, catalog));
       // this week's list, or the latest one made in the last four weeks (before this week's job ran)
-      const date = weekStart(now(), tzOf(user), kind === 'discover-weekly' ? 1 : 5);
+      const date = weekStart(now(), await timeZoneOf(run, store, user), kind === 'discover-weekly' ? 1 : 5);
       for (let back = 0; back <= 4; back++) {
         const p = await archive.get(kind, addDays(date, -7 * back), user);
         if (p) return [served(p, catalog)];
       }
       return undefined;
+    },
+    async whyNone(user, kind) {
+      const next = 'the next pipeline run makes it (the daily retrain, or `deepcut pipeline run`)';
+      if (run.snapshot.users.row(user) < 0) return `no ${LABEL[kind]} for ${user} yet: the published run ${run.runId} was made before their first listen; ${next}`;
+      return `the published run ${run.runId} made no ${kind} for user ${user}${kind === 'daily-mixes' ? '' : ' in the last four weeks'}; ${next}`;
     },
   };
 }
@@ -86,15 +112,14 @@ const AUDIO_FIELDS = ['tempo_bpm', 'tempo_confidence', 'time_signature', 'time_s
  * analysed track), or undefined when the run has none. Distributions sample up to 2,000 tracks.
  */
 export async function audioFeatureSource(run: Pick<PublishedRun, 'dir'>): Promise<AudioFeatureSource | undefined> {
-  const file = join(run.dir, 'audio', 'features.jsonl');
-  if (!existsSync(file)) return undefined;
   const byTrack = new Map<string, Record<string, number>>();
-  for (const line of (await readFile(file, 'utf8')).split('\n')) {
-    if (!line) continue;
-    const row = JSON.parse(line) as Record<string, unknown>;
+  for (const row of await readAudioFeatures(join(run.dir, 'audio'))) {
     const f: Record<string, number> = {};
-    for (const k of AUDIO_FIELDS) if (typeof row[k] === 'number') f[k] = row[k] as number;
-    byTrack.set(String(row.track_id), f);
+    for (const k of AUDIO_FIELDS) {
+      const v = row[k];
+      if (typeof v === 'number') f[k] = v;
+    }
+    byTrack.set(row.track_id, f);
   }
   if (byTrack.size === 0) return undefined;
   const sample = [...byTrack.values()].slice(0, 2000);
@@ -112,10 +137,11 @@ export async function loadServingState(store: Store, config: Config): Promise<Se
       const run = await openPublished(config.home, { threads: 1 });
       const s = run.snapshot;
       const itemIndex = itemRetrieval(run.model, s.userTracks);
-      const recs = new LiveModel({ recommender: run.model, users: s.users, tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId, itemIndex });
+      // the live model's own copy of the run's listeners: it adds new ones, the snapshot stays the run's
+      const recs = new LiveModel({ recommender: run.model, users: new IdMap(s.users.toArray()), tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId, itemIndex });
       log('serve').info({ run: run.runId, model: run.model.name }, 'serving the published run');
       const audio = await audioFeatureSource(run);
-      const playlists = await playlistSource(run, config.home, catalog);
+      const playlists = await playlistSource(run, config.home, catalog, store);
       // the home page: shelves ordered by the bandit over the run's reward model (uniform until one is learnt), every card logged
       // to the impression log, which the pipeline's bandit step loads into the store
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');

@@ -6,7 +6,8 @@
  *
  * Contracts for the pipeline (so it can plug in without touching the server):
  * - `PlaylistSource.get(user, kind)` returns the user's latest playlist of that kind, or undefined
- *   when the published run made none for this user.
+ *   when the published run made none for this user (a listener who is new since the run, among
+ *   others); `whyNone` says why in a sentence the API answers with (200, no playlists).
  * - `HomeSource.home(user, recs)` composes the shelves; {@link composeHome} is the default.
  * - `AudioFeatureSource` answers per-track features (name → number) and per-feature samples.
  */
@@ -33,6 +34,8 @@ export interface Playlist {
 export interface PlaylistSource {
   /** The user's playlists of `kind` (one for discover-weekly/release-radar, several daily mixes). */
   get(user: string, kind: PlaylistKind): Promise<Playlist[] | undefined>;
+  /** Why `get` has nothing for this user, e.g. "… made before their first listen; the next pipeline run makes it". */
+  whyNone?(user: string, kind: PlaylistKind): Promise<string>;
   /** Radio from a seed track or artist id; undefined when the seed is unknown. */
   radio?(seed: string, k: number): Promise<TrackCard[] | undefined>;
 }
