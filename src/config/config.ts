@@ -57,6 +57,11 @@ export const ConfigSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         bodyLimitBytes: positiveInt.default(10 * 1024 * 1024),
         rateLimitPerMinute: positiveInt.default(6000),
+        /**
+         * At start, listens stored since the published run's snapshot are folded into the live
+         * model; at most this many, the newest (the next run learns from all of them).
+         */
+        startFoldInMax: z.number().int().nonnegative().default(100_000),
       })
       .prefault({}),
     scheduler: z

@@ -54,7 +54,7 @@ export async function retrain(store: Store, config: Config, state: ServingState,
     const m = await runPipeline(steps, { config, store, clock: o.clock, onStep: (name, rec) => void (name === 'signals' && rec.status === 'running' && (keeping = true)) });
     l.info({ run: m.runId, status: m.status }, 'pipeline finished');
     await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: o.clock });
-    const next = await loadServingState(store, config);
+    const next = await loadServingState(store, config, { foldInSinceRun: false });
     if (late.length) next.recs?.observe(late);
     const old = state.home;
     swapState(state, next);

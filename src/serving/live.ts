@@ -178,7 +178,7 @@ export class LiveModel implements Recommendations {
     return out;
   }
 
-  observe(listens: readonly Listen[]): void {
+  observe(listens: readonly Pick<Listen, 'user_id' | 'track_id' | 'ms_played' | 'skipped'>[]): void {
     for (const l of listens) {
       const t = this.tracks.row(l.track_id);
       if (t < 0) continue;

@@ -130,7 +130,36 @@ export async function audioFeatureSource(run: Pick<PublishedRun, 'dir'>): Promis
   };
 }
 
-export async function loadServingState(store: Store, config: Config): Promise<ServingState> {
+/**
+ * Fold the listens stored since the run's snapshot into the live model: those that started after
+ * the latest listen the snapshot holds (`lastListenAt`, ms since epoch), at most `max`, the newest
+ * (when there are more, a warning says how many are left to the next run). A listen stored after
+ * the run but started before its latest listen (a late upload) waits for the next run. They are
+ * folded in as posted ones are, with the live model's signal settings. Returns how many listens
+ * were stored since the run (`since`) and how many of them were folded in (`folded`).
+ */
+export async function foldInSinceRun(store: Pick<Store, 'readListens'>, recs: Pick<LiveModel, 'observe'>, lastListenAt: number, max: number): Promise<{ folded: number; since: number }> {
+  if (max <= 0) return { folded: 0, since: 0 };
+  const l = await store.readListens({ since: new Date(lastListenAt + 1) });
+  const n = l.user.length;
+  const from = Math.max(0, n - max);
+  if (from > 0) log('serve').warn({ since_run: n, folded: max, 'server.startFoldInMax': max }, `${n} listens stored since the published run: folding in the newest ${max}; the next run learns from all`);
+  const rows: { user_id: string; track_id: string; ms_played: number; skipped: boolean }[] = [];
+  // readListens orders by start time: the newest are at the end
+  for (let i = from; i < n; i++) rows.push({ user_id: l.users.id(l.user[i]), track_id: l.tracks.id(l.track[i]), ms_played: l.msPlayed[i], skipped: l.skipped[i] === 1 });
+  recs.observe(rows);
+  return { folded: rows.length, since: n };
+}
+
+export interface LoadOptions {
+  /**
+   * Fold in the listens stored since the run's snapshot (default true). The in-process retrain
+   * turns it off: it keeps the listens posted while it ran and folds those in itself.
+   */
+  foldInSinceRun?: boolean;
+}
+
+export async function loadServingState(store: Store, config: Config, o: LoadOptions = {}): Promise<ServingState> {
   const catalog = await Catalog.load(store);
   if (await readPublished(config.home)) {
     try {
@@ -139,7 +168,9 @@ export async function loadServingState(store: Store, config: Config): Promise<Se
       const itemIndex = itemRetrieval(run.model, s.userTracks);
       // the live model's own copy of the run's listeners: it adds new ones, the snapshot stays the run's
       const recs = new LiveModel({ recommender: run.model, users: new IdMap(s.users.toArray()), tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId, itemIndex });
-      log('serve').info({ run: run.runId, model: run.model.name }, 'serving the published run');
+      // listens posted since the run, stored but not in its model: folded in now, not forgotten until the next run
+      const since = o.foldInSinceRun === false ? undefined : await foldInSinceRun(store, recs, s.lastListenAt, config.server.startFoldInMax);
+      log('serve').info({ run: run.runId, model: run.model.name, ...(since ? { listens_since_run: since.since, folded_in: since.folded } : {}) }, 'serving the published run');
       const audio = await audioFeatureSource(run);
       const playlists = await playlistSource(run, config.home, catalog, store);
       // the home page: shelves ordered by the bandit over the run's reward model (uniform until one is learnt), every card logged
