@@ -58,6 +58,7 @@ export async function retrain(store: Store, config: Config, state: ServingState,
     if (late.length) next.recs?.observe(late);
     const old = state.home;
     swapState(state, next);
+    next.warmUp?.();
     await (old?.close ?? old?.flush)?.call(old);
     l.info({ run: m.runId, late_listens: late.length }, 'published and serving the new run');
     return m.runId;

@@ -83,7 +83,7 @@ export class LiveModel implements Recommendations {
   /** Users the recommender has a row for (grows by fold-in). */
   private modelUsers: number;
   private artistTracks: Map<string, number[]> | undefined;
-  private readonly itemIndex: ItemRetrieval | undefined;
+  private itemIndex: ItemRetrieval | undefined;
   private readonly similarCache = new Map<string, TrackCard[]>();
 
   constructor(p: LiveModelParts) {
@@ -190,6 +190,11 @@ export class LiveModel implements Recommendations {
       row.set(t, (row.get(t) ?? 0) + d);
       this.stale.add(u);
     }
+  }
+
+  /** Answer top-k through `index` from now on (serving builds it once the server answers), or the model's scan when undefined. */
+  useItemIndex(index: ItemRetrieval | undefined): void {
+    this.itemIndex = index;
   }
 
   heard(user: string, k: number): string[] {

@@ -49,6 +49,40 @@ function served(p: Playlist, catalog: Catalog): ServedPlaylist {
   };
 }
 
+/**
+ * The lines of a playlists JSONL file (one playlist a line, with its `"userId"`) by listener, as
+ * slices of the file read once; an absent file is an empty map.
+ */
+async function indexByUser(file: string): Promise<Map<string, Buffer[]>> {
+  const out = new Map<string, Buffer[]>();
+  if (!existsSync(file)) return out;
+  const buf = await readFile(file);
+  const key = Buffer.from('"userId":"');
+  for (let at = 0; at < buf.length; ) {
+    let end = buf.indexOf(10, at);
+    if (end < 0) end = buf.length;
+    const k = buf.indexOf(key, at);
+    if (k >= 0 && k < end) {
+      const from = k + key.length;
+      let q = buf.indexOf(34, from); // the closing quote: the first one not escaped
+      while (q > 0 && buf[q - 1] === 92 && !evenBackslashes(buf, q - 1)) q = buf.indexOf(34, q + 1);
+      const user = JSON.parse(`"${buf.toString('utf8', from, q)}"`) as string;
+      const list = out.get(user) ?? [];
+      list.push(buf.subarray(at, end));
+      out.set(user, list);
+    }
+    at = end + 1;
+  }
+  return out;
+}
+
+/** Whether the run of backslashes ending at `i` (inclusive) is of even length. */
+function evenBackslashes(buf: Buffer, i: number): boolean {
+  let n = 0;
+  while (i - n >= 0 && buf[i - n] === 92) n++;
+  return n % 2 === 0;
+}
+
 const LABEL: Record<PlaylistKind, string> = { 'discover-weekly': 'Discover Weekly', 'release-radar': 'Release Radar', 'daily-mixes': 'Daily Mixes' };
 
 /**
@@ -74,20 +108,13 @@ export async function timeZoneOf(run: Pick<PublishedRun, 'snapshot'>, store: Pic
  */
 export async function playlistSource(run: PublishedRun, home: string, catalog: Catalog, store: Pick<Store, 'get'>, now: () => Date = () => new Date()): Promise<PlaylistSource> {
   const archive = new PlaylistArchive(home);
-  const mixes = new Map<string, Playlist[]>();
-  const mixFile = join(run.dir, 'playlists', 'daily-mixes.jsonl');
-  if (existsSync(mixFile)) {
-    for (const line of (await readFile(mixFile, 'utf8')).split('\n')) {
-      if (!line) continue;
-      const p = JSON.parse(line) as Playlist;
-      const list = mixes.get(p.userId ?? '') ?? [];
-      list.push(p);
-      mixes.set(p.userId ?? '', list);
-    }
-  }
+  // the run's Daily Mixes (tens of MB for a few thousand listeners) are indexed by listener on the
+  // first request for them, not at start; a listener's lines are parsed when asked for
+  let mixes: Promise<Map<string, Buffer[]>> | undefined;
+  const mixesOf = async (user: string) => (await (mixes ??= indexByUser(join(run.dir, 'playlists', 'daily-mixes.jsonl')))).get(user)?.map((line) => JSON.parse(line.toString('utf8')) as Playlist);
   return {
     async get(user, kind) {
-      if (kind === 'daily-mixes') return mixes.get(user)?.map((p) => served(p, catalog));
+      if (kind === 'daily-mixes') return (await mixesOf(user))?.map((p) => served(p, catalog));
       // this week's list, or the latest one made in the last four weeks (before this week's job ran)
       const date = weekStart(now(), await timeZoneOf(run, store, user), kind === 'discover-weekly' ? 1 : 5);
       for (let back = 0; back <= 4; back++) {
@@ -160,14 +187,16 @@ export interface LoadOptions {
 }
 
 export async function loadServingState(store: Store, config: Config, o: LoadOptions = {}): Promise<ServingState> {
-  const catalog = await Catalog.load(store);
+  // the catalog comes from the store while the run's files are read
+  const catalogP = Catalog.load(store);
+  catalogP.catch(() => undefined); // awaited below; not unhandled meanwhile
   if (await readPublished(config.home)) {
     try {
       const run = await openPublished(config.home, { threads: 1 });
+      const catalog = await catalogP;
       const s = run.snapshot;
-      const itemIndex = itemRetrieval(run.model, s.userTracks);
       // the live model's own copy of the run's listeners: it adds new ones, the snapshot stays the run's
-      const recs = new LiveModel({ recommender: run.model, users: new IdMap(s.users.toArray()), tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId, itemIndex });
+      const recs = new LiveModel({ recommender: run.model, users: new IdMap(s.users.toArray()), tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId });
       // listens posted since the run, stored but not in its model: folded in now, not forgotten until the next run
       const since = o.foldInSinceRun === false ? undefined : await foldInSinceRun(store, recs, s.lastListenAt, config.server.startFoldInMax);
       log('serve').info({ run: run.runId, model: run.model.name, ...(since ? { listens_since_run: since.since, folded_in: since.folded } : {}) }, 'serving the published run');
@@ -178,11 +207,14 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
       const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
       const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: new ImpressionLog(impressionLogDir(config.home)) });
-      return { recs, catalog, playlists, home, ...(audio ? { audio } : {}) };
+      // the item index is built (and measured against the model's scan) once the server answers
+      const warmUp = () => recs.useItemIndex(itemRetrieval(run.model, s.userTracks));
+      return { recs, catalog, playlists, home, warmUp, ...(audio ? { audio } : {}) };
     } catch (e) {
       log('serve').error({ err: (e as Error).message }, 'could not load the published run; serving the popularity fallback');
     }
   }
+  const catalog = await catalogP;
   const recs = await popularityFromStore(store, catalog, confidenceOf(config));
   return { recs, catalog };
 }

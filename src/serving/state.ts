@@ -74,6 +74,12 @@ export interface ServingState {
   playlists?: PlaylistSource;
   home?: HomeSource;
   audio?: AudioFeatureSource;
+  /**
+   * Work that may wait until the server answers (building the item index, ~0.3 s on the default
+   * world); the server calls it once after it starts listening, and after swapping in a new run.
+   * Answers are the same before and after, only faster.
+   */
+  warmUp?(): void;
 }
 
 /** Confidence options from the config's `signals.*` keys. */
