@@ -10,7 +10,9 @@
  *   does, scheduler on) on the default demo world to its first 200 from /readyz;
  *   serve_ready_10k_s: the same with 10,000 listens stored since the published run, which it folds
  *   in at start (checked: the start log's folded_in must be 10,000);
- *   cli_serve_ready_s: the same through `bin/deepcut.js serve`, the command users run.
+ *   cli_serve_ready_s: the same through `bin/deepcut.js serve`, the command users run. `_cpu_s`:
+ *   the CPU time the serving process had used when it was ready (what an idle machine's wall time
+ *   would be, near enough: the start is single-threaded).
  *
  * The world (default size, seed 5, `--clips N` audio clips, default 120) is generated, imported,
  * run and published once into `<tmp>/deepcut-bench-serve-start/` and reused; each start runs on a
@@ -18,7 +20,7 @@
  * commit before a change, for a before/after figure.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -108,8 +110,21 @@ async function homeCopy(world: string, listens: number): Promise<{ home: string;
 interface Started {
   /** Seconds from spawn to the first 200 of /readyz. */
   ready: number;
+  /** CPU seconds the serving process had used by then (Linux /proc; undefined elsewhere). */
+  cpu?: number;
   /** folded_in from the "serving the published run" log line, when logged. */
   folded?: number;
+}
+
+/** User + system CPU seconds of process `pid` so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Spawn a serving process, wait for its URL on stdout and a 200 from /readyz, then stop it. */
@@ -141,9 +156,10 @@ await runServer({ ...defaultConfig(), home: process.env.DEEPCUT_HOME }, { port: 
       await new Promise((r) => setTimeout(r, 10));
     }
     const ready = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(child.pid);
     const line = err.split('\n').find((l) => l.includes('serving the published run'));
     const folded = line ? (JSON.parse(line) as { folded_in?: number }).folded_in : undefined;
-    return { ready, ...(folded !== undefined ? { folded } : {}) };
+    return { ready, ...(cpu !== undefined ? { cpu } : {}), ...(folded !== undefined ? { folded } : {}) };
   } finally {
     child.kill('SIGTERM');
     await exited;
@@ -162,17 +178,20 @@ export async function serveReadyFigures(root: string, runs: number, clips: numbe
   ];
   for (const c of cases) {
     const xs: number[] = [];
+    const cpus: number[] = [];
     for (let i = 0; i < runs; i++) {
       const h = await homeCopy(world, c.listens);
       try {
         const s = await startOnce(root, h.home, c.how);
         if (c.listens > 0 && s.folded !== c.listens) notes.push(`${c.name}: folded_in was ${s.folded ?? 'not logged'}, not ${c.listens} (a checkout without the start fold-in)`);
         xs.push(s.ready);
+        if (s.cpu !== undefined) cpus.push(s.cpu);
       } finally {
         h.drop();
       }
     }
     figures[`${c.name}_s`] = median(xs);
+    if (cpus.length) figures[`${c.name}_cpu_s`] = median(cpus);
   }
   return { figures, notes: [...new Set(notes)] };
 }
