@@ -64,6 +64,11 @@ export const ConfigSchema = z
         rateLimitPerMinute: positiveInt.default(6000),
         /** Failed authentications per client address per minute before it is answered 429 until the minute ends. */
         authFailuresPerMinute: positiveInt.default(30),
+        /**
+         * At start, listens stored since the published run's snapshot are folded into the live
+         * model; at most this many, the newest (the next run learns from all of them).
+         */
+        startFoldInMax: z.number().int().nonnegative().default(100_000),
       })
       .prefault({}),
     scheduler: z

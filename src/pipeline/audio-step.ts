@@ -4,7 +4,7 @@
  * predicts factors and an audio embedding for every track with audio — in particular for tracks
  * nobody has played, which CF cannot place.
  *
- * Artifacts in `<run>/audio/`:
+ * Artifacts in `<run>/audio/` (read by the audio family's loader, src/audio/artifacts.ts):
  *   features.jsonl          one line per analysed track: track_id, sha256, every AudioFeatures field
  *   audio-tracks.json       track ids of the rows of the two vector files (this run's catalog rows too)
  *   audio-factors.bin       kind `audio-factors`, metric inner_product: track_rows [n], factors [n × F]
@@ -14,7 +14,7 @@
  * Features and log-mel patches are cached by file content hash under `<home>/cache/audio/`, so a
  * daily run analyses only new files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
 import type { Step, StepContext } from './runner.ts';
@@ -23,15 +23,14 @@ import type { PlaylistInputs } from './playlists-step.ts';
 import { analyzeFiles, audioCacheDir, type AnalyzeOutcome } from '../audio/batch.ts';
 import type { CnnExample } from '../audio/cnn.ts';
 import { fitFactorCnn, inferTracks, DEFAULT_FACTOR_CNN, type FactorCnnConfig } from '../audio/coldstart.ts';
-import type { AudioFeatures } from '../audio/features.ts';
+import { loadAudioVectors } from '../audio/artifacts.ts';
 import { isFactorized, type Recommender } from '../cf/recommender.ts';
-import { readArtifact, writeArtifact } from '../cf/artifact.ts';
+import { writeArtifact } from '../cf/artifact.ts';
 import { AnnIndex } from '../index/ann.ts';
 import { PROGRESS_NS } from '../ingest/import.ts';
 import { contentSource, favourites, nearestFavourite, row as vecRow, type Vectors } from '../playlists/sources.ts';
 import { topK } from '../cf/base.ts';
-import type { Candidate, CandidateSource, CatalogView, FlowFeatures, Reason } from '../playlists/types.ts';
-import { DeepcutError } from '../errors.ts';
+import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/types.ts';
 
 export interface AudioStepOptions {
   cnn?: Partial<FactorCnnConfig>;
@@ -151,39 +150,8 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
 
 export const audioStep: Step = makeAudioStep();
 
-/** The audio step's vectors, spread to catalog rows (all-zero rows for tracks without audio). */
-export interface AudioVectors {
-  factors?: Vectors;
-  embeddings?: Vectors;
-  flow: Map<number, FlowFeatures>;
-}
-
-/** Read the audio step's artifacts of this run against the run's snapshot. */
-export async function loadAudioVectors(audioDir: string, snapshot: Snapshot): Promise<AudioVectors> {
-  const n = snapshot.catalog.tracks.length;
-  const flow = new Map<number, FlowFeatures>();
-  const fp = join(audioDir, 'features.jsonl');
-  if (existsSync(fp)) {
-    for (const line of readFileSync(fp, 'utf8').split('\n')) {
-      if (!line) continue;
-      const f = JSON.parse(line) as AudioFeatures & { track_id: string };
-      const r = snapshot.catalog.trackRows.row(f.track_id);
-      if (r >= 0 && f.key >= 0 && f.tempo_bpm > 0) flow.set(r, { tempo: f.tempo_bpm, key: f.key, mode: f.mode });
-    }
-  }
-  const spread = async (file: string, kind: string, name: string): Promise<Vectors | undefined> => {
-    if (!existsSync(join(audioDir, file))) return undefined;
-    const a = await readArtifact(join(audioDir, file), { kind });
-    const rowsA = a.arrays.track_rows as Int32Array;
-    const data = a.arrays[name] as Float32Array;
-    const dim = data.length / Math.max(1, rowsA.length);
-    if (rowsA.some((r) => r >= n)) throw new DeepcutError('invalid_input', `${join(audioDir, file)}: track rows beyond this snapshot's ${n} tracks (artifact of another run?)`);
-    const out = new Float32Array(n * dim);
-    rowsA.forEach((r, i) => out.set(data.subarray(i * dim, (i + 1) * dim), r * dim));
-    return { dim, data: out };
-  };
-  return { flow, factors: await spread('audio-factors.bin', 'audio-factors', 'factors'), embeddings: await spread('audio-embeddings.bin', 'audio-embeddings', 'embeddings') };
-}
+/** The audio family's loader (src/audio/artifacts.ts), re-exported for the pipeline and its tests. */
+export { loadAudioVectors, type AudioVectors } from '../audio/artifacts.ts';
 
 /**
  * What the audio step gives the playlists: a candidate source named `audio` and flow features

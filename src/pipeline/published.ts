@@ -1,11 +1,14 @@
 /**
  * The published run, opened for reading: its snapshot, its CF model and its folder. Serving, the
- * playlist command and the web page read only this, never a run in progress.
+ * playlist command and the web page read only this, never a run in progress. It loads through the
+ * model families' own loaders (src/cf/load.ts here; src/text/artifacts.ts, src/audio/artifacts.ts
+ * for their folders), never through the pipeline's steps: a serving process opens a run without
+ * importing training code or TensorFlow.js (src/serving/imports.test.ts).
  */
 import { join } from 'node:path';
 import { readPublished, readManifest, runsDir } from './runner.ts';
 import { loadSnapshot } from './persist.ts';
-import { loadCfModel } from './steps.ts';
+import { loadCfModel } from '../cf/load.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Recommender } from '../cf/recommender.ts';
 import { DeepcutError } from '../errors.ts';
@@ -24,7 +27,7 @@ export async function openPublished(home: string, opts: { threads?: number; runI
   await readManifest(home, runId);
   const dir = join(runsDir(home), runId);
   const snapshot = await loadSnapshot(join(dir, 'signals'));
-  const model = await loadCfModel(join(dir, 'cf'), snapshot, opts.threads ?? 1);
+  const model = await loadCfModel(join(dir, 'cf'), snapshot, opts.threads ?? 1, { runId });
   return {
     runId,
     dir,

@@ -14,7 +14,7 @@ import { isFactorized } from '../cf/recommender.ts';
 import { randomHoldout } from '../cf/splits.ts';
 import { evaluate } from '../cf/evaluate.ts';
 import type { Csr } from '../signals/csr.ts';
-import { AlternatingLeastSquares } from '../cf/als.ts';
+import { loadCfModel } from '../cf/load.ts';
 import { PopularityRecommender } from '../cf/popularity.ts';
 import { makePlaylists, runPlaylistInputs } from './playlists-step.ts';
 import { DeepcutError } from '../errors.ts';
@@ -44,14 +44,8 @@ async function close(m: Recommender): Promise<void> {
   await (m as Partial<{ close(): Promise<void> }>).close?.();
 }
 
-/** The CF model of a run, loaded from the cf step's folder (ALS when it was trained, else popularity). */
-export async function loadCfModel(dir: string, snapshot: Snapshot, threads: number): Promise<Recommender> {
-  const { existsSync } = await import('node:fs');
-  if (existsSync(join(dir, 'als.bin'))) return AlternatingLeastSquares.load(join(dir, 'als.bin'), {}, { threads });
-  const pop = new PopularityRecommender();
-  await pop.fit(snapshot.userTracks);
-  return pop;
-}
+/** The CF model of a run: the cf family's loader (src/cf/load.ts), re-exported for the steps. */
+export { loadCfModel } from '../cf/load.ts';
 
 const snapshotCache = new Map<string, Snapshot>();
 /** The snapshot saved by the signals step of this run (cached per process). */

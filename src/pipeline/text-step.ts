@@ -3,71 +3,36 @@
  * track's main artist) → TF-IDF descriptors and an LSA embedding per artist (src/text), then the
  * cold-start map: ridge regression from an artist's LSA vector to its CF vector (the mean of its
  * streamed tracks' ALS item factors), fitted on artists that have both, applied to artists with
- * documents and no streams. Artifacts in `<run>/text/`:
- *
- *   text.json   magic `deepcut-text`, version, run id; artist ids (the row order of both .bin
- *               files), top descriptors per artist, document and vocabulary counts, ridge facts
- *   lsa.bin     `text-lsa` (cosine): embedding, artists × dims, unit rows
- *   lsa.index   usearch HNSW index (cos) over the embedding (src/index/ann.ts), rows as above
- *   cf-map.bin  `text-cf-map` (inner_product): vectors, artists × factors (warm artists: their CF
- *               vector; cold ones: mapped from text), and warm, 1 per artist with streams
- *
- * A store without documents gives a text.json with no artists, and no .bin files.
+ * documents and no streams. Artifacts in `<run>/text/`, described and read by the text family's
+ * loader (src/text/artifacts.ts). A store without documents gives a text.json with no artists,
+ * and no .bin files.
  */
-import { existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Step, StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { PlaylistInputs } from './playlists-step.ts';
 import type { Recommender } from '../cf/recommender.ts';
 import { isFactorized } from '../cf/recommender.ts';
-import { readArtifact, writeArtifact } from '../cf/artifact.ts';
+import { writeArtifact } from '../cf/artifact.ts';
 import { AnnIndex } from '../index/ann.ts';
-import { IdMap, type ArtistId } from '../domain/ids.ts';
 import type { Document } from '../domain/schemas.ts';
 import { buildTextFeatures, applyRidge, tokenize, topDescriptors, type Descriptor, type TextDoc, type TextFeatures, type TfidfModel } from '../text/index.ts';
 import { fitTextToFactors, gatherRows } from '../text/coldstart.ts';
 import { favourites, type Vectors } from '../playlists/sources.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/types.ts';
-import { DeepcutError, isDeepcutError } from '../errors.ts';
+import { isDeepcutError } from '../errors.ts';
+import { TEXT_MAGIC, TEXT_VERSION, loadTextArtifacts, type TextArtifacts, type TextManifest } from '../text/artifacts.ts';
 
-export const TEXT_MAGIC = 'deepcut-text';
-export const TEXT_VERSION = 1;
+/** The text family's loaders (src/text/artifacts.ts), re-exported for the pipeline and its tests. */
+export { TEXT_MAGIC, TEXT_VERSION, loadTextArtifacts, loadTextIndex, type TextArtifacts } from '../text/artifacts.ts';
+
 /** LSA width; clamped by LSA to the number of artists and terms. */
 const LSA_DIMS = 64;
 /** Descriptors kept per artist. */
 const DESCRIPTORS = 5;
 /** Fewest artists with both text and streams for which the ridge map is fitted. */
 const MIN_PAIRS = 10;
-
-interface TextManifest {
-  magic: typeof TEXT_MAGIC;
-  version: typeof TEXT_VERSION;
-  runId: string;
-  createdAt: string;
-  documents: number;
-  vocabulary: number;
-  /** Artist ids: row i of lsa.bin and cf-map.bin is artists[i]. */
-  artists: string[];
-  /** Top descriptor terms per artist row: [term, TF-IDF weight]. */
-  descriptors: [string, number][][];
-  lsa: { file: string; dims: number; index: string } | null;
-  cfMap: { file: string; factors: number; lambda: number; validationR2: number; coldArtists: number } | null;
-}
-
-/** A run's text artifacts, loaded and checked. Rows of every matrix follow `artists`. */
-export interface TextArtifacts {
-  runId: string;
-  documents: number;
-  vocabulary: number;
-  artists: IdMap<ArtistId>;
-  descriptors: Descriptor[][];
-  /** Unit LSA rows, artists × dims, and the index file over them (absent when there were no usable documents). */
-  lsa?: Vectors & { indexPath: string };
-  /** CF-space vectors, artists × factors; `warm[i]` = 1 when artist i has streams (else mapped from text). */
-  cf?: Vectors & { warm: Int32Array; lambda: number; validationR2: number };
-}
 
 /**
  * Documents as text-feature input, keyed by catalog artist: artist documents as they are, track
@@ -209,47 +174,6 @@ async function runText(ctx: StepContext): Promise<{ metrics: Record<string, numb
 }
 
 export const textStep: Step = { name: 'text', after: ['cf'], run: runText };
-
-/**
- * Load and check a run's text artifacts from its `text/` folder. `not_found` when the folder has
- * none (the run predates the text step); `invalid_input` naming the mismatch when a file is of
- * another kind, version, run or shape.
- */
-export async function loadTextArtifacts(dir: string): Promise<TextArtifacts> {
-  const path = join(dir, 'text.json');
-  if (!existsSync(path)) throw new DeepcutError('not_found', `no text artifacts in ${dir}: run \`deepcut pipeline run\` (with the text step) to build them`);
-  const m = JSON.parse(await readFile(path, 'utf8')) as TextManifest;
-  if (m.magic !== TEXT_MAGIC) throw new DeepcutError('invalid_input', `${path}: not a deepcut text manifest (magic ${JSON.stringify(m.magic)}, expected "${TEXT_MAGIC}")`);
-  if (m.version !== TEXT_VERSION) throw new DeepcutError('invalid_input', `${path}: format version ${m.version}, this deepcut reads version ${TEXT_VERSION}`);
-  const n = m.artists.length;
-  const out: TextArtifacts = {
-    runId: m.runId,
-    documents: m.documents,
-    vocabulary: m.vocabulary,
-    artists: new IdMap(m.artists as ArtistId[]),
-    descriptors: m.descriptors.map((ds) => ds.map(([term, weight]) => ({ term, weight }))),
-  };
-  if (m.lsa) {
-    const a = await readArtifact(join(dir, m.lsa.file), { kind: 'text-lsa', metric: 'cosine', runId: m.runId, shapes: { embedding: [n, m.lsa.dims] } });
-    out.lsa = { dim: m.lsa.dims, data: a.arrays.embedding as Float32Array, indexPath: join(dir, m.lsa.index) };
-  }
-  if (m.cfMap) {
-    const a = await readArtifact(join(dir, m.cfMap.file), { kind: 'text-cf-map', metric: 'inner_product', runId: m.runId, shapes: { vectors: [n, m.cfMap.factors], warm: [n] } });
-    out.cf = { dim: m.cfMap.factors, data: a.arrays.vectors as Float32Array, warm: a.arrays.warm as Int32Array, lambda: m.cfMap.lambda, validationR2: m.cfMap.validationR2 };
-  }
-  return out;
-}
-
-/**
- * The nearest-neighbour index over a run's LSA embedding (cosine; rows follow `t.artists`), checked
- * against the embedding's width; undefined when the run had no usable documents.
- */
-export async function loadTextIndex(t: TextArtifacts): Promise<AnnIndex | undefined> {
-  if (!t.lsa) return undefined;
-  const index = await AnnIndex.load(t.lsa.indexPath, { metric: 'cos', dims: t.lsa.dim });
-  if (index.size !== t.artists.size) throw new DeepcutError('invalid_input', `${t.lsa.indexPath}: ${index.size} rows, the run has ${t.artists.size} artists with text`);
-  return index;
-}
 
 /** "described as: …" for an artist with descriptors; else "described like <seed>". */
 function textReason(t: TextArtifacts, row: number, seed: string | undefined): Reason {

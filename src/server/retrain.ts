@@ -17,7 +17,6 @@ import type { Store } from '../store/store.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Step } from '../pipeline/runner.ts';
 import { runPipeline, publish } from '../pipeline/runner.ts';
-import { defaultSteps } from '../pipeline/steps.ts';
 import { loadServingState } from '../serving/load.ts';
 import type { ServingState } from '../serving/state.ts';
 import { Scheduler, retrainJob } from '../pipeline/scheduler.ts';
@@ -38,7 +37,8 @@ export function swapState(state: ServingState, next: ServingState): void {
 /** The retrain job's work: pipeline, publish, reload, swap; returns the published run id. */
 export async function retrain(store: Store, config: Config, state: ServingState, o: RetrainOptions): Promise<string> {
   const l = log('retrain');
-  const steps = o.steps ?? defaultSteps();
+  // the steps (and TensorFlow.js with them) are loaded when a retrain starts, not when serving starts
+  const steps = o.steps ?? (await import('../pipeline/steps.ts')).defaultSteps();
   await state.home?.flush?.();
   const late: Listen[] = [];
   const recs = state.recs;
@@ -54,10 +54,11 @@ export async function retrain(store: Store, config: Config, state: ServingState,
     const m = await runPipeline(steps, { config, store, clock: o.clock, onStep: (name, rec) => void (name === 'signals' && rec.status === 'running' && (keeping = true)) });
     l.info({ run: m.runId, status: m.status }, 'pipeline finished');
     await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: o.clock });
-    const next = await loadServingState(store, config);
+    const next = await loadServingState(store, config, { foldInSinceRun: false });
     if (late.length) next.recs?.observe(late);
     const old = state.home;
     swapState(state, next);
+    next.warmUp?.();
     await (old?.close ?? old?.flush)?.call(old);
     l.info({ run: m.runId, late_listens: late.length }, 'published and serving the new run');
     return m.runId;

@@ -269,17 +269,17 @@ function playlistRoute(kind: PlaylistKind): RouteDef<any, any, any> {
   return route({
     method: 'GET',
     url: `/v1/users/:id/playlists/${kind}`,
-    summary: `The user's ${kind.replace('-', ' ')} playlist(s) from the published run`,
+    summary: `The user's ${kind.replace('-', ' ')} playlist(s) from the published run; none, with the reason, for a listener the run has not made one for (a new listener: the next run makes it)`,
     tag: 'listener',
     scope: 'read',
     params: IdParam,
-    response: z.object({ user_id: z.string(), playlists: z.array(Playlist) }),
+    response: z.object({ user_id: z.string(), playlists: z.array(Playlist), reason: z.string().optional() }),
     async handler({ params, ctx }) {
       const src = ctx.state.playlists;
       if (!src) throw new DeepcutError('unavailable', NO_RUN);
       const p = await src.get(params.id, kind);
-      if (!p) throw new DeepcutError('not_found', `the published run made no ${kind} for user ${params.id}`);
-      return { user_id: params.id, playlists: p };
+      if (p?.length) return { user_id: params.id, playlists: p };
+      return { user_id: params.id, playlists: [], reason: (await src.whyNone?.(params.id, kind)) ?? `the published run made no ${kind} for user ${params.id}` };
     },
   });
 }

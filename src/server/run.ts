@@ -40,6 +40,7 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
     app = await buildServer({ store, state, config, auth: o.auth });
     const url = await app.listen({ port: o.port, host: o.host });
     l.info({ url }, 'listening');
+    setImmediate(() => state.warmUp?.());
     if (config.scheduler.enabled) {
       schedule = startRetrainSchedule(store, config, state, { clock: systemClock });
       l.info({ hour: config.scheduler.retrainHour, timeZone: config.scheduler.timeZone }, 'daily retrain scheduled');

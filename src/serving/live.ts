@@ -79,7 +79,7 @@ export class LiveModel implements Recommendations {
   /** Users the recommender has a row for (grows by fold-in). */
   private modelUsers: number;
   private artistTracks: Map<string, number[]> | undefined;
-  private readonly itemIndex: ItemRetrieval | undefined;
+  private itemIndex: ItemRetrieval | undefined;
   private readonly similarCache = new Map<string, TrackCard[]>();
   /** Artist CF vectors of a factorized model (item factors do not change while serving). */
   private artistFactors: ArtistSpace | undefined;
@@ -154,7 +154,7 @@ export class LiveModel implements Recommendations {
     return similarArtists(space, names.indexOf(artist), k)?.map((n) => ({ artist_id: names[n.row], name: this.catalog.artistName(names[n.row]), score: round(n.score) }));
   }
 
-  observe(listens: readonly Listen[]): void {
+  observe(listens: readonly Pick<Listen, 'user_id' | 'track_id' | 'ms_played' | 'skipped'>[]): void {
     for (const l of listens) {
       const t = this.tracks.row(l.track_id);
       if (t < 0) continue;
@@ -166,6 +166,11 @@ export class LiveModel implements Recommendations {
       row.set(t, (row.get(t) ?? 0) + d);
       this.stale.add(u);
     }
+  }
+
+  /** Answer top-k through `index` from now on (serving builds it once the server answers), or the model's scan when undefined. */
+  useItemIndex(index: ItemRetrieval | undefined): void {
+    this.itemIndex = index;
   }
 
   heard(user: string, k: number): string[] {

@@ -77,3 +77,22 @@ test('a published run is served with the signal settings it was built with, not 
   assert.ok(state.recs!.heard('u0', 100).includes('b3'));
   await state.home?.close?.();
 });
+
+test('Daily Mixes of a published run: read on the first request for them, by listener, ids with quotes and backslashes too', async () => {
+  const { playlistSource } = await import('./load.ts');
+  const { Catalog } = await import('./catalog.ts');
+  const { IdMap } = await import('../domain/ids.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'dc-serving-mixes-'));
+  mkdirSync(join(dir, 'playlists'));
+  const users = ['u1', 'say "hi"\\', 'u2'];
+  const mix = (user: string, i: number) => JSON.stringify({ kind: 'daily-mix', id: `daily-mix:${user}:2026-11-23/${i}`, title: `Daily Mix ${i}: "quoted" "userId":"u2"`, userId: user, key: `2026-11-23/${i}`, createdAt: '2026-11-23T06:00:00.000Z', runId: 'r1', tracks: [{ trackId: 't1', title: 'T', artists: ['A'], durationMs: 1, reason: 'r', source: 'favourites' }] });
+  const file = join(dir, 'playlists', 'daily-mixes.jsonl');
+  writeFileSync(file, [mix(users[0], 1), mix(users[1], 1), mix(users[0], 2)].join('\n') + '\n');
+  const run = { runId: 'r1', dir, snapshot: { users: new IdMap(users), histories: users.map((id) => ({ id, timeZone: 'UTC' })) } } as unknown as Parameters<typeof playlistSource>[0];
+  const src = await playlistSource(run, dir, new Catalog(), { get: async () => undefined });
+  writeFileSync(file, [mix(users[0], 1), mix(users[1], 1), mix(users[0], 2), mix(users[2], 1)].join('\n')); // read when first asked for, not at load
+  assert.deepEqual((await src.get('u1', 'daily-mixes'))?.map((p) => p.title), ['Daily Mix 1: "quoted" "userId":"u2"', 'Daily Mix 2: "quoted" "userId":"u2"']);
+  assert.equal((await src.get(users[1], 'daily-mixes'))?.length, 1);
+  assert.equal((await src.get('u2', 'daily-mixes'))?.length, 1, 'the last line, without a newline');
+  assert.equal(await src.get('u3', 'daily-mixes'), undefined);
+});

@@ -10,14 +10,17 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import { Catalog } from './catalog.ts';
+import { IdMap } from '../domain/ids.ts';
 import { LiveModel } from './live.ts';
 import { confidenceSettings } from '../signals/index.ts';
+import { readAudioFeatures } from '../audio/artifacts.ts';
 import { popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openPublished, type PublishedRun } from '../pipeline/published.ts';
 import { readPublished } from '../pipeline/runner.ts';
 import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist } from '../playlists/index.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
+import { DeepcutError } from '../errors.ts';
 import { BanditHome } from './home.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/policy.ts';
@@ -46,32 +49,91 @@ function served(p: Playlist, catalog: Catalog): ServedPlaylist {
 }
 
 /**
- * Playlists of the published run: this week's from the archive, Daily Mixes from the run folder,
- * radio made by the product (as `deepcut playlist` reads and makes them).
+ * The lines of a playlists JSONL file (one playlist a line, with its `"userId"`) by listener, as
+ * slices of the file read once; an absent file is an empty map.
  */
-export async function playlistSource(run: PublishedRun, home: string, catalog: Catalog, now: () => Date = () => new Date()): Promise<PlaylistSource> {
+async function indexByUser(file: string): Promise<Map<string, Buffer[]>> {
+  const out = new Map<string, Buffer[]>();
+  if (!existsSync(file)) return out;
+  const buf = await readFile(file);
+  const key = Buffer.from('"userId":"');
+  for (let at = 0; at < buf.length; ) {
+    let end = buf.indexOf(10, at);
+    if (end < 0) end = buf.length;
+    const k = buf.indexOf(key, at);
+    if (k >= 0 && k < end) {
+      const from = k + key.length;
+      let q = buf.indexOf(34, from); // the closing quote: the first one not escaped
+      while (q > 0 && buf[q - 1] === 92 && !evenBackslashes(buf, q - 1)) q = buf.indexOf(34, q + 1);
+      const user = JSON.parse(`"${buf.toString('utf8', from, q)}"`) as string;
+      const list = out.get(user) ?? [];
+      list.push(buf.subarray(at, end));
+      out.set(user, list);
+    }
+    at = end + 1;
+  }
+  return out;
+}
+
+/** Whether the run of backslashes ending at `i` (inclusive) is of even length. */
+function evenBackslashes(buf: Buffer, i: number): boolean {
+  let n = 0;
+  while (i - n >= 0 && buf[i - n] === 92) n++;
+  return n % 2 === 0;
+}
+
+const LABEL: Record<PlaylistKind, string> = { 'discover-weekly': 'Discover Weekly', 'release-radar': 'Release Radar', 'daily-mixes': 'Daily Mixes' };
+
+/**
+ * A listener's time zone: the published run's, for a listener the run saw; else their row in the
+ * store's users table (a listener who joined after the run); else UTC. A store failure is
+ * `unavailable` (503), never a 500.
+ */
+export async function timeZoneOf(run: Pick<PublishedRun, 'snapshot'>, store: Pick<Store, 'get'>, user: string): Promise<string> {
+  const r = run.snapshot.users.row(user);
+  const h = r >= 0 ? run.snapshot.histories[r] : undefined;
+  if (h) return h.timeZone;
+  try {
+    return (await store.get('users', [user]))?.time_zone ?? 'UTC';
+  } catch (e) {
+    throw new DeepcutError('unavailable', `store read users failed: ${(e as Error).message}`, {}, { cause: e });
+  }
+}
+
+/**
+ * Playlists of the published run: this week's from the archive, Daily Mixes from the run folder,
+ * radio made by the product (as `deepcut playlist` reads and makes them). A listener the run did
+ * not see (one who joined, or first listened, after it) has none until the next pipeline run makes
+ * them: `get` answers undefined and `whyNone` says so.
+ */
+export async function playlistSource(run: PublishedRun, home: string, catalog: Catalog, store: Pick<Store, 'get'>, now: () => Date = () => new Date()): Promise<PlaylistSource> {
   const archive = new PlaylistArchive(home);
-  const mixes = await readRunPlaylists(join(run.dir, 'playlists', 'daily-mixes.jsonl'));
-  // radio reads only the run's catalog and model (no candidate sources, no clustering seed)
-  const product = new Product({ world: run.snapshot, model: run.model, seed: 0 });
-  const tzOf = (user: string) => {
-    const r = run.snapshot.users.row(user);
-    return r >= 0 ? run.snapshot.histories[r].timeZone : 'UTC';
-  };
+  // the run's Daily Mixes (tens of MB for a few thousand listeners) are indexed by listener on the
+  // first request for them, not at start; a listener's lines are parsed when asked for
+  let mixes: Promise<Map<string, Buffer[]>> | undefined;
+  const mixesOf = async (user: string) => (await (mixes ??= indexByUser(join(run.dir, 'playlists', 'daily-mixes.jsonl')))).get(user)?.map((line) => JSON.parse(line.toString('utf8')) as Playlist);
+  // radio reads only the run's catalog and model (no candidate sources, no clustering seed); made on first use
+  let product: Product | undefined;
   return {
     async get(user, kind) {
-      if (kind === 'daily-mixes') return mixes.get(user)?.map((p) => served(p, catalog));
-      const p = await storedWeekly(archive, kind, user, tzOf(user), now());
+      if (kind === 'daily-mixes') return (await mixesOf(user))?.map((p) => served(p, catalog));
+      // this week's list, or the latest one made in the last four weeks (before this week's job ran)
+      const p = await storedWeekly(archive, kind, user, await timeZoneOf(run, store, user), now());
       return p && [served(p, catalog)];
     },
     async radio(seed, k) {
-      const r = product.radio(seed, k);
+      const r = (product ??= new Product({ world: run.snapshot, model: run.model, seed: 0 })).radio(seed, k);
       const c = run.snapshot.catalog;
       const by = c.trackRows.row(seed) >= 0 ? { track_id: seed } : { artist_id: seed };
       return r?.tracks.map((x): TrackCard => {
         const id = c.tracks[x.track].id;
         return { track_id: id, title: c.tracks[x.track].title, artist_ids: c.tracks[x.track].artists.map((a) => c.artists[a].id), artist_names: c.tracks[x.track].artists.map((a) => c.artists[a].name), score: Math.round(x.score * 1e4) / 1e4, reason: { kind: 'similar_to', text: reasonText(x.reason), ...by } };
       });
+    },
+    async whyNone(user, kind) {
+      const next = 'the next pipeline run makes it (the daily retrain, or `deepcut pipeline run`)';
+      if (run.snapshot.users.row(user) < 0) return `no ${LABEL[kind]} for ${user} yet: the published run ${run.runId} was made before their first listen; ${next}`;
+      return `the published run ${run.runId} made no ${kind} for user ${user}${kind === 'daily-mixes' ? '' : ' in the last four weeks'}; ${next}`;
     },
   };
 }
@@ -84,15 +146,14 @@ const AUDIO_FIELDS = ['tempo_bpm', 'tempo_confidence', 'time_signature', 'time_s
  * analysed track), or undefined when the run has none. Distributions sample up to 2,000 tracks.
  */
 export async function audioFeatureSource(run: Pick<PublishedRun, 'dir'>): Promise<AudioFeatureSource | undefined> {
-  const file = join(run.dir, 'audio', 'features.jsonl');
-  if (!existsSync(file)) return undefined;
   const byTrack = new Map<string, Record<string, number>>();
-  for (const line of (await readFile(file, 'utf8')).split('\n')) {
-    if (!line) continue;
-    const row = JSON.parse(line) as Record<string, unknown>;
+  for (const row of await readAudioFeatures(join(run.dir, 'audio'))) {
     const f: Record<string, number> = {};
-    for (const k of AUDIO_FIELDS) if (typeof row[k] === 'number') f[k] = row[k] as number;
-    byTrack.set(String(row.track_id), f);
+    for (const k of AUDIO_FIELDS) {
+      const v = row[k];
+      if (typeof v === 'number') f[k] = v;
+    }
+    byTrack.set(row.track_id, f);
   }
   if (byTrack.size === 0) return undefined;
   const sample = [...byTrack.values()].slice(0, 2000);
@@ -103,30 +164,67 @@ export async function audioFeatureSource(run: Pick<PublishedRun, 'dir'>): Promis
   };
 }
 
-export async function loadServingState(store: Store, config: Config): Promise<ServingState> {
-  const catalog = await Catalog.load(store);
+/**
+ * Fold the listens stored since the run's snapshot into the live model: those that started after
+ * the latest listen the snapshot holds (`lastListenAt`, ms since epoch), at most `max`, the newest
+ * (when there are more, a warning says how many are left to the next run). A listen stored after
+ * the run but started before its latest listen (a late upload) waits for the next run. They are
+ * folded in as posted ones are, with the live model's signal settings. Returns how many listens
+ * were stored since the run (`since`) and how many of them were folded in (`folded`).
+ */
+export async function foldInSinceRun(store: Pick<Store, 'readListens'>, recs: Pick<LiveModel, 'observe'>, lastListenAt: number, max: number): Promise<{ folded: number; since: number }> {
+  if (max <= 0) return { folded: 0, since: 0 };
+  const l = await store.readListens({ since: new Date(lastListenAt + 1) });
+  const n = l.user.length;
+  const from = Math.max(0, n - max);
+  if (from > 0) log('serve').warn({ since_run: n, folded: max, 'server.startFoldInMax': max }, `${n} listens stored since the published run: folding in the newest ${max}; the next run learns from all`);
+  const rows: { user_id: string; track_id: string; ms_played: number; skipped: boolean }[] = [];
+  // readListens orders by start time: the newest are at the end
+  for (let i = from; i < n; i++) rows.push({ user_id: l.users.id(l.user[i]), track_id: l.tracks.id(l.track[i]), ms_played: l.msPlayed[i], skipped: l.skipped[i] === 1 });
+  recs.observe(rows);
+  return { folded: rows.length, since: n };
+}
+
+export interface LoadOptions {
+  /**
+   * Fold in the listens stored since the run's snapshot (default true). The in-process retrain
+   * turns it off: it keeps the listens posted while it ran and folds those in itself.
+   */
+  foldInSinceRun?: boolean;
+}
+
+export async function loadServingState(store: Store, config: Config, o: LoadOptions = {}): Promise<ServingState> {
+  // the catalog comes from the store while the run's files are read
+  const catalogP = Catalog.load(store);
+  catalogP.catch(() => undefined); // awaited below; not unhandled meanwhile
   if (await readPublished(config.home)) {
     try {
       const run = await openPublished(config.home, { threads: 1 });
+      const catalog = await catalogP;
       const s = run.snapshot;
-      const itemIndex = itemRetrieval(run.model, s.userTracks);
+      // the live model's own copy of the run's listeners: it adds new ones, the snapshot stays the run's
       // new listens are folded in with the settings the run was built with, not today's config
       if (!s.signals) log('serve').warn({ run: run.runId }, 'the run predates recorded signal settings (snapshot version 1): folding in with the current config');
       const confidence = s.signals ?? confidenceSettings(config);
-      const recs = new LiveModel({ recommender: run.model, users: s.users, tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence, kind: 'published-run', runId: run.runId, itemIndex });
-      log('serve').info({ run: run.runId, model: run.model.name }, 'serving the published run');
+      const recs = new LiveModel({ recommender: run.model, users: new IdMap(s.users.toArray()), tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence, kind: 'published-run', runId: run.runId });
+      // listens posted since the run, stored but not in its model: folded in now, not forgotten until the next run
+      const since = o.foldInSinceRun === false ? undefined : await foldInSinceRun(store, recs, s.lastListenAt, config.server.startFoldInMax);
+      log('serve').info({ run: run.runId, model: run.model.name, ...(since ? { listens_since_run: since.since, folded_in: since.folded } : {}) }, 'serving the published run');
       const audio = await audioFeatureSource(run);
-      const playlists = await playlistSource(run, config.home, catalog);
+      const playlists = await playlistSource(run, config.home, catalog, store);
       // the home page: shelves ordered by the bandit over the run's reward model (uniform until one is learnt), every card logged
       // to the impression log, which the pipeline's bandit step loads into the store
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
       const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
       const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: new ImpressionLog(impressionLogDir(config.home)) });
-      return { recs, catalog, playlists, home, ...(audio ? { audio } : {}) };
+      // the item index is built (and measured against the model's scan) once the server answers
+      const warmUp = () => recs.useItemIndex(itemRetrieval(run.model, s.userTracks));
+      return { recs, catalog, playlists, home, warmUp, ...(audio ? { audio } : {}) };
     } catch (e) {
       log('serve').error({ err: (e as Error).message }, 'could not load the published run; serving the popularity fallback');
     }
   }
+  const catalog = await catalogP;
   const recs = await popularityFromStore(store, catalog, confidenceSettings(config));
   return { recs, catalog };
 }

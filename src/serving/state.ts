@@ -6,7 +6,8 @@
  *
  * Contracts for the pipeline (so it can plug in without touching the server):
  * - `PlaylistSource.get(user, kind)` returns the user's latest playlist of that kind, or undefined
- *   when the published run made none for this user.
+ *   when the published run made none for this user (a listener who is new since the run, among
+ *   others); `whyNone` says why in a sentence the API answers with (200, no playlists).
  * - `HomeSource.home(user, recs)` composes the shelves; {@link composeHome} is the default.
  * - `AudioFeatureSource` answers per-track features (name → number) and per-feature samples.
  */
@@ -32,6 +33,8 @@ export interface Playlist {
 export interface PlaylistSource {
   /** The user's playlists of `kind` (one for discover-weekly/release-radar, several daily mixes). */
   get(user: string, kind: PlaylistKind): Promise<Playlist[] | undefined>;
+  /** Why `get` has nothing for this user, e.g. "… made before their first listen; the next pipeline run makes it". */
+  whyNone?(user: string, kind: PlaylistKind): Promise<string>;
   /** Radio from a seed track or artist id; undefined when the seed is unknown. */
   radio?(seed: string, k: number): Promise<TrackCard[] | undefined>;
 }
@@ -70,6 +73,13 @@ export interface ServingState {
   playlists?: PlaylistSource;
   home?: HomeSource;
   audio?: AudioFeatureSource;
+  /**
+   * Work that only makes answers faster (building the item index: ~0.3 CPU s on the default
+   * world, synchronous): the server calls it once as it starts listening, and after swapping in a
+   * new run; answers are the same before and after. It still runs before the first request is
+   * answered, so readiness includes it; persisting the index with the run would remove it.
+   */
+  warmUp?(): void;
 }
 
 /**

@@ -36,6 +36,7 @@ async function loadPlaylists(user, kind, label) {
   const b = body(kind);
   const r = await api(`/v1/users/${encodeURIComponent(user)}/playlists/${kind}`);
   if (!r.ok) return b.replaceChildren(notYet(r, label));
+  if (!r.body.playlists.length) return b.replaceChildren(el('div', { class: 'empty', 'data-state': 'none' }, `${label}: ${r.body.reason || 'none yet'}`));
   b.replaceChildren(...r.body.playlists.flatMap((p) => [el('h3', {}, `${p.title} · ${p.tracks.length} tracks · made ${p.made_at.slice(0, 10)}`), shelf(p.tracks)]));
 }
 

@@ -47,7 +47,7 @@ before(async () => {
   // the API's "now" is the test's date, as the CLI's --date
   const run = await openPublished(w.config.home);
   closeRun = run.close;
-  w.state.playlists = await playlistSource(run, w.config.home, w.state.catalog, () => new Date(`${DATE}T12:00:00Z`));
+  w.state.playlists = await playlistSource(run, w.config.home, w.state.catalog, w.store, () => new Date(`${DATE}T12:00:00Z`));
   app = await buildServer({ store: w.store, state: w.state, config: w.config, auth: false });
   // a user whose Release Radar is not empty, a track they streamed, its main artist
   const rr = runPlaylists('release-radar').find((p) => p.tracks.length >= 3)!;

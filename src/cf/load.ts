@@ -1,0 +1,31 @@
+/**
+ * The CF family's loader: a run's CF model from the cf step's folder, for serving, the playlists
+ * step and the CLI. It imports the models only (no pipeline, no training code of other families),
+ * so a serving process can load a run quickly.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Csr } from '../signals/csr.ts';
+import type { Recommender } from './recommender.ts';
+import { AlternatingLeastSquares } from './als.ts';
+import { PopularityRecommender } from './popularity.ts';
+
+/** What a run's CF model is checked against: the matrix it was fitted on (users × tracks), and the run. */
+export interface CfModelInputs {
+  /** The run's confidence matrix; popularity is refitted from it when the run trained no ALS. */
+  userTracks: Csr;
+}
+
+/**
+ * The CF model of a run from `<run>/cf/`: ALS from `als.bin` when the cf step trained it (checked
+ * against the matrix's users and tracks, and `runId` when given: a mismatch is `invalid_input`
+ * naming it), else popularity fitted on `fitted.userTracks`. `threads` sizes ALS's fold-in pool.
+ * @example const model = await loadCfModel(join(runDir, 'cf'), snapshot, 1, { runId })
+ */
+export async function loadCfModel(dir: string, fitted: CfModelInputs, threads: number, o: { runId?: string } = {}): Promise<Recommender> {
+  const file = join(dir, 'als.bin');
+  if (existsSync(file)) return AlternatingLeastSquares.load(file, { users: fitted.userTracks.rows, items: fitted.userTracks.cols, ...(o.runId ? { runId: o.runId } : {}) }, { threads });
+  const pop = new PopularityRecommender();
+  await pop.fit(fitted.userTracks);
+  return pop;
+}
