@@ -16,7 +16,7 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defaultConfig, type Config } from '../config/config.ts';
 import { entityKeys, entityKinds, type EntityKind } from '../domain/schemas.ts';
-import { DeepcutError } from '../errors.ts';
+import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { QuarantinedRow, Store } from '../store/store.ts';
 import { validateBatch, type AnomalyCount, type ValidationRecord } from '../validate/batch.ts';
@@ -388,6 +388,46 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, schemas
   return { file: task.file, parser: task.parser, status: from > 0 ? 'resumed' : 'imported', from_line: from, counts: Object.fromEntries(sink.counts), notes: sink.notes, validation };
 }
 
+/** Error codes of the OS (and of PostgreSQL: classes 53 insufficient resources, 58 system error, 25006 read-only transaction) that say the store cannot take writes. */
+const STORE_IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM', 'EFBIG', '25006']);
+const STORE_IO_MESSAGE = /no space left|disk (is )?full|quota exceeded|read-only file system|could not (write|extend|fsync)|IO Error/i;
+
+/**
+ * A failed store write as the error a user can act on: a full disk, a quota, a read-only or broken
+ * file system become DeepcutError('unavailable') (exit 6) naming the cause and the resume point;
+ * anything else is left as it is (a bug).
+ */
+export function storeWriteFailure(e: unknown, file: string): unknown {
+  if (isDeepcutError(e) || !(e instanceof Error)) return e;
+  const code = String((e as { code?: unknown }).code ?? '');
+  if (!STORE_IO_CODES.has(code) && !/^5[38]/.test(code) && !STORE_IO_MESSAGE.test(e.message)) return e;
+  return new DeepcutError(
+    'unavailable',
+    `the store cannot be written (${e.message}${code && !e.message.includes(code) ? `, ${code}` : ''}); rows up to the last committed batch are kept: free space (or make the store writable) and run the same import again, it resumes there`,
+    { file },
+    { cause: e },
+  );
+}
+
+const WRITES = new Set(['bulkPut', 'put', 'quarantine', 'releaseQuarantine', 'putMeta', 'deleteMeta']);
+
+/** `store` with every write's failure passed through {@link storeWriteFailure}. */
+function guardWrites(store: Store, file: () => string): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof prop !== 'string' || !WRITES.has(prop) || typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        try {
+          return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (e) {
+          throw storeWriteFailure(e, file());
+        }
+      };
+    },
+  });
+}
+
 /**
  * Import `path` (a file or folder) in `format` into `store`.
  * Example: `await importPath(store, 'hetrec-lastfm', '../shared/data/hetrec2011-lastfm-2k')`.
@@ -400,7 +440,12 @@ export async function importPath(store: Store, format: string, path: string, opt
   const known = await loadKnownIds(store);
   const schemas = await loadSchemas(store);
   const files: FileSummary[] = [];
-  for (const task of tasks) files.push(await importFile(store, task, known, schemas, opts));
+  let current = path;
+  const guarded = guardWrites(store, () => current);
+  for (const task of tasks) {
+    current = task.file;
+    files.push(await importFile(guarded, task, known, schemas, opts));
+  }
   const totals: Partial<Record<EntityKind, EntityCounts>> = {};
   for (const fs of files)
     for (const [k, c] of Object.entries(fs.counts) as [EntityKind, EntityCounts][]) {

@@ -3,7 +3,7 @@
  * a schema cannot say (time ranges, play time against the track's length, foreign ids), then the
  * inferred schema's value domains. Every failure names its field and an anomaly code.
  */
-import { entitySchemas, ISO_INSTANT, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
+import { entitySchemas, isIsoInstant, MAX_INT32, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
 import type { ZodError } from 'zod';
 import { UNKNOWN_RELEASE_DATE } from '../ingest/derive.ts';
 import type { DataSchema } from './schema.ts';
@@ -83,6 +83,9 @@ export function zodAnomaly(error: ZodError, input: unknown): { field: string | n
   return { field, code, reason: code === 'missing' ? 'required field is missing' : `${issue.message}${shown}` };
 }
 
+/** A string every store keeps as sent (the domain's `storableText`): well-formed UTF-16, no NUL. */
+const storable = (s: unknown): s is string => typeof s === 'string' && s.isWellFormed() && !s.includes('\0');
+
 /**
  * A listen checked by hand, for speed on the import hot path; undefined when any field is not
  * plainly valid, and then the zod schema decides (and words the error). Gives exactly what
@@ -91,18 +94,18 @@ export function zodAnomaly(error: ZodError, input: unknown): { field: string | n
 export function fastListen(v: Record<string, unknown>): Listen | undefined {
   let { listen_id, user_id, track_id } = v;
   const { started_at, ms_played, reason_end, skipped, context, platform } = v;
-  if (typeof listen_id !== 'string' || typeof user_id !== 'string' || typeof track_id !== 'string') return undefined;
+  if (!storable(listen_id) || !storable(user_id) || !storable(track_id)) return undefined;
   listen_id = listen_id.trim();
   user_id = user_id.trim();
   track_id = track_id.trim();
   const l1 = (listen_id as string).length, l2 = (user_id as string).length, l3 = (track_id as string).length;
   if (l1 < 1 || l1 > 512 || l2 < 1 || l2 > 512 || l3 < 1 || l3 > 512) return undefined;
-  if (typeof started_at !== 'string' || !ISO_INSTANT.test(started_at) || Number.isNaN(parseTime(started_at))) return undefined;
-  if (typeof ms_played !== 'number' || !Number.isSafeInteger(ms_played) || ms_played < 0) return undefined;
+  if (typeof started_at !== 'string' || !isIsoInstant(started_at) || Number.isNaN(parseTime(started_at))) return undefined;
+  if (typeof ms_played !== 'number' || !Number.isInteger(ms_played) || ms_played < 0 || ms_played > MAX_INT32) return undefined;
   if (reason_end !== undefined && (typeof reason_end !== 'string' || !REASONS.has(reason_end))) return undefined;
   if (skipped !== undefined && typeof skipped !== 'boolean') return undefined;
-  if (context !== undefined && typeof context !== 'string') return undefined;
-  if (platform !== undefined && typeof platform !== 'string') return undefined;
+  if (context !== undefined && !storable(context)) return undefined;
+  if (platform !== undefined && !storable(platform)) return undefined;
   return {
     listen_id: listen_id as string,
     user_id: user_id as string,

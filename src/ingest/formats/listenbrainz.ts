@@ -38,7 +38,15 @@ export const listenBrainzFormat: ImportFormat = {
 
 export function listenBrainzHandler(context: Record<string, unknown>): RecordHandler {
   const fallbackUser = typeof context.user === 'string' && context.user.trim() ? context.user.trim() : undefined;
-  const emitter = new HistoryEmitter();
+  const emitter = new HistoryEmitter({
+    time: 'listened_at',
+    msPlayed: 'track_metadata.additional_info.duration_ms',
+    duration: 'track_metadata.additional_info.duration_ms',
+    artist: 'track_metadata.artist_name',
+    track: 'track_metadata.track_name',
+    album: 'track_metadata.release_name',
+    platform: 'track_metadata.additional_info.media_player',
+  });
   return {
     record(text, _line, out) {
       const o = parseJsonObject(text, 'listens', out);
