@@ -88,6 +88,8 @@ interface Progress {
 
 export interface BatchContext {
   parser: string;
+  /** Validation source of the batch (absent in batches from before sources: the parser). */
+  source?: string;
   file: string;
   entity: EntityKind;
   context: Record<string, unknown>;
@@ -122,10 +124,11 @@ export async function loadKnownIds(store: Store): Promise<KnownIds> {
   return known;
 }
 
-async function loadSchemas(store: Store): Promise<Partial<Record<EntityKind, DataSchema>>> {
+/** The schemas rows from `source` are checked against, per entity. */
+async function loadSchemas(store: Store, source: string): Promise<Partial<Record<EntityKind, DataSchema>>> {
   const out: Partial<Record<EntityKind, DataSchema>> = {};
   for (const k of entityKinds) {
-    const doc = await loadSchema(store, k);
+    const doc = await loadSchema(store, k, source);
     if (doc) out[k] = compileSchema(doc);
   }
   return out;
@@ -292,13 +295,15 @@ async function quarantinedKeys(store: Store, fp: string): Promise<Set<string>> {
   return seen;
 }
 
-async function importFile(store: Store, task: FileTask, known: KnownIds, schemas: Partial<Record<EntityKind, DataSchema>>, opts: ImportOptions): Promise<FileSummary> {
+async function importFile(store: Store, task: FileTask, known: KnownIds, opts: ImportOptions): Promise<FileSummary> {
   const now = (opts.clock ?? (() => new Date()))();
   const fp = await fingerprint(task.file);
   const progress = await store.getMeta<Progress>(PROGRESS_NS, fp.id);
   if (progress?.done && !opts.force) return { file: task.file, parser: task.parser, status: 'unchanged', from_line: progress.line, counts: {}, notes: [], validation: [] };
   const from = progress && !progress.done ? progress.line : 0;
   const handler: RecordHandler = await parsers[task.parser](task.context);
+  const source = task.source ?? task.parser;
+  const schemas = await loadSchemas(store, source);
   const ctx: CheckContext = { now: now.getTime(), known };
   const sink = new RowSink(store, ctx, schemas, task.file, task.parser, fp.id, await quarantinedKeys(store, fp.id), now);
   const batchSize = opts.batchSize ?? 50_000;
@@ -306,7 +311,7 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, schemas
   let lastLine = from;
   const saveContext = async () => {
     for (const entity of new Set<EntityKind>([task.entity, ...sink.counts.keys()])) {
-      const c: BatchContext = { parser: task.parser, file: task.file, entity, context: { ...task.context, ...handler.context?.() } };
+      const c: BatchContext = { parser: task.parser, source, file: task.file, entity, context: { ...task.context, ...handler.context?.() } };
       await store.putMeta(BATCHES_NS, batchId(fp.id, entity), c);
     }
   };
@@ -372,6 +377,8 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, schemas
       batch: batchId(fp.id, entity),
       entity,
       format: task.parser,
+      source,
+      openFields: task.openFields,
       file: task.file,
       stats: sink.stats.get(entity) ?? new BatchStats(entity),
       counts: c,
@@ -381,7 +388,7 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, schemas
     });
     validation.push({ batch: rec.batch, entity, status: rec.status, reasons: rec.reasons, anomaly_rate: rec.anomaly_rate });
     if (rec.schema_inferred) {
-      const doc = await loadSchema(store, entity);
+      const doc = await loadSchema(store, entity, source);
       if (doc) schemas[entity] = compileSchema(doc);
     }
   }
@@ -438,13 +445,12 @@ export async function importPath(store: Store, format: string, path: string, opt
   const t0 = performance.now();
   const tasks = await f.plan(path, opts);
   const known = await loadKnownIds(store);
-  const schemas = await loadSchemas(store);
   const files: FileSummary[] = [];
   let current = path;
   const guarded = guardWrites(store, () => current);
   for (const task of tasks) {
     current = task.file;
-    files.push(await importFile(guarded, task, known, schemas, opts));
+    files.push(await importFile(guarded, task, known, opts));
   }
   const totals: Partial<Record<EntityKind, EntityCounts>> = {};
   for (const fs of files)

@@ -32,7 +32,7 @@ export const listenBrainzFormat: ImportFormat = {
     if (st.isDirectory()) await walk(path);
     else files.push(path);
     if (files.length === 0) throw new DeepcutError('not_found', 'no .json or .jsonl files here', { file: path });
-    return files.map((file): FileTask => ({ file, parser: 'listenbrainz', entity: 'listens', framing: 'json-auto', encoding: opts.encoding ?? 'utf8', context: { user: opts.user } }));
+    return files.map((file): FileTask => ({ file, parser: 'listenbrainz', entity: 'listens', framing: 'json-auto', encoding: opts.encoding ?? 'utf8', context: { user: opts.user }, openFields: ['platform'] }));
   },
 };
 

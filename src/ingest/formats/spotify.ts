@@ -44,6 +44,7 @@ export const spotifyFormat: ImportFormat = {
       framing: 'json-auto',
       encoding: opts.encoding ?? 'utf8',
       context: { user },
+      openFields: ['platform'],
     }));
   },
 };
