@@ -74,24 +74,43 @@ function damaged(text: string, d: Damage): Buffer {
 }
 const hasContent = (b: Buffer) => b.some((x) => x !== 0x20 && x !== 0x09 && x !== 0x0d);
 
-/** Mutations of a row: set a field (by index into `keys`, or an unknown one) to a bad value, or delete it. */
-const mutations = fc.array(fc.tuple(fc.nat(), fc.option(badValue, { nil: undefined, freq: 4 })), { maxLength: 2 });
-function mutate(row: Record<string, unknown>, keys: string[], ms: [number, unknown][]): Record<string, unknown> {
+/** Traps for a field of a known kind: what a real file gets wrong about that kind. */
+const TYPED: Record<'integer' | 'number' | 'timestamp' | 'date' | 'text', unknown[]> = {
+  integer: [2 ** 31, 3_000_000_000, 2 ** 53, -1, 1.5, 1e308, '100'],
+  number: [0, -1, 1e308, Number.MIN_VALUE, '1'],
+  timestamp: ['2024-02-30T12:00:00Z', '2024-05-01T24:00:00Z', '2024-05-01T12:60:00Z', '2024-05-01T12:00:00+16:00', '1999-12-31T23:59:59Z', '+275760-09-13T00:00:00Z', '2024-05-01', 1714564800],
+  date: ['2024-02-30', '2023-02-29', '0000-01-01', '2024-1-1', '2024-01-01T00:00:00Z'],
+  text: ['a\u0000b', '\ud800', 'x\udc00', '', ' '],
+};
+type FieldKind = keyof typeof TYPED;
+const kindOfType = (t: string): FieldKind => (t === 'integer' ? 'integer' : t === 'number' ? 'number' : t === 'timestamp' ? 'timestamp' : t === 'date' ? 'date' : 'text');
+
+/**
+ * Mutations of a row: set a field (by index into `keys`, or an unknown one) to a trap for its kind,
+ * to any bad value, or delete it. `kinds` gives each key's kind.
+ */
+const mutations = fc.array(fc.tuple(fc.nat(), fc.oneof(fc.constant('delete' as const), fc.nat().map((i) => ({ typed: i })), badValue.map((v) => ({ any: v })))), { maxLength: 2 });
+type Mutation = [number, 'delete' | { typed: number } | { any: unknown }];
+function mutate(row: Record<string, unknown>, keys: string[], ms: Mutation[], kinds: Record<string, FieldKind> = {}): Record<string, unknown> {
   const out = structuredClone(row);
-  for (const [i, v] of ms) {
+  for (const [i, m] of ms) {
     const path = i % (keys.length + 1) === keys.length ? 'unknown_extra' : keys[i % (keys.length + 1)];
     const parts = path.split('.');
     let o = out as Record<string, unknown>;
     for (const p of parts.slice(0, -1)) o = (o[p] && typeof o[p] === 'object' ? o[p] : (o[p] = {})) as Record<string, unknown>;
-    if (v === undefined) delete o[parts[parts.length - 1]];
-    else o[parts[parts.length - 1]] = v;
+    const last = parts[parts.length - 1];
+    if (m === 'delete') delete o[last];
+    else if ('typed' in m) {
+      const traps = TYPED[kinds[path] ?? 'text'];
+      o[last] = traps[m.typed % traps.length];
+    } else o[last] = m.any;
   }
   return out;
 }
 
 /** One fuzzed record: mutations, damage, and whether it repeats the record before it. */
 const record = fc.record({ m: mutations, d: damage, repeat: fc.nat(9).map((x) => x === 0) });
-type Rec = { m: [number, unknown][]; d: Damage; repeat: boolean };
+type Rec = { m: Mutation[]; d: Damage; repeat: boolean };
 const records = fc.array(record, { minLength: 1, maxLength: 10 }) as fc.Arbitrary<Rec[]>;
 
 // ---- deepcut's own rows ----
@@ -184,9 +203,10 @@ function writeOwn(dir: string, recs: Record<EntityKind, Rec[]>, kind: 'jsonl' | 
   const count: Partial<Record<EntityKind, number>> = {};
   for (const k of entityKinds) {
     const keys = fieldsOf(k).map((f) => f.name);
+    const kinds = Object.fromEntries(fieldsOf(k).map((f) => [f.name, kindOfType(f.type)]));
     const lines: Buffer[] = [];
     if (kind === 'csv') lines.push(Buffer.from(keys.join(',')));
-    const rows = [goodRow(k, 0), ...recs[k].map((r, i) => (r.repeat && i > 0 ? null : mutate(goodRow(k, i + 1), keys, r.m)))];
+    const rows = [goodRow(k, 0), ...recs[k].map((r, i) => (r.repeat && i > 0 ? null : mutate(goodRow(k, i + 1), keys, r.m, kinds)))];
     let prev: Buffer | undefined;
     rows.forEach((row, i) => {
       const d = i === 0 ? 'none' : recs[k][i - 1].d;
@@ -221,12 +241,13 @@ test('fuzz: own csv, every entity', async () => {
 
 const spotifyKeys = ['ts', 'platform', 'ms_played', 'master_metadata_track_name', 'master_metadata_album_artist_name', 'master_metadata_album_album_name', 'reason_end', 'skipped', 'episode_name'];
 const accountKeys = ['endTime', 'artistName', 'trackName', 'msPlayed'];
+const historyKinds: Record<string, FieldKind> = { ts: 'timestamp', ms_played: 'integer', msPlayed: 'integer', endTime: 'timestamp', listened_at: 'integer', 'track_metadata.additional_info.duration_ms': 'integer', 'track_metadata.additional_info.duration': 'number' };
 
 test('fuzz: spotify history, extended and account files', async () => {
   await property(fc.record({ ext: records, acc: records }), async ({ ext, acc }: { ext: Rec[]; acc: Rec[] }) => {
     const dir = folder();
     const array = (recs: Rec[], good: (i: number) => Record<string, unknown>, keys: string[]) => {
-      const items = recs.map((r, i) => damaged(JSON.stringify(mutate(good(i), keys, r.m)), r.d === 'blank' ? 'none' : r.d));
+      const items = recs.map((r, i) => damaged(JSON.stringify(mutate(good(i), keys, r.m, historyKinds)), r.d === 'blank' ? 'none' : r.d));
       return Buffer.concat([Buffer.from('[\n'), ...items.flatMap((b, i) => (i ? [Buffer.from(',\n'), b] : [b])), Buffer.from('\n]\n')]);
     };
     writeFileSync(
@@ -245,7 +266,7 @@ const lbKeys = ['user_name', 'listened_at', 'track_metadata', 'track_metadata.ar
 test('fuzz: listenbrainz export (JSON Lines)', async () => {
   await property(records, async (recs: Rec[]) => {
     const dir = folder();
-    const lines = recs.map((r, i) => damaged(JSON.stringify(mutate({ user_name: 'rob', listened_at: 1714564800 + i, track_metadata: { artist_name: `Band ${i % 3}`, track_name: `Song ${i % 4}`, release_name: 'Album', additional_info: { duration_ms: 200000, media_player: 'mpv', artist_mbids: ['x'] } } }, lbKeys, r.m)), r.d));
+    const lines = recs.map((r, i) => damaged(JSON.stringify(mutate({ user_name: 'rob', listened_at: 1714564800 + i, track_metadata: { artist_name: `Band ${i % 3}`, track_name: `Song ${i % 4}`, release_name: 'Album', additional_info: { duration_ms: 200000, media_player: 'mpv', artist_mbids: ['x'] } } }, lbKeys, r.m, historyKinds)), r.d));
     writeFileSync(join(dir, 'listens.jsonl'), Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
     await checkImport('listenbrainz', dir, OPTS, { listens: lines.filter(hasContent).length });
     rmSync(dir, { recursive: true });
