@@ -89,7 +89,7 @@ const kindOfType = (t: string): FieldKind => (t === 'integer' ? 'integer' : t ==
  * Mutations of a row: set a field (by index into `keys`, or an unknown one) to a trap for its kind,
  * to any bad value, or delete it. `kinds` gives each key's kind.
  */
-const mutations = fc.array(fc.tuple(fc.nat(), fc.oneof(fc.constant('delete' as const), fc.nat().map((i) => ({ typed: i })), badValue.map((v) => ({ any: v })))), { maxLength: 2 });
+const mutations = fc.array(fc.tuple(fc.nat(), fc.oneof({ weight: 1, arbitrary: fc.constant('delete' as const) }, { weight: 4, arbitrary: fc.nat().map((i) => ({ typed: i })) }, { weight: 2, arbitrary: badValue.map((v) => ({ any: v })) })), { maxLength: 2 });
 type Mutation = [number, 'delete' | { typed: number } | { any: unknown }];
 function mutate(row: Record<string, unknown>, keys: string[], ms: Mutation[], kinds: Record<string, FieldKind> = {}): Record<string, unknown> {
   const out = structuredClone(row);
