@@ -3,7 +3,7 @@
  * (integers past 2^31 − 1, impossible dates and instants, wrong types, missing fields, NUL, lone
  * surrogates, invalid UTF-8, over-long lines, truncated JSON) imported into a fresh embedded store.
  * For every sample: the import never throws; every record is read exactly once; each rejected
- * value names its field; the store holds exactly the imported rows; the quarantine holds exactly
+ * value names its field; the store holds exactly the imported rows, each valid for its schema; the quarantine holds exactly
  * the quarantined ones; importing again adds nothing. Seeded and bounded (fast-check `seed`,
  * `numRuns`), so a failure replays.
  */
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
-import { entityKinds, type EntityKind } from '../domain/schemas.ts';
+import { entityKinds, entitySchemas, type EntityKind } from '../domain/schemas.ts';
 import { fieldsOf } from './fields.ts';
 import { importPath, type ImportOptions, type ImportSummary } from './import.ts';
 
@@ -168,6 +168,12 @@ async function checkImport(format: string, path: string, opts: ImportOptions, re
       quarantined += c.quarantined;
     }
     assert.equal(before.quarantine.length, quarantined, 'the quarantine holds every quarantined row once');
+    for (const k of entityKinds) {
+      for (const row of await store.list(k, { limit: 10_000 })) {
+        const r = entitySchemas[k].safeParse(row);
+        assert.ok(r.success, `${k}: a stored row breaks the domain schema (${r.error?.issues[0]?.path.join('.')}: ${r.error?.issues[0]?.message}): ${JSON.stringify(row)}`);
+      }
+    }
     for (const q of before.quarantine) {
       assert.ok(q.line >= 1 && q.file.length > 0, `quarantined row without file and line: ${JSON.stringify(q)}`);
       if (VALUE_CODES.has(q.code)) assert.ok(q.field, `a ${q.code} reject must name its field: ${JSON.stringify(q)}`);
