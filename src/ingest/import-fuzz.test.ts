@@ -17,6 +17,7 @@ import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { entityKinds, entitySchemas, type EntityKind } from '../domain/schemas.ts';
 import { fieldsOf } from './fields.ts';
+import { UNKNOWN_RELEASE_DATE } from './derive.ts';
 import { importPath, type ImportOptions, type ImportSummary } from './import.ts';
 
 const NOW = new Date('2024-06-01T00:00:00Z');
@@ -123,7 +124,8 @@ function goodRow(kind: EntityKind, i: number): Record<string, unknown> {
     case 'albums':
       return { album_id: `al${i}`, title: `Album ${i}`, artist_ids: ['a0'], release_date: '2020-01-01', album_type: 'album' };
     case 'tracks':
-      return { track_id: `t${i}`, title: `Track ${i}`, album_id: 'al0', artist_ids: ['a0'], duration_ms: 200000, release_date: '2020-02-29', isrc: 'USABC1234567' };
+      // the base track's length is a placeholder (unknown release date), so no play time is refused for being longer than it
+      return { track_id: `t${i}`, title: `Track ${i}`, album_id: 'al0', artist_ids: ['a0'], duration_ms: 200000, release_date: i === 0 ? UNKNOWN_RELEASE_DATE : '2020-02-29', isrc: 'USABC1234567' };
     case 'users':
       return { user_id: `u${i}`, time_zone: 'Europe/Berlin', country: 'DE', created_at: '2023-01-01T00:00:00Z' };
     case 'follows':
