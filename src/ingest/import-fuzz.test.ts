@@ -200,7 +200,7 @@ const folder = () => {
   mkdirSync(d);
   return d;
 };
-const property = (arb: fc.Arbitrary<unknown>, run: (v: never) => Promise<void>, seed: number) => fc.assert(fc.asyncProperty(arb, run as (v: unknown) => Promise<void>), { seed, numRuns: RUNS, endOnFailure: true });
+const property = (arb: fc.Arbitrary<unknown>, run: (v: never) => Promise<void>, seed: number) => fc.assert(fc.asyncProperty(arb, run as (v: unknown) => Promise<void>), { seed, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true });
 
 // ---- one property per format ----
 
