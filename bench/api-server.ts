@@ -15,7 +15,7 @@ import { LiveModel } from '../src/serving/live.ts';
 import { buildServer } from '../src/server/app.ts';
 import { createKey } from '../src/server/auth.ts';
 import { itemRetrieval } from '../src/serving/retrieval.ts';
-import { BanditHome } from '../src/bandit/home.ts';
+import { BanditHome } from '../src/serving/home.ts';
 import { policyFor } from '../src/bandit/policy.ts';
 import { syntheticShelfBart } from './shelf-bart.ts';
 import { ImpressionLog, impressionLogDir } from '../src/bandit/impression-log.ts';

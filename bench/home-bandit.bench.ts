@@ -18,7 +18,7 @@ import { AlternatingLeastSquares } from '../src/cf/als.ts';
 import { Catalog } from '../src/serving/catalog.ts';
 import { LiveModel } from '../src/serving/live.ts';
 import { composeHome, type HomeSource } from '../src/serving/state.ts';
-import { BanditHome } from '../src/bandit/home.ts';
+import { BanditHome } from '../src/serving/home.ts';
 import { ThompsonPolicy, UniformPolicy } from '../src/bandit/policy.ts';
 import { syntheticShelfBart } from './shelf-bart.ts';
 

@@ -14,7 +14,7 @@ import type { Bench } from './bench.ts';
 import { peakRssMb } from './bench.ts';
 import { Rng } from '../src/util/rng.ts';
 import type { Store } from '../src/store/store.ts';
-import { listInMemory } from '../src/store/testdata.ts';
+import { listInMemory } from '../src/store/testing/data.ts';
 
 const USERS = 2_000;
 const TRACKS = 20_000;

@@ -15,7 +15,7 @@ import { openStore } from '../src/store/open.ts';
 import { defaultConfig } from '../src/config/config.ts';
 import { runPipeline } from '../src/pipeline/runner.ts';
 import { defaultSteps } from '../src/pipeline/steps.ts';
-import { FixedClock } from '../src/pipeline/clock.ts';
+import { FixedClock } from '../src/core/clock.ts';
 
 
 const cpuS = (from: NodeJS.CpuUsage) => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Bench } from './bench.ts';
 import { numFlag } from './bench.ts';
 import { defaultSteps } from '../src/pipeline/steps.ts';
-import { servedWorld } from '../src/server/served-world.ts';
+import { servedWorld } from '../src/server/testing/served-world.ts';
 import { retrain } from '../src/server/retrain.ts';
 
 const bench: Bench = {

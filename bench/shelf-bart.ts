@@ -3,7 +3,7 @@
  * impressions (the reward depends on the shelf kind and the hour), so the benches can put
  * Thompson sampling over BART in the loop as serving does once a run has learnt one.
  */
-import { SHELF_FEATURES } from '../src/bandit/home.ts';
+import { SHELF_FEATURES } from '../src/bandit/shelves.ts';
 import { Bart } from '../src/bandit/bart.ts';
 import { Rng } from '../src/util/rng.ts';
 

@@ -15,7 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbStore } from '../src/store/duckdb.ts';
 import { PostgresStore } from '../src/store/postgres.ts';
 import type { Store } from '../src/store/store.ts';
-import { syntheticListens } from '../src/store/testdata.ts';
+import { syntheticListens } from '../src/store/testing/data.ts';
 import type { Listen } from '../src/domain/schemas.ts';
 
 

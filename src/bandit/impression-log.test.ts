@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ImpressionLog, StoreImpressionWriter, loadImpressionLogs, recoverImpressionLogs } from './impression-log.ts';
 import { DuckDbStore } from '../store/duckdb.ts';
 import type { Impression } from '../domain/schemas.ts';
+import { eventually } from '../util/poll.testkit.ts';
 
 const imp = (request: string, slot: number): Impression => ({ request_id: request, user_id: 'u1', shelf: 'made-for-you', card: `t${slot}`, slot, policy: 'uniform', propensity: 0.5, shown_at: '2026-11-20T21:30:00Z' });
 
@@ -24,7 +25,7 @@ test('the log appends JSON lines to an open file; flush closes it as .jsonl and 
     l.append([imp('r1', 0), imp('r1', 1)]);
     l.append([]);
     l.append([imp('r2', 0)]);
-    await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => readdirSync(join(dir, 'logs')).length === 1, 'the open log file');
     const open = readdirSync(join(dir, 'logs'));
     assert.equal(open.length, 1);
     assert.match(open[0], new RegExp(`^impressions-\\d{8}T\\d{6}Z-${process.pid}-0\\.jsonl\\.open$`));
@@ -48,7 +49,7 @@ test('loading puts closed files into the store, quarantines torn lines with file
     const torn = join(logs, 'impressions-20261120T000000Z-1-0.jsonl');
     writeFileSync(torn, `${JSON.stringify(imp('r2', 0))}\n\n${JSON.stringify({ ...imp('r2', 1), propensity: 2 })}\n{"request_id":"r2","us`);
     l.append([imp('r9', 0)]); // still open: not loaded
-    await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => readdirSync(logs).some((n) => n.endsWith('.open')), 'the open log file');
     const store = await DuckDbStore.open({ home: join(dir, 'store') });
     try {
       const got = await loadImpressionLogs(store, logs, { batch: 1 });
@@ -110,8 +111,8 @@ test('store writer: a delay timer that finds nothing left (a full batch took it 
   await new Promise((r) => setTimeout(r, 80)); // the timer fires on an empty buffer
   assert.deepEqual(writes, [1000]);
   w.append(rows(10, 1000));
-  await new Promise((r) => setTimeout(r, 80));
-  assert.deepEqual(writes, [1000, 10], 'the next rows go out after the delay, without flush');
+  await eventually(() => writes.length === 2, 'the write of the next rows after the delay, without flush');
+  assert.deepEqual(writes, [1000, 10]);
   w.append(rows(5, 2000));
   await w.flush();
   assert.deepEqual(writes, [1000, 10, 5]);

@@ -16,7 +16,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readLines } from '../ingest/lines.ts';
+import { readLines } from '../util/lines.ts';
 import { Impression } from '../domain/schemas.ts';
 import type { Store, QuarantinedRow } from '../store/store.ts';
 import { log } from '../log.ts';

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { listInMemory } from '../store/testdata.ts';
+import { listInMemory } from '../store/testing/data.ts';
 import assert from 'node:assert/strict';
 import type { Impression, Listen } from '../domain/schemas.ts';
 import type { EntityKind, EntityRow } from '../domain/schemas.ts';
@@ -7,7 +7,8 @@ import type { ListOptions } from '../store/store.ts';
 import { Catalog } from '../serving/catalog.ts';
 import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
 import { Rng } from '../util/rng.ts';
-import { BanditHome, SHELF_FEATURES } from './home.ts';
+import { BanditHome } from '../serving/home.ts';
+import { SHELF_FEATURES } from './shelves.ts';
 import { UniformPolicy } from './policy.ts';
 import { ips, snips } from './ope.ts';
 import { homeLogs, opeRows, toChoices } from './train.ts';

@@ -10,8 +10,8 @@ import { PopularityRecommender } from './popularity.ts';
 
 // Keep every neighbour on the 50-item board: with the default 20, equal-similarity ties cut the
 // held-out item out of most lists.
-recommenderContract('itemknn-cosine', () => new CosineRecommender({ neighbours: 50 }));
-recommenderContract('itemknn-bm25', () => new BM25Recommender({ neighbours: 50 }));
+recommenderContract('itemknn-cosine', () => new CosineRecommender({ neighbours: 50 }), (p) => ItemKnnRecommender.load(p));
+recommenderContract('itemknn-bm25', () => new BM25Recommender({ neighbours: 50 }), (p) => ItemKnnRecommender.load(p));
 
 describe('itemknn', () => {
   // users × items: items 0 and 1 always together; item 2 with item 0 once.

@@ -7,7 +7,7 @@ import { PopularityRecommender } from './popularity.ts';
 import { recommenderContract } from './recommender.case.test.ts';
 import { csrFromCoo } from '../signals/csr.ts';
 
-recommenderContract('popularity', () => new PopularityRecommender(), {
+recommenderContract('popularity', () => new PopularityRecommender(), (p) => PopularityRecommender.load(p), {
   skip: {
     checkerboard: 'popularity is not personalised: every item on the board is equally popular',
     similarItemsBlock: 'popularity has no notion of similarity',

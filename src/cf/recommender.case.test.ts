@@ -2,7 +2,7 @@
  * The contract every recommender passes (after implicit's TestRecommenderBaseMixin and hono's
  * `*.case.test.ts`). A model's test file runs it in a few lines:
  *
- *   recommenderContract('popularity', () => new PopularityRecommender(), { skip: { checkerboard: 'no personalization' } });
+ *   recommenderContract('popularity', () => new PopularityRecommender(), PopularityRecommender.load, { skip: { checkerboard: 'no personalization' } });
  *
  * Data with a known answer: a 50 × 50 checkerboard where even users like even items and odd users
  * odd items, with the diagonal held out, so the single best unheard item for user u is item u and
@@ -11,7 +11,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, stat, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recommender } from './recommender.ts';
@@ -25,6 +25,9 @@ export type ContractCase = 'checkerboard' | 'similarItemsBlock' | 'similarUsersB
 export interface ContractOptions {
   skip?: Partial<Record<ContractCase, string>>;
 }
+
+/** Reads back what the model's `save` wrote (the family's own loader). */
+export type Loader = (path: string) => Promise<Recommender>;
 
 /** The n × n checkerboard with the diagonal held out (n even). Values 1. */
 export function checkerboard(n: number, value = 1): Csr {
@@ -60,7 +63,7 @@ async function rejectsWith(p: () => Promise<unknown> | unknown, code: string, me
 }
 
 /** Register the contract tests for one recommender; `make` returns a fresh, unfitted model. */
-export function recommenderContract(name: string, make: () => Recommender | Promise<Recommender>, opts: ContractOptions = {}): void {
+export function recommenderContract(name: string, make: () => Recommender | Promise<Recommender>, load: Loader, opts: ContractOptions = {}): void {
   const n = 50;
   const board = checkerboard(n);
   const skip = opts.skip ?? {};
@@ -155,13 +158,21 @@ export function recommenderContract(name: string, make: () => Recommender | Prom
       await rejectsWith(async () => (await make()).fit(empty), 'invalid_input', /cannot fit on an empty matrix \(50×50, 0 non-zeros\)|has no entries/);
     });
 
-    it('saves to a non-empty file', async () => {
+    it('saves a file that loads back into a model with the same answers', async () => {
       const m = await fitted();
       const dir = await mkdtemp(join(tmpdir(), 'deepcut-contract-'));
       try {
         const path = join(dir, 'model.bin');
         await m.save(path, { runId: 'contract-test' });
-        assert.ok((await stat(path)).size > 0);
+        const back = await load(path);
+        assert.equal(back.name, m.name);
+        for (const u of [0, 1, 17, 48]) {
+          const a = m.recommend(u, board, 10);
+          const b = back.recommend(u, board, 10);
+          assert.deepEqual([...b.items], [...a.items], `user ${u}`);
+          assert.deepEqual([...b.scores], [...a.scores], `user ${u}`);
+        }
+        if (!skip.similarItemsBlock) assert.deepEqual([...back.similarItems(3, 5).items], [...m.similarItems(3, 5).items]);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -65,6 +65,13 @@ const timeZone = z.string().refine(
   { message: 'expected an IANA time zone such as Europe/Berlin' },
 );
 
+/**
+ * Release date given to tracks and albums created from a listening history (or a scrobble), which does not say
+ * when they were released. It also marks a track whose `duration_ms` is a guess, so validation
+ * does not compare `ms_played` against it.
+ */
+export const UNKNOWN_RELEASE_DATE = '1900-01-01';
+
 export const AlbumType = z.enum(['album', 'single', 'ep', 'compilation']);
 export type AlbumType = z.infer<typeof AlbumType>;
 
@@ -100,6 +107,8 @@ export const Track = z.object({
   isrc: z.string().regex(/^[A-Z]{2}[A-Z0-9]{3}\d{7}$/, 'expected a 12-character ISRC').optional(),
   /** Path or URI of the audio file, relative paths resolved against the import file's folder. */
   audio_path: storableText().optional(),
+  /** MusicBrainz recording id: submitted listens that carry it match this track first. */
+  mbid: storableText().optional(),
 });
 export type Track = z.infer<typeof Track>;
 

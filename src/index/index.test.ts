@@ -7,7 +7,7 @@ import { ExactIndex } from './exact.ts';
 import { AnnIndex } from './ann.ts';
 import { recallAtK } from './vector-index.ts';
 import { topK } from '../cf/base.ts';
-import { clusteredFactors } from './testdata.ts';
+import { clusteredFactors } from './testing/data.ts';
 
 function bruteIp(v: Float32Array, d: number, q: Float32Array, k: number) {
   const n = v.length / d;

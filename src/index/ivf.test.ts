@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ExactIndex } from './exact.ts';
 import { IvfIndex, type SearchStats } from './ivf.ts';
 import { recallAtK } from './vector-index.ts';
-import { clusteredFactors } from './testdata.ts';
+import { clusteredFactors } from './testing/data.ts';
 import { wasmAvailable } from '../cf/kernels/wasm.ts';
 
 const d = 16;

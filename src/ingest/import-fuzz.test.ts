@@ -16,8 +16,8 @@ import fc from 'fast-check';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { entityKinds, entitySchemas, type EntityKind } from '../domain/schemas.ts';
-import { fieldsOf } from './fields.ts';
-import { UNKNOWN_RELEASE_DATE } from './derive.ts';
+import { fieldsOf } from '../domain/fields.ts';
+import { UNKNOWN_RELEASE_DATE } from '../domain/schemas.ts';
 import { importPath, type ImportOptions, type ImportSummary } from './import.ts';
 
 const NOW = new Date('2024-06-01T00:00:00Z');

@@ -10,7 +10,7 @@ import { importPath, type ImportOptions } from './import.ts';
 import { replayQuarantine } from './replay.ts';
 import { assertNotBlocked, acceptBatch, latestValidation } from '../validate/batch.ts';
 import { loadSchema, saveSchema } from '../validate/schema.ts';
-import { artistIdOf, trackIdOf } from './derive.ts';
+import { artistIdOf, trackIdOf } from './identity.ts';
 import { defaultConfig } from '../config/config.ts';
 
 const NOW = new Date('2024-06-01T00:00:00Z');
@@ -121,7 +121,8 @@ test('spotify-history: extended and account files share ids; truncated file impo
     const s = await importPath(store, 'spotify-history', dir, { ...opts, user: 'me' });
     assert.deepEqual(s.files.map((f) => f.parser), ['spotify-account', 'spotify-extended'], 'video history is not audio');
     assert.deepEqual(s.totals.listens, { read: 5, imported: 3, duplicates: 0, quarantined: 2 });
-    assert.deepEqual(s.totals.tracks, { read: 3, imported: 2, duplicates: 1, quarantined: 0 }, 'the account file names the same track: same id');
+    assert.deepEqual(s.totals.tracks, { read: 2, imported: 2, duplicates: 0, quarantined: 0 }, 'the account file names the same track: it resolves to the one the first file created');
+    assert.deepEqual(s.files[1].notes, [{ what: 'listens of tracks created earlier', n: 1 }, { what: 'listens of tracks created from names', n: 1 }]);
     assert.deepEqual(s.totals.artists?.imported, 1);
     const q = await store.listQuarantine();
     assert.deepEqual(q.map((r) => [r.line, r.field, r.code]), [[3, 'master_metadata_track_name', 'unsupported'], [5, null, 'truncated']]);

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defaultConfig, type Config } from '../config/config.ts';
-import { entityKeys, entityKinds, type EntityKind } from '../domain/schemas.ts';
+import { entityKeys, entityKinds, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { QuarantinedRow, Store } from '../store/store.ts';
@@ -27,7 +27,8 @@ import { pagesOf, quarantinePages } from '../store/pages.ts';
 import { formatByName, formats, parsers } from './formats/index.ts';
 import { IMPORT_ORDER } from './formats/own.ts';
 import type { FileTask, FormatOptions, RecordHandler, Sink } from './formats/types.ts';
-import { readJsonArray, readLines, sniffJson, type Frame } from './lines.ts';
+import { TrackMatcher } from '../domain/match.ts';
+import { readJsonArray, readLines, sniffJson, type Frame } from '../util/lines.ts';
 
 export interface ImportOptions extends FormatOptions {
   /** Rows (all entities together) per store transaction; default 50,000. */
@@ -115,11 +116,17 @@ export const batchId = (fp: string, entity: string) => `${fp}.${entity}`;
 
 const zero = (): EntityCounts => ({ read: 0, imported: 0, duplicates: 0, quarantined: 0 });
 
-/** Load every id the store holds that imports may refer to. */
-export async function loadKnownIds(store: Store): Promise<KnownIds> {
+/** Load every id the store holds that imports may refer to; the catalog also goes into `matcher` when given. */
+export async function loadKnownIds(store: Store, matcher?: TrackMatcher): Promise<KnownIds> {
   const known = new KnownIds();
   for (const kind of ['artists', 'albums', 'tracks', 'users'] as const) {
-    for await (const rows of pagesOf(store, kind, {}, 50_000)) for (const r of rows) known.add(kind, r as Record<string, unknown>);
+    for await (const rows of pagesOf(store, kind, {}, 50_000)) {
+      for (const r of rows) known.add(kind, r as Record<string, unknown>);
+      if (!matcher) continue;
+      if (kind === 'artists') matcher.addArtists(rows as EntityRow<'artists'>[]);
+      else if (kind === 'albums') matcher.addAlbums(rows as EntityRow<'albums'>[]);
+      else if (kind === 'tracks') matcher.addTracks(rows as EntityRow<'tracks'>[]);
+    }
   }
   return known;
 }
@@ -295,13 +302,13 @@ async function quarantinedKeys(store: Store, fp: string): Promise<Set<string>> {
   return seen;
 }
 
-async function importFile(store: Store, task: FileTask, known: KnownIds, opts: ImportOptions): Promise<FileSummary> {
+async function importFile(store: Store, task: FileTask, known: KnownIds, matcher: TrackMatcher, opts: ImportOptions): Promise<FileSummary> {
   const now = (opts.clock ?? (() => new Date()))();
   const fp = await fingerprint(task.file);
   const progress = await store.getMeta<Progress>(PROGRESS_NS, fp.id);
   if (progress?.done && !opts.force) return { file: task.file, parser: task.parser, status: 'unchanged', from_line: progress.line, counts: {}, notes: [], validation: [] };
   const from = progress && !progress.done ? progress.line : 0;
-  const handler: RecordHandler = await parsers[task.parser](task.context);
+  const handler: RecordHandler = await parsers[task.parser](task.context, { matcher });
   const source = task.source ?? task.parser;
   const schemas = await loadSchemas(store, source);
   const ctx: CheckContext = { now: now.getTime(), known };
@@ -444,13 +451,14 @@ export async function importPath(store: Store, format: string, path: string, opt
   if (!f) throw new DeepcutError('invalid_input', `unknown import format "${format}"; known: ${formats.map((x) => x.name).join(', ')}`, { field: 'format' });
   const t0 = performance.now();
   const tasks = await f.plan(path, opts);
-  const known = await loadKnownIds(store);
+  const matcher = new TrackMatcher();
+  const known = await loadKnownIds(store, matcher);
   const files: FileSummary[] = [];
   let current = path;
   const guarded = guardWrites(store, () => current);
   for (const task of tasks) {
     current = task.file;
-    files.push(await importFile(guarded, task, known, opts));
+    files.push(await importFile(guarded, task, known, matcher, opts));
   }
   const totals: Partial<Record<EntityKind, EntityCounts>> = {};
   for (const fs of files)

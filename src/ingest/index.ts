@@ -2,4 +2,6 @@
 export { importPath, type ImportOptions, type ImportSummary, type EntityCounts } from './import.ts';
 export { replayQuarantine, type ReplayResult } from './replay.ts';
 export { formats } from './formats/index.ts';
-export { artistIdOf, albumIdOf, trackIdOf, listenIdOf, UNKNOWN_RELEASE_DATE } from './derive.ts';
+export { artistIdOf, albumIdOf, trackIdOf, listenIdOf, normName, cleanIsrc, ListenResolver, UNKNOWN_RELEASE_DATE, UNKNOWN_DURATION_MS, type NamedListen, type ResolvedListen } from './identity.ts';
+export { TrackMatcher, titleKey, artistKey, creditKeys, durationTolerance, MATCH_OUTCOMES, type MatchOutcome, type TrackQuery, type TrackMatch, type MatchableTrack } from '../domain/match.ts';
+export { lbNamedListen, SCROBBLE_MS } from './formats/listenbrainz.ts';

@@ -15,6 +15,7 @@ import { IMPORT_ORDER } from './formats/own.ts';
 import type { RecordHandler, Sink } from './formats/types.ts';
 import { BATCHES_NS, keyOf, loadKnownIds, type BatchContext } from './import.ts';
 import { quarantinePages } from '../store/pages.ts';
+import { TrackMatcher } from '../domain/match.ts';
 
 export interface ReplayResult {
   examined: number;
@@ -33,7 +34,8 @@ const UNREPLAYABLE = new Set(['line_too_long', 'truncated']);
 export async function replayQuarantine(store: Store, opts: { batch?: string; clock?: () => Date; validation?: Config['validation'] } = {}): Promise<ReplayResult> {
   void (opts.validation ?? defaultConfig().validation);
   const now = (opts.clock ?? (() => new Date()))();
-  const known = await loadKnownIds(store);
+  const matcher = new TrackMatcher();
+  const known = await loadKnownIds(store, matcher);
   const schemas = new Map<string, DataSchema | undefined>();
   const ctx: CheckContext = { now: now.getTime(), known };
   const contexts = new Map<string, BatchContext | undefined>();
@@ -59,7 +61,7 @@ export async function replayQuarantine(store: Store, opts: { batch?: string; clo
       continue;
     }
     const context = q.format === 'jsonl' ? { ...(bc?.context ?? {}), entity: q.entity } : bc!.context;
-    const handler: RecordHandler = await factory(context);
+    const handler: RecordHandler = await factory(context, { matcher });
     if (handler.aggregates) {
       keep(q, q.field, q.code, q.reason);
       continue;

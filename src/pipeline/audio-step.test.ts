@@ -15,7 +15,7 @@ import { defaultConfig } from '../config/config.ts';
 import { runPipeline, type RunManifest } from './runner.ts';
 import { validateStep, signalsStep, cfStep, loadCfModel } from './steps.ts';
 import { makeAudioStep, audioPlaylistInputs, loadAudioVectors } from './audio-step.ts';
-import { FixedClock } from './clock.ts';
+import { FixedClock } from '../core/clock.ts';
 import { loadSnapshot } from './persist.ts';
 import { readArtifact } from '../cf/artifact.ts';
 import { AudioCnn } from '../audio/cnn.ts';

@@ -20,13 +20,13 @@ import { join } from 'node:path';
 import type { Step } from './runner.ts';
 import { readPublished } from './runner.ts';
 import { homeLogs, opeRows, toChoices } from '../bandit/train.ts';
-import { SHELF_FEATURES } from '../bandit/home.ts';
+import { SHELF_FEATURES } from '../bandit/shelves.ts';
 import { makeRewardModel, loadRewardModel } from '../bandit/models.ts';
 import { policyFor, trainingSet } from '../bandit/policy.ts';
 import { snips, gate, type Estimate } from '../bandit/ope.ts';
 import type { RewardModel } from '../bandit/reward.ts';
 import { Rng } from '../util/rng.ts';
-import { DAY_MS } from './clock.ts';
+import { DAY_MS } from '../core/clock.ts';
 import { impressionLogDir, loadImpressionLogs } from '../bandit/impression-log.ts';
 
 /** Days of impressions the reward model is trained on. */

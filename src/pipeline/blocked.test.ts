@@ -15,11 +15,11 @@ import { acceptBatch, latestValidation } from '../validate/batch.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, readManifest, listRuns } from './runner.ts';
 import { validateStep } from './steps.ts';
-import { FixedClock } from './clock.ts';
+import { FixedClock } from '../core/clock.ts';
 import { Metrics } from '../server/metrics.ts';
 import { buildServer } from '../server/app.ts';
-import { MemoryStore } from '../server/testing.ts';
-import { seedWorld } from '../server/world.ts';
+import { MemoryStore } from '../store/testing/memory.ts';
+import { seedWorld } from '../server/testing/world.ts';
 import { createKey } from '../server/auth.ts';
 
 const bin = fileURLToPath(new URL('../../bin/deepcut.js', import.meta.url));

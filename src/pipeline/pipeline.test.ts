@@ -16,14 +16,14 @@ import { openStore } from '../store/open.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, publish, listRuns, readPublished } from './runner.ts';
 import { defaultSteps } from './steps.ts';
-import { FixedClock } from './clock.ts';
+import { FixedClock } from '../core/clock.ts';
 import type { Playlist } from '../playlists/types.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dc-pipeline-'));
 const world = join(root, 'world');
 const clean = join(root, 'clean');
 const NOW = '2026-11-23T06:00:00Z';
-const child = fileURLToPath(new URL('./pipeline-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./testing/pipeline-child.ts', import.meta.url));
 
 function dwTracks(home: string, runId: string): Map<string, string[]> {
   const lines = readFileSync(join(home, 'runs', runId, 'playlists', 'discover-weekly.jsonl'), 'utf8').trim().split('\n');

@@ -10,33 +10,13 @@ import type { StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Recommender } from '../cf/recommender.ts';
 import { isFactorized } from '../cf/recommender.ts';
-import { weekStart } from './clock.ts';
-import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from '../playlists/sources.ts';
-import { discoverWeekly, releaseRadar, dailyMixes } from '../playlists/makers.ts';
-import { reasonText, type Candidate, type CandidateSource, type FlowFeatures, type Playlist, type CatalogView } from '../playlists/types.ts';
-import { topK } from '../cf/base.ts';
+import { Product, toPlaylist, weeklyKey, playlistTitles, PlaylistArchive, type CandidateSource, type FlowFeatures } from '../playlists/index.ts';
 import { Scorer } from '../cf/kernels/scorer.ts';
 import { wasmAvailable } from '../cf/kernels/wasm.ts';
-import { PlaylistArchive } from '../playlists/archive.ts';
-import type { UserId } from '../domain/ids.ts';
 import { yielder } from '../util/yield.ts';
-
-/** Turn ranked candidates into a stored playlist. */
-export function toPlaylist(kind: Playlist['kind'], title: string, user: UserId | undefined, key: string, c: Candidate[], catalog: CatalogView, runId: string, createdAt: string): Playlist {
-  return {
-    kind,
-    id: `${kind}:${user ?? 'seed'}:${key}`,
-    title,
-    userId: user,
-    key,
-    createdAt,
-    runId,
-    tracks: c.map((x) => {
-      const t = catalog.tracks[x.track];
-      return { trackId: t.id, title: t.title, artists: t.artists.map((a) => catalog.artists[a].name), durationMs: t.durationMs, reason: reasonText(x.reason), source: x.source, ...(t.audioPath ? { audioPath: t.audioPath } : {}) };
-    }),
-  };
-}
+import { isDeepcutError } from '../errors.ts';
+import { textPlaylistInputs } from './text-step.ts';
+import { audioPlaylistInputs } from './audio-step.ts';
 
 export interface PlaylistsSummary {
   counts: Record<string, number>;
@@ -49,56 +29,48 @@ export interface PlaylistInputs {
   flow?: (track: number) => FlowFeatures | undefined;
 }
 
+/**
+ * The product over a run's snapshot and model with the run's extra inputs (text and audio
+ * sources, flow): the pipeline, the CLI and the API build it this way for the same run.
+ * Daily Mixes use the SIMD scorer when the kernels are built (same ranking as the plain search).
+ */
+export function runProduct(s: Snapshot, model: Recommender, extra: PlaylistInputs, seed: number): Product {
+  const scorer = isFactorized(model) && model.factors % 4 === 0 && wasmAvailable() ? new Scorer(model.itemFactors(), model.itemFactors().length / model.factors, model.factors) : undefined;
+  const nearest = scorer
+    ? (q: Float32Array, k: number) => {
+        const r = scorer.top(q, k, [], false);
+        return Array.from(r.items, (track, i) => ({ track, score: r.scores[i] }));
+      }
+    : undefined;
+  return new Product({ world: s, model, sources: extra.sources, flow: extra.flow, seed, nearest });
+}
+
+/**
+ * The extra playlist inputs a run's folder holds: the text step's source and the audio step's
+ * source and flow features (`<run>/text`, `<run>/audio`), as the playlists step reads them. A run
+ * made without the text step (no `text.json`) contributes no text source.
+ */
+export async function runPlaylistInputs(textDir: string, audioDir: string, s: Snapshot, model: Recommender): Promise<PlaylistInputs> {
+  const noText = (e: unknown): Promise<PlaylistInputs> | PlaylistInputs => (isDeepcutError(e) && e.code === 'not_found' ? {} : Promise.reject(e));
+  const text = await textPlaylistInputs(textDir, s, model).catch(noText);
+  const audio = await audioPlaylistInputs(audioDir, s, model);
+  return { sources: [...(text.sources ?? []), ...(audio.sources ?? [])], flow: audio.flow };
+}
+
+/**
+ * The product over a finished run's folder (the published run, for the CLI and the API): its
+ * snapshot and model with the text and audio inputs stored in `<run>/text` and `<run>/audio`, as
+ * the run's playlists step had them. A run made without the text step contributes no text source.
+ */
+export async function productOfRun(run: { dir: string; snapshot: Snapshot; model: Recommender }, seed: number): Promise<Product> {
+  return runProduct(run.snapshot, run.model, await runPlaylistInputs(join(run.dir, 'text'), join(run.dir, 'audio'), run.snapshot, run.model), seed);
+}
+
 export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recommender, extra: PlaylistInputs = {}): Promise<PlaylistsSummary> {
   const { catalog } = s;
   const now = ctx.clock.now();
   const createdAt = now.toISOString();
-  const itemVectors: Vectors | undefined = isFactorized(model) ? { dim: model.factors, data: model.itemFactors() } : undefined;
-  const userVectors = isFactorized(model) ? model.userFactors() : undefined;
-  const sources: CandidateSource[] = [cfSource(model, s.users, s.userTracks, catalog, itemVectors), ...(extra.sources ?? []), popularitySource(catalog)];
-  const affinity = (u: { id: string }, tracks: number[]) => {
-    const r = s.users.row(u.id);
-    if (!itemVectors || !userVectors || r < 0) return tracks.map((t) => catalog.tracks[t].plays);
-    const f = itemVectors.dim;
-    return tracks.map((t) => {
-      let d = 0;
-      for (let i = 0; i < f; i++) d += userVectors[r * f + i] * itemVectors.data[t * f + i];
-      return d;
-    });
-  };
-  // artists as the mean of their tracks' factors; similar artists by cosine, memoised
-  const artistVec = itemVectors ? catalog.tracksByArtist.map((ts) => {
-    const v = new Float32Array(itemVectors.dim);
-    for (const t of ts) for (let i = 0; i < itemVectors.dim; i++) v[i] += itemVectors.data[t * itemVectors.dim + i];
-    const n = Math.hypot(...v) || 1;
-    return v.map((x) => x / n);
-  }) : undefined;
-  const similarMemo = new Map<number, number[]>();
-  const similarArtists = (a: number, k: number): number[] => {
-    if (!artistVec) return [];
-    let r = similarMemo.get(a);
-    if (!r) {
-      const sc = new Float32Array(artistVec.length);
-      const exclude = new Uint8Array(artistVec.length);
-      exclude[a] = 1;
-      artistVec.forEach((v, b) => {
-        let d = 0;
-        for (let i = 0; i < v.length; i++) d += v[i] * artistVec[a][i];
-        sc[b] = d;
-      });
-      r = Array.from(topK(sc, 20, exclude).items);
-      similarMemo.set(a, r);
-    }
-    return r.slice(0, k);
-  };
-  // nearest tracks to a taste centre: the SIMD scorer when the kernels are built, else plain TS
-  const scorer = itemVectors && itemVectors.dim % 4 === 0 && wasmAvailable() ? new Scorer(itemVectors.data, itemVectors.data.length / itemVectors.dim, itemVectors.dim) : undefined;
-  const nearest = (q: Float32Array, k: number) => {
-    if (!itemVectors) return [];
-    if (!scorer) return nearestByInnerProduct(itemVectors, q, k);
-    const r = scorer.top(q, k, [], false);
-    return Array.from(r.items, (track, i) => ({ track, score: r.scores[i] }));
-  };
+  const product = runProduct(s, model, extra, ctx.config.cf.seed);
 
   const files = {
     dw: createWriteStream(join(ctx.dir, 'discover-weekly.jsonl')),
@@ -123,11 +95,10 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
   const tick = yielder(); // a server in this process (the in-process retrain) keeps answering
   for (const user of s.histories) {
     await tick();
-    const week = weekStart(now, user.timeZone, 1);
+    const week = weeklyKey('discover-weekly', now, user.timeZone);
     let dw = await archive.get('discover-weekly', week, user.id);
     if (!dw) {
-      const c = discoverWeekly(user, catalog, sources, { flow: extra.flow });
-      dw = toPlaylist('discover-weekly', 'Discover Weekly', user.id, week, c, catalog, ctx.runId, createdAt);
+      dw = toPlaylist('discover-weekly', playlistTitles['discover-weekly'], user.id, week, product.discoverWeekly(user), catalog, ctx.runId, createdAt);
       await archive.put('discover-weekly', week, user.id, dw);
       counts.discover_weekly_new++;
     } else counts.discover_weekly_kept++;
@@ -143,21 +114,18 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
     }
     dwArtists += artistsSeen.size;
 
-    const friday = weekStart(now, user.timeZone, 5);
+    const friday = weeklyKey('release-radar', now, user.timeZone);
     let rr = await archive.get('release-radar', friday, user.id);
     if (!rr) {
-      const c = releaseRadar(user, catalog, { friday, affinity, similarArtists });
-      rr = toPlaylist('release-radar', 'Release Radar', user.id, friday, c, catalog, ctx.runId, createdAt);
+      rr = toPlaylist('release-radar', playlistTitles['release-radar'], user.id, friday, product.releaseRadar(user, friday), catalog, ctx.runId, createdAt);
       await archive.put('release-radar', friday, user.id, rr);
     }
     if (rr.tracks.length) counts.release_radar++;
     files.rr.write(JSON.stringify(rr) + '\n');
 
-    if (itemVectors) {
-      const mixes = dailyMixes(user, catalog, { vector: (t) => itemVectors.data.subarray(t * itemVectors.dim, (t + 1) * itemVectors.dim), nearest, seed: ctx.config.cf.seed, size: 30 });
-      counts.daily_mixes += mixes.length;
-      mixes.forEach((m, i) => files.mix.write(JSON.stringify(toPlaylist('daily-mix', m.title, user.id, `${now.toISOString().slice(0, 10)}/${i + 1}`, m.tracks, catalog, ctx.runId, createdAt)) + '\n'));
-    }
+    const mixes = product.dailyMixes(user);
+    counts.daily_mixes += mixes.length;
+    mixes.forEach((m, i) => files.mix.write(JSON.stringify(toPlaylist('daily-mix', m.title, user.id, `${now.toISOString().slice(0, 10)}/${i + 1}`, m.tracks, catalog, ctx.runId, createdAt)) + '\n'));
   }
   await archive.flush();
   await Promise.all(Object.values(files).map((f) => new Promise<void>((res, rej) => f.end((e?: Error | null) => (e ? rej(e) : res())))));

@@ -4,7 +4,7 @@ import { mkdtempSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline, topoOrder, publish, rollback, readPublished, gate, listRuns, type Step } from './runner.ts';
-import { FixedClock } from './clock.ts';
+import { FixedClock } from '../core/clock.ts';
 import { defaultConfig } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 

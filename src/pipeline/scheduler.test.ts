@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scheduler, standardJobs } from './scheduler.ts';
-import { FixedClock } from './clock.ts';
+import { FixedClock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
 
 /** Only the meta part of a store, in memory. */

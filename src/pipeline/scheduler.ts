@@ -7,7 +7,7 @@
  */
 import { Cron } from 'croner';
 import type { Store } from '../store/store.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../core/clock.ts';
 import { log } from '../log.ts';
 
 export interface ScheduledJob {

@@ -10,6 +10,7 @@ import type { Config } from '../config/config.ts';
 import type { CatalogView, UserHistory, TrackInfo } from '../playlists/types.ts';
 import { confidenceFromCounts, type ConfidenceOptions } from '../signals/confidence.ts';
 import type { Csr } from '../signals/csr.ts';
+import { TrackMatcher } from '../domain/match.ts';
 
 export interface Snapshot {
   catalog: CatalogView;
@@ -58,12 +59,14 @@ export async function buildSnapshot(store: Store, config: Config): Promise<Snaps
   const users = new IdMap<UserId>(userRows.map((u) => u.user_id as UserId));
   const tz = new Map(userRows.map((u) => [u.user_id, u.time_zone]));
 
+  // Tracks created from names (scrobbles, histories) that the catalog has since gained count for the catalog track (see domain/match.ts).
+  const links = TrackMatcher.of({ artists: artistRows, albums: albumRows, tracks: trackRowsRaw }).links();
   const l = await store.readListens();
   // listen rows → snapshot rows (users seen only in listens are added; unknown tracks are skipped)
   const userOf = new Int32Array(l.users.size);
   for (let r = 0; r < l.users.size; r++) userOf[r] = users.add(l.users.id(r));
   const trackOf = new Int32Array(l.tracks.size);
-  for (let r = 0; r < l.tracks.size; r++) trackOf[r] = trackMap.row(l.tracks.id(r));
+  for (let r = 0; r < l.tracks.size; r++) trackOf[r] = trackMap.row(links.get(l.tracks.id(r)) ?? l.tracks.id(r));
 
   const histories: UserHistory[] = users.toArray().map((id) => ({ id, timeZone: tz.get(id) ?? 'UTC', plays: new Map(), follows: new Set<number>(), dislikedTracks: new Set<number>(), dislikedArtists: new Set<number>() }));
   const n = l.user.length;

@@ -11,17 +11,17 @@ import { saveSnapshot, loadSnapshot } from './persist.ts';
 import { makeRecommender, alsAvailable } from '../cf/factory.ts';
 import type { Recommender } from '../cf/recommender.ts';
 import { isFactorized } from '../cf/recommender.ts';
-import { randomHoldout } from '../eval/splits.ts';
-import { evaluate } from '../eval/evaluate.ts';
+import { randomHoldout } from '../cf/splits.ts';
+import { evaluate } from '../cf/evaluate.ts';
 import type { Csr } from '../signals/csr.ts';
 import { AlternatingLeastSquares } from '../cf/als.ts';
 import { PopularityRecommender } from '../cf/popularity.ts';
-import { makePlaylists } from './playlists-step.ts';
+import { makePlaylists, runPlaylistInputs } from './playlists-step.ts';
 import { DeepcutError } from '../errors.ts';
 import { assertNotBlocked } from '../validate/batch.ts';
-import { textStep, textPlaylistInputs } from './text-step.ts';
+import { textStep } from './text-step.ts';
 import { banditStep } from './bandit-step.ts';
-import { audioStep, audioPlaylistInputs } from './audio-step.ts';
+import { audioStep } from './audio-step.ts';
 
 /** Keep only positive entries (streams), as the relevant items of a holdout. */
 function positives(m: Csr): Csr {
@@ -126,9 +126,7 @@ export const playlistsStep: Step = {
     const s = await runSnapshot(ctx);
     const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
     try {
-      const text = await textPlaylistInputs(ctx.dirOf('text'), s, model);
-      const audio = await audioPlaylistInputs(ctx.dirOf('audio'), s, model);
-      const r = await makePlaylists(ctx, s, model, { sources: [...(text.sources ?? []), ...(audio.sources ?? [])], flow: audio.flow });
+      const r = await makePlaylists(ctx, s, model, await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), s, model));
       await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
       return { metrics: r.metrics, info: { counts: r.counts } };
     } finally {

@@ -16,7 +16,7 @@ import { defaultConfig } from '../config/config.ts';
 import { runPipeline, type Step, type RunManifest } from './runner.ts';
 import { validateStep, signalsStep, cfStep, runSnapshot, loadCfModel } from './steps.ts';
 import { makePlaylists } from './playlists-step.ts';
-import { FixedClock } from './clock.ts';
+import { FixedClock } from '../core/clock.ts';
 import { artistDocuments, loadTextArtifacts, loadTextIndex, textPlaylistInputs, textStep, type TextArtifacts } from './text-step.ts';
 import { cosineTopK } from '../text/similar.ts';
 import type { Document } from '../domain/schemas.ts';

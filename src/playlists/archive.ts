@@ -7,6 +7,11 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Playlist } from './types.ts';
+import { addDays } from '../core/clock.ts';
+import { weeklyKey, type WeeklyKind } from './product.ts';
+
+/** Weeks back a weekly playlist is looked for when this week's is not made yet (the job runs on its day). */
+export const WEEKS_BACK = 4;
 
 export class PlaylistArchive {
   private readonly cache = new Map<string, Map<string, Playlist>>();
@@ -58,4 +63,33 @@ export class PlaylistArchive {
     }
     this.dirty.clear();
   }
+}
+
+/**
+ * The weekly playlist of `kind` a listener sees at `at`: this week's stored list (week keyed by
+ * its Monday or Friday in zone `tz`), else the latest stored in the {@link WEEKS_BACK} weeks
+ * before (this week's job has not run yet). The API and the CLI both read weekly lists here.
+ * @example await storedWeekly(new PlaylistArchive(home), 'discover-weekly', 'u1', 'Europe/Paris', new Date())
+ */
+export async function storedWeekly(archive: PlaylistArchive, kind: WeeklyKind, user: string, tz: string, at: Date): Promise<Playlist | undefined> {
+  const date = weeklyKey(kind, at, tz);
+  for (let back = 0; back <= WEEKS_BACK; back++) {
+    const p = await archive.get(kind, addDays(date, -7 * back), user);
+    if (p) return p;
+  }
+  return undefined;
+}
+
+/** A run's playlists file (`<run>/playlists/<kind>.jsonl`, one per line) grouped by user, in file order; empty when absent. */
+export async function readRunPlaylists(file: string): Promise<Map<string, Playlist[]>> {
+  const byUser = new Map<string, Playlist[]>();
+  if (!existsSync(file)) return byUser;
+  for (const line of (await readFile(file, 'utf8')).split('\n')) {
+    if (!line) continue;
+    const p = JSON.parse(line) as Playlist;
+    const list = byUser.get(p.userId ?? '') ?? [];
+    list.push(p);
+    byUser.set(p.userId ?? '', list);
+  }
+  return byUser;
 }

@@ -4,7 +4,7 @@
  */
 import type { Candidate, CandidateSource, CatalogView, FlowFeatures, UserHistory } from './types.ts';
 import { blend, gather, heardOrDisliked, sequence } from './rules.ts';
-import { addDays } from '../pipeline/clock.ts';
+import { addDays } from '../core/clock.ts';
 import { Rng } from '../util/rng.ts';
 
 export interface DiscoverWeeklyOptions {

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../store/open.ts';
-import { play } from './world.ts';
+import { play } from './testing/world.ts';
 
 const main = join(import.meta.dirname, '..', 'cli', 'main.ts');
 

@@ -1,21 +1,23 @@
 /**
  * ListenBrainz `POST /1/submit-listens` compatibility: the request body schema and the mapping of
- * a submitted listen to deepcut rows (a Listen, plus the Artist and Track it names, so unknown
- * tracks enter the catalog). Ids are deterministic, so a resubmitted listen is a duplicate:
+ * a submitted listen to deepcut rows. The mapping is the importer's: each listen is read by
+ * `lbNamedListen` and resolved by the ingest stage's `ListenResolver` against the live catalog
+ * (see src/ingest/identity.ts), so a listen sent here and the same listen imported from a
+ * ListenBrainz export have the same `listen_id` and `track_id` — the second is a duplicate:
  *
- * - artist: `mbid:<first artist_mbid>` when given, else `lb-artist:<sha1(normalised name)[:16]>`
- * - track:  `mbid:<recording_mbid>` when given, else `lb-track:<sha1(artist \t track)[:16]>`
- * - listen: `lb:<sha1(user \t listened_at \t track_id)[:20]>`
+ * - listen: `listen:<hash(user, listened_at, hash(artist, title))>`
+ * - track:  the catalog track it matches (recording MBID, ISRC, then normalised artist + title +
+ *   duration), else a created `track:<hash(artist, title)>` (release date 1900-01-01, unknown;
+ *   duration 1 ms when none was sent), linked to the catalog track when the catalog gains it
+ * - artist of a created track: the catalog artist (MBID, then name), else `artist:<hash(name)>`
  *
- * Names are normalised (NFKC, lower case, whitespace collapsed) before hashing. ListenBrainz
- * counts a listen after 4 minutes or half the track, so a listen is a full play: `ms_played` is
- * the track's duration when known, else 30 s (the stream threshold). A track created here has
- * release date 1970-01-01 (unknown: never inside a Release Radar window) and duration 1 ms when
- * none was sent. See https://listenbrainz.readthedocs.io/en/latest/users/json.html
+ * `ms_played` is the track's duration when known, else `signals.minStreamMs` (ListenBrainz counts
+ * a listen after 4 minutes or half the track: a full play). See
+ * https://listenbrainz.readthedocs.io/en/latest/users/json.html
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Artist, Listen, Track } from '../domain/schemas.ts';
+import type { Album, Artist, Listen, Track } from '../domain/schemas.ts';
+import { lbNamedListen, ListenResolver, TrackMatcher, type MatchOutcome } from '../ingest/index.ts';
 
 const text = z.string().trim().min(1).max(1024);
 
@@ -24,6 +26,7 @@ export const LbAdditionalInfo = z
     duration_ms: z.number().int().positive().max(86_400_000).optional(),
     duration: z.number().int().positive().max(86_400).optional(),
     recording_mbid: z.string().max(64).optional(),
+    isrc: z.string().max(32).optional(),
     release_mbid: z.string().max(64).optional(),
     artist_mbids: z.array(z.string().max(64)).max(32).optional(),
     listening_from: z.string().max(256).optional(),
@@ -56,60 +59,32 @@ export const LbSubmission = z
   });
 export type LbSubmission = z.infer<typeof LbSubmission>;
 
-const norm = (s: string) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
-const sha1 = (s: string, n: number) => createHash('sha1').update(s).digest('hex').slice(0, n);
-
-/** Deterministic artist id for a ListenBrainz artist (see the module comment). */
-export function lbArtistId(name: string, mbid?: string): string {
-  return mbid ? `mbid:${mbid.toLowerCase()}` : `lb-artist:${sha1(norm(name), 16)}`;
-}
-
-/** Deterministic track id for a ListenBrainz recording (see the module comment). */
-export function lbTrackId(artistName: string, trackName: string, recordingMbid?: string): string {
-  return recordingMbid ? `mbid:${recordingMbid.toLowerCase()}` : `lb-track:${sha1(norm(artistName) + '\t' + norm(trackName), 16)}`;
-}
-
 export interface LbRows {
   listens: Listen[];
   artists: Artist[];
+  albums: Album[];
   tracks: Track[];
+  /** Listens by how their track resolved (matched to the catalog by mbid, isrc, name; an earlier created track; created). */
+  outcomes: Record<MatchOutcome, number>;
 }
 
 /**
- * Rows for a submission by `user`. `playing_now` yields no listen (and no catalog rows): it is a
- * notification, not a listen. `minStreamMs` is the fallback `ms_played` when no duration is sent.
+ * Rows for a submission by `user`, resolved against `catalog` (the live catalog's matcher).
+ * `playing_now` yields no listen (and no catalog rows): it is a notification, not a listen.
+ * `minStreamMs` is the fallback `ms_played` when no duration is sent. The rows created here are
+ * not added to `catalog`: the caller adds them once they are stored.
  */
-export function lbToRows(user: string, s: LbSubmission, minStreamMs = 30_000): LbRows {
-  const out: LbRows = { listens: [], artists: [], tracks: [] };
+export function lbToRows(user: string, s: LbSubmission, minStreamMs = 30_000, catalog: TrackMatcher = new TrackMatcher()): LbRows {
+  const created = new TrackMatcher();
+  const resolver = new ListenResolver([catalog, created], created);
+  const out: LbRows = { listens: [], artists: [], albums: [], tracks: [], outcomes: resolver.counts };
   if (s.listen_type === 'playing_now') return out;
-  const seenArtist = new Set<string>();
-  const seenTrack = new Set<string>();
   for (const l of s.payload) {
-    const m = l.track_metadata;
-    const info = m.additional_info ?? {};
-    const artist_id = lbArtistId(m.artist_name, info.artist_mbids?.[0]);
-    const track_id = lbTrackId(m.artist_name, m.track_name, info.recording_mbid);
-    const duration = info.duration_ms ?? (info.duration !== undefined ? info.duration * 1000 : undefined);
-    if (!seenArtist.has(artist_id)) {
-      seenArtist.add(artist_id);
-      out.artists.push({ artist_id, name: m.artist_name, genres: [], ...(info.artist_mbids?.[0] ? { mbid: info.artist_mbids[0] } : {}) });
-    }
-    if (!seenTrack.has(track_id)) {
-      seenTrack.add(track_id);
-      out.tracks.push({ track_id, title: m.track_name, artist_ids: [artist_id], duration_ms: duration ?? 1, release_date: '1970-01-01' });
-    }
-    const started = new Date(l.listened_at! * 1000).toISOString();
-    out.listens.push({
-      listen_id: `lb:${sha1(`${user}\t${l.listened_at}\t${track_id}`, 20)}`,
-      user_id: user,
-      track_id,
-      started_at: started,
-      ms_played: duration ?? minStreamMs,
-      reason_end: 'trackdone',
-      skipped: false,
-      context: 'unknown',
-      platform: info.media_player ?? info.listening_from ?? info.submission_client ?? 'listenbrainz',
-    });
+    const r = resolver.resolve(lbNamedListen(user, l.listened_at!, l.track_metadata, minStreamMs));
+    if (r.artist) out.artists.push({ genres: [], ...r.artist });
+    if (r.album) out.albums.push({ album_type: 'album', ...r.album });
+    if (r.track) out.tracks.push(r.track);
+    out.listens.push(r.listen as Listen);
   }
   return out;
 }

@@ -80,12 +80,21 @@ export class Metrics {
   readonly listens = new Counter('deepcut_listens_ingested_total', 'Listens committed to the store, by endpoint.');
   readonly duplicates = new Counter('deepcut_listens_duplicate_total', 'Listens received whose listen_id was already stored.');
   readonly storeErrors = new Counter('deepcut_store_errors_total', 'Store operations that failed, by operation.');
+  readonly matches = new Counter(
+    'deepcut_track_matches_total',
+    'Submitted listens by how their named track resolved: outcome mbid, isrc or name (matched to a catalog track), history (a track created earlier from names), created (new track).',
+  );
   private readonly started = Date.now();
 
   /** The exposition text served at /metrics. */
   render(): string {
     const up = `# HELP deepcut_uptime_seconds Seconds since the server started.\n# TYPE deepcut_uptime_seconds gauge\ndeepcut_uptime_seconds ${(Date.now() - this.started) / 1000}`;
-    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors].map((m) => m.render()).join('\n') + '\n' + up + '\n' + this.pipeline();
+    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches].map((m) => m.render()).join('\n') + '\n' + up + '\n' + this.pipeline();
+  }
+
+  /** Count a request's match outcomes (e.g. from `lbToRows`) under `endpoint`. */
+  countMatches(endpoint: string, outcomes: Readonly<Record<string, number>>): void {
+    for (const [outcome, n] of Object.entries(outcomes)) if (n > 0) this.matches.inc({ endpoint, outcome }, n);
   }
 
   /** `deepcut_pipeline_blocked`: 1 with the step and reason when the latest run was stopped by a gate (validation), else 0. */

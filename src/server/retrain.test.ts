@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPublished } from '../pipeline/runner.ts';
 import { defaultSteps } from '../pipeline/steps.ts';
-import { servedWorld } from './served-world.ts';
+import { servedWorld } from './testing/served-world.ts';
 import { impressionLogDir } from '../bandit/impression-log.ts';
 import { retrain } from './retrain.ts';
 

@@ -14,7 +14,7 @@
 import type { Config } from '../config/config.ts';
 import type { Listen } from '../domain/schemas.ts';
 import type { Store } from '../store/store.ts';
-import type { Clock } from '../pipeline/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Step } from '../pipeline/runner.ts';
 import { runPipeline, publish } from '../pipeline/runner.ts';
 import { defaultSteps } from '../pipeline/steps.ts';

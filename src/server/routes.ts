@@ -188,9 +188,11 @@ export function routes(): RouteDef<any, any, any>[] {
       async handler({ body, key, ctx }) {
         const user = key.user_id ?? (ctx.auth ? undefined : 'local');
         if (!user) throw new DeepcutError('invalid_input', `API key ${key.name} is not bound to a user; create one with \`deepcut keys create --scope ingest --user <user_id>\``);
-        const rows = lbToRows(user, body, ctx.config.signals.minStreamMs);
+        const rows = lbToRows(user, body, ctx.config.signals.minStreamMs, ctx.state.catalog.matcher);
         if (rows.listens.length) {
+          ctx.metrics.countMatches('listenbrainz', rows.outcomes);
           await storeCall(ctx, 'put artists', () => ctx.store.put('artists', rows.artists));
+          await storeCall(ctx, 'put albums', () => ctx.store.put('albums', rows.albums));
           await storeCall(ctx, 'put tracks', () => ctx.store.put('tracks', rows.tracks));
           ctx.state.catalog.addArtists(rows.artists.filter((a) => !ctx.state.catalog.artistName(a.artist_id)));
           ctx.state.catalog.addTracks(rows.tracks.filter((t) => !ctx.state.catalog.hasTrack(t.track_id)));
@@ -268,7 +270,7 @@ export function routes(): RouteDef<any, any, any>[] {
     route({
       method: 'GET',
       url: '/v1/radio',
-      summary: 'Radio from a seed track id',
+      summary: 'Radio from a seed track or artist id: its neighbours blended with at most 2 per artist and album (as `deepcut playlist radio`); before a run is published, the seed track\'s similar tracks',
       tag: 'listener',
       scope: 'read',
       query: z.object({ seed: z.string().min(1).max(512), k: z.coerce.number().int().min(1).max(500).default(50) }),
@@ -276,7 +278,7 @@ export function routes(): RouteDef<any, any, any>[] {
       async handler({ query, ctx }) {
         const viaRun = await ctx.state.playlists?.radio?.(query.seed, query.k);
         const items = viaRun ?? recsOf(ctx).similarTracks(query.seed, query.k);
-        if (!items) throw new DeepcutError('unknown_id', `unknown seed ${query.seed}: not a track the model knows`);
+        if (!items) throw new DeepcutError('unknown_id', `unknown seed ${query.seed}: not a track or artist the model knows`);
         return { seed: query.seed, items };
       },
     }),

@@ -12,7 +12,7 @@ import { loadServingState } from '../serving/load.ts';
 import { log } from '../log.ts';
 import { startRetrainSchedule } from './retrain.ts';
 import { impressionLogDir, recoverImpressionLogs } from '../bandit/impression-log.ts';
-import { systemClock } from '../pipeline/clock.ts';
+import { systemClock } from '../core/clock.ts';
 import type { Scheduler } from '../pipeline/scheduler.ts';
 
 export interface RunServerOptions {

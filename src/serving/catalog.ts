@@ -1,29 +1,36 @@
 /**
  * The catalog as serving needs it: track titles and artists, artist names, kept in memory and
- * updated by the catalog upsert routes. Loaded once from the store at start.
+ * updated by the catalog upsert routes. Loaded once from the store at start. It also keeps the
+ * {@link TrackMatcher} that submitted listens resolve against, updated with every row added.
  */
-import type { Artist, Track } from '../domain/schemas.ts';
+import type { Artist } from '../domain/schemas.ts';
+import { TrackMatcher, type MatchableTrack } from '../domain/match.ts';
 import type { Store } from '../store/store.ts';
 import { pagesOf } from '../store/pages.ts';
 
 export class Catalog {
   private readonly tracks = new Map<string, { title: string; artist_ids: string[]; release_date: string }>();
   private readonly artists = new Map<string, string>();
+  /** Every track and artist added, indexed for matching named tracks (`POST /1/submit-listens`). */
+  readonly matcher = new TrackMatcher();
 
   /** Every track and artist in the store (keyset pages of 10 000 rows). */
   static async load(store: Pick<Store, 'list'>): Promise<Catalog> {
     const c = new Catalog();
     for await (const rows of pagesOf(store, 'artists')) c.addArtists(rows);
+    for await (const rows of pagesOf(store, 'albums')) c.matcher.addAlbums(rows); // release titles: a tiebreak between equally named tracks
     for await (const rows of pagesOf(store, 'tracks')) c.addTracks(rows);
     return c;
   }
 
-  addTracks(rows: readonly Pick<Track, 'track_id' | 'title' | 'artist_ids' | 'release_date'>[]): void {
+  addTracks(rows: readonly MatchableTrack[]): void {
     for (const t of rows) this.tracks.set(t.track_id, { title: t.title, artist_ids: t.artist_ids, release_date: t.release_date });
+    this.matcher.addTracks(rows);
   }
 
-  addArtists(rows: readonly Pick<Artist, 'artist_id' | 'name'>[]): void {
+  addArtists(rows: readonly Pick<Artist, 'artist_id' | 'name' | 'mbid'>[]): void {
     for (const a of rows) this.artists.set(a.artist_id, a.name);
+    this.matcher.addArtists(rows);
   }
 
   trackTitle(id: string): string | null {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlternatingLeastSquares } from '../cf/als.ts';
 import { listenConfidence } from '../signals/confidence.ts';
-import { MemoryStore } from '../server/testing.ts';
-import { seedWorld, play } from '../server/world.ts';
+import { MemoryStore } from '../store/testing/memory.ts';
+import { seedWorld, play } from '../server/testing/world.ts';
 import { Catalog } from './catalog.ts';
 import { LiveModel, netPlay } from './live.ts';
 

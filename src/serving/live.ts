@@ -16,6 +16,7 @@ import { confidence, defaultConfidence, type ConfidenceOptions } from '../signal
 import { canFoldIn, isFactorized, type Factorized, type FoldIn, type Ranked, type Recommender } from '../cf/recommender.ts';
 import type { ArtistCard, ForUserOptions, ModelInfo, Reason, Recommendations, TrackCard } from './recommendations.ts';
 import type { Catalog } from './catalog.ts';
+import { artistSpace, CoListening, similarArtists, similarTracks, type ArtistSpace } from '../playlists/index.ts';
 
 export interface LiveModelParts {
   recommender: Recommender;
@@ -79,12 +80,15 @@ export class LiveModel implements Recommendations {
   /** Item-popularity order for cold start (track rows, most listeners first). */
   private readonly popular: Int32Array;
   private readonly popularCount: Float32Array;
-  private itemUsers: Csr | undefined;
+  /** Co-listening over the current matrix (rebuilt with it). */
+  private itemUsers: CoListening | undefined;
   /** Users the recommender has a row for (grows by fold-in). */
   private modelUsers: number;
   private artistTracks: Map<string, number[]> | undefined;
   private readonly itemIndex: ItemRetrieval | undefined;
   private readonly similarCache = new Map<string, TrackCard[]>();
+  /** Artist CF vectors of a factorized model (item factors do not change while serving). */
+  private artistFactors: ArtistSpace | undefined;
 
   constructor(p: LiveModelParts) {
     this.itemIndex = p.itemIndex;
@@ -136,46 +140,24 @@ export class LiveModel implements Recommendations {
     return cards && [...cards];
   }
 
+  /** Similar tracks as playlists/similar.ts defines them (the CLI and radio use the same). */
   private computeSimilarTracks(track: string, k: number): TrackCard[] | undefined {
     const t = this.tracks.row(track);
     if (t < 0) return undefined;
     const title = this.catalog.trackTitle(track) ?? track;
     const reason: Reason = { kind: 'similar_to', text: `similar to ${title}`, track_id: track };
-    if (isFactorized(this.rec)) {
-      const r = this.rec.similarItems(t, k);
-      return [...r.items].map((i, j) => this.card(i, r.scores[j], reason));
-    }
-    const scores = this.coListened(t);
-    scores[t] = -Infinity;
-    return this.topCards(scores, k, reason);
+    return similarTracks(this.rec, () => this.coListening(), t, k).map((n) => this.card(n.row, n.score, reason));
   }
 
+  /** Similar artists as playlists/similar.ts defines them, over the artists of the tracks the model knows. */
   similarArtists(artist: string, k: number): ArtistCard[] | undefined {
     const groups = this.artistGroups();
     const own = groups.get(artist);
     if (!own || own.length === 0) return undefined;
     const names = [...groups.keys()];
-    const scores = new Float32Array(names.length);
-    if (isFactorized(this.rec)) {
-      const vecs = names.map((a) => this.meanVector(this.rec as Recommender & Factorized, groups.get(a)!));
-      const v = this.meanVector(this.rec, own);
-      for (let j = 0; j < names.length; j++) scores[j] = cosine(v, vecs[j]);
-    } else {
-      // listeners shared with the artist, per artist track
-      const perTrack = new Float32Array(this.tracks.size);
-      for (const t of own) {
-        const s = this.coListened(t);
-        for (let i = 0; i < s.length; i++) perTrack[i] += s[i];
-      }
-      for (let j = 0; j < names.length; j++) for (const t of groups.get(names[j])!) scores[j] += perTrack[t];
-    }
-    const out: ArtistCard[] = [];
-    for (const j of rankDesc(scores, k + 1)) {
-      if (names[j] === artist || !(scores[j] > 0)) continue;
-      out.push({ artist_id: names[j], name: this.catalog.artistName(names[j]), score: round(scores[j]) });
-      if (out.length === k) break;
-    }
-    return out;
+    const space = this.artistFactors ?? artistSpace(this.rec, [...groups.values()], () => this.coListening());
+    if (space.kind === 'factors') this.artistFactors = space;
+    return similarArtists(space, names.indexOf(artist), k)?.map((n) => ({ artist_id: names[n.row], name: this.catalog.artistName(names[n.row]), score: round(n.score) }));
   }
 
   observe(listens: readonly Listen[]): void {
@@ -330,18 +312,8 @@ export class LiveModel implements Recommendations {
     return { kind: 'similar_listeners', text: `popular with listeners like you` };
   }
 
-  /** Listeners shared by track `t` and every track (cosine over the user × track matrix). */
-  private coListened(t: number): Float32Array {
-    const m = this.matrix;
-    const T = (this.itemUsers ??= transposePositive(m));
-    const scores = new Float32Array(m.cols);
-    for (let p = T.indptr[t]; p < T.indptr[t + 1]; p++) {
-      const u = T.indices[p];
-      for (let q = m.indptr[u]; q < m.indptr[u + 1]; q++) if (m.data[q] > 0) scores[m.indices[q]] += 1;
-    }
-    const nt = T.indptr[t + 1] - T.indptr[t];
-    for (let i = 0; i < scores.length; i++) if (scores[i] > 0) scores[i] /= Math.sqrt(nt * (T.indptr[i + 1] - T.indptr[i]));
-    return scores;
+  private coListening(): CoListening {
+    return (this.itemUsers ??= new CoListening(this.matrix));
   }
 
   private artistGroups(): Map<string, number[]> {
@@ -355,20 +327,6 @@ export class LiveModel implements Recommendations {
       }
     }
     return (this.artistTracks = g);
-  }
-
-  private meanVector(rec: Recommender & Factorized, rows: number[]): Float32Array {
-    const F = rec.itemFactors();
-    const f = rec.factors;
-    const v = new Float32Array(f);
-    for (const t of rows) for (let j = 0; j < f; j++) v[j] += F[t * f + j] / rows.length;
-    return v;
-  }
-
-  private topCards(scores: Float32Array, k: number, reason: Reason): TrackCard[] {
-    return rankDesc(scores, k)
-      .filter((i) => scores[i] > 0)
-      .map((i) => this.card(i, scores[i], reason));
   }
 
   private card(t: number, score: number, reason: Reason): TrackCard {
@@ -398,22 +356,4 @@ export function rankDesc(scores: Float32Array, k: number): number[] {
     return top;
   }
   return idx.sort((a, b) => scores[b] - scores[a] || a - b).slice(0, k);
-}
-
-function transposePositive(m: Csr): Csr {
-  const indptr = new Int32Array(m.cols + 1);
-  for (let q = 0; q < m.indices.length; q++) if (m.data[q] > 0) indptr[m.indices[q] + 1]++;
-  for (let i = 0; i < m.cols; i++) indptr[i + 1] += indptr[i];
-  const pos = indptr.slice(0, m.cols);
-  const indices = new Int32Array(indptr[m.cols]);
-  for (let u = 0; u < m.rows; u++) for (let q = m.indptr[u]; q < m.indptr[u + 1]; q++) if (m.data[q] > 0) indices[pos[m.indices[q]]++] = u;
-  return { rows: m.cols, cols: m.rows, indptr, indices, data: new Float32Array(indices.length).fill(1) };
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) (d += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]);
-  return na > 0 && nb > 0 ? d / Math.sqrt(na * nb) : 0;
 }

@@ -14,12 +14,10 @@ import { LiveModel } from './live.ts';
 import { confidenceOf, popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openPublished, type PublishedRun } from '../pipeline/published.ts';
 import { readPublished } from '../pipeline/runner.ts';
-import { PlaylistArchive } from '../playlists/archive.ts';
-import { weekStart, addDays } from '../pipeline/clock.ts';
-import type { Playlist } from '../playlists/types.ts';
+import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist } from '../playlists/index.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
-import { BanditHome } from '../bandit/home.ts';
+import { BanditHome } from './home.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/policy.ts';
 import { ImpressionLog, impressionLogDir } from '../bandit/impression-log.ts';
@@ -46,20 +44,15 @@ function served(p: Playlist, catalog: Catalog): ServedPlaylist {
   };
 }
 
-/** Playlists of the published run: this week's from the archive, Daily Mixes from the run folder. */
+/**
+ * Playlists of the published run: this week's from the archive, Daily Mixes from the run folder,
+ * radio made by the product (as `deepcut playlist` reads and makes them).
+ */
 export async function playlistSource(run: PublishedRun, home: string, catalog: Catalog, now: () => Date = () => new Date()): Promise<PlaylistSource> {
   const archive = new PlaylistArchive(home);
-  const mixes = new Map<string, Playlist[]>();
-  const mixFile = join(run.dir, 'playlists', 'daily-mixes.jsonl');
-  if (existsSync(mixFile)) {
-    for (const line of (await readFile(mixFile, 'utf8')).split('\n')) {
-      if (!line) continue;
-      const p = JSON.parse(line) as Playlist;
-      const list = mixes.get(p.userId ?? '') ?? [];
-      list.push(p);
-      mixes.set(p.userId ?? '', list);
-    }
-  }
+  const mixes = await readRunPlaylists(join(run.dir, 'playlists', 'daily-mixes.jsonl'));
+  // radio reads only the run's catalog and model (no candidate sources, no clustering seed)
+  const product = new Product({ world: run.snapshot, model: run.model, seed: 0 });
   const tzOf = (user: string) => {
     const r = run.snapshot.users.row(user);
     return r >= 0 ? run.snapshot.histories[r].timeZone : 'UTC';
@@ -67,13 +60,17 @@ export async function playlistSource(run: PublishedRun, home: string, catalog: C
   return {
     async get(user, kind) {
       if (kind === 'daily-mixes') return mixes.get(user)?.map((p) => served(p, catalog));
-      // this week's list, or the latest one made in the last four weeks (before this week's job ran)
-      const date = weekStart(now(), tzOf(user), kind === 'discover-weekly' ? 1 : 5);
-      for (let back = 0; back <= 4; back++) {
-        const p = await archive.get(kind, addDays(date, -7 * back), user);
-        if (p) return [served(p, catalog)];
-      }
-      return undefined;
+      const p = await storedWeekly(archive, kind, user, tzOf(user), now());
+      return p && [served(p, catalog)];
+    },
+    async radio(seed, k) {
+      const r = product.radio(seed, k);
+      const c = run.snapshot.catalog;
+      const by = c.trackRows.row(seed) >= 0 ? { track_id: seed } : { artist_id: seed };
+      return r?.tracks.map((x): TrackCard => {
+        const id = c.tracks[x.track].id;
+        return { track_id: id, title: c.tracks[x.track].title, artist_ids: c.tracks[x.track].artists.map((a) => c.artists[a].id), artist_names: c.tracks[x.track].artists.map((a) => c.artists[a].name), score: Math.round(x.score * 1e4) / 1e4, reason: { kind: 'similar_to', text: reasonText(x.reason), ...by } };
+      });
     },
   };
 }

@@ -59,3 +59,26 @@ it('isoMicros reads every instant form the domain accepts, as DuckDB casts it', 
   assert.equal(isoMicros('2024-05-01T12:00+01:00'), BigInt(Date.UTC(2024, 4, 1, 11)) * 1000n);
   assert.throws(() => isoMicros('2024-05-01T12:00:00'), /not an ISO 8601 timestamp with a zone/);
 });
+
+it('duckdb: a store made before tracks.mbid gets the column last, and the appender still writes tracks', async () => {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const home = mkdtempSync(join(tmpdir(), 'deepcut-store-mig2-'));
+  try {
+    await (await DuckDbStore.open({ home })).close();
+    // what migration 1 made before tracks had an mbid, without migration 2 recorded
+    const db = await DuckDBInstance.create(join(home, 'store.duckdb'));
+    const c = await db.connect();
+    await c.run('ALTER TABLE tracks DROP COLUMN mbid');
+    await c.run('DELETE FROM schema_migrations WHERE version = 2');
+    c.closeSync();
+    db.closeSync();
+    const store = (await DuckDbStore.open({ home })) as MigratingStore;
+    assert.deepEqual(await store.migrate(), [], 'open applied migration 2');
+    const t = { track_id: 't1', title: 'T', artist_ids: ['a1'], duration_ms: 1000, release_date: '2024-01-01', mbid: 'rec-1' };
+    assert.deepEqual(await store.bulkPut('tracks', [[t]]), { inserted: 1, duplicates: 0 });
+    assert.equal((await store.get('tracks', ['t1']))?.mbid, 'rec-1');
+    await store.close();
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -33,6 +33,7 @@ export const entityColumns: { [K in EntityKind]: readonly Column[] } = {
     c('release_date', 'date'),
     opt('isrc'),
     opt('audio_path'),
+    opt('mbid'),
   ],
   users: [c('user_id'), c('time_zone'), opt('country'), opt('created_at', 'ts')],
   follows: [c('user_id'), c('artist_id'), c('since', 'ts')],
@@ -137,6 +138,13 @@ export const migrations: readonly Migration[] = [
             'CREATE INDEX listens_user ON listens (user_id)',
           ]),
     ],
+  },
+  {
+    version: 2,
+    name: 'tracks.mbid (recording MBID, for matching submitted listens)',
+    // Migration 1 renders today's entityColumns, so a new store has the column already (IF NOT EXISTS);
+    // an older one gets it appended last, where entityColumns lists it (DuckDB's appender needs that order).
+    sql: (d) => [`ALTER TABLE tracks ADD COLUMN IF NOT EXISTS mbid ${sqlType(d, 'text')}`],
   },
 ];
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pagesOf } from './pages.ts';
-import { listInMemory } from './testdata.ts';
+import { listInMemory } from './testing/data.ts';
 import type { EntityKind, EntityRow, Follow } from '../domain/schemas.ts';
 import type { ListOptions } from './store.ts';
 

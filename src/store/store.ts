@@ -66,7 +66,8 @@ export interface ListOptions {
 }
 
 export interface Store {
-  readonly backend: 'duckdb' | 'postgres';
+  /** `memory` is the test backend (src/store/testing/memory.ts). */
+  readonly backend: 'duckdb' | 'postgres' | 'memory';
   /** True when opened read-only: every write throws DeepcutError('conflict'). */
   readonly readOnly: boolean;
 

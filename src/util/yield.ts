@@ -6,16 +6,15 @@
  *   for (const user of users) { await tick(); … }
  *
  * `tick()` gives the event loop a turn (timers, sockets) once `budgetMs` of work has passed since
- * the last turn; otherwise it returns at once.
+ * the last turn; otherwise it returns at once. `clock` (ms) is injectable for tests.
  */
-export function yielder(budgetMs = 20): () => Promise<void> | undefined {
-  let last = performance.now();
+export function yielder(budgetMs = 20, clock: () => number = () => performance.now()): () => Promise<void> | undefined {
+  let last = clock();
   return () => {
-    const now = performance.now();
-    if (now - last < budgetMs) return undefined;
+    if (clock() - last < budgetMs) return undefined;
     return new Promise<void>((resolve) =>
       setImmediate(() => {
-        last = performance.now();
+        last = clock();
         resolve();
       }),
     );

@@ -5,3 +5,4 @@ export { inferSchema, loadSchema, saveSchema, parseSchemaDoc, type EntitySchemaD
 export { BatchStats, type BatchStatistics, type FeatureStats } from './stats.ts';
 export { jensenShannon, lInfinity } from './drift.ts';
 export { renderReport } from './report.ts';
+export { identityReport, type IdentityReport } from './identity.ts';

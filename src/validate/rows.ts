@@ -5,7 +5,7 @@
  */
 import { entitySchemas, isIsoInstant, MAX_INT32, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
 import type { ZodError } from 'zod';
-import { UNKNOWN_RELEASE_DATE } from '../ingest/derive.ts';
+import { UNKNOWN_RELEASE_DATE } from '../domain/schemas.ts';
 import type { DataSchema } from './schema.ts';
 
 export type AnomalyCode =

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { entityKinds, type EntityKind } from '../domain/schemas.ts';
 import { DeepcutError } from '../errors.ts';
-import { fieldsOf } from '../ingest/fields.ts';
+import { fieldsOf } from '../domain/fields.ts';
 import type { Store } from '../store/store.ts';
 import { equalEdges, type BatchStatistics } from './stats.ts';
 

@@ -6,7 +6,7 @@
  * are described by their length. Memory is fixed per feature, whatever the batch size.
  */
 import type { EntityKind } from '../domain/schemas.ts';
-import { fieldsOf, type FieldType } from '../ingest/fields.ts';
+import { fieldsOf, type FieldType } from '../domain/fields.ts';
 import { Rng } from '../util/rng.ts';
 import { parseTime } from './rows.ts';
 

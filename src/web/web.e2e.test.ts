@@ -11,8 +11,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from '../server/app.ts';
-import { MemoryStore } from '../server/testing.ts';
-import { seedWorld } from '../server/world.ts';
+import { MemoryStore } from '../store/testing/memory.ts';
+import { seedWorld } from '../server/testing/world.ts';
 import type { AudioFeatureSource, PlaylistSource } from '../serving/state.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

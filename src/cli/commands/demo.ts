@@ -7,7 +7,7 @@ import { generateWorld, type WorldSize } from '../../generate/world.ts';
 import { importPath } from '../../ingest/import.ts';
 import { runPipeline, publish } from '../../pipeline/runner.ts';
 import { defaultSteps } from '../../pipeline/steps.ts';
-import { systemClock } from '../../pipeline/clock.ts';
+import { systemClock } from '../../core/clock.ts';
 import { runServer } from '../../server/run.ts';
 import { DeepcutError } from '../../errors.ts';
 

@@ -3,7 +3,7 @@ import { configFrom, globals, withStore } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { defaultSteps } from '../../pipeline/steps.ts';
 import { runPipeline, listRuns, readManifest, readPublished, publish, rollback, type RunManifest } from '../../pipeline/runner.ts';
-import { systemClock } from '../../pipeline/clock.ts';
+import { systemClock } from '../../core/clock.ts';
 import { log } from '../../log.ts';
 
 function runRows(runs: RunManifest[], published?: string) {

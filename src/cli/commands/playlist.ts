@@ -1,24 +1,23 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { configFrom, globals } from '../context.ts';
-import { PlaylistArchive } from '../../playlists/archive.ts';
 import { emit, table } from '../output.ts';
 import { openPublished } from '../../pipeline/published.ts';
-import { weekStart } from '../../pipeline/clock.ts';
-import { discoverWeekly, releaseRadar, dailyMixes, radio } from '../../playlists/makers.ts';
-import { cfSource, popularitySource, nearestByInnerProduct } from '../../playlists/sources.ts';
-import { toPlaylist } from '../../pipeline/playlists-step.ts';
-import { exportPlaylist, exportFormats } from '../../playlists/export.ts';
+import { productOfRun } from '../../pipeline/playlists-step.ts';
+import { PlaylistArchive, exportPlaylist, exportFormats, playlistTitles, readRunPlaylists, storedWeekly, toPlaylist, weeklyKey, type Playlist } from '../../playlists/index.ts';
 import { isFactorized } from '../../cf/recommender.ts';
-import type { Playlist } from '../../playlists/types.ts';
 import { DeepcutError } from '../../errors.ts';
 
 const kinds = ['discover-weekly', 'release-radar', 'daily-mix', 'radio'] as const;
 
 /**
- * `deepcut playlist <kind> <user or seed> [--date D] [--format F] [--out FILE]`: a user's playlist
- * from the published run (the stored one for that week when it exists), or a radio from a seed
- * track or artist id.
+ * `deepcut playlist <kind> <user or seed> [--date D] [--format F] [--out FILE]`: a playlist from the
+ * published run, the same one the API serves. Discover Weekly and Release Radar: the stored list
+ * of that week (or the latest of the 4 weeks before), as `GET /v1/users/:id/playlists/<kind>`
+ * reads it; only when none is stored, made on the spot by the same function with the run's inputs.
+ * Daily Mixes: the run's stored mixes. Radio: from a seed track or artist id, as `GET /v1/radio`.
  */
 export function register(program: Command): void {
   program
@@ -36,58 +35,34 @@ export function register(program: Command): void {
       const config = configFrom(c);
       const run = await openPublished(config.home, { threads: config.cf.threads });
       try {
-        const s = run.snapshot;
-        const catalog = s.catalog;
+        const catalog = run.snapshot.catalog;
         const createdAt = new Date().toISOString();
-        const archive = new PlaylistArchive(config.home);
+        const product = await productOfRun(run, config.cf.seed);
         const p: Playlist = await (async () => {
           if (kind === 'radio') {
-            const t = catalog.trackRows.row(target);
-            const a = catalog.artistRows.row(target);
-            if (t < 0 && a < 0) throw new DeepcutError('not_found', `no track or artist "${target}" in run ${run.runId}`);
-            const seeds = t >= 0 ? [t] : catalog.tracksByArtist[a].filter((x) => catalog.tracks[x].plays > 0).slice(0, 5);
-            const seedName = t >= 0 ? catalog.tracks[t].title : catalog.artists[a].name;
-            const cf = seeds.flatMap((x) => {
-              const r = run.model.similarItems(x, 60);
-              return Array.from(r.items, (track, i) => ({ track, score: r.scores[i] }));
-            }).sort((x, y) => y.score - x.score);
-            const c2 = radio(catalog, { seedName, similar: { cf }, exclude: (x) => seeds.includes(x) });
-            return toPlaylist('radio', `${seedName} Radio`, undefined, target, c2, catalog, run.runId, createdAt);
+            const r = product.radio(target);
+            if (!r) throw new DeepcutError('not_found', `no track or artist "${target}" in run ${run.runId}`);
+            return toPlaylist('radio', `${r.seedName} Radio`, undefined, target, r.tracks, catalog, run.runId, createdAt);
           }
-          const u = s.users.row(target);
-          if (u < 0) throw new DeepcutError('not_found', `no user "${target}" in run ${run.runId}`);
-          const user = s.histories[u];
-          if (kind === 'discover-weekly') {
-            const week = weekStart(at, user.timeZone, 1);
-            const stored = await archive.get('discover-weekly', week, user.id);
+          const user = product.history(target);
+          if (!user) throw new DeepcutError('not_found', `no user "${target}" in run ${run.runId}`);
+          if (kind === 'discover-weekly' || kind === 'release-radar') {
+            const stored = await storedWeekly(new PlaylistArchive(config.home), kind, user.id, user.timeZone, at);
             if (stored) return stored;
-            const vec = isFactorized(run.model) ? { dim: run.model.factors, data: run.model.itemFactors() } : undefined;
-            return toPlaylist('discover-weekly', 'Discover Weekly', user.id, week, discoverWeekly(user, catalog, [cfSource(run.model, s.users, s.userTracks, catalog, vec), popularitySource(catalog)]), catalog, run.runId, createdAt);
+            const key = weeklyKey(kind, at, user.timeZone);
+            const made = kind === 'discover-weekly' ? product.discoverWeekly(user) : product.releaseRadar(user, key);
+            return toPlaylist(kind, playlistTitles[kind], user.id, key, made, catalog, run.runId, createdAt);
           }
-          if (kind === 'release-radar') {
-            const friday = weekStart(at, user.timeZone, 5);
-            const stored = await archive.get('release-radar', friday, user.id);
-            if (stored) return stored;
-            const m = run.model;
-            const aff = (_u: unknown, ts: number[]) => {
-              const r = m.recommend(u, s.userTracks, catalog.tracks.length, { filterHeard: false, candidates: Int32Array.from(ts) });
-              const sc = new Map(Array.from(r.items, (x, i) => [x, r.scores[i]]));
-              return ts.map((x) => sc.get(x) ?? 0);
-            };
-            return toPlaylist('release-radar', 'Release Radar', user.id, friday, releaseRadar(user, catalog, { friday, affinity: aff }), catalog, run.runId, createdAt);
-          }
-          if (!isFactorized(run.model)) throw new DeepcutError('unavailable', `Daily Mixes need a factor model; run ${run.runId} has ${run.model.name}`);
-          const f = run.model.factors;
-          const items = run.model.itemFactors();
-          const mixes = dailyMixes(user, catalog, {
-            vector: (x) => items.subarray(x * f, (x + 1) * f),
-            nearest: (q, k) => nearestByInnerProduct({ dim: f, data: items }, q, k),
-            seed: config.cf.seed,
-            size: 30,
-          });
           const i = Number(o.mix) - 1;
+          const file = join(run.dir, 'playlists', 'daily-mixes.jsonl');
+          let mixes: Playlist[];
+          if (existsSync(file)) mixes = (await readRunPlaylists(file)).get(user.id) ?? [];
+          else {
+            if (!isFactorized(run.model)) throw new DeepcutError('unavailable', `Daily Mixes need a factor model; run ${run.runId} has ${run.model.name}`);
+            mixes = product.dailyMixes(user).map((m, j) => toPlaylist('daily-mix', m.title, user.id, `${at.toISOString().slice(0, 10)}/${j + 1}`, m.tracks, catalog, run.runId, createdAt));
+          }
           if (!mixes[i]) throw new DeepcutError('not_found', `user ${target} has ${mixes.length} Daily Mix(es); --mix ${o.mix} does not exist`);
-          return toPlaylist('daily-mix', mixes[i].title, user.id, `${at.toISOString().slice(0, 10)}/${i + 1}`, mixes[i].tracks, catalog, run.runId, createdAt);
+          return mixes[i];
         })();
         const text = exportPlaylist(p, o.format);
         if (o.out) {

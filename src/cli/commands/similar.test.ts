@@ -17,7 +17,7 @@ import { defaultConfig } from '../../config/config.ts';
 import { runPipeline, publish, type Step } from '../../pipeline/runner.ts';
 import { validateStep, signalsStep, cfStep } from '../../pipeline/steps.ts';
 import { textStep } from '../../pipeline/text-step.ts';
-import { FixedClock } from '../../pipeline/clock.ts';
+import { FixedClock } from '../../core/clock.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/deepcut.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'dc-similar-'));

@@ -3,11 +3,9 @@ import { join } from 'node:path';
 import { configFrom, globals } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { openPublished, type PublishedRun } from '../../pipeline/published.ts';
-import { artistFactorMeans, loadTextArtifacts, loadTextIndex, type TextArtifacts } from '../../pipeline/text-step.ts';
-import { isFactorized } from '../../cf/recommender.ts';
-import { cosineTopK } from '../../text/similar.ts';
-import { normalizeRows } from '../../text/lsa.ts';
-import type { Vectors } from '../../playlists/sources.ts';
+import { loadTextArtifacts, loadTextIndex, type TextArtifacts } from '../../pipeline/text-step.ts';
+import { productOfRun } from '../../pipeline/playlists-step.ts';
+import { similarArtistsByText, type Neighbour, type Product } from '../../playlists/index.ts';
 import { DeepcutError } from '../../errors.ts';
 
 const bys = ['text', 'cf'] as const;
@@ -28,17 +26,12 @@ function parseK(k: string): number {
   return n;
 }
 
-/** Cosine neighbours of row `row` of `v`, rows unit length (all-zero rows are nobody's neighbours). */
-function neighbours(v: Vectors, row: number, k: number) {
-  return cosineTopK(v.data, v.dim, v.data.subarray(row * v.dim, (row + 1) * v.dim), k, new Set([row]));
-}
-
 /**
- * Artists like `id`. By text: the run's LSA index (cosine) over the artists with documents. By
- * cf: cosine over the artists' CF vectors (mean of their streamed tracks' factors), where an
- * artist without streams takes its vector mapped from text when the run has one.
+ * Artists like `id` (the one definition in playlists/similar.ts). By text: the run's LSA index
+ * (cosine) over the artists with documents. By cf: cosine over the artists' CF vectors, as
+ * `GET /v1/artists/:id/similar` and Release Radar's similar-artist tier.
  */
-async function similarArtists(run: PublishedRun, text: TextArtifacts | undefined, id: string, by: By, k: number): Promise<SimilarResult['similar']> {
+async function similarArtists(run: PublishedRun, product: Product, text: TextArtifacts | undefined, id: string, by: By, k: number): Promise<SimilarResult['similar']> {
   const catalog = run.snapshot.catalog;
   const terms = (artist: string) => {
     const r = text?.artists.row(artist) ?? -1;
@@ -47,44 +40,43 @@ async function similarArtists(run: PublishedRun, text: TextArtifacts | undefined
   const nameOf = (artist: string) => catalog.artists[catalog.artistRows.row(artist)]?.name ?? artist;
   if (catalog.artistRows.row(id) < 0 && (text?.artists.row(id) ?? -1) < 0) throw new DeepcutError('unknown_id', `no artist "${id}" in run ${run.runId}`);
   let ids: (r: number) => string;
-  let found: { items: Int32Array; scores: Float32Array };
+  let found: Neighbour[];
   if (by === 'text') {
     const index = text && (await loadTextIndex(text));
     if (!text?.lsa || !index) throw new DeepcutError('unavailable', `run ${run.runId} has no text embedding: no documents were imported (\`deepcut import jsonl\` with documents.jsonl), then run the pipeline`);
     const r = text.artists.row(id);
     if (r < 0) throw new DeepcutError('unknown_id', `artist "${id}" has no documents in run ${run.runId}; try --by cf`);
-    const hit = index.search(text.lsa.data.slice(r * text.lsa.dim, (r + 1) * text.lsa.dim), k + 1);
-    const keep = Array.from(hit.items, (_, i) => i).filter((i) => hit.items[i] !== r).slice(0, k);
-    found = { items: Int32Array.from(keep, (i) => hit.items[i]), scores: Float32Array.from(keep, (i) => hit.scores[i]) };
+    const lsa = text.lsa;
+    found = similarArtistsByText(
+      {
+        row: (a) => text.artists.row(a),
+        id: (x) => text.artists.id(x),
+        search: (x, n) => {
+          const hit = index.search(lsa.data.slice(x * lsa.dim, (x + 1) * lsa.dim), n);
+          return Array.from(hit.items, (row, i) => ({ row, score: hit.scores[i] }));
+        },
+      },
+      r,
+      k,
+    );
     ids = (x) => text.artists.id(x);
   } else {
-    if (!isFactorized(run.model)) throw new DeepcutError('unavailable', `similar artists by cf need a factor model; run ${run.runId} has ${run.model.name}`);
-    const { vectors, warm } = artistFactorMeans(catalog, { dim: run.model.factors, data: run.model.itemFactors() });
-    if (text?.cf && text.cf.dim === vectors.dim) {
-      text.cf.warm.forEach((w, r) => {
-        const a = catalog.artistRows.row(text.artists.id(r));
-        if (!w && a >= 0 && !warm[a]) vectors.data.set(text.cf!.data.subarray(r * vectors.dim, (r + 1) * vectors.dim), a * vectors.dim);
-      });
-    }
-    normalizeRows(vectors.data, vectors.dim);
-    const a = catalog.artistRows.row(id);
-    if (!vectors.data.subarray(a * vectors.dim, (a + 1) * vectors.dim).some((x) => x !== 0))
-      throw new DeepcutError('unknown_id', `artist "${id}" has no streams and no text-mapped vector in run ${run.runId}; try --by text`);
-    found = neighbours(vectors, a, k);
+    const r = product.similarArtists(catalog.artistRows.row(id), k);
+    if (!r) throw new DeepcutError('unknown_id', `artist "${id}" has no tracks the model knows in run ${run.runId}; try --by text`);
+    found = r;
     ids = (x) => catalog.artists[x].id;
   }
-  return Array.from(found.items, (x, i) => ({ id: ids(x), name: nameOf(ids(x)), score: found.scores[i], described_as: terms(ids(x)) }));
+  return found.map((n) => ({ id: ids(n.row), name: nameOf(ids(n.row)), score: n.score, described_as: terms(ids(n.row)) }));
 }
 
-/** Tracks like `id`: the CF model's item neighbours. */
-function similarTracks(run: PublishedRun, id: string, k: number): SimilarResult['similar'] {
+/** Tracks like `id`, as `GET /v1/tracks/:id/similar`: the model's item neighbours. */
+function similarTracks(run: PublishedRun, product: Product, id: string, k: number): SimilarResult['similar'] {
   const catalog = run.snapshot.catalog;
   const t = catalog.trackRows.row(id);
   if (t < 0) throw new DeepcutError('unknown_id', `no track "${id}" in run ${run.runId}`);
-  const r = run.model.similarItems(t, k);
-  return Array.from(r.items, (x, i) => {
-    const tr = catalog.tracks[x];
-    return { id: tr.id, name: `${tr.title} — ${tr.artists.map((a) => catalog.artists[a].name).join(', ')}`, score: r.scores[i] };
+  return product.similarTracks(t, k).map(({ row, score }) => {
+    const tr = catalog.tracks[row];
+    return { id: tr.id, name: `${tr.title} — ${tr.artists.map((a) => catalog.artists[a].name).join(', ')}`, score };
   });
 }
 
@@ -109,10 +101,11 @@ export function register(program: Command): void {
       const run = await openPublished(config.home, { threads: config.cf.threads });
       try {
         const textDir = join(run.dir, 'text');
-        // by cf, text only adds descriptors and cold-start vectors: a run without them still answers
+        // by cf, text only adds descriptors: a run without them still answers
         const text = o.by === 'text' ? await loadTextArtifacts(textDir) : await loadTextArtifacts(textDir).catch((e: unknown) => (e instanceof DeepcutError && e.code === 'not_found' ? undefined : Promise.reject(e)));
         const a = run.snapshot.catalog.artistRows.row(id);
-        const result: SimilarResult = { run: run.runId, kind: 'artist', id, name: a >= 0 ? run.snapshot.catalog.artists[a].name : id, by: o.by as By, similar: await similarArtists(run, text, id, o.by as By, k) };
+        const product = await productOfRun(run, config.cf.seed);
+        const result: SimilarResult = { run: run.runId, kind: 'artist', id, name: a >= 0 ? run.snapshot.catalog.artists[a].name : id, by: o.by as By, similar: await similarArtists(run, product, text, id, o.by as By, k) };
         emit(globals(c), result, print);
       } finally {
         await run.close();
@@ -128,7 +121,8 @@ export function register(program: Command): void {
       const run = await openPublished(config.home, { threads: config.cf.threads });
       try {
         const t = run.snapshot.catalog.trackRows.row(id);
-        const result: SimilarResult = { run: run.runId, kind: 'track', id, name: t >= 0 ? run.snapshot.catalog.tracks[t].title : id, by: 'cf', similar: similarTracks(run, id, k) };
+        const product = await productOfRun(run, config.cf.seed);
+        const result: SimilarResult = { run: run.runId, kind: 'track', id, name: t >= 0 ? run.snapshot.catalog.tracks[t].title : id, by: 'cf', similar: similarTracks(run, product, id, k) };
         emit(globals(c), result, print);
       } finally {
         await run.close();

@@ -4,19 +4,30 @@ import { configFrom, globals, withStore } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { acceptBatch, latestValidation, STATS_NS, VALIDATION_NS, type ValidationRecord } from '../../validate/batch.ts';
 import { renderReport } from '../../validate/report.ts';
+import { identityReport, type IdentityReport } from '../../validate/identity.ts';
 import { listSchemas, loadSchema, OWN_SOURCE, parseSchemaDoc, saveSchema } from '../../validate/schema.ts';
 import type { BatchStatistics } from '../../validate/stats.ts';
 import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
 
-function human(r: { batches: ValidationRecord[]; blocked: boolean; report?: string }): string {
-  if (r.batches.length === 0) return 'no import has been validated yet';
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+
+/** One line on how listens reach the catalog (see validate/identity.ts). */
+function identityLine(i: IdentityReport): string {
+  return (
+    `listens on catalog tracks: ${pct(i.catalog_rate)} of ${i.listens.total} (${i.listens.catalog} direct or matched on arrival, ${i.listens.linked} through ${i.tracks.named_linked} linked created tracks); ` +
+    `created from names: ${i.tracks.named} tracks, ${i.listens.linked + i.listens.unmatched} listens, ${pct(i.link_rate)} of them linked`
+  );
+}
+
+function human(r: { batches: ValidationRecord[]; blocked: boolean; report?: string; identity: IdentityReport }): string {
+  if (r.batches.length === 0) return ['no import has been validated yet', identityLine(r.identity)].join('\n');
   const t = table(
     ['entity', 'source', 'batch', 'status', 'rows', 'quarantined', 'anomaly %', 'max drift'],
     r.batches.map((b) => [b.entity, b.source ?? OWN_SOURCE, b.batch, b.status, b.rows_read, b.quarantined, +(b.anomaly_rate * 100).toFixed(2), b.drift.length ? Math.max(...b.drift.map((d) => d.value)) : null]),
   );
   const why = r.batches.filter((b) => b.status === 'blocked').flatMap((b) => b.reasons.map((x) => `BLOCKED ${b.entity} ${b.batch}: ${x}`));
-  return [t, ...(why.length ? ['', ...why] : []), ...(r.report ? ['', `report: ${r.report}`] : [])].join('\n');
+  return [t, ...(why.length ? ['', ...why] : []), '', identityLine(r.identity), ...(r.report ? ['', `report: ${r.report}`] : [])].join('\n');
 }
 
 /** `deepcut validate`: the latest batch of every entity, its anomalies and drift; schema show/edit; accept. */
@@ -40,7 +51,7 @@ export function register(program: Command): void {
             }
             writeFileSync(o.report, renderReport(batches, stats, new Date()));
           }
-          return { batches, blocked: batches.some((b) => b.status === 'blocked'), report: o.report };
+          return { batches, blocked: batches.some((b) => b.status === 'blocked'), report: o.report, identity: await identityReport(store) };
         },
         { readOnly: false },
       );

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import type { EvalReport, EvalSuite, EvalTable } from '../suite.ts';
 import type { Csr } from '../../signals/csr.ts';
 import { alsAvailable, makeRecommender, type ModelConfig } from '../../cf/factory.ts';
-import { evaluate, type EvalMetrics } from '../evaluate.ts';
+import { evaluate, type EvalMetrics } from '../../cf/evaluate.ts';
 import { loadHetrec, loadMovielens, mapValues, toMatrix } from '../interactions.ts';
-import { randomHoldout, timeHoldout, type Split } from '../splits.ts';
+import { randomHoldout, timeHoldout, type Split } from '../../cf/splits.ts';
 import { log } from '../../log.ts';
 
 const K = 10;

@@ -26,7 +26,7 @@ import { openStore } from '../../store/open.ts';
 import { defaultConfig } from '../../config/config.ts';
 import { runPipeline } from '../../pipeline/runner.ts';
 import { defaultSteps } from '../../pipeline/steps.ts';
-import { FixedClock } from '../../pipeline/clock.ts';
+import { FixedClock } from '../../core/clock.ts';
 import { Rng } from '../../util/rng.ts';
 
 const LIST = 30;

@@ -17,14 +17,14 @@ import { alsAvailable, makeRecommender } from '../../cf/factory.ts';
 import { isFactorized } from '../../cf/recommender.ts';
 import { topK } from '../../cf/base.ts';
 import { loadHetrec, mapValues, toMatrix } from '../interactions.ts';
-import { splitByMask } from '../splits.ts';
-import { rankMetrics } from '../metrics.ts';
+import { splitByMask } from '../../cf/splits.ts';
+import { rankMetrics } from '../../cf/metrics.ts';
 import { buildTextFeatures, applyRidge, cosineTopK, normalizeRows, type TextDoc } from '../../text/index.ts';
 import { fitTextToFactors, gatherRows } from '../../text/coldstart.ts';
 import { hetrecTagsHandler, lastfmArtist } from '../../ingest/formats/hetrec.ts';
 import type { Sink } from '../../ingest/formats/types.ts';
 import type { Store } from '../../store/store.ts';
-import { readLines } from '../../ingest/lines.ts';
+import { readLines } from '../../util/lines.ts';
 import { Rng } from '../../util/rng.ts';
 import { DeepcutError } from '../../errors.ts';
 

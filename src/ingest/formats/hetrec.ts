@@ -12,7 +12,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeepcutError } from '../../errors.ts';
-import { readLines } from '../lines.ts';
+import { readLines } from '../../util/lines.ts';
 import type { FileTask, ImportFormat, RecordHandler, Sink } from './types.ts';
 
 export const lastfmArtist = (id: string) => `lastfm:artist:${id}`;

@@ -1,29 +1,15 @@
 /**
- * Shared by the listening-history formats (Spotify, ListenBrainz): turn one stream described by
- * names into an artist, an album, a track, a user and a listen with deterministic ids, each
- * catalog row sent once per import.
+ * Shared by the listening-history formats (Spotify, ListenBrainz): each stream described by names
+ * goes through the one {@link ListenResolver} (see `identity.ts`) — the listen id, the catalog
+ * track it matches or the track, artist and album created for it — and the rows go to the sink,
+ * each catalog row once per import.
  */
-import { isIsoInstant, MAX_INT32, type ReasonEnd } from '../../domain/schemas.ts';
-import { albumIdOf, artistIdOf, listenIdOf, trackIdOf, UNKNOWN_RELEASE_DATE } from '../derive.ts';
+import { isoOfMs, ListenResolver, type NamedListen } from '../identity.ts';
+import { MAX_INT32 } from '../../domain/schemas.ts';
+import { MATCH_OUTCOMES, TrackMatcher } from '../../domain/match.ts';
 import type { Sink } from './types.ts';
 
-export interface NamedStream {
-  user: string;
-  artist: string;
-  track: string;
-  album?: string;
-  artistMbid?: string;
-  /** When the stream started, ms since the epoch. */
-  startedMs: number;
-  /** The source's own timestamp text, part of the listen id (stable across re-imports). */
-  stamp: string;
-  msPlayed: number;
-  durationMs?: number;
-  reasonEnd?: ReasonEnd | string;
-  skipped?: boolean;
-  platform?: string;
-  context?: string;
-}
+export type NamedStream = NamedListen;
 
 /** The source's own field names, so a rejected stream names the field of the file, not of deepcut's rows. */
 export interface StreamFields {
@@ -34,13 +20,6 @@ export interface StreamFields {
   album?: string;
   platform?: string;
   duration?: string;
-}
-
-/** `ms` since the epoch as an ISO 8601 instant, undefined when no calendar date of years 0001–9999 is that far (never throws). */
-export function isoOfMs(ms: number): string | undefined {
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return undefined;
-  const iso = new Date(ms).toISOString();
-  return isIsoInstant(iso) ? iso : undefined;
 }
 
 const storable = (s: string) => s.isWellFormed() && !s.includes('\0');
@@ -59,11 +38,18 @@ function streamProblem(s: NamedStream, f: StreamFields): { field: string; code: 
   return undefined;
 }
 
-/** Emits catalog rows the first time an id is seen in this import, and the listen every time. */
+/** Emits the user and created catalog rows the first time they are seen in this import, and the listen every time. */
 export class HistoryEmitter {
-  private readonly seen = new Set<string>();
+  private readonly users = new Set<string>();
+  private readonly resolver: ListenResolver;
 
-  constructor(private readonly fields: StreamFields) {}
+  /** `matcher`: the store's catalog, shared by every file of the import (tracks created here are added to it). */
+  constructor(
+    private readonly fields: StreamFields,
+    matcher: TrackMatcher = new TrackMatcher(),
+  ) {
+    this.resolver = new ListenResolver([matcher], matcher);
+  }
 
   emit(s: NamedStream, out: Sink): void {
     const bad = streamProblem(s, this.fields);
@@ -71,45 +57,19 @@ export class HistoryEmitter {
       out.reject('listens', bad.field, bad.code, bad.reason);
       return;
     }
-    const artistId = artistIdOf(s.artist);
-    const trackId = trackIdOf(s.artist, s.track);
-    const albumId = s.album ? albumIdOf(s.artist, s.album) : undefined;
-    if (!this.seen.has(s.user)) {
-      this.seen.add(s.user);
+    const r = this.resolver.resolve(s);
+    if (!this.users.has(s.user)) {
+      this.users.add(s.user);
       out.row('users', { user_id: s.user });
     }
-    if (!this.seen.has(artistId)) {
-      this.seen.add(artistId);
-      out.row('artists', s.artistMbid ? { artist_id: artistId, name: s.artist.trim(), mbid: s.artistMbid } : { artist_id: artistId, name: s.artist.trim() });
-    }
-    if (albumId && !this.seen.has(albumId)) {
-      this.seen.add(albumId);
-      out.row('albums', { album_id: albumId, title: s.album!.trim(), artist_ids: [artistId], release_date: UNKNOWN_RELEASE_DATE });
-    }
-    if (!this.seen.has(trackId)) {
-      this.seen.add(trackId);
-      const row: Record<string, unknown> = {
-        track_id: trackId,
-        title: s.track.trim(),
-        artist_ids: [artistId],
-        // a history does not give the length: the known one, else a placeholder (>= 1) marked by the unknown release date
-        duration_ms: s.durationMs && s.durationMs > 0 ? Math.round(s.durationMs) : Math.max(1, Math.round(s.msPlayed) || 1),
-        release_date: UNKNOWN_RELEASE_DATE,
-      };
-      if (albumId) row.album_id = albumId;
-      out.row('tracks', row);
-    }
-    const listen: Record<string, unknown> = {
-      listen_id: listenIdOf(s.user, s.stamp, trackId),
-      user_id: s.user,
-      track_id: trackId,
-      started_at: isoOfMs(s.startedMs),
-      ms_played: s.msPlayed,
-    };
-    if (s.reasonEnd !== undefined) listen.reason_end = s.reasonEnd;
-    if (s.skipped !== undefined) listen.skipped = s.skipped;
-    if (s.platform !== undefined) listen.platform = s.platform;
-    if (s.context !== undefined) listen.context = s.context;
-    out.row('listens', listen);
+    if (r.artist) out.row('artists', r.artist);
+    if (r.album) out.row('albums', r.album);
+    if (r.track) out.row('tracks', r.track);
+    out.row('listens', r.listen);
+  }
+
+  /** Notes for the import summary: how the named tracks of the listens resolved (`tracks matched by name`: n, …). */
+  finish(out: Sink): void {
+    for (const o of MATCH_OUTCOMES) if (this.resolver.counts[o]) out.note(o === 'created' ? 'listens of tracks created from names' : o === 'history' ? 'listens of tracks created earlier' : `listens matched to the catalog by ${o}`, this.resolver.counts[o]);
   }
 }

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { DeepcutError } from '../../errors.ts';
 import { splitCsv } from '../csv.ts';
-import { isoOfMs } from './history.ts';
+import { isoOfMs } from '../identity.ts';
 import type { ImportFormat, RecordHandler } from './types.ts';
 
 export const interactionsFormat: ImportFormat = {

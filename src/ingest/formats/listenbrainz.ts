@@ -2,14 +2,17 @@
  * ListenBrainz listen exports: a JSON array or JSON Lines of listens, each with `listened_at`
  * (seconds since the epoch, when the listen started), `track_metadata.artist_name`, `track_name`,
  * `release_name` and `additional_info` (`duration_ms` or `duration` in s, `recording_mbid`,
- * `artist_mbids`, `media_player`). A scrobble has no play time: `ms_played` is the track's duration
- * when known, else 30,000 (one counted stream). The listener is `user_name`, or `--user`.
+ * `artist_mbids`, `isrc`, `media_player`), read by {@link lbNamedListen} exactly as the HTTP
+ * `POST /1/submit-listens` reads a submitted listen, so both give the same ids. The listener is
+ * `user_name`, or `--user`.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { DeepcutError } from '../../errors.ts';
 import { parseJsonObject } from './own.ts';
 import { HistoryEmitter } from './history.ts';
+import type { NamedListen } from '../identity.ts';
+import type { TrackMatcher } from '../../domain/match.ts';
 import type { FileTask, ImportFormat, RecordHandler } from './types.ts';
 
 /** Play time given to a scrobble whose track length is unknown: the default stream threshold. */
@@ -36,17 +39,59 @@ export const listenBrainzFormat: ImportFormat = {
   },
 };
 
-export function listenBrainzHandler(context: Record<string, unknown>): RecordHandler {
+/** What a ListenBrainz listen says of its track (`track_metadata`), as the export and the HTTP API send it. */
+export interface LbTrackMetadata {
+  artist_name: string;
+  track_name: string;
+  release_name?: string | null;
+  additional_info?: Record<string, unknown> | null;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+
+/**
+ * The one reading of a ListenBrainz listen, shared by the importer and `POST /1/submit-listens`:
+ * a listen of `user` that started at `listenedAtS` (seconds since the epoch; its integer part is the
+ * stamp of the listen id). ListenBrainz counts a listen after 4 minutes or half the track, so it is
+ * a full play: `ms_played` is the duration when sent, else `fallbackMs` (one counted stream).
+ */
+export function lbNamedListen(user: string, listenedAtS: number, m: LbTrackMetadata, fallbackMs = SCROBBLE_MS): NamedListen {
+  const info = m.additional_info ?? {};
+  const durationMs = typeof info.duration_ms === 'number' && info.duration_ms > 0 ? info.duration_ms : typeof info.duration === 'number' && info.duration > 0 ? info.duration * 1000 : undefined;
+  const mbids = Array.isArray(info.artist_mbids) ? info.artist_mbids.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [];
+  return {
+    user,
+    artist: m.artist_name,
+    track: m.track_name,
+    album: str(m.release_name),
+    artistMbids: mbids.length ? mbids : undefined,
+    recordingMbid: str(info.recording_mbid),
+    isrc: str(info.isrc),
+    startedMs: listenedAtS * 1000,
+    stamp: String(Math.floor(listenedAtS)),
+    msPlayed: durationMs !== undefined ? Math.round(durationMs) : fallbackMs,
+    durationMs,
+    reasonEnd: 'trackdone',
+    skipped: false,
+    context: 'unknown',
+    platform: str(info.media_player) ?? str(info.listening_from) ?? str(info.submission_client) ?? 'listenbrainz',
+  };
+}
+
+export function listenBrainzHandler(context: Record<string, unknown>, matcher?: TrackMatcher): RecordHandler {
   const fallbackUser = typeof context.user === 'string' && context.user.trim() ? context.user.trim() : undefined;
-  const emitter = new HistoryEmitter({
-    time: 'listened_at',
-    msPlayed: 'track_metadata.additional_info.duration_ms',
-    duration: 'track_metadata.additional_info.duration_ms',
-    artist: 'track_metadata.artist_name',
-    track: 'track_metadata.track_name',
-    album: 'track_metadata.release_name',
-    platform: 'track_metadata.additional_info.media_player',
-  });
+  const emitter = new HistoryEmitter(
+    {
+      time: 'listened_at',
+      msPlayed: 'track_metadata.additional_info.duration_ms',
+      duration: 'track_metadata.additional_info.duration_ms',
+      artist: 'track_metadata.artist_name',
+      track: 'track_metadata.track_name',
+      album: 'track_metadata.release_name',
+      platform: 'track_metadata.additional_info.media_player',
+    },
+    matcher,
+  );
   return {
     record(text, _line, out) {
       const o = parseJsonObject(text, 'listens', out);
@@ -74,25 +119,12 @@ export function listenBrainzHandler(context: Record<string, unknown>): RecordHan
           return;
         }
       }
-      const info = (m.additional_info && typeof m.additional_info === 'object' ? m.additional_info : {}) as Record<string, unknown>;
-      const durationMs = typeof info.duration_ms === 'number' ? info.duration_ms : typeof info.duration === 'number' ? info.duration * 1000 : undefined;
-      const mbids = Array.isArray(info.artist_mbids) ? info.artist_mbids : [];
-      const player = typeof info.media_player === 'string' ? info.media_player : typeof info.submission_client === 'string' ? info.submission_client : undefined;
-      emitter.emit(
-        {
-          user,
-          artist: m.artist_name as string,
-          track: m.track_name as string,
-          album: typeof m.release_name === 'string' && m.release_name.trim() ? m.release_name : undefined,
-          artistMbid: mbids.length === 1 && typeof mbids[0] === 'string' ? mbids[0] : undefined,
-          startedMs: atMs,
-          stamp: String(at),
-          msPlayed: durationMs !== undefined && durationMs > 0 ? Math.round(durationMs) : SCROBBLE_MS,
-          durationMs,
-          platform: player,
-        },
-        out,
-      );
+      const info = m.additional_info && typeof m.additional_info === 'object' && !Array.isArray(m.additional_info) ? (m.additional_info as Record<string, unknown>) : undefined;
+      const named = lbNamedListen(user, atMs / 1000, { artist_name: m.artist_name as string, track_name: m.track_name as string, release_name: typeof m.release_name === 'string' ? m.release_name : undefined, additional_info: info });
+      emitter.emit(named, out);
+    },
+    async finish(out) {
+      emitter.finish(out);
     },
   };
 }

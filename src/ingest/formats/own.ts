@@ -8,7 +8,7 @@ import { basename, join, extname } from 'node:path';
 import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
 import { splitCsv } from '../csv.ts';
-import { fieldsOf, type FieldInfo } from '../fields.ts';
+import { fieldsOf, type FieldInfo } from '../../domain/fields.ts';
 import { OWN_SOURCE } from '../../validate/schema.ts';
 import type { FileTask, FormatOptions, ImportFormat, RecordHandler, Sink } from './types.ts';
 

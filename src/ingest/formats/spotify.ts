@@ -11,6 +11,7 @@ import { parseJsonObject } from './own.ts';
 import { HistoryEmitter } from './history.ts';
 import { isIsoInstant } from '../../domain/schemas.ts';
 import type { FileTask, FormatOptions, ImportFormat, RecordHandler } from './types.ts';
+import type { TrackMatcher } from '../../domain/match.ts';
 
 const EXTENDED = /^(Streaming_History_Audio_.*|endsong_.*)\.json$/i;
 const ACCOUNT = /^StreamingHistory.*\.json$/i;
@@ -50,16 +51,19 @@ export const spotifyFormat: ImportFormat = {
 };
 
 /** One object of the Extended Streaming History. */
-export function spotifyExtendedHandler(context: Record<string, unknown>): RecordHandler {
+export function spotifyExtendedHandler(context: Record<string, unknown>, matcher?: TrackMatcher): RecordHandler {
   const user = context.user as string;
-  const emitter = new HistoryEmitter({
-    time: 'ts',
-    msPlayed: 'ms_played',
-    artist: 'master_metadata_album_artist_name',
-    track: 'master_metadata_track_name',
-    album: 'master_metadata_album_album_name',
-    platform: 'platform',
-  });
+  const emitter = new HistoryEmitter(
+    {
+      time: 'ts',
+      msPlayed: 'ms_played',
+      artist: 'master_metadata_album_artist_name',
+      track: 'master_metadata_track_name',
+      album: 'master_metadata_album_album_name',
+      platform: 'platform',
+    },
+    matcher,
+  );
   return {
     record(text, _line, out) {
       const o = parseJsonObject(text, 'listens', out);
@@ -102,13 +106,16 @@ export function spotifyExtendedHandler(context: Record<string, unknown>): Record
         out,
       );
     },
+    async finish(out) {
+      emitter.finish(out);
+    },
   };
 }
 
 /** One object of the account-data history: endTime (`2019-02-01 13:45`, UTC), artistName, trackName, msPlayed. */
-export function spotifyAccountHandler(context: Record<string, unknown>): RecordHandler {
+export function spotifyAccountHandler(context: Record<string, unknown>, matcher?: TrackMatcher): RecordHandler {
   const user = context.user as string;
-  const emitter = new HistoryEmitter({ time: 'endTime', msPlayed: 'msPlayed', artist: 'artistName', track: 'trackName' });
+  const emitter = new HistoryEmitter({ time: 'endTime', msPlayed: 'msPlayed', artist: 'artistName', track: 'trackName' }, matcher);
   return {
     record(text, _line, out) {
       const o = parseJsonObject(text, 'listens', out);
@@ -131,6 +138,9 @@ export function spotifyAccountHandler(context: Record<string, unknown>): RecordH
         return;
       }
       emitter.emit({ user, artist: o.artistName as string, track: o.trackName as string, startedMs: endMs - o.msPlayed, stamp: end, msPlayed: o.msPlayed }, out);
+    },
+    async finish(out) {
+      emitter.finish(out);
     },
   };
 }

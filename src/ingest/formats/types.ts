@@ -6,7 +6,8 @@
  */
 import type { EntityKind } from '../../domain/schemas.ts';
 import type { Store } from '../../store/store.ts';
-import type { Encoding } from '../lines.ts';
+import type { Encoding } from '../../util/lines.ts';
+import type { TrackMatcher } from '../../domain/match.ts';
 
 /** Where a handler sends what it read from the current record. */
 export interface Sink {
@@ -71,8 +72,14 @@ export interface ImportFormat {
   plan(path: string, opts: FormatOptions): Promise<FileTask[]>;
 }
 
+/** What an import (or a replay) shares with every handler it builds. */
+export interface ParserEnv {
+  /** The store's catalog as a matcher: named tracks resolve to catalog tracks through it. */
+  matcher?: TrackMatcher;
+}
+
 /** Builds the handler for a file task from its saved context (async: may read side files). */
-export type ParserFactory = (context: Record<string, unknown>) => Promise<RecordHandler>;
+export type ParserFactory = (context: Record<string, unknown>, env?: ParserEnv) => Promise<RecordHandler>;
 
 /** Read a field that must be a string; undefined when absent or null. */
 export function str(o: Record<string, unknown>, k: string): string | undefined {

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { Catalog } from '../serving/catalog.ts';
 import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
 import type { Impression } from '../domain/schemas.ts';
-import { BanditHome, HOME_SHELF_KINDS, SHELF_FEATURES } from './home.ts';
-import { EpsilonGreedyPolicy, UniformPolicy } from './policy.ts';
-import { LogisticRegression } from './models.ts';
+import { BanditHome } from './home.ts';
+import { HOME_SHELF_KINDS, SHELF_FEATURES } from '../bandit/shelves.ts';
+import { EpsilonGreedyPolicy, UniformPolicy } from '../bandit/policy.ts';
+import { LogisticRegression } from '../bandit/models.ts';
 import { Rng } from '../util/rng.ts';
+import { eventually } from '../util/poll.testkit.ts';
 
 // 60 tracks t00..t59 by 6 artists (a0..a5, track i by artist i % 6); t50..t59 released last week.
 const NOW = new Date('2026-11-20T21:30:00Z');
@@ -76,8 +78,8 @@ test('impressions are written in full batches at once, and what is left within w
   const perPage = (await h.home('u1', recs)).shelves.reduce((s, sh) => s + sh.cards.length, 0);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(writes, [], 'one page waits for more rows');
-  await new Promise((r) => setTimeout(r, 400));
-  assert.deepEqual(writes, [perPage], 'written once the delay passed');
+  await eventually(() => writes.length > 0, 'the write once the delay passed');
+  assert.deepEqual(writes, [perPage]);
   // enough pages for two full batches: those go out without waiting, the rest waits (here: for flush)
   writes.length = 0;
   const patient = new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW, store, writeDelayMs: 60_000 });

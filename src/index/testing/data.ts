@@ -2,7 +2,7 @@
  * Seeded test data for the index tests: n rows of d dims around 16 cluster centres, scaled so
  * norms spread ~100× (like ALS item factors, where popular items have long vectors).
  */
-import { Rng } from '../util/rng.ts';
+import { Rng } from '../../util/rng.ts';
 
 export function clusteredFactors(n: number, d: number, seed: number): Float32Array {
   const rng = new Rng(seed);

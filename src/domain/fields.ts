@@ -3,7 +3,7 @@
  * definition of the import format): CSV typing, statistics feature kinds and the documentation
  * tables in docs/formats.md all come from here.
  */
-import { entitySchemas, type EntityKind } from '../domain/schemas.ts';
+import { entitySchemas, type EntityKind } from './schemas.ts';
 
 export type FieldType = 'id' | 'string' | 'enum' | 'integer' | 'number' | 'boolean' | 'timestamp' | 'date' | 'time_zone' | 'string[]' | 'id[]';
 

@@ -4,9 +4,9 @@
  * K batches are known to be committed (bulkPut pulls batch K+1 only after batch K committed).
  * The parent SIGKILLs it part way and checks what survived.
  */
-import { openStore } from './open.ts';
-import { syntheticListens } from './testdata.ts';
-import type { Listen } from '../domain/schemas.ts';
+import { openStore } from '../open.ts';
+import { syntheticListens } from './data.ts';
+import type { Listen } from '../../domain/schemas.ts';
 
 const [optsJson, batchesArg, sizeArg] = process.argv.slice(2);
 const batches = Number(batchesArg);

@@ -3,7 +3,7 @@
  * evaluation module): recommend k items to each test user from their training history, heard items
  * filtered, and average the ranking metrics; add catalog coverage, novelty and long-tail share.
  */
-import { canRecommendBatch, type Recommender } from '../cf/recommender.ts';
+import { canRecommendBatch, type Recommender } from './recommender.ts';
 import type { Csr } from '../signals/csr.ts';
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';

@@ -4,7 +4,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonArray, readLines, sniffJson, type Frame } from './lines.ts';
-import { splitCsv } from './csv.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'deepcut-lines-'));
 let n = 0;
@@ -84,10 +83,4 @@ test('json array: not an array, an empty file, a BOM', async () => {
   assert.equal(await sniffJson(fixture('  [ {}]')), 'array');
   assert.equal(await sniffJson(fixture('{"a":1}\n')), 'lines');
   assert.equal(await sniffJson(fixture('\n\n')), 'empty');
-});
-
-test('csv: quotes, doubled quotes, delimiters inside quotes, an open quote', () => {
-  assert.deepEqual(splitCsv('a,"b, c","say ""hi""",'), ['a', 'b, c', 'say "hi"', '']);
-  assert.deepEqual(splitCsv('a\tb', '\t'), ['a', 'b']);
-  assert.equal(splitCsv('a,"open'), undefined);
 });

@@ -4,38 +4,32 @@
  * playlists), orders them with a {@link Policy}, and logs every card shown as an impression with the
  * policy's name and the propensity of its shelf at its position, so streams started from home cards
  * (listen context `home:<shelf>:<card>`) can be attributed and policies trained and evaluated
- * offline (ope.ts).
+ * offline (bandit/ope.ts).
  *
  * Candidate shelves (each card keeps the reason the model gave it; the shelf title is the
  * explanation): Made for you, Discover Weekly, Release Radar, Jump back in, Because you listened
  * to <artist>, Fans of <artist> also like, New releases for you, Hidden gems, Popular now. Empty
  * shelves are dropped and no track appears twice on a page.
  *
- * Shelf features ({@link SHELF_FEATURES}): hour of day (sin, cos; UTC), weekend, how much the user
- * has heard (log), the shelf kind (one-hot) and its size — only what an impression log can rebuild,
- * so the policy is trained on the features it is served with (train.ts).
+ * Shelf features ({@link SHELF_FEATURES}, bandit/shelves.ts): only what an impression log can
+ * rebuild, so the policy is trained on the features it is served with (bandit/train.ts).
  *
  * Impressions go to an {@link ImpressionSink}: a serving process appends them to the impression
- * log (files the pipeline loads, impression-log.ts); tests and tools may write them into the store
+ * log (files the pipeline loads, bandit/impression-log.ts); tests and tools may write them into the store
  * in the background (`store`). Either way logging never delays the answer, and `flush()` makes
  * everything logged so far durable (the server calls it on shutdown).
  */
 import { Rng } from '../util/rng.ts';
 import type { Impression } from '../domain/schemas.ts';
 import type { Store } from '../store/store.ts';
-import type { Catalog } from '../serving/catalog.ts';
-import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
-import type { Home, HomeSource, PlaylistSource, Shelf } from '../serving/state.ts';
-import type { Decision, Policy } from './policy.ts';
-import { StoreImpressionWriter, type ImpressionSink } from './impression-log.ts';
+import type { Catalog } from './catalog.ts';
+import type { Recommendations, TrackCard } from './recommendations.ts';
+import type { Home, HomeSource, PlaylistSource, Shelf } from './state.ts';
+import type { Decision, Policy } from '../bandit/policy.ts';
+import { StoreImpressionWriter, type ImpressionSink } from '../bandit/impression-log.ts';
+import { HOME_SHELF_KINDS, SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/shelves.ts';
 
-export const HOME_SHELF_KINDS = ['made-for-you', 'discover-weekly', 'release-radar', 'jump-back-in', 'because-you-listened', 'fans-also-like', 'new-releases', 'hidden-gems', 'popular-now'] as const;
-export type HomeShelfKind = (typeof HOME_SHELF_KINDS)[number];
-
-export const SHELF_FEATURES = ['hour_sin', 'hour_cos', 'weekend', 'heard_log', 'size', ...HOME_SHELF_KINDS.map((k) => `shelf:${k}`)] as const;
 const DIM = SHELF_FEATURES.length;
-
-/** A user id no model knows: `forUser` answers it with the cold-start (popular) list. */
 const NOBODY = '\u0000popular-now';
 const NEW_RELEASE_DAYS = 56;
 
@@ -170,33 +164,10 @@ export class BanditHome implements HomeSource {
   }
 }
 
-/**
- * Feature row of one shelf ({@link SHELF_FEATURES}) into `r`. Only what can be rebuilt from an
- * impression log (when, how much the user had heard, which shelf, how many cards), so training
- * ({@link homeLogs}) and serving see the same features.
- */
-export function shelfRow(r: Float64Array, at: Date, heardCount: number, kind: HomeShelfKind, cards: number, perShelf: number): void {
-  const hour = at.getUTCHours() + at.getUTCMinutes() / 60;
-  const day = at.getUTCDay();
-  r.fill(0);
-  r[0] = Math.sin((2 * Math.PI * hour) / 24);
-  r[1] = Math.cos((2 * Math.PI * hour) / 24);
-  r[2] = +(day === 0 || day === 6);
-  r[3] = Math.log1p(heardCount) / 6;
-  r[4] = cards / perShelf;
-  r[5 + HOME_SHELF_KINDS.indexOf(kind)] = 1;
-}
-
 /** Feature rows of candidate shelves (n × SHELF_FEATURES.length). */
 export function shelfFeatures(cands: readonly Candidate[], at: Date, heardCount: number, perShelf: number): Decision {
   const n = cands.length;
   const x = new Float64Array(n * DIM);
   cands.forEach((c, i) => shelfRow(x.subarray(i * DIM, (i + 1) * DIM), at, heardCount, c.kind, c.shelf.cards.length, perShelf));
   return { n, dim: DIM, x };
-}
-
-/** The kind of a shelf id (`because-you-listened:<artist>` → `because-you-listened`); undefined if unknown. */
-export function shelfKindOf(id: string): HomeShelfKind | undefined {
-  const k = id.split(':')[0];
-  return (HOME_SHELF_KINDS as readonly string[]).includes(k) ? (k as HomeShelfKind) : undefined;
 }

@@ -3,9 +3,9 @@
  * Row i is fully determined by (seed, i): listen ids are `l<i>`, so a test knows which rows a
  * batch held without keeping them.
  */
-import { Rng } from '../util/rng.ts';
-import { entityKeys, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
-import type { ListOptions } from './store.ts';
+import { Rng } from '../../util/rng.ts';
+import { entityKeys, type EntityKind, type EntityRow, type Listen } from '../../domain/schemas.ts';
+import type { ListOptions } from '../store.ts';
 
 export interface ListenGenOptions {
   users?: number;
