@@ -14,6 +14,12 @@ import { importPath } from './import.ts';
 import { assertNotBlocked, latestValidation } from '../validate/batch.ts';
 import { loadSchema } from '../validate/schema.ts';
 import { spotifyExport } from './history.testkit.ts';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/deepcut.js', import.meta.url));
+/** `deepcut validate --json` on a store home (the store must be closed: DuckDB locks it). */
+const validateCli = (home: string) => spawnSync(process.execPath, [bin, '--home', home, 'validate', '--json'], { encoding: 'utf8', env: { ...process.env, DEEPCUT_LOG_LEVEL: 'silent' } });
 
 const root = mkdtempSync(join(tmpdir(), 'deepcut-sources-'));
 const NOW = new Date('2026-12-01T00:00:00Z');
@@ -29,7 +35,8 @@ const blocked = async (store: Parameters<typeof latestValidation>[0]) => (await 
 test('demo catalog, then clean Spotify exports: nothing blocks; a broken export and a batch of unknown ids still block', async () => {
   const world = join(root, 'world');
   await generateWorld({ size: 'small', seed: 3, out: world, audioClips: 0 });
-  const store = await openStore({ home: join(root, 'home') });
+  const home = join(root, 'home');
+  let store = await openStore({ home });
   try {
     assert.equal((await importPath(store, 'jsonl', world, opts)).blocked, false);
 
@@ -46,6 +53,11 @@ test('demo catalog, then clean Spotify exports: nothing blocks; a broken export 
     const second = exportDir('b', spotifyExport({ seed: 2, streams: 1500, from: '2024-01-01T08:00:00Z', platforms: ['iOS 17.1.2 (iPhone15,3)', 'windows', 'web_player windows 10;chrome 120.0.0.0;desktop'] }));
     await importPath(store, 'spotify-history', second, { ...opts, user: 'me' });
     assert.deepEqual(await blocked(store), [], 'a second clean export does not block');
+    await store.close();
+    const ok = validateCli(home);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout.trim().split('\n').pop()!).blocked, false);
+    store = await openStore({ home });
 
     // an export where every stream played 0 ms is broken data: its play times drift from the source's earlier batch
     const broken = exportDir('c', spotifyExport({ seed: 4, streams: 800, from: '2024-09-01T08:00:00Z', platforms: ['windows'], zeroPlay: true }));
@@ -56,6 +68,9 @@ test('demo catalog, then clean Spotify exports: nothing blocks; a broken export 
   } finally {
     await store.close();
   }
+  const no = validateCli(home);
+  assert.equal(no.status, 7, 'deepcut validate exits 7 when a batch blocks');
+  assert.match(no.stdout, /ms_played drifted/);
 });
 
 test('own listens with a large share of unknown track ids block, whatever came before', async () => {
