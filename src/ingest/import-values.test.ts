@@ -165,3 +165,36 @@ test('a full disk stops the import as unavailable (exit 6) naming the cause; the
     assert.deepEqual(await where(store), [['listens.jsonl', 8, 'ms_played', 'out_of_range']]);
   }, home);
 });
+
+test('a row the store refuses (a value the schema let through) is quarantined as store_refused; the rest of its batch is stored', async () => {
+  const rows = Array.from({ length: 12 }, (_, i) => ({ listen_id: `l${i}`, user_id: 'u1', track_id: 't1', started_at: '2024-05-01T12:00:00Z', ms_played: i === 4 ? 1234567 : 1000 }));
+  const dir = folder({
+    'artists.jsonl': jl([{ artist_id: 'a1', name: 'Alpha' }]),
+    'tracks.jsonl': jl([{ track_id: 't1', title: 'One', artist_ids: ['a1'], duration_ms: 2000000, release_date: '2020-01-01' }]),
+    'users.jsonl': jl([{ user_id: 'u1' }]),
+    'listens.jsonl': jl(rows),
+  });
+  await withStore(async (store) => {
+    // a store with a limit the schema does not know: it refuses any batch holding ms_played 1234567
+    const picky = new Proxy(store, {
+      get(t, p, r) {
+        const v = Reflect.get(t, p, r) as unknown;
+        if (p === 'bulkPut')
+          return async (kind: string, batches: Record<string, unknown>[][]) => {
+            if (batches.some((b) => b.some((row) => row.ms_played === 1234567))) throw new Error('Conversion Error: value 1234567 is out of range for column ms_played');
+            return (v as (k: string, b: unknown) => Promise<unknown>).call(t, kind, batches);
+          };
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const s = await importPath(picky, 'jsonl', dir, { ...opts, batchSize: 5 });
+    assert.deepEqual(s.totals.listens, { read: 12, imported: 11, duplicates: 0, quarantined: 1 });
+    assert.deepEqual(await where(store), [['listens.jsonl', 5, 'ms_played', 'store_refused']]);
+    const q = (await store.listQuarantine())[0];
+    assert.match(q.reason, /^the store refused a row the schema accepted \(please report it\): Conversion Error/);
+    assert.equal(JSON.parse(q.raw).listen_id, 'l4', 'the checked row is kept');
+    const again = await importPath(picky, 'jsonl', dir, { ...opts, batchSize: 5, force: true });
+    assert.equal(again.totals.listens!.imported, 0);
+    assert.equal((await store.listQuarantine()).length, 1, 're-running adds nothing');
+  });
+});

@@ -29,6 +29,7 @@ import { IMPORT_ORDER } from './formats/own.ts';
 import type { FileTask, FormatOptions, RecordHandler, Sink } from './formats/types.ts';
 import { TrackMatcher } from '../domain/match.ts';
 import { readJsonArray, readLines, sniffJson, type Frame } from '../util/lines.ts';
+import { fieldsOf } from '../domain/fields.ts';
 
 export interface ImportOptions extends FormatOptions {
   /** Rows (all entities together) per store transaction; default 50,000. */
@@ -159,7 +160,7 @@ export class RowSink implements Sink {
   readonly stats = new Map<EntityKind, BatchStats>();
   readonly anomalies = new Map<EntityKind, Map<string, AnomalyCount>>();
   readonly notes: { what: string; n: number }[] = [];
-  private pending = new Map<EntityKind, { rows: Record<string, unknown>[]; keys: Set<string> }>();
+  private pending = new Map<EntityKind, PendingRows>();
   private pendingQ: QuarantinedRow[] = [];
   pendingRows = 0;
   /** Where the current record is. */
@@ -197,7 +198,7 @@ export class RowSink implements Sink {
     }
     const row = r.row as Record<string, unknown>;
     let p = this.pending.get(entity);
-    if (!p) this.pending.set(entity, (p = { rows: [], keys: new Set() }));
+    if (!p) this.pending.set(entity, (p = { rows: [], keys: new Set(), lines: [] }));
     const key = keyOf(entity, row);
     if (p.keys.has(key)) {
       c.duplicates++;
@@ -205,6 +206,7 @@ export class RowSink implements Sink {
     }
     p.keys.add(key);
     p.rows.push(row);
+    p.lines.push(this.line);
     this.pendingRows++;
     let s = this.stats.get(entity);
     if (!s) this.stats.set(entity, (s = new BatchStats(entity)));
@@ -270,7 +272,7 @@ export class RowSink implements Sink {
     for (const kind of IMPORT_ORDER) {
       const p = job.rows.get(kind);
       if (!p || p.rows.length === 0) continue;
-      const r = await this.store.bulkPut(kind, [p.rows as never[]]);
+      const r = await this.put(kind, p, job.quarantine);
       const c = this.count(kind);
       c.imported += r.inserted;
       c.duplicates += r.duplicates;
@@ -283,13 +285,73 @@ export class RowSink implements Sink {
     return n;
   }
 
+  /**
+   * Store checked rows in one transaction. Should the store refuse the batch for a reason that is
+   * not its own state (a value the schema let through and the store cannot hold: a bug), the rows
+   * are stored one by one and each refused row is quarantined as `store_refused` with the store's
+   * message, so one row never loses the batch. Store failures (disk full, read-only) still stop.
+   */
+  private async put(kind: EntityKind, p: PendingRows, quarantine: QuarantinedRow[]): Promise<{ inserted: number; duplicates: number }> {
+    try {
+      return await this.store.bulkPut(kind, [p.rows as never[]]);
+    } catch (e) {
+      if (isDeepcutError(e)) throw e;
+      log('ingest').warn({ file: this.file, entity: kind, err: (e as Error).message }, 'the store refused a batch: storing its rows one by one');
+    }
+    const total = { inserted: 0, duplicates: 0 };
+    const names = fieldsOf(kind).map((f) => f.name);
+    for (let i = 0; i < p.rows.length; i++) {
+      try {
+        const r = await this.store.bulkPut(kind, [[p.rows[i]] as never[]]);
+        total.inserted += r.inserted;
+        total.duplicates += r.duplicates;
+      } catch (e) {
+        if (isDeepcutError(e)) throw e;
+        const message = (e as Error).message;
+        const field = names.find((n) => new RegExp(`\\b${n}\\b`).test(message)) ?? null;
+        const reason = `the store refused a row the schema accepted (please report it): ${message}`;
+        const c = this.count(kind);
+        c.quarantined++;
+        let m = this.anomalies.get(kind);
+        if (!m) this.anomalies.set(kind, (m = new Map()));
+        const a = m.get(`store_refused\u0001${field ?? ''}`);
+        if (a) a.count++;
+        else m.set(`store_refused\u0001${field ?? ''}`, { code: 'store_refused', field, count: 1, example: `line ${p.lines[i]}: ${reason}` });
+        const batch = batchId(this.fp, kind);
+        const dedupe = `${batch}\u0001${this.file}\u0001${p.lines[i]}\u0001store_refused\u0001${field ?? ''}`;
+        if (this.seenQ.has(dedupe)) continue;
+        this.seenQ.add(dedupe);
+        quarantine.push({
+          batch,
+          entity: kind,
+          format: 'jsonl', // the checked row, replayable as deepcut's own line
+          file: this.file,
+          line: p.lines[i],
+          field,
+          code: 'store_refused',
+          reason,
+          raw: JSON.stringify(p.rows[i]),
+          quarantined_at: this.now.toISOString(),
+        });
+      }
+    }
+    return total;
+  }
+
   async commit(): Promise<number> {
     return this.write(this.detach());
   }
 }
 
+/** Checked rows of one entity waiting for the store, with their keys and the line each came from. */
+interface PendingRows {
+  rows: Record<string, unknown>[];
+  keys: Set<string>;
+  lines: number[];
+}
+
 interface PendingWrite {
-  rows: Map<EntityKind, { rows: Record<string, unknown>[]; keys: Set<string> }>;
+  rows: Map<EntityKind, PendingRows>;
   quarantine: QuarantinedRow[];
 }
 

@@ -20,7 +20,8 @@ export type AnomalyCode =
   | 'encoding'
   | 'line_too_long'
   | 'truncated'
-  | 'unsupported'; // a record deepcut does not model (a podcast episode): kept, not an anomaly
+  | 'unsupported' // a record deepcut does not model (a podcast episode): kept, not an anomaly
+  | 'store_refused'; // a checked row the store would not hold (a schema/store mismatch: a bug)
 
 export type RowCheck<K extends EntityKind> = { ok: true; row: EntityRow<K> } | { ok: false; field: string | null; code: AnomalyCode; reason: string };
 
