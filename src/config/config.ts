@@ -57,6 +57,8 @@ export const ConfigSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         bodyLimitBytes: positiveInt.default(10 * 1024 * 1024),
         rateLimitPerMinute: positiveInt.default(6000),
+        /** Failed authentications per client address per minute before it is answered 429 until the minute ends. */
+        authFailuresPerMinute: positiveInt.default(30),
       })
       .prefault({}),
     scheduler: z

@@ -23,8 +23,9 @@ import { importPath, type ImportOptions, type ImportSummary } from './import.ts'
 const NOW = new Date('2024-06-01T00:00:00Z');
 const MAX_LINE = 4096;
 const OPTS: ImportOptions = { clock: () => NOW, maxLineBytes: MAX_LINE, batchSize: 7 };
-/** Samples per format (DEEPCUT_FUZZ_RUNS for a longer hunt); each imports twice into its own store. */
-const RUNS = Number(process.env.DEEPCUT_FUZZ_RUNS ?? 4);
+/** Samples per format (FUZZ_RUNS=100 for a longer hunt, FUZZ_SEED to try other seeds, as the HTTP fuzz suite); each imports twice into its own store. */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 4);
+const SEED_BASE = process.env.FUZZ_SEED === undefined ? 0 : Number(process.env.FUZZ_SEED);
 // stores in memory-backed /dev/shm when there is one: the fuzz measures the importer, not fsync
 const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'deepcut-fuzz-'));
 let n = 0;
@@ -200,7 +201,7 @@ const folder = () => {
   mkdirSync(d);
   return d;
 };
-const property = (arb: fc.Arbitrary<unknown>, run: (v: never) => Promise<void>, seed: number) => fc.assert(fc.asyncProperty(arb, run as (v: unknown) => Promise<void>), { seed, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true });
+const property = (arb: fc.Arbitrary<unknown>, run: (v: never) => Promise<void>, seed: number) => fc.assert(fc.asyncProperty(arb, run as (v: unknown) => Promise<void>), { seed: seed + SEED_BASE, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true });
 
 // ---- one property per format ----
 

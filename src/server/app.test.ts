@@ -32,6 +32,8 @@ async function setup(opts: { rateLimitPerMinute?: number; bodyLimitBytes?: numbe
 }
 
 const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
+/** A batch answer with nothing refused. */
+const accepted = (inserted: number, duplicates: number) => ({ inserted, duplicates, rejected: 0, rejections: [] });
 
 describe('server routes', () => {
   let s: Setup;
@@ -93,7 +95,7 @@ describe('server routes', () => {
     // u0 now plays b0..b3 three times each: their taste moves to b, b4 (unheard) comes first
     const listens = [0, 1, 2].flatMap((rep) => [0, 1, 2, 3].map((i) => play('u0', `b${i}`, 30 + rep * 4 + i)));
     r = await s.app.inject({ method: 'POST', url: '/v1/listens', headers: bearer(s.ingest), payload: { listens } });
-    assert.deepEqual(r.json(), { inserted: 12, duplicates: 0 });
+    assert.deepEqual(r.json(), accepted(12, 0));
     r = await s.app.inject({ url: '/v1/users/u0/recommendations?k=3', headers: bearer(s.read) });
     const after = r.json();
     assert.equal(after.items[0].track_id, 'b4');
@@ -105,7 +107,7 @@ describe('server routes', () => {
     r = await s.app.inject({ url: '/v1/users/newbie/recommendations?k=2', headers: bearer(s.read) });
     assert.ok(['a0', 'a3', 'a4'].includes(r.json().items[0].track_id), JSON.stringify(r.json().items));
     // the same batch again: all duplicates
-    assert.deepEqual((await s.app.inject({ method: 'POST', url: '/v1/listens', headers: bearer(s.ingest), payload: { listens } })).json(), { inserted: 0, duplicates: 12 });
+    assert.deepEqual((await s.app.inject({ method: 'POST', url: '/v1/listens', headers: bearer(s.ingest), payload: { listens } })).json(), accepted(0, 12));
   });
 
   test('similar tracks and artists; unknown ids are 404 unknown_id', async () => {
@@ -137,13 +139,15 @@ describe('server routes', () => {
 
   test('catalog upserts validate rows and update the catalog the answers use', async () => {
     let r = await s.app.inject({ method: 'PUT', url: '/v1/artists', headers: bearer(s.ingest), payload: [{ artist_id: 'rc', name: 'Choir Gamma' }] });
-    assert.deepEqual(r.json(), { inserted: 1, duplicates: 0 });
+    assert.deepEqual(r.json(), accepted(1, 0));
     r = await s.app.inject({ method: 'POST', url: '/v1/tracks', headers: bearer(s.ingest), payload: { rows: [{ track_id: 'c0', title: 'Gamma', artist_ids: ['rc'], duration_ms: 1000, release_date: '2024-13-01x' }] } });
-    assert.equal(r.statusCode, 400);
-    assert.match(r.json().error.message, /body\.rows\.0\.release_date: expected a calendar date YYYY-MM-DD/);
+    assert.equal(r.statusCode, 207);
+    assert.equal(r.json().rejections[0].field, 'release_date');
+    assert.match(r.json().rejections[0].reason, /expected a calendar date YYYY-MM-DD/);
     r = await s.app.inject({ method: 'PUT', url: '/v1/users', headers: bearer(s.ingest), payload: [{ user_id: 'u9', time_zone: 'Mars/Olympus' }] });
-    assert.equal(r.statusCode, 400);
-    assert.match(r.json().error.message, /IANA time zone/);
+    assert.equal(r.statusCode, 207);
+    assert.equal(r.json().rejections[0].field, 'time_zone');
+    assert.match(r.json().rejections[0].reason, /IANA time zone/);
     assert.equal((await s.app.inject({ method: 'PUT', url: '/v1/follows', headers: bearer(s.ingest), payload: [{ user_id: 'u1', artist_id: 'ra', since: '2024-01-01T00:00:00Z' }] })).statusCode, 200);
   });
 
@@ -151,7 +155,7 @@ describe('server routes', () => {
     const lb = (k: string) => ({ authorization: `Token ${k}` });
     const listen = (at: number, track = 'Vantablack') => ({ listened_at: at, track_metadata: { artist_name: 'Dool', track_name: track, release_name: 'Here Now, There Then', additional_info: { duration_ms: 240000, tracknumber: 1 } } });
     let r = await s.app.inject({ method: 'POST', url: '/1/submit-listens', headers: lb(s.lbUser), payload: { listen_type: 'single', payload: [listen(1714564800)] } });
-    assert.deepEqual(r.json(), { status: 'ok' });
+    assert.deepEqual(r.json(), { status: 'ok', ...accepted(1, 0) });
     const tid = trackIdOf('Dool', 'Vantablack');
     const stored = await s.store.list('listens', { where: { user_id: 'lb-listener' } });
     assert.equal(stored.length, 1);
@@ -183,17 +187,29 @@ describe('server routes', () => {
       ['null', 400, /body/],
       ['[]', 400, /body/],
       ['{"listens": 5}', 400, /body/],
-      [JSON.stringify([{ ...play('u1', 'a1'), ms_played: '60000' }]), 400, /ms_played/],
-      ['[' + JSON.stringify({ ...play('u1', 'a1') }).replace('60000', '1e400') + ']', 400, /ms_played/],
-      [JSON.stringify([{ ...play('u1', 'a1'), ms_played: 2 ** 53 + 10 }]), 400, /ms_played/],
-      [JSON.stringify([{ ...play('u1', 'a1'), started_at: 'yesterday' }]), 400, /started_at: expected an ISO 8601/],
-      ['['.repeat(50_000) + ']'.repeat(50_000), 400, /./],
       [JSON.stringify({ __proto__: { x: 1 }, listens: [play('u1', 'a1')] }).replace('"listens"', '"__proto__":{"a":1},"listens"'), 400, /./],
     ];
     for (const [payload, status, msg] of cases) {
       const r = await post(payload);
       assert.equal(r.statusCode, status, `${payload.slice(0, 60)} → ${r.statusCode} ${r.body.slice(0, 200)}`);
       assert.match(r.json().error.message, msg, payload.slice(0, 60));
+    }
+    // a bad row inside a batch is refused on its own: 207, named by index and field, quarantined
+    const rowCases: [string, string | null, RegExp][] = [
+      ['['.repeat(50_000) + ']'.repeat(50_000), null, /expected a JSON object, got an array/],
+      [JSON.stringify([{ ...play('u1', 'a1'), ms_played: '60000' }]), 'ms_played', /expected number/],
+      ['[' + JSON.stringify({ ...play('u1', 'a1') }).replace('60000', '1e400') + ']', 'ms_played', /./],
+      [JSON.stringify([{ ...play('u1', 'a1'), ms_played: 2 ** 53 + 10 }]), 'ms_played', /./],
+      [JSON.stringify([{ ...play('u1', 'a1'), started_at: 'yesterday' }]), 'started_at', /expected an ISO 8601/],
+    ];
+    for (const [payload, field, reason] of rowCases) {
+      const r = await post(payload);
+      assert.equal(r.statusCode, 207, `${payload.slice(0, 60)} → ${r.statusCode} ${r.body.slice(0, 200)}`);
+      const a = r.json();
+      assert.equal(a.inserted, 0);
+      assert.equal(a.rejections[0].index, 0);
+      assert.equal(a.rejections[0].field, field, payload.slice(0, 60));
+      assert.match(a.rejections[0].reason, reason);
     }
     let r = await s.app.inject({ method: 'POST', url: '/v1/listens', headers: { ...bearer(s.ingest), 'content-type': 'text/plain' }, payload: 'hello' });
     assert.ok(r.statusCode === 415 || r.statusCode === 400, String(r.statusCode));
@@ -245,8 +261,8 @@ describe('server limits and failures', () => {
     s.store.failWrites = new Error('disk on fire');
     const r = await s.app.inject({ method: 'POST', url: '/v1/listens', headers: bearer(s.ingest), payload: [play('u1', 'a1', 50)] });
     assert.equal(r.statusCode, 503);
-    assert.equal(r.json().error.message, 'store put listens failed: disk on fire');
-    assert.match((await s.app.inject('/metrics')).body, /deepcut_store_errors_total\{op="put listens"\} 1/);
+    assert.equal(r.json().error.message, 'store put users failed: disk on fire', 'u1 is a new user: created before the listen');
+    assert.match((await s.app.inject('/metrics')).body, /deepcut_store_errors_total\{op="put users"\} 1/);
     await s.app.close();
   });
 

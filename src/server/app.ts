@@ -1,7 +1,9 @@
 /**
  * The HTTP server: `buildServer(deps)` returns a fastify app with every route of `routes.ts`,
- * API-key auth with scopes, per-key rate limits, a body size limit, Prometheus metrics, the
- * OpenAPI spec and the web pages. Errors become HTTP answers in exactly one place (the error
+ * API-key auth with scopes, per-key rate limits, failed authentications limited per client
+ * address, a body size limit, Prometheus metrics, the OpenAPI spec and the web pages. The
+ * ListenBrainz routes (`/1/…`) read any body as JSON whatever its Content-Type and carry
+ * ListenBrainz's rate-limit headers. Errors become HTTP answers in exactly one place (the error
  * handler below, through `httpStatus`); a bad request is a 4xx, never a 500.
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -14,7 +16,7 @@ import type { Store } from '../store/store.ts';
 import type { ServingState } from '../serving/state.ts';
 import { DeepcutError, httpStatus, isDeepcutError } from '../errors.ts';
 import { log as makeLog } from '../log.ts';
-import { KeyVerifier, presentedKey, type KeyInfo } from './auth.ts';
+import { AuthFailures, KeyVerifier, presentedKey, type KeyInfo } from './auth.ts';
 import { Metrics } from './metrics.ts';
 import { check, type RouteDef } from './route.ts';
 import { routes as allRoutes } from './routes.ts';
@@ -45,11 +47,25 @@ function errorBody(url: string, status: number, code: string, message: string) {
   return url.startsWith('/1/') ? { code: status, error: message } : { error: { code, message } };
 }
 
+/** ListenBrainz's routes (`/1/…`): its error shape, its rate-limit headers, a JSON body under any content type. */
+const isLb = (url: string) => url.startsWith('/1/');
+
+/**
+ * Set ListenBrainz's rate-limit headers from the limiter's (`x-ratelimit-reset` is seconds left
+ * there): `X-RateLimit-Reset-In` seconds left, `X-RateLimit-Reset` the UNIX second it ends.
+ */
+function lbRateHeaders(reply: import('fastify').FastifyReply): void {
+  const left = Number(reply.getHeader('x-ratelimit-reset'));
+  if (!Number.isFinite(left)) return;
+  void reply.header('X-RateLimit-Reset-In', left).header('X-RateLimit-Reset', Math.floor(Date.now() / 1000) + left);
+}
+
 /** Build the app (not listening yet): `await app.listen({ port, host })`, or `app.inject()` in tests. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const auth = deps.auth ?? true;
   const log = makeLog('server');
-  const ctx: ServerContext = { store: deps.store, state: deps.state, config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: new KeyVerifier(deps.store), auth, log };
+  const failures = new AuthFailures(deps.config.server.authFailuresPerMinute);
+  const ctx: ServerContext = { store: deps.store, state: deps.state, config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: new KeyVerifier(deps.store), authFailures: failures, auth, log };
   const app = Fastify({ logger: false, bodyLimit: deps.config.server.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
   const defs = allRoutes();
   const spec = openApi(defs, '0.1.0');
@@ -87,10 +103,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ctx.metrics.latency.observe({ method: req.method, route: routeUrl }, reply.elapsedTime / 1000);
   });
 
-  // Authentication runs for every request before rate limiting, so limits are per key.
+  // Authentication runs for every request before rate limiting, so limits are per key. Failed
+  // attempts are counted per client address: past the limit the address gets 429 (without a store
+  // read) until its minute ends, except for keys this process verified a moment ago.
   const scopeOf = new Map<string, RouteDef<any, any, any>['scope']>();
   for (const d of defs) scopeOf.set(`${d.method} ${d.url}`, d.scope);
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     const scope = scopeOf.get(`${req.method} ${req.routeOptions.url}`);
     if (!scope || scope === 'public') return;
     if (!auth) {
@@ -98,9 +116,28 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return;
     }
     const presented = presentedKey(req.headers.authorization);
-    if (!presented) throw new DeepcutError('unauthorized', 'missing API key: send `Authorization: Bearer <key>` (create one with `deepcut keys create`)');
-    req.key = await ctx.verifier.verify(presented);
+    const wait = failures.blockedFor(req.ip);
+    if (wait > 0) {
+      const cached = presented ? ctx.verifier.verifyCached(presented) : undefined;
+      if (!cached) {
+        void reply.header('Retry-After', wait);
+        if (isLb(req.url)) void reply.header('X-RateLimit-Reset-In', wait).header('X-RateLimit-Reset', Math.floor(Date.now() / 1000) + wait);
+        throw new DeepcutError('rate_limited', `too many failed authentications from ${req.ip}; retry in ${wait} s`);
+      }
+      req.key = cached;
+    } else {
+      try {
+        if (!presented) throw new DeepcutError('unauthorized', 'missing API key: send `Authorization: Bearer <key>` (create one with `deepcut keys create`)');
+        req.key = await ctx.verifier.verify(presented);
+      } catch (e) {
+        if (isDeepcutError(e) && e.code === 'unauthorized') failures.fail(req.ip);
+        throw e;
+      }
+    }
     if (!req.key.scopes.includes(scope)) throw new DeepcutError('forbidden', `API key ${req.key.name} lacks scope ${scope} (has ${req.key.scopes.join(', ')})`);
+  });
+  app.addHook('onSend', async (req, reply) => {
+    if (isLb(req.url)) lbRateHeaders(reply);
   });
 
   await app.register(rateLimit, {
@@ -112,11 +149,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     errorResponseBuilder: (_req, c) => new DeepcutError('rate_limited', `rate limit of ${c.max} requests per minute exceeded; retry in ${Math.ceil(c.ttl / 1000)} s`),
   });
 
-  for (const d of defs) {
-    app.route({
+  const register = (scope: FastifyInstance, d: RouteDef<any, any, any>) =>
+    scope.route({
       method: d.method,
       url: d.url,
-      config: d.scope === 'public' ? { rateLimit: false } : {},
+      // public routes are not rate limited, except ListenBrainz's, whose clients pace themselves by the headers
+      config: d.scope === 'public' && !isLb(d.url) ? { rateLimit: false } : {},
       handler: async (req, reply) => {
         const params = d.params ? check(d.params, req.params, 'params') : {};
         const query = d.query ? check(d.query, req.query, 'query') : {};
@@ -125,7 +163,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         return d.handler({ params, query, body, key: req.key ?? LOCAL_KEY, req, reply, ctx });
       },
     });
-  }
+  for (const d of defs) if (!isLb(d.url)) register(app, d);
+  // ListenBrainz clients post JSON without a Content-Type (liblistenbrainz) or as text/plain: on
+  // these routes every body is read as JSON, whatever its declared type.
+  const lbJson = app.getDefaultJsonParser('error', 'error');
+  await app.register(async (lb) => {
+    lb.removeAllContentTypeParsers();
+    lb.addContentTypeParser('*', { parseAs: 'string' }, (req, text, done) => {
+      if (text === '') return done(null, undefined);
+      lbJson(req, String(text), (e: Error | null, v?: unknown) => {
+        if (e) return done(Object.assign(new Error(`body is not valid JSON: ${e.message}`), { statusCode: 400 }), undefined);
+        done(null, v);
+      });
+    });
+    for (const d of defs) if (isLb(d.url)) register(lb, d);
+  });
 
   app.get('/openapi.json', { config: { rateLimit: false } }, async () => spec);
   app.get('/metrics', { config: { rateLimit: false } }, async (_req, reply) => {

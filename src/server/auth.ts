@@ -107,6 +107,19 @@ export class KeyVerifier {
     return publicInfo(rec);
   }
 
+  /**
+   * The key's info when the cache already holds its valid record, without a store read; else
+   * undefined. Lets a valid key through from an address that is blocked for failed attempts.
+   */
+  verifyCached(presented: string): KeyInfo | undefined {
+    const m = KEY_RE.exec(presented);
+    const c = m ? this.cache.get(m[1]) : undefined;
+    if (!m || !c?.rec || c.rec.revoked_at || performance.now() - c.at > this.ttlMs) return undefined;
+    const a = Buffer.from(hashOf(c.rec.salt, m[2]), 'hex');
+    const b = Buffer.from(c.rec.hash, 'hex');
+    return a.length === b.length && timingSafeEqual(a, b) ? publicInfo(c.rec) : undefined;
+  }
+
   /** Forget cached records (after a revoke in this process). */
   clear(): void {
     this.cache.clear();
@@ -118,4 +131,36 @@ export function presentedKey(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const m = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(header);
   return m?.[1];
+}
+
+/**
+ * Failed authentications per client address in fixed windows: after `max` failures within
+ * `windowMs` the address is blocked until its window ends. Valid keys never count. Example:
+ * `const f = new AuthFailures(20, 60_000); f.fail(ip); f.blockedFor(ip)` → seconds left, or 0.
+ */
+export class AuthFailures {
+  private readonly byAddress = new Map<string, { n: number; until: number }>();
+  constructor(
+    readonly max: number,
+    readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Count one failed authentication from `address`. */
+  fail(address: string): void {
+    const t = this.now();
+    let w = this.byAddress.get(address);
+    if (!w || w.until <= t) {
+      if (this.byAddress.size >= 100_000) for (const [a, x] of this.byAddress) if (x.until <= t) this.byAddress.delete(a);
+      this.byAddress.set(address, (w = { n: 0, until: t + this.windowMs }));
+    }
+    w.n++;
+  }
+
+  /** Whole seconds until `address` may try again (0: not blocked). */
+  blockedFor(address: string): number {
+    const w = this.byAddress.get(address);
+    const t = this.now();
+    return w && w.until > t && w.n >= this.max ? Math.ceil((w.until - t) / 1000) : 0;
+  }
 }

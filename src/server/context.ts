@@ -4,7 +4,7 @@ import type { Store } from '../store/store.ts';
 import type { ServingState } from '../serving/state.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from './metrics.ts';
-import type { KeyVerifier } from './auth.ts';
+import type { AuthFailures, KeyVerifier } from './auth.ts';
 
 export interface ServerContext {
   store: Store;
@@ -12,6 +12,8 @@ export interface ServerContext {
   config: Config;
   metrics: Metrics;
   verifier: KeyVerifier;
+  /** Failed authentications per client address (rate limited in app.ts, counted by validate-token too). */
+  authFailures: AuthFailures;
   /** false in the local demo mode (`--no-auth`): every request acts with every scope. */
   auth: boolean;
   log: Logger;

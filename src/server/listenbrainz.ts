@@ -16,38 +16,59 @@
  * https://listenbrainz.readthedocs.io/en/latest/users/json.html
  */
 import { z } from 'zod';
-import type { Album, Artist, Listen, Track } from '../domain/schemas.ts';
+import { storableText, type Album, type Artist, type Listen, type Track } from '../domain/schemas.ts';
 import { lbNamedListen, ListenResolver, TrackMatcher, type MatchOutcome } from '../ingest/index.ts';
 
-const text = z.string().trim().min(1).max(1024);
+/** Names as ListenBrainz takes them, in text every store can keep (no NUL, no lone surrogate). */
+const text = storableText().trim().min(1).max(1024);
+const mbid = storableText().max(64);
 
 export const LbAdditionalInfo = z
   .looseObject({
     duration_ms: z.number().int().positive().max(86_400_000).optional(),
     duration: z.number().int().positive().max(86_400).optional(),
-    recording_mbid: z.string().max(64).optional(),
-    isrc: z.string().max(32).optional(),
-    release_mbid: z.string().max(64).optional(),
-    artist_mbids: z.array(z.string().max(64)).max(32).optional(),
-    listening_from: z.string().max(256).optional(),
-    media_player: z.string().max(256).optional(),
-    submission_client: z.string().max(256).optional(),
+    recording_mbid: mbid.optional(),
+    isrc: storableText().max(32).optional(),
+    release_mbid: mbid.optional(),
+    artist_mbids: z.array(mbid).max(32).optional(),
+    listening_from: storableText().max(256).optional(),
+    media_player: storableText().max(256).optional(),
+    submission_client: storableText().max(256).optional(),
   })
   .describe('ListenBrainz additional_info; unknown keys are accepted and ignored');
 
+/** One listen of a submission. `listened_at` is required except in `playing_now` (checked by the route). */
 export const LbListen = z.object({
-  listened_at: z.number().int().min(0).max(4_102_444_800).optional().describe('seconds since the epoch, UTC; absent for playing_now'),
+  listened_at: z.number().int().min(0).max(4_102_444_800).optional().describe('seconds since the epoch, UTC; absent for playing_now; before 2000 or in the future is refused'),
   track_metadata: z.object({
     artist_name: text,
     track_name: text,
-    release_name: z.string().max(1024).optional(),
+    release_name: storableText().max(1024).optional(),
     additional_info: LbAdditionalInfo.optional(),
   }),
 });
+export type LbListen = z.infer<typeof LbListen>;
 
+export const LbListenType = z.enum(['single', 'playing_now', 'import']);
+
+/**
+ * The envelope of `POST /1/submit-listens`: the listen type and 1–1000 listens, each checked on
+ * its own by the route (an `import` stores the good listens and lists the bad ones). A body that
+ * is not this envelope is a 400.
+ */
+export const LbEnvelope = z
+  .object({
+    listen_type: LbListenType,
+    payload: z.array(z.unknown()).min(1).max(1000),
+  })
+  .superRefine((s, ctx) => {
+    if (s.listen_type !== 'import' && s.payload.length !== 1) ctx.addIssue({ code: 'custom', path: ['payload'], message: `listen_type ${s.listen_type} takes exactly one listen, got ${s.payload.length}` });
+  });
+
+/** The submission as documented (the spec's request body): the envelope with its listens' shape. */
 export const LbSubmission = z
   .object({
-    listen_type: z.enum(['single', 'playing_now', 'import']),
+    listen_type: LbListenType,
     payload: z.array(LbListen).min(1).max(1000),
   })
   .superRefine((s, ctx) => {

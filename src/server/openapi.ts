@@ -30,13 +30,18 @@ export function openApi(routes: readonly RouteDef<any, any, any>[], version: str
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
       responses: {
         '200': { description: 'ok', content: { [r.produces ?? 'application/json']: { schema: r.response ? json(r.response, 'output') : {} } } },
+        ...Object.fromEntries(Object.entries(r.otherAnswers ?? {}).map(([status, a]) => [status, { description: a.description, content: { 'application/json': { schema: json(a.schema, 'output') } } }])),
         ...(r.body || r.query || r.params ? { '400': err } : {}),
-        ...(r.scope !== 'public' ? { '401': err, '403': err, '429': err } : {}),
+        ...(r.scope !== 'public' ? { '401': err, '403': err } : {}),
+        ...(r.scope !== 'public' || r.answerHeaders ? { '429': err } : {}),
         '503': err,
       },
     };
+    const responses = op.responses as Record<string, Record<string, unknown>>;
+    if (responses['429']) responses['429'] = { ...responses['429'], headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } } };
+    if (r.answerHeaders) for (const [status, a] of Object.entries(responses)) responses[status] = { ...a, headers: { ...((a.headers as object) ?? {}), ...Object.fromEntries(Object.entries(r.answerHeaders).map(([name, description]) => [name, { description, schema: { type: 'integer' } }])) } };
     if (r.scope !== 'public') op.security = [{ bearer: [] }, { token: [] }];
-    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: json(r.body, 'input') } } };
+    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: json(r.bodySpec ?? r.body, 'input') } } };
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }
   return {

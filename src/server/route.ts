@@ -29,6 +29,15 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /**
+   * The body as the spec shows it, when `body` is looser on purpose: batch routes check only the
+   * envelope with `body` and each row on its own, so one bad row cannot fail the batch.
+   */
+  bodySpec?: z.ZodType;
+  /** Headers on every answer of the route, for the spec: name → description. */
+  answerHeaders?: Record<string, string>;
+  /** Answers besides 200, for the spec: status → description and schema (a batch's 207). */
+  otherAnswers?: Record<string, { description: string; schema: z.ZodType }>;
   /** The 200 answer, for the spec (not checked at run time). */
   response?: z.ZodType;
   /** Content type of the answer when not JSON (spec only). */

@@ -11,8 +11,14 @@ import { DeepcutError } from '../errors.ts';
 import { composeHome, type PlaylistKind } from '../serving/state.ts';
 import type { Recommendations } from '../serving/recommendations.ts';
 import { route, type RouteDef } from './route.ts';
+import { presentedKey } from './auth.ts';
 import type { ServerContext } from './context.ts';
-import { LbSubmission, lbToRows } from './listenbrainz.ts';
+import { LbEnvelope, LbListen, LbSubmission, lbToRows } from './listenbrainz.ts';
+import { BatchAnswer, quarantined, Rejection, RowChecker, rowKey } from './batch.ts';
+import { zodAnomaly } from '../validate/rows.ts';
+import { BATCHES_NS } from '../ingest/import.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { QuarantinedRow } from '../store/store.ts';
 
 const NO_RUN = 'no published run yet: run `deepcut pipeline run`';
 const MAX_BATCH = 10_000;
@@ -24,12 +30,19 @@ const Reason = z.object({ kind: z.string(), text: z.string(), track_id: z.string
 const TrackCard = z.object({ track_id: z.string(), title: z.string().nullable(), artist_ids: z.array(z.string()), artist_names: z.array(z.string()), score: z.number(), reason: Reason });
 const ModelInfo = z.object({ kind: z.string(), model: z.string(), runId: z.string().nullable(), users: z.number(), tracks: z.number(), foldIn: z.boolean() });
 const TrackList = z.object({ items: z.array(TrackCard), model: ModelInfo });
-const PutAnswer = z.object({ inserted: z.number().int(), duplicates: z.number().int() });
 const Playlist = z.object({ playlist_id: z.string(), kind: z.string(), title: z.string(), made_at: z.string(), run_id: z.string().nullable(), tracks: z.array(TrackCard) });
 
-/** A batch: a bare JSON array of rows, or `{ rows: [...] }` (`{ listens: [...] }` for listens). */
-const batch = <T extends z.ZodType>(row: T, field = 'rows') =>
-  z.union([z.array(row).min(1).max(MAX_BATCH), z.object({ [field]: z.array(row).min(1).max(MAX_BATCH) }).transform((o) => o[field] as z.infer<T>[])]);
+/**
+ * A batch envelope: a bare JSON array of 1–10,000 rows, or `{ rows: [...] }` (`{ listens: [...] }`
+ * for listens). Only the envelope is checked here: each row is checked on its own (batch.ts), so
+ * a body that is not a batch is a 400 and a bad row inside one is quarantined and listed.
+ */
+const batch = (field = 'rows') =>
+  z.union([z.array(z.unknown()).min(1).max(MAX_BATCH), z.object({ [field]: z.array(z.unknown()).min(1).max(MAX_BATCH) }).transform((o) => o[field] as unknown[])]);
+/** The same envelope with the rows' schema, for the spec. */
+const batchSpec = <T extends z.ZodType>(row: T, field = 'rows') => z.union([z.array(row).min(1).max(MAX_BATCH), z.object({ [field]: z.array(row).min(1).max(MAX_BATCH) })]);
+const PARTIAL = { '207': { description: 'some rows were refused: they are quarantined and listed in `rejections`; the others are stored (same shape as 200)', schema: BatchAnswer } };
+const batchNote = 'Each row is checked on its own, as file import checks it; good rows are stored, bad rows are quarantined and listed (200 when none was refused, 207 otherwise)';
 
 function recsOf(ctx: ServerContext): Recommendations {
   const r = ctx.state.recs;
@@ -51,11 +64,170 @@ async function storeCall<T>(ctx: ServerContext, op: string, fn: () => Promise<T>
 
 /** Commit listens, then let the live model see them (acknowledged only after the commit). */
 async function ingest(ctx: ServerContext, rows: Listen[], endpoint: string) {
-  const r = await storeCall(ctx, 'put listens', () => ctx.store.put('listens', rows));
+  const r = rows.length ? await storeCall(ctx, 'put listens', () => ctx.store.put('listens', rows)) : { inserted: 0, duplicates: 0 };
   ctx.metrics.listens.inc({ endpoint }, r.inserted);
   ctx.metrics.duplicates.inc({ endpoint }, r.duplicates);
-  ctx.state.recs?.observe(rows);
+  if (rows.length) ctx.state.recs?.observe(rows);
   return r;
+}
+
+/**
+ * Check a batch of `kind` row by row (batch.ts), store the good rows (after the users that new
+ * listeners introduce), quarantine the bad ones, and answer 200, or 207 when a row was refused.
+ */
+async function storeBatch(ctx: ServerContext, req: FastifyRequest, reply: FastifyReply, kind: EntityKind, raw: unknown[]): Promise<{ answer: BatchAnswer; rows: Record<string, unknown>[] }> {
+  const now = new Date();
+  const checker = await storeCall(ctx, `look up ids for ${kind}`, () => RowChecker.open(ctx.store, now.getTime(), [[kind, raw]]));
+  const at = { batch: `http.${kind}`, entity: kind, format: 'jsonl', file: `${req.method} ${req.routeOptions.url}`, now };
+  const rows: Record<string, unknown>[] = [];
+  const keys = new Set<string>();
+  const rejections: Rejection[] = [];
+  const q: QuarantinedRow[] = [];
+  let repeated = 0;
+  for (let index = 0; index < raw.length; index++) {
+    const r = checker.check(kind, raw[index]);
+    if (!r.ok) {
+      rejections.push({ index, field: r.field, code: r.code, reason: r.reason });
+      q.push(quarantined(at, index, raw[index], r));
+      continue;
+    }
+    const row = r.row as Record<string, unknown>;
+    const key = rowKey(kind, row);
+    if (keys.has(key)) {
+      repeated++;
+      continue;
+    }
+    keys.add(key);
+    checker.accept(kind, row);
+    rows.push(row);
+  }
+  const users = checker.newUsers();
+  if (users.length) await storeCall(ctx, 'put users', () => ctx.store.put('users', users));
+  checker.usersStored();
+  const put = kind === 'listens' ? await ingest(ctx, rows as Listen[], 'v1') : rows.length ? await storeCall(ctx, `put ${kind}`, () => ctx.store.put(kind, rows as never[])) : { inserted: 0, duplicates: 0 };
+  if (q.length) await storeCall(ctx, 'quarantine', () => ctx.store.quarantine(q));
+  void reply.status(rejections.length ? 207 : 200);
+  return { answer: { inserted: put.inserted, duplicates: put.duplicates + repeated, rejected: rejections.length, rejections }, rows };
+}
+
+/** ListenBrainz's rate-limit headers, on every answer of its routes (app.ts sets them). */
+const LB_RATE_HEADERS = {
+  'X-RateLimit-Limit': 'requests allowed in the current window (one minute)',
+  'X-RateLimit-Remaining': 'requests left in the current window',
+  'X-RateLimit-Reset-In': 'seconds until the current window ends',
+  'X-RateLimit-Reset': 'UNIX second at which the current window ends',
+};
+
+const LbAnswer = z.object({
+  status: z.literal('ok'),
+  inserted: z.number().int().optional().describe('listens newly stored (absent for playing_now)'),
+  duplicates: z.number().int().optional(),
+  rejected: z.number().int().optional().describe('listens of an import refused and quarantined'),
+  rejections: z.array(Rejection).optional(),
+});
+
+/** Where a failure in a row made from a ListenBrainz listen is, in the listen's own terms. */
+const LB_FIELD: Record<string, string | null> = {
+  'listens.started_at': 'listened_at',
+  'listens.ms_played': 'track_metadata.additional_info.duration_ms',
+  'listens.track_id': 'track_metadata.additional_info.recording_mbid',
+  'listens.user_id': null,
+  'artists.name': 'track_metadata.artist_name',
+  'artists.artist_id': 'track_metadata.additional_info.artist_mbids',
+  'artists.mbid': 'track_metadata.additional_info.artist_mbids',
+  'albums.title': 'track_metadata.release_name',
+  'tracks.title': 'track_metadata.track_name',
+  'tracks.duration_ms': 'track_metadata.additional_info.duration_ms',
+  'tracks.track_id': 'track_metadata.additional_info.recording_mbid',
+  'tracks.artist_ids': 'track_metadata.additional_info.artist_mbids',
+};
+
+/**
+ * `POST /1/submit-listens` for `user`: each listen parsed, mapped to rows (lbToRows) and checked
+ * with the import's validator; a listen stands or falls with its artist and track rows.
+ */
+async function submitListens(ctx: ServerContext, user: string, body: z.infer<typeof LbEnvelope>) {
+  const now = new Date();
+  const type = body.listen_type;
+  const rejections: Rejection[] = [];
+  const groups: { index: number; rows: ReturnType<typeof lbToRows> }[] = [];
+  body.payload.forEach((v, index) => {
+    const p = LbListen.safeParse(v);
+    if (!p.success) return void rejections.push({ index, ...zodAnomaly(p.error, v) });
+    if (type !== 'playing_now' && p.data.listened_at === undefined) return void rejections.push({ index, field: 'listened_at', code: 'missing', reason: `listened_at is required for listen_type ${type}` });
+    if (type !== 'playing_now') groups.push({ index, rows: lbToRows(user, { listen_type: type, payload: [p.data] }, ctx.config.signals.minStreamMs, ctx.state.catalog.matcher) });
+  });
+  for (const g of groups) ctx.metrics.countMatches('listenbrainz', g.rows.outcomes);
+  const checker = await storeCall(ctx, 'look up ids for listens', () =>
+    RowChecker.open(ctx.store, now.getTime(), [
+      ['listens', groups.flatMap((g) => g.rows.listens)],
+      ['tracks', groups.flatMap((g) => g.rows.tracks)],
+      ['albums', groups.flatMap((g) => g.rows.albums)],
+    ]),
+  );
+  const out = { artists: new Map<string, Record<string, unknown>>(), albums: new Map<string, Record<string, unknown>>(), tracks: new Map<string, Record<string, unknown>>(), listens: new Map<string, Record<string, unknown>>() };
+  let repeated = 0;
+  for (const g of groups) {
+    const added: ['artists' | 'albums' | 'tracks', string][] = [];
+    let failure: Rejection | undefined;
+    const accepted: { kind: 'artists' | 'albums' | 'tracks' | 'listens'; row: Record<string, unknown> }[] = [];
+    for (const kind of ['artists', 'albums', 'tracks', 'listens'] as const) {
+      for (const raw of g.rows[kind]) {
+        const r = checker.check(kind, raw);
+        if (!r.ok) {
+          const field = r.field === null ? null : `${kind}.${r.field.split('.')[0]}` in LB_FIELD ? LB_FIELD[`${kind}.${r.field.split('.')[0]}`] : r.field;
+          failure = { index: g.index, field, code: r.code, reason: r.reason };
+          break;
+        }
+        const row = r.row as Record<string, unknown>;
+        if (kind !== 'listens') {
+          const id = String(row[kind === 'artists' ? 'artist_id' : kind === 'albums' ? 'album_id' : 'track_id']);
+          if (kind === 'artists' ? !checker.known.artists.has(id) : kind === 'albums' ? !checker.known.albums.has(id) : !checker.known.tracks.has(id)) added.push([kind, id]);
+        }
+        checker.accept(kind, row);
+        accepted.push({ kind, row });
+      }
+      if (failure) break;
+    }
+    if (failure) {
+      for (const [k, id] of added) checker.forget(k, id);
+      rejections.push(failure);
+      continue;
+    }
+    for (const a of accepted) {
+      const key = rowKey(a.kind, a.row);
+      if (out[a.kind].has(key)) {
+        if (a.kind === 'listens') repeated++;
+      } else out[a.kind].set(key, a.row);
+    }
+  }
+  rejections.sort((a, b) => a.index - b.index);
+  if (rejections.length) {
+    const batch = `http-listenbrainz.${user}`;
+    const at = { batch, entity: 'listens', format: 'listenbrainz', file: 'POST /1/submit-listens', now };
+    await storeCall(ctx, 'quarantine', async () => {
+      await ctx.store.putMeta(BATCHES_NS, batch, { parser: 'listenbrainz', file: at.file, entity: 'listens', context: { user } });
+      await ctx.store.quarantine(rejections.map((r) => quarantined(at, r.index, body.payload[r.index], r)));
+    });
+    if (type !== 'import') {
+      const r = rejections[0];
+      throw new DeepcutError('invalid_input', `payload.${r.index}${r.field ? '.' + r.field : ''}: ${r.reason}`);
+    }
+  }
+  if (type === 'playing_now') return { status: 'ok' as const };
+  const artists = [...out.artists.values()] as Artist[];
+  const albums = [...out.albums.values()] as Album[];
+  const tracks = [...out.tracks.values()] as Track[];
+  const users = checker.newUsers();
+  if (users.length) await storeCall(ctx, 'put users', () => ctx.store.put('users', users));
+  checker.usersStored();
+  if (artists.length) await storeCall(ctx, 'put artists', () => ctx.store.put('artists', artists));
+  if (albums.length) await storeCall(ctx, 'put albums', () => ctx.store.put('albums', albums));
+  if (tracks.length) await storeCall(ctx, 'put tracks', () => ctx.store.put('tracks', tracks));
+  ctx.state.catalog.addArtists(artists.filter((a) => !ctx.state.catalog.artistName(a.artist_id)));
+  ctx.state.catalog.addTracks(tracks.filter((t) => !ctx.state.catalog.hasTrack(t.track_id)));
+  const put = await ingest(ctx, [...out.listens.values()] as Listen[], 'listenbrainz');
+  return { status: 'ok' as const, inserted: put.inserted, duplicates: put.duplicates + repeated, rejected: rejections.length, rejections };
 }
 
 function catalogRoutes(): RouteDef<any, any, any>[] {
@@ -74,16 +246,17 @@ function catalogRoutes(): RouteDef<any, any, any>[] {
         route({
           method,
           url: `/v1/${e.path}`,
-          summary: `Store ${e.kind} (a JSON array or { rows: [...] }, at most ${MAX_BATCH}); rows whose key is stored already count as duplicates and are left unchanged`,
+          summary: `Store ${e.kind} (a JSON array or { rows: [...] }, at most ${MAX_BATCH}); rows whose key is stored already count as duplicates and are left unchanged. ${batchNote}`,
           tag: 'catalog',
           scope: 'ingest',
-          body: batch(e.schema),
-          response: PutAnswer,
-          async handler({ body, ctx }) {
-            const rows = body as any[];
-            const r = await storeCall(ctx, `put ${e.kind}`, () => ctx.store.put(e.kind, rows));
-            e.after?.(ctx, rows);
-            return r;
+          body: batch(),
+          bodySpec: batchSpec(e.schema),
+          response: BatchAnswer,
+          otherAnswers: PARTIAL,
+          async handler({ body, req, reply, ctx }) {
+            const { answer, rows } = await storeBatch(ctx, req, reply, e.kind, body as unknown[]);
+            if (rows.length) e.after?.(ctx, rows);
+            return answer;
           },
         }),
       );
@@ -168,53 +341,58 @@ export function routes(): RouteDef<any, any, any>[] {
     route({
       method: 'POST',
       url: '/v1/listens',
-      summary: `Store a batch of listens (a JSON array or { listens: [...] }, at most ${MAX_BATCH}); answered after the store committed them`,
+      summary: `Store a batch of listens (a JSON array or { listens: [...] }, at most ${MAX_BATCH}); answered after the store committed them. ${batchNote}. A listen from a user the store does not hold creates that user; its track must be stored`,
       tag: 'ingest',
       scope: 'ingest',
-      body: batch(Listen, 'listens'),
-      response: PutAnswer,
-      async handler({ body, ctx }) {
-        return ingest(ctx, body as Listen[], 'v1');
+      body: batch('listens'),
+      bodySpec: batchSpec(Listen, 'listens'),
+      response: BatchAnswer,
+      otherAnswers: PARTIAL,
+      async handler({ body, req, reply, ctx }) {
+        return (await storeBatch(ctx, req, reply, 'listens', body as unknown[])).answer;
       },
     }),
     route({
       method: 'POST',
       url: '/1/submit-listens',
-      summary: 'ListenBrainz-compatible listen submission (Authorization: Token <key>; the key must be bound to a user)',
+      summary: 'ListenBrainz-compatible listen submission (Authorization: Token <key>; the key must be bound to a user). Any Content-Type (or none) with a JSON body. Each listen is checked on its own as file import checks it: a bad `single` or `playing_now` listen is a 400 naming its field; an `import` stores the good listens and quarantines and lists the bad ones (still 200, as ListenBrainz clients expect)',
       tag: 'ingest',
       scope: 'ingest',
-      body: LbSubmission,
-      response: z.object({ status: z.literal('ok') }),
+      body: LbEnvelope,
+      bodySpec: LbSubmission,
+      response: LbAnswer,
+      answerHeaders: LB_RATE_HEADERS,
       async handler({ body, key, ctx }) {
         const user = key.user_id ?? (ctx.auth ? undefined : 'local');
         if (!user) throw new DeepcutError('invalid_input', `API key ${key.name} is not bound to a user; create one with \`deepcut keys create --scope ingest --user <user_id>\``);
-        const rows = lbToRows(user, body, ctx.config.signals.minStreamMs, ctx.state.catalog.matcher);
-        if (rows.listens.length) {
-          ctx.metrics.countMatches('listenbrainz', rows.outcomes);
-          await storeCall(ctx, 'put artists', () => ctx.store.put('artists', rows.artists));
-          await storeCall(ctx, 'put albums', () => ctx.store.put('albums', rows.albums));
-          await storeCall(ctx, 'put tracks', () => ctx.store.put('tracks', rows.tracks));
-          ctx.state.catalog.addArtists(rows.artists.filter((a) => !ctx.state.catalog.artistName(a.artist_id)));
-          ctx.state.catalog.addTracks(rows.tracks.filter((t) => !ctx.state.catalog.hasTrack(t.track_id)));
-          await ingest(ctx, rows.listens, 'listenbrainz');
-        }
-        return { status: 'ok' };
+        return submitListens(ctx, user, body);
       },
     }),
     route({
       method: 'GET',
       url: '/1/validate-token',
-      summary: 'ListenBrainz-compatible token check',
+      summary: 'ListenBrainz-compatible token check: the token as `?token=` (liblistenbrainz) or `Authorization: Token <key>`. Failed checks count as failed authentications of the client address',
       tag: 'ingest',
       scope: 'public',
+      query: z.object({ token: z.string().max(1024).optional().describe('the key to check; else the Authorization header') }),
+      answerHeaders: LB_RATE_HEADERS,
       response: z.object({ code: z.number(), message: z.string(), valid: z.boolean(), user_name: z.string().optional() }),
-      async handler({ req, ctx }) {
-        const m = /^(?:Token|Bearer)\s+(\S+)/i.exec(req.headers.authorization ?? '');
+      async handler({ query, req, reply, ctx }) {
+        const presented = query.token?.trim() || presentedKey(req.headers.authorization);
+        const wait = ctx.authFailures.blockedFor(req.ip);
+        if (wait > 0) {
+          const k = presented ? ctx.verifier.verifyCached(presented) : undefined;
+          if (k) return { code: 200, message: 'Token valid.', valid: true, user_name: k.user_id ?? k.name };
+          void reply.header('Retry-After', wait).header('X-RateLimit-Reset-In', wait).header('X-RateLimit-Reset', Math.floor(Date.now() / 1000) + wait);
+          throw new DeepcutError('rate_limited', `too many failed authentications from ${req.ip}; retry in ${wait} s`);
+        }
         try {
-          if (!m) throw new Error('no token');
-          const k = await ctx.verifier.verify(m[1]);
+          if (!presented) throw new DeepcutError('unauthorized', 'no token');
+          const k = await ctx.verifier.verify(presented);
           return { code: 200, message: 'Token valid.', valid: true, user_name: k.user_id ?? k.name };
-        } catch {
+        } catch (e) {
+          if (!(e instanceof DeepcutError)) throw e;
+          ctx.authFailures.fail(req.ip);
           return { code: 200, message: 'Token invalid.', valid: false };
         }
       },
