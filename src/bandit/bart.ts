@@ -26,6 +26,7 @@
 import type { Rng } from '../util/rng.ts';
 import { checkDataset, normalCdf, type Dataset, type PosteriorSampling, type RewardModel, type RewardModelFile } from './reward.ts';
 import { normalQuantile } from './ope.ts';
+import { quantileBins } from '../core/binning.ts';
 
 export interface BartOptions {
   /** Number of trees m (default 50). */
@@ -122,35 +123,7 @@ export class Bart implements RewardModel, PosteriorSampling {
     this.dim = dim;
     const w = d.w ?? new Float64Array(n).fill(1);
     // cut points: up to maxCuts quantiles of each feature's distinct values; bins[i*dim+f] = #cuts < x
-    const cuts: Float64Array[] = [];
-    const bins = new Uint8Array(n * dim);
-    for (let f = 0; f < dim; f++) {
-      const vals = new Float64Array(n);
-      for (let i = 0; i < n; i++) vals[i] = d.x[i * dim + f];
-      vals.sort();
-      const uniq: number[] = [];
-      for (let i = 0; i < n; i++) if (i === 0 || vals[i] !== vals[i - 1]) uniq.push(vals[i]);
-      let c: number[];
-      if (uniq.length - 1 <= this.o.maxCuts) c = uniq.slice(0, -1);
-      else {
-        c = [];
-        for (let q = 1; q <= this.o.maxCuts; q++) {
-          const v = vals[Math.floor((q * n) / (this.o.maxCuts + 1))];
-          if (v < uniq[uniq.length - 1] && (c.length === 0 || v > c[c.length - 1])) c.push(v);
-        }
-      }
-      cuts.push(Float64Array.from(c));
-      for (let i = 0; i < n; i++) {
-        const x = d.x[i * dim + f];
-        let lo = 0, hi = c.length; // first cut ≥ x
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (c[mid] < x) lo = mid + 1;
-          else hi = mid;
-        }
-        bins[i * dim + f] = lo;
-      }
-    }
+    const { cuts, bins } = quantileBins(d.x, n, dim, this.o.maxCuts);
     let sy = 0, sw = 0;
     for (let i = 0; i < n; i++) {
       sy += w[i] * d.y[i];

@@ -10,32 +10,8 @@
 import type { Rng } from '../util/rng.ts';
 import { checkDataset, sigmoid, type Dataset, type PosteriorSampling, type RewardModel, type RewardModelFile } from './reward.ts';
 import { Bart, type BartOptions } from './bart.ts';
-
-/** Solve A x = b for symmetric positive definite A (dim × dim, row-major) by Cholesky, in place. */
-function choleskySolve(A: Float64Array, b: Float64Array, dim: number): Float64Array {
-  const L = new Float64Array(dim * dim);
-  for (let i = 0; i < dim; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * dim + j];
-      for (let k = 0; k < j; k++) s -= L[i * dim + k] * L[j * dim + k];
-      if (i === j) L[i * dim + i] = Math.sqrt(Math.max(s, 1e-12));
-      else L[i * dim + j] = s / L[j * dim + j];
-    }
-  }
-  const y = new Float64Array(dim);
-  for (let i = 0; i < dim; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= L[i * dim + k] * y[k];
-    y[i] = s / L[i * dim + i];
-  }
-  const x = new Float64Array(dim);
-  for (let i = dim - 1; i >= 0; i--) {
-    let s = y[i];
-    for (let k = i + 1; k < dim; k++) s -= L[k * dim + i] * x[k];
-    x[i] = s / L[i * dim + i];
-  }
-  return x;
-}
+import { choleskySolve } from '../core/linalg.ts';
+import { quantileBins } from '../core/binning.ts';
 
 export interface LogisticOptions {
   /** L2 penalty on the weights (not the intercept), default 1. */
@@ -84,7 +60,7 @@ export class LogisticRegression implements RewardModel {
         g[a] -= l2 * beta[a];
       }
       H[p * p - 1] += 1e-6;
-      const step = choleskySolve(H, g, p);
+      const step = choleskySolve(H, p, g);
       let change = 0;
       for (let a = 0; a < p; a++) {
         beta[a] += step[a];
@@ -150,23 +126,7 @@ export class GradientBoostedTrees implements RewardModel {
     const { n, dim } = d;
     this.dim = dim;
     const w = d.w ?? new Float64Array(n).fill(1);
-    const cuts: Float64Array[] = [];
-    const bin = new Uint8Array(n * dim);
-    for (let f = 0; f < dim; f++) {
-      const v = Float64Array.from({ length: n }, (_, i) => d.x[i * dim + f]).sort();
-      const c: number[] = [];
-      for (let q = 1; q < nb; q++) {
-        const x = v[Math.floor((q * n) / nb)];
-        if (x < v[n - 1] && (c.length === 0 || x > c[c.length - 1])) c.push(x);
-      }
-      cuts.push(Float64Array.from(c));
-      for (let i = 0; i < n; i++) {
-        const x = d.x[i * dim + f];
-        let b = 0;
-        while (b < c.length && c[b] < x) b++;
-        bin[i * dim + f] = b;
-      }
-    }
+    const { cuts, bins: bin } = quantileBins(d.x, n, dim, nb - 1, { distinctWhenFew: false });
     let sy = 0, sw = 0;
     for (let i = 0; i < n; i++) {
       sy += w[i] * d.y[i];

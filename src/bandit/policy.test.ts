@@ -4,10 +4,11 @@
 // first on a toy problem with a known answer. Then hand-computed propensities and training weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { topK } from '../core/topk.ts';
 import { Rng } from '../util/rng.ts';
 import { Bart } from './bart.ts';
 import { BootstrapEnsemble, LogisticRegression, GradientBoostedTrees } from './models.ts';
-import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, policyFor, topK, trainingSet, type Decision, type LoggedChoice, type Policy } from './policy.ts';
+import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, policyFor, trainingSet, type Decision, type LoggedChoice, type Policy } from './policy.ts';
 
 /** Toy world: n candidates with x0, x1 uniform; P(reward) = 0.05 + 0.7·x0² (x1 is noise). The best is the largest x0. */
 const truth = (x: Float64Array, a: number) => 0.05 + 0.7 * x[a * 2] ** 2;
@@ -72,7 +73,7 @@ for (const { make, learns } of policies) {
     const N = 100;
     for (let q = 0; q < N; q++) {
       const d = decision(rng);
-      const best = topK(Float64Array.from({ length: d.n }, (_, a) => d.x[a * 2]), 1)[0];
+      const best = topK(Float64Array.from({ length: d.n }, (_, a) => d.x[a * 2]), 1).items[0];
       share += p.marginals(d, 2, rng)[best * 2];
     }
     // uniform would score 1/6; the greedy ceiling is 1 − ε + ε/6

@@ -23,6 +23,7 @@
  * propensities 1/n.
  */
 import type { Rng } from '../util/rng.ts';
+import { topK } from '../core/topk.ts';
 import { canSample, type Dataset, type PosteriorSampling, type RewardModel } from './reward.ts';
 
 /** One request's candidates: `n` rows of `dim` features (row-major, n × dim). */
@@ -50,21 +51,6 @@ export interface Policy {
   marginals(d: Decision, k: number, rng: Rng): Float64Array;
   /** Refit from logged data (the caller builds `data`, e.g. with {@link trainingSet}). Uniform ignores it. */
   fit(data: Dataset, rng: Rng): void;
-}
-
-/** Candidate indices of the top `k` scores, best first; ties go to the lower index. */
-export function topK(scores: ArrayLike<number>, k: number): Int32Array {
-  const n = scores.length;
-  const kk = Math.min(k, n);
-  const out = new Int32Array(kk);
-  const taken = new Uint8Array(n);
-  for (let s = 0; s < kk; s++) {
-    let best = -1;
-    for (let a = 0; a < n; a++) if (!taken[a] && (best < 0 || scores[a] > scores[best])) best = a;
-    taken[best] = 1;
-    out[s] = best;
-  }
-  return out;
 }
 
 /** A uniformly random ordered k-subset of 0..n−1 (partial Fisher–Yates). */
@@ -124,7 +110,7 @@ export class EpsilonGreedyPolicy implements Policy {
     if (this.scores.length < d.n) this.scores = new Float64Array(d.n);
     const sc = this.scores.subarray(0, d.n);
     this.model.predict(d.x, d.n, sc);
-    return topK(sc, k);
+    return topK(sc, k).items;
   }
   choose(d: Decision, k: number, rng: Rng): Slate {
     checkDecision(d, k, this.name);
@@ -171,7 +157,7 @@ export class ThompsonPolicy implements Policy {
     if (this.scores.length < d.n) this.scores = new Float64Array(d.n);
     const sc = this.scores.subarray(0, d.n);
     this.model.sample(d.x, d.n, sc, rng);
-    return topK(sc, k);
+    return topK(sc, k).items;
   }
   /** Counts of a at s over `samples` draws (n × k'), optionally plus one given slate. */
   private counts(d: Decision, k: number, rng: Rng, plus?: Int32Array): Float64Array {

@@ -36,7 +36,9 @@ import { ListenerGenerator } from '../generate/listeners.ts';
 import type { TasteModel, UserTaste } from '../generate/taste.ts';
 import { DAY_MS, hash32, pickWeighted } from '../generate/util.ts';
 import { DEFAULT_CLOCK } from '../generate/world.ts';
-import { trainingSet, topK, type Decision, type LoggedChoice, type Policy, type TrainingOptions } from './policy.ts';
+import { trainingSet, type Decision, type LoggedChoice, type Policy, type TrainingOptions } from './policy.ts';
+import { topK } from '../core/topk.ts';
+import { defaultConfidence, listenSignal, STREAM } from '../signals/index.ts';
 import { sigmoid, type RewardModel } from './reward.ts';
 import { directMethod, doublyRobust, ips, snips, type Estimate, type LoggedDecision } from './ope.ts';
 
@@ -126,7 +128,7 @@ export class HomeWorld {
       for (const l of w.listens) {
         const t = trackRow.get(l.track_id)!;
         starts[t]++;
-        if (l.ms_played < 30_000) continue;
+        if (listenSignal(l.ms_played, l.skipped, defaultConfidence) !== STREAM) continue;
         m.set(t, (m.get(t) ?? 0) + 1);
         counts[t]++;
       }
@@ -142,7 +144,7 @@ export class HomeWorld {
       aStarts[this.cat.trackArtist[t]] += starts[t];
     }
     this.artistCompletion = Float64Array.from(this.cat.trackArtist, (a) => (aDone[a] + 4 * mean) / (aStarts[a] + 4));
-    const byPop = topK(this.popularity, nT);
+    const byPop = topK(this.popularity, nT).items;
     const popular = byPop.slice(0, 30);
     worlds.forEach((w, u) => {
       const p = plays[u];
@@ -158,7 +160,7 @@ export class HomeWorld {
         pop += c * this.popularity[t];
       }
       if (total > 0) for (let g = 0; g < G; g++) genreShare[g] /= total;
-      const topGenres = topK(genreShare, 2).filter((g) => genreShare[g] > 0);
+      const topGenres = topK(genreShare, 2).items.filter((g) => genreShare[g] > 0);
       const topArtists = [...artistPlays.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 3).map(([a]) => a);
       const unheard = (t: number) => !p.has(t);
       const inTop = (t: number) => topGenres.includes(this.cat.trackGenre[t]);
@@ -285,7 +287,7 @@ export class HomeWorld {
 
   /** The oracle's slate: the top `k` by true probability (optimal since e(s) falls with s). */
   oracle(req: Request, k: number): Int32Array {
-    return topK(req.pTrue, k);
+    return topK(req.pTrue, k).items;
   }
 }
 

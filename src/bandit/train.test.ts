@@ -76,3 +76,19 @@ test('homeLogs: rewards from home-card streams ≥ 30 s within the session, feat
   assert.equal(ips(rows).value, 1);
   assert.equal(snips(rows).value, 1);
 });
+
+test('homeLogs: a reward is what the signals rule calls a stream, under the run settings given', async () => {
+  const impressions: Impression[] = [];
+  const store = { put: async (_k: string, r: readonly unknown[]) => (impressions.push(...(r as Impression[])), { inserted: r.length, duplicates: 0 }) };
+  const h = new BanditHome({ policy: new UniformPolicy(), catalog, store, now: () => new Date('2026-11-20T20:00:00.000Z'), seed: 4 });
+  const page = await h.home('u1', recs);
+  await h.flush();
+  const s0 = page.shelves[0];
+  const listens = [listen('w', s0.cards[1].track_id, '2026-11-20T20:05:00Z', 180_000, `home:${s0.id}:${s0.cards[1].track_id}`)];
+  const reward = async (signals?: { minStreamMs: number; quickSkipMs: number }) =>
+    (await homeLogs(listStore({ impressions, listens }), { since: new Date('2026-11-20T00:00:00Z'), until: new Date('2026-11-21T00:00:00Z'), ...(signals ? { signals } : {}) }))[0].shelves[0].reward;
+  assert.equal(await reward(), 1, 'the default rule: 180 s is a stream');
+  assert.equal(await reward({ minStreamMs: 200_000, quickSkipMs: 10_000 }), 0, 'shorter than the run’s minStreamMs');
+  // the combination the config refuses, given directly: the bandit agrees with the signals that 180 s is a quick skip
+  assert.equal(await reward({ minStreamMs: 30_000, quickSkipMs: 190_000 }), 0);
+});

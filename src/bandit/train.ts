@@ -3,9 +3,10 @@
  * `BanditHome`) joined with the listens they started give, per shown shelf, its features (rebuilt
  * with `shelfRow`), its logging propensity and its reward — 1 when a card of the shelf started a
  * stream of ≥ `minStreamMs` (context `home:<shelf>:<card>`) within `sessionMs` after the page was
- * shown, else 0 (no click, or only quick skips).
+ * shown, else 0 (no click, or only quick skips). A stream is what the signals' one rule calls a
+ * stream ({@link listenSignal}), with the run's `signals` settings.
  *
- *   const logs = await homeLogs(store, { since, until });
+ *   const logs = await homeLogs(store, { since, until, signals: config.signals });
  *   candidate.fit(trainingSet(toChoices(logs), SHELF_FEATURES.length), rng);   // IPS-weighted
  *   const verdict = gate(snips(opeRows(logs, candidate, rng)), snips(opeRows(logs, live, rng)));
  *
@@ -20,6 +21,7 @@ import { SHELF_FEATURES, shelfKindOf, shelfRow, type HomeShelfKind } from './she
 import type { Decision, LoggedChoice, Policy } from './policy.ts';
 import type { RewardModel } from './reward.ts';
 import type { LoggedDecision } from './ope.ts';
+import { defaultConfidence, listenSignal, STREAM, type ListenRule } from '../signals/index.ts';
 
 const DIM = SHELF_FEATURES.length;
 
@@ -29,8 +31,8 @@ export interface HomeLogOptions {
   until: Date;
   /** A stream counts when it starts within this long after the page was shown (default 30 min). */
   sessionMs?: number;
-  /** A stream at least this long is a reward (default 30 000 ms). */
-  minStreamMs?: number;
+  /** What a stream is (config `signals.minStreamMs`, `signals.quickSkipMs`; default: the config's defaults). */
+  signals?: ListenRule;
   /** Cards per shelf the server was configured with (default 12, as BanditHome). */
   perShelf?: number;
   /** Rows per store query (default 10 000). */
@@ -62,7 +64,7 @@ export interface HomeRequestLog {
  */
 export async function homeLogs(store: Pick<Store, 'list'>, o: HomeLogOptions): Promise<HomeRequestLog[]> {
   const sessionMs = o.sessionMs ?? 30 * 60_000;
-  const minStreamMs = o.minStreamMs ?? 30_000;
+  const rule = o.signals ?? defaultConfidence;
   const perShelf = o.perShelf ?? 12;
   const page = o.page ?? 10_000;
   const to = o.until.getTime();
@@ -82,7 +84,7 @@ export async function homeLogs(store: Pick<Store, 'list'>, o: HomeLogOptions): P
   // every listen before the window's last session ends: rewards, and how much each user had heard before each page
   for await (const rows of pagesOf(store, 'listens', { range: { field: 'started_at', until: new Date(to + sessionMs).toISOString() } }, page)) {
     for (const l of rows as Listen[]) {
-      if (l.ms_played < minStreamMs || l.skipped || !users.has(l.user_id)) continue;
+      if (listenSignal(l.ms_played, l.skipped, rule) !== STREAM || !users.has(l.user_id)) continue;
       const t = Date.parse(l.started_at);
       let f = firstStream.get(l.user_id);
       if (!f) firstStream.set(l.user_id, (f = new Map()));

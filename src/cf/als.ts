@@ -18,7 +18,8 @@ import { DeepcutError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { transpose, type Csr } from '../signals/csr.ts';
 import type { FitOptions, FoldIn, Factorized, Ranked, Recommender, RecommendOptions } from './recommender.ts';
-import { cgTs, choleskySolve, exactTs, gramTs, lossTs, regularized, solveRowExact } from './kernels/als.ts';
+import { cgTs, exactTs, gramTs, lossTs, regularized, solveRowExact } from './kernels/als.ts';
+import { choleskySolveInPlace } from '../core/linalg.ts';
 import { Arena, instantiate, wasmAvailable, type AlsKernels } from './kernels/wasm.ts';
 import { Scorer } from './kernels/scorer.ts';
 import { KernelPool } from './workers/pool.ts';
@@ -357,7 +358,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
     k.foldIn(0, n, 0, p.I, p.C, p.Y, f, p.A, p.b);
     const A = Float64Array.from(a.f32(p.A, f * f));
     const b = Float64Array.from(a.f32(p.b, f));
-    choleskySolve(A, b, f);
+    choleskySolveInPlace(A, f, b);
     for (let d = 0; d < f; d++) this.X[user * f + d] = b[d];
   }
 

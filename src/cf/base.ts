@@ -1,75 +1,15 @@
 /**
  * Behaviour every recommender shares, written once (after implicit's RecommenderBase): argument
- * checks with pinned messages, the heard-item mask, top-k selection with a bounded heap, and a
+ * checks with pinned messages, the heard-item mask, top-k selection (core/topk.ts), and a
  * family base class {@link ScoringRecommender} whose subclasses only say how to score.
  */
 import type { Csr } from '../signals/csr.ts';
 import type { FitOptions, Ranked, Recommender, RecommendOptions } from './recommender.ts';
 import { DeepcutError } from '../errors.ts';
+import { topK } from '../core/topk.ts';
 
-/**
- * The `k` best entries of `scores` (highest first), skipping rows where `exclude[i] !== 0`; with
- * `candidates`, only those rows are considered. Ties go to the lower row, so results are
- * deterministic. O(n log k). Returns fewer than `k` entries when fewer rows remain.
- * A NaN score is a bug upstream and throws.
- *
- * Example: `topK(Float32Array.of(0.1, 0.9, 0.5), 2)` → items [1, 2], scores [0.9, 0.5].
- */
-export function topK(scores: Float32Array, k: number, exclude?: Uint8Array, candidates?: Int32Array): Ranked {
-  const n = candidates ? candidates.length : scores.length;
-  const cap = Math.max(0, Math.min(k, n));
-  const hs = new Float32Array(cap);
-  const hi = new Int32Array(cap);
-  let size = 0;
-  for (let c = 0; c < n; c++) {
-    const i = candidates ? candidates[c] : c;
-    if (exclude !== undefined && exclude[i] !== 0) continue;
-    const s = scores[i];
-    if (s !== s) throw new Error(`topK: score of row ${i} is NaN`);
-    if (size < cap) {
-      // sift up: the root holds the worst (lowest score, then highest row)
-      let j = size++;
-      while (j > 0) {
-        const p = (j - 1) >> 1;
-        if (hs[p] < s || (hs[p] === s && hi[p] > i)) break;
-        hs[j] = hs[p];
-        hi[j] = hi[p];
-        j = p;
-      }
-      hs[j] = s;
-      hi[j] = i;
-    } else if (cap > 0 && (s > hs[0] || (s === hs[0] && i < hi[0]))) {
-      siftDown(hs, hi, size, s, i);
-    }
-  }
-  // pop worst-first into the back of the output
-  const items = new Int32Array(size);
-  const out = new Float32Array(size);
-  for (let m = size; m > 0; m--) {
-    items[m - 1] = hi[0];
-    out[m - 1] = hs[0];
-    if (m > 1) siftDown(hs, hi, m - 1, hs[m - 1], hi[m - 1]);
-  }
-  return { items, scores: out };
-}
-
-/** Put (s, i) at the root of a heap of `size` and sift it down. */
-function siftDown(hs: Float32Array, hi: Int32Array, size: number, s: number, i: number): void {
-  let j = 0;
-  for (;;) {
-    const l = 2 * j + 1;
-    if (l >= size) break;
-    let c = l;
-    const r = l + 1;
-    if (r < size && (hs[r] < hs[l] || (hs[r] === hs[l] && hi[r] > hi[l]))) c = r;
-    if (s < hs[c] || (s === hs[c] && i > hi[c])) break;
-    hs[j] = hs[c];
-    hi[j] = hi[c];
-    j = c;
-  }
-  hs[j] = s;
-  hi[j] = i;
-}
+/** Top-k selection is the shared one (core/topk.ts); re-exported for the recommenders' callers. */
+export { topK };
 
 /** Throw `invalid_input` unless `k` is a positive integer. */
 export function checkK(k: number): void {

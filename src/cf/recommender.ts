@@ -6,12 +6,10 @@
  * `base.ts`, written once.
  */
 import type { Csr } from '../signals/csr.ts';
+import type { Ranked } from '../core/topk.ts';
 
-/** A ranked list: `items[i]` with `scores[i]`, best first. */
-export interface Ranked {
-  items: Int32Array;
-  scores: Float32Array;
-}
+/** A ranked list (shared vocabulary, core/topk.ts). */
+export type { Ranked };
 
 export interface RecommendOptions {
   /** Leave out items the user has in `userItems` (default true). */

@@ -46,3 +46,16 @@ test('unknown keys and broken files are refused', () => {
   assert.throws(() => loadConfig({ file: broken, env: {} }), /broken\.json: not valid JSON/);
   assert.throws(() => loadConfig({ file: join(dir, 'missing.json'), env: {} }), /missing\.json: config file not found/);
 });
+
+test('signals: a quick skip longer than a stream is refused, naming both keys', () => {
+  assert.throws(
+    () => loadConfig({ env: { DEEPCUT_SIGNALS_QUICK_SKIP_MS: '40000' } }),
+    (e: unknown) =>
+      e instanceof DeepcutError &&
+      e.code === 'config' &&
+      e.message.includes('signals.quickSkipMs from env DEEPCUT_SIGNALS_QUICK_SKIP_MS: signals.quickSkipMs (40000) must not exceed signals.minStreamMs (30000)'),
+  );
+  assert.throws(() => loadConfig({ env: {}, overrides: { 'signals.minStreamMs': '5000' } }), /signals\.quickSkipMs \(10000\) must not exceed signals\.minStreamMs \(5000\)/);
+  const equal = loadConfig({ env: {}, overrides: { 'signals.minStreamMs': '10000' } });
+  assert.equal(equal.signals.quickSkipMs, equal.signals.minStreamMs, 'equal thresholds leave no "neither" band, which is allowed');
+});

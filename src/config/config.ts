@@ -30,6 +30,11 @@ export const ConfigSchema = z
         alpha: z.number().positive().default(1),
         epsilon: z.number().positive().default(1),
       })
+      .check((c) => {
+        // a listen shorter than quickSkipMs is a skip: with quickSkipMs > minStreamMs a stream would also be a skip
+        if (c.value.quickSkipMs > c.value.minStreamMs)
+          c.issues.push({ code: 'custom', input: c.value, path: ['quickSkipMs'], message: `signals.quickSkipMs (${c.value.quickSkipMs}) must not exceed signals.minStreamMs (${c.value.minStreamMs}): a listen cannot be both a quick skip and a stream` });
+      })
       .prefault({}),
     cf: z
       .strictObject({

@@ -10,6 +10,7 @@ import type { Listen } from '../domain/schemas.ts';
 import { Rng } from '../util/rng.ts';
 import type { ArtistTruth, TrackTruth } from './catalog.ts';
 import { TasteModel, type UserTaste } from './taste.ts';
+import { topK } from '../core/topk.ts';
 
 /** Parse a JSONL file into rows. */
 export function readJsonl<T>(path: string): T[] {
@@ -76,10 +77,9 @@ export function hitRates(dir: string, k = 20, seed = 1): HitRates {
 }
 
 function topUnseen(score: ArrayLike<number>, seen: Set<number>, k: number): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < score.length; i++) if (!seen.has(i)) idx.push(i);
-  idx.sort((a, b) => score[b] - score[a] || a - b);
-  return idx.slice(0, k);
+  const skip = new Uint8Array(score.length);
+  for (const i of seen) if (i < score.length) skip[i] = 1;
+  return Array.from(topK(score, k, skip).items);
 }
 
 // ---------------------------------------------------------------- audio measurements

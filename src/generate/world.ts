@@ -14,6 +14,7 @@ import { ListenerGenerator } from './listeners.ts';
 import { generateDocuments } from './text.ts';
 import { renderClip, encodeWav, SAMPLE_RATE } from './synth.ts';
 import { LineWriter, WEEK_MS } from './util.ts';
+import { topK } from '../core/topk.ts';
 
 export type WorldSize = 'small' | 'default' | 'large';
 
@@ -184,20 +185,7 @@ export async function generateWorld(opts: GenerateOptions): Promise<Summary> {
 /** The tracks a listener would like most in the held-out week: top `k` by the oracle score. */
 function topLikes(gen: ListenerGenerator, taste: Parameters<ListenerGenerator['model']['oracleScores']>[0], tau: number, k: number): string[] {
   const s = gen.model.oracleScores(taste, tau);
-  return topK(s, k).map((t) => gen.catalog.tracks[t].track_id);
-}
-
-/** Indices of the `k` largest scores, best first (ties: lower index first). O(n·k) worst case, ~O(n) typical. */
-export function topK(s: ArrayLike<number>, k: number): number[] {
-  const top: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    if (top.length === k && s[i] <= s[top[k - 1]]) continue;
-    let j = top.length === k ? k - 1 : top.length;
-    while (j > 0 && s[top[j - 1]] < s[i]) j--;
-    top.splice(j, 0, i);
-    if (top.length > k) top.pop();
-  }
-  return top;
+  return Array.from(topK(s, k).items, (t) => gen.catalog.tracks[t].track_id);
 }
 
 /** Tracks that get audio: round-robin over genres, a seeded choice inside each. */

@@ -18,7 +18,8 @@ import { checkK } from '../cf/base.ts';
 import { readArtifact, writeArtifact } from '../cf/artifact.ts';
 import { DeepcutError } from '../errors.ts';
 import { ExactIndex } from './exact.ts';
-import { checkVectors, normalizeRows, recallAtK, rowNorm, type Metric, type VectorIndex } from './vector-index.ts';
+import { normalizedRows } from '../core/linalg.ts';
+import { checkVectors, recallAtK, rowNorm, type Metric, type VectorIndex } from './vector-index.ts';
 
 const KIND = 'index-hnsw';
 const VERSION = 1;
@@ -116,7 +117,7 @@ export class AnnIndex implements VectorIndex {
         graphRows.set(vectors.subarray(r * f, r * f + f), r * (f + 1));
         graphRows[r * (f + 1) + f] = Math.sqrt(Math.max(0, m2 - norm * norm));
       }
-    } else graphRows = normalizeRows(vectors, f);
+    } else graphRows = normalizedRows(vectors, f);
     this.exact.add(vectors);
     const keys = new BigUint64Array(n);
     for (let r = 0; r < n; r++) keys[r] = BigInt(first + r);
@@ -150,7 +151,7 @@ export class AnnIndex implements VectorIndex {
     for (let j = 0; j < q; j++) {
       const count = res.counts ? Number(res.counts[j]) : res.keys.length;
       const base = res.counts ? j * kk : 0;
-      const qv = this.metric === 'cos' ? normalizeRows(queries.subarray(j * f, j * f + f), f) : queries.subarray(j * f, j * f + f);
+      const qv = this.metric === 'cos' ? normalizedRows(queries.subarray(j * f, j * f + f), f) : queries.subarray(j * f, j * f + f);
       const items = new Int32Array(count);
       const scores = new Float32Array(count);
       for (let c = 0; c < count; c++) {

@@ -7,7 +7,8 @@ import type { Ranked } from '../cf/recommender.ts';
 import { checkK, topK } from '../cf/base.ts';
 import { readArtifact, writeArtifact } from '../cf/artifact.ts';
 import { DeepcutError } from '../errors.ts';
-import { checkVectors, normalizeRows, rowNorm, type Metric, type VectorIndex } from './vector-index.ts';
+import { normalizedRows } from '../core/linalg.ts';
+import { checkVectors, rowNorm, type Metric, type VectorIndex } from './vector-index.ts';
 
 const KIND = 'index-exact';
 const VERSION = 1;
@@ -38,7 +39,7 @@ export class ExactIndex implements VectorIndex {
 
   add(vectors: Float32Array): void {
     checkVectors(vectors, this.dims);
-    const v = this.metric === 'cos' ? normalizeRows(vectors, this.dims) : vectors;
+    const v = this.metric === 'cos' ? normalizedRows(vectors, this.dims) : vectors;
     const need = (this.count * this.dims + v.length);
     if (need > this.data.length) {
       const grown = new Float32Array(Math.max(need, this.data.length * 2));
@@ -52,7 +53,7 @@ export class ExactIndex implements VectorIndex {
 
   private query(q: Float32Array): Float32Array {
     if (q.length !== this.dims) throw new DeepcutError('invalid_input', `query has ${q.length} dimensions, the index ${this.dims}`);
-    return this.metric === 'cos' ? normalizeRows(q, this.dims) : q;
+    return this.metric === 'cos' ? normalizedRows(q, this.dims) : q;
   }
 
   /** Every stored row's score for `q` (length size). */

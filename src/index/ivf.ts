@@ -23,7 +23,8 @@ import { Arena, wasmAvailable, wasmModule } from '../cf/kernels/wasm.ts';
 import { DeepcutError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { ExactIndex } from './exact.ts';
-import { checkVectors, normalizeRows, recallAtK, rowNorm, type Metric, type VectorIndex } from './vector-index.ts';
+import { normalizedRows } from '../core/linalg.ts';
+import { checkVectors, recallAtK, rowNorm, type Metric, type VectorIndex } from './vector-index.ts';
 
 const KIND = 'index-ivf';
 const VERSION = 1;
@@ -497,7 +498,7 @@ export class IvfIndex implements VectorIndex {
   private searchWith(query: Float32Array, k: number, nprobe: number, stats?: SearchStats, exclude?: Iterable<number> | ArrayLike<number>): Ranked {
     const L = this.layout;
     if (!L) return { items: new Int32Array(0), scores: new Float32Array(0) };
-    const q = this.metric === 'cos' ? normalizeRows(query, this.dims) : query;
+    const q = this.metric === 'cos' ? normalizedRows(query, this.dims) : query;
     const kk = Math.min(k, this.size);
     const ex: number[] = [];
     if (exclude) for (const r of Array.from(exclude)) if (Number.isInteger(r) && r >= 0 && r < this.size) ex.push(r);

@@ -39,17 +39,6 @@ export function rowNorm(v: Float32Array, r: number, dims: number): number {
   return Math.sqrt(s);
 }
 
-/** Rows of `v` scaled to unit length (zero rows stay zero). */
-export function normalizeRows(v: Float32Array, dims: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let r = 0; r < v.length / dims; r++) {
-    const n = rowNorm(v, r, dims);
-    const inv = n > 0 ? 1 / n : 0;
-    for (let d = 0; d < dims; d++) out[r * dims + d] = v[r * dims + d] * inv;
-  }
-  return out;
-}
-
 /**
  * recall@k of `approx` against `exact` results for the same queries: the mean share of the exact
  * top-k rows that the approximate list contains.

@@ -49,7 +49,7 @@ export const banditStep: Step = {
     const loaded = await loadImpressionLogs(ctx.store, impressionLogDir(ctx.config.home));
     const until = ctx.clock.now();
     const since = new Date(until.getTime() - WINDOW_DAYS * DAY_MS);
-    const logs = await homeLogs(ctx.store, { since, until, minStreamMs: ctx.config.signals.minStreamMs });
+    const logs = await homeLogs(ctx.store, { since, until, signals: ctx.config.signals });
     const live = await liveModel(ctx.config.home);
     const carry = async (reason: string, extra: Record<string, number> = {}) => {
       if (live) await writeFile(join(ctx.dir, 'reward-model.json'), JSON.stringify(live.toJSON()));

@@ -9,9 +9,18 @@ import { IdMap, type UserId, type TrackId, type ArtistId } from '../domain/ids.t
 import { readArtifact, writeArtifact } from '../cf/artifact.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { UserHistory, TrackInfo, ArtistInfo } from '../playlists/types.ts';
+import type { ConfidenceOptions } from '../signals/index.ts';
+import { DeepcutError } from '../errors.ts';
+
+/**
+ * Version of the snapshot files. 2: the signals artifact's header records the signal settings the
+ * run was built with (`minStreamMs`, `quickSkipMs`, `alpha`, `epsilon`, `scale`, `skips`).
+ * 1 (still read, fixture in fixtures/snapshot-v1): no settings recorded.
+ */
+export const SNAPSHOT_VERSION = 2;
 
 interface SnapshotJson {
-  version: 1;
+  version: number;
   tracks: TrackInfo[];
   artists: ArtistInfo[];
   albums: Snapshot['catalog']['albums'];
@@ -21,8 +30,9 @@ interface SnapshotJson {
 }
 
 export async function saveSnapshot(dir: string, s: Snapshot, runId: string): Promise<void> {
+  if (!s.signals) throw new Error('saveSnapshot: the snapshot does not say which signal settings built it');
   const json: SnapshotJson = {
-    version: 1,
+    version: SNAPSHOT_VERSION,
     tracks: s.catalog.tracks,
     artists: s.catalog.artists,
     albums: s.catalog.albums,
@@ -46,7 +56,7 @@ export async function saveSnapshot(dir: string, s: Snapshot, runId: string): Pro
     }
   });
   const m = s.userTracks;
-  await writeArtifact(join(dir, 'signals.bin'), { kind: 'signals', runId, metric: 'confidence', params: { users: m.rows, tracks: m.cols, nnz: m.indices.length } }, [
+  await writeArtifact(join(dir, 'signals.bin'), { kind: 'signals', runId, metric: 'confidence', params: { users: m.rows, tracks: m.cols, nnz: m.indices.length, ...s.signals } }, [
     { name: 'indptr', data: m.indptr, shape: [m.rows + 1] },
     { name: 'indices', data: m.indices, shape: [m.indices.length] },
     { name: 'data', data: m.data, shape: [m.data.length] },
@@ -58,9 +68,17 @@ export async function saveSnapshot(dir: string, s: Snapshot, runId: string): Pro
   ]);
 }
 
+/**
+ * Load a snapshot saved by {@link saveSnapshot}. A version this deepcut does not read, or a version 2
+ * signals header without its settings, is a DeepcutError('invalid_input') naming the file and the
+ * mismatch.
+ */
 export async function loadSnapshot(dir: string): Promise<Snapshot> {
-  const json = JSON.parse(await readFile(join(dir, 'snapshot.json'), 'utf8')) as SnapshotJson;
+  const file = join(dir, 'snapshot.json');
+  const json = JSON.parse(await readFile(file, 'utf8')) as SnapshotJson;
+  if (json.version !== SNAPSHOT_VERSION && json.version !== 1) throw new DeepcutError('invalid_input', `${file}: snapshot version mismatch: expected ${SNAPSHOT_VERSION} (or 1), file has ${JSON.stringify(json.version)}`);
   const a = await readArtifact(join(dir, 'signals.bin'), { kind: 'signals' });
+  const signals = json.version === 1 ? undefined : signalSettingsOf(a.header.params, join(dir, 'signals.bin'));
   const users = new IdMap<UserId>(json.users.map((u) => u.id as UserId));
   const histories: UserHistory[] = json.users.map((u) => ({ id: u.id as UserId, timeZone: u.timeZone, plays: new Map(), follows: new Set(u.follows), dislikedTracks: new Set(u.dislikedTracks), dislikedArtists: new Set(u.dislikedArtists) }));
   const [hu, ht, hs, hk, hl] = ['h_user', 'h_track', 'h_streams', 'h_skips', 'h_last'].map((k) => a.arrays[k] as Int32Array);
@@ -83,5 +101,19 @@ export async function loadSnapshot(dir: string): Promise<Snapshot> {
     userTracks: { rows, cols, indptr: a.arrays.indptr as Int32Array, indices: a.arrays.indices as Int32Array, data: a.arrays.data as Float32Array },
     listens: json.listens,
     lastListenAt: json.lastListenAt,
+    signals,
   };
+}
+
+/** The signal settings recorded in a signals artifact's header; each missing or malformed one is named. */
+function signalSettingsOf(p: Record<string, number | string>, file: string): Required<ConfidenceOptions> {
+  const num = (k: string) => {
+    if (typeof p[k] !== 'number' || !Number.isFinite(p[k])) throw new DeepcutError('invalid_input', `${file}: signal setting ${k} is ${JSON.stringify(p[k])}, expected a number`);
+    return p[k];
+  };
+  const one = <T extends string>(k: string, allowed: readonly T[]): T => {
+    if (!allowed.includes(p[k] as T)) throw new DeepcutError('invalid_input', `${file}: signal setting ${k} is ${JSON.stringify(p[k])}, expected one of ${allowed.join(', ')}`);
+    return p[k] as T;
+  };
+  return { minStreamMs: num('minStreamMs'), quickSkipMs: num('quickSkipMs'), alpha: num('alpha'), epsilon: num('epsilon'), scale: one('scale', ['log', 'linear']), skips: one('skips', ['lower', 'negative']) };
 }

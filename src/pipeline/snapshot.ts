@@ -8,8 +8,7 @@ import { IdMap, type UserId, type TrackId, type ArtistId, type AlbumId } from '.
 import type { Store } from '../store/store.ts';
 import type { Config } from '../config/config.ts';
 import type { CatalogView, UserHistory, TrackInfo } from '../playlists/types.ts';
-import { confidenceFromCounts, type ConfidenceOptions } from '../signals/confidence.ts';
-import type { Csr } from '../signals/csr.ts';
+import { confidenceFromCounts, confidenceSettings, listenSignal, STREAM, QUICK_SKIP, type ConfidenceOptions, type Csr } from '../signals/index.ts';
 import { TrackMatcher } from '../domain/match.ts';
 
 export interface Snapshot {
@@ -22,10 +21,12 @@ export interface Snapshot {
   /** Listen count, and the latest listen time (ms since epoch) in the store. */
   listens: number;
   lastListenAt: number;
-}
-
-export function confidenceOptions(config: Config): ConfidenceOptions {
-  return { ...config.signals, scale: 'log', skips: 'negative' };
+  /**
+   * The signal settings `userTracks` and the histories were built with; serving folds new listens
+   * into this run with them. undefined only for runs saved before snapshot version 2, which did
+   * not record them.
+   */
+  signals: Required<ConfidenceOptions> | undefined;
 }
 
 /** Read the catalog, users, follows, dislikes and listens from the store into a snapshot. */
@@ -76,13 +77,14 @@ export async function buildSnapshot(store: Store, config: Config): Promise<Snaps
   const skips = new Float64Array(n);
   let m = 0;
   let lastListenAt = 0;
-  const { minStreamMs, quickSkipMs } = config.signals;
+  const signals = confidenceSettings(config);
   for (let i = 0; i < n; i++) {
     const t = trackOf[l.track[i]];
     if (t < 0) continue;
     const u = userOf[l.user[i]];
-    const skip = l.skipped[i] === 1 || l.msPlayed[i] < quickSkipMs;
-    const stream = !skip && l.msPlayed[i] >= minStreamMs;
+    const signal = listenSignal(l.msPlayed[i], l.skipped[i], signals);
+    const skip = signal === QUICK_SKIP;
+    const stream = signal === STREAM;
     const at = l.startedAt[i];
     if (at > lastListenAt) lastListenAt = at;
     const h = histories[u].plays;
@@ -108,7 +110,7 @@ export async function buildSnapshot(store: Store, config: Config): Promise<Snaps
     for (const t of value.tracks ?? []) if (trackMap.row(t) >= 0) histories[u].dislikedTracks.add(trackMap.row(t));
     for (const a of value.artists ?? []) if (artistMap.row(a) >= 0) histories[u].dislikedArtists.add(artistMap.row(a));
   }
-  const userTracks = confidenceFromCounts(users.size, trackMap.size, row.subarray(0, m), col.subarray(0, m), plays.subarray(0, m), skips.subarray(0, m), confidenceOptions(config));
+  const userTracks = confidenceFromCounts(users.size, trackMap.size, row.subarray(0, m), col.subarray(0, m), plays.subarray(0, m), skips.subarray(0, m), signals);
   return {
     catalog: { tracks, artists, albums, trackRows: trackMap, artistRows: artistMap, tracksByArtist },
     users,
@@ -116,5 +118,6 @@ export async function buildSnapshot(store: Store, config: Config): Promise<Snaps
     userTracks,
     listens: m,
     lastListenAt,
+    signals,
   };
 }

@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import { storableText, type Album, type Artist, type Listen, type Track } from '../domain/schemas.ts';
 import { lbNamedListen, ListenResolver, TrackMatcher, type MatchOutcome } from '../ingest/index.ts';
+import { defaultConfidence } from '../signals/index.ts';
 
 /** Names as ListenBrainz takes them, in text every store can keep (no NUL, no lone surrogate). */
 const text = storableText().trim().min(1).max(1024);
@@ -95,7 +96,7 @@ export interface LbRows {
  * `minStreamMs` is the fallback `ms_played` when no duration is sent. The rows created here are
  * not added to `catalog`: the caller adds them once they are stored.
  */
-export function lbToRows(user: string, s: LbSubmission, minStreamMs = 30_000, catalog: TrackMatcher = new TrackMatcher()): LbRows {
+export function lbToRows(user: string, s: LbSubmission, minStreamMs = defaultConfidence.minStreamMs, catalog: TrackMatcher = new TrackMatcher()): LbRows {
   const created = new TrackMatcher();
   const resolver = new ListenResolver([catalog, created], created);
   const out: LbRows = { listens: [], artists: [], albums: [], tracks: [], outcomes: resolver.counts };

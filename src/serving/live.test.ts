@@ -5,14 +5,7 @@ import { listenConfidence } from '../signals/confidence.ts';
 import { MemoryStore } from '../store/testing/memory.ts';
 import { seedWorld, play } from '../server/testing/world.ts';
 import { Catalog } from './catalog.ts';
-import { LiveModel, netPlay } from './live.ts';
-
-test('netPlay follows the signals classification: play, quick skip, in between', () => {
-  assert.equal(netPlay({ ms_played: 30_000, skipped: false }), 1);
-  assert.equal(netPlay({ ms_played: 9_999, skipped: false }), -1);
-  assert.equal(netPlay({ ms_played: 60_000, skipped: true }), -1);
-  assert.equal(netPlay({ ms_played: 20_000, skipped: false }), 0);
-});
+import { LiveModel } from './live.ts';
 
 test('with real ALS, listens observed move the user to the other taste group at the next answer (fold-in, no retrain)', async () => {
   const store = new MemoryStore();

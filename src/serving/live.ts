@@ -4,15 +4,15 @@
  * (ALS) recompute that user's vector from the new history before the user's next answer, so a
  * listen shows in the recommendations without a retrain.
  *
- * History is kept as the net play count per (user, track) — plays minus quick skips, the same
- * classification as `signals/confidence.ts` — and turned into confidences with the run's
- * confidence options. The base matrix of the run is patched with the changed rows lazily: at most
+ * History is kept as the net play count per (user, track) — plays minus quick skips, classified by
+ * the signals' one rule (`listenSignal`) — and turned into confidences with the settings the run
+ * was built with (`confidence`; serving passes the run's recorded settings). The base matrix of the run is patched with the changed rows lazily: at most
  * every `rebuildMs`, or at once for a user the matrix does not have yet.
  */
 import type { Listen } from '../domain/schemas.ts';
 import { IdMap, type TrackId, type UserId } from '../domain/ids.ts';
 import type { Csr } from '../signals/csr.ts';
-import { confidence, defaultConfidence, type ConfidenceOptions } from '../signals/confidence.ts';
+import { defaultConfidence, listenSignal, signedConfidence, type ConfidenceOptions } from '../signals/index.ts';
 import { canFoldIn, isFactorized, type Factorized, type FoldIn, type Ranked, type Recommender } from '../cf/recommender.ts';
 import type { ArtistCard, ForUserOptions, ModelInfo, Reason, Recommendations, TrackCard } from './recommendations.ts';
 import type { Catalog } from './catalog.ts';
@@ -43,12 +43,6 @@ export interface LiveModelParts {
 /** What serving needs of an item index: top-k by inner product with excluded rows. */
 export interface ItemRetrieval {
   search(query: Float32Array, k: number, opts?: { exclude?: Iterable<number> }): Ranked;
-}
-
-/** Net plays of a listen: +1 a play, −1 a quick skip, 0 in between (as `signals/confidence.ts`). */
-export function netPlay(l: Pick<Listen, 'ms_played' | 'skipped'>, o: ConfidenceOptions = defaultConfidence): number {
-  if (l.skipped || l.ms_played < o.quickSkipMs) return -1;
-  return l.ms_played >= o.minStreamMs ? 1 : 0;
 }
 
 /** Inverse of `confidence`: the net play count that gives confidence `c` (sign kept). */
@@ -164,7 +158,7 @@ export class LiveModel implements Recommendations {
     for (const l of listens) {
       const t = this.tracks.row(l.track_id);
       if (t < 0) continue;
-      const d = netPlay(l, this.conf);
+      const d = listenSignal(l.ms_played, l.skipped, this.conf);
       if (d === 0) continue;
       let u = this.users.row(l.user_id);
       if (u < 0) u = this.users.add(l.user_id as UserId);
@@ -214,7 +208,7 @@ export class LiveModel implements Recommendations {
     for (const [t, n] of [...row].sort((a, b) => a[0] - b[0])) {
       if (n === 0) continue;
       items.push(t);
-      conf.push(n > 0 ? confidence(n, this.conf) : (this.conf.skips ?? 'negative') === 'negative' ? -confidence(-n, this.conf) : 0);
+      conf.push(signedConfidence(n, this.conf));
     }
     const keep = conf.map((c, i) => (c !== 0 ? i : -1)).filter((i) => i >= 0);
     rec.foldIn(u, Int32Array.from(keep, (i) => items[i]), Float32Array.from(keep, (i) => conf[i]));
@@ -251,7 +245,7 @@ export class LiveModel implements Recommendations {
         idx.length = 0;
         val.length = 0;
         for (const [t, n] of [...row].sort((a, b) => a[0] - b[0])) {
-          const c = n > 0 ? confidence(n, this.conf) : n < 0 && (this.conf.skips ?? 'negative') === 'negative' ? -confidence(-n, this.conf) : 0;
+          const c = signedConfidence(n, this.conf);
           if (c !== 0) (idx.push(t), val.push(c));
         }
         indices.push(Int32Array.from(idx));

@@ -47,3 +47,33 @@ test('itemRetrieval: the exact IVF index when it times faster than the model sca
     assert.deepEqual([...r.items], [...als.recommend(u, m, 5).items], `user ${u}`);
   }
 });
+
+test('a published run is served with the signal settings it was built with, not the current config', async () => {
+  const { MemoryStore } = await import('../store/testing/memory.ts');
+  const { artists, tracks, worldListens, play } = await import('../server/testing/world.ts');
+  const { defaultConfig } = await import('../config/config.ts');
+  const { runPipeline, publish } = await import('../pipeline/runner.ts');
+  const { validateStep, signalsStep, cfStep } = await import('../pipeline/steps.ts');
+  const { FixedClock } = await import('../core/clock.ts');
+  const { loadServingState } = await import('./load.ts');
+  const store = new MemoryStore();
+  await store.put('artists', artists);
+  await store.put('tracks', tracks);
+  await store.put('listens', worldListens());
+  const built = defaultConfig();
+  const config = { ...built, home: mkdtempSync(join(tmpdir(), 'dc-serving-run-')), cf: { ...built.cf, factors: 2, iterations: 3, threads: 1 } };
+  const clock = new FixedClock('2026-11-23T06:00:00Z');
+  const steps = [validateStep, signalsStep, cfStep];
+  const run = await runPipeline(steps, { config, store, clock });
+  await publish(steps, config.home, run.runId, { tolerance: 1, force: true, clock });
+  // today's config calls a 20 s listen a stream; the run was built with streams ≥ 30 s
+  const today = { ...config, signals: { ...config.signals, minStreamMs: 15_000 } };
+  const state = await loadServingState(store, today);
+  assert.equal(state.recs?.info.runId, run.runId);
+  const before = state.recs!.heard('u0', 100);
+  state.recs!.observe([play('u0', 'b3', 90, 20_000)]);
+  assert.deepEqual(state.recs!.heard('u0', 100), before, 'a 20 s listen is neither a stream nor a skip under the run’s settings');
+  state.recs!.observe([play('u0', 'b3', 91, 30_000)]);
+  assert.ok(state.recs!.heard('u0', 100).includes('b3'));
+  await state.home?.close?.();
+});

@@ -11,7 +11,8 @@ import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import { Catalog } from './catalog.ts';
 import { LiveModel } from './live.ts';
-import { confidenceOf, popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
+import { confidenceSettings } from '../signals/index.ts';
+import { popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openPublished, type PublishedRun } from '../pipeline/published.ts';
 import { readPublished } from '../pipeline/runner.ts';
 import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist } from '../playlists/index.ts';
@@ -109,7 +110,10 @@ export async function loadServingState(store: Store, config: Config): Promise<Se
       const run = await openPublished(config.home, { threads: 1 });
       const s = run.snapshot;
       const itemIndex = itemRetrieval(run.model, s.userTracks);
-      const recs = new LiveModel({ recommender: run.model, users: s.users, tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence: confidenceOf(config), kind: 'published-run', runId: run.runId, itemIndex });
+      // new listens are folded in with the settings the run was built with, not today's config
+      if (!s.signals) log('serve').warn({ run: run.runId }, 'the run predates recorded signal settings (snapshot version 1): folding in with the current config');
+      const confidence = s.signals ?? confidenceSettings(config);
+      const recs = new LiveModel({ recommender: run.model, users: s.users, tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence, kind: 'published-run', runId: run.runId, itemIndex });
       log('serve').info({ run: run.runId, model: run.model.name }, 'serving the published run');
       const audio = await audioFeatureSource(run);
       const playlists = await playlistSource(run, config.home, catalog);
@@ -123,6 +127,6 @@ export async function loadServingState(store: Store, config: Config): Promise<Se
       log('serve').error({ err: (e as Error).message }, 'could not load the published run; serving the popularity fallback');
     }
   }
-  const recs = await popularityFromStore(store, catalog, confidenceOf(config));
+  const recs = await popularityFromStore(store, catalog, confidenceSettings(config));
   return { recs, catalog };
 }

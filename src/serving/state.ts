@@ -10,7 +10,6 @@
  * - `HomeSource.home(user, recs)` composes the shelves; {@link composeHome} is the default.
  * - `AudioFeatureSource` answers per-track features (name → number) and per-feature samples.
  */
-import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import { listenConfidence, defaultConfidence, type ConfidenceOptions } from '../signals/confidence.ts';
 import { PopularityRecommender } from '../cf/popularity.ts';
@@ -71,11 +70,6 @@ export interface ServingState {
   playlists?: PlaylistSource;
   home?: HomeSource;
   audio?: AudioFeatureSource;
-}
-
-/** Confidence options from the config's `signals.*` keys. */
-export function confidenceOf(config: Config): ConfidenceOptions {
-  return { ...defaultConfidence, minStreamMs: config.signals.minStreamMs, quickSkipMs: config.signals.quickSkipMs, alpha: config.signals.alpha, epsilon: config.signals.epsilon };
 }
 
 /**

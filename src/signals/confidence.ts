@@ -1,8 +1,9 @@
 /**
  * Signals: listens (or aggregated play counts) → the user × item confidence matrix ALS trains on.
  *
- * A stream of `minStreamMs` or more is a play. A stream flagged skipped, or shorter than
- * `quickSkipMs`, is a quick skip; streams in between are ignored (not enough to mean anything).
+ * Each listen is classified by the one rule of `listen.ts` ({@link listenSignal}): a stream of
+ * `minStreamMs` or more is a play; a stream flagged skipped, or shorter than `quickSkipMs`, is a
+ * quick skip; streams in between are ignored (not enough to mean anything).
  * Per (user, item) the plays are turned into a confidence (Hu, Koren & Volinsky 2008, §4 eq. 6):
  *
  *   log:    c = 1 + alpha · log(1 + plays / epsilon)
@@ -28,17 +29,16 @@
  * aggregated weights are checked and a bad one is a DeepcutError('invalid_input').
  */
 import { DeepcutError } from '../errors.ts';
+import { defaultConfig, type Config } from '../config/config.ts';
 import type { InteractionColumns, ListenColumns } from '../store/store.ts';
 import { csrFromCoo, type Csr } from './csr.ts';
+import { listenSignal, STREAM, QUICK_SKIP, type ListenRule } from './listen.ts';
 
 export type SkipMode = 'lower' | 'negative';
 export type ConfidenceScale = 'log' | 'linear';
 
-export interface ConfidenceOptions {
-  /** A stream at least this long (ms) is a play. Config `signals.minStreamMs` (30 000). */
-  minStreamMs: number;
-  /** A stream shorter than this (ms), or flagged skipped, is a quick skip. Config `signals.quickSkipMs`. */
-  quickSkipMs: number;
+/** The signal settings of a run: the listen rule (`signals.minStreamMs`, `signals.quickSkipMs`) and the confidence formula. */
+export interface ConfidenceOptions extends ListenRule {
   alpha: number;
   epsilon: number;
   /** 'log' (default) or 'linear'. */
@@ -47,8 +47,18 @@ export interface ConfidenceOptions {
   skips?: SkipMode;
 }
 
-/** The defaults of `signals.*` in the config. */
-export const defaultConfidence: ConfidenceOptions = { minStreamMs: 30_000, quickSkipMs: 10_000, alpha: 1, epsilon: 1, scale: 'log', skips: 'negative' };
+/**
+ * The settings a run builds its signals with, from the config's `signals.*` keys (the scale is
+ * 'log' and skips are 'negative': the pipeline's fixed choices, see the module comment).
+ * Example: confidenceSettings(defaultConfig()) = {minStreamMs: 30000, quickSkipMs: 10000, alpha: 1, epsilon: 1, scale: 'log', skips: 'negative'}.
+ */
+export function confidenceSettings(config: Pick<Config, 'signals'>): Required<ConfidenceOptions> {
+  const { minStreamMs, quickSkipMs, alpha, epsilon } = config.signals;
+  return { minStreamMs, quickSkipMs, alpha, epsilon, scale: 'log', skips: 'negative' };
+}
+
+/** The settings of the default config (the config schema holds every default; nothing restates them). */
+export const defaultConfidence: Readonly<Required<ConfidenceOptions>> = Object.freeze(confidenceSettings(defaultConfig()));
 
 /**
  * Confidence of `plays` (≥ 0, may be fractional for aggregated weights): 1 + α·log(1 + plays/ε)
@@ -59,6 +69,17 @@ export function confidence(plays: number, o: Pick<ConfidenceOptions, 'alpha' | '
 }
 
 /**
+ * Confidence of a signed net play count (plays − quick skips): c(net) when net > 0; −c(−net) when
+ * net < 0 and skips are 'negative' (negative evidence); 0 otherwise (the entry is dropped).
+ * Example: signedConfidence(−3, {alpha: 1, epsilon: 1}) = −(1 + ln 4).
+ */
+export function signedConfidence(net: number, o: Pick<ConfidenceOptions, 'alpha' | 'epsilon' | 'scale' | 'skips'>): number {
+  if (net > 0) return confidence(net, o);
+  if (net < 0 && (o.skips ?? 'negative') === 'negative') return -confidence(-net, o);
+  return 0;
+}
+
+/**
  * Confidence CSR from per-(row, col) play and skip counts (duplicates summed). `plays[i]` and
  * `skips[i]` belong to entry i at (`row[i]`, `col[i]`). Returns rows × cols; entries with a net of
  * zero are dropped, negative nets kept as negative confidence when `skips` is 'negative'.
@@ -66,17 +87,13 @@ export function confidence(plays: number, o: Pick<ConfidenceOptions, 'alpha' | '
 export function confidenceFromCounts(rows: number, cols: number, row: Int32Array, col: Int32Array, plays: Float64Array, skips: Float64Array, o: ConfidenceOptions): Csr {
   const p = csrFromCoo(rows, cols, row, col, plays);
   const s = csrFromCoo(rows, cols, row, col, skips); // same coordinates → same structure
-  const mode = o.skips ?? 'negative';
   const indptr = new Int32Array(rows + 1);
   const indices = new Int32Array(p.indices.length);
   const data = new Float32Array(p.indices.length);
   let w = 0;
   for (let r = 0; r < rows; r++) {
     for (let q = p.indptr[r]; q < p.indptr[r + 1]; q++) {
-      const net = p.data[q] - s.data[q];
-      let c = 0;
-      if (net > 0) c = confidence(net, o);
-      else if (net < 0 && mode === 'negative') c = -confidence(-net, o);
+      const c = signedConfidence(p.data[q] - s.data[q], o);
       if (c !== 0) {
         indices[w] = p.indices[q];
         data[w++] = c;
@@ -87,15 +104,15 @@ export function confidenceFromCounts(rows: number, cols: number, row: Int32Array
   return { rows, cols, indptr, indices: indices.slice(0, w), data: data.slice(0, w) };
 }
 
-/** Classify listens: +1 play, −1 quick skip, 0 ignored (between quickSkipMs and minStreamMs). */
-function classify(l: ListenColumns, o: ConfidenceOptions): { plays: Float64Array; skips: Float64Array } {
+/** Classify listens by {@link listenSignal}: a play, a quick skip, or neither (both 0). */
+function classify(l: ListenColumns, o: ListenRule): { plays: Float64Array; skips: Float64Array } {
   const n = l.user.length;
   const plays = new Float64Array(n);
   const skips = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const ms = l.msPlayed[i];
-    if (l.skipped[i] === 1 || ms < o.quickSkipMs) skips[i] = 1;
-    else if (ms >= o.minStreamMs) plays[i] = 1;
+    const s = listenSignal(l.msPlayed[i], l.skipped[i], o);
+    if (s === QUICK_SKIP) skips[i] = 1;
+    else if (s === STREAM) plays[i] = 1;
   }
   return { plays, skips };
 }

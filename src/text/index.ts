@@ -17,7 +17,7 @@ import type { TokenizeOptions } from './tokenize.ts';
 
 export { tokenize, normalizeText, memoTokenizer } from './tokenize.ts';
 export { countTerms, fitTfidf, topDescriptors, describedAs, type TextDoc, type TfidfModel, type Descriptor } from './tfidf.ts';
-export { fitLsa, projectLsa, normalizeRows, type LsaModel } from './lsa.ts';
+export { fitLsa, projectLsa, type LsaModel } from './lsa.ts';
 export { randomizedSvd } from './svd.ts';
 export { cosineTopK, similarRows } from './similar.ts';
 export { fitRidge, selectRidge, applyRidge, type RidgeMap } from './ridge.ts';

@@ -196,35 +196,3 @@ export function jacobiSvd(a: Float64Array, m: number, n: number): Svd {
   });
   return { u, s, v: vOut, rows: m, cols: n, rank: n };
 }
-
-/**
- * Solve G·X = B for symmetric positive definite G (d × d) and B (d × f), row-major, by Cholesky
- * factorisation G = L·Lᵀ. Throws (a bug) when G is not positive definite.
- */
-export function choleskySolve(g: Float64Array, d: number, b: Float64Array, f: number): Float64Array {
-  const l = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = g[i * d + j];
-      for (let k = 0; k < j; k++) s -= l[i * d + k] * l[j * d + k];
-      if (i === j) {
-        if (!(s > 0)) throw new Error(`choleskySolve: matrix is not positive definite (pivot ${i} = ${s})`);
-        l[i * d + i] = Math.sqrt(s);
-      } else l[i * d + j] = s / l[j * d + j];
-    }
-  }
-  const x = Float64Array.from(b);
-  for (let c = 0; c < f; c++) {
-    for (let i = 0; i < d; i++) {
-      let s = x[i * f + c];
-      for (let k = 0; k < i; k++) s -= l[i * d + k] * x[k * f + c];
-      x[i * f + c] = s / l[i * d + i];
-    }
-    for (let i = d - 1; i >= 0; i--) {
-      let s = x[i * f + c];
-      for (let k = i + 1; k < d; k++) s -= l[k * d + i] * x[k * f + c];
-      x[i * f + c] = s / l[i * d + i];
-    }
-  }
-  return x;
-}

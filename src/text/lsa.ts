@@ -7,6 +7,7 @@
 import type { Csr } from '../signals/csr.ts';
 import { DeepcutError } from '../errors.ts';
 import { randomizedSvd } from './svd.ts';
+import { normalizeRows } from '../core/linalg.ts';
 
 export interface LsaOptions {
   /** Embedding width (default 64; clamped to min(subjects, terms)). */
@@ -51,14 +52,3 @@ export function projectLsa(model: LsaModel, indices: ArrayLike<number>, values: 
   return out;
 }
 
-/** Scale each row of a row-major matrix (`dim` wide) to unit L2 norm in place; zero rows stay zero. */
-export function normalizeRows(x: Float32Array, dim: number): void {
-  for (let o = 0; o < x.length; o += dim) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += x[o + j] * x[o + j];
-    if (s > 0) {
-      const inv = 1 / Math.sqrt(s);
-      for (let j = 0; j < dim; j++) x[o + j] *= inv;
-    }
-  }
-}

@@ -10,7 +10,7 @@
  */
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
-import { choleskySolve } from './linalg.ts';
+import { choleskySolve } from '../core/linalg.ts';
 
 type Matrix = Float32Array | Float64Array;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cosineTopK, similarRows } from './similar.ts';
-import { normalizeRows } from './lsa.ts';
+import { normalizeRows } from '../core/linalg.ts';
 
 test('exact cosine top-k: order, ties, exclusions and zero rows', () => {
   const v = Float32Array.from([1, 0, 0.6, 0.8, 0, 1, 0, 0, 1, 0, -1, 0]);

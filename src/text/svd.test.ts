@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.ts';
 import { csrFromCoo, type Csr } from '../signals/csr.ts';
-import { choleskySolve, jacobiSvd, matmul, orthonormalizeColumns, transposeDense } from './linalg.ts';
+import { jacobiSvd, matmul, orthonormalizeColumns, transposeDense } from './linalg.ts';
 import { randomizedSvd } from './svd.ts';
 
 const close = (a: number, b: number, eps: number, what = '') => assert.ok(Math.abs(a - b) <= eps, `${what} ${a} ≉ ${b}`);
@@ -124,11 +124,4 @@ test('randomized SVD is seeded, clamps k, and rejects bad input', () => {
   assert.throws(() => randomizedSvd(a, 0), /rank k must be a positive integer, got 0/);
   const empty: Csr = { rows: 0, cols: 3, indptr: new Int32Array(1), indices: new Int32Array(0), data: new Float32Array(0) };
   assert.throws(() => randomizedSvd(empty, 2), /cannot factor an empty 0×3 matrix/);
-});
-
-test('Cholesky solve', () => {
-  // G = [[4, 2], [2, 3]], B = [[2, 1], [1, 0]] → X = G⁻¹B = [[0.5, 0.375], [0, -0.25]]
-  const x = choleskySolve(Float64Array.from([4, 2, 2, 3]), 2, Float64Array.from([2, 1, 1, 0]), 2);
-  [0.5, 0.375, 0, -0.25].forEach((e, i) => close(x[i], e, 1e-12));
-  assert.throws(() => choleskySolve(Float64Array.from([1, 2, 2, 1]), 2, Float64Array.from([1, 1]), 1), /not positive definite/);
 });

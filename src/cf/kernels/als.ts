@@ -2,8 +2,9 @@
  * Plain-TypeScript twins of the WASM kernels in `als.as.ts`: same math, same order of solves, in
  * float64 arithmetic over float32 storage. They are the reference the WASM kernels are tested
  * against, the fallback when factors is not a multiple of 4, and the exact Cholesky solver used to
- * check conjugate gradient and to fold users in.
+ * check conjugate gradient and to fold users in (its Cholesky is the shared one of core/linalg.ts).
  */
+import { choleskySolveInPlace } from '../../core/linalg.ts';
 
 /** YᵀY of rows [0, n) of Y (n × f, row-major) as an f × f float64 matrix. */
 export function gramTs(Y: Float32Array, n: number, f: number): Float64Array {
@@ -106,37 +107,8 @@ export function solveRowExact(items: Int32Array, conf: Float32Array, from: numbe
       for (let k = 0; k <= j; k++) A[row + k] += s * Y[yo + k];
     }
   }
-  choleskySolve(A, b, f);
+  choleskySolveInPlace(A, f, b);
   for (let k = 0; k < f; k++) out[oo + k] = b[k];
-}
-
-/** Solve A x = b in place (x → b) for symmetric positive definite A (lower triangle read, overwritten by L). */
-export function choleskySolve(A: Float64Array, b: Float64Array, f: number): void {
-  for (let j = 0; j < f; j++) {
-    const rj = j * f;
-    let d = A[rj + j];
-    for (let k = 0; k < j; k++) d -= A[rj + k] * A[rj + k];
-    if (!(d > 0)) throw new RangeError(`matrix is not positive definite at column ${j} (pivot ${d})`);
-    const ljj = Math.sqrt(d);
-    A[rj + j] = ljj;
-    for (let i = j + 1; i < f; i++) {
-      const ri = i * f;
-      let s = A[ri + j];
-      for (let k = 0; k < j; k++) s -= A[ri + k] * A[rj + k];
-      A[ri + j] = s / ljj;
-    }
-  }
-  for (let i = 0; i < f; i++) {
-    const ri = i * f;
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= A[ri + k] * b[k];
-    b[i] = s / A[ri + i];
-  }
-  for (let i = f - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let k = i + 1; k < f; k++) s -= A[k * f + i] * b[k];
-    b[i] = s / A[i * f + i];
-  }
 }
 
 /** Exact half-step for rows [start, end): each row solved by {@link solveRowExact}. */

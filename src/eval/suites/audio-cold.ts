@@ -25,7 +25,8 @@ import { readJsonl } from '../../generate/testkit.ts';
 import type { TrackTruth } from '../../generate/catalog.ts';
 import type { Listen, Track } from '../../domain/schemas.ts';
 import { IdMap, type TrackId, type UserId } from '../../domain/ids.ts';
-import { listenConfidence, defaultConfidence } from '../../signals/confidence.ts';
+import { listenConfidence, defaultConfidence, listenSignal, STREAM } from '../../signals/index.ts';
+import { topK } from '../../core/topk.ts';
 import type { ListenColumns } from '../../store/store.ts';
 import { makeRecommender } from '../../cf/factory.ts';
 import { isFactorized, type Factorized, type Recommender } from '../../cf/recommender.ts';
@@ -125,9 +126,7 @@ export function recallAtK(positives: Map<number, Set<number>>, score: (user: num
   let sum = 0;
   for (const [u, pos] of positives) {
     const s = score(u);
-    const top = Array.from({ length: s.length }, (_, i) => i)
-      .sort((a, b) => s[b] - s[a] || a - b)
-      .slice(0, k);
+    const top = topK(s, k).items;
     let hit = 0;
     for (const i of top) if (pos.has(i)) hit++;
     sum += hit / pos.size;
@@ -135,8 +134,8 @@ export function recallAtK(positives: Map<number, Set<number>>, score: (user: num
   return positives.size ? sum / positives.size : 0;
 }
 
-/** A listen that counts as interest (the signals' default rule: not skipped, at least 30 s). */
-const isStream = (l: Listen) => !l.skipped && l.ms_played >= defaultConfidence.minStreamMs;
+/** A listen that counts as interest: a stream by the signals' rule with the default settings. */
+const isStream = (l: Listen) => listenSignal(l.ms_played, l.skipped, defaultConfidence) === STREAM;
 
 /** Listen rows as store columns; track rows from `tracks`, users added to `users` as met. */
 export function columns(listens: Listen[], tracks: IdMap<TrackId>, users: IdMap<UserId>): ListenColumns {

@@ -28,6 +28,8 @@ import { runPipeline } from '../../pipeline/runner.ts';
 import { defaultSteps } from '../../pipeline/steps.ts';
 import { FixedClock } from '../../core/clock.ts';
 import { Rng } from '../../util/rng.ts';
+import { defaultConfidence, listenSignal, STREAM } from '../../signals/index.ts';
+import { topK } from '../../core/topk.ts';
 
 const LIST = 30;
 
@@ -85,10 +87,9 @@ export function scoreLists(lists: Map<string, number[]>, x: PlaylistScoreInput):
 
 /** The `k` unheard rows with the highest score (ties: lower row). */
 function topUnheard(score: ArrayLike<number>, heard: Set<number> | undefined, k: number): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < score.length; i++) if (!heard?.has(i)) idx.push(i);
-  idx.sort((a, b) => score[b] - score[a] || a - b);
-  return idx.slice(0, k);
+  const skip = new Uint8Array(score.length);
+  for (const i of heard ?? []) if (i < score.length) skip[i] = 1;
+  return Array.from(topK(score, k, skip).items);
 }
 
 export const playlistsDemo: EvalSuite = {
@@ -134,12 +135,12 @@ export const playlistsDemo: EvalSuite = {
       for (const l of readJsonl<Listen>(join(world, 'listens.jsonl'))) {
         const t = row.get(l.track_id)!;
         (heard.get(l.user_id) ?? heard.set(l.user_id, new Set()).get(l.user_id)!).add(t);
-        if (!l.skipped && l.ms_played >= 30_000) plays[t]++;
+        if (listenSignal(l.ms_played, l.skipped, defaultConfidence) === STREAM) plays[t]++;
       }
       const positives = new Map<string, Set<number>>();
       for (const l of readJsonl<Listen>(join(world, 'truth/future_listens.jsonl'))) {
         const t = row.get(l.track_id)!;
-        if (l.skipped || l.ms_played < 30_000 || heard.get(l.user_id)?.has(t)) continue;
+        if (listenSignal(l.ms_played, l.skipped, defaultConfidence) !== STREAM || heard.get(l.user_id)?.has(t)) continue;
         (positives.get(l.user_id) ?? positives.set(l.user_id, new Set()).get(l.user_id)!).add(t);
       }
       const input: PlaylistScoreInput = { tracks, artists, heard, positives, plays };
