@@ -7,7 +7,7 @@
  * the quarantined ones; importing again adds nothing. Seeded and bounded (fast-check `seed`,
  * `numRuns`), so a failure replays.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ const SEED_BASE = process.env.FUZZ_SEED === undefined ? 0 : Number(process.env.F
 // stores in memory-backed /dev/shm when there is one: the fuzz measures the importer, not fsync
 const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'deepcut-fuzz-'));
 let n = 0;
+after(() => rmSync(root, { recursive: true, force: true })); // memory-backed: leave nothing behind
 
 /** Codes that are about one value: the quarantined row must name its field. */
 const VALUE_CODES = new Set(['missing', 'wrong_type', 'invalid_value', 'out_of_range', 'unknown_enum', 'unknown_id']);
@@ -152,7 +153,8 @@ function csvText(v: unknown): string {
 
 /** Import, check the invariants, import again, check nothing was added. `records`: entity → records in its files, when countable. */
 async function checkImport(format: string, path: string, opts: ImportOptions, records: Partial<Record<EntityKind, number>>): Promise<void> {
-  const store = await openStore({ home: join(root, `h${n++}`) });
+  const home = join(root, `h${n++}`);
+  const store = await openStore({ home });
   try {
     let s: ImportSummary;
     try {
@@ -186,6 +188,7 @@ async function checkImport(format: string, path: string, opts: ImportOptions, re
     assert.deepEqual(await snapshot(store), before, 'importing again changes neither the store nor the quarantine');
   } finally {
     await store.close();
+    rmSync(home, { recursive: true, force: true });
   }
 }
 
