@@ -19,7 +19,7 @@
  * {@link TrackMatcher.links}, which the pipeline's snapshot applies on every run.
  */
 import { createHash } from 'node:crypto';
-import type { Album, Artist, ReasonEnd, Track } from '../domain/schemas.ts';
+import { isIsoInstant, type Album, type Artist, type ReasonEnd, type Track } from '../domain/schemas.ts';
 import { TrackMatcher, UNKNOWN_DURATION_MS, UNKNOWN_RELEASE_DATE, type MatchOutcome } from '../domain/match.ts';
 
 export { UNKNOWN_DURATION_MS, UNKNOWN_RELEASE_DATE };
@@ -42,6 +42,13 @@ export const albumIdOf = (artist: string, album: string) => `album:${hashId(norm
 export const trackIdOf = (artist: string, track: string) => `track:${hashId(normName(artist), normName(track))}`;
 /** `listen:<hash of user, timestamp and named track id>`: the same stream read twice gets the same id. */
 export const listenIdOf = (user: string, stamp: string, namedTrackId: string) => `listen:${hashId(user, stamp, namedTrackId)}`;
+
+/** `ms` since the epoch as an ISO 8601 instant, undefined when no calendar date of years 0001–9999 is that far (never throws). */
+export function isoOfMs(ms: number): string | undefined {
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return undefined;
+  const iso = new Date(ms).toISOString();
+  return isIsoInstant(iso) ? iso : undefined;
+}
 
 /** One stream described by names, as every history format and the ListenBrainz route read it. */
 export interface NamedListen {
@@ -157,7 +164,7 @@ export class ListenResolver {
       listen_id: listenIdOf(s.user, s.stamp, named),
       user_id: s.user,
       track_id: trackId,
-      started_at: Number.isFinite(s.startedMs) ? new Date(s.startedMs).toISOString() : s.stamp,
+      started_at: isoOfMs(s.startedMs) ?? s.stamp, // a time no date holds stays text, which the schema refuses
       ms_played: s.msPlayed,
     };
     if (s.reasonEnd !== undefined) listen.reason_end = s.reasonEnd;

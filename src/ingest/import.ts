@@ -16,7 +16,7 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defaultConfig, type Config } from '../config/config.ts';
 import { entityKeys, entityKinds, type EntityKind, type EntityRow } from '../domain/schemas.ts';
-import { DeepcutError } from '../errors.ts';
+import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { QuarantinedRow, Store } from '../store/store.ts';
 import { validateBatch, type AnomalyCount, type ValidationRecord } from '../validate/batch.ts';
@@ -29,6 +29,7 @@ import { IMPORT_ORDER } from './formats/own.ts';
 import type { FileTask, FormatOptions, RecordHandler, Sink } from './formats/types.ts';
 import { TrackMatcher } from '../domain/match.ts';
 import { readJsonArray, readLines, sniffJson, type Frame } from '../util/lines.ts';
+import { fieldsOf } from '../domain/fields.ts';
 
 export interface ImportOptions extends FormatOptions {
   /** Rows (all entities together) per store transaction; default 50,000. */
@@ -89,6 +90,8 @@ interface Progress {
 
 export interface BatchContext {
   parser: string;
+  /** Validation source of the batch (absent in batches from before sources: the parser). */
+  source?: string;
   file: string;
   entity: EntityKind;
   context: Record<string, unknown>;
@@ -129,10 +132,11 @@ export async function loadKnownIds(store: Store, matcher?: TrackMatcher): Promis
   return known;
 }
 
-async function loadSchemas(store: Store): Promise<Partial<Record<EntityKind, DataSchema>>> {
+/** The schemas rows from `source` are checked against, per entity. */
+async function loadSchemas(store: Store, source: string): Promise<Partial<Record<EntityKind, DataSchema>>> {
   const out: Partial<Record<EntityKind, DataSchema>> = {};
   for (const k of entityKinds) {
-    const doc = await loadSchema(store, k);
+    const doc = await loadSchema(store, k, source);
     if (doc) out[k] = compileSchema(doc);
   }
   return out;
@@ -156,7 +160,7 @@ export class RowSink implements Sink {
   readonly stats = new Map<EntityKind, BatchStats>();
   readonly anomalies = new Map<EntityKind, Map<string, AnomalyCount>>();
   readonly notes: { what: string; n: number }[] = [];
-  private pending = new Map<EntityKind, { rows: Record<string, unknown>[]; keys: Set<string> }>();
+  private pending = new Map<EntityKind, PendingRows>();
   private pendingQ: QuarantinedRow[] = [];
   pendingRows = 0;
   /** Where the current record is. */
@@ -194,7 +198,7 @@ export class RowSink implements Sink {
     }
     const row = r.row as Record<string, unknown>;
     let p = this.pending.get(entity);
-    if (!p) this.pending.set(entity, (p = { rows: [], keys: new Set() }));
+    if (!p) this.pending.set(entity, (p = { rows: [], keys: new Set(), lines: [] }));
     const key = keyOf(entity, row);
     if (p.keys.has(key)) {
       c.duplicates++;
@@ -202,6 +206,7 @@ export class RowSink implements Sink {
     }
     p.keys.add(key);
     p.rows.push(row);
+    p.lines.push(this.line);
     this.pendingRows++;
     let s = this.stats.get(entity);
     if (!s) this.stats.set(entity, (s = new BatchStats(entity)));
@@ -267,7 +272,7 @@ export class RowSink implements Sink {
     for (const kind of IMPORT_ORDER) {
       const p = job.rows.get(kind);
       if (!p || p.rows.length === 0) continue;
-      const r = await this.store.bulkPut(kind, [p.rows as never[]]);
+      const r = await this.put(kind, p, job.quarantine);
       const c = this.count(kind);
       c.imported += r.inserted;
       c.duplicates += r.duplicates;
@@ -280,13 +285,73 @@ export class RowSink implements Sink {
     return n;
   }
 
+  /**
+   * Store checked rows in one transaction. Should the store refuse the batch for a reason that is
+   * not its own state (a value the schema let through and the store cannot hold: a bug), the rows
+   * are stored one by one and each refused row is quarantined as `store_refused` with the store's
+   * message, so one row never loses the batch. Store failures (disk full, read-only) still stop.
+   */
+  private async put(kind: EntityKind, p: PendingRows, quarantine: QuarantinedRow[]): Promise<{ inserted: number; duplicates: number }> {
+    try {
+      return await this.store.bulkPut(kind, [p.rows as never[]]);
+    } catch (e) {
+      if (isDeepcutError(e)) throw e;
+      log('ingest').warn({ file: this.file, entity: kind, err: (e as Error).message }, 'the store refused a batch: storing its rows one by one');
+    }
+    const total = { inserted: 0, duplicates: 0 };
+    const names = fieldsOf(kind).map((f) => f.name);
+    for (let i = 0; i < p.rows.length; i++) {
+      try {
+        const r = await this.store.bulkPut(kind, [[p.rows[i]] as never[]]);
+        total.inserted += r.inserted;
+        total.duplicates += r.duplicates;
+      } catch (e) {
+        if (isDeepcutError(e)) throw e;
+        const message = (e as Error).message;
+        const field = names.find((n) => new RegExp(`\\b${n}\\b`).test(message)) ?? null;
+        const reason = `the store refused a row the schema accepted (please report it): ${message}`;
+        const c = this.count(kind);
+        c.quarantined++;
+        let m = this.anomalies.get(kind);
+        if (!m) this.anomalies.set(kind, (m = new Map()));
+        const a = m.get(`store_refused\u0001${field ?? ''}`);
+        if (a) a.count++;
+        else m.set(`store_refused\u0001${field ?? ''}`, { code: 'store_refused', field, count: 1, example: `line ${p.lines[i]}: ${reason}` });
+        const batch = batchId(this.fp, kind);
+        const dedupe = `${batch}\u0001${this.file}\u0001${p.lines[i]}\u0001store_refused\u0001${field ?? ''}`;
+        if (this.seenQ.has(dedupe)) continue;
+        this.seenQ.add(dedupe);
+        quarantine.push({
+          batch,
+          entity: kind,
+          format: 'jsonl', // the checked row, replayable as deepcut's own line
+          file: this.file,
+          line: p.lines[i],
+          field,
+          code: 'store_refused',
+          reason,
+          raw: JSON.stringify(p.rows[i]),
+          quarantined_at: this.now.toISOString(),
+        });
+      }
+    }
+    return total;
+  }
+
   async commit(): Promise<number> {
     return this.write(this.detach());
   }
 }
 
+/** Checked rows of one entity waiting for the store, with their keys and the line each came from. */
+interface PendingRows {
+  rows: Record<string, unknown>[];
+  keys: Set<string>;
+  lines: number[];
+}
+
 interface PendingWrite {
-  rows: Map<EntityKind, { rows: Record<string, unknown>[]; keys: Set<string> }>;
+  rows: Map<EntityKind, PendingRows>;
   quarantine: QuarantinedRow[];
 }
 
@@ -299,13 +364,15 @@ async function quarantinedKeys(store: Store, fp: string): Promise<Set<string>> {
   return seen;
 }
 
-async function importFile(store: Store, task: FileTask, known: KnownIds, matcher: TrackMatcher, schemas: Partial<Record<EntityKind, DataSchema>>, opts: ImportOptions): Promise<FileSummary> {
+async function importFile(store: Store, task: FileTask, known: KnownIds, matcher: TrackMatcher, opts: ImportOptions): Promise<FileSummary> {
   const now = (opts.clock ?? (() => new Date()))();
   const fp = await fingerprint(task.file);
   const progress = await store.getMeta<Progress>(PROGRESS_NS, fp.id);
   if (progress?.done && !opts.force) return { file: task.file, parser: task.parser, status: 'unchanged', from_line: progress.line, counts: {}, notes: [], validation: [] };
   const from = progress && !progress.done ? progress.line : 0;
   const handler: RecordHandler = await parsers[task.parser](task.context, { matcher });
+  const source = task.source ?? task.parser;
+  const schemas = await loadSchemas(store, source);
   const ctx: CheckContext = { now: now.getTime(), known };
   const sink = new RowSink(store, ctx, schemas, task.file, task.parser, fp.id, await quarantinedKeys(store, fp.id), now);
   const batchSize = opts.batchSize ?? 50_000;
@@ -313,7 +380,7 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, matcher
   let lastLine = from;
   const saveContext = async () => {
     for (const entity of new Set<EntityKind>([task.entity, ...sink.counts.keys()])) {
-      const c: BatchContext = { parser: task.parser, file: task.file, entity, context: { ...task.context, ...handler.context?.() } };
+      const c: BatchContext = { parser: task.parser, source, file: task.file, entity, context: { ...task.context, ...handler.context?.() } };
       await store.putMeta(BATCHES_NS, batchId(fp.id, entity), c);
     }
   };
@@ -379,6 +446,8 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, matcher
       batch: batchId(fp.id, entity),
       entity,
       format: task.parser,
+      source,
+      openFields: task.openFields,
       file: task.file,
       stats: sink.stats.get(entity) ?? new BatchStats(entity),
       counts: c,
@@ -388,11 +457,51 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, matcher
     });
     validation.push({ batch: rec.batch, entity, status: rec.status, reasons: rec.reasons, anomaly_rate: rec.anomaly_rate });
     if (rec.schema_inferred) {
-      const doc = await loadSchema(store, entity);
+      const doc = await loadSchema(store, entity, source);
       if (doc) schemas[entity] = compileSchema(doc);
     }
   }
   return { file: task.file, parser: task.parser, status: from > 0 ? 'resumed' : 'imported', from_line: from, counts: Object.fromEntries(sink.counts), notes: sink.notes, validation };
+}
+
+/** Error codes of the OS (and of PostgreSQL: classes 53 insufficient resources, 58 system error, 25006 read-only transaction) that say the store cannot take writes. */
+const STORE_IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM', 'EFBIG', '25006']);
+const STORE_IO_MESSAGE = /no space left|disk (is )?full|quota exceeded|read-only file system|could not (write|extend|fsync)|IO Error/i;
+
+/**
+ * A failed store write as the error a user can act on: a full disk, a quota, a read-only or broken
+ * file system become DeepcutError('unavailable') (exit 6) naming the cause and the resume point;
+ * anything else is left as it is (a bug).
+ */
+export function storeWriteFailure(e: unknown, file: string): unknown {
+  if (isDeepcutError(e) || !(e instanceof Error)) return e;
+  const code = String((e as { code?: unknown }).code ?? '');
+  if (!STORE_IO_CODES.has(code) && !/^5[38]/.test(code) && !STORE_IO_MESSAGE.test(e.message)) return e;
+  return new DeepcutError(
+    'unavailable',
+    `the store cannot be written (${e.message}${code && !e.message.includes(code) ? `, ${code}` : ''}); rows up to the last committed batch are kept: free space (or make the store writable) and run the same import again, it resumes there`,
+    { file },
+    { cause: e },
+  );
+}
+
+const WRITES = new Set(['bulkPut', 'put', 'quarantine', 'releaseQuarantine', 'putMeta', 'deleteMeta']);
+
+/** `store` with every write's failure passed through {@link storeWriteFailure}. */
+function guardWrites(store: Store, file: () => string): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof prop !== 'string' || !WRITES.has(prop) || typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        try {
+          return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } catch (e) {
+          throw storeWriteFailure(e, file());
+        }
+      };
+    },
+  });
 }
 
 /**
@@ -406,9 +515,13 @@ export async function importPath(store: Store, format: string, path: string, opt
   const tasks = await f.plan(path, opts);
   const matcher = new TrackMatcher();
   const known = await loadKnownIds(store, matcher);
-  const schemas = await loadSchemas(store);
   const files: FileSummary[] = [];
-  for (const task of tasks) files.push(await importFile(store, task, known, matcher, schemas, opts));
+  let current = path;
+  const guarded = guardWrites(store, () => current);
+  for (const task of tasks) {
+    current = task.file;
+    files.push(await importFile(guarded, task, known, matcher, opts));
+  }
   const totals: Partial<Record<EntityKind, EntityCounts>> = {};
   for (const fs of files)
     for (const [k, c] of Object.entries(fs.counts) as [EntityKind, EntityCounts][]) {

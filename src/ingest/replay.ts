@@ -9,7 +9,7 @@ import { defaultConfig, type Config } from '../config/config.ts';
 import type { EntityKind } from '../domain/schemas.ts';
 import type { QuarantinedRow, Store } from '../store/store.ts';
 import { checkRow, type CheckContext } from '../validate/rows.ts';
-import { compileSchema, loadSchema, type DataSchema } from '../validate/schema.ts';
+import { baselineKey, compileSchema, loadSchema, OWN_SOURCE, type DataSchema } from '../validate/schema.ts';
 import { parsers } from './formats/index.ts';
 import { IMPORT_ORDER } from './formats/own.ts';
 import type { RecordHandler, Sink } from './formats/types.ts';
@@ -36,7 +36,7 @@ export async function replayQuarantine(store: Store, opts: { batch?: string; clo
   const now = (opts.clock ?? (() => new Date()))();
   const matcher = new TrackMatcher();
   const known = await loadKnownIds(store, matcher);
-  const schemas: Partial<Record<EntityKind, DataSchema>> = {};
+  const schemas = new Map<string, DataSchema | undefined>();
   const ctx: CheckContext = { now: now.getTime(), known };
   const contexts = new Map<string, BatchContext | undefined>();
   const rows: QuarantinedRow[] = [];
@@ -78,11 +78,14 @@ export async function replayQuarantine(store: Store, opts: { batch?: string; clo
     const checked: { entity: EntityKind; row: Record<string, unknown> }[] = [];
     for (const g of got) {
       if (failure) break;
-      if (!(g.entity in schemas)) {
-        const doc = await loadSchema(store, g.entity);
-        schemas[g.entity] = doc ? compileSchema(doc) : undefined;
+      // the schema of the batch's own source (batches from before sources: their parser, deepcut's own for jsonl/csv)
+      const source = bc?.source ?? (bc?.parser === 'jsonl' || bc?.parser === 'csv' || !bc ? OWN_SOURCE : bc.parser);
+      const key = baselineKey(g.entity, source);
+      if (!schemas.has(key)) {
+        const doc = await loadSchema(store, g.entity, source);
+        schemas.set(key, doc ? compileSchema(doc) : undefined);
       }
-      ctx.schema = schemas[g.entity];
+      ctx.schema = schemas.get(key);
       const r = checkRow(g.entity, g.value, ctx);
       if (!r.ok) failure = r;
       else checked.push({ entity: g.entity, row: r.row as Record<string, unknown> });

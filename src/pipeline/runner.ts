@@ -7,12 +7,12 @@
  * (`<home>/runs/PUBLISHED.json`), switched atomically by {@link publish} after the promotion gate.
  */
 import { mkdir, readFile, rename, rm, writeFile, readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../core/clock.ts';
-import { DeepcutError } from '../errors.ts';
+import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log as makeLog, type Logger } from '../log.ts';
 
 /** What a finished step leaves for later steps and for the run's report. */
@@ -65,6 +65,15 @@ export interface RunManifest {
   status: 'running' | 'failed' | 'succeeded';
   steps: Record<string, StepRecord>;
   order: string[];
+  /** Set when a gate stopped the run (a step failed with DeepcutError 'blocked', e.g. validation anomalies): the step and why. */
+  blocked?: RunBlock;
+}
+
+/** A run a gate stopped: the step, the gate's reason (e.g. the validation anomaly), when. */
+export interface RunBlock {
+  step: string;
+  reason: string;
+  at: string;
 }
 
 export interface PublishedPointer {
@@ -127,6 +136,19 @@ export async function listRuns(home: string): Promise<RunManifest[]> {
   return out;
 }
 
+/** The newest run's manifest read synchronously (for a metrics scrape), undefined when there is none or it is being rewritten. */
+export function latestRunSync(home: string): RunManifest | undefined {
+  const dir = runsDir(home);
+  if (!existsSync(dir)) return undefined;
+  const ids = readdirSync(dir).filter((n) => existsSync(manifestPath(home, n))).sort();
+  if (ids.length === 0) return undefined;
+  try {
+    return JSON.parse(readFileSync(manifestPath(home, ids[ids.length - 1]), 'utf8')) as RunManifest;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function readPublished(home: string): Promise<PublishedPointer | undefined> {
   const p = publishedPath(home);
   return existsSync(p) ? (JSON.parse(await readFile(p, 'utf8')) as PublishedPointer) : undefined;
@@ -161,6 +183,7 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
     m = { magic: 'deepcut-run', version: 1, runId, createdAt: opts.clock.now().toISOString(), status: 'running', order, steps: Object.fromEntries(order.map((n) => [n, { status: 'pending' as StepStatus }])) };
   }
   m.status = 'running';
+  delete m.blocked;
   const runDir = join(runsDir(home), m.runId);
   const save = () => writeJsonAtomic(manifestPath(home, m.runId), m);
   await save();
@@ -206,6 +229,7 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
     } catch (e) {
       Object.assign(rec, { status: 'failed', finishedAt: opts.clock.now().toISOString(), seconds: (performance.now() - t0) / 1000, error: e instanceof Error ? e.message : String(e) });
       m.status = 'failed';
+      if (isDeepcutError(e) && e.code === 'blocked') m.blocked = { step: name, reason: rec.error!, at: rec.finishedAt! };
       await save();
       opts.onStep?.(name, rec);
       throw new DeepcutError('blocked', `pipeline run ${m.runId}: step ${name} failed: ${rec.error}. Fix the cause and resume with \`deepcut pipeline run --resume ${m.runId}\`; the published run keeps serving.`, {}, { cause: e });

@@ -2,6 +2,7 @@
  * Prometheus metrics in the text exposition format (version 0.0.4), written by hand: counters and
  * histograms with labels, no dependency. Request latency buckets are in seconds.
  */
+import { latestRunSync } from '../pipeline/runner.ts';
 
 type Labels = Record<string, string>;
 
@@ -66,8 +67,14 @@ export class Histogram {
   }
 }
 
+/** The longest `reason` label of the pipeline gauge (a gate's message can name many batches). */
+const REASON_MAX = 300;
+
 /** The server's metrics. */
 export class Metrics {
+  /** `home`: where pipeline runs are, for the pipeline gauges (none when absent). */
+  constructor(private readonly home?: string) {}
+
   readonly requests = new Counter('deepcut_http_requests_total', 'HTTP requests by method, route and status code.');
   readonly latency = new Histogram('deepcut_http_request_duration_seconds', 'HTTP request latency by method and route, seconds.');
   readonly listens = new Counter('deepcut_listens_ingested_total', 'Listens committed to the store, by endpoint.');
@@ -82,11 +89,26 @@ export class Metrics {
   /** The exposition text served at /metrics. */
   render(): string {
     const up = `# HELP deepcut_uptime_seconds Seconds since the server started.\n# TYPE deepcut_uptime_seconds gauge\ndeepcut_uptime_seconds ${(Date.now() - this.started) / 1000}`;
-    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches].map((m) => m.render()).join('\n') + '\n' + up + '\n';
+    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches].map((m) => m.render()).join('\n') + '\n' + up + '\n' + this.pipeline();
   }
 
   /** Count a request's match outcomes (e.g. from `lbToRows`) under `endpoint`. */
   countMatches(endpoint: string, outcomes: Readonly<Record<string, number>>): void {
     for (const [outcome, n] of Object.entries(outcomes)) if (n > 0) this.matches.inc({ endpoint, outcome }, n);
+  }
+
+  /** `deepcut_pipeline_blocked`: 1 with the step and reason when the latest run was stopped by a gate (validation), else 0. */
+  private pipeline(): string {
+    if (!this.home) return '';
+    const run = latestRunSync(this.home);
+    const lines = [
+      '# HELP deepcut_pipeline_blocked 1 when the latest pipeline run was stopped by a gate (validation anomalies), labelled with the run, step and reason; the published run keeps serving.',
+      '# TYPE deepcut_pipeline_blocked gauge',
+    ];
+    const b = run?.blocked;
+    const reason = b && (b.reason.length > REASON_MAX ? b.reason.slice(0, REASON_MAX - 1) + '…' : b.reason);
+    lines.push(b ? `deepcut_pipeline_blocked${labelText({ run: run!.runId, step: b.step, reason: reason! })} 1` : 'deepcut_pipeline_blocked 0');
+    if (run) lines.push('# HELP deepcut_pipeline_last_run_status The latest pipeline run by status (running, failed, succeeded).', '# TYPE deepcut_pipeline_last_run_status gauge', `deepcut_pipeline_last_run_status${labelText({ run: run.runId, status: run.status })} 1`);
+    return lines.join('\n') + '\n';
   }
 }

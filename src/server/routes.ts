@@ -289,7 +289,10 @@ interface RunJson {
   createdAt: string;
   status: string;
   steps: Record<string, { status: string; seconds?: number; output?: { metrics?: Record<string, number> }; error?: string }>;
+  /** Set when a gate (validation) stopped the run: the step and the reason. */
+  blocked?: { step: string; reason: string; at: string };
 }
+const RunBlockZ = z.object({ step: z.string(), reason: z.string(), at: z.string() }).describe('the gate that stopped the run (validation anomalies): step and reason; the published run keeps serving');
 
 /** Pipeline runs from `<home>/runs/<id>/run.json` (the runner's manifests), oldest first. */
 async function readRuns(home: string): Promise<{ runs: RunJson[]; published: string | null }> {
@@ -510,10 +513,10 @@ export function routes(): RouteDef<any, any, any>[] {
       summary: 'Pipeline runs, oldest first, and the published one',
       tag: 'admin',
       scope: 'admin',
-      response: z.object({ published: z.string().nullable(), runs: z.array(z.object({ runId: z.string(), createdAt: z.string(), status: z.string(), steps: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional(), error: z.string().optional() })) })) }),
+      response: z.object({ published: z.string().nullable(), runs: z.array(z.object({ runId: z.string(), createdAt: z.string(), status: z.string(), blocked: RunBlockZ.optional(), steps: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional(), error: z.string().optional() })) })) }),
       async handler({ ctx }) {
         const { runs, published } = await readRuns(ctx.config.home);
-        return { published, runs: runs.map((r) => ({ runId: r.runId, createdAt: r.createdAt, status: r.status, steps: Object.fromEntries(Object.entries(r.steps ?? {}).map(([k, s]) => [k, { status: s.status, seconds: s.seconds, error: s.error }])) })) };
+        return { published, runs: runs.map((r) => ({ runId: r.runId, createdAt: r.createdAt, status: r.status, blocked: r.blocked, steps: Object.fromEntries(Object.entries(r.steps ?? {}).map(([k, s]) => [k, { status: s.status, seconds: s.seconds, error: s.error }])) })) };
       },
     }),
     route({

@@ -1,18 +1,20 @@
 /**
  * The validation verdict of one import batch (one file's rows of one entity): statistics, anomaly
- * counts, drift against the entity's previous batch, and a status. A batch whose anomaly rate or
+ * counts, drift against the previous batch of the entity FROM THE SAME SOURCE, and a status. A
+ * source's first batch is its baseline (its anomaly rate still counts); rows a Spotify history
+ * makes up for the catalog are never compared with the catalog's own files. A batch whose anomaly rate or
  * drift passes the configured thresholds is `blocked`, and {@link assertNotBlocked} refuses to let
  * the pipeline train on the store until it is fixed (replay) or accepted (`deepcut validate accept`).
  *
  * Store meta: `validation/<batch>` (this record), `validation-stats/<batch>`,
- * `validation-latest/<entity>` (batch id), `validation-schema/<entity>`.
+ * `validation-latest/<entity>[@<source>]` (batch id), `validation-schema/<entity>[@<source>]`.
  */
 import type { Config } from '../config/config.ts';
 import type { EntityKind } from '../domain/schemas.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { jensenShannon, lInfinity, sameEdges } from './drift.ts';
-import { inferSchema, loadSchema, saveSchema } from './schema.ts';
+import { baselineKey, inferSchema, loadSchema, OWN_SOURCE, saveSchema } from './schema.ts';
 import { histogramOf, type BatchStats, type BatchStatistics } from './stats.ts';
 
 export interface DriftResult {
@@ -35,6 +37,8 @@ export interface ValidationRecord {
   batch: string;
   entity: EntityKind;
   format: string;
+  /** The source whose batches it is compared with (absent in records from before sources: deepcut's own files). */
+  source?: string;
   file: string;
   status: 'ok' | 'blocked' | 'accepted';
   /** Why it is blocked (empty when ok). */
@@ -61,6 +65,10 @@ export interface BatchInput {
   batch: string;
   entity: EntityKind;
   format: string;
+  /** Where the rows come from ({@link OWN_SOURCE} by default): schema, presence and drift are per source. */
+  source?: string;
+  /** Fields with open-ended values in this source: no domain is inferred for them. */
+  openFields?: readonly string[];
   file: string;
   stats: BatchStats;
   counts: { read: number; imported: number; duplicates: number; quarantined: number };
@@ -71,11 +79,13 @@ export interface BatchInput {
 
 /** Compute and store the verdict of a finished batch (and infer the schema from the first good one). */
 export async function validateBatch(store: Store, b: BatchInput): Promise<ValidationRecord> {
-  const schema = await loadSchema(store, b.entity);
+  const source = b.source ?? OWN_SOURCE;
+  const key = baselineKey(b.entity, source);
+  const schema = await loadSchema(store, b.entity, source);
   const bins: Record<string, number[]> = {};
   for (const f of schema?.features ?? []) if (f.bins) bins[f.name] = f.bins;
   const stats = b.stats.finish(bins);
-  const prevBatch = await store.getMeta<string>(LATEST_NS, b.entity);
+  const prevBatch = await store.getMeta<string>(LATEST_NS, key);
   const prev = prevBatch && prevBatch !== b.batch ? await store.getMeta<BatchStatistics>(STATS_NS, prevBatch) : undefined;
 
   const reasons: string[] = [];
@@ -123,13 +133,14 @@ export async function validateBatch(store: Store, b: BatchInput): Promise<Valida
   const status = reasons.length ? 'blocked' : 'ok';
   let inferred = false;
   if (!schema && status === 'ok' && stats.rows > 0) {
-    await saveSchema(store, inferSchema(stats, b.batch, b.now));
+    await saveSchema(store, inferSchema(stats, b.batch, b.now, { source, openFields: b.openFields }));
     inferred = true;
   }
   const record: ValidationRecord = {
     batch: b.batch,
     entity: b.entity,
     format: b.format,
+    source,
     file: b.file,
     status,
     reasons,
@@ -147,11 +158,11 @@ export async function validateBatch(store: Store, b: BatchInput): Promise<Valida
   await store.putMeta(STATS_NS, b.batch, stats);
   await store.putMeta(VALIDATION_NS, b.batch, record);
   // a blocked batch stays the latest so the gate holds; drift of the next one is measured against it
-  await store.putMeta(LATEST_NS, b.entity, b.batch);
+  await store.putMeta(LATEST_NS, key, b.batch);
   return record;
 }
 
-/** The latest validation record of every entity that has one. */
+/** The latest validation record of every entity and source that has one. */
 export async function latestValidation(store: Store): Promise<ValidationRecord[]> {
   const out: ValidationRecord[] = [];
   for (const { value: batch } of await store.listMeta<string>(LATEST_NS)) {

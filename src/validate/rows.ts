@@ -3,7 +3,7 @@
  * a schema cannot say (time ranges, play time against the track's length, foreign ids), then the
  * inferred schema's value domains. Every failure names its field and an anomaly code.
  */
-import { entitySchemas, isIsoInstant, MAX_INT32, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
+import { entitySchemas, isCalendarDay, ISO_INSTANT, MAX_INT32, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
 import type { ZodError } from 'zod';
 import { UNKNOWN_RELEASE_DATE } from '../domain/schemas.ts';
 import type { DataSchema } from './schema.ts';
@@ -20,7 +20,8 @@ export type AnomalyCode =
   | 'encoding'
   | 'line_too_long'
   | 'truncated'
-  | 'unsupported'; // a record deepcut does not model (a podcast episode): kept, not an anomaly
+  | 'unsupported' // a record deepcut does not model (a podcast episode): kept, not an anomaly
+  | 'store_refused'; // a checked row the store would not hold (a schema/store mismatch: a bug)
 
 export type RowCheck<K extends EntityKind> = { ok: true; row: EntityRow<K> } | { ok: false; field: string | null; code: AnomalyCode; reason: string };
 
@@ -83,6 +84,29 @@ export function zodAnomaly(error: ZodError, input: unknown): { field: string | n
   return { field, code, reason: code === 'missing' ? 'required field is missing' : `${issue.message}${shown}` };
 }
 
+/** A string every store keeps as sent (the domain's `storableText`): well-formed UTF-16, no NUL. */
+const storable = (s: unknown): s is string => typeof s === 'string' && s.isWellFormed() && !s.includes('\0');
+
+const digits2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+
+/**
+ * `isIsoInstant` for the hot path, without its match array (4× faster): the regex's shape, then
+ * the day, clock and zone offset read from fixed positions. Agrees with `isIsoInstant` (tested
+ * through the fast listen check against zod).
+ */
+function plainInstant(s: string): boolean {
+  if (!ISO_INSTANT.test(s)) return false;
+  const year = digits2(s, 0) * 100 + digits2(s, 2);
+  if (!isCalendarDay(year, digits2(s, 5), digits2(s, 8)) || digits2(s, 11) > 23 || digits2(s, 14) > 59) return false;
+  if (s.charCodeAt(16) === 58 && digits2(s, 17) > 59) return false; // ':' then seconds
+  const end = s.length;
+  if (s.charCodeAt(end - 1) === 90) return true; // 'Z'
+  // ±HH:MM or ±HHMM at the end
+  const minutes = digits2(s, end - 2);
+  const hours = digits2(s, s.charCodeAt(end - 3) === 58 ? end - 5 : end - 4);
+  return hours * 60 + minutes <= 15 * 60 + 59;
+}
+
 /**
  * A listen checked by hand, for speed on the import hot path; undefined when any field is not
  * plainly valid, and then the zod schema decides (and words the error). Gives exactly what
@@ -91,20 +115,18 @@ export function zodAnomaly(error: ZodError, input: unknown): { field: string | n
 export function fastListen(v: Record<string, unknown>): Listen | undefined {
   let { listen_id, user_id, track_id } = v;
   const { started_at, ms_played, reason_end, skipped, context, platform } = v;
-  if (typeof listen_id !== 'string' || typeof user_id !== 'string' || typeof track_id !== 'string') return undefined;
-  // text the stores keep (storableText): well-formed UTF-16, no NUL
-  for (const t of [listen_id, user_id, track_id, context, platform]) if (typeof t === 'string' && (t.includes('\0') || !t.isWellFormed())) return undefined;
+  if (!storable(listen_id) || !storable(user_id) || !storable(track_id)) return undefined;
   listen_id = listen_id.trim();
   user_id = user_id.trim();
   track_id = track_id.trim();
   const l1 = (listen_id as string).length, l2 = (user_id as string).length, l3 = (track_id as string).length;
   if (l1 < 1 || l1 > 512 || l2 < 1 || l2 > 512 || l3 < 1 || l3 > 512) return undefined;
-  if (typeof started_at !== 'string' || !isIsoInstant(started_at) || Number.isNaN(parseTime(started_at))) return undefined;
+  if (typeof started_at !== 'string' || !plainInstant(started_at) || Number.isNaN(parseTime(started_at))) return undefined;
   if (typeof ms_played !== 'number' || !Number.isInteger(ms_played) || ms_played < 0 || ms_played > MAX_INT32) return undefined;
   if (reason_end !== undefined && (typeof reason_end !== 'string' || !REASONS.has(reason_end))) return undefined;
   if (skipped !== undefined && typeof skipped !== 'boolean') return undefined;
-  if (context !== undefined && typeof context !== 'string') return undefined;
-  if (platform !== undefined && typeof platform !== 'string') return undefined;
+  if (context !== undefined && !storable(context)) return undefined;
+  if (platform !== undefined && !storable(platform)) return undefined;
   return {
     listen_id: listen_id as string,
     user_id: user_id as string,

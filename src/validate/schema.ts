@@ -1,6 +1,10 @@
 /**
- * The data schema of an entity, inferred from its first good batch (as TFDV's `infer_schema`),
- * stored in store meta `validation-schema/<entity>` and editable (`deepcut validate schema edit`).
+ * The data schema of an entity from one source, inferred from that source's first good batch (as
+ * TFDV's `infer_schema`), stored in store meta `validation-schema/<entity>` (deepcut's own files)
+ * or `validation-schema/<entity>@<source>` (another source, e.g. `tracks@spotify-extended`) and
+ * editable (`deepcut validate schema edit`). Sources are kept apart because what they hold
+ * differs by design: tracks made from a Spotify history have placeholder lengths and dates, no
+ * ISRC; that is not drift of the data.
  * Per feature: its kind, the share of rows that must have it, an optional domain of allowed
  * values, and the drift comparator with its threshold and histogram edges.
  */
@@ -32,6 +36,8 @@ const FeatureSchemaZ = z.strictObject({
 
 export const EntitySchemaDocZ = z.strictObject({
   entity: z.enum(entityKinds as [EntityKind, ...EntityKind[]]),
+  /** The source whose batches it describes; absent = deepcut's own files ({@link OWN_SOURCE}). */
+  source: z.string().min(1).optional(),
   version: z.literal(1),
   inferred_from: z.string(),
   inferred_at: z.string(),
@@ -55,14 +61,31 @@ export const DOMAIN_MAX_VALUES = 20;
 /** …over at least this many rows. */
 export const DOMAIN_MIN_ROWS = 50;
 
+/** The source of deepcut's own jsonl/csv files, whose keys are the bare entity names. */
+export const OWN_SOURCE = 'deepcut';
+
+/** Meta key of an entity's schema and latest batch for one source: `tracks`, `tracks@spotify-extended`. */
+export function baselineKey(entity: EntityKind, source: string = OWN_SOURCE): string {
+  return source === OWN_SOURCE ? entity : `${entity}@${source}`;
+}
+
+/** Options of {@link inferSchema}. */
+export interface InferOptions {
+  /** The batch's source (default deepcut's own files). */
+  source?: string;
+  /** Fields whose values the source does not draw from a fixed set (device names with OS versions): no domain, no drift. */
+  openFields?: readonly string[];
+}
+
 /** Infer a schema from a good batch's statistics. */
-export function inferSchema(stats: BatchStatistics, batch: string, now: Date): EntitySchemaDoc {
+export function inferSchema(stats: BatchStatistics, batch: string, now: Date, opts: InferOptions = {}): EntitySchemaDoc {
+  const open = new Set(opts.openFields ?? []);
   const types = new Map(fieldsOf(stats.entity).map((f) => [f.name, f.type]));
   const features = stats.features.map((f): FeatureSchema => {
     const type = types.get(f.name);
     const out: FeatureSchema = { name: f.name, kind: f.kind, min_fraction: f.missing === 0 && f.count > 0 ? 1 : 0 };
     if (f.kind === 'categorical') {
-      if (type === 'string' && f.top_exact && f.top && f.top.length <= DOMAIN_MAX_VALUES && f.count >= DOMAIN_MIN_ROWS) out.domain = f.top.map((t) => t.value).sort();
+      if (type === 'string' && !open.has(f.name) && f.top_exact && f.top && f.top.length <= DOMAIN_MAX_VALUES && f.count >= DOMAIN_MIN_ROWS) out.domain = f.top.map((t) => t.value).sort();
       if (type === 'enum' || type === 'boolean' || out.domain) out.drift = { metric: 'linf' };
     } else if (f.kind === 'numeric' && f.quantiles) {
       const q = (p: number) => f.quantiles!.find((x) => x.p === p)!.value;
@@ -71,7 +94,8 @@ export function inferSchema(stats: BatchStatistics, batch: string, now: Date): E
     }
     return out;
   });
-  return { entity: stats.entity, version: 1, inferred_from: batch, inferred_at: now.toISOString(), features };
+  const source = opts.source && opts.source !== OWN_SOURCE ? { source: opts.source } : {};
+  return { entity: stats.entity, ...source, version: 1, inferred_from: batch, inferred_at: now.toISOString(), features };
 }
 
 export function compileSchema(doc: EntitySchemaDoc): DataSchema {
@@ -90,10 +114,16 @@ export function parseSchemaDoc(json: unknown, where = 'schema'): EntitySchemaDoc
   return r.data;
 }
 
-export async function loadSchema(store: Store, entity: EntityKind): Promise<EntitySchemaDoc | undefined> {
-  return store.getMeta<EntitySchemaDoc>(SCHEMA_NS, entity);
+/** The schema of `entity` from `source` (default deepcut's own files), if one was inferred. */
+export async function loadSchema(store: Store, entity: EntityKind, source?: string): Promise<EntitySchemaDoc | undefined> {
+  return store.getMeta<EntitySchemaDoc>(SCHEMA_NS, baselineKey(entity, source));
+}
+
+/** Every stored schema, of every entity and source. */
+export async function listSchemas(store: Store): Promise<EntitySchemaDoc[]> {
+  return (await store.listMeta<EntitySchemaDoc>(SCHEMA_NS)).map((m) => m.value);
 }
 
 export async function saveSchema(store: Store, doc: EntitySchemaDoc): Promise<void> {
-  await store.putMeta(SCHEMA_NS, doc.entity, doc);
+  await store.putMeta(SCHEMA_NS, baselineKey(doc.entity, doc.source), doc);
 }

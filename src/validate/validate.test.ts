@@ -22,15 +22,15 @@ test('fast listen check agrees with the zod schema on seeded random inputs', () 
   const rng = new Rng(7);
   const pick = <T>(xs: T[]) => (rng.next() < 0.8 ? xs[0] : xs[rng.int(xs.length)]); // mostly valid, so both paths are exercised
   const values = {
-    listen_id: ['l1', ' l2 ', '', '   ', 'x'.repeat(513), 5, undefined],
-    user_id: ['u1', ' u1', null, undefined],
-    track_id: ['t1', 't2 ', 3],
-    started_at: ['2024-05-01T12:00:00Z', '2024-05-01 12:00+02:00', '2024-05-01T12:00:00.123+0200', '2024-05-01', '2024-13-45T99:00:00Z', 1714564800, undefined],
-    ms_played: [0, 1, 180_000, -1, 1.5, '100', NaN, Infinity, 2 ** 53, undefined],
+    listen_id: ['l1', ' l2 ', '', '   ', 'x'.repeat(513), 5, 'l\u0000', 'l\ud800', undefined],
+    user_id: ['u1', ' u1', null, 'u\udc00x', undefined],
+    track_id: ['t1', 't2 ', 3, 't\u0000'],
+    started_at: ['2024-05-01T12:00:00Z', '2024-05-01 12:00+02:00', '2024-05-01T12:00:00.123+0200', '2024-05-01', '2024-13-45T99:00:00Z', '2024-02-30T12:00:00Z', '2024-05-01T24:00:00Z', '2024-05-01T12:00:00+16:00', '2024-05-01T12:00:00+1559', '2024-05-01T12:00:00-15:60', '2024-05-01T12:60Z', '2024-05-01T12:00:60Z', '2023-02-29T00:00Z', '2024-02-29T23:59:59.999-12:00', '0000-01-01T00:00:00Z', 1714564800, undefined],
+    ms_played: [0, 1, 180_000, -1, 1.5, '100', NaN, Infinity, 2 ** 31 - 1, 2 ** 31, 3_000_000_000, 2 ** 53, undefined],
     reason_end: ['trackdone', 'fwdbtn', 'nonsense', null, undefined],
     skipped: [true, false, 'true', null, undefined],
-    context: ['search', 7, undefined],
-    platform: ['ios', undefined, false],
+    context: ['search', 7, 'a\u0000b', undefined],
+    platform: ['ios', undefined, false, '\ud83d'],
     extra: ['ignored', undefined],
   };
   let fastAccepted = 0;

@@ -24,9 +24,13 @@ async function runs() {
     .map((x) => {
       const steps = Object.entries(x.steps);
       const secs = steps.reduce((a, [, s]) => a + (s.seconds || 0), 0);
-      return el('tr', {}, el('td', {}, x.runId + (x.runId === r.body.published ? ' ★ published' : '')), el('td', {}, x.status), el('td', {}, x.createdAt), el('td', {}, `${steps.filter(([, s]) => s.status === 'done').length}/${steps.length}`), el('td', {}, secs.toFixed(1)));
+      const status = x.blocked ? el('td', { class: 'blocked', title: x.blocked.reason }, `blocked at ${x.blocked.step}`) : el('td', {}, x.status);
+      return el('tr', {}, el('td', {}, x.runId + (x.runId === r.body.published ? ' ★ published' : '')), status, el('td', {}, x.createdAt), el('td', {}, `${steps.filter(([, s]) => s.status === 'done').length}/${steps.length}`), el('td', {}, secs.toFixed(1)));
     });
-  body('runs').replaceChildren(el('table', {}, el('tr', {}, ...['run', 'status', 'created', 'steps done', 'seconds'].map((h) => el('th', {}, h))), ...rows));
+  // a retrain stopped by validation is said first, with the anomaly that stopped it
+  const latest = r.body.runs[r.body.runs.length - 1];
+  const banner = latest.blocked ? [el('div', { class: 'panel blocked', 'data-state': 'blocked' }, `retraining is blocked: run ${latest.runId} stopped at ${latest.blocked.step}: ${latest.blocked.reason} The published run${r.body.published ? ' ' + r.body.published : ''} keeps serving.`)] : [];
+  body('runs').replaceChildren(...banner, el('table', {}, el('tr', {}, ...['run', 'status', 'created', 'steps done', 'seconds'].map((h) => el('th', {}, h))), ...rows));
 }
 
 async function metrics() {

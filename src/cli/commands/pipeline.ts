@@ -9,7 +9,7 @@ import { log } from '../../log.ts';
 function runRows(runs: RunManifest[], published?: string) {
   return runs.map((r) => [
     r.runId + (r.runId === published ? ' *' : ''),
-    r.status,
+    r.blocked ? `blocked at ${r.blocked.step}` : r.status,
     r.order.map((s) => `${s}:${r.steps[s]?.status ?? 'pending'}`).join(' '),
     r.steps.cf?.output?.metrics?.ndcg_at_10 ?? null,
   ]);
@@ -56,8 +56,13 @@ export function register(program: Command): void {
       const config = configFrom(c);
       const runs = await listRuns(config.home);
       const published = await readPublished(config.home);
-      emit(globals(c), { published: published ?? null, latest: runs[runs.length - 1] ?? null }, (r) =>
-        [`published: ${r.published ? `${r.published.runId} (since ${r.published.publishedAt})` : 'none'}`, r.latest ? table(['latest run', 'status', 'steps', 'ndcg@10'], runRows([r.latest], r.published?.runId)) : 'no runs yet: `deepcut pipeline run`'].join('\n'),
+      const latest = runs[runs.length - 1] ?? null;
+      emit(globals(c), { published: published ?? null, latest, blocked: latest?.blocked ?? null }, (r) =>
+        [
+          `published: ${r.published ? `${r.published.runId} (since ${r.published.publishedAt})` : 'none'}`,
+          r.latest ? table(['latest run', 'status', 'steps', 'ndcg@10'], runRows([r.latest], r.published?.runId)) : 'no runs yet: `deepcut pipeline run`',
+          ...(r.blocked ? ['', `BLOCKED at step ${r.blocked.step} (${r.blocked.at}): ${r.blocked.reason}`] : []),
+        ].join('\n'),
       );
     });
   cmd

@@ -5,7 +5,7 @@ import { emit, table } from '../output.ts';
 import { acceptBatch, latestValidation, STATS_NS, VALIDATION_NS, type ValidationRecord } from '../../validate/batch.ts';
 import { renderReport } from '../../validate/report.ts';
 import { identityReport, type IdentityReport } from '../../validate/identity.ts';
-import { loadSchema, parseSchemaDoc, saveSchema } from '../../validate/schema.ts';
+import { listSchemas, loadSchema, OWN_SOURCE, parseSchemaDoc, saveSchema } from '../../validate/schema.ts';
 import type { BatchStatistics } from '../../validate/stats.ts';
 import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
@@ -23,8 +23,8 @@ function identityLine(i: IdentityReport): string {
 function human(r: { batches: ValidationRecord[]; blocked: boolean; report?: string; identity: IdentityReport }): string {
   if (r.batches.length === 0) return ['no import has been validated yet', identityLine(r.identity)].join('\n');
   const t = table(
-    ['entity', 'batch', 'status', 'rows', 'quarantined', 'anomaly %', 'max drift'],
-    r.batches.map((b) => [b.entity, b.batch, b.status, b.rows_read, b.quarantined, +(b.anomaly_rate * 100).toFixed(2), b.drift.length ? Math.max(...b.drift.map((d) => d.value)) : null]),
+    ['entity', 'source', 'batch', 'status', 'rows', 'quarantined', 'anomaly %', 'max drift'],
+    r.batches.map((b) => [b.entity, b.source ?? OWN_SOURCE, b.batch, b.status, b.rows_read, b.quarantined, +(b.anomaly_rate * 100).toFixed(2), b.drift.length ? Math.max(...b.drift.map((d) => d.value)) : null]),
   );
   const why = r.batches.filter((b) => b.status === 'blocked').flatMap((b) => b.reasons.map((x) => `BLOCKED ${b.entity} ${b.batch}: ${x}`));
   return [t, ...(why.length ? ['', ...why] : []), '', identityLine(r.identity), ...(r.report ? ['', `report: ${r.report}`] : [])].join('\n');
@@ -62,20 +62,18 @@ export function register(program: Command): void {
   const schema = cmd.command('schema').description('the inferred data schema of an entity');
   schema
     .command('show')
-    .argument('[entity]', 'entity (default: every entity with a schema)')
+    .argument('[entity]', 'entity (default: every entity and source with a schema)')
+    .option('--source <source>', `whose batches the schema describes: ${OWN_SOURCE} (own jsonl/csv files, the default) or a parser such as spotify-extended`)
     .description('print the stored schema as JSON (edit it and load it back with `validate schema edit --file`)')
-    .action(async (entity: string | undefined, _o, c: Command) => {
+    .action(async (entity: string | undefined, o: { source?: string }, c: Command) => {
       const config = configFrom(c);
       if (entity && !entityKinds.includes(entity as EntityKind)) throw new DeepcutError('invalid_input', `unknown entity "${entity}"`, { field: 'entity' });
       const docs = await withStore(config, async (store) => {
-        const out = [];
-        for (const k of entity ? [entity as EntityKind] : entityKinds) {
-          const d = await loadSchema(store, k);
-          if (d) out.push(d);
-        }
-        return out;
+        if (!entity) return listSchemas(store);
+        const d = await loadSchema(store, entity as EntityKind, o.source);
+        return d ? [d] : [];
       });
-      if (entity && docs.length === 0) throw new DeepcutError('not_found', `no schema for ${entity} yet: it is inferred from the first good import batch`);
+      if (entity && docs.length === 0) throw new DeepcutError('not_found', `no schema for ${entity} from ${o.source ?? OWN_SOURCE} yet: it is inferred from the source's first good import batch`);
       emit(globals(c), entity ? docs[0] : { schemas: docs }, (r) => JSON.stringify(r, null, 2));
     });
   schema

@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { DeepcutError } from '../../errors.ts';
 import { splitCsv } from '../csv.ts';
+import { isoOfMs } from '../identity.ts';
 import type { ImportFormat, RecordHandler } from './types.ts';
 
 export const interactionsFormat: ImportFormat = {
@@ -42,7 +43,8 @@ export function interactionsHandler(context: Record<string, unknown>): RecordHan
       const w = c[2].trim();
       if (w !== '') row.weight = Number.isFinite(Number(w)) ? Number(w) : w;
       const ts = c[3]?.trim();
-      if (ts) row.at = /^\d+(\.\d+)?$/.test(ts) ? new Date(Number(ts) * 1000).toISOString() : ts;
+      // seconds since the epoch become an instant; a number no date can hold is kept as text, and the schema refuses it with the field named
+      if (ts) row.at = /^\d+(\.\d+)?$/.test(ts) ? (isoOfMs(Number(ts) * 1000) ?? ts) : ts;
       out.row('interactions', row);
     },
     skipped() {

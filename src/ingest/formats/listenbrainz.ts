@@ -35,7 +35,7 @@ export const listenBrainzFormat: ImportFormat = {
     if (st.isDirectory()) await walk(path);
     else files.push(path);
     if (files.length === 0) throw new DeepcutError('not_found', 'no .json or .jsonl files here', { file: path });
-    return files.map((file): FileTask => ({ file, parser: 'listenbrainz', entity: 'listens', framing: 'json-auto', encoding: opts.encoding ?? 'utf8', context: { user: opts.user } }));
+    return files.map((file): FileTask => ({ file, parser: 'listenbrainz', entity: 'listens', framing: 'json-auto', encoding: opts.encoding ?? 'utf8', context: { user: opts.user }, openFields: ['platform'] }));
   },
 };
 
@@ -80,7 +80,18 @@ export function lbNamedListen(user: string, listenedAtS: number, m: LbTrackMetad
 
 export function listenBrainzHandler(context: Record<string, unknown>, matcher?: TrackMatcher): RecordHandler {
   const fallbackUser = typeof context.user === 'string' && context.user.trim() ? context.user.trim() : undefined;
-  const emitter = new HistoryEmitter(matcher);
+  const emitter = new HistoryEmitter(
+    {
+      time: 'listened_at',
+      msPlayed: 'track_metadata.additional_info.duration_ms',
+      duration: 'track_metadata.additional_info.duration_ms',
+      artist: 'track_metadata.artist_name',
+      track: 'track_metadata.track_name',
+      album: 'track_metadata.release_name',
+      platform: 'track_metadata.additional_info.media_player',
+    },
+    matcher,
+  );
   return {
     record(text, _line, out) {
       const o = parseJsonObject(text, 'listens', out);

@@ -9,6 +9,7 @@ import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
 import { splitCsv } from '../csv.ts';
 import { fieldsOf, type FieldInfo } from '../../domain/fields.ts';
+import { OWN_SOURCE } from '../../validate/schema.ts';
 import type { FileTask, FormatOptions, ImportFormat, RecordHandler, Sink } from './types.ts';
 
 /** Import order: a row's foreign ids must already be known when it is checked. */
@@ -47,6 +48,7 @@ async function planOwn(kind: 'jsonl' | 'csv', path: string, opts: FormatOptions)
     framing: 'lines',
     encoding: opts.encoding ?? 'utf8',
     context: { entity, delimiter: kind === 'csv' ? (extname(file).toLowerCase() === '.tsv' ? '\t' : undefined) : undefined },
+    source: OWN_SOURCE,
   }));
 }
 

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { DeepcutError } from '../../errors.ts';
 import { parseJsonObject } from './own.ts';
 import { HistoryEmitter } from './history.ts';
+import { isIsoInstant } from '../../domain/schemas.ts';
 import type { FileTask, FormatOptions, ImportFormat, RecordHandler } from './types.ts';
 import type { TrackMatcher } from '../../domain/match.ts';
 
@@ -44,6 +45,7 @@ export const spotifyFormat: ImportFormat = {
       framing: 'json-auto',
       encoding: opts.encoding ?? 'utf8',
       context: { user },
+      openFields: ['platform'],
     }));
   },
 };
@@ -51,7 +53,17 @@ export const spotifyFormat: ImportFormat = {
 /** One object of the Extended Streaming History. */
 export function spotifyExtendedHandler(context: Record<string, unknown>, matcher?: TrackMatcher): RecordHandler {
   const user = context.user as string;
-  const emitter = new HistoryEmitter(matcher);
+  const emitter = new HistoryEmitter(
+    {
+      time: 'ts',
+      msPlayed: 'ms_played',
+      artist: 'master_metadata_album_artist_name',
+      track: 'master_metadata_track_name',
+      album: 'master_metadata_album_album_name',
+      platform: 'platform',
+    },
+    matcher,
+  );
   return {
     record(text, _line, out) {
       const o = parseJsonObject(text, 'listens', out);
@@ -66,6 +78,10 @@ export function spotifyExtendedHandler(context: Record<string, unknown>, matcher
       const ts = o.ts;
       if (typeof ts !== 'string') {
         out.reject('listens', 'ts', ts === undefined || ts === null ? 'missing' : 'wrong_type', 'expected the stream end time as an ISO 8601 string');
+        return;
+      }
+      if (!isIsoInstant(ts)) {
+        out.reject('listens', 'ts', 'invalid_value', `expected the stream end time as an ISO 8601 instant with a zone, e.g. 2024-05-01T12:00:00Z, got ${JSON.stringify(ts.slice(0, 80))}`);
         return;
       }
       const ms = o.ms_played;
@@ -99,7 +115,7 @@ export function spotifyExtendedHandler(context: Record<string, unknown>, matcher
 /** One object of the account-data history: endTime (`2019-02-01 13:45`, UTC), artistName, trackName, msPlayed. */
 export function spotifyAccountHandler(context: Record<string, unknown>, matcher?: TrackMatcher): RecordHandler {
   const user = context.user as string;
-  const emitter = new HistoryEmitter(matcher);
+  const emitter = new HistoryEmitter({ time: 'endTime', msPlayed: 'msPlayed', artist: 'artistName', track: 'trackName' }, matcher);
   return {
     record(text, _line, out) {
       const o = parseJsonObject(text, 'listens', out);
@@ -115,7 +131,8 @@ export function spotifyAccountHandler(context: Record<string, unknown>, matcher?
         return;
       }
       const end = o.endTime as string;
-      const endMs = Date.parse(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test(end) ? end.replace(' ', 'T') + ':00Z' : end);
+      const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test(end) ? end.replace(' ', 'T') + ':00Z' : end;
+      const endMs = isIsoInstant(iso) ? Date.parse(iso) : NaN;
       if (Number.isNaN(endMs)) {
         out.reject('listens', 'endTime', 'wrong_type', `expected "YYYY-MM-DD HH:MM" (UTC), got ${JSON.stringify(end)}`);
         return;

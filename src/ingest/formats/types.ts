@@ -56,6 +56,13 @@ export interface FileTask {
   encoding: Encoding;
   /** Options and handler state replay needs, saved with the batch. */
   context: Record<string, unknown>;
+  /**
+   * Whose batches this file's are compared with in validation (schema, presence, drift); default
+   * the parser. deepcut's jsonl and csv files are one source, `deepcut`.
+   */
+  source?: string;
+  /** Fields this source fills with open-ended text (device names with OS versions): validation infers no value domain for them. */
+  openFields?: string[];
 }
 
 export interface ImportFormat {
