@@ -53,7 +53,7 @@ export function register(program: Command): void {
           }
           return { batches, blocked: batches.some((b) => b.status === 'blocked'), report: o.report, identity: await identityReport(store) };
         },
-        { readOnly: false },
+        { readOnly: true },
       );
       emit(globals(c), result, human);
       if (result.blocked) process.exitCode = 7;
@@ -74,7 +74,7 @@ export function register(program: Command): void {
           if (d) out.push(d);
         }
         return out;
-      });
+      }, { readOnly: true });
       if (entity && docs.length === 0) throw new DeepcutError('not_found', `no schema for ${entity} yet: it is inferred from the first good import batch`);
       emit(globals(c), entity ? docs[0] : { schemas: docs }, (r) => JSON.stringify(r, null, 2));
     });
