@@ -14,6 +14,7 @@ import { startRetrainSchedule } from './retrain.ts';
 import { impressionLogDir, recoverImpressionLogs } from '../bandit/impression-log.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Scheduler } from '../pipeline/scheduler.ts';
+import { reapDeadRuns } from '../pipeline/liveness.ts';
 
 export interface RunServerOptions {
   port: number;
@@ -31,6 +32,7 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
   const logDir = impressionLogDir(config.home);
   const recovered = await recoverImpressionLogs(logDir);
   if (recovered) l.info({ files: recovered, dir: logDir }, 'closed impression logs left open by a stopped server');
+  for (const m of await reapDeadRuns(config.home)) l.warn({ run: m.runId, why: m.error }, 'pipeline run left running by a process that died: marked failed');
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   let schedule: Scheduler | undefined;
   try {

@@ -4,6 +4,7 @@ import { emit, table } from '../output.ts';
 import { defaultSteps } from '../../pipeline/steps.ts';
 import { runPipeline, listRuns, readManifest, readPublished, publish, rollback, type RunManifest } from '../../pipeline/runner.ts';
 import { systemClock } from '../../core/clock.ts';
+import { reapDeadRuns } from '../../pipeline/liveness.ts';
 import { log } from '../../log.ts';
 
 function runRows(runs: RunManifest[], published?: string) {
@@ -54,6 +55,7 @@ export function register(program: Command): void {
     .description('the published run and the latest run')
     .action(async (_o, c: Command) => {
       const config = configFrom(c);
+      await reapDeadRuns(config.home);
       const runs = await listRuns(config.home);
       const published = await readPublished(config.home);
       emit(globals(c), { published: published ?? null, latest: runs[runs.length - 1] ?? null }, (r) =>
@@ -65,6 +67,7 @@ export function register(program: Command): void {
     .description('every run with its steps and gated metric (* = published)')
     .action(async (_o, c: Command) => {
       const config = configFrom(c);
+      await reapDeadRuns(config.home);
       const runs = await listRuns(config.home);
       const published = await readPublished(config.home);
       emit(globals(c), { runs, published: published?.runId ?? null }, (r) => table(['run', 'status', 'steps', 'ndcg@10'], runRows(r.runs, r.published ?? undefined)));
@@ -74,6 +77,7 @@ export function register(program: Command): void {
     .description('one run in full: steps, timings, metrics')
     .action(async (runId: string, _o, c: Command) => {
       const config = configFrom(c);
+      await reapDeadRuns(config.home);
       const m = await readManifest(config.home, runId);
       emit(globals(c), m, (r) =>
         table(['step', 'status', 'seconds', 'metrics'], r.order.map((s) => [s, r.steps[s].status, r.steps[s].seconds ?? null, JSON.stringify(r.steps[s].output?.metrics ?? r.steps[s].error ?? '')])),
