@@ -20,6 +20,7 @@ import { BATCHES_NS } from '../ingest/import.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QuarantinedRow } from '../store/store.ts';
 import { writeProbe } from './readiness.ts';
+import { keyRoutes } from './keys-routes.ts';
 
 const NO_RUN = 'no published run yet: run `deepcut pipeline run`';
 const MAX_BATCH = 10_000;
@@ -563,5 +564,6 @@ export function routes(): RouteDef<any, any, any>[] {
         return { features: await ctx.state.audio.distributions() };
       },
     }),
+    ...keyRoutes(),
   ];
 }

@@ -15,6 +15,8 @@ import { impressionLogDir, recoverImpressionLogs } from '../bandit/impression-lo
 import { systemClock } from '../core/clock.ts';
 import type { Scheduler } from '../pipeline/scheduler.ts';
 import { reapDeadRuns } from '../pipeline/liveness.ts';
+import { KeyVerifier } from './auth.ts';
+import { publishLocalAdmin, withdrawLocalAdmin } from './local-admin.ts';
 
 export interface RunServerOptions {
   port: number;
@@ -39,15 +41,23 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
     const state = await loadServingState(store, config);
     if (!state.recs) l.warn('no listens in the store and no published run: recommendation routes answer 503 until there are');
     else l.info({ model: state.recs.info }, 'serving model loaded');
-    app = await buildServer({ store, state, config, auth: o.auth });
+    const verifier = new KeyVerifier(store);
+    app = await buildServer({ store, state, config, auth: o.auth, verifier });
     const url = await app.listen({ port: o.port, host: o.host });
     l.info({ url }, 'listening');
+    // `deepcut keys` on this machine manages keys through this server while it holds the store
+    try {
+      publishLocalAdmin(config.home, url, verifier);
+    } catch (e) {
+      l.warn({ err: e }, 'cannot write <home>/server.json: `deepcut keys` needs --server and an admin key while this server runs');
+    }
     if (config.scheduler.enabled) {
       schedule = startRetrainSchedule(store, config, state, { clock: systemClock });
       l.info({ hour: config.scheduler.retrainHour, timeZone: config.scheduler.timeZone }, 'daily retrain scheduled');
     }
     o.onListening?.(url);
   } catch (e) {
+    withdrawLocalAdmin(config.home);
     await schedule?.stop();
     await app?.close();
     await store.close();
@@ -67,6 +77,7 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
       deadline.unref();
       await server.close();
     } finally {
+      withdrawLocalAdmin(config.home);
       await store.close();
       l.info('stopped');
       process.exit(0);
