@@ -8,7 +8,7 @@ import { identityReport, type IdentityReport } from '../../validate/identity.ts'
 import { loadSchema, parseSchemaDoc, saveSchema } from '../../validate/schema.ts';
 import type { BatchStatistics } from '../../validate/stats.ts';
 import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
-import { DeepcutError } from '../../errors.ts';
+import { DeepcutError, exitCodeOf } from '../../errors.ts';
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
 
@@ -56,7 +56,7 @@ export function register(program: Command): void {
         { readOnly: true },
       );
       emit(globals(c), result, human);
-      if (result.blocked) process.exitCode = 7;
+      if (result.blocked) process.exitCode = exitCodeOf('blocked');
     });
 
   const schema = cmd.command('schema').description('the inferred data schema of an entity');
