@@ -11,6 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverFilePath } from './local-admin.ts';
+import { buildServer } from './app.ts';
+import { MemoryStore } from './testing.ts';
+import { seedWorld } from './world.ts';
+import { KeyVerifier, createKey, newKey, NS } from './auth.ts';
 
 const bin = fileURLToPath(new URL('../../bin/deepcut.js', import.meta.url));
 const env = { ...process.env, DEEPCUT_LOG_LEVEL: 'warn', DEEPCUT_API_KEY: '' };
@@ -98,5 +102,39 @@ test('keys are created, listed and revoked through the CLI while the server hold
   } finally {
     if (server) await stop(server.proc);
     rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('admin keys routes: scope enforced, bodies checked, unknown keys 404; a process-local key works and is never stored', async () => {
+  const store = new MemoryStore();
+  const { state, config } = await seedWorld(store);
+  config.home = '/nonexistent-deepcut-home';
+  const verifier = new KeyVerifier(store);
+  const local = newKey({ scopes: ['admin'], name: 'local admin' });
+  verifier.allowLocal(local.rec);
+  const app = await buildServer({ store, state, config, verifier });
+  try {
+    const as = (key: string) => ({ authorization: `Bearer ${key}` });
+    const reader = (await createKey(store, { scopes: ['read'] })).key;
+    assert.equal((await app.inject({ url: '/v1/admin/keys', headers: as(reader) })).statusCode, 403);
+    assert.equal((await app.inject({ url: '/v1/admin/keys' })).statusCode, 401);
+    const bad = await app.inject({ method: 'POST', url: '/v1/admin/keys', headers: as(local.key), payload: { scopes: ['root'] } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error.message, /^body\.scopes\.0: /);
+    const made = await app.inject({ method: 'POST', url: '/v1/admin/keys', headers: as(local.key), payload: { scopes: ['ingest', 'ingest'], name: 'scrobbler', user_id: 'u1' } });
+    assert.equal(made.statusCode, 200, made.body);
+    const k = made.json() as { key: string; id: string; scopes: string[]; user_id: string };
+    assert.deepEqual([k.scopes, k.user_id], [['ingest'], 'u1']);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/admin/keys/nope', headers: as(local.key) })).statusCode, 404);
+    // the key is verified (and cached) before the revoke; the revoke clears the cache
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/admin/keys', headers: as(k.key), payload: { scopes: ['read'] } })).statusCode, 403);
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/admin/keys/scrobbler', headers: as(local.key) })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/admin/keys', headers: as(k.key), payload: { scopes: ['read'] } })).statusCode, 401);
+    const names = ((await app.inject({ url: '/v1/admin/keys', headers: as(local.key) })).json() as { keys: { name: string }[] }).keys.map((x) => x.name);
+    assert.ok(!names.includes('local admin'));
+    assert.equal(await store.getMeta(NS, local.rec.id), undefined, 'the local key is not in the store');
+    assert.equal((await new KeyVerifier(store).verify(local.key).catch((e: Error) => e.message)), 'unknown API key', 'another verifier (another process) does not know it');
+  } finally {
+    await app.close();
   }
 });
