@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, utimesSync, exists
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reapDeadRuns, deadOwner, type RunOwner } from './liveness.ts';
+import { reapDeadRuns, deadOwner, runsHere, type RunOwner } from './liveness.ts';
 import type { RunManifest } from './runner.ts';
 
 const NOW = new Date('2026-12-06T06:00:00Z');
@@ -37,12 +37,16 @@ test('reapDeadRuns marks failed exactly the running runs whose process is gone, 
     const dead = deadPid();
     const runs: Record<string, RunOwner | undefined> = {
       'r1-dead-pid': { pid: dead, host: hostname(), heartbeatAt: fresh },
-      'r2-live-here': { pid: process.pid, host: hostname(), heartbeatAt: fresh },
+      'r2-live-here': { pid: process.ppid, host: hostname(), heartbeatAt: fresh },
       'r3-live-elsewhere': { pid: 1, host: 'other-host', heartbeatAt: fresh },
       'r4-silent-elsewhere': { pid: 1, host: 'other-host', heartbeatAt: old },
       'r5-legacy-old': undefined,
       'r6-legacy-recent': undefined,
+      // this process's pid: its own live run, and one left by an earlier process that had the same pid (a restarted container's pid 1)
+      'r7-running-in-this-process': { pid: process.pid, host: hostname(), heartbeatAt: fresh },
+      'r8-same-pid-earlier-process': { pid: process.pid, host: hostname(), heartbeatAt: fresh },
     };
+    runsHere.add('r7-running-in-this-process');
     for (const [id, owner] of Object.entries(runs)) {
       mkdirSync(join(home, 'runs', id), { recursive: true });
       writeFileSync(join(home, 'runs', id, 'run.json'), JSON.stringify(manifest(id, owner)));
@@ -54,7 +58,9 @@ test('reapDeadRuns marks failed exactly the running runs whose process is gone, 
     utimesSync(join(home, 'runs', 'r6-legacy-recent', 'run.json'), NOW, NOW);
 
     const reaped = await reapDeadRuns(home, { now: NOW });
-    assert.deepEqual(reaped.map((m) => m.runId), ['r1-dead-pid', 'r4-silent-elsewhere', 'r5-legacy-old']);
+    runsHere.delete('r7-running-in-this-process');
+    assert.deepEqual(reaped.map((m) => m.runId), ['r1-dead-pid', 'r4-silent-elsewhere', 'r5-legacy-old', 'r8-same-pid-earlier-process']);
+    assert.match(reaped[3].steps.cf.error!, /is gone \(this process has its pid now\)/);
     const read = (id: string) => JSON.parse(readFileSync(join(home, 'runs', id, 'run.json'), 'utf8')) as RunManifest;
     const r1 = read('r1-dead-pid');
     assert.equal(r1.status, 'failed');
@@ -63,16 +69,16 @@ test('reapDeadRuns marks failed exactly the running runs whose process is gone, 
     assert.match(r1.error!, /^step cf was running: /);
     assert.match(read('r4-silent-elsewhere').steps.cf.error!, /process 1 on other-host last signalled at 2026-12-06T05:49:00.000Z, over 10 min ago/);
     assert.match(read('r5-legacy-old').steps.cf.error!, /no owner recorded and the manifest unchanged since/);
-    for (const id of ['r2-live-here', 'r3-live-elsewhere', 'r6-legacy-recent']) assert.equal(read(id).status, 'running', id);
+    for (const id of ['r2-live-here', 'r3-live-elsewhere', 'r6-legacy-recent', 'r7-running-in-this-process']) assert.equal(read(id).status, 'running', id);
     assert.equal(read('r0-done').status, 'succeeded');
-    assert.deepEqual(await reapDeadRuns(home, { now: NOW }), [], 'a second pass finds nothing');
+    assert.deepEqual((await reapDeadRuns(home, { now: NOW })).map((m) => m.runId), ['r7-running-in-this-process'], 'a second pass finds only the run this process no longer runs');
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
 });
 
 test('deadOwner: a reused pid is caught by its stale heartbeat', () => {
-  const m = manifest('r', { pid: process.pid, host: hostname(), heartbeatAt: '2026-12-06T05:00:00Z' });
+  const m = manifest('r', { pid: process.ppid, host: hostname(), heartbeatAt: '2026-12-06T05:00:00Z' });
   assert.match(deadOwner(m, NOW, { now: NOW })!, /last signalled at 2026-12-06T05:00:00Z/);
   assert.equal(deadOwner({ ...m, status: 'failed' }, NOW, { now: NOW }), undefined);
 });

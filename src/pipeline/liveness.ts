@@ -26,6 +26,9 @@ export interface RunOwner {
   heartbeatAt: string;
 }
 
+/** Runs this process is running now (a run naming this pid that is not here was left by an earlier process with the same pid: a restarted container's pid 1). */
+export const runsHere = new Set<string>();
+
 /** This process as a run's owner, beating now. */
 export function thisOwner(now = new Date()): RunOwner {
   return { pid: process.pid, host: hostname(), heartbeatAt: now.toISOString() };
@@ -58,7 +61,10 @@ export function deadOwner(m: RunManifest, changedAt: Date, o: LivenessOptions = 
   const staleMs = o.staleMs ?? STALE_MS;
   const owner = m.owner;
   if (!owner) return now - changedAt.getTime() > staleMs ? `no owner recorded and the manifest unchanged since ${changedAt.toISOString()}` : undefined;
-  if (owner.host === (o.host ?? hostname()) && !(o.alive ?? pidAlive)(owner.pid)) return `process ${owner.pid} on ${owner.host} is gone`;
+  if (owner.host === (o.host ?? hostname())) {
+    if (!(o.alive ?? pidAlive)(owner.pid)) return `process ${owner.pid} on ${owner.host} is gone`;
+    if (owner.pid === process.pid && !runsHere.has(m.runId)) return `process ${owner.pid} on ${owner.host} is gone (this process has its pid now)`;
+  }
   const beat = Date.parse(owner.heartbeatAt);
   if (!(now - beat <= staleMs)) return `process ${owner.pid} on ${owner.host} last signalled at ${owner.heartbeatAt}, over ${Math.round(staleMs / 60_000)} min ago`;
   return undefined;

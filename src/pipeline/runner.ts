@@ -14,7 +14,7 @@ import type { Store } from '../store/store.ts';
 import type { Clock } from '../core/clock.ts';
 import { DeepcutError } from '../errors.ts';
 import { log as makeLog, type Logger } from '../log.ts';
-import { HEARTBEAT_MS, reapDeadRuns, thisOwner, type RunOwner } from './liveness.ts';
+import { HEARTBEAT_MS, reapDeadRuns, runsHere, thisOwner, type RunOwner } from './liveness.ts';
 
 /** What a finished step leaves for later steps and for the run's report. */
 export interface StepOutput {
@@ -180,9 +180,11 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
     save().catch(() => undefined);
   }, HEARTBEAT_MS);
   beat.unref();
+  runsHere.add(m.runId);
   try {
     return await runSteps(steps, m, save, opts);
   } finally {
+    runsHere.delete(m.runId);
     clearInterval(beat);
     await saving.catch(() => undefined);
   }
