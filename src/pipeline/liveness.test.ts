@@ -84,7 +84,7 @@ test('deadOwner: a reused pid is caught by its stale heartbeat', () => {
 });
 
 const bin = fileURLToPath(new URL('../../bin/deepcut.js', import.meta.url));
-const kit = fileURLToPath(new URL('./liveness.testkit.ts', import.meta.url));
+const kit = fileURLToPath(new URL('./testing/endless-run.ts', import.meta.url));
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DEEPCUT_LOG_LEVEL: 'silent' } });
 const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop()!);
 

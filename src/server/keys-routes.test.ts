@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverFilePath } from './local-admin.ts';
 import { buildServer } from './app.ts';
-import { MemoryStore } from './testing.ts';
-import { seedWorld } from './world.ts';
+import { MemoryStore } from '../store/testing/memory.ts';
+import { seedWorld } from './testing/world.ts';
 import { KeyVerifier, createKey, newKey, NS } from './auth.ts';
 
 const bin = fileURLToPath(new URL('../../bin/deepcut.js', import.meta.url));

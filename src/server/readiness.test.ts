@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildServer } from './app.ts';
-import { MemoryStore } from './testing.ts';
-import { seedWorld } from './world.ts';
+import { MemoryStore } from '../store/testing/memory.ts';
+import { seedWorld } from './testing/world.ts';
 import { WriteProbe, PROBE_NS } from './readiness.ts';
 
 test('/readyz is 503 naming the cause while every store write fails, and ready once writes work', async () => {

@@ -81,6 +81,7 @@ it('duckdb: a store made before tracks.mbid gets the column last, and the append
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+});
 
 it('duckdb: a store the file system will not let us write is conflict (exit 5), a full disk or a held lock unavailable (exit 6)', () => {
   const path = '/h/store.duckdb';

@@ -2,10 +2,10 @@
  * Test helper (a child process): run a two-step pipeline on `<home>` whose second step never
  * ends, so a test can look at a live run from outside and then kill its process.
  */
-import { defaultConfig } from '../config/config.ts';
-import { runPipeline } from './runner.ts';
-import { FixedClock } from '../core/clock.ts';
-import type { Store } from '../store/store.ts';
+import { defaultConfig } from '../../config/config.ts';
+import { runPipeline } from '../runner.ts';
+import { FixedClock } from '../../core/clock.ts';
+import type { Store } from '../../store/store.ts';
 
 const [home] = process.argv.slice(2);
 await runPipeline(
