@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +40,10 @@ test('on a read-only home, reading commands work and writing ones exit 5 (confli
     const file = join(data, 'artists.jsonl');
     writeFileSync(file, '{"artist_id":"a1","name":"One"}\n{"artist_id":"a2"}\n');
     assert.equal(run('--home', home, 'import', 'jsonl', file).status, 0);
+    // a run whose process died (pid 2^22 + 1 is past Linux's pid_max, so no process has it)
+    mkdirSync(join(home, 'runs', 'r-dead'), { recursive: true });
+    const dead = { magic: 'deepcut-run', version: 1, runId: 'r-dead', createdAt: '2026-12-06T05:00:00Z', status: 'running', order: ['signals'], steps: { signals: { status: 'running' } }, owner: { pid: 4_194_305, host: hostname(), heartbeatAt: new Date().toISOString() } };
+    writeFileSync(join(home, 'runs', 'r-dead', 'run.json'), JSON.stringify(dead));
 
     const list = runReadOnly(home, '--home', home, '--json', 'quarantine', 'list');
     assert.equal(list.status, 0, list.stderr);
@@ -52,6 +56,11 @@ test('on a read-only home, reading commands work and writing ones exit 5 (confli
     assert.equal(JSON.parse(v.stdout.trim().split('\n').pop()!).batches[0].entity, 'artists');
     assert.equal(runReadOnly(home, '--home', home, 'validate', 'schema', 'show').status, 0);
     assert.equal(runReadOnly(home, '--home', home, 'keys', 'list').status, 0);
+    // the dead run shows failed although its manifest cannot be rewritten
+    const st = runReadOnly(home, '--home', home, '--json', 'pipeline', 'status');
+    assert.equal(st.status, 0, st.stderr);
+    assert.equal(JSON.parse(st.stdout.trim().split('\n').pop()!).latest.status, 'failed');
+    assert.equal(JSON.parse(readFileSync(join(home, 'runs', 'r-dead', 'run.json'), 'utf8')).status, 'running', 'left as it was on disk');
 
     for (const args of [['import', 'jsonl', file], ['keys', 'create', '--scope', 'read'], ['quarantine', 'replay']]) {
       const w = runReadOnly(home, '--home', home, ...args);

@@ -16,6 +16,12 @@ function runRows(runs: RunManifest[], published?: string) {
   ]);
 }
 
+/** Every run, with runs whose process died marked failed (on disk too, unless the home is read-only). */
+async function listRunsReaped(home: string): Promise<RunManifest[]> {
+  const reaped = new Map((await reapDeadRuns(home)).map((m) => [m.runId, m]));
+  return (await listRuns(home)).map((r) => reaped.get(r.runId) ?? r);
+}
+
 /** `deepcut pipeline run|status|runs|publish <run>|rollback`. */
 export function register(program: Command): void {
   const cmd = program.command('pipeline').description('run, inspect, publish and roll back pipeline runs');
@@ -55,8 +61,7 @@ export function register(program: Command): void {
     .description('the published run and the latest run')
     .action(async (_o, c: Command) => {
       const config = configFrom(c);
-      await reapDeadRuns(config.home);
-      const runs = await listRuns(config.home);
+      const runs = await listRunsReaped(config.home);
       const published = await readPublished(config.home);
       emit(globals(c), { published: published ?? null, latest: runs[runs.length - 1] ?? null }, (r) =>
         [`published: ${r.published ? `${r.published.runId} (since ${r.published.publishedAt})` : 'none'}`, r.latest ? table(['latest run', 'status', 'steps', 'ndcg@10'], runRows([r.latest], r.published?.runId)) : 'no runs yet: `deepcut pipeline run`'].join('\n'),
@@ -67,8 +72,7 @@ export function register(program: Command): void {
     .description('every run with its steps and gated metric (* = published)')
     .action(async (_o, c: Command) => {
       const config = configFrom(c);
-      await reapDeadRuns(config.home);
-      const runs = await listRuns(config.home);
+      const runs = await listRunsReaped(config.home);
       const published = await readPublished(config.home);
       emit(globals(c), { runs, published: published?.runId ?? null }, (r) => table(['run', 'status', 'steps', 'ndcg@10'], runRows(r.runs, r.published ?? undefined)));
     });
@@ -77,8 +81,7 @@ export function register(program: Command): void {
     .description('one run in full: steps, timings, metrics')
     .action(async (runId: string, _o, c: Command) => {
       const config = configFrom(c);
-      await reapDeadRuns(config.home);
-      const m = await readManifest(config.home, runId);
+      const m = (await reapDeadRuns(config.home)).find((r) => r.runId === runId) ?? (await readManifest(config.home, runId));
       emit(globals(c), m, (r) =>
         table(['step', 'status', 'seconds', 'metrics'], r.order.map((s) => [s, r.steps[s].status, r.steps[s].seconds ?? null, JSON.stringify(r.steps[s].output?.metrics ?? r.steps[s].error ?? '')])),
       );
