@@ -83,6 +83,14 @@ export function exitCode(e: unknown): number {
   return isDeepcutError(e) ? exitOf[e.code] : 1;
 }
 
+/** Exit code of an error kind, for a command that ends with a kind's code without throwing. */
+export function exitCodeOf(code: ErrorCode): number {
+  return exitOf[code];
+}
+
+/** Every error kind (the keys of the mapping, so a new kind cannot be missed). */
+export const errorCodes = Object.keys(exitOf) as ErrorCode[];
+
 /** A success or an expected failure, never mixed: `if (r.ok) r.value else r.error`. */
 export type Result<T, E = DeepcutError> = { ok: true; value: T } | { ok: false; error: E };
 export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });

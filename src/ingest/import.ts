@@ -469,16 +469,19 @@ const STORE_IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'E
 const STORE_IO_MESSAGE = /no space left|disk (is )?full|quota exceeded|read-only file system|could not (write|extend|fsync)|IO Error/i;
 
 /**
- * A failed store write as the error a user can act on: a full disk, a quota, a read-only or broken
- * file system become DeepcutError('unavailable') (exit 6) naming the cause and the resume point;
+ * A failed store write as the error a user can act on: a full disk, a quota or a broken file system
+ * become DeepcutError('unavailable') (exit 6), a read-only one 'conflict' (exit 5), naming the cause
+ * and the resume point;
  * anything else is left as it is (a bug).
  */
 export function storeWriteFailure(e: unknown, file: string): unknown {
   if (isDeepcutError(e) || !(e instanceof Error)) return e;
   const code = String((e as { code?: unknown }).code ?? '');
   if (!STORE_IO_CODES.has(code) && !/^5[38]/.test(code) && !STORE_IO_MESSAGE.test(e.message)) return e;
+  // a store this process may not write is a conflict (exit 5), as a write to a store opened read-only is
+  const readOnly = ['EROFS', 'EACCES', 'EPERM', '25006'].includes(code) || /read-only file system|permission denied/i.test(e.message);
   return new DeepcutError(
-    'unavailable',
+    readOnly ? 'conflict' : 'unavailable',
     `the store cannot be written (${e.message}${code && !e.message.includes(code) ? `, ${code}` : ''}); rows up to the last committed batch are kept: free space (or make the store writable) and run the same import again, it resumes there`,
     { file },
     { cause: e },

@@ -14,6 +14,7 @@ import type { Store } from '../store/store.ts';
 import type { Clock } from '../core/clock.ts';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log as makeLog, type Logger } from '../log.ts';
+import { HEARTBEAT_MS, reapDeadRuns, runsHere, thisOwner, type RunOwner } from './liveness.ts';
 
 /** What a finished step leaves for later steps and for the run's report. */
 export interface StepOutput {
@@ -65,6 +66,10 @@ export interface RunManifest {
   status: 'running' | 'failed' | 'succeeded';
   steps: Record<string, StepRecord>;
   order: string[];
+  /** The process running it, with its heartbeat (liveness.ts); a dead owner's run is marked failed. */
+  owner?: RunOwner;
+  /** Why a failed run failed, when no step's error says it (its process died). */
+  error?: string;
   /** Set when a gate stopped the run (a step failed with DeepcutError 'blocked', e.g. validation anomalies): the step and why. */
   blocked?: RunBlock;
 }
@@ -166,15 +171,18 @@ export interface RunOptions {
 
 /**
  * Run (or resume) the pipeline. Finished steps of a resumed run are not redone. A failing step
- * marks the run failed and throws; the published run is untouched.
+ * marks the run failed and throws; the published run is untouched. Runs whose process died are
+ * marked failed first ({@link reapDeadRuns}); resuming a run that is live elsewhere is a conflict.
  */
 export async function runPipeline(steps: readonly Step[], opts: RunOptions): Promise<RunManifest> {
   const home = opts.config.home;
   const order = topoOrder(steps);
-  const byName = new Map(steps.map((s) => [s.name, s]));
   let m: RunManifest;
+  await reapDeadRuns(home);
   if (opts.resume) {
     m = await readManifest(home, opts.resume);
+    if (m.status === 'running' && m.owner && (m.owner.pid !== process.pid || m.owner.host !== thisOwner().host))
+      throw new DeepcutError('conflict', `pipeline run ${m.runId} is running in process ${m.owner.pid} on ${m.owner.host} (last heartbeat ${m.owner.heartbeatAt}): wait for it, or stop that process and resume`);
     for (const name of order) m.steps[name] ??= { status: 'pending' };
     m.order = order;
   } else {
@@ -184,9 +192,32 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
   }
   m.status = 'running';
   delete m.blocked;
-  const runDir = join(runsDir(home), m.runId);
-  const save = () => writeJsonAtomic(manifestPath(home, m.runId), m);
+  m.owner = thisOwner();
+  delete m.error;
+  // one manifest write at a time: the heartbeat writes between the steps' writes
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => (saving = saving.catch(() => undefined).then(() => writeJsonAtomic(manifestPath(home, m.runId), m)));
   await save();
+  const beat = setInterval(() => {
+    m.owner = thisOwner();
+    save().catch(() => undefined);
+  }, HEARTBEAT_MS);
+  beat.unref();
+  runsHere.add(m.runId);
+  try {
+    return await runSteps(steps, m, save, opts);
+  } finally {
+    runsHere.delete(m.runId);
+    clearInterval(beat);
+    await saving.catch(() => undefined);
+  }
+}
+
+/** The steps of `m` not done yet, in order; `save` rewrites the manifest. */
+async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Promise<void>, opts: RunOptions): Promise<RunManifest> {
+  const order = m.order;
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  const runDir = join(runsDir(opts.config.home), m.runId);
   const log = makeLog('pipeline').child({ run: m.runId });
   const outputs: Record<string, StepOutput> = {};
   for (const name of order) {

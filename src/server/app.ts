@@ -30,6 +30,8 @@ export interface ServerDeps {
   /** false: no keys needed, every request has every scope (local demo only; `deepcut serve --no-auth`). */
   auth?: boolean;
   metrics?: Metrics;
+  /** Verifies API keys (default: one reading keys from `store`). */
+  verifier?: KeyVerifier;
 }
 
 declare module 'fastify' {
@@ -65,7 +67,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const auth = deps.auth ?? true;
   const log = makeLog('server');
   const failures = new AuthFailures(deps.config.server.authFailuresPerMinute);
-  const ctx: ServerContext = { store: deps.store, state: deps.state, config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: new KeyVerifier(deps.store), authFailures: failures, auth, log };
+  const ctx: ServerContext = { store: deps.store, state: deps.state, config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: deps.verifier ?? new KeyVerifier(deps.store), authFailures: failures, auth, log };
   const app = Fastify({ logger: false, bodyLimit: deps.config.server.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
   const defs = allRoutes();
   const spec = openApi(defs, '0.1.0');

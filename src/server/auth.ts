@@ -46,6 +46,13 @@ export function parseScopes(s: string): Scope[] {
 
 /** Create a key, store its hash, and return the key text (shown once) with its public info. */
 export async function createKey(store: Store, opts: { scopes: Scope[]; name?: string; userId?: string; now?: Date }): Promise<{ key: string; info: KeyInfo }> {
+  const { key, rec } = newKey(opts);
+  await store.putMeta(NS, rec.id, rec);
+  return { key, info: publicInfo(rec) };
+}
+
+/** A fresh key: its text (`dc_<id>_<secret>`) and the record to keep (hash and salt, never the secret). */
+export function newKey(opts: { scopes: Scope[]; name?: string; userId?: string; now?: Date }): { key: string; rec: StoredKey } {
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const salt = randomBytes(16).toString('hex');
@@ -59,8 +66,7 @@ export async function createKey(store: Store, opts: { scopes: Scope[]; name?: st
     created_at: (opts.now ?? new Date()).toISOString(),
     revoked_at: null,
   };
-  await store.putMeta(NS, id, rec);
-  return { key: `dc_${id}_${secret}`, info: publicInfo(rec) };
+  return { key: `dc_${id}_${secret}`, rec };
 }
 
 export async function listKeys(store: Store): Promise<(KeyInfo & { created_at: string; revoked_at: string | null })[]> {
@@ -83,6 +89,8 @@ const publicInfo = (k: StoredKey): KeyInfo => ({ id: k.id, name: k.name, scopes:
  */
 export class KeyVerifier {
   private readonly cache = new Map<string, { rec: StoredKey | undefined; at: number }>();
+  /** Keys that live only in this process, never in the store (the server's local admin key). */
+  private readonly local = new Map<string, StoredKey>();
   constructor(
     private readonly store: Store,
     private readonly ttlMs = 5_000,
@@ -93,12 +101,7 @@ export class KeyVerifier {
     const m = KEY_RE.exec(presented);
     if (!m) throw new DeepcutError('unauthorized', 'malformed API key (expected dc_<id>_<secret>)');
     const [, id, secret] = m;
-    let c = this.cache.get(id);
-    if (!c || performance.now() - c.at > this.ttlMs) {
-      c = { rec: await this.store.getMeta<StoredKey>(NS, id), at: performance.now() };
-      this.cache.set(id, c);
-    }
-    const rec = c.rec;
+    const rec = this.local.get(id) ?? (await this.stored(id));
     if (!rec) throw new DeepcutError('unauthorized', 'unknown API key');
     const a = Buffer.from(hashOf(rec.salt, secret), 'hex');
     const b = Buffer.from(rec.hash, 'hex');
@@ -120,9 +123,24 @@ export class KeyVerifier {
     return a.length === b.length && timingSafeEqual(a, b) ? publicInfo(c.rec) : undefined;
   }
 
+  /** The stored record of key `id`, read at most once per `ttlMs`. */
+  private async stored(id: string): Promise<StoredKey | undefined> {
+    let c = this.cache.get(id);
+    if (!c || performance.now() - c.at > this.ttlMs) {
+      c = { rec: await this.store.getMeta<StoredKey>(NS, id), at: performance.now() };
+      this.cache.set(id, c);
+    }
+    return c.rec;
+  }
+
   /** Forget cached records (after a revoke in this process). */
   clear(): void {
     this.cache.clear();
+  }
+
+  /** Accept `rec`'s key in this process only (it is not stored, so no other process knows it). */
+  allowLocal(rec: StoredKey): void {
+    this.local.set(rec.id, rec);
   }
 }
 

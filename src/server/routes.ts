@@ -19,6 +19,8 @@ import { zodAnomaly } from '../validate/rows.ts';
 import { BATCHES_NS } from '../ingest/import.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QuarantinedRow } from '../store/store.ts';
+import { writeProbe } from './readiness.ts';
+import { keyRoutes } from './keys-routes.ts';
 
 const NO_RUN = 'no published run yet: run `deepcut pipeline run`';
 const MAX_BATCH = 10_000;
@@ -329,12 +331,14 @@ export function routes(): RouteDef<any, any, any>[] {
     route({
       method: 'GET',
       url: '/readyz',
-      summary: 'Readiness: the store answers; says which model serves',
+      summary: 'Readiness: the store answers reads and takes writes (a small probe write, at most one per 5 s); says which model serves. 503 with the reason when not',
       tag: 'ops',
       scope: 'public',
       response: z.object({ status: z.literal('ready'), store: z.string(), model: ModelInfo.nullable() }),
       async handler({ ctx }) {
         await storeCall(ctx, 'readiness', () => ctx.store.count('tracks'));
+        const refused = await writeProbe(ctx.store).refused();
+        if (refused) throw new DeepcutError('unavailable', `not ready: the store refuses writes (${refused})`);
         return { status: 'ready', store: ctx.store.backend, model: ctx.state.recs?.info ?? null };
       },
     }),
@@ -563,5 +567,6 @@ export function routes(): RouteDef<any, any, any>[] {
         return { features: await ctx.state.audio.distributions() };
       },
     }),
+    ...keyRoutes(),
   ];
 }

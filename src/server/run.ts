@@ -14,6 +14,9 @@ import { startRetrainSchedule } from './retrain.ts';
 import { impressionLogDir, recoverImpressionLogs } from '../bandit/impression-log.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Scheduler } from '../pipeline/scheduler.ts';
+import { reapDeadRuns } from '../pipeline/liveness.ts';
+import { KeyVerifier } from './auth.ts';
+import { publishLocalAdmin, withdrawLocalAdmin } from './local-admin.ts';
 
 export interface RunServerOptions {
   port: number;
@@ -31,22 +34,31 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
   const logDir = impressionLogDir(config.home);
   const recovered = await recoverImpressionLogs(logDir);
   if (recovered) l.info({ files: recovered, dir: logDir }, 'closed impression logs left open by a stopped server');
+  for (const m of await reapDeadRuns(config.home)) l.warn({ run: m.runId, why: m.error }, 'pipeline run left running by a process that died: marked failed');
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   let schedule: Scheduler | undefined;
   try {
     const state = await loadServingState(store, config);
     if (!state.recs) l.warn('no listens in the store and no published run: recommendation routes answer 503 until there are');
     else l.info({ model: state.recs.info }, 'serving model loaded');
-    app = await buildServer({ store, state, config, auth: o.auth });
+    const verifier = new KeyVerifier(store);
+    app = await buildServer({ store, state, config, auth: o.auth, verifier });
     const url = await app.listen({ port: o.port, host: o.host });
     l.info({ url }, 'listening');
     setImmediate(() => state.warmUp?.());
+    // `deepcut keys` on this machine manages keys through this server while it holds the store
+    try {
+      publishLocalAdmin(config.home, url, verifier);
+    } catch (e) {
+      l.warn({ err: e }, 'cannot write <home>/server.json: `deepcut keys` needs --server and an admin key while this server runs');
+    }
     if (config.scheduler.enabled) {
       schedule = startRetrainSchedule(store, config, state, { clock: systemClock });
       l.info({ hour: config.scheduler.retrainHour, timeZone: config.scheduler.timeZone }, 'daily retrain scheduled');
     }
     o.onListening?.(url);
   } catch (e) {
+    withdrawLocalAdmin(config.home);
     await schedule?.stop();
     await app?.close();
     await store.close();
@@ -66,6 +78,7 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
       deadline.unref();
       await server.close();
     } finally {
+      withdrawLocalAdmin(config.home);
       await store.close();
       l.info('stopped');
       process.exit(0);

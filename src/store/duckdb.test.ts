@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DuckDbStore, isoMicros } from './duckdb.ts';
-import { DeepcutError } from '../errors.ts';
+import { DuckDbStore, isoMicros, openError, writeError } from './duckdb.ts';
+import { DeepcutError, exitCode } from '../errors.ts';
 import { storeContract, type MigratingStore } from './store.case.test.ts';
 
 storeContract('duckdb', {
@@ -81,4 +81,25 @@ it('duckdb: a store made before tracks.mbid gets the column last, and the append
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+});
+
+it('duckdb: a store the file system will not let us write is conflict (exit 5), a full disk or a held lock unavailable (exit 6)', () => {
+  const path = '/h/store.duckdb';
+  // the messages DuckDB gives (seen on a read-only bind mount, a full tmpfs, a second writer)
+  const ro = openError(path, false, new Error('IO Error: Cannot open file "/h/store.duckdb": Read-only file system'));
+  assert.equal(ro.code, 'conflict');
+  assert.equal(exitCode(ro), 5);
+  assert.match(ro.message, /^store \/h\/store\.duckdb is read-only for this process \(IO Error: .*\): commands that only read \(quarantine list, validate, keys list\) still work; to write, make \/h writable$/);
+  assert.equal(openError(path, false, new Error('IO Error: Cannot open file "/h/store.duckdb": Permission denied')).code, 'conflict');
+  const locked = openError(path, true, new Error('IO Error: Could not set lock on file "/h/store.duckdb": Conflicting lock is held in node (PID 42)'));
+  assert.equal(locked.code, 'unavailable');
+  assert.match(locked.message, /in use by another process .*PID 42.*stop that process, or, when it is `deepcut serve`, go through its HTTP API/);
+  assert.equal(openError(path, false, new Error('IO Error: something else')).code, 'unavailable');
+
+  const full = writeError(path, new Error('IO Error: Could not write file "/h/store.duckdb.wal": No space left on device'));
+  assert.ok(full instanceof DeepcutError && full.code === 'unavailable' && exitCode(full) === 6, String(full));
+  const refused = writeError(path, new Error('IO Error: Could not write file "/h/store.duckdb.wal": Read-only file system'));
+  assert.ok(refused instanceof DeepcutError && refused.code === 'conflict' && exitCode(refused) === 5, String(refused));
+  const bug = new TypeError('x is undefined');
+  assert.equal(writeError(path, bug), bug, 'other errors pass unchanged');
 });

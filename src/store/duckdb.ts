@@ -11,7 +11,7 @@
  * appended to a per-connection staging table, then `INSERT … SELECT … ON CONFLICT DO NOTHING`.
  */
 import { mkdirSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance, LIST, VARCHAR, timestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { entityKeys, ISO_INSTANT, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
@@ -56,9 +56,7 @@ export class DuckDbStore implements Store {
     try {
       instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      if (/lock/i.test(msg)) throw new DeepcutError('unavailable', `store ${path} is in use by another process (${msg})`, {}, { cause: e });
-      throw new DeepcutError('unavailable', `cannot open store ${path}: ${msg}`, {}, { cause: e });
+      throw openError(path, readOnly, e);
     }
     const writer = await instance.connect();
     await writer.run("SET TimeZone = 'UTC'");
@@ -333,7 +331,7 @@ export class DuckDbStore implements Store {
   private write<T>(fn: () => Promise<T>): Promise<T> {
     const closed = () => new DeepcutError('unavailable', `store ${this.path} is closed`);
     if (this.closed) return Promise.reject(closed());
-    return this.writes.run(() => (this.shut ? Promise.reject(closed()) : fn()));
+    return this.writes.run(() => (this.shut ? Promise.reject(closed()) : fn().catch((e: unknown) => Promise.reject(writeError(this.path, e)))));
   }
 
   private async transaction<T>(fn: () => Promise<T>): Promise<T> {
@@ -373,6 +371,42 @@ export class DuckDbStore implements Store {
     const reader = await c.runAndReadAll(sql, params);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
+}
+
+/** How a file system refuses writes: a read-only mount, missing permission. */
+const READ_ONLY_FS = /read-only file system|permission denied|EROFS|EACCES/i;
+/** How a file system runs out of room. */
+const NO_SPACE = /no space left|disk is full|ENOSPC|quota exceeded/i;
+
+/**
+ * The DeepcutError for a failed open: another process holds the file (`unavailable`, naming
+ * what to do), the file or folder cannot be written (`conflict`: the store is read-only for this
+ * process, as a write to a store opened read-only is), anything else `unavailable`.
+ */
+export function openError(path: string, readOnly: boolean, e: unknown): DeepcutError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/lock/i.test(msg))
+    return new DeepcutError(
+      'unavailable',
+      `store ${path} is in use by another process (${msg}). The embedded store has one writer and no readers beside it: stop that process, or, when it is \`deepcut serve\`, go through its HTTP API (\`deepcut keys\` does so by itself)`,
+      {},
+      { cause: e },
+    );
+  if (!readOnly && READ_ONLY_FS.test(msg))
+    return new DeepcutError('conflict', `store ${path} is read-only for this process (${msg}): commands that only read (quarantine list, validate, keys list) still work; to write, make ${dirname(path)} writable`, {}, { cause: e });
+  return new DeepcutError('unavailable', `cannot open store ${path}: ${msg}`, {}, { cause: e });
+}
+
+/**
+ * The DeepcutError for a failed write, when the cause is the file system: read-only (`conflict`,
+ * like any write to a read-only store) or full (`unavailable`). Other errors pass unchanged.
+ */
+export function writeError(path: string, e: unknown): unknown {
+  if (e instanceof DeepcutError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (READ_ONLY_FS.test(msg)) return new DeepcutError('conflict', `store ${path} refused a write, its file is read-only (${msg})`, {}, { cause: e });
+  if (NO_SPACE.test(msg)) return new DeepcutError('unavailable', `store ${path} cannot write, the disk is full (${msg})`, {}, { cause: e });
+  return e;
 }
 
 /**

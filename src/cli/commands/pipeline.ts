@@ -4,6 +4,7 @@ import { emit, table } from '../output.ts';
 import { defaultSteps } from '../../pipeline/steps.ts';
 import { runPipeline, listRuns, readManifest, readPublished, publish, rollback, type RunManifest } from '../../pipeline/runner.ts';
 import { systemClock } from '../../core/clock.ts';
+import { reapDeadRuns } from '../../pipeline/liveness.ts';
 import { log } from '../../log.ts';
 
 function runRows(runs: RunManifest[], published?: string) {
@@ -13,6 +14,12 @@ function runRows(runs: RunManifest[], published?: string) {
     r.order.map((s) => `${s}:${r.steps[s]?.status ?? 'pending'}`).join(' '),
     r.steps.cf?.output?.metrics?.ndcg_at_10 ?? null,
   ]);
+}
+
+/** Every run, with runs whose process died marked failed (on disk too, unless the home is read-only). */
+async function listRunsReaped(home: string): Promise<RunManifest[]> {
+  const reaped = new Map((await reapDeadRuns(home)).map((m) => [m.runId, m]));
+  return (await listRuns(home)).map((r) => reaped.get(r.runId) ?? r);
 }
 
 /** `deepcut pipeline run|status|runs|publish <run>|rollback`. */
@@ -54,7 +61,7 @@ export function register(program: Command): void {
     .description('the published run and the latest run')
     .action(async (_o, c: Command) => {
       const config = configFrom(c);
-      const runs = await listRuns(config.home);
+      const runs = await listRunsReaped(config.home);
       const published = await readPublished(config.home);
       const latest = runs[runs.length - 1] ?? null;
       emit(globals(c), { published: published ?? null, latest, blocked: latest?.blocked ?? null }, (r) =>
@@ -70,7 +77,7 @@ export function register(program: Command): void {
     .description('every run with its steps and gated metric (* = published)')
     .action(async (_o, c: Command) => {
       const config = configFrom(c);
-      const runs = await listRuns(config.home);
+      const runs = await listRunsReaped(config.home);
       const published = await readPublished(config.home);
       emit(globals(c), { runs, published: published?.runId ?? null }, (r) => table(['run', 'status', 'steps', 'ndcg@10'], runRows(r.runs, r.published ?? undefined)));
     });
@@ -79,7 +86,7 @@ export function register(program: Command): void {
     .description('one run in full: steps, timings, metrics')
     .action(async (runId: string, _o, c: Command) => {
       const config = configFrom(c);
-      const m = await readManifest(config.home, runId);
+      const m = (await reapDeadRuns(config.home)).find((r) => r.runId === runId) ?? (await readManifest(config.home, runId));
       emit(globals(c), m, (r) =>
         table(['step', 'status', 'seconds', 'metrics'], r.order.map((s) => [s, r.steps[s].status, r.steps[s].seconds ?? null, JSON.stringify(r.steps[s].output?.metrics ?? r.steps[s].error ?? '')])),
       );

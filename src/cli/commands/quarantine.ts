@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--offset <n>', 'rows to skip', '0')
     .action(async (o: { batch?: string; limit: string; offset: string }, c: Command) => {
       const config = configFrom(c);
-      const rows = await withStore(config, (store) => store.listQuarantine({ batch: o.batch, limit: Number(o.limit), offset: Number(o.offset) }));
+      const rows = await withStore(config, (store) => store.listQuarantine({ batch: o.batch, limit: Number(o.limit), offset: Number(o.offset) }), { readOnly: true });
       emit(globals(c), { rows: rows.map(({ raw, ...r }) => ({ ...r, raw: raw.length > 200 ? raw.slice(0, 200) + '…' : raw })) }, (r) =>
         r.rows.length === 0 ? 'the quarantine is empty' : table(['id', 'batch', 'where', 'field', 'code', 'reason'], r.rows.map((x) => [x.id ?? null, x.batch, `${x.file}:${x.line}`, x.field ?? '', x.code, x.reason.length > 100 ? x.reason.slice(0, 100) + '…' : x.reason])),
       );
@@ -28,7 +28,7 @@ export function register(program: Command): void {
       const config = configFrom(c);
       const n = Number(id);
       if (!Number.isSafeInteger(n) || n <= 0) throw new DeepcutError('invalid_input', `expected a row id, got "${id}"`, { field: 'id' });
-      const row = await withStore(config, async (store) => (await store.listQuarantine({ afterId: n - 1, limit: 1 })).find((r) => r.id === n));
+      const row = await withStore(config, async (store) => (await store.listQuarantine({ afterId: n - 1, limit: 1 })).find((r) => r.id === n), { readOnly: true });
       if (!row) throw new DeepcutError('not_found', `no quarantined row ${n}`);
       emit(globals(c), row, (r) => [`${r.file}:${r.line}: ${r.field ? `field ${r.field}: ` : ''}${r.code}: ${r.reason}`, `batch ${r.batch}, entity ${r.entity}, format ${r.format}, kept ${r.quarantined_at}`, '', r.raw].join('\n'));
     });

@@ -8,7 +8,7 @@ import { identityReport, type IdentityReport } from '../../validate/identity.ts'
 import { listSchemas, loadSchema, OWN_SOURCE, parseSchemaDoc, saveSchema } from '../../validate/schema.ts';
 import type { BatchStatistics } from '../../validate/stats.ts';
 import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
-import { DeepcutError } from '../../errors.ts';
+import { DeepcutError, exitCodeOf } from '../../errors.ts';
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
 
@@ -53,10 +53,10 @@ export function register(program: Command): void {
           }
           return { batches, blocked: batches.some((b) => b.status === 'blocked'), report: o.report, identity: await identityReport(store) };
         },
-        { readOnly: false },
+        { readOnly: true },
       );
       emit(globals(c), result, human);
-      if (result.blocked) process.exitCode = 7;
+      if (result.blocked) process.exitCode = exitCodeOf('blocked');
     });
 
   const schema = cmd.command('schema').description('the inferred data schema of an entity');
@@ -72,7 +72,7 @@ export function register(program: Command): void {
         if (!entity) return listSchemas(store);
         const d = await loadSchema(store, entity as EntityKind, o.source);
         return d ? [d] : [];
-      });
+      }, { readOnly: true });
       if (entity && docs.length === 0) throw new DeepcutError('not_found', `no schema for ${entity} from ${o.source ?? OWN_SOURCE} yet: it is inferred from the source's first good import batch`);
       emit(globals(c), entity ? docs[0] : { schemas: docs }, (r) => JSON.stringify(r, null, 2));
     });
