@@ -85,8 +85,14 @@ async function buildDist() {
   }
   // Written last: bin/deepcut.js runs dist/ only when this stamp is newer than every source file.
   writeFileSync(join(out, '.built'), new Date().toISOString() + '\n');
-  console.error(`build: ${parsed.fileNames.length} modules and ${assets.length + wasm.length} assets -> ${relative(root, out) || out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(`build: ${parsed.fileNames.length} modules and ${assets.length + wasm.length} assets -> ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+// An installed package ships dist/ prebuilt and no src/; npm may still run its "prepare" (it does for
+// a package installed from a tarball or a folder when install scripts are allowed): nothing to do.
+if (!existsSync(join(root, 'src'))) {
+  console.error('build: no src/ here (an installed package): dist/ is prebuilt');
+  process.exit(0);
+}
 if (!args.includes('--out') || !existsSync(join(root, 'build', 'wasm'))) buildWasm();
 await buildDist();
