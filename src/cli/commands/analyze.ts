@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 import { DeepcutError, exitCode } from '../../errors.ts';
 
-/** What the action runs, imported only when it runs (`--help` loads none of it: see main.ts). */
+/** What the action runs, imported only when it runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../audio/batch.ts')) });
 
 const KEYS = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../config/config.ts')) });
 
 /** `deepcut config [show|keys]`: the effective configuration, or every key with its env and default. */

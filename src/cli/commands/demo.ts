@@ -5,7 +5,7 @@ import { emit, table } from '../output.ts';
 import type { WorldSize } from '../../generate/world.ts';
 import { DeepcutError } from '../../errors.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
   ...(await import('../context.ts')),
   ...(await import('../../generate/world.ts')),

@@ -5,7 +5,7 @@ import { emit, table } from '../output.ts';
 import type { EvalReport } from '../../eval/suite.ts';
 import { DeepcutError } from '../../errors.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../log.ts')), ...(await import('../../eval/suites/index.ts')) });
 
 interface SuiteOutcome {

@@ -3,7 +3,7 @@ import { emit, table } from '../output.ts';
 import { DeepcutError } from '../../errors.ts';
 import type { WorldSize } from '../../generate/world.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../generate/world.ts')) });
 
 /** `DEFAULT_CLOCK` of generate/world.ts, for the help text (help.test.ts keeps the two equal). */

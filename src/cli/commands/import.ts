@@ -4,7 +4,7 @@ import type { ImportSummary } from '../../ingest/import.ts';
 import type { EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../ingest/import.ts')) });
 
 /**

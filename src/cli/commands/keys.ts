@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../server/auth.ts')) });
 
 /** `deepcut keys create|list|revoke`: API keys with scopes, stored hashed in the store. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 import type { RunManifest } from '../../pipeline/runner.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
   ...(await import('../context.ts')),
   ...(await import('../../log.ts')),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 import { DeepcutError } from '../../errors.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = () => import('../context.ts');
 /** Replay re-parses rows: only it loads the ingest code. */
 const loadReplay = async () => ({ ...(await load()), ...(await import('../../ingest/replay.ts')) });

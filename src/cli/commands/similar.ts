@@ -6,7 +6,7 @@ import type { TextArtifacts } from '../../pipeline/text-step.ts';
 import type { Neighbour, Product } from '../../playlists/index.ts';
 import { DeepcutError } from '../../errors.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
   ...(await import('../context.ts')),
   ...(await import('../../pipeline/published.ts')),

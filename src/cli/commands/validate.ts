@@ -7,7 +7,7 @@ import type { BatchStatistics } from '../../validate/stats.ts';
 import type { EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
 
-/** What the actions run, imported only when one runs (`--help` loads none of it: see main.ts). */
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
   ...(await import('../context.ts')),
   ...(await import('../../validate/batch.ts')),
