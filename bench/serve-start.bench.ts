@@ -93,7 +93,7 @@ const cliHelp: Measurement = async (args) => {
   const bare = timeNode(['-e', '0'], runs);
   return {
     figures: { help_s: dist.wall, help_cpu_s: dist.cpu, help_tsx_s: tsx.wall, help_tsx_cpu_s: tsx.cpu, node_empty_s: bare.wall, node_empty_cpu_s: bare.cpu },
-    targets: { help_s: '<= 0.3' },
+    targets: { help_s: '<= 0.3', help_cpu_s: '<= 0.3 (help_s on a shared machine)' },
     notes: [
       `medians of ${runs} runs, each a new process, spawn to exit; *_cpu_s is that process's CPU time (user + system, all threads), the figure that survives a machine shared with other work; node_empty_* is \`node -e 0\``,
       'before the lazy commands and the build (issue 14): help 2.5 s, analyze one.wav 3.7 s, every command importing every stage (TensorFlow.js among them) through tsx',
