@@ -1,26 +1,14 @@
 /**
- * The `deepcut` command. This file only parses flags and wires commands; each command lives in
- * `commands/<name>.ts` and registers itself in `commands/index.ts`.
+ * The `deepcut` command. This file only parses flags and maps errors to exit codes; the command
+ * tree is `program.ts`, each command lives in `commands/<name>.ts` and registers itself in
+ * `commands/index.ts`, and imports what it runs only when it runs.
  */
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { exitCode, isDeepcutError } from '../errors.ts';
-import { commands } from './commands/index.ts';
-
-const program = new Command('deepcut')
-  .description('Music personalization engine: Discover Weekly, Release Radar, a bandit home page, radio and similar tracks for any catalog.')
-  .version('0.1.0')
-  .option('-c, --config <file>', 'config file (default: ./deepcut.config.json when present)')
-  .option('--set <key=value...>', 'override a config key, e.g. --set cf.factors=32')
-  .option('--home <dir>', 'data folder (config key home, env DEEPCUT_HOME)')
-  .option('--log-level <level>', 'trace|debug|info|warn|error|silent')
-  .option('--json', 'print exactly one JSON object as the last line of stdout')
-  .showHelpAfterError()
-  .exitOverride();
-
-for (const register of commands) register(program);
+import { buildProgram } from './program.ts';
 
 try {
-  await program.parseAsync(process.argv);
+  await buildProgram().parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;

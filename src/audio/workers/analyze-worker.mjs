@@ -1,11 +1,15 @@
-// Worker side of the audio analysis pool (batch.ts). Plain JavaScript that registers the tsx
-// loader itself, because a worker thread does not inherit it when the parent runs under the tsx
-// CLI; then each message { id, job } is answered with { id, result } or { id, error }.
+// Worker side of the audio analysis pool (batch.ts). Plain JavaScript, so that it runs the same from
+// src/ and from the compiled dist/src/: beside the compiled job.js it imports that; in a source
+// checkout it registers the tsx loader itself (a worker thread does not inherit it when the parent
+// runs under the tsx CLI) and imports job.ts. Each message { id, job } is answered with
+// { id, result } or { id, error }.
 import { parentPort } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
+import { existsSync } from 'node:fs';
 
-register();
-const { runAudioJob } = await import('../job.ts');
+const compiled = new URL('../job.js', import.meta.url);
+const fromDist = existsSync(compiled);
+if (!fromDist) (await import('tsx/esm/api')).register();
+const { runAudioJob } = await import(fromDist ? compiled.href : '../job.ts');
 
 parentPort.on('message', async (m) => {
   try {

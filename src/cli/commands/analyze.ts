@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { configFrom, globals } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { progress } from '../../util/progress.ts';
-import { analyzeFiles, audioCacheDir } from '../../audio/batch.ts';
 import { DeepcutError, exitCode } from '../../errors.ts';
+
+/** What the action runs, imported only when it runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../audio/batch.ts')) });
 
 const KEYS = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 
@@ -22,6 +22,7 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write the feature cache')
     .option('--beats', 'include beat and downbeat times in the JSON output')
     .action(async (files: string[], o: { threads?: string; cache: boolean; beats?: boolean }, c: Command) => {
+      const { configFrom, globals, progress, analyzeFiles, audioCacheDir } = await load();
       const config = configFrom(c);
       const g = globals(c);
       const threads = o.threads === undefined ? config.cf.threads : Number(o.threads);

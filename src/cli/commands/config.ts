@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { configFrom, globals } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { configKeys } from '../../config/config.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../config/config.ts')) });
 
 /** `deepcut config [show|keys]`: the effective configuration, or every key with its env and default. */
 export function register(program: Command): void {
@@ -9,14 +10,16 @@ export function register(program: Command): void {
   cmd
     .command('show', { isDefault: true })
     .description('print the validated configuration (defaults, file, env and flags merged)')
-    .action((_o, c: Command) => {
+    .action(async (_o, c: Command) => {
+      const { configFrom, globals } = await load();
       const config = configFrom(c);
       emit(globals(c), config, (r) => JSON.stringify(r, null, 2));
     });
   cmd
     .command('keys')
     .description('list every config key with its environment variable and default')
-    .action((_o, c: Command) => {
+    .action(async (_o, c: Command) => {
+      const { configKeys, globals } = await load();
       const keys = configKeys();
       emit(globals(c), { keys }, (r) => table(['key', 'env', 'default'], r.keys.map((k) => [k.key, k.env, k.default === undefined ? '(unset)' : JSON.stringify(k.default)])));
     });

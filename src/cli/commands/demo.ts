@@ -1,15 +1,19 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { configFrom, globals, withStore } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { generateWorld, type WorldSize } from '../../generate/world.ts';
-import { importPath } from '../../ingest/import.ts';
-import { runPipeline, publish } from '../../pipeline/runner.ts';
-import { defaultSteps } from '../../pipeline/steps.ts';
-import { systemClock } from '../../core/clock.ts';
-import { runServer } from '../../server/run.ts';
+import type { WorldSize } from '../../generate/world.ts';
 import { DeepcutError } from '../../errors.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({
+  ...(await import('../context.ts')),
+  ...(await import('../../generate/world.ts')),
+  ...(await import('../../ingest/import.ts')),
+  ...(await import('../../pipeline/runner.ts')),
+  ...(await import('../../pipeline/steps.ts')),
+  ...(await import('../../core/clock.ts')),
+});
 
 const say = (s: string) => process.stderr.write(`demo: ${s}\n`);
 
@@ -32,6 +36,7 @@ export function register(program: Command): void {
       const seed = Number(o.seed);
       if (!Number.isInteger(seed)) throw new DeepcutError('invalid_input', `--seed must be an integer, got "${o.seed}"`, { field: '--seed' });
       const port = Number(o.port);
+      const { configFrom, globals, withStore, generateWorld, importPath, runPipeline, publish, defaultSteps, systemClock } = await load();
       const config = configFrom(c);
       const world = resolve(join(config.home, `demo-world-${o.size}-${seed}`));
       const t0 = performance.now();
@@ -57,6 +62,7 @@ export function register(program: Command): void {
       const result = { home: config.home, world, run: run.runId, seconds: (performance.now() - t0) / 1000, stages };
       emit(globals(c), result, (r) => table(['stage', 'seconds', 'result'], r.stages.map((s) => [s.stage, Number(s.seconds.toFixed(1)), s.detail]), 1));
       if (!o.serve) return;
+      const { runServer } = await import('../../server/run.ts');
       await runServer(config, {
         port,
         host: '127.0.0.1',

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { configFrom, globals } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { suites } from '../../eval/suites/index.ts';
 import type { EvalReport } from '../../eval/suite.ts';
 import { DeepcutError } from '../../errors.ts';
-import { log } from '../../log.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../log.ts')), ...(await import('../../eval/suites/index.ts')) });
 
 interface SuiteOutcome {
   name: string;
@@ -26,6 +26,7 @@ export function register(program: Command): void {
     .option('--quick', 'smaller, faster versions of each suite')
     .option('--list', 'list the suites and exit')
     .action(async (o: { data: string; only?: string[]; quick?: boolean; list?: boolean }, c: Command) => {
+      const { configFrom, globals, log, suites } = await load();
       const config = configFrom(c);
       const g = globals(c);
       if (o.list) {

@@ -1,8 +1,13 @@
 import type { Command } from 'commander';
-import { globals, configFrom } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { DeepcutError } from '../../errors.ts';
-import { DEFAULT_CLOCK, SIZES, generateWorld, type WorldSize } from '../../generate/world.ts';
+import type { WorldSize } from '../../generate/world.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../generate/world.ts')) });
+
+/** `DEFAULT_CLOCK` of generate/world.ts, for the help text (help.test.ts keeps the two equal). */
+export const DEFAULT_CLOCK = '2026-11-20T12:00:00Z';
 
 /** `deepcut generate`: write a seeded demo world (import files + truth/) into a folder. */
 export function register(program: Command): void {
@@ -15,6 +20,7 @@ export function register(program: Command): void {
     .option('--clock <iso>', `the world's "now": listens end here (default ${DEFAULT_CLOCK})`)
     .option('--audio-clips <n>', 'number of WAV clips (default: by size)')
     .action(async (o: { size: string; seed: string; out: string; clock?: string; audioClips?: string }, c: Command) => {
+      const { configFrom, globals, SIZES, generateWorld } = await load();
       configFrom(c);
       if (!(o.size in SIZES)) throw new DeepcutError('invalid_input', `unknown size "${o.size}"; expected small, default or large`, { field: '--size' });
       const seed = Number(o.seed);

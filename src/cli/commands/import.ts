@@ -1,11 +1,25 @@
 import type { Command } from 'commander';
-import { configFrom, globals, withStore } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { importPath, type ImportSummary } from '../../ingest/import.ts';
-import { formats } from '../../ingest/formats/index.ts';
-import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
+import type { ImportSummary } from '../../ingest/import.ts';
+import type { EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
-import { progress } from '../../util/progress.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../ingest/import.ts')) });
+
+/**
+ * The help text's copy of `formats` (ingest/formats/index.ts) and `entityKinds` (domain/schemas.ts),
+ * so that `deepcut import --help` loads no ingest code; help.test.ts keeps them equal to the originals.
+ */
+export const formats: readonly { name: string; description: string }[] = [
+  { name: 'jsonl', description: "deepcut's own JSON Lines: one object per line, one file per entity (listens.jsonl, tracks.jsonl, …)" },
+  { name: 'csv', description: "deepcut's own CSV: a header row of field names, one file per entity (tracks.csv, users.csv, …)" },
+  { name: 'spotify-history', description: 'Spotify Extended Streaming History (Streaming_History_Audio_*.json) or account-data StreamingHistory*.json; needs --user' },
+  { name: 'listenbrainz', description: 'ListenBrainz listen export (JSON array or JSONL; a folder imports every .json/.jsonl in it, recursively)' },
+  { name: 'hetrec-lastfm', description: 'HetRec 2011 Last.fm 2K folder: artists, user–artist play counts (as interactions), tag documents, friendships' },
+  { name: 'interactions', description: 'generic CSV user,item,weight[,timestamp] (items are tracks unless --item-kind artist)' },
+];
+export const entityKinds: readonly EntityKind[] = ['artists', 'albums', 'tracks', 'users', 'follows', 'listens', 'interactions', 'documents', 'impressions'];
 
 function positiveInt(v: string, flag: string): number {
   const n = Number(v);
@@ -44,6 +58,7 @@ export function register(program: Command): void {
     .option('--max-line-bytes <n>', 'longest record accepted', String(1 << 20))
     .option('--force', 'read files again even when already fully imported')
     .action(async (format: string, path: string, o: Record<string, string | boolean | undefined>, c: Command) => {
+      const { configFrom, globals, withStore, progress, importPath } = await load();
       const config = configFrom(c);
       if (o.entity !== undefined && !entityKinds.includes(o.entity as EntityKind)) throw new DeepcutError('invalid_input', `unknown entity "${o.entity}"; one of ${entityKinds.join(', ')}`, { field: '--entity' });
       if (o.itemKind !== undefined && o.itemKind !== 'track' && o.itemKind !== 'artist') throw new DeepcutError('invalid_input', `expected track or artist, got "${o.itemKind}"`, { field: '--item-kind' });

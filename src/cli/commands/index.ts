@@ -1,4 +1,8 @@
-/** Every CLI command, in the order `deepcut --help` lists them. Add one line per new command. */
+/**
+ * Every CLI command, in the order `deepcut --help` lists them. Add one line per new command. A
+ * command file imports only commander, `../output.ts` and `../../errors.ts` at its top and the rest
+ * inside its action (`const { … } = await load()`), so that help loads no stage code (help.test.ts).
+ */
 import type { Command } from 'commander';
 import { register as config } from './config.ts';
 import { register as evaluate } from './eval.ts';

@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
-import { configFrom, globals } from '../context.ts';
-import { openStore } from '../../store/open.ts';
 import { emit, table } from '../output.ts';
-import { createKey, listKeys, parseScopes, revokeKey, type KeyInfo } from '../../server/auth.ts';
-import { adminRequest, type ServerTarget } from '../admin-client.ts';
-import { readServerFile } from '../../server/local-admin.ts';
+import type { KeyInfo } from '../../server/auth.ts';
+import type { ServerTarget } from '../admin-client.ts';
 import type { Config } from '../../config/config.ts';
 import type { Store } from '../../store/store.ts';
 import { DeepcutError, isDeepcutError } from '../../errors.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({
+  ...(await import('../context.ts')),
+  ...(await import('../../server/auth.ts')),
+  ...(await import('../admin-client.ts')),
+  ...(await import('../../server/local-admin.ts')),
+  ...(await import('../../store/open.ts')),
+});
 
 interface ServerOptions {
   server?: string;
@@ -22,8 +28,9 @@ type Listed = KeyInfo & { created_at: string; revoked_at: string | null };
  * on this machine holds it, that server, with the local admin key it left in `<home>/server.json`.
  */
 async function viaStoreOrServer<T>(config: Config, o: ServerOptions, local: (s: Store) => Promise<T>, remote: (t: ServerTarget) => Promise<T>, readOnly = false): Promise<T> {
+  const { openStore, readServerFile } = await load();
   const key = o.apiKey || process.env.DEEPCUT_API_KEY || undefined;
-  if (o.server) return remote({ url: o.server, key: key ?? sameServerKey(config, o.server) });
+  if (o.server) return remote({ url: o.server, key: key ?? (await sameServerKey(config, o.server)) });
   let store: Store;
   try {
     store = await openStore({ home: config.home, databaseUrl: config.databaseUrl, readOnly });
@@ -40,7 +47,8 @@ async function viaStoreOrServer<T>(config: Config, o: ServerOptions, local: (s: 
 }
 
 /** The local admin key of the server at `url`, when it is the one this home's server.json names. */
-function sameServerKey(config: Config, url: string): string | undefined {
+async function sameServerKey(config: Config, url: string): Promise<string | undefined> {
+  const { readServerFile } = await load();
   const running = readServerFile(config.home);
   return running && new URL(running.url).port === new URL(url).port ? running.adminKey : undefined;
 }
@@ -61,6 +69,7 @@ export function register(program: Command): void {
       .option('--name <name>', 'a name to recognise the key by')
       .option('--user <user_id>', 'bind the key to a user (ListenBrainz-style submissions are that user\'s listens)'),
   ).action(async (o: { scope: string; name?: string; user?: string } & ServerOptions, c: Command) => {
+    const { configFrom, globals, parseScopes, createKey, adminRequest } = await load();
     const config = configFrom(c);
     const scopes = parseScopes(o.scope);
     const r = await viaStoreOrServer(
@@ -75,12 +84,14 @@ export function register(program: Command): void {
     emit(globals(c), r, (x) => `${x.key}\n(key ${x.name}, scopes ${x.scopes.join(',')}${x.user_id ? `, user ${x.user_id}` : ''}: shown once, store it now)`);
   });
   serverOptions(cmd.command('list').description('list keys (never their secrets)')).action(async (o: ServerOptions, c: Command) => {
+    const { configFrom, globals, listKeys, adminRequest } = await load();
     const config = configFrom(c);
     const keys = await viaStoreOrServer(config, o, (s) => listKeys(s), async (t) => (await adminRequest<{ keys: Listed[] }>(t, 'GET', '/v1/admin/keys')).keys, true);
     emit(globals(c), { keys }, (r) => table(['id', 'name', 'scopes', 'user', 'created', 'revoked'], r.keys.map((k) => [k.id, k.name, k.scopes.join(','), k.user_id, k.created_at, k.revoked_at])));
   });
   serverOptions(cmd.command('revoke <idOrName>').description('revoke a key by id or name (the server it goes through stops accepting it at once, other servers within 5 s)')).action(
     async (idOrName: string, o: ServerOptions, c: Command) => {
+      const { configFrom, globals, revokeKey, adminRequest } = await load();
       const config = configFrom(c);
       if (!idOrName.trim()) throw new DeepcutError('invalid_input', 'expected a key id or name', { field: 'idOrName' });
       const revoked = await viaStoreOrServer(

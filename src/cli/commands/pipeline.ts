@@ -1,11 +1,17 @@
 import type { Command } from 'commander';
-import { configFrom, globals, withStore } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { defaultSteps } from '../../pipeline/steps.ts';
-import { runPipeline, listRuns, readManifest, readPublished, publish, rollback, type RunManifest } from '../../pipeline/runner.ts';
-import { systemClock } from '../../core/clock.ts';
-import { reapDeadRuns } from '../../pipeline/liveness.ts';
-import { log } from '../../log.ts';
+import type { RunManifest } from '../../pipeline/runner.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({
+  ...(await import('../context.ts')),
+  ...(await import('../../log.ts')),
+  ...(await import('../../pipeline/runner.ts')),
+  ...(await import('../../core/clock.ts')),
+  ...(await import('../../pipeline/liveness.ts')),
+});
+/** The pipeline's steps import every model: only `run` and `publish` load them. */
+const loadSteps = async () => ({ ...(await load()), ...(await import('../../pipeline/steps.ts')) });
 
 function runRows(runs: RunManifest[], published?: string) {
   return runs.map((r) => [
@@ -18,6 +24,7 @@ function runRows(runs: RunManifest[], published?: string) {
 
 /** Every run, with runs whose process died marked failed (on disk too, unless the home is read-only). */
 async function listRunsReaped(home: string): Promise<RunManifest[]> {
+  const { reapDeadRuns, listRuns } = await load();
   const reaped = new Map((await reapDeadRuns(home)).map((m) => [m.runId, m]));
   return (await listRuns(home)).map((r) => reaped.get(r.runId) ?? r);
 }
@@ -31,6 +38,7 @@ export function register(program: Command): void {
     .option('--resume <runId>', 'resume a failed or crashed run without redoing finished steps')
     .option('--no-publish', 'leave the run unpublished')
     .action(async (o: { resume?: string; publish: boolean }, c: Command) => {
+      const { configFrom, globals, withStore, log, runPipeline, publish, systemClock, defaultSteps } = await loadSteps();
       const config = configFrom(c);
       const steps = defaultSteps();
       const result = await withStore(config, async (store) => {
@@ -60,6 +68,7 @@ export function register(program: Command): void {
     .command('status')
     .description('the published run and the latest run')
     .action(async (_o, c: Command) => {
+      const { configFrom, globals, listRuns, readPublished } = await load();
       const config = configFrom(c);
       const runs = await listRunsReaped(config.home);
       const published = await readPublished(config.home);
@@ -76,6 +85,7 @@ export function register(program: Command): void {
     .command('runs')
     .description('every run with its steps and gated metric (* = published)')
     .action(async (_o, c: Command) => {
+      const { configFrom, globals, listRuns, readPublished } = await load();
       const config = configFrom(c);
       const runs = await listRunsReaped(config.home);
       const published = await readPublished(config.home);
@@ -85,6 +95,7 @@ export function register(program: Command): void {
     .command('show <runId>')
     .description('one run in full: steps, timings, metrics')
     .action(async (runId: string, _o, c: Command) => {
+      const { configFrom, globals, readManifest, reapDeadRuns } = await load();
       const config = configFrom(c);
       const m = (await reapDeadRuns(config.home)).find((r) => r.runId === runId) ?? (await readManifest(config.home, runId));
       emit(globals(c), m, (r) =>
@@ -96,6 +107,7 @@ export function register(program: Command): void {
     .description('publish a succeeded run (after the promotion gate unless --force)')
     .option('--force', 'publish even if gated metrics regressed')
     .action(async (runId: string, o: { force?: boolean }, c: Command) => {
+      const { configFrom, globals, publish, systemClock, defaultSteps } = await loadSteps();
       const config = configFrom(c);
       const g = await publish(defaultSteps(), config.home, runId, { tolerance: config.pipeline.regressionTolerance, force: o.force, clock: systemClock });
       emit(globals(c), { published: runId, gate: g }, (r) => [`published ${r.published}`, table(['metric', 'candidate', 'published', 'pass'], r.gate.checks.map((x) => [x.metric, x.candidate, x.published, x.pass ? 'yes' : 'no']))].join('\n'));
@@ -104,6 +116,7 @@ export function register(program: Command): void {
     .command('rollback')
     .description('switch serving back to the previously published run')
     .action(async (_o, c: Command) => {
+      const { configFrom, globals, rollback, systemClock } = await load();
       const config = configFrom(c);
       const p = await rollback(config.home, systemClock);
       emit(globals(c), p, (r) => `published ${r.runId}`);

@@ -2,15 +2,22 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { configFrom, globals } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { openPublished } from '../../pipeline/published.ts';
-import { productOfRun } from '../../pipeline/playlists-step.ts';
-import { PlaylistArchive, exportPlaylist, exportFormats, playlistTitles, readRunPlaylists, storedWeekly, toPlaylist, weeklyKey, type Playlist } from '../../playlists/index.ts';
-import { isFactorized } from '../../cf/recommender.ts';
+import type { ExportFormat, Playlist } from '../../playlists/index.ts';
 import { DeepcutError } from '../../errors.ts';
 
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({
+  ...(await import('../context.ts')),
+  ...(await import('../../pipeline/published.ts')),
+  ...(await import('../../pipeline/playlists-step.ts')),
+  ...(await import('../../playlists/index.ts')),
+  ...(await import('../../cf/recommender.ts')),
+});
+
 const kinds = ['discover-weekly', 'release-radar', 'daily-mix', 'radio'] as const;
+/** The help text's copy of playlists/export.ts `exportFormats` (help.test.ts keeps them equal). */
+export const exportFormats: readonly ExportFormat[] = ['json', 'jspf', 'xspf', 'm3u8'];
 
 /**
  * `deepcut playlist <kind> <user or seed> [--date D] [--format F] [--out FILE]`: a playlist from the
@@ -32,6 +39,7 @@ export function register(program: Command): void {
       if (!(exportFormats as readonly string[]).includes(o.format)) throw new DeepcutError('invalid_input', `unknown format "${o.format}"; expected one of ${exportFormats.join(', ')}`, { field: '--format' });
       const at = o.date ? new Date(o.date.length === 10 ? `${o.date}T12:00:00Z` : o.date) : new Date();
       if (Number.isNaN(at.getTime())) throw new DeepcutError('invalid_input', `--date "${o.date}" is not a date`, { field: '--date' });
+      const { configFrom, globals, openPublished, productOfRun, PlaylistArchive, exportPlaylist, playlistTitles, readRunPlaylists, storedWeekly, toPlaylist, weeklyKey, isFactorized } = await load();
       const config = configFrom(c);
       const run = await openPublished(config.home, { threads: config.cf.threads });
       try {

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
-import { configFrom, globals, withStore } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { replayQuarantine } from '../../ingest/replay.ts';
 import { DeepcutError } from '../../errors.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = () => import('../context.ts');
+/** Replay re-parses rows: only it loads the ingest code. */
+const loadReplay = async () => ({ ...(await load()), ...(await import('../../ingest/replay.ts')) });
 
 /** `deepcut quarantine list|show|replay`: the rejected rows, kept with reason, file, line and field. */
 export function register(program: Command): void {
@@ -14,6 +17,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'rows to show', '50')
     .option('--offset <n>', 'rows to skip', '0')
     .action(async (o: { batch?: string; limit: string; offset: string }, c: Command) => {
+      const { configFrom, globals, withStore } = await load();
       const config = configFrom(c);
       const rows = await withStore(config, (store) => store.listQuarantine({ batch: o.batch, limit: Number(o.limit), offset: Number(o.offset) }), { readOnly: true });
       emit(globals(c), { rows: rows.map(({ raw, ...r }) => ({ ...r, raw: raw.length > 200 ? raw.slice(0, 200) + '…' : raw })) }, (r) =>
@@ -25,6 +29,7 @@ export function register(program: Command): void {
     .argument('<id>', 'quarantined row id')
     .description('one quarantined row with its raw text')
     .action(async (id: string, _o, c: Command) => {
+      const { configFrom, globals, withStore } = await load();
       const config = configFrom(c);
       const n = Number(id);
       if (!Number.isSafeInteger(n) || n <= 0) throw new DeepcutError('invalid_input', `expected a row id, got "${id}"`, { field: 'id' });
@@ -37,6 +42,7 @@ export function register(program: Command): void {
     .description('parse kept rows again against the current schema and store; import and release those that pass')
     .option('--batch <batch>', 'only this import batch')
     .action(async (o: { batch?: string }, c: Command) => {
+      const { configFrom, globals, withStore, replayQuarantine } = await loadReplay();
       const config = configFrom(c);
       const r = await withStore(config, (store) => replayQuarantine(store, { batch: o.batch, validation: config.validation }));
       emit(globals(c), r, (x) =>

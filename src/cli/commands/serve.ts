@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { configFrom, globals } from '../context.ts';
 import { DeepcutError } from '../../errors.ts';
-import { runServer } from '../../server/run.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../server/run.ts')) });
 
 /**
  * `deepcut serve [--port] [--host] [--no-auth]`: the HTTP API and the web page. The serving process
@@ -15,6 +16,7 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to bind (config server.host)')
     .option('--no-auth', 'local demo mode: no API keys needed; binds 127.0.0.1 only')
     .action(async (o: { port?: string; host?: string; auth: boolean }, c: Command) => {
+      const { configFrom, globals, runServer } = await load();
       const config = configFrom(c);
       const port = o.port !== undefined ? Number(o.port) : config.server.port;
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DeepcutError('invalid_input', `--port expects 0..65535, got ${o.port}`, { field: '--port' });

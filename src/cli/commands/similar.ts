@@ -1,12 +1,20 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { configFrom, globals } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { openPublished, type PublishedRun } from '../../pipeline/published.ts';
-import { loadTextArtifacts, loadTextIndex, type TextArtifacts } from '../../pipeline/text-step.ts';
-import { productOfRun } from '../../pipeline/playlists-step.ts';
-import { similarArtistsByText, type Neighbour, type Product } from '../../playlists/index.ts';
+import type { PublishedRun } from '../../pipeline/published.ts';
+import type { TextArtifacts } from '../../pipeline/text-step.ts';
+import type { Neighbour, Product } from '../../playlists/index.ts';
 import { DeepcutError } from '../../errors.ts';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({
+  ...(await import('../context.ts')),
+  ...(await import('../../pipeline/published.ts')),
+  ...(await import('../../pipeline/text-step.ts')),
+  ...(await import('../../pipeline/playlists-step.ts')),
+  ...(await import('../../playlists/index.ts')),
+});
+type Loaded = Awaited<ReturnType<typeof load>>;
 
 const bys = ['text', 'cf'] as const;
 type By = (typeof bys)[number];
@@ -31,7 +39,7 @@ function parseK(k: string): number {
  * (cosine) over the artists with documents. By cf: cosine over the artists' CF vectors, as
  * `GET /v1/artists/:id/similar` and Release Radar's similar-artist tier.
  */
-async function similarArtists(run: PublishedRun, product: Product, text: TextArtifacts | undefined, id: string, by: By, k: number): Promise<SimilarResult['similar']> {
+async function similarArtists({ loadTextIndex, similarArtistsByText }: Loaded, run: PublishedRun, product: Product, text: TextArtifacts | undefined, id: string, by: By, k: number): Promise<SimilarResult['similar']> {
   const catalog = run.snapshot.catalog;
   const terms = (artist: string) => {
     const r = text?.artists.row(artist) ?? -1;
@@ -97,6 +105,8 @@ export function register(program: Command): void {
     .action(async (id: string, o: { by: string; k: string }, c: Command) => {
       if (!(bys as readonly string[]).includes(o.by)) throw new DeepcutError('invalid_input', `--by must be one of ${bys.join(', ')}, got "${o.by}"`, { field: '--by' });
       const k = parseK(o.k);
+      const lib = await load();
+      const { configFrom, globals, openPublished, loadTextArtifacts, productOfRun } = lib;
       const config = configFrom(c);
       const run = await openPublished(config.home, { threads: config.cf.threads });
       try {
@@ -105,7 +115,7 @@ export function register(program: Command): void {
         const text = o.by === 'text' ? await loadTextArtifacts(textDir) : await loadTextArtifacts(textDir).catch((e: unknown) => (e instanceof DeepcutError && e.code === 'not_found' ? undefined : Promise.reject(e)));
         const a = run.snapshot.catalog.artistRows.row(id);
         const product = await productOfRun(run, config.cf.seed);
-        const result: SimilarResult = { run: run.runId, kind: 'artist', id, name: a >= 0 ? run.snapshot.catalog.artists[a].name : id, by: o.by as By, similar: await similarArtists(run, product, text, id, o.by as By, k) };
+        const result: SimilarResult = { run: run.runId, kind: 'artist', id, name: a >= 0 ? run.snapshot.catalog.artists[a].name : id, by: o.by as By, similar: await similarArtists(lib, run, product, text, id, o.by as By, k) };
         emit(globals(c), result, print);
       } finally {
         await run.close();
@@ -117,6 +127,7 @@ export function register(program: Command): void {
     .option('--k <n>', 'how many', '10')
     .action(async (id: string, o: { k: string }, c: Command) => {
       const k = parseK(o.k);
+      const { configFrom, globals, openPublished, productOfRun } = await load();
       const config = configFrom(c);
       const run = await openPublished(config.home, { threads: config.cf.threads });
       try {

@@ -1,14 +1,24 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { configFrom, globals, withStore } from '../context.ts';
 import { emit, table } from '../output.ts';
-import { acceptBatch, latestValidation, STATS_NS, VALIDATION_NS, type ValidationRecord } from '../../validate/batch.ts';
-import { renderReport } from '../../validate/report.ts';
-import { identityReport, type IdentityReport } from '../../validate/identity.ts';
-import { listSchemas, loadSchema, OWN_SOURCE, parseSchemaDoc, saveSchema } from '../../validate/schema.ts';
+import type { ValidationRecord } from '../../validate/batch.ts';
+import type { IdentityReport } from '../../validate/identity.ts';
 import type { BatchStatistics } from '../../validate/stats.ts';
-import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
+import type { EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError, exitCodeOf } from '../../errors.ts';
+
+/** The help text's copy of validate/schema.ts `OWN_SOURCE` (help.test.ts keeps them equal). */
+export const OWN_SOURCE = 'deepcut';
+
+/** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
+const load = async () => ({
+  ...(await import('../context.ts')),
+  ...(await import('../../validate/batch.ts')),
+  ...(await import('../../validate/report.ts')),
+  ...(await import('../../validate/identity.ts')),
+  ...(await import('../../validate/schema.ts')),
+  ...(await import('../../domain/schemas.ts')),
+});
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
 
@@ -38,6 +48,7 @@ export function register(program: Command): void {
     .option('--report <file.html>', 'also write the HTML report (statistics, anomalies, drift)')
     .option('--all', 'every batch, not only the latest per entity')
     .action(async (o: { report?: string; all?: boolean }, c: Command) => {
+      const { configFrom, globals, withStore, latestValidation, renderReport, identityReport, STATS_NS, VALIDATION_NS } = await load();
       const config = configFrom(c);
       const result = await withStore(
         config,
@@ -66,6 +77,7 @@ export function register(program: Command): void {
     .option('--source <source>', `whose batches the schema describes: ${OWN_SOURCE} (own jsonl/csv files, the default) or a parser such as spotify-extended`)
     .description('print the stored schema as JSON (edit it and load it back with `validate schema edit --file`)')
     .action(async (entity: string | undefined, o: { source?: string }, c: Command) => {
+      const { configFrom, globals, withStore, loadSchema, listSchemas, entityKinds } = await load();
       const config = configFrom(c);
       if (entity && !entityKinds.includes(entity as EntityKind)) throw new DeepcutError('invalid_input', `unknown entity "${entity}"`, { field: 'entity' });
       const docs = await withStore(config, async (store) => {
@@ -81,6 +93,7 @@ export function register(program: Command): void {
     .description('replace an entity schema with an edited JSON file (validated first)')
     .requiredOption('--file <schema.json>', 'the edited schema (as printed by `validate schema show <entity>`)')
     .action(async (o: { file: string }, c: Command) => {
+      const { configFrom, globals, withStore, parseSchemaDoc, saveSchema } = await load();
       const config = configFrom(c);
       let json: unknown;
       try {
@@ -100,6 +113,7 @@ export function register(program: Command): void {
     .requiredOption('--reason <text>', 'why the batch is fine after all')
     .description('unblock a blocked batch, recording who-knows-why in its validation record')
     .action(async (batch: string, o: { reason: string }, c: Command) => {
+      const { configFrom, globals, withStore, acceptBatch } = await load();
       const config = configFrom(c);
       const r = await withStore(config, (store) => acceptBatch(store, batch, o.reason));
       emit(globals(c), r, (x) => `batch ${x.batch} (${x.entity}) accepted: ${x.accepted_reason}`);
