@@ -31,6 +31,8 @@ import { PROGRESS_NS } from '../ingest/import.ts';
 import { contentSource, favourites, nearestFavourite, row as vecRow, type Vectors } from '../playlists/sources.ts';
 import { topK } from '../cf/base.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/types.ts';
+import { runSnapshot } from './persist.ts';
+import { loadCfModel } from '../cf/load.ts';
 
 export interface AudioStepOptions {
   cnn?: Partial<FactorCnnConfig>;
@@ -68,8 +70,6 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
     after: ['cf'],
     async run(ctx) {
       const t0 = performance.now();
-      // imported here: steps.ts imports this module to wire the step (no import cycle at load time)
-      const { runSnapshot, loadCfModel } = await import('./steps.ts');
       const s = await runSnapshot(ctx);
       const { tracks } = s.catalog;
       const rows = tracks.map((t, i) => (t.audioPath ? i : -1)).filter((i) => i >= 0);

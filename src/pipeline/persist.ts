@@ -11,6 +11,7 @@ import type { Snapshot } from './snapshot.ts';
 import type { UserHistory, TrackInfo, ArtistInfo } from '../playlists/types.ts';
 import type { ConfidenceOptions } from '../signals/index.ts';
 import { DeepcutError } from '../errors.ts';
+import type { StepContext } from './runner.ts';
 
 /**
  * Version of the snapshot files. 2: the signals artifact's header records the signal settings the
@@ -116,4 +117,20 @@ function signalSettingsOf(p: Record<string, number | string>, file: string): Req
     return p[k] as T;
   };
   return { minStreamMs: num('minStreamMs'), quickSkipMs: num('quickSkipMs'), alpha: num('alpha'), epsilon: num('epsilon'), scale: one('scale', ['log', 'linear']), skips: one('skips', ['lower', 'negative']) };
+}
+
+const snapshotCache = new Map<string, Snapshot>();
+/** Remember the snapshot the signals step just saved in `dir`, so later steps of the run skip reading it. */
+export function cacheSnapshot(dir: string, s: Snapshot): void {
+  snapshotCache.set(dir, s);
+}
+/** The snapshot saved by the signals step of this run (cached per process). */
+export async function runSnapshot(ctx: StepContext): Promise<Snapshot> {
+  const dir = ctx.dirOf('signals');
+  let s = snapshotCache.get(dir);
+  if (!s) {
+    s = await loadSnapshot(dir);
+    snapshotCache.set(dir, s);
+  }
+  return s;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { Step, StepContext } from './runner.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
-import { saveSnapshot, loadSnapshot } from './persist.ts';
+import { saveSnapshot, runSnapshot, cacheSnapshot } from './persist.ts';
 import { makeRecommender, alsAvailable } from '../cf/factory.ts';
 import type { Recommender } from '../cf/recommender.ts';
 import { isFactorized } from '../cf/recommender.ts';
@@ -47,18 +47,6 @@ async function close(m: Recommender): Promise<void> {
 /** The CF model of a run: the cf family's loader (src/cf/load.ts), re-exported for the steps. */
 export { loadCfModel } from '../cf/load.ts';
 
-const snapshotCache = new Map<string, Snapshot>();
-/** The snapshot saved by the signals step of this run (cached per process). */
-export async function runSnapshot(ctx: StepContext): Promise<Snapshot> {
-  const dir = ctx.dirOf('signals');
-  let s = snapshotCache.get(dir);
-  if (!s) {
-    s = await loadSnapshot(dir);
-    snapshotCache.set(dir, s);
-  }
-  return s;
-}
-
 export const validateStep: Step = {
   name: 'validate',
   after: [],
@@ -76,7 +64,7 @@ export const signalsStep: Step = {
     const s = await buildSnapshot(ctx.store, ctx.config);
     if (s.catalog.tracks.length === 0) throw new DeepcutError('blocked', 'the store has no tracks: import a catalog first (`deepcut import jsonl <folder>`)');
     await saveSnapshot(ctx.dir, s, ctx.runId);
-    snapshotCache.set(ctx.dirOf('signals'), s);
+    cacheSnapshot(ctx.dirOf('signals'), s);
     return { metrics: { users: s.users.size, tracks: s.catalog.tracks.length, artists: s.catalog.artists.length, listens: s.listens, nnz: s.userTracks.indices.length } };
   },
 };

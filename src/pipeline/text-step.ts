@@ -23,6 +23,8 @@ import { favourites, type Vectors } from '../playlists/sources.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/types.ts';
 import { isDeepcutError } from '../errors.ts';
 import { TEXT_MAGIC, TEXT_VERSION, loadTextArtifacts, type TextArtifacts, type TextManifest } from '../text/artifacts.ts';
+import { runSnapshot } from './persist.ts';
+import { loadCfModel } from '../cf/load.ts';
 
 /** The text family's loaders (src/text/artifacts.ts), re-exported for the pipeline and its tests. */
 export { TEXT_MAGIC, TEXT_VERSION, loadTextArtifacts, loadTextIndex, type TextArtifacts } from '../text/artifacts.ts';
@@ -118,8 +120,6 @@ function features(docs: TextDoc[], seed: number): TextFeatures | undefined {
 
 async function runText(ctx: StepContext): Promise<{ metrics: Record<string, number> }> {
   const t0 = performance.now();
-  // imported here, not at the top: steps.ts lists this step, and a static import both ways would be a cycle
-  const { runSnapshot, loadCfModel } = await import('./steps.ts');
   const s = await runSnapshot(ctx);
   const { docs, unmatched } = artistDocuments(await ctx.store.list('documents'), s.catalog);
   const seed = ctx.config.cf.seed;
