@@ -7,6 +7,8 @@
  */
 import { join } from 'node:path';
 import { readPublished, readManifest, runsDir } from './runner.ts';
+
+export { readPublished };
 import { loadSnapshot } from './persist.ts';
 import { loadCfModel } from '../cf/load.ts';
 import type { Snapshot } from './snapshot.ts';
