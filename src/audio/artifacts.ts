@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IdMap, TrackId } from '../domain/ids.ts';
 import type { AudioFeatures } from './features.ts';
-import { readArtifact } from '../cf/artifact.ts';
+import { readArtifact } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';
 
 /** One line of `features.jsonl`: the track, its file's hash and its features. */

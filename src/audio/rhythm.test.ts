@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderClip, type ClipSpec } from '../generate/synth.ts';
+import { renderClip, type ClipSpec } from '../generate/index.ts';
 import { ANALYSIS_RATE } from './decode.ts';
 import { analyzeAudio } from './features.ts';
 import { bassSupport, subdivision } from './rhythm.ts';

@@ -18,7 +18,7 @@ import { readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLines } from '../util/lines.ts';
 import { Impression } from '../domain/schemas.ts';
-import type { Store, QuarantinedRow } from '../store/store.ts';
+import type { Store, QuarantinedRow } from '../store/index.ts';
 import { log } from '../log.ts';
 
 /** Where a home page sends its impressions. */

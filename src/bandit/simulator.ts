@@ -30,12 +30,12 @@
  * linear model cannot represent and trees can.
  */
 import { Rng } from '../util/rng.ts';
-import { generateCatalog, type Catalog } from '../generate/catalog.ts';
-import { GENRES } from '../generate/genres.ts';
-import { ListenerGenerator } from '../generate/listeners.ts';
-import type { TasteModel, UserTaste } from '../generate/taste.ts';
-import { DAY_MS, hash32, pickWeighted } from '../generate/util.ts';
-import { DEFAULT_CLOCK } from '../generate/world.ts';
+import { generateCatalog, type Catalog } from '../generate/index.ts';
+import { GENRES } from '../generate/index.ts';
+import { ListenerGenerator } from '../generate/index.ts';
+import type { TasteModel, UserTaste } from '../generate/index.ts';
+import { DAY_MS, hash32, pickWeighted } from '../generate/index.ts';
+import { DEFAULT_CLOCK } from '../generate/index.ts';
 import { trainingSet, type Decision, type LoggedChoice, type Policy, type TrainingOptions } from './policy.ts';
 import { topK } from '../core/topk.ts';
 import { defaultConfidence, listenSignal, STREAM } from '../signals/index.ts';

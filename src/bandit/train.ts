@@ -15,8 +15,8 @@
  */
 import type { Rng } from '../util/rng.ts';
 import type { Impression, Listen } from '../domain/schemas.ts';
-import type { Store } from '../store/store.ts';
-import { pagesOf } from '../store/pages.ts';
+import type { Store } from '../store/index.ts';
+import { pagesOf } from '../store/index.ts';
 import { SHELF_FEATURES, shelfKindOf, shelfRow, type HomeShelfKind } from './shelves.ts';
 import type { Decision, LoggedChoice, Policy } from './policy.ts';
 import type { RewardModel } from './reward.ts';

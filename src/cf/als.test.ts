@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlternatingLeastSquares } from './als.ts';
-import { csrFromCoo, type Csr } from '../signals/csr.ts';
+import { csrFromCoo, type Csr } from '../signals/index.ts';
 import { Rng } from '../util/rng.ts';
 import { cgTs, gramTs, lossTs, regularized, topkTs } from './kernels/als.ts';
 import { Arena, instantiate, wasmModule } from './kernels/wasm.ts';

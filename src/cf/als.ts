@@ -16,7 +16,7 @@
  */
 import { DeepcutError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
-import { transpose, type Csr } from '../signals/csr.ts';
+import { transpose, type Csr } from '../signals/index.ts';
 import type { FitOptions, FoldIn, Factorized, Ranked, Recommender, RecommendOptions } from './recommender.ts';
 import { cgTs, exactTs, gramTs, lossTs, regularized, solveRowExact } from './kernels/als.ts';
 import { choleskySolveInPlace } from '../core/linalg.ts';

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkFitInput, excludeMask } from './base.ts';
 import { Rng } from '../util/rng.ts';
-import { csrFromCoo } from '../signals/csr.ts';
+import { csrFromCoo } from '../signals/index.ts';
 
 describe('checks', () => {
   const m = csrFromCoo(2, 3, Int32Array.of(0, 1), Int32Array.of(2, 0), Float32Array.of(1, 2));

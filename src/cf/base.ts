@@ -3,7 +3,7 @@
  * checks with pinned messages, the heard-item mask, top-k selection (core/topk.ts), and a
  * family base class {@link ScoringRecommender} whose subclasses only say how to score.
  */
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import type { FitOptions, Ranked, Recommender, RecommendOptions } from './recommender.ts';
 import { DeepcutError } from '../errors.ts';
 import { topK } from '../core/topk.ts';

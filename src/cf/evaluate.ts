@@ -4,7 +4,7 @@
  * filtered, and average the ranking metrics; add catalog coverage, novelty and long-tail share.
  */
 import { canRecommendBatch, type Recommender } from './recommender.ts';
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
 import { catalogMetrics, popularityOf, rankMetrics } from './metrics.ts';

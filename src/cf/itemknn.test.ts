@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BM25Recommender, CosineRecommender, ItemKnnRecommender, bm25Weight } from './itemknn.ts';
 import { recommenderContract, checkerboard } from './recommender.case.test.ts';
-import { csrFromCoo, transpose } from '../signals/csr.ts';
+import { csrFromCoo, transpose } from '../signals/index.ts';
 import { PopularityRecommender } from './popularity.ts';
 
 // Keep every neighbour on the 50-item board: with the default 20, equal-similarity ties cut the

@@ -5,8 +5,8 @@
  * the top-`neighbours` per item are kept (plus the item itself). A user's score for item j is
  * Σ_i c_ui · S[i, j] over the items i they heard.
  */
-import type { Csr } from '../signals/csr.ts';
-import { transpose } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
+import { transpose } from '../signals/index.ts';
 import { ScoringRecommender, topK } from './base.ts';
 import { readArtifact, writeArtifact } from './artifact.ts';
 import { DeepcutError } from '../errors.ts';

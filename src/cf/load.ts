@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import type { Recommender } from './recommender.ts';
 import { AlternatingLeastSquares } from './als.ts';
 import { PopularityRecommender } from './popularity.ts';

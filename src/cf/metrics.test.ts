@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { catalogMetrics, popularityOf, rankMetrics } from './metrics.ts';
 import { evaluate } from './evaluate.ts';
 import type { Recommender } from './recommender.ts';
-import { csrFromCoo } from '../signals/csr.ts';
+import { csrFromCoo } from '../signals/index.ts';
 
 const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} ≈ ${b}`);
 

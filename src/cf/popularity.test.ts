@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PopularityRecommender } from './popularity.ts';
 import { recommenderContract } from './recommender.case.test.ts';
-import { csrFromCoo } from '../signals/csr.ts';
+import { csrFromCoo } from '../signals/index.ts';
 
 recommenderContract('popularity', () => new PopularityRecommender(), (p) => PopularityRecommender.load(p), {
   skip: {

@@ -3,7 +3,7 @@
  * It has no notion of similarity: `similarItems` returns the most popular other items and
  * `similarUsers` the most active other users, so a caller never gets an error, only a baseline.
  */
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import { ScoringRecommender } from './base.ts';
 import { readArtifact, writeArtifact } from './artifact.ts';
 

@@ -15,8 +15,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Recommender } from './recommender.ts';
-import type { Csr } from '../signals/csr.ts';
-import { csrFromCoo } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
+import { csrFromCoo } from '../signals/index.ts';
 import { isDeepcutError } from '../errors.ts';
 
 /** Cases that a model may skip, with a reason. */

@@ -5,7 +5,7 @@
  * outside (see IdMap). Shared behaviour (argument checks, filtering heard items) lives in
  * `base.ts`, written once.
  */
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import type { Ranked } from '../core/topk.ts';
 
 /** A ranked list (shared vocabulary, core/topk.ts). */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomHoldout, timeHoldout } from './splits.ts';
-import { csrFromCoo, type Csr } from '../signals/csr.ts';
+import { csrFromCoo, type Csr } from '../signals/index.ts';
 import { Rng } from '../util/rng.ts';
 
 function random(users: number, items: number, nnz: number, seed: number): Csr {

@@ -2,7 +2,7 @@
  * Train/test splits of a users × items matrix, on distinct pairs (so a pair is never on both sides).
  * Both sides keep the full shape; every random step is seeded.
  */
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
 

@@ -6,8 +6,8 @@ import { loadConfig, type Config } from '../config/config.ts';
 import { setLogLevel } from '../log.ts';
 import { quietProgress } from '../util/progress.ts';
 import { DeepcutError } from '../errors.ts';
-import { openStore } from '../store/open.ts';
-import type { Store } from '../store/store.ts';
+import { openStore } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 
 export interface GlobalOptions {
   config?: string;

@@ -8,12 +8,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formats as importFormats, entityKinds as importEntityKinds } from './commands/import.ts';
 import { exportFormats as playlistFormats } from './commands/playlist.ts';
 import { OWN_SOURCE as validateOwnSource } from './commands/validate.ts';
-import { OWN_SOURCE } from '../validate/schema.ts';
+import { OWN_SOURCE } from '../validate/index.ts';
 import { DEFAULT_CLOCK as generateClock } from './commands/generate.ts';
-import { formats } from '../ingest/formats/index.ts';
+import { formats } from '../ingest/index.ts';
 import { entityKinds } from '../domain/schemas.ts';
-import { exportFormats } from '../playlists/export.ts';
-import { DEFAULT_CLOCK } from '../generate/world.ts';
+import { exportFormats } from '../playlists/index.ts';
+import { DEFAULT_CLOCK } from '../generate/index.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { choleskySolve, choleskySolveInPlace, NotPositiveDefiniteError, normalizeRows, normalizedRows } from './linalg.ts';
 import { DeepcutError } from '../errors.ts';
-import { LogisticRegression } from '../bandit/models.ts';
+import { LogisticRegression } from '../bandit/index.ts';
 import { Rng } from '../util/rng.ts';
 
 const close = (a: number, b: number, tol: number) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);

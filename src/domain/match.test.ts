@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Album, Artist, Track } from '../domain/schemas.ts';
-import { generateWorld } from '../generate/world.ts';
-import { readJsonl } from '../generate/testkit.ts';
+import { generateWorld } from '../generate/index.ts';
+import { readJsonl } from '../generate/index.ts';
 import { artistKey, creditKeys, durationTolerance, titleKey, TrackMatcher, UNKNOWN_RELEASE_DATE } from './match.ts';
 import { differentRecordings, perturbedScrobbles } from './match.testkit.ts';
 

@@ -9,7 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { IdMap } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
-import { csrFromCoo, type Csr } from '../signals/csr.ts';
+import { csrFromCoo, type Csr } from '../signals/index.ts';
 
 export interface Interactions {
   users: IdMap;

@@ -3,9 +3,9 @@
  * For `ip` the rows are also kept sorted by norm, and a scan stops as soon as |q|·‖x‖ of the
  * next row cannot beat the current k-th score (Cauchy–Schwarz), which is still exact.
  */
-import type { Ranked } from '../cf/recommender.ts';
-import { checkK, topK } from '../cf/base.ts';
-import { readArtifact, writeArtifact } from '../cf/artifact.ts';
+import type { Ranked } from '../cf/index.ts';
+import { checkK, topK } from '../cf/index.ts';
+import { readArtifact, writeArtifact } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';
 import { normalizedRows } from '../core/linalg.ts';
 import { checkVectors, rowNorm, type Metric, type VectorIndex } from './vector-index.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ExactIndex } from './exact.ts';
 import { AnnIndex } from './ann.ts';
 import { recallAtK } from './vector-index.ts';
-import { topK } from '../cf/base.ts';
+import { topK } from '../cf/index.ts';
 import { clusteredFactors } from './testing/data.ts';
 
 function bruteIp(v: Float32Array, d: number, q: Float32Array, k: number) {

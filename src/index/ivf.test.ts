@@ -7,7 +7,7 @@ import { ExactIndex } from './exact.ts';
 import { IvfIndex, type SearchStats } from './ivf.ts';
 import { recallAtK } from './vector-index.ts';
 import { clusteredFactors } from './testing/data.ts';
-import { wasmAvailable } from '../cf/kernels/wasm.ts';
+import { wasmAvailable } from '../cf/index.ts';
 
 const d = 16;
 const v = clusteredFactors(4000, d, 11);

@@ -16,10 +16,10 @@
  * reports recall@10 against exact search on held-out ones. With nprobe 0 every answer is exact. The hot loop is a WASM SIMD kernel (kernels/ivf.as.ts); the TypeScript twin here is the
  * fallback when the kernels are not built.
  */
-import type { Ranked } from '../cf/recommender.ts';
-import { checkK } from '../cf/base.ts';
-import { readArtifact, writeArtifact } from '../cf/artifact.ts';
-import { Arena, wasmAvailable, wasmModule } from '../cf/kernels/wasm.ts';
+import type { Ranked } from '../cf/index.ts';
+import { checkK } from '../cf/index.ts';
+import { readArtifact, writeArtifact } from '../cf/index.ts';
+import { Arena, wasmAvailable, wasmModule } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { ExactIndex } from './exact.ts';

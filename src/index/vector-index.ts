@@ -5,7 +5,7 @@
  * mapped outside. Scores are always "higher is better": the inner product for `ip`, the cosine for
  * `cos`. Saved files are self-describing artifacts (src/cf/artifact.ts): kind, metric, shape, run.
  */
-import type { Ranked } from '../cf/recommender.ts';
+import type { Ranked } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';
 
 export type Metric = 'ip' | 'cos';

@@ -13,8 +13,8 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { openStore } from '../store/open.ts';
-import type { Store } from '../store/store.ts';
+import { openStore } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 import { entityKinds, entitySchemas, type EntityKind } from '../domain/schemas.ts';
 import { fieldsOf } from '../domain/fields.ts';
 import { UNKNOWN_RELEASE_DATE } from '../domain/schemas.ts';

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../store/open.ts';
-import type { Store } from '../store/store.ts';
+import { openStore } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 import { importPath, type ImportOptions } from './import.ts';
 import { exitCode, isDeepcutError } from '../errors.ts';
 

@@ -4,12 +4,12 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { openStore } from '../store/open.ts';
-import type { Store } from '../store/store.ts';
+import { openStore } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 import { importPath, type ImportOptions } from './import.ts';
 import { replayQuarantine } from './replay.ts';
-import { assertNotBlocked, acceptBatch, latestValidation } from '../validate/batch.ts';
-import { loadSchema, saveSchema } from '../validate/schema.ts';
+import { assertNotBlocked, acceptBatch, latestValidation } from '../validate/index.ts';
+import { loadSchema, saveSchema } from '../validate/index.ts';
 import { artistIdOf, trackIdOf } from './identity.ts';
 import { defaultConfig } from '../config/config.ts';
 

@@ -5,3 +5,8 @@ export { formats } from './formats/index.ts';
 export { artistIdOf, albumIdOf, trackIdOf, listenIdOf, normName, cleanIsrc, ListenResolver, UNKNOWN_RELEASE_DATE, UNKNOWN_DURATION_MS, type NamedListen, type ResolvedListen } from './identity.ts';
 export { TrackMatcher, titleKey, artistKey, creditKeys, durationTolerance, MATCH_OUTCOMES, type MatchOutcome, type TrackQuery, type TrackMatch, type MatchableTrack } from '../domain/match.ts';
 export { lbNamedListen, SCROBBLE_MS } from './formats/listenbrainz.ts';
+export { hetrecTagsHandler, lastfmArtist } from './formats/hetrec.ts';
+export { type Sink } from './formats/types.ts';
+export * from './import.ts';
+export { BATCHES_NS, PROGRESS_NS } from './import.ts';
+export * from './replay.ts';

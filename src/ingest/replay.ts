@@ -7,14 +7,14 @@
  */
 import { defaultConfig, type Config } from '../config/config.ts';
 import type { EntityKind } from '../domain/schemas.ts';
-import type { QuarantinedRow, Store } from '../store/store.ts';
-import { checkRow, type CheckContext } from '../validate/rows.ts';
-import { baselineKey, compileSchema, loadSchema, OWN_SOURCE, type DataSchema } from '../validate/schema.ts';
+import type { QuarantinedRow, Store } from '../store/index.ts';
+import { checkRow, type CheckContext } from '../validate/index.ts';
+import { baselineKey, compileSchema, loadSchema, OWN_SOURCE, type DataSchema } from '../validate/index.ts';
 import { parsers } from './formats/index.ts';
 import { IMPORT_ORDER } from './formats/own.ts';
 import type { RecordHandler, Sink } from './formats/types.ts';
 import { BATCHES_NS, keyOf, loadKnownIds, type BatchContext } from './import.ts';
-import { quarantinePages } from '../store/pages.ts';
+import { quarantinePages } from '../store/index.ts';
 import { TrackMatcher } from '../domain/match.ts';
 
 export interface ReplayResult {

@@ -20,19 +20,19 @@ import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
 import type { Step, StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { PlaylistInputs } from './playlists-step.ts';
-import { analyzeFiles, audioCacheDir, type AnalyzeOutcome } from '../audio/batch.ts';
+import { analyzeFiles, audioCacheDir, type AnalyzeOutcome } from '../audio/index.ts';
 import type { CnnExample } from '../audio/cnn.ts';
 import { fitFactorCnn, inferTracks, DEFAULT_FACTOR_CNN, type FactorCnnConfig } from '../audio/coldstart.ts';
-import { loadAudioVectors } from '../audio/artifacts.ts';
-import { isFactorized, type Recommender } from '../cf/recommender.ts';
-import { writeArtifact } from '../cf/artifact.ts';
-import { AnnIndex } from '../index/ann.ts';
-import { PROGRESS_NS } from '../ingest/import.ts';
-import { contentSource, favourites, nearestFavourite, row as vecRow, type Vectors } from '../playlists/sources.ts';
-import { topK } from '../cf/base.ts';
-import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/types.ts';
+import { loadAudioVectors } from '../audio/index.ts';
+import { isFactorized, type Recommender } from '../cf/index.ts';
+import { writeArtifact } from '../cf/index.ts';
+import { AnnIndex } from '../index/index.ts';
+import { PROGRESS_NS } from '../ingest/index.ts';
+import { contentSource, favourites, nearestFavourite, vectorRow as vecRow, type Vectors } from '../playlists/index.ts';
+import { topK } from '../cf/index.ts';
+import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/index.ts';
 import { runSnapshot } from './persist.ts';
-import { loadCfModel } from '../cf/load.ts';
+import { loadCfModel } from '../cf/index.ts';
 
 export interface AudioStepOptions {
   cnn?: Partial<FactorCnnConfig>;
@@ -151,7 +151,7 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
 export const audioStep: Step = makeAudioStep();
 
 /** The audio family's loader (src/audio/artifacts.ts), re-exported for the pipeline and its tests. */
-export { loadAudioVectors, type AudioVectors } from '../audio/artifacts.ts';
+export { loadAudioVectors, type AudioVectors } from '../audio/index.ts';
 
 /**
  * What the audio step gives the playlists: a candidate source named `audio` and flow features

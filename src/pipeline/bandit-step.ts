@@ -19,15 +19,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Step } from './runner.ts';
 import { readPublished } from './runner.ts';
-import { homeLogs, opeRows, toChoices } from '../bandit/train.ts';
-import { SHELF_FEATURES } from '../bandit/shelves.ts';
-import { makeRewardModel, loadRewardModel } from '../bandit/models.ts';
-import { policyFor, trainingSet } from '../bandit/policy.ts';
-import { snips, gate, type Estimate } from '../bandit/ope.ts';
-import type { RewardModel } from '../bandit/reward.ts';
+import { homeLogs, opeRows, toChoices } from '../bandit/index.ts';
+import { SHELF_FEATURES } from '../bandit/index.ts';
+import { makeRewardModel, loadRewardModel } from '../bandit/index.ts';
+import { policyFor, trainingSet } from '../bandit/index.ts';
+import { snips, gate, type Estimate } from '../bandit/index.ts';
+import type { RewardModel } from '../bandit/index.ts';
 import { Rng } from '../util/rng.ts';
 import { DAY_MS } from '../core/clock.ts';
-import { impressionLogDir, loadImpressionLogs } from '../bandit/impression-log.ts';
+import { impressionLogDir, loadImpressionLogs } from '../bandit/index.ts';
 
 /** Days of impressions the reward model is trained on. */
 export const WINDOW_DAYS = 28;

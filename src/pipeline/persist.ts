@@ -6,9 +6,9 @@
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdMap, type UserId, type TrackId, type ArtistId } from '../domain/ids.ts';
-import { readArtifact, writeArtifact } from '../cf/artifact.ts';
+import { readArtifact, writeArtifact } from '../cf/index.ts';
 import type { Snapshot } from './snapshot.ts';
-import type { UserHistory, TrackInfo, ArtistInfo } from '../playlists/types.ts';
+import type { UserHistory, TrackInfo, ArtistInfo } from '../playlists/index.ts';
 import type { ConfidenceOptions } from '../signals/index.ts';
 import { DeepcutError } from '../errors.ts';
 import type { StepContext } from './runner.ts';

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { generateWorld } from '../generate/world.ts';
-import { importPath } from '../ingest/import.ts';
-import { openStore } from '../store/open.ts';
+import { generateWorld } from '../generate/index.ts';
+import { importPath } from '../ingest/index.ts';
+import { openStore } from '../store/index.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, publish, listRuns, readPublished } from './runner.ts';
 import { defaultSteps } from './steps.ts';
 import { FixedClock } from '../core/clock.ts';
-import type { Playlist } from '../playlists/types.ts';
+import type { Playlist } from '../playlists/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dc-pipeline-'));
 const world = join(root, 'world');

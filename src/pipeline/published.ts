@@ -10,9 +10,9 @@ import { readPublished, readManifest, runsDir } from './runner.ts';
 
 export { readPublished };
 import { loadSnapshot } from './persist.ts';
-import { loadCfModel } from '../cf/load.ts';
+import { loadCfModel } from '../cf/index.ts';
 import type { Snapshot } from './snapshot.ts';
-import type { Recommender } from '../cf/recommender.ts';
+import type { Recommender } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';
 
 export interface PublishedRun {

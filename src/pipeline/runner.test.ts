@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runPipeline, topoOrder, publish, rollback, readPublished, gate, listRuns, type Step } from './runner.ts';
 import { FixedClock } from '../core/clock.ts';
 import { defaultConfig } from '../config/config.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 
 const store = {} as Store;
 const setup = () => {

@@ -10,7 +10,7 @@ import { mkdir, readFile, rename, rm, writeFile, readdir } from 'node:fs/promise
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log as makeLog, type Logger } from '../log.ts';

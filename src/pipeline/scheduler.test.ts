@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scheduler, standardJobs } from './scheduler.ts';
 import { FixedClock } from '../core/clock.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 
 /** Only the meta part of a store, in memory. */
 function metaStore(): Store {

@@ -6,7 +6,7 @@
  * (tests drive it with a fixed clock); `start()` calls it every 30 s.
  */
 import { Cron } from 'croner';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { log } from '../log.ts';
 

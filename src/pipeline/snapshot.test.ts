@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSnapshot, saveSnapshot, SNAPSHOT_VERSION } from './persist.ts';
-import { readArtifact } from '../cf/artifact.ts';
+import { readArtifact } from '../cf/index.ts';
 import { artists, tracks, play } from '../server/testing/world.ts';
 import { rowEntries } from '../signals/index.ts';
 import { DeepcutError } from '../errors.ts';

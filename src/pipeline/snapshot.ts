@@ -5,9 +5,9 @@
  * table). Built once per run; every model and playlist maker reads it.
  */
 import { IdMap, type UserId, type TrackId, type ArtistId, type AlbumId } from '../domain/ids.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import type { Config } from '../config/config.ts';
-import type { CatalogView, UserHistory, TrackInfo } from '../playlists/types.ts';
+import type { CatalogView, UserHistory, TrackInfo } from '../playlists/index.ts';
 import { confidenceFromCounts, confidenceSettings, listenSignal, STREAM, QUICK_SKIP, type ConfidenceOptions, type Csr } from '../signals/index.ts';
 import { TrackMatcher } from '../domain/match.ts';
 

@@ -8,17 +8,17 @@ import { writeFile } from 'node:fs/promises';
 import type { Step, StepContext } from './runner.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
 import { saveSnapshot, runSnapshot, cacheSnapshot } from './persist.ts';
-import { makeRecommender, alsAvailable } from '../cf/factory.ts';
-import type { Recommender } from '../cf/recommender.ts';
-import { isFactorized } from '../cf/recommender.ts';
-import { randomHoldout } from '../cf/splits.ts';
-import { evaluate } from '../cf/evaluate.ts';
-import type { Csr } from '../signals/csr.ts';
-import { loadCfModel } from '../cf/load.ts';
-import { PopularityRecommender } from '../cf/popularity.ts';
+import { makeRecommender, alsAvailable } from '../cf/index.ts';
+import type { Recommender } from '../cf/index.ts';
+import { isFactorized } from '../cf/index.ts';
+import { randomHoldout } from '../cf/index.ts';
+import { evaluate } from '../cf/index.ts';
+import type { Csr } from '../signals/index.ts';
+import { loadCfModel } from '../cf/index.ts';
+import { PopularityRecommender } from '../cf/index.ts';
 import { makePlaylists, runPlaylistInputs } from './playlists-step.ts';
 import { DeepcutError } from '../errors.ts';
-import { assertNotBlocked } from '../validate/batch.ts';
+import { assertNotBlocked } from '../validate/index.ts';
 import { textStep } from './text-step.ts';
 import { banditStep } from './bandit-step.ts';
 import { audioStep } from './audio-step.ts';
@@ -45,7 +45,10 @@ async function close(m: Recommender): Promise<void> {
 }
 
 /** The CF model of a run: the cf family's loader (src/cf/load.ts), re-exported for the steps. */
-export { loadCfModel } from '../cf/load.ts';
+export { loadCfModel } from '../cf/index.ts';
+export * from './text-step.ts';
+export * from './playlists-step.ts';
+export * from './audio-step.ts';
 
 export const validateStep: Step = {
   name: 'validate',

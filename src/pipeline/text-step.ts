@@ -12,19 +12,19 @@ import { join } from 'node:path';
 import type { Step, StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { PlaylistInputs } from './playlists-step.ts';
-import type { Recommender } from '../cf/recommender.ts';
-import { isFactorized } from '../cf/recommender.ts';
-import { writeArtifact } from '../cf/artifact.ts';
-import { AnnIndex } from '../index/ann.ts';
+import type { Recommender } from '../cf/index.ts';
+import { isFactorized } from '../cf/index.ts';
+import { writeArtifact } from '../cf/index.ts';
+import { AnnIndex } from '../index/index.ts';
 import type { Document } from '../domain/schemas.ts';
 import { buildTextFeatures, applyRidge, tokenize, topDescriptors, type Descriptor, type TextDoc, type TextFeatures, type TfidfModel } from '../text/index.ts';
-import { fitTextToFactors, gatherRows } from '../text/coldstart.ts';
-import { favourites, type Vectors } from '../playlists/sources.ts';
-import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/types.ts';
+import { fitTextToFactors, gatherRows } from '../text/index.ts';
+import { favourites, type Vectors } from '../playlists/index.ts';
+import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/index.ts';
 import { isDeepcutError } from '../errors.ts';
 import { TEXT_MAGIC, TEXT_VERSION, loadTextArtifacts, type TextArtifacts, type TextManifest } from '../text/artifacts.ts';
 import { runSnapshot } from './persist.ts';
-import { loadCfModel } from '../cf/load.ts';
+import { loadCfModel } from '../cf/index.ts';
 
 /** The text family's loaders (src/text/artifacts.ts), re-exported for the pipeline and its tests. */
 export { TEXT_MAGIC, TEXT_VERSION, loadTextArtifacts, loadTextIndex, type TextArtifacts } from '../text/artifacts.ts';

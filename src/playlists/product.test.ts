@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IdMap, TrackId, ArtistId, AlbumId, UserId } from '../domain/ids.ts';
-import type { Recommender } from '../cf/recommender.ts';
-import { topK } from '../cf/base.ts';
+import type { Recommender } from '../cf/index.ts';
+import { topK } from '../cf/index.ts';
 import { Product, PlaylistArchive, storedWeekly, weeklyKey, type CatalogView, type Playlist, type UserHistory } from './index.ts';
 
 /** 6 artists × 4 tracks (track t: artist floor(t/4), its own album); factors: artist a's tracks point along axis a % 2, slightly apart. */

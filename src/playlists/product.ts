@@ -4,9 +4,9 @@
  * extra candidate sources. The pipeline's playlists step, the CLI and the API build a
  * {@link Product} from the same run and call the same methods, so they give the same lists.
  */
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import type { IdMap, UserId } from '../domain/ids.ts';
-import { isFactorized, type Recommender } from '../cf/recommender.ts';
+import { isFactorized, type Recommender } from '../cf/index.ts';
 import { weekStart } from '../core/clock.ts';
 import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from './sources.ts';
 import { discoverWeekly, releaseRadar, dailyMixes, radio, type DailyMix } from './makers.ts';

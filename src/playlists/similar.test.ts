@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Recommender } from '../cf/recommender.ts';
-import type { Csr } from '../signals/csr.ts';
+import type { Recommender } from '../cf/index.ts';
+import type { Csr } from '../signals/index.ts';
 import { artistSpace, artistVectors, CoListening, similarArtists, similarArtistsByText, similarTracks } from './similar.ts';
 
 /** A model with fixed item factors (rows of `items`) and nothing else: enough for similarity. */

@@ -10,9 +10,9 @@
  *   factors: listeners shared with the artist's tracks, summed per artist.
  * - Similar artists by text: nearest in the run's LSA embedding of documents about artists.
  */
-import type { Csr } from '../signals/csr.ts';
-import { isFactorized, type Recommender } from '../cf/recommender.ts';
-import { topK } from '../cf/base.ts';
+import type { Csr } from '../signals/index.ts';
+import { isFactorized, type Recommender } from '../cf/index.ts';
+import { topK } from '../cf/index.ts';
 import type { Vectors } from './sources.ts';
 
 /** A neighbour: a row (track or artist) and its similarity, best first in every list here. */

@@ -3,9 +3,9 @@
  * audio embeddings) and popularity. Each proposes tracks for a user with a score and a reason;
  * makers blend them. Sources work on catalog track rows (= CF item rows, see snapshot.ts).
  */
-import type { Recommender } from '../cf/recommender.ts';
-import type { Csr } from '../signals/csr.ts';
-import { topK, rowNorms as matrixRowNorms } from '../cf/base.ts';
+import type { Recommender } from '../cf/index.ts';
+import type { Csr } from '../signals/index.ts';
+import { topK, rowNorms as matrixRowNorms } from '../cf/index.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason, UserHistory } from './types.ts';
 import type { IdMap, UserId } from '../domain/ids.ts';
 

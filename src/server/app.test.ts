@@ -6,8 +6,8 @@ import { MemoryStore } from '../store/testing/memory.ts';
 import { seedWorld, play } from './testing/world.ts';
 import { createKey, revokeKey } from './auth.ts';
 import { defaultConfig } from '../config/config.ts';
-import { Catalog } from '../serving/catalog.ts';
-import { popularityFromStore } from '../serving/state.ts';
+import { Catalog } from '../serving/index.ts';
+import { popularityFromStore } from '../serving/index.ts';
 import { trackIdOf } from '../ingest/index.ts';
 
 interface Setup {

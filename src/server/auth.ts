@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import { DeepcutError } from '../errors.ts';
 
 export const Scope = z.enum(['read', 'ingest', 'admin']);

@@ -15,8 +15,8 @@
 import { z } from 'zod';
 import { entityKeys, type EntityKind, type EntityRow, type User } from '../domain/schemas.ts';
 import { checkRow, KnownIds, type AnomalyCode, type CheckContext } from '../validate/index.ts';
-import type { QuarantinedRow, Store } from '../store/store.ts';
-import { pagesOf } from '../store/pages.ts';
+import type { QuarantinedRow, Store } from '../store/index.ts';
+import { pagesOf } from '../store/index.ts';
 
 export const Rejection = z.object({
   index: z.number().int().describe('0-based position of the row in the batch (of the listen in `payload` for ListenBrainz)'),

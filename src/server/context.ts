@@ -1,7 +1,7 @@
 /** What every route handler gets: the store, the serving state, the config and the metrics. */
 import type { Config } from '../config/config.ts';
-import type { Store } from '../store/store.ts';
-import type { ServingState } from '../serving/state.ts';
+import type { Store } from '../store/index.ts';
+import type { ServingState } from '../serving/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from './metrics.ts';
 import type { AuthFailures, KeyVerifier } from './auth.ts';

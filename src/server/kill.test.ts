@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../store/open.ts';
+import { openStore } from '../store/index.ts';
 import { play } from './testing/world.ts';
 
 const main = join(import.meta.dirname, '..', 'cli', 'main.ts');

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { newKey, type KeyVerifier } from './auth.ts';
-import { pidAlive } from '../pipeline/liveness.ts';
+import { pidAlive } from '../pipeline/index.ts';
 
 export interface ServerFile {
   url: string;

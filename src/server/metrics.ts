@@ -2,7 +2,7 @@
  * Prometheus metrics in the text exposition format (version 0.0.4), written by hand: counters and
  * histograms with labels, no dependency. Request latency buckets are in seconds.
  */
-import { latestRunSync } from '../pipeline/runner.ts';
+import { latestRunSync } from '../pipeline/index.ts';
 
 type Labels = Record<string, string>;
 

@@ -4,7 +4,7 @@
  * The check is a real write — one small meta document, `health/write_probe` — made at most once
  * per `ttlMs` (5 s) whatever the polling rate; concurrent checks share the write in flight.
  */
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 
 export const PROBE_NS = 'health';
 

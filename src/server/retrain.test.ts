@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readPublished } from '../pipeline/runner.ts';
+import { readPublished } from '../pipeline/index.ts';
 import { defaultSteps } from '../pipeline/steps.ts';
 import { servedWorld } from './testing/served-world.ts';
-import { impressionLogDir } from '../bandit/impression-log.ts';
+import { impressionLogDir } from '../bandit/index.ts';
 import { retrain } from './retrain.ts';
 
 test('retrain: loads the impression log, publishes, swaps serving to the new run, keeps listens posted meanwhile', async () => {

@@ -13,13 +13,13 @@
  */
 import type { Config } from '../config/config.ts';
 import type { Listen } from '../domain/schemas.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Step } from '../pipeline/runner.ts';
-import { runPipeline, publish } from '../pipeline/runner.ts';
-import { loadServingState } from '../serving/load.ts';
-import type { ServingState } from '../serving/state.ts';
-import { Scheduler, retrainJob } from '../pipeline/scheduler.ts';
+import type { Step } from '../pipeline/index.ts';
+import { runPipeline, publish } from '../pipeline/index.ts';
+import { loadServingState } from '../serving/index.ts';
+import type { ServingState } from '../serving/index.ts';
+import { Scheduler, retrainJob } from '../pipeline/index.ts';
 import { log } from '../log.ts';
 
 export interface RetrainOptions {

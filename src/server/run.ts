@@ -6,15 +6,15 @@
  * `deepcut serve` and `deepcut demo`.
  */
 import type { Config } from '../config/config.ts';
-import { openStore } from '../store/open.ts';
+import { openStore } from '../store/index.ts';
 import { buildServer } from './app.ts';
-import { loadServingState } from '../serving/load.ts';
+import { loadServingState } from '../serving/index.ts';
 import { log } from '../log.ts';
 import { startRetrainSchedule } from './retrain.ts';
-import { impressionLogDir, recoverImpressionLogs } from '../bandit/impression-log.ts';
+import { impressionLogDir, recoverImpressionLogs } from '../bandit/index.ts';
 import { systemClock } from '../core/clock.ts';
-import type { Scheduler } from '../pipeline/scheduler.ts';
-import { reapDeadRuns } from '../pipeline/liveness.ts';
+import type { Scheduler } from '../pipeline/index.ts';
+import { reapDeadRuns } from '../pipeline/index.ts';
 import { KeyVerifier } from './auth.ts';
 import { publishLocalAdmin, withdrawLocalAdmin } from './local-admin.ts';
 

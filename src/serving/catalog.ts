@@ -5,8 +5,8 @@
  */
 import type { Artist } from '../domain/schemas.ts';
 import { TrackMatcher, type MatchableTrack } from '../domain/match.ts';
-import type { Store } from '../store/store.ts';
-import { pagesOf } from '../store/pages.ts';
+import type { Store } from '../store/index.ts';
+import { pagesOf } from '../store/index.ts';
 
 export class Catalog {
   private readonly tracks = new Map<string, { title: string; artist_ids: string[]; release_date: string }>();

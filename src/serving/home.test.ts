@@ -4,9 +4,9 @@ import { Catalog } from '../serving/catalog.ts';
 import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
 import type { Impression } from '../domain/schemas.ts';
 import { BanditHome } from './home.ts';
-import { HOME_SHELF_KINDS, SHELF_FEATURES } from '../bandit/shelves.ts';
-import { EpsilonGreedyPolicy, UniformPolicy } from '../bandit/policy.ts';
-import { LogisticRegression } from '../bandit/models.ts';
+import { HOME_SHELF_KINDS, SHELF_FEATURES } from '../bandit/index.ts';
+import { EpsilonGreedyPolicy, UniformPolicy } from '../bandit/index.ts';
+import { LogisticRegression } from '../bandit/index.ts';
 import { Rng } from '../util/rng.ts';
 import { eventually } from '../util/poll.testkit.ts';
 

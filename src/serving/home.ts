@@ -21,13 +21,13 @@
  */
 import { Rng } from '../util/rng.ts';
 import type { Impression } from '../domain/schemas.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import type { Catalog } from './catalog.ts';
 import type { Recommendations, TrackCard } from './recommendations.ts';
 import type { Home, HomeSource, PlaylistSource, Shelf } from './state.ts';
-import type { Decision, Policy } from '../bandit/policy.ts';
-import { StoreImpressionWriter, type ImpressionSink } from '../bandit/impression-log.ts';
-import { HOME_SHELF_KINDS, SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/shelves.ts';
+import type { Decision, Policy } from '../bandit/index.ts';
+import { StoreImpressionWriter, type ImpressionSink } from '../bandit/index.ts';
+import { HOME_SHELF_KINDS, SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/index.ts';
 
 const DIM = SHELF_FEATURES.length;
 const NOBODY = '\u0000popular-now';

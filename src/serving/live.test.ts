@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlternatingLeastSquares } from '../cf/als.ts';
-import { listenConfidence } from '../signals/confidence.ts';
+import { AlternatingLeastSquares } from '../cf/index.ts';
+import { listenConfidence } from '../signals/index.ts';
 import { MemoryStore } from '../store/testing/memory.ts';
 import { seedWorld, play } from '../server/testing/world.ts';
 import { Catalog } from './catalog.ts';
@@ -31,7 +31,7 @@ test('with real ALS, listens observed move the user to the other taste group at 
 });
 
 test('an exact item index (IVF) gives the same answers as the model\'s own recommend, filters included', async () => {
-  const { IvfIndex } = await import('../index/ivf.ts');
+  const { IvfIndex } = await import('../index/index.ts');
   const store = new MemoryStore();
   await seedWorld(store);
   await store.put('listens', [play('u3', 'a4', 200), play('u7', 'b4', 201)]);

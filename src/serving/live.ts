@@ -11,9 +11,9 @@
  */
 import type { Listen } from '../domain/schemas.ts';
 import { IdMap, type TrackId, type UserId } from '../domain/ids.ts';
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import { defaultConfidence, listenSignal, signedConfidence, type ConfidenceOptions } from '../signals/index.ts';
-import { canFoldIn, isFactorized, type Factorized, type FoldIn, type Ranked, type Recommender } from '../cf/recommender.ts';
+import { canFoldIn, isFactorized, type Factorized, type FoldIn, type Ranked, type Recommender } from '../cf/index.ts';
 import type { ArtistCard, ForUserOptions, ModelInfo, Reason, Recommendations, TrackCard } from './recommendations.ts';
 import type { Catalog } from './catalog.ts';
 import { artistSpace, CoListening, similarArtists, similarTracks, type ArtistSpace } from '../playlists/index.ts';

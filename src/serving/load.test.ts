@@ -24,9 +24,9 @@ test('audio features of a published run: scalar fields per track, distributions;
 
 test('itemRetrieval: the exact IVF index when it times faster than the model scan, else none; none for unfactorized models', async () => {
   const { itemRetrieval } = await import('./retrieval.ts');
-  const { AlternatingLeastSquares } = await import('../cf/als.ts');
-  const { PopularityRecommender } = await import('../cf/popularity.ts');
-  const { csrFromCoo } = await import('../signals/csr.ts');
+  const { AlternatingLeastSquares } = await import('../cf/index.ts');
+  const { PopularityRecommender } = await import('../cf/index.ts');
+  const { csrFromCoo } = await import('../signals/index.ts');
   const rows: number[] = [], cols: number[] = [];
   for (let u = 0; u < 40; u++) for (let j = 0; j < 5; j++) (rows.push(u), cols.push((u * 7 + j * 3) % 60));
   const m = csrFromCoo(40, 60, Int32Array.from(rows), Int32Array.from(cols), new Float32Array(rows.length).fill(2));
@@ -52,7 +52,7 @@ test('a published run is served with the signal settings it was built with, not 
   const { MemoryStore } = await import('../store/testing/memory.ts');
   const { artists, tracks, worldListens, play } = await import('../server/testing/world.ts');
   const { defaultConfig } = await import('../config/config.ts');
-  const { runPipeline, publish } = await import('../pipeline/runner.ts');
+  const { runPipeline, publish } = await import('../pipeline/index.ts');
   const { validateStep, signalsStep, cfStep } = await import('../pipeline/steps.ts');
   const { FixedClock } = await import('../core/clock.ts');
   const { loadServingState } = await import('./load.ts');

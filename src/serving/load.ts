@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import { Catalog } from './catalog.ts';
 import { IdMap } from '../domain/ids.ts';
 import { LiveModel } from './live.ts';
 import { confidenceSettings } from '../signals/index.ts';
-import { readAudioFeatures } from '../audio/artifacts.ts';
+import { readAudioFeatures } from '../audio/index.ts';
 import { popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openPublished, readPublished, type PublishedRun } from '../pipeline/published.ts';
 import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist } from '../playlists/index.ts';
@@ -22,9 +22,9 @@ import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
 import { BanditHome } from './home.ts';
 import { itemRetrieval } from './retrieval.ts';
-import { policyFor } from '../bandit/policy.ts';
-import { ImpressionLog, impressionLogDir } from '../bandit/impression-log.ts';
-import { loadRewardModel } from '../bandit/models.ts';
+import { policyFor } from '../bandit/index.ts';
+import { ImpressionLog, impressionLogDir } from '../bandit/index.ts';
+import { loadRewardModel } from '../bandit/index.ts';
 
 /** A stored playlist as the API shows it. */
 function served(p: Playlist, catalog: Catalog): ServedPlaylist {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { servedWorld, type ServedWorld } from '../server/testing/served-world.ts';
-import { buildServer } from '../server/app.ts';
+import { buildServer } from '../server/index.ts';
 import { timeZoneOf } from './load.ts';
 import { openPublished } from '../pipeline/published.ts';
 import { DeepcutError } from '../errors.ts';

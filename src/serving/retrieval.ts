@@ -2,9 +2,9 @@
  * The retrieval serving uses for a user's top-k (kept apart from load.ts so that it loads without
  * the pipeline's modules, e.g. in the API benchmark's worker thread).
  */
-import { IvfIndex } from '../index/ivf.ts';
-import { isFactorized, type Recommender } from '../cf/recommender.ts';
-import type { Csr } from '../signals/csr.ts';
+import { IvfIndex } from '../index/index.ts';
+import { isFactorized, type Recommender } from '../cf/index.ts';
+import type { Csr } from '../signals/index.ts';
 import { log } from '../log.ts';
 
 /**

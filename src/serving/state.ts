@@ -11,9 +11,9 @@
  * - `HomeSource.home(user, recs)` composes the shelves; {@link composeHome} is the default.
  * - `AudioFeatureSource` answers per-track features (name → number) and per-feature samples.
  */
-import type { Store } from '../store/store.ts';
-import { listenConfidence, defaultConfidence, type ConfidenceOptions } from '../signals/confidence.ts';
-import { PopularityRecommender } from '../cf/popularity.ts';
+import type { Store } from '../store/index.ts';
+import { listenConfidence, defaultConfidence, type ConfidenceOptions } from '../signals/index.ts';
+import { PopularityRecommender } from '../cf/index.ts';
 import { Catalog } from './catalog.ts';
 import { LiveModel } from './live.ts';
 import type { Recommendations, TrackCard } from './recommendations.ts';

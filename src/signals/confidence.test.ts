@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { confidence, listenConfidence, artistConfidence, interactionConfidence, type ConfidenceOptions, type SkipMode } from './confidence.ts';
 import { csrFromCoo, transpose, rowEntries } from './csr.ts';
 import { IdMap, TrackId, UserId } from '../domain/ids.ts';
-import type { ListenColumns } from '../store/store.ts';
+import type { ListenColumns } from '../store/index.ts';
 import { DeepcutError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
-import { AlternatingLeastSquares } from '../cf/als.ts';
+import { AlternatingLeastSquares } from '../cf/index.ts';
 
 const base: ConfidenceOptions = { minStreamMs: 30_000, quickSkipMs: 10_000, alpha: 1, epsilon: 1 };
 

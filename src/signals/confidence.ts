@@ -30,7 +30,7 @@
  */
 import { DeepcutError } from '../errors.ts';
 import { defaultConfig, type Config } from '../config/config.ts';
-import type { InteractionColumns, ListenColumns } from '../store/store.ts';
+import type { InteractionColumns, ListenColumns } from '../store/index.ts';
 import { csrFromCoo, type Csr } from './csr.ts';
 import { listenSignal, STREAM, QUICK_SKIP, type ListenRule } from './listen.ts';
 

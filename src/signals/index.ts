@@ -26,3 +26,4 @@ export {
   type SkipMode,
 } from './confidence.ts';
 export { csrFromCoo, transpose, rowEntries, type Csr } from './csr.ts';
+export * from './csr.ts';

@@ -70,3 +70,4 @@ export function buildTextFeatures(docs: Iterable<TextDoc>, opts: TextFeatureOpti
     nearest: (vector, k, exclude) => named(cosineTopK(lsa.embedding, lsa.dims, vector, k, exclude)),
   };
 }
+export { fitTextToFactors, gatherRows } from './coldstart.ts';

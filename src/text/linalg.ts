@@ -3,7 +3,7 @@
  * `rows × cols` unless a name says otherwise. Sizes here are small (≤ a few hundred columns);
  * the tall dimension may be tens of thousands of rows.
  */
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 
 /** Y = A·X for sparse A (m × n) and dense X (n × l, row-major); Y is m × l. */
 export function csrTimesDense(a: Csr, x: Float64Array, l: number): Float64Array {

@@ -4,7 +4,7 @@
  * (= A·V), scaled to unit length so that a dot product is a cosine. A new subject's TF-IDF vector x
  * is folded in as x·V, scaled the same way.
  */
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import { DeepcutError } from '../errors.ts';
 import { randomizedSvd } from './svd.ts';
 import { normalizeRows } from '../core/linalg.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../util/rng.ts';
-import { csrFromCoo, type Csr } from '../signals/csr.ts';
+import { csrFromCoo, type Csr } from '../signals/index.ts';
 import { jacobiSvd, matmul, orthonormalizeColumns, transposeDense } from './linalg.ts';
 import { randomizedSvd } from './svd.ts';
 

@@ -13,7 +13,7 @@
  * bases of step 2 are orthonormalised with one Gram–Schmidt pass, the final Q with two.
  * Cost O(nnz·(k+p)·(2q+2) + (m+n)·(k+p)²), memory O((m+n)·(k+p)).
  */
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
 import { csrTimesDense, csrTransposeTimesDense, jacobiSvd, matmulTransposeA, orthonormalizeColumns, type Svd } from './linalg.ts';

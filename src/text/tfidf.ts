@@ -8,7 +8,7 @@
  * norm. N is the number of subjects, df(t) the number of subjects whose pooled text contains t.
  */
 import { IdMap } from '../domain/ids.ts';
-import type { Csr } from '../signals/csr.ts';
+import type { Csr } from '../signals/index.ts';
 import { DeepcutError } from '../errors.ts';
 import { scanWords, type TokenizeOptions, type WordInfo } from './tokenize.ts';
 

@@ -12,7 +12,7 @@
 import type { Config } from '../config/config.ts';
 import type { EntityKind } from '../domain/schemas.ts';
 import { DeepcutError } from '../errors.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import { jensenShannon, lInfinity, sameEdges } from './drift.ts';
 import { baselineKey, inferSchema, loadSchema, OWN_SOURCE, saveSchema } from './schema.ts';
 import { histogramOf, type BatchStats, type BatchStatistics } from './stats.ts';

@@ -5,8 +5,8 @@
  * tracks the catalog does not have. `deepcut validate` prints it.
  */
 import { TrackMatcher } from '../domain/match.ts';
-import { pagesOf } from '../store/pages.ts';
-import type { Store } from '../store/store.ts';
+import { pagesOf } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 
 export interface IdentityReport {
   tracks: {

@@ -6,3 +6,9 @@ export { BatchStats, type BatchStatistics, type FeatureStats } from './stats.ts'
 export { jensenShannon, lInfinity } from './drift.ts';
 export { renderReport } from './report.ts';
 export { identityReport, type IdentityReport } from './identity.ts';
+export * from './batch.ts';
+export * from './identity.ts';
+export * from './report.ts';
+export { zodAnomaly } from './rows.ts';
+export * from './schema.ts';
+export { baselineKey, compileSchema, type DataSchema, OWN_SOURCE } from './schema.ts';

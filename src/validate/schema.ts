@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { entityKinds, type EntityKind } from '../domain/schemas.ts';
 import { DeepcutError } from '../errors.ts';
 import { fieldsOf } from '../domain/fields.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import { equalEdges, type BatchStatistics } from './stats.ts';
 
 const FeatureSchemaZ = z.strictObject({

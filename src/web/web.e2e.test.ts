@@ -10,10 +10,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildServer } from '../server/app.ts';
+import { buildServer } from '../server/index.ts';
 import { MemoryStore } from '../store/testing/memory.ts';
 import { seedWorld } from '../server/testing/world.ts';
-import type { AudioFeatureSource, PlaylistSource } from '../serving/state.ts';
+import type { AudioFeatureSource, PlaylistSource } from '../serving/index.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const missing = !existsSync(CHROMIUM);

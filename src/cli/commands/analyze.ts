@@ -3,7 +3,7 @@ import { emit, table } from '../output.ts';
 import { DeepcutError, exitCode } from '../../errors.ts';
 
 /** What the action runs, imported only when it runs (`--help` loads none of it: see program.ts). */
-const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../audio/batch.ts')) });
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../audio/index.ts')) });
 
 const KEYS = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 

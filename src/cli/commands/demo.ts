@@ -2,15 +2,15 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { emit, table } from '../output.ts';
-import type { WorldSize } from '../../generate/world.ts';
+import type { WorldSize } from '../../generate/index.ts';
 import { DeepcutError } from '../../errors.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
   ...(await import('../context.ts')),
-  ...(await import('../../generate/world.ts')),
-  ...(await import('../../ingest/import.ts')),
-  ...(await import('../../pipeline/runner.ts')),
+  ...(await import('../../generate/index.ts')),
+  ...(await import('../../ingest/index.ts')),
+  ...(await import('../../pipeline/index.ts')),
   ...(await import('../../pipeline/steps.ts')),
   ...(await import('../../core/clock.ts')),
 });
@@ -62,7 +62,7 @@ export function register(program: Command): void {
       const result = { home: config.home, world, run: run.runId, seconds: (performance.now() - t0) / 1000, stages };
       emit(globals(c), result, (r) => table(['stage', 'seconds', 'result'], r.stages.map((s) => [s.stage, Number(s.seconds.toFixed(1)), s.detail]), 1));
       if (!o.serve) return;
-      const { runServer } = await import('../../server/run.ts');
+      const { runServer } = await import('../../server/index.ts');
       await runServer(config, {
         port,
         host: '127.0.0.1',

@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { emit, table } from '../output.ts';
-import type { EvalReport } from '../../eval/suite.ts';
+import type { EvalReport } from '../../eval/index.ts';
 import { DeepcutError } from '../../errors.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
-const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../log.ts')), ...(await import('../../eval/suites/index.ts')) });
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../log.ts')), ...(await import('../../eval/index.ts')) });
 
 interface SuiteOutcome {
   name: string;

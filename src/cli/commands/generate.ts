@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 import { DeepcutError } from '../../errors.ts';
-import type { WorldSize } from '../../generate/world.ts';
+import type { WorldSize } from '../../generate/index.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
-const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../generate/world.ts')) });
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../generate/index.ts')) });
 
 /** `DEFAULT_CLOCK` of generate/world.ts, for the help text (help.test.ts keeps the two equal). */
 export const DEFAULT_CLOCK = '2026-11-20T12:00:00Z';

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
-import type { ImportSummary } from '../../ingest/import.ts';
+import type { ImportSummary } from '../../ingest/index.ts';
 import type { EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
-const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../ingest/import.ts')) });
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../ingest/index.ts')) });
 
 /**
  * The help text's copy of `formats` (ingest/formats/index.ts) and `entityKinds` (domain/schemas.ts),

@@ -1,18 +1,18 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
-import type { KeyInfo } from '../../server/auth.ts';
+import type { KeyInfo } from '../../server/index.ts';
 import type { ServerTarget } from '../admin-client.ts';
 import type { Config } from '../../config/config.ts';
-import type { Store } from '../../store/store.ts';
+import type { Store } from '../../store/index.ts';
 import { DeepcutError, isDeepcutError } from '../../errors.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
   ...(await import('../context.ts')),
-  ...(await import('../../server/auth.ts')),
+  ...(await import('../../server/index.ts')),
   ...(await import('../admin-client.ts')),
-  ...(await import('../../server/local-admin.ts')),
-  ...(await import('../../store/open.ts')),
+  ...(await import('../../server/index.ts')),
+  ...(await import('../../store/index.ts')),
 });
 
 interface ServerOptions {

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
-import type { RunManifest } from '../../pipeline/runner.ts';
+import type { RunManifest } from '../../pipeline/index.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
   ...(await import('../context.ts')),
   ...(await import('../../log.ts')),
-  ...(await import('../../pipeline/runner.ts')),
+  ...(await import('../../pipeline/index.ts')),
   ...(await import('../../core/clock.ts')),
-  ...(await import('../../pipeline/liveness.ts')),
+  ...(await import('../../pipeline/index.ts')),
 });
 /** The pipeline's steps import every model: only `run` and `publish` load them. */
 const loadSteps = async () => ({ ...(await load()), ...(await import('../../pipeline/steps.ts')) });

@@ -13,9 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { servedWorld, type ServedWorld } from '../../server/testing/served-world.ts';
-import { buildServer } from '../../server/app.ts';
+import { buildServer } from '../../server/index.ts';
 import { openPublished } from '../../pipeline/published.ts';
-import { playlistSource } from '../../serving/load.ts';
+import { playlistSource } from '../../serving/index.ts';
 import type { Playlist } from '../../playlists/index.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/deepcut.js', import.meta.url));

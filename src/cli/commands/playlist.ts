@@ -10,9 +10,9 @@ import { DeepcutError } from '../../errors.ts';
 const load = async () => ({
   ...(await import('../context.ts')),
   ...(await import('../../pipeline/published.ts')),
-  ...(await import('../../pipeline/playlists-step.ts')),
+  ...(await import('../../pipeline/steps.ts')),
   ...(await import('../../playlists/index.ts')),
-  ...(await import('../../cf/recommender.ts')),
+  ...(await import('../../cf/index.ts')),
 });
 
 const kinds = ['discover-weekly', 'release-radar', 'daily-mix', 'radio'] as const;

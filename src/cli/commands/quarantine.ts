@@ -5,7 +5,7 @@ import { DeepcutError } from '../../errors.ts';
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = () => import('../context.ts');
 /** Replay re-parses rows: only it loads the ingest code. */
-const loadReplay = async () => ({ ...(await load()), ...(await import('../../ingest/replay.ts')) });
+const loadReplay = async () => ({ ...(await load()), ...(await import('../../ingest/index.ts')) });
 
 /** `deepcut quarantine list|show|replay`: the rejected rows, kept with reason, file, line and field. */
 export function register(program: Command): void {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DeepcutError } from '../../errors.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
-const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../server/run.ts')) });
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../server/index.ts')) });
 
 /**
  * `deepcut serve [--port] [--host] [--no-auth]`: the HTTP API and the web page. The serving process

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { emit, table } from '../output.ts';
 import type { PublishedRun } from '../../pipeline/published.ts';
-import type { TextArtifacts } from '../../pipeline/text-step.ts';
+import type { TextArtifacts } from '../../pipeline/steps.ts';
 import type { Neighbour, Product } from '../../playlists/index.ts';
 import { DeepcutError } from '../../errors.ts';
 
@@ -10,8 +10,7 @@ import { DeepcutError } from '../../errors.ts';
 const load = async () => ({
   ...(await import('../context.ts')),
   ...(await import('../../pipeline/published.ts')),
-  ...(await import('../../pipeline/text-step.ts')),
-  ...(await import('../../pipeline/playlists-step.ts')),
+  ...(await import('../../pipeline/steps.ts')),
   ...(await import('../../playlists/index.ts')),
 });
 type Loaded = Awaited<ReturnType<typeof load>>;

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
-import type { ValidationRecord } from '../../validate/batch.ts';
-import type { IdentityReport } from '../../validate/identity.ts';
-import type { BatchStatistics } from '../../validate/stats.ts';
+import type { ValidationRecord } from '../../validate/index.ts';
+import type { IdentityReport } from '../../validate/index.ts';
+import type { BatchStatistics } from '../../validate/index.ts';
 import type { EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError, exitCodeOf } from '../../errors.ts';
 
@@ -13,10 +13,10 @@ export const OWN_SOURCE = 'deepcut';
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
   ...(await import('../context.ts')),
-  ...(await import('../../validate/batch.ts')),
-  ...(await import('../../validate/report.ts')),
-  ...(await import('../../validate/identity.ts')),
-  ...(await import('../../validate/schema.ts')),
+  ...(await import('../../validate/index.ts')),
+  ...(await import('../../validate/index.ts')),
+  ...(await import('../../validate/index.ts')),
+  ...(await import('../../validate/index.ts')),
   ...(await import('../../domain/schemas.ts')),
 });
 

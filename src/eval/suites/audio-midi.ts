@@ -5,10 +5,10 @@
  * skipped, with the reason, when timidity is not installed.
  */
 import type { EvalSuite, EvalReport } from '../suite.ts';
-import { pieceLabels, renderPiece, hasProgram, type PieceLabel } from '../../audio/eval/pieces.ts';
-import { decodeFile } from '../../audio/decode.ts';
-import { analyzeDetailed, keyProfileOf } from '../../audio/features.ts';
-import { estimateKey, mirexKeyScore, KEY_METHODS, DEFAULT_KEY_PROFILE } from '../../audio/key.ts';
+import { pieceLabels, renderPiece, hasProgram, type PieceLabel } from '../../audio/index.ts';
+import { decodeFile } from '../../audio/index.ts';
+import { analyzeDetailed, keyProfileOf } from '../../audio/index.ts';
+import { estimateKey, mirexKeyScore, KEY_METHODS, DEFAULT_KEY_PROFILE } from '../../audio/index.ts';
 
 const KEYS = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 const keyName = (k: number, m: number) => (k < 0 ? 'none' : `${KEYS[k]} ${m === 1 ? 'major' : 'minor'}`);

@@ -20,10 +20,10 @@ import type { EvalReport, EvalSuite, EvalTable } from '../suite.ts';
 import { lineChartSvg } from '../chart.ts';
 import { Rng } from '../../util/rng.ts';
 import { log } from '../../log.ts';
-import { Bart } from '../../bandit/bart.ts';
-import { BootstrapEnsemble, GradientBoostedTrees, LogisticRegression } from '../../bandit/models.ts';
-import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, trainingSet, type Policy } from '../../bandit/policy.ts';
-import { HomeWorld, collectLogs, opeCheck, simulate, type Arm } from '../../bandit/simulator.ts';
+import { Bart } from '../../bandit/index.ts';
+import { BootstrapEnsemble, GradientBoostedTrees, LogisticRegression } from '../../bandit/index.ts';
+import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, trainingSet, type Policy } from '../../bandit/index.ts';
+import { HomeWorld, collectLogs, opeCheck, simulate, type Arm } from '../../bandit/index.ts';
 
 const r3 = (v: number) => Number(v.toFixed(3));
 

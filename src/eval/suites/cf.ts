@@ -9,11 +9,11 @@
  */
 import { join } from 'node:path';
 import type { EvalReport, EvalSuite, EvalTable } from '../suite.ts';
-import type { Csr } from '../../signals/csr.ts';
-import { alsAvailable, makeRecommender, type ModelConfig } from '../../cf/factory.ts';
-import { evaluate, type EvalMetrics } from '../../cf/evaluate.ts';
+import type { Csr } from '../../signals/index.ts';
+import { alsAvailable, makeRecommender, type ModelConfig } from '../../cf/index.ts';
+import { evaluate, type EvalMetrics } from '../../cf/index.ts';
 import { loadHetrec, loadMovielens, mapValues, toMatrix } from '../interactions.ts';
-import { randomHoldout, timeHoldout, type Split } from '../../cf/splits.ts';
+import { randomHoldout, timeHoldout, type Split } from '../../cf/index.ts';
 import { log } from '../../log.ts';
 
 const K = 10;

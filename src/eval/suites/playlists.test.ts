@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scoreLists, type PlaylistScoreInput } from './playlists.ts';
-import type { ArtistTruth, TrackTruth } from '../../generate/catalog.ts';
+import type { ArtistTruth, TrackTruth } from '../../generate/index.ts';
 
 test('scoreLists: hit rate, precision, shares and diversity on a hand-computed case', () => {
   // 5 artists (a0 is the head: top 20 % by streams), 10 tracks, two per artist

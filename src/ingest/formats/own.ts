@@ -9,7 +9,7 @@ import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
 import { DeepcutError } from '../../errors.ts';
 import { splitCsv } from '../csv.ts';
 import { fieldsOf, type FieldInfo } from '../../domain/fields.ts';
-import { OWN_SOURCE } from '../../validate/schema.ts';
+import { OWN_SOURCE } from '../../validate/index.ts';
 import type { FileTask, FormatOptions, ImportFormat, RecordHandler, Sink } from './types.ts';
 
 /** Import order: a row's foreign ids must already be known when it is checked. */

@@ -5,7 +5,7 @@
  * code on a kept raw record later.
  */
 import type { EntityKind } from '../../domain/schemas.ts';
-import type { Store } from '../../store/store.ts';
+import type { Store } from '../../store/index.ts';
 import type { Encoding } from '../../util/lines.ts';
 import type { TrackMatcher } from '../../domain/match.ts';
 

@@ -5,7 +5,7 @@
 import { defaultConfig } from '../../config/config.ts';
 import { runPipeline } from '../runner.ts';
 import { FixedClock } from '../../core/clock.ts';
-import type { Store } from '../../store/store.ts';
+import type { Store } from '../../store/index.ts';
 
 const [home] = process.argv.slice(2);
 await runPipeline(

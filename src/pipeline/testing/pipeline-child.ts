@@ -1,5 +1,5 @@
 /** Test helper: run the pipeline on `<home>` at clock `<iso>` (the crash tests kill it mid-step). */
-import { openStore } from '../../store/open.ts';
+import { openStore } from '../../store/index.ts';
 import { defaultConfig } from '../../config/config.ts';
 import { runPipeline } from '../runner.ts';
 import { defaultSteps } from '../steps.ts';

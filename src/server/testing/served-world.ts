@@ -5,16 +5,16 @@
  * closes the store.
  */
 import { join } from 'node:path';
-import { generateWorld, type WorldSize } from '../../generate/world.ts';
-import { importPath } from '../../ingest/import.ts';
-import { openStore } from '../../store/open.ts';
-import type { Store } from '../../store/store.ts';
+import { generateWorld, type WorldSize } from '../../generate/index.ts';
+import { importPath } from '../../ingest/index.ts';
+import { openStore } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
 import { defaultConfig, type Config } from '../../config/config.ts';
-import { runPipeline, publish } from '../../pipeline/runner.ts';
+import { runPipeline, publish } from '../../pipeline/index.ts';
 import { defaultSteps } from '../../pipeline/steps.ts';
 import { FixedClock } from '../../core/clock.ts';
-import { loadServingState } from '../../serving/load.ts';
-import type { ServingState } from '../../serving/state.ts';
+import { loadServingState } from '../../serving/index.ts';
+import type { ServingState } from '../../serving/index.ts';
 
 export interface ServedWorld {
   store: Store;

@@ -7,14 +7,14 @@
 import type { Artist, Listen, Track } from '../../domain/schemas.ts';
 import type { TrackId, UserId } from '../../domain/ids.ts';
 import { defaultConfig, type Config } from '../../config/config.ts';
-import { listenConfidence } from '../../signals/confidence.ts';
-import { Catalog } from '../../serving/catalog.ts';
-import { LiveModel } from '../../serving/live.ts';
-import type { ServingState } from '../../serving/state.ts';
-import type { Store } from '../../store/store.ts';
-import type { Csr } from '../../signals/csr.ts';
-import type { Factorized, FoldIn, Ranked, Recommender, RecommendOptions } from '../../cf/recommender.ts';
-import { excludeMask, topK } from '../../cf/base.ts';
+import { listenConfidence } from '../../signals/index.ts';
+import { Catalog } from '../../serving/index.ts';
+import { LiveModel } from '../../serving/index.ts';
+import type { ServingState } from '../../serving/index.ts';
+import type { Store } from '../../store/index.ts';
+import type { Csr } from '../../signals/index.ts';
+import type { Factorized, FoldIn, Ranked, Recommender, RecommendOptions } from '../../cf/index.ts';
+import { excludeMask, topK } from '../../cf/index.ts';
 
 export const artists: Artist[] = [
   { artist_id: 'ra', name: 'Radio Alpha', genres: ['ambient'] },
