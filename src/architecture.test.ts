@@ -57,6 +57,10 @@ export const DOORS: Record<string, Record<string, string>> = {
     'coldstart.ts': 'fitting the CNN to CF factors and inferring new tracks: imports cnn.ts',
   },
   text: { 'artifacts.ts': "reading a run's text artifacts without loading the NLP tokenizer's language model" },
+  store: {
+    'duckdb.ts': 'the embedded backend by name (tests, benches); the index loads no driver, openStore loads the one the config picks',
+    'postgres.ts': 'the PostgreSQL backend by name, likewise',
+  },
   pipeline: {
     'steps.ts': 'the DAG of steps: imports every model family (TensorFlow.js among them); only commands that run a pipeline load it',
     'published.ts': 'the published run opened for reading (pointer, snapshot, CF model), without any step',

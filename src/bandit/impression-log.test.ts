@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImpressionLog, StoreImpressionWriter, loadImpressionLogs, recoverImpressionLogs } from './impression-log.ts';
-import { DuckDbStore } from '../store/index.ts';
+import { DuckDbStore } from '../store/duckdb.ts';
 import type { Impression } from '../domain/schemas.ts';
 import { eventually } from '../util/poll.testkit.ts';
 

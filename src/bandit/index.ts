@@ -1,4 +1,9 @@
-/** The bandit stage's public surface. */
+/**
+ * The bandit stage's front door: policies over home shelves (uniform, ε-greedy, Thompson sampling),
+ * reward models (logistic regression, gradient-boosted trees, BART), the impression log serving
+ * writes and the pipeline loads, training rows rebuilt from the logs, off-policy estimates (SNIPS)
+ * and the gate, the shelf features both sides share, and a simulator for tests and benches.
+ */
 export { Bart } from './bart.ts';
 export { ImpressionLog, impressionLogDir, type ImpressionSink, loadImpressionLogs, recoverImpressionLogs, StoreImpressionWriter } from './impression-log.ts';
 export { BootstrapEnsemble, GradientBoostedTrees, loadRewardModel, LogisticRegression, makeRewardModel } from './models.ts';

@@ -1,6 +1,19 @@
-/** The cf stage's public surface. */
+/**
+ * The cf stage's front door: implicit-feedback collaborative filtering behind one small interface
+ * ({@link Recommender}, with optional abilities such as fold-in behind type guards), the models
+ * (ALS with the conjugate-gradient solver, popularity, item-kNN) and their factory, the loader of a
+ * saved model, the self-describing artifact format, and offline evaluation on holdout splits
+ * (ranking metrics, `evaluate`), which depends on the interface only.
+ *
+ * ```ts
+ * const model = await makeRecommender({ kind: 'als', factors: 64, iterations: 15, seed: 42 });
+ * await model.fit(userItems);
+ * const { items, scores } = model.recommend(userRow, userItems, 10);
+ * ```
+ */
+export * from './recommender.ts';
 export * from './als.ts';
-export { AlternatingLeastSquares } from './als.ts';
+export * from './popularity.ts';
 export { readArtifact, writeArtifact } from './artifact.ts';
 export { checkK, excludeMask, rowNorms, topK } from './base.ts';
 export { type EvalMetrics, evaluate } from './evaluate.ts';
@@ -9,8 +22,4 @@ export { Scorer } from './kernels/scorer.ts';
 export { Arena, wasmAvailable, wasmModule } from './kernels/wasm.ts';
 export { loadCfModel } from './load.ts';
 export { rankMetrics } from './metrics.ts';
-export * from './popularity.ts';
-export { PopularityRecommender } from './popularity.ts';
-export * from './recommender.ts';
-export { canFoldIn, type Factorized, type FoldIn, isFactorized, type Ranked, type Recommender, type RecommendOptions } from './recommender.ts';
 export { randomHoldout, type Split, splitByMask, timeHoldout } from './splits.ts';

@@ -1,4 +1,7 @@
-/** The generate stage's public surface. */
+/**
+ * The generate stage's front door: a seeded synthetic world (catalog, listeners with a taste model,
+ * listens, documents, synthesized audio clips) with its ground truth, for the demo, tests and benches.
+ */
 export { type ArtistTruth, type Catalog, generateCatalog, type TrackTruth } from './catalog.ts';
 export { GENRES } from './genres.ts';
 export { ListenerGenerator } from './listeners.ts';
@@ -7,4 +10,3 @@ export { TasteModel, type UserTaste } from './taste.ts';
 export { readJsonl } from './testkit.ts';
 export { DAY_MS, hash32, pickWeighted } from './util.ts';
 export * from './world.ts';
-export { DEFAULT_CLOCK, generateWorld, type WorldSize } from './world.ts';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Store } from '../store/index.ts';
-import { DuckDbStore } from '../store/index.ts';
-import { PostgresStore } from '../store/index.ts';
+import { DuckDbStore } from '../store/duckdb.ts';
+import { PostgresStore } from '../store/postgres.ts';
 
 export interface Backend {
   name: 'duckdb' | 'postgres';

@@ -1,7 +1,10 @@
-/** The server stage's public surface. */
+/**
+ * The server stage's front door: the HTTP app (routes declared once with zod and OpenAPI), `runServer`
+ * as `deepcut serve` runs it, API keys, the local admin file `deepcut keys` finds a running server by,
+ * and the Prometheus metrics.
+ */
 export { buildServer } from './app.ts';
 export * from './auth.ts';
-export { createKey, type KeyInfo } from './auth.ts';
 export * from './local-admin.ts';
 export { Metrics } from './metrics.ts';
 export * from './run.ts';

@@ -1,4 +1,8 @@
-/** The serving stage's public surface. */
+/**
+ * The serving stage's front door: the published run loaded for answering (`loadServingState`), the
+ * live model that folds new listens in, the catalog, the home page (bandit over shelves), playlists
+ * of the run, and the popularity fallback before any run.
+ */
 export { Catalog } from './catalog.ts';
 export { BanditHome } from './home.ts';
 export { LiveModel } from './live.ts';

@@ -1,7 +1,15 @@
-/** The store stage's public surface. */
-export { DuckDbStore } from './duckdb.ts';
+/**
+ * The store stage's front door: the one {@link Store} interface every backend implements, the
+ * backend picked from the config (`openStore`: PostgreSQL when `databaseUrl` is set, else the
+ * embedded DuckDB file; the driver is loaded only for the backend used), and paging helpers.
+ * Each backend is also a door of its own (`store/duckdb.ts`, `store/postgres.ts`) for code that
+ * needs one by name (tests, benches): importing this index loads neither driver.
+ *
+ * ```ts
+ * const store = await openStore({ home: config.home, databaseUrl: config.databaseUrl });
+ * for await (const page of pagesOf(store, 'listens', {}, 10_000)) …
+ * ```
+ */
 export * from './open.ts';
-export { openStore } from './open.ts';
 export { pagesOf, quarantinePages } from './pages.ts';
-export { PostgresStore } from './postgres.ts';
-export { type InteractionColumns, type ListenColumns, type ListOptions, type QuarantinedRow, type Store } from './store.ts';
+export type { InteractionColumns, ListenColumns, ListOptions, OpenOptions, PutResult, QuarantinedRow, Store } from './store.ts';
