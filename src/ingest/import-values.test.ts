@@ -11,27 +11,12 @@ import { join } from 'node:path';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { importPath, type ImportOptions } from './import.ts';
+import { importSandbox, jl } from './import.testkit.ts';
 import { exitCode, isDeepcutError } from '../errors.ts';
 
 const NOW = new Date('2024-06-01T00:00:00Z');
 const opts: ImportOptions = { clock: () => NOW };
-const root = mkdtempSync(join(tmpdir(), 'deepcut-values-'));
-let n = 0;
-function folder(files: Record<string, string>): string {
-  const d = join(root, `d${n++}`);
-  mkdirSync(d);
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(d, name), content);
-  return d;
-}
-async function withStore<T>(fn: (s: Store) => Promise<T>, home = join(root, `h${n++}`)): Promise<T> {
-  const s = await openStore({ home });
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
-const jl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const { root, folder, withStore } = importSandbox('values');
 const where = async (store: Store) => (await store.listQuarantine()).map((q) => [q.file.split('/').pop(), q.line, q.field, q.code]);
 
 test('own jsonl: ints past 2^31 − 1 and impossible dates are quarantined with their field, the rest imports', async () => {
@@ -134,7 +119,7 @@ test('a full disk stops the import as unavailable (exit 6) naming the cause; the
     'users.jsonl': jl([{ user_id: 'u1' }]),
     'listens.jsonl': jl(rows),
   });
-  const home = join(root, `h${n++}`);
+  const home = join(root, `h-full-disk`);
   await withStore(async (store) => {
     let listenWrites = 0;
     const full = new Proxy(store, {

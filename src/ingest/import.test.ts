@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { importPath, type ImportOptions } from './import.ts';
+import { importSandbox, jl } from './import.testkit.ts';
 import { replayQuarantine } from './replay.ts';
 import { assertNotBlocked, acceptBatch, latestValidation } from '../validate/index.ts';
 import { loadSchema, saveSchema } from '../validate/index.ts';
@@ -15,23 +16,7 @@ import { defaultConfig } from '../config/config.ts';
 
 const NOW = new Date('2024-06-01T00:00:00Z');
 const opts: ImportOptions = { clock: () => NOW };
-const root = mkdtempSync(join(tmpdir(), 'deepcut-import-'));
-let n = 0;
-function folder(files: Record<string, string | Buffer>): string {
-  const d = join(root, `d${n++}`);
-  mkdirSync(d);
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(d, name), content);
-  return d;
-}
-async function withStore<T>(fn: (s: Store) => Promise<T>, home = join(root, `h${n++}`)): Promise<T> {
-  const s = await openStore({ home });
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
-const jl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const { root, folder, withStore } = importSandbox('import');
 const L = (id: string, o: object = {}) => ({ listen_id: id, user_id: 'u1', track_id: 't1', started_at: '2024-05-01T12:00:00Z', ms_played: 180000, ...o });
 const catalog = {
   'artists.jsonl': jl([{ artist_id: 'a1', name: 'Alpha' }]),

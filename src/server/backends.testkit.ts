@@ -6,10 +6,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { Store } from '../store/index.ts';
 import { DuckDbStore } from '../store/duckdb.ts';
 import { PostgresStore } from '../store/postgres.ts';
+import { pgDown, pgSchema } from '../store/testing/postgres.ts';
 
 export interface Backend {
   name: 'duckdb' | 'postgres';
@@ -18,22 +18,6 @@ export interface Backend {
   open(): Promise<{ store: Store; cleanup(): Promise<void> }>;
 }
 
-const base = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function pgDown(): Promise<string | undefined> {
-  const c = new pg.Client({ connectionString: base, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return undefined;
-  } catch (e) {
-    return `PostgreSQL is unreachable (${e instanceof Error ? e.message || (e as { code?: string }).code : e})`;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-let n = 0;
 /** DuckDB always; PostgreSQL with `down` set when it does not answer. */
 export async function backends(): Promise<Backend[]> {
   const down = await pgDown();
@@ -56,21 +40,13 @@ export async function backends(): Promise<Backend[]> {
       name: 'postgres',
       down,
       async open() {
-        const schema = `deepcut_edge_${process.pid}_${Date.now().toString(36)}_${n++}`;
-        const admin = new pg.Client({ connectionString: base });
-        await admin.connect();
-        await admin.query(`CREATE SCHEMA ${schema}`);
-        await admin.end();
-        const databaseUrl = `${base}${base.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+        const { databaseUrl, drop } = await pgSchema('deepcut_edge');
         const store = await PostgresStore.open({ home: '/nonexistent', databaseUrl });
         return {
           store,
           cleanup: async () => {
             await store.close();
-            const c = new pg.Client({ connectionString: base });
-            await c.connect();
-            await c.query(`DROP SCHEMA ${schema} CASCADE`);
-            await c.end();
+            await drop();
           },
         };
       },

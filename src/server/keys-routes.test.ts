@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { serverFilePath } from './local-admin.ts';
 import { buildServer } from './app.ts';
 import { MemoryStore } from '../store/testing/memory.ts';
 import { seedWorld } from './testing/world.ts';
+import { startServe } from './testing/serve.ts';
 import { KeyVerifier, createKey, newKey, NS } from './auth.ts';
 
 const bin = fileURLToPath(new URL('../../bin/deepcut.js', import.meta.url));
@@ -24,20 +25,7 @@ const cli = (home: string, ...args: string[]) => {
 };
 
 /** Start `deepcut serve --port 0` (auth on) and resolve with its URL. */
-function startServer(home: string, ...extra: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [bin, '--home', home, '--json', ...extra, 'serve', '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stderr!.on('data', (d) => (err += d));
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ proc, url: (JSON.parse(line) as { url: string }).url });
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
-  });
-}
+const startServer = (home: string, ...extra: string[]) => startServe(home, [...extra, 'serve', '--port', '0', '--host', '127.0.0.1'], env);
 
 async function stop(proc: ChildProcess): Promise<number | null> {
   if (proc.exitCode !== null) return proc.exitCode;

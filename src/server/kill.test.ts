@@ -4,30 +4,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../store/index.ts';
 import { play } from './testing/world.ts';
+import { startServe } from './testing/serve.ts';
 
-const main = join(import.meta.dirname, '..', 'cli', 'main.ts');
 
 /** Start `deepcut serve --no-auth --port 0` and resolve with its URL. */
-function startServer(home: string): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', main, '--home', home, '--json', 'serve', '--port', '0', '--no-auth'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEEPCUT_LOG_LEVEL: 'warn' } });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stderr!.on('data', (d) => (err += d));
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ proc, url: (JSON.parse(line) as { url: string }).url });
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
-  });
-}
+const startServer = (home: string) => startServe(home, ['serve', '--port', '0', '--no-auth']);
 
 test('every acknowledged listen is in the store after the server is SIGKILLed mid-ingestion', { timeout: 60_000 }, async () => {
   const home = await mkdtemp(join(tmpdir(), 'deepcut-kill-'));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { pgDown, pgSchema } from '../store/testing/postgres.ts';
 import { servedWorld, type ServedWorld } from '../server/testing/served-world.ts';
 import { buildServer } from '../server/index.ts';
 import { openStore } from '../store/index.ts';
@@ -109,28 +109,10 @@ test('server.startFoldInMax: at start only the newest listens are folded in; 0 f
   assert.deepEqual(none.recs!.heard('capped', 10), []);
 });
 
-const pgBase = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function pgDown(): Promise<string | undefined> {
-  const c = new pg.Client({ connectionString: pgBase, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    return undefined;
-  } catch (e) {
-    return `PostgreSQL is unreachable: ${(e as Error).message}`;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
 const down = await pgDown();
 test('PostgreSQL: listens posted since the run are still in the recommendations after a restart', { skip: down && process.env.CI !== 'true' ? down : false }, async () => {
   // the same world imported into its own schema, served from the run the DuckDB store made
-  const schema = `deepcut_restart_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: pgBase });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const databaseUrl = `${pgBase}${pgBase.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const { databaseUrl, drop } = await pgSchema('deepcut_restart');
   const config: Config = { ...w.config, databaseUrl };
   try {
     let store = await openStore({ home: config.home, databaseUrl });
@@ -144,7 +126,6 @@ test('PostgreSQL: listens posted since the run are still in the recommendations 
       await store.close();
     }
   } finally {
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
+    await drop();
   }
 });

@@ -2,45 +2,19 @@
 // Each test gets its own schema, dropped afterwards. Under CI=true an unreachable server fails.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { PostgresStore, redactUrl } from './postgres.ts';
+import { PostgresStore } from './postgres.ts';
+import { pgDown, pgSchema } from './testing/postgres.ts';
 import { DeepcutError } from '../errors.ts';
 import { storeContract, type MigratingStore, type Harness } from './store.case.test.ts';
 
-const base = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function reachable(): Promise<string | undefined> {
-  const c = new pg.Client({ connectionString: base, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return undefined;
-  } catch (e) {
-    return `PostgreSQL at ${redactUrl(base)} is unreachable (${e instanceof Error ? e.message || (e as { code?: string }).code : e})`;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-const down = await reachable();
-let n = 0;
+const down = await pgDown();
 const harness: Harness = {
   async space() {
-    const schema = `deepcut_test_${process.pid}_${Date.now().toString(36)}_${n++}`;
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.end();
-    const databaseUrl = `${base}${base.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const { databaseUrl, drop } = await pgSchema();
     return {
       options: { home: '/nonexistent', databaseUrl },
       open: async (o = {}) => (await PostgresStore.open({ home: '/nonexistent', databaseUrl, ...o })) as MigratingStore,
-      cleanup: async () => {
-        const c = new pg.Client({ connectionString: base });
-        await c.connect();
-        await c.query(`DROP SCHEMA ${schema} CASCADE`);
-        await c.end();
-      },
+      cleanup: drop,
     };
   },
 };
