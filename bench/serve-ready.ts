@@ -10,7 +10,7 @@
  *   does, scheduler on) on the default demo world to its first 200 from /readyz;
  *   serve_ready_10k_s: the same with 10,000 listens stored since the published run, which it folds
  *   in at start (checked: the start log's folded_in must be 10,000);
- *   cli_serve_ready_s: the same through `bin/deepcut.js serve`, the command users run. `_cpu_s`:
+ *   cli_serve_ready_s / cli_serve_ready_10k_s: the same through `bin/deepcut.js serve` (the compiled dist/ when built), the command users run; the targets are on these. `_cpu_s`:
  *   the CPU time the serving process had used when it was ready (what an idle machine's wall time
  *   would be, near enough: the start is single-threaded).
  *
@@ -175,6 +175,7 @@ export async function serveReadyFigures(root: string, runs: number, clips: numbe
     { name: 'serve_ready', how: 'server', listens: 0 },
     { name: 'serve_ready_10k', how: 'server', listens: 10_000 },
     { name: 'cli_serve_ready', how: 'cli', listens: 0 },
+    { name: 'cli_serve_ready_10k', how: 'cli', listens: 10_000 },
   ];
   for (const c of cases) {
     const xs: number[] = [];
@@ -205,7 +206,8 @@ export async function serveFigures(args: string[]): Promise<BenchResult> {
   const ready = await serveReadyFigures(root, runs, clips);
   return {
     figures: { ...imports, ...ready.figures, serve_runs: runs },
-    targets: { serving_import_s: '<= 0.3', serve_ready_s: '<= 2', serve_ready_10k_s: '<= 2' },
+    // the targets are on what users run: the compiled package (`deepcut serve` through bin/deepcut.js)
+    targets: { serving_import_dist_s: '<= 0.3', cli_serve_ready_s: '<= 2', cli_serve_ready_10k_s: '<= 2' },
     notes: [
       ...(root !== here ? [`serving figures measured on the checkout at ${root}`] : []),
       'serving figures: each the median of `runs` fresh processes; wall times on a shared 2-core machine vary with its load, CPU times less',
