@@ -57,6 +57,7 @@ export const DOORS: Record<string, Record<string, string>> = {
     'coldstart.ts': 'fitting the CNN to CF factors and inferring new tracks: imports cnn.ts',
   },
   text: { 'artifacts.ts': "reading a run's text artifacts without loading the NLP tokenizer's language model" },
+  index: { 'ann.ts': 'the usearch HNSW index: a native addon, loaded only by code that builds or reads HNSW files' },
   store: {
     'duckdb.ts': 'the embedded backend by name (tests, benches); the index loads no driver, openStore loads the one the config picks',
     'postgres.ts': 'the PostgreSQL backend by name, likewise',

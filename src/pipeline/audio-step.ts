@@ -26,7 +26,7 @@ import { fitFactorCnn, inferTracks, DEFAULT_FACTOR_CNN, type FactorCnnConfig } f
 import { loadAudioVectors } from '../audio/index.ts';
 import { isFactorized, type Recommender } from '../cf/index.ts';
 import { writeArtifact } from '../cf/index.ts';
-import { AnnIndex } from '../index/index.ts';
+import { AnnIndex } from '../index/ann.ts';
 import { PROGRESS_NS } from '../ingest/index.ts';
 import { contentSource, favourites, nearestFavourite, vectorRow as vecRow, type Vectors } from '../playlists/index.ts';
 import { topK } from '../cf/index.ts';

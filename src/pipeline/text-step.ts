@@ -15,7 +15,7 @@ import type { PlaylistInputs } from './playlists-step.ts';
 import type { Recommender } from '../cf/index.ts';
 import { isFactorized } from '../cf/index.ts';
 import { writeArtifact } from '../cf/index.ts';
-import { AnnIndex } from '../index/index.ts';
+import { AnnIndex } from '../index/ann.ts';
 import type { Document } from '../domain/schemas.ts';
 import { buildTextFeatures, applyRidge, tokenize, topDescriptors, type Descriptor, type TextDoc, type TextFeatures, type TfidfModel } from '../text/index.ts';
 import { fitTextToFactors, gatherRows } from '../text/index.ts';

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readArtifact } from '../cf/index.ts';
-import { AnnIndex } from '../index/index.ts';
+import { AnnIndex } from '../index/ann.ts';
 import { IdMap, type ArtistId } from '../domain/ids.ts';
 import type { Descriptor } from './tfidf.ts';
 import { DeepcutError } from '../errors.ts';
