@@ -10,8 +10,8 @@ import { z } from 'zod';
  * Text every store keeps as it was sent: well-formed UTF-16 (no lone surrogate) without NUL, which
  * PostgreSQL's TEXT refuses. Every string field of the domain is one.
  */
-export const storableText = () =>
-  z.string().refine((s) => s.isWellFormed() && !s.includes('\0'), { message: 'expected text without NUL characters or lone UTF-16 surrogates' });
+export const isStorableText = (s: string): boolean => s.isWellFormed() && !s.includes('\0');
+export const storableText = () => z.string().refine(isStorableText, { message: 'expected text without NUL characters or lone UTF-16 surrogates' });
 const id = storableText().trim().min(1).max(512);
 /** Largest value of an integer field: the stores keep them as 32-bit integers. */
 export const MAX_INT32 = 2_147_483_647;
@@ -39,7 +39,7 @@ const isoDate = z.string().refine(
  */
 export const ISO_INSTANT = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?(?:(Z)|([+-])(\d\d):?(\d\d))$/;
 /** Largest zone offset accepted, in minutes (±15:59, PostgreSQL's limit; real zones span −12:00 to +14:00). */
-const MAX_OFFSET_MIN = 15 * 60 + 59;
+export const MAX_OFFSET_MIN = 15 * 60 + 59;
 /** Whether `s` is an instant in the domain's form naming a real moment (calendar day, 00:00–23:59:59, offset within ±15:59). */
 export function isIsoInstant(s: string): boolean {
   const m = ISO_INSTANT.exec(s);

@@ -13,7 +13,7 @@
  * in the same batch, as in file import.
  */
 import { z } from 'zod';
-import { entityKeys, type EntityKind, type EntityRow, type User } from '../domain/schemas.ts';
+import { entityKeys, isStorableText, type EntityKind, type EntityRow, type User } from '../domain/schemas.ts';
 import { checkRow, KnownIds, type AnomalyCode, type CheckContext } from '../validate/index.ts';
 import type { QuarantinedRow, Store } from '../store/index.ts';
 import { pagesOf } from '../store/index.ts';
@@ -53,7 +53,7 @@ type RefKind = 'users' | 'artists' | 'albums' | 'tracks';
 function idText(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   const s = v.trim();
-  return s.length >= 1 && s.length <= 512 && s.isWellFormed() && !s.includes('\0') ? s : undefined;
+  return s.length >= 1 && s.length <= 512 && isStorableText(s) ? s : undefined;
 }
 
 /** The foreign ids a raw row of `kind` names, by the entity that holds them. */

@@ -3,9 +3,8 @@
  * a schema cannot say (time ranges, play time against the track's length, foreign ids), then the
  * inferred schema's value domains. Every failure names its field and an anomaly code.
  */
-import { entitySchemas, isCalendarDay, ISO_INSTANT, MAX_INT32, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
+import { entitySchemas, isCalendarDay, isStorableText, ISO_INSTANT, MAX_INT32, MAX_OFFSET_MIN, UNKNOWN_RELEASE_DATE, type EntityKind, type EntityRow, type Listen } from '../domain/schemas.ts';
 import type { ZodError } from 'zod';
-import { UNKNOWN_RELEASE_DATE } from '../domain/schemas.ts';
 import type { DataSchema } from './schema.ts';
 
 export type AnomalyCode =
@@ -85,7 +84,7 @@ export function zodAnomaly(error: ZodError, input: unknown): { field: string | n
 }
 
 /** A string every store keeps as sent (the domain's `storableText`): well-formed UTF-16, no NUL. */
-const storable = (s: unknown): s is string => typeof s === 'string' && s.isWellFormed() && !s.includes('\0');
+const storable = (s: unknown): s is string => typeof s === 'string' && isStorableText(s);
 
 const digits2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
 
@@ -104,7 +103,7 @@ function plainInstant(s: string): boolean {
   // ±HH:MM or ±HHMM at the end
   const minutes = digits2(s, end - 2);
   const hours = digits2(s, s.charCodeAt(end - 3) === 58 ? end - 5 : end - 4);
-  return hours * 60 + minutes <= 15 * 60 + 59;
+  return hours * 60 + minutes <= MAX_OFFSET_MIN;
 }
 
 /**

@@ -5,7 +5,7 @@
  * each catalog row once per import.
  */
 import { isoOfMs, ListenResolver, type NamedListen } from '../identity.ts';
-import { MAX_INT32 } from '../../domain/schemas.ts';
+import { isStorableText, MAX_INT32 } from '../../domain/schemas.ts';
 import { MATCH_OUTCOMES, TrackMatcher } from '../../domain/match.ts';
 import type { Sink } from './types.ts';
 
@@ -22,7 +22,6 @@ export interface StreamFields {
   duration?: string;
 }
 
-const storable = (s: string) => s.isWellFormed() && !s.includes('\0');
 
 /**
  * What is wrong with a stream before any row is made from it: a time or play time out of what
@@ -34,7 +33,7 @@ function streamProblem(s: NamedStream, f: StreamFields): { field: string; code: 
   if (s.durationMs !== undefined && !(Number.isFinite(s.durationMs) && Math.round(s.durationMs) <= MAX_INT32)) return { field: f.duration ?? f.msPlayed, code: 'out_of_range', reason: `expected a track length 0..${MAX_INT32} ms, got ${s.durationMs}` };
   if (isoOfMs(s.startedMs) === undefined) return { field: f.time, code: 'out_of_range', reason: `${JSON.stringify(s.stamp)} (minus the play time) is not a time of years 0001–9999` };
   const text: [string | undefined, string | undefined][] = [[s.artist, f.artist], [s.track, f.track], [s.album, f.album], [s.platform, f.platform]];
-  for (const [v, field] of text) if (v !== undefined && !storable(v)) return { field: field ?? f.track, code: 'invalid_value', reason: 'expected text without NUL characters or lone UTF-16 surrogates' };
+  for (const [v, field] of text) if (v !== undefined && !isStorableText(v)) return { field: field ?? f.track, code: 'invalid_value', reason: 'expected text without NUL characters or lone UTF-16 surrogates' };
   return undefined;
 }
 
