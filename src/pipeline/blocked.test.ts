@@ -52,7 +52,7 @@ test('a retrain blocked by validation shows its reason in the manifest, pipeline
   }
 
   // /metrics
-  const text = new Metrics(home).render();
+  const text = (await new Metrics(home).render());
   const line = text.split('\n').find((l) => l.startsWith('deepcut_pipeline_blocked{'));
   assert.ok(line, text);
   assert.match(line, new RegExp(`^deepcut_pipeline_blocked\\{run="${runId}",step="validate",reason="validation blocks the pipeline: batch \\w+\\.listens \\(listens from [^"]*listens\\.jsonl\\): ${ANOMALY.source}.*"\\} 1$`));
@@ -97,5 +97,5 @@ test('a retrain blocked by validation shows its reason in the manifest, pipeline
   } finally {
     await again.close();
   }
-  assert.match(new Metrics(home).render(), /^deepcut_pipeline_blocked 0$/m);
+  assert.match((await new Metrics(home).render()), /^deepcut_pipeline_blocked 0$/m);
 });

@@ -141,17 +141,20 @@ export async function listRuns(home: string): Promise<RunManifest[]> {
   return out;
 }
 
-/** The newest run's manifest read synchronously (for a metrics scrape), undefined when there is none or it is being rewritten. */
-export function latestRunSync(home: string): RunManifest | undefined {
+/** The newest run's manifest (for a metrics scrape: one directory listing and one file read, off the event loop), undefined when there is none or it is being rewritten. */
+export async function latestRun(home: string): Promise<RunManifest | undefined> {
   const dir = runsDir(home);
   if (!existsSync(dir)) return undefined;
-  const ids = readdirSync(dir).filter((n) => existsSync(manifestPath(home, n))).sort();
-  if (ids.length === 0) return undefined;
-  try {
-    return JSON.parse(readFileSync(manifestPath(home, ids[ids.length - 1]), 'utf8')) as RunManifest;
-  } catch {
-    return undefined;
+  const ids = (await readdir(dir)).sort();
+  for (let i = ids.length - 1; i >= 0; i--) {
+    if (!existsSync(manifestPath(home, ids[i]))) continue;
+    try {
+      return await readManifest(home, ids[i]);
+    } catch {
+      return undefined;
+    }
   }
+  return undefined;
 }
 
 export async function readPublished(home: string): Promise<PublishedPointer | undefined> {

@@ -2,7 +2,7 @@
  * Prometheus metrics in the text exposition format (version 0.0.4), written by hand: counters and
  * histograms with labels, no dependency. Request latency buckets are in seconds.
  */
-import { latestRunSync } from '../pipeline/index.ts';
+import { latestRun } from '../pipeline/index.ts';
 
 type Labels = Record<string, string>;
 
@@ -87,9 +87,9 @@ export class Metrics {
   private readonly started = Date.now();
 
   /** The exposition text served at /metrics. */
-  render(): string {
+  async render(): Promise<string> {
     const up = `# HELP deepcut_uptime_seconds Seconds since the server started.\n# TYPE deepcut_uptime_seconds gauge\ndeepcut_uptime_seconds ${(Date.now() - this.started) / 1000}`;
-    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches].map((m) => m.render()).join('\n') + '\n' + up + '\n' + this.pipeline();
+    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches].map((m) => m.render()).join('\n') + '\n' + up + '\n' + (await this.pipeline());
   }
 
   /** Count a request's match outcomes (e.g. from `lbToRows`) under `endpoint`. */
@@ -98,9 +98,9 @@ export class Metrics {
   }
 
   /** `deepcut_pipeline_blocked`: 1 with the step and reason when the latest run was stopped by a gate (validation), else 0. */
-  private pipeline(): string {
+  private async pipeline(): Promise<string> {
     if (!this.home) return '';
-    const run = latestRunSync(this.home);
+    const run = await latestRun(this.home);
     const lines = [
       '# HELP deepcut_pipeline_blocked 1 when the latest pipeline run was stopped by a gate (validation anomalies), labelled with the run, step and reason; the published run keeps serving.',
       '# TYPE deepcut_pipeline_blocked gauge',
