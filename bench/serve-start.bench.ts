@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { numFlag, type Bench, type BenchResult } from './bench.ts';
 import { serveFigures } from './serve-ready.ts';
+import { encodeWav } from '../src/generate/synth.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -64,25 +65,12 @@ function ensureBuilt(): string | undefined {
 /** 10 s of mono 22.05 kHz: a 440 Hz tone and a click every half second. */
 function wav(file: string): void {
   const sr = 22050;
-  const n = sr * 10;
-  const b = Buffer.alloc(44 + n * 2);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(b.length - 8, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(sr, 24);
-  b.writeUInt32LE(sr * 2, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) {
+  const pcm = new Float32Array(sr * 10);
+  for (let i = 0; i < pcm.length; i++) {
     const click = i % (sr / 2) < 300 ? 0.5 * Math.sin(i) : 0;
-    b.writeInt16LE(Math.round((0.2 * Math.sin((2 * Math.PI * 440 * i) / sr) + click) * 0.8 * 32767), 44 + 2 * i);
+    pcm[i] = (0.2 * Math.sin((2 * Math.PI * 440 * i) / sr) + click) * 0.8;
   }
-  writeFileSync(file, b);
+  writeFileSync(file, encodeWav(pcm, sr));
 }
 
 /** `deepcut --help`: through bin/deepcut.js on the compiled dist/, and on the sources through tsx. */
