@@ -94,12 +94,11 @@ export function vectorIndexContract(name: string, family: IndexFamily): void {
   });
 }
 
+/** An empty index with `v` added: for the indexes whose constructor takes no vectors. */
+const filled = <T extends VectorIndex>(idx: T, v: Float32Array): T => (idx.add(v), idx);
+
 vectorIndexContract('exact', {
-  build: (v, dims, metric) => {
-    const idx = new ExactIndex(dims, metric);
-    idx.add(v);
-    return idx;
-  },
+  build: (v, dims, metric) => filled(new ExactIndex(dims, metric), v),
   load: (p, e) => ExactIndex.load(p, e),
   metrics: ['ip', 'cos'],
   minRecall: 1,
@@ -111,11 +110,7 @@ vectorIndexContract('hnsw (usearch)', {
   minRecall: 0.95,
 });
 vectorIndexContract('ivf, nprobe 0 (bound-proved exact)', {
-  build: (v, dims, metric) => {
-    const idx = new IvfIndex(dims, metric, { nprobe: 0 });
-    idx.add(v);
-    return idx;
-  },
+  build: (v, dims, metric) => filled(new IvfIndex(dims, metric, { nprobe: 0 }), v),
   load: (p, e) => IvfIndex.load(p, e),
   metrics: ['ip', 'cos'],
   minRecall: 1,
