@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from './bench.ts';
-import { numFlag, peakRssMb } from './bench.ts';
+import { median, numFlag, peakRssMb } from './bench.ts';
 import { csrFromCoo, type Csr } from '../src/signals/csr.ts';
 import { AlternatingLeastSquares } from '../src/cf/als.ts';
 
@@ -40,10 +40,6 @@ function readTriples(path: string): { u: Int32Array; i: Int32Array; w: Float32Ar
 }
 
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 const bench: Bench = {
   name: 'als',

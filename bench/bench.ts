@@ -35,3 +35,9 @@ export function numFlag(args: readonly string[], name: string, dflt: number): nu
   const v = flag(args, name);
   return v === undefined ? dflt : Number(v);
 }
+
+/** The median of `xs` (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}

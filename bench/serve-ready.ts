@@ -25,11 +25,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchResult } from './bench.ts';
-import { flag, numFlag } from './bench.ts';
+import { flag, median, numFlag } from './bench.ts';
 
 const here = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Import `entry` in a fresh node (through tsx for .ts); wall and CPU seconds of the import itself. */
 function importOnce(root: string, entry: string): { wall: number; cpu: number } {

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { numFlag, type Bench, type BenchResult } from './bench.ts';
+import { median, numFlag, type Bench, type BenchResult } from './bench.ts';
 import { serveFigures } from './serve-ready.ts';
 import { encodeWav } from '../src/generate/synth.ts';
 
@@ -19,7 +19,6 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 /** One group of figures of this bench. */
 type Measurement = (args: string[]) => Promise<BenchResult>;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 /**
  * Hook loaded into the measured process: on exit it prints the process's CPU time (user + system,
