@@ -7,7 +7,7 @@
  * (`<home>/runs/PUBLISHED.json`), switched atomically by {@link publish} after the promotion gate.
  */
 import { mkdir, readFile, rename, rm, writeFile, readdir } from 'node:fs/promises';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/index.ts';

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import type { Step, StepContext } from './runner.ts';
-import { buildSnapshot, type Snapshot } from './snapshot.ts';
+import type { Step } from './runner.ts';
+import { buildSnapshot } from './snapshot.ts';
 import { saveSnapshot, runSnapshot, cacheSnapshot } from './persist.ts';
 import { makeRecommender, alsAvailable } from '../cf/index.ts';
 import type { Recommender } from '../cf/index.ts';

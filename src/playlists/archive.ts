@@ -80,16 +80,44 @@ export async function storedWeekly(archive: PlaylistArchive, kind: WeeklyKind, u
   return undefined;
 }
 
-/** A run's playlists file (`<run>/playlists/<kind>.jsonl`, one per line) grouped by user, in file order; empty when absent. */
-export async function readRunPlaylists(file: string): Promise<Map<string, Playlist[]>> {
-  const byUser = new Map<string, Playlist[]>();
-  if (!existsSync(file)) return byUser;
-  for (const line of (await readFile(file, 'utf8')).split('\n')) {
-    if (!line) continue;
-    const p = JSON.parse(line) as Playlist;
-    const list = byUser.get(p.userId ?? '') ?? [];
-    list.push(p);
-    byUser.set(p.userId ?? '', list);
+/** A run's playlists by listener, each listener's parsed when asked for. */
+export interface RunPlaylists {
+  /** The listener's playlists in file order, or undefined when the file has none for them. */
+  get(user: string): Playlist[] | undefined;
+}
+
+/**
+ * A run's playlists file (`<run>/playlists/<kind>.jsonl`, one playlist a line with its `"userId"`),
+ * read once and indexed by listener as slices of the file: only the lines of a listener asked for
+ * are parsed (the Daily Mixes of the default demo world are tens of MB). Empty when absent.
+ */
+export async function readRunPlaylists(file: string): Promise<RunPlaylists> {
+  const byUser = new Map<string, Buffer[]>();
+  if (existsSync(file)) {
+    const buf = await readFile(file);
+    const key = Buffer.from('"userId":"');
+    for (let at = 0; at < buf.length; ) {
+      let end = buf.indexOf(10, at);
+      if (end < 0) end = buf.length;
+      const k = buf.indexOf(key, at);
+      if (k >= 0 && k < end) {
+        const from = k + key.length;
+        let q = buf.indexOf(34, from); // the closing quote: the first one not escaped
+        while (q > 0 && buf[q - 1] === 92 && !evenBackslashes(buf, q - 1)) q = buf.indexOf(34, q + 1);
+        const user = JSON.parse(`"${buf.toString('utf8', from, q)}"`) as string;
+        const list = byUser.get(user) ?? [];
+        list.push(buf.subarray(at, end));
+        byUser.set(user, list);
+      }
+      at = end + 1;
+    }
   }
-  return byUser;
+  return { get: (user) => byUser.get(user)?.map((line) => JSON.parse(line.toString('utf8')) as Playlist) };
+}
+
+/** Whether the run of backslashes ending at `i` (inclusive) is of even length. */
+function evenBackslashes(buf: Buffer, i: number): boolean {
+  let n = 0;
+  while (i - n >= 0 && buf[i - n] === 92) n++;
+  return n % 2 === 0;
 }

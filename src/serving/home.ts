@@ -27,7 +27,7 @@ import type { Recommendations, TrackCard } from './recommendations.ts';
 import type { Home, HomeSource, PlaylistSource, Shelf } from './state.ts';
 import type { Decision, Policy } from '../bandit/index.ts';
 import { StoreImpressionWriter, type ImpressionSink } from '../bandit/index.ts';
-import { HOME_SHELF_KINDS, SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/index.ts';
+import { SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/index.ts';
 
 const DIM = SHELF_FEATURES.length;
 const NOBODY = '\u0000popular-now';

@@ -16,7 +16,7 @@ import { confidenceSettings } from '../signals/index.ts';
 import { readAudioFeatures } from '../audio/index.ts';
 import { popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openPublished, readPublished, type PublishedRun } from '../pipeline/published.ts';
-import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist } from '../playlists/index.ts';
+import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist, type RunPlaylists } from '../playlists/index.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
@@ -47,40 +47,6 @@ function served(p: Playlist, catalog: Catalog): ServedPlaylist {
   };
 }
 
-/**
- * The lines of a playlists JSONL file (one playlist a line, with its `"userId"`) by listener, as
- * slices of the file read once; an absent file is an empty map.
- */
-async function indexByUser(file: string): Promise<Map<string, Buffer[]>> {
-  const out = new Map<string, Buffer[]>();
-  if (!existsSync(file)) return out;
-  const buf = await readFile(file);
-  const key = Buffer.from('"userId":"');
-  for (let at = 0; at < buf.length; ) {
-    let end = buf.indexOf(10, at);
-    if (end < 0) end = buf.length;
-    const k = buf.indexOf(key, at);
-    if (k >= 0 && k < end) {
-      const from = k + key.length;
-      let q = buf.indexOf(34, from); // the closing quote: the first one not escaped
-      while (q > 0 && buf[q - 1] === 92 && !evenBackslashes(buf, q - 1)) q = buf.indexOf(34, q + 1);
-      const user = JSON.parse(`"${buf.toString('utf8', from, q)}"`) as string;
-      const list = out.get(user) ?? [];
-      list.push(buf.subarray(at, end));
-      out.set(user, list);
-    }
-    at = end + 1;
-  }
-  return out;
-}
-
-/** Whether the run of backslashes ending at `i` (inclusive) is of even length. */
-function evenBackslashes(buf: Buffer, i: number): boolean {
-  let n = 0;
-  while (i - n >= 0 && buf[i - n] === 92) n++;
-  return n % 2 === 0;
-}
-
 const LABEL: Record<PlaylistKind, string> = { 'discover-weekly': 'Discover Weekly', 'release-radar': 'Release Radar', 'daily-mixes': 'Daily Mixes' };
 
 /**
@@ -109,8 +75,8 @@ export async function playlistSource(run: PublishedRun, home: string, catalog: C
   const archive = new PlaylistArchive(home);
   // the run's Daily Mixes (tens of MB for a few thousand listeners) are indexed by listener on the
   // first request for them, not at start; a listener's lines are parsed when asked for
-  let mixes: Promise<Map<string, Buffer[]>> | undefined;
-  const mixesOf = async (user: string) => (await (mixes ??= indexByUser(join(run.dir, 'playlists', 'daily-mixes.jsonl')))).get(user)?.map((line) => JSON.parse(line.toString('utf8')) as Playlist);
+  let mixes: Promise<RunPlaylists> | undefined;
+  const mixesOf = async (user: string) => (await (mixes ??= readRunPlaylists(join(run.dir, 'playlists', 'daily-mixes.jsonl')))).get(user);
   // radio reads only the run's catalog and model (no candidate sources, no clustering seed); made on first use
   let product: Product | undefined;
   return {

@@ -68,7 +68,7 @@ export function register(program: Command): void {
     .command('status')
     .description('the published run and the latest run')
     .action(async (_o, c: Command) => {
-      const { configFrom, globals, listRuns, readPublished } = await load();
+      const { configFrom, globals, readPublished } = await load();
       const config = configFrom(c);
       const runs = await listRunsReaped(config.home);
       const published = await readPublished(config.home);
@@ -85,7 +85,7 @@ export function register(program: Command): void {
     .command('runs')
     .description('every run with its steps and gated metric (* = published)')
     .action(async (_o, c: Command) => {
-      const { configFrom, globals, listRuns, readPublished } = await load();
+      const { configFrom, globals, readPublished } = await load();
       const config = configFrom(c);
       const runs = await listRunsReaped(config.home);
       const published = await readPublished(config.home);

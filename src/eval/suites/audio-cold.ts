@@ -16,7 +16,7 @@
  *    mode, meter (time signature 3, 4 or 6; 6/8 is also reported apart, its beat being the dotted
  *    quarter).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvalSuite, EvalReport, EvalTable } from '../suite.ts';
