@@ -11,6 +11,7 @@
  */
 import type { Listen } from '../domain/schemas.ts';
 import { IdMap, type TrackId, type UserId } from '../domain/ids.ts';
+import { topK } from '../core/topk.ts';
 import type { Csr } from '../signals/index.ts';
 import { defaultConfidence, listenSignal, signedConfidence, type ConfidenceOptions } from '../signals/index.ts';
 import { canFoldIn, isFactorized, type Factorized, type FoldIn, type Ranked, type Recommender } from '../cf/index.ts';
@@ -99,7 +100,7 @@ export class LiveModel implements Recommendations {
     this.info = { kind: p.kind, model: p.recommender.name, runId: p.runId ?? null, users: p.users.size, tracks: p.tracks.size, foldIn: canFoldIn(p.recommender) };
     this.popularCount = new Float32Array(this.tracks.size);
     for (let q = 0; q < this.matrix.indices.length; q++) if (this.matrix.data[q] > 0) this.popularCount[this.matrix.indices[q]]++;
-    this.popular = Int32Array.from(rankDesc(this.popularCount, 500));
+    this.popular = topK(this.popularCount, 500).items;
   }
 
   forUser(user: string, k: number, opts: ForUserOptions = {}): TrackCard[] {
@@ -336,23 +337,3 @@ export class LiveModel implements Recommendations {
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
-
-/** Indices of the `k` largest finite values, largest first (ties: lower index first). */
-export function rankDesc(scores: Float32Array, k: number): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < scores.length; i++) if (Number.isFinite(scores[i])) idx.push(i);
-  if (idx.length > 4 * k && k < 64) {
-    // partial selection: keep a small sorted buffer
-    const top: number[] = [];
-    for (const i of idx) {
-      if (top.length < k || scores[i] > scores[top[top.length - 1]]) {
-        let j = top.length;
-        while (j > 0 && scores[top[j - 1]] < scores[i]) j--;
-        top.splice(j, 0, i);
-        if (top.length > k) top.pop();
-      }
-    }
-    return top;
-  }
-  return idx.sort((a, b) => scores[b] - scores[a] || a - b).slice(0, k);
-}
