@@ -27,6 +27,7 @@ export const STAGES: Record<string, readonly string[]> = {
   core: [],
   generate: ['core'],
   store: ['core'],
+  artifacts: ['core'],
   validate: ['core', 'store'],
   ingest: ['core', 'store', 'validate'],
   signals: ['core', 'store'],
@@ -36,12 +37,12 @@ export const STAGES: Record<string, readonly string[]> = {
   audio: ['core', 'signals', 'cf', 'index'],
   bandit: ['core', 'store', 'signals', 'generate'],
   playlists: ['core', 'store', 'signals', 'cf', 'index', 'text', 'audio'],
-  serving: ['core', 'store', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists'],
-  pipeline: ['core', 'store', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'serving'],
+  serving: ['core', 'store', 'artifacts', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists'],
+  pipeline: ['core', 'store', 'artifacts', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'serving'],
   eval: ['core', 'generate', 'store', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'pipeline', 'serving'],
-  server: ['core', 'store', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'serving', 'pipeline'],
+  server: ['core', 'store', 'artifacts', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'serving', 'pipeline'],
   web: [],
-  cli: ['core', 'generate', 'store', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'serving', 'pipeline', 'eval', 'server'],
+  cli: ['core', 'generate', 'store', 'artifacts', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'serving', 'pipeline', 'eval', 'server'],
 };
 
 /** Folders and top-level files that are neutral ground (stage `core`): every file public. */
@@ -183,7 +184,7 @@ test('the stage table is a DAG in dependency order and names every folder of src
 test('the checker catches what it should (self-test on made-up imports)', () => {
   const imp = (file: string, target: string, typeOnly = false): Import => ({ file, line: 3, target, typeOnly });
   assert.deepEqual(wallBreaches([imp('serving/load.ts', 'pipeline/index.ts')]), [
-    'serving/load.ts:3: serving imports pipeline (pipeline/index.ts), against the data flow (serving may import: core, store, signals, cf, index, text, audio, bandit, playlists)',
+    'serving/load.ts:3: serving imports pipeline (pipeline/index.ts), against the data flow (serving may import: core, store, artifacts, signals, cf, index, text, audio, bandit, playlists)',
   ]);
   assert.deepEqual(wallBreaches([imp('pipeline/runner.ts', 'cf/als.ts')]), ['pipeline/runner.ts:3: imports cf/als.ts, a private file of cf; import from cf/index.ts']);
   assert.deepEqual(wallBreaches([imp('pipeline/runner.ts', 'cf/index.ts'), imp('cf/als.ts', 'core/topk.ts'), imp('cf/als.ts', 'cf/base.ts')]), []);

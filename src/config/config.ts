@@ -89,6 +89,15 @@ export const ConfigSchema = z
         regressionTolerance: fraction.default(0.02),
       })
       .prefault({}),
+    artifacts: z
+      .strictObject({
+        /**
+         * Where finished runs' files are stored and read back (docs/artifacts.md): a folder (relative
+         * to `home`; the default `runs` is `<home>/runs`), `file:///path`, or `s3://bucket/prefix`.
+         */
+        url: z.string().min(1).default('runs'),
+      })
+      .prefault({}),
     bandit: z
       .strictObject({
         /** Exploration of the home page's ε-greedy policy (Thompson sampling over BART explores by its posterior). */
