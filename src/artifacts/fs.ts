@@ -72,6 +72,7 @@ export class FsArtifactStore implements LocalArtifactStore {
     const out = hashing(expected, (actual) => new ChecksumMismatch(key, expected!, actual, this.url));
     const src = fh.createReadStream({ highWaterMark: 1 << 20 });
     src.on('error', (e) => out.destroy(e));
+    out.on('close', () => src.destroy());
     return src.pipe(out);
   }
 

@@ -40,17 +40,29 @@ async function runPaths(dir: string, rel = ''): Promise<string[]> {
   return out.sort();
 }
 
-/** Run `fn` over `items`, at most `limit` at a time, keeping the order of results. */
+/**
+ * Run `fn` over `items`, at most `limit` at a time, keeping the order of results. On a failure no
+ * new item starts, and the error is thrown once the ones under way have settled (none is left
+ * writing behind the caller's back).
+ */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await fn(items[i]);
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const bad = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) throw bad.reason;
   return out;
 }
 

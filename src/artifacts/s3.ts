@@ -140,6 +140,7 @@ export class S3ArtifactStore implements ArtifactStore {
     body.on('end', () => {
       if (size !== undefined && seen !== size) out.destroy(new DeepcutError('unavailable', `${this.url}: get ${key}: the download ended after ${seen} of ${size} bytes`));
     });
+    out.on('close', () => body.destroy());
     return body.pipe(out);
   }
 
