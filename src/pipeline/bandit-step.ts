@@ -19,6 +19,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Step } from './runner.ts';
 import { readPublished } from './runner.ts';
+import { runFolder } from './published.ts';
+import type { Config } from '../config/config.ts';
+import { isDeepcutError } from '../errors.ts';
 import { homeLogs, opeRows, toChoices } from '../bandit/index.ts';
 import { SHELF_FEATURES } from '../bandit/index.ts';
 import { makeRewardModel, loadRewardModel } from '../bandit/index.ts';
@@ -35,10 +38,12 @@ export const WINDOW_DAYS = 28;
 export const MIN_REQUESTS = 200;
 
 /** The reward model the published run serves with, or undefined. */
-async function liveModel(home: string): Promise<RewardModel | undefined> {
-  const p = await readPublished(home);
+async function liveModel(config: Config): Promise<RewardModel | undefined> {
+  const p = await readPublished(config.home);
   if (!p) return undefined;
-  const file = join(home, 'runs', p.runId, 'bandit', 'reward-model.json');
+  const dir = await runFolder(config, p.runId).catch((e: unknown) => (isDeepcutError(e) && e.code === 'not_found' ? undefined : Promise.reject(e)));
+  if (!dir) return undefined;
+  const file = join(dir, 'bandit', 'reward-model.json');
   return existsSync(file) ? loadRewardModel(JSON.parse(await readFile(file, 'utf8'))) : undefined;
 }
 
@@ -50,7 +55,7 @@ export const banditStep: Step = {
     const until = ctx.clock.now();
     const since = new Date(until.getTime() - WINDOW_DAYS * DAY_MS);
     const logs = await homeLogs(ctx.store, { since, until, signals: ctx.config.signals });
-    const live = await liveModel(ctx.config.home);
+    const live = await liveModel(ctx.config);
     const carry = async (reason: string, extra: Record<string, number> = {}) => {
       if (live) await writeFile(join(ctx.dir, 'reward-model.json'), JSON.stringify(live.toJSON()));
       await writeFile(join(ctx.dir, 'report.json'), JSON.stringify({ requests: logs.length, promoted: false, reason }, null, 2));

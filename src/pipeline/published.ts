@@ -5,8 +5,10 @@
  * for their folders), never through the pipeline's steps: a serving process opens a run without
  * importing training code or TensorFlow.js (src/serving/imports.test.ts).
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readPublished, readManifest, runsDir } from './runner.ts';
+import { artifactsUrl, fetchRun, isLocal, openArtifactStore, type FetchOptions } from '../artifacts/index.ts';
+import type { Config } from '../config/config.ts';
 
 export { readPublished };
 import { loadSnapshot } from './persist.ts';
@@ -23,11 +25,35 @@ export interface PublishedRun {
   close(): Promise<void>;
 }
 
-export async function openPublished(home: string, opts: { threads?: number; runId?: string } = {}): Promise<PublishedRun> {
+/** Where a deployment keeps its runs: a home folder (runs stored in `<home>/runs`) or the config's `home` and `artifacts.url`. */
+export type RunHome = string | Pick<Config, 'home' | 'artifacts'>;
+
+/**
+ * The local folder of finished run `runId`, read through the artifact store (`artifacts.url`): the
+ * run's folder in `<home>/runs` itself when that is the store (the default; nothing copied), else
+ * the run fetched from the store into `<home>/cache` (content-hash cache, checked bytes, retried;
+ * docs/artifacts.md). A run the store does not hold whole is DeepcutError('not_found').
+ * @example const dir = await runFolder(config, '20261206T030000Z-1')
+ */
+export async function runFolder(where: RunHome, runId: string, o: FetchOptions = {}): Promise<string> {
+  const home = typeof where === 'string' ? where : where.home;
+  const store = await openArtifactStore(typeof where === 'string' ? runsDir(home) : artifactsUrl(where));
+  try {
+    if (isLocal(store) && resolve(store.root) === resolve(runsDir(home))) {
+      await readManifest(home, runId);
+      return join(runsDir(home), runId);
+    }
+    return (await fetchRun(store, runId, join(home, 'cache'), o)).dir;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function openPublished(where: RunHome, opts: { threads?: number; runId?: string } = {}): Promise<PublishedRun> {
+  const home = typeof where === 'string' ? where : where.home;
   const runId = opts.runId ?? (await readPublished(home))?.runId;
   if (!runId) throw new DeepcutError('unavailable', 'no published run yet: run `deepcut pipeline run` first');
-  await readManifest(home, runId);
-  const dir = join(runsDir(home), runId);
+  const dir = await runFolder(where, runId);
   const snapshot = await loadSnapshot(join(dir, 'signals'));
   const model = await loadCfModel(join(dir, 'cf'), snapshot, opts.threads ?? 1, { runId });
   return {

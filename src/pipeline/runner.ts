@@ -3,7 +3,9 @@
  * `<home>/runs/<runId>/` with a manifest (`run.json`), one sub-folder of artifacts per step, and
  * the metrics and timings of every step. A crashed run resumes without redoing finished steps: a
  * step writes into `<step>.partial/`, renamed to `<step>/` only when it succeeded, and the manifest
- * is rewritten atomically after every step. Serving reads only the published run
+ * is rewritten atomically after every step. A succeeded run is put into the artifact store
+ * (`artifacts.url`, src/artifacts/), its file list last; with the default store, `<home>/runs`
+ * itself, nothing is copied. Serving reads only the published run
  * (`<home>/runs/PUBLISHED.json`), switched atomically by {@link publish} after the promotion gate.
  */
 import { mkdir, readFile, rename, rm, writeFile, readdir } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import type { Clock } from '../core/clock.ts';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log as makeLog, type Logger } from '../log.ts';
 import { HEARTBEAT_MS, reapDeadRuns, runsHere, thisOwner, type RunOwner } from './liveness.ts';
+import { artifactsUrl, openArtifactStore, pushRun } from '../artifacts/index.ts';
 
 /** What a finished step leaves for later steps and for the run's report. */
 export interface StepOutput {
@@ -207,12 +210,33 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
   }, HEARTBEAT_MS);
   beat.unref();
   runsHere.add(m.runId);
+  let done: RunManifest;
   try {
-    return await runSteps(steps, m, save, opts);
+    done = await runSteps(steps, m, save, opts);
   } finally {
     runsHere.delete(m.runId);
     clearInterval(beat);
     await saving.catch(() => undefined);
+  }
+  await storeRun(opts.config, done.runId);
+  return done;
+}
+
+/**
+ * Put a finished run into the artifact store (`artifacts.url`), its file list last: with the
+ * default store, `<home>/runs` itself, only the file list is written. A store that fails leaves the
+ * run succeeded here but not readable by other nodes: resuming the run pushes it again.
+ */
+async function storeRun(config: Config, runId: string): Promise<void> {
+  const url = artifactsUrl(config);
+  const store = await openArtifactStore(url);
+  try {
+    const list = await pushRun(store, join(runsDir(config.home), runId), runId);
+    makeLog('pipeline').info({ run: runId, artifacts: store.url, files: list.files.length, bytes: list.files.reduce((a, f) => a + f.size, 0) }, 'run stored');
+  } catch (e) {
+    throw new DeepcutError('unavailable', `pipeline run ${runId} succeeded but could not be stored in ${store.url}: ${(e as Error).message}. Resume with \`deepcut pipeline run --resume ${runId}\` to store it; the published run keeps serving.`, {}, { cause: e });
+  } finally {
+    await store.close();
   }
 }
 

@@ -164,7 +164,7 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
   catalogP.catch(() => undefined); // awaited below; not unhandled meanwhile
   if (await readPublished(config.home)) {
     try {
-      const run = await openPublished(config.home, { threads: 1 });
+      const run = await openPublished(config, { threads: 1 });
       const catalog = await catalogP;
       const s = run.snapshot;
       // the live model's own copy of the run's listeners: it adds new ones, the snapshot stays the run's

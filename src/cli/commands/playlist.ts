@@ -41,7 +41,7 @@ export function register(program: Command): void {
       if (Number.isNaN(at.getTime())) throw new DeepcutError('invalid_input', `--date "${o.date}" is not a date`, { field: '--date' });
       const { configFrom, globals, openPublished, productOfRun, PlaylistArchive, exportPlaylist, playlistTitles, readRunPlaylists, storedWeekly, toPlaylist, weeklyKey, isFactorized } = await load();
       const config = configFrom(c);
-      const run = await openPublished(config.home, { threads: config.cf.threads });
+      const run = await openPublished(config, { threads: config.cf.threads });
       try {
         const catalog = run.snapshot.catalog;
         const createdAt = new Date().toISOString();

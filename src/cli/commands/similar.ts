@@ -107,7 +107,7 @@ export function register(program: Command): void {
       const lib = await load();
       const { configFrom, globals, openPublished, loadTextArtifacts, productOfRun } = lib;
       const config = configFrom(c);
-      const run = await openPublished(config.home, { threads: config.cf.threads });
+      const run = await openPublished(config, { threads: config.cf.threads });
       try {
         const textDir = join(run.dir, 'text');
         // by cf, text only adds descriptors: a run without them still answers
@@ -128,7 +128,7 @@ export function register(program: Command): void {
       const k = parseK(o.k);
       const { configFrom, globals, openPublished, productOfRun } = await load();
       const config = configFrom(c);
-      const run = await openPublished(config.home, { threads: config.cf.threads });
+      const run = await openPublished(config, { threads: config.cf.threads });
       try {
         const t = run.snapshot.catalog.trackRows.row(id);
         const product = await productOfRun(run, config.cf.seed);
