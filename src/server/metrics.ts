@@ -3,6 +3,7 @@
  * histograms with labels, no dependency. Request latency buckets are in seconds.
  */
 import { latestRun } from '../pipeline/index.ts';
+import { artifactFetchStats } from '../artifacts/index.ts';
 
 type Labels = Record<string, string>;
 
@@ -67,6 +68,27 @@ export class Histogram {
   }
 }
 
+const FETCH_HELP: Record<string, string> = {
+  artifact_fetch_runs_total: 'Runs fetched from the artifact store into the local cache.',
+  artifact_fetch_files_total: 'Files downloaded from the artifact store (checked against their SHA-256).',
+  artifact_fetch_cache_hits_total: 'Files of fetched runs found in the local cache by content hash, not downloaded.',
+  artifact_fetch_bytes_total: 'Bytes downloaded from the artifact store.',
+  artifact_fetch_retries_total: 'Artifact downloads retried after an error (a broken connection, a checksum mismatch).',
+  artifact_fetch_failures_total: 'Artifact fetches given up after their retries; the node keeps serving the run it has.',
+  artifact_fetch_last_error_timestamp_seconds: 'When the last artifact fetch error happened (0: never), labelled with the object and the message.',
+};
+
+/** `deepcut_artifact_fetch_*`: the process's downloads from the artifact store (src/artifacts). */
+function artifactFetches(): string {
+  const last = artifactFetchStats.lastError;
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(artifactFetchStats.metrics())) {
+    const labels = name.endsWith('_timestamp_seconds') && last ? labelText({ key: last.key, error: last.message.slice(0, REASON_MAX) }) : '';
+    lines.push(`# HELP deepcut_${name} ${FETCH_HELP[name]}`, `# TYPE deepcut_${name} ${name.endsWith('_total') ? 'counter' : 'gauge'}`, `deepcut_${name}${labels} ${value}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** The longest `reason` label of the pipeline gauge (a gate's message can name many batches). */
 const REASON_MAX = 300;
 
@@ -89,7 +111,7 @@ export class Metrics {
   /** The exposition text served at /metrics. */
   async render(): Promise<string> {
     const up = `# HELP deepcut_uptime_seconds Seconds since the server started.\n# TYPE deepcut_uptime_seconds gauge\ndeepcut_uptime_seconds ${(Date.now() - this.started) / 1000}`;
-    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches].map((m) => m.render()).join('\n') + '\n' + up + '\n' + (await this.pipeline());
+    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches].map((m) => m.render()).join('\n') + '\n' + up + '\n' + (await this.pipeline()) + artifactFetches();
   }
 
   /** Count a request's match outcomes (e.g. from `lbToRows`) under `endpoint`. */

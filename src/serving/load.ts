@@ -25,6 +25,7 @@ import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/index.ts';
 import { ImpressionLog, impressionLogDir } from '../bandit/index.ts';
 import { loadRewardModel } from '../bandit/index.ts';
+import { artifactFetchStats } from '../artifacts/index.ts';
 
 /** A stored playlist as the API shows it. */
 function served(p: Playlist, catalog: Catalog): ServedPlaylist {
@@ -158,7 +159,21 @@ export interface LoadOptions {
   foldInSinceRun?: boolean;
 }
 
+let fetchesLogged = false;
+/** Log the process's artifact fetches (src/artifacts): a retry as a warning, a fetch given up as an error. */
+function logArtifactFetches(): void {
+  if (fetchesLogged) return;
+  fetchesLogged = true;
+  const l = log('artifacts');
+  artifactFetchStats.on((e) => {
+    if (e.type === 'retry') l.warn({ run: e.runId, key: e.key, attempt: e.attempt, retry_in_ms: e.delayMs, err: e.error }, 'artifact download failed; retrying');
+    else if (e.type === 'failed') l.error({ run: e.runId, key: e.key, err: e.error }, 'artifact fetch gave up');
+    else if (e.type === 'fetched') l.info({ run: e.runId, files: e.files, downloaded: e.downloaded, cached: e.cached, bytes: e.bytes }, 'run fetched from the artifact store');
+  });
+}
+
 export async function loadServingState(store: Store, config: Config, o: LoadOptions = {}): Promise<ServingState> {
+  logArtifactFetches();
   // the catalog comes from the store while the run's files are read
   const catalogP = Catalog.load(store);
   catalogP.catch(() => undefined); // awaited below; not unhandled meanwhile
