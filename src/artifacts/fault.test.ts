@@ -15,7 +15,7 @@ import { S3ArtifactStore } from './s3.ts';
 import { FetchStats, fetchRun, pushRun, type FetchEvent } from './runs.ts';
 import { sha256File } from './store.ts';
 import { startS3, cuttingProxy, S3_TEST_CREDENTIALS } from './testing/s3.ts';
-import { seededBytes } from './store.case.test.ts';
+import { seededBytes } from './testing/bytes.ts';
 
 test('a download cut mid-way is retried and completes with verified bytes; the retries are counted and told', { timeout: 120_000 }, async (t) => {
   const s3 = await startS3();

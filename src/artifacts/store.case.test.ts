@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Rng } from '../util/rng.ts';
+import { seededBytes, digest } from './testing/bytes.ts';
 import { isDeepcutError } from '../errors.ts';
 import { ChecksumMismatch, type ArtifactStore } from './store.ts';
 
@@ -37,28 +37,6 @@ export interface StoreContractOptions {
 /** V8's collector, to sample the memory still in use (not garbage awaiting collection). */
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
-
-/** `total` seeded bytes in chunks of `chunk` bytes, made as they are read. */
-export async function* seededBytes(seed: number, total: number, chunk = 1 << 20): AsyncGenerator<Buffer> {
-  const rng = new Rng(seed);
-  for (let done = 0; done < total; done += chunk) {
-    const n = Math.min(chunk, total - done);
-    const b = Buffer.allocUnsafe(n + 3);
-    for (let i = 0; i < n; i += 4) b.writeUInt32LE(rng.nextU32(), i);
-    yield b.subarray(0, n);
-  }
-}
-
-/** SHA-256 and size of a stream, read to its end. */
-export async function digest(s: AsyncIterable<Uint8Array>): Promise<{ sha256: string; size: number }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const c of s) {
-    h.update(c);
-    size += c.length;
-  }
-  return { sha256: h.digest('hex'), size };
-}
 
 const bytesOf = async (s: AsyncIterable<Uint8Array>) => {
   const parts: Buffer[] = [];
