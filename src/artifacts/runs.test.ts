@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsArtifactStore } from './fs.ts';
-import { FetchStats, fetchRun, pushRun, readRunFiles, RUN_FILES, type FetchEvent } from './runs.ts';
+import { FetchStats, fetchRun, pushRun, readRunFiles, seedCache, RUN_FILES, type FetchEvent } from './runs.ts';
 
 /** A run folder with a few steps' files; `variant` changes one file's bytes. */
 function makeRun(dir: string, variant: string): void {
@@ -113,4 +113,15 @@ test('a corrupt object is retried, then the fetch fails naming it, and no run fo
   assert.match(stats.lastError!.message, /checksum mismatch/);
   assert.equal(existsSync(join(home, 'cache', 'runs', 'r1')), false);
   assert.deepEqual(readdirSync(join(home, 'cache', 'blobs')).flatMap((d) => readdirSync(join(home, 'cache', 'blobs', d))).filter((f) => f.endsWith('.tmp')), [], 'no partial download left');
+});
+
+test('the machine that pushed a run seeds its cache with it: reading it back downloads nothing', async (t) => {
+  const home = await tmp(t, 'home');
+  const store = new FsArtifactStore(await tmp(t, 'remote'));
+  makeRun(join(home, 'runs', 'r1'), 'a');
+  const list = await pushRun(store, join(home, 'runs', 'r1'), 'r1');
+  await seedCache(list, join(home, 'runs', 'r1'), join(home, 'cache'));
+  const got = await fetchRun(store, 'r1', join(home, 'cache'), { stats: new FetchStats() });
+  assert.deepEqual([got.downloaded, got.cached], [0, 4]);
+  assert.equal(readFileSync(join(got.dir, 'cf', 'als.bin'), 'utf8'), 'factors '.repeat(1000));
 });

@@ -10,11 +10,11 @@
 import { createWriteStream } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
-import { checkKey, isLocal, sha256File, syncFile, type ArtifactStore } from './store.ts';
+import { checkKey, isRunsFolder, sha256File, syncFile, type ArtifactStore } from './store.ts';
 
 /** Name of a run's file list, inside the run's key prefix. */
 export const RUN_FILES = 'files.json';
@@ -75,7 +75,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (x: T) => 
  */
 export async function pushRun(store: ArtifactStore, runDir: string, runId: string, o: { concurrency?: number } = {}): Promise<RunFiles> {
   checkKey(runId);
-  const inPlace = isLocal(store) && resolve(store.root, runId) === resolve(runDir);
+  const inPlace = isRunsFolder(store, dirname(resolve(runDir))) && basename(runDir) === runId;
   const files = await mapLimit(await runPaths(runDir), o.concurrency ?? 4, async (path) => {
     const file = join(runDir, ...path.split('/'));
     const { sha256, size } = await sha256File(file);
@@ -89,6 +89,26 @@ export async function pushRun(store: ArtifactStore, runDir: string, runId: strin
   await store.put(`${runId}/${RUN_FILES}`, { bytes: Buffer.from(JSON.stringify(list, null, 1)) });
   return list;
 }
+
+/**
+ * Put the files of a run this machine has just pushed into its cache (`<cacheDir>/blobs`, hard
+ * links, copies where links fail), so that reading the run back here downloads nothing. The run's
+ * files must not be rewritten in place afterwards (the pipeline replaces files by renames).
+ */
+export async function seedCache(list: RunFiles, runDir: string, cacheDir: string): Promise<void> {
+  for (const f of list.files) {
+    const blob = blobPath(cacheDir, f.sha256);
+    if ((await stat(blob).catch(() => undefined))?.size === f.size) continue;
+    await mkdir(dirname(blob), { recursive: true });
+    const tmp = tmpName(blob);
+    const src = join(runDir, ...f.path.split('/'));
+    await link(src, tmp).catch(() => copyFile(src, tmp));
+    await rename(tmp, blob);
+  }
+}
+
+const tmpName = (p: string) => `${p}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+const blobPath = (cacheDir: string, sha: string) => join(cacheDir, 'blobs', sha.slice(0, 2), sha);
 
 /** Read a stream to the end into one buffer (small objects only: a run's file list). */
 async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
@@ -205,8 +225,6 @@ export interface FetchResult {
   bytes: number;
 }
 
-const tmpName = (p: string) => `${p}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-
 /**
  * Materialize run `runId` from `store` as a local folder `<cacheDir>/runs/<runId>/`, downloading
  * only the files the cache lacks, each checked against its SHA-256 and retried with backoff. The
@@ -239,7 +257,7 @@ export async function fetchRun(store: ArtifactStore, runId: string, cacheDir: st
   // already materialized from the same file list: nothing to fetch
   if ((await readFile(join(final, RUN_FILES), 'utf8').catch(() => undefined)) === listBytes) return { runId, dir: final, files: list.files.length, downloaded: 0, cached: list.files.length, bytes: 0 };
 
-  const blobOf = (sha: string) => join(cacheDir, 'blobs', sha.slice(0, 2), sha);
+  const blobOf = (sha: string) => blobPath(cacheDir, sha);
   let downloaded = 0;
   let bytes = 0;
   await mapLimit(list.files, o.concurrency ?? 4, async (f) => {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
+import { resolve } from 'node:path';
 import { DeepcutError } from '../errors.ts';
 
 /** One stored object: its key, its size in bytes and, when recorded, its SHA-256 (hex). */
@@ -63,6 +64,9 @@ export interface LocalArtifactStore extends ArtifactStore {
 }
 
 export const isLocal = (s: ArtifactStore): s is LocalArtifactStore => typeof (s as Partial<LocalArtifactStore>).root === 'string';
+
+/** Whether `store` is the folder `runsDir` itself, where runs are built: their files are its objects already. */
+export const isRunsFolder = (store: ArtifactStore, runsDir: string): boolean => isLocal(store) && resolve(store.root) === resolve(runsDir);
 
 /** Bytes read back that do not hash to the checksum recorded for them. */
 export class ChecksumMismatch extends DeepcutError {

@@ -13,7 +13,7 @@ import { importPath } from '../ingest/index.ts';
 import { openStore } from '../store/index.ts';
 import { defaultConfig, type Config } from '../config/config.ts';
 import { FixedClock } from '../core/clock.ts';
-import { openArtifactStore, readRunFiles, sha256File } from '../artifacts/index.ts';
+import { artifactFetchStats, openArtifactStore, readRunFiles, sha256File } from '../artifacts/index.ts';
 import { startS3, S3_TEST_CREDENTIALS } from '../artifacts/testing/s3.ts';
 import { loadServingState } from '../serving/index.ts';
 import { runPipeline, publish } from './index.ts';
@@ -52,6 +52,12 @@ test('a run built with an S3 artifacts URL is stored whole and served by a node 
     assert.equal((await sha256File(join(local, f.path))).sha256, f.sha256, f.path);
   }
 
+  // the builder reads its run back from its cache, seeded as it pushed: nothing downloaded
+  const own = await openPublished(config, { threads: 1 });
+  await own.close();
+  assert.equal(own.dir, join(config.home, 'cache', 'runs', run.runId));
+  assert.deepEqual([artifactFetchStats.filesDownloaded, artifactFetchStats.cacheHits], [0, list.files.length]);
+
   // a second node: an empty home, the same URL and the published run's id (the publication itself
   // travels through the database in a fleet; here its pointer file is copied)
   const node: Config = { ...config, home: join(root, 'node') };
@@ -62,6 +68,7 @@ test('a run built with an S3 artifacts URL is stored whole and served by a node 
     assert.equal(opened.runId, run.runId);
     assert.equal(opened.dir, join(node.home, 'cache', 'runs', run.runId));
     assert.equal(existsSync(join(node.home, 'runs', run.runId)), false, 'nothing read from a runs folder the node does not have');
+    assert.equal(artifactFetchStats.filesDownloaded, list.files.length, 'the node downloaded every file once');
   } finally {
     await opened.close();
   }

@@ -5,9 +5,9 @@
  * for their folders), never through the pipeline's steps: a serving process opens a run without
  * importing training code or TensorFlow.js (src/serving/imports.test.ts).
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { readPublished, readManifest, runsDir } from './runner.ts';
-import { artifactsUrl, fetchRun, isLocal, openArtifactStore, type FetchOptions } from '../artifacts/index.ts';
+import { artifactsUrl, fetchRun, isRunsFolder, openArtifactStore, type FetchOptions } from '../artifacts/index.ts';
 import type { Config } from '../config/config.ts';
 
 export { readPublished };
@@ -39,7 +39,7 @@ export async function runFolder(where: RunHome, runId: string, o: FetchOptions =
   const home = typeof where === 'string' ? where : where.home;
   const store = await openArtifactStore(typeof where === 'string' ? runsDir(home) : artifactsUrl(where));
   try {
-    if (isLocal(store) && resolve(store.root) === resolve(runsDir(home))) {
+    if (isRunsFolder(store, runsDir(home))) {
       await readManifest(home, runId);
       return join(runsDir(home), runId);
     }

@@ -17,7 +17,7 @@ import type { Clock } from '../core/clock.ts';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log as makeLog, type Logger } from '../log.ts';
 import { HEARTBEAT_MS, reapDeadRuns, runsHere, thisOwner, type RunOwner } from './liveness.ts';
-import { artifactsUrl, openArtifactStore, pushRun } from '../artifacts/index.ts';
+import { artifactsUrl, isRunsFolder, openArtifactStore, pushRun, seedCache } from '../artifacts/index.ts';
 
 /** What a finished step leaves for later steps and for the run's report. */
 export interface StepOutput {
@@ -232,6 +232,8 @@ async function storeRun(config: Config, runId: string): Promise<void> {
   const store = await openArtifactStore(url);
   try {
     const list = await pushRun(store, join(runsDir(config.home), runId), runId);
+    // this machine reads the run back (an in-process retrain) from its cache without downloading it
+    if (!isRunsFolder(store, runsDir(config.home))) await seedCache(list, join(runsDir(config.home), runId), join(config.home, 'cache'));
     makeLog('pipeline').info({ run: runId, artifacts: store.url, files: list.files.length, bytes: list.files.reduce((a, f) => a + f.size, 0) }, 'run stored');
   } catch (e) {
     throw new DeepcutError('unavailable', `pipeline run ${runId} succeeded but could not be stored in ${store.url}: ${(e as Error).message}. Resume with \`deepcut pipeline run --resume ${runId}\` to store it; the published run keeps serving.`, {}, { cause: e });
