@@ -21,7 +21,7 @@ import type { ArtifactStore } from './store.ts';
 import type { S3Options } from './s3.ts';
 
 export { isLocal, isRunsFolder, ChecksumMismatch, sha256File, type ArtifactStore, type LocalArtifactStore, type ArtifactInfo, type ArtifactSource } from './store.ts';
-export { pushRun, fetchRun, seedCache, readRunFiles, FetchStats, artifactFetchStats, RUN_FILES, type RunFiles, type FetchOptions, type FetchResult } from './runs.ts';
+export { pushRun, fetchRun, seedCache, pruneCache, readRunFiles, FetchStats, artifactFetchStats, RUN_FILES, type RunFiles, type FetchOptions, type FetchResult } from './runs.ts';
 
 /**
  * Where a deployment's artifacts live: `artifacts.url` as configured, a relative folder resolved

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsArtifactStore } from './fs.ts';
-import { FetchStats, fetchRun, pushRun, readRunFiles, seedCache, RUN_FILES, type FetchEvent } from './runs.ts';
+import { FetchStats, fetchRun, pruneCache, pushRun, readRunFiles, seedCache, RUN_FILES, type FetchEvent } from './runs.ts';
 
 /** A run folder with a few steps' files; `variant` changes one file's bytes. */
 function makeRun(dir: string, variant: string): void {
@@ -124,4 +124,24 @@ test('the machine that pushed a run seeds its cache with it: reading it back dow
   const got = await fetchRun(store, 'r1', join(home, 'cache'), { stats: new FetchStats() });
   assert.deepEqual([got.downloaded, got.cached], [0, 4]);
   assert.equal(readFileSync(join(got.dir, 'cf', 'als.bin'), 'utf8'), 'factors '.repeat(1000));
+});
+
+test('pruning the cache keeps the runs named and the bytes they use, and removes the rest', async (t) => {
+  const home = await tmp(t, 'home');
+  const store = new FsArtifactStore(await tmp(t, 'remote'));
+  const cache = join(home, 'cache');
+  for (const [id, v] of [['r1', 'a'], ['r2', 'b']]) {
+    makeRun(join(home, 'runs', id), v);
+    await pushRun(store, join(home, 'runs', id), id);
+    await fetchRun(store, id, cache, { stats: new FetchStats() });
+  }
+  const blobs = () => readdirSync(join(cache, 'blobs')).flatMap((d) => readdirSync(join(cache, 'blobs', d)));
+  assert.equal(blobs().length, 6, 'two runs of four files, two shared');
+  const removed = await pruneCache(cache, ['r2']);
+  assert.deepEqual([removed.runs, removed.blobs], [1, 2], 'r1 and its two own files');
+  assert.deepEqual(readdirSync(join(cache, 'runs')), ['r2']);
+  assert.equal(blobs().length, 4);
+  // r2 is still whole, and fetching r1 again downloads only what was pruned
+  assert.equal(readFileSync(join(cache, 'runs', 'r2', 'run.json'), 'utf8'), '{"status":"succeeded","variant":"b"}');
+  assert.deepEqual([(await fetchRun(store, 'r1', cache, { stats: new FetchStats() })).downloaded], [2]);
 });

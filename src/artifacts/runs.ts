@@ -310,3 +310,38 @@ export async function fetchRun(store: ArtifactStore, runId: string, cacheDir: st
   stats.emit({ type: 'fetched', runId, files: result.files, downloaded, cached: result.cached, bytes });
   return result;
 }
+
+/**
+ * Free the cache of runs no longer needed: every run folder under `<cacheDir>/runs` but those in
+ * `keep` (the run being served, the one being loaded) is removed, then every blob no kept run
+ * links to. Returns what was removed. Call it between fetches, not during one.
+ * @example await pruneCache(join(home, 'cache'), [servingRunId])
+ */
+export async function pruneCache(cacheDir: string, keep: readonly string[]): Promise<{ runs: number; blobs: number; bytes: number }> {
+  const runs = join(cacheDir, 'runs');
+  const kept = new Set(keep);
+  let removedRuns = 0;
+  const used = new Set<string>();
+  for (const name of await readdir(runs).catch(() => [] as string[])) {
+    if (name.startsWith('.') || !kept.has(name)) {
+      await rm(join(runs, name), { recursive: true, force: true });
+      if (!name.startsWith('.')) removedRuns++;
+      continue;
+    }
+    const list = JSON.parse(await readFile(join(runs, name, RUN_FILES), 'utf8')) as RunFiles;
+    for (const f of list.files) used.add(f.sha256);
+  }
+  let blobs = 0;
+  let bytes = 0;
+  const root = join(cacheDir, 'blobs');
+  for (const dir of await readdir(root).catch(() => [] as string[])) {
+    for (const name of await readdir(join(root, dir))) {
+      if (used.has(name)) continue;
+      const p = join(root, dir, name);
+      bytes += (await stat(p)).size;
+      await rm(p, { force: true });
+      blobs++;
+    }
+  }
+  return { runs: removedRuns, blobs, bytes };
+}
