@@ -45,14 +45,15 @@ export function register(program: Command): void {
       emit(g, { files: results, analyzed: outcomes.length - failed.length, failed: failed.length }, (r) =>
         [
           table(
-            ['file', 'bpm', 'meter', 'key', 'LUFS', 'energy', 'dance'],
+            ['file', 'bpm', 'meter', 'key', 'cents', 'LUFS', 'energy', 'dance'],
             r.files.map((x) =>
               x.features
-                ? [x.file, x.features.tempo_bpm, `${x.features.time_signature}/${x.features.time_signature === 6 ? 8 : 4}`, x.features.key < 0 ? '–' : `${KEYS[x.features.key]} ${x.features.mode ? 'maj' : 'min'}`, x.features.loudness_lufs, x.features.energy, x.features.danceability]
-                : [x.file, null, null, null, null, null, null],
+                ? [x.file, x.features.tempo_bpm || '–', x.features.time_signature ? `${x.features.time_signature}/${x.features.time_signature === 6 ? 8 : 4}` : '–', x.features.key < 0 ? '–' : `${KEYS[x.features.key]} ${x.features.mode ? 'maj' : 'min'}`, x.features.tuning_cents, x.features.loudness_lufs, x.features.energy, x.features.danceability]
+                : [x.file, null, null, null, null, null, null, null],
             ),
             2,
           ),
+          ...r.files.flatMap((x) => Object.entries(x.features?.unknown ?? {}).map(([k, why]) => `${x.file}: ${k} unknown (${why})`)),
           ...failed.map((x) => `error: ${x.error?.message}`),
         ].join('\n'),
       );
