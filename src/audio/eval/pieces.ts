@@ -68,6 +68,15 @@ const CHORD_PROGRAMS = [0, 4, 16, 19, 24, 48, 88, 89, 5, 46];
 const BASS_PROGRAMS = [32, 33, 34, 38, 43];
 const MELODY_PROGRAMS = [73, 40, 56, 65, 80, 11, 71, 0, 68, 81];
 
+/** A piece's loudness and instruments (three draws of `rng`, in this order). */
+const sound = (rng: Rng): Pick<PieceLabel, 'amplify' | 'programs'> => ({
+  amplify: Math.round(40 + rng.next() * 120),
+  programs: { chords: rng.pick(CHORD_PROGRAMS), bass: rng.pick(BASS_PROGRAMS), melody: rng.pick(MELODY_PROGRAMS) },
+});
+
+/** Hi-hats by tempo and a uniform draw `r`: fast pieces mostly quarters, none on one in ten of the others. */
+const hatsAt = (bpm: number, r: number): PieceLabel['hats'] => (bpm > 140 ? (r < 0.7 ? 'quarters' : 'eighths') : r < 0.6 ? 'eighths' : r < 0.9 ? 'quarters' : 'none');
+
 /** The labelled pieces: `n` of them, deterministic for a seed; keys cycle through all 24. */
 export function pieceLabels(n: number, seed = 7): PieceLabel[] {
   const rng = new Rng(seed);
@@ -84,9 +93,8 @@ export function pieceLabels(n: number, seed = 7): PieceLabel[] {
       beatsPerBar,
       key,
       mode,
-      amplify: Math.round(40 + rng.next() * 120),
-      programs: { chords: rng.pick(CHORD_PROGRAMS), bass: rng.pick(BASS_PROGRAMS), melody: rng.pick(MELODY_PROGRAMS) },
-      hats: bpm > 140 ? (r < 0.7 ? 'quarters' : 'eighths') : r < 0.6 ? 'eighths' : r < 0.9 ? 'quarters' : 'none',
+      ...sound(rng),
+      hats: hatsAt(bpm, r),
     });
   }
   return out;
@@ -115,15 +123,14 @@ export function varietyLabels(perGroup: number, seed = 17, heldOut = false): Pie
       bpm = Math.round(40 + rng.next() * 60); // dotted quarters: 120–300 eighths a minute
     }
     const r = rng.next();
-    const hats = group === 'slow' ? (r < 0.6 ? 'eighths' : r < 0.8 ? 'quarters' : 'none') : bpm > 140 ? (r < 0.7 ? 'quarters' : 'eighths') : r < 0.6 ? 'eighths' : r < 0.9 ? 'quarters' : 'none';
+    const hats = group === 'slow' ? (r < 0.6 ? 'eighths' : r < 0.8 ? 'quarters' : 'none') : hatsAt(bpm, r);
     const label: PieceLabel = {
       id: `${heldOut ? 'h' : group === 'duple' ? 't' : group[0]}${String(i).padStart(3, '0')}`,
       bpm,
       beatsPerBar,
       key,
       mode,
-      amplify: Math.round(40 + rng.next() * 120),
-      programs: { chords: rng.pick(CHORD_PROGRAMS), bass: rng.pick(BASS_PROGRAMS), melody: rng.pick(MELODY_PROGRAMS) },
+      ...sound(rng),
       hats,
       group,
     };
