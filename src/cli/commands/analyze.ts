@@ -31,8 +31,9 @@ export function register(program: Command): void {
       const g = globals(c);
       const threads = o.threads === undefined ? config.cf.threads : Number(o.threads);
       if (!Number.isInteger(threads) || threads < 1) throw new DeepcutError('invalid_input', `--threads expects a positive integer, got "${o.threads}"`, { field: '--threads' });
-      // performance.now() counts from the process's start: the start-up the bench reports
-      log('analyze').debug({ files: files.length, startup_ms: Math.round(performance.now()) }, 'analysing');
+      // performance.now() and process.cpuUsage() count from the process's start: the start-up the bench reports
+      const cpu = process.cpuUsage();
+      log('analyze').debug({ files: files.length, startup_ms: Math.round(performance.now()), startup_cpu_ms: Math.round((cpu.user + cpu.system) / 1000) }, 'analysing');
       const bar = progress('analyze', files.length);
       const outcomes = await analyzeFiles(files, { threads, cacheDir: o.cache ? audioCacheDir(config.home) : undefined, onProgress: () => bar.tick() });
       bar.done();
