@@ -26,11 +26,12 @@ export const CHROMA_HOP = 2048;
 /**
  * Shortest clips (seconds) on which tempo, meter and key are estimated at all: below them the
  * field is unknown (`tempo_bpm` 0, `time_signature` 0, `key` −1) and `unknown` says why. A tempo
- * needs a few beats even at 50 BPM, a meter a few bars, a key more than one chord.
+ * needs a few beats (4 s: four at 60 BPM), a meter a few bars, a key more than one chord; the
+ * key confidence of clips above the minimum is scaled down too (see {@link FULL_KEY_S}).
  */
-export const MIN_TEMPO_S = 6;
-export const MIN_METER_S = 10;
-export const MIN_KEY_S = 5;
+export const MIN_TEMPO_S = 4;
+export const MIN_METER_S = 8;
+export const MIN_KEY_S = 4;
 /** Clips this long or longer get the key confidence of the harmony alone (shorter ones less). */
 export const FULL_KEY_S = 30;
 
