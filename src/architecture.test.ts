@@ -56,6 +56,7 @@ export const DOORS: Record<string, Record<string, string>> = {
   audio: {
     'cnn.ts': 'the spectrogram CNN: loads TensorFlow.js, which an API node must never load (serving/imports.test.ts)',
     'coldstart.ts': 'fitting the CNN to CF factors and inferring new tracks: imports cnn.ts',
+    'batch.ts': 'analysing files (DSP features, cache, worker pool) without the artifact readers (cf): `deepcut analyze` starts at once',
   },
   text: { 'artifacts.ts': "reading a run's text artifacts without loading the NLP tokenizer's language model" },
   index: { 'ann.ts': 'the usearch HNSW index: a native addon, loaded only by code that builds or reads HNSW files' },

@@ -32,7 +32,7 @@ function toneWav(seconds: number, sr = 22050): Buffer {
 test('analyzeFiles: results in input order, bad files reported, the batch goes on, cache by content', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dc-batch-'));
   const a = join(dir, 'a.wav');
-  writeFileSync(a, toneWav(4));
+  writeFileSync(a, toneWav(7)); // longer than the shortest clip with a tempo (MIN_TEMPO_S)
   const b = join(dir, 'b.flac');
   writeFileSync(b, Buffer.from('fLaC but not really a flac file'));
   const cacheDir = join(dir, 'cache');
@@ -40,7 +40,7 @@ test('analyzeFiles: results in input order, bad files reported, the batch goes o
   assert.equal(first[0].error?.code, 'invalid_input');
   assert.match(first[0].error?.message ?? '', /b\.flac: cannot decode audio/);
   assert.ok(first[1].features && !first[1].cached);
-  assert.equal(first[1].features.duration_s, 4);
+  assert.equal(first[1].features.duration_s, 7);
   assert.ok(Math.abs(first[1].features.tempo_bpm - 120) < 3, String(first[1].features.tempo_bpm));
   assert.deepEqual(first[2].error, { code: 'not_found', message: `${join(dir, 'none.wav')}: cannot read audio file: ENOENT` });
   // the same bytes under another name come from the cache
@@ -67,7 +67,7 @@ test('analyzeTracks on a worker pool: skips tracks without audio, resolves relat
 test('analyzeFiles with patches: one decode gives features and log-mel patches, both cached; patches alone on a pool', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dc-batch-'));
   const a = join(dir, 'a.wav');
-  writeFileSync(a, toneWav(5));
+  writeFileSync(a, toneWav(7));
   const cacheDir = join(dir, 'cache');
   const [first] = await analyzeFiles([a], { cacheDir, patches: 2 });
   assert.equal(first.patches?.length, 2);

@@ -95,6 +95,65 @@ export function meanChroma(c: Matrix): Float64Array {
   return m;
 }
 
+/**
+ * Tonic evidence from the bass line, a 12-vector summing to 1 (or all 0 without a clear bass):
+ * the bar-start bass notes (`bass` chroma of the lowest octaves, `frames × 12`, summed over each
+ * `[start, end)` chroma-frame span, e.g. the first beat of every bar), then
+ * {@link TONIC_CADENCE_SHARE} from root motions down a fifth (V → I, the cadence: the arrival gets
+ * the vote) and the rest from how often each pitch class is the bass. A piece that opens on the
+ * dominant has the dominant in its bass and its chords, but its cadences arrive on the tonic.
+ */
+export function tonicEvidence(bass: Matrix, spans: [number, number][]): Float64Array {
+  const roots = bassRoots(bass, spans);
+  const share = new Float64Array(12);
+  const cadence = new Float64Array(12);
+  let nCad = 0;
+  for (let i = 0; i < roots.length; i++) {
+    share[roots[i]] += 1 / roots.length;
+    if (i > 0 && (roots[i] - roots[i - 1] + 12) % 12 === 5) {
+      cadence[roots[i]]++;
+      nCad++;
+    }
+  }
+  const out = new Float64Array(12);
+  if (!roots.length) return out;
+  const c = nCad ? TONIC_CADENCE_SHARE : 0;
+  for (let j = 0; j < 12; j++) out[j] = (1 - c) * share[j] + (nCad ? (c * cadence[j]) / nCad : 0);
+  return out;
+}
+
+/** The bass note (pitch class) of each span, where one stands out (≥ ¼ of the span's bass chroma). */
+export function bassRoots(bass: Matrix, spans: [number, number][]): number[] {
+  const roots: number[] = [];
+  for (const [s, e] of spans) {
+    const v = new Float64Array(12);
+    for (let t = Math.max(0, s); t < Math.min(e, bass.rows); t++) for (let j = 0; j < 12; j++) v[j] += bass.data[t * 12 + j];
+    let best = 0, sum = 0;
+    for (let j = 0; j < 12; j++) {
+      sum += v[j];
+      if (v[j] > v[best]) best = j;
+    }
+    // a bass note stands out; a flat bass chroma (no bass, noise) is no evidence
+    if (sum > 0 && v[best] / sum >= 0.25) roots.push(best);
+  }
+  return roots;
+}
+
+/** Share of the tonic evidence that comes from cadences (root motion down a fifth) when there are any. */
+export const TONIC_CADENCE_SHARE = 0.7;
+/**
+ * Weight of the tonic evidence added to the profile correlations (both modes of a tonic alike),
+ * and of the scale fit (the share of the profile inside the key's scale: natural major, harmonic
+ * minor). A piece opening on V has V's triad loudest, which the profiles read as V's key; the
+ * fourth degree (F in C, absent from G major) and the cadences say otherwise. Chosen on the
+ * audio-midi set (base and variety groups, seeds 7 and 17): key exact 0.924 → 0.979 on the base
+ * set, 0.17 → 0.50 on pieces opening on the dominant; the held-out set (seed 1009, not used to
+ * choose) went 0.79 → 0.92.
+ */
+export const TONIC_WEIGHT = 0.3;
+export const SCALE_FIT_WEIGHT = 2;
+const SCALES: Record<0 | 1, number[]> = { 1: [0, 2, 4, 5, 7, 9, 11], 0: [0, 2, 3, 5, 7, 8, 11] };
+
 /** The 24 correlations: `scores[mode][tonic]` (mode 0 = minor, 1 = major). */
 export function keyScores(profile: ArrayLike<number>, name: KeyMethod = DEFAULT_KEY_PROFILE): [number[], number[]] {
   if (name in KEY_BLENDS) {
@@ -112,14 +171,23 @@ export function keyScores(profile: ArrayLike<number>, name: KeyMethod = DEFAULT_
 }
 
 /**
- * Key, mode and confidence of a 12-bin pitch class profile (C first), e.g. {@link meanChroma}.
+ * Key, mode and confidence of a 12-bin pitch class profile (C first), e.g. {@link meanChroma}:
+ * the profile correlations plus the scale fit ({@link SCALE_FIT_WEIGHT}) and, when given, the
+ * bass line's {@link tonicEvidence} ({@link TONIC_WEIGHT}).
  * Example: a profile with energy on C, E, G (and the C major scale) → key 0, mode 1.
  */
-export function estimateKey(profile: ArrayLike<number>, name: KeyMethod = DEFAULT_KEY_PROFILE): KeyEstimate {
+export function estimateKey(profile: ArrayLike<number>, name: KeyMethod = DEFAULT_KEY_PROFILE, tonic?: ArrayLike<number>): KeyEstimate {
   let total = 0;
   for (let i = 0; i < 12; i++) total += profile[i];
   if (!(total > 0)) return { key: -1, mode: 1, confidence: 0, correlation: 0 };
-  const scores = keyScores(profile, name);
+  const correlations = keyScores(profile, name);
+  const scores: [number[], number[]] = [[...correlations[0]], [...correlations[1]]];
+  for (const m of [0, 1] as const)
+    for (let k = 0; k < 12; k++) {
+      let inScale = 0;
+      for (const d of SCALES[m]) inScale += profile[(k + d) % 12];
+      scores[m][k] += SCALE_FIT_WEIGHT * (inScale / total) + (tonic ? TONIC_WEIGHT * tonic[k] : 0);
+    }
   let best = { key: 0, mode: 1 as 0 | 1, r: -Infinity };
   let second = -Infinity;
   for (const mode of [1, 0] as const) {
@@ -131,8 +199,9 @@ export function estimateKey(profile: ArrayLike<number>, name: KeyMethod = DEFAUL
       } else if (r > second) second = r;
     }
   }
-  const confidence = Math.max(0, Math.min(1, (best.r - second) / Math.max(1e-9, (best.r + 1) / 2) * 5));
-  return { key: best.key, mode: best.mode, confidence, correlation: best.r };
+  const r = correlations[best.mode][best.key];
+  const confidence = Math.max(0, Math.min(1, (best.r - second) / Math.max(1e-9, (r + 1) / 2) * 5));
+  return { key: best.key, mode: best.mode, confidence, correlation: r };
 }
 
 /**

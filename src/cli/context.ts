@@ -6,7 +6,6 @@ import { loadConfig, type Config } from '../config/config.ts';
 import { setLogLevel } from '../log.ts';
 import { quietProgress } from '../util/progress.ts';
 import { DeepcutError } from '../errors.ts';
-import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 
 export interface GlobalOptions {
@@ -44,8 +43,13 @@ export function configFrom(cmd: Command): Config {
   return config;
 }
 
-/** Open the configured store, run `fn`, and close the store whatever happens. */
+/**
+ * Open the configured store, run `fn`, and close the store whatever happens. The store stage is
+ * imported here, when a command first needs it, so commands without a store (`analyze`) start
+ * without loading it.
+ */
 export async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
+  const { openStore } = await import('../store/index.ts');
   const store = await openStore({ home: config.home, databaseUrl: config.databaseUrl, readOnly: opts.readOnly });
   try {
     return await fn(store);

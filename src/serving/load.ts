@@ -105,7 +105,7 @@ export async function playlistSource(run: PublishedRun, home: string, catalog: C
 }
 
 /** Scalar features the API shows per track (beat grids stay in the run's features.jsonl). */
-const AUDIO_FIELDS = ['tempo_bpm', 'tempo_confidence', 'time_signature', 'time_signature_confidence', 'key', 'mode', 'key_confidence', 'loudness_lufs', 'mean_db', 'energy', 'danceability', 'duration_s'] as const;
+const AUDIO_FIELDS = ['tempo_bpm', 'tempo_confidence', 'tempo_alt_bpm', 'tuning_cents', 'time_signature', 'time_signature_confidence', 'key', 'mode', 'key_confidence', 'loudness_lufs', 'mean_db', 'energy', 'danceability', 'duration_s'] as const;
 
 /**
  * Audio features of the published run's audio step (`<run>/audio/features.jsonl`, one line per

@@ -18,6 +18,8 @@ export interface MidiPart {
   /** General MIDI program 0–127 (ignored on channel 9). */
   program: number;
   notes: MidiNote[];
+  /** Pitch bend held from the start, −8192…8191 (GM's default range ±2 semitones: 4096 = +100 cents). */
+  pitchBend?: number;
 }
 
 export interface MidiSong {
@@ -30,6 +32,8 @@ export interface MidiSong {
   denominator: number;
   /** Key signature: sharps (+) or flats (−), −7…7, and minor flag. */
   keySignature?: { sharps: number; minor: boolean };
+  /** A tempo map (quarter notes per minute from `tick` on); without it `bpm` holds throughout. */
+  tempos?: { tick: number; bpm: number }[];
   parts: MidiPart[];
 }
 
@@ -64,9 +68,12 @@ function track(events: Ev[]): number[] {
 
 /** Encode a song as a format-1 Standard MIDI File. */
 export function writeMidi(song: MidiSong): Uint8Array {
-  const us = Math.round(60_000_000 / song.bpm);
+  const tempo = (tick: number, bpm: number): Ev => {
+    const us = Math.round(60_000_000 / bpm);
+    return { tick, order: 0, bytes: [0xff, 0x51, 0x03, (us >>> 16) & 255, (us >>> 8) & 255, us & 255] };
+  };
   const conductor: Ev[] = [
-    { tick: 0, order: 0, bytes: [0xff, 0x51, 0x03, (us >>> 16) & 255, (us >>> 8) & 255, us & 255] },
+    ...(song.tempos?.length ? song.tempos.map((t) => tempo(t.tick, t.bpm)) : [tempo(0, song.bpm)]),
     { tick: 0, order: 0, bytes: [0xff, 0x58, 0x04, song.numerator, Math.log2(song.denominator), 24, 8] },
   ];
   if (song.keySignature) conductor.push({ tick: 0, order: 0, bytes: [0xff, 0x59, 0x02, song.keySignature.sharps & 255, song.keySignature.minor ? 1 : 0] });
@@ -75,6 +82,10 @@ export function writeMidi(song: MidiSong): Uint8Array {
     const name = [...Buffer.from(p.name, 'utf8')];
     const ev: Ev[] = [{ tick: 0, order: 0, bytes: [0xff, 0x03, ...vlq(name.length), ...name] }];
     if (p.channel !== 9) ev.push({ tick: 0, order: 1, bytes: [0xc0 | p.channel, p.program & 127] });
+    if (p.pitchBend) {
+      const v = Math.max(0, Math.min(16383, 8192 + Math.round(p.pitchBend)));
+      ev.push({ tick: 0, order: 1, bytes: [0xe0 | p.channel, v & 127, v >>> 7] });
+    }
     for (const n of p.notes) {
       // note-offs sort before note-ons at the same tick (order 2 < 3) so repeated notes retrigger
       ev.push({ tick: n.tick, order: 3, bytes: [0x90 | p.channel, n.pitch & 127, Math.max(1, Math.min(127, n.velocity))] });

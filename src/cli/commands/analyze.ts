@@ -2,8 +2,12 @@ import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 import { DeepcutError, exitCode } from '../../errors.ts';
 
-/** What the action runs, imported only when it runs (`--help` loads none of it: see program.ts). */
-const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../audio/index.ts')) });
+/**
+ * What the action runs, imported only when it runs (`--help` loads none of it: see program.ts):
+ * the audio stage's batch door, not its index, so that neither the artifact readers (cf) nor the
+ * store nor TensorFlow.js load before the first file (analyze-imports.test.ts).
+ */
+const load = async () => ({ ...(await import('../context.ts')), ...(await import('../../util/progress.ts')), ...(await import('../../audio/batch.ts')), ...(await import('../../log.ts')) });
 
 const KEYS = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 
@@ -22,11 +26,14 @@ export function register(program: Command): void {
     .option('--no-cache', 'do not read or write the feature cache')
     .option('--beats', 'include beat and downbeat times in the JSON output')
     .action(async (files: string[], o: { threads?: string; cache: boolean; beats?: boolean }, c: Command) => {
-      const { configFrom, globals, progress, analyzeFiles, audioCacheDir } = await load();
+      const { configFrom, globals, progress, analyzeFiles, audioCacheDir, log } = await load();
       const config = configFrom(c);
       const g = globals(c);
       const threads = o.threads === undefined ? config.cf.threads : Number(o.threads);
       if (!Number.isInteger(threads) || threads < 1) throw new DeepcutError('invalid_input', `--threads expects a positive integer, got "${o.threads}"`, { field: '--threads' });
+      // performance.now() and process.cpuUsage() count from the process's start: the start-up the bench reports
+      const cpu = process.cpuUsage();
+      log('analyze').debug({ files: files.length, startup_ms: Math.round(performance.now()), startup_cpu_ms: Math.round((cpu.user + cpu.system) / 1000) }, 'analysing');
       const bar = progress('analyze', files.length);
       const outcomes = await analyzeFiles(files, { threads, cacheDir: o.cache ? audioCacheDir(config.home) : undefined, onProgress: () => bar.tick() });
       bar.done();
@@ -39,14 +46,15 @@ export function register(program: Command): void {
       emit(g, { files: results, analyzed: outcomes.length - failed.length, failed: failed.length }, (r) =>
         [
           table(
-            ['file', 'bpm', 'meter', 'key', 'LUFS', 'energy', 'dance'],
+            ['file', 'bpm', 'meter', 'key', 'cents', 'LUFS', 'energy', 'dance'],
             r.files.map((x) =>
               x.features
-                ? [x.file, x.features.tempo_bpm, `${x.features.time_signature}/${x.features.time_signature === 6 ? 8 : 4}`, x.features.key < 0 ? '–' : `${KEYS[x.features.key]} ${x.features.mode ? 'maj' : 'min'}`, x.features.loudness_lufs, x.features.energy, x.features.danceability]
-                : [x.file, null, null, null, null, null, null],
+                ? [x.file, x.features.tempo_bpm || '–', x.features.time_signature ? `${x.features.time_signature}/${x.features.time_signature === 6 ? 8 : 4}` : '–', x.features.key < 0 ? '–' : `${KEYS[x.features.key]} ${x.features.mode ? 'maj' : 'min'}`, x.features.tuning_cents, x.features.loudness_lufs, x.features.energy, x.features.danceability]
+                : [x.file, null, null, null, null, null, null, null],
             ),
             2,
           ),
+          ...r.files.flatMap((x) => Object.entries(x.features?.unknown ?? {}).map(([k, why]) => `${x.file}: ${k} unknown (${why})`)),
           ...failed.map((x) => `error: ${x.error?.message}`),
         ].join('\n'),
       );
