@@ -18,7 +18,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Step } from './runner.ts';
-import { readPublished } from './runner.ts';
+import { currentPublication } from './runner.ts';
+import type { Store } from '../store/index.ts';
 import { homeLogs, opeRows, toChoices } from '../bandit/index.ts';
 import { SHELF_FEATURES } from '../bandit/index.ts';
 import { makeRewardModel, loadRewardModel } from '../bandit/index.ts';
@@ -35,8 +36,8 @@ export const WINDOW_DAYS = 28;
 export const MIN_REQUESTS = 200;
 
 /** The reward model the published run serves with, or undefined. */
-async function liveModel(home: string): Promise<RewardModel | undefined> {
-  const p = await readPublished(home);
+async function liveModel(store: Store, home: string): Promise<RewardModel | undefined> {
+  const p = await currentPublication(store, home);
   if (!p) return undefined;
   const file = join(home, 'runs', p.runId, 'bandit', 'reward-model.json');
   return existsSync(file) ? loadRewardModel(JSON.parse(await readFile(file, 'utf8'))) : undefined;
@@ -50,7 +51,7 @@ export const banditStep: Step = {
     const until = ctx.clock.now();
     const since = new Date(until.getTime() - WINDOW_DAYS * DAY_MS);
     const logs = await homeLogs(ctx.store, { since, until, signals: ctx.config.signals });
-    const live = await liveModel(ctx.config.home);
+    const live = await liveModel(ctx.store, ctx.config.home);
     const carry = async (reason: string, extra: Record<string, number> = {}) => {
       if (live) await writeFile(join(ctx.dir, 'reward-model.json'), JSON.stringify(live.toJSON()));
       await writeFile(join(ctx.dir, 'report.json'), JSON.stringify({ requests: logs.length, promoted: false, reason }, null, 2));

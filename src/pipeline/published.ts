@@ -6,9 +6,10 @@
  * importing training code or TensorFlow.js (src/serving/imports.test.ts).
  */
 import { join } from 'node:path';
-import { readPublished, readManifest, runsDir } from './runner.ts';
+import { existsSync } from 'node:fs';
+import { readPublished, readManifest, runsDir, currentPublication } from './runner.ts';
 
-export { readPublished };
+export { readPublished, currentPublication };
 import { loadSnapshot } from './persist.ts';
 import { loadCfModel } from '../cf/index.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -23,11 +24,17 @@ export interface PublishedRun {
   close(): Promise<void>;
 }
 
+/** The published run of `home` (its PUBLISHED.json mirror), or run `opts.runId`, from `<home>/runs/<id>`. */
 export async function openPublished(home: string, opts: { threads?: number; runId?: string } = {}): Promise<PublishedRun> {
   const runId = opts.runId ?? (await readPublished(home))?.runId;
   if (!runId) throw new DeepcutError('unavailable', 'no published run yet: run `deepcut pipeline run` first');
   await readManifest(home, runId);
-  const dir = join(runsDir(home), runId);
+  return openRunAt(join(runsDir(home), runId), runId, opts);
+}
+
+/** Run `runId` from its folder `dir` on this machine (wherever it was fetched to). */
+export async function openRunAt(dir: string, runId: string, opts: { threads?: number } = {}): Promise<PublishedRun> {
+  if (!existsSync(join(dir, 'run.json'))) throw new DeepcutError('not_found', `no pipeline run ${runId} (looked for ${join(dir, 'run.json')})`);
   const snapshot = await loadSnapshot(join(dir, 'signals'));
   const model = await loadCfModel(join(dir, 'cf'), snapshot, opts.threads ?? 1, { runId });
   return {

@@ -53,7 +53,7 @@ export async function retrain(store: Store, config: Config, state: ServingState,
   try {
     const m = await runPipeline(steps, { config, store, clock: o.clock, onStep: (name, rec) => void (name === 'signals' && rec.status === 'running' && (keeping = true)) });
     l.info({ run: m.runId, status: m.status }, 'pipeline finished');
-    await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: o.clock });
+    await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: o.clock, store });
     const next = await loadServingState(store, config, { foldInSinceRun: false });
     if (late.length) next.recs?.observe(late);
     const old = state.home;

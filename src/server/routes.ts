@@ -21,6 +21,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QuarantinedRow } from '../store/index.ts';
 import { writeProbe } from './readiness.ts';
 import { keyRoutes } from './keys-routes.ts';
+import { currentPublication } from '../pipeline/index.ts';
 
 const NO_RUN = 'no published run yet: run `deepcut pipeline run`';
 const MAX_BATCH = 10_000;
@@ -296,10 +297,11 @@ interface RunJson {
 }
 const RunBlockZ = z.object({ step: z.string(), reason: z.string(), at: z.string() }).describe('the gate that stopped the run (validation anomalies): step and reason; the published run keeps serving');
 
-/** Pipeline runs from `<home>/runs/<id>/run.json` (the runner's manifests), oldest first. */
-async function readRuns(home: string): Promise<{ runs: RunJson[]; published: string | null }> {
-  const dir = join(home, 'runs');
-  if (!existsSync(dir)) return { runs: [], published: null };
+/** Pipeline runs from `<home>/runs/<id>/run.json` (the runner's manifests), oldest first, and the published one (the store's row). */
+async function readRuns(ctx: ServerContext): Promise<{ runs: RunJson[]; published: string | null }> {
+  const dir = join(ctx.config.home, 'runs');
+  const published = (await storeCall(ctx, 'read publication', () => currentPublication(ctx.store, ctx.config.home)))?.runId ?? null;
+  if (!existsSync(dir)) return { runs: [], published };
   const runs: RunJson[] = [];
   for (const name of (await readdir(dir)).sort()) {
     const p = join(dir, name, 'run.json');
@@ -310,8 +312,6 @@ async function readRuns(home: string): Promise<{ runs: RunJson[]; published: str
       /* a manifest being rewritten: skip this time */
     }
   }
-  const pub = join(dir, 'PUBLISHED.json');
-  const published = existsSync(pub) ? ((JSON.parse(await readFile(pub, 'utf8')) as { runId?: string }).runId ?? null) : null;
   return { runs, published };
 }
 
@@ -519,7 +519,7 @@ export function routes(): RouteDef<any, any, any>[] {
       scope: 'admin',
       response: z.object({ published: z.string().nullable(), runs: z.array(z.object({ runId: z.string(), createdAt: z.string(), status: z.string(), blocked: RunBlockZ.optional(), steps: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional(), error: z.string().optional() })) })) }),
       async handler({ ctx }) {
-        const { runs, published } = await readRuns(ctx.config.home);
+        const { runs, published } = await readRuns(ctx);
         return { published, runs: runs.map((r) => ({ runId: r.runId, createdAt: r.createdAt, status: r.status, blocked: r.blocked, steps: Object.fromEntries(Object.entries(r.steps ?? {}).map(([k, s]) => [k, { status: s.status, seconds: s.seconds, error: s.error }])) })) };
       },
     }),
@@ -531,7 +531,7 @@ export function routes(): RouteDef<any, any, any>[] {
       scope: 'admin',
       response: z.object({ runs: z.array(z.object({ runId: z.string(), status: z.string(), metrics: z.record(z.string(), z.number()) })), serving: ModelInfo.nullable() }),
       async handler({ ctx }) {
-        const { runs } = await readRuns(ctx.config.home);
+        const { runs } = await readRuns(ctx);
         return {
           serving: ctx.state.recs?.info ?? null,
           runs: runs.map((r) => {
