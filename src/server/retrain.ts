@@ -40,7 +40,7 @@ export async function retrain(store: Store, config: Config, state: ServingState,
   // the steps (and TensorFlow.js with them) are loaded when a retrain starts, not when serving starts
   const steps = o.steps ?? (await import('../pipeline/steps.ts')).defaultSteps();
   await state.home?.flush?.();
-  const late: Listen[] = [];
+  const late: Pick<Listen, 'user_id' | 'track_id' | 'ms_played' | 'skipped'>[] = [];
   const recs = state.recs;
   const observe = recs?.observe.bind(recs);
   let keeping = false;

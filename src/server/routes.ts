@@ -70,7 +70,11 @@ async function ingest(ctx: ServerContext, rows: Listen[], endpoint: string) {
   const r = rows.length ? await storeCall(ctx, 'put listens', () => ctx.store.put('listens', rows)) : { inserted: 0, duplicates: 0 };
   ctx.metrics.listens.inc({ endpoint }, r.inserted);
   ctx.metrics.duplicates.inc({ endpoint }, r.duplicates);
-  if (rows.length) ctx.state.recs?.observe(rows);
+  if (rows.length) {
+    // the live model of the run served now (not the one this request started on), and every other node's
+    ctx.slot.observe(rows);
+    await ctx.fleet?.announce(rows);
+  }
   return r;
 }
 
@@ -331,7 +335,7 @@ export function routes(): RouteDef<any, any, any>[] {
     route({
       method: 'GET',
       url: '/readyz',
-      summary: 'Readiness: the store answers reads and takes writes (a small probe write, at most one per 5 s); says which model serves. 503 with the reason when not',
+      summary: 'Readiness: the store answers reads and takes writes (a small probe write, at most one per 5 s), and, on an API node of a fleet, a published run is loaded; says which model serves. 503 with the reason when not',
       tag: 'ops',
       scope: 'public',
       response: z.object({ status: z.literal('ready'), store: z.string(), model: ModelInfo.nullable() }),
@@ -339,6 +343,10 @@ export function routes(): RouteDef<any, any, any>[] {
         await storeCall(ctx, 'readiness', () => ctx.store.count('tracks'));
         const refused = await writeProbe(ctx.store).refused();
         if (refused) throw new DeepcutError('unavailable', `not ready: the store refuses writes (${refused})`);
+        // an API node is ready once it serves a published run (while it loads the next one it serves the current)
+        const published = ctx.fleet?.published;
+        if (ctx.fleet && ctx.slot.runId === null)
+          throw new DeepcutError('unavailable', published ? `not ready: loading the published run ${published.runId}${ctx.slot.failure ? ` (last attempt failed: ${ctx.slot.failure})` : ''}` : `not ready: ${NO_RUN}`);
         return { status: 'ready', store: ctx.store.backend, model: ctx.state.recs?.info ?? null };
       },
     }),
