@@ -28,7 +28,11 @@ export interface FleetWorld {
   store: Store;
   config: Config;
   clock: FixedClock;
-  /** Run the serving steps on what the store holds now and publish the run; returns its id. */
+  /** Run the serving steps on what the store holds now; returns the run id. */
+  run(): Promise<string>;
+  /** Publish a run (gate forced): the store's row switches and every node hears of it. */
+  publish(runId: string): Promise<void>;
+  /** `run`, then `publish`; returns the run id. */
   runAndPublish(): Promise<string>;
   /** Stop every node started, close the store, drop the schema, remove the home. */
   cleanup(): Promise<void>;
@@ -61,17 +65,23 @@ export async function fleetWorld(seed: (store: Store) => Promise<void>, o: { cf?
     await drop();
     throw e;
   }
-  return {
+  const world: FleetWorld = {
     databaseUrl,
     home,
     store,
     config,
     clock,
-    async runAndPublish() {
+    async run() {
       clock.advance(60_000);
-      const m = await runPipeline(SERVING_STEPS, { config, store, clock });
-      await publish(SERVING_STEPS, home, m.runId, { tolerance: 1, force: true, clock, store });
-      return m.runId;
+      return (await runPipeline(SERVING_STEPS, { config, store, clock })).runId;
+    },
+    async publish(runId) {
+      await publish(SERVING_STEPS, home, runId, { tolerance: 1, force: true, clock, store });
+    },
+    async runAndPublish() {
+      const runId = await world.run();
+      await world.publish(runId);
+      return runId;
     },
     async node(env = {}) {
       const n = await startNode(home, { DATABASE_URL: databaseUrl, DEEPCUT_LOG_LEVEL: 'info', DEEPCUT_FLEET_POLL_SECONDS: '2', ...env });
@@ -85,6 +95,7 @@ export async function fleetWorld(seed: (store: Store) => Promise<void>, o: { cf?
       await rm(home, { recursive: true, force: true });
     },
   };
+  return world;
 }
 
 /** Start `deepcut serve --no-auth --port 0` in its own process group; resolves with its URL once it listens. */
