@@ -58,6 +58,16 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
     }
   });
 
+  it('a home page answered by a node has its impressions in the shared store already', async () => {
+    const r = await fetch(`${a.url}/v1/users/u0/home`);
+    assert.equal(r.status, 200);
+    const page = (await r.json()) as { request_id: string; shelves: { cards: unknown[] }[] };
+    const cards = page.shelves.reduce((n, s) => n + s.cards.length, 0);
+    assert.ok(cards > 0);
+    const rows = await w.store.list('impressions', { where: { request_id: page.request_id } });
+    assert.equal(rows.length, cards, 'every card shown is committed before the answer');
+  });
+
   it('a listen posted to node A changes node B\'s recommendations for that listener', async () => {
     const user = 'newcomer-1';
     const before = await recs(b, user, 10);
