@@ -17,7 +17,7 @@ import type { Bench } from './bench.ts';
 import { numFlag } from './bench.ts';
 import { Rng } from '../src/util/rng.ts';
 import { paced } from './paced.ts';
-import { seedSyntheticWorld } from './synthetic-world.ts';
+import { ingestBodies, seedSyntheticWorld } from './synthetic-world.ts';
 import { fleetWorld, until, type FleetNodeProcess } from '../src/server/testing/fleet.ts';
 import { pgDown } from '../src/store/testing/postgres.ts';
 
@@ -102,16 +102,7 @@ const bench: Bench = {
       await c.end();
 
       // 5. ingestion through both nodes
-      let seq = 0;
-      const batch = () => {
-        const rows = [];
-        for (let i = 0; i < 1000; i++) {
-          const id = seq++;
-          rows.push({ listen_id: `ing-${id}`, user_id: `u${rng.int(users)}`, track_id: `tr${rng.int(10_000)}`, started_at: new Date(Date.UTC(2024, 5, 1) + id * 1000).toISOString(), ms_played: 120_000 });
-        }
-        return JSON.stringify(rows);
-      };
-      const bodies = Array.from({ length: 300 }, batch);
+      const bodies = ingestBodies(300, { users, tracks: 10_000, prefix: 'ing', rng });
       let bi = 0;
       const headers = { 'content-type': 'application/json' };
       const ing = (url: string) => run({ url, connections: 3, duration: seconds, method: 'POST', headers, requests: [{ method: 'POST', setupRequest: (r) => ({ ...r, path: '/v1/listens', body: bodies[bi++ % bodies.length] }) }] });

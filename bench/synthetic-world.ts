@@ -34,3 +34,20 @@ export async function seedSyntheticWorld(store: Pick<Store, 'bulkPut'>, o: { use
   }
   await store.bulkPut('listens', batches());
 }
+
+/**
+ * `count` JSON bodies of 1,000 listens each, for the ingestion phases: ids `<prefix>-<n>`, random
+ * users `u<i>` and tracks `tr<j>` of the world above, one second apart from 2024-06-01.
+ */
+export function ingestBodies(count: number, o: { users: number; tracks: number; prefix: string; rng: Rng }): string[] {
+  let seq = 0;
+  const batch = () => {
+    const b = [];
+    for (let i = 0; i < 1000; i++) {
+      const id = seq++;
+      b.push({ listen_id: `${o.prefix}-${id}`, user_id: `u${o.rng.int(o.users)}`, track_id: `tr${o.rng.int(o.tracks)}`, started_at: new Date(Date.UTC(2024, 5, 1) + id * 1000).toISOString(), ms_played: 120_000 });
+    }
+    return JSON.stringify(b);
+  };
+  return Array.from({ length: count }, batch);
+}
