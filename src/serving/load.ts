@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/index.ts';
+import { canNotify } from '../store/index.ts';
 import { Catalog } from './catalog.ts';
 import { IdMap } from '../domain/ids.ts';
 import { LiveModel } from './live.ts';
@@ -199,7 +200,7 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
       const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
       // an embedded server logs impressions to local files (cheap); a fleet's API node commits them to the shared store before it answers
-      const fleet = store.backend === 'postgres';
+      const fleet = canNotify(store);
       const sink = fleet ? new StoreImpressionWriter(store) : new ImpressionLog(impressionLogDir(config.home));
       const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet });
       // the item index is built (and measured against the model's scan) once the server answers
