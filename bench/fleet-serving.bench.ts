@@ -11,6 +11,7 @@
  * tracks, 200,000 listens), ALS 64 factors × 5 iterations, runs made by validate → signals → cf.
  * Args: `--seconds N` per load phase (default 10), `--listens N`, `--samples N` visibility samples (default 200).
  */
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import type { Bench } from './bench.ts';
@@ -62,6 +63,7 @@ const bench: Bench = {
       // 1. recommendations at 1,000 req/s, half to each node
       const rng = new Rng(11);
       const path = () => `/v1/users/u${rng.int(users)}/recommendations?k=20`;
+      const load = loadavg()[0];
       const [ra, rb] = await Promise.all([paced({ url: a.url, rate: 500, seconds, path }), paced({ url: b.url, rate: 500, seconds, path })]);
 
       // 2. publication → both nodes serving it
@@ -114,6 +116,7 @@ const bench: Bench = {
       const lagSum = Number(/deepcut_fleet_listen_lag_seconds_sum ([\d.e-]+)/.exec(lagText)?.[1] ?? 0);
       return {
         figures: {
+          machine_load_1m: load,
           seed_store_s: seedS,
           run_and_publish_s: runS,
           rec_rate_per_s: ra.rate + rb.rate,
