@@ -154,7 +154,7 @@ export class FleetNode {
   async announce(rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
     try {
-      for (const p of listenPayloads(this.nodeId, rows, Date.now())) await this.o.store.notify('listens', p);
+      await this.o.store.notify('listens', listenPayloads(this.nodeId, rows, Date.now()));
     } catch (e) {
       this.o.metrics.storeErrors.inc({ op: 'notify listens' });
       this.l.warn({ err: (e as Error).message, rows: rows.length }, 'could not share listens with the other nodes: they see them after their next load');

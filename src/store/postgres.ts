@@ -290,9 +290,10 @@ export class PostgresStore implements Store, Notifier {
     });
   }
 
-  async notify(topic: string, payload: string): Promise<void> {
-    if (Buffer.byteLength(payload) > NOTIFY_MAX_BYTES) throw new DeepcutError('invalid_input', `notify ${topic}: payload of ${Buffer.byteLength(payload)} bytes, at most ${NOTIFY_MAX_BYTES}`);
-    await this.pool.query('SELECT pg_notify($1, $2)', [channelName(topic, this.schema), payload]);
+  async notify(topic: string, payloads: readonly string[]): Promise<void> {
+    for (const p of payloads) if (Buffer.byteLength(p) > NOTIFY_MAX_BYTES) throw new DeepcutError('invalid_input', `notify ${topic}: payload of ${Buffer.byteLength(p)} bytes, at most ${NOTIFY_MAX_BYTES}`);
+    if (payloads.length === 0) return;
+    await this.pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS u(p, i) ORDER BY i', [channelName(topic, this.schema), payloads]);
   }
 
   /**

@@ -129,7 +129,8 @@ export interface Store {
  * switch (sent by `switchPublication` in its transaction).
  */
 export interface Notifier {
-  notify(topic: string, payload: string): Promise<void>;
+  /** Send each payload (in order, one round trip for all). */
+  notify(topic: string, payloads: readonly string[]): Promise<void>;
   /**
    * Call `onMessage` for each message on `topic` from now on; `onGap` after a reconnect (messages
    * may have been missed meanwhile: catch up from the store). Resolves once listening; the returned
