@@ -4,8 +4,6 @@
  * main thread does not share an event loop with the server.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Artist, Listen, Track } from '../src/domain/schemas.ts';
-import { Rng } from '../src/util/rng.ts';
 import { openStore } from '../src/store/open.ts';
 import { defaultConfig } from '../src/config/config.ts';
 import { listenConfidence } from '../src/signals/confidence.ts';
@@ -19,34 +17,12 @@ import { BanditHome } from '../src/serving/home.ts';
 import { policyFor } from '../src/bandit/policy.ts';
 import { syntheticShelfBart } from './shelf-bart.ts';
 import { ImpressionLog, impressionLogDir } from '../src/bandit/impression-log.ts';
+import { seedSyntheticWorld } from './synthetic-world.ts';
 
 const { home, users, tracks, listens, seed } = workerData as { home: string; users: number; tracks: number; listens: number; seed: number };
-const rng = new Rng(seed);
-const genres = 20;
-const artistsN = Math.max(1, Math.floor(tracks / 20));
 const store = await openStore({ home });
 const t0 = performance.now();
-const artists: Artist[] = Array.from({ length: artistsN }, (_, a) => ({ artist_id: `ar${a}`, name: `Artist ${a}`, genres: [`g${a % genres}`] }));
-const trackRows: Track[] = Array.from({ length: tracks }, (_, t) => ({ track_id: `tr${t}`, title: `Track ${t}`, artist_ids: [`ar${t % artistsN}`], duration_ms: 180_000, release_date: '2024-01-01' }));
-await store.bulkPut('artists', [artists]);
-await store.bulkPut('tracks', [trackRows]);
-const tasteOf = Array.from({ length: users }, () => rng.int(genres));
-function* batches(): Generator<Listen[]> {
-  const per = 20_000;
-  for (let start = 0; start < listens; start += per) {
-    const b: Listen[] = [];
-    for (let i = start; i < Math.min(listens, start + per); i++) {
-      const u = rng.int(users);
-      // 80% in the user's genre: track t belongs to genre (t % artistsN) % genres
-      const g = rng.next() < 0.8 ? tasteOf[u] : rng.int(genres);
-      let t = rng.int(tracks);
-      while ((t % artistsN) % genres !== g) t = rng.int(tracks);
-      b.push({ listen_id: `s${i}`, user_id: `u${u}`, track_id: `tr${t}`, started_at: new Date(Date.UTC(2024, 3, 1) + i * 1000).toISOString(), ms_played: rng.next() < 0.9 ? 120_000 : 5_000, reason_end: 'trackdone', skipped: false, context: 'unknown', platform: 'bench' });
-    }
-    yield b;
-  }
-}
-await store.bulkPut('listens', batches());
+await seedSyntheticWorld(store, { users, tracks, listens, seed });
 const seedS = (performance.now() - t0) / 1000;
 const t1 = performance.now();
 const l = await store.readListens();

@@ -16,6 +16,7 @@ import type { Bench } from './bench.ts';
 import { numFlag } from './bench.ts';
 import { Rng } from '../src/util/rng.ts';
 import { paced, type PacedResult } from './paced.ts';
+import { ingestBodies } from './synthetic-world.ts';
 
 interface Ready {
   url: string;
@@ -59,16 +60,7 @@ const bench: Bench = {
       const home_ = await paced({ url: ready.url, rate: 300, seconds, headers, path: homePath });
       const recBurst = await run({ url: ready.url, connections: 20, overallRate: 1000, duration: seconds, headers, requests: [{ setupRequest: (r) => ({ ...r, path: recPath() }) }] });
       const homeBurst = await run({ url: ready.url, connections: 10, overallRate: 300, duration: seconds, headers, requests: [{ setupRequest: (r) => ({ ...r, path: homePath() }) }] });
-      let seq = 0;
-      const batch = () => {
-        const b = [];
-        for (let i = 0; i < 1000; i++) {
-          const id = seq++;
-          b.push({ listen_id: `bench-${id}`, user_id: `u${rng.int(users)}`, track_id: `tr${rng.int(10_000)}`, started_at: new Date(Date.UTC(2024, 5, 1) + id * 1000).toISOString(), ms_played: 120_000 });
-        }
-        return JSON.stringify(b);
-      };
-      const bodies = Array.from({ length: 400 }, batch);
+      const bodies = ingestBodies(400, { users, tracks: 10_000, prefix: 'bench', rng });
       let bi = 0;
       const ing = await run({ url: ready.url, connections: 4, duration: seconds, method: 'POST', headers, requests: [{ method: 'POST', setupRequest: (r) => ({ ...r, path: '/v1/listens', body: bodies[bi++ % bodies.length] }) }] });
       const okIngest = ing['2xx'];

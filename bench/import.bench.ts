@@ -91,6 +91,8 @@ function nullStore(): Store {
     },
     readListens: none,
     readInteractions: none,
+    getPublication: none,
+    switchPublication: none,
     async quarantine() {},
     async listQuarantine() {
       return [];

@@ -117,3 +117,32 @@ test('store writer: a delay timer that finds nothing left (a full batch took it 
   await w.flush();
   assert.deepEqual(writes, [1000, 10, 5]);
 });
+
+test('store writer, durable: each page resolves once its rows are committed; pages that wait share a write; a failed write rejects its pages only', async () => {
+  const writes: string[][] = [];
+  let release: (() => void) | undefined;
+  let fail = false;
+  const w = new StoreImpressionWriter({
+    put: async (_k: string, r: readonly unknown[]) => {
+      writes.push((r as { request_id: string }[]).map((x) => x.request_id));
+      if (writes.length === 1) await new Promise<void>((res) => (release = res));
+      if (fail) throw new Error('connection reset');
+      return { inserted: r.length, duplicates: 0 };
+    },
+  });
+  const done: string[] = [];
+  const page = (id: string) => w.durable([imp(id, 0), imp(id, 1)]).then(() => void done.push(id));
+  const p1 = page('p1');
+  await eventually(() => release !== undefined, 'the first write started at once');
+  const p2 = page('p2');
+  const p3 = page('p3');
+  assert.deepEqual(done, [], 'nothing resolves before its commit');
+  release!();
+  await Promise.all([p1, p2, p3]);
+  assert.deepEqual(writes, [['p1', 'p1'], ['p2', 'p2', 'p3', 'p3']], 'p2 and p3 waited together: one write');
+  assert.deepEqual(done, ['p1', 'p2', 'p3']);
+  fail = true;
+  await assert.rejects(w.durable([imp('p4', 0)]), /connection reset/);
+  fail = false;
+  await w.durable([imp('p5', 0)]);
+});

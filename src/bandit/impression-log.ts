@@ -25,6 +25,11 @@ import { log } from '../log.ts';
 export interface ImpressionSink {
   /** Take rows; never throws and never waits for a write. */
   append(rows: readonly Impression[]): void;
+  /**
+   * Take rows and resolve once they are committed (rejects when their write failed): for a server
+   * that answers only with impressions that outlive it (an API node of a fleet). Optional.
+   */
+  durable?(rows: readonly Impression[]): Promise<void>;
   /** Resolves once every row appended so far is durable where the sink keeps it. */
   flush(): Promise<void>;
   /** Flush and release timers; the sink is not used afterwards. */
@@ -186,12 +191,18 @@ const WRITE_BATCH = 1000;
  * {@link WRITE_BATCH} rows once that many wait, or of what waits `delayMs` after the first row
  * came. A store write has a fixed cost (a transaction: about 1.7 ms of CPU on DuckDB), so writing
  * each page's ~100 rows on its own costs 4× the CPU of full batches. A failed write is logged, not
- * thrown. For tests, tools and low traffic; a server uses {@link ImpressionLog}.
+ * thrown. For tests, tools and low traffic; a server uses {@link ImpressionLog}, an API node of a
+ * fleet {@link durable} (its rows are committed before the page is answered; pages answered at
+ * the same time share one write: a group commit).
  */
 export class StoreImpressionWriter implements ImpressionSink {
   private pending: Impression[] = [];
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Rows ever appended / ever written or failed, in order (the waiters of `durable` compare against them). */
+  private appended = 0;
+  private settled = 0;
+  private waiters: { from: number; to: number; resolve(): void; reject(e: Error): void }[] = [];
 
   constructor(
     private readonly store: Pick<Store, 'put'>,
@@ -200,7 +211,19 @@ export class StoreImpressionWriter implements ImpressionSink {
 
   append(rows: readonly Impression[]): void {
     for (const r of rows) this.pending.push(r);
+    this.appended += rows.length;
     this.schedule();
+  }
+
+  durable(rows: readonly Impression[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    const from = this.appended;
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ from, to: from + rows.length, resolve, reject }));
+    for (const r of rows) this.pending.push(r);
+    this.appended += rows.length;
+    // write now, or right after the write in flight, with every row that waits by then
+    if (!this.writing) void this.start(true);
+    return done;
   }
 
   async flush(): Promise<void> {
@@ -237,11 +260,20 @@ export class StoreImpressionWriter implements ImpressionSink {
     while (this.pending.length >= WRITE_BATCH || (all && this.pending.length > 0)) {
       // bounded batches: a store's synchronous part of a write (e.g. DuckDB's appender) stalls the event loop
       const batch = this.pending.splice(0, WRITE_BATCH);
+      let failed: Error | undefined;
       try {
         await this.store.put('impressions', batch);
       } catch (e) {
-        log('home').warn({ err: (e as Error).message, rows: batch.length }, 'could not log impressions');
+        failed = e as Error;
+        log('home').warn({ err: failed.message, rows: batch.length }, 'could not log impressions');
       }
+      const from = this.settled;
+      this.settled += batch.length;
+      this.waiters = this.waiters.filter((w) => {
+        if (failed && w.from < this.settled && w.to > from) return void w.reject(failed), false;
+        if (w.to <= this.settled) return void w.resolve(), false;
+        return true;
+      });
     }
   }
 }

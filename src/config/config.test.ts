@@ -59,3 +59,11 @@ test('signals: a quick skip longer than a stream is refused, naming both keys', 
   const equal = loadConfig({ env: {}, overrides: { 'signals.minStreamMs': '10000' } });
   assert.equal(equal.signals.quickSkipMs, equal.signals.minStreamMs, 'equal thresholds leave no "neither" band, which is allowed');
 });
+
+test('with DATABASE_URL serve never trains unless told to (the fleet default); embedded keeps the retrain', () => {
+  const pg = 'postgres://deepcut@db:5432/deepcut';
+  assert.equal(loadConfig({ env: {} }).scheduler.enabled, true);
+  assert.equal(loadConfig({ env: { DATABASE_URL: pg } }).scheduler.enabled, false);
+  assert.equal(loadConfig({ env: { DATABASE_URL: pg, DEEPCUT_SCHEDULER_ENABLED: 'true' } }).scheduler.enabled, true);
+  assert.equal(loadConfig({ env: { DATABASE_URL: pg }, overrides: { 'scheduler.enabled': 'true' } }).scheduler.enabled, true);
+});

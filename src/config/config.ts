@@ -69,13 +69,16 @@ export const ConfigSchema = z
          * model; at most this many, the newest (the next run learns from all of them).
          */
         startFoldInMax: z.number().int().nonnegative().default(100_000),
+        /** On SIGTERM: seconds in-flight requests get to finish before open connections are cut. */
+        drainSeconds: z.number().positive().default(10),
       })
       .prefault({}),
     scheduler: z
       .strictObject({
         /**
-         * Whether `deepcut serve` runs the daily retrain itself (off when pipelines run elsewhere,
-         * e.g. several servers on one PostgreSQL). While it runs, answers can wait up to ~1.5 s.
+         * Whether `deepcut serve` runs the daily retrain itself. Default true with the embedded
+         * store; false with `databaseUrl` (a fleet's API nodes never train: pipelines run elsewhere).
+         * While it runs, answers can wait up to ~1.5 s.
          */
         enabled: z.boolean().default(true),
         /** Hour of the day (0–23, in scheduler.timeZone) at which the daily retrain starts. */
@@ -96,6 +99,15 @@ export const ConfigSchema = z
          * to `home`; the default `runs` is `<home>/runs`), `file:///path`, or `s3://bucket/prefix`.
          */
         url: z.string().min(1).default('runs'),
+      })
+      .prefault({}),
+    fleet: z
+      .strictObject({
+        /**
+         * API nodes hear of a new publication at once (PostgreSQL LISTEN/NOTIFY); they also read
+         * the publication row this often, in seconds, in case a notification was missed.
+         */
+        pollSeconds: z.number().positive().default(5),
       })
       .prefault({}),
     bandit: z
@@ -194,6 +206,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     setPath(raw, key.split('.'), typeof v === 'string' && key !== 'home' && key !== 'databaseUrl' ? parseScalar(v) : v);
     origin.set(key, `flag --set ${key}`);
   }
+  // the fleet default: with a shared PostgreSQL, serve never trains unless told to
+  if (typeof raw.databaseUrl === 'string' && (raw.scheduler as Record<string, Json> | undefined)?.enabled === undefined) setPath(raw, ['scheduler', 'enabled'], false);
   const r = ConfigSchema.safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map((i) => {

@@ -37,7 +37,7 @@ test('a run built with an S3 artifacts URL is stored whole and served by a node 
   await importPath(store, 'jsonl', join(root, 'world'), {});
   const clock = new FixedClock('2026-11-23T06:00:00Z');
   const run = await runPipeline(defaultSteps(), { config, store, clock });
-  await publish(defaultSteps(), config.home, run.runId, { tolerance: 0.02, clock });
+  await publish(defaultSteps(), config.home, run.runId, { tolerance: 0.02, clock, store });
 
   // every file of the local run folder is in the store with its checksum, and the file list names them all
   const artifacts = await openArtifactStore(url);

@@ -71,6 +71,9 @@ function ctxFor(data: { impressions: Impression[]; listens: Listen[] }): StepCon
       return { inserted: n, duplicates: 0 };
     },
     async quarantine() {},
+    async getPublication() {
+      return undefined;
+    },
   } as unknown as Store;
   return { runId: 'r1', runDir: home, dir: home, dirOf: (s) => join(home, s), outputs: {}, config: { ...defaultConfig(), home }, store, clock: new FixedClock('2026-11-21T06:00:00Z'), log: log('test') };
 }

@@ -18,9 +18,10 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Step } from './runner.ts';
-import { readPublished } from './runner.ts';
+import { currentPublication } from './runner.ts';
 import { runFolder } from './published.ts';
 import type { Config } from '../config/config.ts';
+import type { Store } from '../store/index.ts';
 import { isDeepcutError } from '../errors.ts';
 import { homeLogs, opeRows, toChoices } from '../bandit/index.ts';
 import { SHELF_FEATURES } from '../bandit/index.ts';
@@ -38,8 +39,8 @@ export const WINDOW_DAYS = 28;
 export const MIN_REQUESTS = 200;
 
 /** The reward model the published run serves with, or undefined. */
-async function liveModel(config: Config): Promise<RewardModel | undefined> {
-  const p = await readPublished(config.home);
+async function liveModel(store: Store, config: Config): Promise<RewardModel | undefined> {
+  const p = await currentPublication(store, config.home);
   if (!p) return undefined;
   const dir = await runFolder(config, p.runId).catch((e: unknown) => (isDeepcutError(e) && e.code === 'not_found' ? undefined : Promise.reject(e)));
   if (!dir) return undefined;
@@ -55,7 +56,7 @@ export const banditStep: Step = {
     const until = ctx.clock.now();
     const since = new Date(until.getTime() - WINDOW_DAYS * DAY_MS);
     const logs = await homeLogs(ctx.store, { since, until, signals: ctx.config.signals });
-    const live = await liveModel(ctx.config);
+    const live = await liveModel(ctx.store, ctx.config);
     const carry = async (reason: string, extra: Record<string, number> = {}) => {
       if (live) await writeFile(join(ctx.dir, 'reward-model.json'), JSON.stringify(live.toJSON()));
       await writeFile(join(ctx.dir, 'report.json'), JSON.stringify({ requests: logs.length, promoted: false, reason }, null, 2));

@@ -47,7 +47,7 @@ test('a clean run publishes and its Discover Weekly keeps the rules', async () =
     assert.equal(m.status, 'succeeded');
     const cf = m.steps.cf.output!.metrics!;
     assert.ok(cf.ndcg_at_10 > cf.popularity_ndcg_at_10, `ALS ${cf.ndcg_at_10} vs popularity ${cf.popularity_ndcg_at_10}`);
-    await publish(defaultSteps(), clean, m.runId, { tolerance: 0.02, clock });
+    await publish(defaultSteps(), clean, m.runId, { tolerance: 0.02, clock, store });
     assert.equal((await readPublished(clean))?.runId, m.runId);
     const listens = await store.list('listens');
     const heard = new Map<string, Set<string>>();

@@ -6,11 +6,12 @@
  * importing training code or TensorFlow.js (src/serving/imports.test.ts).
  */
 import { join } from 'node:path';
-import { readPublished, readManifest, runsDir } from './runner.ts';
+import { existsSync } from 'node:fs';
+import { readPublished, readManifest, runsDir, currentPublication } from './runner.ts';
 import { artifactsUrl, fetchRun, isRunsFolder, openArtifactStore, type FetchOptions } from '../artifacts/index.ts';
 import type { Config } from '../config/config.ts';
 
-export { readPublished };
+export { readPublished, currentPublication };
 import { loadSnapshot } from './persist.ts';
 import { loadCfModel } from '../cf/index.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -49,11 +50,17 @@ export async function runFolder(where: RunHome, runId: string, o: FetchOptions =
   }
 }
 
+/** The published run of `where` (its PUBLISHED.json mirror), or run `opts.runId`, through the artifact store ({@link runFolder}). */
 export async function openPublished(where: RunHome, opts: { threads?: number; runId?: string } = {}): Promise<PublishedRun> {
   const home = typeof where === 'string' ? where : where.home;
   const runId = opts.runId ?? (await readPublished(home))?.runId;
   if (!runId) throw new DeepcutError('unavailable', 'no published run yet: run `deepcut pipeline run` first');
-  const dir = await runFolder(where, runId);
+  return openRunAt(await runFolder(where, runId), runId, opts);
+}
+
+/** Run `runId` from its folder `dir` on this machine (wherever it was fetched to). */
+export async function openRunAt(dir: string, runId: string, opts: { threads?: number } = {}): Promise<PublishedRun> {
+  if (!existsSync(join(dir, 'run.json'))) throw new DeepcutError('not_found', `no pipeline run ${runId} (looked for ${join(dir, 'run.json')})`);
   const snapshot = await loadSnapshot(join(dir, 'signals'));
   const model = await loadCfModel(join(dir, 'cf'), snapshot, opts.threads ?? 1, { runId });
   return {

@@ -7,8 +7,9 @@ import { runPipeline, topoOrder, publish, rollback, readPublished, gate, listRun
 import { FixedClock } from '../core/clock.ts';
 import { defaultConfig } from '../config/config.ts';
 import type { Store } from '../store/index.ts';
+import { MemoryStore } from '../store/testing/memory.ts';
 
-const store = {} as Store;
+const store = new MemoryStore() as Store;
 const setup = () => {
   const config = { ...defaultConfig(), home: mkdtempSync(join(tmpdir(), 'dc-pipe-')) };
   return { config, clock: new FixedClock('2026-11-23T03:00:00Z'), store };
@@ -54,19 +55,23 @@ test('a failed run resumes without redoing finished steps and ends with the same
 test('publish passes the gate, refuses a regression, and rollback switches back', async () => {
   const ctx = setup();
   const good = await runPipeline(counting([], undefined, 0.5), ctx);
-  await publish(counting([]), ctx.config.home, good.runId, { tolerance: 0.02, clock: ctx.clock });
+  await publish(counting([]), ctx.config.home, good.runId, { tolerance: 0.02, clock: ctx.clock, store: ctx.store });
   assert.equal((await readPublished(ctx.config.home))?.runId, good.runId);
   ctx.clock.advance(1000);
   const worse = await runPipeline(counting([], undefined, 0.4), ctx);
-  await assert.rejects(publish(counting([]), ctx.config.home, worse.runId, { tolerance: 0.02, clock: ctx.clock }), /not published: metrics regressed: cf\.ndcg_at_10 0\.4000 < published 0\.5000/);
+  await assert.rejects(publish(counting([]), ctx.config.home, worse.runId, { tolerance: 0.02, clock: ctx.clock, store: ctx.store }), /not published: metrics regressed: cf\.ndcg_at_10 0\.4000 < published 0\.5000/);
   assert.equal((await readPublished(ctx.config.home))?.runId, good.runId);
   ctx.clock.advance(1000);
   const better = await runPipeline(counting([], undefined, 0.495), ctx);
-  await publish(counting([]), ctx.config.home, better.runId, { tolerance: 0.02, clock: ctx.clock });
+  await publish(counting([]), ctx.config.home, better.runId, { tolerance: 0.02, clock: ctx.clock, store: ctx.store });
   assert.equal((await readPublished(ctx.config.home))?.runId, better.runId);
-  const back = await rollback(ctx.config.home, ctx.clock);
+  const back = await rollback(ctx.config.home, ctx.clock, ctx.store);
   assert.equal(back.runId, good.runId);
-  await assert.rejects(rollback(ctx.config.home, ctx.clock), /nothing to roll back to/);
+  // the store's row is the publication; the file mirrors it
+  assert.equal((await ctx.store.getPublication())?.runId, good.runId);
+  assert.equal((await ctx.store.getPublication())?.generation, 3);
+  assert.equal((await readPublished(ctx.config.home))?.runId, good.runId);
+  await assert.rejects(rollback(ctx.config.home, ctx.clock, ctx.store), /nothing to roll back to/);
 });
 
 test('the gate compares each metric with the tolerance', () => {

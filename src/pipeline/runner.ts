@@ -5,8 +5,11 @@
  * step writes into `<step>.partial/`, renamed to `<step>/` only when it succeeded, and the manifest
  * is rewritten atomically after every step. A succeeded run is put into the artifact store
  * (`artifacts.url`, src/artifacts/), its file list last; with the default store, `<home>/runs`
- * itself, nothing is copied. Serving reads only the published run
- * (`<home>/runs/PUBLISHED.json`), switched atomically by {@link publish} after the promotion gate.
+ * itself, nothing is copied. Serving reads only the published run: one row of the
+ * store (`Store.getPublication`), switched in a transaction by {@link publish} after the promotion
+ * gate, and by {@link rollback}. `<home>/runs/PUBLISHED.json` mirrors it after each switch, for
+ * readers that hold no store (the CLI's playlist and similar commands while a server holds the
+ * embedded store).
  */
 import { mkdir, readFile, rename, rm, writeFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -86,6 +89,8 @@ export interface RunBlock {
 
 export interface PublishedPointer {
   runId: string;
+  /** The store row's switch count (0: read from a home's PUBLISHED.json, before publication moved into the store). */
+  generation?: number;
   publishedAt: string;
   /** Earlier published runs, newest first, for rollback. */
   history: { runId: string; publishedAt: string }[];
@@ -160,9 +165,27 @@ export async function latestRun(home: string): Promise<RunManifest | undefined> 
   return undefined;
 }
 
+/** The mirror of the published run in `<home>/runs/PUBLISHED.json` (see the file comment); serving reads {@link currentPublication}. */
 export async function readPublished(home: string): Promise<PublishedPointer | undefined> {
   const p = publishedPath(home);
   return existsSync(p) ? (JSON.parse(await readFile(p, 'utf8')) as PublishedPointer) : undefined;
+}
+
+/**
+ * The published run: the store's publication row; for a home published before the row existed,
+ * its PUBLISHED.json (generation 0), until the next switch writes the row.
+ */
+export async function currentPublication(store: Pick<Store, 'getPublication'>, home: string): Promise<PublishedPointer | undefined> {
+  return (await store.getPublication()) ?? (await readPublished(home));
+}
+
+/** Switch the publication row from `current` to `next` (one transaction), then rewrite the mirror file. */
+async function switchTo(store: Pick<Store, 'switchPublication'>, home: string, current: PublishedPointer | undefined, next: Omit<PublishedPointer, 'generation'>): Promise<PublishedPointer> {
+  const row = await store.switchPublication({ runId: next.runId, publishedAt: next.publishedAt, history: next.history }, current?.generation ?? 0);
+  if (!row) throw new DeepcutError('conflict', `the published run changed while switching to ${next.runId} (another publish or rollback committed first): check \`deepcut pipeline status\` and try again`);
+  await mkdir(runsDir(home), { recursive: true });
+  await writeJsonAtomic(publishedPath(home), row);
+  return row;
 }
 
 export interface RunOptions {
@@ -332,13 +355,14 @@ export function gate(candidate: Record<string, number>, published: Record<string
 }
 
 /**
- * Publish a succeeded run after the gate (unless `force`): an atomic switch of PUBLISHED.json.
- * Throws DeepcutError('blocked') naming each regressed metric.
+ * Publish a succeeded run after the gate (unless `force`): the store's publication row switched in
+ * a transaction (API nodes hear of it, see docs/scale.md). Throws DeepcutError('blocked') naming
+ * each regressed metric, 'conflict' when another switch committed between the gate and the switch.
  */
-export async function publish(steps: readonly Step[], home: string, runId: string, opts: { tolerance: number; force?: boolean; clock: Clock }): Promise<GateResult> {
+export async function publish(steps: readonly Step[], home: string, runId: string, opts: { tolerance: number; force?: boolean; clock: Clock; store: Pick<Store, 'getPublication' | 'switchPublication'> }): Promise<GateResult> {
   const m = await readManifest(home, runId);
   if (m.status !== 'succeeded') throw new DeepcutError('blocked', `run ${runId} is ${m.status}, only a succeeded run can be published`);
-  const current = await readPublished(home);
+  const current = await currentPublication(opts.store, home);
   const before = current ? gatedMetrics(steps, await readManifest(home, current.runId)) : undefined;
   const g = gate(gatedMetrics(steps, m), before, opts.tolerance);
   if (!g.pass && !opts.force) {
@@ -346,17 +370,14 @@ export async function publish(steps: readonly Step[], home: string, runId: strin
     throw new DeepcutError('blocked', `run ${runId} not published: metrics regressed: ${bad.join('; ')}`);
   }
   const history = current ? [{ runId: current.runId, publishedAt: current.publishedAt }, ...current.history].slice(0, 50) : [];
-  await mkdir(runsDir(home), { recursive: true });
-  await writeJsonAtomic(publishedPath(home), { runId, publishedAt: opts.clock.now().toISOString(), history } satisfies PublishedPointer);
+  await switchTo(opts.store, home, current, { runId, publishedAt: opts.clock.now().toISOString(), history });
   return g;
 }
 
-/** Switch back to the run published before the current one. */
-export async function rollback(home: string, clock: Clock): Promise<PublishedPointer> {
-  const current = await readPublished(home);
+/** Switch back to the run published before the current one (one transaction, as {@link publish}). */
+export async function rollback(home: string, clock: Clock, store: Pick<Store, 'getPublication' | 'switchPublication'>): Promise<PublishedPointer> {
+  const current = await currentPublication(store, home);
   if (!current || current.history.length === 0) throw new DeepcutError('not_found', 'nothing to roll back to: no earlier published run');
   const [prev, ...rest] = current.history;
-  const p: PublishedPointer = { runId: prev.runId, publishedAt: clock.now().toISOString(), history: rest };
-  await writeJsonAtomic(publishedPath(home), p);
-  return p;
+  return switchTo(store, home, current, { runId: prev.runId, publishedAt: clock.now().toISOString(), history: rest });
 }

@@ -22,6 +22,7 @@ import { check, type RouteDef } from './route.ts';
 import { routes as allRoutes } from './routes.ts';
 import { openApi } from './openapi.ts';
 import type { ServerContext } from './context.ts';
+import { ServingSlot } from './slot.ts';
 
 export interface ServerDeps {
   store: Store;
@@ -32,11 +33,17 @@ export interface ServerDeps {
   metrics?: Metrics;
   /** Verifies API keys (default: one reading keys from `store`). */
   verifier?: KeyVerifier;
+  /** The swappable serving state (default: a slot holding `state`). */
+  slot?: ServingSlot;
+  /** An API node's link to the fleet (fleet.ts). */
+  fleet?: ServerContext['fleet'];
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     key?: KeyInfo;
+    /** The serving state the request answers from, taken when it arrived. */
+    serving?: ServingState;
   }
 }
 
@@ -67,8 +74,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const auth = deps.auth ?? true;
   const log = makeLog('server');
   const failures = new AuthFailures(deps.config.server.authFailuresPerMinute);
-  const ctx: ServerContext = { store: deps.store, state: deps.state, config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: deps.verifier ?? new KeyVerifier(deps.store), authFailures: failures, auth, log };
+  const slot = deps.slot ?? new ServingSlot(deps.state);
+  const ctx: ServerContext = { store: deps.store, state: slot.current, slot, ...(deps.fleet ? { fleet: deps.fleet } : {}), config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: deps.verifier ?? new KeyVerifier(deps.store), authFailures: failures, auth, log };
   const app = Fastify({ logger: false, bodyLimit: deps.config.server.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
+  ctx.metrics.served ??= () => ({ run: slot.runId, publishedAt: slot.publishedAt });
   const defs = allRoutes();
   const spec = openApi(defs, '0.1.0');
 
@@ -97,7 +106,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // impressions the home page buffered are written before whoever closes the server closes the store
   app.addHook('onClose', async () => {
-    await ctx.state.home?.flush?.();
+    await slot.current.home?.flush?.();
+  });
+  // each request answers from the run served when it arrived, and says which (a swap never mixes two)
+  app.addHook('onRequest', async (req) => {
+    req.serving = slot.current;
+  });
+  app.addHook('onSend', async (req, reply) => {
+    void reply.header('X-Deepcut-Run', (req.serving ?? slot.current).recs?.info.runId ?? 'none');
   });
   app.addHook('onResponse', async (req, reply) => {
     const routeUrl = req.routeOptions.url ?? 'unmatched';
@@ -162,7 +178,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         const query = d.query ? check(d.query, req.query, 'query') : {};
         if (d.body && req.body === undefined) throw new DeepcutError('invalid_input', 'missing JSON body (Content-Type: application/json)');
         const body = d.body ? check(d.body, req.body, 'body') : undefined;
-        return d.handler({ params, query, body, key: req.key ?? LOCAL_KEY, req, reply, ctx });
+        return d.handler({ params, query, body, key: req.key ?? LOCAL_KEY, req, reply, ctx: { ...ctx, state: req.serving ?? slot.current } });
       },
     });
   for (const d of defs) if (!isLb(d.url)) register(app, d);

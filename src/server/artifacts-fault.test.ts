@@ -40,7 +40,7 @@ test('a serving node whose S3 downloads are cut mid-way retries, serves the publ
     await importPath(store, 'jsonl', join(root, 'world'), {});
     const clock = new FixedClock('2026-11-23T06:00:00Z');
     runId = (await runPipeline(defaultSteps(), { config, store, clock })).runId;
-    await publish(defaultSteps(), config.home, runId, { tolerance: 0.02, clock });
+    await publish(defaultSteps(), config.home, runId, { tolerance: 0.02, clock, store });
   } finally {
     await store.close();
   }

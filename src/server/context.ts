@@ -5,10 +5,17 @@ import type { ServingState } from '../serving/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from './metrics.ts';
 import type { AuthFailures, KeyVerifier } from './auth.ts';
+import type { ServingSlot } from './slot.ts';
+import type { FleetNode } from './fleet.ts';
 
 export interface ServerContext {
   store: Store;
+  /** The serving state this request answers from (taken from `slot` when it arrived: one run per answer). */
   state: ServingState;
+  /** The state new requests get, swapped when a run is published. */
+  slot: ServingSlot;
+  /** Set on an API node of a fleet: shares accepted listens, knows the publication row. */
+  fleet?: Pick<FleetNode, 'announce' | 'published'>;
   config: Config;
   metrics: Metrics;
   verifier: KeyVerifier;

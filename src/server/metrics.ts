@@ -106,12 +106,27 @@ export class Metrics {
     'deepcut_track_matches_total',
     'Submitted listens by how their named track resolved: outcome mbid, isrc or name (matched to a catalog track), history (a track created earlier from names), created (new track).',
   );
+  readonly swaps = new Counter('deepcut_run_swaps_total', 'Times this server swapped to a newly published run without a restart.');
+  readonly swapFailures = new Counter('deepcut_run_swap_failures_total', 'Loads of a newly published run that failed (the current run kept serving).');
+  readonly swapSeconds = new Histogram('deepcut_run_swap_seconds', 'Time from hearing of a publication to serving it (load beside the current run, then swap), seconds.', [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]);
+  readonly listenLag = new Histogram('deepcut_fleet_listen_lag_seconds', 'Cross-node listen lag: from another API node committing a listen to this node folding it in, seconds.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+  /** The run served and when it was published (ms since epoch), for the gauges; set by the server. */
+  served: (() => { run: string | null; publishedAt?: number }) | undefined;
   private readonly started = Date.now();
 
   /** The exposition text served at /metrics. */
   async render(): Promise<string> {
     const up = `# HELP deepcut_uptime_seconds Seconds since the server started.\n# TYPE deepcut_uptime_seconds gauge\ndeepcut_uptime_seconds ${(Date.now() - this.started) / 1000}`;
-    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches].map((m) => m.render()).join('\n') + '\n' + up + '\n' + (await this.pipeline()) + artifactFetches();
+    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches, this.swaps, this.swapFailures, this.swapSeconds, this.listenLag].map((m) => m.render()).join('\n') + '\n' + up + '\n' + this.run() + (await this.pipeline()) + artifactFetches();
+  }
+
+  /** `deepcut_run_served{run}` 1 and `deepcut_run_age_seconds` (since its publication) of the run this server answers from. */
+  private run(): string {
+    const s = this.served?.();
+    if (!s) return '';
+    const lines = ['# HELP deepcut_run_served The run this server answers from (label run; "none" before any).', '# TYPE deepcut_run_served gauge', `deepcut_run_served${labelText({ run: s.run ?? 'none' })} 1`];
+    if (s.publishedAt !== undefined) lines.push('# HELP deepcut_run_age_seconds Seconds since the run served was published.', '# TYPE deepcut_run_age_seconds gauge', `deepcut_run_age_seconds ${(Date.now() - s.publishedAt) / 1000}`);
+    return lines.join('\n') + '\n';
   }
 
   /** Count a request's match outcomes (e.g. from `lbToRows`) under `endpoint`. */

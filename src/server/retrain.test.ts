@@ -34,7 +34,7 @@ test('retrain: loads the impression log, publishes, swaps serving to the new run
           : {
               ...s,
               run: async (ctx: Parameters<typeof s.run>[0]) => {
-                state.recs!.observe([{ listen_id: 'late-1', user_id: user, track_id: late, started_at: '2026-11-23T05:59:00Z', ms_played: 200_000, reason_end: 'trackdone', skipped: false, context: 'search', platform: 'web' }]);
+                state.recs!.observe([{ user_id: user, track_id: late, ms_played: 200_000, skipped: false }]);
                 return s.run(ctx);
               },
             },

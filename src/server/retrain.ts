@@ -40,7 +40,7 @@ export async function retrain(store: Store, config: Config, state: ServingState,
   // the steps (and TensorFlow.js with them) are loaded when a retrain starts, not when serving starts
   const steps = o.steps ?? (await import('../pipeline/steps.ts')).defaultSteps();
   await state.home?.flush?.();
-  const late: Listen[] = [];
+  const late: Pick<Listen, 'user_id' | 'track_id' | 'ms_played' | 'skipped'>[] = [];
   const recs = state.recs;
   const observe = recs?.observe.bind(recs);
   let keeping = false;
@@ -53,7 +53,7 @@ export async function retrain(store: Store, config: Config, state: ServingState,
   try {
     const m = await runPipeline(steps, { config, store, clock: o.clock, onStep: (name, rec) => void (name === 'signals' && rec.status === 'running' && (keeping = true)) });
     l.info({ run: m.runId, status: m.status }, 'pipeline finished');
-    await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: o.clock });
+    await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: o.clock, store });
     const next = await loadServingState(store, config, { foldInSinceRun: false });
     if (late.length) next.recs?.observe(late);
     const old = state.home;

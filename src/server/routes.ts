@@ -21,6 +21,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QuarantinedRow } from '../store/index.ts';
 import { writeProbe } from './readiness.ts';
 import { keyRoutes } from './keys-routes.ts';
+import { currentPublication } from '../pipeline/index.ts';
 
 const NO_RUN = 'no published run yet: run `deepcut pipeline run`';
 const MAX_BATCH = 10_000;
@@ -69,7 +70,11 @@ async function ingest(ctx: ServerContext, rows: Listen[], endpoint: string) {
   const r = rows.length ? await storeCall(ctx, 'put listens', () => ctx.store.put('listens', rows)) : { inserted: 0, duplicates: 0 };
   ctx.metrics.listens.inc({ endpoint }, r.inserted);
   ctx.metrics.duplicates.inc({ endpoint }, r.duplicates);
-  if (rows.length) ctx.state.recs?.observe(rows);
+  if (rows.length) {
+    // the live model of the run served now (not the one this request started on), and every other node's
+    ctx.slot.observe(rows);
+    await ctx.fleet?.announce(rows);
+  }
   return r;
 }
 
@@ -296,10 +301,11 @@ interface RunJson {
 }
 const RunBlockZ = z.object({ step: z.string(), reason: z.string(), at: z.string() }).describe('the gate that stopped the run (validation anomalies): step and reason; the published run keeps serving');
 
-/** Pipeline runs from `<home>/runs/<id>/run.json` (the runner's manifests), oldest first. */
-async function readRuns(home: string): Promise<{ runs: RunJson[]; published: string | null }> {
-  const dir = join(home, 'runs');
-  if (!existsSync(dir)) return { runs: [], published: null };
+/** Pipeline runs from `<home>/runs/<id>/run.json` (the runner's manifests), oldest first, and the published one (the store's row). */
+async function readRuns(ctx: ServerContext): Promise<{ runs: RunJson[]; published: string | null }> {
+  const dir = join(ctx.config.home, 'runs');
+  const published = (await storeCall(ctx, 'read publication', () => currentPublication(ctx.store, ctx.config.home)))?.runId ?? null;
+  if (!existsSync(dir)) return { runs: [], published };
   const runs: RunJson[] = [];
   for (const name of (await readdir(dir)).sort()) {
     const p = join(dir, name, 'run.json');
@@ -310,8 +316,6 @@ async function readRuns(home: string): Promise<{ runs: RunJson[]; published: str
       /* a manifest being rewritten: skip this time */
     }
   }
-  const pub = join(dir, 'PUBLISHED.json');
-  const published = existsSync(pub) ? ((JSON.parse(await readFile(pub, 'utf8')) as { runId?: string }).runId ?? null) : null;
   return { runs, published };
 }
 
@@ -331,7 +335,7 @@ export function routes(): RouteDef<any, any, any>[] {
     route({
       method: 'GET',
       url: '/readyz',
-      summary: 'Readiness: the store answers reads and takes writes (a small probe write, at most one per 5 s); says which model serves. 503 with the reason when not',
+      summary: 'Readiness: the store answers reads and takes writes (a small probe write, at most one per 5 s), and, on an API node of a fleet, a published run is loaded; says which model serves. 503 with the reason when not',
       tag: 'ops',
       scope: 'public',
       response: z.object({ status: z.literal('ready'), store: z.string(), model: ModelInfo.nullable() }),
@@ -339,6 +343,10 @@ export function routes(): RouteDef<any, any, any>[] {
         await storeCall(ctx, 'readiness', () => ctx.store.count('tracks'));
         const refused = await writeProbe(ctx.store).refused();
         if (refused) throw new DeepcutError('unavailable', `not ready: the store refuses writes (${refused})`);
+        // an API node is ready once it serves a published run (while it loads the next one it serves the current)
+        const published = ctx.fleet?.published;
+        if (ctx.fleet && ctx.slot.runId === null)
+          throw new DeepcutError('unavailable', published ? `not ready: loading the published run ${published.runId}${ctx.slot.failure ? ` (last attempt failed: ${ctx.slot.failure})` : ''}` : `not ready: ${NO_RUN}`);
         return { status: 'ready', store: ctx.store.backend, model: ctx.state.recs?.info ?? null };
       },
     }),
@@ -519,7 +527,7 @@ export function routes(): RouteDef<any, any, any>[] {
       scope: 'admin',
       response: z.object({ published: z.string().nullable(), runs: z.array(z.object({ runId: z.string(), createdAt: z.string(), status: z.string(), blocked: RunBlockZ.optional(), steps: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional(), error: z.string().optional() })) })) }),
       async handler({ ctx }) {
-        const { runs, published } = await readRuns(ctx.config.home);
+        const { runs, published } = await readRuns(ctx);
         return { published, runs: runs.map((r) => ({ runId: r.runId, createdAt: r.createdAt, status: r.status, blocked: r.blocked, steps: Object.fromEntries(Object.entries(r.steps ?? {}).map(([k, s]) => [k, { status: s.status, seconds: s.seconds, error: s.error }])) })) };
       },
     }),
@@ -531,7 +539,7 @@ export function routes(): RouteDef<any, any, any>[] {
       scope: 'admin',
       response: z.object({ runs: z.array(z.object({ runId: z.string(), status: z.string(), metrics: z.record(z.string(), z.number()) })), serving: ModelInfo.nullable() }),
       async handler({ ctx }) {
-        const { runs } = await readRuns(ctx.config.home);
+        const { runs } = await readRuns(ctx);
         return {
           serving: ctx.state.recs?.info ?? null,
           runs: runs.map((r) => {

@@ -4,9 +4,13 @@
  * `scheduler.enabled` (retrain.ts), and on a signal stop the retrain schedule (waiting for a running
  * retrain), stop accepting, finish in-flight requests and close the store. Used by
  * `deepcut serve` and `deepcut demo`.
+ *
+ * With a store that can notify (PostgreSQL: a fleet's API node, fleet.ts) the server listens at
+ * once and loads the published run in the background (`/readyz` answers 503 until it serves it),
+ * follows publications, and shares accepted listens with the other nodes.
  */
 import type { Config } from '../config/config.ts';
-import { openStore } from '../store/index.ts';
+import { openStore, canNotify } from '../store/index.ts';
 import { buildServer } from './app.ts';
 import { loadServingState } from '../serving/index.ts';
 import { log } from '../log.ts';
@@ -17,6 +21,10 @@ import type { Scheduler } from '../pipeline/index.ts';
 import { reapDeadRuns } from '../pipeline/index.ts';
 import { KeyVerifier } from './auth.ts';
 import { publishLocalAdmin, withdrawLocalAdmin } from './local-admin.ts';
+import { Catalog } from '../serving/index.ts';
+import { ServingSlot } from './slot.ts';
+import { FleetNode } from './fleet.ts';
+import { Metrics } from './metrics.ts';
 
 export interface RunServerOptions {
   port: number;
@@ -37,15 +45,26 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
   for (const m of await reapDeadRuns(config.home)) l.warn({ run: m.runId, why: m.error }, 'pipeline run left running by a process that died: marked failed');
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   let schedule: Scheduler | undefined;
+  let fleet: FleetNode | undefined;
   try {
-    const state = await loadServingState(store, config);
-    if (!state.recs) l.warn('no listens in the store and no published run: recommendation routes answer 503 until there are');
-    else l.info({ model: state.recs.info }, 'serving model loaded');
+    const metrics = new Metrics(config.home);
+    let slot: ServingSlot;
+    if (canNotify(store)) {
+      // an API node: answers (503 where a run is needed) while the published run loads
+      slot = new ServingSlot({ recs: undefined, catalog: new Catalog() });
+      fleet = new FleetNode({ store, config, slot, metrics });
+    } else {
+      const state = await loadServingState(store, config);
+      if (!state.recs) l.warn('no listens in the store and no published run: recommendation routes answer 503 until there are');
+      else l.info({ model: state.recs.info }, 'serving model loaded');
+      slot = new ServingSlot(state);
+    }
     const verifier = new KeyVerifier(store);
-    app = await buildServer({ store, state, config, auth: o.auth, verifier });
+    app = await buildServer({ store, state: slot.current, slot, config, auth: o.auth, verifier, metrics, ...(fleet ? { fleet } : {}) });
     const url = await app.listen({ port: o.port, host: o.host });
     l.info({ url }, 'listening');
-    setImmediate(() => state.warmUp?.());
+    if (fleet) await fleet.start();
+    else setImmediate(() => slot.current.warmUp?.());
     // `deepcut keys` on this machine manages keys through this server while it holds the store
     try {
       publishLocalAdmin(config.home, url, verifier);
@@ -53,12 +72,13 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
       l.warn({ err: e }, 'cannot write <home>/server.json: `deepcut keys` needs --server and an admin key while this server runs');
     }
     if (config.scheduler.enabled) {
-      schedule = startRetrainSchedule(store, config, state, { clock: systemClock });
+      schedule = startRetrainSchedule(store, config, slot.current, { clock: systemClock });
       l.info({ hour: config.scheduler.retrainHour, timeZone: config.scheduler.timeZone }, 'daily retrain scheduled');
     }
     o.onListening?.(url);
   } catch (e) {
     withdrawLocalAdmin(config.home);
+    await fleet?.stop();
     await schedule?.stop();
     await app?.close();
     await store.close();
@@ -71,10 +91,11 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
     stopping = true;
     l.info({ signal }, 'stopping: finishing in-flight requests');
     try {
+      await fleet?.stop();
       await schedule?.stop();
-      // in-flight requests get 10 s; then every connection still open is cut (a client's idle
-      // preconnected socket would otherwise hold close() until Node times it out)
-      const deadline = setTimeout(() => server.server.closeAllConnections(), 10_000);
+      // in-flight requests get server.drainSeconds; then every connection still open is cut (a
+      // client's idle preconnected socket would otherwise hold close() until Node times it out)
+      const deadline = setTimeout(() => server.server.closeAllConnections(), config.server.drainSeconds * 1000);
       deadline.unref();
       await server.close();
     } finally {

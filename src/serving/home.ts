@@ -50,6 +50,8 @@ export interface BanditHomeOptions {
   maxShelves?: number;
   /** With `store`: longest an impression waits for a fuller write, in ms (default 250). */
   writeDelayMs?: number;
+  /** Answer a page only once its impressions are committed (the sink's `durable`): an API node of a fleet. */
+  durable?: boolean;
 }
 
 /** A home page with what the bandit decided (the HTTP response keeps the `Home` fields). */
@@ -95,7 +97,9 @@ export class BanditHome implements HomeSource {
       shelves.forEach((sh, s) =>
         sh.cards.forEach((c, j) => rows.push({ request_id, user_id: user, shelf: sh.id, card: c.track_id, slot: s * 1000 + j, policy: this.o.policy.name, propensity: propensities[s], shown_at: at.toISOString() })),
       );
-      this.sink.append(rows);
+      // a durable sink answers only once the impressions are committed (a fleet's API node may die)
+      if (this.o.durable && this.sink.durable) await this.sink.durable(rows);
+      else this.sink.append(rows);
     }
     return { user_id: user, source, shelves, request_id, policy: this.o.policy.name, propensities };
   }

@@ -65,7 +65,7 @@ test('a published run is served with the signal settings it was built with, not 
   const clock = new FixedClock('2026-11-23T06:00:00Z');
   const steps = [validateStep, signalsStep, cfStep];
   const run = await runPipeline(steps, { config, store, clock });
-  await publish(steps, config.home, run.runId, { tolerance: 1, force: true, clock });
+  await publish(steps, config.home, run.runId, { tolerance: 1, force: true, clock, store });
   // today's config calls a 20 s listen a stream; the run was built with streams ≥ 30 s
   const today = { ...config, signals: { ...config.signals, minStreamMs: 15_000 } };
   const state = await loadServingState(store, today);

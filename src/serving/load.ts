@@ -9,13 +9,14 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/index.ts';
+import { canNotify } from '../store/index.ts';
 import { Catalog } from './catalog.ts';
 import { IdMap } from '../domain/ids.ts';
 import { LiveModel } from './live.ts';
 import { confidenceSettings } from '../signals/index.ts';
 import { readAudioFeatures } from '../audio/index.ts';
 import { popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
-import { openPublished, readPublished, type PublishedRun } from '../pipeline/published.ts';
+import { openRunAt, currentPublication, runFolder, type PublishedRun } from '../pipeline/published.ts';
 import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist, type RunPlaylists } from '../playlists/index.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
@@ -23,7 +24,7 @@ import { DeepcutError } from '../errors.ts';
 import { BanditHome } from './home.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/index.ts';
-import { ImpressionLog, impressionLogDir } from '../bandit/index.ts';
+import { ImpressionLog, impressionLogDir, StoreImpressionWriter } from '../bandit/index.ts';
 import { loadRewardModel } from '../bandit/index.ts';
 import { artifactFetchStats } from '../artifacts/index.ts';
 
@@ -151,7 +152,23 @@ export async function foldInSinceRun(store: Pick<Store, 'readListens'>, recs: Pi
   return { folded: rows.length, since: n };
 }
 
+/**
+ * Where run `runId`'s files are on this machine: THE one place serving resolves a run's folder,
+ * through the artifact store (`artifacts.url`): `<home>/runs/<runId>` itself with the default store,
+ * else the run fetched into `<home>/cache` (content-hash cache, checked bytes, retried).
+ */
+export async function localRunFolder(config: Pick<Config, 'home' | 'artifacts'>, runId: string): Promise<string> {
+  return runFolder(config, runId);
+}
+
 export interface LoadOptions {
+  /** Load this run (default: the store's published run). */
+  runId?: string;
+  /**
+   * When the run cannot be loaded: false throws (an API node keeps serving the run it has);
+   * true (default) serves the popularity fallback over the store's listens, with an error logged.
+   */
+  fallback?: boolean;
   /**
    * Fold in the listens stored since the run's snapshot (default true). The in-process retrain
    * turns it off: it keeps the listens posted while it ran and folds those in itself.
@@ -177,9 +194,10 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
   // the catalog comes from the store while the run's files are read
   const catalogP = Catalog.load(store);
   catalogP.catch(() => undefined); // awaited below; not unhandled meanwhile
-  if (await readPublished(config.home)) {
+  const runId = o.runId ?? (await currentPublication(store, config.home))?.runId;
+  if (runId) {
     try {
-      const run = await openPublished(config, { threads: 1 });
+      const run = await openRunAt(await localRunFolder(config, runId), runId, { threads: 1 });
       const catalog = await catalogP;
       const s = run.snapshot;
       // the live model's own copy of the run's listeners: it adds new ones, the snapshot stays the run's
@@ -196,11 +214,15 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       // to the impression log, which the pipeline's bandit step loads into the store
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
       const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
-      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: new ImpressionLog(impressionLogDir(config.home)) });
+      // an embedded server logs impressions to local files (cheap); a fleet's API node commits them to the shared store before it answers
+      const fleet = canNotify(store);
+      const sink = fleet ? new StoreImpressionWriter(store) : new ImpressionLog(impressionLogDir(config.home));
+      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet });
       // the item index is built (and measured against the model's scan) once the server answers
       const warmUp = () => recs.useItemIndex(itemRetrieval(run.model, s.userTracks));
       return { recs, catalog, playlists, home, warmUp, ...(audio ? { audio } : {}) };
     } catch (e) {
+      if (o.fallback === false) throw e;
       log('serve').error({ err: (e as Error).message }, 'could not load the published run; serving the popularity fallback');
     }
   }

@@ -57,7 +57,7 @@ export interface Recommendations {
    * Take committed listens into the users' histories; the users' vectors are folded in again
    * (lazily, before their next answer) without a retrain. Listens of unknown tracks are ignored.
    */
-  observe(listens: readonly Listen[]): void;
+  observe(listens: readonly Pick<Listen, 'user_id' | 'track_id' | 'ms_played' | 'skipped'>[]): void;
   /** Track ids `user` has heard (net plays > 0), most played first, at most `k`. */
   heard(user: string, k: number): string[];
   /** Up to `limit` user ids the model knows, in row order (for pickers). */

@@ -16,9 +16,9 @@ import { DuckDBInstance, LIST, VARCHAR, timestampTZValue, type DuckDBAppender, t
 import { entityKeys, ISO_INSTANT, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
-import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions } from './store.ts';
+import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions, Publication } from './store.ts';
 import { entityColumns, quarantineColumns, migrations, schemaMigrationsDdl, sqlType, q, type Column } from './migrations.ts';
-import { decodeRow, readOnlyError, Mutex } from './rows.ts';
+import { decodeRow, readOnlyError, Mutex, decodePublication, PUBLICATION_SELECT } from './rows.ts';
 import { listConditions, quarantineWhere } from './query.ts';
 
 const listOfText = LIST(VARCHAR);
@@ -246,6 +246,27 @@ export class DuckDbStore implements Store {
   async deleteMeta(namespace: string, key: string): Promise<boolean> {
     if (this.readOnly) throw readOnlyError('deleteMeta');
     return this.write(async () => (await this.writer.run('DELETE FROM meta WHERE namespace = $1 AND key = $2', [namespace, key])).rowsChanged > 0);
+  }
+
+  async getPublication(): Promise<Publication | undefined> {
+    const rows = await this.read((c) => this.all(c, PUBLICATION_SELECT.replace('%MS%', 'epoch_ms(published_at)')));
+    return decodePublication(rows[0]);
+  }
+
+  async switchPublication(next: Omit<Publication, 'generation'>, expected: number): Promise<Publication | undefined> {
+    if (this.readOnly) throw readOnlyError('switchPublication');
+    const row = { runId: next.runId, publishedAt: new Date(next.publishedAt).toISOString(), history: next.history, generation: expected + 1 };
+    return this.write(() =>
+      this.transaction(async () => {
+        const cur = await this.all(this.writer, 'SELECT generation FROM publication WHERE slot = 1');
+        if ((cur.length ? Number(cur[0].generation) : 0) !== expected) return undefined;
+        await this.writer.run(
+          'INSERT INTO publication VALUES (1, $1, $2::TIMESTAMPTZ, $3, $4) ON CONFLICT (slot) DO UPDATE SET run_id = excluded.run_id, published_at = excluded.published_at, history = excluded.history, generation = excluded.generation',
+          [row.runId, row.publishedAt, JSON.stringify(row.history), row.generation],
+        );
+        return row;
+      }),
+    );
   }
 
   async close(): Promise<void> {

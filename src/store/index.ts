@@ -12,4 +12,5 @@
  */
 export * from './open.ts';
 export { pagesOf, quarantinePages } from './pages.ts';
-export type { InteractionColumns, ListenColumns, ListOptions, OpenOptions, PutResult, QuarantinedRow, Store } from './store.ts';
+export type { InteractionColumns, ListenColumns, ListOptions, Notifier, OpenOptions, Publication, PutResult, QuarantinedRow, Store } from './store.ts';
+export { canNotify, NOTIFY_MAX_BYTES } from './store.ts';

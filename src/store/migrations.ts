@@ -1,6 +1,6 @@
 /**
  * The store's logical schema, shared by every backend: one table per entity (columns named as the
- * entity's fields, keys from `entityKeys`), plus `quarantine` and `meta`. Each backend renders the
+ * entity's fields, keys from `entityKeys`), plus `quarantine`, `meta` and `publication` (one row: the published run). Each backend renders the
  * column kinds into its own SQL types and applies {@link migrations} in order, recording each in
  * `schema_migrations(version, name, applied_at)`; a version already recorded is skipped, so
  * applying twice is a no-op. Never edit a released migration: append a new one.
@@ -145,6 +145,13 @@ export const migrations: readonly Migration[] = [
     // Migration 1 renders today's entityColumns, so a new store has the column already (IF NOT EXISTS);
     // an older one gets it appended last, where entityColumns lists it (DuckDB's appender needs that order).
     sql: (d) => [`ALTER TABLE tracks ADD COLUMN IF NOT EXISTS mbid ${sqlType(d, 'text')}`],
+  },
+  {
+    version: 3,
+    name: 'publication (the published run, one row)',
+    sql: (d) => [
+      `CREATE TABLE publication (slot INTEGER PRIMARY KEY CHECK (slot = 1), run_id ${sqlType(d, 'text')} NOT NULL, published_at TIMESTAMPTZ NOT NULL, history ${sqlType(d, 'text')} NOT NULL, generation BIGINT NOT NULL)`,
+    ],
   },
 ];
 

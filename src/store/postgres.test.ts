@@ -36,3 +36,26 @@ it('postgres: an unreachable server is unavailable, the URL named without its pa
       !e.message.includes('s3cret'),
   );
 });
+
+it('postgres: NOTIFY reaches subscribers of the same schema in order, never another schema\'s; a publication switch is announced', { skip: down ?? false }, async () => {
+  const [one, two] = await Promise.all([pgSchema(), pgSchema()]);
+  const a = (await PostgresStore.open({ home: '/nonexistent', databaseUrl: one.databaseUrl })) as PostgresStore;
+  const b = (await PostgresStore.open({ home: '/nonexistent', databaseUrl: two.databaseUrl })) as PostgresStore;
+  const got: string[] = [];
+  const other: string[] = [];
+  const stops = [await a.subscribe('listens', (p) => got.push(p)), await a.subscribe('publication', (p) => got.push(`pub:${p}`)), await b.subscribe('listens', (p) => other.push(p))];
+  try {
+    await a.notify('listens', ['1', '2', '3']);
+    await a.switchPublication({ runId: 'r1', publishedAt: '2024-05-01T00:00:00Z', history: [] }, 0);
+    for (let i = 0; i < 100 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(got, ['1', '2', '3', 'pub:r1']);
+    assert.deepEqual(other, []);
+    await assert.rejects(a.notify('listens', ['x'.repeat(8000)]), /at most 7900/);
+  } finally {
+    for (const s of stops) await s();
+    await a.close();
+    await b.close();
+    await one.drop();
+    await two.drop();
+  }
+});

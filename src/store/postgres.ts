@@ -10,10 +10,13 @@ import pg from 'pg';
 import { entityKeys, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
-import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions } from './store.ts';
+import { createHash } from 'node:crypto';
+import type { Store, Notifier, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions, Publication } from './store.ts';
+import { NOTIFY_MAX_BYTES } from './store.ts';
 import { entityColumns, quarantineColumns, migrations, schemaMigrationsDdl, q, type Column } from './migrations.ts';
 import { listConditions, orderExpr, quarantineWhere } from './query.ts';
-import { decodeRow, readOnlyError } from './rows.ts';
+import { decodeRow, readOnlyError, decodePublication, PUBLICATION_SELECT } from './rows.ts';
+import { log } from '../log.ts';
 
 const OID_INT8 = 20;
 const OID_DATE = 1082;
@@ -53,14 +56,27 @@ function withSessionSettings(url: string, settings: Record<string, string>): str
   }
 }
 
+/**
+ * The NOTIFY channel of `topic` for a schema: `deepcut_<topic>_<schema>`, so that stores on
+ * different schemas of one database (parallel tests, several deployments) never hear each other;
+ * a name past PostgreSQL's 63-byte identifier limit ends in a hash of the schema instead.
+ */
+export function channelName(topic: string, schema: string): string {
+  const name = `deepcut_${topic}_${schema}`;
+  return name.length <= 63 ? name : `deepcut_${topic}_${createHash('sha1').update(schema).digest('hex').slice(0, 20)}`;
+}
+
 /** PostgreSQL implementation of {@link Store}; open with {@link PostgresStore.open}. */
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, Notifier {
   readonly backend = 'postgres' as const;
+  /** The schema the URL's search_path selects (`current_schema()` at open). */
+  schema = 'public';
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly readOnly: boolean,
     readonly url: string,
+    private readonly connectionString: string,
   ) {}
 
   /**
@@ -81,7 +97,8 @@ export class PostgresStore implements Store {
       const msg = e instanceof Error ? e.message || (e as { code?: string }).code || String(e) : String(e);
       throw new DeepcutError('unavailable', `PostgreSQL at ${safe} is unreachable: ${msg}`, {}, { cause: e });
     }
-    const store = new PostgresStore(pool, readOnly, safe);
+    const store = new PostgresStore(pool, readOnly, safe, connectionString);
+    store.schema = String((await pool.query('SELECT current_schema() AS s')).rows[0].s);
     if (!readOnly) await store.migrate();
     return store;
   }
@@ -249,6 +266,89 @@ export class PostgresStore implements Store {
   async deleteMeta(namespace: string, key: string): Promise<boolean> {
     if (this.readOnly) throw readOnlyError('deleteMeta');
     return ((await this.pool.query('DELETE FROM meta WHERE namespace = $1 AND key = $2', [namespace, key])).rowCount ?? 0) > 0;
+  }
+
+  async getPublication(): Promise<Publication | undefined> {
+    const r = await this.pool.query(PUBLICATION_SELECT.replace('%MS%', '(extract(epoch FROM published_at) * 1000)::int8'));
+    return decodePublication(r.rows[0]);
+  }
+
+  /** One transaction: compare the generation (row locked), write the row, NOTIFY `publication` (delivered on commit). */
+  async switchPublication(next: Omit<Publication, 'generation'>, expected: number): Promise<Publication | undefined> {
+    if (this.readOnly) throw readOnlyError('switchPublication');
+    const row = { runId: next.runId, publishedAt: new Date(next.publishedAt).toISOString(), history: next.history, generation: expected + 1 };
+    return this.tx(async (c) => {
+      const cur = await c.query('SELECT generation FROM publication WHERE slot = 1 FOR UPDATE');
+      if ((cur.rows.length ? Number(cur.rows[0].generation) : 0) !== expected) return undefined;
+      const w = await c.query(
+        'INSERT INTO publication VALUES (1, $1, $2::timestamptz, $3, $4) ON CONFLICT (slot) DO UPDATE SET run_id = excluded.run_id, published_at = excluded.published_at, history = excluded.history, generation = excluded.generation WHERE publication.generation = $5',
+        [row.runId, row.publishedAt, JSON.stringify(row.history), row.generation, expected],
+      );
+      if (w.rowCount !== 1) return undefined; // a first publication raced by another
+      await c.query('SELECT pg_notify($1, $2)', [channelName('publication', this.schema), row.runId]);
+      return row;
+    });
+  }
+
+  async notify(topic: string, payloads: readonly string[]): Promise<void> {
+    for (const p of payloads) if (Buffer.byteLength(p) > NOTIFY_MAX_BYTES) throw new DeepcutError('invalid_input', `notify ${topic}: payload of ${Buffer.byteLength(p)} bytes, at most ${NOTIFY_MAX_BYTES}`);
+    if (payloads.length === 0) return;
+    await this.pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS u(p, i) ORDER BY i', [channelName(topic, this.schema), payloads]);
+  }
+
+  /**
+   * LISTEN on a connection of its own (not the pool's); a lost connection is reopened after 1 s,
+   * then `onGap` runs, since messages sent meanwhile were not delivered.
+   */
+  async subscribe(topic: string, onMessage: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>> {
+    const channel = channelName(topic, this.schema);
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const again = () => {
+      if (stopped) return;
+      retry = setTimeout(() => {
+        connect().then(
+          () => onGap?.(),
+          (e: Error) => (log('store').warn({ channel, err: e.message }, 'LISTEN reconnect failed: retrying in 1 s'), again()),
+        );
+      }, 1000);
+      retry.unref();
+    };
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: 5000 });
+      c.on('notification', (m) => {
+        if (m.channel === channel) onMessage(m.payload ?? '');
+      });
+      // `client` is set only once listening: errors before that reject connect() instead
+      const lost = (e?: Error) => {
+        if (client !== c) return;
+        client = undefined;
+        c.end().catch(() => undefined);
+        if (stopped) return;
+        log('store').warn({ channel, err: e?.message }, 'LISTEN connection lost: reconnecting in 1 s');
+        again();
+      };
+      c.on('error', lost);
+      c.on('end', () => lost());
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${q(channel)}`);
+      } catch (e) {
+        await c.end().catch(() => undefined);
+        throw e;
+      }
+      if (stopped) return void (await c.end().catch(() => undefined));
+      client = c;
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    };
   }
 
   async close(): Promise<void> {

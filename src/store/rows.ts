@@ -6,6 +6,7 @@
  */
 import { DeepcutError } from '../errors.ts';
 import type { Column } from './migrations.ts';
+import type { Publication } from './store.ts';
 
 /** Canonical ISO string of an instant given in µs since the epoch (UTC). */
 export function formatMicros(us: number | bigint): string {
@@ -78,3 +79,12 @@ export class Mutex {
     return next;
   }
 }
+
+/** The `publication` row as a backend reads it (`published_ms`: ms since the epoch; `history`: JSON text) as a {@link Publication}. */
+export function decodePublication(r: Record<string, unknown> | undefined): Publication | undefined {
+  if (!r) return undefined;
+  return { runId: String(r.run_id), publishedAt: new Date(Number(r.published_ms)).toISOString(), history: JSON.parse(String(r.history)) as Publication['history'], generation: Number(r.generation) };
+}
+
+/** The SELECT both SQL backends read the publication row with. */
+export const PUBLICATION_SELECT = 'SELECT run_id, history, generation, %MS% AS published_ms FROM publication WHERE slot = 1';

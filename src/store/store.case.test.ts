@@ -156,6 +156,32 @@ export function storeContract(name: string, harness: Harness | string, opts: Sto
         }
       }));
 
+    it('publication: one row switched by compare-and-set on its generation; survives a reopen; read-only refuses', () =>
+      withStore(async (s, space) => {
+        assert.equal(await s.getPublication(), undefined);
+        const first = { runId: 'r1', publishedAt: '2024-05-01T12:00:00.000Z', history: [] };
+        assert.deepEqual(await s.switchPublication(first, 0), { ...first, generation: 1 });
+        // a second "first" publication lost the race: nothing changes
+        assert.equal(await s.switchPublication({ ...first, runId: 'other' }, 0), undefined);
+        const second = { runId: 'r2', publishedAt: '2024-05-02T12:00:00.5Z', history: [{ runId: 'r1', publishedAt: first.publishedAt }] };
+        assert.equal(await s.switchPublication(second, 0), undefined, 'stale generation');
+        assert.deepEqual(await s.switchPublication(second, 1), { ...second, publishedAt: '2024-05-02T12:00:00.500Z', generation: 2 });
+        await s.close();
+        const again = await space.open();
+        try {
+          assert.deepEqual(await again.getPublication(), { ...second, publishedAt: '2024-05-02T12:00:00.500Z', generation: 2 });
+        } finally {
+          await again.close();
+        }
+        const ro = await space.open({ readOnly: true });
+        try {
+          assert.equal((await ro.getPublication())?.runId, 'r2');
+          await assert.rejects(ro.switchPublication(first, 2), (e: unknown) => e instanceof DeepcutError && e.code === 'conflict');
+        } finally {
+          await ro.close();
+        }
+      }));
+
     it('round-trips every entity, optional fields absent when not set', () =>
       withStore(async (s) => {
         for (const kind of entityKinds) {

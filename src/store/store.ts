@@ -65,6 +65,20 @@ export interface ListOptions {
   after?: readonly string[];
 }
 
+/**
+ * The published run: one row of the store, switched by the promotion gate (and rollback) in one
+ * transaction. `generation` counts switches (1 = the first publication): a switch names the
+ * generation it read, and loses to any switch committed in between (compare-and-set).
+ */
+export interface Publication {
+  runId: string;
+  /** ISO 8601 instant of the switch. */
+  publishedAt: string;
+  /** Earlier published runs, newest first, for rollback. */
+  history: { runId: string; publishedAt: string }[];
+  generation: number;
+}
+
 export interface Store {
   /** `memory` is the test backend (src/store/testing/memory.ts). */
   readonly backend: 'duckdb' | 'postgres' | 'memory';
@@ -96,7 +110,40 @@ export interface Store {
   listMeta<T = unknown>(namespace: string): Promise<{ key: string; value: T }[]>;
   deleteMeta(namespace: string, key: string): Promise<boolean>;
 
+  /** The published run, or undefined before the first publication. */
+  getPublication(): Promise<Publication | undefined>;
+  /**
+   * Switch the published run in one transaction, if the stored generation is still `expected`
+   * (0: nothing published yet). Returns the new row (generation `expected + 1`), or undefined when
+   * another switch committed first. PostgreSQL announces the switch on commit (see `Notifier`).
+   */
+  switchPublication(next: Omit<Publication, 'generation'>, expected: number): Promise<Publication | undefined>;
+
   close(): Promise<void>;
+}
+
+/**
+ * An optional ability of a store (PostgreSQL: LISTEN/NOTIFY): messages to every process on the same
+ * database and schema, on a topic. Delivery is at most once, to subscribers connected at the time;
+ * payloads are at most {@link NOTIFY_MAX_BYTES} bytes. Topic `publication` carries the run id of every
+ * switch (sent by `switchPublication` in its transaction).
+ */
+export interface Notifier {
+  /** Send each payload (in order, one round trip for all). */
+  notify(topic: string, payloads: readonly string[]): Promise<void>;
+  /**
+   * Call `onMessage` for each message on `topic` from now on; `onGap` after a reconnect (messages
+   * may have been missed meanwhile: catch up from the store). Resolves once listening; the returned
+   * function stops it.
+   */
+  subscribe(topic: string, onMessage: (payload: string) => void, onGap?: () => void): Promise<() => Promise<void>>;
+}
+
+/** PostgreSQL's NOTIFY payload limit is 8000 bytes; a little less leaves room for encoding. */
+export const NOTIFY_MAX_BYTES = 7900;
+
+export function canNotify(s: Store): s is Store & Notifier {
+  return typeof (s as Partial<Notifier>).notify === 'function' && typeof (s as Partial<Notifier>).subscribe === 'function';
 }
 
 export interface OpenOptions {

@@ -56,7 +56,7 @@ export function register(program: Command): void {
         await stage('import', () => importPath(store, 'jsonl', world, { validation: config.validation }), (r) => `${r.rows_read} rows read, ${Object.values(r.totals).reduce((a, t) => a + (t?.imported ?? 0), 0)} new${r.blocked ? ', BLOCKED by validation' : ''}`);
         const steps = defaultSteps();
         const m = await stage('pipeline', () => runPipeline(steps, { config, store, clock: systemClock, onStep: (n, r) => r.status !== 'running' && say(`  ${n} ${r.status} (${r.seconds?.toFixed(1)} s)`) }), (m) => `run ${m.runId}: NDCG@10 ${(m.steps.cf?.output?.metrics?.ndcg_at_10 ?? 0).toFixed(3)} (popularity ${(m.steps.cf?.output?.metrics?.popularity_ndcg_at_10 ?? 0).toFixed(3)})`);
-        await stage('publish', () => publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: systemClock }), () => `published ${m.runId}`);
+        await stage('publish', () => publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: systemClock, store }), () => `published ${m.runId}`);
         return m;
       });
       const result = { home: config.home, world, run: run.runId, seconds: (performance.now() - t0) / 1000, stages };

@@ -55,7 +55,7 @@ export function register(program: Command): void {
         let published = false;
         let gateChecks: unknown = undefined;
         if (o.publish) {
-          const g = await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: systemClock });
+          const g = await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: systemClock, store });
           published = true;
           gateChecks = g.checks;
         }
@@ -107,18 +107,18 @@ export function register(program: Command): void {
     .description('publish a succeeded run (after the promotion gate unless --force)')
     .option('--force', 'publish even if gated metrics regressed')
     .action(async (runId: string, o: { force?: boolean }, c: Command) => {
-      const { configFrom, globals, publish, systemClock, defaultSteps } = await loadSteps();
+      const { configFrom, globals, publish, systemClock, defaultSteps, withStore } = await loadSteps();
       const config = configFrom(c);
-      const g = await publish(defaultSteps(), config.home, runId, { tolerance: config.pipeline.regressionTolerance, force: o.force, clock: systemClock });
+      const g = await withStore(config, (store) => publish(defaultSteps(), config.home, runId, { tolerance: config.pipeline.regressionTolerance, force: o.force, clock: systemClock, store }));
       emit(globals(c), { published: runId, gate: g }, (r) => [`published ${r.published}`, table(['metric', 'candidate', 'published', 'pass'], r.gate.checks.map((x) => [x.metric, x.candidate, x.published, x.pass ? 'yes' : 'no']))].join('\n'));
     });
   cmd
     .command('rollback')
     .description('switch serving back to the previously published run')
     .action(async (_o, c: Command) => {
-      const { configFrom, globals, rollback, systemClock } = await load();
+      const { configFrom, globals, rollback, systemClock, withStore } = await load();
       const config = configFrom(c);
-      const p = await rollback(config.home, systemClock);
+      const p = await withStore(config, (store) => rollback(config.home, systemClock, store));
       emit(globals(c), p, (r) => `published ${r.runId}`);
     });
 }

@@ -34,7 +34,7 @@ async function runAndPublish(steps: Step[]): Promise<void> {
   const store = await openStore({ home });
   try {
     const m = await runPipeline(steps, { config: { ...defaultConfig(), home }, store, clock });
-    await publish(steps, home, m.runId, { tolerance: 1, force: true, clock });
+    await publish(steps, home, m.runId, { tolerance: 1, force: true, clock, store });
   } finally {
     await store.close();
   }

@@ -33,7 +33,7 @@ export async function servedWorld(root: string, o: { size: WorldSize; seed: numb
     await importPath(store, 'jsonl', join(root, 'world'), {});
     const clock = new FixedClock('2026-11-23T06:00:00Z');
     const first = await runPipeline(defaultSteps(), { config, store, clock });
-    await publish(defaultSteps(), config.home, first.runId, { tolerance: config.pipeline.regressionTolerance, clock });
+    await publish(defaultSteps(), config.home, first.runId, { tolerance: config.pipeline.regressionTolerance, clock, store });
     return { store, config, state: await loadServingState(store, config), clock, runId: first.runId };
   } catch (e) {
     await store.close();

@@ -9,7 +9,7 @@
 import { entityKeys, type EntityKind, type EntityRow, type Listen } from '../../domain/schemas.ts';
 import { IdMap, type TrackId, type UserId } from '../../domain/ids.ts';
 import { DeepcutError } from '../../errors.ts';
-import type { InteractionColumns, ListOptions, ListenColumns, PutResult, QuarantinedRow, Store } from '../store.ts';
+import type { InteractionColumns, ListOptions, ListenColumns, Publication, PutResult, QuarantinedRow, Store } from '../store.ts';
 import { entityColumns } from '../migrations.ts';
 import { listConditions } from '../query.ts';
 import { decodeRow, readOnlyError } from '../rows.ts';
@@ -22,6 +22,7 @@ export class MemoryData {
   readonly meta = new Map<string, Map<string, unknown>>();
   quarantine: QuarantinedRow[] = [];
   nextQuarantineId = 1;
+  publication: Publication | undefined;
 }
 
 const keyText = (kind: EntityKind, r: object) => (entityKeys[kind] as readonly string[]).map((k) => String((r as Record<string, unknown>)[k])).join('\u0000');
@@ -189,6 +190,17 @@ export class MemoryStore implements Store {
   async deleteMeta(ns: string, key: string): Promise<boolean> {
     this.write('deleteMeta');
     return this.data.meta.get(ns)?.delete(key) ?? false;
+  }
+
+  async getPublication(): Promise<Publication | undefined> {
+    return structuredClone(this.data.publication);
+  }
+
+  async switchPublication(next: Omit<Publication, 'generation'>, expected: number): Promise<Publication | undefined> {
+    this.write('switchPublication');
+    if ((this.data.publication?.generation ?? 0) !== expected) return undefined;
+    this.data.publication = { ...structuredClone(next), publishedAt: new Date(next.publishedAt).toISOString(), generation: expected + 1 };
+    return structuredClone(this.data.publication);
   }
 
   /** Nothing to apply: the logical schema is the Maps. */

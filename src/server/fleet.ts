@@ -1,0 +1,170 @@
+/**
+ * An API node of a fleet (several `deepcut serve` on one PostgreSQL): it follows the store's
+ * publication row and shares accepted listens with the other nodes, both over PostgreSQL
+ * LISTEN/NOTIFY (the store's `Notifier`; channels namespaced by the store's schema). No cluster
+ * protocol of its own: PostgreSQL delivers, the publication row is the truth.
+ *
+ * - Publication: a switch NOTIFYs `publication` in its transaction; the node reads the row and, if
+ *   it names another run than the one served, loads that run beside the current one and swaps
+ *   (slot.ts). A node that missed the message (connection lost, started late) catches up at its
+ *   next poll of the row (`fleet.pollSeconds`) or right after its LISTEN connection is back.
+ * - Listens: after a batch of listens commits, the node NOTIFYs `listens` with the batch in compact
+ *   form (chunks under PostgreSQL's 8000-byte payload limit); every other node folds them into its
+ *   live model, so a listen accepted by any node changes that listener's recommendations
+ *   everywhere. Why this and not a per-request read of the store: docs/scale.md, with the numbers.
+ */
+import { hostname } from 'node:os';
+import type { Config } from '../config/config.ts';
+import type { Listen } from '../domain/schemas.ts';
+import { NOTIFY_MAX_BYTES, type Notifier, type Publication, type Store } from '../store/index.ts';
+import { loadServingState } from '../serving/index.ts';
+import { log } from '../log.ts';
+import type { Metrics } from './metrics.ts';
+import type { ServingSlot } from './slot.ts';
+
+type Row = Pick<Listen, 'user_id' | 'track_id' | 'ms_played' | 'skipped'>;
+
+/** A listens message: the sending node, when it was sent (ms since epoch), rows as [user, track, ms_played, skipped 0/1]. */
+interface ListensMessage {
+  n: string;
+  t: number;
+  l: [string, string, number, 0 | 1][];
+}
+
+/**
+ * Cut `rows` into NOTIFY payloads of at most `max` bytes each (UTF-8), every row whole, in order.
+ * @example listenPayloads('node-1', rows, Date.now()).forEach((p) => store.notify('listens', p))
+ */
+export function listenPayloads(node: string, rows: readonly Row[], now: number, max = NOTIFY_MAX_BYTES): string[] {
+  const head = (l: string) => `{"n":${JSON.stringify(node)},"t":${now},"l":[${l}]}`;
+  const fixed = Buffer.byteLength(head(''));
+  const out: string[] = [];
+  let parts: string[] = [];
+  let size = fixed;
+  for (const r of rows) {
+    const e = JSON.stringify([r.user_id, r.track_id, r.ms_played, r.skipped ? 1 : 0]);
+    const n = Buffer.byteLength(e) + 1;
+    if (fixed + n > max) throw new Error(`a listen of ${n} bytes does not fit a notification of ${max}`);
+    if (size + n > max) {
+      out.push(head(parts.join(',')));
+      parts = [];
+      size = fixed;
+    }
+    parts.push(e);
+    size += n;
+  }
+  if (parts.length) out.push(head(parts.join(',')));
+  return out;
+}
+
+/** The rows of a listens message, its sender and send time; undefined when it is not one. */
+export function parseListens(payload: string): { node: string; sentAt: number; rows: Row[] } | undefined {
+  try {
+    const m = JSON.parse(payload) as ListensMessage;
+    if (typeof m.n !== 'string' || typeof m.t !== 'number' || !Array.isArray(m.l)) return undefined;
+    return { node: m.n, sentAt: m.t, rows: m.l.map(([user_id, track_id, ms_played, s]) => ({ user_id, track_id, ms_played, skipped: s === 1 })) };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface FleetNodeOptions {
+  store: Store & Notifier;
+  config: Config;
+  slot: ServingSlot;
+  metrics: Metrics;
+  /** This node's name in listens messages (default host:pid). */
+  nodeId?: string;
+}
+
+export class FleetNode {
+  readonly nodeId: string;
+  /** The publication row as last read (undefined: nothing published, or not read yet). */
+  published: Publication | undefined;
+  private stops: (() => Promise<void>)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+  private again = false;
+  private readonly l = log('fleet');
+
+  constructor(private readonly o: FleetNodeOptions) {
+    this.nodeId = o.nodeId ?? `${hostname()}:${process.pid}`;
+  }
+
+  /** Listen for publications and listens, start the poll, and start loading the published run (`check()` resolves when loaded). */
+  async start(): Promise<void> {
+    const { store } = this.o;
+    this.stops.push(await store.subscribe('publication', () => void this.check(), () => void this.check()));
+    this.stops.push(await store.subscribe('listens', (p) => this.heard(p)));
+    this.timer = setInterval(() => void this.check(), this.o.config.fleet.pollSeconds * 1000);
+    this.timer.unref();
+    void this.check();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    for (const s of this.stops.splice(0)) await s();
+    await this.checking?.catch(() => undefined);
+  }
+
+  /**
+   * Read the publication row and load its run when it is not the one served. Calls while a check
+   * runs make it check once more when done (a second switch during a load is not missed).
+   */
+  check(): Promise<void> {
+    if (this.checking) {
+      this.again = true;
+      return this.checking;
+    }
+    this.checking = (async () => {
+      do {
+        this.again = false;
+        await this.checkOnce();
+      } while (this.again);
+    })().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async checkOnce(): Promise<void> {
+    const { store, config, slot, metrics } = this.o;
+    let p: Publication | undefined;
+    try {
+      p = await store.getPublication();
+    } catch (e) {
+      this.l.warn({ err: (e as Error).message }, 'could not read the publication row: serving on, next poll retries');
+      return;
+    }
+    this.published = p;
+    if (!p) return;
+    if (p.runId === slot.runId) {
+      slot.publishedAt = Date.parse(p.publishedAt);
+      return;
+    }
+    try {
+      await slot.load(p.runId, () => loadServingState(store, config, { runId: p.runId, fallback: false }), Date.parse(p.publishedAt));
+      metrics.swaps.inc();
+      metrics.swapSeconds.observe({}, slot.lastSwapSeconds);
+    } catch (e) {
+      metrics.swapFailures.inc();
+      this.l.error({ run: p.runId, err: (e as Error).message }, 'could not load the published run: serving on with the current one; the next poll retries');
+    }
+  }
+
+  /** Share listens this node committed with the other nodes (errors logged: the listens are stored either way). */
+  async announce(rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return;
+    try {
+      await this.o.store.notify('listens', listenPayloads(this.nodeId, rows, Date.now()));
+    } catch (e) {
+      this.o.metrics.storeErrors.inc({ op: 'notify listens' });
+      this.l.warn({ err: (e as Error).message, rows: rows.length }, 'could not share listens with the other nodes: they see them after their next load');
+    }
+  }
+
+  private heard(payload: string): void {
+    const m = parseListens(payload);
+    if (!m || m.node === this.nodeId) return;
+    this.o.slot.observe(m.rows);
+    this.o.metrics.listenLag.observe({}, Math.max(0, Date.now() - m.sentAt) / 1000);
+  }
+}
