@@ -68,6 +68,8 @@ export const entityColumns: { [K in EntityKind]: readonly Column[] } = {
     c('policy'),
     c('propensity', 'double'),
     c('shown_at', 'ts'),
+    opt('reward', 'double'),
+    opt('features'),
   ],
 };
 
@@ -145,6 +147,11 @@ export const migrations: readonly Migration[] = [
     // Migration 1 renders today's entityColumns, so a new store has the column already (IF NOT EXISTS);
     // an older one gets it appended last, where entityColumns lists it (DuckDB's appender needs that order).
     sql: (d) => [`ALTER TABLE tracks ADD COLUMN IF NOT EXISTS mbid ${sqlType(d, 'text')}`],
+  },
+  {
+    version: 3,
+    name: 'impressions.reward, impressions.features (logged bandit feedback: Open Bandit Dataset)',
+    sql: (d) => [`ALTER TABLE impressions ADD COLUMN IF NOT EXISTS reward ${sqlType(d, 'double')}`, `ALTER TABLE impressions ADD COLUMN IF NOT EXISTS features ${sqlType(d, 'text')}`],
   },
 ];
 

@@ -6,6 +6,7 @@
  * UTF-8, a JSON array cut short).
  */
 import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
 import iconv from 'iconv-lite';
 
 export type FrameIssueCode = 'line_too_long' | 'encoding' | 'truncated' | 'invalid_json';
@@ -85,7 +86,7 @@ function tooLong(line: number, bytes: number, max: number, preview: string): Fra
 }
 
 /**
- * Lines of a file in batches, without the line ends (LF or CRLF) and without a leading UTF-8 BOM.
+ * Lines of a file (gunzipped when its name ends in `.gz`) in batches, without the line ends (LF or CRLF) and without a leading UTF-8 BOM.
  * Blank lines are yielded too (callers skip them) so line numbers stay right. A line longer than
  * `maxRecordBytes` is not kept: its first bytes come back with a `line_too_long` issue.
  */
@@ -107,7 +108,9 @@ export async function* readLines(file: string, opts: FrameOptions = {}): AsyncGe
     const d = decode(b, s, e, encoding);
     out.push(d.issue ? { line: lineNo, text: d.text, issue: d.issue } : { line: lineNo, text: d.text });
   };
-  const stream = createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
+  const raw = createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
+  // a gzip file (name ending in .gz) is read through gunzip: lines are the uncompressed text's
+  const stream = file.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: opts.chunkBytes ?? 1 << 20 })) : raw;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const out: Frame[] = [];
     let pos = 0;
@@ -174,7 +177,9 @@ export async function* readJsonArray(file: string, opts: FrameOptions = {}): Asy
   let preview = '';
   let sawBom = false;
   let bytesSeen = 0;
-  const stream = createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
+  const raw = createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
+  // a gzip file (name ending in .gz) is read through gunzip: lines are the uncompressed text's
+  const stream = file.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: opts.chunkBytes ?? 1 << 20 })) : raw;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const out: Frame[] = [];
     let i = 0;
