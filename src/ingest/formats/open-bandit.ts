@@ -16,7 +16,8 @@
  * - user: the dataset has no user ids, so the user is the user-feature profile,
  *   `obd:user:<hash of user_feature_0..3>` (a `users` row, zone Asia/Tokyo, made on first sight);
  * - features: `{"user_feature_0": …, …, "affinity": {"<item>": value, …}}` (non-zero affinities only).
- * A row that breaks a rule (a position that is not a positive integer, a click other than 0/1, a
+ * Validation compares a file's batch with earlier batches of the same policy and campaign (source
+ * `open-bandit:<policy>:<campaign>`). A row that breaks a rule (a position that is not a positive integer, a click other than 0/1, a
  * propensity outside (0, 1]) is quarantined with its file, line and the field at fault.
  * `item_context.csv` (item features) is not an entity of deepcut's and is not imported.
  */
@@ -59,6 +60,12 @@ export interface ObdColumns {
   /** [column, item] of every `user-item_affinity_<item>` column. */
   affinity: [number, number][];
 }
+
+/**
+ * Fields whose values differ by file (campaign, policy) or are open-ended: validation infers no
+ * value domain for them, or the first file's campaign would make every other file's rows anomalies.
+ */
+const OPEN_FIELDS = ['request_id', 'user_id', 'shelf', 'card', 'policy', 'features'];
 
 const REQUIRED = ['timestamp', 'item_id', 'position', 'click', 'propensity_score'] as const;
 
@@ -142,7 +149,12 @@ export const openBanditFormat: ImportFormat = {
     if (!st) throw new DeepcutError('not_found', 'no such file or folder', { file: path });
     const files = await dataFiles(path, 0);
     if (files.length === 0) throw new DeepcutError('not_found', 'no Open Bandit Dataset files here (expected <random|bts>/<campaign>/<campaign>.csv or .csv.gz, campaign all, men or women)', { file: path });
-    return files.map((file) => ({ file, parser: 'open-bandit', entity: 'impressions', framing: 'lines', encoding: opts.encoding ?? 'utf8', context: obdFileOf(file)!, openFields: ['features', 'card'] }) satisfies FileTask);
+    return files.map((file) => {
+      const { policy, campaign } = obdFileOf(file)!;
+      // each logging policy on each campaign is its own stream for validation: random's constant
+      // propensities next to Thompson sampling's spread are two policies, not drift
+      return { file, parser: 'open-bandit', entity: 'impressions', framing: 'lines', encoding: opts.encoding ?? 'utf8', context: { policy, campaign }, source: `open-bandit:${policy}:${campaign}`, openFields: OPEN_FIELDS } satisfies FileTask;
+    });
   },
 };
 
