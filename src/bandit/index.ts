@@ -12,5 +12,5 @@ export { type Decision, EpsilonGreedyPolicy, type Policy, policyFor, ThompsonPol
 export { canSample, type PosteriorSampling, type RewardModel } from './reward.ts';
 export { type RewardModelConfig } from './models.ts';
 export { HOME_SHELF_KINDS, type HomeShelfKind, SHELF_FEATURES, shelfRow } from './shelves.ts';
-export { type Arm, collectLogs, HomeWorld, opeCheck, simulate } from './simulator.ts';
+export { type Arm, collectLogs, Feedback, HomeWorld, opeCheck, simulate } from './simulator.ts';
 export { homeLogs, opeRows, toChoices } from './train.ts';
