@@ -207,15 +207,20 @@ export function bootstrap(rows: readonly LoggedDecision[], estimator: (rows: rea
     }
     values.push(estimator(sample).value);
   }
-  values.sort((x, y) => x - y);
-  const point = estimator(rows);
-  const q = (p: number) => values[Math.min(values.length - 1, Math.max(0, Math.floor(p * values.length)))];
+  return { ...estimator(rows), ...percentiles(Float64Array.from(values), level) };
+}
+
+/** The percentile interval and standard deviation of bootstrap `values` (sorted in place). */
+function percentiles(values: Float64Array, level: number): { stderr: number; lo: number; hi: number } {
+  values.sort();
+  const n = values.length;
+  const q = (p: number) => values[Math.min(n - 1, Math.max(0, Math.floor(p * n)))];
   let m = 0;
   for (const v of values) m += v;
-  m /= values.length;
+  m /= n;
   let ss = 0;
   for (const v of values) ss += (v - m) ** 2;
-  return { ...point, stderr: Math.sqrt(ss / Math.max(1, values.length - 1)), lo: q((1 - level) / 2), hi: q(1 - (1 - level) / 2) };
+  return { stderr: Math.sqrt(ss / Math.max(1, n - 1)), lo: q((1 - level) / 2), hi: q(1 - (1 - level) / 2) };
 }
 
 /**
@@ -243,14 +248,7 @@ export function bootstrapEstimate(rows: readonly LoggedDecision[], estimator: Es
     }
     values[b] = estimator === 'snips' ? (sb === 0 ? 0 : sa / sb) : sa / n;
   }
-  values.sort();
-  const q = (x: number) => values[Math.min(rounds - 1, Math.max(0, Math.floor(x * rounds)))];
-  let m = 0;
-  for (const v of values) m += v;
-  m /= rounds;
-  let ss = 0;
-  for (const v of values) ss += (v - m) ** 2;
-  return { ...point, stderr: Math.sqrt(ss / Math.max(1, rounds - 1)), lo: q((1 - level) / 2), hi: q(1 - (1 - level) / 2) };
+  return { ...point, ...percentiles(values, level) };
 }
 
 export interface GateDecision {
