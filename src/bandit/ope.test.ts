@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ips, snips, doublyRobust, directMethod, bootstrap, normalQuantile, gate, type LoggedDecision } from './ope.ts';
+import { Rng } from '../util/rng.ts';
+import { ips, snips, doublyRobust, directMethod, bootstrap, bootstrapEstimate, normalQuantile, gate, type LoggedDecision } from './ope.ts';
 
 // Two requests of two slots each; every figure below is worked out by hand in the comments.
 const rows: LoggedDecision[] = [
@@ -59,6 +60,26 @@ test('bootstrap: seeded, interval around the point value', () => {
   close(a.value, 67 / 200);
   assert.ok(a.lo < a.value && a.value < a.hi);
   assert.ok(Math.abs(a.stderr - ips(many).stderr) < 0.01);
+});
+
+test('bootstrapEstimate draws what bootstrap draws: the same intervals for IPS, SNIPS, DR and DM on multi-slot requests', () => {
+  const r = new Rng(3);
+  const many: LoggedDecision[] = [];
+  for (let i = 0; i < 150; i++)
+    for (let k = 0; k < 1 + (i % 3); k++) {
+      const q = r.next() * 0.5;
+      many.push({ request: `q${i}`, reward: r.next() < 0.3 ? 1 : 0, pLog: 0.1 + 0.8 * r.next(), pTarget: r.next(), qLogged: q, qTarget: q * 1.1 });
+    }
+  for (const [name, f] of [['ips', ips], ['snips', snips], ['dr', doublyRobust], ['dm', directMethod]] as const) {
+    const slow = bootstrap(many, (x) => f(x), { rounds: 60, seed: 9 });
+    const fast = bootstrapEstimate(many, name, { rounds: 60, seed: 9 });
+    assert.equal(fast.estimator, name);
+    close(fast.value, slow.value, 1e-12);
+    close(fast.lo, slow.lo, 1e-9);
+    close(fast.hi, slow.hi, 1e-9);
+    close(fast.stderr, slow.stderr, 1e-9);
+    assert.ok(fast.lo < fast.hi, name);
+  }
 });
 
 test('normalQuantile matches known values', () => {

@@ -22,6 +22,7 @@ const policies: { make: () => Policy; learns: boolean }[] = [
   { make: () => new EpsilonGreedyPolicy(new GradientBoostedTrees({ rounds: 30, depth: 2 }), { epsilon: 0.1 }), learns: true },
   { make: () => new ThompsonPolicy(new Bart({ trees: 10, burn: 30, draws: 20, thin: 1 }), { samples: 32 }), learns: true },
   { make: () => new ThompsonPolicy(new BootstrapEnsemble({ member: { kind: 'logistic' }, members: 5 }), { samples: 32 }), learns: true },
+  { make: () => new ThompsonPolicy(new BootstrapEnsemble({ member: { kind: 'logistic' }, members: 5 }), { samples: 32, scale: 0.5 }), learns: true },
 ];
 
 /** Serve `rounds` × `perRound` requests of k = 2 slots, refitting after each round; returns the policy. */
@@ -128,4 +129,23 @@ test('policyFor: Thompson for a model with a posterior, ε-greedy otherwise, uni
   assert.equal(policyFor(new LogisticRegression(), { epsilon: 0.05 }).name, 'egreedy(0.05):logistic');
   assert.equal(policyFor(new Bart(), { samples: 8 }).name, 'thompson:bart');
   assert.equal(policyFor(new BootstrapEnsemble({ member: { kind: 'gbt' } })).name, 'thompson:bootstrap');
+});
+
+test('Thompson scale: draws pulled towards the posterior mean explore less; scale 1 is plain Thompson; out of (0, 1] is refused', () => {
+  const fitted = () => train(new ThompsonPolicy(new BootstrapEnsemble({ member: { kind: 'logistic' }, members: 5 }), { samples: 32 }), 1, 30, 3) as ThompsonPolicy;
+  const base = fitted();
+  const model = base.model;
+  const d = decision(new Rng(11), 8);
+  const mean = new Float64Array(d.n);
+  model.predict(d.x, d.n, mean);
+  const best = topK(mean, 1).items[0];
+  // the share of draws that put the mean's best candidate first, at scale 1, 0.3 and 0.01
+  const first = (scale: number) => new ThompsonPolicy(model, { samples: 400, scale }).marginals(d, 1, new Rng(5))[best];
+  const [s1, s03, s001] = [first(1), first(0.3), first(0.01)];
+  assert.ok(s1 <= s03 && s03 <= s001, `${s1} ≤ ${s03} ≤ ${s001}`);
+  assert.equal(s001, 1, 'a draw 1 % of the way from the mean ranks as the mean does');
+  assert.deepEqual(new ThompsonPolicy(model, { samples: 32, scale: 1 }).choose(d, 3, new Rng(2)), base.choose(d, 3, new Rng(2)));
+  assert.equal(new ThompsonPolicy(model, { scale: 0.5 }).name, 'thompson(0.5):bootstrap');
+  assert.throws(() => new ThompsonPolicy(model, { scale: 0 }), /scale must be in \(0, 1\], got 0/);
+  assert.throws(() => new ThompsonPolicy(model, { scale: 1.5 }), /scale must be in \(0, 1\], got 1.5/);
 });

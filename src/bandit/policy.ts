@@ -138,6 +138,13 @@ export class EpsilonGreedyPolicy implements Policy {
 export interface ThompsonOptions {
   /** Monte Carlo draws used to estimate propensities (default 64). */
   samples?: number;
+  /**
+   * How far a draw's scores stray from the posterior mean: score = mean + scale · (draw − mean)
+   * (default 1, plain Thompson sampling). Exploration still scales with the posterior's width per
+   * candidate (an unsure candidate's draws spread more), but by `scale` of it: below 1 the policy
+   * exploits sooner once the posterior has seen enough.
+   */
+  scale?: number;
 }
 
 /** Thompson sampling over a reward model with a posterior (BART, or a bootstrap ensemble). */
@@ -150,21 +157,34 @@ export class ThompsonPolicy implements Policy {
     o: ThompsonOptions = {},
   ) {
     this.samples = o.samples ?? 64;
+    this.scale = o.scale ?? 1;
     if (!(this.samples >= 1 && Number.isInteger(this.samples))) throw new Error(`thompson: samples must be a positive integer, got ${this.samples}`);
-    this.name = `thompson:${model.name}`;
+    if (!(this.scale > 0 && this.scale <= 1)) throw new Error(`thompson: scale must be in (0, 1], got ${this.scale}`);
+    this.name = this.scale === 1 ? `thompson:${model.name}` : `thompson(${this.scale}):${model.name}`;
   }
-  private draw(d: Decision, k: number, rng: Rng): Int32Array {
+  readonly scale: number;
+  private mean = new Float64Array(0);
+  /** The posterior mean of the decision's candidates, when draws are scaled towards it (else unused). */
+  private meanFor(d: Decision): Float64Array | undefined {
+    if (this.scale === 1) return undefined;
+    if (this.mean.length < d.n) this.mean = new Float64Array(d.n);
+    const m = this.mean.subarray(0, d.n);
+    this.model.predict(d.x, d.n, m);
+    return m;
+  }
+  private draw(d: Decision, k: number, rng: Rng, mean: Float64Array | undefined): Int32Array {
     if (this.scores.length < d.n) this.scores = new Float64Array(d.n);
     const sc = this.scores.subarray(0, d.n);
     this.model.sample(d.x, d.n, sc, rng);
+    if (mean) for (let i = 0; i < d.n; i++) sc[i] = mean[i] + this.scale * (sc[i] - mean[i]);
     return topK(sc, k).items;
   }
   /** Counts of a at s over `samples` draws (n × k'), optionally plus one given slate. */
-  private counts(d: Decision, k: number, rng: Rng, plus?: Int32Array): Float64Array {
+  private counts(d: Decision, k: number, rng: Rng, mean: Float64Array | undefined, plus?: Int32Array): Float64Array {
     const kk = Math.min(k, d.n);
     const c = new Float64Array(d.n * kk);
     for (let t = 0; t < this.samples; t++) {
-      const sl = this.draw(d, k, rng);
+      const sl = this.draw(d, k, rng, mean);
       for (let s = 0; s < kk; s++) c[sl[s] * kk + s]++;
     }
     if (plus) for (let s = 0; s < kk; s++) c[plus[s] * kk + s]++;
@@ -173,15 +193,16 @@ export class ThompsonPolicy implements Policy {
   choose(d: Decision, k: number, rng: Rng): Slate {
     checkDecision(d, k, this.name);
     if (!this.model.fitted) return new UniformPolicy().choose(d, k, rng);
-    const chosen = this.draw(d, k, rng);
+    const mean = this.meanFor(d);
+    const chosen = this.draw(d, k, rng, mean);
     const kk = chosen.length;
-    const c = this.counts(d, k, rng, chosen);
+    const c = this.counts(d, k, rng, mean, chosen);
     return { chosen, propensity: Float64Array.from(chosen, (a, s) => c[a * kk + s] / (this.samples + 1)) };
   }
   marginals(d: Decision, k: number, rng: Rng): Float64Array {
     checkDecision(d, k, this.name);
     if (!this.model.fitted) return new UniformPolicy().marginals(d, k);
-    const c = this.counts(d, k, rng);
+    const c = this.counts(d, k, rng, this.meanFor(d));
     for (let i = 0; i < c.length; i++) c[i] /= this.samples;
     return c;
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EpsilonGreedyPolicy, UniformPolicy } from './policy.ts';
 import { LogisticRegression } from './models.ts';
-import { FEATURES, HomeWorld, SHELF_KINDS, collectLogs, opeCheck, simulate } from './simulator.ts';
+import { FEATURES, Feedback, HomeWorld, SHELF_KINDS, collectLogs, opeCheck, simulate } from './simulator.ts';
 import { trainingSet } from './policy.ts';
 import { Rng } from '../util/rng.ts';
 
@@ -68,4 +68,38 @@ test('opeCheck: on-policy IPS is the mean reward; off-policy estimates cover the
   const off = opeCheck(world, new UniformPolicy(), new EpsilonGreedyPolicy(lr, { epsilon: 0.2 }), lr, { day: 11, n: 600, slots: 4, seed: 3 });
   assert.ok(off.truth > off.loggingTruth, `target ${off.truth.toFixed(3)} vs logging ${off.loggingTruth.toFixed(3)}`);
   for (const e of off.estimates.slice(0, 3)) assert.ok(e.lo <= off.truth && off.truth <= e.hi, `${e.estimator} [${e.lo.toFixed(3)}, ${e.hi.toFixed(3)}] vs truth ${off.truth.toFixed(3)}`);
+});
+
+test('Feedback: streams per impression of a track, and of a listener per shelf, become features of later requests, smoothed to the overall rate; the request is untouched', () => {
+  const fb = new Feedback(world.cat.tracks.length, world.users.length);
+  const q = world.request(4, 1);
+  const f = (name: string) => FEATURES.indexOf(name as (typeof FEATURES)[number]);
+  const before = fb.decision(q);
+  assert.equal(before.x[f('card_rate')], 0, 'nothing logged yet: rate 0, seen 0');
+  assert.equal(before.x[f('card_seen')], 0);
+  // card 0 streamed on all 3 of its impressions, card 1 never on 5 of its own (a different track)
+  const other = [...q.tracks].findIndex((t) => t !== q.tracks[0]);
+  for (let i = 0; i < 3; i++) fb.add(q, 0, 1);
+  for (let i = 0; i < 5; i++) fb.add(q, other, 0);
+  const d = fb.decision(q);
+  const m = 3 / 8;
+  const at = (a: number, name: string) => d.x[a * d.dim + f(name)];
+  assert.ok(Math.abs(at(0, 'card_rate') - (3 + 5 * m) / (3 + 5)) < 1e-12);
+  assert.ok(Math.abs(at(other, 'card_rate') - (0 + 5 * m) / (5 + 5)) < 1e-12);
+  assert.ok(Math.abs(at(0, 'card_seen') - Math.log1p(3) / 5) < 1e-12);
+  // both cards' shelves are this listener's: the shelf-level rate counts them per shelf kind
+  const sameShelf = q.shelves[0] === q.shelves[other];
+  assert.ok(Math.abs(at(0, 'user_shelf_rate') - (sameShelf ? (3 + 5 * m) / (8 + 5) : (3 + 5 * m) / (3 + 5))) < 1e-12);
+  assert.deepEqual(q.decision.x, world.request(4, 1).decision.x, 'the request keeps its own rows');
+});
+
+test('simulate with slotAware: logged rows carry the slot they were shown at; candidates are scored at slot 0', () => {
+  const seen: number[] = [];
+  const policy = new UniformPolicy();
+  const spy = { name: 'spy', choose: policy.choose.bind(policy), marginals: policy.marginals.bind(policy), fit: (d: { n: number; dim: number; x: Float64Array }) => { for (let i = 0; i < d.n; i++) seen.push(d.x[i * d.dim + FEATURES.indexOf('slot')]); } };
+  simulate(world, [{ name: 'spy', policy: spy }], { days: 1, requestsPerDay: 5, slots: 3, seed: 1, slotAware: true });
+  assert.deepEqual([...new Set(seen)].sort(), [0, 1, 2]);
+  seen.length = 0;
+  simulate(world, [{ name: 'spy', policy: spy }], { days: 1, requestsPerDay: 5, slots: 3, seed: 1 });
+  assert.deepEqual([...new Set(seen)], [0], 'off by default');
 });

@@ -48,10 +48,75 @@ export type ShelfKind = (typeof SHELF_KINDS)[number];
 
 /** Feature names, in row order (dim = FEATURES.length). */
 export const FEATURES = [
-  'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre',
+  'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre', 'energetic_genre', 'recent_genre_share',
   ...SHELF_KINDS.map((k) => `shelf:${k}`),
+  'slot',
+  'card_rate', 'card_seen', 'user_shelf_rate', 'user_shelf_seen',
 ] as const;
 const DIM = FEATURES.length;
+/**
+ * The slot a card was shown at (0 = first): position-based click model. A logged card's row
+ * carries its slot, so the reward model learns examination apart from appeal; candidates are
+ * scored at slot 0 (their appeal where it is seen for sure), and the best goes first.
+ */
+const F_SLOT = FEATURES.indexOf('slot');
+const F_FEEDBACK = FEATURES.indexOf('card_rate');
+
+/**
+ * What the home page's own logs say so far, the bandit's card-level and shelf-level evidence:
+ * per track, streams per impression (card level: a track's appeal that no catalog statistic
+ * shows), and per listener and shelf kind, streams per impression (shelf level: which
+ * explanations work for whom). Rates are smoothed towards the overall rate (5 pseudo-impressions);
+ * `seen` is log(1 + impressions) / 5. Updated at day end, with the models; an impression log can
+ * rebuild both, so serving could compute them the same way.
+ */
+export class Feedback {
+  private readonly cardShows: Float64Array;
+  private readonly cardStreams: Float64Array;
+  private readonly shelfShows: Float64Array;
+  private readonly shelfStreams: Float64Array;
+  private shows = 0;
+  private streams = 0;
+  constructor(tracks: number, users: number) {
+    this.cardShows = new Float64Array(tracks);
+    this.cardStreams = new Float64Array(tracks);
+    this.shelfShows = new Float64Array(users * SHELF_KINDS.length);
+    this.shelfStreams = new Float64Array(users * SHELF_KINDS.length);
+  }
+  add(q: Request, a: number, reward: number): void {
+    const t = q.tracks[a];
+    const us = q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]);
+    this.cardShows[t]++;
+    this.cardStreams[t] += reward;
+    this.shelfShows[us]++;
+    this.shelfStreams[us] += reward;
+    this.shows++;
+    this.streams += reward;
+  }
+  /** The request's candidate rows with the evidence filled in (a copy; the request is untouched). */
+  decision(q: Request): Decision {
+    const d = q.decision;
+    const x = d.x.slice();
+    const m = this.shows > 0 ? this.streams / this.shows : 0;
+    for (let a = 0; a < d.n; a++) {
+      const t = q.tracks[a];
+      const us = q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]);
+      const o = a * d.dim + F_FEEDBACK;
+      x[o] = (this.cardStreams[t] + 5 * m) / (this.cardShows[t] + 5);
+      x[o + 1] = Math.log1p(this.cardShows[t]) / 5;
+      x[o + 2] = (this.shelfStreams[us] + 5 * m) / (this.shelfShows[us] + 5);
+      x[o + 3] = Math.log1p(this.shelfShows[us]) / 5;
+    }
+    return { n: d.n, dim: d.dim, x };
+  }
+}
+
+/** A logged card's feature row: the candidate's row with the slot it was shown at. */
+function shownRow(d: Decision, a: number, s: number, slotAware: boolean): Float64Array {
+  const x = d.x.slice(a * d.dim, (a + 1) * d.dim);
+  if (slotAware) x[F_SLOT] = s;
+  return x;
+}
 const F_EXPL = FEATURES.indexOf('shelf:made-for-you');
 
 const CALM = new Set(['ambient', 'classical', 'jazz', 'folk']);
@@ -91,6 +156,8 @@ interface SimUser {
   plays: Map<number, number>;
   artistPlays: Map<number, number>;
   genreShare: Float64Array;
+  /** The same over the last quarter of the history's streams (tastes drift). */
+  recentGenreShare: Float64Array;
   total: number;
   mainstream: number;
   pools: Int32Array[];
@@ -123,15 +190,22 @@ export class HomeWorld {
     const counts = new Float64Array(nT);
     const starts = new Float64Array(nT);
     const worlds = Array.from({ length: o.users }, (_, i) => gen.user(i));
+    const recent: Float64Array[] = [];
     const plays: Map<number, number>[] = worlds.map((w) => {
       const m = new Map<number, number>();
-      for (const l of w.listens) {
+      const streamed: number[] = [];
+      for (const l of [...w.listens].sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at))) {
         const t = trackRow.get(l.track_id)!;
         starts[t]++;
         if (listenSignal(l.ms_played, l.skipped, defaultConfidence) !== STREAM) continue;
         m.set(t, (m.get(t) ?? 0) + 1);
         counts[t]++;
+        streamed.push(t);
       }
+      const r = new Float64Array(GENRES.length);
+      const last = streamed.slice(Math.floor(streamed.length * 0.75));
+      for (const t of last) r[this.cat.trackGenre[t]] += 1 / last.length;
+      recent.push(r);
       return m;
     });
     const maxLog = Math.log1p(Math.max(1, ...counts));
@@ -184,6 +258,7 @@ export class HomeWorld {
         plays: p,
         artistPlays,
         genreShare,
+        recentGenreShare: recent[u],
         total,
         mainstream: total > 0 ? pop / total : 0,
         pools: SHELF_KINDS.map((k) => pools[k]),
@@ -243,6 +318,8 @@ export class HomeWorld {
       row[13] = Math.log1p(u.plays.get(t) ?? 0) / 3;
       row[14] = +CALM.has(gName);
       row[15] = +PARTY.has(gName);
+      row[16] = +ENERGETIC.has(gName);
+      row[17] = u.recentGenreShare[g];
       row[F_EXPL + SHELF_KINDS.indexOf(shelves[i])] = 1;
       // hidden truth
       const like = this.model.pLike(t, u.genreW, u.fav);
@@ -302,6 +379,10 @@ export interface SimOptions {
   slots: number;
   seed: number;
   training?: TrainingOptions;
+  /** Train on the slot each card was shown at (position-based click model; default false: measured worse, docs/bandit.md), else on the card alone. */
+  slotAware?: boolean;
+  /** Card- and shelf-level evidence from each arm's own logs as features ({@link Feedback}; default true). */
+  feedback?: boolean;
   /** Called after each policy's day (progress). */
   onDay?: (day: number, arm: string, seconds: number) => void;
 }
@@ -332,6 +413,7 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
   const logs: LoggedChoice[][] = arms.map(() => []);
   const res: ArmResult[] = arms.map((a) => ({ name: a.name, cumReward: [], cumExpected: [], cumRegret: [], chooseS: 0, fitS: 0 }));
   const rngs = arms.map((_, i) => new Rng(hash32(o.seed, 0x9011, i)));
+  const feedback = arms.map(() => new Feedback(world.cat.tracks.length, world.users.length));
   const oracle = { cumReward: [] as number[], cumExpected: [] as number[] };
   let oR = 0, oE = 0;
   const tot = arms.map(() => ({ r: 0, e: 0, g: 0 }));
@@ -350,17 +432,21 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
     oracle.cumExpected.push(oE);
     arms.forEach((arm, i) => {
       const t0 = performance.now();
+      const shown: [Request, number, number][] = [];
       reqs.forEach((q, r) => {
-        const sl = arm.policy.choose(q.decision, o.slots, rngs[i]);
+        const d = o.feedback === false ? q.decision : feedback[i].decision(q);
+        const sl = arm.policy.choose(d, o.slots, rngs[i]);
         const v = world.value(q, sl.chosen);
         tot[i].e += v;
         tot[i].g += world.value(q, world.oracle(q, o.slots)) - v;
         sl.chosen.forEach((a, s) => {
           const reward = coins[r][s] < examine(s) * q.pTrue[a] ? 1 : 0;
           tot[i].r += reward;
-          logs[i].push({ x: q.decision.x.slice(a * q.decision.dim, (a + 1) * q.decision.dim), reward, propensity: sl.propensity[s] });
+          shown.push([q, a, reward]);
+          logs[i].push({ x: shownRow(d, a, s, o.slotAware ?? false), reward, propensity: sl.propensity[s] });
         });
       });
+      for (const [q, a, reward] of shown) feedback[i].add(q, a, reward);
       const t1 = performance.now();
       arm.policy.fit(trainingSet(logs[i], world.dim, o.training), rngs[i]);
       const t2 = performance.now();
@@ -376,13 +462,13 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
 }
 
 /** Log `n` requests (starting at request index `from` of `day`) with `policy`; for fitting fixed policies. */
-export function collectLogs(world: HomeWorld, policy: Policy, o: { day: number; from: number; n: number; slots: number; seed: number }): LoggedChoice[] {
+export function collectLogs(world: HomeWorld, policy: Policy, o: { day: number; from: number; n: number; slots: number; seed: number; slotAware?: boolean }): LoggedChoice[] {
   const rng = new Rng(hash32(o.seed, 0x1065));
   const out: LoggedChoice[] = [];
   for (let r = o.from; r < o.from + o.n; r++) {
     const q = world.request(o.day, r);
     const sl = policy.choose(q.decision, o.slots, rng);
-    sl.chosen.forEach((a, s) => out.push({ x: q.decision.x.slice(a * DIM, (a + 1) * DIM), reward: rng.next() < examine(s) * q.pTrue[a] ? 1 : 0, propensity: sl.propensity[s] }));
+    sl.chosen.forEach((a, s) => out.push({ x: shownRow(q.decision, a, s, o.slotAware ?? false), reward: rng.next() < examine(s) * q.pTrue[a] ? 1 : 0, propensity: sl.propensity[s] }));
   }
   return out;
 }

@@ -171,7 +171,13 @@ export const Document = z.object({
 });
 export type Document = z.infer<typeof Document>;
 
-/** One card shown on a home page, logged with the propensity the policy gave it. */
+/**
+ * One card shown on a home page (or a position of a recommendation widget), logged with the
+ * propensity the policy gave it. Logged bandit feedback from elsewhere (the Open Bandit Dataset)
+ * also carries the observed `reward` (a click) and the request's `features` (a JSON object: user
+ * features as the log gives them); deepcut's own home page leaves both out (its rewards are the
+ * streams its cards start, joined from listens).
+ */
 export const Impression = z.object({
   request_id: id,
   user_id: id,
@@ -181,6 +187,8 @@ export const Impression = z.object({
   policy: storableText().min(1),
   propensity: z.number().gt(0).lte(1),
   shown_at: isoTimestamp,
+  reward: z.number().min(0).max(1e9).optional(),
+  features: storableText().max(65536).optional(),
 });
 export type Impression = z.infer<typeof Impression>;
 

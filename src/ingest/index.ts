@@ -7,6 +7,7 @@ export { TrackMatcher, titleKey, artistKey, creditKeys, durationTolerance, MATCH
 export { lbNamedListen, SCROBBLE_MS } from './formats/listenbrainz.ts';
 export { hetrecTagsHandler, lastfmArtist } from './formats/hetrec.ts';
 export { type Sink } from './formats/types.ts';
+export { obdColumns, obdRecord, obdFileOf, obdUser, OBD_CAMPAIGNS, OBD_POLICIES, type ObdColumns, type ObdRecord } from './formats/open-bandit.ts';
 export * from './import.ts';
 export { BATCHES_NS, PROGRESS_NS } from './import.ts';
 export * from './replay.ts';

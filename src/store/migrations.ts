@@ -68,6 +68,8 @@ export const entityColumns: { [K in EntityKind]: readonly Column[] } = {
     c('policy'),
     c('propensity', 'double'),
     c('shown_at', 'ts'),
+    opt('reward', 'double'),
+    opt('features'),
   ],
 };
 
@@ -152,6 +154,11 @@ export const migrations: readonly Migration[] = [
     sql: (d) => [
       `CREATE TABLE publication (slot INTEGER PRIMARY KEY CHECK (slot = 1), run_id ${sqlType(d, 'text')} NOT NULL, published_at TIMESTAMPTZ NOT NULL, history ${sqlType(d, 'text')} NOT NULL, generation BIGINT NOT NULL)`,
     ],
+  },
+  {
+    version: 4,
+    name: 'impressions.reward, impressions.features (logged bandit feedback: Open Bandit Dataset)',
+    sql: (d) => [`ALTER TABLE impressions ADD COLUMN IF NOT EXISTS reward ${sqlType(d, 'double')}`, `ALTER TABLE impressions ADD COLUMN IF NOT EXISTS features ${sqlType(d, 'text')}`],
   },
 ];
 

@@ -95,7 +95,7 @@ export const fixtures: { [K in EntityKind]: EntityRow<K>[] } = {
   ],
   impressions: [
     parse('impressions', { request_id: 'r1', user_id: 'u1', shelf: 'discover', card: 't1', slot: 0, policy: 'eps', propensity: 0.125, shown_at: '2024-05-01T12:00:00Z' }),
-    parse('impressions', { request_id: 'r1', user_id: 'u1', shelf: 'discover', card: 't2', slot: 1, policy: 'eps', propensity: 1, shown_at: '2024-05-01T12:00:00Z' }),
+    parse('impressions', { request_id: 'r1', user_id: 'u1', shelf: 'discover', card: 't2', slot: 1, policy: 'eps', propensity: 1, shown_at: '2024-05-01T12:00:00Z', reward: 1, features: '{"user_feature_0":"a"}' }),
   ],
 };
 

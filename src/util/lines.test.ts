@@ -84,3 +84,25 @@ test('json array: not an array, an empty file, a BOM', async () => {
   assert.equal(await sniffJson(fixture('{"a":1}\n')), 'lines');
   assert.equal(await sniffJson(fixture('\n\n')), 'empty');
 });
+
+test('a .gz file reads as its uncompressed lines (and JSON array); a missing or corrupt one rejects instead of hanging', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const gz = join(dir, `g${n++}.jsonl.gz`);
+  writeFileSync(gz, gzipSync('{"a":1}\r\n\n{"b":2}\n'));
+  const lines: Frame[] = [];
+  for await (const b of readLines(gz, { chunkBytes: 4 })) lines.push(...b);
+  assert.deepEqual(lines.map((f) => [f.line, f.text]), [[1, '{"a":1}'], [2, ''], [3, '{"b":2}']]);
+  const arr = join(dir, `g${n++}.json.gz`);
+  writeFileSync(arr, gzipSync('[{"a":1},{"b":2}]'));
+  const objs: string[] = [];
+  for await (const b of readJsonArray(arr)) objs.push(...b.map((f) => f.text));
+  assert.deepEqual(objs, ['{"a":1}', '{"b":2}']);
+  await assert.rejects(async () => {
+    for await (const _ of readLines(join(dir, 'missing.csv.gz'))) void _;
+  }, /ENOENT/);
+  const bad = join(dir, `g${n++}.csv.gz`);
+  writeFileSync(bad, 'not gzip at all');
+  await assert.rejects(async () => {
+    for await (const _ of readLines(bad)) void _;
+  }, /incorrect header check/);
+});

@@ -6,6 +6,8 @@
  * UTF-8, a JSON array cut short).
  */
 import { createReadStream } from 'node:fs';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import iconv from 'iconv-lite';
 
 export type FrameIssueCode = 'line_too_long' | 'encoding' | 'truncated' | 'invalid_json';
@@ -76,6 +78,17 @@ export function decode(b: Buffer, s: number, e: number, encoding: Encoding): { t
   };
 }
 
+/**
+ * The file's bytes in chunks: gunzipped when its name ends in `.gz`, so records are the
+ * uncompressed text's. A read or gzip error (a missing file, a corrupt stream) rejects the
+ * consumer's iteration (pipeline passes it on) instead of leaving it waiting.
+ */
+function openInput(file: string, chunkBytes: number): Readable {
+  const raw = createReadStream(file, { highWaterMark: chunkBytes });
+  if (!file.endsWith('.gz')) return raw;
+  return pipeline(raw, createGunzip({ chunkSize: Math.max(64, chunkBytes) }), () => {});
+}
+
 function tooLong(line: number, bytes: number, max: number, preview: string): Frame {
   return {
     line,
@@ -85,7 +98,8 @@ function tooLong(line: number, bytes: number, max: number, preview: string): Fra
 }
 
 /**
- * Lines of a file in batches, without the line ends (LF or CRLF) and without a leading UTF-8 BOM.
+ * Lines of a file (gunzipped when its name ends in `.gz`) in batches, without the line ends (LF or
+ * CRLF) and without a leading UTF-8 BOM.
  * Blank lines are yielded too (callers skip them) so line numbers stay right. A line longer than
  * `maxRecordBytes` is not kept: its first bytes come back with a `line_too_long` issue.
  */
@@ -107,7 +121,7 @@ export async function* readLines(file: string, opts: FrameOptions = {}): AsyncGe
     const d = decode(b, s, e, encoding);
     out.push(d.issue ? { line: lineNo, text: d.text, issue: d.issue } : { line: lineNo, text: d.text });
   };
-  const stream = createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
+  const stream = openInput(file, opts.chunkBytes ?? 1 << 20);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const out: Frame[] = [];
     let pos = 0;
@@ -174,7 +188,7 @@ export async function* readJsonArray(file: string, opts: FrameOptions = {}): Asy
   let preview = '';
   let sawBom = false;
   let bytesSeen = 0;
-  const stream = createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
+  const stream = openInput(file, opts.chunkBytes ?? 1 << 20);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const out: Frame[] = [];
     let i = 0;

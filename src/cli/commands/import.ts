@@ -18,6 +18,7 @@ export const formats: readonly { name: string; description: string }[] = [
   { name: 'listenbrainz', description: 'ListenBrainz listen export (JSON array or JSONL; a folder imports every .json/.jsonl in it, recursively)' },
   { name: 'hetrec-lastfm', description: 'HetRec 2011 Last.fm 2K folder: artists, user–artist play counts (as interactions), tag documents, friendships' },
   { name: 'interactions', description: 'generic CSV user,item,weight[,timestamp] (items are tracks unless --item-kind artist)' },
+  { name: 'open-bandit', description: 'Open Bandit Dataset folder (<policy>/<campaign>/<campaign>.csv[.gz]): logged clicks as impressions with propensity and reward' },
 ];
 export const entityKinds: readonly EntityKind[] = ['artists', 'albums', 'tracks', 'users', 'follows', 'listens', 'interactions', 'documents', 'impressions'];
 

@@ -7,5 +7,6 @@ import { banditSim } from './bandit-sim.ts';
 import { audioCold } from './audio-cold.ts';
 import { textHetrec } from './text.ts';
 import { playlistsDemo } from './playlists.ts';
+import { banditObd } from './bandit-obd.ts';
 
-export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec, playlistsDemo, audioCold, banditSim];
+export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec, playlistsDemo, audioCold, banditSim, banditObd];
