@@ -38,6 +38,12 @@ describe('ease', () => {
       const sx = new Map([...x.items].map((it, k) => [it, x.scores[k]]));
       for (let k = 0; k < y.items.length; k++) assert.ok(Math.abs(sx.get(y.items[k])! - y.scores[k]) < 1e-4, `user ${u} item ${y.items[k]}: ${sx.get(y.items[k])} vs ${y.scores[k]}`);
     }
+    // histories that are no training rows (values re-dealt, item 59 added for user 0) take the general U² path
+    const h = csrFromCoo(30, 60, Int32Array.from([...r, 0]), Int32Array.from([...c, 59]), Float32Array.from([...m.data, 2]));
+    const x0 = a.recommend(0, h, 60, { filterHeard: false });
+    const y0 = b.recommend(0, h, 60, { filterHeard: false });
+    const s0 = new Map([...x0.items].map((it, k) => [it, x0.scores[k]]));
+    for (let k = 0; k < y0.items.length; k++) assert.ok(Math.abs(s0.get(y0.items[k])! - y0.scores[k]) < 1e-4, `new history, item ${y0.items[k]}`);
     for (const i of [3, 40]) {
       const x = a.similarItems(i, 5);
       const y = b.similarItems(i, 5);

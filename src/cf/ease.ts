@@ -84,11 +84,26 @@ export class EaseRecommender extends ScoringRecommender {
   }
 
   protected scoreUser(user: number, userItems: Csr, out: Float32Array): void {
-    this.scoreHistory(userItems.indices.subarray(userItems.indptr[user], userItems.indptr[user + 1]), userItems.data.subarray(userItems.indptr[user], userItems.indptr[user + 1]), out);
+    const items = userItems.indices.subarray(userItems.indptr[user], userItems.indptr[user + 1]);
+    const values = userItems.data.subarray(userItems.indptr[user], userItems.indptr[user + 1]);
+    this.scoreHistory(items, values, out, this.isTrainingRow(user, items, values) ? user : -1);
   }
 
-  /** x·B for the sparse history x (item rows, values), into `out` (length items). */
-  private scoreHistory(items: Int32Array, values: Float32Array, out: Float32Array): void {
+  /** Whether (items, values) is exactly training row `user` (the users form then skips the U² solve). */
+  private isTrainingRow(user: number, items: Int32Array, values: Float32Array): boolean {
+    const m = this.train.m;
+    if (this.form !== 'users' || user >= m.rows) return false;
+    const a = m.indptr[user];
+    if (m.indptr[user + 1] - a !== items.length) return false;
+    for (let p = 0; p < items.length; p++) if (m.indices[a + p] !== items[p] || m.data[a + p] !== values[p]) return false;
+    return true;
+  }
+
+  /**
+   * x·B for the sparse history x (item rows, values), into `out` (length items); `trainedUser` ≥ 0
+   * says x is that user's training row.
+   */
+  private scoreHistory(items: Int32Array, values: Float32Array, out: Float32Array, trainedUser = -1): void {
     const n = this.items;
     if (this.form === 'items') {
       const B = this.B;
@@ -100,23 +115,16 @@ export class EaseRecommender extends ScoringRecommender {
       return;
     }
     const u = this.users;
-    const xt = this.xt;
     const x = this.train.m;
-    // v = X·xᵀ (users), w = K⁻¹·v, z = Xᵀ·w (items)
-    const v = new Float64Array(u);
-    for (let p = 0; p < items.length; p++) {
-      const j = items[p];
-      const c = values[p];
-      for (let q = xt.indptr[j]; q < xt.indptr[j + 1]; q++) v[xt.indices[q]] += c * xt.data[q];
-    }
-    const w = new Float64Array(u);
     const K = this.Kinv;
-    for (let a = 0; a < u; a++) {
-      const va = v[a];
-      if (va === 0) continue;
-      const ra = a * u;
-      for (let b = 0; b < u; b++) w[b] += va * K[ra + b];
-    }
+    // v = X·xᵀ (users), w = K⁻¹·v, z = Xᵀ·w (items)
+    const w = new Float64Array(u);
+    if (trainedUser >= 0) {
+      // x is training row u: X·xᵀ = (K − λI)·e_u, so w = e_u − λ·K⁻¹·e_u (U instead of U² work)
+      const lambda = this.config.lambda;
+      for (let b = 0; b < u; b++) w[b] = -lambda * K[trainedUser * u + b];
+      w[trainedUser] += 1;
+    } else this.solveW(items, values, w);
     const z = new Float64Array(n);
     for (let a = 0; a < u; a++) {
       const wa = w[a];
@@ -127,6 +135,25 @@ export class EaseRecommender extends ScoringRecommender {
     for (let p = 0; p < items.length; p++) {
       const j = items[p];
       out[j] = values[p] - (values[p] - z[j]) * s[j];
+    }
+  }
+
+  /** w = K⁻¹·X·xᵀ for a history x that is not a training row. */
+  private solveW(items: Int32Array, values: Float32Array, w: Float64Array): void {
+    const u = this.users;
+    const xt = this.xt;
+    const v = new Float64Array(u);
+    for (let p = 0; p < items.length; p++) {
+      const j = items[p];
+      const c = values[p];
+      for (let q = xt.indptr[j]; q < xt.indptr[j + 1]; q++) v[xt.indices[q]] += c * xt.data[q];
+    }
+    const K = this.Kinv;
+    for (let a = 0; a < u; a++) {
+      const va = v[a];
+      if (va === 0) continue;
+      const ra = a * u;
+      for (let b = 0; b < u; b++) w[b] += va * K[ra + b];
     }
   }
 

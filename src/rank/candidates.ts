@@ -4,9 +4,10 @@
  * per user, the union is kept, and each (user, item) gets one feature row:
  *
  *   per source s: rank_s (0 = best; `depth` when s did not propose the item), score_s / best score_s
- *   (0 when absent); sources proposing it; item popularity log(1 + users); item trend (share of the
- *   item's training pairs in the last `recentDays` before `now`); user activity log(1 + items);
- *   user recency log(1 + days since the user's last training pair).
+ *   (0 when absent); sources proposing it; item popularity log(1 + users) and user activity
+ *   log(1 + items), each divided by its maximum (so a ranker trained on a smaller validation matrix
+ *   reads the same scale); item trend (share of the item's training pairs in the last `recentDays`
+ *   before `now`); user recency log(1 + days since the user's last training pair).
  *
  * Time features are 0 when the training pairs carry no times.
  */
@@ -82,6 +83,9 @@ export function buildCandidates(sources: RecLists[], stats: RankStats, depth: nu
   const S = sources.length;
   const dim = featureCount(S);
   const offsets = new Int32Array(users.length + 1);
+  const maxOf = (x: Float64Array) => x.reduce((a, b) => Math.max(a, b), 0) || 1;
+  const popMax = maxOf(stats.popularity);
+  const actMax = maxOf(stats.activity);
   const items: number[] = [];
   const rows: number[] = [];
   for (let j = 0; j < users.length; j++) {
@@ -112,9 +116,9 @@ export function buildCandidates(sources: RecLists[], stats: RankStats, depth: nu
     for (let f = 0; f < feats.length; f++) {
       const row = feats[f];
       const i = items[items.length - feats.length + f];
-      row[2 * S + 1] = stats.popularity[i];
+      row[2 * S + 1] = stats.popularity[i] / popMax;
       row[2 * S + 2] = stats.trend[i];
-      row[2 * S + 3] = stats.activity[u];
+      row[2 * S + 3] = stats.activity[u] / actMax;
       row[2 * S + 4] = stats.recency[u];
       for (let d = 0; d < dim; d++) rows.push(row[d]);
     }

@@ -9,7 +9,7 @@
  * i.e. p divided by (1 + popularity)^β: β = 0 is the ranker as trained; larger β trades accuracy
  * for the long tail (a calibrated popularity penalty, after Abdollahpouri et al. 2019).
  */
-import { GradientBoostedTrees, type RewardModel } from '../bandit/index.ts';
+import { GradientBoostedTrees, LogisticRegression, type RewardModel } from '../bandit/index.ts';
 import { loadRewardModel } from '../bandit/index.ts';
 import type { RecLists } from '../cf/index.ts';
 import { topK } from '../core/topk.ts';
@@ -18,11 +18,15 @@ import { DeepcutError } from '../errors.ts';
 import type { Candidates, RankStats } from './candidates.ts';
 
 export interface RankerOptions {
-  /** Boosting rounds (default 80), tree depth (4), learning rate (0.1). */
+  /** Boosting rounds (default 80), tree depth (3), learning rate (0.1). */
   rounds?: number;
   depth?: number;
   learningRate?: number;
   seed?: number;
+  /** `gbt` (default) or `logistic` (a linear blend of the same features). */
+  learner?: 'gbt' | 'logistic';
+  /** Train on a seeded sample of whole users whose candidates total at most this many rows (default 60 000). */
+  maxRows?: number;
 }
 
 /** A fitted ranker: feature width, the trees, and the names of the sources it was trained on. */
@@ -41,9 +45,11 @@ export class LearnedRanker {
     let pos = 0;
     for (const v of y) pos += v;
     if (pos === 0) throw new DeepcutError('invalid_input', `ranker: no positive among ${y.length} candidates; the validation period has nothing to learn from`);
-    const gbt = new GradientBoostedTrees({ rounds: this.o.rounds ?? 80, depth: this.o.depth ?? 4, learningRate: this.o.learningRate ?? 0.1 });
-    gbt.fit({ n: c.items.length, dim: c.dim, x: c.x, y }, new Rng(this.o.seed ?? 0));
-    this.model = gbt;
+    const rng = new Rng(this.o.seed ?? 0);
+    const d = sampleRows(c, y, this.o.maxRows ?? 60_000, rng);
+    const model = this.o.learner === 'logistic' ? new LogisticRegression() : new GradientBoostedTrees({ rounds: this.o.rounds ?? 80, depth: this.o.depth ?? 3, learningRate: this.o.learningRate ?? 0.1 });
+    model.fit(d, rng);
+    this.model = model;
     this.dim = c.dim;
   }
 
@@ -93,4 +99,30 @@ export function rankCandidates(c: Candidates, p: Float64Array, stats: Pick<RankS
     scores.push(t.scores);
   }
   return { users: c.users, items, scores };
+}
+
+/** The rows of a seeded sample of whole users, at most `maxRows` in all (at least one user). */
+function sampleRows(c: Candidates, y: Float64Array, maxRows: number, rng: Rng): { n: number; dim: number; x: Float64Array; y: Float64Array } {
+  if (c.items.length <= maxRows) return { n: c.items.length, dim: c.dim, x: c.x, y };
+  const order = Array.from(c.users.keys());
+  rng.shuffle(order);
+  const keep: number[] = [];
+  let n = 0;
+  for (const j of order) {
+    const len = c.offsets[j + 1] - c.offsets[j];
+    if (n + len > maxRows && keep.length > 0) break;
+    keep.push(j);
+    n += len;
+  }
+  keep.sort((a, b) => a - b);
+  const x = new Float64Array(n * c.dim);
+  const yy = new Float64Array(n);
+  let w = 0;
+  for (const j of keep) {
+    for (let r = c.offsets[j]; r < c.offsets[j + 1]; r++, w++) {
+      x.set(c.x.subarray(r * c.dim, (r + 1) * c.dim), w * c.dim);
+      yy[w] = y[r];
+    }
+  }
+  return { n, dim: c.dim, x, y: yy };
 }
