@@ -17,6 +17,7 @@ import { bootstrapMean, type Interval, type ListScores, makeRecommender, type Mo
 import { buildCandidates, candidateLabels, LearnedRanker, rankStats, type TrainTimes } from '../rank/index.ts';
 import { mapValues } from './interactions.ts';
 import { log } from '../log.ts';
+import { Rng } from '../util/rng.ts';
 
 export const K = 10;
 export const DEPTH = 50;
@@ -241,6 +242,28 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     });
     const rankedAt = (beta: number) => perFold.map(({ c, stats, prob }, k) => scoreLists(ranker.rank(c, stats, DEPTH, beta, prob), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]));
     add('ranked', `GBT over ${families.map((f) => f.key).join(', ')} (top ${DEPTH} each), β = 0`, rankedAt(0), fitS, null);
+    // The production model: the ranker or one family, whichever wins on validation users the
+    // ranker did not learn from (a seeded half: the ranker is refitted on the other half).
+    const rng = new Rng(o.seed + 7);
+    const held = new Uint8Array(vc.users.length);
+    for (let j = 0; j < held.length; j++) held[j] = rng.next() < 0.5 ? 1 : 0;
+    const half = (l: RecLists, side: number): RecLists => {
+      const keep = [...l.users.keys()].filter((j) => held[j] === side);
+      return { users: Int32Array.from(keep, (j) => l.users[j]), items: keep.map((j) => l.items[j]), scores: keep.map((j) => l.scores[j]) };
+    };
+    const fitHalf = buildCandidates(validLists.map((l) => half(l, 0)), vStats, DEPTH);
+    const checkHalf = buildCandidates(validLists.map((l) => half(l, 1)), vStats, DEPTH);
+    const probe = new LearnedRanker({ seed: o.seed });
+    probe.fit(fitHalf, candidateLabels(fitHalf, p.valid.test));
+    const validNdcg = (l: RecLists) => mean(scoreLists(l, p.valid.train, p.valid.test, K, DEPTH).ndcg);
+    const choice: [string, number][] = families.map((f, k) => [f.key, validNdcg(half(validLists[k], 1))]);
+    choice.push(['ranked', validNdcg(probe.rank(checkHalf, vStats, DEPTH))]);
+    const [pick] = choice.reduce((a, b) => (b[1] > a[1] ? b : a));
+    for (const [key, v] of choice) tuning.push(['production choice', `${key} on held-out validation users`, r4(v)]);
+    summaries.production = summaries[pick];
+    rows.push(['production', `= ${pick} (best on held-out validation users)`, ...rows.find((r) => r[0] === pick)!.slice(2)]);
+    putMetrics(metrics, `${p.prefix}production`, summaries[pick]);
+    metrics[`${p.prefix}production_model`] = pick;
     for (const beta of o.ranker.betas) {
       const s = summarize(rankedAt(beta), o.seed);
       curve.push([beta, ci(s.ndcg), r4(s.longTail), r4(s.coverage), r4(s.novelty), ci(s.recall)]);
