@@ -17,6 +17,9 @@ import { alsAvailable, randomHoldout, slidingTimeWindows } from '../../cf/index.
 import { loadHetrec, loadMovielens, loadMovielens100k, toMatrix, type InteractionMatrix } from '../interactions.ts';
 import { compareModels, type Family, type Fold, type Input, K } from '../compare.ts';
 
+const log1: Input = { kind: 'log', alpha: 1, epsilon: 1 };
+const bin: Input = { kind: 'binary' };
+
 /** The long-tail dial's β values whose trade-off curve the suites print. */
 export const DIAL_BETAS = [0, 0.1, 0.2, 0.3, 0.5, 1];
 
@@ -32,6 +35,8 @@ interface Grid {
   als: [number, number, Input][];
   /** EASE candidates: [λ, input]. */
   ease: [number, Input][];
+  /** BPR candidates: [factors, epochs, regularization] (none: BPR left out). */
+  bpr?: [number, number, number][];
 }
 
 async function families(o: Grid): Promise<{ list: Family[]; notes: string[] }> {
@@ -51,6 +56,10 @@ async function families(o: Grid): Promise<{ list: Family[]; notes: string[] }> {
   } else notes.push('ALS skipped: src/cf/als.ts is not available yet');
   const ease = o.ease.map(([lambda, input]) => ({ config: { kind: 'ease' as const, lambda }, input }));
   list.push({ key: 'ease', candidates: o.quick ? ease.slice(0, 1) : ease });
+  if (o.bpr?.length) {
+    const bpr = o.bpr.map(([factors, epochs, regularization]) => ({ config: { kind: 'bpr' as const, factors, epochs: o.quick ? 5 : epochs, regularization, seed: o.seed }, input: bin }));
+    list.push({ key: 'bpr', candidates: o.quick ? bpr.slice(0, 1) : bpr });
+  }
   return { list, notes };
 }
 
@@ -78,8 +87,6 @@ function report(r: { tables: EvalTable[]; metrics: Record<string, number | strin
   return { metrics: Object.assign({}, ...r.map((x) => x.metrics)), tables: r.flatMap((x) => x.tables), notes };
 }
 
-const log1: Input = { kind: 'log', alpha: 1, epsilon: 1 };
-const bin: Input = { kind: 'binary' };
 
 export const cfHetrec: EvalSuite = {
   name: 'cf-hetrec',
@@ -185,10 +192,14 @@ export const cfMl100k: EvalSuite = {
         [32, 5, { kind: 'log', alpha: 10 / Math.LN2, epsilon: 1 }],
         [128, 10, { kind: 'log', alpha: 10 / Math.LN2, epsilon: 1 }],
       ],
-      ease: [[300, bin], [100, bin], [1000, bin]],
+      ease: [[300, bin], [100, bin], [1000, bin], [500, bin]],
+      bpr: [
+        [64, 40, 0.001],
+        [128, 40, 0.01],
+      ],
     });
     const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: [] } });
-    const ours = ['popularity', 'itemknn_cosine', 'itemknn_bm25', 'als', 'ease', 'ranked'].filter((m) => `${m}_ndcg_at_${K}` in r.metrics);
+    const ours = ['popularity', 'itemknn_cosine', 'itemknn_bm25', 'als', 'ease', 'bpr', 'ranked', 'production'].filter((m) => `${m}_ndcg_at_${K}` in r.metrics);
     const side: EvalTable = {
       title: `movielens-100k beside Microsoft Recommenders' table (their rows: README benchmark, same protocol; their MAP divides by all relevant items, ours by min(10, relevant))`,
       columns: ['model', 'source', 'MAP', `nDCG@${K}`, `P@${K}`, `R@${K}`],
