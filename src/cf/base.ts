@@ -171,3 +171,17 @@ export function userCosine(u: UserRows, user: number, out: Float32Array): void {
   const nu = norms[user];
   for (let v = 0; v < out.length; v++) if (out[v] !== 0) out[v] /= nu * norms[v];
 }
+
+/** A CSR matrix as three named artifact arrays `<name>Indptr`, `<name>Indices`, `<name>Data`. */
+export function csrArrays(name: string, m: Csr): { name: string; data: Int32Array | Float32Array; shape: number[] }[] {
+  return [
+    { name: `${name}Indptr`, data: m.indptr, shape: [m.indptr.length] },
+    { name: `${name}Indices`, data: m.indices, shape: [m.indices.length] },
+    { name: `${name}Data`, data: m.data, shape: [m.data.length] },
+  ];
+}
+
+/** The CSR matrix {@link csrArrays} wrote under `name`, `rows` × `cols`. */
+export function csrFromArrays(arrays: Record<string, Int32Array | Float32Array>, name: string, rows: number, cols: number): Csr {
+  return { rows, cols, indptr: arrays[`${name}Indptr`] as Int32Array, indices: arrays[`${name}Indices`] as Int32Array, data: arrays[`${name}Data`] as Float32Array };
+}

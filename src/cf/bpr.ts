@@ -8,7 +8,7 @@
  * Similar items: cosine of item factors; similar users: cosine of training rows.
  */
 import type { Csr } from '../signals/index.ts';
-import { ScoringRecommender, rowNorms, userCosine, userRows, type UserRows } from './base.ts';
+import { csrArrays, csrFromArrays, ScoringRecommender, rowNorms, userCosine, userRows, type UserRows } from './base.ts';
 import { readArtifact, writeArtifact } from './artifact.ts';
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
@@ -130,16 +130,12 @@ export class BprRecommender extends ScoringRecommender {
 
   async save(path: string, meta: { runId: string }): Promise<void> {
     this.checkFitted();
-    const t = this.train.m;
-    const arr = (name: string, data: Int32Array | Float32Array) => ({ name, data, shape: [data.length] });
     const { seed: _s, ...params } = this.config;
     await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'inner_product', params: { version: VERSION, ...params, users: this.users, items: this.items } }, [
       { name: 'userFactors', data: this.P, shape: [this.users, this.config.factors] },
       { name: 'itemFactors', data: this.Q, shape: [this.items, this.config.factors] },
-      arr('itemBias', this.bias),
-      arr('trainIndptr', t.indptr),
-      arr('trainIndices', t.indices),
-      arr('trainData', t.data),
+      { name: 'itemBias', data: this.bias, shape: [this.items] },
+      ...csrArrays('train', this.train.m),
     ]);
   }
 
@@ -153,7 +149,7 @@ export class BprRecommender extends ScoringRecommender {
     m.P = a.arrays.userFactors as Float32Array;
     m.Q = a.arrays.itemFactors as Float32Array;
     m.bias = a.arrays.itemBias as Float32Array;
-    m.setDerived({ rows: meta.users, cols: meta.items, indptr: a.arrays.trainIndptr as Int32Array, indices: a.arrays.trainIndices as Int32Array, data: a.arrays.trainData as Float32Array });
+    m.setDerived(csrFromArrays(a.arrays, 'train', meta.users, meta.items));
     return m;
   }
 }

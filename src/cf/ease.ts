@@ -14,7 +14,7 @@
  */
 import type { Csr } from '../signals/index.ts';
 import { transpose } from '../signals/index.ts';
-import { ScoringRecommender, userCosine, userRows, type UserRows } from './base.ts';
+import { csrArrays, csrFromArrays, ScoringRecommender, userCosine, userRows, type UserRows } from './base.ts';
 import { readArtifact, writeArtifact } from './artifact.ts';
 import { spdInverseInPlace } from '../core/linalg.ts';
 import { DeepcutError } from '../errors.ts';
@@ -169,15 +169,8 @@ export class EaseRecommender extends ScoringRecommender {
 
   async save(path: string, meta: { runId: string }): Promise<void> {
     this.checkFitted();
-    const t = this.train.m;
-    const arr = (name: string, data: Int32Array | Float32Array) => ({ name, data, shape: [data.length] });
-    const model = this.form === 'items' ? [{ name: 'B', data: this.B, shape: [this.items, this.items] }] : [{ name: 'Kinv', data: this.Kinv, shape: [this.users, this.users] }, arr('scale', this.scale)];
-    await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'ease', params: { version: VERSION, lambda: this.config.lambda, form: this.form, users: this.users, items: this.items } }, [
-      ...model,
-      arr('trainIndptr', t.indptr),
-      arr('trainIndices', t.indices),
-      arr('trainData', t.data),
-    ]);
+    const model = this.form === 'items' ? [{ name: 'B', data: this.B, shape: [this.items, this.items] }] : [{ name: 'Kinv', data: this.Kinv, shape: [this.users, this.users] }, { name: 'scale', data: this.scale, shape: [this.items] }];
+    await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'ease', params: { version: VERSION, lambda: this.config.lambda, form: this.form, users: this.users, items: this.items } }, [...model, ...csrArrays('train', this.train.m)]);
   }
 
   /** Read a model written by `save`; throws `invalid_input` naming a wrong kind or version. */
@@ -188,7 +181,7 @@ export class EaseRecommender extends ScoringRecommender {
     m.form = meta.form;
     m.items = meta.items;
     m.users = meta.users;
-    const train: Csr = { rows: meta.users, cols: meta.items, indptr: a.arrays.trainIndptr as Int32Array, indices: a.arrays.trainIndices as Int32Array, data: a.arrays.trainData as Float32Array };
+    const train = csrFromArrays(a.arrays, 'train', meta.users, meta.items);
     m.xt = transpose(train);
     m.train = userRows(train, m.xt);
     if (meta.form === 'items') m.B = a.arrays.B as Float32Array;

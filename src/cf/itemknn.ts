@@ -7,7 +7,7 @@
  */
 import type { Csr } from '../signals/index.ts';
 import { transpose } from '../signals/index.ts';
-import { ScoringRecommender, topK, userCosine, userRows, type UserRows } from './base.ts';
+import { csrArrays, csrFromArrays, ScoringRecommender, topK, userCosine, userRows, type UserRows } from './base.ts';
 import { readArtifact, writeArtifact } from './artifact.ts';
 import { DeepcutError } from '../errors.ts';
 
@@ -173,30 +173,18 @@ export class ItemKnnRecommender extends ScoringRecommender {
 
   async save(path: string, meta: { runId: string }): Promise<void> {
     this.checkFitted();
-    const s = this.similarity;
-    const t = this.train.m;
-    const arr = (name: string, data: Int32Array | Float32Array) => ({ name, data, shape: [data.length] });
-    await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'dot', params: { version: VERSION, ...this.config, users: this.users, items: this.items } }, [
-      arr('simIndptr', s.indptr),
-      arr('simIndices', s.indices),
-      arr('simData', s.data),
-      arr('trainIndptr', t.indptr),
-      arr('trainIndices', t.indices),
-      arr('trainData', t.data),
-    ]);
+    await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'dot', params: { version: VERSION, ...this.config, users: this.users, items: this.items } }, [...csrArrays('sim', this.similarity), ...csrArrays('train', this.train.m)]);
   }
 
   /** Read a model written by `save`; throws `invalid_input` naming a wrong kind or version. */
   static async load(path: string): Promise<ItemKnnRecommender> {
     const a = await readArtifact(path, { kind: KIND, params: { version: VERSION } });
     const meta = a.header.params as unknown as Required<ItemKnnConfig> & { users: number; items: number };
-    const i32 = (n: string) => a.arrays[n] as Int32Array;
-    const f32 = (n: string) => a.arrays[n] as Float32Array;
     const m = new ItemKnnRecommender({ weighting: meta.weighting, neighbours: meta.neighbours, k1: meta.k1, b: meta.b });
     m.items = meta.items;
     m.users = meta.users;
-    m.similarity = { rows: meta.items, cols: meta.items, indptr: i32('simIndptr'), indices: i32('simIndices'), data: f32('simData') };
-    const train: Csr = { rows: meta.users, cols: meta.items, indptr: i32('trainIndptr'), indices: i32('trainIndices'), data: f32('trainData') };
+    m.similarity = csrFromArrays(a.arrays, 'sim', meta.items, meta.items);
+    const train = csrFromArrays(a.arrays, 'train', meta.users, meta.items);
     m.setTrain(train, transpose(train));
     return m;
   }
