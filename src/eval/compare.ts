@@ -243,25 +243,31 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     const rankedAt = (beta: number) => perFold.map(({ c, stats, prob }, k) => scoreLists(ranker.rank(c, stats, DEPTH, beta, prob), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]));
     add('ranked', `GBT over ${families.map((f) => f.key).join(', ')} (top ${DEPTH} each), β = 0`, rankedAt(0), fitS, null);
     // The production model: the ranker or one family, whichever wins on validation users the
-    // ranker did not learn from (a seeded half: the ranker is refitted on the other half).
+    // ranker did not learn from (2-fold cross-fitting over a seeded halving of the users: a ranker
+    // fitted on each half ranks the other).
     const rng = new Rng(o.seed + 7);
-    const held = new Uint8Array(vc.users.length);
-    for (let j = 0; j < held.length; j++) held[j] = rng.next() < 0.5 ? 1 : 0;
-    const half = (l: RecLists, side: number): RecLists => {
-      const keep = [...l.users.keys()].filter((j) => held[j] === side);
+    const side = Uint8Array.from(vc.users, () => (rng.next() < 0.5 ? 1 : 0));
+    const half = (l: RecLists, h: number): RecLists => {
+      const keep = [...l.users.keys()].filter((j) => side[j] === h);
       return { users: Int32Array.from(keep, (j) => l.users[j]), items: keep.map((j) => l.items[j]), scores: keep.map((j) => l.scores[j]) };
     };
-    const fitHalf = buildCandidates(validLists.map((l) => half(l, 0)), vStats, DEPTH);
-    const checkHalf = buildCandidates(validLists.map((l) => half(l, 1)), vStats, DEPTH);
-    const probe = new LearnedRanker({ seed: o.seed });
-    probe.fit(fitHalf, candidateLabels(fitHalf, p.valid.test));
-    const validNdcg = (l: RecLists) => mean(scoreLists(l, p.valid.train, p.valid.test, K, DEPTH).ndcg);
-    const choice: [string, number][] = families.map((f, k) => [f.key, validNdcg(half(validLists[k], 1))]);
-    choice.push(['ranked', validNdcg(probe.rank(checkHalf, vStats, DEPTH))]);
+    const crossRanked: RecLists[] = [0, 1].map((h) => {
+      const fitOn = buildCandidates(validLists.map((l) => half(l, 1 - h)), vStats, DEPTH);
+      const rankOn = buildCandidates(validLists.map((l) => half(l, h)), vStats, DEPTH);
+      const probe = new LearnedRanker({ seed: o.seed });
+      probe.fit(fitOn, candidateLabels(fitOn, p.valid.test));
+      return probe.rank(rankOn, vStats, DEPTH);
+    });
+    const validNdcg = (ls: RecLists[]) => {
+      const all = ls.flatMap((l) => [...scoreLists(l, p.valid.train, p.valid.test, K, DEPTH).ndcg]);
+      return all.reduce((a, b) => a + b, 0) / Math.max(1, all.length);
+    };
+    const choice: [string, number][] = families.map((f, k) => [f.key, validNdcg([validLists[k]])]);
+    choice.push(['ranked', validNdcg(crossRanked)]);
     const [pick] = choice.reduce((a, b) => (b[1] > a[1] ? b : a));
-    for (const [key, v] of choice) tuning.push(['production choice', `${key} on held-out validation users`, r4(v)]);
+    for (const [key, v] of choice) tuning.push(['production choice', `${key}${key === 'ranked' ? ' (2-fold cross-fitted over validation users)' : ''}`, r4(v)]);
     summaries.production = summaries[pick];
-    rows.push(['production', `= ${pick} (best on held-out validation users)`, ...rows.find((r) => r[0] === pick)!.slice(2)]);
+    rows.push(['production', `= ${pick} (best on validation; the ranker cross-fitted)`, ...rows.find((r) => r[0] === pick)!.slice(2)]);
     putMetrics(metrics, `${p.prefix}production`, summaries[pick]);
     metrics[`${p.prefix}production_model`] = pick;
     for (const beta of o.ranker.betas) {
