@@ -11,7 +11,7 @@
  *   cf-ml100k:    MovieLens 100k with Microsoft Recommenders' protocol, beside their table's rows
  */
 import { join } from 'node:path';
-import type { EvalReport, EvalSuite, EvalTable } from '../suite.ts';
+import type { EvalContext, EvalReport, EvalSuite, EvalTable } from '../suite.ts';
 import type { Csr } from '../../signals/index.ts';
 import { alsAvailable, randomHoldout, slidingTimeWindows } from '../../cf/index.ts';
 import { loadHetrec, loadMovielens, loadMovielens100k, toMatrix, type InteractionMatrix } from '../interactions.ts';
@@ -70,6 +70,11 @@ function randomProtocol(title: string, m: Csr, fraction: number, seed: number): 
 }
 
 const day = (t: number) => new Date(t * 1000).toISOString().slice(0, 10);
+
+/** The grid fields shared by the binary (MovieLens) data sets. */
+function binaryGrid(ctx: EvalContext): Pick<Grid, 'quick' | 'threads' | 'seed' | 'neighbours' | 'cosineInputs' | 'bm25Inputs'> {
+  return { quick: ctx.quick, threads: ctx.threads, seed: ctx.seed, neighbours: ctx.quick ? [100] : [50, 200], cosineInputs: [bin], bm25Inputs: [bin] };
+}
 
 /** Sliding time windows at `cuts` (quantiles of pair times); the first window is validation. */
 function timeProtocol(title: string, data: InteractionMatrix, cuts: number[]): { title: string; prefix: string; valid: Fold; folds: Fold[] } {
@@ -131,12 +136,7 @@ export const cfMovielens: EvalSuite = {
     const lin = (alpha: number): Input => ({ kind: 'log', alpha: alpha / Math.LN2, epsilon: 1 });
     const grid = (time: boolean) =>
       families({
-        quick: ctx.quick,
-        threads: ctx.threads,
-        seed: ctx.seed,
-        neighbours: ctx.quick ? [100] : [50, 200],
-        cosineInputs: [bin],
-        bm25Inputs: [bin],
+        ...binaryGrid(ctx),
         als: [
           [64, 1, lin(3)],
           [32, 1, lin(3)],
@@ -177,16 +177,9 @@ export const cfMl100k: EvalSuite = {
   needs: ['movielens-100k'],
   async run(ctx): Promise<EvalReport> {
     const data = toMatrix(await loadMovielens100k(join(ctx.dataDir, 'movielens-100k/u.data')));
-    const split = randomHoldout(data.m, 0.25, ctx.seed);
-    const valid = randomHoldout(split.train, 0.25, ctx.seed + 1);
-    const p = { title: 'movielens-100k, 75/25 per-user stratified random split', prefix: '', valid: { ...valid, label: `25% per-user holdout of train, seed ${ctx.seed + 1}` }, folds: [{ ...split, label: `seed ${ctx.seed}` }] };
+    const p = randomProtocol('movielens-100k, 75/25 per-user stratified random split', data.m, 0.25, ctx.seed);
     const { list, notes } = await families({
-      quick: ctx.quick,
-      threads: ctx.threads,
-      seed: ctx.seed,
-      neighbours: ctx.quick ? [100] : [50, 200],
-      cosineInputs: [bin],
-      bm25Inputs: [bin],
+      ...binaryGrid(ctx),
       als: [
         [64, 1, { kind: 'log', alpha: 3 / Math.LN2, epsilon: 1 }],
         [32, 5, { kind: 'log', alpha: 10 / Math.LN2, epsilon: 1 }],
