@@ -4,6 +4,7 @@
  * family base class {@link ScoringRecommender} whose subclasses only say how to score.
  */
 import type { Csr } from '../signals/index.ts';
+import { transpose } from '../signals/index.ts';
 import type { FitOptions, Ranked, Recommender, RecommendOptions } from './recommender.ts';
 import { DeepcutError } from '../errors.ts';
 import { topK } from '../core/topk.ts';
@@ -139,4 +140,48 @@ export function rowNorms(M: Float32Array, n: number, f: number): Float32Array {
     out[i] = Math.sqrt(s);
   }
   return out;
+}
+
+/** Training rows kept for user-user cosine ({@link userCosine}): the matrix, its transpose, row norms. */
+export interface UserRows {
+  m: Csr;
+  t: Csr;
+  norms: Float32Array;
+}
+
+/** {@link UserRows} of a users × items matrix (`t` its transpose when the caller has it). */
+export function userRows(m: Csr, t: Csr = transpose(m)): UserRows {
+  const norms = new Float32Array(m.rows);
+  for (let r = 0; r < m.rows; r++) {
+    let s = 0;
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) s += m.data[p] * m.data[p];
+    norms[r] = Math.sqrt(s);
+  }
+  return { m, t, norms };
+}
+
+/** Cosine between user `user`'s raw training row and every user's, into `out` (length users). */
+export function userCosine(u: UserRows, user: number, out: Float32Array): void {
+  const { m, t, norms } = u;
+  for (let p = m.indptr[user]; p < m.indptr[user + 1]; p++) {
+    const i = m.indices[p];
+    const x = m.data[p];
+    for (let q = t.indptr[i]; q < t.indptr[i + 1]; q++) out[t.indices[q]] += x * t.data[q];
+  }
+  const nu = norms[user];
+  for (let v = 0; v < out.length; v++) if (out[v] !== 0) out[v] /= nu * norms[v];
+}
+
+/** A CSR matrix as three named artifact arrays `<name>Indptr`, `<name>Indices`, `<name>Data`. */
+export function csrArrays(name: string, m: Csr): { name: string; data: Int32Array | Float32Array; shape: number[] }[] {
+  return [
+    { name: `${name}Indptr`, data: m.indptr, shape: [m.indptr.length] },
+    { name: `${name}Indices`, data: m.indices, shape: [m.indices.length] },
+    { name: `${name}Data`, data: m.data, shape: [m.data.length] },
+  ];
+}
+
+/** The CSR matrix {@link csrArrays} wrote under `name`, `rows` × `cols`. */
+export function csrFromArrays(arrays: Record<string, Int32Array | Float32Array>, name: string, rows: number, cols: number): Csr {
+  return { rows, cols, indptr: arrays[`${name}Indptr`] as Int32Array, indices: arrays[`${name}Indices`] as Int32Array, data: arrays[`${name}Data`] as Float32Array };
 }

@@ -7,11 +7,13 @@ import { PopularityRecommender } from './popularity.ts';
 import { ItemKnnRecommender, type ItemKnnConfig } from './itemknn.ts';
 import { DeepcutError } from '../errors.ts';
 import type { AlsOptions } from './als.ts';
+import { EaseRecommender, type EaseConfig } from './ease.ts';
+import { BprRecommender, type BprConfig } from './bpr.ts';
 
 /** ALS hyper-parameters (src/cf/als.ts `AlsOptions`); unset ones take its defaults. Confidence (α) is built by the caller. */
 export type AlsModelConfig = { kind: 'als' } & AlsOptions;
 
-export type ModelConfig = { kind: 'popularity' } | ({ kind: 'itemknn' } & ItemKnnConfig) | AlsModelConfig;
+export type ModelConfig = { kind: 'popularity' } | ({ kind: 'itemknn' } & ItemKnnConfig) | ({ kind: 'ease' } & EaseConfig) | ({ kind: 'bpr' } & BprConfig) | AlsModelConfig;
 
 /** A short label for tables: `popularity`, `itemknn-bm25`, `als`. */
 export function modelLabel(c: ModelConfig): string {
@@ -29,6 +31,14 @@ export async function makeRecommender(config: ModelConfig): Promise<Recommender>
     case 'itemknn': {
       const { kind: _kind, ...knn } = config;
       return new ItemKnnRecommender(knn);
+    }
+    case 'ease': {
+      const { kind: _kind, ...ease } = config;
+      return new EaseRecommender(ease);
+    }
+    case 'bpr': {
+      const { kind: _kind, ...bpr } = config;
+      return new BprRecommender(bpr);
     }
     case 'als': {
       const { kind: _kind, ...als } = config;

@@ -1,7 +1,7 @@
 /**
  * The cf stage's front door: implicit-feedback collaborative filtering behind one small interface
  * ({@link Recommender}, with optional abilities such as fold-in behind type guards), the models
- * (ALS with the conjugate-gradient solver, popularity, item-kNN) and their factory, the loader of a
+ * (ALS with the conjugate-gradient solver, EASE^R, BPR-MF, popularity, item-kNN) and their factory, the loader of a
  * saved model, the self-describing artifact format, and offline evaluation on holdout splits
  * (ranking metrics, `evaluate`), which depends on the interface only.
  *
@@ -14,12 +14,14 @@
 export * from './recommender.ts';
 export * from './als.ts';
 export * from './popularity.ts';
+export { EaseRecommender, type EaseConfig } from './ease.ts';
+export { BprRecommender, type BprConfig } from './bpr.ts';
 export { readArtifact, writeArtifact } from './artifact.ts';
 export { checkK, excludeMask, rowNorms, topK } from './base.ts';
-export { type EvalMetrics, evaluate } from './evaluate.ts';
+export { type EvalMetrics, evaluate, type ListScores, type RecLists, recommendLists, sampleUsers, scoreLists, testUsers, trainPopularity } from './evaluate.ts';
 export { alsAvailable, makeRecommender, type ModelConfig } from './factory.ts';
 export { Scorer } from './kernels/scorer.ts';
 export { Arena, wasmAvailable, wasmModule } from './kernels/wasm.ts';
 export { loadCfModel } from './load.ts';
-export { rankMetrics } from './metrics.ts';
-export { randomHoldout, type Split, splitByMask, timeHoldout } from './splits.ts';
+export { bootstrapMean, type Interval, type Popularity, rankMetrics } from './metrics.ts';
+export { randomHoldout, slidingTimeWindows, type Split, splitByMask, timeHoldout, timeQuantile, timeWindow } from './splits.ts';

@@ -7,7 +7,7 @@
  */
 import type { Csr } from '../signals/index.ts';
 import { transpose } from '../signals/index.ts';
-import { ScoringRecommender, topK } from './base.ts';
+import { csrArrays, csrFromArrays, ScoringRecommender, topK, userCosine, userRows, type UserRows } from './base.ts';
 import { readArtifact, writeArtifact } from './artifact.ts';
 import { DeepcutError } from '../errors.ts';
 
@@ -119,10 +119,8 @@ export class ItemKnnRecommender extends ScoringRecommender {
   readonly config: Required<ItemKnnConfig>;
   /** items × items, top neighbours per row (self included), best first. */
   private similarity: Csr = { rows: 0, cols: 0, indptr: new Int32Array(1), indices: new Int32Array(0), data: new Float32Array(0) };
-  /** Training users × items and its transpose, kept for user-user cosine. */
-  private train: Csr = this.similarity;
-  private trainT: Csr = this.similarity;
-  private userNorm = new Float32Array(0);
+  /** Training users × items, kept for user-user cosine. */
+  private train: UserRows = userRows(this.similarity, this.similarity);
 
   constructor(config: ItemKnnConfig) {
     super();
@@ -141,14 +139,7 @@ export class ItemKnnRecommender extends ScoringRecommender {
   }
 
   private setTrain(userItems: Csr, itemUsers: Csr): void {
-    this.train = userItems;
-    this.trainT = itemUsers;
-    this.userNorm = new Float32Array(userItems.rows);
-    for (let r = 0; r < userItems.rows; r++) {
-      let s = 0;
-      for (let p = userItems.indptr[r]; p < userItems.indptr[r + 1]; p++) s += userItems.data[p] * userItems.data[p];
-      this.userNorm[r] = Math.sqrt(s);
-    }
+    this.train = userRows(userItems, itemUsers);
   }
 
   protected scoreUser(user: number, userItems: Csr, out: Float32Array): void {
@@ -171,15 +162,7 @@ export class ItemKnnRecommender extends ScoringRecommender {
 
   /** Cosine between users' raw training rows. */
   protected scoreUserToUsers(user: number, out: Float32Array): void {
-    const m = this.train;
-    const t = this.trainT;
-    for (let p = m.indptr[user]; p < m.indptr[user + 1]; p++) {
-      const i = m.indices[p];
-      const x = m.data[p];
-      for (let q = t.indptr[i]; q < t.indptr[i + 1]; q++) out[t.indices[q]] += x * t.data[q];
-    }
-    const nu = this.userNorm[user];
-    for (let v = 0; v < out.length; v++) if (out[v] !== 0) out[v] /= nu * this.userNorm[v];
+    userCosine(this.train, user, out);
   }
 
   /** The kept neighbours of `item` and their similarities, best first (self included). */
@@ -190,30 +173,18 @@ export class ItemKnnRecommender extends ScoringRecommender {
 
   async save(path: string, meta: { runId: string }): Promise<void> {
     this.checkFitted();
-    const s = this.similarity;
-    const t = this.train;
-    const arr = (name: string, data: Int32Array | Float32Array) => ({ name, data, shape: [data.length] });
-    await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'dot', params: { version: VERSION, ...this.config, users: this.users, items: this.items } }, [
-      arr('simIndptr', s.indptr),
-      arr('simIndices', s.indices),
-      arr('simData', s.data),
-      arr('trainIndptr', t.indptr),
-      arr('trainIndices', t.indices),
-      arr('trainData', t.data),
-    ]);
+    await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'dot', params: { version: VERSION, ...this.config, users: this.users, items: this.items } }, [...csrArrays('sim', this.similarity), ...csrArrays('train', this.train.m)]);
   }
 
   /** Read a model written by `save`; throws `invalid_input` naming a wrong kind or version. */
   static async load(path: string): Promise<ItemKnnRecommender> {
     const a = await readArtifact(path, { kind: KIND, params: { version: VERSION } });
     const meta = a.header.params as unknown as Required<ItemKnnConfig> & { users: number; items: number };
-    const i32 = (n: string) => a.arrays[n] as Int32Array;
-    const f32 = (n: string) => a.arrays[n] as Float32Array;
     const m = new ItemKnnRecommender({ weighting: meta.weighting, neighbours: meta.neighbours, k1: meta.k1, b: meta.b });
     m.items = meta.items;
     m.users = meta.users;
-    m.similarity = { rows: meta.items, cols: meta.items, indptr: i32('simIndptr'), indices: i32('simIndices'), data: f32('simData') };
-    const train: Csr = { rows: meta.users, cols: meta.items, indptr: i32('trainIndptr'), indices: i32('trainIndices'), data: f32('trainData') };
+    m.similarity = csrFromArrays(a.arrays, 'sim', meta.items, meta.items);
+    const train = csrFromArrays(a.arrays, 'train', meta.users, meta.items);
     m.setTrain(train, transpose(train));
     return m;
   }

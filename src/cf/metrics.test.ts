@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { catalogMetrics, popularityOf, rankMetrics } from './metrics.ts';
+import { bootstrapMean, catalogMetrics, popularityOf, rankMetrics } from './metrics.ts';
 import { evaluate } from './evaluate.ts';
 import type { Recommender } from './recommender.ts';
 import { csrFromCoo } from '../signals/index.ts';
@@ -50,5 +50,21 @@ describe('evaluate', () => {
     close(m.map_at_2, (1 + 0.5 / 2) / 2);
     close(m.coverage, 3 / 4);
     await assert.rejects(evaluate(stub, train, csrFromCoo(3, 5, new Int32Array(0), new Int32Array(0), new Float32Array(0)), { k: 2 }), /train is 3×4 but test is 3×5/);
+  });
+});
+
+describe('bootstrapMean', () => {
+  it('averages strata means, brackets the mean, narrows with more users, and is seeded', async () => {
+    
+    assert.deepEqual(bootstrapMean([Float64Array.of(1, 1, 1)]), { mean: 1, lo: 1, hi: 1 });
+    const a = bootstrapMean([Float64Array.of(0, 1), Float64Array.of(1, 1, 1, 1)], 500, 3);
+    assert.equal(a.mean, 0.75);
+    const bits = (n: number) => Float64Array.from({ length: n }, (_, i) => i % 2);
+    const small = bootstrapMean([bits(20)], 1000, 1);
+    const big = bootstrapMean([bits(2000)], 1000, 1);
+    assert.ok(small.lo < 0.5 && small.hi > 0.5 && big.lo < 0.5 && big.hi > 0.5);
+    assert.ok(big.hi - big.lo < (small.hi - small.lo) / 5, `${big.hi - big.lo} vs ${small.hi - small.lo}`);
+    assert.deepEqual(bootstrapMean([bits(20)], 1000, 1), small);
+    assert.deepEqual(bootstrapMean([new Float64Array(0)]), { mean: 0, lo: 0, hi: 0 });
   });
 });

@@ -4,6 +4,7 @@
  * NDCG@k = DCG / ideal DCG over min(k, |relevant|) with gain 1/log2(rank + 1), rank from 1;
  * AP@k = Σ over hits of P@rank, divided by min(k, |relevant|).
  */
+import { Rng } from '../util/rng.ts';
 
 /** Per-user figures for one recommendation list `recs` (best first) against `relevant`. */
 export function rankMetrics(recs: ArrayLike<number>, relevant: ReadonlySet<number>, k: number): { precision: number; recall: number; ndcg: number; ap: number } {
@@ -76,4 +77,36 @@ export function catalogMetrics(lists: ArrayLike<number>[], pop: Popularity): { c
     }
   }
   return { coverage: distinct / pop.counts.length, novelty: slots ? info / slots : 0, longTailShare: slots ? tail / slots : 0 };
+}
+
+/** A mean with its 95% interval. */
+export interface Interval {
+  mean: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Mean over strata (e.g. time windows) of the per-user means, with a percentile bootstrap 95%
+ * interval (Efron & Tibshirani 1993, ch. 13): each of `rounds` resamples draws every stratum's users
+ * with replacement (seeded), so the interval reflects which users happened to be tested.
+ * Empty strata are ignored. Example: bootstrapMean([Float64Array.of(0, 1)]).mean = 0.5.
+ */
+export function bootstrapMean(strata: Float64Array[], rounds = 1000, seed = 0): Interval {
+  const used = strata.filter((s) => s.length > 0);
+  if (used.length === 0) return { mean: 0, lo: 0, hi: 0 };
+  const mean = used.reduce((a, s) => a + s.reduce((x, y) => x + y, 0) / s.length, 0) / used.length;
+  const rng = new Rng(seed);
+  const draws = new Float64Array(rounds);
+  for (let b = 0; b < rounds; b++) {
+    let m = 0;
+    for (const s of used) {
+      let t = 0;
+      for (let j = 0; j < s.length; j++) t += s[rng.int(s.length)];
+      m += t / s.length;
+    }
+    draws[b] = m / used.length;
+  }
+  draws.sort();
+  return { mean, lo: draws[Math.floor(0.025 * (rounds - 1))], hi: draws[Math.ceil(0.975 * (rounds - 1))] };
 }

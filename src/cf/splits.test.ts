@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomHoldout, timeHoldout } from './splits.ts';
+import { randomHoldout, slidingTimeWindows, timeHoldout, timeWindow } from './splits.ts';
 import { csrFromCoo, type Csr } from '../signals/index.ts';
 import { Rng } from '../util/rng.ts';
 
@@ -55,5 +55,28 @@ describe('timeHoldout', () => {
     assert.deepEqual([...pairs(s.train)].sort(), ['0:0', '0:1', '1:0']);
     assert.deepEqual([...pairs(s.test)].sort(), ['0:2', '1:3']);
     assert.throws(() => timeHoldout(m, Float64Array.of(1, NaN, 1, 1, 1, 1), 0.5), /time split needs a time for every pair; 1 of 6 lack one/);
+  });
+});
+
+describe('timeWindow and slidingTimeWindows', () => {
+  // user 0: times 1,2,9; user 1: 3,8; user 2: only 10
+  const m = csrFromCoo(3, 4, Int32Array.of(0, 0, 0, 1, 1, 2), Int32Array.of(0, 1, 2, 0, 3, 1), new Float32Array(6).fill(1));
+  const time = Float64Array.of(1, 2, 9, 3, 8, 10);
+  it('tests a window, drops what comes after it and cold users', () => {
+    const s = timeWindow(m, time, 3, 9);
+    assert.deepEqual([...pairs(s.train)].sort(), ['0:0', '0:1']);
+    // user 1 has 3 and 8 in the window but nothing before: cold
+    assert.deepEqual([...pairs(s.test)].sort(), []);
+    assert.equal(s.coldUsers, 1);
+    const t = timeWindow(m, time, 8, 10);
+    assert.deepEqual([...pairs(t.test)].sort(), ['0:2', '1:3']);
+    assert.ok(!pairs(t.train).has('2:1') && !pairs(t.test).has('2:1'), 'the pair at the window end is on neither side');
+  });
+  it('cuts at quantiles, each window ending at the next cut', () => {
+    const w = slidingTimeWindows(m, time, [0.5, 5 / 6]); // cuts at 8 and 10
+    assert.deepEqual(w.map((s) => s.cutoff), [8, 10]);
+    assert.deepEqual([...pairs(w[0].test)].sort(), ['0:2', '1:3']);
+    assert.deepEqual([...pairs(w[1].test)].sort(), []);
+    assert.equal(w[1].coldUsers, 1);
   });
 });

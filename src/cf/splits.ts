@@ -60,27 +60,53 @@ export function randomHoldout(m: Csr, fraction: number, seed: number): Split {
   return splitByMask(m, isTest);
 }
 
-/**
- * Time-based split: a global cutoff at the (1 − fraction) quantile of pair times; later pairs go to
- * test, except those of users with nothing before the cutoff (cold users cannot be scored by CF;
- * they are dropped from test and counted in `coldUsers`). `time` is aligned with `m.data`.
- */
-export function timeHoldout(m: Csr, time: Float64Array, fraction: number): Split & { cutoff: number; coldUsers: number } {
-  checkFraction(fraction);
+/** The `q` quantile (0..1) of `time` (every entry must be finite); throws naming how many lack a time. */
+export function timeQuantile(time: Float64Array, q: number): number {
   const known = Float64Array.from(time.filter((t) => Number.isFinite(t))).sort();
-  if (known.length !== time.length) throw new DeepcutError('invalid_input', `time split needs a time for every pair; ${time.length - known.length} of ${time.length} lack one`);
-  const cutoff = known[Math.min(known.length - 1, Math.floor((1 - fraction) * known.length))];
+  if (known.length !== time.length || known.length === 0) throw new DeepcutError('invalid_input', `time split needs a time for every pair; ${time.length - known.length} of ${time.length} lack one`);
+  return known[Math.min(known.length - 1, Math.max(0, Math.floor(q * known.length)))];
+}
+
+/**
+ * Time window split: pairs before `from` train; pairs in [`from`, `to`) test, except those of users
+ * with nothing before `from` (cold users cannot be scored by CF: dropped from test and counted in
+ * `coldUsers`); pairs at or after `to` are on neither side. `time` is aligned with `m.data`.
+ * Sliding windows (several `from`s, each `to` the next) give several honest test periods.
+ */
+export function timeWindow(m: Csr, time: Float64Array, from: number, to = Infinity): Split & { cutoff: number; coldUsers: number } {
   const isTest = new Uint8Array(m.indices.length);
   let coldUsers = 0;
   for (let r = 0; r < m.rows; r++) {
     let before = 0;
-    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) if (time[p] < cutoff) before++;
-    if (before === 0) {
-      if (m.indptr[r + 1] > m.indptr[r]) coldUsers++;
-      for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) isTest[p] = 2; // dropped from both sides
-      continue;
+    let during = 0;
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) {
+      if (time[p] < from) before++;
+      else if (time[p] < to) during++;
     }
-    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) if (time[p] >= cutoff) isTest[p] = 1;
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) {
+      // 2: on neither side
+      if (time[p] >= to || (time[p] >= from && before === 0)) isTest[p] = 2;
+      else if (time[p] >= from) isTest[p] = 1;
+    }
+    if (before === 0 && during > 0) coldUsers++;
   }
-  return { ...splitByMask(m, isTest), cutoff, coldUsers };
+  return { ...splitByMask(m, isTest), cutoff: from, coldUsers };
+}
+
+/**
+ * Time-based split: a global cutoff at the (1 − fraction) quantile of pair times; later pairs go to
+ * test, except those of users with nothing before the cutoff ({@link timeWindow} with no end).
+ */
+export function timeHoldout(m: Csr, time: Float64Array, fraction: number): Split & { cutoff: number; coldUsers: number } {
+  checkFraction(fraction);
+  return timeWindow(m, time, timeQuantile(time, 1 - fraction));
+}
+
+/**
+ * Sliding time windows: for each cut quantile `q` in `cuts` (ascending), train on pairs before the
+ * q quantile of times and test on pairs up to the next cut (the last runs to the end).
+ */
+export function slidingTimeWindows(m: Csr, time: Float64Array, cuts: number[]): (Split & { cutoff: number; coldUsers: number })[] {
+  const at = cuts.map((q) => timeQuantile(time, q));
+  return at.map((from, k) => timeWindow(m, time, from, k + 1 < at.length ? at[k + 1] : Infinity));
 }

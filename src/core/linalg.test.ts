@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { choleskySolve, choleskySolveInPlace, NotPositiveDefiniteError, normalizeRows, normalizedRows } from './linalg.ts';
+import { choleskySolve, choleskySolveInPlace, NotPositiveDefiniteError, normalizeRows, normalizedRows, spdInverseInPlace } from './linalg.ts';
 import { DeepcutError } from '../errors.ts';
 import { LogisticRegression } from '../bandit/index.ts';
 import { Rng } from '../util/rng.ts';
@@ -51,4 +51,23 @@ test('normalizeRows scales in place; normalizedRows returns a copy and leaves it
   assert.notEqual(u, v);
   assert.deepEqual([...v], [3, 4, 0, 0]);
   assert.deepEqual([...u], [0.6, 0.8, 0, 0].map(Math.fround));
+});
+
+test('spdInverseInPlace: the worked example, A·A⁻¹ = I on a random Gram matrix, and a non-SPD matrix named', () => {
+  assert.deepEqual([...spdInverseInPlace(Float64Array.of(4, 2, 2, 3), 2)], [0.375, -0.25, -0.25, 0.5]);
+  const n = 30;
+  const rng = new Rng(11);
+  const x = Float64Array.from({ length: n * 40 }, () => rng.next() - 0.5);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let r = 0; r < 40; r++) a[i * n + j] += x[i * 40 + r] * x[j * 40 + r];
+  for (let i = 0; i < n; i++) a[i * n + i] += 0.1;
+  const inv = spdInverseInPlace(Float64Array.from(a), n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += a[i * n + k] * inv[k * n + j];
+      assert.ok(Math.abs(s - (i === j ? 1 : 0)) < 1e-9, `(A·A⁻¹)[${i},${j}] = ${s}`);
+    }
+  }
+  assert.throws(() => spdInverseInPlace(Float64Array.of(1, 2, 2, 1), 2), /not positive definite at column 1 \(pivot -3\)/);
 });

@@ -92,3 +92,33 @@ export function normalizeRows(x: Float32Array, dim: number): Float32Array {
 export function normalizedRows(v: Float32Array, dim: number): Float32Array {
   return normalizeRows(Float32Array.from(v), dim);
 }
+
+/**
+ * Invert a symmetric positive definite matrix A (n × n, row-major, both triangles filled) IN PLACE
+ * by Gauss–Jordan elimination without pivoting (safe for SPD: every pivot is a ratio of leading
+ * principal minors, all > 0). n³ multiply-adds over contiguous rows. Returns A, now A⁻¹.
+ * Throws {@link NotPositiveDefiniteError} when a pivot is ≤ 0 or NaN.
+ *
+ * Example: spdInverseInPlace([4, 2, 2, 3], 2) → [0.375, −0.25, −0.25, 0.5].
+ */
+export function spdInverseInPlace(A: Float64Array, n: number): Float64Array {
+  const rowK = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const rk = k * n;
+    const piv = A[rk + k];
+    if (!(piv > 0)) throw new NotPositiveDefiniteError(k, piv);
+    const inv = 1 / piv;
+    A[rk + k] = 1;
+    for (let j = 0; j < n; j++) A[rk + j] *= inv;
+    rowK.set(A.subarray(rk, rk + n));
+    for (let i = 0; i < n; i++) {
+      if (i === k) continue;
+      const ri = i * n;
+      const f = A[ri + k];
+      if (f === 0) continue;
+      A[ri + k] = 0;
+      for (let j = 0; j < n; j++) A[ri + j] -= f * rowK[j];
+    }
+  }
+  return A;
+}

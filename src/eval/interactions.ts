@@ -98,6 +98,17 @@ export async function loadMovielens(file: string, minRating = 4): Promise<Intera
   return b.done();
 }
 
+/** Read MovieLens 100k `u.data` (tab-separated `user item rating timestamp`, no header): every rating a positive of weight 1. */
+export async function loadMovielens100k(file: string): Promise<Interactions> {
+  const b = new Builder();
+  for await (const [line, n] of lines(file)) {
+    const c = line.split('\t');
+    num(c[2], file, n, 'rating');
+    b.push(c[0], c[1], 1, num(c[3], file, n, 'timestamp'));
+  }
+  return b.done();
+}
+
 export interface InteractionMatrix {
   /** users × items, weights of repeated pairs summed. */
   m: Csr;

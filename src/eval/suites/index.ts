@@ -2,11 +2,11 @@
 import type { EvalSuite } from '../suite.ts';
 import { datasets } from './datasets.ts';
 import { audioMidi } from './audio-midi.ts';
-import { cfHetrec, cfMovielens } from './cf.ts';
+import { cfHetrec, cfMl100k, cfMovielens } from './cf.ts';
 import { banditSim } from './bandit-sim.ts';
 import { audioCold } from './audio-cold.ts';
 import { textHetrec } from './text.ts';
 import { playlistsDemo } from './playlists.ts';
 import { banditObd } from './bandit-obd.ts';
 
-export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, textHetrec, playlistsDemo, audioCold, banditSim, banditObd];
+export const suites: EvalSuite[] = [datasets, audioMidi, cfHetrec, cfMovielens, cfMl100k, textHetrec, playlistsDemo, audioCold, banditSim, banditObd];

@@ -1,0 +1,302 @@
+/**
+ * Evaluation that decides: every model family side by side on one protocol — a validation split to
+ * choose hyper-parameters (never the test side), then one or several test folds (sliding time
+ * windows, or one random holdout) — with bootstrap 95% intervals over users, results by user
+ * activity and by item popularity band, and the production ranking (a learned ranker over the
+ * families' candidates, trained on the validation split) with its long-tail dial's trade-off curve.
+ *
+ * Per model: NDCG@10 and recall@50 (the candidate stage's job) with intervals, P@10, catalog
+ * coverage, novelty (bits), long-tail share (outside the 80% head), fit seconds and model size.
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EvalTable } from './suite.ts';
+import type { Csr } from '../signals/index.ts';
+import { bootstrapMean, type Interval, type ListScores, makeRecommender, type ModelConfig, type RecLists, recommendLists, scoreLists, type Split, testUsers, trainPopularity } from '../cf/index.ts';
+import { buildCandidates, candidateLabels, LearnedRanker, rankStats, type TrainTimes } from '../rank/index.ts';
+import { mapValues } from './interactions.ts';
+import { log } from '../log.ts';
+import { Rng } from '../util/rng.ts';
+
+export const K = 10;
+export const DEPTH = 50;
+
+/** How raw weights become model input; `decay` multiplies by 2^(−age / half-life) (needs times). */
+export type Input = { kind: 'raw' } | { kind: 'binary' } | { kind: 'log'; alpha: number; epsilon: number } | { kind: 'decay'; halfLifeDays: number; of: Input };
+
+/** A train/test split with, when the data has them, the training pairs' times and the cut ("now"). */
+export interface Fold extends Split {
+  label: string;
+  times?: TrainTimes;
+}
+
+export interface Candidate {
+  config: ModelConfig;
+  input: Input;
+}
+
+/** One model family: a metric-key prefix and the candidates tried on validation. */
+export interface Family {
+  key: string;
+  candidates: Candidate[];
+}
+
+export interface Protocol {
+  title: string;
+  /** Metric-key prefix (`time_`) or ''. */
+  prefix: string;
+  valid: Fold;
+  folds: Fold[];
+}
+
+export interface CompareOptions {
+  seed: number;
+  /** Add the learned ranker over every family's candidates, and its dial curve at these β. */
+  ranker?: { betas: number[] };
+}
+
+export function applyInput(m: Csr, input: Input, times?: TrainTimes): Csr {
+  switch (input.kind) {
+    case 'raw':
+      return m;
+    case 'binary':
+      return mapValues(m, () => 1);
+    case 'log':
+      // Hu, Koren & Volinsky 2008, eq. 6: c = 1 + α·log(1 + w/ε)
+      return mapValues(m, (w) => 1 + input.alpha * Math.log1p(w / input.epsilon));
+    case 'decay': {
+      const base = applyInput(m, input.of, times);
+      if (!times) return base;
+      const rate = Math.LN2 / (input.halfLifeDays * 86_400);
+      return { ...base, data: base.data.map((v, p) => v * Math.exp(-rate * Math.max(0, times.now - times.time[p]))) };
+    }
+  }
+}
+
+export function inputLabel(i: Input): string {
+  switch (i.kind) {
+    case 'log':
+      return `log α=${+i.alpha.toPrecision(3)} ε=${i.epsilon}`;
+    case 'decay':
+      return `${inputLabel(i.of)}, half-life ${i.halfLifeDays} d`;
+    default:
+      return i.kind;
+  }
+}
+
+export function paramsLabel(c: Candidate): string {
+  const { kind: _k, threads: _t, seed: _s, computeLoss: _l, ...rest } = c.config as Record<string, unknown>;
+  const p = Object.entries(rest).map(([k, v]) => `${k}=${v}`);
+  return [...p, inputLabel(c.input)].join(' ');
+}
+
+/** Fit `c` on a fold's train side and list the top-`DEPTH` of its test users. */
+async function fitLists(c: Candidate, fold: Fold, measure = false): Promise<{ lists: RecLists; train: Csr; fitS: number; modelMb?: number }> {
+  const model = await makeRecommender(c.config);
+  const train = applyInput(fold.train, c.input, fold.times);
+  const t0 = performance.now();
+  await model.fit(train);
+  const fitS = (performance.now() - t0) / 1000;
+  // heard items are filtered through the training matrix
+  const lists = await recommendLists(model, train, testUsers(fold.test), DEPTH);
+  let modelMb: number | undefined;
+  if (measure) {
+    const dir = await mkdtemp(join(tmpdir(), 'deepcut-eval-model-'));
+    try {
+      await model.save(join(dir, 'm.bin'), { runId: 'eval' });
+      modelMb = (await stat(join(dir, 'm.bin'))).size / 2 ** 20;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  await (model as Partial<{ close(): Promise<void> }>).close?.();
+  return { lists, train, fitS, modelMb };
+}
+
+const mean = (x: Float64Array) => (x.length ? x.reduce((a, b) => a + b, 0) / x.length : 0);
+
+/** Activity bands of a user by training items. */
+const BANDS: [string, (n: number) => boolean][] = [
+  ['new', (n) => n < 10],
+  ['light', (n) => n >= 10 && n < 50],
+  ['heavy', (n) => n >= 50],
+];
+
+/** Figures of one model over every fold. */
+interface Summary {
+  ndcg: Interval;
+  recall: Interval;
+  precision: number;
+  coverage: number;
+  novelty: number;
+  longTail: number;
+  bands: Record<string, Interval & { users: number }>;
+  headRecall: number;
+  tailRecall: number;
+}
+
+function summarize(scores: ListScores[], seed: number): Summary {
+  const bands: Summary['bands'] = {};
+  for (const [name, inBand] of BANDS) {
+    const strata = scores.map((s) => Float64Array.from(s.ndcg.filter((_, j) => inBand(s.activity[j]))));
+    bands[name] = { ...bootstrapMean(strata, 1000, seed), users: strata.reduce((a, s) => a + s.length, 0) };
+  }
+  const sum = (f: (s: ListScores) => number) => scores.reduce((a, s) => a + f(s), 0);
+  return {
+    ndcg: bootstrapMean(scores.map((s) => s.ndcg), 1000, seed),
+    recall: bootstrapMean(scores.map((s) => s.recallDeep), 1000, seed),
+    precision: sum((s) => mean(s.precision)) / scores.length,
+    coverage: sum((s) => s.coverage) / scores.length,
+    novelty: sum((s) => s.novelty) / scores.length,
+    longTail: sum((s) => s.longTailShare) / scores.length,
+    bands,
+    headRecall: sum((s) => s.headFound) / Math.max(1, sum((s) => s.headRelevant)),
+    tailRecall: sum((s) => s.tailFound) / Math.max(1, sum((s) => s.tailRelevant)),
+  };
+}
+
+const r4 = (x: number) => Number(x.toFixed(4));
+const ci = (i: Interval) => `${i.mean.toFixed(4)} [${i.lo.toFixed(4)}, ${i.hi.toFixed(4)}]`;
+
+function putMetrics(out: Record<string, number | string>, key: string, s: Summary): void {
+  out[`${key}_ndcg_at_${K}`] = s.ndcg.mean;
+  out[`${key}_ndcg_at_${K}_lo`] = s.ndcg.lo;
+  out[`${key}_ndcg_at_${K}_hi`] = s.ndcg.hi;
+  out[`${key}_recall_at_${DEPTH}`] = s.recall.mean;
+  out[`${key}_recall_at_${DEPTH}_lo`] = s.recall.lo;
+  out[`${key}_recall_at_${DEPTH}_hi`] = s.recall.hi;
+  out[`${key}_p_at_${K}`] = s.precision;
+  out[`${key}_coverage`] = s.coverage;
+  out[`${key}_novelty`] = s.novelty;
+  out[`${key}_long_tail_share`] = s.longTail;
+  for (const [b, v] of Object.entries(s.bands)) out[`${key}_ndcg_at_${K}_${b}`] = v.mean;
+  out[`${key}_recall_at_${DEPTH}_head`] = s.headRecall;
+  out[`${key}_recall_at_${DEPTH}_tail`] = s.tailRecall;
+}
+
+/**
+ * Tune every family on `p.valid`, fit the chosen candidate on every fold, and score it; then (with
+ * `o.ranker`) train the ranker on the validation split's candidates and rank each fold's. Returns the
+ * tables and flat metrics `<prefix><model>_<metric>`.
+ */
+export async function compareModels(p: Protocol, families: Family[], o: CompareOptions): Promise<{ tables: EvalTable[]; metrics: Record<string, number | string>; summaries: Record<string, Summary> }> {
+  const metrics: Record<string, number | string> = {};
+  const tuning: (string | number | null)[][] = [];
+  const rows: (string | number | null)[][] = [];
+  const summaries: Record<string, Summary> = {};
+  const validLists: RecLists[] = [];
+  const foldLists: RecLists[][] = p.folds.map(() => []);
+  const pops = p.folds.map((f) => trainPopularity(f.train));
+  const add = (key: string, label: string, scores: ListScores[], fitS: number | null, modelMb: number | null) => {
+    const s = summarize(scores, o.seed);
+    summaries[key] = s;
+    rows.push([key, label, ci(s.ndcg), ci(s.recall), r4(s.precision), r4(s.coverage), r4(s.novelty), r4(s.longTail), fitS === null ? null : Number(fitS.toFixed(2)), modelMb === null ? null : Number(modelMb.toFixed(1))]);
+    putMetrics(metrics, `${p.prefix}${key}`, s);
+    if (fitS !== null) metrics[`${p.prefix}${key}_fit_s`] = fitS;
+    if (modelMb !== null) metrics[`${p.prefix}${key}_model_mb`] = modelMb;
+    metrics[`${p.prefix}${key}_params`] = label;
+  };
+  for (const f of families) {
+    let best = f.candidates[0];
+    let bestScore = -1;
+    let bestValid: RecLists | undefined;
+    for (const c of f.candidates) {
+      if (f.candidates.length === 1 && !o.ranker) break;
+      const v = await fitLists(c, p.valid);
+      const s = mean(scoreLists(v.lists, v.train, p.valid.test, K, DEPTH).ndcg);
+      if (f.candidates.length > 1) tuning.push([f.key, paramsLabel(c), r4(s)]);
+      log('eval').debug({ family: f.key, params: paramsLabel(c), ndcg: s }, 'validation');
+      if (s > bestScore) {
+        bestScore = s;
+        best = c;
+        bestValid = v.lists;
+      }
+    }
+    if (bestValid) validLists.push(bestValid);
+    const scores: ListScores[] = [];
+    let fitS = 0;
+    let modelMb = 0;
+    for (let k = 0; k < p.folds.length; k++) {
+      const r = await fitLists(best, p.folds[k], k === 0);
+      fitS += r.fitS / p.folds.length;
+      if (r.modelMb !== undefined) modelMb = r.modelMb;
+      foldLists[k].push(r.lists);
+      scores.push(scoreLists(r.lists, p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]));
+    }
+    add(f.key, paramsLabel(best), scores, fitS, modelMb);
+  }
+  const tables: EvalTable[] = [];
+  const curve: (string | number | null)[][] = [];
+  if (o.ranker) {
+    const t0 = performance.now();
+    const vStats = rankStats(p.valid.train, p.valid.times);
+    const vc = buildCandidates(validLists, vStats, DEPTH);
+    const ranker = new LearnedRanker({ seed: o.seed }, families.map((f) => f.key));
+    ranker.fit(vc, candidateLabels(vc, p.valid.test));
+    const fitS = (performance.now() - t0) / 1000;
+    const perFold = p.folds.map((fold, k) => {
+      const stats = rankStats(fold.train, fold.times);
+      const c = buildCandidates(foldLists[k], stats, DEPTH);
+      return { c, stats, prob: ranker.predict(c) };
+    });
+    const rankedAt = (beta: number) => perFold.map(({ c, stats, prob }, k) => scoreLists(ranker.rank(c, stats, DEPTH, beta, prob), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]));
+    add('ranked', `GBT over ${families.map((f) => f.key).join(', ')} (top ${DEPTH} each), β = 0`, rankedAt(0), fitS, null);
+    // The production model: the ranker or one family, whichever wins on validation users the
+    // ranker did not learn from (2-fold cross-fitting over a seeded halving of the users: a ranker
+    // fitted on each half ranks the other).
+    const rng = new Rng(o.seed + 7);
+    const side = Uint8Array.from(vc.users, () => (rng.next() < 0.5 ? 1 : 0));
+    const half = (l: RecLists, h: number): RecLists => {
+      const keep = [...l.users.keys()].filter((j) => side[j] === h);
+      return { users: Int32Array.from(keep, (j) => l.users[j]), items: keep.map((j) => l.items[j]), scores: keep.map((j) => l.scores[j]) };
+    };
+    const crossRanked: RecLists[] = [0, 1].map((h) => {
+      const fitOn = buildCandidates(validLists.map((l) => half(l, 1 - h)), vStats, DEPTH);
+      const rankOn = buildCandidates(validLists.map((l) => half(l, h)), vStats, DEPTH);
+      const probe = new LearnedRanker({ seed: o.seed });
+      probe.fit(fitOn, candidateLabels(fitOn, p.valid.test));
+      return probe.rank(rankOn, vStats, DEPTH);
+    });
+    const validNdcg = (ls: RecLists[]) => {
+      const all = ls.flatMap((l) => [...scoreLists(l, p.valid.train, p.valid.test, K, DEPTH).ndcg]);
+      return all.reduce((a, b) => a + b, 0) / Math.max(1, all.length);
+    };
+    const choice: [string, number][] = families.map((f, k) => [f.key, validNdcg([validLists[k]])]);
+    choice.push(['ranked', validNdcg(crossRanked)]);
+    const [pick] = choice.reduce((a, b) => (b[1] > a[1] ? b : a));
+    for (const [key, v] of choice) tuning.push(['production choice', `${key}${key === 'ranked' ? ' (2-fold cross-fitted over validation users)' : ''}`, r4(v)]);
+    summaries.production = summaries[pick];
+    rows.push(['production', `= ${pick} (best on validation; the ranker cross-fitted)`, ...rows.find((r) => r[0] === pick)!.slice(2)]);
+    putMetrics(metrics, `${p.prefix}production`, summaries[pick]);
+    metrics[`${p.prefix}production_model`] = pick;
+    for (const beta of o.ranker.betas) {
+      const s = summarize(rankedAt(beta), o.seed);
+      curve.push([beta, ci(s.ndcg), r4(s.longTail), r4(s.coverage), r4(s.novelty), ci(s.recall)]);
+      const key = `${p.prefix}ranked_beta_${String(beta).replace('.', '_')}`;
+      metrics[`${key}_ndcg_at_${K}`] = s.ndcg.mean;
+      metrics[`${key}_ndcg_at_${K}_lo`] = s.ndcg.lo;
+      metrics[`${key}_ndcg_at_${K}_hi`] = s.ndcg.hi;
+      metrics[`${key}_long_tail_share`] = s.longTail;
+      metrics[`${key}_coverage`] = s.coverage;
+      summaries[`ranked_beta_${beta}`] = s;
+    }
+  }
+  const users = p.folds.map((f) => testUsers(f.test).length);
+  metrics[`${p.prefix}users`] = users.reduce((a, b) => a + b, 0);
+  tables.push({
+    title: `${p.title}: test (${p.folds.length} fold${p.folds.length > 1 ? 's' : ''}: ${p.folds.map((f, k) => `${f.label}, ${users[k]} users`).join('; ')}), mean [95% bootstrap interval over users]`,
+    columns: ['model', 'chosen on validation', `NDCG@${K}`, `recall@${DEPTH}`, `P@${K}`, 'coverage', 'novelty (bits)', 'long-tail share', 'fit s', 'model MB'],
+    rows,
+  });
+  tables.push({
+    title: `${p.title}: NDCG@${K} by listener activity (training items: new < 10, light 10–49, heavy ≥ 50) and recall@${DEPTH} by item popularity band (80% head / tail)`,
+    columns: ['model', ...BANDS.map(([b]) => `${b} (users)`), `head recall@${DEPTH}`, `tail recall@${DEPTH}`],
+    rows: Object.entries(summaries)
+      .filter(([k]) => !k.startsWith('ranked_beta'))
+      .map(([k, s]) => [k, ...BANDS.map(([b]) => `${ci(s.bands[b])} (${s.bands[b].users})`), r4(s.headRecall), r4(s.tailRecall)]),
+  });
+  if (curve.length) tables.push({ title: `${p.title}: the long-tail dial (ranked, score log p − β·log(1 + item users))`, columns: ['β', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: curve });
+  if (tuning.length) tables.push({ title: `${p.title}: validation NDCG@${K} per candidate (${p.valid.label})`, columns: ['model', 'candidate', `NDCG@${K}`], rows: tuning });
+  return { tables, metrics, summaries };
+}
