@@ -22,6 +22,7 @@ import { check, type RouteDef } from './route.ts';
 import { routes as allRoutes } from './routes.ts';
 import { openApi } from './openapi.ts';
 import type { ServerContext } from './context.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 
 export interface ServerDeps {
   store: Store;
@@ -32,6 +33,8 @@ export interface ServerDeps {
   metrics?: Metrics;
   /** Verifies API keys (default: one reading keys from `store`). */
   verifier?: KeyVerifier;
+  /** "Now" for what the server stamps (reactions); default the system clock. */
+  clock?: Clock;
 }
 
 declare module 'fastify' {
@@ -67,7 +70,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const auth = deps.auth ?? true;
   const log = makeLog('server');
   const failures = new AuthFailures(deps.config.server.authFailuresPerMinute);
-  const ctx: ServerContext = { store: deps.store, state: deps.state, config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: deps.verifier ?? new KeyVerifier(deps.store), authFailures: failures, auth, log };
+  const ctx: ServerContext = { store: deps.store, state: deps.state, config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: deps.verifier ?? new KeyVerifier(deps.store), authFailures: failures, auth, log, clock: deps.clock ?? systemClock };
   const app = Fastify({ logger: false, bodyLimit: deps.config.server.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
   const defs = allRoutes();
   const spec = openApi(defs, '0.1.0');

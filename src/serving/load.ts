@@ -20,6 +20,7 @@ import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, t
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
+import type { Clock } from '../core/clock.ts';
 import { BanditHome } from './home.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/index.ts';
@@ -156,6 +157,8 @@ export interface LoadOptions {
    * turns it off: it keeps the listens posted while it ran and folds those in itself.
    */
   foldInSinceRun?: boolean;
+  /** What "now" is for this week's playlists and the home page's new releases (default: the system clock; the demo: its world's day). */
+  clock?: Clock;
 }
 
 export async function loadServingState(store: Store, config: Config, o: LoadOptions = {}): Promise<ServingState> {
@@ -176,12 +179,13 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       const since = o.foldInSinceRun === false ? undefined : await foldInSinceRun(store, recs, s.lastListenAt, config.server.startFoldInMax);
       log('serve').info({ run: run.runId, model: run.model.name, ...(since ? { listens_since_run: since.since, folded_in: since.folded } : {}) }, 'serving the published run');
       const audio = await audioFeatureSource(run);
-      const playlists = await playlistSource(run, config.home, catalog, store);
+      const now = o.clock ? () => o.clock!.now() : undefined;
+      const playlists = await playlistSource(run, config.home, catalog, store, now);
       // the home page: shelves ordered by the bandit over the run's reward model (uniform until one is learnt), every card logged
       // to the impression log, which the pipeline's bandit step loads into the store
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
       const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
-      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: new ImpressionLog(impressionLogDir(config.home)) });
+      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: new ImpressionLog(impressionLogDir(config.home)), now });
       // the item index is built (and measured against the model's scan) once the server answers
       const warmUp = () => recs.useItemIndex(itemRetrieval(run.model, s.userTracks));
       return { recs, catalog, playlists, home, warmUp, ...(audio ? { audio } : {}) };
