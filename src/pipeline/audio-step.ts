@@ -28,7 +28,7 @@ import { isFactorized, type Recommender } from '../cf/index.ts';
 import { writeArtifact } from '../cf/index.ts';
 import { AnnIndex } from '../index/ann.ts';
 import { PROGRESS_NS } from '../ingest/index.ts';
-import { contentSource, favourites, nearestFavourite, vectorRow as vecRow, type Vectors } from '../playlists/index.ts';
+import { contentSource, favourites, nearestFavourite, soundsLike, vectorRow as vecRow, type Vectors } from '../playlists/index.ts';
 import { topK } from '../cf/index.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/index.ts';
 import { runSnapshot } from './persist.ts';
@@ -167,14 +167,9 @@ export async function audioPlaylistInputs(audioDir: string, snapshot: Snapshot, 
   if (!v.embeddings) return { sources: [], flow };
   const { catalog } = snapshot;
   const emb = v.embeddings;
-  const explain = (t: number, fav: number): Reason => soundsLike(catalog, fav >= 0 ? fav : t);
+  const explain = (_t: number, fav: number): Reason => soundsLike(catalog, fav);
   if (!v.factors || !isFactorized(model) || model.factors !== v.factors.dim) return { sources: [contentSource('audio', emb, explain)], flow };
   return { sources: [predictedFactorSource(snapshot, model.userFactors(), v.factors, emb)], flow };
-}
-
-function soundsLike(catalog: CatalogView, t: number): Reason {
-  const tr = catalog.tracks[t];
-  return { kind: 'sounds_like', track: tr.title, artist: catalog.artists[tr.artists[0]]?.name ?? 'an artist' };
 }
 
 /** Unheard tracks with audio scored by user vector · predicted factors, explained by the nearest favourite in the embedding. */
@@ -202,7 +197,7 @@ function predictedFactorSource(snapshot: Snapshot, userF: Float32Array, factors:
       const favs = favourites(user, 30).filter((t) => vecRow(emb, t).some((x) => x !== 0));
       return Array.from(top.items, (i, j): Candidate => {
         const t = withAudio[i];
-        return { track: t, score: top.scores[j], source: 'audio', reason: soundsLike(catalog, favs.length ? nearestFavourite(emb, t, favs) : t) };
+        return { track: t, score: top.scores[j], source: 'audio', reason: soundsLike(catalog, favs.length ? nearestFavourite(emb, t, favs) : -1) };
       });
     },
   };

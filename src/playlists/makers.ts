@@ -73,7 +73,7 @@ export function releaseRadar(user: UserHistory, catalog: CatalogView, o: Release
       for (const t of catalog.tracksByArtist[a] ?? []) {
         if (chosen.size >= size * 3) break;
         if (chosen.has(t) || !fresh(t) || user.dislikedTracks.has(t)) continue;
-        chosen.set(t, { track: t, score: 0, source: tier.followed ? 'follows' : 'artists', reason: { kind: 'new_release', artist: catalog.artists[a].name, followed: tier.followed } });
+        chosen.set(t, { track: t, score: 0, source: tier.followed ? 'follows' : 'artists', reason: { kind: 'new_release', artist: catalog.artists[a].name, followed: tier.followed, artistId: catalog.artists[a].id } });
       }
     }
   }
@@ -133,12 +133,16 @@ export function dailyMixes(user: UserHistory, catalog: CatalogView, o: DailyMixO
     const members = favs.filter((_, i) => assign[i] === c);
     if (members.length < 4) continue;
     const nFamiliar = Math.min(members.length, Math.round(size * (o.familiarShare ?? 0.5)));
-    const familiar: Candidate[] = members.slice(0, nFamiliar).map((t) => ({ track: t, score: 1, source: 'favourites', reason: { kind: 'favourite', artist: catalog.artists[catalog.tracks[t].artists[0]].name } }));
-    const anchor = catalog.artists[catalog.tracks[members[0]].artists[0]].name;
+    const familiar: Candidate[] = members.slice(0, nFamiliar).map((t) => {
+      const a = catalog.artists[catalog.tracks[t].artists[0]];
+      return { track: t, score: 1, source: 'favourites', reason: { kind: 'favourite', artist: a.name, artistId: a.id } };
+    });
+    const anchorArtist = catalog.artists[catalog.tracks[members[0]].artists[0]];
+    const anchor = anchorArtist.name;
     const fresh = o
       .nearest(centres[c], size * 6)
       .filter((x) => !heardOrDisliked(user, catalog, x.track))
-      .map((x): Candidate => ({ track: x.track, score: x.score, source: 'cf', reason: { kind: 'because_you_listen', artist: anchor } }));
+      .map((x): Candidate => ({ track: x.track, score: x.score, source: 'cf', reason: { kind: 'because_you_listen', artist: anchor, artistId: anchorArtist.id } }));
     const tracks = blend(catalog, new Map([['favourites', familiar], ['cf', fresh]]), {
       size,
       quotas: { favourites: 0.5, cf: 0.5 },

@@ -16,7 +16,7 @@ import { confidenceSettings } from '../signals/index.ts';
 import { readAudioFeatures } from '../audio/index.ts';
 import { popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openPublished, readPublished, type PublishedRun } from '../pipeline/published.ts';
-import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist, type RunPlaylists } from '../playlists/index.ts';
+import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist, type Reason as PlaylistReason, type RunPlaylists } from '../playlists/index.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
@@ -26,6 +26,9 @@ import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/index.ts';
 import { ImpressionLog, impressionLogDir } from '../bandit/index.ts';
 import { loadRewardModel } from '../bandit/index.ts';
+
+/** The reason kind of a track of a list stored before tracks kept their reason's kind: by its source. */
+const KIND_OF_SOURCE: Record<string, PlaylistReason['kind']> = { cf: 'because_you_listen', text: 'described_as', audio: 'sounds_like', popularity: 'popular', follows: 'new_release', artists: 'new_release', favourites: 'favourite' };
 
 /** A stored playlist as the API shows it. */
 function served(p: Playlist, catalog: Catalog): ServedPlaylist {
@@ -42,7 +45,7 @@ function served(p: Playlist, catalog: Catalog): ServedPlaylist {
         artist_ids: catalog.trackArtists(t.trackId),
         artist_names: t.artists,
         score: p.tracks.length - i,
-        reason: { kind: t.source === 'popularity' ? 'popular' : 'similar_listeners', text: t.reason },
+        reason: { kind: t.reasonKind ?? KIND_OF_SOURCE[t.source] ?? 'popular', text: t.reason, ...(t.reasonTrackId ? { track_id: t.reasonTrackId } : {}), ...(t.reasonArtistId ? { artist_id: t.reasonArtistId } : {}) },
       }),
     ),
   };
