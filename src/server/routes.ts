@@ -21,6 +21,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QuarantinedRow } from '../store/index.ts';
 import { writeProbe } from './readiness.ts';
 import { keyRoutes } from './keys-routes.ts';
+import { requireListener } from './listeners.ts';
 
 const NO_RUN = 'no published run yet: run `deepcut pipeline run`';
 const MAX_BATCH = 10_000;
@@ -279,6 +280,7 @@ function playlistRoute(kind: PlaylistKind): RouteDef<any, any, any> {
     async handler({ params, ctx }) {
       const src = ctx.state.playlists;
       if (!src) throw new DeepcutError('unavailable', NO_RUN);
+      await requireListener(ctx, params.id);
       const p = await src.get(params.id, kind);
       if (p?.length) return { user_id: params.id, playlists: p };
       return { user_id: params.id, playlists: [], reason: (await src.whyNone?.(params.id, kind)) ?? `the published run made no ${kind} for user ${params.id}` };
@@ -420,7 +422,7 @@ export function routes(): RouteDef<any, any, any>[] {
     route({
       method: 'GET',
       url: '/v1/users/:id/recommendations',
-      summary: 'Top-k unheard tracks for a user, each with its reason; reflects listens posted a moment ago (fold-in)',
+      summary: 'Top-k unheard tracks for a user, each with its reason; reflects listens posted a moment ago (fold-in). 404 for an id that is no listener',
       tag: 'listener',
       scope: 'read',
       params: IdParam,
@@ -428,19 +430,21 @@ export function routes(): RouteDef<any, any, any>[] {
       response: TrackList,
       async handler({ params, query, ctx }) {
         const recs = recsOf(ctx);
+        await requireListener(ctx, params.id);
         return { items: recs.forUser(params.id, query.k), model: recs.info };
       },
     }),
     route({
       method: 'GET',
       url: '/v1/users/:id/home',
-      summary: 'Home page shelves of cards for a user',
+      summary: 'Home page shelves of cards for a user; 404 for an id that is no listener (nothing logged)',
       tag: 'listener',
       scope: 'read',
       params: IdParam,
       response: z.object({ user_id: z.string(), source: z.string(), shelves: z.array(z.object({ id: z.string(), title: z.string(), cards: z.array(TrackCard) })) }),
       async handler({ params, ctx }) {
         const recs = ctx.state.recs;
+        if (recs) await requireListener(ctx, params.id);
         if (ctx.state.home && recs) return ctx.state.home.home(params.id, recs);
         if (!recs || recs.info.kind === 'store-popularity') throw new DeepcutError('unavailable', NO_RUN);
         return composeHome(params.id, recs);

@@ -181,6 +181,10 @@ export class LiveModel implements Recommendations {
     return [...row].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, k).map(([t]) => this.tracks.id(t));
   }
 
+  knows(user: string): boolean {
+    return this.users.row(user) >= 0;
+  }
+
   knownUsers(limit: number): string[] {
     return this.users.toArray().slice(0, limit);
   }

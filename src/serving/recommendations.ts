@@ -63,6 +63,8 @@ export interface Recommendations {
   observe(listens: readonly Listen[]): void;
   /** Track ids `user` has heard (net plays > 0), most played first, at most `k`. */
   heard(user: string, k: number): string[];
+  /** True when the model has a history for `user` (from its run, or folded in since). */
+  knows(user: string): boolean;
   /** Up to `limit` user ids the model knows, in row order (for pickers). */
   knownUsers(limit: number): string[];
 }
