@@ -29,6 +29,7 @@ const recs: Recommendations = {
   similarTracks: (track, k) => Array.from({ length: k }, (_, i) => card((Number(track.slice(1)) + 6 * (i + 1) + 1) % 60, 0.5)),
   similarArtists: () => [],
   observe() {},
+  played: (user) => new Set(recs.heard(user, 1000)),
   knows: (user) => user === 'u1',
   knownUsers: () => ['u1'],
 };
@@ -52,6 +53,19 @@ test('candidate shelves: every kind that has cards, titled, no track twice, hear
   for (const c of cands) for (const x of c.shelf.cards) assert.equal(heard.has(x.track_id), c.kind === 'jump-back-in', `${x.track_id} on ${c.shelf.id}`);
   for (const x of cands.find((c) => c.kind === 'fans-also-like')!.shelf.cards) assert.ok(!x.artist_ids.includes('a1'));
   assert.ok(HOME_SHELF_KINDS.every((k) => SHELF_FEATURES.includes(`shelf:${k}` as never)));
+});
+
+test('shelves leave out what the listener streamed or skipped, and hold at most 2 cards of one artist', async () => {
+  const skipped = [59, 58, 6, 7].map(tid); // skipped (net plays below zero): not in heard(), still played
+  const r2: Recommendations = { ...recs, played: (u) => new Set([...recs.heard(u, 1000), ...(u === 'u1' ? skipped : [])]) };
+  const cands = await new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW }).candidates('u1', r2, NOW);
+  assert.ok(cands.some((c) => c.kind === 'popular-now') && cands.some((c) => c.kind === 'made-for-you'));
+  for (const c of cands) {
+    if (c.kind !== 'jump-back-in') for (const x of c.shelf.cards) assert.ok(!r2.played('u1').has(x.track_id), `${x.track_id} on ${c.shelf.id} was played`);
+    const per = new Map<string, number>();
+    for (const x of c.shelf.cards) per.set(x.artist_ids[0], (per.get(x.artist_ids[0]) ?? 0) + 1);
+    assert.ok(Math.max(...per.values()) <= 2, `${c.shelf.id}: ${JSON.stringify([...per])}`);
+  }
 });
 
 test('home: shelves ordered by the policy with propensities, every card logged as an impression', async () => {

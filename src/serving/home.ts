@@ -32,6 +32,8 @@ import { SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/index.ts
 const DIM = SHELF_FEATURES.length;
 const NOBODY = '\u0000popular-now';
 const NEW_RELEASE_DAYS = 56;
+/** Cards of one artist on a shelf at most: no artist fills a shelf. */
+const PER_ARTIST = 2;
 
 export interface BanditHomeOptions {
   policy: Policy;
@@ -114,14 +116,20 @@ export class BanditHome implements HomeSource {
   async candidates(user: string, recs: Recommendations, at: Date, heardList = recs.heard(user, 1000)): Promise<Candidate[]> {
     const k = this.perShelf;
     const cat = this.o.catalog;
-    const heard = new Set(heardList);
+    // streamed or skipped: only Jump back in shows what the listener has played
+    const heard = new Set([...heardList, ...recs.played(user)]);
     const seen = new Set<string>();
     const out: Candidate[] = [];
     const add = (kind: HomeShelfKind, id: string, title: string, cards: readonly TrackCard[]) => {
       const fresh: TrackCard[] = [];
+      const perArtist = new Map<string, number>();
       for (const c of cards) {
         if (fresh.length === k) break;
         if (seen.has(c.track_id) || fresh.some((f) => f.track_id === c.track_id)) continue;
+        if (kind !== 'jump-back-in' && heard.has(c.track_id)) continue;
+        const main = c.artist_ids[0] ?? '';
+        if ((perArtist.get(main) ?? 0) >= PER_ARTIST) continue;
+        perArtist.set(main, (perArtist.get(main) ?? 0) + 1);
         fresh.push(c);
       }
       if (fresh.length === 0) return;
@@ -137,7 +145,7 @@ export class BanditHome implements HomeSource {
       const p = (await this.o.playlists?.get(user, kind))?.[0];
       if (p) add(kind, kind, p.title, p.tracks);
     }
-    const forYou = recs.forUser(user, 6 * k);
+    const forYou = recs.forUser(user, 10 * k);
     const cutoff = at.getTime() - NEW_RELEASE_DAYS * 86_400_000;
     add('new-releases', 'new-releases', 'New releases for you', forYou.filter((c) => Date.parse(cat.releaseDate(c.track_id) ?? '') >= cutoff));
     // the artists of the most played tracks, in order
@@ -149,17 +157,17 @@ export class BanditHome implements HomeSource {
     }
     if (topArtists[0]) {
       const { artist, track } = topArtists[0];
-      add('because-you-listened', `because-you-listened:${artist}`, `Because you listened to ${artistName(artist)}`, (recs.similarTracks(track, 3 * k) ?? []).filter((c) => !heard.has(c.track_id)));
+      add('because-you-listened', `because-you-listened:${artist}`, `Because you listened to ${artistName(artist)}`, recs.similarTracks(track, 6 * k) ?? []);
     }
     if (topArtists[1]) {
       const { artist, track } = topArtists[1];
-      add('fans-also-like', `fans-also-like:${artist}`, `Fans of ${artistName(artist)} also like`, (recs.similarTracks(track, 3 * k) ?? []).filter((c) => !heard.has(c.track_id) && !c.artist_ids.includes(artist)));
+      add('fans-also-like', `fans-also-like:${artist}`, `Fans of ${artistName(artist)} also like`, (recs.similarTracks(track, 6 * k) ?? []).filter((c) => !c.artist_ids.includes(artist)));
     }
     const popular = recs.forUser(NOBODY, 10 * k);
     const popularSet = new Set(popular.map((c) => c.track_id));
     add('hidden-gems', 'hidden-gems', 'Hidden gems', forYou.filter((c) => !popularSet.has(c.track_id)));
     add('made-for-you', 'made-for-you', 'Made for you', forYou);
-    add('popular-now', 'popular-now', 'Popular now', popular.filter((c) => !heard.has(c.track_id)));
+    add('popular-now', 'popular-now', 'Popular now', popular);
     return out;
   }
 }

@@ -63,6 +63,8 @@ export interface Recommendations {
   observe(listens: readonly Listen[]): void;
   /** Track ids `user` has heard (net plays > 0), most played first, at most `k`. */
   heard(user: string, k: number): string[];
+  /** Every track `user` has streamed or skipped (net plays ≠ 0): what a shelf of new things must leave out. */
+  played(user: string): Set<string>;
   /** True when the model has a history for `user` (from its run, or folded in since). */
   knows(user: string): boolean;
   /** Up to `limit` user ids the model knows, in row order (for pickers). */
