@@ -9,4 +9,5 @@ export { hetrecTagsHandler, lastfmArtist } from './formats/hetrec.ts';
 export { type Sink } from './formats/types.ts';
 export * from './import.ts';
 export { BATCHES_NS, PROGRESS_NS } from './import.ts';
+export { audioPathResolver } from './audio-paths.ts';
 export * from './replay.ts';

@@ -22,6 +22,7 @@ import type { QuarantinedRow } from '../store/index.ts';
 import { writeProbe } from './readiness.ts';
 import { keyRoutes } from './keys-routes.ts';
 import { requireListener } from './listeners.ts';
+import { webRoutes } from './web-routes.ts';
 
 const NO_RUN = 'no published run yet: run `deepcut pipeline run`';
 const MAX_BATCH = 10_000;
@@ -441,11 +442,12 @@ export function routes(): RouteDef<any, any, any>[] {
       tag: 'listener',
       scope: 'read',
       params: IdParam,
-      response: z.object({ user_id: z.string(), source: z.string(), shelves: z.array(z.object({ id: z.string(), title: z.string(), cards: z.array(TrackCard) })) }),
-      async handler({ params, ctx }) {
+      query: z.object({ impressions: z.enum(['on-fetch', 'on-view']).default('on-fetch').describe('on-view: log impressions only for the shelves later posted to /v1/users/{id}/home/viewed (the web app)') }),
+      response: z.object({ user_id: z.string(), source: z.string(), request_id: z.string().optional(), shelves: z.array(z.object({ id: z.string(), title: z.string(), cards: z.array(TrackCard) })) }),
+      async handler({ params, query, ctx }) {
         const recs = ctx.state.recs;
         if (recs) await requireListener(ctx, params.id);
-        if (ctx.state.home && recs) return ctx.state.home.home(params.id, recs);
+        if (ctx.state.home && recs) return ctx.state.home.home(params.id, recs, { deferImpressions: query.impressions === 'on-view' });
         if (!recs || recs.info.kind === 'store-popularity') throw new DeepcutError('unavailable', NO_RUN);
         return composeHome(params.id, recs);
       },
@@ -572,5 +574,6 @@ export function routes(): RouteDef<any, any, any>[] {
       },
     }),
     ...keyRoutes(),
+    ...webRoutes(),
   ];
 }

@@ -55,6 +55,22 @@ test('candidate shelves: every kind that has cards, titled, no track twice, hear
   assert.ok(HOME_SHELF_KINDS.every((k) => SHELF_FEATURES.includes(`shelf:${k}` as never)));
 });
 
+test('deferred impressions are logged only for the shelves reported seen, each once, for the user who saw them', async () => {
+  const { rows, store } = fakeStore();
+  const h = new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW, store, seed: 3 });
+  const a = await h.home('u1', recs, { deferImpressions: true });
+  await h.flush();
+  assert.equal(rows.length, 0, 'nothing logged for a page view');
+  const [s0, s1] = a.shelves;
+  assert.equal(h.viewed('u2', a.request_id, [s0.id]), 0, 'another user');
+  assert.equal(h.viewed('u1', a.request_id, [s0.id, 'no-such-shelf']), s0.cards.length);
+  assert.equal(h.viewed('u1', a.request_id, [s0.id]), 0, 'once');
+  assert.equal(h.viewed('u1', 'home-unknown', [s1.id]), 0);
+  await h.flush();
+  assert.deepEqual(rows.map((r) => r.shelf), s0.cards.map(() => s0.id));
+  assert.equal(rows[0].propensity, a.propensities[0]);
+});
+
 test('shelves leave out what the listener streamed or skipped, and hold at most 2 cards of one artist', async () => {
   const skipped = [59, 58, 6, 7].map(tid); // skipped (net plays below zero): not in heard(), still played
   const r2: Recommendations = { ...recs, played: (u) => new Set([...recs.heard(u, 1000), ...(u === 'u1' ? skipped : [])]) };

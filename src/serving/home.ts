@@ -4,7 +4,9 @@
  * playlists), orders them with a {@link Policy}, and logs every card shown as an impression with the
  * policy's name and the propensity of its shelf at its position, so streams started from home cards
  * (listen context `home:<shelf>:<card>`) can be attributed and policies trained and evaluated
- * offline (bandit/ope.ts).
+ * offline (bandit/ope.ts). An impression means shown to a listener who can act on it: the web app
+ * asks for the page with `deferImpressions` and reports each shelf once it is on screen
+ * ({@link BanditHome.viewed}), so browsing past a shelf feeds the bandit nothing.
  *
  * Candidate shelves (each card keeps the reason the model gave it; the shelf title is the
  * explanation): Made for you, Discover Weekly, Release Radar, Jump back in, Because you listened
@@ -32,6 +34,8 @@ import { SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/index.ts
 const DIM = SHELF_FEATURES.length;
 const NOBODY = '\u0000popular-now';
 const NEW_RELEASE_DAYS = 56;
+/** Deferred home answers kept waiting for their shelves to be seen. */
+const MAX_PENDING = 10_000;
 /** Cards of one artist on a shelf at most: no artist fills a shelf. */
 const PER_ARTIST = 2;
 
@@ -73,6 +77,8 @@ export class BanditHome implements HomeSource {
   private readonly perShelf: number;
   private seq = 0;
   private readonly sink: ImpressionSink | undefined;
+  /** Impressions of deferred answers, by request id, until their shelves are seen (the oldest dropped past MAX_PENDING). */
+  private readonly pending = new Map<string, { user: string; rows: Map<string, Impression[]> }>();
 
   constructor(private readonly o: BanditHomeOptions) {
     this.rng = new Rng(o.seed ?? 1);
@@ -81,7 +87,7 @@ export class BanditHome implements HomeSource {
     this.sink = o.log ?? (o.store ? new StoreImpressionWriter(o.store, o.writeDelayMs) : undefined);
   }
 
-  async home(user: string, recs: Recommendations): Promise<BanditHomeAnswer> {
+  async home(user: string, recs: Recommendations, opts: { deferImpressions?: boolean } = {}): Promise<BanditHomeAnswer> {
     const at = this.now();
     const heardList = recs.heard(user, 1000);
     const cands = await this.candidates(user, recs, at, heardList);
@@ -93,13 +99,32 @@ export class BanditHome implements HomeSource {
     const shelves = Array.from(slate.chosen, (i) => cands[i].shelf);
     const propensities = Array.from(slate.propensity);
     if (this.sink) {
-      const rows: Impression[] = [];
+      const byShelf = new Map<string, Impression[]>();
       shelves.forEach((sh, s) =>
-        sh.cards.forEach((c, j) => rows.push({ request_id, user_id: user, shelf: sh.id, card: c.track_id, slot: s * 1000 + j, policy: this.o.policy.name, propensity: propensities[s], shown_at: at.toISOString() })),
+        byShelf.set(
+          sh.id,
+          sh.cards.map((c, j) => ({ request_id, user_id: user, shelf: sh.id, card: c.track_id, slot: s * 1000 + j, policy: this.o.policy.name, propensity: propensities[s], shown_at: at.toISOString() })),
+        ),
       );
-      this.sink.append(rows);
+      if (opts.deferImpressions) {
+        if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
+        this.pending.set(request_id, { user, rows: byShelf });
+      } else this.sink.append([...byShelf.values()].flat());
     }
     return { user_id: user, source, shelves, request_id, policy: this.o.policy.name, propensities };
+  }
+
+  viewed(user: string, requestId: string, shelves: readonly string[]): number {
+    const p = this.pending.get(requestId);
+    if (!p || p.user !== user || !this.sink) return 0;
+    const rows: Impression[] = [];
+    for (const id of shelves) {
+      rows.push(...(p.rows.get(id) ?? []));
+      p.rows.delete(id);
+    }
+    if (p.rows.size === 0) this.pending.delete(requestId);
+    if (rows.length) this.sink.append(rows);
+    return rows.length;
   }
 
   /** Resolves when every impression logged so far is durable (or its write has failed and been logged). */
