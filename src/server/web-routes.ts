@@ -223,6 +223,18 @@ export function webRoutes(): RouteDef<any, any, any>[] {
     }),
     route({
       method: 'GET',
+      url: '/v1/audio/tracks',
+      summary: 'Ids of the tracks whose audio the server can play (GET /v1/tracks/{id}/audio)',
+      tag: 'listener',
+      scope: 'read',
+      response: z.object({ track_ids: z.array(z.string()) }),
+      async handler({ ctx }) {
+        const c = await appCatalog(ctx);
+        return { track_ids: [...c.tracks.values()].filter((t) => t.audio_path).map((t) => t.track_id) };
+      },
+    }),
+    route({
+      method: 'GET',
       url: '/v1/search',
       summary: 'Search the catalog by title, artist and album (case-insensitive, every word must match): tracks (most listened first) and artists',
       tag: 'listener',
@@ -309,13 +321,14 @@ export function webRoutes(): RouteDef<any, any, any>[] {
       params: z.object({ id: z.string().min(1).max(512), kind: Weekly }),
       query: z.object({ format: z.enum(['m3u8', 'jspf', 'xspf']), week: z.string().regex(/^\d{4}-\d\d-\d\d$/).optional() }),
       produces: 'audio/x-mpegurl',
-      async handler({ params, query, reply, ctx }) {
+      async handler({ params, query, req, reply, ctx }) {
         await requireListener(ctx, params.id);
         const archive = new PlaylistArchive(ctx.config.home);
         const p: StoredPlaylist | undefined = query.week ? await archive.get(params.kind, query.week, params.id) : await storedWeekly(archive, params.kind, params.id, await zoneOf(ctx, params.id), ctx.clock.now());
         if (!p) throw new DeepcutError('not_found', `no ${params.kind} for ${params.id}${query.week ? ` in the week of ${query.week}` : ' in the last weeks'}`);
-        // the server's file paths stay on the server: players get the track's audio route
-        const shown: StoredPlaylist = { ...p, tracks: p.tracks.map(({ audioPath, ...t }) => (audioPath ? { ...t, audioPath: `/v1/tracks/${encodeURIComponent(t.trackId)}/audio` } : t)) };
+        // the server's file paths stay on the server: players get the URL of the track's audio route
+        const base = `${req.protocol}://${req.headers.host ?? '127.0.0.1'}`;
+        const shown: StoredPlaylist = { ...p, tracks: p.tracks.map(({ audioPath, ...t }) => (audioPath ? { ...t, audioPath: `${base}/v1/tracks/${encodeURIComponent(t.trackId)}/audio` } : t)) };
         void reply.header('Content-Type', MIME[query.format]).header('Content-Disposition', `attachment; filename="${params.kind}-${p.key}.${query.format}"`);
         return reply.send(exportPlaylist(shown, query.format));
       },
