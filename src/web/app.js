@@ -95,6 +95,8 @@ function Unknown({ app }) {
   return html`<section class="panel" data-state="unknown-user"><h1>Unknown user</h1><p>No listener has the id <strong>${app.user}</strong>. Check the id, or pick a listener above.</p></section>`;
 }
 
+const jspf = (b) => (typeof b === 'string' ? JSON.parse(b) : b);
+
 /** Discover Weekly or Release Radar: the week's list, past weeks, downloads. */
 function Weekly({ app, kind }) {
   const label = kind === 'discover-weekly' ? 'Discover Weekly' : 'Release Radar';
@@ -112,7 +114,7 @@ function Weekly({ app, kind }) {
     app.say(`Loading ${label}…`);
     api(`/v1/users/${enc(app.user)}/playlists/${kind}/export?format=jspf${week ? `&week=${week}` : ''}`).then((r) => {
       setList(r);
-      app.say(r.ok ? `${label}: ${JSON.parse(r.body).playlist.track.length} tracks` : failure(r, label));
+      app.say(r.ok ? `${label}: ${jspf(r.body).playlist.track.length} tracks` : failure(r, label));
       document.body.dataset.loaded = `${kind}:${week}`;
     });
   }, [weeks, week]);
@@ -130,7 +132,7 @@ function Weekly({ app, kind }) {
   let body = html`<p>Loading…</p>`;
   if (list && !list.ok) body = html`<p class="empty" data-state="none">${list.status === 404 ? `No ${label} for ${app.user} that week yet: the next pipeline run makes it.` : failure(list, label)}</p>`;
   else if (list) {
-    const p = JSON.parse(list.body).playlist;
+    const p = jspf(list.body).playlist;
     const cards = p.track.map((t) => ({ track_id: t.identifier[0].replace(/^deepcut:track:/, ''), title: t.title, artist_ids: [], artist_names: [t.creator], reason: { kind: 'playlist', text: t.annotation || '' } }));
     body = html`<${Shelf} shelf=${{ id: kind, title: `${label} · ${cards.length} tracks`, cards }} app=${app} contextOf=${() => `playlist:${kind}:${app.user}:${week}`} />`;
   }
