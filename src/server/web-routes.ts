@@ -383,36 +383,53 @@ export function webRoutes(): RouteDef<any, any, any>[] {
       query: z.object({ days: z.coerce.number().int().min(1).max(365).default(60) }),
       response: z.object({ today: z.string(), days: z.array(z.string()), listens: z.array(z.number()), listeners: z.array(z.number()), shelves: z.record(z.string(), z.object({ impressions: z.array(z.number()), clicks: z.array(z.number()) })) }),
       async handler({ query, ctx }) {
-        const now = ctx.clock.now().getTime();
-        const first = Math.floor(now / DAY) * DAY - (query.days - 1) * DAY;
-        const days = Array.from({ length: query.days }, (_, i) => new Date(first + i * DAY).toISOString().slice(0, 10));
-        const l = await ctx.store.readListens({ since: new Date(first) });
-        const listens = new Array<number>(query.days).fill(0);
-        const active = days.map(() => new Set<number>());
-        for (let i = 0; i < l.user.length; i++) {
-          const d = Math.floor((l.startedAt[i] - first) / DAY);
-          if (d < 0 || d >= query.days) continue;
-          listens[d]++;
-          active[d].add(l.user[i]);
-        }
-        const shelves: Record<string, { impressions: number[]; clicks: number[] }> = {};
-        const of = (id: string) => (shelves[id.split(':')[0]] ??= { impressions: new Array(query.days).fill(0), clicks: new Array(query.days).fill(0) });
-        const from = new Date(first).toISOString();
-        for await (const rows of pagesOf(ctx.store, 'impressions', { range: { field: 'shown_at', from } })) {
-          for (const r of rows) {
-            const d = Math.floor((Date.parse(r.shown_at) - first) / DAY);
-            if (d >= 0 && d < query.days) of(r.shelf).impressions[d]++;
-          }
-        }
-        for await (const rows of pagesOf(ctx.store, 'listens', { range: { field: 'started_at', from } })) {
-          for (const r of rows) {
-            if (!r.context.startsWith('home:')) continue;
-            const d = Math.floor((Date.parse(r.started_at) - first) / DAY);
-            if (d >= 0 && d < query.days) of(r.context.slice(5)).clicks[d]++;
-          }
-        }
-        return { today: new Date(now).toISOString(), days, listens, listeners: active.map((s) => s.size), shelves };
+        // the series read every listen of the window: one answer per store, window and minute
+        const key = `${query.days}:${Math.floor(ctx.clock.now().getTime() / 60_000)}`;
+        const hit = seriesCache.get(ctx.store);
+        if (hit?.key === key) return hit.answer;
+        const answer = await series(ctx, query.days);
+        seriesCache.set(ctx.store, { key, answer });
+        return answer;
       },
     }),
   ];
+}
+
+const seriesCache = new WeakMap<ServerContext['store'], { key: string; answer: unknown }>();
+
+async function series(ctx: ServerContext, nDays: number) {
+  const query = { days: nDays };
+  const now = ctx.clock.now().getTime();
+  const first = Math.floor(now / DAY) * DAY - (query.days - 1) * DAY;
+  const days = Array.from({ length: query.days }, (_, i) => new Date(first + i * DAY).toISOString().slice(0, 10));
+  const l = await ctx.store.readListens({ since: new Date(first) });
+  const listens = new Array<number>(query.days).fill(0);
+  const active = days.map(() => new Set<number>());
+  for (let i = 0; i < l.user.length; i++) {
+    const d = Math.floor((l.startedAt[i] - first) / DAY);
+    if (d < 0 || d >= query.days) continue;
+    listens[d]++;
+    active[d].add(l.user[i]);
+  }
+  const shelves: Record<string, { impressions: number[]; clicks: number[] }> = {};
+  const of = (id: string) => (shelves[id.split(':')[0]] ??= { impressions: new Array(query.days).fill(0), clicks: new Array(query.days).fill(0) });
+  const from = new Date(first).toISOString();
+  let firstShown = Infinity;
+  for await (const rows of pagesOf(ctx.store, 'impressions', { range: { field: 'shown_at', from } })) {
+    for (const r of rows) {
+      const at = Date.parse(r.shown_at);
+      const d = Math.floor((at - first) / DAY);
+      if (d >= 0 && d < query.days) of(r.shelf).impressions[d]++;
+      firstShown = Math.min(firstShown, at);
+    }
+  }
+  // clicks: listens started from a home card, read from the first impression on (none before it)
+  if (firstShown !== Infinity) for await (const rows of pagesOf(ctx.store, 'listens', { range: { field: 'started_at', from: new Date(Math.floor(firstShown / DAY) * DAY).toISOString() } })) {
+    for (const r of rows) {
+      if (!r.context.startsWith('home:')) continue;
+      const d = Math.floor((Date.parse(r.started_at) - first) / DAY);
+      if (d >= 0 && d < query.days) of(r.context.slice(5)).clicks[d]++;
+    }
+  }
+  return { today: new Date(now).toISOString(), days, listens, listeners: active.map((s) => s.size), shelves };
 }

@@ -131,4 +131,5 @@ function Admin() {
     </main><${Status} text=${status} />`;
 }
 
+document.getElementById('app').replaceChildren();
 render(html`<${Admin} />`, document.getElementById('app'));

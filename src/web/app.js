@@ -37,7 +37,7 @@ function Card({ c, context, app, queue, index }) {
         ? html`<button class="play" aria-label=${`Play ${title}`} onClick=${() => app.play(queue, index, context)}>▶</button>`
         : html`<span class="noaudio" title="the catalog has no audio for this track">no audio</span>`}
       <button aria-label=${`Like ${title}`} onClick=${() => app.react(c, 'like', context)}>♥</button>
-      <button aria-label=${`Skip ${title}`} onClick=${() => app.react(c, 'skip', context)}>⏭</button>
+      <button aria-label=${`Skip ${title}`} onClick=${() => app.react(c, 'skip', context)}>Skip</button>
       <button aria-label=${`Not for me: ${title}`} onClick=${() => app.react(c, 'not-for-me', context)}>✕</button>
     </div>
   </li>`;
@@ -242,8 +242,8 @@ function Player({ player, app }) {
   return html`<footer class="player" aria-label="Player">
     <${Cover} id=${cur.track_id} label=${cur.title} size="s" />
     <div class="now"><strong>${cur.title}</strong><span>${(cur.artist_names || []).join(', ')}</span></div>
-    <button aria-label="Previous track" onClick=${() => app.step(-1)}>⏮</button>
-    <button aria-label="Next track" onClick=${() => (finish('next'), app.step(1))}>⏭</button>
+    <button aria-label="Previous track" onClick=${() => app.step(-1)}>Prev</button>
+    <button aria-label="Next track" onClick=${() => (finish('next'), app.step(1))}>Next</button>
     <audio ref=${audio} controls preload="auto" aria-label=${`Audio of ${cur.title}`} onEnded=${() => (finish('ended'), app.step(1))} onError=${() => app.say(`No audio for ${cur.title}`)}></audio>
     <span class="dim">${player.index + 1} / ${player.queue.length}</span>
   </footer>`;
@@ -330,6 +330,7 @@ function App() {
 
 api('/v1/audio/tracks').then((r) => {
   if (r.ok) withAudio = new Set(r.body.track_ids);
+  document.getElementById('app').replaceChildren();
   render(html`<${App} />`, document.getElementById('app'));
   document.body.dataset.ready = '1';
 });

@@ -10,7 +10,7 @@ function ensureCss() {
   document.head.append(l);
 }
 
-const width = (el) => Math.max(260, Math.min(el.clientWidth || 600, 900));
+const width = (el) => Math.max(300, Math.min(el.clientWidth || 420, 900, window.innerWidth - 48));
 
 /**
  * Lines (or bars with `bars`) over string x labels (days, runs): `series` = [{ label, values, scale? }].
