@@ -18,7 +18,7 @@ import { servedWorld } from '../server/testing/served-world.ts';
 import { loadServingState } from '../serving/index.ts';
 import type { AudioFeatureSource } from '../serving/index.ts';
 import { ShiftedClock } from '../core/clock.ts';
-import { encodeWav } from '../generate/synth.ts';
+import { encodeWav } from '../generate/index.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const missing = !existsSync(CHROMIUM);
