@@ -39,6 +39,15 @@ test('demo --size small --no-serve builds, imports, runs and publishes; a second
   const r = JSON.parse(first.stdout.trim().split('\n').pop()!);
   assert.deepEqual(r.stages.map((s: { stage: string }) => s.stage), ['generate', 'import', 'pipeline', 'publish']);
   assert.match(r.run, /^\d{8}T\d{6}Z-1$/);
+  // the demo runs on its world's day, whatever today is: Release Radar has that week's releases
+  assert.equal(r.today, '2026-11-20T12:00:00.000Z');
+  assert.match(first.stderr, /today for the demo is Friday 2026-11-20, 12:00 UTC/);
+  const { readFileSync, readdirSync } = await import('node:fs');
+  assert.deepEqual(readdirSync(join(home, 'playlists', 'release-radar')), ['2026-11-20.jsonl']);
+  const radars = readFileSync(join(home, 'playlists', 'release-radar', '2026-11-20.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tracks: unknown[] });
+  assert.equal(radars.length, 60);
+  const filled = radars.filter((p) => p.tracks.length > 0).length; // the small world releases 13 tracks that week
+  assert.ok(filled >= 50, `${filled} of 60 listeners have a Release Radar`);
   const second = run('--home', home, 'demo', '--size', 'small', '--no-serve', '--json');
   assert.equal(second.status, 0, second.stderr);
   const r2 = JSON.parse(second.stdout.trim().split('\n').pop()!);

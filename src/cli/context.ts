@@ -3,7 +3,7 @@
  */
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.ts';
-import { setLogLevel } from '../log.ts';
+import { logFormatFor, setLogFormat, setLogLevel } from '../log.ts';
 import { quietProgress } from '../util/progress.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Store } from '../store/index.ts';
@@ -39,6 +39,7 @@ export function configFrom(cmd: Command): Config {
   if (g.logLevel) overrides.logLevel = g.logLevel;
   const config = loadConfig({ file: g.config, overrides });
   setLogLevel(config.logLevel);
+  setLogFormat(logFormatFor({ json: Boolean(g.json), isTTY: Boolean(process.stderr.isTTY) }));
   quietProgress(Boolean(g.json));
   return config;
 }

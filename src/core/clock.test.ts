@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { localDate, weekStart, addDays } from './clock.ts';
+import { localDate, weekStart, addDays, ShiftedClock } from './clock.ts';
 
 test('the same instant is a different weekday on each side of the date line', () => {
   const at = new Date('2026-11-22T12:30:00Z'); // Sunday in UTC
@@ -16,4 +16,12 @@ test('weekStart finds the Monday (or Friday) of the local week', () => {
   assert.equal(weekStart(at, 'Pacific/Honolulu', 1), '2026-11-16');
   assert.equal(weekStart(at, 'UTC', 5), '2026-11-20');
   assert.equal(addDays('2026-12-31', 1), '2027-01-01');
+});
+
+test('a shifted clock starts at its start and runs at real speed', () => {
+  let real = 1_000_000;
+  const c = new ShiftedClock('2026-11-20T12:00:00Z', () => real);
+  assert.equal(c.now().toISOString(), '2026-11-20T12:00:00.000Z');
+  real += 61_000;
+  assert.equal(c.now().toISOString(), '2026-11-20T12:01:01.000Z');
 });

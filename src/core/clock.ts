@@ -25,6 +25,21 @@ export class FixedClock implements Clock {
   }
 }
 
+/**
+ * A clock that reads `start` at the moment it is made and then runs at real speed: the demo's
+ * "today" is its world's clock (the world's listens end there), whatever day the demo runs.
+ * @example new ShiftedClock('2026-11-20T12:00:00Z').now() // 2026-11-20T12:00:00Z, a second later …:01
+ */
+export class ShiftedClock implements Clock {
+  private readonly offset: number;
+  constructor(start: string | Date, private readonly real: () => number = Date.now) {
+    this.offset = new Date(start).getTime() - real();
+  }
+  now(): Date {
+    return new Date(this.real() + this.offset);
+  }
+}
+
 export const DAY_MS = 86_400_000;
 
 const formats = new Map<string, Intl.DateTimeFormat>();

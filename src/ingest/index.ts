@@ -10,4 +10,5 @@ export { type Sink } from './formats/types.ts';
 export { obdColumns, obdRecord, obdFileOf, obdUser, OBD_CAMPAIGNS, OBD_POLICIES, type ObdColumns, type ObdRecord } from './formats/open-bandit.ts';
 export * from './import.ts';
 export { BATCHES_NS, PROGRESS_NS } from './import.ts';
+export { audioPathResolver } from './audio-paths.ts';
 export * from './replay.ts';

@@ -86,9 +86,15 @@ test('the audio step analyses every clip, trains the CNN and writes vectors for 
   assert.ok(c.length > 0);
   for (const x of c) {
     assert.equal(x.reason.kind, 'sounds_like');
+    assert.ok(x.reason.kind === 'sounds_like' && user.plays.has(s.catalog.trackRows.row(x.reason.trackId!)), 'sounds like a track the user played');
     assert.ok(!user.plays.has(x.track), 'a candidate the user has heard');
     assert.ok(v.flow.has(x.track) || s.catalog.tracks[x.track].audioPath);
   }
+  // a listener none of whose favourites has audio: the reason is their taste, never the track itself
+  const noAudio = { ...user, plays: new Map([...user.plays].filter(([t]) => !v.flow.has(t) && !s.catalog.tracks[t].audioPath)) };
+  const c2 = extra.sources![0].candidates(noAudio, 10);
+  assert.ok(c2.length > 0);
+  for (const x of c2) assert.deepEqual(x.reason, { kind: 'sound_fits_taste' });
   const first = [...v.flow.keys()][0];
   assert.deepEqual(extra.flow!(first), v.flow.get(first));
 });

@@ -14,9 +14,8 @@
  * Features and log-mel patches are cached by file content hash under `<home>/cache/audio/`, so a
  * daily run analyses only new files.
  */
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve, basename } from 'node:path';
+import { join } from 'node:path';
 import type { Step, StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { PlaylistInputs } from './playlists-step.ts';
@@ -27,10 +26,10 @@ import { loadAudioVectors } from '../audio/index.ts';
 import { isFactorized, type Recommender } from '../cf/index.ts';
 import { writeArtifact } from '../cf/index.ts';
 import { AnnIndex } from '../index/ann.ts';
-import { PROGRESS_NS } from '../ingest/index.ts';
-import { contentSource, favourites, nearestFavourite, vectorRow as vecRow, type Vectors } from '../playlists/index.ts';
+import { audioPathResolver } from '../ingest/index.ts';
+import { contentSource, favourites, nearestFavourite, soundsLike, vectorRow as vecRow, type Vectors } from '../playlists/index.ts';
 import { topK } from '../cf/index.ts';
-import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/index.ts';
+import type { Candidate, CandidateSource, Reason } from '../playlists/index.ts';
 import { runSnapshot } from './persist.ts';
 import { loadCfModel } from '../cf/index.ts';
 
@@ -51,14 +50,7 @@ export interface AudioStepOptions {
  * catalog was imported from (recorded by the importer), and the working directory.
  */
 export async function audioResolver(ctx: StepContext, baseDirs: string[] = []): Promise<(path: string) => string> {
-  const imported = (await ctx.store.listMeta<{ file?: string }>(PROGRESS_NS)).map((m) => m.value.file).filter((f): f is string => typeof f === 'string');
-  const tracksFirst = [...imported.filter((f) => basename(f).startsWith('tracks')), ...imported];
-  const dirs = [...new Set([...baseDirs.map((d) => resolve(d)), ...tracksFirst.map((f) => dirname(f)), process.cwd()])];
-  return (p) => {
-    if (isAbsolute(p)) return p;
-    for (const d of dirs) if (existsSync(join(d, p))) return join(d, p);
-    return resolve(dirs[0], p);
-  };
+  return audioPathResolver(ctx.store, baseDirs);
 }
 
 /** The audio step, with its options. The lead wires `audioStep` (defaults) into `defaultSteps()`. */
@@ -167,14 +159,9 @@ export async function audioPlaylistInputs(audioDir: string, snapshot: Snapshot, 
   if (!v.embeddings) return { sources: [], flow };
   const { catalog } = snapshot;
   const emb = v.embeddings;
-  const explain = (t: number, fav: number): Reason => soundsLike(catalog, fav >= 0 ? fav : t);
+  const explain = (_t: number, fav: number): Reason => soundsLike(catalog, fav);
   if (!v.factors || !isFactorized(model) || model.factors !== v.factors.dim) return { sources: [contentSource('audio', emb, explain)], flow };
   return { sources: [predictedFactorSource(snapshot, model.userFactors(), v.factors, emb)], flow };
-}
-
-function soundsLike(catalog: CatalogView, t: number): Reason {
-  const tr = catalog.tracks[t];
-  return { kind: 'sounds_like', track: tr.title, artist: catalog.artists[tr.artists[0]]?.name ?? 'an artist' };
 }
 
 /** Unheard tracks with audio scored by user vector · predicted factors, explained by the nearest favourite in the embedding. */
@@ -202,7 +189,7 @@ function predictedFactorSource(snapshot: Snapshot, userF: Float32Array, factors:
       const favs = favourites(user, 30).filter((t) => vecRow(emb, t).some((x) => x !== 0));
       return Array.from(top.items, (i, j): Candidate => {
         const t = withAudio[i];
-        return { track: t, score: top.scores[j], source: 'audio', reason: soundsLike(catalog, favs.length ? nearestFavourite(emb, t, favs) : t) };
+        return { track: t, score: top.scores[j], source: 'audio', reason: soundsLike(catalog, favs.length ? nearestFavourite(emb, t, favs) : -1) };
       });
     },
   };

@@ -18,6 +18,6 @@ export { Product, toPlaylist, weeklyKey, weeklyDay, playlistTitles, type Product
 export { PlaylistArchive, storedWeekly, readRunPlaylists, WEEKS_BACK, type RunPlaylists } from './archive.ts';
 export { exportPlaylist, exportFormats, type ExportFormat } from './export.ts';
 export { similarTracks, similarArtists, similarArtistsByText, artistSpace, artistVectors, CoListening, type ArtistSpace, type Neighbour, type TextArtistSpace } from './similar.ts';
-export { contentSource, favourites, nearestFavourite, row as vectorRow, type Vectors } from './sources.ts';
-export { reasonText, type ArtistInfo, type Candidate, type CandidateSource, type CatalogView, type FlowFeatures, type Playlist, type PlaylistTrack, type Reason, type TrackInfo, type UserHistory } from './types.ts';
+export { contentSource, favourites, nearestFavourite, soundsLike, row as vectorRow, type Vectors } from './sources.ts';
+export { reasonText, reasonRef, type ArtistInfo, type Candidate, type CandidateSource, type CatalogView, type FlowFeatures, type Playlist, type PlaylistTrack, type Reason, type TrackInfo, type UserHistory } from './types.ts';
 export type { DailyMix } from './makers.ts';

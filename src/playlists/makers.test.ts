@@ -106,6 +106,22 @@ test('Daily Mixes cluster favourites and add new tracks near each cluster', () =
   assert.match(mixes[0].title, /^Daily Mix 1: (rock|jazz) with Artist \d$/);
 });
 
+test('two Daily Mixes of one genre and one anchor artist get different titles', () => {
+  const c = world();
+  // favourites of Artist 0 and Artist 1 (both rock) in two clusters by parity: both clusters start with Artist 0
+  const vec = (t: number) => Float32Array.from(t % 2 ? [1, 0] : [0, 1]);
+  const u = user([0, 1, 2, 3, 4, 5, 12, 13, 14, 15, 16, 17]);
+  const mixes = dailyMixes(u, c, {
+    vector: vec,
+    nearest: (q, k) => Array.from({ length: 240 }, (_, t) => ({ track: t, score: q[0] * vec(t)[0] + q[1] * vec(t)[1] })).sort((a, b) => b.score - a.score || a.track - b.track).slice(0, k),
+    seed: 1,
+    size: 10,
+  });
+  assert.equal(mixes.length, 2);
+  assert.notEqual(mixes[0].title.replace(/^Daily Mix \d: /, ''), mixes[1].title.replace(/^Daily Mix \d: /, ''), mixes.map((m) => m.title).join(' | '));
+  for (const m of mixes) assert.match(m.title, /^Daily Mix \d: rock with Artist [01]$/);
+});
+
 test('radio blends signals and explains by seed', () => {
   const c = world();
   const r = radio(c, { seedName: 'Track 0', similar: { cf: [{ track: 1, score: 1 }, { track: 2, score: 0.9 }, { track: 3, score: 0.8 }], audio: [{ track: 40, score: 1 }] }, size: 4 });

@@ -73,7 +73,7 @@ export function releaseRadar(user: UserHistory, catalog: CatalogView, o: Release
       for (const t of catalog.tracksByArtist[a] ?? []) {
         if (chosen.size >= size * 3) break;
         if (chosen.has(t) || !fresh(t) || user.dislikedTracks.has(t)) continue;
-        chosen.set(t, { track: t, score: 0, source: tier.followed ? 'follows' : 'artists', reason: { kind: 'new_release', artist: catalog.artists[a].name, followed: tier.followed } });
+        chosen.set(t, { track: t, score: 0, source: tier.followed ? 'follows' : 'artists', reason: { kind: 'new_release', artist: catalog.artists[a].name, followed: tier.followed, artistId: catalog.artists[a].id } });
       }
     }
   }
@@ -133,12 +133,16 @@ export function dailyMixes(user: UserHistory, catalog: CatalogView, o: DailyMixO
     const members = favs.filter((_, i) => assign[i] === c);
     if (members.length < 4) continue;
     const nFamiliar = Math.min(members.length, Math.round(size * (o.familiarShare ?? 0.5)));
-    const familiar: Candidate[] = members.slice(0, nFamiliar).map((t) => ({ track: t, score: 1, source: 'favourites', reason: { kind: 'favourite', artist: catalog.artists[catalog.tracks[t].artists[0]].name } }));
-    const anchor = catalog.artists[catalog.tracks[members[0]].artists[0]].name;
+    const familiar: Candidate[] = members.slice(0, nFamiliar).map((t) => {
+      const a = catalog.artists[catalog.tracks[t].artists[0]];
+      return { track: t, score: 1, source: 'favourites', reason: { kind: 'favourite', artist: a.name, artistId: a.id } };
+    });
+    const anchorArtist = catalog.artists[catalog.tracks[members[0]].artists[0]];
+    const anchor = anchorArtist.name;
     const fresh = o
       .nearest(centres[c], size * 6)
       .filter((x) => !heardOrDisliked(user, catalog, x.track))
-      .map((x): Candidate => ({ track: x.track, score: x.score, source: 'cf', reason: { kind: 'because_you_listen', artist: anchor } }));
+      .map((x): Candidate => ({ track: x.track, score: x.score, source: 'cf', reason: { kind: 'because_you_listen', artist: anchor, artistId: anchorArtist.id } }));
     const tracks = blend(catalog, new Map([['favourites', familiar], ['cf', fresh]]), {
       size,
       quotas: { favourites: 0.5, cf: 0.5 },
@@ -146,16 +150,33 @@ export function dailyMixes(user: UserHistory, catalog: CatalogView, o: DailyMixO
       maxPerAlbum: 3,
       exclude: () => false,
     });
-    const genres = countTop(members.flatMap((t) => catalog.tracks[t].artists.flatMap((a) => catalog.artists[a].genres)));
-    mixes.push({ title: `Daily Mix: ${genres ?? anchor}${genres ? ` with ${anchor}` : ''}`, tracks });
+    const genres = ranked(members.flatMap((t) => catalog.tracks[t].artists.flatMap((a) => catalog.artists[a].genres)));
+    const artists = [anchor, ...ranked(members.map((t) => catalog.artists[catalog.tracks[t].artists[0]].name)).filter((a) => a !== anchor)];
+    mixes.push({ title: '', tracks, genres, artists } as DailyMix & Naming);
   }
-  return mixes.sort((a, b) => b.tracks.length - a.tracks.length).map((m, i) => ({ ...m, title: m.title.replace('Daily Mix:', `Daily Mix ${i + 1}:`) }));
+  // largest first; each takes the first name no other mix has: its top genre with its top artist, else the next artist or genre
+  const used = new Set<string>();
+  return (mixes as (DailyMix & Naming)[])
+    .sort((a, b) => b.tracks.length - a.tracks.length)
+    .map((m, i) => {
+      const names = (m.genres.length ? m.genres : ['']).flatMap((g) => m.artists.map((a) => (g ? `${g} with ${a}` : a)));
+      const name = names.find((n) => !used.has(n)) ?? `${names[0]} (${i + 1})`;
+      used.add(name);
+      return { title: `Daily Mix ${i + 1}: ${name}`, tracks: m.tracks };
+    });
 }
 
-function countTop(xs: string[]): string | undefined {
+/** What a mix may be named after: its genres and artists, most frequent first. */
+interface Naming {
+  genres: string[];
+  artists: string[];
+}
+
+/** Distinct values, most frequent first (ties by name). */
+function ranked(xs: string[]): string[] {
   const m = new Map<string, number>();
   for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
-  return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+  return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([x]) => x);
 }
 
 /** k-means++ seeding then Lloyd iterations on cosine-normalised vectors; deterministic for a seed. */

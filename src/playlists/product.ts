@@ -11,7 +11,7 @@ import { weekStart } from '../core/clock.ts';
 import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from './sources.ts';
 import { discoverWeekly, releaseRadar, dailyMixes, radio, type DailyMix } from './makers.ts';
 import { artistSpace, CoListening, similarArtists, similarTracks, type ArtistSpace, type Neighbour } from './similar.ts';
-import { reasonText, type Candidate, type CandidateSource, type CatalogView, type FlowFeatures, type Playlist, type UserHistory } from './types.ts';
+import { reasonRef, reasonText, type Candidate, type CandidateSource, type CatalogView, type FlowFeatures, type Playlist, type UserHistory } from './types.ts';
 
 /** What one run holds for the product: its catalog, id maps, histories and confidence matrix (a pipeline `Snapshot` is one). */
 export interface RunWorld {
@@ -67,7 +67,19 @@ export function toPlaylist(kind: Playlist['kind'], title: string, user: UserId |
     runId,
     tracks: c.map((x) => {
       const t = catalog.tracks[x.track];
-      return { trackId: t.id, title: t.title, artists: t.artists.map((a) => catalog.artists[a].name), durationMs: t.durationMs, reason: reasonText(x.reason), source: x.source, ...(t.audioPath ? { audioPath: t.audioPath } : {}) };
+      const ref = reasonRef(x.reason);
+      return {
+        trackId: t.id,
+        title: t.title,
+        artists: t.artists.map((a) => catalog.artists[a].name),
+        durationMs: t.durationMs,
+        reason: reasonText(x.reason),
+        reasonKind: x.reason.kind,
+        ...(ref.trackId ? { reasonTrackId: ref.trackId } : {}),
+        ...(ref.artistId ? { reasonArtistId: ref.artistId } : {}),
+        source: x.source,
+        ...(t.audioPath ? { audioPath: t.audioPath } : {}),
+      };
     }),
   };
 }

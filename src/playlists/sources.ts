@@ -87,8 +87,9 @@ export function cfSource(model: Recommender, users: IdMap<UserId>, userTracks: C
         const t = r.items[i];
         let reason: Reason;
         const f = itemVectors && favs.length ? nearestFavourite(itemVectors, t, favs) : -1;
-        if (f >= 0) reason = { kind: 'because_you_listen', artist: catalog.artists[catalog.tracks[f].artists[0]]?.name ?? 'an artist you play' };
-        else reason = { kind: 'fans_also_like', artist: catalog.artists[catalog.tracks[t].artists[0]]?.name ?? 'this artist' };
+        const a = catalog.artists[catalog.tracks[f >= 0 ? f : t].artists[0]];
+        if (f >= 0) reason = { kind: 'because_you_listen', artist: a?.name ?? 'an artist you play', artistId: a?.id };
+        else reason = { kind: 'fans_also_like', artist: a?.name ?? 'this artist', artistId: a?.id };
         out.push({ track: t, score: r.scores[i], reason, source: 'cf' });
       }
       return out;
@@ -127,6 +128,16 @@ export function contentSource(name: string, v: Vectors, explain: (track: number,
       return Array.from(top.items, (t, i) => ({ track: t, score: top.scores[i], source: name, reason: explain(t, nearestFavourite(v, t, favs)) }));
     },
   };
+}
+
+/**
+ * "Sounds like <favourite>" for a track whose audio is nearest the listener's favourite `fav`; when
+ * no favourite has audio (`fav` < 0), "its sound fits what you play" — never the track itself.
+ */
+export function soundsLike(catalog: CatalogView, fav: number): Reason {
+  if (fav < 0) return { kind: 'sound_fits_taste' };
+  const tr = catalog.tracks[fav];
+  return { kind: 'sounds_like', track: tr.title, artist: catalog.artists[tr.artists[0]]?.name ?? 'an artist', trackId: tr.id };
 }
 
 /** Most streamed tracks overall: the fallback when a user has no history yet. */

@@ -59,14 +59,23 @@ export interface UserHistory {
 
 /** Why a track is recommended; rendered by {@link reasonText}. The explanation is part of the treatment. */
 export type Reason =
-  | { kind: 'because_you_listen'; artist: string }
-  | { kind: 'fans_also_like'; artist: string }
-  | { kind: 'sounds_like'; track: string; artist: string }
+  | { kind: 'because_you_listen'; artist: string; artistId?: string }
+  | { kind: 'fans_also_like'; artist: string; artistId?: string }
+  /** `trackId`: the listener's track it sounds like (never the recommended track itself). */
+  | { kind: 'sounds_like'; track: string; artist: string; trackId?: string }
+  /** Audio match to the listener's taste as a whole, when no favourite of theirs has audio. */
+  | { kind: 'sound_fits_taste' }
   | { kind: 'described_as'; terms: string[] }
-  | { kind: 'new_release'; artist: string; followed: boolean }
-  | { kind: 'favourite'; artist: string }
+  | { kind: 'new_release'; artist: string; followed: boolean; artistId?: string }
+  | { kind: 'favourite'; artist: string; artistId?: string }
   | { kind: 'similar_to_seed'; seed: string; by: 'cf' | 'audio' | 'text' }
   | { kind: 'popular' };
+
+/** The track or artist a reason names, as ids a page can link to. */
+export function reasonRef(r: Reason): { trackId?: string; artistId?: string } {
+  if (r.kind === 'sounds_like') return r.trackId ? { trackId: r.trackId } : {};
+  return 'artistId' in r && r.artistId ? { artistId: r.artistId } : {};
+}
 
 export function reasonText(r: Reason): string {
   switch (r.kind) {
@@ -76,6 +85,8 @@ export function reasonText(r: Reason): string {
       return `fans of ${r.artist} also like this`;
     case 'sounds_like':
       return `sounds like ${r.track} by ${r.artist}`;
+    case 'sound_fits_taste':
+      return 'its sound fits what you play';
     case 'described_as':
       return `described as: ${r.terms.join(', ')}`;
     case 'new_release':
@@ -126,6 +137,10 @@ export interface PlaylistTrack {
   artists: string[];
   durationMs: number;
   reason: string;
+  /** The reason's kind and the track or artist it names (lists made before these were kept have none). */
+  reasonKind?: Reason['kind'];
+  reasonTrackId?: string;
+  reasonArtistId?: string;
   source: string;
   audioPath?: string;
 }

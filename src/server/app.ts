@@ -6,9 +6,6 @@
  * ListenBrainz's rate-limit headers. Errors become HTTP answers in exactly one place (the error
  * handler below, through `httpStatus`); a bad request is a 4xx, never a 500.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from '../config/config.ts';
@@ -21,8 +18,10 @@ import { Metrics } from './metrics.ts';
 import { check, type RouteDef } from './route.ts';
 import { routes as allRoutes } from './routes.ts';
 import { openApi } from './openapi.ts';
+import { registerWebFiles } from './web-files.ts';
 import type { ServerContext } from './context.ts';
 import { ServingSlot } from './slot.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 
 export interface ServerDeps {
   store: Store;
@@ -37,6 +36,8 @@ export interface ServerDeps {
   slot?: ServingSlot;
   /** An API node's link to the fleet (fleet.ts). */
   fleet?: ServerContext['fleet'];
+  /** "Now" for what the server stamps (reactions); default the system clock. */
+  clock?: Clock;
 }
 
 declare module 'fastify' {
@@ -48,8 +49,6 @@ declare module 'fastify' {
 }
 
 const LOCAL_KEY: KeyInfo = { id: 'local', name: 'local (auth off)', scopes: ['read', 'ingest', 'admin'], user_id: null };
-const webDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'web');
-const mime: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 
 /** Body of every error answer: `{ error: { code, message } }` (ListenBrainz routes: `{ code, error }`). */
 function errorBody(url: string, status: number, code: string, message: string) {
@@ -75,7 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const log = makeLog('server');
   const failures = new AuthFailures(deps.config.server.authFailuresPerMinute);
   const slot = deps.slot ?? new ServingSlot(deps.state);
-  const ctx: ServerContext = { store: deps.store, state: slot.current, slot, ...(deps.fleet ? { fleet: deps.fleet } : {}), config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: deps.verifier ?? new KeyVerifier(deps.store), authFailures: failures, auth, log };
+  const ctx: ServerContext = { store: deps.store, state: slot.current, slot, ...(deps.fleet ? { fleet: deps.fleet } : {}), config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: deps.verifier ?? new KeyVerifier(deps.store), authFailures: failures, auth, log, clock: deps.clock ?? systemClock };
   const app = Fastify({ logger: false, bodyLimit: deps.config.server.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
   ctx.metrics.served ??= () => ({ run: slot.runId, publishedAt: slot.publishedAt });
   const defs = allRoutes();
@@ -203,20 +202,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return ctx.metrics.render();
   });
 
-  // The web pages: a fixed set of files read once at start.
-  const files = new Map<string, { type: string; body: Buffer }>();
-  for (const f of readdirSync(webDir)) if (mime[extname(f)] && !f.includes('.test.')) files.set(f, { type: mime[extname(f)], body: readFileSync(join(webDir, f)) });
-  const page = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => {
-    const f = files.get(name);
-    if (!f) throw new DeepcutError('not_found', `web file ${name} is missing from ${webDir}`);
-    return reply.type(f.type).send(f.body);
-  };
-  app.get('/', { config: { rateLimit: false } }, page('index.html'));
-  app.get('/admin', { config: { rateLimit: false } }, page('admin.html'));
-  app.get<{ Params: { file: string } }>('/web/:file', { config: { rateLimit: false } }, async (req, reply) => {
-    if (!files.has(req.params.file)) throw new DeepcutError('not_found', `no web file ${req.params.file}`);
-    return page(req.params.file)(req, reply);
-  });
+  registerWebFiles(app);
 
   return app;
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/config.ts';
 import type { Store } from '../store/index.ts';
 import type { ServingState } from '../serving/index.ts';
 import type { Logger } from '../log.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Metrics } from './metrics.ts';
 import type { AuthFailures, KeyVerifier } from './auth.ts';
 import type { ServingSlot } from './slot.ts';
@@ -24,4 +25,6 @@ export interface ServerContext {
   /** false in the local demo mode (`--no-auth`): every request acts with every scope. */
   auth: boolean;
   log: Logger;
+  /** "Now" for what the server stamps (reactions); the demo runs on its world's day. */
+  clock: Clock;
 }

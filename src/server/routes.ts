@@ -21,7 +21,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { QuarantinedRow } from '../store/index.ts';
 import { writeProbe } from './readiness.ts';
 import { keyRoutes } from './keys-routes.ts';
+import { ingest, storeCall } from './commit.ts';
 import { currentPublication } from '../pipeline/index.ts';
+import { requireListener } from './listeners.ts';
+import { webRoutes } from './web-routes.ts';
 
 const NO_RUN = 'no published run yet: run `deepcut pipeline run`';
 const MAX_BATCH = 10_000;
@@ -53,30 +56,6 @@ function recsOf(ctx: ServerContext): Recommendations {
   return r;
 }
 
-/** Run a store operation; a failure counts in the metrics and answers 503, not 500. */
-async function storeCall<T>(ctx: ServerContext, op: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof DeepcutError) throw e;
-    ctx.metrics.storeErrors.inc({ op });
-    ctx.log.error({ err: e, op }, 'store operation failed');
-    throw new DeepcutError('unavailable', `store ${op} failed: ${(e as Error).message}`, {}, { cause: e });
-  }
-}
-
-/** Commit listens, then let the live model see them (acknowledged only after the commit). */
-async function ingest(ctx: ServerContext, rows: Listen[], endpoint: string) {
-  const r = rows.length ? await storeCall(ctx, 'put listens', () => ctx.store.put('listens', rows)) : { inserted: 0, duplicates: 0 };
-  ctx.metrics.listens.inc({ endpoint }, r.inserted);
-  ctx.metrics.duplicates.inc({ endpoint }, r.duplicates);
-  if (rows.length) {
-    // the live model of the run served now (not the one this request started on), and every other node's
-    ctx.slot.observe(rows);
-    await ctx.fleet?.announce(rows);
-  }
-  return r;
-}
 
 /**
  * Check a batch of `kind` row by row (batch.ts), store the good rows (after the users that new
@@ -284,6 +263,7 @@ function playlistRoute(kind: PlaylistKind): RouteDef<any, any, any> {
     async handler({ params, ctx }) {
       const src = ctx.state.playlists;
       if (!src) throw new DeepcutError('unavailable', NO_RUN);
+      await requireListener(ctx, params.id);
       const p = await src.get(params.id, kind);
       if (p?.length) return { user_id: params.id, playlists: p };
       return { user_id: params.id, playlists: [], reason: (await src.whyNone?.(params.id, kind)) ?? `the published run made no ${kind} for user ${params.id}` };
@@ -428,7 +408,7 @@ export function routes(): RouteDef<any, any, any>[] {
     route({
       method: 'GET',
       url: '/v1/users/:id/recommendations',
-      summary: 'Top-k unheard tracks for a user, each with its reason; reflects listens posted a moment ago (fold-in)',
+      summary: 'Top-k unheard tracks for a user, each with its reason; reflects listens posted a moment ago (fold-in). 404 for an id that is no listener',
       tag: 'listener',
       scope: 'read',
       params: IdParam,
@@ -436,20 +416,23 @@ export function routes(): RouteDef<any, any, any>[] {
       response: TrackList,
       async handler({ params, query, ctx }) {
         const recs = recsOf(ctx);
+        await requireListener(ctx, params.id);
         return { items: recs.forUser(params.id, query.k), model: recs.info };
       },
     }),
     route({
       method: 'GET',
       url: '/v1/users/:id/home',
-      summary: 'Home page shelves of cards for a user',
+      summary: 'Home page shelves of cards for a user; 404 for an id that is no listener (nothing logged)',
       tag: 'listener',
       scope: 'read',
       params: IdParam,
-      response: z.object({ user_id: z.string(), source: z.string(), shelves: z.array(z.object({ id: z.string(), title: z.string(), cards: z.array(TrackCard) })) }),
-      async handler({ params, ctx }) {
+      query: z.object({ impressions: z.enum(['on-fetch', 'on-view']).default('on-fetch').describe('on-view: log impressions only for the shelves later posted to /v1/users/{id}/home/viewed (the web app)') }),
+      response: z.object({ user_id: z.string(), source: z.string(), request_id: z.string().optional(), shelves: z.array(z.object({ id: z.string(), title: z.string(), cards: z.array(TrackCard) })) }),
+      async handler({ params, query, ctx }) {
         const recs = ctx.state.recs;
-        if (ctx.state.home && recs) return ctx.state.home.home(params.id, recs);
+        if (recs) await requireListener(ctx, params.id);
+        if (ctx.state.home && recs) return ctx.state.home.home(params.id, recs, { deferImpressions: query.impressions === 'on-view' });
         if (!recs || recs.info.kind === 'store-popularity') throw new DeepcutError('unavailable', NO_RUN);
         return composeHome(params.id, recs);
       },
@@ -576,5 +559,6 @@ export function routes(): RouteDef<any, any, any>[] {
       },
     }),
     ...keyRoutes(),
+    ...webRoutes(),
   ];
 }

@@ -16,7 +16,7 @@ import { loadServingState } from '../serving/index.ts';
 import { log } from '../log.ts';
 import { startRetrainSchedule } from './retrain.ts';
 import { impressionLogDir, recoverImpressionLogs } from '../bandit/index.ts';
-import { systemClock } from '../core/clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import type { Scheduler } from '../pipeline/index.ts';
 import { reapDeadRuns } from '../pipeline/index.ts';
 import { KeyVerifier } from './auth.ts';
@@ -32,6 +32,8 @@ export interface RunServerOptions {
   auth: boolean;
   /** Called with the URL once listening. */
   onListening?: (url: string) => void;
+  /** "Now" for playlists, the home page, reactions and the retrain (default: the system clock; the demo: its world's day). */
+  clock?: Clock;
 }
 
 export async function runServer(config: Config, o: RunServerOptions): Promise<never> {
@@ -54,13 +56,13 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
       slot = new ServingSlot({ recs: undefined, catalog: new Catalog() });
       fleet = new FleetNode({ store, config, slot, metrics });
     } else {
-      const state = await loadServingState(store, config);
+      const state = await loadServingState(store, config, { clock: o.clock });
       if (!state.recs) l.warn('no listens in the store and no published run: recommendation routes answer 503 until there are');
       else l.info({ model: state.recs.info }, 'serving model loaded');
       slot = new ServingSlot(state);
     }
     const verifier = new KeyVerifier(store);
-    app = await buildServer({ store, state: slot.current, slot, config, auth: o.auth, verifier, metrics, ...(fleet ? { fleet } : {}) });
+    app = await buildServer({ store, state: slot.current, slot, config, auth: o.auth, verifier, metrics, clock: o.clock, ...(fleet ? { fleet } : {}) });
     const url = await app.listen({ port: o.port, host: o.host });
     l.info({ url }, 'listening');
     if (fleet) await fleet.start();
@@ -72,7 +74,7 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
       l.warn({ err: e }, 'cannot write <home>/server.json: `deepcut keys` needs --server and an admin key while this server runs');
     }
     if (config.scheduler.enabled) {
-      schedule = startRetrainSchedule(store, config, slot.current, { clock: systemClock });
+      schedule = startRetrainSchedule(store, config, slot.current, { clock: o.clock ?? systemClock });
       l.info({ hour: config.scheduler.retrainHour, timeZone: config.scheduler.timeZone }, 'daily retrain scheduled');
     }
     o.onListening?.(url);

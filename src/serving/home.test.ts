@@ -29,6 +29,8 @@ const recs: Recommendations = {
   similarTracks: (track, k) => Array.from({ length: k }, (_, i) => card((Number(track.slice(1)) + 6 * (i + 1) + 1) % 60, 0.5)),
   similarArtists: () => [],
   observe() {},
+  played: (user) => new Set(recs.heard(user, 1000)),
+  knows: (user) => user === 'u1',
   knownUsers: () => ['u1'],
 };
 
@@ -51,6 +53,35 @@ test('candidate shelves: every kind that has cards, titled, no track twice, hear
   for (const c of cands) for (const x of c.shelf.cards) assert.equal(heard.has(x.track_id), c.kind === 'jump-back-in', `${x.track_id} on ${c.shelf.id}`);
   for (const x of cands.find((c) => c.kind === 'fans-also-like')!.shelf.cards) assert.ok(!x.artist_ids.includes('a1'));
   assert.ok(HOME_SHELF_KINDS.every((k) => SHELF_FEATURES.includes(`shelf:${k}` as never)));
+});
+
+test('deferred impressions are logged only for the shelves reported seen, each once, for the user who saw them', async () => {
+  const { rows, store } = fakeStore();
+  const h = new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW, store, seed: 3 });
+  const a = await h.home('u1', recs, { deferImpressions: true });
+  await h.flush();
+  assert.equal(rows.length, 0, 'nothing logged for a page view');
+  const [s0, s1] = a.shelves;
+  assert.equal(await h.viewed('u2', a.request_id, [s0.id]), 0, 'another user');
+  assert.equal(await h.viewed('u1', a.request_id, [s0.id, 'no-such-shelf']), s0.cards.length);
+  assert.equal(await h.viewed('u1', a.request_id, [s0.id]), 0, 'once');
+  assert.equal(await h.viewed('u1', 'home-unknown', [s1.id]), 0);
+  await h.flush();
+  assert.deepEqual(rows.map((r) => r.shelf), s0.cards.map(() => s0.id));
+  assert.equal(rows[0].propensity, a.propensities[0]);
+});
+
+test('shelves leave out what the listener streamed or skipped, and hold at most 2 cards of one artist', async () => {
+  const skipped = [59, 58, 6, 7].map(tid); // skipped (net plays below zero): not in heard(), still played
+  const r2: Recommendations = { ...recs, played: (u) => new Set([...recs.heard(u, 1000), ...(u === 'u1' ? skipped : [])]) };
+  const cands = await new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW }).candidates('u1', r2, NOW);
+  assert.ok(cands.some((c) => c.kind === 'popular-now') && cands.some((c) => c.kind === 'made-for-you'));
+  for (const c of cands) {
+    if (c.kind !== 'jump-back-in') for (const x of c.shelf.cards) assert.ok(!r2.played('u1').has(x.track_id), `${x.track_id} on ${c.shelf.id} was played`);
+    const per = new Map<string, number>();
+    for (const x of c.shelf.cards) per.set(x.artist_ids[0], (per.get(x.artist_ids[0]) ?? 0) + 1);
+    assert.ok(Math.max(...per.values()) <= 2, `${c.shelf.id}: ${JSON.stringify([...per])}`);
+  }
 });
 
 test('home: shelves ordered by the policy with propensities, every card logged as an impression', async () => {

@@ -4,7 +4,9 @@
  * playlists), orders them with a {@link Policy}, and logs every card shown as an impression with the
  * policy's name and the propensity of its shelf at its position, so streams started from home cards
  * (listen context `home:<shelf>:<card>`) can be attributed and policies trained and evaluated
- * offline (bandit/ope.ts).
+ * offline (bandit/ope.ts). An impression means shown to a listener who can act on it: the web app
+ * asks for the page with `deferImpressions` and reports each shelf once it is on screen
+ * ({@link BanditHome.viewed}), so browsing past a shelf feeds the bandit nothing.
  *
  * Candidate shelves (each card keeps the reason the model gave it; the shelf title is the
  * explanation): Made for you, Discover Weekly, Release Radar, Jump back in, Because you listened
@@ -32,6 +34,10 @@ import { SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/index.ts
 const DIM = SHELF_FEATURES.length;
 const NOBODY = '\u0000popular-now';
 const NEW_RELEASE_DAYS = 56;
+/** Deferred home answers kept waiting for their shelves to be seen. */
+const MAX_PENDING = 10_000;
+/** Cards of one artist on a shelf at most: no artist fills a shelf. */
+const PER_ARTIST = 2;
 
 export interface BanditHomeOptions {
   policy: Policy;
@@ -73,6 +79,8 @@ export class BanditHome implements HomeSource {
   private readonly perShelf: number;
   private seq = 0;
   private readonly sink: ImpressionSink | undefined;
+  /** Impressions of deferred answers, by request id, until their shelves are seen (the oldest dropped past MAX_PENDING). */
+  private readonly pending = new Map<string, { user: string; rows: Map<string, Impression[]> }>();
 
   constructor(private readonly o: BanditHomeOptions) {
     this.rng = new Rng(o.seed ?? 1);
@@ -81,7 +89,7 @@ export class BanditHome implements HomeSource {
     this.sink = o.log ?? (o.store ? new StoreImpressionWriter(o.store, o.writeDelayMs) : undefined);
   }
 
-  async home(user: string, recs: Recommendations): Promise<BanditHomeAnswer> {
+  async home(user: string, recs: Recommendations, opts: { deferImpressions?: boolean } = {}): Promise<BanditHomeAnswer> {
     const at = this.now();
     const heardList = recs.heard(user, 1000);
     const cands = await this.candidates(user, recs, at, heardList);
@@ -93,15 +101,38 @@ export class BanditHome implements HomeSource {
     const shelves = Array.from(slate.chosen, (i) => cands[i].shelf);
     const propensities = Array.from(slate.propensity);
     if (this.sink) {
-      const rows: Impression[] = [];
+      const byShelf = new Map<string, Impression[]>();
       shelves.forEach((sh, s) =>
-        sh.cards.forEach((c, j) => rows.push({ request_id, user_id: user, shelf: sh.id, card: c.track_id, slot: s * 1000 + j, policy: this.o.policy.name, propensity: propensities[s], shown_at: at.toISOString() })),
+        byShelf.set(
+          sh.id,
+          sh.cards.map((c, j) => ({ request_id, user_id: user, shelf: sh.id, card: c.track_id, slot: s * 1000 + j, policy: this.o.policy.name, propensity: propensities[s], shown_at: at.toISOString() })),
+        ),
       );
-      // a durable sink answers only once the impressions are committed (a fleet's API node may die)
-      if (this.o.durable && this.sink.durable) await this.sink.durable(rows);
-      else this.sink.append(rows);
+      if (opts.deferImpressions) {
+        if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
+        this.pending.set(request_id, { user, rows: byShelf });
+      } else await this.log([...byShelf.values()].flat());
     }
     return { user_id: user, source, shelves, request_id, policy: this.o.policy.name, propensities };
+  }
+
+  /** Log `rows`: a durable sink answers only once they are committed (a fleet's API node may die). */
+  private async log(rows: Impression[]): Promise<void> {
+    if (this.o.durable && this.sink?.durable) await this.sink.durable(rows);
+    else this.sink?.append(rows);
+  }
+
+  async viewed(user: string, requestId: string, shelves: readonly string[]): Promise<number> {
+    const p = this.pending.get(requestId);
+    if (!p || p.user !== user || !this.sink) return 0;
+    const rows: Impression[] = [];
+    for (const id of shelves) {
+      rows.push(...(p.rows.get(id) ?? []));
+      p.rows.delete(id);
+    }
+    if (p.rows.size === 0) this.pending.delete(requestId);
+    if (rows.length) await this.log(rows);
+    return rows.length;
   }
 
   /** Resolves when every impression logged so far is durable (or its write has failed and been logged). */
@@ -118,14 +149,20 @@ export class BanditHome implements HomeSource {
   async candidates(user: string, recs: Recommendations, at: Date, heardList = recs.heard(user, 1000)): Promise<Candidate[]> {
     const k = this.perShelf;
     const cat = this.o.catalog;
-    const heard = new Set(heardList);
+    // streamed or skipped: only Jump back in shows what the listener has played
+    const heard = new Set([...heardList, ...recs.played(user)]);
     const seen = new Set<string>();
     const out: Candidate[] = [];
     const add = (kind: HomeShelfKind, id: string, title: string, cards: readonly TrackCard[]) => {
       const fresh: TrackCard[] = [];
+      const perArtist = new Map<string, number>();
       for (const c of cards) {
         if (fresh.length === k) break;
         if (seen.has(c.track_id) || fresh.some((f) => f.track_id === c.track_id)) continue;
+        if (kind !== 'jump-back-in' && heard.has(c.track_id)) continue;
+        const main = c.artist_ids[0] ?? '';
+        if ((perArtist.get(main) ?? 0) >= PER_ARTIST) continue;
+        perArtist.set(main, (perArtist.get(main) ?? 0) + 1);
         fresh.push(c);
       }
       if (fresh.length === 0) return;
@@ -141,7 +178,7 @@ export class BanditHome implements HomeSource {
       const p = (await this.o.playlists?.get(user, kind))?.[0];
       if (p) add(kind, kind, p.title, p.tracks);
     }
-    const forYou = recs.forUser(user, 6 * k);
+    const forYou = recs.forUser(user, 10 * k);
     const cutoff = at.getTime() - NEW_RELEASE_DAYS * 86_400_000;
     add('new-releases', 'new-releases', 'New releases for you', forYou.filter((c) => Date.parse(cat.releaseDate(c.track_id) ?? '') >= cutoff));
     // the artists of the most played tracks, in order
@@ -153,17 +190,17 @@ export class BanditHome implements HomeSource {
     }
     if (topArtists[0]) {
       const { artist, track } = topArtists[0];
-      add('because-you-listened', `because-you-listened:${artist}`, `Because you listened to ${artistName(artist)}`, (recs.similarTracks(track, 3 * k) ?? []).filter((c) => !heard.has(c.track_id)));
+      add('because-you-listened', `because-you-listened:${artist}`, `Because you listened to ${artistName(artist)}`, recs.similarTracks(track, 6 * k) ?? []);
     }
     if (topArtists[1]) {
       const { artist, track } = topArtists[1];
-      add('fans-also-like', `fans-also-like:${artist}`, `Fans of ${artistName(artist)} also like`, (recs.similarTracks(track, 3 * k) ?? []).filter((c) => !heard.has(c.track_id) && !c.artist_ids.includes(artist)));
+      add('fans-also-like', `fans-also-like:${artist}`, `Fans of ${artistName(artist)} also like`, (recs.similarTracks(track, 6 * k) ?? []).filter((c) => !c.artist_ids.includes(artist)));
     }
     const popular = recs.forUser(NOBODY, 10 * k);
     const popularSet = new Set(popular.map((c) => c.track_id));
     add('hidden-gems', 'hidden-gems', 'Hidden gems', forYou.filter((c) => !popularSet.has(c.track_id)));
     add('made-for-you', 'made-for-you', 'Made for you', forYou);
-    add('popular-now', 'popular-now', 'Popular now', popular.filter((c) => !heard.has(c.track_id)));
+    add('popular-now', 'popular-now', 'Popular now', popular);
     return out;
   }
 }

@@ -181,6 +181,17 @@ export class LiveModel implements Recommendations {
     return [...row].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, k).map(([t]) => this.tracks.id(t));
   }
 
+  played(user: string): Set<string> {
+    const u = this.users.row(user);
+    const out = new Set<string>();
+    if (u >= 0) for (const t of this.heardRows(u)) out.add(this.tracks.id(t));
+    return out;
+  }
+
+  knows(user: string): boolean {
+    return this.users.row(user) >= 0;
+  }
+
   knownUsers(limit: number): string[] {
     return this.users.toArray().slice(0, limit);
   }

@@ -17,16 +17,20 @@ import { confidenceSettings } from '../signals/index.ts';
 import { readAudioFeatures } from '../audio/index.ts';
 import { popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openRunAt, currentPublication, runFolder, type PublishedRun } from '../pipeline/published.ts';
-import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist, type RunPlaylists } from '../playlists/index.ts';
+import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist, type Reason as PlaylistReason, type RunPlaylists } from '../playlists/index.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
+import type { Clock } from '../core/clock.ts';
 import { BanditHome } from './home.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/index.ts';
 import { ImpressionLog, impressionLogDir, StoreImpressionWriter } from '../bandit/index.ts';
 import { loadRewardModel } from '../bandit/index.ts';
 import { artifactFetchStats } from '../artifacts/index.ts';
+
+/** The reason kind of a track of a list stored before tracks kept their reason's kind: by its source. */
+const KIND_OF_SOURCE: Record<string, PlaylistReason['kind']> = { cf: 'because_you_listen', text: 'described_as', audio: 'sounds_like', popularity: 'popular', follows: 'new_release', artists: 'new_release', favourites: 'favourite' };
 
 /** A stored playlist as the API shows it. */
 function served(p: Playlist, catalog: Catalog): ServedPlaylist {
@@ -43,7 +47,7 @@ function served(p: Playlist, catalog: Catalog): ServedPlaylist {
         artist_ids: catalog.trackArtists(t.trackId),
         artist_names: t.artists,
         score: p.tracks.length - i,
-        reason: { kind: t.source === 'popularity' ? 'popular' : 'similar_listeners', text: t.reason },
+        reason: { kind: t.reasonKind ?? KIND_OF_SOURCE[t.source] ?? 'popular', text: t.reason, ...(t.reasonTrackId ? { track_id: t.reasonTrackId } : {}), ...(t.reasonArtistId ? { artist_id: t.reasonArtistId } : {}) },
       }),
     ),
   };
@@ -174,6 +178,8 @@ export interface LoadOptions {
    * turns it off: it keeps the listens posted while it ran and folds those in itself.
    */
   foldInSinceRun?: boolean;
+  /** What "now" is for this week's playlists and the home page's new releases (default: the system clock; the demo: its world's day). */
+  clock?: Clock;
 }
 
 let fetchesLogged = false;
@@ -209,7 +215,8 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       const since = o.foldInSinceRun === false ? undefined : await foldInSinceRun(store, recs, s.lastListenAt, config.server.startFoldInMax);
       log('serve').info({ run: run.runId, model: run.model.name, ...(since ? { listens_since_run: since.since, folded_in: since.folded } : {}) }, 'serving the published run');
       const audio = await audioFeatureSource(run);
-      const playlists = await playlistSource(run, config.home, catalog, store);
+      const now = o.clock ? () => o.clock!.now() : undefined;
+      const playlists = await playlistSource(run, config.home, catalog, store, now);
       // the home page: shelves ordered by the bandit over the run's reward model (uniform until one is learnt), every card logged
       // to the impression log, which the pipeline's bandit step loads into the store
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
@@ -217,7 +224,7 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       // an embedded server logs impressions to local files (cheap); a fleet's API node commits them to the shared store before it answers
       const fleet = canNotify(store);
       const sink = fleet ? new StoreImpressionWriter(store) : new ImpressionLog(impressionLogDir(config.home));
-      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet });
+      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet, now });
       // the item index is built (and measured against the model's scan) once the server answers
       const warmUp = () => recs.useItemIndex(itemRetrieval(run.model, s.userTracks));
       return { recs, catalog, playlists, home, warmUp, ...(audio ? { audio } : {}) };

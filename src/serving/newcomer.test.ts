@@ -70,7 +70,16 @@ test('a listener new since the run: one listen posted over HTTP, then every list
   assert.ok((users.json().users as string[]).includes(user));
 });
 
+test('an id that is no listener: every listener route is a 404 naming it', async () => {
+  for (const r of USER_ROUTES) {
+    const res = await app.inject(`/v1/users/mistyped-id/${r}`);
+    assert.equal(res.statusCode, 404, r);
+    assert.match(res.json().error.message, /unknown user mistyped-id/);
+  }
+});
+
 test('a listener with no listens at all: every listener route answers, playlists none yet with the reason', async () => {
+  assert.equal((await app.inject({ method: 'POST', url: '/v1/users', payload: [{ user_id: 'nobody-yet', time_zone: 'UTC' }] })).statusCode, 200);
   const a = await everyRoute('nobody-yet');
   assert.ok(a.recommendations.items.length > 0, 'cold start: popular tracks');
   assert.ok((a.home.shelves as unknown[]).length > 0);

@@ -4,13 +4,16 @@
  * id maps of its run; the server never sees rows or matrices.
  */
 import type { Listen } from '../domain/schemas.ts';
+import type { Reason as PlaylistReason } from '../playlists/index.ts';
 
 /** Why a track is recommended, shown next to it in the web page. */
 export type Reason =
   | { kind: 'because_you_played'; text: string; track_id: string }
   | { kind: 'similar_listeners'; text: string }
   | { kind: 'popular'; text: string }
-  | { kind: 'similar_to'; text: string; track_id?: string; artist_id?: string };
+  | { kind: 'similar_to'; text: string; track_id?: string; artist_id?: string }
+  /** A stored playlist's reason: its kind (playlists/types.ts) and the track or artist it names. */
+  | { kind: PlaylistReason['kind']; text: string; track_id?: string; artist_id?: string };
 
 export interface TrackCard {
   track_id: string;
@@ -60,6 +63,10 @@ export interface Recommendations {
   observe(listens: readonly Pick<Listen, 'user_id' | 'track_id' | 'ms_played' | 'skipped'>[]): void;
   /** Track ids `user` has heard (net plays > 0), most played first, at most `k`. */
   heard(user: string, k: number): string[];
+  /** Every track `user` has streamed or skipped (net plays ≠ 0): what a shelf of new things must leave out. */
+  played(user: string): Set<string>;
+  /** True when the model has a history for `user` (from its run, or folded in since). */
+  knows(user: string): boolean;
   /** Up to `limit` user ids the model knows, in row order (for pickers). */
   knownUsers(limit: number): string[];
 }

@@ -52,7 +52,13 @@ export interface Home {
 }
 
 export interface HomeSource {
-  home(user: string, recs: Recommendations): Promise<Home>;
+  /**
+   * The user's shelves. Impressions are logged at once, or — `deferImpressions` (the web app) —
+   * only for the shelves the page later reports as seen ({@link HomeSource.viewed}).
+   */
+  home(user: string, recs: Recommendations, opts?: { deferImpressions?: boolean }): Promise<Home>;
+  /** Log the impressions of shelves `shelves` of home answer `requestId` (each once); returns the cards logged. */
+  viewed?(user: string, requestId: string, shelves: readonly string[]): Promise<number>;
   /** Resolves when everything the source logs (impressions) is written; called before the store closes. */
   flush?(): Promise<void>;
   /** Flush, and release what the source holds (timers); called when a new run's state replaces it. */

@@ -1,111 +1,63 @@
-// Shared helpers for the listener and admin pages: API calls with the stored key, DOM building,
-// and small hand-drawn SVG charts (bars, line, histogram). Plain JS, no build step.
-export const keyInput = () => document.getElementById('key');
+// Shared by the listener app and the admin dashboard: Preact + htm (no build step), API calls with
+// the stored key, cover tiles, number formatting. The libraries come from the package itself
+// (/web/vendor/, see src/server/web-files.ts), mapped by each page's import map.
+import { h, render } from 'preact';
+import htm from 'htm';
 
-export function apiKey() {
-  return localStorage.getItem('deepcut.key') || '';
-}
+export const html = htm.bind(h);
+export { render };
 
-/** GET a JSON route; resolves { ok, status, body } and never throws on HTTP errors. */
-export async function api(path) {
+export const apiKey = () => localStorage.getItem('deepcut.key') || '';
+export const setApiKey = (k) => localStorage.setItem('deepcut.key', k);
+
+/** Call the API; resolves { ok, status, body } and never throws on HTTP errors. */
+export async function api(path, { method = 'GET', body } = {}) {
   const headers = apiKey() ? { authorization: `Bearer ${apiKey()}` } : {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
   try {
-    const r = await fetch(path, { headers });
-    const body = await r.json().catch(() => ({}));
-    return { ok: r.ok, status: r.status, body };
+    const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const type = r.headers.get('content-type') || '';
+    const b = type.includes('json') ? await r.json().catch(() => ({})) : await r.text();
+    return { ok: r.ok, status: r.status, body: b };
   } catch (e) {
     return { ok: false, status: 0, body: { error: { code: 'network', message: String(e) } } };
   }
 }
 
-/** Element builder: el('div', { class: 'x' }, 'text', child). Text goes in as text, never HTML. */
-export function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v);
-  }
-  for (const k of kids) if (k !== null && k !== undefined) e.append(k instanceof Node ? k : String(k));
-  return e;
+/** The message of a failed answer, in words: "not computed yet — …" for 503, the key hint for 401/403. */
+export function failure(r, what) {
+  const msg = r.body && r.body.error ? r.body.error.message : `HTTP ${r.status}`;
+  if (r.status === 503) return `${what}: not computed yet — ${msg}`;
+  if (r.status === 401 || r.status === 403) return `${what}: ${msg} (enter an API key)`;
+  return `${what}: ${msg}`;
 }
 
-/** The honest empty state for a section whose data is not there: says why. */
-export function notYet(res, what) {
-  const msg = res.body && res.body.error ? res.body.error.message : `HTTP ${res.status}`;
-  const label = res.status === 503 ? `${what}: not computed yet — ${msg}` : res.status === 401 || res.status === 403 ? `${what}: ${msg} (enter an API key above)` : `${what}: ${msg}`;
-  return el('div', { class: 'empty', 'data-state': res.status === 503 ? 'not-computed' : 'error' }, label);
+/** A 32-bit FNV-1a hash of a string: the same id always gives the same tile. */
+export function hash(s) {
+  let x = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) x = Math.imul(x ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return x;
 }
 
-const NS = 'http://www.w3.org/2000/svg';
-function svg(tag, attrs = {}, ...kids) {
-  const e = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
-  return e;
+/** A generated cover tile for an album (or a track without one): two hues and an angle from its id. */
+export function Cover({ id, label, size = 'm' }) {
+  const x = hash(id || '?');
+  const a = x % 360;
+  const b = (a + 40 + ((x >>> 9) % 140)) % 360;
+  const style = `background: linear-gradient(${(x >>> 17) % 360}deg, hsl(${a} 55% 38%), hsl(${b} 60% 22%))`;
+  return html`<div class=${`cover cover-${size}`} style=${style} aria-hidden="true"><span>${(label || '?').slice(0, 1).toUpperCase()}</span></div>`;
 }
 
-/**
- * Horizontal bars, one per [label, value]. Values within [-1, 1] are drawn against 1 (shares,
- * probabilities); larger ones (tempo, loudness) against the largest of them.
- */
-export function barChart(pairs, { width = 320, row = 18 } = {}) {
-  const big = Math.max(1, ...pairs.map(([, v]) => Math.abs(v)));
-  const h = pairs.length * row + 4;
-  const s = svg('svg', { width, height: h, viewBox: `0 0 ${width} ${h}`, role: 'img' });
-  pairs.forEach(([label, v], i) => {
-    const y = i * row + 2;
-    const w = Math.max(1, (Math.abs(v) / (Math.abs(v) <= 1 ? 1 : big)) * (width - 170));
-    s.append(svg('text', { x: 0, y: y + 12 }, label));
-    s.append(svg('rect', { x: 110, y, width: w, height: row - 5, fill: '#1db954', rx: 2 }));
-    s.append(svg('text', { x: 114 + w, y: y + 12 }, Number(v).toPrecision(3)));
-  });
-  return s;
+/** 1234567 → "1,234,567"; 0.123456 → "0.123"; never scientific notation. */
+export function num(v, digits = 3) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  return Math.abs(v) >= 100 ? v.toLocaleString('en-US', { maximumFractionDigits: 1 }) : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: Math.min(digits, 2) });
 }
 
-/** A line over runs: points [x label, y]; min/max labelled. */
-export function lineChart(title, points, { width = 300, height = 120 } = {}) {
-  const s = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img' });
-  s.append(svg('text', { x: 4, y: 12 }, title));
-  const ys = points.map((p) => p[1]);
-  const lo = Math.min(...ys);
-  const hi = Math.max(...ys);
-  const span = hi - lo || 1;
-  const X = (i) => 30 + (points.length === 1 ? (width - 40) / 2 : (i * (width - 40)) / (points.length - 1));
-  const Y = (v) => height - 18 - ((v - lo) / span) * (height - 40);
-  s.append(svg('polyline', { points: points.map((p, i) => `${X(i)},${Y(p[1])}`).join(' '), fill: 'none', stroke: '#1db954', 'stroke-width': 2 }));
-  points.forEach((p, i) => s.append(svg('circle', { cx: X(i), cy: Y(p[1]), r: 3, fill: '#1db954' }, svg('title', {}, `${p[0]}: ${p[1]}`))));
-  s.append(svg('text', { x: 2, y: Y(hi) + 4 }, hi.toPrecision(3)));
-  if (hi !== lo) s.append(svg('text', { x: 2, y: Y(lo) + 4 }, lo.toPrecision(3)));
-  return s;
-}
+export const duration = (ms) => `${Math.floor(ms / 60000)}:${String(Math.floor((ms % 60000) / 1000)).padStart(2, '0')}`;
 
-/** Histogram of `values` in `bins` equal-width bins. */
-export function histogram(title, values, { width = 260, height = 110, bins = 20 } = {}) {
-  const s = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img' });
-  s.append(svg('text', { x: 4, y: 12 }, `${title} (n=${values.length})`));
-  if (!values.length) return s;
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  const counts = new Array(bins).fill(0);
-  for (const v of values) counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo || 1)) * bins))]++;
-  const top = Math.max(...counts);
-  const bw = (width - 10) / bins;
-  counts.forEach((c, i) => {
-    const h = (c / top) * (height - 36);
-    s.append(svg('rect', { x: 5 + i * bw, y: height - 18 - h, width: bw - 1, height: h, fill: '#1db954' }));
-  });
-  s.append(svg('text', { x: 4, y: height - 4 }, lo.toPrecision(3)));
-  s.append(svg('text', { x: width - 40, y: height - 4 }, hi.toPrecision(3)));
-  return s;
-}
-
-/** Wire the API key box in the header (kept in localStorage). */
-export function setupKeyBox(onChange) {
-  const k = keyInput();
-  if (!k) return;
-  k.value = apiKey();
-  k.addEventListener('change', () => {
-    localStorage.setItem('deepcut.key', k.value.trim());
-    onChange();
-  });
+/** A polite live region's text: what the page is doing ("Loading home…", "Liked X"). */
+export function Status({ text }) {
+  return html`<div class="status" role="status" aria-live="polite">${text}</div>`;
 }

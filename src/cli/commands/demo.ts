@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { emit, table } from '../output.ts';
 import type { WorldSize } from '../../generate/index.ts';
@@ -36,7 +36,7 @@ export function register(program: Command): void {
       const seed = Number(o.seed);
       if (!Number.isInteger(seed)) throw new DeepcutError('invalid_input', `--seed must be an integer, got "${o.seed}"`, { field: '--seed' });
       const port = Number(o.port);
-      const { configFrom, globals, withStore, generateWorld, importPath, runPipeline, publish, defaultSteps, systemClock } = await load();
+      const { configFrom, globals, withStore, generateWorld, importPath, runPipeline, publish, defaultSteps, ShiftedClock } = await load();
       const config = configFrom(c);
       const world = resolve(join(config.home, `demo-world-${o.size}-${seed}`));
       const t0 = performance.now();
@@ -52,14 +52,20 @@ export function register(program: Command): void {
       };
       if (existsSync(join(world, 'listens.jsonl'))) stages.push({ stage: 'generate', seconds: 0, detail: `reusing ${world}` });
       else await stage('generate', () => generateWorld({ size: o.size as WorldSize, seed, out: world }), (r) => `${r.counts.users} listeners, ${r.counts.tracks} tracks, ${r.counts.listens} listens, ${r.counts.audio_clips} audio clips in ${world}`);
+      // the demo lives on its world's day: the world's listens end at its clock, so the pipeline and
+      // the server run on a clock that starts there (Release Radar has that week's releases, whatever today is)
+      const worldClock = (JSON.parse(readFileSync(join(world, 'truth', 'world.json'), 'utf8')) as { clock: string }).clock;
+      const clock = new ShiftedClock(worldClock);
+      const today = demoToday(worldClock);
+      say(`today for the demo is ${today} (the demo world's clock: its listens end there, its playlists are for that week)`);
       const run = await withStore(config, async (store) => {
         await stage('import', () => importPath(store, 'jsonl', world, { validation: config.validation }), (r) => `${r.rows_read} rows read, ${Object.values(r.totals).reduce((a, t) => a + (t?.imported ?? 0), 0)} new${r.blocked ? ', BLOCKED by validation' : ''}`);
         const steps = defaultSteps();
-        const m = await stage('pipeline', () => runPipeline(steps, { config, store, clock: systemClock, onStep: (n, r) => r.status !== 'running' && say(`  ${n} ${r.status} (${r.seconds?.toFixed(1)} s)`) }), (m) => `run ${m.runId}: NDCG@10 ${(m.steps.cf?.output?.metrics?.ndcg_at_10 ?? 0).toFixed(3)} (popularity ${(m.steps.cf?.output?.metrics?.popularity_ndcg_at_10 ?? 0).toFixed(3)})`);
-        await stage('publish', () => publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: systemClock, store }), () => `published ${m.runId}`);
+        const m = await stage('pipeline', () => runPipeline(steps, { config, store, clock, onStep: (n, r) => r.status !== 'running' && say(`  ${n} ${r.status} (${r.seconds?.toFixed(1)} s)`) }), (m) => `run ${m.runId}: NDCG@10 ${(m.steps.cf?.output?.metrics?.ndcg_at_10 ?? 0).toFixed(3)} (popularity ${(m.steps.cf?.output?.metrics?.popularity_ndcg_at_10 ?? 0).toFixed(3)})`);
+        await stage('publish', () => publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock, store }), () => `published ${m.runId}`);
         return m;
       });
-      const result = { home: config.home, world, run: run.runId, seconds: (performance.now() - t0) / 1000, stages };
+      const result = { home: config.home, world, today: worldClock, run: run.runId, seconds: (performance.now() - t0) / 1000, stages };
       emit(globals(c), result, (r) => table(['stage', 'seconds', 'result'], r.stages.map((s) => [s.stage, Number(s.seconds.toFixed(1)), s.detail]), 1));
       if (!o.serve) return;
       const { runServer } = await import('../../server/index.ts');
@@ -67,7 +73,14 @@ export function register(program: Command): void {
         port,
         host: '127.0.0.1',
         auth: false,
-        onListening: (url) => process.stdout.write(`\nOpen ${url}/ for the listener view, ${url}/admin for runs and metrics (Ctrl-C stops).\n`),
+        clock,
+        onListening: (url) => process.stdout.write(`\nOpen ${url}/ for the listener app, ${url}/admin for the dashboard (Ctrl-C stops). Today for the demo is ${today}.\n`),
       });
     });
+}
+
+/** The demo's day in words: `Friday 2026-11-20, 12:00 UTC`. */
+export function demoToday(iso: string): string {
+  const d = new Date(iso);
+  return `${d.toLocaleDateString('en-GB', { weekday: 'long', timeZone: 'UTC' })} ${d.toISOString().slice(0, 10)}, ${d.toISOString().slice(11, 16)} UTC`;
 }

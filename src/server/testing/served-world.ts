@@ -25,8 +25,10 @@ export interface ServedWorld {
   runId: string;
 }
 
-export async function servedWorld(root: string, o: { size: WorldSize; seed: number; audioClips: number }): Promise<ServedWorld> {
+/** `prepare`: change the generated world's files before they are imported (the web test adds audio). */
+export async function servedWorld(root: string, o: { size: WorldSize; seed: number; audioClips: number; prepare?: (world: string) => void }): Promise<ServedWorld> {
   await generateWorld({ size: o.size, seed: o.seed, out: join(root, 'world'), audioClips: o.audioClips });
+  o.prepare?.(join(root, 'world'));
   const config = { ...defaultConfig(), home: join(root, 'home') };
   const store = await openStore({ home: config.home });
   try {

@@ -1,0 +1,92 @@
+/**
+ * The web app in Chromium on the default demo world (`deepcut demo` first): listener home ready
+ * (navigation to every shelf rendered, `body[data-loaded]`) and admin ready (every dashboard
+ * section answered, `body[data-ready]`), cold (new browser context) and warm (reload), median of
+ * `--runs` (5); page weight of the listener home, compressed as sent (transfer sizes, cold).
+ * `npm run bench -- web [--home DIR] [--runs N]` (DIR: a home where `deepcut demo` ran).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { flag, median, numFlag, type Bench } from './bench.ts';
+import { defaultConfig } from '../src/config/config.ts';
+import { openStore } from '../src/store/index.ts';
+import { loadServingState } from '../src/serving/index.ts';
+import { buildServer } from '../src/server/index.ts';
+import { ShiftedClock } from '../src/core/clock.ts';
+import { DEFAULT_CLOCK } from '../src/generate/index.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+const bench: Bench = {
+  name: 'web',
+  description: 'Listener home and admin dashboard ready in Chromium (loopback, auth off) on the default demo world; page weight of the listener home as sent (gzip).',
+  async run(args) {
+    const home = flag(args, 'home') ?? defaultConfig().home;
+    const runs = numFlag(args, 'runs', 5);
+    if (!existsSync(join(home, 'runs', 'PUBLISHED.json'))) throw new Error(`no published run in ${home}: run \`deepcut demo --no-serve --home ${home}\` first`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium)`);
+    const config = { ...defaultConfig(), home };
+    const store = await openStore({ home });
+    const clock = new ShiftedClock(DEFAULT_CLOCK);
+    const state = await loadServingState(store, config, { clock });
+    const app = await buildServer({ store, state, config, auth: false, clock });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    state.warmUp?.();
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const users = state.recs!.knownUsers(runs * 2 + 1);
+    const timeTo = async (page: import('playwright-core').Page, target: string, selector: string) => {
+      const t = performance.now();
+      await page.goto(target);
+      await page.waitForSelector(selector, { timeout: 60_000 });
+      return performance.now() - t;
+    };
+    const homeCold: number[] = [];
+    const homeWarm: number[] = [];
+    const adminCold: number[] = [];
+    let weight = 0;
+    try {
+      // one unmeasured visit: the app's catalog index and the run's lazy readers are built on first use
+      {
+        const c = await browser.newContext();
+        await timeTo(await c.newPage(), `${url}/?user=${users[0]}`, `body[data-loaded="${users[0]}"]`);
+        await timeTo(await c.newPage(), `${url}/admin`, 'body[data-ready="1"]');
+        await c.close();
+      }
+      for (let i = 0; i < runs; i++) {
+        const u = users[i + 1];
+        const c = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        const p = await c.newPage();
+        homeCold.push(await timeTo(p, `${url}/?user=${u}`, `body[data-loaded="${u}"]`));
+        if (i === 0) weight = await p.evaluate(() => [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].reduce((s, e) => s + ((e as PerformanceResourceTiming).transferSize || 0), 0));
+        const v = users[runs + i + 1];
+        homeWarm.push(await timeTo(p, `${url}/?user=${v}`, `body[data-loaded="${v}"]`));
+        await c.close();
+        const a = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        adminCold.push(await timeTo(await a.newPage(), `${url}/admin`, 'body[data-ready="1"]'));
+        await a.close();
+      }
+    } finally {
+      await browser.close();
+      app.server.closeAllConnections();
+      await app.close();
+      await state.home?.close?.();
+      await store.close();
+    }
+    return {
+      figures: {
+        listener_home_ready_cold_ms: Math.round(median(homeCold)),
+        listener_home_ready_warm_ms: Math.round(median(homeWarm)),
+        admin_ready_cold_ms: Math.round(median(adminCold)),
+        listener_page_weight_kb: Math.round(weight / 1024),
+        users: state.recs!.info.users,
+        tracks: state.recs!.info.tracks,
+        load_avg_1m: Number(loadavg()[0].toFixed(1)),
+      },
+      targets: { listener_home_ready_cold_ms: '<= 500', listener_home_ready_warm_ms: '<= 500', admin_ready_cold_ms: '<= 1000', listener_page_weight_kb: '<= 300' },
+      notes: [`median of ${runs} visits each; cold = a new browser context (nothing cached), warm = the next listener in the same tab; the machine is shared (load average above)`],
+    };
+  },
+};
+export default bench;
