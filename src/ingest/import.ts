@@ -30,6 +30,7 @@ import type { FileTask, FormatOptions, RecordHandler, Sink } from './formats/typ
 import { TrackMatcher } from '../domain/match.ts';
 import { readJsonArray, readLines, sniffJson, type Frame } from '../util/lines.ts';
 import { fieldsOf } from '../domain/fields.ts';
+import { bulkStore, goesBulk, importFileBulk, type BulkMode } from './bulk.ts';
 
 export interface ImportOptions extends FormatOptions {
   /** Rows (all entities together) per store transaction; default 50,000. */
@@ -43,6 +44,10 @@ export interface ImportOptions extends FormatOptions {
   maxLineBytes?: number;
   /** Called after each commit (progress display; tests). */
   onCommit?: (c: { file: string; line: number; rows: number }) => void;
+  /** Bulk import through the database's readers (bulk.ts): `auto` (default) for big files it can take, `on`, `off`. */
+  bulk?: BulkMode;
+  /** Called as a bulk import passes its stages (tests kill the process here). */
+  onStage?: (s: { file: string; stage: 'staged' | 'judged' | 'inserted' | 'quarantined' | 'streamed'; detail?: string }) => void;
 }
 
 /** Rows read = imported + duplicates + quarantined. */
@@ -370,9 +375,18 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, matcher
   const progress = await store.getMeta<Progress>(PROGRESS_NS, fp.id);
   if (progress?.done && !opts.force) return { file: task.file, parser: task.parser, status: 'unchanged', from_line: progress.line, counts: {}, notes: [], validation: [] };
   const from = progress && !progress.done ? progress.line : 0;
-  const handler: RecordHandler = await parsers[task.parser](task.context, { matcher });
   const source = task.source ?? task.parser;
   const schemas = await loadSchemas(store, source);
+  if (goesBulk(task, fp.size, opts.bulk) && from === 0) {
+    if (!bulkStore(store)) {
+      if (task.parser === 'parquet') throw new DeepcutError('invalid_input', `Parquet files are read by DuckDB: the ${store.backend} store takes no bulk import`, { file: task.file });
+    } else {
+      const done = await importFileBulk(store, { task, fp, known, schemas, seenQ: await quarantinedKeys(store, fp.id), now, opts });
+      if (done) return done;
+    }
+  }
+  if (task.parser === 'parquet') throw new DeepcutError('invalid_input', 'Parquet files are read by DuckDB only (bulk import); run without --bulk off', { file: task.file });
+  const handler: RecordHandler = await parsers[task.parser](task.context, { matcher });
   const ctx: CheckContext = { now: now.getTime(), known };
   const sink = new RowSink(store, ctx, schemas, task.file, task.parser, fp.id, await quarantinedKeys(store, fp.id), now);
   const batchSize = opts.batchSize ?? 50_000;

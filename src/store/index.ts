@@ -13,3 +13,4 @@
 export * from './open.ts';
 export { pagesOf, quarantinePages } from './pages.ts';
 export type { InteractionColumns, ListenColumns, ListOptions, OpenOptions, PutResult, QuarantinedRow, Store } from './store.ts';
+export { entityColumns, q as quoteIdent, sqlType, type Column } from './migrations.ts';

@@ -4,9 +4,10 @@ import { spotifyAccountHandler, spotifyExtendedHandler, spotifyFormat } from './
 import { listenBrainzFormat, listenBrainzHandler } from './listenbrainz.ts';
 import { hetrecArtistsHandler, hetrecFormat, hetrecFriendsHandler, hetrecTagsHandler, hetrecUserArtistsHandler } from './hetrec.ts';
 import { interactionsFormat, interactionsHandler } from './interactions.ts';
+import { parquetFormat } from './parquet.ts';
 import type { ImportFormat, ParserFactory } from './types.ts';
 
-export const formats: ImportFormat[] = [jsonlFormat, csvFormat, spotifyFormat, listenBrainzFormat, hetrecFormat, interactionsFormat];
+export const formats: ImportFormat[] = [jsonlFormat, csvFormat, spotifyFormat, listenBrainzFormat, hetrecFormat, interactionsFormat, parquetFormat];
 
 export const parsers: Record<string, ParserFactory> = {
   jsonl: async (c) => jsonlHandler(c),
@@ -19,6 +20,8 @@ export const parsers: Record<string, ParserFactory> = {
   'hetrec-tags': async (c) => hetrecTagsHandler(c),
   'hetrec-friends': async () => hetrecFriendsHandler(),
   interactions: async (c) => interactionsHandler(c),
+  // Parquet rows judged one by one are read as deepcut JSON objects (ingest/bulk.ts)
+  parquet: async (c) => jsonlHandler(c),
 };
 
 export function formatByName(name: string): ImportFormat | undefined {

@@ -1,0 +1,484 @@
+/**
+ * The bulk import: a big file of listens or interactions (deepcut's JSON lines, the generic
+ * interactions CSV, Parquet) is parsed, checked and loaded by DuckDB, with no JavaScript per good
+ * row. The streaming path (import.ts) stays for HTTP ingestion, small files and other formats.
+ *
+ * 1. Framing (lines): a native-speed pass over the bytes; a file that is not clean UTF-8 with one
+ *    kind of line end, or has a line over the limit or a NUL byte, goes the streaming way, whose
+ *    per-line framing names each bad line (see docs/store.md).
+ * 2. Staging: DuckDB reads the file (`read_csv` of whole lines + `json_extract`, `read_parquet`)
+ *    into a temp table of typed columns with its line (Parquet: row) number, and `ok` = the row is
+ *    plainly valid: schema, ranges, time window, foreign ids, the inferred value domains, all in
+ *    SQL (bulk-sql.ts). Only rows that are not `ok` keep their raw text.
+ * 3. Judging: the rows SQL did not clear (few, in real data) go through the streaming path's own
+ *    handler and `checkRow`, so a rejected row gets the same quarantine record as there, and a
+ *    row SQL was merely unsure of (an id with a trailing space, a `\u` escape) is accepted as there.
+ * 4. Duplicates: of the rows accepted, the first by line of each key is kept; one set-based
+ *    `INSERT … SELECT … ON CONFLICT DO NOTHING` (DuckDB) or COPY FROM STDIN into a staging table
+ *    and the same insert (PostgreSQL) stores them.
+ * 5. Statistics of the batch from SQL aggregates (quantiles and histograms from a 10,000-row
+ *    reservoir sample), then the same validation as the streaming path.
+ *
+ * Nothing lost, nothing doubled: the insert skips stored keys, quarantined rows are recognised by
+ * (batch, file, line, code, field), and the file is recorded as done last; an import killed at any
+ * point and run again ends with the rows of a clean import.
+ */
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { defaultConfig } from '../config/config.ts';
+import { entityKeys, type EntityKind } from '../domain/schemas.ts';
+import { fieldsOf } from '../domain/fields.ts';
+import { entityColumns, quoteIdent as q, type Store } from '../store/index.ts';
+import { AggregatedStats, featureKindOf, TOP_VALUES, validateBatch, type AggregatedFeature, type CheckContext, type DataSchema, type KnownIds } from '../validate/index.ts';
+import { splitCsv } from './csv.ts';
+import { domainSql, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
+import { jsonlHandler } from './formats/own.ts';
+import { interactionsHandler } from './formats/interactions.ts';
+import type { FileTask, RecordHandler, Sink } from './formats/types.ts';
+import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, type BatchContext, type FileSummary, type ImportOptions } from './import.ts';
+
+/** Files at least this large go the bulk way under `bulk: 'auto'` (the default); smaller ones stream. */
+export const BULK_MIN_BYTES = 16 * 1024 * 1024;
+
+/** `auto`: bulk for files of {@link BULK_MIN_BYTES} or more that it can take; `on`: every file it can take; `off`: always stream. */
+export type BulkMode = 'auto' | 'on' | 'off';
+
+const BULK_ENTITIES: readonly EntityKind[] = ['listens', 'interactions'];
+
+/** Whether the bulk path can take `task` (format, entity, encoding), whatever its size. */
+export function bulkCapable(task: FileTask): boolean {
+  if (task.parser === 'parquet') return true;
+  if (task.encoding !== 'utf8' || !BULK_ENTITIES.includes(task.entity)) return false;
+  return task.parser === 'jsonl' || task.parser === 'interactions';
+}
+
+/** Whether `task` (of `size` bytes) goes the bulk way under `mode`. */
+export function goesBulk(task: FileTask, size: number, mode: BulkMode = 'auto'): boolean {
+  if (mode === 'off' || !bulkCapable(task)) return false;
+  return mode === 'on' || task.parser === 'parquet' || size >= BULK_MIN_BYTES;
+}
+
+/**
+ * Why a line file cannot be framed by DuckDB's reader exactly as `readLines` frames it (one row
+ * per line, numbered as lines), or undefined when it can; with its line end. Reads the bytes in
+ * 4 MiB chunks: no string per line.
+ */
+export async function framingProblem(file: string, maxLineBytes: number): Promise<{ problem?: string; crlf: boolean }> {
+  const fh = await open(file, 'r');
+  const buf = Buffer.alloc(4 << 20);
+  let carry = Buffer.alloc(0);
+  let lf = 0;
+  let crlf = 0;
+  let lineStart = 0; // offset of the current line in the file
+  let offset = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+      if (bytesRead === 0) break;
+      const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      const base = offset - carry.length;
+      offset += bytesRead;
+      if (chunk.indexOf(0) >= 0) return { problem: 'a NUL byte', crlf: false };
+      let cr = chunk.indexOf(13);
+      let i = chunk.indexOf(10);
+      let last = -1;
+      while (i >= 0) {
+        if (base + i - lineStart > maxLineBytes) return { problem: 'a line over the size limit', crlf: false };
+        if (i > 0 ? chunk[i - 1] === 13 : false) crlf++;
+        else lf++;
+        lineStart = base + i + 1;
+        last = i;
+        i = chunk.indexOf(10, i + 1);
+      }
+      for (; cr >= 0; cr = chunk.indexOf(13, cr + 1)) if (cr + 1 < chunk.length && chunk[cr + 1] !== 10) return { problem: 'a carriage return inside a line', crlf: false };
+      const whole = chunk.subarray(0, last + 1);
+      if (!isUtf8(whole)) return { problem: 'bytes that are not UTF-8', crlf: false };
+      carry = Buffer.from(chunk.subarray(last + 1));
+      if (carry.length > maxLineBytes) return { problem: 'a line over the size limit', crlf: false };
+    }
+    if (carry.length && (!isUtf8(carry) || carry[carry.length - 1] === 13)) return { problem: carry[carry.length - 1] === 13 ? 'a carriage return at the end' : 'bytes that are not UTF-8', crlf: false };
+    if (lf && crlf) return { problem: 'both LF and CRLF line ends', crlf: false };
+    return { crlf: crlf > 0 };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** DuckDB's CSV reader as a line reader: one VARCHAR column `text`, nothing quoted or split; blank lines are NULL. */
+function linesSql(file: string, crlf: boolean, maxLineBytes: number): string {
+  return `SELECT row_number() OVER () AS line, text FROM read_csv(${lit(file)}, columns = {'text': 'VARCHAR'}, delim = '\\x01', quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, new_line = '${crlf ? '\\r\\n' : '\\n'}', max_line_size = ${maxLineBytes + 16})`;
+}
+
+/** Where DuckDB does the work: the store's own database (DuckDB store) or an in-memory one (PostgreSQL store). */
+interface Work {
+  c: DuckDBConnection;
+  /** Store the staged rows of `bulk_good` into the store; rows inserted and keys already stored. */
+  insert(kind: EntityKind): Promise<{ inserted: number; duplicates: number }>;
+  close(): Promise<void>;
+}
+
+interface DuckDbBulk {
+  backend: 'duckdb';
+  bulkConnection(): Promise<DuckDBConnection>;
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+}
+interface PostgresBulk {
+  backend: 'postgres';
+  copyFrom(kind: EntityKind, csv: NodeJS.ReadableStream): Promise<{ inserted: number; duplicates: number }>;
+}
+const isDuckDbBulk = (s: Store): s is Store & DuckDbBulk => s.backend === 'duckdb' && typeof (s as unknown as DuckDbBulk).bulkConnection === 'function';
+const isPostgresBulk = (s: Store): s is Store & PostgresBulk => s.backend === 'postgres' && typeof (s as unknown as PostgresBulk).copyFrom === 'function';
+
+/** Whether `store` can take a bulk import. */
+export const bulkStore = (s: Store): boolean => isDuckDbBulk(s) || isPostgresBulk(s);
+
+const names = (kind: EntityKind) => entityColumns[kind].map((c) => q(c.name)).join(', ');
+
+async function openWork(store: Store): Promise<Work> {
+  if (isDuckDbBulk(store)) {
+    const c = await store.bulkConnection();
+    return {
+      c,
+      insert: (kind) =>
+        store.exclusive(async () => {
+          const n = await count(c, 'SELECT count(*) FROM bulk_good');
+          const r = await c.run(`INSERT INTO ${q(kind)} (${names(kind)}) SELECT ${names(kind)} FROM bulk_good ON CONFLICT DO NOTHING`);
+          return { inserted: r.rowsChanged, duplicates: n - r.rowsChanged };
+        }),
+      close: async () => c.closeSync(),
+    };
+  }
+  if (!isPostgresBulk(store)) throw new Error(`the ${store.backend} store takes no bulk import`);
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const dir = mkdtempSync(join(tmpdir(), 'deepcut-bulk-'));
+  const instance = await DuckDBInstance.create(':memory:', { temp_directory: join(dir, 'spill') });
+  const c = await instance.connect();
+  await c.run("SET TimeZone = 'UTC'");
+  return {
+    c,
+    async insert(kind) {
+      const csv = join(dir, 'good.csv');
+      // PostgreSQL's array literal for lists: {"a","b"}
+      const cols = entityColumns[kind].map((x) =>
+        x.kind === 'list' ? `'{' || array_to_string(list_transform(${q(x.name)}, v -> '"' || replace(replace(v, '\\', '\\\\'), '"', '\\"') || '"'), ',') || '}'` : q(x.name),
+      );
+      await c.run(`COPY (SELECT ${cols.join(', ')} FROM bulk_good) TO ${lit(csv)} (FORMAT csv, HEADER false)`);
+      try {
+        return await store.copyFrom(kind, createReadStream(csv));
+      } finally {
+        rmSync(csv, { force: true });
+      }
+    },
+    async close() {
+      c.closeSync();
+      instance.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function count(c: DuckDBConnection, sql: string): Promise<number> {
+  const r = await c.runAndReadAll(sql);
+  return Number(r.getRows()[0][0]);
+}
+
+/** Stream the rows of `sql` to `each`, chunk by chunk. */
+async function eachRow(c: DuckDBConnection, sql: string, each: (row: DuckDBValue[]) => void): Promise<void> {
+  const result = await c.stream(sql);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (const r of chunk.getRows()) each(r);
+  }
+}
+
+/** The ids listens may refer to (users; tracks with their length, 0 when a placeholder), as temp tables for the foreign-id join. */
+async function knownTables(c: DuckDBConnection, known: KnownIds): Promise<void> {
+  await c.run('CREATE OR REPLACE TEMP TABLE bulk_known_users (id VARCHAR PRIMARY KEY)');
+  await c.run('CREATE OR REPLACE TEMP TABLE bulk_known_tracks (id VARCHAR PRIMARY KEY, dur BIGINT)');
+  let a = await c.createAppender('bulk_known_users', 'main', 'temp');
+  for (const id of known.users) {
+    a.appendVarchar(id);
+    a.endRow();
+  }
+  a.closeSync();
+  a = await c.createAppender('bulk_known_tracks', 'main', 'temp');
+  for (const [id, dur] of known.tracks) {
+    a.appendVarchar(id);
+    a.appendBigInt(BigInt(dur));
+    a.endRow();
+  }
+  a.closeSync();
+}
+
+/** How a file is read: the staging source (rows with `line` and the fields' inputs), its fields, and the raw text of a row. */
+interface Reader {
+  /** SELECT with `line` and whatever `fields` and `raw` refer to (as `src`). */
+  from: string;
+  fields: FieldSql[];
+  /** SQL of a row's raw record (kept for rows that are not plain), on the source row as the struct `src`. */
+  raw: string;
+  /** Handler that judges a raw record one by one; the parser that reads `raw` again (replay). */
+  handler: RecordHandler;
+  rawParser?: string;
+  /** Where a row is, for the quarantine reason (Parquet: row group and row). */
+  where?: (line: number) => string;
+  notes: { what: string; n: number }[];
+}
+
+async function jsonReader(task: FileTask, crlf: boolean, maxLineBytes: number): Promise<Reader> {
+  const paths = fieldsOf(task.entity).map((f) => lit(`$.${f.name}`));
+  return {
+    // a `\u` escape may decode to text the stores refuse (NUL, a lone surrogate): such lines are judged one by one
+    from: `SELECT line, text, CASE WHEN contains(text, '\\u') THEN NULL ELSE TRY(json_extract(text, [${paths.join(', ')}])) END AS j FROM (${linesSql(task.file, crlf, maxLineBytes)}) WHERE text IS NOT NULL`,
+    fields: jsonFields(task.entity, 'src.j'),
+    raw: 'src.text',
+    handler: jsonlHandler({ entity: task.entity }),
+    notes: [],
+  };
+}
+
+/** The header rule and delimiter of `interactionsHandler`, read from the file's first records. */
+async function csvHead(file: string): Promise<{ delimiter: string; headerLine: number }> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(65536);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const lines = buf.toString('utf8', 0, bytesRead).replace(/^\ufeff/, '').split(/\r?\n/);
+    const i = lines.findIndex((l) => l.trim() !== '');
+    if (i < 0) return { delimiter: ',', headerLine: 0 };
+    const text = lines[i];
+    const delimiter = text.includes('\t') && !text.includes(',') ? '\t' : ',';
+    const c = splitCsv(text, delimiter);
+    const header = !!c && c.length >= 3 && !Number.isFinite(Number(c[2])) && i + 1 <= 2;
+    return { delimiter, headerLine: header ? i + 1 : 0 };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function interactionsReader(task: FileTask, crlf: boolean, maxLineBytes: number): Promise<Reader> {
+  const { delimiter, headerLine } = await csvHead(task.file);
+  const itemKind = (task.context.itemKind as string) ?? 'track';
+  const handler = interactionsHandler({ ...task.context, delimiter });
+  handler.skipped?.('', 0); // the header, if any, is left out below
+  return {
+    // a quote may open a field that holds the delimiter: such lines are judged one by one
+    from: `SELECT line, text, CASE WHEN contains(text, '"') THEN NULL ELSE string_split(text, ${lit(delimiter)}) END AS c FROM (${linesSql(task.file, crlf, maxLineBytes)}) WHERE text IS NOT NULL AND line <> ${headerLine}`,
+    fields: interactionCsvFields('src.c', itemKind).map((f) => ({ ...f, ok: `(src.c IS NOT NULL AND len(src.c) IN (3, 4) AND ${f.ok})` })),
+    raw: 'src.text',
+    handler,
+    notes: [],
+  };
+}
+
+async function parquetReader(c: DuckDBConnection, task: FileTask): Promise<Reader> {
+  const file = lit(task.file);
+  let types: Map<string, string>;
+  let groups: number[];
+  try {
+    const d = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`);
+    types = new Map(d.getRows().map((r) => [String(r[0]), String(r[1])]));
+    const g = await c.runAndReadAll(`SELECT row_group_id, any_value(row_group_num_rows) FROM parquet_metadata(${file}) GROUP BY row_group_id ORDER BY row_group_id`);
+    groups = g.getRows().map((r) => Number(r[1]));
+  } catch (e) {
+    const { DeepcutError } = await import('../errors.ts');
+    throw new DeepcutError('invalid_input', `not a readable Parquet file: ${(e as Error).message.split('\n')[0]}`, { file: task.file }, { cause: e });
+  }
+  const starts: number[] = [];
+  groups.reduce((s, n) => (starts.push(s), s + n), 0);
+  const known = new Set(fieldsOf(task.entity).map((f) => f.name));
+  const ignored = [...types.keys()].filter((n) => !known.has(n));
+  return {
+    from: `SELECT file_row_number + 1 AS line, * FROM read_parquet(${file}, file_row_number = true)`,
+    fields: parquetFields(task.entity, types),
+    raw: parquetRowJson(task.entity, types),
+    handler: jsonlHandler({ entity: task.entity }),
+    rawParser: 'jsonl',
+    where(line) {
+      let g = starts.length - 1;
+      while (g > 0 && starts[g] > line - 1) g--;
+      return `Parquet row group ${g}, row ${line - 1 - (starts[g] ?? 0)}`;
+    },
+    notes: ignored.length ? [{ what: `ignored column${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} (not a field of ${task.entity})`, n: 0 }] : [],
+  };
+}
+
+/** A sink that adds where a row is to every reason (Parquet: the row group and row). */
+function locating(out: Sink, where: () => string): Sink {
+  return {
+    row: (e, v) => out.row(e, v),
+    reject: (e, f, code, reason, at) => out.reject(e, f, code, `${reason} (${where()})`, at),
+    locate: (l, r, p) => out.locate(l, r, p),
+    note: (w, n) => out.note(w, n),
+  };
+}
+
+/** Statistics of the staged good rows from SQL aggregates (sample of 10,000 rows for quantiles, histograms and high-cardinality top values). */
+async function sqlStats(c: DuckDBConnection, kind: EntityKind, rows: number): Promise<AggregatedStats> {
+  const fields = fieldsOf(kind).map((f) => ({ f, kind: featureKindOf(f.type), col: entityColumns[kind].find((x) => x.name === f.name)! }));
+  const num = (x: (typeof fields)[number]) => {
+    const n = q(x.f.name);
+    if (x.kind === 'timestamp') return x.col.kind === 'date' ? `CAST(epoch_ms(CAST(${n} AS TIMESTAMP)) AS DOUBLE)` : `CAST(epoch_ms(${n}) AS DOUBLE)`;
+    if (x.kind === 'length') return `CAST(len(${n}) AS DOUBLE)`;
+    return `CAST(${n} AS DOUBLE)`;
+  };
+  const aggs = fields.flatMap((x, i) => {
+    const n = q(x.f.name);
+    const base = [`count(${n}) AS c${i}`, `approx_count_distinct(${x.kind === 'categorical' ? n : num(x)}) AS d${i}`];
+    if (x.kind === 'categorical') return base;
+    const v = num(x);
+    return [...base, `min(${v}) AS lo${i}`, `max(${v}) AS hi${i}`, `avg(${v}) AS mean${i}`, `coalesce(stddev_samp(${v}), 0) AS sd${i}`];
+  });
+  const a = (await c.runAndReadAll(`SELECT ${aggs.join(', ')} FROM bulk_good`)).getRowObjectsJS()[0] as Record<string, unknown>;
+  await c.run(`CREATE OR REPLACE TEMP TABLE bulk_sample AS SELECT * FROM bulk_good USING SAMPLE reservoir(10000 ROWS) REPEATABLE (1)`);
+  const out: AggregatedFeature[] = [];
+  for (const [i, x] of fields.entries()) {
+    const cnt = Number(a[`c${i}`]);
+    const base = { name: x.f.name, count: cnt, missing: rows - cnt, distinct: Number(a[`d${i}`]) };
+    if (x.kind === 'categorical') {
+      const n = q(x.f.name);
+      const few = base.distinct <= 2 * TOP_VALUES.exactUpTo;
+      const top = (
+        await c.runAndReadAll(`SELECT CAST(${n} AS VARCHAR) AS v, count(*) AS k FROM ${few ? 'bulk_good' : 'bulk_sample'} WHERE ${n} IS NOT NULL GROUP BY v ORDER BY k DESC, v LIMIT ${TOP_VALUES.exactUpTo + 1}`)
+      )
+        .getRows()
+        .map((r) => ({ value: String(r[0]), count: Number(r[1]) }));
+      const exact = few && top.length <= TOP_VALUES.exactUpTo;
+      out.push({ ...base, kind: 'categorical', distinct: exact ? top.length : base.distinct, top: top.slice(0, TOP_VALUES.keep), top_exact: exact });
+      continue;
+    }
+    const sample = (await c.runAndReadAll(`SELECT ${num(x)} FROM bulk_sample WHERE ${q(x.f.name)} IS NOT NULL`)).getRows().map((r) => Number(r[0]));
+    out.push({
+      ...base,
+      kind: x.kind,
+      min: Number(a[`lo${i}`]),
+      max: Number(a[`hi${i}`]),
+      mean: Number(a[`mean${i}`]),
+      std: Number(a[`sd${i}`]),
+      sample: Float64Array.from(sample),
+    } as AggregatedFeature);
+  }
+  return new AggregatedStats(kind, rows, out);
+}
+
+export interface BulkFile {
+  task: FileTask;
+  fp: { id: string; size: number; mtimeMs: number };
+  known: KnownIds;
+  schemas: Partial<Record<EntityKind, DataSchema>>;
+  seenQ: Set<string>;
+  now: Date;
+  opts: ImportOptions;
+}
+
+/**
+ * Import one file the bulk way (see the module comment). Returns undefined when its framing sends
+ * it the streaming way (the caller then streams it), else its summary, as `importFile` gives it.
+ */
+export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSummary | undefined> {
+  const { task, fp, opts, now } = b;
+  const entity = task.entity;
+  const maxLineBytes = opts.maxLineBytes ?? 1 << 20;
+  let crlf = false;
+  if (task.parser !== 'parquet') {
+    const f = await framingProblem(task.file, maxLineBytes);
+    if (f.problem) {
+      opts.onStage?.({ file: task.file, stage: 'streamed', detail: f.problem });
+      return undefined;
+    }
+    crlf = f.crlf;
+  }
+  const source = task.source ?? task.parser;
+  const work = await openWork(store);
+  const c = work.c;
+  try {
+    const reader = task.parser === 'parquet' ? await parquetReader(c, task) : task.parser === 'interactions' ? await interactionsReader(task, crlf, maxLineBytes) : await jsonReader(task, crlf, maxLineBytes);
+    if (entity === 'listens') await knownTables(c, b.known);
+    const dom = domainSql(entity, reader.fields, now.getTime(), b.schemas[entity]);
+    const inner = reader.fields.map((f) => `${f.value} AS ${q(f.field.name)}`).join(', ');
+    const plain = reader.fields.map((f) => f.ok).join(' AND ');
+    await c.run(
+      `CREATE OR REPLACE TEMP TABLE bulk_s AS SELECT s.line, ${reader.fields.map((f) => `s.${q(f.field.name)}`).join(', ')}, s.plain AND ${dom.ok} AS ok, CASE WHEN s.plain AND ${dom.ok} THEN NULL ELSE ${reader.raw} END AS raw
+       FROM (SELECT src, src.line, ${inner}, ${plain} AS plain FROM (${reader.from}) src) s ${dom.joins}`,
+    );
+    opts.onStage?.({ file: task.file, stage: 'staged' });
+
+    // rows SQL did not clear: judged one by one by the streaming path's handler and checks
+    const ctx: CheckContext = { now: now.getTime(), known: b.known, schema: b.schemas[entity] };
+    const sink = new RowSink(store, ctx, b.schemas, task.file, task.parser, fp.id, b.seenQ, now);
+    let line = 0;
+    const out = reader.where ? locating(sink, () => reader.where!(line)) : sink;
+    let judged = 0;
+    await eachRow(c, 'SELECT line, raw FROM bulk_s WHERE NOT ok ORDER BY line', (r) => {
+      line = Number(r[0]);
+      const text = String(r[1] ?? '');
+      if (text.trim() === '') return;
+      judged++;
+      sink.locate(line, text, reader.rawParser);
+      reader.handler.record(text, line, out);
+    });
+    const job = sink.detach();
+    const fixed = job.rows.get(entity);
+    const cols = entityColumns[entity];
+    await c.run(`CREATE OR REPLACE TEMP TABLE bulk_fix AS SELECT line, ${names(entity)} FROM bulk_s LIMIT 0`);
+    if (fixed?.rows.length) {
+      const { appendRows } = await import('../store/duckdb.ts');
+      const app = await c.createAppender('bulk_fix', 'main', 'temp');
+      appendRows(app, [{ name: 'line', kind: 'int', optional: false }, ...cols], fixed.rows.map((row, i) => ({ line: fixed.lines[i], ...row })));
+      app.closeSync();
+    }
+    opts.onStage?.({ file: task.file, stage: 'judged' });
+
+    // duplicates inside the file: the first accepted row of each key, by line, is kept
+    const key = (entityKeys[entity] as readonly string[]).map(q).join(', ');
+    await c.run(
+      `CREATE OR REPLACE TEMP TABLE bulk_good AS SELECT ${names(entity)} FROM (SELECT line, ${names(entity)} FROM bulk_s WHERE ok UNION ALL SELECT line, ${names(entity)} FROM bulk_fix)
+       QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY line) = 1`,
+    );
+    const plainRows = await count(c, 'SELECT count(*) FROM bulk_s WHERE ok');
+    const good = await count(c, 'SELECT count(*) FROM bulk_good');
+    const counts = sink.count(entity);
+    counts.read += plainRows;
+    counts.duplicates += plainRows + (fixed?.rows.length ?? 0) - good;
+
+    // the batch's context first (replay needs it), then rows, then the quarantine, then "done"
+    const context: BatchContext = { parser: task.parser, source, file: task.file, entity, context: { ...task.context } };
+    await store.putMeta(BATCHES_NS, batchId(fp.id, entity), context);
+    const put = await work.insert(entity);
+    counts.imported += put.inserted;
+    counts.duplicates += put.duplicates;
+    opts.onStage?.({ file: task.file, stage: 'inserted' });
+    for (let i = 0; i < job.quarantine.length; i += 10_000) await store.quarantine(job.quarantine.slice(i, i + 10_000));
+    opts.onStage?.({ file: task.file, stage: 'quarantined' });
+
+    const stats = await sqlStats(c, entity, good);
+    await store.putMeta(PROGRESS_NS, fp.id, { file: resolve(task.file), size: fp.size, mtime_ms: fp.mtimeMs, line: 0, done: true, updated_at: new Date().toISOString(), bulk: true });
+    const validation: FileSummary['validation'] = [];
+    if (counts.read > 0) {
+      const rec = await validateBatch(store, {
+        batch: batchId(fp.id, entity),
+        entity,
+        format: task.parser,
+        source,
+        openFields: task.openFields,
+        file: task.file,
+        stats,
+        counts,
+        anomalies: [...(sink.anomalies.get(entity)?.values() ?? [])],
+        config: opts.validation ?? defaultConfig().validation,
+        now,
+      });
+      validation.push({ batch: rec.batch, entity, status: rec.status, reasons: rec.reasons, anomaly_rate: rec.anomaly_rate });
+    }
+    const notes = [...reader.notes, ...sink.notes, { what: `rows read by DuckDB (bulk import), ${judged} of them checked one by one`, n: counts.read }];
+    if (counts.read === 0 && judged === 0) notes.push({ what: 'empty file', n: 0 });
+    return { file: task.file, parser: task.parser, status: 'imported', from_line: 0, counts: { [entity]: counts }, notes, validation };
+  } finally {
+    await work.close();
+  }
+}
