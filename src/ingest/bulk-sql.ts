@@ -101,34 +101,36 @@ function assemble(f: FieldInfo, column: Column, present: string, value: string, 
 const columnOf = (kind: EntityKind, name: string): Column => entityColumns[kind].find((c) => c.name === name)!;
 
 /**
- * Fields of `kind` read from `j`, a DuckDB list of JSON values (`json_extract(text, [paths])`, in
- * `fieldsOf` order): a missing key is SQL NULL, a JSON `null` is the JSON value null (not plain).
+ * Fields of `kind` read from a JSON line with no backslash in it (lines with one are judged one
+ * by one): `j` is a column prefix, `${j}1`… holding each field's JSON text as `json_extract(text,
+ * [paths])` gives it in `fieldsOf` order (SQL NULL for a missing key). The JSON type is read from
+ * the text's first character, a string's value by dropping its quotes (no escapes can be in it):
+ * each document is parsed once.
  */
 export function jsonFields(kind: EntityKind, j: string): FieldSql[] {
   return fieldsOf(kind).map((f, i) => {
-    const v = `${j}[${i + 1}]`;
-    const t = `json_type(${v})`;
-    const s = `(${v} ->> '$')`;
+    const x = `${j}${i + 1}`;
+    const present = `${x} IS NOT NULL`;
+    const str = `trim(${x}, '"')`;
+    const isStr = `starts_with(${x}, '"')`;
+    const isNum = `(ascii(${x}) BETWEEN 48 AND 57 OR starts_with(${x}, '-'))`;
+    const isInt = `${isNum} AND NOT (contains(${x}, '.') OR contains(${x}, 'e') OR contains(${x}, 'E'))`;
     const column = columnOf(kind, f.name);
     switch (f.type) {
       case 'id':
       case 'string':
       case 'enum':
-        return assemble(f, column, `${v} IS NOT NULL`, s, `${t} = 'VARCHAR' AND ${plainText(s, f)}`);
-      case 'integer': {
-        const n = `TRY_CAST(${v} AS BIGINT)`;
-        return assemble(f, column, `${v} IS NOT NULL`, `TRY_CAST(${v} AS INTEGER)`, `${t} IN ('BIGINT', 'UBIGINT') AND ${plainNumber(n, f)}`);
-      }
-      case 'number': {
-        const n = `TRY_CAST(${v} AS DOUBLE)`;
-        return assemble(f, column, `${v} IS NOT NULL`, n, `${t} IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND ${plainNumber(n, f)}`);
-      }
+        return assemble(f, column, present, str, `${isStr} AND ${plainText(str, f)}`);
+      case 'integer':
+        return assemble(f, column, present, `TRY_CAST(${x} AS INTEGER)`, `${isInt} AND ${plainNumber(`TRY_CAST(${x} AS BIGINT)`, f)}`);
+      case 'number':
+        return assemble(f, column, present, `TRY_CAST(${x} AS DOUBLE)`, `${isNum} AND ${plainNumber(`TRY_CAST(${x} AS DOUBLE)`, f)}`);
       case 'boolean':
-        return assemble(f, column, `${v} IS NOT NULL`, `TRY_CAST(${v} AS BOOLEAN)`, `${t} = 'BOOLEAN'`);
+        return assemble(f, column, present, `${x} = 'true'`, `${x} IN ('true', 'false')`);
       case 'timestamp':
-        return assemble(f, column, `${v} IS NOT NULL`, `TRY_CAST(${s} AS TIMESTAMPTZ)`, `${t} = 'VARCHAR' AND regexp_full_match(${s}, '${PLAIN_INSTANT}') AND TRY_CAST(${s} AS TIMESTAMPTZ) IS NOT NULL`);
+        return assemble(f, column, present, `TRY_CAST(${str} AS TIMESTAMPTZ)`, `${isStr} AND regexp_full_match(${str}, '${PLAIN_INSTANT}') AND TRY_CAST(${str} AS TIMESTAMPTZ) IS NOT NULL`);
       default:
-        return assemble(f, column, `${v} IS NOT NULL`, 'NULL', 'false'); // dates, zones, lists: judged one by one
+        return assemble(f, column, present, 'NULL', 'false'); // dates, zones, lists: judged one by one
     }
   });
 }
@@ -172,13 +174,14 @@ export function parquetFields(kind: EntityKind, types: Map<string, string>): Fie
 
 /**
  * A Parquet row as the JSON object the streaming path would read (timestamps as ISO 8601 with µs
- * and `Z`), for the rows that are judged one by one and kept in the quarantine.
+ * and `Z`), for the rows that are judged one by one and kept in the quarantine; on the source
+ * row as the struct `raw_row`.
  */
 export function parquetRowJson(kind: EntityKind, types: Map<string, string>): string {
   const parts = fieldsOf(kind)
     .filter((f) => types.has(f.name))
     .map((f) => {
-      const x = `src.${q(f.name)}`;
+      const x = `raw_row.${q(f.name)}`;
       const t = types.get(f.name)!;
       const v = t.startsWith('TIMESTAMP') ? `strftime(CAST(${x} AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%fZ')` : x;
       return `${q(f.name)} := ${v}`;
@@ -207,31 +210,37 @@ export function interactionCsvFields(c: string, itemKind: string): FieldSql[] {
   ];
 }
 
-/** Entities whose domain rules {@link domainSql} writes in SQL. */
+/** Entities whose domain rules {@link rowDomainSql} and {@link storeDomainSql} write in SQL. */
 export const SQL_DOMAIN: readonly EntityKind[] = ['listens', 'interactions'];
 
 /**
- * The domain rules of `domainCheck` (validate/rows.ts) over staged typed columns (alias `s`):
- * time window of every instant, foreign ids against `bulk_known_*` (listens), the play time
- * against the track's length, and the inferred schema's value domains (text fields; a domain on
- * another field leaves its rows to the one-by-one check). `now` in ms since the epoch.
+ * The domain rules of `domainCheck` (validate/rows.ts) that need only the row, over staged typed
+ * columns (alias `s`): the time window of every instant and the inferred schema's value domains
+ * (text fields; a domain on another field leaves its rows to the one-by-one check). `now` in ms
+ * since the epoch. Entities whose other rules are not written in SQL ({@link SQL_DOMAIN}) are
+ * never plain.
  */
-export function domainSql(kind: EntityKind, fields: FieldSql[], now: number, schema: DataSchema | undefined, durationFactor = 3): { joins: string; ok: string } {
+export function rowDomainSql(kind: EntityKind, fields: FieldSql[], now: number, schema: DataSchema | undefined): string {
   // the foreign ids of the other entities (tracks → artists, albums; documents → subjects; …) are not written here: their rows are all checked one by one
-  if (!SQL_DOMAIN.includes(kind)) return { joins: '', ok: 'false' };
+  if (!SQL_DOMAIN.includes(kind)) return 'false';
   const conds: string[] = [];
   for (const f of fields)
     if (f.field.type === 'timestamp') conds.push(`(s.${q(f.field.name)} IS NULL OR epoch_ms(s.${q(f.field.name)}) BETWEEN ${MIN_TIME_MS} AND ${now + FUTURE_SLACK_MS})`);
   for (const d of schema?.domains ?? []) {
     const f = fields.find((x) => x.field.name === d.name);
     if (!f) continue;
-    const textual = f.column.kind === 'text';
-    conds.push(textual ? `(s.${q(d.name)} IS NULL OR s.${q(d.name)} IN (${[...d.values].map(lit).join(', ') || 'NULL'}))` : `s.${q(d.name)} IS NULL`);
+    conds.push(f.column.kind === 'text' ? `(s.${q(d.name)} IS NULL OR s.${q(d.name)} IN (${[...d.values].map(lit).join(', ') || 'NULL'}))` : `s.${q(d.name)} IS NULL`);
   }
-  let joins = '';
-  if (kind === 'listens') {
-    joins = 'LEFT JOIN bulk_known_users ku ON ku.id = s.user_id LEFT JOIN bulk_known_tracks kt ON kt.id = s.track_id';
-    conds.push('ku.id IS NOT NULL', 'kt.id IS NOT NULL', `NOT (kt.dur > 0 AND s.ms_played > ${durationFactor} * kt.dur AND s.ms_played > kt.dur + 60000)`);
-  }
-  return { joins, ok: conds.length ? `coalesce(${conds.join(' AND ')}, false)` : 'true' };
+  return conds.length ? `coalesce(${conds.join(' AND ')}, false)` : 'true';
+}
+
+/**
+ * The rules that need the store, over the staged table `s`: for listens, the user and track are
+ * known (`bulk_known_*`) and the play time is not far beyond the track's length. SQL selecting the
+ * lines of plain rows that break them, or undefined when the entity has none.
+ */
+export function storeDomainSql(kind: EntityKind, table: string, durationFactor = 3): string | undefined {
+  if (kind !== 'listens') return undefined;
+  return `SELECT s.line FROM ${table} s LEFT JOIN bulk_known_users ku ON ku.id = s.user_id LEFT JOIN bulk_known_tracks kt ON kt.id = s.track_id
+    WHERE s.ok AND (ku.id IS NULL OR kt.id IS NULL OR (kt.dur > 0 AND s.ms_played > ${durationFactor} * kt.dur AND s.ms_played > kt.dur + 60000))`;
 }

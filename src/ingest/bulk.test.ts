@@ -86,3 +86,98 @@ test('bulk import: statistics come from SQL aggregates and feed the same schema 
     assert.equal(q.field, 'platform');
   });
 });
+
+/** Run the kill child to `stage`; resolves when it is dead. */
+function killAt(storeOpts: object, file: string, stage: string): Promise<number | null> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bulk-kill.testkit.ts', import.meta.url)), JSON.stringify(storeOpts), file, stage], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(null) : reject(new Error(`kill child exited ${code}: ${err.slice(-2000)}`))));
+  });
+}
+
+/** SIGKILL the bulk import at each stage, run it again: the same rows and quarantine as a clean import. */
+async function killAndRerun(t: TestContext, open: (name: string) => Promise<{ opts: { home: string; databaseUrl?: string }; drop(): Promise<void> }>) {
+  const dir = folder({ ...catalog, 'listens.jsonl': mixedListens() });
+  const file = join(dir, 'listens.jsonl');
+  const seed = async (store: Store) => {
+    for (const f of CATALOG_FILES) await importPath(store, 'jsonl', join(dir, f), opts);
+  };
+  const snapshot = async (store: Store) => ({ rows: await bulkRows(store, 'listens'), quarantine: (await store.listQuarantine()).map(({ id: _i, quarantined_at: _q, ...r }) => r) });
+  const cleanDb = await open('clean');
+  let clean;
+  try {
+    const store = await openStore(cleanDb.opts);
+    await seed(store);
+    await importPath(store, 'jsonl', file, { ...opts, bulk: 'on' });
+    clean = await snapshot(store);
+    await store.close();
+  } finally {
+    await cleanDb.drop();
+  }
+  for (const stage of ['staged', 'judged', 'inserted', 'quarantined', 'after']) {
+    await t.test(`killed at ${stage}`, async () => {
+      const db = await open(stage);
+      try {
+        let store = await openStore(db.opts);
+        await seed(store);
+        await store.close();
+        await killAt(db.opts, file, stage);
+        store = await openStore(db.opts);
+        try {
+          const s = await importPath(store, 'jsonl', file, { ...opts, bulk: 'on' });
+          assert.equal(s.files[0].status, stage === 'after' ? 'unchanged' : 'imported');
+          const again = await snapshot(store);
+          assert.deepEqual(again, clean);
+          const c = s.totals.listens;
+          if (c) assert.equal(c.read, c.imported + c.duplicates + c.quarantined);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await db.drop();
+      }
+    });
+  }
+}
+
+test('bulk import into DuckDB killed with SIGKILL at every stage and run again ends with the rows of a clean import', async (t) => {
+  await killAndRerun(t, async (name) => ({ opts: { home: join(root, `kill-${name}-${process.pid}`) }, drop: async () => {} }));
+});
+
+test('bulk import into PostgreSQL killed with SIGKILL at every stage and run again ends with the rows of a clean import', async (t) => {
+  const down = await pgDown();
+  if (down && process.env.CI !== 'true') return t.skip(down);
+  await killAndRerun(t, async () => {
+    const s = await pgSchema('deepcut_bulk_kill');
+    return { opts: { home: root, databaseUrl: s.databaseUrl }, drop: s.drop };
+  });
+});
+
+test('bulk import into PostgreSQL (COPY FROM STDIN) stores the same rows and quarantine as the streaming path into DuckDB', async (t) => {
+  const down = await pgDown();
+  if (down && process.env.CI !== 'true') return t.skip(down);
+  const dir = folder({ ...catalog, 'listens.jsonl': mixedListens() });
+  const run = async (databaseUrl?: string) => {
+    const store = await openStore({ home: join(root, `pg-cmp-${databaseUrl ? 'pg' : 'duck'}`), databaseUrl });
+    try {
+      for (const f of CATALOG_FILES) await importPath(store, 'jsonl', join(dir, f), opts);
+      const s = await importPath(store, 'jsonl', join(dir, 'listens.jsonl'), { ...opts, bulk: databaseUrl ? 'on' : 'off' });
+      return outcome(store, s, 'listens');
+    } finally {
+      await store.close();
+    }
+  };
+  const streamed = await run();
+  const schema = await pgSchema('deepcut_bulk_pg');
+  try {
+    const bulk = await run(schema.databaseUrl);
+    assert.deepEqual(bulk.rows, streamed.rows);
+    assert.deepEqual(bulk.quarantine, streamed.quarantine);
+    assert.deepEqual(bulk.counts, streamed.counts);
+  } finally {
+    await schema.drop();
+  }
+});

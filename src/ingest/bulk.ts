@@ -35,7 +35,7 @@ import { fieldsOf } from '../domain/fields.ts';
 import { entityColumns, quoteIdent as q, type Store } from '../store/index.ts';
 import { AggregatedStats, featureKindOf, TOP_VALUES, validateBatch, type AggregatedFeature, type CheckContext, type DataSchema, type KnownIds } from '../validate/index.ts';
 import { splitCsv } from './csv.ts';
-import { domainSql, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
+import { rowDomainSql, storeDomainSql, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
 import { jsonlHandler } from './formats/own.ts';
 import { interactionsHandler } from './formats/interactions.ts';
 import type { FileTask, RecordHandler, Sink } from './formats/types.ts';
@@ -220,7 +220,8 @@ interface Reader {
   /** SELECT with `line` and whatever `fields` and `raw` refer to (as `src`). */
   from: string;
   fields: FieldSql[];
-  /** SQL of a row's raw record (kept for rows that are not plain), on the source row as the struct `src`. */
+  /** What the staging query keeps of a source row `src` for its raw record (`… AS raw_…`), and the raw record's SQL on that. */
+  rawInputs: string;
   raw: string;
   /** Handler that judges a raw record one by one; the parser that reads `raw` again (replay). */
   handler: RecordHandler;
@@ -234,9 +235,12 @@ async function jsonReader(task: FileTask, crlf: boolean, maxLineBytes: number): 
   const paths = fieldsOf(task.entity).map((f) => lit(`$.${f.name}`));
   return {
     // a `\u` escape may decode to text the stores refuse (NUL, a lone surrogate): such lines are judged one by one
-    from: `SELECT line, text, CASE WHEN contains(text, '\\u') THEN NULL ELSE TRY(json_extract(text, [${paths.join(', ')}])) END AS j FROM (${linesSql(task.file, crlf, maxLineBytes)}) WHERE text IS NOT NULL`,
+    // a backslash (an escape) may decode to anything, even text the stores refuse (NUL, a lone surrogate): such lines are judged one by one
+    from: `SELECT line, text, ${paths.map((_, i) => `CAST(j[${i + 1}] AS VARCHAR) AS j${i + 1}`).join(', ')}
+      FROM (SELECT line, text, CASE WHEN contains(text, '\\') THEN NULL ELSE TRY(json_extract(text, [${paths.join(', ')}])) END AS j FROM (${linesSql(task.file, crlf, maxLineBytes)}) WHERE text IS NOT NULL)`,
     fields: jsonFields(task.entity, 'src.j'),
-    raw: 'src.text',
+    rawInputs: 'src.text AS raw_text',
+    raw: 'raw_text',
     handler: jsonlHandler({ entity: task.entity }),
     notes: [],
   };
@@ -270,7 +274,8 @@ async function interactionsReader(task: FileTask, crlf: boolean, maxLineBytes: n
     // a quote may open a field that holds the delimiter: such lines are judged one by one
     from: `SELECT line, text, CASE WHEN contains(text, '"') THEN NULL ELSE string_split(text, ${lit(delimiter)}) END AS c FROM (${linesSql(task.file, crlf, maxLineBytes)}) WHERE text IS NOT NULL AND line <> ${headerLine}`,
     fields: interactionCsvFields('src.c', itemKind).map((f) => ({ ...f, ok: `(src.c IS NOT NULL AND len(src.c) IN (3, 4) AND ${f.ok})` })),
-    raw: 'src.text',
+    rawInputs: 'src.text AS raw_text',
+    raw: 'raw_text',
     handler,
     notes: [],
   };
@@ -296,6 +301,7 @@ async function parquetReader(c: DuckDBConnection, task: FileTask): Promise<Reade
   return {
     from: `SELECT file_row_number + 1 AS line, * FROM read_parquet(${file}, file_row_number = true)`,
     fields: parquetFields(task.entity, types),
+    rawInputs: 'src AS raw_row',
     raw: parquetRowJson(task.entity, types),
     handler: jsonlHandler({ entity: task.entity }),
     rawParser: 'jsonl',
@@ -317,6 +323,9 @@ function locating(out: Sink, where: () => string): Sink {
     note: (w, n) => out.note(w, n),
   };
 }
+
+/** Categorical features with at most this many distinct values (approximately) get exact value counts; others get their top values from the sample. */
+const FEW_VALUES = 1000;
 
 /** Statistics of the staged good rows from SQL aggregates (sample of 10,000 rows for quantiles, histograms and high-cardinality top values). */
 async function sqlStats(c: DuckDBConnection, kind: EntityKind, rows: number): Promise<AggregatedStats> {
@@ -342,13 +351,15 @@ async function sqlStats(c: DuckDBConnection, kind: EntityKind, rows: number): Pr
     const base = { name: x.f.name, count: cnt, missing: rows - cnt, distinct: Number(a[`d${i}`]) };
     if (x.kind === 'categorical') {
       const n = q(x.f.name);
-      const few = base.distinct <= 2 * TOP_VALUES.exactUpTo;
+      // exact counts for the few-valued features (enums, flags, platforms: what drift and inferred domains read); ids from the sample
+      const few = base.distinct <= FEW_VALUES;
       const top = (
         await c.runAndReadAll(`SELECT CAST(${n} AS VARCHAR) AS v, count(*) AS k FROM ${few ? 'bulk_good' : 'bulk_sample'} WHERE ${n} IS NOT NULL GROUP BY v ORDER BY k DESC, v LIMIT ${TOP_VALUES.exactUpTo + 1}`)
       )
         .getRows()
         .map((r) => ({ value: String(r[0]), count: Number(r[1]) }));
       const exact = few && top.length <= TOP_VALUES.exactUpTo;
+      if (!few) base.distinct = Math.max(base.distinct, top.length);
       out.push({ ...base, kind: 'categorical', distinct: exact ? top.length : base.distinct, top: top.slice(0, TOP_VALUES.keep), top_exact: exact });
       continue;
     }
@@ -398,14 +409,24 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
   const c = work.c;
   try {
     const reader = task.parser === 'parquet' ? await parquetReader(c, task) : task.parser === 'interactions' ? await interactionsReader(task, crlf, maxLineBytes) : await jsonReader(task, crlf, maxLineBytes);
-    if (entity === 'listens') await knownTables(c, b.known);
-    const dom = domainSql(entity, reader.fields, now.getTime(), b.schemas[entity]);
+    const dom = rowDomainSql(entity, reader.fields, now.getTime(), b.schemas[entity]);
     const inner = reader.fields.map((f) => `${f.value} AS ${q(f.field.name)}`).join(', ');
     const plain = reader.fields.map((f) => f.ok).join(' AND ');
     await c.run(
-      `CREATE OR REPLACE TEMP TABLE bulk_s AS SELECT s.line, ${reader.fields.map((f) => `s.${q(f.field.name)}`).join(', ')}, s.plain AND ${dom.ok} AS ok, CASE WHEN s.plain AND ${dom.ok} THEN NULL ELSE ${reader.raw} END AS raw
-       FROM (SELECT src, src.line, ${inner}, ${plain} AS plain FROM (${reader.from}) src) s ${dom.joins}`,
+      `CREATE OR REPLACE TEMP TABLE bulk_s AS SELECT s.line, ${reader.fields.map((f) => `s.${q(f.field.name)}`).join(', ')}, s.plain AND ${dom} AS ok, CASE WHEN s.plain AND ${dom} THEN NULL ELSE ${reader.raw} END AS raw
+       FROM (SELECT ${reader.rawInputs}, src.line, ${inner}, ${plain} AS plain FROM (${reader.from}) src) s`,
     );
+    // rules that need the store (foreign ids) over the narrow staged table; the few rows they refuse get their raw record by a second read
+    const storeDom = storeDomainSql(entity, 'bulk_s');
+    if (storeDom) {
+      if (entity === 'listens') await knownTables(c, b.known);
+      await c.run(`CREATE OR REPLACE TEMP TABLE bulk_bad AS ${storeDom}`);
+      if ((await count(c, 'SELECT count(*) FROM bulk_bad')) > 0) {
+        await c.run(
+          `UPDATE bulk_s SET ok = false, raw = r.raw FROM (SELECT line, ${reader.raw} AS raw FROM (SELECT ${reader.rawInputs}, src.line FROM (${reader.from}) src) WHERE line IN (SELECT line FROM bulk_bad)) r WHERE bulk_s.line = r.line`,
+        );
+      }
+    }
     opts.onStage?.({ file: task.file, stage: 'staged' });
 
     // rows SQL did not clear: judged one by one by the streaming path's handler and checks
@@ -436,10 +457,12 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
 
     // duplicates inside the file: the first accepted row of each key, by line, is kept
     const key = (entityKeys[entity] as readonly string[]).map(q).join(', ');
-    await c.run(
-      `CREATE OR REPLACE TEMP TABLE bulk_good AS SELECT ${names(entity)} FROM (SELECT line, ${names(entity)} FROM bulk_s WHERE ok UNION ALL SELECT line, ${names(entity)} FROM bulk_fix)
-       QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY line) = 1`,
-    );
+    const accepted = `SELECT line, ${names(entity)} FROM bulk_s WHERE ok UNION ALL SELECT line, ${names(entity)} FROM bulk_fix`;
+    const unique = (await c.runAndReadAll(`SELECT count(*) = count(DISTINCT (${key})) FROM (${accepted})`)).getRows()[0][0] === true;
+    await c.run('DROP VIEW IF EXISTS bulk_good');
+    await c.run('DROP TABLE IF EXISTS bulk_good');
+    if (unique) await c.run(`CREATE TEMP VIEW bulk_good AS SELECT ${names(entity)} FROM (${accepted})`);
+    else await c.run(`CREATE TEMP TABLE bulk_good AS SELECT ${names(entity)} FROM (${accepted}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY line) = 1`);
     const plainRows = await count(c, 'SELECT count(*) FROM bulk_s WHERE ok');
     const good = await count(c, 'SELECT count(*) FROM bulk_good');
     const counts = sink.count(entity);
