@@ -38,11 +38,14 @@ import { splitCsv } from './csv.ts';
 import { rowDomainSql, storeDomainSql, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
 import { jsonlHandler } from './formats/own.ts';
 import { interactionsHandler } from './formats/interactions.ts';
-import type { FileTask, RecordHandler, Sink } from './formats/types.ts';
+import type { FileTask, RecordHandler } from './formats/types.ts';
 import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, type BatchContext, type FileSummary, type ImportOptions } from './import.ts';
 
 /** Files at least this large go the bulk way under `bulk: 'auto'` (the default); smaller ones stream. */
 export const BULK_MIN_BYTES = 16 * 1024 * 1024;
+
+/** DuckDB's memory limit while a bulk import runs: staged rows past it spill to disk (RSS stays flat from 1M to 5M rows). */
+export const BULK_MEMORY = '256MB';
 
 /** `auto`: bulk for files of {@link BULK_MIN_BYTES} or more that it can take; `on`: every file it can take; `off`: always stream. */
 export type BulkMode = 'auto' | 'on' | 'off';
@@ -141,6 +144,9 @@ const names = (kind: EntityKind) => entityColumns[kind].map((c) => q(c.name)).jo
 async function openWork(store: Store): Promise<Work> {
   if (isDuckDbBulk(store)) {
     const c = await store.bulkConnection();
+    // the staged file spills to disk past this, so memory stays flat however big the file (restored after)
+    const before = String((await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0][0]);
+    await c.run(`SET memory_limit = '${BULK_MEMORY}'`);
     return {
       c,
       insert: (kind) =>
@@ -149,13 +155,16 @@ async function openWork(store: Store): Promise<Work> {
           const r = await c.run(`INSERT INTO ${q(kind)} (${names(kind)}) SELECT ${names(kind)} FROM bulk_good ON CONFLICT DO NOTHING`);
           return { inserted: r.rowsChanged, duplicates: n - r.rowsChanged };
         }),
-      close: async () => c.closeSync(),
+      close: async () => {
+        await c.run(`SET memory_limit = '${before}'`).catch(() => undefined);
+        c.closeSync();
+      },
     };
   }
   if (!isPostgresBulk(store)) throw new Error(`the ${store.backend} store takes no bulk import`);
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const dir = mkdtempSync(join(tmpdir(), 'deepcut-bulk-'));
-  const instance = await DuckDBInstance.create(':memory:', { temp_directory: join(dir, 'spill') });
+  const instance = await DuckDBInstance.create(':memory:', { temp_directory: join(dir, 'spill'), memory_limit: BULK_MEMORY });
   const c = await instance.connect();
   await c.run("SET TimeZone = 'UTC'");
   return {
@@ -314,16 +323,6 @@ async function parquetReader(c: DuckDBConnection, task: FileTask): Promise<Reade
   };
 }
 
-/** A sink that adds where a row is to every reason (Parquet: the row group and row). */
-function locating(out: Sink, where: () => string): Sink {
-  return {
-    row: (e, v) => out.row(e, v),
-    reject: (e, f, code, reason, at) => out.reject(e, f, code, `${reason} (${where()})`, at),
-    locate: (l, r, p) => out.locate(l, r, p),
-    note: (w, n) => out.note(w, n),
-  };
-}
-
 /** Categorical features with at most this many distinct values (approximately) get exact value counts; others get their top values from the sample. */
 const FEW_VALUES = 1000;
 
@@ -432,16 +431,15 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     // rows SQL did not clear: judged one by one by the streaming path's handler and checks
     const ctx: CheckContext = { now: now.getTime(), known: b.known, schema: b.schemas[entity] };
     const sink = new RowSink(store, ctx, b.schemas, task.file, task.parser, fp.id, b.seenQ, now);
-    let line = 0;
-    const out = reader.where ? locating(sink, () => reader.where!(line)) : sink;
+    sink.where = reader.where;
     let judged = 0;
     await eachRow(c, 'SELECT line, raw FROM bulk_s WHERE NOT ok ORDER BY line', (r) => {
-      line = Number(r[0]);
+      const line = Number(r[0]);
       const text = String(r[1] ?? '');
       if (text.trim() === '') return;
       judged++;
       sink.locate(line, text, reader.rawParser);
-      reader.handler.record(text, line, out);
+      reader.handler.record(text, line, sink);
     });
     const job = sink.detach();
     const fixed = job.rows.get(entity);

@@ -173,6 +173,8 @@ export class RowSink implements Sink {
   raw = '';
   /** Parser that can read `raw` again, when not the file's own. */
   rawParser: string | undefined;
+  /** Where a row is, added to every reason, when a format says more than a line (Parquet: row group and row). */
+  where?: (line: number) => string;
 
   constructor(
     private readonly store: Store,
@@ -222,6 +224,7 @@ export class RowSink implements Sink {
   reject(entity: string, field: string | null, code: string, reason: string, at: { file?: string; line?: number; raw?: string; format?: string } = {}): void {
     const kind = (entityKinds as string[]).includes(entity) ? (entity as EntityKind) : undefined;
     const line = at.line ?? this.line;
+    if (this.where) reason = `${reason} (${this.where(line)})`;
     if (kind) {
       const c = this.count(kind);
       c.read++;
