@@ -39,7 +39,7 @@ import { rowDomainSql, storeDomainSql, interactionCsvFields, jsonFields, lit, pa
 import { jsonlHandler } from './formats/own.ts';
 import { interactionsHandler } from './formats/interactions.ts';
 import type { FileTask, RecordHandler } from './formats/types.ts';
-import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, type BatchContext, type FileSummary, type ImportOptions } from './import.ts';
+import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, type BatchContext, type BulkMode, type FileSummary, type ImportOptions } from './sink.ts';
 
 /** Files at least this large go the bulk way under `bulk: 'auto'` (the default); smaller ones stream. */
 export const BULK_MIN_BYTES = 16 * 1024 * 1024;
@@ -47,8 +47,6 @@ export const BULK_MIN_BYTES = 16 * 1024 * 1024;
 /** DuckDB's memory limit while a bulk import runs: staged rows past it spill to disk (RSS stays flat from 1M to 5M rows). */
 export const BULK_MEMORY = '256MB';
 
-/** `auto`: bulk for files of {@link BULK_MIN_BYTES} or more that it can take; `on`: every file it can take; `off`: always stream. */
-export type BulkMode = 'auto' | 'on' | 'off';
 
 const BULK_ENTITIES: readonly EntityKind[] = ['listens', 'interactions'];
 
