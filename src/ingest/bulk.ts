@@ -45,7 +45,10 @@ import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, type BatchContext, type Bulk
 export const BULK_MIN_BYTES = 16 * 1024 * 1024;
 
 /** DuckDB's memory limit while a bulk import runs: staged rows past it spill to disk (RSS stays flat from 1M to 5M rows). */
-export const BULK_MEMORY = '256MB';
+export const BULK_MEMORY = '1GB';
+
+/** Lines (Parquet: rows) of a file stored per transaction of the embedded store. */
+const INSERT_LINES = 1_000_000;
 
 
 const BULK_ENTITIES: readonly EntityKind[] = ['listens', 'interactions'];
@@ -147,11 +150,17 @@ async function openWork(store: Store): Promise<Work> {
     await c.run(`SET memory_limit = '${BULK_MEMORY}'`);
     return {
       c,
+      // one transaction per INSERT_LINES lines: a transaction's rows and index entries are held in memory until it commits
       insert: (kind) =>
         store.exclusive(async () => {
           const n = await count(c, 'SELECT count(*) FROM bulk_good');
-          const r = await c.run(`INSERT INTO ${q(kind)} (${names(kind)}) SELECT ${names(kind)} FROM bulk_good ON CONFLICT DO NOTHING`);
-          return { inserted: r.rowsChanged, duplicates: n - r.rowsChanged };
+          const last = await count(c, 'SELECT coalesce(max(line), 0) FROM bulk_good');
+          let inserted = 0;
+          for (let from = 0; from < last; from += INSERT_LINES) {
+            const r = await c.run(`INSERT INTO ${q(kind)} (${names(kind)}) SELECT ${names(kind)} FROM bulk_good WHERE line > ${from} AND line <= ${from + INSERT_LINES} ON CONFLICT DO NOTHING`);
+            inserted += r.rowsChanged;
+          }
+          return { inserted, duplicates: n - inserted };
         }),
       close: async () => {
         await c.run(`SET memory_limit = '${before}'`).catch(() => undefined);
@@ -457,8 +466,8 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     const unique = (await c.runAndReadAll(`SELECT count(*) = count(DISTINCT (${key})) FROM (${accepted})`)).getRows()[0][0] === true;
     await c.run('DROP VIEW IF EXISTS bulk_good');
     await c.run('DROP TABLE IF EXISTS bulk_good');
-    if (unique) await c.run(`CREATE TEMP VIEW bulk_good AS SELECT ${names(entity)} FROM (${accepted})`);
-    else await c.run(`CREATE TEMP TABLE bulk_good AS SELECT ${names(entity)} FROM (${accepted}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY line) = 1`);
+    if (unique) await c.run(`CREATE TEMP VIEW bulk_good AS ${accepted}`);
+    else await c.run(`CREATE TEMP TABLE bulk_good AS SELECT * FROM (${accepted}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY line) = 1`);
     const plainRows = await count(c, 'SELECT count(*) FROM bulk_s WHERE ok');
     const good = await count(c, 'SELECT count(*) FROM bulk_good');
     const counts = sink.count(entity);
