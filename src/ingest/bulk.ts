@@ -29,17 +29,16 @@ import { isUtf8 } from 'node:buffer';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { defaultConfig } from '../config/config.ts';
 import { entityKeys, type EntityKind } from '../domain/schemas.ts';
 import { fieldsOf } from '../domain/fields.ts';
 import { entityColumns, quoteIdent as q, type Store } from '../store/index.ts';
-import { AggregatedStats, featureKindOf, TOP_VALUES, validateBatch, type AggregatedFeature, type CheckContext, type DataSchema, type KnownIds } from '../validate/index.ts';
+import { AggregatedStats, featureKindOf, TOP_VALUES, type AggregatedFeature, type CheckContext, type DataSchema, type KnownIds } from '../validate/index.ts';
 import { splitCsv } from './csv.ts';
 import { rowDomainSql, storeDomainSql, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
 import { jsonlHandler } from './formats/own.ts';
 import { interactionsHandler } from './formats/interactions.ts';
 import type { FileTask, RecordHandler } from './formats/types.ts';
-import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, type BatchContext, type BulkMode, type FileSummary, type ImportOptions } from './sink.ts';
+import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, validateFileBatch, type BatchContext, type BulkMode, type FileSummary, type ImportOptions } from './sink.ts';
 
 /** Files at least this large go the bulk way under `bulk: 'auto'` (the default); smaller ones stream. */
 export const BULK_MIN_BYTES = 16 * 1024 * 1024;
@@ -488,20 +487,8 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     await store.putMeta(PROGRESS_NS, fp.id, { file: resolve(task.file), size: fp.size, mtime_ms: fp.mtimeMs, line: 0, done: true, updated_at: new Date().toISOString(), bulk: true });
     const validation: FileSummary['validation'] = [];
     if (counts.read > 0) {
-      const rec = await validateBatch(store, {
-        batch: batchId(fp.id, entity),
-        entity,
-        format: task.parser,
-        source,
-        openFields: task.openFields,
-        file: task.file,
-        stats,
-        counts,
-        anomalies: [...(sink.anomalies.get(entity)?.values() ?? [])],
-        config: opts.validation ?? defaultConfig().validation,
-        now,
-      });
-      validation.push({ batch: rec.batch, entity, status: rec.status, reasons: rec.reasons, anomaly_rate: rec.anomaly_rate });
+      const { inferred: _inferred, ...rec } = await validateFileBatch(store, { task, fp: fp.id, entity, stats, counts, sink, opts, now });
+      validation.push(rec);
     }
     const notes = [...reader.notes, ...sink.notes, { what: `rows read by DuckDB (bulk import), ${judged} of them checked one by one`, n: counts.read }];
     if (counts.read === 0 && judged === 0) notes.push({ what: 'empty file', n: 0 });

@@ -14,12 +14,10 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { defaultConfig, type Config } from '../config/config.ts';
 import { entityKinds, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { Store } from '../store/index.ts';
-import { validateBatch } from '../validate/index.ts';
 import { KnownIds, type CheckContext } from '../validate/index.ts';
 import { compileSchema, loadSchema, type DataSchema } from '../validate/index.ts';
 import { BatchStats } from '../validate/index.ts';
@@ -29,7 +27,7 @@ import type { FileTask, RecordHandler } from './formats/types.ts';
 import { TrackMatcher } from '../domain/match.ts';
 import { readJsonArray, readLines, sniffJson, type Frame } from '../util/lines.ts';
 import { bulkStore, goesBulk, importFileBulk } from './bulk.ts';
-import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, zero, type BatchContext, type EntityCounts, type FileSummary, type ImportOptions, type ImportSummary, type Progress } from './sink.ts';
+import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, validateFileBatch, zero, type BatchContext, type EntityCounts, type FileSummary, type ImportOptions, type ImportSummary, type Progress } from './sink.ts';
 
 export * from './sink.ts';
 
@@ -174,21 +172,9 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, matcher
   const validation: FileSummary['validation'] = [];
   for (const [entity, c] of sink.counts) {
     if (c.read === 0) continue;
-    const rec = await validateBatch(store, {
-      batch: batchId(fp.id, entity),
-      entity,
-      format: task.parser,
-      source,
-      openFields: task.openFields,
-      file: task.file,
-      stats: sink.stats.get(entity) ?? new BatchStats(entity),
-      counts: c,
-      anomalies: [...(sink.anomalies.get(entity)?.values() ?? [])],
-      config: opts.validation ?? defaultConfig().validation,
-      now,
-    });
-    validation.push({ batch: rec.batch, entity, status: rec.status, reasons: rec.reasons, anomaly_rate: rec.anomaly_rate });
-    if (rec.schema_inferred) {
+    const { inferred, ...rec } = await validateFileBatch(store, { task, fp: fp.id, entity, stats: sink.stats.get(entity) ?? new BatchStats(entity), counts: c, sink, opts, now });
+    validation.push(rec);
+    if (inferred) {
       const doc = await loadSchema(store, entity, source);
       if (doc) schemas[entity] = compileSchema(doc);
     }

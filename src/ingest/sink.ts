@@ -8,7 +8,9 @@ import { entityKeys, entityKinds, type EntityKind } from '../domain/schemas.ts';
 import { isDeepcutError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { QuarantinedRow, Store } from '../store/index.ts';
-import { checkRow, BatchStats, type AnomalyCount, type CheckContext, type DataSchema, type ValidationRecord } from '../validate/index.ts';
+import { checkRow, validateBatch, BatchStats, type AnomalyCount, type CheckContext, type DataSchema, type StatsSource, type ValidationRecord } from '../validate/index.ts';
+import { defaultConfig } from '../config/config.ts';
+import type { FileTask } from './formats/types.ts';
 import type { Config } from '../config/config.ts';
 import type { FormatOptions, Sink } from './formats/types.ts';
 import { IMPORT_ORDER } from './formats/own.ts';
@@ -305,3 +307,24 @@ interface PendingWrite {
   quarantine: QuarantinedRow[];
 }
 
+
+/** Validate one entity's batch of a file (streaming or bulk): its verdict for the file summary, and whether a schema was inferred from it. */
+export async function validateFileBatch(
+  store: Store,
+  b: { task: FileTask; fp: string; entity: EntityKind; stats: StatsSource; counts: EntityCounts; sink: RowSink; opts: ImportOptions; now: Date },
+): Promise<FileSummary['validation'][number] & { inferred: boolean }> {
+  const rec = await validateBatch(store, {
+    batch: batchId(b.fp, b.entity),
+    entity: b.entity,
+    format: b.task.parser,
+    source: b.task.source ?? b.task.parser,
+    openFields: b.task.openFields,
+    file: b.task.file,
+    stats: b.stats,
+    counts: b.counts,
+    anomalies: [...(b.sink.anomalies.get(b.entity)?.values() ?? [])],
+    config: b.opts.validation ?? defaultConfig().validation,
+    now: b.now,
+  });
+  return { batch: rec.batch, entity: b.entity, status: rec.status, reasons: rec.reasons, anomaly_rate: rec.anomaly_rate, inferred: rec.schema_inferred };
+}

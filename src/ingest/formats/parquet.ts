@@ -5,33 +5,15 @@
  * position is its row number in the file (quarantine `line`, 1-based) and, in the reason, its row
  * group and row within it. Rows judged one by one are kept as deepcut JSON lines (replayable).
  */
-import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { entityKinds, type EntityKind } from '../../domain/schemas.ts';
-import { DeepcutError } from '../../errors.ts';
 import { OWN_SOURCE } from '../../validate/index.ts';
-import { entityOfFile, IMPORT_ORDER } from './own.ts';
+import { entityFiles } from './own.ts';
 import type { FileTask, ImportFormat } from './types.ts';
 
 export const parquetFormat: ImportFormat = {
   name: 'parquet',
   description: "Parquet files of deepcut's entities, one per entity (listens.parquet, interactions.parquet, tracks.parquet, …), read by DuckDB",
   async plan(path, opts) {
-    const st = await stat(path).catch(() => undefined);
-    if (!st) throw new DeepcutError('not_found', 'no such file or folder', { file: path });
-    const files: { file: string; entity: EntityKind }[] = [];
-    if (st.isDirectory()) {
-      for (const name of (await readdir(path)).sort()) {
-        const entity = entityOfFile(name);
-        if (entity && extname(name).toLowerCase() === '.parquet') files.push({ file: join(path, name), entity });
-      }
-      if (files.length === 0) throw new DeepcutError('not_found', 'no Parquet entity files here (expected names like listens.parquet, tracks.parquet)', { file: path });
-      files.sort((a, b) => IMPORT_ORDER.indexOf(a.entity) - IMPORT_ORDER.indexOf(b.entity));
-    } else {
-      const entity = opts.entity ?? entityOfFile(path);
-      if (!entity) throw new DeepcutError('invalid_input', `cannot tell the entity from the file name; pass --entity (one of ${entityKinds.join(', ')})`, { file: path });
-      files.push({ file: path, entity });
-    }
+    const files = await entityFiles('parquet', ['.parquet'], path, opts);
     return files.map(({ file, entity }): FileTask => ({ file, parser: 'parquet', entity, framing: 'lines', encoding: 'utf8', context: { entity }, source: OWN_SOURCE }));
   },
 };
