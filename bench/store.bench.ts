@@ -116,7 +116,8 @@ const bench: Bench = {
     );
     return {
       figures,
-      targets: { load_s: '<= 1', read_back_s: '<= 0.5' },
+      // the 1M load target (≤ 1 s) is replaced by the end-to-end import figures of `npm run bench -- import` (issue 20)
+      targets: { read_back_s: '<= 0.5' },
       notes,
     };
   },

@@ -14,88 +14,22 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { defaultConfig, type Config } from '../config/config.ts';
-import { entityKeys, entityKinds, type EntityKind, type EntityRow } from '../domain/schemas.ts';
+import { entityKinds, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log } from '../log.ts';
-import type { QuarantinedRow, Store } from '../store/index.ts';
-import { validateBatch, type AnomalyCount, type ValidationRecord } from '../validate/index.ts';
-import { checkRow, KnownIds, type CheckContext } from '../validate/index.ts';
+import type { Store } from '../store/index.ts';
+import { KnownIds, type CheckContext } from '../validate/index.ts';
 import { compileSchema, loadSchema, type DataSchema } from '../validate/index.ts';
 import { BatchStats } from '../validate/index.ts';
 import { pagesOf, quarantinePages } from '../store/index.ts';
 import { formatByName, formats, parsers } from './formats/index.ts';
-import { IMPORT_ORDER } from './formats/own.ts';
-import type { FileTask, FormatOptions, RecordHandler, Sink } from './formats/types.ts';
+import type { FileTask, RecordHandler } from './formats/types.ts';
 import { TrackMatcher } from '../domain/match.ts';
 import { readJsonArray, readLines, sniffJson, type Frame } from '../util/lines.ts';
-import { fieldsOf } from '../domain/fields.ts';
+import { bulkStore, goesBulk, importFileBulk } from './bulk.ts';
+import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, validateFileBatch, zero, type BatchContext, type EntityCounts, type FileSummary, type ImportOptions, type ImportSummary, type Progress } from './sink.ts';
 
-export interface ImportOptions extends FormatOptions {
-  /** Rows (all entities together) per store transaction; default 50,000. */
-  batchSize?: number;
-  validation?: Config['validation'];
-  /** Now, for time-range checks and records (tests inject one). */
-  clock?: () => Date;
-  /** Read files again even when their unchanged content was fully imported before. */
-  force?: boolean;
-  /** Records longer than this are quarantined as `line_too_long`; default 1 MiB. */
-  maxLineBytes?: number;
-  /** Called after each commit (progress display; tests). */
-  onCommit?: (c: { file: string; line: number; rows: number }) => void;
-}
-
-/** Rows read = imported + duplicates + quarantined. */
-export interface EntityCounts {
-  read: number;
-  imported: number;
-  duplicates: number;
-  quarantined: number;
-}
-
-export interface FileSummary {
-  file: string;
-  parser: string;
-  /** `imported`, `resumed` (continued after line `from_line`), or `unchanged` (skipped: already imported). */
-  status: 'imported' | 'resumed' | 'unchanged';
-  from_line: number;
-  counts: Partial<Record<EntityKind, EntityCounts>>;
-  notes: { what: string; n: number }[];
-  validation: Pick<ValidationRecord, 'batch' | 'entity' | 'status' | 'reasons' | 'anomaly_rate'>[];
-}
-
-export interface ImportSummary {
-  format: string;
-  path: string;
-  files: FileSummary[];
-  totals: Partial<Record<EntityKind, EntityCounts>>;
-  rows_read: number;
-  elapsed_s: number;
-  rows_per_s: number;
-  /** True when a batch of this import is blocked by validation. */
-  blocked: boolean;
-}
-
-export const PROGRESS_NS = 'import-progress';
-export const BATCHES_NS = 'import-batches';
-
-interface Progress {
-  file: string;
-  size: number;
-  mtime_ms: number;
-  line: number;
-  done: boolean;
-  updated_at: string;
-}
-
-export interface BatchContext {
-  parser: string;
-  /** Validation source of the batch (absent in batches from before sources: the parser). */
-  source?: string;
-  file: string;
-  entity: EntityKind;
-  context: Record<string, unknown>;
-}
+export * from './sink.ts';
 
 /** Identity of a file's content: path, size, mtime and a hash of its first 64 KiB → 12 hex digits. */
 export async function fingerprint(file: string): Promise<{ id: string; size: number; mtimeMs: number }> {
@@ -112,10 +46,6 @@ export async function fingerprint(file: string): Promise<{ id: string; size: num
   }
 }
 
-/** Batch id of one entity's rows from one file version: `<fingerprint>.<entity>`. */
-export const batchId = (fp: string, entity: string) => `${fp}.${entity}`;
-
-const zero = (): EntityCounts => ({ read: 0, imported: 0, duplicates: 0, quarantined: 0 });
 
 /** Load every id the store holds that imports may refer to; the catalog also goes into `matcher` when given. */
 export async function loadKnownIds(store: Store, matcher?: TrackMatcher): Promise<KnownIds> {
@@ -146,215 +76,6 @@ function frames(task: FileTask, maxRecordBytes: number | undefined, kind: 'array
   return kind === 'array' ? readJsonArray(task.file, { encoding: task.encoding, maxRecordBytes }) : readLines(task.file, { encoding: task.encoding, maxRecordBytes });
 }
 
-export const keyOf = (kind: EntityKind, row: Record<string, unknown>): string => {
-  const keys = entityKeys[kind] as readonly string[];
-  return keys.length === 1 ? String(row[keys[0]]) : keys.map((k) => String(row[k])).join('\u0001');
-};
-
-/**
- * Rows checked and stored, rejects quarantined, for one file or a replay. Holds the pending
- * batch; `commit` writes it in dependency order.
- */
-export class RowSink implements Sink {
-  readonly counts = new Map<EntityKind, EntityCounts>();
-  readonly stats = new Map<EntityKind, BatchStats>();
-  readonly anomalies = new Map<EntityKind, Map<string, AnomalyCount>>();
-  readonly notes: { what: string; n: number }[] = [];
-  private pending = new Map<EntityKind, PendingRows>();
-  private pendingQ: QuarantinedRow[] = [];
-  pendingRows = 0;
-  /** Where the current record is. */
-  line = 0;
-  raw = '';
-  /** Parser that can read `raw` again, when not the file's own. */
-  rawParser: string | undefined;
-
-  constructor(
-    private readonly store: Store,
-    private readonly ctx: CheckContext,
-    private readonly schemas: Partial<Record<EntityKind, DataSchema>>,
-    readonly file: string,
-    readonly parser: string,
-    readonly fp: string,
-    private readonly seenQ: Set<string>,
-    private readonly now: Date,
-  ) {}
-
-  count(entity: EntityKind): EntityCounts {
-    let c = this.counts.get(entity);
-    if (!c) this.counts.set(entity, (c = zero()));
-    return c;
-  }
-
-  row(entity: EntityKind, value: Record<string, unknown>): void {
-    const c = this.count(entity);
-    c.read++;
-    this.ctx.schema = this.schemas[entity];
-    const r = checkRow(entity, value, this.ctx);
-    if (!r.ok) {
-      c.read--; // reject counts it
-      this.reject(entity, r.field, r.code, r.reason);
-      return;
-    }
-    const row = r.row as Record<string, unknown>;
-    let p = this.pending.get(entity);
-    if (!p) this.pending.set(entity, (p = { rows: [], keys: new Set(), lines: [] }));
-    const key = keyOf(entity, row);
-    if (p.keys.has(key)) {
-      c.duplicates++;
-      return;
-    }
-    p.keys.add(key);
-    p.rows.push(row);
-    p.lines.push(this.line);
-    this.pendingRows++;
-    let s = this.stats.get(entity);
-    if (!s) this.stats.set(entity, (s = new BatchStats(entity)));
-    s.add(row);
-    this.ctx.known.add(entity, row);
-  }
-
-  reject(entity: string, field: string | null, code: string, reason: string, at: { file?: string; line?: number; raw?: string; format?: string } = {}): void {
-    const kind = (entityKinds as string[]).includes(entity) ? (entity as EntityKind) : undefined;
-    const line = at.line ?? this.line;
-    if (kind) {
-      const c = this.count(kind);
-      c.read++;
-      c.quarantined++;
-      let m = this.anomalies.get(kind);
-      if (!m) this.anomalies.set(kind, (m = new Map()));
-      const k = `${code}\u0001${field ?? ''}`;
-      const a = m.get(k);
-      if (a) a.count++;
-      else m.set(k, { code, field, count: 1, example: `line ${line}: ${reason}` });
-    }
-    const batch = batchId(this.fp, entity);
-    const dedupe = `${batch}\u0001${at.file ?? this.file}\u0001${line}\u0001${code}\u0001${field ?? ''}`;
-    if (this.seenQ.has(dedupe)) return;
-    this.seenQ.add(dedupe);
-    this.pendingQ.push({
-      batch,
-      entity,
-      format: at.format ?? this.rawParser ?? this.parser,
-      file: at.file ?? this.file,
-      line,
-      field,
-      code,
-      reason,
-      raw: at.raw ?? this.raw,
-      quarantined_at: this.now.toISOString(),
-    });
-    this.pendingRows++;
-  }
-
-  note(what: string, n: number): void {
-    this.notes.push({ what, n });
-  }
-
-  locate(line: number, raw: string, parser?: string): void {
-    this.line = line;
-    this.raw = raw;
-    this.rawParser = parser;
-  }
-
-  /** Take the pending rows and quarantined rows out, to be written by {@link write} (maybe while the next batch is read). */
-  detach(): PendingWrite {
-    const job = { rows: this.pending, quarantine: this.pendingQ };
-    this.pending = new Map();
-    this.pendingQ = [];
-    this.pendingRows = 0;
-    return job;
-  }
-
-  /** Write a detached batch: rows in dependency order, then the quarantined rows. Returns rows written. */
-  async write(job: PendingWrite): Promise<number> {
-    let n = 0;
-    for (const kind of IMPORT_ORDER) {
-      const p = job.rows.get(kind);
-      if (!p || p.rows.length === 0) continue;
-      const r = await this.put(kind, p, job.quarantine);
-      const c = this.count(kind);
-      c.imported += r.inserted;
-      c.duplicates += r.duplicates;
-      n += p.rows.length;
-    }
-    if (job.quarantine.length) {
-      await this.store.quarantine(job.quarantine);
-      n += job.quarantine.length;
-    }
-    return n;
-  }
-
-  /**
-   * Store checked rows in one transaction. Should the store refuse the batch for a reason that is
-   * not its own state (a value the schema let through and the store cannot hold: a bug), the rows
-   * are stored one by one and each refused row is quarantined as `store_refused` with the store's
-   * message, so one row never loses the batch. Store failures (disk full, read-only) still stop.
-   */
-  private async put(kind: EntityKind, p: PendingRows, quarantine: QuarantinedRow[]): Promise<{ inserted: number; duplicates: number }> {
-    try {
-      return await this.store.bulkPut(kind, [p.rows as never[]]);
-    } catch (e) {
-      if (isDeepcutError(e)) throw e;
-      log('ingest').warn({ file: this.file, entity: kind, err: (e as Error).message }, 'the store refused a batch: storing its rows one by one');
-    }
-    const total = { inserted: 0, duplicates: 0 };
-    const names = fieldsOf(kind).map((f) => f.name);
-    for (let i = 0; i < p.rows.length; i++) {
-      try {
-        const r = await this.store.bulkPut(kind, [[p.rows[i]] as never[]]);
-        total.inserted += r.inserted;
-        total.duplicates += r.duplicates;
-      } catch (e) {
-        if (isDeepcutError(e)) throw e;
-        const message = (e as Error).message;
-        const field = names.find((n) => new RegExp(`\\b${n}\\b`).test(message)) ?? null;
-        const reason = `the store refused a row the schema accepted (please report it): ${message}`;
-        const c = this.count(kind);
-        c.quarantined++;
-        let m = this.anomalies.get(kind);
-        if (!m) this.anomalies.set(kind, (m = new Map()));
-        const a = m.get(`store_refused\u0001${field ?? ''}`);
-        if (a) a.count++;
-        else m.set(`store_refused\u0001${field ?? ''}`, { code: 'store_refused', field, count: 1, example: `line ${p.lines[i]}: ${reason}` });
-        const batch = batchId(this.fp, kind);
-        const dedupe = `${batch}\u0001${this.file}\u0001${p.lines[i]}\u0001store_refused\u0001${field ?? ''}`;
-        if (this.seenQ.has(dedupe)) continue;
-        this.seenQ.add(dedupe);
-        quarantine.push({
-          batch,
-          entity: kind,
-          format: 'jsonl', // the checked row, replayable as deepcut's own line
-          file: this.file,
-          line: p.lines[i],
-          field,
-          code: 'store_refused',
-          reason,
-          raw: JSON.stringify(p.rows[i]),
-          quarantined_at: this.now.toISOString(),
-        });
-      }
-    }
-    return total;
-  }
-
-  async commit(): Promise<number> {
-    return this.write(this.detach());
-  }
-}
-
-/** Checked rows of one entity waiting for the store, with their keys and the line each came from. */
-interface PendingRows {
-  rows: Record<string, unknown>[];
-  keys: Set<string>;
-  lines: number[];
-}
-
-interface PendingWrite {
-  rows: Map<EntityKind, PendingRows>;
-  quarantine: QuarantinedRow[];
-}
-
 async function quarantinedKeys(store: Store, fp: string): Promise<Set<string>> {
   const seen = new Set<string>();
   for (const k of entityKinds) {
@@ -370,9 +91,18 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, matcher
   const progress = await store.getMeta<Progress>(PROGRESS_NS, fp.id);
   if (progress?.done && !opts.force) return { file: task.file, parser: task.parser, status: 'unchanged', from_line: progress.line, counts: {}, notes: [], validation: [] };
   const from = progress && !progress.done ? progress.line : 0;
-  const handler: RecordHandler = await parsers[task.parser](task.context, { matcher });
   const source = task.source ?? task.parser;
   const schemas = await loadSchemas(store, source);
+  if (goesBulk(task, fp.size, opts.bulk) && from === 0) {
+    if (!bulkStore(store)) {
+      if (task.parser === 'parquet') throw new DeepcutError('invalid_input', `Parquet files are read by DuckDB: the ${store.backend} store takes no bulk import`, { file: task.file });
+    } else {
+      const done = await importFileBulk(store, { task, fp, known, schemas, seenQ: await quarantinedKeys(store, fp.id), now, opts });
+      if (done) return done;
+    }
+  }
+  if (task.parser === 'parquet') throw new DeepcutError('invalid_input', 'Parquet files are read by DuckDB only (bulk import); run without --bulk off', { file: task.file });
+  const handler: RecordHandler = await parsers[task.parser](task.context, { matcher });
   const ctx: CheckContext = { now: now.getTime(), known };
   const sink = new RowSink(store, ctx, schemas, task.file, task.parser, fp.id, await quarantinedKeys(store, fp.id), now);
   const batchSize = opts.batchSize ?? 50_000;
@@ -442,21 +172,9 @@ async function importFile(store: Store, task: FileTask, known: KnownIds, matcher
   const validation: FileSummary['validation'] = [];
   for (const [entity, c] of sink.counts) {
     if (c.read === 0) continue;
-    const rec = await validateBatch(store, {
-      batch: batchId(fp.id, entity),
-      entity,
-      format: task.parser,
-      source,
-      openFields: task.openFields,
-      file: task.file,
-      stats: sink.stats.get(entity) ?? new BatchStats(entity),
-      counts: c,
-      anomalies: [...(sink.anomalies.get(entity)?.values() ?? [])],
-      config: opts.validation ?? defaultConfig().validation,
-      now,
-    });
-    validation.push({ batch: rec.batch, entity, status: rec.status, reasons: rec.reasons, anomaly_rate: rec.anomaly_rate });
-    if (rec.schema_inferred) {
+    const { inferred, ...rec } = await validateFileBatch(store, { task, fp: fp.id, entity, stats: sink.stats.get(entity) ?? new BatchStats(entity), counts: c, sink, opts, now });
+    validation.push(rec);
+    if (inferred) {
       const doc = await loadSchema(store, entity, source);
       if (doc) schemas[entity] = compileSchema(doc);
     }

@@ -106,6 +106,24 @@ export class DuckDbStore implements Store {
     return total;
   }
 
+  /**
+   * Bulk imports (ingest/bulk.ts): a connection of its own on this database, where DuckDB's readers
+   * stage a file in temp tables; close it when done. Its writes to entity tables go through
+   * {@link exclusive}, so they never interleave with this store's other writes.
+   */
+  async bulkConnection(): Promise<DuckDBConnection> {
+    if (this.readOnly) throw readOnlyError('bulk import');
+    const c = await this.instance.connect();
+    await c.run("SET TimeZone = 'UTC'");
+    return c;
+  }
+
+  /** Run `fn` under this store's write lock (a bulk import's set-based insert from its own connection). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.readOnly) return Promise.reject(readOnlyError('bulk import'));
+    return this.write(fn);
+  }
+
   async get<K extends EntityKind>(kind: K, key: readonly string[]): Promise<EntityRow<K> | undefined> {
     const keys = entityKeys[kind] as readonly string[];
     if (key.length !== keys.length) throw new DeepcutError('invalid_input', `${kind} is keyed by ${keys.join(', ')}: got ${key.length} key values`);
@@ -435,7 +453,7 @@ export function writeError(path: string, e: unknown): unknown {
  * own text conversion drops a non-UTC offset, and DuckDB's cast refuses `HH:MM` without seconds,
  * which the domain schema allows.
  */
-function appendRows(app: DuckDBAppender, cols: readonly Column[], rows: readonly object[]): void {
+export function appendRows(app: DuckDBAppender, cols: readonly Column[], rows: readonly object[]): void {
   for (const row of rows) {
     const r = row as Record<string, unknown>;
     for (const col of cols) {

@@ -7,6 +7,9 @@
  * (`?options=-c%20search_path%3Dmy_schema`).
  */
 import pg from 'pg';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
 import { entityKeys, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
@@ -141,6 +144,25 @@ export class PostgresStore implements Store, Notifier {
       total.duplicates += r.duplicates;
     }
     return total;
+  }
+
+  /**
+   * Bulk imports (ingest/bulk.ts): `csv` holds rows of `kind`, columns in `entityColumns` order, as
+   * CSV without a header (empty unquoted = NULL). It is streamed with `COPY … FROM STDIN` into a
+   * temp staging table, then inserted by one `INSERT … SELECT … ON CONFLICT DO NOTHING`; all in one
+   * transaction. Returns rows inserted, and staged rows whose key was already stored.
+   */
+  async copyFrom(kind: EntityKind, csv: Readable): Promise<PutResult> {
+    if (this.readOnly) throw readOnlyError(`bulk import ${kind}`);
+    const names = entityColumns[kind].map((c) => q(c.name)).join(', ');
+    const stage = q(`bulk_${kind}`);
+    return this.tx(async (c) => {
+      await c.query(`CREATE TEMP TABLE ${stage} (LIKE ${q(kind)}) ON COMMIT DROP`);
+      await pipeline(csv, c.query(copyFrom(`COPY ${stage} (${names}) FROM STDIN (FORMAT csv)`)));
+      const n = Number((await c.query(`SELECT count(*) AS n FROM ${stage}`)).rows[0].n);
+      const r = await c.query(`INSERT INTO ${q(kind)} (${names}) SELECT ${names} FROM ${stage} ON CONFLICT DO NOTHING`);
+      return { inserted: r.rowCount ?? 0, duplicates: n - (r.rowCount ?? 0) };
+    });
   }
 
   async get<K extends EntityKind>(kind: K, key: readonly string[]): Promise<EntityRow<K> | undefined> {

@@ -15,7 +15,7 @@ import { DeepcutError } from '../errors.ts';
 import type { Store } from '../store/index.ts';
 import { jensenShannon, lInfinity, sameEdges } from './drift.ts';
 import { baselineKey, inferSchema, loadSchema, OWN_SOURCE, saveSchema } from './schema.ts';
-import { histogramOf, type BatchStats, type BatchStatistics } from './stats.ts';
+import { histogramOf, type StatsSource, type BatchStatistics } from './stats.ts';
 
 export interface DriftResult {
   feature: string;
@@ -70,7 +70,7 @@ export interface BatchInput {
   /** Fields with open-ended values in this source: no domain is inferred for them. */
   openFields?: readonly string[];
   file: string;
-  stats: BatchStats;
+  stats: StatsSource;
   counts: { read: number; imported: number; duplicates: number; quarantined: number };
   anomalies: AnomalyCount[];
   config: Config['validation'];

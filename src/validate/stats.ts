@@ -216,18 +216,57 @@ export class BatchStats {
         return { ...base, distinct: a.topExact ? a.top.size : base.distinct, top, top_exact: a.topExact };
       }
       if (a.count === 0) return base;
-      const s = Float64Array.from(this.sample(a.name)).sort();
-      const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
-      return {
-        ...base,
-        min: a.min,
-        max: a.max,
-        mean: a.mean,
-        std: Math.sqrt(a.count > 1 ? a.m2 / (a.count - 1) : 0),
-        quantiles: QUANTILES.map((p) => ({ p, value: q(p) })),
-        histogram: histogramOf(s, bins[a.name] ?? equalEdges(a.min, a.max), a.count),
-      };
+      return numericFeature(base, { min: a.min, max: a.max, mean: a.mean, std: Math.sqrt(a.count > 1 ? a.m2 / (a.count - 1) : 0) }, this.sample(a.name), bins[a.name]);
     });
     return { entity: this.entity, rows: this.rows, features };
   }
 }
+
+/** A numeric feature's summary: its moments, and quantiles and a histogram (on `edges`, default equal-width over min..max) from its sample. */
+function numericFeature(base: FeatureStats, m: { min: number; max: number; mean: number; std: number }, sample: Sample, edges: number[] | undefined): FeatureStats {
+  const s = Float64Array.from(sample).sort();
+  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(p * (s.length - 1))))];
+  return { ...base, ...m, quantiles: QUANTILES.map((p) => ({ p, value: q(p) })), histogram: histogramOf(s, edges ?? equalEdges(m.min, m.max), base.count) };
+}
+
+/** Where a batch's validation reads its statistics: {@link BatchStats} (rows added one by one) or {@link AggregatedStats} (SQL aggregates). */
+export interface StatsSource {
+  readonly entity: EntityKind;
+  finish(bins?: Record<string, number[]>): BatchStatistics;
+  sample(name: string): Sample;
+}
+
+/**
+ * A feature aggregated elsewhere (the bulk import's SQL): `count`, `missing`, `distinct`, and
+ * numeric moments with a sample (non-categorical), or the most frequent values (categorical).
+ */
+export type AggregatedFeature =
+  | { name: string; kind: 'categorical'; count: number; missing: number; distinct: number; top: { value: string; count: number }[]; top_exact: boolean }
+  | { name: string; kind: Exclude<FeatureKind, 'categorical'>; count: number; missing: number; distinct: number; min: number; max: number; mean: number; std: number; sample: Sample };
+
+/** Statistics of a batch computed by the database (TFDV-style: moments exact, quantiles and histograms from a sample). */
+export class AggregatedStats implements StatsSource {
+  constructor(
+    readonly entity: EntityKind,
+    readonly rows: number,
+    private readonly features: AggregatedFeature[],
+  ) {}
+
+  sample(name: string): Sample {
+    const f = this.features.find((x) => x.name === name);
+    return f && f.kind !== 'categorical' ? f.sample : new Float64Array(0);
+  }
+
+  finish(bins: Record<string, number[]> = {}): BatchStatistics {
+    const features = this.features.map((f): FeatureStats => {
+      const base: FeatureStats = { name: f.name, kind: f.kind, count: f.count, missing: f.missing, distinct: f.distinct };
+      if (f.kind === 'categorical') return { ...base, top: f.top.slice(0, TOP_KEEP), top_exact: f.top_exact };
+      if (f.count === 0) return base;
+      return numericFeature(base, f, f.sample, bins[f.name]);
+    });
+    return { entity: this.entity, rows: this.rows, features };
+  }
+}
+
+/** Most frequent values kept per categorical feature, and how many distinct values are counted exactly (as {@link BatchStats}). */
+export const TOP_VALUES = { keep: TOP_KEEP, exactUpTo: TOP_CAP } as const;

@@ -19,6 +19,7 @@ export const formats: readonly { name: string; description: string }[] = [
   { name: 'hetrec-lastfm', description: 'HetRec 2011 Last.fm 2K folder: artists, user–artist play counts (as interactions), tag documents, friendships' },
   { name: 'interactions', description: 'generic CSV user,item,weight[,timestamp] (items are tracks unless --item-kind artist)' },
   { name: 'open-bandit', description: 'Open Bandit Dataset folder (<policy>/<campaign>/<campaign>.csv[.gz]): logged clicks as impressions with propensity and reward' },
+  { name: 'parquet', description: "Parquet files of deepcut's entities, one per entity (listens.parquet, interactions.parquet, tracks.parquet, …), read by DuckDB" },
 ];
 export const entityKinds: readonly EntityKind[] = ['artists', 'albums', 'tracks', 'users', 'follows', 'listens', 'interactions', 'documents', 'impressions'];
 
@@ -58,11 +59,13 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'rows per store transaction', '50000')
     .option('--max-line-bytes <n>', 'longest record accepted', String(1 << 20))
     .option('--force', 'read files again even when already fully imported')
+    .option('--bulk <mode>', 'auto: files of 16 MiB or more (listens, interactions; Parquet always) are parsed, checked and loaded by the database; on: every such file; off: stream every file', 'auto')
     .action(async (format: string, path: string, o: Record<string, string | boolean | undefined>, c: Command) => {
       const { configFrom, globals, withStore, progress, importPath } = await load();
       const config = configFrom(c);
       if (o.entity !== undefined && !entityKinds.includes(o.entity as EntityKind)) throw new DeepcutError('invalid_input', `unknown entity "${o.entity}"; one of ${entityKinds.join(', ')}`, { field: '--entity' });
       if (o.itemKind !== undefined && o.itemKind !== 'track' && o.itemKind !== 'artist') throw new DeepcutError('invalid_input', `expected track or artist, got "${o.itemKind}"`, { field: '--item-kind' });
+      if (o.bulk !== 'auto' && o.bulk !== 'on' && o.bulk !== 'off') throw new DeepcutError('invalid_input', `expected auto, on or off, got "${o.bulk}"`, { field: '--bulk' });
       const bar = progress('import', 0);
       let rows = 0;
       const summary = await withStore(config, (store) =>
@@ -74,6 +77,7 @@ export function register(program: Command): void {
           batchSize: positiveInt(String(o.batchSize), '--batch-size'),
           maxLineBytes: positiveInt(String(o.maxLineBytes), '--max-line-bytes'),
           force: Boolean(o.force),
+          bulk: o.bulk as 'auto' | 'on' | 'off',
           validation: config.validation,
           onCommit: (x) => {
             rows += x.rows;

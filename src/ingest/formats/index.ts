@@ -5,9 +5,10 @@ import { listenBrainzFormat, listenBrainzHandler } from './listenbrainz.ts';
 import { hetrecArtistsHandler, hetrecFormat, hetrecFriendsHandler, hetrecTagsHandler, hetrecUserArtistsHandler } from './hetrec.ts';
 import { interactionsFormat, interactionsHandler } from './interactions.ts';
 import { openBanditFormat, openBanditHandler } from './open-bandit.ts';
+import { parquetFormat } from './parquet.ts';
 import type { ImportFormat, ParserFactory } from './types.ts';
 
-export const formats: ImportFormat[] = [jsonlFormat, csvFormat, spotifyFormat, listenBrainzFormat, hetrecFormat, interactionsFormat, openBanditFormat];
+export const formats: ImportFormat[] = [jsonlFormat, csvFormat, spotifyFormat, listenBrainzFormat, hetrecFormat, interactionsFormat, openBanditFormat, parquetFormat];
 
 export const parsers: Record<string, ParserFactory> = {
   jsonl: async (c) => jsonlHandler(c),
@@ -21,6 +22,8 @@ export const parsers: Record<string, ParserFactory> = {
   'hetrec-friends': async () => hetrecFriendsHandler(),
   interactions: async (c) => interactionsHandler(c),
   'open-bandit': async (c) => openBanditHandler(c),
+  // Parquet rows judged one by one are read as deepcut JSON objects (ingest/bulk.ts)
+  parquet: async (c) => jsonlHandler(c),
 };
 
 export function formatByName(name: string): ImportFormat | undefined {

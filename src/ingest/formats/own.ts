@@ -25,7 +25,20 @@ const JSONL_EXT = ['.jsonl', '.ndjson', '.json'];
 const CSV_EXT = ['.csv', '.tsv'];
 
 async function planOwn(kind: 'jsonl' | 'csv', path: string, opts: FormatOptions): Promise<FileTask[]> {
-  const exts = kind === 'jsonl' ? JSONL_EXT : CSV_EXT;
+  const files = await entityFiles(kind, kind === 'jsonl' ? JSONL_EXT : CSV_EXT, path, opts);
+  return files.map(({ file, entity }) => ({
+    file,
+    parser: kind,
+    entity,
+    framing: 'lines',
+    encoding: opts.encoding ?? 'utf8',
+    context: { entity, delimiter: kind === 'csv' ? (extname(file).toLowerCase() === '.tsv' ? '\t' : undefined) : undefined },
+    source: OWN_SOURCE,
+  }));
+}
+
+/** The entity files of a format with one file per entity: `path` itself (its entity from the name or `--entity`), or every entity file of a folder with one of `exts`, in dependency order. */
+export async function entityFiles(kind: string, exts: readonly string[], path: string, opts: FormatOptions): Promise<{ file: string; entity: EntityKind }[]> {
   const st = await stat(path).catch(() => undefined);
   if (!st) throw new DeepcutError('not_found', 'no such file or folder', { file: path });
   const files: { file: string; entity: EntityKind }[] = [];
@@ -41,15 +54,7 @@ async function planOwn(kind: 'jsonl' | 'csv', path: string, opts: FormatOptions)
     if (!entity) throw new DeepcutError('invalid_input', `cannot tell the entity from the file name; pass --entity (one of ${entityKinds.join(', ')})`, { file: path });
     files.push({ file: path, entity });
   }
-  return files.map(({ file, entity }) => ({
-    file,
-    parser: kind,
-    entity,
-    framing: 'lines',
-    encoding: opts.encoding ?? 'utf8',
-    context: { entity, delimiter: kind === 'csv' ? (extname(file).toLowerCase() === '.tsv' ? '\t' : undefined) : undefined },
-    source: OWN_SOURCE,
-  }));
+  return files;
 }
 
 export const jsonlFormat: ImportFormat = {

@@ -1,0 +1,186 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore, type Store } from '../store/index.ts';
+import { pgDown, pgSchema } from '../store/testing/postgres.ts';
+import { importPath, type ImportOptions, type ImportSummary } from './import.ts';
+import { importSandbox, jl } from './import.testkit.ts';
+import { latestValidation } from '../validate/index.ts';
+import { bulkRows, CATALOG_FILES, mixedInteractions, mixedListens, NOW, catalog } from './bulk.testkit.ts';
+
+const { root, folder, withStore } = importSandbox('bulk');
+const opts: ImportOptions = { clock: () => NOW };
+
+/** Everything an import leaves in the store that the two paths must agree on. */
+async function outcome(store: Store, s: ImportSummary, kind: 'listens' | 'interactions') {
+  const quarantine = (await store.listQuarantine()).map(({ id: _id, quarantined_at: _at, file, ...r }) => ({ ...r, file: file.split('/').pop() }));
+  const validation = await latestValidation(store);
+  return {
+    rows: await bulkRows(store, kind),
+    quarantine,
+    counts: s.totals,
+    validation: validation.filter((v) => v.entity === kind).map((v) => ({ status: v.status, rows_read: v.rows_read, imported: v.imported, anomalies: v.anomalies })),
+  };
+}
+
+async function bothPaths(files: Record<string, string | Buffer>, format: string, path: (dir: string) => string, kind: 'listens' | 'interactions', extra: ImportOptions = {}) {
+  const dir = folder(files);
+  const run = (bulk: 'on' | 'off') =>
+    withStore(async (store) => {
+      for (const f of CATALOG_FILES) await importPath(store, 'jsonl', join(dir, f), opts);
+      const s = await importPath(store, format, path(dir), { ...opts, ...extra, bulk });
+      return { ...(await outcome(store, s, kind)), notes: s.files.flatMap((f) => f.notes.map((n) => n.what)) };
+    });
+  return { streamed: await run('off'), bulk: await run('on') };
+}
+
+test('bulk and streaming import the same mixed listens file row for row: the same rows, quarantine records, counts and anomalies', async () => {
+  const { streamed, bulk } = await bothPaths({ ...catalog, 'listens.jsonl': mixedListens() }, 'jsonl', (d) => join(d, 'listens.jsonl'), 'listens');
+  assert.ok(streamed.rows.length > 10 && streamed.quarantine.length > 10, 'the file mixes good and bad rows');
+  assert.deepEqual(bulk.rows, streamed.rows);
+  assert.deepEqual(bulk.quarantine, streamed.quarantine);
+  assert.deepEqual(bulk.counts, streamed.counts);
+  assert.deepEqual(bulk.validation, streamed.validation);
+  assert.ok(bulk.notes.some((n) => /read by DuckDB \(bulk import\), \d+ of them checked one by one/.test(n) && Number(/, (\d+) of them/.exec(n)![1]) < 50), `SQL clears the plain rows: ${bulk.notes}`);
+  assert.ok(!streamed.notes.some((n) => n.includes('DuckDB')));
+});
+
+test('bulk and streaming import the same mixed interactions CSV row for row', async () => {
+  const { streamed, bulk } = await bothPaths({ ...catalog, 'ratings.csv': mixedInteractions() }, 'interactions', (d) => join(d, 'ratings.csv'), 'interactions');
+  assert.ok(streamed.rows.length > 5 && streamed.quarantine.length > 5, 'the file mixes good and bad rows');
+  assert.deepEqual(bulk.rows, streamed.rows);
+  assert.deepEqual(bulk.quarantine, streamed.quarantine);
+  assert.deepEqual(bulk.counts, streamed.counts);
+  assert.deepEqual(bulk.validation, streamed.validation);
+});
+
+test('bulk import: re-importing the file adds nothing, and a forced re-read counts every row as a duplicate or quarantined again', async () => {
+  const dir = folder({ ...catalog, 'listens.jsonl': mixedListens() });
+  await withStore(async (store) => {
+    for (const f of CATALOG_FILES) await importPath(store, 'jsonl', join(dir, f), opts);
+    const first = await importPath(store, 'jsonl', join(dir, 'listens.jsonl'), { ...opts, bulk: 'on' });
+    const rows = await bulkRows(store, 'listens');
+    const q = (await store.listQuarantine()).length;
+    const again = await importPath(store, 'jsonl', join(dir, 'listens.jsonl'), { ...opts, bulk: 'on' });
+    assert.equal(again.files[0].status, 'unchanged');
+    const forced = await importPath(store, 'jsonl', join(dir, 'listens.jsonl'), { ...opts, bulk: 'on', force: true });
+    const f = forced.totals.listens!;
+    assert.equal(f.imported, 0);
+    assert.equal(f.read, first.totals.listens!.read);
+    assert.equal(f.read, f.imported + f.duplicates + f.quarantined);
+    assert.deepEqual(await bulkRows(store, 'listens'), rows);
+    assert.equal((await store.listQuarantine()).length, q, 'quarantined rows are not kept twice');
+  });
+});
+
+test('bulk import: statistics come from SQL aggregates and feed the same schema inference (a domain inferred for platform)', async () => {
+  const rows = Array.from({ length: 120 }, (_, i) => ({ listen_id: `p${i}`, user_id: 'u1', track_id: 't1', started_at: '2024-05-01T12:00:00Z', ms_played: 1000 + i, platform: i % 2 ? 'ios' : 'web' }));
+  const dir = folder({ ...catalog, 'listens.jsonl': jl(rows), 'listens-2.jsonl': jl([{ ...rows[0], listen_id: 'x1', platform: 'fridge' }]) });
+  await withStore(async (store) => {
+    for (const f of CATALOG_FILES) await importPath(store, 'jsonl', join(dir, f), opts);
+    const s = await importPath(store, 'jsonl', join(dir, 'listens.jsonl'), { ...opts, bulk: 'on' });
+    assert.equal(s.totals.listens!.imported, 120);
+    const s2 = await importPath(store, 'jsonl', join(dir, 'listens-2.jsonl'), { ...opts, bulk: 'on', entity: 'listens' });
+    assert.equal(s2.totals.listens!.quarantined, 1);
+    const [q] = await store.listQuarantine();
+    assert.equal(q.code, 'unknown_enum');
+    assert.equal(q.field, 'platform');
+  });
+});
+
+/** Run the kill child to `stage`; resolves when it is dead. */
+function killAt(storeOpts: object, file: string, stage: string): Promise<number | null> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bulk-kill.testkit.ts', import.meta.url)), JSON.stringify(storeOpts), file, stage], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(null) : reject(new Error(`kill child exited ${code}: ${err.slice(-2000)}`))));
+  });
+}
+
+/** SIGKILL the bulk import at each stage, run it again: the same rows and quarantine as a clean import. */
+async function killAndRerun(t: TestContext, stages: string[], open: (name: string) => Promise<{ opts: { home: string; databaseUrl?: string }; drop(): Promise<void> }>) {
+  const dir = folder({ ...catalog, 'listens.jsonl': mixedListens() });
+  const file = join(dir, 'listens.jsonl');
+  const seed = async (store: Store) => {
+    for (const f of CATALOG_FILES) await importPath(store, 'jsonl', join(dir, f), opts);
+  };
+  const snapshot = async (store: Store) => ({ rows: await bulkRows(store, 'listens'), quarantine: (await store.listQuarantine()).map(({ id: _i, quarantined_at: _q, ...r }) => r) });
+  const cleanDb = await open('clean');
+  let clean;
+  try {
+    const store = await openStore(cleanDb.opts);
+    await seed(store);
+    await importPath(store, 'jsonl', file, { ...opts, bulk: 'on' });
+    clean = await snapshot(store);
+    await store.close();
+  } finally {
+    await cleanDb.drop();
+  }
+  for (const stage of stages) {
+    await t.test(`killed at ${stage}`, async () => {
+      const db = await open(stage);
+      try {
+        let store = await openStore(db.opts);
+        await seed(store);
+        await store.close();
+        await killAt(db.opts, file, stage);
+        store = await openStore(db.opts);
+        try {
+          const s = await importPath(store, 'jsonl', file, { ...opts, bulk: 'on' });
+          assert.equal(s.files[0].status, stage === 'after' ? 'unchanged' : 'imported');
+          const again = await snapshot(store);
+          assert.deepEqual(again, clean);
+          const c = s.totals.listens;
+          if (c) assert.equal(c.read, c.imported + c.duplicates + c.quarantined);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await db.drop();
+      }
+    });
+  }
+}
+
+test('bulk import into DuckDB killed with SIGKILL at every stage and run again ends with the rows of a clean import', async (t) => {
+  await killAndRerun(t, ['staged', 'inserted', 'quarantined', 'after'], async (name) => ({ opts: { home: join(root, `kill-${name}-${process.pid}`) }, drop: async () => {} }));
+});
+
+test('bulk import into PostgreSQL killed with SIGKILL at every stage and run again ends with the rows of a clean import', async (t) => {
+  const down = await pgDown();
+  if (down && process.env.CI !== 'true') return t.skip(down);
+  await killAndRerun(t, ['judged', 'inserted'], async () => {
+    const s = await pgSchema('deepcut_bulk_kill');
+    return { opts: { home: root, databaseUrl: s.databaseUrl }, drop: s.drop };
+  });
+});
+
+test('bulk import into PostgreSQL (COPY FROM STDIN) stores the same rows and quarantine as the streaming path into DuckDB', async (t) => {
+  const down = await pgDown();
+  if (down && process.env.CI !== 'true') return t.skip(down);
+  const dir = folder({ ...catalog, 'listens.jsonl': mixedListens() });
+  const run = async (databaseUrl?: string) => {
+    const store = await openStore({ home: join(root, `pg-cmp-${databaseUrl ? 'pg' : 'duck'}`), databaseUrl });
+    try {
+      for (const f of CATALOG_FILES) await importPath(store, 'jsonl', join(dir, f), opts);
+      const s = await importPath(store, 'jsonl', join(dir, 'listens.jsonl'), { ...opts, bulk: databaseUrl ? 'on' : 'off' });
+      return await outcome(store, s, 'listens');
+    } finally {
+      await store.close();
+    }
+  };
+  const streamed = await run();
+  const schema = await pgSchema('deepcut_bulk_pg');
+  try {
+    const bulk = await run(schema.databaseUrl);
+    assert.deepEqual(bulk.rows, streamed.rows);
+    assert.deepEqual(bulk.quarantine, streamed.quarantine);
+    assert.deepEqual(bulk.counts, streamed.counts);
+  } finally {
+    await schema.drop();
+  }
+});

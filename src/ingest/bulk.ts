@@ -1,0 +1,499 @@
+/**
+ * The bulk import: a big file of listens or interactions (deepcut's JSON lines, the generic
+ * interactions CSV, Parquet) is parsed, checked and loaded by DuckDB, with no JavaScript per good
+ * row. The streaming path (import.ts) stays for HTTP ingestion, small files and other formats.
+ *
+ * 1. Framing (lines): a native-speed pass over the bytes; a file that is not clean UTF-8 with one
+ *    kind of line end, or has a line over the limit or a NUL byte, goes the streaming way, whose
+ *    per-line framing names each bad line (see docs/store.md).
+ * 2. Staging: DuckDB reads the file (`read_csv` of whole lines + `json_extract`, `read_parquet`)
+ *    into a temp table of typed columns with its line (Parquet: row) number, and `ok` = the row is
+ *    plainly valid: schema, ranges, time window, foreign ids, the inferred value domains, all in
+ *    SQL (bulk-sql.ts). Only rows that are not `ok` keep their raw text.
+ * 3. Judging: the rows SQL did not clear (few, in real data) go through the streaming path's own
+ *    handler and `checkRow`, so a rejected row gets the same quarantine record as there, and a
+ *    row SQL was merely unsure of (an id with a trailing space, a `\u` escape) is accepted as there.
+ * 4. Duplicates: of the rows accepted, the first by line of each key is kept; one set-based
+ *    `INSERT … SELECT … ON CONFLICT DO NOTHING` (DuckDB) or COPY FROM STDIN into a staging table
+ *    and the same insert (PostgreSQL) stores them.
+ * 5. Statistics of the batch from SQL aggregates (quantiles and histograms from a 10,000-row
+ *    reservoir sample), then the same validation as the streaming path.
+ *
+ * Nothing lost, nothing doubled: the insert skips stored keys, quarantined rows are recognised by
+ * (batch, file, line, code, field), and the file is recorded as done last; an import killed at any
+ * point and run again ends with the rows of a clean import.
+ */
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { entityKeys, type EntityKind } from '../domain/schemas.ts';
+import { fieldsOf } from '../domain/fields.ts';
+import { entityColumns, quoteIdent as q, type Store } from '../store/index.ts';
+import { AggregatedStats, featureKindOf, TOP_VALUES, type AggregatedFeature, type CheckContext, type DataSchema, type KnownIds } from '../validate/index.ts';
+import { splitCsv } from './csv.ts';
+import { rowDomainSql, storeDomainSql, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
+import { jsonlHandler } from './formats/own.ts';
+import { interactionsHandler } from './formats/interactions.ts';
+import type { FileTask, RecordHandler } from './formats/types.ts';
+import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, validateFileBatch, type BatchContext, type BulkMode, type FileSummary, type ImportOptions } from './sink.ts';
+
+/** Files at least this large go the bulk way under `bulk: 'auto'` (the default); smaller ones stream. */
+export const BULK_MIN_BYTES = 16 * 1024 * 1024;
+
+/** DuckDB's memory limit while a bulk import runs: staged rows past it spill to disk (RSS stays flat from 1M to 5M rows). */
+export const BULK_MEMORY = '1GB';
+
+/** Lines (Parquet: rows) of a file stored per transaction of the embedded store. */
+const INSERT_LINES = 1_000_000;
+
+
+const BULK_ENTITIES: readonly EntityKind[] = ['listens', 'interactions'];
+
+/** Whether the bulk path can take `task` (format, entity, encoding), whatever its size. */
+export function bulkCapable(task: FileTask): boolean {
+  if (task.parser === 'parquet') return true;
+  if (task.encoding !== 'utf8' || !BULK_ENTITIES.includes(task.entity)) return false;
+  return task.parser === 'jsonl' || task.parser === 'interactions';
+}
+
+/** Whether `task` (of `size` bytes) goes the bulk way under `mode`. */
+export function goesBulk(task: FileTask, size: number, mode: BulkMode = 'auto'): boolean {
+  if (mode === 'off' || !bulkCapable(task)) return false;
+  return mode === 'on' || task.parser === 'parquet' || size >= BULK_MIN_BYTES;
+}
+
+/**
+ * Why a line file cannot be framed by DuckDB's reader exactly as `readLines` frames it (one row
+ * per line, numbered as lines), or undefined when it can; with its line end. Reads the bytes in
+ * 4 MiB chunks: no string per line.
+ */
+export async function framingProblem(file: string, maxLineBytes: number): Promise<{ problem?: string; crlf: boolean }> {
+  const fh = await open(file, 'r');
+  const buf = Buffer.alloc(4 << 20);
+  let carry = Buffer.alloc(0);
+  let lf = 0;
+  let crlf = 0;
+  let lineStart = 0; // offset of the current line in the file
+  let offset = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+      if (bytesRead === 0) break;
+      const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      const base = offset - carry.length;
+      offset += bytesRead;
+      if (chunk.indexOf(0) >= 0) return { problem: 'a NUL byte', crlf: false };
+      let cr = chunk.indexOf(13);
+      let i = chunk.indexOf(10);
+      let last = -1;
+      while (i >= 0) {
+        if (base + i - lineStart > maxLineBytes) return { problem: 'a line over the size limit', crlf: false };
+        if (i > 0 ? chunk[i - 1] === 13 : false) crlf++;
+        else lf++;
+        lineStart = base + i + 1;
+        last = i;
+        i = chunk.indexOf(10, i + 1);
+      }
+      for (; cr >= 0; cr = chunk.indexOf(13, cr + 1)) if (cr + 1 < chunk.length && chunk[cr + 1] !== 10) return { problem: 'a carriage return inside a line', crlf: false };
+      const whole = chunk.subarray(0, last + 1);
+      if (!isUtf8(whole)) return { problem: 'bytes that are not UTF-8', crlf: false };
+      carry = Buffer.from(chunk.subarray(last + 1));
+      if (carry.length > maxLineBytes) return { problem: 'a line over the size limit', crlf: false };
+    }
+    if (carry.length && (!isUtf8(carry) || carry[carry.length - 1] === 13)) return { problem: carry[carry.length - 1] === 13 ? 'a carriage return at the end' : 'bytes that are not UTF-8', crlf: false };
+    if (lf && crlf) return { problem: 'both LF and CRLF line ends', crlf: false };
+    return { crlf: crlf > 0 };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** DuckDB's CSV reader as a line reader: one VARCHAR column `text`, nothing quoted or split; blank lines are NULL. */
+function linesSql(file: string, crlf: boolean, maxLineBytes: number): string {
+  return `SELECT row_number() OVER () AS line, text FROM read_csv(${lit(file)}, columns = {'text': 'VARCHAR'}, delim = '\\x01', quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, new_line = '${crlf ? '\\r\\n' : '\\n'}', max_line_size = ${maxLineBytes + 16})`;
+}
+
+/** Where DuckDB does the work: the store's own database (DuckDB store) or an in-memory one (PostgreSQL store). */
+interface Work {
+  c: DuckDBConnection;
+  /** Store the staged rows of `bulk_good` into the store; rows inserted and keys already stored. */
+  insert(kind: EntityKind): Promise<{ inserted: number; duplicates: number }>;
+  close(): Promise<void>;
+}
+
+interface DuckDbBulk {
+  backend: 'duckdb';
+  bulkConnection(): Promise<DuckDBConnection>;
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+}
+interface PostgresBulk {
+  backend: 'postgres';
+  copyFrom(kind: EntityKind, csv: NodeJS.ReadableStream): Promise<{ inserted: number; duplicates: number }>;
+}
+const isDuckDbBulk = (s: Store): s is Store & DuckDbBulk => s.backend === 'duckdb' && typeof (s as unknown as DuckDbBulk).bulkConnection === 'function';
+const isPostgresBulk = (s: Store): s is Store & PostgresBulk => s.backend === 'postgres' && typeof (s as unknown as PostgresBulk).copyFrom === 'function';
+
+/** Whether `store` can take a bulk import. */
+export const bulkStore = (s: Store): boolean => isDuckDbBulk(s) || isPostgresBulk(s);
+
+const names = (kind: EntityKind) => entityColumns[kind].map((c) => q(c.name)).join(', ');
+
+async function openWork(store: Store): Promise<Work> {
+  if (isDuckDbBulk(store)) {
+    const c = await store.bulkConnection();
+    // the staged file spills to disk past this, so memory stays flat however big the file (restored after)
+    const before = String((await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0][0]);
+    await c.run(`SET memory_limit = '${BULK_MEMORY}'`);
+    return {
+      c,
+      // one transaction per INSERT_LINES lines: a transaction's rows and index entries are held in memory until it commits
+      insert: (kind) =>
+        store.exclusive(async () => {
+          const n = await count(c, 'SELECT count(*) FROM bulk_good');
+          const last = await count(c, 'SELECT coalesce(max(line), 0) FROM bulk_good');
+          let inserted = 0;
+          for (let from = 0; from < last; from += INSERT_LINES) {
+            const r = await c.run(`INSERT INTO ${q(kind)} (${names(kind)}) SELECT ${names(kind)} FROM bulk_good WHERE line > ${from} AND line <= ${from + INSERT_LINES} ON CONFLICT DO NOTHING`);
+            inserted += r.rowsChanged;
+          }
+          return { inserted, duplicates: n - inserted };
+        }),
+      close: async () => {
+        await c.run(`SET memory_limit = '${before}'`).catch(() => undefined);
+        c.closeSync();
+      },
+    };
+  }
+  if (!isPostgresBulk(store)) throw new Error(`the ${store.backend} store takes no bulk import`);
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const dir = mkdtempSync(join(tmpdir(), 'deepcut-bulk-'));
+  const instance = await DuckDBInstance.create(':memory:', { temp_directory: join(dir, 'spill'), memory_limit: BULK_MEMORY });
+  const c = await instance.connect();
+  await c.run("SET TimeZone = 'UTC'");
+  return {
+    c,
+    async insert(kind) {
+      const csv = join(dir, 'good.csv');
+      // PostgreSQL's array literal for lists: {"a","b"}
+      const cols = entityColumns[kind].map((x) =>
+        x.kind === 'list' ? `'{' || array_to_string(list_transform(${q(x.name)}, v -> '"' || replace(replace(v, '\\', '\\\\'), '"', '\\"') || '"'), ',') || '}'` : q(x.name),
+      );
+      await c.run(`COPY (SELECT ${cols.join(', ')} FROM bulk_good) TO ${lit(csv)} (FORMAT csv, HEADER false)`);
+      try {
+        return await store.copyFrom(kind, createReadStream(csv));
+      } finally {
+        rmSync(csv, { force: true });
+      }
+    },
+    async close() {
+      c.closeSync();
+      instance.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function count(c: DuckDBConnection, sql: string): Promise<number> {
+  const r = await c.runAndReadAll(sql);
+  return Number(r.getRows()[0][0]);
+}
+
+/** Stream the rows of `sql` to `each`, chunk by chunk. */
+async function eachRow(c: DuckDBConnection, sql: string, each: (row: DuckDBValue[]) => void): Promise<void> {
+  const result = await c.stream(sql);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (const r of chunk.getRows()) each(r);
+  }
+}
+
+/** The ids listens may refer to (users; tracks with their length, 0 when a placeholder), as temp tables for the foreign-id join. */
+async function knownTables(c: DuckDBConnection, known: KnownIds): Promise<void> {
+  await c.run('CREATE OR REPLACE TEMP TABLE bulk_known_users (id VARCHAR PRIMARY KEY)');
+  await c.run('CREATE OR REPLACE TEMP TABLE bulk_known_tracks (id VARCHAR PRIMARY KEY, dur BIGINT)');
+  let a = await c.createAppender('bulk_known_users', 'main', 'temp');
+  for (const id of known.users) {
+    a.appendVarchar(id);
+    a.endRow();
+  }
+  a.closeSync();
+  a = await c.createAppender('bulk_known_tracks', 'main', 'temp');
+  for (const [id, dur] of known.tracks) {
+    a.appendVarchar(id);
+    a.appendBigInt(BigInt(dur));
+    a.endRow();
+  }
+  a.closeSync();
+}
+
+/** How a file is read: the staging source (rows with `line` and the fields' inputs), its fields, and the raw text of a row. */
+interface Reader {
+  /** SELECT with `line` and whatever `fields` and `raw` refer to (as `src`). */
+  from: string;
+  fields: FieldSql[];
+  /** What the staging query keeps of a source row `src` for its raw record (`… AS raw_…`), and the raw record's SQL on that. */
+  rawInputs: string;
+  raw: string;
+  /** Handler that judges a raw record one by one; the parser that reads `raw` again (replay). */
+  handler: RecordHandler;
+  rawParser?: string;
+  /** Where a row is, for the quarantine reason (Parquet: row group and row). */
+  where?: (line: number) => string;
+  notes: { what: string; n: number }[];
+}
+
+async function jsonReader(task: FileTask, crlf: boolean, maxLineBytes: number): Promise<Reader> {
+  const paths = fieldsOf(task.entity).map((f) => lit(`$.${f.name}`));
+  return {
+    // a `\u` escape may decode to text the stores refuse (NUL, a lone surrogate): such lines are judged one by one
+    // a backslash (an escape) may decode to anything, even text the stores refuse (NUL, a lone surrogate): such lines are judged one by one
+    from: `SELECT line, text, ${paths.map((_, i) => `CAST(j[${i + 1}] AS VARCHAR) AS j${i + 1}`).join(', ')}
+      FROM (SELECT line, text, CASE WHEN contains(text, '\\') THEN NULL ELSE TRY(json_extract(text, [${paths.join(', ')}])) END AS j FROM (${linesSql(task.file, crlf, maxLineBytes)}) WHERE text IS NOT NULL)`,
+    fields: jsonFields(task.entity, 'src.j'),
+    rawInputs: 'src.text AS raw_text',
+    raw: 'raw_text',
+    handler: jsonlHandler({ entity: task.entity }),
+    notes: [],
+  };
+}
+
+/** The header rule and delimiter of `interactionsHandler`, read from the file's first records. */
+async function csvHead(file: string): Promise<{ delimiter: string; headerLine: number }> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(65536);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const lines = buf.toString('utf8', 0, bytesRead).replace(/^\ufeff/, '').split(/\r?\n/);
+    const i = lines.findIndex((l) => l.trim() !== '');
+    if (i < 0) return { delimiter: ',', headerLine: 0 };
+    const text = lines[i];
+    const delimiter = text.includes('\t') && !text.includes(',') ? '\t' : ',';
+    const c = splitCsv(text, delimiter);
+    const header = !!c && c.length >= 3 && !Number.isFinite(Number(c[2])) && i + 1 <= 2;
+    return { delimiter, headerLine: header ? i + 1 : 0 };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function interactionsReader(task: FileTask, crlf: boolean, maxLineBytes: number): Promise<Reader> {
+  const { delimiter, headerLine } = await csvHead(task.file);
+  const itemKind = (task.context.itemKind as string) ?? 'track';
+  const handler = interactionsHandler({ ...task.context, delimiter });
+  handler.skipped?.('', 0); // the header, if any, is left out below
+  return {
+    // a quote may open a field that holds the delimiter: such lines are judged one by one
+    from: `SELECT line, text, CASE WHEN contains(text, '"') THEN NULL ELSE string_split(text, ${lit(delimiter)}) END AS c FROM (${linesSql(task.file, crlf, maxLineBytes)}) WHERE text IS NOT NULL AND line <> ${headerLine}`,
+    fields: interactionCsvFields('src.c', itemKind).map((f) => ({ ...f, ok: `(src.c IS NOT NULL AND len(src.c) IN (3, 4) AND ${f.ok})` })),
+    rawInputs: 'src.text AS raw_text',
+    raw: 'raw_text',
+    handler,
+    notes: [],
+  };
+}
+
+async function parquetReader(c: DuckDBConnection, task: FileTask): Promise<Reader> {
+  const file = lit(task.file);
+  let types: Map<string, string>;
+  let groups: number[];
+  try {
+    const d = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`);
+    types = new Map(d.getRows().map((r) => [String(r[0]), String(r[1])]));
+    const g = await c.runAndReadAll(`SELECT row_group_id, any_value(row_group_num_rows) FROM parquet_metadata(${file}) GROUP BY row_group_id ORDER BY row_group_id`);
+    groups = g.getRows().map((r) => Number(r[1]));
+  } catch (e) {
+    const { DeepcutError } = await import('../errors.ts');
+    throw new DeepcutError('invalid_input', `not a readable Parquet file: ${(e as Error).message.split('\n')[0]}`, { file: task.file }, { cause: e });
+  }
+  const starts: number[] = [];
+  groups.reduce((s, n) => (starts.push(s), s + n), 0);
+  const known = new Set(fieldsOf(task.entity).map((f) => f.name));
+  const ignored = [...types.keys()].filter((n) => !known.has(n));
+  return {
+    from: `SELECT file_row_number + 1 AS line, * FROM read_parquet(${file}, file_row_number = true)`,
+    fields: parquetFields(task.entity, types),
+    rawInputs: 'src AS raw_row',
+    raw: parquetRowJson(task.entity, types),
+    handler: jsonlHandler({ entity: task.entity }),
+    rawParser: 'jsonl',
+    where(line) {
+      let g = starts.length - 1;
+      while (g > 0 && starts[g] > line - 1) g--;
+      return `Parquet row group ${g}, row ${line - 1 - (starts[g] ?? 0)}`;
+    },
+    notes: ignored.length ? [{ what: `ignored column${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} (not a field of ${task.entity})`, n: 0 }] : [],
+  };
+}
+
+/** Categorical features with at most this many distinct values (approximately) get exact value counts; others get their top values from the sample. */
+const FEW_VALUES = 1000;
+
+/** Statistics of the staged good rows from SQL aggregates (sample of 10,000 rows for quantiles, histograms and high-cardinality top values). */
+async function sqlStats(c: DuckDBConnection, kind: EntityKind, rows: number): Promise<AggregatedStats> {
+  const fields = fieldsOf(kind).map((f) => ({ f, kind: featureKindOf(f.type), col: entityColumns[kind].find((x) => x.name === f.name)! }));
+  const num = (x: (typeof fields)[number]) => {
+    const n = q(x.f.name);
+    if (x.kind === 'timestamp') return x.col.kind === 'date' ? `CAST(epoch_ms(CAST(${n} AS TIMESTAMP)) AS DOUBLE)` : `CAST(epoch_ms(${n}) AS DOUBLE)`;
+    if (x.kind === 'length') return `CAST(len(${n}) AS DOUBLE)`;
+    return `CAST(${n} AS DOUBLE)`;
+  };
+  const aggs = fields.flatMap((x, i) => {
+    const n = q(x.f.name);
+    const base = [`count(${n}) AS c${i}`, `approx_count_distinct(${x.kind === 'categorical' ? n : num(x)}) AS d${i}`];
+    if (x.kind === 'categorical') return base;
+    const v = num(x);
+    return [...base, `min(${v}) AS lo${i}`, `max(${v}) AS hi${i}`, `avg(${v}) AS mean${i}`, `coalesce(stddev_samp(${v}), 0) AS sd${i}`];
+  });
+  const a = (await c.runAndReadAll(`SELECT ${aggs.join(', ')} FROM bulk_good`)).getRowObjectsJS()[0] as Record<string, unknown>;
+  await c.run(`CREATE OR REPLACE TEMP TABLE bulk_sample AS SELECT * FROM bulk_good USING SAMPLE reservoir(10000 ROWS) REPEATABLE (1)`);
+  const out: AggregatedFeature[] = [];
+  for (const [i, x] of fields.entries()) {
+    const cnt = Number(a[`c${i}`]);
+    const base = { name: x.f.name, count: cnt, missing: rows - cnt, distinct: Number(a[`d${i}`]) };
+    if (x.kind === 'categorical') {
+      const n = q(x.f.name);
+      // exact counts for the few-valued features (enums, flags, platforms: what drift and inferred domains read); ids from the sample
+      const few = base.distinct <= FEW_VALUES;
+      const top = (
+        await c.runAndReadAll(`SELECT CAST(${n} AS VARCHAR) AS v, count(*) AS k FROM ${few ? 'bulk_good' : 'bulk_sample'} WHERE ${n} IS NOT NULL GROUP BY v ORDER BY k DESC, v LIMIT ${TOP_VALUES.exactUpTo + 1}`)
+      )
+        .getRows()
+        .map((r) => ({ value: String(r[0]), count: Number(r[1]) }));
+      const exact = few && top.length <= TOP_VALUES.exactUpTo;
+      if (!few) base.distinct = Math.max(base.distinct, top.length);
+      out.push({ ...base, kind: 'categorical', distinct: exact ? top.length : base.distinct, top: top.slice(0, TOP_VALUES.keep), top_exact: exact });
+      continue;
+    }
+    const sample = (await c.runAndReadAll(`SELECT ${num(x)} FROM bulk_sample WHERE ${q(x.f.name)} IS NOT NULL`)).getRows().map((r) => Number(r[0]));
+    out.push({
+      ...base,
+      kind: x.kind,
+      min: Number(a[`lo${i}`]),
+      max: Number(a[`hi${i}`]),
+      mean: Number(a[`mean${i}`]),
+      std: Number(a[`sd${i}`]),
+      sample: Float64Array.from(sample),
+    } as AggregatedFeature);
+  }
+  return new AggregatedStats(kind, rows, out);
+}
+
+export interface BulkFile {
+  task: FileTask;
+  fp: { id: string; size: number; mtimeMs: number };
+  known: KnownIds;
+  schemas: Partial<Record<EntityKind, DataSchema>>;
+  seenQ: Set<string>;
+  now: Date;
+  opts: ImportOptions;
+}
+
+/**
+ * Import one file the bulk way (see the module comment). Returns undefined when its framing sends
+ * it the streaming way (the caller then streams it), else its summary, as `importFile` gives it.
+ */
+export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSummary | undefined> {
+  const { task, fp, opts, now } = b;
+  const entity = task.entity;
+  const maxLineBytes = opts.maxLineBytes ?? 1 << 20;
+  let crlf = false;
+  if (task.parser !== 'parquet') {
+    const f = await framingProblem(task.file, maxLineBytes);
+    if (f.problem) {
+      opts.onStage?.({ file: task.file, stage: 'streamed', detail: f.problem });
+      return undefined;
+    }
+    crlf = f.crlf;
+  }
+  const source = task.source ?? task.parser;
+  const work = await openWork(store);
+  const c = work.c;
+  try {
+    const reader = task.parser === 'parquet' ? await parquetReader(c, task) : task.parser === 'interactions' ? await interactionsReader(task, crlf, maxLineBytes) : await jsonReader(task, crlf, maxLineBytes);
+    const dom = rowDomainSql(entity, reader.fields, now.getTime(), b.schemas[entity]);
+    const inner = reader.fields.map((f) => `${f.value} AS ${q(f.field.name)}`).join(', ');
+    const plain = reader.fields.map((f) => f.ok).join(' AND ');
+    await c.run(
+      `CREATE OR REPLACE TEMP TABLE bulk_s AS SELECT s.line, ${reader.fields.map((f) => `s.${q(f.field.name)}`).join(', ')}, s.plain AND ${dom} AS ok, CASE WHEN s.plain AND ${dom} THEN NULL ELSE ${reader.raw} END AS raw
+       FROM (SELECT ${reader.rawInputs}, src.line, ${inner}, ${plain} AS plain FROM (${reader.from}) src) s`,
+    );
+    // rules that need the store (foreign ids) over the narrow staged table; the few rows they refuse get their raw record by a second read
+    const storeDom = storeDomainSql(entity, 'bulk_s');
+    if (storeDom) {
+      if (entity === 'listens') await knownTables(c, b.known);
+      await c.run(`CREATE OR REPLACE TEMP TABLE bulk_bad AS ${storeDom}`);
+      if ((await count(c, 'SELECT count(*) FROM bulk_bad')) > 0) {
+        await c.run(
+          `UPDATE bulk_s SET ok = false, raw = r.raw FROM (SELECT line, ${reader.raw} AS raw FROM (SELECT ${reader.rawInputs}, src.line FROM (${reader.from}) src) WHERE line IN (SELECT line FROM bulk_bad)) r WHERE bulk_s.line = r.line`,
+        );
+      }
+    }
+    opts.onStage?.({ file: task.file, stage: 'staged' });
+
+    // rows SQL did not clear: judged one by one by the streaming path's handler and checks
+    const ctx: CheckContext = { now: now.getTime(), known: b.known, schema: b.schemas[entity] };
+    const sink = new RowSink(store, ctx, b.schemas, task.file, task.parser, fp.id, b.seenQ, now);
+    sink.where = reader.where;
+    let judged = 0;
+    await eachRow(c, 'SELECT line, raw FROM bulk_s WHERE NOT ok ORDER BY line', (r) => {
+      const line = Number(r[0]);
+      const text = String(r[1] ?? '');
+      if (text.trim() === '') return;
+      judged++;
+      sink.locate(line, text, reader.rawParser);
+      reader.handler.record(text, line, sink);
+    });
+    const job = sink.detach();
+    const fixed = job.rows.get(entity);
+    const cols = entityColumns[entity];
+    await c.run(`CREATE OR REPLACE TEMP TABLE bulk_fix AS SELECT line, ${names(entity)} FROM bulk_s LIMIT 0`);
+    if (fixed?.rows.length) {
+      const { appendRows } = await import('../store/duckdb.ts');
+      const app = await c.createAppender('bulk_fix', 'main', 'temp');
+      appendRows(app, [{ name: 'line', kind: 'int', optional: false }, ...cols], fixed.rows.map((row, i) => ({ line: fixed.lines[i], ...row })));
+      app.closeSync();
+    }
+    opts.onStage?.({ file: task.file, stage: 'judged' });
+
+    // duplicates inside the file: the first accepted row of each key, by line, is kept
+    const key = (entityKeys[entity] as readonly string[]).map(q).join(', ');
+    const accepted = `SELECT line, ${names(entity)} FROM bulk_s WHERE ok UNION ALL SELECT line, ${names(entity)} FROM bulk_fix`;
+    const unique = (await c.runAndReadAll(`SELECT count(*) = count(DISTINCT (${key})) FROM (${accepted})`)).getRows()[0][0] === true;
+    await c.run('DROP VIEW IF EXISTS bulk_good');
+    await c.run('DROP TABLE IF EXISTS bulk_good');
+    if (unique) await c.run(`CREATE TEMP VIEW bulk_good AS ${accepted}`);
+    else await c.run(`CREATE TEMP TABLE bulk_good AS SELECT * FROM (${accepted}) QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY line) = 1`);
+    const plainRows = await count(c, 'SELECT count(*) FROM bulk_s WHERE ok');
+    const good = await count(c, 'SELECT count(*) FROM bulk_good');
+    const counts = sink.count(entity);
+    counts.read += plainRows;
+    counts.duplicates += plainRows + (fixed?.rows.length ?? 0) - good;
+
+    // the batch's context first (replay needs it), then rows, then the quarantine, then "done"
+    const context: BatchContext = { parser: task.parser, source, file: task.file, entity, context: { ...task.context } };
+    await store.putMeta(BATCHES_NS, batchId(fp.id, entity), context);
+    const put = await work.insert(entity);
+    counts.imported += put.inserted;
+    counts.duplicates += put.duplicates;
+    opts.onStage?.({ file: task.file, stage: 'inserted' });
+    for (let i = 0; i < job.quarantine.length; i += 10_000) await store.quarantine(job.quarantine.slice(i, i + 10_000));
+    opts.onStage?.({ file: task.file, stage: 'quarantined' });
+
+    const stats = await sqlStats(c, entity, good);
+    await store.putMeta(PROGRESS_NS, fp.id, { file: resolve(task.file), size: fp.size, mtime_ms: fp.mtimeMs, line: 0, done: true, updated_at: new Date().toISOString(), bulk: true });
+    const validation: FileSummary['validation'] = [];
+    if (counts.read > 0) {
+      const { inferred: _inferred, ...rec } = await validateFileBatch(store, { task, fp: fp.id, entity, stats, counts, sink, opts, now });
+      validation.push(rec);
+    }
+    const notes = [...reader.notes, ...sink.notes, { what: `rows read by DuckDB (bulk import), ${judged} of them checked one by one`, n: counts.read }];
+    if (counts.read === 0 && judged === 0) notes.push({ what: 'empty file', n: 0 });
+    return { file: task.file, parser: task.parser, status: 'imported', from_line: 0, counts: { [entity]: counts }, notes, validation };
+  } finally {
+    await work.close();
+  }
+}
