@@ -9,6 +9,7 @@ import type { IdMap, UserId } from '../domain/ids.ts';
 import { isFactorized, type Recommender } from '../cf/index.ts';
 import { weekStart } from '../core/clock.ts';
 import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from './sources.ts';
+import type { RowSearch } from './retrieval.ts';
 import { discoverWeekly, releaseRadar, dailyMixes, radio, type DailyMix } from './makers.ts';
 import { artistSpace, CoListening, similarArtists, similarTracks, type ArtistSpace, type Neighbour } from './similar.ts';
 import { reasonText, type Candidate, type CandidateSource, type CatalogView, type FlowFeatures, type Playlist, type UserHistory } from './types.ts';
@@ -37,6 +38,12 @@ export interface ProductInputs {
    * exact plain-TS search; the pipeline passes the SIMD scorer, which ranks the same.
    */
   nearest?: (query: Float32Array, k: number) => { track: number; score: number }[];
+  /**
+   * An index over the model's item factors ({@link rowSearch}): CF candidates and the Daily Mixes'
+   * nearest tracks are then searched in it instead of scoring every track (the playlists step at
+   * catalog scale). Same lists as the scan, up to float rounding.
+   */
+  search?: RowSearch;
 }
 
 /** The weekly playlists, keyed by the date of their weekday in the user's zone. */
@@ -107,9 +114,15 @@ export class Product {
     this.seed = i.seed;
     const { catalog } = i.world;
     this.itemVectors = isFactorized(i.model) ? { dim: i.model.factors, data: i.model.itemFactors() } : undefined;
-    this.sources = [cfSource(i.model, i.world.users, i.world.userTracks, catalog, this.itemVectors), ...(i.sources ?? []), popularitySource(catalog)];
+    this.sources = [cfSource(i.model, i.world.users, i.world.userTracks, catalog, this.itemVectors, i.search), ...(i.sources ?? []), popularitySource(catalog)];
     const v = this.itemVectors;
-    this.nearestFn = i.nearest ?? ((q, k) => (v ? nearestByInnerProduct(v, q, k) : []));
+    const s = i.search;
+    this.nearestFn = s
+      ? (q, k) => {
+          const r = s.top(q, k);
+          return Array.from(r.items, (track, j) => ({ track, score: r.scores[j] }));
+        }
+      : (i.nearest ?? ((q, k) => (v ? nearestByInnerProduct(v, q, k) : [])));
   }
 
   /** The history of user id `user`, or undefined when the run does not know the user. */
