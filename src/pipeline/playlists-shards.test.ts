@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWorld } from '../generate/index.ts';
@@ -12,7 +12,8 @@ import { importPath } from '../ingest/index.ts';
 import { openStore } from '../store/index.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, type StepContext } from './runner.ts';
-import { defaultSteps, makePlaylists, makePlaylistsShard, mergePlaylistShards, runPlaylistInputs, shardRows, stepProduct, loadCfModel } from './steps.ts';
+import { defaultSteps, makePlaylists, makePlaylistsShard, mergePlaylistShards, runPlaylistInputs, shardRows, shardDir, stepProduct, loadCfModel } from './steps.ts';
+import { InProcessQueue, DeadTasksError, type TaskQueue } from './tasks.ts';
 import { loadSnapshot } from './persist.ts';
 import { FixedClock } from '../core/clock.ts';
 import { log } from '../log.ts';
@@ -73,7 +74,7 @@ test('1, 3 and 7 shards give the same files byte for byte, and the same archive'
     const arch = join(root, `arch-${n}`);
     sums.push(await makePlaylists(ctxFor(dir, arch), s, model, extra, n));
     outs.push(read(dir));
-    assert.ok(!existsSync(join(dir, 'shards')), 'shard folders removed after the merge');
+    assert.ok(!existsSync(`${dir}.shards`), 'shard folders removed after the merge');
     outs[outs.length - 1].push(readFileSync(join(arch, 'playlists', 'discover-weekly', '2026-11-23.jsonl'), 'utf8'));
   }
   assert.ok(outs[0][0].split('\n').length > 50, 'a list per listener');
@@ -100,4 +101,47 @@ test('a merge with a shard missing names it', async () => {
   const ctx = ctxFor(join(root, 'missing'), join(root, 'missing-arch'));
   await makePlaylistsShard(ctx, s, stepProduct(s, model, extra, 42), { index: 0, count: 2 });
   await assert.rejects(mergePlaylistShards(ctx, 2, s.histories.length), /playlists shard 1 of 2 has no summary/);
+});
+
+test('a resumed step keeps the shards an earlier attempt finished, and gives the same bytes', async () => {
+  const { s, model, extra } = await inputs();
+  const dir = join(root, 'resume');
+  const ctx = ctxFor(dir, join(root, 'resume-arch'));
+  const product = stepProduct(s, model, extra, ctx.config.cf.seed);
+  await makePlaylistsShard(ctx, s, product, { index: 0, count: 3 }); // finished before the "crash"
+  const summary = join(shardDir(dir, { index: 0, count: 3 }), 'summary.json');
+  const before = statSync(summary).mtimeMs;
+  const kept: boolean[] = [];
+  const watching: TaskQueue = {
+    run: (tasks, handler) =>
+      new InProcessQueue().run(tasks, async (t) => {
+        await handler(t);
+        if (t.id === 'playlists:0-of-3') kept.push(statSync(summary).mtimeMs === before);
+      }),
+  };
+  await makePlaylists(ctx, s, model, extra, 3, watching);
+  assert.deepEqual(kept, [true], 'shard 0 was not made again');
+  assert.deepEqual(read(dir), read(join(root, 'out-1')));
+});
+
+test('a shard that keeps failing is retried, dead-lettered with its error, and fails the step', async () => {
+  const { s, model, extra } = await inputs();
+  const attempts: string[] = [];
+  const poisoned: TaskQueue = {
+    run: (tasks, handler) =>
+      new InProcessQueue({ attempts: 3, backoffMs: 1 }).run(tasks, async (t) => {
+        attempts.push(t.id);
+        if (t.id === 'playlists:1-of-2') throw new Error('undecodable input in shard 1');
+        await handler(t);
+      }),
+  };
+  const err = await makePlaylists(ctxFor(join(root, 'dead'), join(root, 'dead-arch')), s, model, extra, 2, poisoned).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof DeadTasksError, String(err));
+  assert.deepEqual(err.dead, [{ id: 'playlists:1-of-2', kind: 'playlists', attempts: 3, error: 'undecodable input in shard 1' }]);
+  assert.match(err.message, /playlists:1-of-2 \(after 3 attempts: undecodable input in shard 1\)/);
+  assert.deepEqual(attempts.filter((a) => a === 'playlists:1-of-2').length, 3);
+  assert.ok(!existsSync(join(root, 'dead', 'discover-weekly.jsonl')), 'no merged output from a failed step');
 });

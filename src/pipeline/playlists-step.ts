@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { createReadStream, createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { InProcessQueue, assertNoDeadTasks, type Task, type TaskQueue } from './tasks.ts';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { StepContext } from './runner.ts';
@@ -106,6 +107,8 @@ export interface ShardSummary {
   /** Line numbers (in the shard's files) of Discover Weekly and Release Radar lists made by this run, for the archive. */
   fresh: { dw: number[]; rr: number[] };
   seconds: number;
+  /** CPU seconds of this process while the shard ran (other work in the process included). */
+  cpuSeconds: number;
 }
 
 /** Buffered line writer that waits for the disk (a shard's files hold hundreds of MB). */
@@ -134,8 +137,14 @@ class Lines {
   }
 }
 
-/** The folder of shard `i` of `n` inside a playlists step folder. */
-export const shardDir = (stepDir: string, shard: PlaylistShard) => join(stepDir, 'shards', `${shard.count}`, `${shard.index}`);
+/**
+ * The folder of shard `i` of `n` of a playlists step writing into `stepDir`: beside it
+ * (`<run>/playlists.shards/<n>/<i>`), so a finished shard survives a crash of the step and a
+ * resumed run does not make it again.
+ */
+export const shardsRoot = (stepDir: string) => `${stepDir.replace(/\.partial$/, '')}.shards`;
+export const shardDir = (stepDir: string, shard: PlaylistShard) => join(shardsRoot(stepDir), `${shard.count}`, `${shard.index}`);
+const shardDone = (stepDir: string, shard: PlaylistShard) => existsSync(join(shardDir(stepDir, shard), 'summary.json'));
 
 /**
  * The index-backed product the playlists step uses (CF candidates and Daily Mix neighbours from an
@@ -154,6 +163,7 @@ export function stepProduct(s: Snapshot, model: Recommender, extra: PlaylistInpu
  */
 export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product: Product, shard: PlaylistShard, onUser: () => void = () => undefined): Promise<ShardSummary> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const { catalog } = s;
   const now = ctx.clock.now();
   const createdAt = now.toISOString();
@@ -208,8 +218,11 @@ export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product:
     onUser();
   }
   await Promise.all(Object.values(files).map((f) => f.end()));
-  const summary: ShardSummary = { shard, users: to - from, counts, tallies, fresh, seconds: (performance.now() - t0) / 1000 };
-  await writeFile(join(dir, 'summary.json'), JSON.stringify(summary));
+  const cpu = process.cpuUsage(cpu0);
+  const summary: ShardSummary = { shard, users: to - from, counts, tallies, fresh, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  // the summary last and atomically: its presence means the shard is finished
+  await writeFile(join(dir, 'summary.json.tmp'), JSON.stringify(summary));
+  await rename(join(dir, 'summary.json.tmp'), join(dir, 'summary.json'));
   return summary;
 }
 
@@ -262,7 +275,7 @@ export async function mergePlaylistShards(ctx: StepContext, count: number, users
     await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
   }
   await archive.flush();
-  await rm(join(ctx.dir, 'shards'), { recursive: true, force: true });
+  await rm(shardsRoot(ctx.dir), { recursive: true, force: true });
   const sum = <K extends string>(pick: (s: ShardSummary) => Record<K, number>, k: K) => shards.reduce((a, s) => a + pick(s)[k], 0);
   const counts = { discover_weekly_new: sum((s) => s.counts, 'discover_weekly_new'), discover_weekly_kept: sum((s) => s.counts, 'discover_weekly_kept'), release_radar: sum((s) => s.counts, 'release_radar'), daily_mixes: sum((s) => s.counts, 'daily_mixes') };
   const t = { dwTracks: sum((s) => s.tallies, 'dwTracks'), dwTail: sum((s) => s.tallies, 'dwTail'), dwNewArtist: sum((s) => s.tallies, 'dwNewArtist'), dwArtists: sum((s) => s.tallies, 'dwArtists') };
@@ -277,26 +290,38 @@ export async function mergePlaylistShards(ctx: StepContext, count: number, users
   };
 }
 
+/** The tasks of a playlists step cut in `count` shards: `playlists:<i>-of-<n>`. */
+export function playlistTasks(count: number): Task[] {
+  return Array.from({ length: count }, (_, index) => ({ id: `playlists:${index}-of-${count}`, kind: 'playlists', payload: { index, count } }));
+}
+
 /**
- * The playlists step in one process: every shard in turn ({@link shardCount} of them unless
- * `shards` says), then the merge. Progress: a bar on a terminal, a log line per shard.
+ * The playlists step: one task per shard ({@link shardCount} of them unless `shards` says) on
+ * `queue` (default: this process, one at a time, 3 attempts), shards finished by an earlier
+ * attempt of the run kept, then the merge. A dead shard fails the step, naming it. Progress: a bar
+ * on a terminal, a log line per shard.
  */
-export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recommender, extra: PlaylistInputs = {}, shards = shardCount(s.histories.length)): Promise<PlaylistsSummary> {
+export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recommender, extra: PlaylistInputs = {}, shards = shardCount(s.histories.length), queue: TaskQueue = new InProcessQueue({ onFailure: (t, a, e) => ctx.log.warn({ task: t.id, attempt: a, err: e }, 'playlists task failed') })): Promise<PlaylistsSummary> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const product = stepProduct(s, model, extra, ctx.config.cf.seed);
   const indexS = (performance.now() - t0) / 1000;
+  const indexCpu = process.cpuUsage(c0);
   const users = s.histories.length;
   const bar = progress('playlists', users);
   try {
-    for (let index = 0; index < shards; index++) {
-      const r = await makePlaylistsShard(ctx, s, product, { index, count: shards }, () => bar.tick());
-      ctx.log.info({ shard: index, shards, users: r.users, seconds: r.seconds, ms_per_listener: r.users ? (1000 * r.seconds) / r.users : 0 }, `playlists shard ${index + 1}/${shards} done`);
-    }
+    const report = await queue.run(playlistTasks(shards), async (t) => {
+      const shard = t.payload as unknown as PlaylistShard;
+      if (shardDone(ctx.dir, shard)) return bar.tick(shardRows(users, shard)[1] - shardRows(users, shard)[0]);
+      const r = await makePlaylistsShard(ctx, s, product, shard, () => bar.tick());
+      ctx.log.info({ shard: shard.index, shards, users: r.users, seconds: r.seconds, cpu_seconds: r.cpuSeconds, ms_per_listener: r.users ? (1000 * r.seconds) / r.users : 0, cpu_ms_per_listener: r.users ? (1000 * r.cpuSeconds) / r.users : 0 }, `playlists shard ${shard.index + 1}/${shards} done`);
+    });
+    assertNoDeadTasks('playlists', report);
   } finally {
     bar.done();
   }
   const r = await mergePlaylistShards(ctx, shards, users);
   const seconds = (performance.now() - t0) / 1000;
-  ctx.log.info({ users, shards, seconds, index_s: indexS, ms_per_listener: users ? (1000 * seconds) / users : 0 }, 'playlists made');
+  ctx.log.info({ users, shards, seconds, index_s: indexS, index_cpu_s: (indexCpu.user + indexCpu.system) / 1e6, ms_per_listener: users ? (1000 * seconds) / users : 0 }, 'playlists made');
   return r;
 }
