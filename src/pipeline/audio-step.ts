@@ -26,8 +26,8 @@ import { loadAudioVectors } from '../audio/index.ts';
 import { isFactorized, type Recommender } from '../cf/index.ts';
 import { writeArtifact } from '../cf/index.ts';
 import { AnnIndex } from '../index/ann.ts';
-import { audioPathResolver } from '../ingest/index.ts';
-import { contentSource, favourites, nearestFavourite, soundsLike, vectorRow as vecRow, type Vectors } from '../playlists/index.ts';
+import { audioPathResolver, PROGRESS_NS } from '../ingest/index.ts';
+import { contentSource, favourites, nearestFavourite, rowSearch, LazyCandidate, soundsLike, vectorRow as vecRow, type Vectors } from '../playlists/index.ts';
 import { topK } from '../cf/index.ts';
 import type { Candidate, CandidateSource, Reason } from '../playlists/index.ts';
 import { runSnapshot } from './persist.ts';
@@ -170,27 +170,19 @@ function predictedFactorSource(snapshot: Snapshot, userF: Float32Array, factors:
   const F = factors.dim;
   const withAudio: number[] = [];
   for (let r = 0; r < catalog.tracks.length; r++) if (vecRow(emb, r).some((x) => x !== 0)) withAudio.push(r);
+  const search = rowSearch(factors.data, F, withAudio);
   return {
     name: 'audio',
     candidates(user, k) {
       const u = snapshot.users.row(user.id);
       if (u < 0 || (u + 1) * F > userF.length) return [];
-      const uv = userF.subarray(u * F, (u + 1) * F);
-      const scores = new Float32Array(withAudio.length);
-      const exclude = new Uint8Array(withAudio.length);
-      withAudio.forEach((t, i) => {
-        if (user.plays.has(t)) exclude[i] = 1;
-        const f = vecRow(factors, t);
-        let d = 0;
-        for (let j = 0; j < F; j++) d += uv[j] * f[j];
-        scores[i] = d;
-      });
-      const top = topK(scores, k, exclude);
-      const favs = favourites(user, 30).filter((t) => vecRow(emb, t).some((x) => x !== 0));
-      return Array.from(top.items, (i, j): Candidate => {
-        const t = withAudio[i];
-        return { track: t, score: top.scores[j], source: 'audio', reason: soundsLike(catalog, favs.length ? nearestFavourite(emb, t, favs) : -1) };
-      });
+      const top = search.top(userF.subarray(u * F, (u + 1) * F), k, user.plays.keys());
+      let favs: number[] | undefined;
+      const why = (t: number): Reason => {
+        favs ??= favourites(user, 30).filter((x) => vecRow(emb, x).some((y) => y !== 0));
+        return soundsLike(catalog, favs.length ? nearestFavourite(emb, t, favs) : -1);
+      };
+      return Array.from(top.items, (t, j): Candidate => new LazyCandidate(t, top.scores[j], 'audio', why));
     },
   };
 }

@@ -5,16 +5,21 @@
  * stable for the week across daily retrains, past weeks kept.
  */
 import { join } from 'node:path';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { InProcessQueue, assertNoDeadTasks, type Task, type TaskQueue } from './tasks.ts';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import type { StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Recommender } from '../cf/index.ts';
 import { isFactorized } from '../cf/index.ts';
-import { Product, toPlaylist, weeklyKey, playlistTitles, PlaylistArchive, type CandidateSource, type FlowFeatures } from '../playlists/index.ts';
+import { Product, toPlaylist, weeklyKey, playlistTitles, PlaylistArchive, rowSearch, type CandidateSource, type Playlist, type FlowFeatures } from '../playlists/index.ts';
 import { Scorer } from '../cf/index.ts';
 import { wasmAvailable } from '../cf/index.ts';
 import { yielder } from '../util/yield.ts';
-import { isDeepcutError } from '../errors.ts';
+import { DeepcutError, isDeepcutError } from '../errors.ts';
+import { progress } from '../util/progress.ts';
 import { textPlaylistInputs } from './text-step.ts';
 import { audioPlaylistInputs } from './audio-step.ts';
 
@@ -66,20 +71,163 @@ export async function productOfRun(run: { dir: string; snapshot: Snapshot; model
   return runProduct(run.snapshot, run.model, await runPlaylistInputs(join(run.dir, 'text'), join(run.dir, 'audio'), run.snapshot, run.model), seed);
 }
 
-export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recommender, extra: PlaylistInputs = {}): Promise<PlaylistsSummary> {
+/** One slice of the listeners: shard `index` of `count` (0-based), by user row. */
+export interface PlaylistShard {
+  index: number;
+  count: number;
+}
+
+/**
+ * The user rows of a shard: contiguous slices, so shard outputs concatenated in shard order are
+ * the one-shard output byte for byte, whatever the count.
+ * @example shardRows(10, { index: 1, count: 3 }) // [3, 6]
+ */
+export function shardRows(users: number, shard: PlaylistShard): [number, number] {
+  if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 0 && shard.index < shard.count))
+    throw new DeepcutError('invalid_input', `bad playlists shard ${shard.index} of ${shard.count}`);
+  return [Math.floor((shard.index * users) / shard.count), Math.floor(((shard.index + 1) * users) / shard.count)];
+}
+
+/** Listeners per shard when the step picks the count itself (the in-process run). */
+export const USERS_PER_SHARD = 10_000;
+
+/** The shard count for `users` listeners: one per {@link USERS_PER_SHARD}, at least one. */
+export function shardCount(users: number): number {
+  return Math.max(1, Math.ceil(users / USERS_PER_SHARD));
+}
+
+const FILES = { dw: 'discover-weekly.jsonl', rr: 'release-radar.jsonl', mix: 'daily-mixes.jsonl' } as const;
+
+/** What a shard leaves beside its files: integer tallies (summed exactly by the merge) and which weekly lists it made new. */
+export interface ShardSummary {
+  shard: PlaylistShard;
+  users: number;
+  counts: { discover_weekly_new: number; discover_weekly_kept: number; release_radar: number; daily_mixes: number };
+  tallies: { dwTracks: number; dwTail: number; dwNewArtist: number; dwArtists: number };
+  /** Line numbers (in the shard's files) of Discover Weekly and Release Radar lists made by this run, for the archive. */
+  fresh: { dw: number[]; rr: number[] };
+  seconds: number;
+  /** CPU seconds of this process while the shard ran (other work in the process included). */
+  cpuSeconds: number;
+}
+
+/** Buffered line writer that waits for the disk (a shard's files hold hundreds of MB). */
+class Lines {
+  private buf: string[] = [];
+  private size = 0;
+  private readonly out: WriteStream;
+  constructor(path: string) {
+    this.out = createWriteStream(path);
+  }
+  async push(line: string): Promise<void> {
+    this.buf.push(line);
+    this.size += line.length;
+    if (this.size > 1 << 20) await this.flush();
+  }
+  private async flush(): Promise<void> {
+    if (!this.buf.length) return;
+    const chunk = this.buf.join('\n') + '\n';
+    this.buf = [];
+    this.size = 0;
+    if (!this.out.write(chunk)) await once(this.out, 'drain');
+  }
+  async end(): Promise<void> {
+    await this.flush();
+    await new Promise<void>((res, rej) => this.out.end((e?: Error | null) => (e ? rej(e) : res())));
+  }
+}
+
+/**
+ * The folder of shard `i` of `n` of a playlists step writing into `stepDir`: beside it
+ * (`<run>/playlists.shards/<n>/<i>`), so a finished shard survives a crash of the step and a
+ * resumed run does not make it again.
+ */
+export const shardsRoot = (stepDir: string) => `${stepDir.replace(/\.partial$/, '')}.shards`;
+export const shardDir = (stepDir: string, shard: PlaylistShard) => join(shardsRoot(stepDir), `${shard.count}`, `${shard.index}`);
+const shardDone = (stepDir: string, shard: PlaylistShard) => existsSync(join(shardDir(stepDir, shard), 'summary.json'));
+
+/**
+ * The index-backed product the playlists step uses (CF candidates and Daily Mix neighbours from an
+ * index over the item factors, not a scan of every track per listener).
+ */
+export function stepProduct(s: Snapshot, model: Recommender, extra: PlaylistInputs, seed: number): Product {
+  const search = isFactorized(model) ? rowSearch(model.itemFactors(), model.factors, undefined, seed) : undefined;
+  return new Product({ world: s, model, sources: extra.sources, flow: extra.flow, seed, search });
+}
+
+/**
+ * Playlists for shard `shard` of the listeners: Discover Weekly (kept from the archive when this
+ * week's exists), Release Radar and Daily Mixes, written to {@link shardDir} with a
+ * `summary.json`; the archive is only read here ({@link mergePlaylistShards} writes it). A task:
+ * the same inputs give the same bytes, so a re-run after a crash overwrites with the same files.
+ */
+export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product: Product, shard: PlaylistShard, onUser: () => void = () => undefined): Promise<ShardSummary> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const { catalog } = s;
   const now = ctx.clock.now();
   const createdAt = now.toISOString();
-  const product = runProduct(s, model, extra, ctx.config.cf.seed);
-
-  const files = {
-    dw: createWriteStream(join(ctx.dir, 'discover-weekly.jsonl')),
-    rr: createWriteStream(join(ctx.dir, 'release-radar.jsonl')),
-    mix: createWriteStream(join(ctx.dir, 'daily-mixes.jsonl')),
-  };
+  const dir = shardDir(ctx.dir, shard);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const files = { dw: new Lines(join(dir, FILES.dw)), rr: new Lines(join(dir, FILES.rr)), mix: new Lines(join(dir, FILES.mix)) };
   const archive = new PlaylistArchive(ctx.config.home);
   const counts = { discover_weekly_new: 0, discover_weekly_kept: 0, release_radar: 0, daily_mixes: 0 };
-  // head = most played tracks holding 80% of streams; long tail = the rest
+  const tallies = { dwTracks: 0, dwTail: 0, dwNewArtist: 0, dwArtists: 0 };
+  const fresh = { dw: [] as number[], rr: [] as number[] };
+  const { head, artistPlays } = playStats(catalog);
+  const [from, to] = shardRows(s.histories.length, shard);
+  const tick = yielder(); // a server in this process (the in-process retrain) keeps answering
+  const keys = new Map<string, [string, string]>(); // the week keys of each time zone (one clock for the run)
+  for (let u = from; u < to; u++) {
+    const user = s.histories[u];
+    await tick();
+    const line = u - from;
+    let key = keys.get(user.timeZone);
+    if (!key) keys.set(user.timeZone, (key = [weeklyKey('discover-weekly', now, user.timeZone), weeklyKey('release-radar', now, user.timeZone)]));
+    const [week, friday] = key;
+    let dw = await archive.get('discover-weekly', week, user.id);
+    if (!dw) {
+      dw = toPlaylist('discover-weekly', playlistTitles['discover-weekly'], user.id, week, product.discoverWeekly(user), catalog, ctx.runId, createdAt);
+      fresh.dw.push(line);
+      counts.discover_weekly_new++;
+    } else counts.discover_weekly_kept++;
+    await files.dw.push(JSON.stringify(dw));
+    const artistsSeen = new Set<number>();
+    for (const t of dw.tracks) {
+      const r = catalog.trackRows.row(t.trackId);
+      if (r < 0) continue;
+      tallies.dwTracks++;
+      if (!head.has(r)) tallies.dwTail++;
+      if (catalog.tracks[r].artists.every((a) => artistPlays[a] === 0)) tallies.dwNewArtist++;
+      catalog.tracks[r].artists.forEach((a) => artistsSeen.add(a));
+    }
+    tallies.dwArtists += artistsSeen.size;
+
+    let rr = await archive.get('release-radar', friday, user.id);
+    if (!rr) {
+      rr = toPlaylist('release-radar', playlistTitles['release-radar'], user.id, friday, product.releaseRadar(user, friday), catalog, ctx.runId, createdAt);
+      fresh.rr.push(line);
+    }
+    if (rr.tracks.length) counts.release_radar++;
+    await files.rr.push(JSON.stringify(rr));
+
+    const mixes = product.dailyMixes(user);
+    counts.daily_mixes += mixes.length;
+    for (let i = 0; i < mixes.length; i++) await files.mix.push(JSON.stringify(toPlaylist('daily-mix', mixes[i].title, user.id, `${createdAt.slice(0, 10)}/${i + 1}`, mixes[i].tracks, catalog, ctx.runId, createdAt)));
+    onUser();
+  }
+  await Promise.all(Object.values(files).map((f) => f.end()));
+  const cpu = process.cpuUsage(cpu0);
+  const summary: ShardSummary = { shard, users: to - from, counts, tallies, fresh, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  // the summary last and atomically: its presence means the shard is finished
+  await writeFile(join(dir, 'summary.json.tmp'), JSON.stringify(summary));
+  await rename(join(dir, 'summary.json.tmp'), join(dir, 'summary.json'));
+  return summary;
+}
+
+/** head = most played tracks holding 80% of streams (the rest is the long tail); streams per artist. */
+function playStats(catalog: Snapshot['catalog']): { head: Set<number>; artistPlays: Float64Array } {
   const byPlays = catalog.tracks.map((t, i) => [i, t.plays] as const).sort((a, b) => b[1] - a[1]);
   const total = byPlays.reduce((a, [, p]) => a + p, 0);
   const head = new Set<number>();
@@ -89,53 +237,91 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
     head.add(i);
     acc += p;
   }
-  let dwTracks = 0, dwTail = 0, dwNewArtist = 0, dwArtists = 0;
   const artistPlays = new Float64Array(catalog.artists.length);
   catalog.tracks.forEach((t) => t.artists.forEach((a) => (artistPlays[a] += t.plays)));
-  const tick = yielder(); // a server in this process (the in-process retrain) keeps answering
-  for (const user of s.histories) {
-    await tick();
-    const week = weeklyKey('discover-weekly', now, user.timeZone);
-    let dw = await archive.get('discover-weekly', week, user.id);
-    if (!dw) {
-      dw = toPlaylist('discover-weekly', playlistTitles['discover-weekly'], user.id, week, product.discoverWeekly(user), catalog, ctx.runId, createdAt);
-      await archive.put('discover-weekly', week, user.id, dw);
-      counts.discover_weekly_new++;
-    } else counts.discover_weekly_kept++;
-    files.dw.write(JSON.stringify(dw) + '\n');
-    const artistsSeen = new Set<number>();
-    for (const t of dw.tracks) {
-      const r = catalog.trackRows.row(t.trackId);
-      if (r < 0) continue;
-      dwTracks++;
-      if (!head.has(r)) dwTail++;
-      if (catalog.tracks[r].artists.every((a) => artistPlays[a] === 0)) dwNewArtist++;
-      catalog.tracks[r].artists.forEach((a) => artistsSeen.add(a));
-    }
-    dwArtists += artistsSeen.size;
+  return { head, artistPlays };
+}
 
-    const friday = weeklyKey('release-radar', now, user.timeZone);
-    let rr = await archive.get('release-radar', friday, user.id);
-    if (!rr) {
-      rr = toPlaylist('release-radar', playlistTitles['release-radar'], user.id, friday, product.releaseRadar(user, friday), catalog, ctx.runId, createdAt);
-      await archive.put('release-radar', friday, user.id, rr);
+/**
+ * Join the `count` shards of a playlists step folder: their files concatenated in shard order into
+ * the step's files (the same bytes as one shard), the weekly lists they made put in the archive,
+ * their tallies summed into the step's summary; the shard folders are removed.
+ */
+export async function mergePlaylistShards(ctx: StepContext, count: number, users: number): Promise<PlaylistsSummary> {
+  const shards: ShardSummary[] = [];
+  for (let index = 0; index < count; index++) {
+    const p = join(shardDir(ctx.dir, { index, count }), 'summary.json');
+    if (!existsSync(p)) throw new DeepcutError('not_found', `playlists shard ${index} of ${count} has no summary (${p}): it has not finished`);
+    shards.push(JSON.parse(await readFile(p, 'utf8')) as ShardSummary);
+  }
+  const archive = new PlaylistArchive(ctx.config.home);
+  for (const [key, name] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
+    const out = createWriteStream(join(ctx.dir, name));
+    for (const sh of shards) {
+      const file = join(shardDir(ctx.dir, sh.shard), name);
+      if (key !== 'mix') {
+        const fresh = new Set(key === 'dw' ? sh.fresh.dw : sh.fresh.rr);
+        const kind = key === 'dw' ? 'discover-weekly' : 'release-radar';
+        let line = 0;
+        for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+          if (fresh.has(line++)) {
+            const p = JSON.parse(text) as Playlist;
+            await archive.put(kind, p.key, p.userId ?? p.key, p);
+          }
+        }
+      }
+      for await (const chunk of createReadStream(file)) if (!out.write(chunk)) await once(out, 'drain');
     }
-    if (rr.tracks.length) counts.release_radar++;
-    files.rr.write(JSON.stringify(rr) + '\n');
-
-    const mixes = product.dailyMixes(user);
-    counts.daily_mixes += mixes.length;
-    mixes.forEach((m, i) => files.mix.write(JSON.stringify(toPlaylist('daily-mix', m.title, user.id, `${now.toISOString().slice(0, 10)}/${i + 1}`, m.tracks, catalog, ctx.runId, createdAt)) + '\n'));
+    await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
   }
   await archive.flush();
-  await Promise.all(Object.values(files).map((f) => new Promise<void>((res, rej) => f.end((e?: Error | null) => (e ? rej(e) : res())))));
+  await rm(shardsRoot(ctx.dir), { recursive: true, force: true });
+  const sum = <K extends string>(pick: (s: ShardSummary) => Record<K, number>, k: K) => shards.reduce((a, s) => a + pick(s)[k], 0);
+  const counts = { discover_weekly_new: sum((s) => s.counts, 'discover_weekly_new'), discover_weekly_kept: sum((s) => s.counts, 'discover_weekly_kept'), release_radar: sum((s) => s.counts, 'release_radar'), daily_mixes: sum((s) => s.counts, 'daily_mixes') };
+  const t = { dwTracks: sum((s) => s.tallies, 'dwTracks'), dwTail: sum((s) => s.tallies, 'dwTail'), dwNewArtist: sum((s) => s.tallies, 'dwNewArtist'), dwArtists: sum((s) => s.tallies, 'dwArtists') };
   return {
     counts,
     metrics: {
-      discover_weekly_long_tail_share: dwTracks ? dwTail / dwTracks : 0,
-      discover_weekly_new_artist_share: dwTracks ? dwNewArtist / dwTracks : 0,
-      discover_weekly_artists_per_playlist: s.histories.length ? dwArtists / s.histories.length : 0,
-      discover_weekly_mean_length: s.histories.length ? dwTracks / s.histories.length : 0,
+      discover_weekly_long_tail_share: t.dwTracks ? t.dwTail / t.dwTracks : 0,
+      discover_weekly_new_artist_share: t.dwTracks ? t.dwNewArtist / t.dwTracks : 0,
+      discover_weekly_artists_per_playlist: users ? t.dwArtists / users : 0,
+      discover_weekly_mean_length: users ? t.dwTracks / users : 0,
     },
   };
+}
+
+/** The tasks of a playlists step cut in `count` shards: `playlists:<i>-of-<n>`. */
+export function playlistTasks(count: number): Task[] {
+  return Array.from({ length: count }, (_, index) => ({ id: `playlists:${index}-of-${count}`, kind: 'playlists', payload: { index, count } }));
+}
+
+/**
+ * The playlists step: one task per shard ({@link shardCount} of them unless `shards` says) on
+ * `queue` (default: this process, one at a time, 3 attempts), shards finished by an earlier
+ * attempt of the run kept, then the merge. A dead shard fails the step, naming it. Progress: a bar
+ * on a terminal, a log line per shard.
+ */
+export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recommender, extra: PlaylistInputs = {}, shards = shardCount(s.histories.length), queue: TaskQueue = new InProcessQueue({ onFailure: (t, a, e) => ctx.log.warn({ task: t.id, attempt: a, err: e }, 'playlists task failed') })): Promise<PlaylistsSummary> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const product = stepProduct(s, model, extra, ctx.config.cf.seed);
+  const indexS = (performance.now() - t0) / 1000;
+  const indexCpu = process.cpuUsage(c0);
+  const users = s.histories.length;
+  const bar = progress('playlists', users);
+  try {
+    const report = await queue.run(playlistTasks(shards), async (t) => {
+      const shard = t.payload as unknown as PlaylistShard;
+      if (shardDone(ctx.dir, shard)) return bar.tick(shardRows(users, shard)[1] - shardRows(users, shard)[0]);
+      const r = await makePlaylistsShard(ctx, s, product, shard, () => bar.tick());
+      ctx.log.info({ shard: shard.index, shards, users: r.users, seconds: r.seconds, cpu_seconds: r.cpuSeconds, ms_per_listener: r.users ? (1000 * r.seconds) / r.users : 0, cpu_ms_per_listener: r.users ? (1000 * r.cpuSeconds) / r.users : 0 }, `playlists shard ${shard.index + 1}/${shards} done`);
+    });
+    assertNoDeadTasks('playlists', report);
+  } finally {
+    bar.done();
+  }
+  const r = await mergePlaylistShards(ctx, shards, users);
+  const seconds = (performance.now() - t0) / 1000;
+  ctx.log.info({ users, shards, seconds, index_s: indexS, index_cpu_s: (indexCpu.user + indexCpu.system) / 1e6, ms_per_listener: users ? (1000 * seconds) / users : 0 }, 'playlists made');
+  return r;
 }

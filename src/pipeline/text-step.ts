@@ -19,7 +19,7 @@ import { AnnIndex } from '../index/ann.ts';
 import type { Document } from '../domain/schemas.ts';
 import { buildTextFeatures, applyRidge, tokenize, topDescriptors, type Descriptor, type TextDoc, type TextFeatures, type TfidfModel } from '../text/index.ts';
 import { fitTextToFactors, gatherRows } from '../text/index.ts';
-import { favourites, type Vectors } from '../playlists/index.ts';
+import { favourites, rowSearch, LazyRanked, type Vectors } from '../playlists/index.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlists/index.ts';
 import { isDeepcutError } from '../errors.ts';
 import { TEXT_MAGIC, TEXT_VERSION, loadTextArtifacts, type TextArtifacts, type TextManifest } from '../text/artifacts.ts';
@@ -195,41 +195,35 @@ export function textSource(t: TextArtifacts, s: Snapshot, model: Recommender): C
   const textRow = new Int32Array(catalog.artists.length).fill(-1);
   catalogRow.forEach((a, r) => a >= 0 && (textRow[a] = r));
   const userF = isFactorized(model) && t.cf && t.cf.dim === model.factors ? model.userFactors() : undefined;
-  const cold = t.cf ? Array.from({ length: n }, (_, r) => r).filter((r) => t.cf!.warm[r] === 0 && catalogRow[r] >= 0) : [];
-  const dot = (a: Float32Array, ao: number, b: Float32Array, bo: number, d: number) => {
-    let x = 0;
-    for (let i = 0; i < d; i++) x += a[ao + i] * b[bo + i];
-    return x;
-  };
+  const inCatalog = Array.from({ length: n }, (_, r) => r).filter((r) => catalogRow[r] >= 0);
+  // the two rankings are searched in indexes over the artists, never by scoring every artist per listener
+  const cold = t.cf ? rowSearch(t.cf.data, t.cf.dim, inCatalog.filter((r) => t.cf!.warm[r] === 0)) : undefined;
+  const lsa = t.lsa ? rowSearch(t.lsa.data, t.lsa.dim, inCatalog) : undefined;
   return {
     name: 'text',
     candidates(user, k) {
-      const heard = new Set<number>();
-      for (const tr of user.plays.keys()) for (const a of catalog.tracks[tr].artists) heard.add(a);
-      const open = (r: number) => catalogRow[r] >= 0 && !heard.has(catalogRow[r]) && !user.dislikedArtists.has(catalogRow[r]);
-      const lists: number[][] = [];
+      const shut = new Set<number>();
+      for (const tr of user.plays.keys()) for (const a of catalog.tracks[tr].artists) if (textRow[a] >= 0) shut.add(textRow[a]);
+      for (const a of user.dislikedArtists) if (textRow[a] >= 0) shut.add(textRow[a]);
+      const exclude = [...shut];
+      const lists: LazyRanked[] = [];
       const u = s.users.row(user.id);
-      if (userF && t.cf && u >= 0 && u * t.cf.dim < userF.length) {
-        const { dim, data } = t.cf;
-        const sc = new Map(cold.filter(open).map((r) => [r, dot(userF, u * dim, data, r * dim, dim)]));
-        lists.push([...sc.keys()].sort((a, b) => sc.get(b)! - sc.get(a)! || a - b));
-      }
+      const depth = Math.ceil(k / 2);
+      if (userF && t.cf && cold && u >= 0 && u * t.cf.dim < userF.length) lists.push(new LazyRanked(cold, userF.subarray(u * t.cf.dim, (u + 1) * t.cf.dim), exclude, depth));
       const favArtists = [...new Set(favourites(user, 30).map((tr) => textRow[catalog.tracks[tr].artists[0]]).filter((r) => r >= 0))];
       let seed: string | undefined;
-      if (t.lsa && favArtists.length) {
+      if (t.lsa && lsa && favArtists.length) {
         const { dim, data } = t.lsa;
         const profile = new Float32Array(dim);
         for (const r of favArtists) for (let i = 0; i < dim; i++) profile[i] += data[r * dim + i];
-        const rows = Array.from({ length: n }, (_, r) => r).filter(open);
-        const sc = new Map(rows.map((r) => [r, dot(profile, 0, data, r * dim, dim)]));
-        lists.push(rows.sort((a, b) => sc.get(b)! - sc.get(a)! || a - b));
+        lists.push(new LazyRanked(lsa, profile, exclude, depth));
         seed = catalog.artists[catalogRow[favArtists[0]]].name;
       }
       const out: Candidate[] = [];
       const taken = new Set<number>();
-      for (let i = 0; out.length < k && lists.some((l) => i < l.length); i++) {
+      for (let i = 0; out.length < k && lists.some((l) => l.at(i) !== undefined); i++) {
         for (const l of lists) {
-          const r = l[i];
+          const r = l.at(i);
           if (r === undefined || taken.has(r)) continue;
           taken.add(r);
           const tracks = catalog.tracksByArtist[catalogRow[r]].filter((tr) => !user.plays.has(tr) && !user.dislikedTracks.has(tr));

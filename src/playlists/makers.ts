@@ -3,7 +3,7 @@
  * candidate sources and a date, so the rules are tested with a fixed clock.
  */
 import type { Candidate, CandidateSource, CatalogView, FlowFeatures, UserHistory } from './types.ts';
-import { blend, gather, heardOrDisliked, sequence } from './rules.ts';
+import { blend, blendDeep, gather, heardOrDisliked, sequence } from './rules.ts';
 import { addDays } from '../core/clock.ts';
 import { Rng } from '../util/rng.ts';
 
@@ -24,8 +24,8 @@ export const defaultDiscoverQuotas = { cf: 0.6, text: 0.15, audio: 0.15, popular
  */
 export function discoverWeekly(user: UserHistory, catalog: CatalogView, sources: readonly CandidateSource[], o: DiscoverWeeklyOptions = {}): Candidate[] {
   const size = o.size ?? 30;
-  const lists = gather(sources, user, size * 8);
-  const picked = blend(catalog, lists, {
+  // candidates 2 × size deep first, size × 8 deep only when a source runs dry (the same list either way)
+  const picked = blendDeep(catalog, (k) => gather(sources, user, k), size * 2, size * 8, {
     size,
     quotas: o.quotas ?? defaultDiscoverQuotas,
     maxPerArtist: o.maxPerArtist ?? 2,
@@ -139,11 +139,12 @@ export function dailyMixes(user: UserHistory, catalog: CatalogView, o: DailyMixO
     });
     const anchorArtist = catalog.artists[catalog.tracks[members[0]].artists[0]];
     const anchor = anchorArtist.name;
-    const fresh = o
-      .nearest(centres[c], size * 6)
-      .filter((x) => !heardOrDisliked(user, catalog, x.track))
-      .map((x): Candidate => ({ track: x.track, score: x.score, source: 'cf', reason: { kind: 'because_you_listen', artist: anchor, artistId: anchorArtist.id } }));
-    const tracks = blend(catalog, new Map([['favourites', familiar], ['cf', fresh]]), {
+    const fresh = (k: number) => {
+      const near = o.nearest(centres[c], k);
+      const cf = near.filter((x) => !heardOrDisliked(user, catalog, x.track)).map((x): Candidate => ({ track: x.track, score: x.score, source: 'cf', reason: { kind: 'because_you_listen', artist: anchor, artistId: anchorArtist.id } }));
+      return { lists: new Map([['favourites', familiar], ['cf', cf]]), full: new Set(near.length >= k ? ['cf'] : []) };
+    };
+    const tracks = blendDeep(catalog, fresh, size * 2, size * 6, {
       size,
       quotas: { favourites: 0.5, cf: 0.5 },
       maxPerArtist: 4,
@@ -179,55 +180,72 @@ function ranked(xs: string[]): string[] {
   return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([x]) => x);
 }
 
-/** k-means++ seeding then Lloyd iterations on cosine-normalised vectors; deterministic for a seed. */
+/**
+ * k-means++ seeding then Lloyd iterations on cosine-normalised vectors; deterministic for a seed.
+ * Flat float32 rows, no allocation per step (it runs for every listener's favourites).
+ */
 export function kmeans(vecs: Float32Array[], k: number, dim: number, rng: Rng, iterations = 20): { assign: Int32Array; centres: Float32Array[] } {
-  const norm = (v: Float32Array) => {
+  const n = vecs.length;
+  const xs = new Float32Array(n * dim);
+  vecs.forEach((v, i) => {
     let s = 0;
-    for (let i = 0; i < dim; i++) s += v[i] * v[i];
+    for (let j = 0; j < dim; j++) s += v[j] * v[j];
     const r = Math.sqrt(s) || 1;
-    return v.map((x) => x / r);
-  };
-  const xs = vecs.map(norm);
-  const dist = (a: Float32Array, b: Float32Array) => {
+    for (let j = 0; j < dim; j++) xs[i * dim + j] = v[j] / r;
+  });
+  const C = new Float32Array(k * dim);
+  const dist = (i: number, c: number) => {
     let s = 0;
-    for (let i = 0; i < dim; i++) s += (a[i] - b[i]) ** 2;
+    const xo = i * dim;
+    const co = c * dim;
+    for (let j = 0; j < dim; j++) {
+      const d = xs[xo + j] - C[co + j];
+      s += d * d;
+    }
     return s;
   };
-  const centres: Float32Array[] = [Float32Array.from(xs[rng.int(xs.length)])];
-  while (centres.length < k) {
-    const d = xs.map((x) => Math.min(...centres.map((c) => dist(x, c))));
-    const total = d.reduce((a, b) => a + b, 0);
+  const setCentre = (c: number, i: number) => C.set(xs.subarray(i * dim, (i + 1) * dim), c * dim);
+  setCentre(0, rng.int(n));
+  // nearest-centre distance of every row, updated as centres are added
+  const d = new Float64Array(n).fill(Infinity);
+  for (let c = 1; c < k; c++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      d[i] = Math.min(d[i], dist(i, c - 1));
+      total += d[i];
+    }
     let r = rng.next() * total;
     let i = 0;
-    while (i < d.length - 1 && (r -= d[i]) > 0) i++;
-    centres.push(Float32Array.from(xs[i]));
+    while (i < n - 1 && (r -= d[i]) > 0) i++;
+    setCentre(c, i);
   }
-  const assign = new Int32Array(xs.length);
+  const assign = new Int32Array(n);
+  const sum = new Float32Array(dim);
   for (let it = 0; it < iterations; it++) {
     let moved = false;
-    xs.forEach((x, i) => {
+    for (let i = 0; i < n; i++) {
       let best = 0;
-      let bestD = dist(x, centres[0]);
+      let bestD = dist(i, 0);
       for (let c = 1; c < k; c++) {
-        const d = dist(x, centres[c]);
-        if (d < bestD) (best = c), (bestD = d);
+        const dd = dist(i, c);
+        if (dd < bestD) (best = c), (bestD = dd);
       }
       if (assign[i] !== best || it === 0) moved = moved || assign[i] !== best;
       assign[i] = best;
-    });
+    }
     for (let c = 0; c < k; c++) {
-      const sum = new Float32Array(dim);
-      let n = 0;
-      xs.forEach((x, i) => {
-        if (assign[i] !== c) return;
-        n++;
-        for (let j = 0; j < dim; j++) sum[j] += x[j];
-      });
-      if (n) centres[c] = sum.map((s) => s / n);
+      sum.fill(0);
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        if (assign[i] !== c) continue;
+        m++;
+        for (let j = 0; j < dim; j++) sum[j] += xs[i * dim + j];
+      }
+      if (m) for (let j = 0; j < dim; j++) C[c * dim + j] = sum[j] / m;
     }
     if (!moved && it > 0) break;
   }
-  return { assign, centres };
+  return { assign, centres: Array.from({ length: k }, (_, c) => C.slice(c * dim, (c + 1) * dim)) };
 }
 
 export interface RadioOptions {

@@ -9,6 +9,7 @@ import type { IdMap, UserId } from '../domain/ids.ts';
 import { isFactorized, type Recommender } from '../cf/index.ts';
 import { weekStart } from '../core/clock.ts';
 import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from './sources.ts';
+import { rowSearch, type RowSearch } from './retrieval.ts';
 import { discoverWeekly, releaseRadar, dailyMixes, radio, type DailyMix } from './makers.ts';
 import { artistSpace, CoListening, similarArtists, similarTracks, type ArtistSpace, type Neighbour } from './similar.ts';
 import { reasonRef, reasonText, type Candidate, type CandidateSource, type CatalogView, type FlowFeatures, type Playlist, type UserHistory } from './types.ts';
@@ -37,6 +38,12 @@ export interface ProductInputs {
    * exact plain-TS search; the pipeline passes the SIMD scorer, which ranks the same.
    */
   nearest?: (query: Float32Array, k: number) => { track: number; score: number }[];
+  /**
+   * An index over the model's item factors ({@link rowSearch}): CF candidates and the Daily Mixes'
+   * nearest tracks are then searched in it instead of scoring every track (the playlists step at
+   * catalog scale). Same lists as the scan, up to float rounding.
+   */
+  search?: RowSearch;
 }
 
 /** The weekly playlists, keyed by the date of their weekday in the user's zone. */
@@ -111,6 +118,8 @@ export class Product {
   private coListening: CoListening | undefined;
   private artists: ArtistSpace | undefined;
   private readonly similarArtistMemo = new Map<number, number[]>();
+  private readonly search: RowSearch | undefined;
+  private artistIndex: RowSearch | undefined;
 
   constructor(i: ProductInputs) {
     this.world = i.world;
@@ -119,9 +128,16 @@ export class Product {
     this.seed = i.seed;
     const { catalog } = i.world;
     this.itemVectors = isFactorized(i.model) ? { dim: i.model.factors, data: i.model.itemFactors() } : undefined;
-    this.sources = [cfSource(i.model, i.world.users, i.world.userTracks, catalog, this.itemVectors), ...(i.sources ?? []), popularitySource(catalog)];
+    this.sources = [cfSource(i.model, i.world.users, i.world.userTracks, catalog, this.itemVectors, i.search), ...(i.sources ?? []), popularitySource(catalog)];
     const v = this.itemVectors;
-    this.nearestFn = i.nearest ?? ((q, k) => (v ? nearestByInnerProduct(v, q, k) : []));
+    const s = i.search;
+    this.search = s;
+    this.nearestFn = s
+      ? (q, k) => {
+          const r = s.top(q, k);
+          return Array.from(r.items, (track, j) => ({ track, score: r.scores[j] }));
+        }
+      : (i.nearest ?? ((q, k) => (v ? nearestByInnerProduct(v, q, k) : [])));
   }
 
   /** The history of user id `user`, or undefined when the run does not know the user. */
@@ -180,11 +196,34 @@ export class Product {
     return similarArtists(this.artists, a, k);
   }
 
-  /** Similar artist rows for Release Radar's third tier, memoised per artist (top 20 kept). */
+  /**
+   * Similar artist rows for Release Radar's third tier, memoised per artist (top 20 kept). With an
+   * index over the item factors (the playlists step), artists are searched in an index over the
+   * artist vectors too: the same rows as {@link similarArtists}, without a scan of every artist.
+   */
   private similarArtistRows(a: number, k: number): number[] {
     let r = this.similarArtistMemo.get(a);
-    if (!r) this.similarArtistMemo.set(a, (r = (this.similarArtists(a, 20) ?? []).map((n) => n.row)));
+    if (!r) this.similarArtistMemo.set(a, (r = this.search ? this.similarArtistsIndexed(a, 20) : (this.similarArtists(a, 20) ?? []).map((n) => n.row)));
     return r.slice(0, k);
+  }
+
+  private similarArtistsIndexed(a: number, k: number): number[] {
+    this.artists ??= artistSpace(this.model, this.world.catalog.tracksByArtist, () => this.listens());
+    const space = this.artists;
+    if (space.kind !== 'factors') return (similarArtists(space, a, k) ?? []).map((n) => n.row);
+    const vs = space.vectors;
+    if (a < 0 || a >= vs.length || !vs[a].some((x) => x !== 0)) return [];
+    if (!this.artistIndex) {
+      const dim = vs[0]?.length ?? 0;
+      const flat = new Float32Array(vs.length * dim);
+      const rows: number[] = [];
+      vs.forEach((v, b) => {
+        flat.set(v, b * dim);
+        if (v.some((x) => x !== 0)) rows.push(b);
+      });
+      this.artistIndex = rowSearch(flat, dim, rows, this.seed);
+    }
+    return Array.from(this.artistIndex.top(vs[a], k, [a]).items);
   }
 
   /** Predicted affinity: user · item factors, or the track's plays without factors. */

@@ -12,6 +12,8 @@ export interface BlendOptions {
   maxPerAlbum: number;
   /** Track rows that must not appear. */
   exclude: (track: number) => boolean;
+  /** Receives the names of the sources that ran out of candidates before the list was full. */
+  dry?: Set<string>;
 }
 
 /** True when the user has streamed or skipped `track`, or disliked it or its artists. */
@@ -67,14 +69,35 @@ export function blend(catalog: CatalogView, lists: Map<string, Candidate[]>, o: 
     const name = pool[0];
     if (!take(name)) dry.add(name);
   }
+  for (const n of dry) o.dry?.add(n);
   return out;
 }
 
-/** Collect each source's candidates for a user (k per source), keyed by source name. */
-export function gather(sources: readonly CandidateSource[], user: UserHistory, k: number): Map<string, Candidate[]> {
+/**
+ * {@link blend} over candidate lists fetched only as deep as needed: `fetch(k)` gives each
+ * source's best `k` and whether it might have more (`full`); the blend runs on `first`-deep lists
+ * and again on `max`-deep ones only when a source that might have had more ran dry. Blending reads
+ * every list in order and stops at `size`, so the answer is the one on `max`-deep lists.
+ */
+export function blendDeep(catalog: CatalogView, fetch: (k: number) => { lists: Map<string, Candidate[]>; full: Set<string> }, first: number, max: number, o: BlendOptions): Candidate[] {
+  for (let k = Math.min(first, max); ; k = Math.min(max, k * 4)) {
+    const { lists, full } = fetch(k);
+    const dry = new Set<string>();
+    const out = blend(catalog, lists, { ...o, dry });
+    if (k >= max || ![...dry].some((n) => full.has(n))) return out;
+  }
+}
+
+/** Collect each source's candidates for a user (k per source), keyed by source name; `full` names the sources that gave all k (they may have more). */
+export function gather(sources: readonly CandidateSource[], user: UserHistory, k: number): { lists: Map<string, Candidate[]>; full: Set<string> } {
   const lists = new Map<string, Candidate[]>();
-  for (const s of sources) lists.set(s.name, s.candidates(user, k));
-  return lists;
+  const full = new Set<string>();
+  for (const s of sources) {
+    const c = s.candidates(user, k);
+    lists.set(s.name, c);
+    if (c.length >= k) full.add(s.name);
+  }
+  return { lists, full };
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import type { Recommender } from '../cf/index.ts';
 import type { Csr } from '../signals/index.ts';
-import { topK, rowNorms as matrixRowNorms } from '../cf/index.ts';
+import { topK, isFactorized, rowNorms as matrixRowNorms } from '../cf/index.ts';
+import { rowSearch, type RowSearch } from './retrieval.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason, UserHistory } from './types.ts';
 import type { IdMap, UserId } from '../domain/ids.ts';
 
@@ -27,12 +28,6 @@ export interface Vectors {
 
 export function row(v: Vectors, r: number): Float32Array {
   return v.data.subarray(r * v.dim, (r + 1) * v.dim);
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
 
 /** Euclidean norm of every row of `v`. */
@@ -70,41 +65,70 @@ export function nearestFavourite(v: Vectors, track: number, favs: number[]): num
 }
 
 /**
+ * A candidate whose reason is worked out only when read: a source proposes hundreds of tracks per
+ * listener and a playlist keeps a few dozen, so the "nearest favourite" search runs for those.
+ */
+export class LazyCandidate implements Candidate {
+  private why: Reason | undefined;
+  constructor(
+    readonly track: number,
+    public score: number,
+    readonly source: string,
+    private readonly explain: (track: number) => Reason,
+  ) {}
+  get reason(): Reason {
+    return (this.why ??= this.explain(this.track));
+  }
+}
+
+/**
  * Collaborative filtering: the model's top tracks for the user (heard ones filtered), explained by
  * the favourite closest in factor space ("because you listen to X"), or by the track's artist
- * ("fans of Y also like this") when the model has no factors.
+ * ("fans of Y also like this") when the model has no factors. With `search` (an index over the
+ * item factors) the top tracks come from the index, not from scoring every track.
  */
-export function cfSource(model: Recommender, users: IdMap<UserId>, userTracks: Csr, catalog: CatalogView, itemVectors?: Vectors): CandidateSource {
+export function cfSource(model: Recommender, users: IdMap<UserId>, userTracks: Csr, catalog: CatalogView, itemVectors?: Vectors, search?: RowSearch): CandidateSource {
+  const userF = search && isFactorized(model) ? model.userFactors() : undefined;
+  const f = isFactorized(model) ? model.factors : 0;
   return {
     name: 'cf',
     candidates(user, k) {
       const u = users.row(user.id);
       if (u < 0 || u >= userTracks.rows) return [];
-      const r = model.recommend(u, userTracks, k, { filterHeard: true });
-      const favs = favourites(user, 20);
-      const out: Candidate[] = [];
-      for (let i = 0; i < r.items.length; i++) {
-        const t = r.items[i];
-        let reason: Reason;
-        const f = itemVectors && favs.length ? nearestFavourite(itemVectors, t, favs) : -1;
-        const a = catalog.artists[catalog.tracks[f >= 0 ? f : t].artists[0]];
-        if (f >= 0) reason = { kind: 'because_you_listen', artist: a?.name ?? 'an artist you play', artistId: a?.id };
-        else reason = { kind: 'fans_also_like', artist: a?.name ?? 'this artist', artistId: a?.id };
-        out.push({ track: t, score: r.scores[i], reason, source: 'cf' });
-      }
-      return out;
+      const r =
+        userF && search && (u + 1) * f <= userF.length
+          ? search.top(userF.subarray(u * f, (u + 1) * f), k, userTracks.indices.subarray(userTracks.indptr[u], userTracks.indptr[u + 1]))
+          : model.recommend(u, userTracks, k, { filterHeard: true });
+      let favs: number[] | undefined;
+      const explain = (t: number): Reason => {
+        favs ??= favourites(user, 20);
+        const fav = itemVectors && favs.length ? nearestFavourite(itemVectors, t, favs) : -1;
+        const a = catalog.artists[catalog.tracks[fav >= 0 ? fav : t].artists[0]];
+        if (fav >= 0) return { kind: 'because_you_listen', artist: a?.name ?? 'an artist you play', artistId: a?.id };
+        return { kind: 'fans_also_like', artist: a?.name ?? 'this artist', artistId: a?.id };
+      };
+      return Array.from(r.items, (t, i) => new LazyCandidate(t, r.scores[i], 'cf', explain));
     },
   };
 }
 
 /**
  * Content vectors (audio embeddings, text descriptors): the user's profile is the mean of their
- * favourites' vectors; tracks are scored by cosine to it, so tracks nobody has played yet (new and
- * underrated artists) can be found. `explain(track, nearestFavourite)` gives the reason.
+ * favourites' unit vectors; tracks are scored by cosine to it (searched in an index over the unit
+ * rows), so tracks nobody has played yet (new and underrated artists) can be found.
+ * `explain(track, nearestFavourite)` gives the reason.
  */
 export function contentSource(name: string, v: Vectors, explain: (track: number, fav: number) => Reason, opts: { favourites?: number; exclude?: (track: number) => boolean } = {}): CandidateSource {
   const rows = v.data.length / v.dim;
   const norms = rowNorms(v);
+  const unit = new Float32Array(v.data.length);
+  const keep: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    if (norms[r] === 0 || opts.exclude?.(r)) continue;
+    keep.push(r);
+    for (let i = 0; i < v.dim; i++) unit[r * v.dim + i] = v.data[r * v.dim + i] / norms[r];
+  }
+  const search = rowSearch(unit, v.dim, keep);
   return {
     name,
     candidates(user, k) {
@@ -115,17 +139,9 @@ export function contentSource(name: string, v: Vectors, explain: (track: number,
         const x = row(v, f);
         for (let i = 0; i < v.dim; i++) profile[i] += x[i] / norms[f];
       }
-      const scores = new Float32Array(rows);
-      const exclude = new Uint8Array(rows);
-      for (let r = 0; r < rows; r++) {
-        if (norms[r] === 0 || user.plays.has(r) || opts.exclude?.(r)) {
-          exclude[r] = 1;
-          continue;
-        }
-        scores[r] = dot(profile, row(v, r)) / norms[r];
-      }
-      const top = topK(scores, k, exclude);
-      return Array.from(top.items, (t, i) => ({ track: t, score: top.scores[i], source: name, reason: explain(t, nearestFavourite(v, t, favs)) }));
+      const top = search.top(profile, k, user.plays.keys());
+      const why = (t: number) => explain(t, nearestFavourite(v, t, favs));
+      return Array.from(top.items, (t, i) => new LazyCandidate(t, top.scores[i], name, why));
     },
   };
 }

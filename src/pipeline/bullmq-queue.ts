@@ -1,0 +1,102 @@
+/**
+ * The fleet's task queue on BullMQ (Redis): a run's tasks are jobs whose id is `<run>.<task>`, so
+ * a task enqueued twice (two schedulers, a resumed run) is one job, a task finished before a crash
+ * is not run again, and a dead-lettered one is retried when the run is resumed. Any number of
+ * worker processes take jobs ({@link BullmqQueue.work}); a worker killed mid-task loses its lock
+ * after `leaseMs` and the job runs again on another worker. Failed attempts are retried with
+ * exponential backoff; after the last, the job stays in BullMQ's failed list with its error: our
+ * dead letters. docs/scale.md says why BullMQ.
+ */
+import { Queue, Worker, type Job } from 'bullmq';
+import type { DeadTask, Task, TaskQueue, TaskReport } from './tasks.ts';
+
+export interface BullmqOptions {
+  /** Redis URL, e.g. `redis://127.0.0.1:6379`. */
+  url: string;
+  /** Key prefix of every queue key (tests and deployments namespace by it); default `deepcut`. */
+  prefix?: string;
+  /** The run whose tasks these are: job ids are `<run>.<task id>`. */
+  runId: string;
+  attempts?: number;
+  backoffMs?: number;
+  /** A started job whose worker stops renewing its lock for this long runs again elsewhere; default 10 s. */
+  leaseMs?: number;
+  /** How often `run` looks at its jobs' states; default 200 ms. */
+  pollMs?: number;
+}
+
+const QUEUE = 'pipeline-tasks';
+
+function connection(url: string) {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 6379), ...(u.password ? { password: decodeURIComponent(u.password) } : {}), ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}), maxRetriesPerRequest: null };
+}
+
+const jobId = (runId: string, task: Task) => `${runId}.${task.id}`.replace(/:/g, '.');
+
+export class BullmqQueue implements TaskQueue {
+  private readonly queue: Queue;
+  private readonly workers: Worker[] = [];
+
+  constructor(private readonly o: BullmqOptions) {
+    this.queue = new Queue(QUEUE, { connection: connection(o.url), prefix: o.prefix ?? 'deepcut' });
+  }
+
+  /**
+   * Take tasks in this process, `concurrency` at a time, with `handler` (a `deepcut worker`).
+   * Resolves when the worker is connected.
+   */
+  async work(handler: (t: Task) => Promise<void>, concurrency = 1): Promise<void> {
+    const lease = this.o.leaseMs ?? 10_000;
+    const w = new Worker(QUEUE, async (job: Job) => handler(job.data as Task), { connection: connection(this.o.url), prefix: this.o.prefix ?? 'deepcut', concurrency, lockDuration: lease, stalledInterval: lease / 2 });
+    w.on('error', () => undefined);
+    this.workers.push(w);
+    await w.waitUntilReady();
+  }
+
+  /**
+   * Enqueue `tasks` (each once: finished ones are kept, dead ones retried) and wait until every one
+   * is done or dead. With a `handler`, this process works on them too; otherwise other processes must.
+   */
+  async run(tasks: readonly Task[], handler?: (t: Task) => Promise<void>): Promise<TaskReport> {
+    if (handler) await this.work(handler);
+    for (const t of tasks) {
+      const id = jobId(this.o.runId, t);
+      const job = await this.queue.getJob(id);
+      if (!job) await this.queue.add(t.kind, t, { jobId: id, attempts: this.o.attempts ?? 3, backoff: { type: 'exponential', delay: this.o.backoffMs ?? 1000 } });
+      else if ((await job.getState()) === 'failed') await job.retry('failed');
+    }
+    const pending = new Set(tasks.map((t) => t.id));
+    const dead = new Map<string, DeadTask>();
+    while (pending.size) {
+      for (const t of tasks) {
+        if (!pending.has(t.id)) continue;
+        const job = await this.queue.getJob(jobId(this.o.runId, t));
+        const state = job ? await job.getState() : 'unknown';
+        if (state === 'completed') pending.delete(t.id);
+        else if (state === 'failed' && job) {
+          pending.delete(t.id);
+          dead.set(t.id, { id: t.id, kind: t.kind, attempts: job.attemptsMade, error: job.failedReason });
+        }
+      }
+      if (pending.size) await new Promise((r) => setTimeout(r, this.o.pollMs ?? 200));
+    }
+    return { done: tasks.filter((t) => !dead.has(t.id)).map((t) => t.id), dead: tasks.filter((t) => dead.has(t.id)).map((t) => dead.get(t.id)!) };
+  }
+
+  /** The dead letters of this queue's run: failed jobs with their errors. */
+  async deadLetters(): Promise<DeadTask[]> {
+    const failed = await this.queue.getFailed();
+    return failed.filter((j) => j.id?.startsWith(`${this.o.runId}.`)).map((j) => ({ id: (j.data as Task).id, kind: (j.data as Task).kind, attempts: j.attemptsMade, error: j.failedReason }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    await this.queue.close();
+  }
+
+  /** Remove every key of this queue's prefix (tests). */
+  async obliterate(): Promise<void> {
+    await this.queue.obliterate({ force: true });
+  }
+}

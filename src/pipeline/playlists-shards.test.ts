@@ -1,0 +1,147 @@
+/**
+ * The playlists step sharded by listeners: any shard count, and shards run in any order (as
+ * workers pick them up), give the same files byte for byte, and the archive learns the same lists.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateWorld } from '../generate/index.ts';
+import { importPath } from '../ingest/index.ts';
+import { openStore } from '../store/index.ts';
+import { defaultConfig } from '../config/config.ts';
+import { runPipeline, type StepContext } from './runner.ts';
+import { defaultSteps, makePlaylists, makePlaylistsShard, mergePlaylistShards, runPlaylistInputs, shardRows, shardDir, stepProduct, loadCfModel } from './steps.ts';
+import { InProcessQueue, DeadTasksError, type TaskQueue } from './tasks.ts';
+import { loadSnapshot } from './persist.ts';
+import { FixedClock } from '../core/clock.ts';
+import { log } from '../log.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'dc-pl-shards-'));
+const home = join(root, 'home');
+const NOW = '2026-11-23T06:00:00Z';
+let runDir = '';
+
+before(async () => {
+  const world = join(root, 'world');
+  await generateWorld({ size: 'small', seed: 5, out: world, audioClips: 0 });
+  const store = await openStore({ home });
+  try {
+    await importPath(store, 'jsonl', world, {});
+    const steps = defaultSteps().filter((s) => s.name !== 'playlists' && s.name !== 'bandit');
+    const m = await runPipeline(steps, { config: { ...defaultConfig(), home }, store, clock: new FixedClock(NOW) });
+    runDir = join(home, 'runs', m.runId);
+  } finally {
+    await store.close();
+  }
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** A playlists step context writing into `out` with the archive in `archiveHome`. */
+function ctxFor(out: string, archiveHome: string): StepContext {
+  mkdirSync(out, { recursive: true });
+  return { runId: 'r', runDir, dir: out, dirOf: (s) => join(runDir, s), outputs: {}, config: { ...defaultConfig(), home: archiveHome }, store: undefined as never, clock: new FixedClock(NOW), log: log('test') };
+}
+
+async function inputs() {
+  const s = await loadSnapshot(join(runDir, 'signals'));
+  const model = await loadCfModel(join(runDir, 'cf'), s, 1);
+  return { s, model, extra: await runPlaylistInputs(join(runDir, 'text'), join(runDir, 'audio'), s, model) };
+}
+
+const FILES = ['discover-weekly.jsonl', 'release-radar.jsonl', 'daily-mixes.jsonl'];
+const read = (dir: string) => FILES.map((f) => readFileSync(join(dir, f), 'utf8'));
+
+test('shardRows covers every user row once, in order', () => {
+  for (const [users, count] of [[0, 1], [1, 3], [10, 3], [101, 7], [5, 5]] as const) {
+    const rows: number[] = [];
+    for (let index = 0; index < count; index++) {
+      const [a, b] = shardRows(users, { index, count });
+      for (let r = a; r < b; r++) rows.push(r);
+    }
+    assert.deepEqual(rows, Array.from({ length: users }, (_, i) => i), `${users} users in ${count} shards`);
+  }
+  assert.throws(() => shardRows(10, { index: 3, count: 3 }), /bad playlists shard 3 of 3/);
+});
+
+test('1, 3 and 7 shards give the same files byte for byte, and the same archive', async () => {
+  const { s, model, extra } = await inputs();
+  const outs: string[][] = [];
+  const sums: unknown[] = [];
+  for (const n of [1, 3, 7]) {
+    const dir = join(root, `out-${n}`);
+    const arch = join(root, `arch-${n}`);
+    sums.push(await makePlaylists(ctxFor(dir, arch), s, model, extra, n));
+    outs.push(read(dir));
+    assert.ok(!existsSync(`${dir}.shards`), 'shard folders removed after the merge');
+    outs[outs.length - 1].push(readFileSync(join(arch, 'playlists', 'discover-weekly', '2026-11-23.jsonl'), 'utf8'));
+  }
+  assert.ok(outs[0][0].split('\n').length > 50, 'a list per listener');
+  assert.deepEqual(outs[1], outs[0]);
+  assert.deepEqual(outs[2], outs[0]);
+  assert.deepEqual(sums[1], sums[0]);
+  assert.deepEqual(sums[2], sums[0]);
+});
+
+test('shards run out of order and one run twice (a retried task) merge to the one-shard bytes', async () => {
+  const { s, model, extra } = await inputs();
+  const one = join(root, 'ooo-1');
+  await makePlaylists(ctxFor(one, join(root, 'ooo-arch-1')), s, model, extra, 1);
+  const dir = join(root, 'ooo-4');
+  const ctx = ctxFor(dir, join(root, 'ooo-arch-4'));
+  const product = stepProduct(s, model, extra, ctx.config.cf.seed);
+  for (const index of [2, 0, 3, 2, 1]) await makePlaylistsShard(ctx, s, product, { index, count: 4 });
+  await mergePlaylistShards(ctx, 4, s.histories.length);
+  assert.deepEqual(read(dir), read(one));
+});
+
+test('a merge with a shard missing names it', async () => {
+  const { s, model, extra } = await inputs();
+  const ctx = ctxFor(join(root, 'missing'), join(root, 'missing-arch'));
+  await makePlaylistsShard(ctx, s, stepProduct(s, model, extra, 42), { index: 0, count: 2 });
+  await assert.rejects(mergePlaylistShards(ctx, 2, s.histories.length), /playlists shard 1 of 2 has no summary/);
+});
+
+test('a resumed step keeps the shards an earlier attempt finished, and gives the same bytes', async () => {
+  const { s, model, extra } = await inputs();
+  const dir = join(root, 'resume');
+  const ctx = ctxFor(dir, join(root, 'resume-arch'));
+  const product = stepProduct(s, model, extra, ctx.config.cf.seed);
+  await makePlaylistsShard(ctx, s, product, { index: 0, count: 3 }); // finished before the "crash"
+  const summary = join(shardDir(dir, { index: 0, count: 3 }), 'summary.json');
+  const before = statSync(summary).mtimeMs;
+  const kept: boolean[] = [];
+  const watching: TaskQueue = {
+    run: (tasks, handler) =>
+      new InProcessQueue().run(tasks, async (t) => {
+        await handler(t);
+        if (t.id === 'playlists:0-of-3') kept.push(statSync(summary).mtimeMs === before);
+      }),
+  };
+  await makePlaylists(ctx, s, model, extra, 3, watching);
+  assert.deepEqual(kept, [true], 'shard 0 was not made again');
+  assert.deepEqual(read(dir), read(join(root, 'out-1')));
+});
+
+test('a shard that keeps failing is retried, dead-lettered with its error, and fails the step', async () => {
+  const { s, model, extra } = await inputs();
+  const attempts: string[] = [];
+  const poisoned: TaskQueue = {
+    run: (tasks, handler) =>
+      new InProcessQueue({ attempts: 3, backoffMs: 1 }).run(tasks, async (t) => {
+        attempts.push(t.id);
+        if (t.id === 'playlists:1-of-2') throw new Error('undecodable input in shard 1');
+        await handler(t);
+      }),
+  };
+  const err = await makePlaylists(ctxFor(join(root, 'dead'), join(root, 'dead-arch')), s, model, extra, 2, poisoned).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof DeadTasksError, String(err));
+  assert.deepEqual(err.dead, [{ id: 'playlists:1-of-2', kind: 'playlists', attempts: 3, error: 'undecodable input in shard 1' }]);
+  assert.match(err.message, /playlists:1-of-2 \(after 3 attempts: undecodable input in shard 1\)/);
+  assert.deepEqual(attempts.filter((a) => a === 'playlists:1-of-2').length, 3);
+  assert.ok(!existsSync(join(root, 'dead', 'discover-weekly.jsonl')), 'no merged output from a failed step');
+});
