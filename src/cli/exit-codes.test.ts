@@ -54,8 +54,10 @@ test('the CLI exits with the code the README gives each outcome', { timeout: 300
       { code: 8, what: 'unauthorized', args: [...h, 'keys', 'list', '--server', server, '--api-key', 'dc_bad'], stderr: /answered 401: unknown API key/ },
       { code: 9, what: 'rate limited', args: [...h, 'keys', 'list', '--server', server, '--api-key', 'limited'], stderr: /answered 429/ },
     ];
-    // exit 1 (a bug) has no command that triggers it on purpose; errors.test.ts checks plain errors map to 1
-    const results = await Promise.all(table.map((row) => run(row.args)));
+    // exit 1 (a bug) has no command that triggers it on purpose; errors.test.ts checks plain errors map to 1.
+    // One at a time: several commands open the home's embedded store, which has one writer.
+    const results: { status: number | null; stderr: string }[] = [];
+    for (const row of table) results.push(await run(row.args));
     table.forEach((row, i) => {
       assert.equal(results[i].status, row.code, `${row.what} (deepcut ${row.args.join(' ')}): ${results[i].stderr}`);
       if (row.stderr) assert.match(results[i].stderr, row.stderr, row.what);

@@ -70,7 +70,11 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
 
   it('a listen posted to node A changes node B\'s recommendations for that listener', async () => {
     const user = 'newcomer-1';
+    // a listener joins through node A (an unknown id is a 404 on every node); B reads them from the shared store
+    const joined = await fetch(`${a.url}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ user_id: user, time_zone: 'UTC' }]) });
+    assert.equal(joined.status, 200);
     const before = await recs(b, user, 10);
+    assert.equal(before.status, 200);
     const target = before.body.items[0].track_id;
     assert.ok(target, 'B recommends something to a newcomer (popular tracks)');
     assert.equal((await post(a, [play(user, target, 1), play(user, target, 2)])).status, 200);

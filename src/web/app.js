@@ -242,7 +242,7 @@ function Player({ player, app }) {
   return html`<footer class="player" aria-label="Player">
     <${Cover} id=${cur.track_id} label=${cur.title} size="s" />
     <div class="now"><strong>${cur.title}</strong><span>${(cur.artist_names || []).join(', ')}</span></div>
-    <button aria-label="Previous track" onClick=${() => app.step(-1)}>Prev</button>
+    <button aria-label="Previous track" onClick=${() => app.step(-1)}>Previous</button>
     <button aria-label="Next track" onClick=${() => (finish('next'), app.step(1))}>Next</button>
     <audio ref=${audio} controls preload="auto" aria-label=${`Audio of ${cur.title}`} onEnded=${() => (finish('ended'), app.step(1))} onError=${() => app.say(`No audio for ${cur.title}`)}></audio>
     <span class="dim">${player.index + 1} / ${player.queue.length}</span>
