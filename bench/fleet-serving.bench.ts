@@ -83,7 +83,11 @@ const bench: Bench = {
       const lat: number[] = [];
       for (let i = 0; i < samples; i++) {
         const user = `vis-${i}`;
+        // a listener joins through A (unknown ids are 404 on every node); B reads them from the shared store
+        const joined = await fetch(`${a.url}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ user_id: user, time_zone: 'UTC' }]) });
+        if (joined.status !== 200) throw new Error(`user refused: ${joined.status} ${await joined.text()}`);
         const { top } = await runOf(b, user);
+        if (!top) throw new Error(`node B recommends nothing to ${user}`);
         const listen = { listen_id: `vis-${i}`, user_id: user, track_id: top, started_at: new Date(Date.UTC(2024, 6, 1) + i * 1000).toISOString(), ms_played: 120_000 };
         const r = await fetch(`${a.url}/v1/listens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([listen]) });
         if (r.status !== 200) throw new Error(`listen refused: ${r.status} ${await r.text()}`);
