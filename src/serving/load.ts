@@ -156,15 +156,6 @@ export async function foldInSinceRun(store: Pick<Store, 'readListens'>, recs: Pi
   return { folded: rows.length, since: n };
 }
 
-/**
- * Where run `runId`'s files are on this machine: THE one place serving resolves a run's folder,
- * through the artifact store (`artifacts.url`): `<home>/runs/<runId>` itself with the default store,
- * else the run fetched into `<home>/cache` (content-hash cache, checked bytes, retried).
- */
-export async function localRunFolder(config: Pick<Config, 'home' | 'artifacts'>, runId: string): Promise<string> {
-  return runFolder(config, runId);
-}
-
 export interface LoadOptions {
   /** Load this run (default: the store's published run). */
   runId?: string;
@@ -203,7 +194,8 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
   const runId = o.runId ?? (await currentPublication(store, config.home))?.runId;
   if (runId) {
     try {
-      const run = await openRunAt(await localRunFolder(config, runId), runId, { threads: 1 });
+      // the run's folder through the artifact store (in place for the default store, else fetched into <home>/cache)
+      const run = await openRunAt(await runFolder(config, runId), runId, { threads: 1 });
       const catalog = await catalogP;
       const s = run.snapshot;
       // the live model's own copy of the run's listeners: it adds new ones, the snapshot stays the run's
