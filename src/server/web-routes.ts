@@ -11,6 +11,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ingest } from './commit.ts';
+import { listenSignal, STREAM } from '../signals/index.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Listen } from '../domain/schemas.ts';
 import { pagesOf } from '../store/index.ts';
@@ -75,7 +76,7 @@ async function loadAppCatalog(ctx: ServerContext): Promise<AppCatalog> {
   const seen = new Set<number>();
   const listeners = new Map<string, number>();
   for (let i = 0; i < l.user.length; i++) {
-    if (l.skipped[i] || l.msPlayed[i] < 30_000) continue;
+    if (listenSignal(l.msPlayed[i], l.skipped[i], ctx.config.signals) !== STREAM) continue;
     const key = l.user[i] * l.tracks.size + l.track[i];
     if (seen.has(key)) continue;
     seen.add(key);
@@ -351,7 +352,7 @@ export function webRoutes(): RouteDef<any, any, any>[] {
           const at = Date.parse(l.started_at);
           const day = new Date(at).toISOString().slice(0, 10);
           days.set(day, (days.get(day) ?? 0) + 1);
-          if (l.skipped || l.ms_played < 30_000) continue;
+          if (listenSignal(l.ms_played, l.skipped, ctx.config.signals) !== STREAM) continue;
           const monday = new Date(at - ((new Date(at).getUTCDay() + 6) % 7) * DAY).toISOString().slice(0, 10);
           const w = weeks.get(monday) ?? weeks.set(monday, { artists: new Map(), genres: new Map() }).get(monday)!;
           for (const a of c.tracks.get(l.track_id)?.artist_ids.slice(0, 1) ?? []) {
