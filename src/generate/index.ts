@@ -5,7 +5,7 @@
 export { type ArtistTruth, type Catalog, generateCatalog, type TrackTruth } from './catalog.ts';
 export { GENRES } from './genres.ts';
 export { ListenerGenerator } from './listeners.ts';
-export { type ClipSpec, encodeWav, renderClip } from './synth.ts';
+export { type ClipMeter, type ClipSpec, type ClipVariety, type ClipVarietyGroup, CLIP_VARIETIES, clipVariety, encodeWav, renderClip } from './synth.ts';
 export { TasteModel, type UserTaste } from './taste.ts';
 export { readJsonl } from './testkit.ts';
 export { DAY_MS, hash32, pickWeighted } from './util.ts';

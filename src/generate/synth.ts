@@ -16,13 +16,16 @@ import { hash32 } from './util.ts';
 /** Sample rate of every clip the generator writes, Hz. */
 export const SAMPLE_RATE = 22_050;
 
+/** A clip's meter: the catalog's meters, and 2/4 (a variety clip's duple meter, see {@link clipVariety}). */
+export type ClipMeter = Meter | '2/4';
+
 /** What to render: the labels of a track plus the artist's timbre choices. */
 export interface ClipSpec {
   /** Length, s. */
   seconds: number;
-  /** Beats per minute; the beat is a quarter note (a dotted quarter in 6/8). */
+  /** Beats per minute; the beat is a quarter note (a dotted quarter in 6/8). With `rubato`, the mean over the clip is near it. */
   tempoBpm: number;
-  meter: Meter;
+  meter: ClipMeter;
   /** Tonic pitch class, 0 = C … 11 = B. */
   key: number;
   mode: Mode;
@@ -38,6 +41,67 @@ export interface ClipSpec {
   brightness: number;
   /** Any integer that varies the melody between tracks (the track row). */
   voice: number;
+  /** Every pitched part (and the timpani) is this many cents off A = 440 Hz (a detuned instrument); absent 0. */
+  detuneCents?: number;
+  /** The tempo drifts by up to this fraction of `tempoBpm` (one slow swell over the clip) plus ±1.5 % a beat; absent none. */
+  rubato?: number;
+  /** The first half of the bars stays on the dominant's side (V ii V V), the second cadences home; absent: the tonic from the start. */
+  opening?: 'dominant';
+}
+
+/** The variety groups of {@link clipVariety}; `plain` clips render the track's labels unchanged. */
+export const CLIP_VARIETIES = ['plain', 'slow', 'rubato', 'detuned', 'off-tonic', 'duple', 'compound'] as const;
+export type ClipVarietyGroup = (typeof CLIP_VARIETIES)[number];
+
+/** How a clip departs from its track's catalog labels (the fields replace or add to the {@link ClipSpec}'s). */
+export type ClipVariety = { group: ClipVarietyGroup } & Partial<Pick<ClipSpec, 'tempoBpm' | 'meter' | 'detuneCents' | 'rubato' | 'opening'>>;
+
+/** Shares of the clips in each variety group (the rest are plain). */
+const VARIETY_SHARES: [ClipVarietyGroup, number][] = [
+  ['slow', 0.08],
+  ['rubato', 0.06],
+  ['detuned', 0.08],
+  ['off-tonic', 0.06],
+  ['duple', 0.04],
+  ['compound', 0.04],
+];
+
+/**
+ * The variety real recordings have and the genres' labels alone lack (issue 22): slow tempos
+ * (50–90 BPM), rubato, detuned instruments (15–50 cents either way), openings on the dominant,
+ * duple (2/4) and compound (6/8 at 40–100 dotted quarters) meters. About a third of the clips get
+ * one. Drawn from a random stream of its own, keyed by the world's seed and the track's row, so the
+ * catalog, the listens and everything else the world holds are the same bytes with or without it.
+ */
+export function clipVariety(seed: number, track: number): ClipVariety {
+  const rng = new Rng(hash32(seed, 0x7a71e7, track));
+  let u = rng.next();
+  let group: ClipVarietyGroup = 'plain';
+  for (const [g, share] of VARIETY_SHARES) {
+    if (u < share) {
+      group = g;
+      break;
+    }
+    u -= share;
+  }
+  const r = rng.next();
+  const sign = rng.next() < 0.5 ? -1 : 1;
+  switch (group) {
+    case 'plain':
+      return { group };
+    case 'slow':
+      return { group, tempoBpm: Math.round(50 + 40 * r) };
+    case 'rubato':
+      return { group, rubato: Math.round((0.04 + 0.06 * r) * 100) / 100 };
+    case 'detuned':
+      return { group, detuneCents: sign * Math.round(15 + 35 * r) };
+    case 'off-tonic':
+      return { group, opening: 'dominant' };
+    case 'duple':
+      return { group, meter: '2/4' };
+    case 'compound':
+      return { group, meter: '6/8', tempoBpm: Math.round(40 + 60 * r) };
+  }
 }
 
 /** Semitones of the scale degrees above the tonic. */
@@ -61,8 +125,33 @@ export const PROGRESSIONS: Record<Mode, readonly (readonly number[])[]> = {
 };
 
 /** Beats per bar and steps (subdivisions) per beat of a meter. */
-export function meterGrid(meter: Meter): { beatsPerBar: number; stepsPerBeat: number } {
-  return meter === '6/8' ? { beatsPerBar: 2, stepsPerBeat: 3 } : { beatsPerBar: meter === '3/4' ? 3 : 4, stepsPerBeat: 2 };
+export function meterGrid(meter: ClipMeter): { beatsPerBar: number; stepsPerBeat: number } {
+  return meter === '6/8' ? { beatsPerBar: 2, stepsPerBeat: 3 } : { beatsPerBar: meter === '3/4' ? 3 : meter === '2/4' ? 2 : 4, stepsPerBeat: 2 };
+}
+
+/**
+ * Time in the clip (s) of a time on the steady grid (s at `spec.tempoBpm`): the identity without
+ * `rubato`, else the tempo map of one slow swell (random phase) plus ±1.5 % per beat, linear within
+ * a beat. Also returns the clip's mean tempo over its beats (its label).
+ */
+export function tempoMap(spec: ClipSpec, seed: number): { at: (t: number) => number; meanBpm: number } {
+  if (!spec.rubato) return { at: (t) => t, meanBpm: spec.tempoBpm };
+  const rng = new Rng(hash32(seed, 0x2ba70, spec.voice));
+  const beat = 60 / spec.tempoBpm;
+  const total = Math.ceil(spec.seconds / beat) + 8; // beats enough to cover the clip when slowed down
+  const span = Math.ceil((spec.seconds / beat) * (1 + spec.rubato)) + 1;
+  const phase = rng.next() * 2 * Math.PI;
+  const onset = new Float64Array(total + 1); // clip time of beat i
+  for (let i = 0; i < total; i++) onset[i + 1] = onset[i] + beat / (1 + spec.rubato * Math.sin(phase + (2 * Math.PI * i) / span) + 0.015 * (2 * rng.next() - 1));
+  const at = (t: number) => {
+    const x = Math.max(0, t / beat);
+    const i = Math.min(total - 1, Math.floor(x));
+    return onset[i] + (x - i) * (onset[i + 1] - onset[i]);
+  };
+  // beats heard within the clip over the time they take
+  let n = 0;
+  while (n + 1 < total && onset[n + 1] <= spec.seconds) n++;
+  return { at, meanBpm: n > 0 ? (60 * n) / onset[n] : spec.tempoBpm };
 }
 
 /** Frequency of a MIDI note, Hz: 440 · 2^((m − 69)/12). */
@@ -236,7 +325,7 @@ function addPluck(out: Float32Array, start: number, freq: number, holdN: number,
 export type DrumVoice = 'kick' | 'snare' | 'hat' | 'clap' | 'timpani' | 'shaker' | 'brush' | 'rim';
 
 /** Velocities per step of one bar for each drum voice of a kit in a meter (0 = silent). */
-export function drumPattern(kit: DrumKit, meter: Meter): Partial<Record<DrumVoice, number[]>> {
+export function drumPattern(kit: DrumKit, meter: ClipMeter): Partial<Record<DrumVoice, number[]>> {
   const { beatsPerBar: B, stepsPerBeat: S } = meterGrid(meter);
   const N = B * S;
   const z = () => new Array<number>(N).fill(0);
@@ -370,14 +459,18 @@ export function score(spec: ClipSpec, seed: number): Note[] {
   const beat = 60 / spec.tempoBpm;
   const step = beat / S;
   const bar = beat * B;
-  const bars = Math.ceil(spec.seconds / bar);
+  // with rubato the tempo may run up to `rubato` (+1.5 %) faster: write enough bars to fill the clip
+  const bars = Math.ceil((spec.rubato ? spec.seconds * (1.02 + spec.rubato) : spec.seconds) / bar);
   const deg = (d: number) => scale[d % 7] + 12 * Math.floor(d / 7);
   const notes: Note[] = [];
   const power = spec.chords === 'distorted-guitar';
   let melodyDeg = 7; // the tonic an octave up
+  // Opening on the dominant: the first half of the bars V ii V V (the melody's home the fifth), then home.
+  const opening = spec.opening === 'dominant' ? Math.max(2, Math.floor(bars / 2)) : 0;
   for (let b = 0; b < bars; b++) {
     const t0 = b * bar;
-    const root = prog[b % prog.length];
+    const root = b < opening ? OPENING_DEGREES[b % 4] : opening ? CADENCE_DEGREES[(b - opening) % 4] : prog[b % prog.length];
+    const home = b < opening ? 11 : 7; // the melody's anchor: the fifth while on the dominant, else the tonic
     // Chord tones, voiced between C3 and G4.
     let base = 48 + spec.key + deg(root);
     if (base > 57) base -= 12;
@@ -391,22 +484,28 @@ export function score(spec: ClipSpec, seed: number): Note[] {
     for (const [at, hold, vel] of hits) for (const tone of tones) notes.push({ part: 'chords', midi: base + tone, start: t0 + at, hold, vel: vel * tonicBoost });
     // Bass: the root on the downbeat, and on the meter's other strong beats.
     const bassMidi = 36 + ((spec.key + deg(root)) % 12);
-    const bassBeats = spec.meter === '4/4' ? [0, 2] : spec.meter === '6/8' ? [0, 1] : [0];
+    const bassBeats = spec.meter === '4/4' ? [0, 2] : spec.meter === '6/8' || spec.meter === '2/4' ? [0, 1] : [0];
     for (const k of bassBeats) notes.push({ part: 'bass', midi: bassMidi, start: t0 + k * beat, hold: beat * (k === 0 ? 1.5 : 0.9), vel: k === 0 ? 1 : 0.75 });
     // Melody: a walk over the scale, chord tones on the downbeat, the tonic on the first note.
     for (let s = 0; s < B * S; ) {
       const len = s % S === 0 && rng.next() < 0.5 ? S : 1;
       // The tonic on the first note and often on beats, chord tones on downbeats, a walk between.
-      if (b === 0 && s === 0) melodyDeg = 7;
-      else if (s % S === 0 && rng.next() < 0.45) melodyDeg = 7;
+      if (b === 0 && s === 0) melodyDeg = home;
+      else if (s % S === 0 && rng.next() < 0.45) melodyDeg = home;
       else if (s === 0) melodyDeg = 7 + root + 2 * rng.int(2);
       else melodyDeg = Math.max(3, Math.min(13, melodyDeg + [-2, -1, -1, 1, 1, 2, 0][rng.int(7)]));
       if (rng.next() < 0.85) notes.push({ part: 'lead', midi: 60 + spec.key - (spec.key > 6 ? 12 : 0) + deg(melodyDeg), start: t0 + s * step, hold: step * len * 0.9, vel: s === 0 ? 0.8 : 0.6 });
       s += len;
     }
   }
-  return notes.filter((n) => n.start < spec.seconds);
+  if (!spec.rubato) return notes.filter((n) => n.start < spec.seconds);
+  const map = tempoMap(spec, seed);
+  return notes.map((n) => ({ ...n, start: map.at(n.start), hold: map.at(n.start + n.hold) - map.at(n.start) })).filter((n) => n.start < spec.seconds);
 }
+
+/** The off-tonic opening's chords (scale degrees: V ii V V; in minor v iv v v) and the cadence home after it. */
+const OPENING_DEGREES = [4, 1, 4, 4];
+const CADENCE_DEGREES = [0, 3, 4, 0];
 
 /**
  * Render a clip: mono Float32 samples at `sampleRate` Hz, length round(seconds·sampleRate), RMS at
@@ -426,19 +525,22 @@ export function renderClip(spec: ClipSpec, o: { sampleRate: number; seed: number
     return tables.get(ins)!;
   };
   const gains = { chords: 0.45, bass: 0.8, lead: 0.55 };
+  const detune = spec.detuneCents ? spec.detuneCents / 100 : 0; // semitones
   for (const note of score(spec, o.seed)) {
     const ins = spec[note.part];
     const octaveUp = note.part === 'bass' && ins !== 'sub-bass' && ins !== 'electric-bass' && ins !== 'upright-bass' ? 12 : 0;
-    addNote(music, Math.round(note.start * sr), midiToHz(note.midi + octaveUp), note.hold, note.vel * gains[note.part], TIMBRES[ins], tableOf(ins), sr);
+    addNote(music, Math.round(note.start * sr), midiToHz(note.midi + octaveUp + detune), note.hold, note.vel * gains[note.part], TIMBRES[ins], tableOf(ins), sr);
   }
   const drums = new Float32Array(n + sr);
   const { beatsPerBar: B, stepsPerBeat: S } = meterGrid(spec.meter);
   const step = 60 / spec.tempoBpm / S;
   const pattern = drumPattern(spec.drums, spec.meter);
-  const steps = Math.ceil(spec.seconds / step);
-  const timpaniHz = midiToHz(36 + spec.key + (spec.key > 5 ? 0 : 12));
+  const steps = Math.ceil((spec.rubato ? spec.seconds * (1.02 + spec.rubato) : spec.seconds) / step);
+  const timpaniHz = midiToHz(36 + spec.key + (spec.key > 5 ? 0 : 12) + detune);
+  const map = tempoMap(spec, o.seed);
   for (let k = 0; k < steps; k++) {
-    const at = Math.round(k * step * sr);
+    const at = Math.round(map.at(k * step) * sr);
+    if (at >= n) break;
     for (const [voice, vels] of Object.entries(pattern) as [DrumVoice, number[]][]) {
       const v = vels[k % (B * S)];
       if (v > 0) addDrum(drums, at, voice, v * 0.9, sr, hash32(o.seed, spec.voice, k, voice.length), timpaniHz);

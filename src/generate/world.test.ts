@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { entitySchemas, Listen, type EntityKind } from '../domain/schemas.ts';
 import { DeepcutError } from '../errors.ts';
-import { generateWorld, WORLD_FILES, DEFAULT_CLOCK, type Summary } from './world.ts';
+import { generateWorld, WORLD_FILES, DEFAULT_CLOCK, type Summary, type ClipTruth } from './world.ts';
 import { hitRates, readJsonl, estimateTempo, chroma, estimateKey, autocorr, onsetEnvelope } from './testkit.ts';
-import { decodeWav, renderClip, rmsDbfs } from './synth.ts';
+import { decodeWav, renderClip, rmsDbfs, clipVariety, tempoMap, score, CLIP_VARIETIES } from './synth.ts';
 import type { DrumKit, Meter } from './genres.ts';
 import type { TrackTruth } from './catalog.ts';
 
@@ -16,27 +16,81 @@ const root = mkdtempSync(join(tmpdir(), 'deepcut-gen-'));
 const A = join(root, 'a');
 const B = join(root, 'b');
 const C = join(root, 'c');
+const D = join(root, 'd');
 let summaryA: Summary;
 
 before(async () => {
   summaryA = await generateWorld({ size: 'small', seed: 7, out: A });
   await generateWorld({ size: 'small', seed: 7, out: B });
   await generateWorld({ size: 'small', seed: 8, out: C, audioClips: 0 });
+  await generateWorld({ size: 'small', seed: 7, out: D, audioVariety: false });
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function folderHash(dir: string): string {
+/** sha256 over the files of `dir` (relative path and bytes) that `keep` accepts. */
+function folderHash(dir: string, keep: (rel: string) => boolean = () => true): string {
   const h = createHash('sha256');
   const walk = (d: string) => {
     for (const name of readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : 1))) {
       const p = join(d, name.name);
       if (name.isDirectory()) walk(p);
-      else h.update(relative(dir, p) + '\0').update(readFileSync(p));
+      else if (keep(relative(dir, p))) h.update(relative(dir, p) + '\0').update(readFileSync(p));
     }
   };
   walk(dir);
   return h.digest('hex');
 }
+
+test('the clips\' variety comes from a random stream of its own: every non-audio file is the same bytes without it', () => {
+  const nonAudio = (rel: string) => !rel.startsWith('audio/') && rel !== join('truth', 'audio.jsonl');
+  assert.equal(folderHash(A, nonAudio), folderHash(D, nonAudio));
+  const labels = readJsonl<ClipTruth>(join(A, 'truth/audio.jsonl'));
+  const plain = readJsonl<ClipTruth>(join(D, 'truth/audio.jsonl'));
+  assert.equal(labels.length, 24);
+  assert.ok(plain.every((c) => c.variety === 'plain'));
+  const varied = labels.filter((c) => c.variety !== 'plain');
+  assert.ok(varied.length >= 4 && varied.length <= 14, `${varied.length} of 24 clips varied`);
+  const tracks = new Map(readJsonl<TrackTruth>(join(A, 'truth/tracks.jsonl')).map((t) => [t.track_id, t]));
+  for (const c of labels) {
+    const same = readFileSync(join(A, 'audio', `${c.track_id}.wav`)).equals(readFileSync(join(D, 'audio', `${c.track_id}.wav`)));
+    // a plain clip is the track's labels rendered as before; a varied one differs from it
+    assert.equal(same, c.variety === 'plain', `${c.track_id} ${c.variety}`);
+    const t = tracks.get(c.track_id)!;
+    if (c.variety === 'plain') assert.deepEqual([c.tempo_bpm, c.meter, c.key, c.mode, c.detune_cents, c.rubato, c.opening], [t.tempo_bpm, t.meter, t.key, t.mode, 0, 0, 'tonic']);
+  }
+});
+
+test('clipVariety: about a third of the clips, each group with its own labels in range', () => {
+  const seen = new Map<string, number>();
+  for (let t = 0; t < 2000; t++) {
+    const v = clipVariety(42, t);
+    seen.set(v.group, (seen.get(v.group) ?? 0) + 1);
+    if (v.group === 'slow') assert.ok(v.tempoBpm! >= 50 && v.tempoBpm! <= 90);
+    if (v.group === 'detuned') assert.ok(Math.abs(v.detuneCents!) >= 15 && Math.abs(v.detuneCents!) <= 50);
+    if (v.group === 'rubato') assert.ok(v.rubato! >= 0.04 && v.rubato! <= 0.1);
+    if (v.group === 'compound') assert.ok(v.meter === '6/8' && v.tempoBpm! >= 40 && v.tempoBpm! <= 100);
+    if (v.group === 'duple') assert.equal(v.meter, '2/4');
+    assert.deepEqual(clipVariety(42, t), v, 'the same seed and track give the same variety');
+  }
+  assert.deepEqual([...seen.keys()].sort(), [...CLIP_VARIETIES].sort());
+  const plain = seen.get('plain')! / 2000;
+  assert.ok(plain > 0.58 && plain < 0.7, `plain share ${plain}`);
+});
+
+test('a rubato clip follows its tempo map: beats drift, the mean tempo is its label', () => {
+  const spec = { seconds: 20, tempoBpm: 100, meter: '4/4', key: 0, mode: 'major', loudnessDbfs: -12, chords: 'piano', bass: 'electric-bass', lead: 'flute', drums: 'rock', progression: 0, brightness: 0.5, voice: 9, rubato: 0.08 } as const;
+  const map = tempoMap(spec, 3);
+  const ibi = Array.from({ length: 30 }, (_, i) => map.at(0.6 * (i + 1)) - map.at(0.6 * i));
+  assert.ok(Math.max(...ibi) / Math.min(...ibi) > 1.1, 'the beat period drifts');
+  assert.ok(Math.abs(map.meanBpm / 100 - 1) < 0.08, `mean ${map.meanBpm}`);
+  assert.equal(tempoMap({ ...spec, rubato: undefined }, 3).at(1.234), 1.234);
+  // the notes follow the map: each sits where the map puts its place on the steady grid
+  const steady = score({ ...spec, rubato: undefined }, 3);
+  const drifting = score(spec, 3);
+  for (let i = 0; i < 40; i++) assert.ok(Math.abs(drifting[i].start - map.at(steady[i].start)) < 1e-9, `note ${i}`);
+  assert.ok(drifting.some((n, i) => Math.abs(n.start - steady[i].start) > 0.1), 'and so off the steady grid');
+  assert.equal(renderClip(spec, { sampleRate: 22_050, seed: 3 }).length, 20 * 22_050);
+});
 
 test('the same seed gives the same bytes; another seed another world', () => {
   assert.equal(folderHash(A), folderHash(B));
@@ -138,10 +192,11 @@ test('the world is learnable and not trivial: oracle ≫ popularity > random on 
 });
 
 test('audio labels match the audio: tempo (onset period), meter accents, key (chroma) and loudness', () => {
-  const labelled = readJsonl<TrackTruth>(join(A, 'truth/tracks.jsonl')).filter((t) => t.has_audio);
+  const labelled = readJsonl<ClipTruth>(join(A, 'truth/audio.jsonl'));
   assert.equal(labelled.length, 24);
   let tempoOk = 0;
   let keyOk = 0;
+  let keyClips = 0;
   for (const t of labelled) {
     const { samples, sampleRate } = decodeWav(readFileSync(join(A, 'audio', `${t.track_id}.wav`)));
     assert.equal(sampleRate, 22_050);
@@ -150,11 +205,15 @@ test('audio labels match the audio: tempo (onset period), meter accents, key (ch
     // Tempo: the onset period, allowing the usual octave ambiguity (MIREX "accuracy 2").
     const r = estimateTempo(samples, sampleRate) / t.tempo_bpm;
     if ([0.5, 1, 2].some((m) => Math.abs(r / m - 1) < 0.04)) tempoOk++;
+    // Key: this plain chroma has no tuning estimate and no tonic evidence, so only clips whose
+    // pitches sit on the grid and start on the tonic are held to it.
+    if (t.detune_cents !== 0 || t.opening !== 'tonic') continue;
+    keyClips++;
     const k = estimateKey(chroma(samples, sampleRate));
     if (k.key === t.key && k.mode === t.mode) keyOk++;
   }
   assert.ok(tempoOk >= 20, `tempo matched in ${tempoOk}/24 clips`);
-  assert.ok(keyOk >= 19, `key matched in ${keyOk}/24 clips`);
+  assert.ok(keyOk >= keyClips - 4, `key matched in ${keyOk}/${keyClips} clips`);
 });
 
 test('meter shows in the accents of every drum kit', () => {

@@ -12,7 +12,8 @@ import { generateCatalog, type Catalog } from './catalog.ts';
 import { GENRES } from './genres.ts';
 import { ListenerGenerator } from './listeners.ts';
 import { generateDocuments } from './text.ts';
-import { renderClip, encodeWav, SAMPLE_RATE } from './synth.ts';
+import { renderClip, encodeWav, clipVariety, tempoMap, SAMPLE_RATE, type ClipSpec, type ClipMeter, type ClipVarietyGroup } from './synth.ts';
+import type { Mode } from './genres.ts';
 import { LineWriter, WEEK_MS } from './util.ts';
 import { topK } from '../core/topk.ts';
 
@@ -37,6 +38,11 @@ export interface GenerateOptions {
   clock?: string;
   /** Override the number of audio clips of the size (0 = no audio). */
   audioClips?: number;
+  /**
+   * Render about a third of the clips with real recordings' variety (slow, rubato, detuned, off-tonic,
+   * duple, compound: synth.ts `clipVariety`); default true. Only the audio and truth/audio.jsonl change.
+   */
+  audioVariety?: boolean;
 }
 
 export interface Summary {
@@ -139,15 +145,21 @@ export async function generateWorld(opts: GenerateOptions): Promise<Summary> {
   bar.done();
   for (const w of Object.values(files)) bytes += w.close();
 
-  // Audio clips.
+  // Audio clips, and the labels of each clip as rendered.
   const clipBar = progress('audio', audio.length);
+  const clipLabels = new LineWriter(join(out, 'truth/audio.jsonl'));
   for (const t of audio) {
-    const pcm = renderClip(clipSpec(cat, t, spec.clipSeconds), { sampleRate: SAMPLE_RATE, seed: opts.seed });
+    const variety = opts.audioVariety === false ? { group: 'plain' as const } : clipVariety(opts.seed, t);
+    const { group, ...change } = variety;
+    const cs: ClipSpec = { ...clipSpec(cat, t, spec.clipSeconds), ...change };
+    const pcm = renderClip(cs, { sampleRate: SAMPLE_RATE, seed: opts.seed });
     const wav = encodeWav(pcm, SAMPLE_RATE);
     writeFileSync(join(out, cat.tracks[t].audio_path!), wav);
     bytes += wav.length;
+    clipLabels.line(clipTruth(cat.trackTruth[t].track_id, cs, group, opts.seed));
     clipBar.tick();
   }
+  bytes += clipLabels.close();
   clipBar.done();
 
   const counts = {
@@ -220,6 +232,30 @@ export function clipSpec(cat: Catalog, t: number, seconds: number) {
     brightness: tt.brightness,
     voice: t,
   };
+}
+
+/** The labels of a clip as rendered (truth/audio.jsonl): its track's, changed by its variety group. */
+export interface ClipTruth {
+  track_id: string;
+  /** `plain`: the track's catalog labels; otherwise the group that changed them (synth.ts `clipVariety`). */
+  variety: ClipVarietyGroup;
+  /** The mean tempo over the clip's beats (a dotted quarter in 6/8). */
+  tempo_bpm: number;
+  meter: ClipMeter;
+  key: number;
+  mode: Mode;
+  loudness_dbfs: number;
+  /** Cents off A = 440 Hz of every pitched part. */
+  detune_cents: number;
+  /** The tempo drifts by up to this fraction (0: steady). */
+  rubato: number;
+  /** The first half of the clip stays on the dominant. */
+  opening: 'tonic' | 'dominant';
+}
+
+function clipTruth(trackId: string, cs: ClipSpec, variety: ClipVarietyGroup, seed: number): ClipTruth {
+  const tempo = tempoMap(cs, seed).meanBpm;
+  return { track_id: trackId, variety, tempo_bpm: Math.round(tempo * 100) / 100, meter: cs.meter, key: cs.key, mode: cs.mode, loudness_dbfs: cs.loudnessDbfs, detune_cents: cs.detuneCents ?? 0, rubato: cs.rubato ?? 0, opening: cs.opening ?? 'tonic' };
 }
 
 function prepareFolder(out: string): void {

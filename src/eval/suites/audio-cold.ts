@@ -12,9 +12,10 @@
  *    artists' streams in training, what a system knows of a new track); the tracks' own streams in
  *    the held-out listens (an oracle popularity no system has); and ALS trained WITH the held-out
  *    listens (the warm upper bound: what the factors would be had the tracks been played).
- * 4. Audio features of a sample of clips against the world's labels: tempo Accuracy1/2, key +
- *    mode, meter (time signature 3, 4 or 6; 6/8 is also reported apart, its beat being the dotted
- *    quarter).
+ * 4. Audio features of a sample of clips against the labels of each clip as rendered
+ *    (truth/audio.jsonl): tempo Accuracy1/2, key + mode, meter (time signature 2, 3, 4 or 6; 6/8 is
+ *    also reported apart, its beat being the dotted quarter), overall and per variety group (plain,
+ *    slow, rubato, detuned, off-tonic, duple, compound).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { join } from 'node:path';
 import type { EvalSuite, EvalReport, EvalTable } from '../suite.ts';
 import { generateWorld, type WorldSize } from '../../generate/index.ts';
 import { readJsonl } from '../../generate/index.ts';
-import type { TrackTruth } from '../../generate/index.ts';
+import type { ClipTruth } from '../../generate/index.ts';
 import type { Listen, Track } from '../../domain/schemas.ts';
 import { IdMap, type TrackId, type UserId } from '../../domain/ids.ts';
 import { listenConfidence, defaultConfidence, listenSignal, STREAM } from '../../signals/index.ts';
@@ -101,6 +102,8 @@ export interface ColdStartResult {
   trainTracks: number;
   finalLoss: number;
   features: FeatureAccuracy;
+  /** The same figures per variety group of the clips (`plain`, `slow`, …: truth/audio.jsonl's `variety`). */
+  featureGroups: Record<string, FeatureAccuracy>;
   seconds: Record<string, number>;
 }
 
@@ -110,7 +113,7 @@ export interface FeatureAccuracy {
   tempo_accuracy1: number;
   tempo_accuracy2: number;
   key_mode_exact: number;
-  /** Time signature (3, 4 or 6 for 3/4, 4/4, 6/8) on every clip. */
+  /** Time signature (2, 3, 4 or 6 for 2/4, 3/4, 4/4, 6/8) on every clip. */
   meter_accuracy: number;
   meter_clips: number;
   /** The 6/8 clips alone: share reported as 6. */
@@ -192,7 +195,8 @@ export async function runColdStart(o: ColdStartOptions): Promise<ColdStartResult
   try {
     if (tmp) await time('generate_s', () => generateWorld({ size: o.size, seed: o.seed, out: tmp, audioClips: o.audioClips }));
     const tracks = readJsonl<Track>(join(dir, 'tracks.jsonl'));
-    const truth = readJsonl<TrackTruth>(join(dir, 'truth/tracks.jsonl'));
+    // the labels of each clip as rendered (its track's, changed by its variety group)
+    const clipTruth = new Map(readJsonl<ClipTruth>(join(dir, 'truth/audio.jsonl')).map((c) => [c.track_id, c]));
     const listens = readJsonl<Listen>(join(dir, 'listens.jsonl'));
     const trackMap = new IdMap<TrackId>(tracks.map((t) => t.track_id as TrackId));
     const audio = tracks.map((t, i) => (t.audio_path ? i : -1)).filter((i) => i >= 0);
@@ -259,21 +263,23 @@ export async function runColdStart(o: ColdStartOptions): Promise<ColdStartResult
 
     // 4. DSP features against the labels
     const sample = new Rng(o.seed ^ 0xfea7).shuffle([...audio]).slice(0, o.featureClips);
-    const features = await time('features_s', async () => {
+    const { features, featureGroups } = await time('features_s', async () => {
       const outcomes = await analyzeFiles(sample.map((t) => join(dir, tracks[t].audio_path!)), { threads: o.threads });
-      return featureAccuracy(outcomes.map((x, i) => ({ est: x.features, truth: truth[sample[i]] })));
+      const rows = outcomes.map((x, i) => ({ est: x.features, truth: clipTruth.get(tracks[sample[i]].track_id)! }));
+      const groups = [...new Set(rows.map((r) => r.truth.variety))].sort();
+      return { features: featureAccuracy(rows), featureGroups: Object.fromEntries(groups.map((g) => [g, featureAccuracy(rows.filter((r) => r.truth.variety === g))])) };
     });
-    return { recalls, validation: fit.validation, trainTracks: fit.trainTracks, finalLoss: fit.losses[fit.losses.length - 1] ?? NaN, features, seconds };
+    return { recalls, validation: fit.validation, trainTracks: fit.trainTracks, finalLoss: fit.losses[fit.losses.length - 1] ?? NaN, features, featureGroups, seconds };
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 /** The `time_signature` a labelled meter should be reported as. */
-const TIME_SIGNATURE: Record<TrackTruth['meter'], number> = { '3/4': 3, '4/4': 4, '6/8': 6 };
+const TIME_SIGNATURE: Record<ClipTruth['meter'], number> = { '2/4': 2, '3/4': 3, '4/4': 4, '6/8': 6 };
 
 /** Tempo, key + mode and meter accuracy of estimates against the generator's labels. */
-export function featureAccuracy(rows: { est?: { tempo_bpm: number; key: number; mode: number; time_signature: number }; truth: Pick<TrackTruth, 'tempo_bpm' | 'key' | 'mode' | 'meter'> }[]): FeatureAccuracy {
+export function featureAccuracy(rows: { est?: { tempo_bpm: number; key: number; mode: number; time_signature: number }; truth: Pick<ClipTruth, 'tempo_bpm' | 'key' | 'mode' | 'meter'> }[]): FeatureAccuracy {
   const ok = rows.filter((r) => r.est);
   let a1 = 0, a2 = 0, key = 0, meter = 0, meterN = 0, six = 0, sixN = 0;
   for (const { est, truth } of ok) {
@@ -334,6 +340,11 @@ export const audioCold: EvalSuite = {
         title: `DSP features vs the demo world's labels (${r.features.clips} clips)`,
         columns: ['figure', 'value'],
         rows: Object.entries(r.features).map(([key, v]) => [key, v]),
+      },
+      {
+        title: 'the same per variety group of the clips (plain: the track\'s catalog labels; the others as generate/synth.ts clipVariety renders them)',
+        columns: ['group', 'clips', 'tempo Acc1', 'tempo Acc2', 'key + mode', 'meter'],
+        rows: Object.entries(r.featureGroups).map(([g, a]) => [g, a.clips, a.tempo_accuracy1, a.tempo_accuracy2, a.key_mode_exact, a.meter_accuracy]),
       },
     ];
     return { metrics, tables, notes: ['artist popularity is what a system knows of a new track; oracle popularity and warm ALS use the held-out listens and are upper references, not baselines a system can run'] };
