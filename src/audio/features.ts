@@ -11,7 +11,7 @@ import { estimateKey, meanChroma, tonicEvidence, DEFAULT_KEY_PROFILE, type KeyMe
 import { integratedLoudness, meanDb } from './loudness.ts';
 
 /** Bumped whenever an analysis result can change; cached results of other versions are recomputed. */
-export const FEATURES_VERSION = 4;
+export const FEATURES_VERSION = 5;
 
 /**
  * STFT geometry. Rhythm: 1024-sample frames (46 ms), hop 256 (11.6 ms, 86.1 frames/s), 64 mel
@@ -148,9 +148,6 @@ export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}):
       beats = trackBeats(onset, tempo.period);
     }
   }
-  const bpmBeats = tempoFromBeats(beats, frameRate);
-  // Trust the beat grid's slope when it agrees with the global estimate (within 8 %).
-  const bpm = bpmBeats > 0 && Math.abs(bpmBeats / tempo.bpm - 1) < 0.08 ? bpmBeats : tempo.bpm;
 
   // Tuning first (cents from A = 440), then chroma on the tuned semitone grid.
   const tuning = estimateTuning(cspec, sr, CHROMA_N_FFT);
@@ -158,6 +155,15 @@ export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}):
   // rendered-MIDI set (exact 0.94 vs 0.88 for 60–5000 Hz, linear mean; see the audio-midi suite).
   const chr = chroma(cspec, sr, CHROMA_N_FFT, { tuning, fMin: 100, fMax: 2000, harmonics: opts.chromaHarmonics ?? 1 });
   const meter = estimateMeter(beats, onset, onsetLow, chr, tempo.period, CHROMA_HOP / HOP);
+  if (meter.regrid) {
+    // the beats were the eighths or the quarters of a 6/8 bar: its dotted quarters are the beat
+    const f = meter.regrid.tempoFactor;
+    beats = meter.regrid.beats;
+    tempo = { ...tempo, bpm: tempo.bpm * f, period: tempo.period / f, alternative: tempo.bpm, octaveMargin: meter.margin };
+  }
+  const bpmBeats = tempoFromBeats(beats, frameRate);
+  // Trust the beat grid's slope when it agrees with the global estimate (within 8 %).
+  const bpm = bpmBeats > 0 && Math.abs(bpmBeats / tempo.bpm - 1) < 0.08 ? bpmBeats : tempo.bpm;
   // Bass chroma (50–250 Hz: bass notes and their octave) at each bar's first beat: tonic evidence.
   const bassChroma = chroma(cspec, sr, CHROMA_N_FFT, { tuning, fMin: 50, fMax: 250 });
   const step = CHROMA_HOP / HOP;

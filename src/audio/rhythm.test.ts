@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { renderClip, type ClipSpec } from '../generate/index.ts';
 import { ANALYSIS_RATE } from './decode.ts';
 import { analyzeAudio } from './features.ts';
-import { bassSupport, subdivision } from './rhythm.ts';
+import { bassSupport, subdivision, quartersOfCompound } from './rhythm.ts';
 
 // Seeded clips from the demo world's synthesizer, whose labels are known exactly.
 const clip = (o: Partial<ClipSpec>, seed = 5) =>
@@ -50,6 +50,44 @@ test('6/8 (the beat a dotted quarter divided in three) is reported as time signa
     const f = analyzeAudio({ channels: [clip({ tempoBpm: 100, meter, ...folk }, 4)], sampleRate: ANALYSIS_RATE });
     assert.equal(f.time_signature, meter === '3/4' ? 3 : 4, meter);
   }
+});
+
+test('slow 6/8 heard as 3/4 at its quarter notes (a hemiola) is 6/8 at its dotted quarters; waltzes at the same tempo stay 3', () => {
+  const folk = { drums: 'folk', chords: 'acoustic-guitar', bass: 'upright-bass', lead: 'fiddle' } as const;
+  for (const [bpm, seed] of [[42, 1], [46, 2]] as const) {
+    const f = analyzeAudio({ channels: [clip({ tempoBpm: bpm, meter: '6/8', ...folk }, seed)], sampleRate: ANALYSIS_RATE });
+    assert.equal(f.time_signature, 6, `${bpm} BPM`);
+    assert.ok(Math.abs(f.tempo_bpm / bpm - 1) < 0.04, `${bpm} BPM: ${f.tempo_bpm}`);
+    assert.ok(Math.abs(f.tempo_alt_bpm / (1.5 * bpm) - 1) < 0.04, `the quarter-note level is the runner-up: ${f.tempo_alt_bpm}`);
+    // two beats a bar, the second halfway through it
+    const i = f.beats_s.indexOf(f.downbeats_s[0]);
+    assert.deepEqual(f.downbeats_s.slice(0, 2), [f.beats_s[i], f.beats_s[i + 2]]);
+  }
+  const pop = { drums: 'rock', chords: 'piano', bass: 'electric-bass', lead: 'synth-lead' } as const;
+  for (const [bpm, style, seed] of [[63, folk, 3], [138, folk, 4], [162, pop, 5]] as const) {
+    const f = analyzeAudio({ channels: [clip({ tempoBpm: bpm, meter: '3/4', ...style }, seed)], sampleRate: ANALYSIS_RATE });
+    assert.equal(f.time_signature, 3, `waltz at ${bpm} BPM`);
+    assert.ok(Math.abs(f.tempo_bpm / bpm - 1) < 0.04, `waltz at ${bpm} BPM: ${f.tempo_bpm}`);
+  }
+});
+
+test('quartersOfCompound: the low band halfway between beats 2 and 3 of a three-beat bar makes it 6/8', () => {
+  const period = 40;
+  const beats = Array.from({ length: 30 }, (_, i) => 20 + i * period);
+  const env = (mid: number, side: number) => {
+    const o = new Float32Array(beats[beats.length - 1] + period);
+    for (let i = 0; i + 2 < beats.length; i += 3) {
+      o[beats[i]] = 1;
+      o[beats[i + 1]] = side;
+      o[beats[i + 2]] = side;
+      o[beats[i + 1] + period / 2] = mid;
+    }
+    return o;
+  };
+  const six = quartersOfCompound(beats, env(0.8, 0.2), 0, 2);
+  assert.ok(six, '6/8 with its second dotted quarter mid-bar');
+  assert.deepEqual(six.beats.slice(0, 4), [20, 80, 140, 200]);
+  assert.equal(quartersOfCompound(beats, env(0.1, 0.6), 0, 2), undefined, 'a waltz: the beats carry the accent');
 });
 
 test('subdivision: eighths at the half beat are binary, triplets at the thirds are ternary', () => {

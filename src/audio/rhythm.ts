@@ -243,6 +243,12 @@ export interface MeterEstimate {
   downbeat: number;
   /** Score margin of the winner over the other meter (z units; ≥ 0). */
   margin: number;
+  /**
+   * Set when the beats given were not the 6/8 bar's dotted quarters but its eighths
+   * ({@link eighthsOfCompound}) or its quarters ({@link quartersOfCompound}): the dotted-quarter
+   * beat grid (frames, `downbeat` indexes it) and the tempo's factor (⅓ or ⅔).
+   */
+  regrid?: { beats: number[]; tempoFactor: number };
 }
 
 /** (x − mean) / max(sd, minSd): a floor on sd keeps a near-constant series from becoming noise. */
@@ -319,7 +325,16 @@ export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow
   }
   const s3 = score(3);
   const s4 = score(4);
-  if (s3.s > s4.s) return { beatsPerBar: 3, timeSignature: 3, downbeat: s3.phase, margin: s3.s - s4.s };
+  if (s3.s > s4.s) {
+    const six = eighthsOfCompound(evidence, change);
+    if (six) {
+      const first = six.downbeat % 3;
+      return { beatsPerBar: 2, timeSignature: 6, downbeat: (six.downbeat - first) / 3, margin: six.margin, regrid: { beats: beats.filter((_, i) => i >= first && (i - first) % 3 === 0), tempoFactor: 1 / 3 } };
+    }
+    const hemiola = quartersOfCompound(beats, onsetLow, s3.phase, w);
+    if (hemiola) return { beatsPerBar: 2, timeSignature: 6, downbeat: 0, margin: hemiola.margin, regrid: { beats: hemiola.beats, tempoFactor: 2 / 3 } };
+    return { beatsPerBar: 3, timeSignature: 3, downbeat: s3.phase, margin: s3.s - s4.s };
+  }
   // 2/4 or 4/4: is the half bar (beat 3 of a 4/4 bar) as strong as the bar's start? In 4/4 the
   // harmony changes and the accents fall on beat 1; in 2/4 on every other beat alike. Both the
   // whole evidence and the harmonic changes alone must say so (a kick on 1 and 3 is not enough).
@@ -341,6 +356,84 @@ export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow
   if (half >= DUPLE_HALF_BAR) return { beatsPerBar: 2, timeSignature: 2, downbeat: s4.phase % 2, margin: Math.min(1, half - DUPLE_HALF_BAR) };
   return { beatsPerBar: 4, timeSignature: 4, downbeat: s4.phase, margin: Math.min(s4.s - s3.s, DUPLE_HALF_BAR - half) };
 }
+
+/**
+ * Groups of three beats that are half bars, not bars: 6/8 heard at the eighth-note level (a slow
+ * 6/8, 40–55 dotted quarters, has its eighths at 120–165 BPM, a waltz's tempo). Over six beats,
+ * the bar's start carries the accents and the harmony changes; in 6/8 the fourth beat (the bar's
+ * second dotted quarter) has a lighter accent and hardly a harmonic change (the bass may move to
+ * the fifth, the chord stays), where a waltz's fourth beat is the next bar's downbeat, as strong as
+ * the first. Returns the downbeat (index of the first bar start) and a margin, or undefined.
+ */
+function eighthsOfCompound(evidence: number[], change: number[]): { downbeat: number; margin: number } | undefined {
+  const nb = evidence.length;
+  if (nb < 24) return undefined; // four bars of 6/8 at least
+  const mean = (x: number[], ph: number) => {
+    let sum = 0, n = 0;
+    for (let i = 1; i < nb; i++)
+      if ((((i - ph) % 6) + 6) % 6 === 0) {
+        sum += x[i];
+        n++;
+      }
+    return sum / Math.max(1, n);
+  };
+  // the bar start (strongest of six phases), and the fourth beat's share of its lead over the rest
+  const halfBar = (x: number[]) => {
+    let ph = 0;
+    for (let p = 1; p < 6; p++) if (mean(x, p) > mean(x, ph)) ph = p;
+    const rest = (mean(x, ph + 1) + mean(x, ph + 2) + mean(x, ph + 4) + mean(x, ph + 5)) / 4;
+    const lead = mean(x, ph) - rest;
+    return { ph, lead, share: lead > 0 ? (mean(x, ph + 3) - rest) / lead : 1 };
+  };
+  const ev = halfBar(evidence);
+  const ch = halfBar(change);
+  if (!(ch.lead >= COMPOUND_CHANGE_LEAD && ch.share < COMPOUND_HALF_CHANGE && ev.share < COMPOUND_HALF_ACCENT)) return undefined;
+  return { downbeat: ev.ph % 6, margin: Math.min(1, COMPOUND_HALF_CHANGE - ch.share + COMPOUND_HALF_ACCENT - ev.share) };
+}
+
+/**
+ * Three beats a bar that are the quarters of a 6/8 bar (a hemiola: 6/8 heard at 1.5 times its
+ * dotted-quarter tempo, as 3/4): the bar's second dotted quarter falls halfway between its second
+ * and third "beats". In 6/8 that point carries the low band's accent (the snare's body, the bass
+ * moving to the fifth) and the second and third beats only eighth-note fill; in a waltz the
+ * second and third beats carry it and the point between them is an off-beat. Returns the
+ * dotted-quarter grid (two beats a bar from the first downbeat on) when the low band at the mid-bar
+ * point is at least {@link HEMIOLA_MID} of that on the beats it falls between. `w` is the peak
+ * search half-width (frames).
+ */
+export function quartersOfCompound(beats: number[], onsetLow: Float32Array, phase: number, w: number): { beats: number[]; margin: number } | undefined {
+  const peak = (x: number) => {
+    let m = 0;
+    for (let t = Math.max(0, Math.round(x) - w); t <= Math.min(onsetLow.length - 1, Math.round(x) + w); t++) if (onsetLow[t] > m) m = onsetLow[t];
+    return m;
+  };
+  let mid = 0, sides = 0, bars = 0;
+  const grid: number[] = [];
+  for (let i = phase; i + 3 < beats.length; i += 3) {
+    const m = (beats[i + 1] + beats[i + 2]) / 2;
+    mid += peak(m);
+    sides += (peak(beats[i + 1]) + peak(beats[i + 2])) / 2;
+    grid.push(beats[i], m);
+    bars++;
+  }
+  if (bars < 4 || !(sides > 0)) return undefined;
+  const ratio = mid / sides;
+  return ratio >= HEMIOLA_MID ? { beats: grid, margin: Math.min(1, ratio - HEMIOLA_MID) } : undefined;
+}
+
+/** See {@link quartersOfCompound}. */
+const HEMIOLA_MID = 1;
+
+/**
+ * 6/8 at the eighth-note level ({@link eighthsOfCompound}) when, over six beats, the harmonic
+ * changes on the fourth are below 0.35 of those at the bar's start (which must lead the other beats
+ * by 1 z unit) and the whole evidence below 0.6: on the audio-midi set's compound group 2 of its 5
+ * pieces heard at the eighth level fall below both; of 20 waltzes, 2 fall below one of them, none
+ * below both.
+ */
+const COMPOUND_HALF_CHANGE = 0.35;
+const COMPOUND_HALF_ACCENT = 0.6;
+const COMPOUND_CHANGE_LEAD = 1;
 
 /**
  * 2/4 rather than 4/4 when the evidence on the half bar, above the off-beats', is at least this
