@@ -147,7 +147,7 @@ const bench: Bench = {
     } else notes.push('mp3 decode not measured: ffmpeg is not installed to make the MP3');
     return {
       figures,
-      targets: { features_s_per_30s: '<= 0.3', realtime_factor: '>= 100', cli_startup_to_analysis_cpu_ms: '<= 500' },
+      targets: { features_s_per_30s: '<= 0.3', features_cpu_s_per_30s: '<= 0.3', realtime_factor: '>= 100', cli_startup_to_analysis_ms: '<= 500 (quiet machine)', cli_startup_to_analysis_cpu_ms: '<= 500' },
       notes,
     };
   },

@@ -154,7 +154,7 @@ export function analyzeDetailed(audio: DecodedAudio, opts: AnalyzeOptions = {}):
   // 100–2000 Hz and a square-root compressed mean: the best of the chroma variants measured on the
   // rendered-MIDI set (exact 0.94 vs 0.88 for 60–5000 Hz, linear mean; see the audio-midi suite).
   const chr = chroma(cspec, sr, CHROMA_N_FFT, { tuning, fMin: 100, fMax: 2000, harmonics: opts.chromaHarmonics ?? 1 });
-  const meter = estimateMeter(beats, onset, onsetLow, chr, tempo.period, CHROMA_HOP / HOP);
+  const meter = estimateMeter(beats, onset, onsetLow, chr, tempo.period, CHROMA_HOP / HOP, frameRate);
   if (meter.regrid) {
     // the beats were the eighths or the quarters of a 6/8 bar: its dotted quarters are the beat
     const f = meter.regrid.tempoFactor;

@@ -266,7 +266,7 @@ function zscore(x: number[], minSd = 1e-9): number[] {
  * better best phase wins. A beat divided in three ({@link subdivision}) makes it 6/8 instead: two
  * beats a bar, the downbeat phase by the same score with M = 2. `chroma` is `frames × 12`, one chroma frame every `chromaStep` onset frames.
  */
-export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow: Float32Array, chroma: Matrix, period: number, chromaStep = 1): MeterEstimate {
+export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow: Float32Array, chroma: Matrix, period: number, chromaStep = 1, frameRate = 22_050 / 256): MeterEstimate {
   const nb = beats.length;
   if (nb < 8) return { beatsPerBar: 4, timeSignature: 0, downbeat: 0, margin: 0 };
   const w = Math.max(1, Math.round(period / 8));
@@ -326,12 +326,15 @@ export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow
   const s3 = score(3);
   const s4 = score(4);
   if (s3.s > s4.s) {
-    const six = eighthsOfCompound(evidence, change);
+    // the eighths of 6/8 at 40 (the slowest tempo reported) to 55 dotted quarters
+    const bpm = (60 * frameRate) / period;
+    const six = bpm >= 3 * 40 && bpm <= COMPOUND_EIGHTHS_MAX_BPM ? eighthsOfCompound(evidence, change) : undefined;
     if (six) {
       const first = six.downbeat % 3;
       return { beatsPerBar: 2, timeSignature: 6, downbeat: (six.downbeat - first) / 3, margin: six.margin, regrid: { beats: beats.filter((_, i) => i >= first && (i - first) % 3 === 0), tempoFactor: 1 / 3 } };
     }
-    const hemiola = quartersOfCompound(beats, onsetLow, s3.phase, w);
+    // 6/8 heard at its quarters has its eighths halfway between them
+    const hemiola = sub.binary >= HEMIOLA_EIGHTHS ? quartersOfCompound(beats, onsetLow, s3.phase, w) : undefined;
     if (hemiola) return { beatsPerBar: 2, timeSignature: 6, downbeat: 0, margin: hemiola.margin, regrid: { beats: hemiola.beats, tempoFactor: 2 / 3 } };
     return { beatsPerBar: 3, timeSignature: 3, downbeat: s3.phase, margin: s3.s - s4.s };
   }
@@ -421,8 +424,13 @@ export function quartersOfCompound(beats: number[], onsetLow: Float32Array, phas
   return ratio >= HEMIOLA_MID ? { beats: grid, margin: Math.min(1, ratio - HEMIOLA_MID) } : undefined;
 }
 
-/** See {@link quartersOfCompound}. */
+/**
+ * See {@link quartersOfCompound}; only when the onsets halfway between the beats (the eighths) have
+ * at least {@link HEMIOLA_EIGHTHS} of the beats' strength (a slow 3/4 without drums, whose bass and
+ * melody moved mid-bar, was read as 6/8 without this).
+ */
 const HEMIOLA_MID = 1;
+const HEMIOLA_EIGHTHS = 0.3;
 
 /**
  * 6/8 at the eighth-note level ({@link eighthsOfCompound}) when, over six beats, the harmonic
@@ -432,6 +440,8 @@ const HEMIOLA_MID = 1;
  * below both.
  */
 const COMPOUND_HALF_CHANGE = 0.35;
+/** … and only for beats at most this fast (a waltz at 177 BPM was read as 6/8 at 59 without it). */
+const COMPOUND_EIGHTHS_MAX_BPM = 165;
 const COMPOUND_HALF_ACCENT = 0.6;
 const COMPOUND_CHANGE_LEAD = 1;
 
