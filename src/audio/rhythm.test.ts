@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { renderClip, type ClipSpec } from '../generate/index.ts';
 import { ANALYSIS_RATE } from './decode.ts';
 import { analyzeAudio } from './features.ts';
-import { bassSupport, subdivision, quartersOfCompound } from './rhythm.ts';
+import { bassSupport, subdivision, quartersOfCompound, eighthsOfCompound } from './rhythm.ts';
 
 // Seeded clips from the demo world's synthesizer, whose labels are known exactly.
 const clip = (o: Partial<ClipSpec>, seed = 5) =>
@@ -88,6 +88,22 @@ test('quartersOfCompound: the low band halfway between beats 2 and 3 of a three-
   assert.ok(six, '6/8 with its second dotted quarter mid-bar');
   assert.deepEqual(six.beats.slice(0, 4), [20, 80, 140, 200]);
   assert.equal(quartersOfCompound(beats, env(0.1, 0.6), 0, 2), undefined, 'a waltz: the beats carry the accent');
+});
+
+test('eighthsOfCompound: six beats whose fourth has a lighter accent and no chord change are the eighths of 6/8; a waltz is not', () => {
+  const cycle = (pattern: number[], bars = 8) => Array.from({ length: 6 * bars }, (_, i) => pattern[i % 6]);
+  // 6/8 at the eighths: the bar's start accented and changing chord, the fourth beat a lighter accent, no change
+  const six = eighthsOfCompound(cycle([3, -0.5, -0.5, 0.8, -0.5, -0.5]), cycle([2, -0.4, -0.4, 0.1, -0.4, -0.4]));
+  assert.ok(six, '6/8');
+  assert.equal(six.downbeat, 0);
+  // the same shifted by two beats: the downbeat follows
+  assert.equal(eighthsOfCompound(cycle([-0.5, -0.5, 3, -0.5, -0.5, 0.8]), cycle([-0.4, -0.4, 2, -0.4, -0.4, 0.1]))?.downbeat, 2);
+  // a waltz: every third beat a downbeat with a chord change
+  assert.equal(eighthsOfCompound(cycle([3, -0.5, -0.5, 2.8, -0.5, -0.5]), cycle([2, -0.4, -0.4, 1.9, -0.4, -0.4])), undefined);
+  // a waltz whose chord lasts two bars still has its accent on the fourth beat
+  assert.equal(eighthsOfCompound(cycle([3, -0.5, -0.5, 2.8, -0.5, -0.5]), cycle([2, -0.4, -0.4, 0.1, -0.4, -0.4])), undefined);
+  // too few beats to tell
+  assert.equal(eighthsOfCompound(cycle([3, -0.5, -0.5, 0.8, -0.5, -0.5], 3), cycle([2, -0.4, -0.4, 0.1, -0.4, -0.4], 3)), undefined);
 });
 
 test('subdivision: eighths at the half beat are binary, triplets at the thirds are ternary', () => {

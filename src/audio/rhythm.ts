@@ -368,7 +368,7 @@ export function estimateMeter(beats: number[], onsetFull: Float32Array, onsetLow
  * the fifth, the chord stays), where a waltz's fourth beat is the next bar's downbeat, as strong as
  * the first. Returns the downbeat (index of the first bar start) and a margin, or undefined.
  */
-function eighthsOfCompound(evidence: number[], change: number[]): { downbeat: number; margin: number } | undefined {
+export function eighthsOfCompound(evidence: number[], change: number[]): { downbeat: number; margin: number } | undefined {
   const nb = evidence.length;
   if (nb < 24) return undefined; // four bars of 6/8 at least
   const mean = (x: number[], ph: number) => {
