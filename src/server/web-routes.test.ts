@@ -6,11 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from './app.ts';
 import { readCover } from './covers.ts';
+import { webSources } from './web-files.ts';
 import { MemoryStore } from '../store/testing/memory.ts';
 import { seedWorld } from './testing/world.ts';
 import { encodeWav } from '../generate/index.ts';
@@ -121,5 +123,28 @@ test('covers and catalog pages over HTTP: a track upserted after start is found,
   } finally {
     await app.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('web files: every page, module and library is served whole, gzipped when asked (the build\'s body or one made on first use)', async () => {
+  const store = new MemoryStore();
+  const { state, config } = await seedWorld(store);
+  const app = await buildServer({ store, state, config, auth: false });
+  try {
+    const sources = webSources();
+    assert.ok(['index.html', 'admin.html', 'app.js', 'admin.js', 'vendor/preact.js', 'vendor/uplot.js'].every((n) => sources.has(n)), [...sources.keys()].join(','));
+    for (const [name, path] of sources) {
+      const url = name === 'index.html' ? '/' : name === 'admin.html' ? '/admin' : `/web/${name}`;
+      const gz = await app.inject({ url, headers: { 'accept-encoding': 'gzip, br' } });
+      assert.equal(gz.statusCode, 200, url);
+      assert.equal(gz.headers['content-encoding'], 'gzip', url);
+      assert.deepEqual(gunzipSync(gz.rawPayload), readFileSync(path), url);
+      const plain = await app.inject({ url });
+      assert.equal(plain.headers['content-encoding'], undefined, url);
+      assert.deepEqual(plain.rawPayload, readFileSync(path), url);
+    }
+    assert.equal((await app.inject({ url: '/web/no-such.js' })).statusCode, 404);
+  } finally {
+    await app.close();
   }
 });
