@@ -14,7 +14,8 @@ import { buildServer } from './app.ts';
 import { readCover } from './covers.ts';
 import { webSources } from './web-files.ts';
 import { MemoryStore } from '../store/testing/memory.ts';
-import { seedWorld } from './testing/world.ts';
+import { play, seedWorld, worldListens } from './testing/world.ts';
+import { FixedClock } from '../core/clock.ts';
 import { PNG, flacWithPicture, id3WithPicture, wavWithTag } from './testing/cover-files.ts';
 
 test('cover art embedded in a WAV (ID3v2 APIC) and a FLAC (PICTURE block) is read; a file without art has none', async () => {
@@ -107,6 +108,32 @@ test('web files: every page, module and library is served whole, gzipped when as
       assert.deepEqual(plain.rawPayload, readFileSync(path), url);
     }
     assert.equal((await app.inject({ url: '/web/no-such.js' })).statusCode, 404);
+  } finally {
+    await app.close();
+  }
+});
+
+test('admin series: made once, then answered at once; a minute later the older answer is given while a new one is made in the background', async () => {
+  const store = new MemoryStore();
+  const { state, config } = await seedWorld(store);
+  // the world's listens are on 2024-05-01 (testing/world.ts)
+  const clock = new FixedClock('2024-05-02T12:00:00Z');
+  const app = await buildServer({ store, state, config, auth: false, clock });
+  try {
+    const total = async () => ((await app.inject({ url: '/v1/admin/series?days=7' })).json() as { listens: number[] }).listens.reduce((a, b) => a + b, 0);
+    const before = await total();
+    assert.equal(before, worldListens().length);
+    const added = await app.inject({ method: 'POST', url: '/v1/listens', payload: [play('u0', 'a4', 600)] });
+    assert.equal(added.statusCode, 200, added.body);
+    assert.equal(await total(), before, 'the same minute: the same answer');
+    clock.advance(60_000);
+    assert.equal(await total(), before, 'a minute later: the older answer at once…');
+    let after = before;
+    for (let i = 0; i < 200 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      after = await total();
+    }
+    assert.equal(after, before + 1, '…and the new one once made');
   } finally {
     await app.close();
   }

@@ -131,15 +131,23 @@ function Confirm({ ask, close }) {
   }, [ask]);
   return html`<dialog ref=${ref} class="panel confirm" aria-labelledby="confirm-h" onClose=${() => ask && close()}>
     ${ask ? html`<h2 id="confirm-h">${ask.title}</h2><p>${ask.text}</p>
-      <div class="toolbar"><button class="danger" id="confirm-yes" onClick=${() => (close(), ask.action())}>${ask.verb}</button><button id="confirm-no" onClick=${close}>Cancel</button></div>` : null}
+      <div class="toolbar"><button class="danger" id="confirm-yes" onClick=${() => (close(), ask.action())}>${ask.verb}</button><button id="confirm-no" autofocus onClick=${close}>Cancel</button></div>` : null}
   </dialog>`;
 }
 
 const Cards = ({ cards }) => html`<ol class="plain">${cards.map((c) => html`<li><a href=${`/#/track/${enc(c.track_id)}`}>${c.title || c.track_id}</a> · ${(c.artist_names || []).join(', ')} <span class="reason">${c.reason ? c.reason.text : ''}</span></li>`)}</ol>`;
 
 /** A listener inspected: history beside recommendations and home shelves, each with its reason. */
-function Inspector({ users }) {
+function Inspector() {
   const [who, setWho] = useState('');
+  const [users, setUsers] = useState([]);
+  // the picker's ids when the box is first used, not with the dashboard
+  const asked = useRef(false);
+  const loadUsers = () => {
+    if (asked.current) return;
+    asked.current = true;
+    api('/v1/users?limit=1000').then((r) => r.ok && setUsers(r.body.users));
+  };
   const [r, setR] = useState(null);
   const look = async (e) => {
     e.preventDefault();
@@ -162,7 +170,7 @@ function Inspector({ users }) {
           <h3>Their home</h3>${u.shelves.map((s) => html`<h4>${s.title}</h4><${Cards} cards=${s.cards.slice(0, 6)} />`)}</div>
       </div>`;
   }
-  return html`<form class="toolbar" onSubmit=${look}><label for="inspect">Listener id</label><input id="inspect" list="inspect-users" value=${who} onInput=${(e) => setWho(e.target.value)} autocomplete="off" />
+  return html`<form class="toolbar" onSubmit=${look}><label for="inspect">Listener id</label><input id="inspect" list="inspect-users" value=${who} onFocus=${loadUsers} onInput=${(e) => setWho(e.target.value)} autocomplete="off" />
       <datalist id="inspect-users">${users.map((u) => html`<option value=${u} />`)}</datalist><button type="submit">Inspect</button></form>${body}`;
 }
 
@@ -211,7 +219,6 @@ function Admin() {
   const [d, setD] = useState(null);
   const [status, setStatus] = useState('Loading the dashboard…');
   const [ask, setAsk] = useState(null);
-  const [users, setUsers] = useState([]);
   const load = async () => {
     const paths = ['/readyz', '/v1/admin/series?days=60', '/v1/admin/runs', '/v1/admin/metrics', '/v1/admin/validation', '/v1/admin/audio-distributions', '/v1/admin/bandit', '/v1/admin/pipeline/job'];
     const [ready, series, runs, metrics, validation, audio, bandit, job] = await Promise.all(paths.map((p) => api(p)));
@@ -221,10 +228,7 @@ function Admin() {
     return job;
   };
   const running = d && d.job.ok && d.job.body.state === 'running';
-  useEffect(() => {
-    load();
-    api('/v1/users?limit=1000').then((r) => r.ok && setUsers(r.body.users));
-  }, []);
+  useEffect(() => void load(), []);
   useEffect(() => {
     const t = setInterval(() => document.visibilityState === 'visible' && load(), running ? REFRESH_RUNNING_MS : REFRESH_MS);
     return () => clearInterval(t);
@@ -252,7 +256,7 @@ function Admin() {
       <${Section} id="runs" title="Pipeline runs"><${Runs} runs=${d.runs} metrics=${d.metrics} act=${act} /><//>
       <${Section} id="compare" title="Compare two runs"><${Compare} runs=${d.runs} metrics=${d.metrics} /><//>
       <${Section} id="bandit" title="Home page bandit"><${Bandit} b=${d.bandit} /><//>
-      <${Section} id="inspector" title="Listener inspector"><${Inspector} users=${users} /><//>
+      <${Section} id="inspector" title="Listener inspector"><${Inspector} /><//>
       <${Section} id="validation" title="Validation and quarantine"><${Validation} v=${d.validation} /><//>
       <${Section} id="audio" title="Audio features across the catalog"><${Audio} a=${d.audio} /><//>`}
     </main><${Confirm} ask=${ask} close=${() => setAsk(null)} /><${Status} text=${status} />`;

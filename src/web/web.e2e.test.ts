@@ -229,6 +229,8 @@ test('listener app and admin dashboard in Chromium: play, like, download, 390 px
     assert.match(inspected, /Latest listens/);
     assert.ok((await page.locator('[data-testid="inspector"] .reason').count()) >= 10, 'recommendations with reasons');
     await audit('admin-inspector');
+    await page.locator('#inspector').scrollIntoViewIfNeeded();
+    await shots('admin-inspector');
 
     // run the pipeline: asked first; Cancel does nothing
     const published = async () => (await w.store.getPublication())?.runId;
@@ -258,6 +260,8 @@ test('listener app and admin dashboard in Chromium: play, like, download, 390 px
     await page.click('#confirm-yes');
     await page.waitForFunction((id) => document.querySelector(`#runs tr[data-run="${id}"]`)?.textContent?.includes('published'), second);
     assert.equal(await published(), second);
+    await page.locator('#runs').scrollIntoViewIfNeeded();
+    await shots('admin-runs');
 
     // dead letters, when the runs answer carries them (a fleet's queue): a count per run and the tasks
     await page.route('**/v1/admin/runs', async (route) => {
