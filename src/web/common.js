@@ -80,12 +80,12 @@ export function Cover({ id, label, size = 'm', art = null }) {
   const style = `background: linear-gradient(${(x >>> 17) % 360}deg, hsl(${a} 55% 38%), hsl(${b} 60% 22%))`;
   const [src, setSrc] = useState(null);
   useEffect(() => {
+    if (!art) return;
     let live = true;
-    setSrc(null);
-    if (art) mediaUrl(art).then((u) => live && setSrc(u));
+    mediaUrl(art).then((u) => live && setSrc(u));
     return () => (live = false);
   }, [art]);
-  return html`<div class=${`cover cover-${size}`} style=${style} aria-hidden="true"><span>${(label || '?').slice(0, 1).toUpperCase()}</span>${src ? html`<img src=${src} alt="" loading="lazy" decoding="async" onError=${() => setSrc(null)} />` : null}</div>`;
+  return html`<div class=${`cover cover-${size}`} style=${style} aria-hidden="true"><span>${(label || '?').slice(0, 1).toUpperCase()}</span>${art && src ? html`<img src=${src} alt="" loading="lazy" decoding="async" onError=${() => setSrc(null)} />` : null}</div>`;
 }
 
 /** 1234567 → "1,234,567"; 0.123456 → "0.123"; never scientific notation. */
