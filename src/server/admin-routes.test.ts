@@ -38,7 +38,7 @@ test('admin: run the pipeline, roll back, publish, the bandit report and the use
 
     // every action and report wants the admin scope
     for (const [method, url] of [['POST', '/v1/admin/pipeline/run'], ['POST', '/v1/admin/rollback'], ['POST', '/v1/admin/publish'], ['GET', '/v1/admin/bandit'], ['GET', `/v1/admin/users/${USER}`], ['GET', '/v1/admin/pipeline/job']] as const) {
-      const r = await call(method, url, method === 'POST' ? { run_id: w.runId } : undefined, reader);
+      const r = await call(method, url, method === 'POST' ? { run_id: w.runId, confirm: true } : undefined, reader);
       assert.equal(r.status, 403, `${method} ${url} with a read key`);
     }
 
@@ -70,17 +70,23 @@ test('admin: run the pipeline, roll back, publish, the bandit report and the use
     assert.equal((await call('GET', '/v1/admin/users/no-such-listener')).status, 404);
 
     // nothing to roll back to yet; an unknown run cannot be published
-    const none = await call('POST', '/v1/admin/rollback', {});
+    // the actions without arguments want an explicit yes
+    for (const url of ['/v1/admin/rollback', '/v1/admin/pipeline/run']) {
+      const r = await call('POST', url, {});
+      assert.equal(r.status, 400, url);
+      assert.match(r.body.error.message, /body\.confirm/);
+    }
+    const none = await call('POST', '/v1/admin/rollback', { confirm: true });
     assert.equal(none.status, 404);
     assert.match(none.body.error.message, /nothing to roll back to/);
     assert.equal((await call('POST', '/v1/admin/publish', { run_id: 'no-such-run' })).status, 404);
     assert.deepEqual((await call('GET', '/v1/admin/pipeline/job')).body, { state: 'idle', started_at: null, finished_at: null, run_id: null, error: null });
 
     // a run started over HTTP: 202, one at a time, followed to its end, then published and served
-    const started = await call('POST', '/v1/admin/pipeline/run', {});
+    const started = await call('POST', '/v1/admin/pipeline/run', { confirm: true });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.equal(started.body.state, 'running');
-    assert.equal((await call('POST', '/v1/admin/pipeline/run', {})).status, 409);
+    assert.equal((await call('POST', '/v1/admin/pipeline/run', { confirm: true })).status, 409);
     let job = started.body;
     for (let i = 0; i < 1200 && job.state === 'running'; i++) {
       await new Promise((r) => setTimeout(r, 500));
@@ -93,7 +99,7 @@ test('admin: run the pipeline, roll back, publish, the bandit report and the use
     assert.equal(await serving(), second, 'the new run is served');
 
     // roll back: the first run is published and served again
-    const back = await call('POST', '/v1/admin/rollback', {});
+    const back = await call('POST', '/v1/admin/rollback', { confirm: true });
     assert.equal(back.status, 200, JSON.stringify(back.body));
     assert.deepEqual(back.body, { published: w.runId, previous: second, serving: w.runId });
     assert.equal(await serving(), w.runId);

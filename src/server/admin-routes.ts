@@ -67,6 +67,9 @@ function banditReport(m: RunManifest) {
 }
 const Interval = z.object({ value: z.number(), lo: z.number().nullable(), hi: z.number().nullable() }).describe('a SNIPS estimate of the policy value (streams per home request) with its 95% interval');
 
+/** What the actions without arguments take: an explicit yes, so a stray POST starts nothing. */
+const Confirm = z.object({ confirm: z.literal(true).describe('must be true: the caller confirmed the action') }).strict();
+
 const Published = z.object({ published: z.string(), previous: z.string().nullable(), serving: z.string().nullable() });
 
 export function adminRoutes(): RouteDef<any, any, any>[] {
@@ -74,10 +77,10 @@ export function adminRoutes(): RouteDef<any, any, any>[] {
     route({
       method: 'POST',
       url: '/v1/admin/pipeline/run',
-      summary: 'Start a pipeline run now, as the daily retrain does (pipeline, gate, publish, serve the new run): 202 with the job; GET /v1/admin/pipeline/job follows it. 409 while one runs; not on a fleet API node (runs belong to the scheduler and workers)',
+      summary: 'Start a pipeline run now (`{"confirm": true}`), as the daily retrain does (pipeline, gate, publish, serve the new run): 202 with the job; GET /v1/admin/pipeline/job follows it. 409 while one runs; not on a fleet API node (runs belong to the scheduler and workers)',
       tag: 'admin',
       scope: 'admin',
-      body: z.object({}).strict().optional(),
+      body: Confirm,
       response: JobZ,
       async handler({ reply, ctx }) {
         if (ctx.fleet) throw new DeepcutError('conflict', 'this server is an API node of a fleet: pipeline runs are started by `deepcut scheduler` (or `deepcut pipeline run`) and done by workers');
@@ -133,10 +136,10 @@ export function adminRoutes(): RouteDef<any, any, any>[] {
     route({
       method: 'POST',
       url: '/v1/admin/rollback',
-      summary: 'Switch the publication back to the run published before the current one, and serve it; 404 when there is none',
+      summary: 'Switch the publication back to the run published before the current one (`{"confirm": true}`), and serve it; 404 when there is none',
       tag: 'admin',
       scope: 'admin',
-      body: z.object({}).strict().optional(),
+      body: Confirm,
       response: Published,
       async handler({ ctx }) {
         const before = (await ctx.store.getPublication())?.runId ?? null;

@@ -241,9 +241,9 @@ function Admin() {
     await load();
   };
   const act = {
-    run: () => setAsk({ title: 'Run the pipeline now?', verb: 'Run the pipeline', text: 'A full run starts in this server: signals, models, playlists and the bandit, then the promotion gate. If it passes, it is published and served at once; if not, the published run keeps serving. It takes a while and uses the CPU.', action: () => doing('Starting a pipeline run', () => api('/v1/admin/pipeline/run', { method: 'POST', body: {} }), () => 'Pipeline run started') }),
+    run: () => setAsk({ title: 'Run the pipeline now?', verb: 'Run the pipeline', text: 'A full run starts in this server: signals, models, playlists and the bandit, then the promotion gate. If it passes, it is published and served at once; if not, the published run keeps serving. It takes a while and uses the CPU.', action: () => doing('Starting a pipeline run', () => api('/v1/admin/pipeline/run', { method: 'POST', body: { confirm: true } }), () => 'Pipeline run started') }),
     publish: (id) => setAsk({ title: `Publish run ${id}?`, verb: 'Publish', text: `Run ${id} goes through the promotion gate against the published run; if it passes, every listener is served from it at once.`, action: () => doing(`Publishing ${id}`, () => api('/v1/admin/publish', { method: 'POST', body: { run_id: id } }), (b) => `Published ${b.published}; serving ${b.serving || b.published}`) }),
-    rollback: () => setAsk({ title: 'Roll back?', verb: 'Roll back', text: 'The run published before the current one is published again and served at once.', action: () => doing('Rolling back', () => api('/v1/admin/rollback', { method: 'POST', body: {} }), (b) => `Rolled back to ${b.published}`) }),
+    rollback: () => setAsk({ title: 'Roll back?', verb: 'Roll back', text: 'The run published before the current one is published again and served at once.', action: () => doing('Rolling back', () => api('/v1/admin/rollback', { method: 'POST', body: { confirm: true } }), (b) => `Rolled back to ${b.published}`) }),
   };
   const m = d && d.ready.ok ? d.ready.body.model : null;
   return html`<header class="top"><a class="brand" href="/">deepcut</a><nav aria-label="Main"><a href="/">Listener app</a></nav>
