@@ -95,7 +95,8 @@ async function buildWebGzip() {
   const t0 = performance.now();
   const { webSources, gzipWeb } = await import(pathToFileURL(join(out, 'src', 'server', 'web-files.js')).href);
   let n = 0;
-  for (const [name, path] of webSources()) {
+  // the libraries from this package's node_modules, also when `out` is a folder outside it
+  for (const [name, path] of webSources(join(root, 'package.json'))) {
     const gz = gzipWeb(readFileSync(path));
     for (const dir of [join(root, 'build', 'web'), join(out, 'build', 'web')]) {
       mkdirSync(dirname(join(dir, name)), { recursive: true });

@@ -35,11 +35,15 @@ interface WebFile {
   gzip: () => Buffer;
 }
 
-/** Served name → the file it is read from: the pages and modules, and the vendored libraries. */
-export function webSources(): Map<string, string> {
+/**
+ * Served name → the file it is read from: the pages and modules, and the vendored libraries,
+ * resolved from `resolveFrom` (a file path or URL; default this module: the build passes its own
+ * root when it compiles into a folder outside the package).
+ */
+export function webSources(resolveFrom: string = import.meta.url): Map<string, string> {
   const out = new Map<string, string>();
   for (const f of readdirSync(webDir)) if (mime[extname(f)] && !f.includes('.test.')) out.set(f, join(webDir, f));
-  const require = createRequire(import.meta.url);
+  const require = createRequire(resolveFrom);
   for (const [name, pkgFile] of Object.entries(VENDOR)) {
     // the package's folder from its main file (exports maps hide dist/ and package.json)
     const [pkg] = pkgFile.split('/');
