@@ -1,12 +1,13 @@
 /**
  * The web app's catalog routes over the serving catalog (a track upserted after start is searchable
- * and playable at once) and cover art: embedded art read from a WAV's ID3v2 APIC frame and a FLAC
- * PICTURE block (files written here), the album's art for a track whose own file has none, 204 for
+ * and playable at once) and cover art: embedded art read from a WAV's ID3v2 APIC frame, a FLAC
+ * PICTURE block (files written here), an MP3 and an M4A made by ffmpeg (skipped without it), the album's art for a track whose own file has none, 204 for
  * files without art, 404 for a track without audio, ETag revalidation, no server path in an answer.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,28 @@ test('cover art embedded in a WAV (ID3v2 APIC) and a FLAC (PICTURE block) is rea
     assert.equal(await readCover(join(dir, 'c.wav')), null);
     assert.equal(await readCover(join(dir, 'd.wav')), null, 'an unreadable file has no cover, no error');
     assert.equal(await readCover(join(dir, 'missing.wav')), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const ffmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+test('cover art in an MP3 (ID3v2 APIC) and an MP4/M4A (covr) made by ffmpeg is read', { skip: ffmpeg ? false : 'ffmpeg is not installed (apt-get install ffmpeg): the MP3 and MP4 covers are not checked' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dc-cover-'));
+  try {
+    writeFileSync(join(dir, 'cover.png'), PNG);
+    const make = (out: string, codec: string[]) => {
+      const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-i', join(dir, 'cover.png'), '-map', '0', '-map', '1', ...codec, '-c:v', 'copy', '-disposition:v', 'attached_pic', join(dir, out)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    make('a.mp3', ['-c:a', 'libmp3lame', '-id3v2_version', '3']);
+    make('a.m4a', ['-c:a', 'aac']);
+    for (const f of ['a.mp3', 'a.m4a']) {
+      const art = await readCover(join(dir, f));
+      assert.ok(art, f);
+      assert.equal(art.type, 'image/png', f);
+      assert.deepEqual(art.data, PNG, f);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
