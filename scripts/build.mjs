@@ -4,7 +4,9 @@
 //     one file at a time with TypeScript's own emitter (`.ts` import specifiers become `.js`; types
 //     are checked by `npm test`, not here), and copies beside them what the code reads relative to
 //     its own file at run time: every other file under src/ (web pages, worker .mjs) and the
-//     kernels as `dist/build/wasm/` (so `../../../build/wasm/` from dist/src/cf/kernels/ resolves).
+//     kernels as `dist/build/wasm/` (so `../../../build/wasm/` from dist/src/cf/kernels/ resolves);
+//  3. gzips the web app's files once (src/server/web-files.ts serves them) to `build/web/<name>.gz`
+//     and `dist/build/web/`, so a server does not compress them when it starts.
 // dist/ mirrors the repository layout, so no source file needs to know whether it runs compiled.
 // Binaries and dist/ are never committed; `bin/deepcut.js` runs dist/ when it is up to date.
 //
@@ -14,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, existsSync, readFileSync, writeFileSync, rmSync, copyFileSync } from 'node:fs';
 import { join, basename, dirname, relative } from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -88,6 +90,23 @@ async function buildDist() {
   console.error(`build: ${parsed.fileNames.length} modules and ${assets.length + wasm.length} assets -> ${out} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+/** 3. <root>/build/web/<name>.gz and <out>/build/web/<name>.gz, through the compiled web-files module (one list of files, one gzip level). */
+async function buildWebGzip() {
+  const t0 = performance.now();
+  const { webSources, gzipWeb } = await import(pathToFileURL(join(out, 'src', 'server', 'web-files.js')).href);
+  let n = 0;
+  // the libraries from this package's node_modules, also when `out` is a folder outside it
+  for (const [name, path] of webSources(join(root, 'package.json'))) {
+    const gz = gzipWeb(readFileSync(path));
+    for (const dir of [join(root, 'build', 'web'), join(out, 'build', 'web')]) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, `${name}.gz`), gz);
+    }
+    n++;
+  }
+  console.error(`build: ${n} web files gzipped -> build/web in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+}
+
 // An installed package ships dist/ prebuilt and no src/; npm may still run its "prepare" (it does for
 // a package installed from a tarball or a folder when install scripts are allowed): nothing to do.
 if (!existsSync(join(root, 'src'))) {
@@ -96,3 +115,4 @@ if (!existsSync(join(root, 'src'))) {
 }
 if (!args.includes('--out') || !existsSync(join(root, 'build', 'wasm'))) buildWasm();
 await buildDist();
+await buildWebGzip();

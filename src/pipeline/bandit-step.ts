@@ -73,7 +73,7 @@ export const banditStep: Step = {
     const c: Estimate = snips(opeRows(logs, candidate, new Rng(ctx.config.cf.seed + 1)));
     const l: Estimate = snips(opeRows(logs, current, new Rng(ctx.config.cf.seed + 1)));
     const verdict = gate(c, l);
-    const figures = { candidate_value: c.value, candidate_lo: c.lo, candidate_hi: c.hi, live_value: l.value, training_rows: data.n };
+    const figures = { candidate_value: c.value, candidate_lo: c.lo, candidate_hi: c.hi, live_value: l.value, live_lo: l.lo, live_hi: l.hi, training_rows: data.n };
     if (!verdict.promote) return carry(verdict.reason, figures);
     await writeFile(join(ctx.dir, 'reward-model.json'), JSON.stringify(model.toJSON()));
     await writeFile(join(ctx.dir, 'report.json'), JSON.stringify({ requests: logs.length, promoted: true, reason: verdict.reason, ...figures }, null, 2));

@@ -219,7 +219,7 @@ async function submitListens(ctx: ServerContext, user: string, body: z.infer<typ
 function catalogRoutes(): RouteDef<any, any, any>[] {
   const entities: { kind: EntityKind; path: string; schema: z.ZodType; after?: (ctx: ServerContext, rows: any[]) => void }[] = [
     { kind: 'artists', path: 'artists', schema: Artist, after: (ctx, rows) => ctx.state.catalog.addArtists(rows) },
-    { kind: 'albums', path: 'albums', schema: Album },
+    { kind: 'albums', path: 'albums', schema: Album, after: (ctx, rows) => ctx.state.catalog.addAlbums(rows) },
     { kind: 'tracks', path: 'tracks', schema: Track, after: (ctx, rows) => ctx.state.catalog.addTracks(rows) },
     { kind: 'users', path: 'users', schema: User },
     { kind: 'follows', path: 'follows', schema: Follow },

@@ -196,6 +196,11 @@ export class LiveModel implements Recommendations {
     return this.users.toArray().slice(0, limit);
   }
 
+  listeners(track: string): number {
+    const t = this.tracks.row(track);
+    return t < 0 ? 0 : this.popularCount[t];
+  }
+
   /** Top-k for user row `u` through the item index (the user's vector is current: `current(u)` folded it in). */
   private retrieve(rec: Recommender & Factorized, u: number, k: number, exclude: number[]): Ranked {
     const f = rec.factors;

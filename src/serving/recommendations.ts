@@ -69,4 +69,6 @@ export interface Recommendations {
   knows(user: string): boolean;
   /** Up to `limit` user ids the model knows, in row order (for pickers). */
   knownUsers(limit: number): string[];
+  /** Listeners of `track` in the run the model was fitted on (users with a net stream of it); 0 for an unknown track. Optional: a model without it shows no counts. */
+  listeners?(track: string): number;
 }

@@ -2,11 +2,16 @@
 // Mixes, track and artist pages, search, history, a player with a queue, and reactions (play, like,
 // skip, not for me) posted with their context so the next home reflects them.
 import { useEffect, useRef, useState, useCallback } from 'preact/hooks';
-import { html, render, api, failure, Cover, Status, duration, num, apiKey, setApiKey } from './common.js';
+import { html, render, api, early, mediaUrl, failure, Cover, Status, duration, num, apiKey, setApiKey } from './common.js';
 
 const enc = encodeURIComponent;
 const initialUser = new URLSearchParams(location.search).get('user') || localStorage.getItem('deepcut.user') || '';
 let withAudio = new Set();
+/** The playable tracks, asked for as the page starts (index.html); the cards get their play buttons when it answers. */
+const audioReady = (early('/v1/audio/tracks') || api('/v1/audio/tracks')).then((r) => {
+  if (r.ok) withAudio = new Set(r.body.track_ids);
+});
+const coverOf = (id) => (withAudio.has(id) ? `/v1/tracks/${enc(id)}/cover` : null);
 
 function parseRoute() {
   const [, page = 'home', ...rest] = location.hash.replace(/^#/, '').split('/');
@@ -28,7 +33,7 @@ function Card({ c, context, app, queue, index }) {
   const playable = withAudio.has(c.track_id);
   const title = c.title || c.track_id;
   return html`<li class="card" data-track=${c.track_id}>
-    <${Cover} id=${c.album_id || c.track_id} label=${title} />
+    <${Cover} id=${c.album_id || c.track_id} label=${title} art=${coverOf(c.track_id)} />
     <h3 class="t"><${TrackLink} id=${c.track_id}>${title}<//></h3>
     <p class="a"><${Artists} ids=${c.artist_ids} names=${c.artist_names} /></p>
     <${Reason} reason=${c.reason} />
@@ -72,14 +77,21 @@ function Home({ app }) {
   useEffect(() => {
     let live = true;
     app.say('Loading home…');
-    api(`/v1/users/${enc(app.user)}/home?impressions=on-view`).then((r) => {
+    const path = `/v1/users/${enc(app.user)}/home?impressions=on-view`;
+    (early(path) || api(path)).then((r) => {
       if (!live) return;
+      performance.mark('home-answer');
       setState({ r });
       app.say(r.ok ? `Home for ${app.user}: ${r.body.shelves.length} shelves` : failure(r, 'home'));
-      document.body.dataset.loaded = app.user;
     });
     return () => (live = false);
   }, [app.user, app.version]);
+  // ready once the answer is on screen
+  useEffect(() => {
+    if (!state.r) return;
+    performance.mark('home-ready');
+    document.body.dataset.loaded = app.user;
+  }, [state.r]);
   if (!state.r) return html`<p>Loading…</p>`;
   const { r } = state;
   if (r.status === 404) return html`<${Unknown} app=${app} />`;
@@ -162,7 +174,7 @@ function Track({ app, id }) {
   const card = { ...t, reason: null };
   const sim = similar.map((s) => ({ ...s, reason: { kind: 'similar_to', text: `similar to ${t.title}`, track_id: t.track_id } }));
   return html`<article class="page">
-    <div class="hero"><${Cover} id=${t.track_id} label=${t.title} size="l" />
+    <div class="hero"><${Cover} id=${t.track_id} label=${t.title} size="l" art=${t.has_audio ? `/v1/tracks/${enc(t.track_id)}/cover` : null} />
       <div><h1>${t.title}</h1><p><${Artists} ids=${t.artist_ids} names=${t.artist_names} />${t.album ? ` · ${t.album}` : ''} · released ${t.release_date} · ${duration(t.duration_ms)} · ${num(listeners)} listeners</p>
         <p class="features" data-testid="features">${f ? f.summary : 'no audio features for this track'}</p>
         <div class="actions">${t.has_audio ? html`<button onClick=${() => app.play([card], 0, `track:${t.track_id}`)}>▶ Play</button>` : html`<span class="noaudio">no audio</span>`}
@@ -230,9 +242,15 @@ function Player({ player, app }) {
   const cur = player.queue[player.index];
   useEffect(() => {
     if (!cur || !audio.current) return;
-    audio.current.src = `/v1/tracks/${enc(cur.track_id)}/audio${apiKey() ? '' : ''}`;
-    audio.current.play().catch(() => app.say(`Press play to hear ${cur.title}`));
-    app.say(`Playing ${cur.title}`);
+    let live = true;
+    mediaUrl(`/v1/tracks/${enc(cur.track_id)}/audio`).then((src) => {
+      if (!live || !audio.current) return;
+      if (!src) return app.say(`No audio for ${cur.title}`);
+      audio.current.src = src;
+      audio.current.play().catch(() => app.say(`Press play to hear ${cur.title}`));
+      app.say(`Playing ${cur.title}`);
+    });
+    return () => (live = false);
   }, [cur && cur.track_id, player.seq]);
   const finish = (reason) => {
     const a = audio.current;
@@ -240,7 +258,7 @@ function Player({ player, app }) {
   };
   if (!cur) return html`<footer class="player" aria-label="Player"><p class="dim">Nothing playing — press ▶ on a card.</p></footer>`;
   return html`<footer class="player" aria-label="Player">
-    <${Cover} id=${cur.track_id} label=${cur.title} size="s" />
+    <${Cover} id=${cur.track_id} label=${cur.title} size="s" art=${coverOf(cur.track_id)} />
     <div class="now"><strong>${cur.title}</strong><span>${(cur.artist_names || []).join(', ')}</span></div>
     <button aria-label="Previous track" onClick=${() => app.step(-1)}>Previous</button>
     <button aria-label="Next track" onClick=${() => (finish('next'), app.step(1))}>Next</button>
@@ -253,7 +271,17 @@ function Header({ app }) {
   const [users, setUsers] = useState([]);
   const [q, setQ] = useState('');
   const [who, setWho] = useState(app.user);
-  useEffect(() => void api('/v1/users?limit=1000').then((r) => r.ok && setUsers(r.body.users)), []);
+  // the picker's 1,000 ids are asked for once the page has settled, or when the box is used first
+  const asked = useRef(false);
+  const loadUsers = () => {
+    if (asked.current) return;
+    asked.current = true;
+    api('/v1/users?limit=1000').then((r) => r.ok && setUsers(r.body.users));
+  };
+  useEffect(() => {
+    const t = setTimeout(loadUsers, 2_000);
+    return () => clearTimeout(t);
+  }, []);
   return html`<header class="top">
     <a class="brand" href="#/">deepcut</a>
     <nav aria-label="Main"><a href="#/">Home</a><a href="#/playlist/discover-weekly">Discover Weekly</a><a href="#/playlist/release-radar">Release Radar</a><a href="#/mixes">Daily Mixes</a><a href="#/history">History</a><a href="/admin">Admin</a></nav>
@@ -261,7 +289,7 @@ function Header({ app }) {
       <label for="q" class="sr">Search the catalog</label><input id="q" type="search" placeholder="Search title, artist, album" value=${q} onInput=${(e) => setQ(e.target.value)} />
     </form>
     <form onSubmit=${(e) => (e.preventDefault(), app.setUser(who.trim()))}>
-      <label for="user">Listener</label><input id="user" list="users" value=${who} onInput=${(e) => setWho(e.target.value)} onChange=${(e) => app.setUser(e.target.value.trim())} autocomplete="off" />
+      <label for="user">Listener</label><input id="user" list="users" value=${who} onFocus=${loadUsers} onInput=${(e) => setWho(e.target.value)} onChange=${(e) => app.setUser(e.target.value.trim())} autocomplete="off" />
       <datalist id="users">${users.map((u) => html`<option value=${u} />`)}</datalist>
     </form>
     <details class="key"><summary>API key</summary><label for="key">API key</label><input id="key" type="password" value=${apiKey()} onChange=${(e) => (setApiKey(e.target.value), app.refresh())} /></details>
@@ -274,6 +302,8 @@ function App() {
   const [version, setVersion] = useState(0);
   const [status, setStatus] = useState('');
   const [player, setPlayer] = useState({ queue: [], index: 0, seq: 0, context: () => 'unknown' });
+  const [, setAudioKnown] = useState(false);
+  useEffect(() => void audioReady.then(() => setAudioKnown(true)), []);
   useEffect(() => {
     const on = () => setRoute(parseRoute());
     addEventListener('hashchange', on);
@@ -328,9 +358,6 @@ function App() {
   return html`<${Header} app=${app} /><main id="main">${page}</main><${Status} text=${status} /><${Player} player=${player} app=${app} />`;
 }
 
-api('/v1/audio/tracks').then((r) => {
-  if (r.ok) withAudio = new Set(r.body.track_ids);
-  document.getElementById('app').replaceChildren();
-  render(html`<${App} />`, document.getElementById('app'));
-  document.body.dataset.ready = '1';
-});
+document.getElementById('app').replaceChildren();
+render(html`<${App} />`, document.getElementById('app'));
+document.body.dataset.ready = '1';

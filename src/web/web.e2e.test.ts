@@ -3,7 +3,9 @@
  * /usr/bin/chromium) on the small generated world through the pipeline: a track plays (the audio
  * element advances), a like is stored as a listen with its home context and the next home shows
  * it, each playlist format downloads and parses, no page scrolls sideways at 390 px, axe-core finds
- * no serious or critical violation on any page, and nothing is logged as a console error.
+ * no serious or critical violation on any page, and nothing is logged as a console error. The
+ * dashboard: the bandit's report, the user inspector, run the pipeline / roll back / publish each
+ * asked first (Cancel does nothing), dead letters when the runs answer carries them.
  * Screenshots of every page at 1280 and 390 px go to test-output/web/ (not in git).
  * Skipped with a printed reason when Chromium is missing, unless CI=true.
  */
@@ -19,6 +21,7 @@ import { loadServingState } from '../serving/index.ts';
 import type { AudioFeatureSource } from '../serving/index.ts';
 import { ShiftedClock } from '../core/clock.ts';
 import { encodeWav } from '../generate/index.ts';
+import { PNG, id3WithPicture, wavWithTag } from '../server/testing/cover-files.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const missing = !existsSync(CHROMIUM);
@@ -35,7 +38,7 @@ function tone(): Buffer {
   return encodeWav(pcm, sr);
 }
 
-test('listener app and admin dashboard in Chromium: play, like, download, 390 px, accessibility, no console errors', { skip: missing && process.env.CI !== 'true' ? `${CHROMIUM} missing` : false, timeout: 300_000 }, async () => {
+test('listener app and admin dashboard in Chromium: play, like, download, 390 px, accessibility, no console errors', { skip: missing && process.env.CI !== 'true' ? `${CHROMIUM} missing` : false, timeout: 900_000 }, async () => {
   assert.ok(!missing, `${CHROMIUM} is required when CI=true`);
   const { chromium } = await import('playwright-core');
   const root = mkdtempSync(join(tmpdir(), 'dc-web-'));
@@ -55,7 +58,9 @@ test('listener app and admin dashboard in Chromium: play, like, download, 390 px
       mkdirSync(join(world, 'audio'), { recursive: true });
       const wav = tone();
       const tracks = readFileSync(join(world, 'tracks.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { track_id: string; audio_path?: string });
-      for (const t of tracks) if (audioSet.has(t.track_id)) (t.audio_path = `audio/${t.track_id}.wav`), writeFileSync(join(world, t.audio_path), wav);
+      // the most streamed track's file carries cover art (an ID3 APIC frame in its WAV)
+      const withArt = wavWithTag(id3WithPicture(PNG, 'image/png'), wav);
+      for (const t of tracks) if (audioSet.has(t.track_id)) (t.audio_path = `audio/${t.track_id}.wav`), writeFileSync(join(world, t.audio_path), t.track_id === [...audioSet][0] ? withArt : wav);
       writeFileSync(join(world, 'tracks.jsonl'), tracks.map((t) => JSON.stringify(t)).join('\n') + '\n');
     },
   });
@@ -71,6 +76,8 @@ test('listener app and admin dashboard in Chromium: play, like, download, 390 px
     get: async (t) => (withAudio.includes(t) ? { key: 9, mode: 0, tempo_bpm: 121.6, time_signature: 3, loudness_lufs: -9.4, energy: 0.62, danceability: 0.5, duration_s: 6 } : undefined),
     distributions: async () => ({ key: [0, 0, 2, 7, 9, 9, 11], tempo_bpm: [92, 101, 120, 122, 128, 140], loudness_lufs: [-14, -11.2, -9.4, -8], energy: [0.2, 0.5, 0.7] }),
   };
+  // the dashboard's pipeline run must publish whatever its figures after the likes below (the gate has its own tests)
+  w.config.pipeline.regressionTolerance = 1;
   const app = await buildServer({ store: w.store, state: { ...state, audio }, config: w.config, auth: false, clock });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   mkdirSync(SHOTS, { recursive: true });
@@ -173,6 +180,11 @@ test('listener app and admin dashboard in Chromium: play, like, download, 390 px
     assert.equal(await page.textContent('[data-testid="features"]'), 'A minor · 122 BPM · 3/4 · −9.4 LUFS');
     await audit('track');
     await shots('track');
+    // the track whose file carries art shows it over its tile; the others keep the generated tile
+    assert.equal(await page.locator('.hero .cover img').count(), 0, 'no art in the tone files');
+    const artTrack = [...audioSet][0];
+    await visit(`#/track/${artTrack}`, `track:${artTrack}`);
+    await page.waitForFunction(() => (document.querySelector('.hero .cover img') as HTMLImageElement | null)?.naturalWidth === 1, undefined, { timeout: 10_000 });
 
     const artist = (await w.store.get('tracks', [withAudio[0]]))!.artist_ids[0];
     await visit(`#/artist/${artist}`, `artist:${artist}`);
@@ -201,8 +213,68 @@ test('listener app and admin dashboard in Chromium: play, like, download, 390 px
     await page.waitForSelector('#activity .uplot');
     assert.match((await page.textContent('#runs')) ?? '', /against the popularity baseline/);
     assert.equal(await page.locator('#h-key').count(), 1);
+    // the bandit's report: the first run had no logged requests, so nothing was promoted, and it says why
+    assert.match((await page.textContent('[data-testid="bandit-latest"]')) ?? '', /not promoted — \d+ logged home requests/);
+    assert.match((await page.textContent('#compare')) ?? '', /Two runs are needed/);
+    // no dead-letters field in this server's runs answer: no column, no list
+    assert.equal(await page.locator('[data-testid="dead-letters"]').count(), 0);
     await audit('admin');
     await shots('admin');
+
+    // the user inspector: history beside recommendations, each with its reason
+    await page.fill('#inspect', USER);
+    await page.click('#inspector button[type="submit"]');
+    await page.waitForSelector(`body[data-inspected="${USER}"]`);
+    const inspected = (await page.textContent('[data-testid="inspector"]')) ?? '';
+    assert.match(inspected, /Latest listens/);
+    assert.ok((await page.locator('[data-testid="inspector"] .reason').count()) >= 10, 'recommendations with reasons');
+    await audit('admin-inspector');
+    await page.locator('#inspector').scrollIntoViewIfNeeded();
+    await shots('admin-inspector');
+
+    // run the pipeline: asked first; Cancel does nothing
+    const published = async () => (await w.store.getPublication())?.runId;
+    await page.click('#run-pipeline');
+    await page.waitForSelector('dialog.confirm[open]');
+    assert.equal(await page.textContent('#confirm-h'), 'Run the pipeline now?');
+    await audit('admin-confirm');
+    await page.screenshot({ path: join(SHOTS, 'admin-confirm-1280.png') });
+    await page.click('#confirm-no');
+    await page.waitForSelector('dialog.confirm:not([open])', { state: 'attached' });
+    assert.match((await page.textContent('[data-testid="job"]')) ?? '', /No run started from here yet/);
+    // confirmed: the run starts, the page follows it to its end, and the new run is published
+    await page.click('#run-pipeline');
+    await page.click('#confirm-yes');
+    await page.waitForFunction(() => /finished and run \S+ is published/.test(document.querySelector('[data-testid="job"]')?.textContent ?? ''), undefined, { timeout: 600_000 });
+    const second = (await published())!;
+    assert.notEqual(second, w.runId);
+    await page.waitForFunction((id) => document.querySelector(`#runs tr[data-run="${id}"]`)?.textContent?.includes('published'), second);
+    assert.match((await page.textContent('#compare')) ?? '', /B − A/);
+    // roll back (confirmed): the first run is published again; then publish the second from its row
+    await page.click('#rollback');
+    await page.click('#confirm-yes');
+    await page.waitForFunction((id) => document.querySelector(`#runs tr[data-run="${id}"]`)?.textContent?.includes('published'), w.runId);
+    assert.equal(await published(), w.runId);
+    await page.click(`#runs tr[data-run="${second}"] button.publish`);
+    assert.match((await page.textContent('#confirm-h')) ?? '', new RegExp(`Publish run ${second}`));
+    await page.click('#confirm-yes');
+    await page.waitForFunction((id) => document.querySelector(`#runs tr[data-run="${id}"]`)?.textContent?.includes('published'), second);
+    assert.equal(await published(), second);
+    await page.locator('#runs').scrollIntoViewIfNeeded();
+    await shots('admin-runs');
+
+    // dead letters, when the runs answer carries them (a fleet's queue): a count per run and the tasks
+    await page.route('**/v1/admin/runs', async (route) => {
+      const r = await route.fetch();
+      const body = (await r.json()) as { runs: Record<string, unknown>[] };
+      body.runs.forEach((x, i) => (x.deadLetters = i === 0 ? [{ task: 'playlists:shard-3', error: 'worker killed' }] : []));
+      await route.fulfill({ response: r, json: body });
+    });
+    await page.reload();
+    await page.waitForSelector('[data-testid="dead-letters"]');
+    assert.match((await page.textContent('[data-testid="dead-letters"]')) ?? '', new RegExp(`Run ${w.runId}: 1 task given up.*playlists:shard-3: worker killed`));
+    await audit('admin-dead-letters');
+    await page.unroute('**/v1/admin/runs');
 
     assert.deepEqual(errors, []);
     console.log(`# screenshots in ${SHOTS}`);
