@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from './app.ts';
 import { readCover } from './covers.ts';
+import { featureWords } from './web-routes.ts';
 import { webSources } from './web-files.ts';
 import { MemoryStore } from '../store/testing/memory.ts';
 import { play, seedWorld, worldListens } from './testing/world.ts';
@@ -160,4 +161,11 @@ test('admin series: made once, then answered at once; a minute later the older a
   } finally {
     await app.close();
   }
+});
+
+test('audio features in words: key names, tempo in BPM, 6 read as compound 6/8 (not 6/4), an unknown meter (0) left out, LUFS with a minus sign', () => {
+  assert.equal(featureWords({ key: 0, mode: 1, tempo_bpm: 120, time_signature: 3, loudness_lufs: -9.4 }).summary, 'C major · 120 BPM · 3/4 · −9.4 LUFS');
+  assert.equal(featureWords({ key: 9, mode: 0, tempo_bpm: 64.6, time_signature: 6 }).summary, 'A minor · 65 BPM · 6/8');
+  assert.equal(featureWords({ key: 2, mode: 1, time_signature: 2 }).summary, 'D major · 2/4');
+  assert.equal(featureWords({ tempo_bpm: 90, time_signature: 0 }).summary, '90 BPM');
 });

@@ -69,7 +69,9 @@ export function featureWords(f: Record<string, number>): { summary: string; item
   const minus = (x: number, d: number) => (x < 0 ? `−${Math.abs(x).toFixed(d)}` : x.toFixed(d));
   if (f.key !== undefined) items.push({ label: 'Key', value: `${KEYS[((Math.round(f.key) % 12) + 12) % 12]} ${f.mode === 0 ? 'minor' : 'major'}` });
   if (f.tempo_bpm !== undefined) items.push({ label: 'Tempo', value: `${Math.round(f.tempo_bpm)} BPM` });
-  if (f.time_signature !== undefined) items.push({ label: 'Meter', value: `${Math.round(f.time_signature)}/4` });
+  // the analyser's numerator: 2, 3, 4 over quarters, 6 is compound duple (6/8); 0 = too few beats to tell
+  const meter = f.time_signature === undefined ? 0 : Math.round(f.time_signature);
+  if (meter > 0) items.push({ label: 'Meter', value: meter === 6 ? '6/8' : `${meter}/4` });
   if (f.loudness_lufs !== undefined) items.push({ label: 'Loudness', value: `${minus(f.loudness_lufs, 1)} LUFS` });
   const summaryText = items.map((i) => i.value).join(' · ');
   if (f.energy !== undefined) items.push({ label: 'Energy', value: pct(f.energy) });
