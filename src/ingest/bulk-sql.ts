@@ -101,6 +101,22 @@ function assemble(f: FieldInfo, column: Column, present: string, value: string, 
 const columnOf = (kind: EntityKind, name: string): Column => entityColumns[kind].find((c) => c.name === name)!;
 
 /**
+ * {@link plainText} on a JSON string's text `x` as written, quotes included (no backslash can be
+ * in it): the same conditions on `x[2:-2]` without cutting it out.
+ */
+function plainQuoted(x: string, f: FieldInfo): string {
+  const b = bounds(f);
+  const conds = [`starts_with(${x}, '"')`];
+  if (f.type === 'id') conds.push(`strlen(${x}) BETWEEN 3 AND 514`, `ascii(${x}[2]) BETWEEN 33 AND 126`, `ascii(${x}[-2]) BETWEEN 33 AND 126`);
+  else {
+    if (b.minLen !== undefined) conds.push(`strlen(${x}) >= ${b.minLen + 2}`);
+    if (b.maxLen !== undefined) conds.push(`strlen(${x}) <= ${b.maxLen + 2}`);
+  }
+  if (f.type === 'enum') conds.push(`${x} IN (${f.values!.map((v) => lit(`"${v}"`)).join(', ')})`);
+  return conds.join(' AND ');
+}
+
+/**
  * Fields of `kind` read from a JSON line with no backslash in it (lines with one are judged one
  * by one): `j` is a column prefix, `${j}1`… holding each field's JSON text as `json_extract(text,
  * [paths])` gives it in `fieldsOf` order (SQL NULL for a missing key). The JSON type is read from
@@ -111,24 +127,22 @@ export function jsonFields(kind: EntityKind, j: string): FieldSql[] {
   return fieldsOf(kind).map((f, i) => {
     const x = `${j}${i + 1}`;
     const present = `${x} IS NOT NULL`;
-    const str = `trim(${x}, '"')`;
-    const isStr = `starts_with(${x}, '"')`;
+    const str = `${x}[2:-2]`;
     const isNum = `(ascii(${x}) BETWEEN 48 AND 57 OR starts_with(${x}, '-'))`;
-    const isInt = `${isNum} AND NOT (contains(${x}, '.') OR contains(${x}, 'e') OR contains(${x}, 'E'))`;
     const column = columnOf(kind, f.name);
     switch (f.type) {
       case 'id':
       case 'string':
       case 'enum':
-        return assemble(f, column, present, str, `${isStr} AND ${plainText(str, f)}`);
+        return assemble(f, column, present, str, plainQuoted(x, f));
       case 'integer':
-        return assemble(f, column, present, `TRY_CAST(${x} AS INTEGER)`, `${isInt} AND ${plainNumber(`TRY_CAST(${x} AS BIGINT)`, f)}`);
+        return assemble(f, column, present, `TRY_CAST(${x} AS INTEGER)`, `${isNum} AND NOT (contains(${x}, '.') OR contains(${x}, 'e') OR contains(${x}, 'E')) AND ${plainNumber(`TRY_CAST(${x} AS BIGINT)`, f)}`);
       case 'number':
         return assemble(f, column, present, `TRY_CAST(${x} AS DOUBLE)`, `${isNum} AND ${plainNumber(`TRY_CAST(${x} AS DOUBLE)`, f)}`);
       case 'boolean':
         return assemble(f, column, present, `${x} = 'true'`, `${x} IN ('true', 'false')`);
       case 'timestamp':
-        return assemble(f, column, present, `TRY_CAST(${str} AS TIMESTAMPTZ)`, `${isStr} AND regexp_full_match(${str}, '${PLAIN_INSTANT}') AND TRY_CAST(${str} AS TIMESTAMPTZ) IS NOT NULL`);
+        return assemble(f, column, present, `TRY_CAST(${str} AS TIMESTAMPTZ)`, `starts_with(${x}, '"') AND regexp_full_match(${str}, '${PLAIN_INSTANT}') AND TRY_CAST(${str} AS TIMESTAMPTZ) IS NOT NULL`);
       default:
         return assemble(f, column, present, 'NULL', 'false'); // dates, zones, lists: judged one by one
     }

@@ -111,9 +111,9 @@ export async function framingProblem(file: string, maxLineBytes: number): Promis
   }
 }
 
-/** DuckDB's CSV reader as a line reader: one VARCHAR column `text`, nothing quoted or split; blank lines are NULL. */
+/** DuckDB's CSV reader as a line reader: one VARCHAR column `text`, one row per line in file order, nothing quoted or split; blank lines are NULL. */
 function linesSql(file: string, crlf: boolean, maxLineBytes: number): string {
-  return `SELECT row_number() OVER () AS line, text FROM read_csv(${lit(file)}, columns = {'text': 'VARCHAR'}, delim = '\\x01', quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, new_line = '${crlf ? '\\r\\n' : '\\n'}', max_line_size = ${maxLineBytes + 16})`;
+  return `SELECT text FROM read_csv(${lit(file)}, columns = {'text': 'VARCHAR'}, delim = '\\x01', quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, new_line = '${crlf ? '\\r\\n' : '\\n'}', max_line_size = ${maxLineBytes + 16})`;
 }
 
 /** Where DuckDB does the work: the store's own database (DuckDB store) or an in-memory one (PostgreSQL store). */
@@ -140,6 +140,7 @@ const isPostgresBulk = (s: Store): s is Store & PostgresBulk => s.backend === 'p
 export const bulkStore = (s: Store): boolean => isDuckDbBulk(s) || isPostgresBulk(s);
 
 const names = (kind: EntityKind) => entityColumns[kind].map((c) => q(c.name)).join(', ');
+const keyOf = (kind: EntityKind) => (entityKeys[kind] as readonly string[]).map(q);
 
 async function openWork(store: Store): Promise<Work> {
   if (isDuckDbBulk(store)) {
@@ -156,7 +157,10 @@ async function openWork(store: Store): Promise<Work> {
           const last = await count(c, 'SELECT coalesce(max(line), 0) FROM bulk_good');
           let inserted = 0;
           for (let from = 0; from < last; from += INSERT_LINES) {
-            const r = await c.run(`INSERT INTO ${q(kind)} (${names(kind)}) SELECT ${names(kind)} FROM bulk_good WHERE line > ${from} AND line <= ${from + INSERT_LINES} ON CONFLICT DO NOTHING`);
+            // the keys already stored are left out by an anti-join (bulk_good holds each key once): a plain insert, where ON CONFLICT would group the rows by key again
+            const r = await c.run(
+              `INSERT INTO ${q(kind)} (${names(kind)}) SELECT ${names(kind)} FROM bulk_good g WHERE line > ${from} AND line <= ${from + INSERT_LINES} AND NOT EXISTS (SELECT 1 FROM ${q(kind)} t WHERE ${keyOf(kind).map((k) => `t.${k} = g.${k}`).join(' AND ')})`,
+            );
             inserted += r.rowsChanged;
           }
           return { inserted, duplicates: n - inserted };
@@ -230,10 +234,12 @@ async function knownTables(c: DuckDBConnection, known: KnownIds): Promise<void> 
   a.closeSync();
 }
 
-/** How a file is read: the staging source (rows with `line` and the fields' inputs), its fields, and the raw text of a row. */
+/** How a file is read: the staging source (one row per line, in file order), its fields, and the raw text of a row. */
 interface Reader {
-  /** SELECT with `line` and whatever `fields` and `raw` refer to (as `src`). */
+  /** SELECT of one row per line (Parquet: row) in file order, with whatever `fields` and `raw` refer to (as `src`): a row's line is its position. */
   from: string;
+  /** Lines that are no record (a header): left out of the count and the checks. */
+  skip?: number[];
   fields: FieldSql[];
   /** What the staging query keeps of a source row `src` for its raw record (`… AS raw_…`), and the raw record's SQL on that. */
   rawInputs: string;
@@ -249,10 +255,9 @@ interface Reader {
 async function jsonReader(task: FileTask, crlf: boolean, maxLineBytes: number): Promise<Reader> {
   const paths = fieldsOf(task.entity).map((f) => lit(`$.${f.name}`));
   return {
-    // a `\u` escape may decode to text the stores refuse (NUL, a lone surrogate): such lines are judged one by one
     // a backslash (an escape) may decode to anything, even text the stores refuse (NUL, a lone surrogate): such lines are judged one by one
-    from: `SELECT line, text, ${paths.map((_, i) => `CAST(j[${i + 1}] AS VARCHAR) AS j${i + 1}`).join(', ')}
-      FROM (SELECT line, text, CASE WHEN contains(text, '\\') THEN NULL ELSE TRY(json_extract(text, [${paths.join(', ')}])) END AS j FROM (${linesSql(task.file, crlf, maxLineBytes)}) WHERE text IS NOT NULL)`,
+    from: `SELECT text, ${paths.map((_, i) => `CAST(j[${i + 1}] AS VARCHAR) AS j${i + 1}`).join(', ')}
+      FROM (SELECT text, CASE WHEN contains(text, '\\') THEN NULL ELSE TRY(json_extract(text, [${paths.join(', ')}])) END AS j FROM (${linesSql(task.file, crlf, maxLineBytes)}))`,
     fields: jsonFields(task.entity, 'src.j'),
     rawInputs: 'src.text AS raw_text',
     raw: 'raw_text',
@@ -287,7 +292,8 @@ async function interactionsReader(task: FileTask, crlf: boolean, maxLineBytes: n
   handler.skipped?.('', 0); // the header, if any, is left out below
   return {
     // a quote may open a field that holds the delimiter: such lines are judged one by one
-    from: `SELECT line, text, CASE WHEN contains(text, '"') THEN NULL ELSE string_split(text, ${lit(delimiter)}) END AS c FROM (${linesSql(task.file, crlf, maxLineBytes)}) WHERE text IS NOT NULL AND line <> ${headerLine}`,
+    from: `SELECT text, CASE WHEN contains(text, '"') THEN NULL ELSE string_split(text, ${lit(delimiter)}) END AS c FROM (${linesSql(task.file, crlf, maxLineBytes)})`,
+    skip: headerLine ? [headerLine] : [],
     fields: interactionCsvFields('src.c', itemKind).map((f) => ({ ...f, ok: `(src.c IS NOT NULL AND len(src.c) IN (3, 4) AND ${f.ok})` })),
     rawInputs: 'src.text AS raw_text',
     raw: 'raw_text',
@@ -314,7 +320,7 @@ async function parquetReader(c: DuckDBConnection, task: FileTask): Promise<Reade
   const known = new Set(fieldsOf(task.entity).map((f) => f.name));
   const ignored = [...types.keys()].filter((n) => !known.has(n));
   return {
-    from: `SELECT file_row_number + 1 AS line, * FROM read_parquet(${file}, file_row_number = true)`,
+    from: `SELECT * FROM read_parquet(${file})`,
     fields: parquetFields(task.entity, types),
     rawInputs: 'src AS raw_row',
     raw: parquetRowJson(task.entity, types),
@@ -417,18 +423,21 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     const dom = rowDomainSql(entity, reader.fields, now.getTime(), b.schemas[entity]);
     const inner = reader.fields.map((f) => `${f.value} AS ${q(f.field.name)}`).join(', ');
     const plain = reader.fields.map((f) => f.ok).join(' AND ');
+    // one parallel pass that keeps file order (no window): a row's line is its rowid + 1; a blank line is a row that is not ok with no raw text
     await c.run(
-      `CREATE OR REPLACE TEMP TABLE bulk_s AS SELECT s.line, ${reader.fields.map((f) => `s.${q(f.field.name)}`).join(', ')}, s.plain AND ${dom} AS ok, CASE WHEN s.plain AND ${dom} THEN NULL ELSE ${reader.raw} END AS raw
-       FROM (SELECT ${reader.rawInputs}, src.line, ${inner}, ${plain} AS plain FROM (${reader.from}) src) s`,
+      `CREATE OR REPLACE TEMP TABLE bulk_s AS SELECT ${reader.fields.map((f) => `s.${q(f.field.name)}`).join(', ')}, s.plain AND ${dom} AS ok, CASE WHEN s.plain AND ${dom} THEN NULL ELSE ${reader.raw} END AS raw
+       FROM (SELECT ${reader.rawInputs}, ${inner}, ${plain} AS plain FROM (${reader.from}) src) s`,
     );
+    if (reader.skip?.length) await c.run(`UPDATE bulk_s SET ok = false, raw = NULL WHERE rowid + 1 IN (${reader.skip.join(', ')})`);
+    await c.run('CREATE OR REPLACE TEMP VIEW bulk_sl AS SELECT rowid + 1 AS line, * FROM bulk_s');
     // rules that need the store (foreign ids) over the narrow staged table; the few rows they refuse get their raw record by a second read
-    const storeDom = storeDomainSql(entity, 'bulk_s');
+    const storeDom = storeDomainSql(entity, 'bulk_sl');
     if (storeDom) {
       if (entity === 'listens') await knownTables(c, b.known);
       await c.run(`CREATE OR REPLACE TEMP TABLE bulk_bad AS ${storeDom}`);
       if ((await count(c, 'SELECT count(*) FROM bulk_bad')) > 0) {
         await c.run(
-          `UPDATE bulk_s SET ok = false, raw = r.raw FROM (SELECT line, ${reader.raw} AS raw FROM (SELECT ${reader.rawInputs}, src.line FROM (${reader.from}) src) WHERE line IN (SELECT line FROM bulk_bad)) r WHERE bulk_s.line = r.line`,
+          `UPDATE bulk_s SET ok = false, raw = r.raw FROM (SELECT line, ${reader.raw} AS raw FROM (SELECT ${reader.rawInputs}, row_number() OVER () AS line FROM (${reader.from}) src) WHERE line IN (SELECT line FROM bulk_bad)) r WHERE bulk_s.rowid + 1 = r.line`,
         );
       }
     }
@@ -439,7 +448,7 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     const sink = new RowSink(store, ctx, b.schemas, task.file, task.parser, fp.id, b.seenQ, now);
     sink.where = reader.where;
     let judged = 0;
-    await eachRow(c, 'SELECT line, raw FROM bulk_s WHERE NOT ok ORDER BY line', (r) => {
+    await eachRow(c, 'SELECT line, raw FROM bulk_sl WHERE NOT ok AND raw IS NOT NULL ORDER BY line', (r) => {
       const line = Number(r[0]);
       const text = String(r[1] ?? '');
       if (text.trim() === '') return;
@@ -450,7 +459,7 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     const job = sink.detach();
     const fixed = job.rows.get(entity);
     const cols = entityColumns[entity];
-    await c.run(`CREATE OR REPLACE TEMP TABLE bulk_fix AS SELECT line, ${names(entity)} FROM bulk_s LIMIT 0`);
+    await c.run(`CREATE OR REPLACE TEMP TABLE bulk_fix AS SELECT line, ${names(entity)} FROM bulk_sl LIMIT 0`);
     if (fixed?.rows.length) {
       const { appendRows } = await import('../store/duckdb.ts');
       const app = await c.createAppender('bulk_fix', 'main', 'temp');
@@ -460,8 +469,8 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     opts.onStage?.({ file: task.file, stage: 'judged' });
 
     // duplicates inside the file: the first accepted row of each key, by line, is kept
-    const key = (entityKeys[entity] as readonly string[]).map(q).join(', ');
-    const accepted = `SELECT line, ${names(entity)} FROM bulk_s WHERE ok UNION ALL SELECT line, ${names(entity)} FROM bulk_fix`;
+    const key = keyOf(entity).join(', ');
+    const accepted = `SELECT line, ${names(entity)} FROM bulk_sl WHERE ok UNION ALL SELECT line, ${names(entity)} FROM bulk_fix`;
     const unique = (await c.runAndReadAll(`SELECT count(*) = count(DISTINCT (${key})) FROM (${accepted})`)).getRows()[0][0] === true;
     await c.run('DROP VIEW IF EXISTS bulk_good');
     await c.run('DROP TABLE IF EXISTS bulk_good');
