@@ -224,6 +224,40 @@ export function interactionCsvFields(c: string, itemKind: string): FieldSql[] {
   ];
 }
 
+/**
+ * Fields of `kind` read from a line of deepcut's own CSV split into cells `c` (`string_split`; lines
+ * with a quote are judged one by one), `header` the file's field names: as `csvCell` reads them
+ * (an empty cell is absent; numbers and booleans converted), plain only in their simplest forms.
+ * A field the header lacks is absent; one it names twice is never plain.
+ */
+export function csvFields(kind: EntityKind, header: readonly string[], c: string): FieldSql[] {
+  return fieldsOf(kind).map((f) => {
+    const column = columnOf(kind, f.name);
+    const p = header.indexOf(f.name);
+    if (p < 0) return assemble(f, column, 'false', 'NULL', 'false');
+    const x = `${c}[${p + 1}]`;
+    const present = `${x} <> ''`;
+    const v = `NULLIF(${x}, '')`;
+    if (header.lastIndexOf(f.name) !== p) return assemble(f, column, present, 'NULL', 'false');
+    switch (f.type) {
+      case 'id':
+      case 'string':
+      case 'enum':
+        return assemble(f, column, present, v, plainText(x, f));
+      case 'integer':
+        return assemble(f, column, present, `TRY_CAST(${v} AS INTEGER)`, `regexp_full_match(${x}, '[0-9]{1,10}') AND ${plainNumber(`TRY_CAST(${x} AS BIGINT)`, f)}`);
+      case 'number':
+        return assemble(f, column, present, `TRY_CAST(${v} AS DOUBLE)`, `regexp_full_match(${x}, '-?[0-9]{1,15}(\\.[0-9]{1,15})?') AND ${plainNumber(`TRY_CAST(${x} AS DOUBLE)`, f)}`);
+      case 'boolean':
+        return assemble(f, column, present, `lower(trim(${x})) IN ('true', '1')`, `lower(trim(${x})) IN ('true', '1', 'false', '0')`);
+      case 'timestamp':
+        return assemble(f, column, present, `TRY_CAST(${v} AS TIMESTAMPTZ)`, `regexp_full_match(${x}, '${PLAIN_INSTANT}') AND TRY_CAST(${x} AS TIMESTAMPTZ) IS NOT NULL`);
+      default:
+        return assemble(f, column, present, 'NULL', 'false'); // dates, zones, lists: judged one by one
+    }
+  });
+}
+
 /** Entities whose domain rules {@link rowDomainSql} and {@link storeDomainSql} write in SQL. */
 export const SQL_DOMAIN: readonly EntityKind[] = ['listens', 'interactions'];
 

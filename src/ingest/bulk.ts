@@ -34,8 +34,8 @@ import { fieldsOf } from '../domain/fields.ts';
 import { entityColumns, quoteIdent as q, type Store } from '../store/index.ts';
 import { AggregatedStats, featureKindOf, TOP_VALUES, type AggregatedFeature, type CheckContext, type DataSchema, type KnownIds } from '../validate/index.ts';
 import { splitCsv } from './csv.ts';
-import { rowDomainSql, storeDomainSql, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
-import { jsonlHandler } from './formats/own.ts';
+import { rowDomainSql, storeDomainSql, csvFields, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
+import { csvHandler, jsonlHandler } from './formats/own.ts';
 import { interactionsHandler } from './formats/interactions.ts';
 import type { FileTask, RecordHandler } from './formats/types.ts';
 import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, validateFileBatch, type BatchContext, type BulkMode, type FileSummary, type ImportOptions } from './sink.ts';
@@ -44,7 +44,7 @@ import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, validateFileBatch, type Batc
 export const BULK_MIN_BYTES = 16 * 1024 * 1024;
 
 /** DuckDB's memory limit while a bulk import runs: staged rows past it spill to disk (RSS stays flat from 1M to 5M rows). */
-export const BULK_MEMORY = '1GB';
+export const BULK_MEMORY = '512MB';
 
 /** Lines (Parquet: rows) of a file stored per transaction of the embedded store. */
 const INSERT_LINES = 1_000_000;
@@ -56,7 +56,7 @@ const BULK_ENTITIES: readonly EntityKind[] = ['listens', 'interactions'];
 export function bulkCapable(task: FileTask): boolean {
   if (task.parser === 'parquet') return true;
   if (task.encoding !== 'utf8' || !BULK_ENTITIES.includes(task.entity)) return false;
-  return task.parser === 'jsonl' || task.parser === 'interactions';
+  return task.parser === 'jsonl' || task.parser === 'csv' || task.parser === 'interactions';
 }
 
 /** Whether `task` (of `size` bytes) goes the bulk way under `mode`. */
@@ -240,6 +240,8 @@ interface Reader {
   from: string;
   /** Lines that are no record (a header): left out of the count and the checks. */
   skip?: number[];
+  /** CSV: a quoted field may hold a line break, which only the streaming path's framing joins. */
+  quotes?: boolean;
   fields: FieldSql[];
   /** What the staging query keeps of a source row `src` for its raw record (`… AS raw_…`), and the raw record's SQL on that. */
   rawInputs: string;
@@ -266,20 +268,20 @@ async function jsonReader(task: FileTask, crlf: boolean, maxLineBytes: number): 
   };
 }
 
-/** The header rule and delimiter of `interactionsHandler`, read from the file's first records. */
-async function csvHead(file: string): Promise<{ delimiter: string; headerLine: number }> {
+/** The first record of a CSV file (its line, text without a BOM, delimiter: a tab when it has tabs and no comma), and the header rule of `interactionsHandler`. */
+async function csvHead(file: string): Promise<{ delimiter: string; headerLine: number; first: { line: number; text: string } | undefined }> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(65536);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     const lines = buf.toString('utf8', 0, bytesRead).replace(/^\ufeff/, '').split(/\r?\n/);
     const i = lines.findIndex((l) => l.trim() !== '');
-    if (i < 0) return { delimiter: ',', headerLine: 0 };
+    if (i < 0) return { delimiter: ',', headerLine: 0, first: undefined };
     const text = lines[i];
     const delimiter = text.includes('\t') && !text.includes(',') ? '\t' : ',';
     const c = splitCsv(text, delimiter);
     const header = !!c && c.length >= 3 && !Number.isFinite(Number(c[2])) && i + 1 <= 2;
-    return { delimiter, headerLine: header ? i + 1 : 0 };
+    return { delimiter, headerLine: header ? i + 1 : 0, first: { line: i + 1, text } };
   } finally {
     await fh.close();
   }
@@ -294,11 +296,33 @@ async function interactionsReader(task: FileTask, crlf: boolean, maxLineBytes: n
     // a quote may open a field that holds the delimiter: such lines are judged one by one
     from: `SELECT text, CASE WHEN contains(text, '"') THEN NULL ELSE string_split(text, ${lit(delimiter)}) END AS c FROM (${linesSql(task.file, crlf, maxLineBytes)})`,
     skip: headerLine ? [headerLine] : [],
+    quotes: true,
     fields: interactionCsvFields('src.c', itemKind).map((f) => ({ ...f, ok: `(src.c IS NOT NULL AND len(src.c) IN (3, 4) AND ${f.ok})` })),
     rawInputs: 'src.text AS raw_text',
     raw: 'raw_text',
     handler,
     notes: [],
+  };
+}
+
+/** deepcut's own CSV: the first record names the fields (csvHandler), the rest are rows of the file's entity. */
+async function csvReader(task: FileTask, crlf: boolean, maxLineBytes: number): Promise<Reader> {
+  const head = await csvHead(task.file);
+  const delimiter = (task.context.delimiter as string | undefined) ?? head.delimiter;
+  const header = head.first ? (splitCsv(head.first.text, delimiter) ?? []).map((h) => h.trim()) : [];
+  const known = new Set(fieldsOf(task.entity).map((f) => f.name));
+  const unknown = header.filter((h) => !known.has(h));
+  const c = `CASE WHEN contains(text, '"') THEN NULL ELSE string_split(text, ${lit(delimiter)}) END`;
+  return {
+    // a quote may open a field that holds the delimiter or a line break: such lines are judged one by one
+    from: `SELECT text, ${c} AS c FROM (${linesSql(task.file, crlf, maxLineBytes)})`,
+    fields: csvFields(task.entity, header, 'src.c').map((f) => ({ ...f, ok: `(src.c IS NOT NULL AND len(src.c) = ${header.length} AND ${f.ok})` })),
+    rawInputs: 'src.text AS raw_text',
+    raw: 'raw_text',
+    handler: csvHandler({ ...task.context, entity: task.entity, delimiter, header }),
+    skip: head.first ? [head.first.line] : [],
+    quotes: true,
+    notes: unknown.length ? [{ what: `ignored column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (not a field of ${task.entity})`, n: 0 }] : [],
   };
 }
 
@@ -419,7 +443,14 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
   const work = await openWork(store);
   const c = work.c;
   try {
-    const reader = task.parser === 'parquet' ? await parquetReader(c, task) : task.parser === 'interactions' ? await interactionsReader(task, crlf, maxLineBytes) : await jsonReader(task, crlf, maxLineBytes);
+    const reader =
+      task.parser === 'parquet'
+        ? await parquetReader(c, task)
+        : task.parser === 'interactions'
+          ? await interactionsReader(task, crlf, maxLineBytes)
+          : task.parser === 'csv'
+            ? await csvReader(task, crlf, maxLineBytes)
+            : await jsonReader(task, crlf, maxLineBytes);
     const dom = rowDomainSql(entity, reader.fields, now.getTime(), b.schemas[entity]);
     const inner = reader.fields.map((f) => `${f.value} AS ${q(f.field.name)}`).join(', ');
     const plain = reader.fields.map((f) => f.ok).join(' AND ');
@@ -430,6 +461,11 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     );
     if (reader.skip?.length) await c.run(`UPDATE bulk_s SET ok = false, raw = NULL WHERE rowid + 1 IN (${reader.skip.join(', ')})`);
     await c.run('CREATE OR REPLACE TEMP VIEW bulk_sl AS SELECT rowid + 1 AS line, * FROM bulk_s');
+    // a line with an odd number of quotes opens (or closes) a field that holds a line break: such a file is streamed, nothing stored yet
+    if (reader.quotes && (await count(c, `SELECT count(*) FROM bulk_s WHERE NOT ok AND (strlen(raw) - strlen(replace(raw, '"', ''))) % 2 = 1`)) > 0) {
+      opts.onStage?.({ file: task.file, stage: 'streamed', detail: 'a quoted field over several lines' });
+      return undefined;
+    }
     // rules that need the store (foreign ids) over the narrow staged table; the few rows they refuse get their raw record by a second read
     const storeDom = storeDomainSql(entity, 'bulk_sl');
     if (storeDom) {
