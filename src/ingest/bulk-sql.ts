@@ -258,6 +258,26 @@ export function csvFields(kind: EntityKind, header: readonly string[], c: string
   });
 }
 
+/**
+ * Interactions of HetRec's `user_artists.dat` read from its cells `c` (userID, artistID, weight;
+ * `hetrecUserArtistsHandler`): `lastfm:user:<id>` with `lastfm:artist:<id>` (item_kind artist),
+ * weight = plays; plain when both ids are digits and the weight a plain number.
+ */
+export function hetrecFields(c: string): FieldSql[] {
+  const kind = 'interactions';
+  const f = new Map(fieldsOf(kind).map((x) => [x.name, x]));
+  const id = (i: number) => `regexp_full_match(trim(${c}[${i}]), '[0-9]{1,20}')`;
+  const w = `trim(${c}[3])`;
+  const ids = `${id(1)} AND ${id(2)}`;
+  return [
+    assemble(f.get('user_id')!, columnOf(kind, 'user_id'), 'true', `'lastfm:user:' || trim(${c}[1])`, ids),
+    assemble(f.get('item_id')!, columnOf(kind, 'item_id'), 'true', `'lastfm:artist:' || trim(${c}[2])`, ids),
+    assemble(f.get('item_kind')!, columnOf(kind, 'item_kind'), 'true', "'artist'", 'true'),
+    assemble(f.get('weight')!, columnOf(kind, 'weight'), `${w} <> ''`, `TRY_CAST(NULLIF(${w}, '') AS DOUBLE)`, `${w} SIMILAR TO '[0-9]{1,15}(\\.[0-9]{1,15})?' AND ${plainNumber(`TRY_CAST(${w} AS DOUBLE)`, f.get('weight')!)}`),
+    assemble(f.get('at')!, columnOf(kind, 'at'), 'false', 'NULL', 'true'),
+  ];
+}
+
 /** Entities whose domain rules {@link rowDomainSql} and {@link storeDomainSql} write in SQL. */
 export const SQL_DOMAIN: readonly EntityKind[] = ['listens', 'interactions'];
 

@@ -8,7 +8,7 @@ import { pgDown, pgSchema } from '../store/testing/postgres.ts';
 import { importPath, type ImportOptions, type ImportSummary } from './import.ts';
 import { importSandbox, jl } from './import.testkit.ts';
 import { latestValidation } from '../validate/index.ts';
-import { bulkRows, CATALOG_FILES, mixedInteractions, mixedListens, mixedListensCsv, NOW, catalog } from './bulk.testkit.ts';
+import { bulkRows, CATALOG_FILES, mixedHetrec, mixedInteractions, mixedListens, mixedListensCsv, NOW, catalog } from './bulk.testkit.ts';
 
 const { root, folder, withStore } = importSandbox('bulk');
 const opts: ImportOptions = { clock: () => NOW };
@@ -22,6 +22,8 @@ async function outcome(store: Store, s: ImportSummary, kind: 'listens' | 'intera
     quarantine,
     counts: s.totals,
     validation: validation.filter((v) => v.entity === kind).map((v) => ({ status: v.status, rows_read: v.rows_read, imported: v.imported, anomalies: v.anomalies })),
+    users: await store.list('users'),
+    userValidation: validation.filter((v) => v.entity === 'users').map((v) => ({ status: v.status, rows_read: v.rows_read, imported: v.imported, anomalies: v.anomalies })),
   };
 }
 
@@ -64,6 +66,16 @@ test("bulk and streaming import the same mixed listens in deepcut's own CSV row 
   sameOutcome(bulk, streamed);
   assert.ok(bulk.notes.some((n) => /read by DuckDB \(bulk import\), \d+ of them checked one by one/.test(n) && Number(/, (\d+) of them/.exec(n)![1]) < 20), `SQL clears the plain rows: ${bulk.notes}`);
   assert.ok(bulk.notes.includes('ignored column note (not a field of listens)'), bulk.notes.join('; '));
+});
+
+test('bulk and streaming import the same HetRec user_artists.dat: interactions, the users it makes, quarantine, counts', async () => {
+  const { streamed, bulk } = await bothPaths({ ...catalog, ...mixedHetrec() }, 'hetrec-lastfm', (d) => d, 'interactions');
+  assert.ok(streamed.rows.length > 15 && streamed.quarantine.length >= 4, 'the file mixes good and bad rows');
+  assert.ok(streamed.counts.users!.read >= 8, JSON.stringify(streamed.counts));
+  sameOutcome(bulk, streamed);
+  assert.deepEqual(bulk.users, streamed.users);
+  assert.deepEqual(bulk.userValidation, streamed.userValidation);
+  assert.ok(bulk.notes.some((n) => /read by DuckDB \(bulk import\), \d+ of them checked one by one/.test(n)), bulk.notes.join('; '));
 });
 
 test('a CSV file with a quoted field over several lines goes the streaming way, with the same outcome', async () => {

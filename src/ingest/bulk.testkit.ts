@@ -116,6 +116,29 @@ export function mixedListensCsv(): string {
   return rows.join('\n') + '\n';
 }
 
+/** A HetRec Last.fm folder whose user_artists.dat mixes good rows with bad ones (users seen first in good and in bad rows). */
+export function mixedHetrec(): Record<string, string> {
+  const rows = ['userID\tartistID\tweight'];
+  for (let i = 0; i < 20; i++) rows.push(`${2 + (i % 4)}\t${50 + i}\t${100 * i + 1}`);
+  rows.push(
+    '9\t51\tmany', // the first line of user 9: its user is made, the interaction quarantined
+    '9\t52\t12',
+    '2\t50\t7', // duplicate key
+    'x\t53\t1',
+    '3\t54',
+    '',
+    ' 7 \t55\t 3 ', // spaces: accepted
+    '8\t56\t-1',
+    '8\t57\t',
+    '6\t58\t2\textra', // an extra column is ignored
+    '10\t59\t1e2', // accepted
+  );
+  return {
+    'artists.dat': 'id\tname\turl\tpictureURL\n50\tA\thttp://a\thttp://a.jpg\n',
+    'user_artists.dat': rows.join('\n') + '\n',
+  };
+}
+
 /** Every row of `kind`, in key order. */
 export function bulkRows(store: Store, kind: 'listens' | 'interactions'): Promise<unknown[]> {
   return store.list(kind);

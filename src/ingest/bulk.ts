@@ -32,19 +32,20 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { entityKeys, type EntityKind } from '../domain/schemas.ts';
 import { fieldsOf } from '../domain/fields.ts';
 import { entityColumns, quoteIdent as q, type Store } from '../store/index.ts';
-import { AggregatedStats, featureKindOf, TOP_VALUES, type AggregatedFeature, type CheckContext, type DataSchema, type KnownIds } from '../validate/index.ts';
+import { AggregatedStats, BatchStats, featureKindOf, TOP_VALUES, type AggregatedFeature, type CheckContext, type DataSchema, type KnownIds } from '../validate/index.ts';
 import { splitCsv } from './csv.ts';
-import { rowDomainSql, storeDomainSql, csvFields, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
+import { rowDomainSql, storeDomainSql, csvFields, hetrecFields, interactionCsvFields, jsonFields, lit, parquetFields, parquetRowJson, type FieldSql } from './bulk-sql.ts';
 import { csvHandler, jsonlHandler } from './formats/own.ts';
+import { hetrecUserArtistsHandler } from './formats/hetrec.ts';
 import { interactionsHandler } from './formats/interactions.ts';
-import type { FileTask, RecordHandler } from './formats/types.ts';
-import { batchId, BATCHES_NS, PROGRESS_NS, RowSink, validateFileBatch, type BatchContext, type BulkMode, type FileSummary, type ImportOptions } from './sink.ts';
+import type { FileTask, RecordHandler, Sink } from './formats/types.ts';
+import { batchId, BATCHES_NS, keyOf as keyOfRow, PROGRESS_NS, RowSink, validateFileBatch, type BatchContext, type BulkMode, type FileSummary, type ImportOptions } from './sink.ts';
 
 /** Files at least this large go the bulk way under `bulk: 'auto'` (the default); smaller ones stream. */
 export const BULK_MIN_BYTES = 16 * 1024 * 1024;
 
 /** DuckDB's memory limit while a bulk import runs: staged rows past it spill to disk (RSS stays flat from 1M to 5M rows). */
-export const BULK_MEMORY = '512MB';
+export const BULK_MEMORY = '384MB';
 
 /** Lines (Parquet: rows) of a file stored per transaction of the embedded store. */
 const INSERT_LINES = 1_000_000;
@@ -56,7 +57,7 @@ const BULK_ENTITIES: readonly EntityKind[] = ['listens', 'interactions'];
 export function bulkCapable(task: FileTask): boolean {
   if (task.parser === 'parquet') return true;
   if (task.encoding !== 'utf8' || !BULK_ENTITIES.includes(task.entity)) return false;
-  return task.parser === 'jsonl' || task.parser === 'csv' || task.parser === 'interactions';
+  return task.parser === 'jsonl' || task.parser === 'csv' || task.parser === 'interactions' || task.parser === 'hetrec-user-artists';
 }
 
 /** Whether `task` (of `size` bytes) goes the bulk way under `mode`. */
@@ -242,6 +243,13 @@ interface Reader {
   skip?: number[];
   /** CSV: a quoted field may hold a line break, which only the streaming path's framing joins. */
   quotes?: boolean;
+  /**
+   * Rows of a second entity the handler makes once per distinct value (HetRec: a user per user id
+   * seen): `sql` over `bulk_sl` gives each one's first line and its row as JSON for the rows SQL
+   * cleared; the handler's own come from the rows it judges. They are checked and stored by the
+   * streaming path's sink, once each, in order of first line.
+   */
+  side?: { entity: EntityKind; sql: string };
   fields: FieldSql[];
   /** What the staging query keeps of a source row `src` for its raw record (`… AS raw_…`), and the raw record's SQL on that. */
   rawInputs: string;
@@ -323,6 +331,20 @@ async function csvReader(task: FileTask, crlf: boolean, maxLineBytes: number): P
     skip: head.first ? [head.first.line] : [],
     quotes: true,
     notes: unknown.length ? [{ what: `ignored column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (not a field of ${task.entity})`, n: 0 }] : [],
+  };
+}
+
+/** HetRec's user_artists.dat (userID, artistID, weight; tab-separated, a header line): interactions with artists, and a user per user id. */
+function hetrecReader(task: FileTask, crlf: boolean, maxLineBytes: number): Reader {
+  return {
+    from: `SELECT text, string_split(text, '\t') AS c FROM (${linesSql(task.file, crlf, maxLineBytes)})`,
+    fields: hetrecFields('src.c').map((f) => ({ ...f, ok: `(len(src.c) >= 3 AND ${f.ok})` })),
+    rawInputs: 'src.text AS raw_text',
+    raw: 'raw_text',
+    handler: hetrecUserArtistsHandler(),
+    skip: [1],
+    side: { entity: 'users', sql: `SELECT min(line), CAST(json_object('user_id', user_id) AS VARCHAR) FROM bulk_sl WHERE ok GROUP BY user_id` },
+    notes: [],
   };
 }
 
@@ -450,7 +472,9 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
           ? await interactionsReader(task, crlf, maxLineBytes)
           : task.parser === 'csv'
             ? await csvReader(task, crlf, maxLineBytes)
-            : await jsonReader(task, crlf, maxLineBytes);
+            : task.parser === 'hetrec-user-artists'
+              ? hetrecReader(task, crlf, maxLineBytes)
+              : await jsonReader(task, crlf, maxLineBytes);
     const dom = rowDomainSql(entity, reader.fields, now.getTime(), b.schemas[entity]);
     const inner = reader.fields.map((f) => `${f.value} AS ${q(f.field.name)}`).join(', ');
     const plain = reader.fields.map((f) => f.ok).join(' AND ');
@@ -484,15 +508,45 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     const sink = new RowSink(store, ctx, b.schemas, task.file, task.parser, fp.id, b.seenQ, now);
     sink.where = reader.where;
     let judged = 0;
+    // the side entity's rows the handler makes are held back, to be merged with those of the rows SQL cleared
+    const side = new Map<string, { line: number; row: Record<string, unknown> }>();
+    const out: Sink = reader.side
+      ? {
+          row: (e, v) => {
+            if (e !== reader.side!.entity) return sink.row(e, v);
+            const k = keyOfRow(e, v);
+            if (!side.has(k)) side.set(k, { line: sink.line, row: v });
+          },
+          reject: (...a) => sink.reject(...a),
+          locate: (...a) => sink.locate(...a),
+          note: (...a) => sink.note(...a),
+        }
+      : sink;
     await eachRow(c, 'SELECT line, raw FROM bulk_sl WHERE NOT ok AND raw IS NOT NULL ORDER BY line', (r) => {
       const line = Number(r[0]);
       const text = String(r[1] ?? '');
       if (text.trim() === '') return;
       judged++;
       sink.locate(line, text, reader.rawParser);
-      reader.handler.record(text, line, sink);
+      reader.handler.record(text, line, out);
     });
+    if (reader.side) {
+      const sideKind = reader.side.entity;
+      await eachRow(c, reader.side.sql, (r) => {
+        const row = JSON.parse(String(r[1])) as Record<string, unknown>;
+        const k = keyOfRow(sideKind, row);
+        const line = Number(r[0]);
+        if ((side.get(k)?.line ?? Infinity) > line) side.set(k, { line, row });
+      });
+      for (const x of [...side.values()].sort((a, b) => a.line - b.line)) {
+        sink.locate(x.line, '');
+        sink.row(sideKind, x.row);
+      }
+    }
     const job = sink.detach();
+    const sideRows = reader.side && job.rows.get(reader.side.entity);
+    // stored first: the main entity's rows may refer to them
+    if (sideRows) await sink.write({ rows: new Map([[reader.side!.entity, sideRows]]), quarantine: [] });
     const fixed = job.rows.get(entity);
     const cols = entityColumns[entity];
     await c.run(`CREATE OR REPLACE TEMP TABLE bulk_fix AS SELECT line, ${names(entity)} FROM bulk_sl LIMIT 0`);
@@ -520,7 +574,7 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
 
     // the batch's context first (replay needs it), then rows, then the quarantine, then "done"
     const context: BatchContext = { parser: task.parser, source, file: task.file, entity, context: { ...task.context } };
-    await store.putMeta(BATCHES_NS, batchId(fp.id, entity), context);
+    for (const e of new Set<EntityKind>([entity, ...sink.counts.keys()])) await store.putMeta(BATCHES_NS, batchId(fp.id, e), { ...context, entity: e });
     const put = await work.insert(entity);
     counts.imported += put.inserted;
     counts.duplicates += put.duplicates;
@@ -531,13 +585,14 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     const stats = await sqlStats(c, entity, good);
     await store.putMeta(PROGRESS_NS, fp.id, { file: resolve(task.file), size: fp.size, mtime_ms: fp.mtimeMs, line: 0, done: true, updated_at: new Date().toISOString(), bulk: true });
     const validation: FileSummary['validation'] = [];
-    if (counts.read > 0) {
-      const { inferred: _inferred, ...rec } = await validateFileBatch(store, { task, fp: fp.id, entity, stats, counts, sink, opts, now });
+    for (const [e, n] of sink.counts) {
+      if (n.read === 0) continue;
+      const { inferred: _inferred, ...rec } = await validateFileBatch(store, { task, fp: fp.id, entity: e, stats: e === entity ? stats : (sink.stats.get(e) ?? new BatchStats(e)), counts: n, sink, opts, now });
       validation.push(rec);
     }
     const notes = [...reader.notes, ...sink.notes, { what: `rows read by DuckDB (bulk import), ${judged} of them checked one by one`, n: counts.read }];
     if (counts.read === 0 && judged === 0) notes.push({ what: 'empty file', n: 0 });
-    return { file: task.file, parser: task.parser, status: 'imported', from_line: 0, counts: { [entity]: counts }, notes, validation };
+    return { file: task.file, parser: task.parser, status: 'imported', from_line: 0, counts: Object.fromEntries(sink.counts), notes, validation };
   } finally {
     await work.close();
   }
