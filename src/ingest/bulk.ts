@@ -1,21 +1,23 @@
 /**
- * The bulk import: a big file of listens or interactions (deepcut's JSON lines, the generic
- * interactions CSV, Parquet) is parsed, checked and loaded by DuckDB, with no JavaScript per good
- * row. The streaming path (import.ts) stays for HTTP ingestion, small files and other formats.
+ * The bulk import: a big file of listens or interactions (deepcut's JSON lines and CSV, the
+ * generic interactions CSV, HetRec's user_artists.dat, Parquet) is parsed, checked and loaded by
+ * DuckDB, with no JavaScript per good row. The streaming path (import.ts) stays for HTTP ingestion, small files and other formats.
  *
  * 1. Framing (lines): a native-speed pass over the bytes; a file that is not clean UTF-8 with one
  *    kind of line end, or has a line over the limit or a NUL byte, goes the streaming way, whose
  *    per-line framing names each bad line (see docs/store.md).
- * 2. Staging: DuckDB reads the file (`read_csv` of whole lines + `json_extract`, `read_parquet`)
- *    into a temp table of typed columns with its line (Parquet: row) number, and `ok` = the row is
+ * 2. Staging: DuckDB reads the file (`read_csv` of whole lines + `json_extract` or `string_split`,
+ *    `read_parquet`) in one pass that keeps file order into a temp table of typed columns (a row's
+ *    line, Parquet: row, number is its rowid + 1), and `ok` = the row is
  *    plainly valid: schema, ranges, time window, foreign ids, the inferred value domains, all in
  *    SQL (bulk-sql.ts). Only rows that are not `ok` keep their raw text.
  * 3. Judging: the rows SQL did not clear (few, in real data) go through the streaming path's own
  *    handler and `checkRow`, so a rejected row gets the same quarantine record as there, and a
  *    row SQL was merely unsure of (an id with a trailing space, a `\u` escape) is accepted as there.
- * 4. Duplicates: of the rows accepted, the first by line of each key is kept; one set-based
- *    `INSERT … SELECT … ON CONFLICT DO NOTHING` (DuckDB) or COPY FROM STDIN into a staging table
- *    and the same insert (PostgreSQL) stores them.
+ * 4. Duplicates: of the rows accepted, the first by line of each key is kept; the keys already
+ *    stored are left out by an anti-join and one set-based `INSERT … SELECT` stores the rest
+ *    (DuckDB), or COPY FROM STDIN into a staging table and `INSERT … ON CONFLICT DO NOTHING`
+ *    (PostgreSQL).
  * 5. Statistics of the batch from SQL aggregates (quantiles and histograms from a 10,000-row
  *    reservoir sample), then the same validation as the streaming path.
  *
@@ -149,6 +151,7 @@ async function openWork(store: Store): Promise<Work> {
     // the staged file spills to disk past this, so memory stays flat however big the file (restored after)
     const before = String((await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0][0]);
     await c.run(`SET memory_limit = '${BULK_MEMORY}'`);
+    await c.run('SET preserve_insertion_order = true'); // the default, and what numbers a staged row by its rowid
     return {
       c,
       // one transaction per INSERT_LINES lines: a transaction's rows and index entries are held in memory until it commits
@@ -178,6 +181,7 @@ async function openWork(store: Store): Promise<Work> {
   const instance = await DuckDBInstance.create(':memory:', { temp_directory: join(dir, 'spill'), memory_limit: BULK_MEMORY });
   const c = await instance.connect();
   await c.run("SET TimeZone = 'UTC'");
+  await c.run('SET preserve_insertion_order = true');
   return {
     c,
     async insert(kind) {
