@@ -161,9 +161,10 @@ async function openWork(store: Store): Promise<Work> {
           const last = await count(c, 'SELECT coalesce(max(line), 0) FROM bulk_good');
           let inserted = 0;
           for (let from = 0; from < last; from += INSERT_LINES) {
-            // the keys already stored are left out by an anti-join (bulk_good holds each key once): a plain insert, where ON CONFLICT would group the rows by key again
+            // the keys already stored are left out by an anti-join (bulk_good holds each key once): a plain insert, where ON CONFLICT would group the rows by key again;
+            // in key order, which the key's index (ART) takes far faster than random ids (hashed listen ids: 3.5 CPU s for 1M rows instead of 6)
             const r = await c.run(
-              `INSERT INTO ${q(kind)} (${names(kind)}) SELECT ${names(kind)} FROM bulk_good g WHERE line > ${from} AND line <= ${from + INSERT_LINES} AND NOT EXISTS (SELECT 1 FROM ${q(kind)} t WHERE ${keyOf(kind).map((k) => `t.${k} = g.${k}`).join(' AND ')})`,
+              `INSERT INTO ${q(kind)} (${names(kind)}) SELECT ${names(kind)} FROM bulk_good g WHERE line > ${from} AND line <= ${from + INSERT_LINES} AND NOT EXISTS (SELECT 1 FROM ${q(kind)} t WHERE ${keyOf(kind).map((k) => `t.${k} = g.${k}`).join(' AND ')}) ORDER BY ${keyOf(kind).join(', ')}`,
             );
             inserted += r.rowsChanged;
           }
@@ -190,7 +191,8 @@ async function openWork(store: Store): Promise<Work> {
       const cols = entityColumns[kind].map((x) =>
         x.kind === 'list' ? `'{' || array_to_string(list_transform(${q(x.name)}, v -> '"' || replace(replace(v, '\\', '\\\\'), '"', '\\"') || '"'), ',') || '}'` : q(x.name),
       );
-      await c.run(`COPY (SELECT ${cols.join(', ')} FROM bulk_good) TO ${lit(csv)} (FORMAT csv, HEADER false)`);
+      // in key order: PostgreSQL's key index takes sorted keys faster, as DuckDB's does
+      await c.run(`COPY (SELECT ${cols.join(', ')} FROM bulk_good ORDER BY ${keyOf(kind).join(', ')}) TO ${lit(csv)} (FORMAT csv, HEADER false)`);
       try {
         return await store.copyFrom(kind, createReadStream(csv));
       } finally {
