@@ -7,6 +7,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formats as importFormats, entityKinds as importEntityKinds } from './commands/import.ts';
 import { exportFormats as playlistFormats } from './commands/playlist.ts';
+import { exportKinds as cliExportKinds, lakeFormats as cliLakeFormats } from './commands/export.ts';
+import { exportKinds, lakeFormats } from '../ingest/index.ts';
 import { OWN_SOURCE as validateOwnSource } from './commands/validate.ts';
 import { OWN_SOURCE } from '../validate/index.ts';
 import { DEFAULT_CLOCK as generateClock } from './commands/generate.ts';
@@ -69,6 +71,7 @@ test('help texts copied into the CLI equal their originals in the stages', () =>
   assert.deepEqual(importFormats, formats.map((f) => ({ name: f.name, description: f.description })), 'update `formats` in src/cli/commands/import.ts');
   assert.deepEqual(importEntityKinds, entityKinds, 'update `entityKinds` in src/cli/commands/import.ts');
   assert.deepEqual(playlistFormats, exportFormats, 'update `exportFormats` in src/cli/commands/playlist.ts');
+  assert.deepEqual([cliExportKinds, cliLakeFormats], [exportKinds, lakeFormats], 'update `exportKinds` and `lakeFormats` in src/cli/commands/export.ts');
   assert.equal(validateOwnSource, OWN_SOURCE, 'update `OWN_SOURCE` in src/cli/commands/validate.ts');
   assert.equal(generateClock, DEFAULT_CLOCK, 'update `DEFAULT_CLOCK` in src/cli/commands/generate.ts');
 });

@@ -101,6 +101,22 @@ function assemble(f: FieldInfo, column: Column, present: string, value: string, 
 const columnOf = (kind: EntityKind, name: string): Column => entityColumns[kind].find((c) => c.name === name)!;
 
 /**
+ * {@link plainText} on a JSON string's text `x` as written, quotes included (no backslash can be
+ * in it): the same conditions on `x[2:-2]` without cutting it out.
+ */
+function plainQuoted(x: string, f: FieldInfo): string {
+  const b = bounds(f);
+  const conds = [`starts_with(${x}, '"')`];
+  if (f.type === 'id') conds.push(`strlen(${x}) BETWEEN 3 AND 514`, `ascii(${x}[2]) BETWEEN 33 AND 126`, `ascii(${x}[-2]) BETWEEN 33 AND 126`);
+  else {
+    if (b.minLen !== undefined) conds.push(`strlen(${x}) >= ${b.minLen + 2}`);
+    if (b.maxLen !== undefined) conds.push(`strlen(${x}) <= ${b.maxLen + 2}`);
+  }
+  if (f.type === 'enum') conds.push(`${x} IN (${f.values!.map((v) => lit(`"${v}"`)).join(', ')})`);
+  return conds.join(' AND ');
+}
+
+/**
  * Fields of `kind` read from a JSON line with no backslash in it (lines with one are judged one
  * by one): `j` is a column prefix, `${j}1`… holding each field's JSON text as `json_extract(text,
  * [paths])` gives it in `fieldsOf` order (SQL NULL for a missing key). The JSON type is read from
@@ -111,24 +127,22 @@ export function jsonFields(kind: EntityKind, j: string): FieldSql[] {
   return fieldsOf(kind).map((f, i) => {
     const x = `${j}${i + 1}`;
     const present = `${x} IS NOT NULL`;
-    const str = `trim(${x}, '"')`;
-    const isStr = `starts_with(${x}, '"')`;
+    const str = `${x}[2:-2]`;
     const isNum = `(ascii(${x}) BETWEEN 48 AND 57 OR starts_with(${x}, '-'))`;
-    const isInt = `${isNum} AND NOT (contains(${x}, '.') OR contains(${x}, 'e') OR contains(${x}, 'E'))`;
     const column = columnOf(kind, f.name);
     switch (f.type) {
       case 'id':
       case 'string':
       case 'enum':
-        return assemble(f, column, present, str, `${isStr} AND ${plainText(str, f)}`);
+        return assemble(f, column, present, str, plainQuoted(x, f));
       case 'integer':
-        return assemble(f, column, present, `TRY_CAST(${x} AS INTEGER)`, `${isInt} AND ${plainNumber(`TRY_CAST(${x} AS BIGINT)`, f)}`);
+        return assemble(f, column, present, `TRY_CAST(${x} AS INTEGER)`, `${isNum} AND NOT (contains(${x}, '.') OR contains(${x}, 'e') OR contains(${x}, 'E')) AND ${plainNumber(`TRY_CAST(${x} AS BIGINT)`, f)}`);
       case 'number':
         return assemble(f, column, present, `TRY_CAST(${x} AS DOUBLE)`, `${isNum} AND ${plainNumber(`TRY_CAST(${x} AS DOUBLE)`, f)}`);
       case 'boolean':
         return assemble(f, column, present, `${x} = 'true'`, `${x} IN ('true', 'false')`);
       case 'timestamp':
-        return assemble(f, column, present, `TRY_CAST(${str} AS TIMESTAMPTZ)`, `${isStr} AND regexp_full_match(${str}, '${PLAIN_INSTANT}') AND TRY_CAST(${str} AS TIMESTAMPTZ) IS NOT NULL`);
+        return assemble(f, column, present, `TRY_CAST(${str} AS TIMESTAMPTZ)`, `starts_with(${x}, '"') AND regexp_full_match(${str}, '${PLAIN_INSTANT}') AND TRY_CAST(${str} AS TIMESTAMPTZ) IS NOT NULL`);
       default:
         return assemble(f, column, present, 'NULL', 'false'); // dates, zones, lists: judged one by one
     }
@@ -207,6 +221,60 @@ export function interactionCsvFields(c: string, itemKind: string): FieldSql[] {
     assemble(f.get('item_kind')!, columnOf(kind, 'item_kind'), 'true', lit(itemKind), plainText(lit(itemKind), f.get('item_kind')!)),
     assemble(f.get('weight')!, columnOf(kind, 'weight'), 'true', `TRY_CAST(${w} AS DOUBLE)`, `${w} SIMILAR TO '[0-9]{1,15}(\\.[0-9]{1,15})?' AND ${plainNumber(`TRY_CAST(${w} AS DOUBLE)`, f.get('weight')!)}`),
     assemble(f.get('at')!, columnOf(kind, 'at'), `len(${c}) = 4 AND ${ts} <> ''`, atValue, `(${secs} OR regexp_full_match(${ts}, '${PLAIN_INSTANT}')) AND (${atValue}) IS NOT NULL`),
+  ];
+}
+
+/**
+ * Fields of `kind` read from a line of deepcut's own CSV split into cells `c` (`string_split`; lines
+ * with a quote are judged one by one), `header` the file's field names: as `csvCell` reads them
+ * (an empty cell is absent; numbers and booleans converted), plain only in their simplest forms.
+ * A field the header lacks is absent; one it names twice is never plain.
+ */
+export function csvFields(kind: EntityKind, header: readonly string[], c: string): FieldSql[] {
+  return fieldsOf(kind).map((f) => {
+    const column = columnOf(kind, f.name);
+    const p = header.indexOf(f.name);
+    if (p < 0) return assemble(f, column, 'false', 'NULL', 'false');
+    const x = `${c}[${p + 1}]`;
+    const present = `${x} <> ''`;
+    const v = `NULLIF(${x}, '')`;
+    if (header.lastIndexOf(f.name) !== p) return assemble(f, column, present, 'NULL', 'false');
+    switch (f.type) {
+      case 'id':
+      case 'string':
+      case 'enum':
+        return assemble(f, column, present, v, plainText(x, f));
+      case 'integer':
+        return assemble(f, column, present, `TRY_CAST(${v} AS INTEGER)`, `regexp_full_match(${x}, '[0-9]{1,10}') AND ${plainNumber(`TRY_CAST(${x} AS BIGINT)`, f)}`);
+      case 'number':
+        return assemble(f, column, present, `TRY_CAST(${v} AS DOUBLE)`, `regexp_full_match(${x}, '-?[0-9]{1,15}(\\.[0-9]{1,15})?') AND ${plainNumber(`TRY_CAST(${x} AS DOUBLE)`, f)}`);
+      case 'boolean':
+        return assemble(f, column, present, `lower(trim(${x})) IN ('true', '1')`, `lower(trim(${x})) IN ('true', '1', 'false', '0')`);
+      case 'timestamp':
+        return assemble(f, column, present, `TRY_CAST(${v} AS TIMESTAMPTZ)`, `regexp_full_match(${x}, '${PLAIN_INSTANT}') AND TRY_CAST(${x} AS TIMESTAMPTZ) IS NOT NULL`);
+      default:
+        return assemble(f, column, present, 'NULL', 'false'); // dates, zones, lists: judged one by one
+    }
+  });
+}
+
+/**
+ * Interactions of HetRec's `user_artists.dat` read from its cells `c` (userID, artistID, weight;
+ * `hetrecUserArtistsHandler`): `lastfm:user:<id>` with `lastfm:artist:<id>` (item_kind artist),
+ * weight = plays; plain when both ids are digits and the weight a plain number.
+ */
+export function hetrecFields(c: string): FieldSql[] {
+  const kind = 'interactions';
+  const f = new Map(fieldsOf(kind).map((x) => [x.name, x]));
+  const id = (i: number) => `regexp_full_match(trim(${c}[${i}]), '[0-9]{1,20}')`;
+  const w = `trim(${c}[3])`;
+  const ids = `${id(1)} AND ${id(2)}`;
+  return [
+    assemble(f.get('user_id')!, columnOf(kind, 'user_id'), 'true', `'lastfm:user:' || trim(${c}[1])`, ids),
+    assemble(f.get('item_id')!, columnOf(kind, 'item_id'), 'true', `'lastfm:artist:' || trim(${c}[2])`, ids),
+    assemble(f.get('item_kind')!, columnOf(kind, 'item_kind'), 'true', "'artist'", 'true'),
+    assemble(f.get('weight')!, columnOf(kind, 'weight'), `${w} <> ''`, `TRY_CAST(NULLIF(${w}, '') AS DOUBLE)`, `${w} SIMILAR TO '[0-9]{1,15}(\\.[0-9]{1,15})?' AND ${plainNumber(`TRY_CAST(${w} AS DOUBLE)`, f.get('weight')!)}`),
+    assemble(f.get('at')!, columnOf(kind, 'at'), 'false', 'NULL', 'true'),
   ];
 }
 

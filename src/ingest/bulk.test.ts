@@ -8,7 +8,7 @@ import { pgDown, pgSchema } from '../store/testing/postgres.ts';
 import { importPath, type ImportOptions, type ImportSummary } from './import.ts';
 import { importSandbox, jl } from './import.testkit.ts';
 import { latestValidation } from '../validate/index.ts';
-import { bulkRows, CATALOG_FILES, mixedInteractions, mixedListens, NOW, catalog } from './bulk.testkit.ts';
+import { bulkRows, CATALOG_FILES, mixedHetrec, mixedInteractions, mixedListens, mixedListensCsv, NOW, catalog } from './bulk.testkit.ts';
 
 const { root, folder, withStore } = importSandbox('bulk');
 const opts: ImportOptions = { clock: () => NOW };
@@ -22,6 +22,8 @@ async function outcome(store: Store, s: ImportSummary, kind: 'listens' | 'intera
     quarantine,
     counts: s.totals,
     validation: validation.filter((v) => v.entity === kind).map((v) => ({ status: v.status, rows_read: v.rows_read, imported: v.imported, anomalies: v.anomalies })),
+    users: await store.list('users'),
+    userValidation: validation.filter((v) => v.entity === 'users').map((v) => ({ status: v.status, rows_read: v.rows_read, imported: v.imported, anomalies: v.anomalies })),
   };
 }
 
@@ -36,13 +38,18 @@ async function bothPaths(files: Record<string, string | Buffer>, format: string,
   return { streamed: await run('off'), bulk: await run('on') };
 }
 
-test('bulk and streaming import the same mixed listens file row for row: the same rows, quarantine records, counts and anomalies', async () => {
-  const { streamed, bulk } = await bothPaths({ ...catalog, 'listens.jsonl': mixedListens() }, 'jsonl', (d) => join(d, 'listens.jsonl'), 'listens');
-  assert.ok(streamed.rows.length > 10 && streamed.quarantine.length > 10, 'the file mixes good and bad rows');
+/** The two paths left the same rows, quarantine records, counts and validation verdicts. */
+function sameOutcome(bulk: Awaited<ReturnType<typeof bothPaths>>['bulk'], streamed: Awaited<ReturnType<typeof bothPaths>>['streamed']): void {
   assert.deepEqual(bulk.rows, streamed.rows);
   assert.deepEqual(bulk.quarantine, streamed.quarantine);
   assert.deepEqual(bulk.counts, streamed.counts);
   assert.deepEqual(bulk.validation, streamed.validation);
+}
+
+test('bulk and streaming import the same mixed listens file row for row: the same rows, quarantine records, counts and anomalies', async () => {
+  const { streamed, bulk } = await bothPaths({ ...catalog, 'listens.jsonl': mixedListens() }, 'jsonl', (d) => join(d, 'listens.jsonl'), 'listens');
+  assert.ok(streamed.rows.length > 10 && streamed.quarantine.length > 10, 'the file mixes good and bad rows');
+  sameOutcome(bulk, streamed);
   assert.ok(bulk.notes.some((n) => /read by DuckDB \(bulk import\), \d+ of them checked one by one/.test(n) && Number(/, (\d+) of them/.exec(n)![1]) < 50), `SQL clears the plain rows: ${bulk.notes}`);
   assert.ok(!streamed.notes.some((n) => n.includes('DuckDB')));
 });
@@ -50,10 +57,34 @@ test('bulk and streaming import the same mixed listens file row for row: the sam
 test('bulk and streaming import the same mixed interactions CSV row for row', async () => {
   const { streamed, bulk } = await bothPaths({ ...catalog, 'ratings.csv': mixedInteractions() }, 'interactions', (d) => join(d, 'ratings.csv'), 'interactions');
   assert.ok(streamed.rows.length > 5 && streamed.quarantine.length > 5, 'the file mixes good and bad rows');
+  sameOutcome(bulk, streamed);
+});
+
+test("bulk and streaming import the same mixed listens in deepcut's own CSV row for row", async () => {
+  const { streamed, bulk } = await bothPaths({ ...catalog, 'listens.csv': mixedListensCsv() }, 'csv', (d) => join(d, 'listens.csv'), 'listens');
+  assert.ok(streamed.rows.length > 20 && streamed.quarantine.length > 5, 'the file mixes good and bad rows');
+  sameOutcome(bulk, streamed);
+  assert.ok(bulk.notes.some((n) => /read by DuckDB \(bulk import\), \d+ of them checked one by one/.test(n) && Number(/, (\d+) of them/.exec(n)![1]) < 20), `SQL clears the plain rows: ${bulk.notes}`);
+  assert.ok(bulk.notes.includes('ignored column note (not a field of listens)'), bulk.notes.join('; '));
+});
+
+test('bulk and streaming import the same HetRec user_artists.dat: interactions, the users it makes, quarantine, counts', async () => {
+  const { streamed, bulk } = await bothPaths({ ...catalog, ...mixedHetrec() }, 'hetrec-lastfm', (d) => d, 'interactions');
+  assert.ok(streamed.rows.length > 15 && streamed.quarantine.length >= 4, 'the file mixes good and bad rows');
+  assert.ok(streamed.counts.users!.read >= 8, JSON.stringify(streamed.counts));
+  sameOutcome(bulk, streamed);
+  assert.deepEqual(bulk.users, streamed.users);
+  assert.deepEqual(bulk.userValidation, streamed.userValidation);
+  assert.ok(bulk.notes.some((n) => /read by DuckDB \(bulk import\), \d+ of them checked one by one/.test(n)), bulk.notes.join('; '));
+});
+
+test('a CSV file with a quoted field over several lines goes the streaming way, with the same outcome', async () => {
+  const text = mixedListensCsv().replace('"a, b"', '"a,\nb"');
+  const { streamed, bulk } = await bothPaths({ ...catalog, 'listens.csv': text }, 'csv', (d) => join(d, 'listens.csv'), 'listens');
+  assert.ok(streamed.rows.some((r) => (r as { listen_id: string }).listen_id === 'e11'));
   assert.deepEqual(bulk.rows, streamed.rows);
   assert.deepEqual(bulk.quarantine, streamed.quarantine);
-  assert.deepEqual(bulk.counts, streamed.counts);
-  assert.deepEqual(bulk.validation, streamed.validation);
+  assert.ok(!bulk.notes.some((n) => n.includes('DuckDB')), bulk.notes.join('; '));
 });
 
 test('bulk import: re-importing the file adds nothing, and a forced re-read counts every row as a duplicate or quarantined again', async () => {

@@ -90,6 +90,55 @@ export function mixedInteractions(): string {
   return rows.join('\n') + '\n';
 }
 
+/** Listens in deepcut's own CSV: a header with an unknown column, good rows and every kind of bad one. */
+export function mixedListensCsv(): string {
+  const rows = ['listen_id,user_id,track_id,started_at,ms_played,skipped,platform,note,context'];
+  for (let i = 0; i < 20; i++) rows.push(`c${i},u${1 + (i % 2)},t${1 + (i % 2)},2024-05-01T12:00:${String(i).padStart(2, '0')}Z,${1000 * i},${i % 3 ? 'false' : i % 2 ? '1' : 'TRUE'},${i % 2 ? 'ios' : ''},n${i},ctx${i % 3}`);
+  rows.push(
+    'c1,u1,t1,2024-05-01T12:00:00Z,5,false,ios,n,x', // duplicate key
+    '',
+    'e1,u1,t1,2024-05-01T12:00:00Z,-5,false,ios,n,x',
+    'e2,u1,t1,2024-05-01T12:00:00Z,abc,false,ios,n,x',
+    'e3,u1,t1,2024-05-01T12:00:00Z, 7 ,false,ios,n,x', // a number with spaces: accepted
+    'e4,u1,t1,2024-05-01T12:00:00Z,1e3,1,ios,n,x', // accepted
+    'e5,u1,t1,2024-05-01T12:00:00Z,5,maybe,ios,n,x',
+    'e6,u1,t1,2024-05-01 12:00:00+02:00,5,false,ios,n,x', // accepted
+    'e7,u1,t1,2030-01-01T00:00:00Z,5,false,ios,n,x',
+    'e8,nobody,t1,2024-05-01T12:00:00Z,5,false,ios,n,x',
+    'e9,u1,t1,2024-05-01T12:00:00Z,5,false,ios',
+    'e10,u1,t1,2024-05-01T12:00:00Z,5,false,ios,n,x,extra',
+    '"e11",u1,t1,2024-05-01T12:00:00Z,5,false,ios,"a, b",x', // quoted cells: accepted
+    ' e12 ,u1,t1,2024-05-01T12:00:00Z,5,false,ios,n,x', // trimmed: accepted
+    ',u1,t1,2024-05-01T12:00:00Z,5,false,ios,n,x',
+    'e14,u1,t1,,5,false,ios,n,x',
+    'e15,u1,t1,2024-05-01T12:00:00Z,5,false,ios,n,Björk',
+  );
+  return rows.join('\n') + '\n';
+}
+
+/** A HetRec Last.fm folder whose user_artists.dat mixes good rows with bad ones (users seen first in good and in bad rows). */
+export function mixedHetrec(): Record<string, string> {
+  const rows = ['userID\tartistID\tweight'];
+  for (let i = 0; i < 20; i++) rows.push(`${2 + (i % 4)}\t${50 + i}\t${100 * i + 1}`);
+  rows.push(
+    '9\t51\tmany', // the first line of user 9: its user is made, the interaction quarantined
+    '9\t52\t12',
+    '2\t50\t7', // duplicate key
+    'x\t53\t1',
+    '3\t54',
+    '',
+    ' 7 \t55\t 3 ', // spaces: accepted
+    '8\t56\t-1',
+    '8\t57\t',
+    '6\t58\t2\textra', // an extra column is ignored
+    '10\t59\t1e2', // accepted
+  );
+  return {
+    'artists.dat': 'id\tname\turl\tpictureURL\n50\tA\thttp://a\thttp://a.jpg\n',
+    'user_artists.dat': rows.join('\n') + '\n',
+  };
+}
+
 /** Every row of `kind`, in key order. */
 export function bulkRows(store: Store, kind: 'listens' | 'interactions'): Promise<unknown[]> {
   return store.list(kind);

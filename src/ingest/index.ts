@@ -11,4 +11,5 @@ export { obdColumns, obdRecord, obdFileOf, obdUser, OBD_CAMPAIGNS, OBD_POLICIES,
 export * from './import.ts';
 export { BATCHES_NS, PROGRESS_NS } from './import.ts';
 export { audioPathResolver } from './audio-paths.ts';
+export { exportEntity, exportPlaylists, exportKinds, lakeFormats, playlistColumns, type ExportKind, type ExportOptions, type ExportResult, type LakeFormat } from './export.ts';
 export * from './replay.ts';

@@ -118,6 +118,13 @@ export class DuckDbStore implements Store {
     return c;
   }
 
+  /** Exports (ingest/export.ts): a connection of its own on this database for `COPY (SELECT …) TO`, also when the store is open read-only; close it when done. */
+  async readConnection(): Promise<DuckDBConnection> {
+    const c = await this.instance.connect();
+    await c.run("SET TimeZone = 'UTC'");
+    return c;
+  }
+
   /** Run `fn` under this store's write lock (a bulk import's set-based insert from its own connection). */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.readOnly) return Promise.reject(readOnlyError('bulk import'));

@@ -8,8 +8,8 @@
  */
 import pg from 'pg';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import { from as copyFrom } from 'pg-copy-streams';
+import type { Readable, Writable } from 'node:stream';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { entityKeys, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
@@ -163,6 +163,16 @@ export class PostgresStore implements Store, Notifier {
       const r = await c.query(`INSERT INTO ${q(kind)} (${names}) SELECT ${names} FROM ${stage} ON CONFLICT DO NOTHING`);
       return { inserted: r.rowCount ?? 0, duplicates: n - (r.rowCount ?? 0) };
     });
+  }
+
+  /** Exports (ingest/export.ts): stream the output of `sql` (a `COPY … TO STDOUT`) into `out`, ended when done. */
+  async copyTo(sql: string, out: Writable): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      await pipeline(c.query(copyTo(sql)), out);
+    } finally {
+      c.release();
+    }
   }
 
   async get<K extends EntityKind>(kind: K, key: readonly string[]): Promise<EntityRow<K> | undefined> {

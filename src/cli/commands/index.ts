@@ -11,6 +11,7 @@ import { register as generate } from './generate.ts';
 import { register as serve } from './serve.ts';
 import { register as keys } from './keys.ts';
 import { register as importCmd } from './import.ts';
+import { register as exportCmd } from './export.ts';
 import { register as validate } from './validate.ts';
 import { register as quarantine } from './quarantine.ts';
 import { register as pipeline } from './pipeline.ts';
@@ -18,4 +19,4 @@ import { register as playlist } from './playlist.ts';
 import { register as analyze } from './analyze.ts';
 import { register as similar } from './similar.ts';
 
-export const commands: ((program: Command) => void)[] = [demo, generate, config, evaluate, serve, keys, importCmd, validate, quarantine, pipeline, playlist, analyze, similar];
+export const commands: ((program: Command) => void)[] = [demo, generate, config, evaluate, serve, keys, importCmd, exportCmd, validate, quarantine, pipeline, playlist, analyze, similar];
