@@ -68,6 +68,38 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
     assert.equal(rows.length, cards, 'every card shown is committed before the answer');
   });
 
+  it('a page rendered by node A with impressions on view, reported seen to node B: its shelves are logged once, with their propensities', async () => {
+    const r = await fetch(`${a.url}/v1/users/u0/home?impressions=on-view`);
+    assert.equal(r.status, 200);
+    const page = (await r.json()) as { request_id: string; propensities: number[]; policy: string; shelves: { id: string; cards: { track_id: string }[] }[] };
+    assert.ok(page.shelves.length >= 2, 'two shelves or more');
+    assert.equal((await w.store.list('impressions', { where: { request_id: page.request_id } })).length, 0, 'nothing logged before a shelf is seen');
+    const seen = [page.shelves[0], page.shelves[page.shelves.length - 1]];
+    const viewed = (node: FleetNodeProcess, shelves: string[], user = 'u0') =>
+      fetch(`${node.url}/v1/users/${user}/home/viewed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: page.request_id, shelves }) });
+    const logged = async (res: Response) => {
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { logged: number }).logged;
+    };
+    assert.equal(await logged(await viewed(b, [seen[0].id], 'u1')), 0, "another listener cannot report u0's page");
+    // node B logs a shelf of node A's page
+    assert.equal(await logged(await viewed(b, [seen[0].id])), seen[0].cards.length);
+    // the same report to both nodes at once: each shelf logged once between them
+    const [x, y] = await Promise.all([viewed(b, seen.map((s) => s.id)), viewed(a, seen.map((s) => s.id))]);
+    assert.equal((await logged(x)) + (await logged(y)), seen[1].cards.length);
+    const cards = seen.reduce((n, s) => n + s.cards.length, 0);
+    assert.equal(await logged(await viewed(b, seen.map((s) => s.id))), 0, 'reported again: nothing more');
+    const rows = await w.store.list('impressions', { where: { request_id: page.request_id } });
+    assert.equal(rows.length, cards);
+    for (const row of rows) {
+      const at = page.shelves.findIndex((s) => s.id === row.shelf);
+      assert.ok(at === 0 || at === page.shelves.length - 1, `only seen shelves: ${row.shelf}`);
+      assert.equal(row.propensity, page.propensities[at], `${row.shelf}: the propensity of its position`);
+      assert.equal(row.policy, page.policy);
+      assert.equal(row.card, page.shelves[at].cards[row.slot % 1000].track_id);
+    }
+  });
+
   it('a listen posted to node A changes node B\'s recommendations for that listener', async () => {
     const user = 'newcomer-1';
     // a listener joins through node A (an unknown id is a 404 on every node); B reads them from the shared store

@@ -213,10 +213,11 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       // to the impression log, which the pipeline's bandit step loads into the store
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
       const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
-      // an embedded server logs impressions to local files (cheap); a fleet's API node commits them to the shared store before it answers
+      // an embedded server logs impressions to local files (cheap); a fleet's API node commits them to the shared store before it answers;
+      // shelves waiting to be seen (the web app's pages) wait in the store, so any node (or this one restarted) logs them
       const fleet = canNotify(store);
       const sink = fleet ? new StoreImpressionWriter(store) : new ImpressionLog(impressionLogDir(config.home));
-      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet, now });
+      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet, ...(store.readOnly ? {} : { staging: store }), now });
       // the item index is built (and measured against the model's scan) once the server answers
       const warmUp = () => recs.useItemIndex(itemRetrieval(run.model, s.userTracks));
       return { recs, catalog, playlists, home, warmUp, ...(audio ? { audio } : {}) };
