@@ -202,7 +202,8 @@ export class BanditHome implements HomeSource {
     // specific shelves first, so that the general ones (Made for you, Popular now) get what is left
     add('jump-back-in', 'jump-back-in', 'Jump back in', heardList.slice(0, k).map((t) => card(t, { kind: 'because_you_played', text: 'you played this', track_id: t })));
     for (const kind of ['discover-weekly', 'release-radar'] as const) {
-      const p = (await this.o.playlists?.get(user, kind))?.[0];
+      // the archive unreachable (object storage down): the page goes without this shelf
+      const p = (await this.o.playlists?.get(user, kind).catch((e: unknown) => void logger('home').warn({ kind, err: (e as Error).message }, 'could not read the weekly list: shelf left out')))?.[0];
       if (p) add(kind, kind, p.title, p.tracks);
     }
     const forYou = recs.forUser(user, 10 * k);
