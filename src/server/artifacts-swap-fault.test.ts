@@ -74,5 +74,9 @@ it('a node keeps serving its run while the new run\'s S3 download fails, logs an
   await until('the node serves run 2', 60_000, async () => ((await answer(node)).run === run2 ? true : undefined), 200);
   const m = await (await fetch(`${node.url}/metrics`)).text();
   assert.match(m, new RegExp(`deepcut_run_served\\{run="${run2}"\\} 1`));
+  // the node's admin page lists the builder's runs from the store (its own home has no runs folder)
+  const admin = (await (await fetch(`${node.url}/v1/admin/runs`)).json()) as { published: string; runs: { runId: string; status: string }[] };
+  assert.deepEqual(admin.runs.map((r) => [r.runId, r.status]), [[run1, 'succeeded'], [run2, 'succeeded']]);
+  assert.equal(admin.published, run2);
   assert.equal(await node.stop('SIGTERM'), 0);
 });

@@ -2,9 +2,6 @@
  * Every route of the API, declared once (see `route.ts`). Answers whose data the pipeline has not
  * computed yet are a 503 `unavailable` naming the command that computes them.
  */
-import { readFile, readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { Album, Artist, Document, Follow, Listen, Track, User, type EntityKind } from '../domain/schemas.ts';
 import { DeepcutError } from '../errors.ts';
@@ -22,7 +19,7 @@ import type { QuarantinedRow } from '../store/index.ts';
 import { writeProbe } from './readiness.ts';
 import { keyRoutes } from './keys-routes.ts';
 import { ingest, storeCall } from './commit.ts';
-import { currentPublication } from '../pipeline/index.ts';
+import { currentPublication, listAllRuns } from '../pipeline/index.ts';
 import { requireListener } from './listeners.ts';
 import { webRoutes } from './web-routes.ts';
 
@@ -281,22 +278,11 @@ interface RunJson {
 }
 const RunBlockZ = z.object({ step: z.string(), reason: z.string(), at: z.string() }).describe('the gate that stopped the run (validation anomalies): step and reason; the published run keeps serving');
 
-/** Pipeline runs from `<home>/runs/<id>/run.json` (the runner's manifests), oldest first, and the published one (the store's row). */
+/** Pipeline runs as every node sees them (the store's mirror of the runner's manifests, and this machine's `<home>/runs`), oldest first, and the published one (the store's row). */
 async function readRuns(ctx: ServerContext): Promise<{ runs: RunJson[]; published: string | null }> {
-  const dir = join(ctx.config.home, 'runs');
   const published = (await storeCall(ctx, 'read publication', () => currentPublication(ctx.store, ctx.config.home)))?.runId ?? null;
-  if (!existsSync(dir)) return { runs: [], published };
-  const runs: RunJson[] = [];
-  for (const name of (await readdir(dir)).sort()) {
-    const p = join(dir, name, 'run.json');
-    if (!existsSync(p)) continue;
-    try {
-      runs.push(JSON.parse(await readFile(p, 'utf8')) as RunJson);
-    } catch {
-      /* a manifest being rewritten: skip this time */
-    }
-  }
-  return { runs, published };
+  const runs = await storeCall(ctx, 'read runs', () => listAllRuns(ctx.store, ctx.config.home));
+  return { runs: runs as RunJson[], published };
 }
 
 export function routes(): RouteDef<any, any, any>[] {
