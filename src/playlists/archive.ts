@@ -24,8 +24,8 @@ import { weeklyKey, type WeeklyKind } from './product.ts';
 export const WEEKS_BACK = 4;
 /** Buckets a day's lists are cut into by listener. */
 const BUCKETS = 16;
-/** Parts (objects) held in memory by one archive at most, the least recently read dropped first. */
-const MAX_PARTS = 256;
+/** Bytes of objects one archive holds in memory at most (default), the least recently read dropped first. */
+const MAX_HELD_BYTES = 256 * 1024 * 1024;
 
 /** What the archive needs of blob storage: the artifact store (src/artifacts) has it. */
 export interface ArchiveBlobs {
@@ -43,6 +43,8 @@ export interface ArchiveOptions {
   cacheDir?: string;
   /** A day's object listing is read again after this many ms (default 60 s): another node's new lists appear. */
   listTtlMs?: number;
+  /** Bytes of objects held in memory at most (default 256 MB; a node's disk cache keeps the rest). */
+  maxHeldBytes?: number;
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -59,8 +61,9 @@ export class PlaylistArchive {
   private readonly pending = new Map<string, Map<string, Playlist>>();
   /** Object keys of a day, by `<kind>/<date>`, with when they were listed. */
   private readonly days = new Map<string, { at: number; keys: string[] }>();
-  /** Objects read: listener → their line. */
-  private readonly parts = new Map<string, Map<string, Buffer>>();
+  /** Objects read: listener → their line, with the object's size; least recently read first. */
+  private readonly parts = new Map<string, { lines: Map<string, Buffer>; bytes: number }>();
+  private held = 0;
   private readonly writer: string;
 
   constructor(
@@ -86,16 +89,23 @@ export class PlaylistArchive {
 
   /** An object's lines by listener (read once, kept; from the local cache when there is one). */
   private async part(key: string): Promise<Map<string, Buffer>> {
-    let m = this.parts.get(key);
-    if (m) {
+    const got = this.parts.get(key);
+    if (got) {
       this.parts.delete(key); // most recently read last
-      this.parts.set(key, m);
-      return m;
+      this.parts.set(key, got);
+      return got.lines;
     }
-    m = indexLines(await this.bytes(key));
-    if (this.parts.size >= MAX_PARTS) this.parts.delete(this.parts.keys().next().value!);
-    this.parts.set(key, m);
-    return m;
+    const buf = await this.bytes(key);
+    const max = this.o.maxHeldBytes ?? MAX_HELD_BYTES;
+    for (const [k, p] of this.parts) {
+      if (this.held + buf.length <= max) break;
+      this.parts.delete(k);
+      this.held -= p.bytes;
+    }
+    const lines = indexLines(buf);
+    this.parts.set(key, { lines, bytes: buf.length });
+    this.held += buf.length;
+    return lines;
   }
 
   private async bytes(key: string): Promise<Buffer> {
@@ -149,6 +159,7 @@ export class PlaylistArchive {
       for (const [b, lines] of [...byBucket].sort()) {
         const key = `playlists/${day}/${b}/${this.writer}.jsonl`;
         await this.blobs.put(key, { bytes: Buffer.from(lines.join('\n') + '\n') });
+        this.held -= this.parts.get(key)?.bytes ?? 0;
         this.parts.delete(key);
       }
       this.days.delete(day);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserId } from '../domain/ids.ts';
 import { defaultConfig } from '../config/config.ts';
-import { archiveBucket, storedWeekly, type Playlist } from '../playlists/index.ts';
+import { archiveBucket, PlaylistArchive, storedWeekly, type Playlist } from '../playlists/index.ts';
 import { openPlaylistArchive } from './archive.ts';
 import { startS3, S3_TEST_CREDENTIALS } from '../artifacts/testing/s3.ts';
 import { openArtifactStore } from '../artifacts/index.ts';
@@ -48,6 +48,9 @@ test('archive on the filesystem: one object per week and bucket per flush, none 
   const read = await openPlaylistArchive(home);
   for (const u of users) assert.equal((await read.get('discover-weekly', '2026-11-23', u))?.userId, u);
   assert.equal(await read.get('discover-weekly', '2026-11-23', 'nobody'), undefined);
+  // holding almost nothing in memory: every read still right
+  const tiny = new PlaylistArchive(await openArtifactStore(home), { maxHeldBytes: 1 });
+  for (const u of [...users, ...users]) assert.equal((await tiny.get('discover-weekly', '2026-11-23', u))?.userId, u);
   // a day written as one file before this layout
   mkdirSync(join(home, 'playlists', 'discover-weekly'), { recursive: true });
   writeFileSync(join(home, 'playlists', 'discover-weekly', '2026-11-16.jsonl'), `${JSON.stringify(list('u1', '2026-11-16', 5))}\n`);
