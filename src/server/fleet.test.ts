@@ -5,6 +5,7 @@
 // unreachable PostgreSQL fails; elsewhere the file is skipped with the reason printed.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { pgDown } from '../store/testing/postgres.ts';
 import { artists, tracks, worldListens, play } from './testing/world.ts';
 import { fleetWorld, until, type FleetWorld, type FleetNodeProcess } from './testing/fleet.ts';
@@ -41,7 +42,8 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
       await store.put('listens', worldListens());
     });
     run1 = await w.runAndPublish();
-    [a, b] = await Promise.all([w.node(), w.node()]);
+    // node B names its connections, so a test can cut its LISTEN connection
+    [a, b] = await Promise.all([w.node(), w.node({ DATABASE_URL: `${w.databaseUrl}&application_name=fleet-b` })]);
     // ready = serving the published run
     for (const n of [a, b]) await until(`${n.url} ready`, 60_000, async () => ((await fetch(`${n.url}/readyz`)).status === 200 ? true : undefined), 200);
   });
@@ -112,6 +114,26 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
     assert.equal((await post(a, [play(user, target, 1), play(user, target, 2)])).status, 200);
     // heard tracks are never recommended: once B folded the listens in, `target` is gone from its answer
     await until(`B drops ${target} for ${user}`, 10_000, async () => ((await recs(b, user, 10)).body.items.some((i) => i.track_id === target) ? undefined : true), 50);
+  });
+
+  it('listens sent while node B\'s LISTEN connection is down are caught up from the store once it is back', async () => {
+    const user = 'newcomer-2';
+    assert.equal((await fetch(`${a.url}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ user_id: user, time_zone: 'UTC' }]) })).status, 200);
+    const target = (await recs(b, user, 10)).body.items[0].track_id;
+    // cut B's listens channel; it reconnects after 1 s, so what A sends at once is never delivered to B
+    const admin = new pg.Client({ connectionString: w.databaseUrl });
+    await admin.connect();
+    try {
+      const cut = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'fleet-b' AND query ILIKE 'LISTEN %listens%'`);
+      assert.equal(cut.rowCount, 1, "B's LISTEN connection on the listens channel");
+    } finally {
+      await admin.end();
+    }
+    // started after the run's latest listen (as live listens do), so a reload folds them in
+    assert.equal((await post(a, [play(user, target, 5000), play(user, target, 5001)])).status, 200);
+    await until(`B drops ${target} for ${user} after its reconnect`, 30_000, async () => ((await recs(b, user, 10)).body.items.some((i) => i.track_id === target) ? undefined : true), 100);
+    assert.match(await (await fetch(`${b.url}/metrics`)).text(), /^deepcut_fleet_catch_ups_total [1-9]/m);
+    assert.match(b.log(), /listens channel reconnected: reloading the run/);
   });
 
   it('a new publication reaches both nodes; no answer in between fails or mixes runs', async () => {

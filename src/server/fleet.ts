@@ -12,6 +12,8 @@
  *   form (chunks under PostgreSQL's 8000-byte payload limit); every other node folds them into its
  *   live model, so a listen accepted by any node changes that listener's recommendations
  *   everywhere. Why this and not a per-request read of the store: docs/scale.md, with the numbers.
+ *   Listens sent while a node's LISTEN connection was down are caught up from the store once it is
+ *   back ({@link FleetNode.catchUp}).
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config/config.ts';
@@ -95,7 +97,7 @@ export class FleetNode {
   async start(): Promise<void> {
     const { store } = this.o;
     this.stops.push(await store.subscribe('publication', () => void this.check(), () => void this.check()));
-    this.stops.push(await store.subscribe('listens', (p) => this.heard(p)));
+    this.stops.push(await store.subscribe('listens', (p) => this.heard(p), () => void this.catchUp()));
     this.timer = setInterval(() => void this.check(), this.o.config.fleet.pollSeconds * 1000);
     this.timer.unref();
     void this.check();
@@ -147,6 +149,28 @@ export class FleetNode {
     } catch (e) {
       metrics.swapFailures.inc();
       this.l.error({ run: p.runId, err: (e as Error).message }, 'could not load the published run: serving on with the current one; the next poll retries');
+    }
+  }
+
+  /**
+   * After the listens channel reconnects (other nodes' listens sent meanwhile were not delivered):
+   * follow the publication first, and if the run served did not change, reload it beside the current
+   * state, which folds in every listen stored since the run, the missed ones included, and swap
+   * (the same path as a publication: no answer fails or mixes states).
+   */
+  async catchUp(): Promise<void> {
+    const { store, config, slot, metrics } = this.o;
+    const swaps = slot.swaps;
+    await this.check();
+    const runId = slot.runId;
+    if (slot.swaps !== swaps || !runId) return;
+    this.l.info({ run: runId }, 'listens channel reconnected: reloading the run to fold in the listens missed meanwhile');
+    try {
+      await slot.load(runId, () => loadServingState(store, config, { runId, fallback: false }), slot.publishedAt);
+      metrics.catchUps.inc();
+    } catch (e) {
+      metrics.swapFailures.inc();
+      this.l.error({ run: runId, err: (e as Error).message }, 'could not reload the run after a reconnect: listens missed meanwhile reach this node at its next run load');
     }
   }
 
