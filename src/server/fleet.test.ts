@@ -9,7 +9,7 @@ import pg from 'pg';
 import { pgDown } from '../store/testing/postgres.ts';
 import { artists, tracks, worldListens, play } from './testing/world.ts';
 import { fleetWorld, until, type FleetWorld, type FleetNodeProcess } from './testing/fleet.ts';
-import { listenPayloads, parseListens } from './fleet.ts';
+import { listenPayloads, parseListens, catalogPayloads, parseCatalog } from './fleet.ts';
 import { NOTIFY_MAX_BYTES } from '../store/index.ts';
 
 const down = await pgDown();
@@ -136,6 +136,19 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
     assert.match(b.log(), /listens channel reconnected: reloading the run/);
   });
 
+  it('catalog rows posted to node A reach node B\'s catalog: a listen submitted to B by name resolves to the track', async () => {
+    const artist = { artist_id: 'fleet-artist', name: 'Fleet Artist', genres: [] };
+    const track = { track_id: 'fleet-track', title: 'Only On A', artist_ids: ['fleet-artist'], duration_ms: 200_000, release_date: '2026-11-01' };
+    assert.equal((await fetch(`${a.url}/v1/artists`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify([artist]) })).status, 200);
+    assert.equal((await fetch(`${a.url}/v1/tracks`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify([track]) })).status, 200);
+    await until('B has the two rows', 10_000, async () => (/^deepcut_fleet_catalog_rows_total 2$/m.test(await (await fetch(`${b.url}/metrics`)).text()) ? true : undefined), 50);
+    // a listen submitted to B by name (ListenBrainz) resolves to the track posted to A, not to a new one
+    const lb = await fetch(`${b.url}/1/submit-listens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ listen_type: 'single', payload: [{ listened_at: 1_780_000_000, track_metadata: { artist_name: 'Fleet Artist', track_name: 'Only On A' } }] }) });
+    assert.equal(lb.status, 200, await lb.text());
+    const stored = await w.store.list('listens', { where: { user_id: 'local' } });
+    assert.deepEqual(stored.map((l) => l.track_id), ['fleet-track']);
+  });
+
   it('a new publication reaches both nodes; no answer in between fails or mixes runs', async () => {
     const seen = { a: [] as string[], b: [] as string[] };
     let stop = false;
@@ -214,4 +227,18 @@ it('listens are cut into NOTIFY payloads under the limit, every row once, in ord
   assert.deepEqual(parseListens(payloads[0])!.node, 'node-1');
   assert.equal(parseListens('not json'), undefined);
   assert.throws(() => listenPayloads('n', [{ user_id: 'x'.repeat(200), track_id: 't', ms_played: 1, skipped: false }], 0, 100), /does not fit/);
+});
+
+it('catalog rows are cut into NOTIFY payloads under the limit; a row too large for one goes by its id', () => {
+  const rows = Array.from({ length: 300 }, (_, i) => ({ track_id: `t${i}`, title: `Title ${'é'.repeat(i % 40)}`, artist_ids: [`a${i % 9}`], release_date: '2026-01-01' }));
+  const huge = { track_id: 'huge', title: 'x'.repeat(9000), artist_ids: ['a'], release_date: '2026-01-01' };
+  const payloads = catalogPayloads('node-1', { kind: 'tracks', rows: [...rows.slice(0, 150), huge, ...rows.slice(150)] });
+  assert.ok(payloads.length > 1);
+  for (const p of payloads) assert.ok(Buffer.byteLength(p) <= NOTIFY_MAX_BYTES, `${Buffer.byteLength(p)} bytes`);
+  const back = payloads.map((p) => parseCatalog(p)!);
+  assert.deepEqual(back.flatMap((m) => m.rows), rows);
+  assert.deepEqual(back.flatMap((m) => m.ids), ['huge']);
+  assert.ok(back.every((m) => m.node === 'node-1' && m.kind === 'tracks'));
+  assert.equal(parseCatalog('{"n":"x","k":"albums"}'), undefined);
+  assert.equal(parseCatalog('nope'), undefined);
 });
