@@ -95,6 +95,10 @@ function nullStore(): Store {
     readInteractions: none,
     getPublication: none,
     switchPublication: none,
+    stageShelves: none,
+    stagedShelves: none,
+    unstageShelves: none,
+    expireStagedShelves: none,
     async quarantine() {},
     async listQuarantine() {
       return [];

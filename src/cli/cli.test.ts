@@ -43,8 +43,12 @@ test('demo --size small --no-serve builds, imports, runs and publishes; a second
   assert.equal(r.today, '2026-11-20T12:00:00.000Z');
   assert.match(first.stderr, /today for the demo is Friday 2026-11-20, 12:00 UTC/);
   const { readFileSync, readdirSync } = await import('node:fs');
-  assert.deepEqual(readdirSync(join(home, 'playlists', 'release-radar')), ['2026-11-20.jsonl']);
-  const radars = readFileSync(join(home, 'playlists', 'release-radar', '2026-11-20.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { tracks: unknown[] });
+  // the week's archive: one object per listener bucket, named by the run
+  assert.deepEqual(readdirSync(join(home, 'playlists', 'release-radar')), ['2026-11-20']);
+  const week = join(home, 'playlists', 'release-radar', '2026-11-20');
+  const radars = readdirSync(week)
+    .flatMap((b) => readFileSync(join(week, b, `${r.run}.jsonl`), 'utf8').trim().split('\n'))
+    .map((l) => JSON.parse(l) as { tracks: unknown[] });
   assert.equal(radars.length, 60);
   const filled = radars.filter((p) => p.tracks.length > 0).length; // the small world releases 13 tracks that week
   assert.ok(filled >= 50, `${filled} of 60 listeners have a Release Radar`);

@@ -13,4 +13,6 @@
  */
 export * from './runner.ts';
 export * from './liveness.ts';
+export { listAllRuns, reapDeadRunsEverywhere } from './run-list.ts';
+export { mirrorRun, RUNS_META } from './run-mirror.ts';
 export * from './scheduler.ts';

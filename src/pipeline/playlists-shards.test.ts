@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWorld } from '../generate/index.ts';
@@ -75,7 +75,11 @@ test('1, 3 and 7 shards give the same files byte for byte, and the same archive'
     sums.push(await makePlaylists(ctxFor(dir, arch), s, model, extra, n));
     outs.push(read(dir));
     assert.ok(!existsSync(`${dir}.shards`), 'shard folders removed after the merge');
-    outs[outs.length - 1].push(readFileSync(join(arch, 'playlists', 'discover-weekly', '2026-11-23.jsonl'), 'utf8'));
+    // the week's archive: one object per listener bucket, named by the run
+    const week = join(arch, 'playlists', 'discover-weekly', '2026-11-23');
+    const objects = readdirSync(week).sort().map((b) => `${b}/${readdirSync(join(week, b)).join(',')}:${readFileSync(join(week, b, 'r.jsonl'), 'utf8')}`);
+    assert.ok(objects.length > 1, 'more than one bucket');
+    outs[outs.length - 1].push(objects.join('\n'));
   }
   assert.ok(outs[0][0].split('\n').length > 50, 'a list per listener');
   assert.deepEqual(outs[1], outs[0]);

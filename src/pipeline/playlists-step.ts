@@ -14,7 +14,8 @@ import type { StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Recommender } from '../cf/index.ts';
 import { isFactorized } from '../cf/index.ts';
-import { Product, toPlaylist, weeklyKey, playlistTitles, PlaylistArchive, rowSearch, type CandidateSource, type Playlist, type FlowFeatures } from '../playlists/index.ts';
+import { openPlaylistArchive } from '../serving/index.ts';
+import { Product, toPlaylist, weeklyKey, playlistTitles, rowSearch, type CandidateSource, type Playlist, type FlowFeatures } from '../playlists/index.ts';
 import { Scorer } from '../cf/index.ts';
 import { wasmAvailable } from '../cf/index.ts';
 import { yielder } from '../util/yield.ts';
@@ -171,7 +172,7 @@ export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product:
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const files = { dw: new Lines(join(dir, FILES.dw)), rr: new Lines(join(dir, FILES.rr)), mix: new Lines(join(dir, FILES.mix)) };
-  const archive = new PlaylistArchive(ctx.config.home);
+  const archive = await openPlaylistArchive(ctx.config);
   const counts = { discover_weekly_new: 0, discover_weekly_kept: 0, release_radar: 0, daily_mixes: 0 };
   const tallies = { dwTracks: 0, dwTail: 0, dwNewArtist: 0, dwArtists: 0 };
   const fresh = { dw: [] as number[], rr: [] as number[] };
@@ -218,6 +219,7 @@ export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product:
     onUser();
   }
   await Promise.all(Object.values(files).map((f) => f.end()));
+  await archive.close();
   const cpu = process.cpuUsage(cpu0);
   const summary: ShardSummary = { shard, users: to - from, counts, tallies, fresh, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   // the summary last and atomically: its presence means the shard is finished
@@ -254,7 +256,8 @@ export async function mergePlaylistShards(ctx: StepContext, count: number, users
     if (!existsSync(p)) throw new DeepcutError('not_found', `playlists shard ${index} of ${count} has no summary (${p}): it has not finished`);
     shards.push(JSON.parse(await readFile(p, 'utf8')) as ShardSummary);
   }
-  const archive = new PlaylistArchive(ctx.config.home);
+  // the run's new weekly lists, one object per week and listener bucket, named by the run (a re-merge writes the same keys)
+  const archive = await openPlaylistArchive(ctx.config, { writer: ctx.runId });
   for (const [key, name] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
     const out = createWriteStream(join(ctx.dir, name));
     for (const sh of shards) {
@@ -275,6 +278,7 @@ export async function mergePlaylistShards(ctx: StepContext, count: number, users
     await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
   }
   await archive.flush();
+  await archive.close();
   await rm(shardsRoot(ctx.dir), { recursive: true, force: true });
   const sum = <K extends string>(pick: (s: ShardSummary) => Record<K, number>, k: K) => shards.reduce((a, s) => a + pick(s)[k], 0);
   const counts = { discover_weekly_new: sum((s) => s.counts, 'discover_weekly_new'), discover_weekly_kept: sum((s) => s.counts, 'discover_weekly_kept'), release_radar: sum((s) => s.counts, 'release_radar'), daily_mixes: sum((s) => s.counts, 'daily_mixes') };

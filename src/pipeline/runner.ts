@@ -11,6 +11,7 @@
  * readers that hold no store (the CLI's playlist and similar commands while a server holds the
  * embedded store).
  */
+import { mirrorRun } from './run-mirror.ts';
 import { mkdir, readFile, rename, rm, writeFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -225,7 +226,8 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
   delete m.error;
   // one manifest write at a time: the heartbeat writes between the steps' writes
   let saving: Promise<void> = Promise.resolve();
-  const save = () => (saving = saving.catch(() => undefined).then(() => writeJsonAtomic(manifestPath(home, m.runId), m)));
+  // the folder first (the builder's working copy), then the store's mirror that every machine lists (run-list.ts)
+  const save = () => (saving = saving.catch(() => undefined).then(() => writeJsonAtomic(manifestPath(home, m.runId), m)).then(() => mirrorRun(opts.store, m)));
   await save();
   const beat = setInterval(() => {
     m.owner = thisOwner();

@@ -15,7 +15,7 @@
  *   and the helpers in `sources.ts`; the shared types are in `types.ts`.
  */
 export { Product, toPlaylist, weeklyKey, weeklyDay, playlistTitles, type ProductInputs, type RunWorld, type Radio, type WeeklyKind } from './product.ts';
-export { PlaylistArchive, storedWeekly, readRunPlaylists, WEEKS_BACK, type RunPlaylists } from './archive.ts';
+export { PlaylistArchive, archiveBucket, storedWeekly, readRunPlaylists, WEEKS_BACK, type ArchiveBlobs, type ArchiveOptions, type RunPlaylists } from './archive.ts';
 export { exportPlaylist, exportFormats, type ExportFormat } from './export.ts';
 export { similarTracks, similarArtists, similarArtistsByText, artistSpace, artistVectors, CoListening, type ArtistSpace, type Neighbour, type TextArtistSpace } from './similar.ts';
 export { contentSource, favourites, nearestFavourite, soundsLike, row as vectorRow, type Vectors } from './sources.ts';

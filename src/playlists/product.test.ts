@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { IdMap, TrackId, ArtistId, AlbumId, UserId } from '../domain/ids.ts';
 import type { Recommender } from '../cf/index.ts';
 import { topK } from '../cf/index.ts';
+import { openArtifactStore } from '../artifacts/index.ts';
 import { Product, PlaylistArchive, storedWeekly, weeklyKey, type CatalogView, type Playlist, type UserHistory } from './index.ts';
 
 /** 6 artists × 4 tracks (track t: artist floor(t/4), its own album); factors: artist a's tracks point along axis a % 2, slightly apart. */
@@ -86,12 +87,12 @@ test('weekly key: Monday for Discover Weekly, Friday for Release Radar, in the l
 test('storedWeekly: this week\'s list, else the latest of the 4 weeks before, else nothing', async () => {
   const home = mkdtempSync(join(tmpdir(), 'dc-weekly-'));
   try {
-    const a = new PlaylistArchive(home);
+    const a = new PlaylistArchive(await openArtifactStore(home));
     const p = (key: string): Playlist => ({ kind: 'discover-weekly', id: `discover-weekly:u:${key}`, title: 'Discover Weekly', userId: UserId('u'), key, createdAt: `${key}T00:00:00Z`, runId: 'r', tracks: [] });
     await a.put('discover-weekly', '2026-11-02', 'u', p('2026-11-02'));
     await a.put('discover-weekly', '2026-11-09', 'u', p('2026-11-09'));
     await a.flush();
-    const read = new PlaylistArchive(home);
+    const read = new PlaylistArchive(await openArtifactStore(home));
     assert.equal((await storedWeekly(read, 'discover-weekly', 'u', 'UTC', new Date('2026-11-10T12:00:00Z')))?.key, '2026-11-09');
     assert.equal((await storedWeekly(read, 'discover-weekly', 'u', 'UTC', new Date('2026-12-01T12:00:00Z')))?.key, '2026-11-09', '3 weeks back');
     assert.equal(await storedWeekly(read, 'discover-weekly', 'u', 'UTC', new Date('2026-12-15T12:00:00Z')), undefined, '5 weeks back is too old');

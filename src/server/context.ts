@@ -15,8 +15,8 @@ export interface ServerContext {
   state: ServingState;
   /** The state new requests get, swapped when a run is published. */
   slot: ServingSlot;
-  /** Set on an API node of a fleet: shares accepted listens, knows the publication row. */
-  fleet?: Pick<FleetNode, 'announce' | 'published'>;
+  /** Set on an API node of a fleet: shares accepted listens and catalog rows, knows the publication row. */
+  fleet?: Pick<FleetNode, 'announce' | 'announceCatalog' | 'published'>;
   config: Config;
   metrics: Metrics;
   verifier: KeyVerifier;

@@ -5,10 +5,11 @@
 // unreachable PostgreSQL fails; elsewhere the file is skipped with the reason printed.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { pgDown } from '../store/testing/postgres.ts';
 import { artists, tracks, worldListens, play } from './testing/world.ts';
 import { fleetWorld, until, type FleetWorld, type FleetNodeProcess } from './testing/fleet.ts';
-import { listenPayloads, parseListens } from './fleet.ts';
+import { listenPayloads, parseListens, catalogPayloads, parseCatalog } from './fleet.ts';
 import { NOTIFY_MAX_BYTES } from '../store/index.ts';
 
 const down = await pgDown();
@@ -41,7 +42,8 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
       await store.put('listens', worldListens());
     });
     run1 = await w.runAndPublish();
-    [a, b] = await Promise.all([w.node(), w.node()]);
+    // node B names its connections, so a test can cut its LISTEN connection
+    [a, b] = await Promise.all([w.node(), w.node({ DATABASE_URL: `${w.databaseUrl}&application_name=fleet-b` })]);
     // ready = serving the published run
     for (const n of [a, b]) await until(`${n.url} ready`, 60_000, async () => ((await fetch(`${n.url}/readyz`)).status === 200 ? true : undefined), 200);
   });
@@ -68,6 +70,38 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
     assert.equal(rows.length, cards, 'every card shown is committed before the answer');
   });
 
+  it('a page rendered by node A with impressions on view, reported seen to node B: its shelves are logged once, with their propensities', async () => {
+    const r = await fetch(`${a.url}/v1/users/u0/home?impressions=on-view`);
+    assert.equal(r.status, 200);
+    const page = (await r.json()) as { request_id: string; propensities: number[]; policy: string; shelves: { id: string; cards: { track_id: string }[] }[] };
+    assert.ok(page.shelves.length >= 2, 'two shelves or more');
+    assert.equal((await w.store.list('impressions', { where: { request_id: page.request_id } })).length, 0, 'nothing logged before a shelf is seen');
+    const seen = [page.shelves[0], page.shelves[page.shelves.length - 1]];
+    const viewed = (node: FleetNodeProcess, shelves: string[], user = 'u0') =>
+      fetch(`${node.url}/v1/users/${user}/home/viewed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: page.request_id, shelves }) });
+    const logged = async (res: Response) => {
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { logged: number }).logged;
+    };
+    assert.equal(await logged(await viewed(b, [seen[0].id], 'u1')), 0, "another listener cannot report u0's page");
+    // node B logs a shelf of node A's page
+    assert.equal(await logged(await viewed(b, [seen[0].id])), seen[0].cards.length);
+    // the same report to both nodes at once: each shelf logged once between them
+    const [x, y] = await Promise.all([viewed(b, seen.map((s) => s.id)), viewed(a, seen.map((s) => s.id))]);
+    assert.equal((await logged(x)) + (await logged(y)), seen[1].cards.length);
+    const cards = seen.reduce((n, s) => n + s.cards.length, 0);
+    assert.equal(await logged(await viewed(b, seen.map((s) => s.id))), 0, 'reported again: nothing more');
+    const rows = await w.store.list('impressions', { where: { request_id: page.request_id } });
+    assert.equal(rows.length, cards);
+    for (const row of rows) {
+      const at = page.shelves.findIndex((s) => s.id === row.shelf);
+      assert.ok(at === 0 || at === page.shelves.length - 1, `only seen shelves: ${row.shelf}`);
+      assert.equal(row.propensity, page.propensities[at], `${row.shelf}: the propensity of its position`);
+      assert.equal(row.policy, page.policy);
+      assert.equal(row.card, page.shelves[at].cards[row.slot % 1000].track_id);
+    }
+  });
+
   it('a listen posted to node A changes node B\'s recommendations for that listener', async () => {
     const user = 'newcomer-1';
     // a listener joins through node A (an unknown id is a 404 on every node); B reads them from the shared store
@@ -80,6 +114,39 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
     assert.equal((await post(a, [play(user, target, 1), play(user, target, 2)])).status, 200);
     // heard tracks are never recommended: once B folded the listens in, `target` is gone from its answer
     await until(`B drops ${target} for ${user}`, 10_000, async () => ((await recs(b, user, 10)).body.items.some((i) => i.track_id === target) ? undefined : true), 50);
+  });
+
+  it('listens sent while node B\'s LISTEN connection is down are caught up from the store once it is back', async () => {
+    const user = 'newcomer-2';
+    assert.equal((await fetch(`${a.url}/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ user_id: user, time_zone: 'UTC' }]) })).status, 200);
+    const target = (await recs(b, user, 10)).body.items[0].track_id;
+    // cut B's listens channel; it reconnects after 1 s, so what A sends at once is never delivered to B
+    const admin = new pg.Client({ connectionString: w.databaseUrl });
+    await admin.connect();
+    try {
+      const cut = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'fleet-b' AND query ILIKE 'LISTEN %listens%'`);
+      assert.equal(cut.rowCount, 1, "B's LISTEN connection on the listens channel");
+    } finally {
+      await admin.end();
+    }
+    // started after the run's latest listen (as live listens do), so a reload folds them in
+    assert.equal((await post(a, [play(user, target, 5000), play(user, target, 5001)])).status, 200);
+    await until(`B drops ${target} for ${user} after its reconnect`, 30_000, async () => ((await recs(b, user, 10)).body.items.some((i) => i.track_id === target) ? undefined : true), 100);
+    assert.match(await (await fetch(`${b.url}/metrics`)).text(), /^deepcut_fleet_catch_ups_total [1-9]/m);
+    assert.match(b.log(), /listens channel reconnected: reloading the run/);
+  });
+
+  it('catalog rows posted to node A reach node B\'s catalog: a listen submitted to B by name resolves to the track', async () => {
+    const artist = { artist_id: 'fleet-artist', name: 'Fleet Artist', genres: [] };
+    const track = { track_id: 'fleet-track', title: 'Only On A', artist_ids: ['fleet-artist'], duration_ms: 200_000, release_date: '2026-11-01' };
+    assert.equal((await fetch(`${a.url}/v1/artists`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify([artist]) })).status, 200);
+    assert.equal((await fetch(`${a.url}/v1/tracks`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify([track]) })).status, 200);
+    await until('B has the two rows', 10_000, async () => (/^deepcut_fleet_catalog_rows_total 2$/m.test(await (await fetch(`${b.url}/metrics`)).text()) ? true : undefined), 50);
+    // a listen submitted to B by name (ListenBrainz) resolves to the track posted to A, not to a new one
+    const lb = await fetch(`${b.url}/1/submit-listens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ listen_type: 'single', payload: [{ listened_at: 1_780_000_000, track_metadata: { artist_name: 'Fleet Artist', track_name: 'Only On A' } }] }) });
+    assert.equal(lb.status, 200, await lb.text());
+    const stored = await w.store.list('listens', { where: { user_id: 'local' } });
+    assert.deepEqual(stored.map((l) => l.track_id), ['fleet-track']);
   });
 
   it('a new publication reaches both nodes; no answer in between fails or mixes runs', async () => {
@@ -160,4 +227,18 @@ it('listens are cut into NOTIFY payloads under the limit, every row once, in ord
   assert.deepEqual(parseListens(payloads[0])!.node, 'node-1');
   assert.equal(parseListens('not json'), undefined);
   assert.throws(() => listenPayloads('n', [{ user_id: 'x'.repeat(200), track_id: 't', ms_played: 1, skipped: false }], 0, 100), /does not fit/);
+});
+
+it('catalog rows are cut into NOTIFY payloads under the limit; a row too large for one goes by its id', () => {
+  const rows = Array.from({ length: 300 }, (_, i) => ({ track_id: `t${i}`, title: `Title ${'é'.repeat(i % 40)}`, artist_ids: [`a${i % 9}`], release_date: '2026-01-01' }));
+  const huge = { track_id: 'huge', title: 'x'.repeat(9000), artist_ids: ['a'], release_date: '2026-01-01' };
+  const payloads = catalogPayloads('node-1', { kind: 'tracks', rows: [...rows.slice(0, 150), huge, ...rows.slice(150)] });
+  assert.ok(payloads.length > 1);
+  for (const p of payloads) assert.ok(Buffer.byteLength(p) <= NOTIFY_MAX_BYTES, `${Buffer.byteLength(p)} bytes`);
+  const back = payloads.map((p) => parseCatalog(p)!);
+  assert.deepEqual(back.flatMap((m) => m.rows), rows);
+  assert.deepEqual(back.flatMap((m) => m.ids), ['huge']);
+  assert.ok(back.every((m) => m.node === 'node-1' && m.kind === 'tracks'));
+  assert.equal(parseCatalog('{"n":"x","k":"albums"}'), undefined);
+  assert.equal(parseCatalog('nope'), undefined);
 });

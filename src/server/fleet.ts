@@ -12,10 +12,14 @@
  *   form (chunks under PostgreSQL's 8000-byte payload limit); every other node folds them into its
  *   live model, so a listen accepted by any node changes that listener's recommendations
  *   everywhere. Why this and not a per-request read of the store: docs/scale.md, with the numbers.
+ * - Catalog rows (tracks, artists) a node stores go to every other node's catalog on `catalog`.
+ *   Listens sent while a node's LISTEN connection was down are caught up from the store once it is
+ *   back ({@link FleetNode.catchUp}).
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config/config.ts';
-import type { Listen } from '../domain/schemas.ts';
+import type { Artist, Listen } from '../domain/schemas.ts';
+import type { MatchableTrack } from '../domain/match.ts';
 import { NOTIFY_MAX_BYTES, type Notifier, type Publication, type Store } from '../store/index.ts';
 import { loadServingState } from '../serving/index.ts';
 import { log } from '../log.ts';
@@ -36,15 +40,23 @@ interface ListensMessage {
  * @example listenPayloads('node-1', rows, Date.now()).forEach((p) => store.notify('listens', p))
  */
 export function listenPayloads(node: string, rows: readonly Row[], now: number, max = NOTIFY_MAX_BYTES): string[] {
-  const head = (l: string) => `{"n":${JSON.stringify(node)},"t":${now},"l":[${l}]}`;
+  return chunked((l) => `{"n":${JSON.stringify(node)},"t":${now},"l":[${l}]}`, rows.map((r) => JSON.stringify([r.user_id, r.track_id, r.ms_played, r.skipped ? 1 : 0])), max, (n) => {
+    throw new Error(`a listen of ${n} bytes does not fit a notification of ${max}`);
+  });
+}
+
+/**
+ * JSON `items` joined with commas into `head(list)` payloads of at most `max` bytes each, in order;
+ * an item that cannot fit even alone goes to `tooBig` (its byte size) instead.
+ */
+function chunked(head: (list: string) => string, items: readonly string[], max: number, tooBig: (bytes: number, i: number) => void): string[] {
   const fixed = Buffer.byteLength(head(''));
   const out: string[] = [];
   let parts: string[] = [];
   let size = fixed;
-  for (const r of rows) {
-    const e = JSON.stringify([r.user_id, r.track_id, r.ms_played, r.skipped ? 1 : 0]);
+  items.forEach((e, i) => {
     const n = Buffer.byteLength(e) + 1;
-    if (fixed + n > max) throw new Error(`a listen of ${n} bytes does not fit a notification of ${max}`);
+    if (fixed + n > max) return tooBig(n, i);
     if (size + n > max) {
       out.push(head(parts.join(',')));
       parts = [];
@@ -52,9 +64,35 @@ export function listenPayloads(node: string, rows: readonly Row[], now: number, 
     }
     parts.push(e);
     size += n;
-  }
+  });
   if (parts.length) out.push(head(parts.join(',')));
   return out;
+}
+
+/** Catalog rows a node added to its catalog, as every node's in-memory catalog needs them. */
+export type CatalogRows = { kind: 'tracks'; rows: MatchableTrack[] } | { kind: 'artists'; rows: Pick<Artist, 'artist_id' | 'name' | 'mbid'>[] };
+
+/**
+ * NOTIFY payloads for catalog rows (`{"n":node,"k":kind,"r":[rows]}` under the limit); a row too
+ * large for one payload goes by its id alone (`"i":[ids]`) and receivers read it from the store.
+ */
+export function catalogPayloads(node: string, c: CatalogRows, max = NOTIFY_MAX_BYTES): string[] {
+  const ids: string[] = [];
+  const idOf = (i: number) => (c.kind === 'tracks' ? c.rows[i].track_id : c.rows[i].artist_id);
+  const head = (field: 'r' | 'i') => (l: string) => `{"n":${JSON.stringify(node)},"k":"${c.kind}","${field}":[${l}]}`;
+  const out = chunked(head('r'), (c.rows as object[]).map((r) => JSON.stringify(r)), max, (_n, i) => ids.push(idOf(i)));
+  return [...out, ...chunked(head('i'), ids.map((id) => JSON.stringify(id)), max, () => undefined)];
+}
+
+/** A catalog message: sender, kind, and the rows, or the ids of rows to read from the store. */
+export function parseCatalog(payload: string): { node: string; kind: CatalogRows['kind']; rows: object[]; ids: string[] } | undefined {
+  try {
+    const m = JSON.parse(payload) as { n?: unknown; k?: unknown; r?: unknown; i?: unknown };
+    if (typeof m.n !== 'string' || (m.k !== 'tracks' && m.k !== 'artists')) return undefined;
+    return { node: m.n, kind: m.k, rows: Array.isArray(m.r) ? (m.r as object[]) : [], ids: Array.isArray(m.i) ? (m.i as string[]) : [] };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The rows of a listens message, its sender and send time; undefined when it is not one. */
@@ -95,7 +133,8 @@ export class FleetNode {
   async start(): Promise<void> {
     const { store } = this.o;
     this.stops.push(await store.subscribe('publication', () => void this.check(), () => void this.check()));
-    this.stops.push(await store.subscribe('listens', (p) => this.heard(p)));
+    this.stops.push(await store.subscribe('listens', (p) => this.heard(p), () => void this.catchUp()));
+    this.stops.push(await store.subscribe('catalog', (p) => void this.heardCatalog(p)));
     this.timer = setInterval(() => void this.check(), this.o.config.fleet.pollSeconds * 1000);
     this.timer.unref();
     void this.check();
@@ -150,6 +189,28 @@ export class FleetNode {
     }
   }
 
+  /**
+   * After the listens channel reconnects (other nodes' listens sent meanwhile were not delivered):
+   * follow the publication first, and if the run served did not change, reload it beside the current
+   * state, which folds in every listen stored since the run, the missed ones included, and swap
+   * (the same path as a publication: no answer fails or mixes states).
+   */
+  async catchUp(): Promise<void> {
+    const { store, config, slot, metrics } = this.o;
+    const swaps = slot.swaps;
+    await this.check();
+    const runId = slot.runId;
+    if (slot.swaps !== swaps || !runId) return;
+    this.l.info({ run: runId }, 'listens channel reconnected: reloading the run to fold in the listens missed meanwhile');
+    try {
+      await slot.load(runId, () => loadServingState(store, config, { runId, fallback: false }), slot.publishedAt);
+      metrics.catchUps.inc();
+    } catch (e) {
+      metrics.swapFailures.inc();
+      this.l.error({ run: runId, err: (e as Error).message }, 'could not reload the run after a reconnect: listens missed meanwhile reach this node at its next run load');
+    }
+  }
+
   /** Share listens this node committed with the other nodes (errors logged: the listens are stored either way). */
   async announce(rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
@@ -158,6 +219,33 @@ export class FleetNode {
     } catch (e) {
       this.o.metrics.storeErrors.inc({ op: 'notify listens' });
       this.l.warn({ err: (e as Error).message, rows: rows.length }, 'could not share listens with the other nodes: they see them after their next load');
+    }
+  }
+
+  /** Share catalog rows this node stored and added to its catalog (errors logged: the rows are stored either way). */
+  async announceCatalog(c: CatalogRows): Promise<void> {
+    if (c.rows.length === 0) return;
+    try {
+      await this.o.store.notify('catalog', catalogPayloads(this.nodeId, c));
+    } catch (e) {
+      this.o.metrics.storeErrors.inc({ op: 'notify catalog' });
+      this.l.warn({ err: (e as Error).message, kind: c.kind, rows: c.rows.length }, 'could not share catalog rows with the other nodes: they see them after their next load');
+    }
+  }
+
+  private async heardCatalog(payload: string): Promise<void> {
+    const m = parseCatalog(payload);
+    if (!m || m.node === this.nodeId) return;
+    const { store, slot } = this.o;
+    try {
+      const fetched = (await Promise.all(m.ids.map((id) => store.get(m.kind, [id])))).filter((r) => r !== undefined);
+      const rows = [...m.rows, ...fetched];
+      const catalog = slot.current.catalog;
+      if (m.kind === 'tracks') catalog.addTracks(rows as MatchableTrack[]);
+      else catalog.addArtists(rows as Pick<Artist, 'artist_id' | 'name' | 'mbid'>[]);
+      this.o.metrics.catalogRows.inc({}, rows.length);
+    } catch (e) {
+      this.l.warn({ err: (e as Error).message, kind: m.kind }, 'could not read announced catalog rows: this node sees them after its next load');
     }
   }
 

@@ -108,6 +108,8 @@ export class Metrics {
   );
   readonly swaps = new Counter('deepcut_run_swaps_total', 'Times this server swapped to a newly published run without a restart.');
   readonly swapFailures = new Counter('deepcut_run_swap_failures_total', 'Loads of a newly published run that failed (the current run kept serving).');
+  readonly catalogRows = new Counter('deepcut_fleet_catalog_rows_total', 'Catalog rows (tracks, artists) other nodes stored, added to this node\'s catalog.');
+  readonly catchUps = new Counter('deepcut_fleet_catch_ups_total', 'Reloads of the run served after the listens channel reconnected, to fold in listens other nodes sent meanwhile.');
   readonly swapSeconds = new Histogram('deepcut_run_swap_seconds', 'Time from hearing of a publication to serving it (load beside the current run, then swap), seconds.', [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]);
   readonly listenLag = new Histogram('deepcut_fleet_listen_lag_seconds', 'Cross-node listen lag: from another API node committing a listen to this node folding it in, seconds.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
   /** The run served and when it was published (ms since epoch), for the gauges; set by the server. */
@@ -117,7 +119,7 @@ export class Metrics {
   /** The exposition text served at /metrics. */
   async render(): Promise<string> {
     const up = `# HELP deepcut_uptime_seconds Seconds since the server started.\n# TYPE deepcut_uptime_seconds gauge\ndeepcut_uptime_seconds ${(Date.now() - this.started) / 1000}`;
-    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches, this.swaps, this.swapFailures, this.swapSeconds, this.listenLag].map((m) => m.render()).join('\n') + '\n' + up + '\n' + this.run() + (await this.pipeline()) + artifactFetches();
+    return [this.requests, this.latency, this.listens, this.duplicates, this.storeErrors, this.matches, this.swaps, this.swapFailures, this.catchUps, this.catalogRows, this.swapSeconds, this.listenLag].map((m) => m.render()).join('\n') + '\n' + up + '\n' + this.run() + (await this.pipeline()) + artifactFetches();
   }
 
   /** `deepcut_run_served{run}` 1 and `deepcut_run_age_seconds` (since its publication) of the run this server answers from. */

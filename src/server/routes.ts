@@ -2,9 +2,6 @@
  * Every route of the API, declared once (see `route.ts`). Answers whose data the pipeline has not
  * computed yet are a 503 `unavailable` naming the command that computes them.
  */
-import { readFile, readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { Album, Artist, Document, Follow, Listen, Track, User, type EntityKind } from '../domain/schemas.ts';
 import { DeepcutError } from '../errors.ts';
@@ -22,7 +19,8 @@ import type { QuarantinedRow } from '../store/index.ts';
 import { writeProbe } from './readiness.ts';
 import { keyRoutes } from './keys-routes.ts';
 import { ingest, storeCall } from './commit.ts';
-import { currentPublication } from '../pipeline/index.ts';
+import { currentPublication, listAllRuns } from '../pipeline/index.ts';
+import type { CatalogRows } from './fleet.ts';
 import { requireListener } from './listeners.ts';
 import { webRoutes } from './web-routes.ts';
 
@@ -210,17 +208,25 @@ async function submitListens(ctx: ServerContext, user: string, body: z.infer<typ
   if (artists.length) await storeCall(ctx, 'put artists', () => ctx.store.put('artists', artists));
   if (albums.length) await storeCall(ctx, 'put albums', () => ctx.store.put('albums', albums));
   if (tracks.length) await storeCall(ctx, 'put tracks', () => ctx.store.put('tracks', tracks));
-  ctx.state.catalog.addArtists(artists.filter((a) => !ctx.state.catalog.artistName(a.artist_id)));
-  ctx.state.catalog.addTracks(tracks.filter((t) => !ctx.state.catalog.hasTrack(t.track_id)));
+  await addToCatalog(ctx, { kind: 'artists', rows: artists.filter((a) => !ctx.state.catalog.artistName(a.artist_id)) });
+  await addToCatalog(ctx, { kind: 'tracks', rows: tracks.filter((t) => !ctx.state.catalog.hasTrack(t.track_id)) });
   const put = await ingest(ctx, [...out.listens.values()] as Listen[], 'listenbrainz');
   return { status: 'ok' as const, inserted: put.inserted, duplicates: put.duplicates + repeated, rejected: rejections.length, rejections };
 }
 
+/** Stored catalog rows into this node's catalog, and (an API node of a fleet) every other node's. */
+async function addToCatalog(ctx: ServerContext, c: CatalogRows): Promise<void> {
+  if (c.rows.length === 0) return;
+  if (c.kind === 'tracks') ctx.state.catalog.addTracks(c.rows);
+  else ctx.state.catalog.addArtists(c.rows);
+  await ctx.fleet?.announceCatalog(c);
+}
+
 function catalogRoutes(): RouteDef<any, any, any>[] {
-  const entities: { kind: EntityKind; path: string; schema: z.ZodType; after?: (ctx: ServerContext, rows: any[]) => void }[] = [
-    { kind: 'artists', path: 'artists', schema: Artist, after: (ctx, rows) => ctx.state.catalog.addArtists(rows) },
-    { kind: 'albums', path: 'albums', schema: Album, after: (ctx, rows) => ctx.state.catalog.addAlbums(rows) },
-    { kind: 'tracks', path: 'tracks', schema: Track, after: (ctx, rows) => ctx.state.catalog.addTracks(rows) },
+  const entities: { kind: EntityKind; path: string; schema: z.ZodType; after?: (ctx: ServerContext, rows: any[]) => Promise<void> }[] = [
+    { kind: 'artists', path: 'artists', schema: Artist, after: (ctx, rows) => addToCatalog(ctx, { kind: 'artists', rows }) },
+    { kind: 'albums', path: 'albums', schema: Album, after: async (ctx, rows) => ctx.state.catalog.addAlbums(rows) },
+    { kind: 'tracks', path: 'tracks', schema: Track, after: (ctx, rows) => addToCatalog(ctx, { kind: 'tracks', rows }) },
     { kind: 'users', path: 'users', schema: User },
     { kind: 'follows', path: 'follows', schema: Follow },
     { kind: 'documents', path: 'documents', schema: Document },
@@ -241,7 +247,7 @@ function catalogRoutes(): RouteDef<any, any, any>[] {
           otherAnswers: PARTIAL,
           async handler({ body, req, reply, ctx }) {
             const { answer, rows } = await storeBatch(ctx, req, reply, e.kind, body as unknown[]);
-            if (rows.length) e.after?.(ctx, rows);
+            if (rows.length) await e.after?.(ctx, rows);
             return answer;
           },
         }),
@@ -281,22 +287,11 @@ interface RunJson {
 }
 const RunBlockZ = z.object({ step: z.string(), reason: z.string(), at: z.string() }).describe('the gate that stopped the run (validation anomalies): step and reason; the published run keeps serving');
 
-/** Pipeline runs from `<home>/runs/<id>/run.json` (the runner's manifests), oldest first, and the published one (the store's row). */
+/** Pipeline runs as every node sees them (the store's mirror of the runner's manifests, and this machine's `<home>/runs`), oldest first, and the published one (the store's row). */
 async function readRuns(ctx: ServerContext): Promise<{ runs: RunJson[]; published: string | null }> {
-  const dir = join(ctx.config.home, 'runs');
   const published = (await storeCall(ctx, 'read publication', () => currentPublication(ctx.store, ctx.config.home)))?.runId ?? null;
-  if (!existsSync(dir)) return { runs: [], published };
-  const runs: RunJson[] = [];
-  for (const name of (await readdir(dir)).sort()) {
-    const p = join(dir, name, 'run.json');
-    if (!existsSync(p)) continue;
-    try {
-      runs.push(JSON.parse(await readFile(p, 'utf8')) as RunJson);
-    } catch {
-      /* a manifest being rewritten: skip this time */
-    }
-  }
-  return { runs, published };
+  const runs = await storeCall(ctx, 'read runs', () => listAllRuns(ctx.store, ctx.config.home));
+  return { runs: runs as RunJson[], published };
 }
 
 export function routes(): RouteDef<any, any, any>[] {

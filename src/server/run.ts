@@ -18,7 +18,7 @@ import { startRetrainSchedule } from './retrain.ts';
 import { impressionLogDir, recoverImpressionLogs } from '../bandit/index.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Scheduler } from '../pipeline/index.ts';
-import { reapDeadRuns } from '../pipeline/index.ts';
+import { reapDeadRunsEverywhere } from '../pipeline/index.ts';
 import { KeyVerifier } from './auth.ts';
 import { publishLocalAdmin, withdrawLocalAdmin } from './local-admin.ts';
 import { Catalog } from '../serving/index.ts';
@@ -44,7 +44,7 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
   const logDir = impressionLogDir(config.home);
   const recovered = await recoverImpressionLogs(logDir);
   if (recovered) l.info({ files: recovered, dir: logDir }, 'closed impression logs left open by a stopped server');
-  for (const m of await reapDeadRuns(config.home)) l.warn({ run: m.runId, why: m.error }, 'pipeline run left running by a process that died: marked failed');
+  for (const m of await reapDeadRunsEverywhere(store, config.home)) l.warn({ run: m.runId, why: m.error }, 'pipeline run left running by a process that died: marked failed');
   let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   let schedule: Scheduler | undefined;
   let fleet: FleetNode | undefined;

@@ -6,8 +6,8 @@
  * listener's history, and the dashboard's series (listens, listeners, impressions and
  * click-through per shelf per day).
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ingest } from './commit.ts';
@@ -17,7 +17,8 @@ import type { Listen } from '../domain/schemas.ts';
 import { pagesOf } from '../store/index.ts';
 import type { Catalog } from '../serving/index.ts';
 import { audioPathResolver } from '../ingest/index.ts';
-import { exportPlaylist, PlaylistArchive, storedWeekly, type Playlist as StoredPlaylist } from '../playlists/index.ts';
+import { exportPlaylist, storedWeekly, type Playlist as StoredPlaylist } from '../playlists/index.ts';
+import { sharedPlaylistArchive } from '../serving/index.ts';
 import { route, type RouteDef } from './route.ts';
 import type { ServerContext } from './context.ts';
 import { requireListener } from './listeners.ts';
@@ -85,13 +86,6 @@ export function featureWords(f: Record<string, number>): { summary: string; item
 /** The listener's time zone (the store's users row, else UTC). */
 async function zoneOf(ctx: ServerContext, user: string): Promise<string> {
   return (await ctx.store.get('users', [user]).catch(() => undefined))?.time_zone ?? 'UTC';
-}
-
-/** The weeks (dates) of stored lists of `kind`, newest first. */
-async function weeksOf(home: string, kind: string): Promise<string[]> {
-  const dir = join(home, 'playlists', kind);
-  if (!existsSync(dir)) return [];
-  return (await readdir(dir)).filter((f) => /^\d{4}-\d\d-\d\d\.jsonl$/.test(f)).map((f) => f.slice(0, 10)).sort().reverse();
 }
 
 const MIME: Record<string, string> = { m3u8: 'audio/x-mpegurl; charset=utf-8', jspf: 'application/jspf+json', xspf: 'application/xspf+xml', json: 'application/json' };
@@ -291,9 +285,9 @@ export function webRoutes(): RouteDef<any, any, any>[] {
       response: z.object({ current: z.string().nullable(), weeks: z.array(z.object({ week: z.string(), tracks: z.number() })) }),
       async handler({ params, ctx }) {
         await requireListener(ctx, params.id);
-        const archive = new PlaylistArchive(ctx.config.home);
+        const archive = await sharedPlaylistArchive(ctx.config);
         const weeks: { week: string; tracks: number }[] = [];
-        for (const w of (await weeksOf(ctx.config.home, params.kind)).slice(0, 12)) {
+        for (const w of (await archive.weeks(params.kind)).slice(0, 12)) {
           const p = await archive.get(params.kind, w, params.id);
           if (p) weeks.push({ week: w, tracks: p.tracks.length });
         }
@@ -312,7 +306,7 @@ export function webRoutes(): RouteDef<any, any, any>[] {
       produces: 'audio/x-mpegurl',
       async handler({ params, query, req, reply, ctx }) {
         await requireListener(ctx, params.id);
-        const archive = new PlaylistArchive(ctx.config.home);
+        const archive = await sharedPlaylistArchive(ctx.config);
         const p: StoredPlaylist | undefined = query.week ? await archive.get(params.kind, query.week, params.id) : await storedWeekly(archive, params.kind, params.id, await zoneOf(ctx, params.id), ctx.clock.now());
         if (!p) throw new DeepcutError('not_found', `no ${params.kind} for ${params.id}${query.week ? ` in the week of ${query.week}` : ' in the last weeks'}`);
         // the server's file paths stay on the server: players get the URL of the track's audio route

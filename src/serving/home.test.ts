@@ -55,6 +55,15 @@ test('candidate shelves: every kind that has cards, titled, no track twice, hear
   assert.ok(HOME_SHELF_KINDS.every((k) => SHELF_FEATURES.includes(`shelf:${k}` as never)));
 });
 
+test('a weekly list that cannot be read (the archive unreachable) leaves its shelf out; the page still answers', async () => {
+  const weekly = { title: 'Discover Weekly', tracks: [0, 1].map((i) => ({ track_id: tid(20 + i), title: 't', artist_ids: [`z${i}`], artist_names: ['z'], score: 1, reason: { kind: 'because_you_played' as const, text: 'x', track_id: tid(0) } })) };
+  const playlists = (fail: boolean) => ({ get: async (_u: string, kind: string) => (fail && kind === 'discover-weekly' ? Promise.reject(new Error('store unavailable')) : kind === 'release-radar' ? [{ ...weekly, title: 'Release Radar' }] : [weekly]) }) as never;
+  const kinds = async (fail: boolean) => (await new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW, playlists: playlists(fail) }).candidates('u1', recs, NOW)).map((c) => c.kind);
+  assert.ok((await kinds(false)).includes('discover-weekly'));
+  const without = await kinds(true);
+  assert.ok(!without.includes('discover-weekly') && without.includes('release-radar') && without.includes('made-for-you'), without.join());
+});
+
 test('deferred impressions are logged only for the shelves reported seen, each once, for the user who saw them', async () => {
   const { rows, store } = fakeStore();
   const h = new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW, store, seed: 3 });

@@ -6,7 +6,9 @@
  * (listen context `home:<shelf>:<card>`) can be attributed and policies trained and evaluated
  * offline (bandit/ope.ts). An impression means shown to a listener who can act on it: the web app
  * asks for the page with `deferImpressions` and reports each shelf once it is on screen
- * ({@link BanditHome.viewed}), so browsing past a shelf feeds the bandit nothing.
+ * ({@link BanditHome.viewed}), so browsing past a shelf feeds the bandit nothing. The shelves of a
+ * deferred page wait in the store's `staged_shelves` ({@link BanditHomeOptions.staging}), so the
+ * page may be rendered by one API node and reported seen to another; each shelf is logged once.
  *
  * Candidate shelves (each card keeps the reason the model gave it; the shelf title is the
  * explanation): Made for you, Discover Weekly, Release Radar, Jump back in, Because you listened
@@ -23,7 +25,8 @@
  */
 import { Rng } from '../util/rng.ts';
 import type { Impression } from '../domain/schemas.ts';
-import type { Store } from '../store/index.ts';
+import { InProcessStaging, type ShelfStaging, type StagedShelf, type Store } from '../store/index.ts';
+import { log as logger } from '../log.ts';
 import type { Catalog } from './catalog.ts';
 import type { Recommendations, TrackCard } from './recommendations.ts';
 import type { Home, HomeSource, PlaylistSource, Shelf } from './state.ts';
@@ -34,8 +37,12 @@ import { SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/index.ts
 const DIM = SHELF_FEATURES.length;
 const NOBODY = '\u0000popular-now';
 const NEW_RELEASE_DAYS = 56;
-/** Deferred home answers kept waiting for their shelves to be seen. */
+/** Deferred home answers kept waiting for their shelves to be seen, without a store. */
 const MAX_PENDING = 10_000;
+/** How long a deferred shelf waits to be seen, in ms (a page left open longer logs nothing more). */
+export const STAGED_SHELF_TTL_MS = 30 * 60_000;
+/** Expired staged shelves are dropped at most this often by one home, in ms. */
+const EXPIRE_EVERY_MS = 5 * 60_000;
 /** Cards of one artist on a shelf at most: no artist fills a shelf. */
 const PER_ARTIST = 2;
 
@@ -58,6 +65,11 @@ export interface BanditHomeOptions {
   writeDelayMs?: number;
   /** Answer a page only once its impressions are committed (the sink's `durable`): an API node of a fleet. */
   durable?: boolean;
+  /**
+   * Where deferred pages' shelves wait to be seen: the store (a server: any node, or a restarted
+   * one, logs them). Default: this process's memory (the newest 10,000 pages).
+   */
+  staging?: ShelfStaging;
 }
 
 /** A home page with what the bandit decided (the HTTP response keeps the `Home` fields). */
@@ -79,14 +91,16 @@ export class BanditHome implements HomeSource {
   private readonly perShelf: number;
   private seq = 0;
   private readonly sink: ImpressionSink | undefined;
-  /** Impressions of deferred answers, by request id, until their shelves are seen (the oldest dropped past MAX_PENDING). */
-  private readonly pending = new Map<string, { user: string; rows: Map<string, Impression[]> }>();
+  /** Deferred answers' shelves until they are seen. */
+  private readonly staging: ShelfStaging;
+  private expiredAt = 0;
 
   constructor(private readonly o: BanditHomeOptions) {
     this.rng = new Rng(o.seed ?? 1);
     this.now = o.now ?? (() => new Date());
     this.perShelf = o.perShelf ?? 12;
     this.sink = o.log ?? (o.store ? new StoreImpressionWriter(o.store, o.writeDelayMs) : undefined);
+    this.staging = o.staging ?? new InProcessStaging(MAX_PENDING);
   }
 
   async home(user: string, recs: Recommendations, opts: { deferImpressions?: boolean } = {}): Promise<BanditHomeAnswer> {
@@ -108,10 +122,9 @@ export class BanditHome implements HomeSource {
           sh.cards.map((c, j) => ({ request_id, user_id: user, shelf: sh.id, card: c.track_id, slot: s * 1000 + j, policy: this.o.policy.name, propensity: propensities[s], shown_at: at.toISOString() })),
         ),
       );
-      if (opts.deferImpressions) {
-        if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
-        this.pending.set(request_id, { user, rows: byShelf });
-      } else await this.log([...byShelf.values()].flat());
+      // a deferred page is answered once its shelves are staged: the listener may report them seen to any node at once
+      if (opts.deferImpressions) await this.stage(user, request_id, byShelf);
+      else await this.log([...byShelf.values()].flat());
     }
     return { user_id: user, source, shelves, request_id, policy: this.o.policy.name, propensities };
   }
@@ -122,17 +135,31 @@ export class BanditHome implements HomeSource {
     else this.sink?.append(rows);
   }
 
-  async viewed(user: string, requestId: string, shelves: readonly string[]): Promise<number> {
-    const p = this.pending.get(requestId);
-    if (!p || p.user !== user || !this.sink) return 0;
-    const rows: Impression[] = [];
-    for (const id of shelves) {
-      rows.push(...(p.rows.get(id) ?? []));
-      p.rows.delete(id);
+  private async stage(user: string, requestId: string, byShelf: Map<string, Impression[]>): Promise<void> {
+    // staging expires by the wall clock, not `now` (a demo's world day stands still)
+    const wall = Date.now();
+    const expiresAt = new Date(wall + STAGED_SHELF_TTL_MS).toISOString();
+    const rows: StagedShelf[] = [...byShelf].map(([shelf, impressions]) => ({ requestId, userId: user, shelf, impressions, expiresAt }));
+    await this.staging.stageShelves(rows);
+    if (wall - this.expiredAt >= EXPIRE_EVERY_MS) {
+      this.expiredAt = wall;
+      this.staging.expireStagedShelves(new Date(wall).toISOString()).catch((e: unknown) => logger('home').warn({ err: (e as Error).message }, 'could not drop expired staged shelves'));
     }
-    if (p.rows.size === 0) this.pending.delete(requestId);
-    if (rows.length) await this.log(rows);
-    return rows.length;
+  }
+
+  /**
+   * Log the impressions of the shelves `shelves` of deferred answer `requestId` (each shelf once,
+   * whichever node or call reports it first); returns the cards this call logged. The rows are
+   * logged before their staging is deleted, so a node dying in between loses nothing: the shelf is
+   * logged again on the next report, and the impressions' key (request, slot) keeps one copy.
+   */
+  async viewed(user: string, requestId: string, shelves: readonly string[]): Promise<number> {
+    if (!this.sink) return 0;
+    const staged = await this.staging.stagedShelves(user, requestId, shelves, new Date().toISOString());
+    if (staged.length === 0) return 0;
+    await this.log(staged.flatMap((s) => s.impressions));
+    const mine = new Set(await this.staging.unstageShelves(requestId, staged.map((s) => s.shelf)));
+    return staged.reduce((n, s) => n + (mine.has(s.shelf) ? s.impressions.length : 0), 0);
   }
 
   /** Resolves when every impression logged so far is durable (or its write has failed and been logged). */
@@ -175,7 +202,8 @@ export class BanditHome implements HomeSource {
     // specific shelves first, so that the general ones (Made for you, Popular now) get what is left
     add('jump-back-in', 'jump-back-in', 'Jump back in', heardList.slice(0, k).map((t) => card(t, { kind: 'because_you_played', text: 'you played this', track_id: t })));
     for (const kind of ['discover-weekly', 'release-radar'] as const) {
-      const p = (await this.o.playlists?.get(user, kind))?.[0];
+      // the archive unreachable (object storage down): the page goes without this shelf
+      const p = (await this.o.playlists?.get(user, kind).catch((e: unknown) => void logger('home').warn({ kind, err: (e as Error).message }, 'could not read the weekly list: shelf left out')))?.[0];
       if (p) add(kind, kind, p.title, p.tracks);
     }
     const forYou = recs.forUser(user, 10 * k);

@@ -5,6 +5,7 @@
  */
 export { Catalog } from './catalog.ts';
 export { BanditHome } from './home.ts';
+export { openPlaylistArchive, sharedPlaylistArchive, type ArchiveHome } from './archive.ts';
 export { LiveModel } from './live.ts';
 export { loadServingState, playlistSource } from './load.ts';
 export { type Recommendations, type TrackCard } from './recommendations.ts';

@@ -17,12 +17,13 @@ import { confidenceSettings } from '../signals/index.ts';
 import { readAudioFeatures } from '../audio/index.ts';
 import { popularityFromStore, type ServingState, type PlaylistSource, type Playlist as ServedPlaylist, type PlaylistKind, type AudioFeatureSource } from './state.ts';
 import { openRunAt, currentPublication, runFolder, type PublishedRun } from '../pipeline/published.ts';
-import { PlaylistArchive, Product, readRunPlaylists, reasonText, storedWeekly, type Playlist, type Reason as PlaylistReason, type RunPlaylists } from '../playlists/index.ts';
+import { Product, readRunPlaylists, reasonText, storedWeekly, type Playlist, type Reason as PlaylistReason, type RunPlaylists } from '../playlists/index.ts';
 import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Clock } from '../core/clock.ts';
 import { BanditHome } from './home.ts';
+import { sharedPlaylistArchive, type ArchiveHome } from './archive.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/index.ts';
 import { ImpressionLog, impressionLogDir, StoreImpressionWriter } from '../bandit/index.ts';
@@ -77,8 +78,8 @@ export async function timeZoneOf(run: Pick<PublishedRun, 'snapshot'>, store: Pic
  * not see (one who joined, or first listened, after it) has none until the next pipeline run makes
  * them: `get` answers undefined and `whyNone` says so.
  */
-export async function playlistSource(run: PublishedRun, home: string, catalog: Catalog, store: Pick<Store, 'get'>, now: () => Date = () => new Date()): Promise<PlaylistSource> {
-  const archive = new PlaylistArchive(home);
+export async function playlistSource(run: PublishedRun, home: ArchiveHome, catalog: Catalog, store: Pick<Store, 'get'>, now: () => Date = () => new Date()): Promise<PlaylistSource> {
+  const archive = await sharedPlaylistArchive(home);
   // the run's Daily Mixes (tens of MB for a few thousand listeners) are indexed by listener on the
   // first request for them, not at start; a listener's lines are parsed when asked for
   let mixes: Promise<RunPlaylists> | undefined;
@@ -208,15 +209,16 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       log('serve').info({ run: run.runId, model: run.model.name, ...(since ? { listens_since_run: since.since, folded_in: since.folded } : {}) }, 'serving the published run');
       const audio = await audioFeatureSource(run);
       const now = o.clock ? () => o.clock!.now() : undefined;
-      const playlists = await playlistSource(run, config.home, catalog, store, now);
+      const playlists = await playlistSource(run, config, catalog, store, now);
       // the home page: shelves ordered by the bandit over the run's reward model (uniform until one is learnt), every card logged
       // to the impression log, which the pipeline's bandit step loads into the store
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
       const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
-      // an embedded server logs impressions to local files (cheap); a fleet's API node commits them to the shared store before it answers
+      // an embedded server logs impressions to local files (cheap); a fleet's API node commits them to the shared store before it answers;
+      // shelves waiting to be seen (the web app's pages) wait in the store, so any node (or this one restarted) logs them
       const fleet = canNotify(store);
       const sink = fleet ? new StoreImpressionWriter(store) : new ImpressionLog(impressionLogDir(config.home));
-      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet, now });
+      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet, ...(store.readOnly ? {} : { staging: store }), now });
       // the item index is built (and measured against the model's scan) once the server answers
       const warmUp = () => recs.useItemIndex(itemRetrieval(run.model, s.userTracks));
       return { recs, catalog, playlists, home, warmUp, ...(audio ? { audio } : {}) };

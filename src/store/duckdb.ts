@@ -16,9 +16,9 @@ import { DuckDBInstance, LIST, VARCHAR, timestampTZValue, type DuckDBAppender, t
 import { entityKeys, ISO_INSTANT, type EntityKind, type EntityRow } from '../domain/schemas.ts';
 import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
-import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions, Publication } from './store.ts';
+import type { Store, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions, Publication, StagedShelf } from './store.ts';
 import { entityColumns, quarantineColumns, migrations, schemaMigrationsDdl, sqlType, q, type Column } from './migrations.ts';
-import { decodeRow, readOnlyError, Mutex, decodePublication, PUBLICATION_SELECT } from './rows.ts';
+import { decodeRow, readOnlyError, Mutex, decodePublication, PUBLICATION_SELECT, decodeStagedShelf, STAGED_SELECT, inShelfOrder } from './rows.ts';
 import { listConditions, quarantineWhere } from './query.ts';
 
 const listOfText = LIST(VARCHAR);
@@ -292,6 +292,36 @@ export class DuckDbStore implements Store {
         return row;
       }),
     );
+  }
+
+  async stageShelves(rows: readonly StagedShelf[]): Promise<void> {
+    if (this.readOnly) throw readOnlyError('stageShelves');
+    if (rows.length === 0) return;
+    const values = rows.map((_, i) => `($${5 * i + 1}, $${5 * i + 2}, $${5 * i + 3}, $${5 * i + 4}, $${5 * i + 5}::TIMESTAMPTZ)`).join(', ');
+    const params = rows.flatMap((r) => [r.requestId, r.shelf, r.userId, JSON.stringify(r.impressions), new Date(r.expiresAt).toISOString()]);
+    await this.write(() => this.writer.run(`INSERT INTO staged_shelves VALUES ${values} ON CONFLICT (request_id, shelf) DO NOTHING`, params));
+  }
+
+  async stagedShelves(userId: string, requestId: string, shelves: readonly string[], now: string): Promise<StagedShelf[]> {
+    if (shelves.length === 0) return [];
+    const sql = STAGED_SELECT.replace('%MS%', 'epoch_ms(expires_at)').replace('%IN%', `shelf IN (${shelves.map((_, i) => `$${i + 4}`).join(', ')})`);
+    const rows = await this.read((c) => this.all(c, sql, [userId, requestId, new Date(now).toISOString(), ...shelves]));
+    return inShelfOrder(rows.map(decodeStagedShelf), shelves);
+  }
+
+  /** Under the write lock: of two concurrent calls, each row goes to exactly one. */
+  async unstageShelves(requestId: string, shelves: readonly string[]): Promise<string[]> {
+    if (this.readOnly) throw readOnlyError('unstageShelves');
+    if (shelves.length === 0) return [];
+    const rows = await this.write(() =>
+      this.all(this.writer, `DELETE FROM staged_shelves WHERE request_id = $1 AND shelf IN (${shelves.map((_, i) => `$${i + 2}`).join(', ')}) RETURNING shelf`, [requestId, ...shelves]),
+    );
+    return rows.map((r) => String(r.shelf));
+  }
+
+  async expireStagedShelves(now: string): Promise<number> {
+    if (this.readOnly) throw readOnlyError('expireStagedShelves');
+    return this.write(async () => (await this.writer.run('DELETE FROM staged_shelves WHERE expires_at <= $1::TIMESTAMPTZ', [new Date(now).toISOString()])).rowsChanged);
   }
 
   async close(): Promise<void> {

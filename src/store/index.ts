@@ -12,6 +12,7 @@
  */
 export * from './open.ts';
 export { pagesOf, quarantinePages } from './pages.ts';
-export type { InteractionColumns, ListenColumns, ListOptions, Notifier, OpenOptions, Publication, PutResult, QuarantinedRow, Store } from './store.ts';
+export type { InteractionColumns, ListenColumns, ListOptions, Notifier, OpenOptions, Publication, PutResult, QuarantinedRow, StagedShelf, Store } from './store.ts';
 export { canNotify, NOTIFY_MAX_BYTES } from './store.ts';
+export { InProcessStaging, type ShelfStaging } from './staged.ts';
 export { entityColumns, q as quoteIdent, sqlType, type Column } from './migrations.ts';

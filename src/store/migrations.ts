@@ -1,6 +1,6 @@
 /**
  * The store's logical schema, shared by every backend: one table per entity (columns named as the
- * entity's fields, keys from `entityKeys`), plus `quarantine`, `meta` and `publication` (one row: the published run). Each backend renders the
+ * entity's fields, keys from `entityKeys`), plus `quarantine`, `meta`, `publication` (one row: the published run) and `staged_shelves` (home shelves waiting to be seen). Each backend renders the
  * column kinds into its own SQL types and applies {@link migrations} in order, recording each in
  * `schema_migrations(version, name, applied_at)`; a version already recorded is skipped, so
  * applying twice is a no-op. Never edit a released migration: append a new one.
@@ -159,6 +159,14 @@ export const migrations: readonly Migration[] = [
     version: 4,
     name: 'impressions.reward, impressions.features (logged bandit feedback: Open Bandit Dataset)',
     sql: (d) => [`ALTER TABLE impressions ADD COLUMN IF NOT EXISTS reward ${sqlType(d, 'double')}`, `ALTER TABLE impressions ADD COLUMN IF NOT EXISTS features ${sqlType(d, 'text')}`],
+  },
+  {
+    version: 5,
+    name: 'staged_shelves (home shelves waiting to be seen, any API node logs them)',
+    sql: (d) => [
+      `CREATE TABLE staged_shelves (request_id ${sqlType(d, 'text')} NOT NULL, shelf ${sqlType(d, 'text')} NOT NULL, user_id ${sqlType(d, 'text')} NOT NULL, impressions ${sqlType(d, 'text')} NOT NULL, expires_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (request_id, shelf))`,
+      'CREATE INDEX staged_shelves_expires ON staged_shelves (expires_at)',
+    ],
   },
 ];
 

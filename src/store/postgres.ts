@@ -14,11 +14,11 @@ import { entityKeys, type EntityKind, type EntityRow } from '../domain/schemas.t
 import { IdMap, type UserId, type TrackId } from '../domain/ids.ts';
 import { DeepcutError } from '../errors.ts';
 import { createHash } from 'node:crypto';
-import type { Store, Notifier, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions, Publication } from './store.ts';
+import type { Store, Notifier, PutResult, QuarantinedRow, ListenColumns, InteractionColumns, ListOptions, OpenOptions, Publication, StagedShelf } from './store.ts';
 import { NOTIFY_MAX_BYTES } from './store.ts';
 import { entityColumns, quarantineColumns, migrations, schemaMigrationsDdl, q, type Column } from './migrations.ts';
 import { listConditions, orderExpr, quarantineWhere } from './query.ts';
-import { decodeRow, readOnlyError, decodePublication, PUBLICATION_SELECT } from './rows.ts';
+import { decodeRow, readOnlyError, decodePublication, PUBLICATION_SELECT, decodeStagedShelf, STAGED_SELECT, inShelfOrder } from './rows.ts';
 import { log } from '../log.ts';
 
 const OID_INT8 = 20;
@@ -320,6 +320,36 @@ export class PostgresStore implements Store, Notifier {
       await c.query('SELECT pg_notify($1, $2)', [channelName('publication', this.schema), row.runId]);
       return row;
     });
+  }
+
+  async stageShelves(rows: readonly StagedShelf[]): Promise<void> {
+    if (this.readOnly) throw readOnlyError('stageShelves');
+    if (rows.length === 0) return;
+    const json = rows.map((r) => ({ request_id: r.requestId, shelf: r.shelf, user_id: r.userId, impressions: JSON.stringify(r.impressions), expires_at: new Date(r.expiresAt).toISOString() }));
+    await this.pool.query(
+      'INSERT INTO staged_shelves SELECT * FROM json_populate_recordset(NULL::staged_shelves, $1::json) ON CONFLICT (request_id, shelf) DO NOTHING',
+      [JSON.stringify(json)],
+    );
+  }
+
+  async stagedShelves(userId: string, requestId: string, shelves: readonly string[], now: string): Promise<StagedShelf[]> {
+    if (shelves.length === 0) return [];
+    const sql = STAGED_SELECT.replace('%MS%', '(extract(epoch FROM expires_at) * 1000)::int8').replace('%IN%', 'shelf = ANY($4::text[])');
+    const r = await this.pool.query(sql, [userId, requestId, new Date(now).toISOString(), [...shelves]]);
+    return inShelfOrder(r.rows.map(decodeStagedShelf), shelves);
+  }
+
+  /** One DELETE … RETURNING: of two concurrent calls, each row goes to exactly one. */
+  async unstageShelves(requestId: string, shelves: readonly string[]): Promise<string[]> {
+    if (this.readOnly) throw readOnlyError('unstageShelves');
+    if (shelves.length === 0) return [];
+    const r = await this.pool.query('DELETE FROM staged_shelves WHERE request_id = $1 AND shelf = ANY($2::text[]) RETURNING shelf', [requestId, [...shelves]]);
+    return r.rows.map((row) => String(row.shelf));
+  }
+
+  async expireStagedShelves(now: string): Promise<number> {
+    if (this.readOnly) throw readOnlyError('expireStagedShelves');
+    return (await this.pool.query('DELETE FROM staged_shelves WHERE expires_at <= $1::timestamptz', [new Date(now).toISOString()])).rowCount ?? 0;
   }
 
   async notify(topic: string, payloads: readonly string[]): Promise<void> {

@@ -6,7 +6,8 @@
  */
 import { DeepcutError } from '../errors.ts';
 import type { Column } from './migrations.ts';
-import type { Publication } from './store.ts';
+import type { Publication, StagedShelf } from './store.ts';
+import type { Impression } from '../domain/schemas.ts';
 
 /** Canonical ISO string of an instant given in µs since the epoch (UTC). */
 export function formatMicros(us: number | bigint): string {
@@ -88,3 +89,22 @@ export function decodePublication(r: Record<string, unknown> | undefined): Publi
 
 /** The SELECT both SQL backends read the publication row with. */
 export const PUBLICATION_SELECT = 'SELECT run_id, history, generation, %MS% AS published_ms FROM publication WHERE slot = 1';
+
+/** A `staged_shelves` row as read by both SQL backends (`expires_ms`: epoch ms). */
+export function decodeStagedShelf(r: Record<string, unknown>): StagedShelf {
+  return { requestId: String(r.request_id), userId: String(r.user_id), shelf: String(r.shelf), impressions: JSON.parse(String(r.impressions)) as Impression[], expiresAt: new Date(Number(r.expires_ms)).toISOString() };
+}
+
+/** The SELECT both SQL backends read staged shelves with: `$1` user, `$2` request, `$3` now; `%MS%` the epoch-ms expression, `%IN%` the shelf condition. */
+export const STAGED_SELECT = 'SELECT request_id, shelf, user_id, impressions, %MS% AS expires_ms FROM staged_shelves WHERE user_id = $1 AND request_id = $2 AND expires_at > $3::TIMESTAMPTZ AND %IN%';
+
+/** `shelves` in the order asked for, each once, from what a backend found. */
+export function inShelfOrder(found: readonly StagedShelf[], shelves: readonly string[]): StagedShelf[] {
+  const by = new Map(found.map((s) => [s.shelf, s]));
+  const out: StagedShelf[] = [];
+  for (const id of new Set(shelves)) {
+    const s = by.get(id);
+    if (s) out.push(s);
+  }
+  return out;
+}

@@ -182,6 +182,45 @@ export function storeContract(name: string, harness: Harness | string, opts: Sto
         }
       }));
 
+    it('staged shelves: read back for their user until they expire, each deleted once, expired ones dropped; survive a reopen; read-only refuses', () =>
+      withStore(async (s, space) => {
+        const imp = fixtures.impressions;
+        const a = { requestId: 'h1', userId: 'u1', shelf: 'discover', impressions: imp, expiresAt: '2024-05-01T12:30:00Z' };
+        const b = { requestId: 'h1', userId: 'u1', shelf: 'popular-now', impressions: [imp[0]], expiresAt: '2024-05-01T12:30:00Z' };
+        const old = { requestId: 'h0', userId: 'u2', shelf: 'discover', impressions: [imp[1]], expiresAt: '2024-05-01T11:00:00Z' };
+        await s.stageShelves([a, b, old]);
+        // staged again: the first row stays
+        await s.stageShelves([{ ...a, impressions: [] }]);
+        const at = '2024-05-01T12:00:00Z';
+        const expect = (x: typeof a) => ({ ...x, expiresAt: new Date(x.expiresAt).toISOString() });
+        assert.deepEqual(await s.stagedShelves('u1', 'h1', ['popular-now', 'nope', 'discover', 'discover'], at), [expect(b), expect(a)], 'in the order asked, each once');
+        assert.deepEqual(await s.stagedShelves('u2', 'h1', ['discover'], at), [], "another user's request");
+        assert.deepEqual(await s.stagedShelves('u2', 'h0', ['discover'], at), [], 'expired');
+        assert.deepEqual(await s.stagedShelves('u1', 'h1', [], at), []);
+        await s.close();
+        const again = await space.open();
+        try {
+          assert.deepEqual((await again.stagedShelves('u1', 'h1', ['discover'], at)).map((x) => x.impressions), [imp], 'after a reopen');
+          // two deletes at once: each shelf goes to exactly one
+          const [x, y] = await Promise.all([again.unstageShelves('h1', ['discover', 'popular-now']), again.unstageShelves('h1', ['discover', 'popular-now'])]);
+          assert.deepEqual([...x, ...y].sort(), ['discover', 'popular-now']);
+          assert.deepEqual(await again.unstageShelves('h1', ['discover']), []);
+          assert.deepEqual(await again.stagedShelves('u1', 'h1', ['discover', 'popular-now'], at), []);
+          assert.equal(await again.expireStagedShelves(at), 1);
+          assert.equal(await again.expireStagedShelves(at), 0);
+          assert.deepEqual(await again.stagedShelves('u2', 'h0', ['discover'], '2024-05-01T10:00:00Z'), [], 'dropped');
+        } finally {
+          await again.close();
+        }
+        const ro = await space.open({ readOnly: true });
+        try {
+          await assert.rejects(ro.stageShelves([a]), (e: unknown) => e instanceof DeepcutError && e.code === 'conflict');
+          await assert.rejects(ro.unstageShelves('h1', ['discover']), (e: unknown) => e instanceof DeepcutError && e.code === 'conflict');
+        } finally {
+          await ro.close();
+        }
+      }));
+
     it('round-trips every entity, optional fields absent when not set', () =>
       withStore(async (s) => {
         for (const kind of entityKinds) {

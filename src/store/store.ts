@@ -4,7 +4,7 @@
  * (`store.case.test.ts`). Keep this interface small: a new need is usually `put`/`list` of an
  * entity or a JSON document under `meta`, not a new method.
  */
-import type { EntityKind, EntityRow } from '../domain/schemas.ts';
+import type { EntityKind, EntityRow, Impression } from '../domain/schemas.ts';
 import type { IdMap, UserId, TrackId } from '../domain/ids.ts';
 
 /** Counts from a write: rows newly stored, and rows whose key was already stored (left unchanged). */
@@ -79,6 +79,21 @@ export interface Publication {
   generation: number;
 }
 
+/**
+ * One shelf of a home answer whose impressions wait until the listener sees it (the web app's
+ * `?impressions=on-view`), kept in the store so that the page can be rendered by one API node and
+ * reported seen to another. Keyed by (request, shelf).
+ */
+export interface StagedShelf {
+  requestId: string;
+  userId: string;
+  shelf: string;
+  /** The shelf's cards as impressions, logged once it is seen. */
+  impressions: Impression[];
+  /** ISO 8601 instant after which the shelf is no longer logged (and {@link Store.expireStagedShelves} drops it). */
+  expiresAt: string;
+}
+
 export interface Store {
   /** `memory` is the test backend (src/store/testing/memory.ts). */
   readonly backend: 'duckdb' | 'postgres' | 'memory';
@@ -118,6 +133,15 @@ export interface Store {
    * another switch committed first. PostgreSQL announces the switch on commit (see `Notifier`).
    */
   switchPublication(next: Omit<Publication, 'generation'>, expected: number): Promise<Publication | undefined>;
+
+  /** Stage shelves waiting to be seen; a (request, shelf) staged again keeps its first row. */
+  stageShelves(rows: readonly StagedShelf[]): Promise<void>;
+  /** The staged shelves named, of `requestId` for `userId`, not expired at `now` (ISO 8601), in `shelves` order. */
+  stagedShelves(userId: string, requestId: string, shelves: readonly string[], now: string): Promise<StagedShelf[]>;
+  /** Delete staged shelves of `requestId`; returns the shelves this call deleted (a concurrent call gets the others). */
+  unstageShelves(requestId: string, shelves: readonly string[]): Promise<string[]>;
+  /** Drop shelves expired at `now` (ISO 8601); returns how many. */
+  expireStagedShelves(now: string): Promise<number>;
 
   close(): Promise<void>;
 }

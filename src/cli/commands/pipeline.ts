@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 import type { RunManifest } from '../../pipeline/index.ts';
+import type { Config } from '../../config/config.ts';
+import type { Store } from '../../store/index.ts';
+import { DeepcutError } from '../../errors.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
@@ -22,11 +25,19 @@ function runRows(runs: RunManifest[], published?: string) {
   ]);
 }
 
-/** Every run, with runs whose process died marked failed (on disk too, unless the home is read-only). */
-async function listRunsReaped(home: string): Promise<RunManifest[]> {
-  const { reapDeadRuns, listRuns } = await load();
-  const reaped = new Map((await reapDeadRuns(home)).map((m) => [m.runId, m]));
-  return (await listRuns(home)).map((r) => reaped.get(r.runId) ?? r);
+/**
+ * Every run, with runs whose process died marked failed, and the published run: with `DATABASE_URL`
+ * from the store (runs mirrored by every builder, the publication row) and this machine's folder;
+ * without, from the home's folder (an embedded home's DuckDB file may be held by its server).
+ */
+async function runsAndPublished(config: Config): Promise<{ runs: RunManifest[]; published: { runId: string; publishedAt: string } | undefined }> {
+  const { reapDeadRunsEverywhere, listAllRuns, readPublished, withStore } = await load();
+  const read = async (store: Store | undefined) => {
+    const reaped = new Map((await reapDeadRunsEverywhere(store, config.home)).map((m) => [m.runId, m]));
+    return (await listAllRuns(store, config.home)).map((r) => reaped.get(r.runId) ?? r);
+  };
+  if (!config.databaseUrl) return { runs: await read(undefined), published: await readPublished(config.home) };
+  return withStore(config, async (store) => ({ runs: await read(store), published: (await store.getPublication()) ?? (await readPublished(config.home)) }));
 }
 
 /** `deepcut pipeline run|status|runs|publish <run>|rollback`. */
@@ -68,10 +79,9 @@ export function register(program: Command): void {
     .command('status')
     .description('the published run and the latest run')
     .action(async (_o, c: Command) => {
-      const { configFrom, globals, readPublished } = await load();
+      const { configFrom, globals } = await load();
       const config = configFrom(c);
-      const runs = await listRunsReaped(config.home);
-      const published = await readPublished(config.home);
+      const { runs, published } = await runsAndPublished(config);
       const latest = runs[runs.length - 1] ?? null;
       emit(globals(c), { published: published ?? null, latest, blocked: latest?.blocked ?? null }, (r) =>
         [
@@ -85,19 +95,19 @@ export function register(program: Command): void {
     .command('runs')
     .description('every run with its steps and gated metric (* = published)')
     .action(async (_o, c: Command) => {
-      const { configFrom, globals, readPublished } = await load();
+      const { configFrom, globals } = await load();
       const config = configFrom(c);
-      const runs = await listRunsReaped(config.home);
-      const published = await readPublished(config.home);
+      const { runs, published } = await runsAndPublished(config);
       emit(globals(c), { runs, published: published?.runId ?? null }, (r) => table(['run', 'status', 'steps', 'ndcg@10'], runRows(r.runs, r.published ?? undefined)));
     });
   cmd
     .command('show <runId>')
     .description('one run in full: steps, timings, metrics')
     .action(async (runId: string, _o, c: Command) => {
-      const { configFrom, globals, readManifest, reapDeadRuns } = await load();
+      const { configFrom, globals } = await load();
       const config = configFrom(c);
-      const m = (await reapDeadRuns(config.home)).find((r) => r.runId === runId) ?? (await readManifest(config.home, runId));
+      const m = (await runsAndPublished(config)).runs.find((r) => r.runId === runId);
+      if (!m) throw new DeepcutError('not_found', `no pipeline run ${runId}${config.databaseUrl ? ' in the store or' : ''} in ${config.home}/runs`);
       emit(globals(c), m, (r) =>
         table(['step', 'status', 'seconds', 'metrics'], r.order.map((s) => [s, r.steps[s].status, r.steps[s].seconds ?? null, JSON.stringify(r.steps[s].output?.metrics ?? r.steps[s].error ?? '')])),
       );

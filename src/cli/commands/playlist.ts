@@ -13,6 +13,7 @@ const load = async () => ({
   ...(await import('../../pipeline/steps.ts')),
   ...(await import('../../playlists/index.ts')),
   ...(await import('../../cf/index.ts')),
+  ...(await import('../../serving/index.ts')),
 });
 
 const kinds = ['discover-weekly', 'release-radar', 'daily-mix', 'radio'] as const;
@@ -39,7 +40,7 @@ export function register(program: Command): void {
       if (!(exportFormats as readonly string[]).includes(o.format)) throw new DeepcutError('invalid_input', `unknown format "${o.format}"; expected one of ${exportFormats.join(', ')}`, { field: '--format' });
       const at = o.date ? new Date(o.date.length === 10 ? `${o.date}T12:00:00Z` : o.date) : new Date();
       if (Number.isNaN(at.getTime())) throw new DeepcutError('invalid_input', `--date "${o.date}" is not a date`, { field: '--date' });
-      const { configFrom, globals, openPublished, productOfRun, PlaylistArchive, exportPlaylist, playlistTitles, readRunPlaylists, storedWeekly, toPlaylist, weeklyKey, isFactorized } = await load();
+      const { configFrom, globals, openPublished, productOfRun, openPlaylistArchive, exportPlaylist, playlistTitles, readRunPlaylists, storedWeekly, toPlaylist, weeklyKey, isFactorized } = await load();
       const config = configFrom(c);
       const run = await openPublished(config, { threads: config.cf.threads });
       try {
@@ -55,7 +56,8 @@ export function register(program: Command): void {
           const user = product.history(target);
           if (!user) throw new DeepcutError('not_found', `no user "${target}" in run ${run.runId}`);
           if (kind === 'discover-weekly' || kind === 'release-radar') {
-            const stored = await storedWeekly(new PlaylistArchive(config.home), kind, user.id, user.timeZone, at);
+            const archive = await openPlaylistArchive(config);
+            const stored = await storedWeekly(archive, kind, user.id, user.timeZone, at).finally(() => archive.close());
             if (stored) return stored;
             const key = weeklyKey(kind, at, user.timeZone);
             const made = kind === 'discover-weekly' ? product.discoverWeekly(user) : product.releaseRadar(user, key);

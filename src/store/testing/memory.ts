@@ -9,12 +9,13 @@
 import { entityKeys, type EntityKind, type EntityRow, type Listen } from '../../domain/schemas.ts';
 import { IdMap, type TrackId, type UserId } from '../../domain/ids.ts';
 import { DeepcutError } from '../../errors.ts';
-import type { InteractionColumns, ListOptions, ListenColumns, Publication, PutResult, QuarantinedRow, Store } from '../store.ts';
+import type { InteractionColumns, ListOptions, ListenColumns, Publication, PutResult, QuarantinedRow, StagedShelf, Store } from '../store.ts';
 import { entityColumns } from '../migrations.ts';
 import { listConditions } from '../query.ts';
 import { decodeRow, readOnlyError } from '../rows.ts';
 import { isoMicros } from '../duckdb.ts';
 import { listInMemory } from './data.ts';
+import { InProcessStaging } from '../staged.ts';
 
 /** What a memory store holds; share it between opens to "reopen" a store. */
 export class MemoryData {
@@ -23,6 +24,8 @@ export class MemoryData {
   quarantine: QuarantinedRow[] = [];
   nextQuarantineId = 1;
   publication: Publication | undefined;
+  /** Staged home shelves. */
+  readonly staged = new InProcessStaging();
 }
 
 const keyText = (kind: EntityKind, r: object) => (entityKeys[kind] as readonly string[]).map((k) => String((r as Record<string, unknown>)[k])).join('\u0000');
@@ -201,6 +204,25 @@ export class MemoryStore implements Store {
     if ((this.data.publication?.generation ?? 0) !== expected) return undefined;
     this.data.publication = { ...structuredClone(next), publishedAt: new Date(next.publishedAt).toISOString(), generation: expected + 1 };
     return structuredClone(this.data.publication);
+  }
+
+  async stageShelves(rows: readonly StagedShelf[]): Promise<void> {
+    this.write('stageShelves');
+    return this.data.staged.stageShelves(rows);
+  }
+
+  async stagedShelves(userId: string, requestId: string, shelves: readonly string[], now: string): Promise<StagedShelf[]> {
+    return this.data.staged.stagedShelves(userId, requestId, shelves, now);
+  }
+
+  async unstageShelves(requestId: string, shelves: readonly string[]): Promise<string[]> {
+    this.write('unstageShelves');
+    return this.data.staged.unstageShelves(requestId, shelves);
+  }
+
+  async expireStagedShelves(now: string): Promise<number> {
+    this.write('expireStagedShelves');
+    return this.data.staged.expireStagedShelves(now);
   }
 
   /** Nothing to apply: the logical schema is the Maps. */

@@ -1,0 +1,49 @@
+/**
+ * Runs as every machine of a fleet sees them: the runner mirrors each run's manifest into the
+ * store (`meta`, namespace `runs`) whenever it rewrites it (each step, each heartbeat), so the
+ * admin page of any API node, `deepcut pipeline runs` anywhere and a scheduler on another host list
+ * the same runs, and find runs whose process died, without the builder's `<home>/runs` folder.
+ * The builder's own folder stays the working copy of the runs it builds: where it holds a
+ * manifest, that one is listed (it is written first), unless the store's says another machine
+ * marked the run dead.
+ */
+import type { Store } from '../store/index.ts';
+import { listRuns, type RunManifest } from './runner.ts';
+import { mirrorRun, RUNS_META } from './run-mirror.ts';
+import { deadOwner, markDead, reapDeadRuns, type LivenessOptions } from './liveness.ts';
+
+/**
+ * Every run, oldest first: the store's manifests and this machine's folder's, one per run (see the
+ * file comment for which). Without a store (an embedded home whose DuckDB file a server holds), the folder's.
+ */
+export async function listAllRuns(store: Pick<Store, 'listMeta'> | undefined, home: string): Promise<RunManifest[]> {
+  const byId = new Map<string, RunManifest>();
+  if (store) for (const { key, value } of await store.listMeta<RunManifest>(RUNS_META)) byId.set(key, value);
+  for (const m of await listRuns(home)) {
+    const mirrored = byId.get(m.runId);
+    if (!(mirrored && m.status === 'running' && mirrored.status === 'failed')) byId.set(m.runId, m);
+  }
+  return [...byId.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+}
+
+/**
+ * Mark failed the runs whose process died, in this machine's folder ({@link reapDeadRuns}) and in
+ * the store's mirror (an owner on another host is judged by its heartbeat); returns them.
+ */
+export async function reapDeadRunsEverywhere(store: Pick<Store, 'listMeta' | 'putMeta'> | undefined, home: string, o: LivenessOptions = {}): Promise<RunManifest[]> {
+  const out = new Map((await reapDeadRuns(home, o)).map((m) => [m.runId, m]));
+  if (!store) return [...out.values()];
+  const now = o.now ?? new Date();
+  for (const { value: m } of await store.listMeta<RunManifest>(RUNS_META)) {
+    const reaped = out.get(m.runId);
+    if (reaped) {
+      await mirrorRun(store, reaped);
+      continue;
+    }
+    const why = deadOwner(m, new Date(m.owner?.heartbeatAt ?? m.createdAt), { ...o, now });
+    if (!why) continue;
+    out.set(m.runId, markDead(m, why, now));
+    await mirrorRun(store, m);
+  }
+  return [...out.values()].sort((a, b) => (a.runId < b.runId ? -1 : 1));
+}
