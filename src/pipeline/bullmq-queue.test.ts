@@ -69,6 +69,6 @@ test('a resumed run keeps its finished tasks and retries the dead one', opts, as
   poisoned = false;
   ran.length = 0;
   const r2 = await open('run-resume', { attempts: 1 }).run(tasks(3)); // the first queue's worker still works
-  assert.deepEqual(r2, { done: ['k:0', 'k:1', 'k:2'], dead: [] });
+  assert.deepEqual(r2, { done: ['k:0', 'k:1', 'k:2'], dead: [], results: {} });
   assert.deepEqual(ran, ['k:1'], 'only the dead task ran again');
 });

@@ -8,22 +8,27 @@
  * dead letters. docs/scale.md says why BullMQ.
  */
 import { Queue, Worker, type Job } from 'bullmq';
-import type { DeadTask, Task, TaskQueue, TaskReport } from './tasks.ts';
+import type { DeadTask, Task, TaskHandler, TaskQueue, TaskReport } from './tasks.ts';
 
 export interface BullmqOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379`. */
   url: string;
   /** Key prefix of every queue key (tests and deployments namespace by it); default `deepcut`. */
   prefix?: string;
-  /** The run whose tasks these are: job ids are `<run>.<task id>`. */
-  runId: string;
+  /** The run whose tasks {@link BullmqQueue.run} enqueues: job ids are `<run>.<task id>`. A worker, which takes any run's tasks, needs none. */
+  runId?: string;
   attempts?: number;
   backoffMs?: number;
   /** A started job whose worker stops renewing its lock for this long runs again elsewhere; default 10 s. */
   leaseMs?: number;
   /** How often `run` looks at its jobs' states; default 200 ms. */
   pollMs?: number;
+  /** Times a job may lose its lease (its worker died or stalled) before it fails; default 2. */
+  maxStalls?: number;
 }
+
+/** Finished jobs are kept this long (a resumed run finds them); failed ones too (the dead letters). */
+const KEEP_SECONDS = 7 * 24 * 3600;
 
 const QUEUE = 'pipeline-tasks';
 
@@ -33,6 +38,14 @@ function connection(url: string) {
 }
 
 const jobId = (runId: string, task: Task) => `${runId}.${task.id}`.replace(/:/g, '.');
+
+/** What a worker reports as it goes (logging). */
+export interface WorkerEvents {
+  started?(t: Task, attempt: number): void;
+  completed?(t: Task): void;
+  failed?(t: Task, attempts: number, error: string): void;
+  error?(e: Error): void;
+}
 
 export class BullmqQueue implements TaskQueue {
   private readonly queue: Queue;
@@ -46,10 +59,19 @@ export class BullmqQueue implements TaskQueue {
    * Take tasks in this process, `concurrency` at a time, with `handler` (a `deepcut worker`).
    * Resolves when the worker is connected.
    */
-  async work(handler: (t: Task) => Promise<void>, concurrency = 1): Promise<void> {
+  async work(handler: TaskHandler, concurrency = 1, events: WorkerEvents = {}): Promise<void> {
     const lease = this.o.leaseMs ?? 10_000;
-    const w = new Worker(QUEUE, async (job: Job) => handler(job.data as Task), { connection: connection(this.o.url), prefix: this.o.prefix ?? 'deepcut', concurrency, lockDuration: lease, stalledInterval: lease / 2 });
-    w.on('error', () => undefined);
+    const w = new Worker(
+      QUEUE,
+      async (job: Job) => {
+        events.started?.(job.data as Task, job.attemptsMade + 1);
+        return (await handler(job.data as Task)) ?? null;
+      },
+      { connection: connection(this.o.url), prefix: this.o.prefix ?? 'deepcut', concurrency, lockDuration: lease, stalledInterval: lease / 2, maxStalledCount: this.o.maxStalls ?? 2 },
+    );
+    w.on('error', (e) => events.error?.(e));
+    w.on('failed', (job, e) => job && events.failed?.(job.data as Task, job.attemptsMade, e.message));
+    w.on('completed', (job) => events.completed?.(job.data as Task));
     this.workers.push(w);
     await w.waitUntilReady();
   }
@@ -58,36 +80,46 @@ export class BullmqQueue implements TaskQueue {
    * Enqueue `tasks` (each once: finished ones are kept, dead ones retried) and wait until every one
    * is done or dead. With a `handler`, this process works on them too; otherwise other processes must.
    */
-  async run(tasks: readonly Task[], handler?: (t: Task) => Promise<void>): Promise<TaskReport> {
+  async run(tasks: readonly Task[], handler?: TaskHandler): Promise<TaskReport> {
+    const runId = this.runId();
     if (handler) await this.work(handler);
     for (const t of tasks) {
-      const id = jobId(this.o.runId, t);
+      const id = jobId(runId, t);
       const job = await this.queue.getJob(id);
-      if (!job) await this.queue.add(t.kind, t, { jobId: id, attempts: this.o.attempts ?? 3, backoff: { type: 'exponential', delay: this.o.backoffMs ?? 1000 } });
+      if (!job) await this.queue.add(t.kind, t, { jobId: id, attempts: this.o.attempts ?? 3, backoff: { type: 'exponential', delay: this.o.backoffMs ?? 1000 }, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } });
       else if ((await job.getState()) === 'failed') await job.retry('failed');
     }
     const pending = new Set(tasks.map((t) => t.id));
     const dead = new Map<string, DeadTask>();
+    const results: Record<string, unknown> = {};
     while (pending.size) {
       for (const t of tasks) {
         if (!pending.has(t.id)) continue;
-        const job = await this.queue.getJob(jobId(this.o.runId, t));
+        const job = await this.queue.getJob(jobId(runId, t));
         const state = job ? await job.getState() : 'unknown';
-        if (state === 'completed') pending.delete(t.id);
-        else if (state === 'failed' && job) {
+        if (state === 'completed') {
+          pending.delete(t.id);
+          if (job?.returnvalue !== null && job?.returnvalue !== undefined) results[t.id] = job.returnvalue;
+        } else if (state === 'failed' && job) {
           pending.delete(t.id);
           dead.set(t.id, { id: t.id, kind: t.kind, attempts: job.attemptsMade, error: job.failedReason });
         }
       }
       if (pending.size) await new Promise((r) => setTimeout(r, this.o.pollMs ?? 200));
     }
-    return { done: tasks.filter((t) => !dead.has(t.id)).map((t) => t.id), dead: tasks.filter((t) => dead.has(t.id)).map((t) => dead.get(t.id)!) };
+    return { done: tasks.filter((t) => !dead.has(t.id)).map((t) => t.id), dead: tasks.filter((t) => dead.has(t.id)).map((t) => dead.get(t.id)!), results };
+  }
+
+  private runId(): string {
+    if (!this.o.runId) throw new Error('BullmqQueue.run needs the run id (options.runId)');
+    return this.o.runId;
   }
 
   /** The dead letters of this queue's run: failed jobs with their errors. */
   async deadLetters(): Promise<DeadTask[]> {
     const failed = await this.queue.getFailed();
-    return failed.filter((j) => j.id?.startsWith(`${this.o.runId}.`)).map((j) => ({ id: (j.data as Task).id, kind: (j.data as Task).kind, attempts: j.attemptsMade, error: j.failedReason }));
+    const runId = this.runId();
+    return failed.filter((j) => j.id?.startsWith(`${runId}.`)).map((j) => ({ id: (j.data as Task).id, kind: (j.data as Task).kind, attempts: j.attemptsMade, error: j.failedReason }));
   }
 
   async close(): Promise<void> {
