@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/index.ts';
-import { FixedClock } from '../core/clock.ts';
+import { FixedClock, stampTime } from '../core/clock.ts';
 import { DeepcutError } from '../errors.ts';
 import { log as makeLog } from '../log.ts';
 import { artifactsUrl, isRunsFolder, openArtifactStore, sha256File, RUN_FILES, type ArtifactStore, type RunFiles } from '../artifacts/index.ts';
@@ -65,7 +65,11 @@ export const SHARDS = '.shards';
  * as they come: the queue retries them, except expected failures (tasks.ts `permanentCode`).
  */
 export function stepTaskHandler(env: TaskEnv): TaskHandler {
-  return async (t: Task) => {
+  return (t: Task) => stampTime.run((t.payload as unknown as StepTaskPayload).now, () => runTask(env, t));
+}
+
+async function runTask(env: TaskEnv, t: Task): Promise<unknown> {
+  {
     const p = t.payload as unknown as StepTaskPayload;
     const step = env.steps.find((s) => s.name === p.step);
     if (!step) throw new DeepcutError('invalid_input', `task ${t.id} of run ${p.runId}: this deepcut has no step "${p.step}" (steps: ${env.steps.map((s) => s.name).join(', ')}); are the worker and the scheduler the same version?`);
@@ -100,7 +104,7 @@ export function stepTaskHandler(env: TaskEnv): TaskHandler {
     } finally {
       await artifacts.close();
     }
-  };
+  }
 }
 
 /** Keys this process has fetched or pushed, with their SHA-256: not checked again. */
