@@ -7,8 +7,8 @@
  * exponential backoff; after the last, the job stays in BullMQ's failed list with its error: our
  * dead letters. docs/scale.md says why BullMQ.
  */
-import { Queue, Worker, type Job } from 'bullmq';
-import type { DeadTask, Task, TaskHandler, TaskQueue, TaskReport } from './tasks.ts';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { permanentCode, type DeadTask, type Task, type TaskHandler, type TaskQueue, type TaskReport } from './tasks.ts';
 
 export interface BullmqOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379`. */
@@ -65,7 +65,13 @@ export class BullmqQueue implements TaskQueue {
       QUEUE,
       async (job: Job) => {
         events.started?.(job.data as Task, job.attemptsMade + 1);
-        return (await handler(job.data as Task)) ?? null;
+        try {
+          return (await handler(job.data as Task)) ?? null;
+        } catch (e) {
+          // an expected failure (bad input, a gate): no retry can fix it
+          if (permanentCode(e)) throw new UnrecoverableError((e as Error).message);
+          throw e;
+        }
       },
       { connection: connection(this.o.url), prefix: this.o.prefix ?? 'deepcut', concurrency, lockDuration: lease, stalledInterval: lease / 2, maxStalledCount: this.o.maxStalls ?? 2 },
     );

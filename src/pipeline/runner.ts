@@ -105,6 +105,8 @@ export interface RunManifest {
   error?: string;
   /** Set when a gate stopped the run (a step failed with DeepcutError 'blocked', e.g. validation anomalies): the step and why. */
   blocked?: RunBlock;
+  /** The run's time (ISO): the "now" of every task (weeks, windows, file stamps); `createdAt` when absent. */
+  now?: string;
 }
 
 /** A run a gate stopped: the step, the gate's reason (e.g. the validation anomaly), when. */
@@ -223,13 +225,17 @@ export interface RunOptions {
   resume?: string;
   /** The new run's id (a scheduler names the day's run); default: the clock's time to the second and a counter. */
   runId?: string;
+  /** The new run's time, the "now" every task sees (a scheduler's day run: its scheduled time); default the clock's now. */
+  now?: Date;
+  /** Resume a run another process was running without asking whether it is alive (a scheduler that took the lock over from a dead one). */
+  takeover?: boolean;
   /** Called when a step starts and ends (progress reporting). */
   onStep?: (name: string, record: StepRecord) => void;
   /**
    * Where the tasks run: default this process, one at a time, 3 attempts each with doubling
    * backoff; a fleet passes its BullMQ queue, whose workers (`deepcut worker`) take them.
    */
-  queue?: TaskQueue;
+  queue?: TaskQueue | ((runId: string) => TaskQueue);
   /** Steps whose inputs are ready that run at once (default 1: in DAG order, one after another). */
   parallelSteps?: number;
   /** Mirror every manifest write here too (a fleet: the store, so another scheduler can resume the run and API nodes list it). */
@@ -248,7 +254,7 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
   await reapDeadRuns(home);
   if (opts.resume) {
     m = existsSync(manifestPath(home, opts.resume)) || !opts.onManifest ? await readManifest(home, opts.resume) : await manifestFromStore(opts.store, opts.resume);
-    if (m.status === 'running' && m.owner && (m.owner.pid !== process.pid || m.owner.host !== thisOwner().host))
+    if (!opts.takeover && m.status === 'running' && m.owner && (m.owner.pid !== process.pid || m.owner.host !== thisOwner().host))
       throw new DeepcutError('conflict', `pipeline run ${m.runId} is running in process ${m.owner.pid} on ${m.owner.host} (last heartbeat ${m.owner.heartbeatAt}): wait for it, or stop that process and resume`);
     for (const name of order) m.steps[name] ??= { status: 'pending' };
     m.order = order;
@@ -256,7 +262,7 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
     const runId = opts.runId ?? (await newRunId(home, opts.clock));
     if (existsSync(manifestPath(home, runId))) throw new DeepcutError('conflict', `pipeline run ${runId} exists already: resume it with \`deepcut pipeline run --resume ${runId}\``);
     await mkdir(join(runsDir(home), runId), { recursive: true });
-    m = { magic: 'deepcut-run', version: 1, runId, createdAt: opts.clock.now().toISOString(), status: 'running', order, steps: Object.fromEntries(order.map((n) => [n, { status: 'pending' as StepStatus }])) };
+    m = { magic: 'deepcut-run', version: 1, runId, createdAt: opts.clock.now().toISOString(), now: (opts.now ?? opts.clock.now()).toISOString(), status: 'running', order, steps: Object.fromEntries(order.map((n) => [n, { status: 'pending' as StepStatus }])) };
   }
   m.status = 'running';
   delete m.blocked;
@@ -299,6 +305,18 @@ export async function manifestFromStore(store: Pick<Store, 'getMeta'>, runId: st
   const m = await store.getMeta<RunManifest>(RUNS_META, runId);
   if (!m) throw new DeepcutError('not_found', `no pipeline run ${runId} (not in this home, nor in the store's ${RUNS_META})`);
   return m;
+}
+
+/** Every run: this home's, and those a fleet's schedulers keep in the store (the store's copy wins), oldest first. */
+export async function listAllRuns(store: Pick<Store, 'listMeta'> | undefined, home: string, local?: RunManifest[]): Promise<RunManifest[]> {
+  const byId = new Map((local ?? (await listRuns(home))).map((m) => [m.runId, m]));
+  for (const { value } of (await store?.listMeta<RunManifest>(RUNS_META)) ?? []) byId.set(value.runId, value);
+  return [...byId.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.runId < b.runId ? -1 : 1));
+}
+
+/** A run's dead letters: every step's tasks that failed every attempt, with the step named. */
+export function deadLetters(m: RunManifest): (DeadTask & { step: string })[] {
+  return m.order.flatMap((step) => (m.steps[step]?.deadLetters ?? []).map((d) => ({ step, ...d })));
 }
 
 /** A run's manifest: this home's `run.json`, else the copy a fleet keeps in the store. */
@@ -345,9 +363,9 @@ async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Prom
   const log = makeLog('pipeline').child({ run: m.runId });
   const outputs: Record<string, StepOutput> = {};
   for (const name of order) if (m.steps[name].status === 'done') outputs[name] = m.steps[name].output ?? {};
-  const queue = opts.queue ?? new InProcessQueue({ onFailure: (t, a, e) => log.warn({ task: t.id, attempt: a, err: e }, 'task failed') });
+  const queue = typeof opts.queue === 'function' ? opts.queue(m.runId) : (opts.queue ?? new InProcessQueue({ onFailure: (t, a, e) => log.warn({ task: t.id, attempt: a, err: e }, 'task failed') }));
   const handler: TaskHandler = stepTaskHandler({ config: opts.config, store: opts.store, steps });
-  const base = { runId: m.runId, now: m.createdAt };
+  const base = { runId: m.runId, now: m.now ?? m.createdAt };
 
   const runStep = async (name: string): Promise<void> => {
     const rec = m.steps[name];
@@ -411,6 +429,8 @@ async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Prom
     if (!running.size) break;
     await Promise.race(running.values());
   }
+  // a queue made for this run is closed with it
+  if (typeof opts.queue === 'function') await (queue as Partial<{ close(): Promise<void> }>).close?.().catch(() => undefined);
   if (failure !== undefined) throw failure;
   m.status = 'succeeded';
   await save();
@@ -476,11 +496,12 @@ export function gate(candidate: Record<string, number>, published: Record<string
  * a transaction (API nodes hear of it, see docs/scale.md). Throws DeepcutError('blocked') naming
  * each regressed metric, 'conflict' when another switch committed between the gate and the switch.
  */
-export async function publish(steps: readonly Step[], home: string, runId: string, opts: { tolerance: number; force?: boolean; clock: Clock; store: Pick<Store, 'getPublication' | 'switchPublication'> }): Promise<GateResult> {
-  const m = await readManifest(home, runId);
+export async function publish(steps: readonly Step[], home: string, runId: string, opts: { tolerance: number; force?: boolean; clock: Clock; store: Pick<Store, 'getPublication' | 'switchPublication'> & Partial<Pick<Store, 'getMeta'>> }): Promise<GateResult> {
+  const m = await findManifest(opts.store, home, runId);
   if (m.status !== 'succeeded') throw new DeepcutError('blocked', `run ${runId} is ${m.status}, only a succeeded run can be published`);
   const current = await currentPublication(opts.store, home);
-  const before = current ? gatedMetrics(steps, await readManifest(home, current.runId)) : undefined;
+  // the published run's manifest: this home's, or (a fleet, whose runs several schedulers made) the store's copy
+  const before = current ? gatedMetrics(steps, await findManifest(opts.store, home, current.runId)) : undefined;
   const g = gate(gatedMetrics(steps, m), before, opts.tolerance);
   if (!g.pass && !opts.force) {
     const bad = g.checks.filter((c) => !c.pass).map((c) => `${c.metric} ${c.candidate.toFixed(4)} < published ${c.published?.toFixed(4)} − ${(opts.tolerance * 100).toFixed(1)}%`);

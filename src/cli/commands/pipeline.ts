@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 import type { RunManifest } from '../../pipeline/index.ts';
+import type { Config } from '../../config/config.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
 const load = async () => ({
@@ -22,31 +23,42 @@ function runRows(runs: RunManifest[], published?: string) {
   ]);
 }
 
-/** Every run, with runs whose process died marked failed (on disk too, unless the home is read-only). */
-async function listRunsReaped(home: string): Promise<RunManifest[]> {
-  const { reapDeadRuns, listRuns } = await load();
+/**
+ * Every run, with runs whose process died marked failed (on disk too, unless the home is
+ * read-only); in a fleet (`DATABASE_URL`) with the runs its schedulers keep in the store.
+ */
+async function listRunsReaped(config: Config): Promise<RunManifest[]> {
+  const { reapDeadRuns, listRuns, listAllRuns, withStore } = await load();
+  const home = config.home;
   const reaped = new Map((await reapDeadRuns(home)).map((m) => [m.runId, m]));
-  return (await listRuns(home)).map((r) => reaped.get(r.runId) ?? r);
+  const local = (await listRuns(home)).map((r) => reaped.get(r.runId) ?? r);
+  return config.databaseUrl ? withStore(config, (store) => listAllRuns(store, home, local), { readOnly: true }) : local;
 }
+
+/** Dead letters as table rows: step, task, attempts, error. */
+const deadRows = (dead: { step: string; id: string; attempts: number; error: string }[]) => dead.map((d) => [d.step, d.id, d.attempts, d.error]);
 
 /** `deepcut pipeline run|status|runs|publish <run>|rollback`. */
 export function register(program: Command): void {
   const cmd = program.command('pipeline').description('run, inspect, publish and roll back pipeline runs');
   cmd
     .command('run')
-    .description('run the pipeline (import → validate → signals → models → playlists) and publish it if it passes the gate')
+    .description('run the pipeline (import → validate → signals → models → playlists) and publish it if it passes the gate; with queue.url set its tasks run on `deepcut worker` processes')
     .option('--resume <runId>', 'resume a failed or crashed run without redoing finished steps')
     .option('--no-publish', 'leave the run unpublished')
     .action(async (o: { resume?: string; publish: boolean }, c: Command) => {
       const { configFrom, globals, withStore, log, runPipeline, publish, systemClock, defaultSteps } = await loadSteps();
       const config = configFrom(c);
       const steps = defaultSteps();
+      const onQueue = config.queue.url ? (await import('../../pipeline/fleet-roles.ts')).queueOf : undefined;
+      if (onQueue) process.stderr.write(`pipeline: tasks go to the queue ${config.queue.prefix} on ${new URL(config.queue.url!).host}; \`deepcut worker\` processes run them\n`);
       const result = await withStore(config, async (store) => {
         const m = await runPipeline(steps, {
           config,
           store,
           clock: systemClock,
           resume: o.resume,
+          ...(onQueue ? { queue: (runId: string) => onQueue(config, runId), parallelSteps: 4, onManifest: (x: RunManifest) => store.putMeta('pipeline-runs', x.runId, x) } : {}),
           onStep: (name, rec) => {
             if (rec.status === 'running') process.stderr.write(`pipeline: ${name} …\n`);
             else process.stderr.write(`pipeline: ${name} ${rec.status} in ${rec.seconds?.toFixed(1)} s\n`);
@@ -68,16 +80,18 @@ export function register(program: Command): void {
     .command('status')
     .description('the published run and the latest run')
     .action(async (_o, c: Command) => {
-      const { configFrom, globals, readPublished } = await load();
+      const { configFrom, globals, readPublished, deadLetters: deadOf } = await load();
       const config = configFrom(c);
-      const runs = await listRunsReaped(config.home);
+      const runs = await listRunsReaped(config);
       const published = await readPublished(config.home);
       const latest = runs[runs.length - 1] ?? null;
-      emit(globals(c), { published: published ?? null, latest, blocked: latest?.blocked ?? null }, (r) =>
+      const deadLetters = latest ? deadOf(latest) : [];
+      emit(globals(c), { published: published ?? null, latest, blocked: latest?.blocked ?? null, deadLetters }, (r) =>
         [
           `published: ${r.published ? `${r.published.runId} (since ${r.published.publishedAt})` : 'none'}`,
           r.latest ? table(['latest run', 'status', 'steps', 'ndcg@10'], runRows([r.latest], r.published?.runId)) : 'no runs yet: `deepcut pipeline run`',
           ...(r.blocked ? ['', `BLOCKED at step ${r.blocked.step} (${r.blocked.at}): ${r.blocked.reason}`] : []),
+          ...(r.deadLetters.length ? ['', `DEAD LETTERS (tasks that failed every attempt):`, table(['step', 'task', 'attempts', 'error'], deadRows(r.deadLetters))] : []),
         ].join('\n'),
       );
     });
@@ -87,7 +101,7 @@ export function register(program: Command): void {
     .action(async (_o, c: Command) => {
       const { configFrom, globals, readPublished } = await load();
       const config = configFrom(c);
-      const runs = await listRunsReaped(config.home);
+      const runs = await listRunsReaped(config);
       const published = await readPublished(config.home);
       emit(globals(c), { runs, published: published?.runId ?? null }, (r) => table(['run', 'status', 'steps', 'ndcg@10'], runRows(r.runs, r.published ?? undefined)));
     });
