@@ -163,7 +163,8 @@ export function configKeys(): { key: string; env: string; default: unknown }[] {
     }
   };
   const d = defaultConfig() as unknown as Record<string, unknown>;
-  walk({ ...d, databaseUrl: undefined }, []);
+  // optional keys without a default are absent from the defaults: listed all the same
+  walk({ ...d, databaseUrl: undefined, queue: { url: undefined, ...(d.queue as Record<string, unknown>) } }, []);
   return out.map((k) => (k.key === 'home' ? { ...k, env: 'DEEPCUT_HOME' } : k.key === 'databaseUrl' ? { ...k, env: 'DATABASE_URL' } : k));
 }
 

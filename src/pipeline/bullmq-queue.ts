@@ -25,6 +25,12 @@ export interface BullmqOptions {
   pollMs?: number;
   /** Times a job may lose its lease (its worker died or stalled) before it fails; default 2. */
   maxStalls?: number;
+  /**
+   * Whether the process that calls {@link BullmqQueue.run} works on the tasks too, with the handler
+   * it is given (tests, a one-machine fleet). Default false: a fleet's scheduler only enqueues and
+   * waits, `deepcut worker` processes run the tasks.
+   */
+  workHere?: boolean;
 }
 
 /** Finished jobs are kept this long (a resumed run finds them); failed ones too (the dead letters). */
@@ -84,11 +90,12 @@ export class BullmqQueue implements TaskQueue {
 
   /**
    * Enqueue `tasks` (each once: finished ones are kept, dead ones retried) and wait until every one
-   * is done or dead. With a `handler`, this process works on them too; otherwise other processes must.
+   * is done or dead. With `workHere`, this process works on them too with `handler`; otherwise
+   * worker processes must.
    */
   async run(tasks: readonly Task[], handler?: TaskHandler): Promise<TaskReport> {
     const runId = this.runId();
-    if (handler) await this.work(handler);
+    if (handler && this.o.workHere && !this.workers.length) await this.work(handler);
     for (const t of tasks) {
       const id = jobId(runId, t);
       const job = await this.queue.getJob(id);

@@ -275,17 +275,27 @@ interface RunJson {
   runId: string;
   createdAt: string;
   status: string;
-  steps: Record<string, { status: string; seconds?: number; output?: { metrics?: Record<string, number> }; error?: string }>;
+  steps: Record<string, { status: string; seconds?: number; output?: { metrics?: Record<string, number> }; error?: string; deadLetters?: DeadLetterJson[] }>;
   /** Set when a gate (validation) stopped the run: the step and the reason. */
   blocked?: { step: string; reason: string; at: string };
 }
+interface DeadLetterJson {
+  id: string;
+  kind: string;
+  attempts: number;
+  error: string;
+}
+const DeadLetterZ = z.object({ step: z.string(), id: z.string(), kind: z.string(), attempts: z.number().int(), error: z.string() }).describe('a task that failed every attempt, with its last error');
 const RunBlockZ = z.object({ step: z.string(), reason: z.string(), at: z.string() }).describe('the gate that stopped the run (validation anomalies): step and reason; the published run keeps serving');
 
 /** Pipeline runs from `<home>/runs/<id>/run.json` (the runner's manifests), oldest first, and the published one (the store's row). */
 async function readRuns(ctx: ServerContext): Promise<{ runs: RunJson[]; published: string | null }> {
   const dir = join(ctx.config.home, 'runs');
   const published = (await storeCall(ctx, 'read publication', () => currentPublication(ctx.store, ctx.config.home)))?.runId ?? null;
-  if (!existsSync(dir)) return { runs: [], published };
+  // a fleet's runs are kept in the store by its schedulers (src/pipeline/daily.ts); this home's beside them
+  const stored = new Map((await storeCall(ctx, 'list runs', () => ctx.store.listMeta<RunJson>('pipeline-runs'))).map((r) => [r.key, r.value]));
+  const merged = (local: RunJson[]) => [...new Map([...local.map((r) => [r.runId, r] as const), ...stored]).values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  if (!existsSync(dir)) return { runs: merged([]), published };
   const runs: RunJson[] = [];
   for (const name of (await readdir(dir)).sort()) {
     const p = join(dir, name, 'run.json');
@@ -296,7 +306,7 @@ async function readRuns(ctx: ServerContext): Promise<{ runs: RunJson[]; publishe
       /* a manifest being rewritten: skip this time */
     }
   }
-  return { runs, published };
+  return { runs: merged(runs), published };
 }
 
 export function routes(): RouteDef<any, any, any>[] {
@@ -508,10 +518,20 @@ export function routes(): RouteDef<any, any, any>[] {
       summary: 'Pipeline runs, oldest first, and the published one',
       tag: 'admin',
       scope: 'admin',
-      response: z.object({ published: z.string().nullable(), runs: z.array(z.object({ runId: z.string(), createdAt: z.string(), status: z.string(), blocked: RunBlockZ.optional(), steps: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional(), error: z.string().optional() })) })) }),
+      response: z.object({ published: z.string().nullable(), runs: z.array(z.object({ runId: z.string(), createdAt: z.string(), status: z.string(), blocked: RunBlockZ.optional(), deadLetters: z.array(DeadLetterZ), steps: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional(), error: z.string().optional() })) })) }),
       async handler({ ctx }) {
         const { runs, published } = await readRuns(ctx);
-        return { published, runs: runs.map((r) => ({ runId: r.runId, createdAt: r.createdAt, status: r.status, blocked: r.blocked, steps: Object.fromEntries(Object.entries(r.steps ?? {}).map(([k, s]) => [k, { status: s.status, seconds: s.seconds, error: s.error }])) })) };
+        return {
+          published,
+          runs: runs.map((r) => ({
+            runId: r.runId,
+            createdAt: r.createdAt,
+            status: r.status,
+            blocked: r.blocked,
+            deadLetters: Object.entries(r.steps ?? {}).flatMap(([step, s]) => (s.deadLetters ?? []).map((d) => ({ step, id: d.id, kind: d.kind, attempts: d.attempts, error: d.error }))),
+            steps: Object.fromEntries(Object.entries(r.steps ?? {}).map(([k, s]) => [k, { status: s.status, seconds: s.seconds, error: s.error }])),
+          })),
+        };
       },
     }),
     route({
