@@ -47,7 +47,8 @@ const jobId = (runId: string, task: Task) => `${runId}.${task.id}`.replace(/:/g,
 
 /** What a worker reports as it goes (logging). */
 export interface WorkerEvents {
-  started?(t: Task, attempt: number): void;
+  /** `waitMs`: from the task's enqueueing (or its retry's due time) to its start here. */
+  started?(t: Task, attempt: number, waitMs: number): void;
   completed?(t: Task): void;
   failed?(t: Task, attempts: number, error: string): void;
   error?(e: Error): void;
@@ -70,7 +71,7 @@ export class BullmqQueue implements TaskQueue {
     const w = new Worker(
       QUEUE,
       async (job: Job) => {
-        events.started?.(job.data as Task, job.attemptsMade + 1);
+        events.started?.(job.data as Task, job.attemptsMade + 1, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp - (job.attemptsMade ? 0 : (job.delay ?? 0))));
         try {
           return (await handler(job.data as Task)) ?? null;
         } catch (e) {

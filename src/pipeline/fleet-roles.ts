@@ -49,7 +49,7 @@ export async function startWorker(config: Config, o: { concurrency?: number; ste
   try {
     const steps = o.steps ?? (await pipelineSteps());
     await queue.work(stepTaskHandler({ config, store, steps }), o.concurrency ?? 1, {
-      started: (t, attempt) => log.info({ task: t.id, run: (t.payload as { runId?: string }).runId, attempt }, 'task started'),
+      started: (t, attempt, waitMs) => log.info({ task: t.id, run: (t.payload as { runId?: string }).runId, attempt, wait_ms: waitMs }, 'task started'),
       completed: (t) => log.info({ task: t.id, run: (t.payload as { runId?: string }).runId }, 'task done'),
       failed: (t, attempts, error) => log.warn({ task: t.id, run: (t.payload as { runId?: string }).runId, attempts, err: error }, 'task failed'),
       error: (e) => log.error({ err: e.message }, 'queue error'),

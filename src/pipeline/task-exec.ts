@@ -68,42 +68,60 @@ export function stepTaskHandler(env: TaskEnv): TaskHandler {
   return (t: Task) => stampTime.run((t.payload as unknown as StepTaskPayload).now, () => runTask(env, t));
 }
 
+/**
+ * Run one task; logs `task finished` with its wall and CPU seconds and the seconds spent moving
+ * files through the artifact store (`io_s`), the figures a bench of task kinds reads.
+ */
 async function runTask(env: TaskEnv, t: Task): Promise<unknown> {
-  {
-    const p = t.payload as unknown as StepTaskPayload;
-    const step = env.steps.find((s) => s.name === p.step);
-    if (!step) throw new DeepcutError('invalid_input', `task ${t.id} of run ${p.runId}: this deepcut has no step "${p.step}" (steps: ${env.steps.map((s) => s.name).join(', ')}); are the worker and the scheduler the same version?`);
-    const runs = join(env.config.home, 'runs');
-    const runDir = join(runs, p.runId);
-    const artifacts = await openArtifactStore(artifactsUrl(env.config));
-    const sync = new RunSync(artifacts, runs, p.runId);
-    const log = makeLog('pipeline').child({ run: p.runId, step: p.step, ...(p.part ? { part: p.part.id } : {}) });
-    try {
-      for (const s of Object.keys(p.outputs)) await sync.fetch(s);
-      const dir = join(runDir, `${p.step}.partial`);
-      const ctx: StepContext = { runId: p.runId, runDir, dir, dirOf: (s) => join(runDir, s), outputs: p.outputs, config: env.config, store: env.store, clock: new FixedClock(p.now), log };
-      if (p.part) {
-        if (!step.runPart) throw new DeepcutError('invalid_input', `task ${t.id}: step ${p.step} has no parts`);
-        await mkdir(runDir, { recursive: true });
-        const r = await step.runPart(ctx, p.part.payload);
-        await sync.push(`${p.step}${SHARDS}`);
-        return r ?? null;
-      }
-      await sync.fetch(`${p.step}${SHARDS}`);
-      const final = join(runDir, p.step);
-      await rm(dir, { recursive: true, force: true });
-      await rm(final, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      const out = await step.run(ctx);
-      // crash injection for the resume tests: die after the work, before the step is marked done
-      if (process.env.DEEPCUT_CRASH_IN_STEP === p.step) process.kill(process.pid, 'SIGKILL');
-      await rename(dir, final);
-      await sync.push(p.step);
-      await sync.remove(`${p.step}${SHARDS}`);
-      return out;
-    } finally {
-      await artifacts.close();
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const io = { s: 0 };
+  const p = t.payload as unknown as StepTaskPayload;
+  let ok = false;
+  try {
+    const r = await runTaskIn(env, t, io);
+    ok = true;
+    return r;
+  } finally {
+    const c = process.cpuUsage(c0);
+    makeLog('pipeline').info({ run: p.runId, task: t.id, kind: p.part ? `${p.step}:part` : p.step, ok, seconds: (performance.now() - t0) / 1000, cpu_seconds: (c.user + c.system) / 1e6, io_s: io.s }, 'task finished');
+  }
+}
+
+async function runTaskIn(env: TaskEnv, t: Task, io: { s: number }): Promise<unknown> {
+  const p = t.payload as unknown as StepTaskPayload;
+  const step = env.steps.find((s) => s.name === p.step);
+  if (!step) throw new DeepcutError('invalid_input', `task ${t.id} of run ${p.runId}: this deepcut has no step "${p.step}" (steps: ${env.steps.map((s) => s.name).join(', ')}); are the worker and the scheduler the same version?`);
+  const runs = join(env.config.home, 'runs');
+  const runDir = join(runs, p.runId);
+  const artifacts = await openArtifactStore(artifactsUrl(env.config));
+  const sync = new RunSync(artifacts, runs, p.runId, io);
+  const log = makeLog('pipeline').child({ run: p.runId, step: p.step, ...(p.part ? { part: p.part.id } : {}) });
+  try {
+    for (const s of Object.keys(p.outputs)) await sync.fetch(s);
+    const dir = join(runDir, `${p.step}.partial`);
+    const ctx: StepContext = { runId: p.runId, runDir, dir, dirOf: (s) => join(runDir, s), outputs: p.outputs, config: env.config, store: env.store, clock: new FixedClock(p.now), log };
+    if (p.part) {
+      if (!step.runPart) throw new DeepcutError('invalid_input', `task ${t.id}: step ${p.step} has no parts`);
+      await mkdir(runDir, { recursive: true });
+      const r = await step.runPart(ctx, p.part.payload);
+      await sync.push(`${p.step}${SHARDS}`);
+      return r ?? null;
     }
+    await sync.fetch(`${p.step}${SHARDS}`);
+    const final = join(runDir, p.step);
+    await rm(dir, { recursive: true, force: true });
+    await rm(final, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const out = await step.run(ctx);
+    // crash injection for the resume tests: die after the work, before the step is marked done
+    if (process.env.DEEPCUT_CRASH_IN_STEP === p.step) process.kill(process.pid, 'SIGKILL');
+    await rename(dir, final);
+    await sync.push(p.step);
+    await sync.remove(`${p.step}${SHARDS}`);
+    return out;
+  } finally {
+    await artifacts.close();
   }
 }
 
@@ -120,13 +138,27 @@ class RunSync {
     private readonly store: ArtifactStore,
     private readonly runs: string,
     private readonly runId: string,
+    /** Seconds spent fetching and pushing, added up. */
+    private readonly io: { s: number } = { s: 0 },
   ) {
     this.inPlace = isRunsFolder(store, runs);
   }
 
+  private async timed(fn: () => Promise<void>): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await fn();
+    } finally {
+      this.io.s += (performance.now() - t0) / 1000;
+    }
+  }
+
   /** Bring `<run>/<rel>/` from the store (only files not here already with the same bytes); nothing there is not an error. */
   async fetch(rel: string): Promise<void> {
-    if (this.inPlace) return;
+    if (!this.inPlace) await this.timed(() => this.fetchAll(rel));
+  }
+
+  private async fetchAll(rel: string): Promise<void> {
     for (const o of await this.store.list(`${this.runId}/${rel}/`)) {
       const sha = (await this.store.stat(o.key))?.sha256;
       const local = join(this.runs, ...o.key.split('/'));
@@ -149,7 +181,10 @@ class RunSync {
 
   /** Put every file of `<run>/<rel>/` here into the store (skipping those it holds with the same bytes). */
   async push(rel: string): Promise<void> {
-    if (this.inPlace) return;
+    if (!this.inPlace) await this.timed(() => this.pushAll(rel));
+  }
+
+  private async pushAll(rel: string): Promise<void> {
     for (const path of await files(join(this.runs, this.runId, rel))) {
       const local = join(this.runs, this.runId, rel, ...path.split('/'));
       const key = `${this.runId}/${rel}/${path}`;
