@@ -15,7 +15,7 @@
  * re-run writes the same bytes), and a folder appears under its final name only when complete.
  */
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +27,7 @@ import { log as makeLog } from '../log.ts';
 import { artifactsUrl, isRunsFolder, openArtifactStore, sha256File, RUN_FILES, type ArtifactStore, type RunFiles } from '../artifacts/index.ts';
 import type { Step, StepContext, StepOutput, StepPart } from './runner.ts';
 import type { Task, TaskHandler } from './tasks.ts';
+import { keepSnapshotsOf } from './persist.ts';
 
 /** What every pipeline task carries: enough for any worker to run it with nothing but the store and the artifact store. */
 export interface StepTaskPayload {
@@ -94,8 +95,10 @@ async function runTaskIn(env: TaskEnv, t: Task, io: { s: number }): Promise<unkn
   if (!step) throw new DeepcutError('invalid_input', `task ${t.id} of run ${p.runId}: this deepcut has no step "${p.step}" (steps: ${env.steps.map((s) => s.name).join(', ')}); are the worker and the scheduler the same version?`);
   const runs = join(env.config.home, 'runs');
   const runDir = join(runs, p.runId);
+  keepSnapshotsOf(runDir);
   const artifacts = await openArtifactStore(artifactsUrl(env.config));
   const sync = new RunSync(artifacts, runs, p.runId, io);
+  await sync.pruneOtherRuns();
   const log = makeLog('pipeline').child({ run: p.runId, step: p.step, ...(p.part ? { part: p.part.id } : {}) });
   try {
     for (const s of Object.keys(p.outputs)) await sync.fetch(s);
@@ -192,6 +195,20 @@ class RunSync {
       const have = await this.store.stat(key);
       if (have?.sha256 !== sha256) await this.store.put(key, { file: local, sha256 });
       known.set(local, sha256);
+    }
+  }
+
+  /**
+   * Remove this machine's copies of other runs' folders untouched for a day: a worker's copies
+   * (no `run.json`: a run this machine coordinates is never removed). Nothing when in place.
+   */
+  async pruneOtherRuns(maxAgeMs = 24 * 3600_000): Promise<void> {
+    if (this.inPlace || !existsSync(this.runs)) return;
+    for (const name of await readdir(this.runs)) {
+      const dir = join(this.runs, name);
+      if (name === this.runId || existsSync(join(dir, 'run.json'))) continue;
+      const st = await stat(dir).catch(() => undefined);
+      if (st?.isDirectory() && Date.now() - st.mtimeMs > maxAgeMs) await rm(dir, { recursive: true, force: true });
     }
   }
 
