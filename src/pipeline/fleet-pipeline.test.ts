@@ -15,6 +15,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { pgDown, pgSchema } from '../store/testing/postgres.ts';
 import { PostgresStore } from '../store/postgres.ts';
@@ -30,6 +32,7 @@ import { runPipeline, RUNS_META, type RunManifest } from './runner.ts';
 import { defaultSteps } from './steps.ts';
 import { DAYS_META, dayRunId, dueRun } from './daily.ts';
 
+const bin = fileURLToPath(new URL('../../bin/deepcut.js', import.meta.url));
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const down = (await pgDown()) ?? (await redisDown(REDIS));
 if (down && process.env.CI === 'true') it('fleet pipeline: PostgreSQL and Redis must be reachable under CI', () => assert.fail(down));
@@ -182,6 +185,14 @@ describe('fleet pipeline: 2 workers, 2 schedulers, 1 API node', { skip: down ? d
     assert.equal(a.analysed, 23);
     assert.match(String(manifest!.steps.audio.output!.info!.failures), new RegExp(poisoned.replace(/[.]/g, '\\.')));
     for (const s of manifest!.order) assert.equal(manifest!.steps[s].status, 'done', s);
+    // `deepcut pipeline status` on another machine of the fleet (a home of its own) shows them
+    const r = spawnSync(process.execPath, [bin, '--home', join(root, 'ops'), '--json', 'pipeline', 'status'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    const status = JSON.parse(r.stdout.trim().split('\n').pop()!) as { published: { runId: string }; latest: { runId: string }; deadLetters: { step: string; id: string; error: string }[] };
+    assert.equal(status.published.runId, runId);
+    assert.equal(status.latest.runId, runId);
+    assert.deepEqual(status.deadLetters.map((d) => [d.step, d.id]), [['audio', dead[0].id]]);
+    assert.ok(status.deadLetters[0].error.includes(poisoned));
   });
 
   it('the API node serves the published run', async () => {

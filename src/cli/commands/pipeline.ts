@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
-import type { RunManifest } from '../../pipeline/index.ts';
+import type { RunManifest, PublishedPointer } from '../../pipeline/index.ts';
 import type { Config } from '../../config/config.ts';
 
 /** What the actions run, imported only when one runs (`--help` loads none of it: see program.ts). */
@@ -25,14 +25,16 @@ function runRows(runs: RunManifest[], published?: string) {
 
 /**
  * Every run, with runs whose process died marked failed (on disk too, unless the home is
- * read-only); in a fleet (`DATABASE_URL`) with the runs its schedulers keep in the store.
+ * read-only), and the published run; in a fleet (`DATABASE_URL`) with the runs its schedulers keep
+ * in the store and the store's publication row.
  */
-async function listRunsReaped(config: Config): Promise<RunManifest[]> {
-  const { reapDeadRuns, listRuns, listAllRuns, withStore } = await load();
+async function runsAndPublished(config: Config): Promise<{ runs: RunManifest[]; published: PublishedPointer | undefined }> {
+  const { reapDeadRuns, listRuns, listAllRuns, withStore, readPublished, currentPublication } = await load();
   const home = config.home;
   const reaped = new Map((await reapDeadRuns(home)).map((m) => [m.runId, m]));
   const local = (await listRuns(home)).map((r) => reaped.get(r.runId) ?? r);
-  return config.databaseUrl ? withStore(config, (store) => listAllRuns(store, home, local), { readOnly: true }) : local;
+  if (!config.databaseUrl) return { runs: local, published: await readPublished(home) };
+  return withStore(config, async (store) => ({ runs: await listAllRuns(store, home, local), published: await currentPublication(store, home) }), { readOnly: true });
 }
 
 /** Dead letters as table rows: step, task, attempts, error. */
@@ -80,10 +82,9 @@ export function register(program: Command): void {
     .command('status')
     .description('the published run and the latest run')
     .action(async (_o, c: Command) => {
-      const { configFrom, globals, readPublished, deadLetters: deadOf } = await load();
+      const { configFrom, globals, deadLetters: deadOf } = await load();
       const config = configFrom(c);
-      const runs = await listRunsReaped(config);
-      const published = await readPublished(config.home);
+      const { runs, published } = await runsAndPublished(config);
       const latest = runs[runs.length - 1] ?? null;
       const deadLetters = latest ? deadOf(latest) : [];
       emit(globals(c), { published: published ?? null, latest, blocked: latest?.blocked ?? null, deadLetters }, (r) =>
@@ -99,10 +100,9 @@ export function register(program: Command): void {
     .command('runs')
     .description('every run with its steps and gated metric (* = published)')
     .action(async (_o, c: Command) => {
-      const { configFrom, globals, readPublished } = await load();
+      const { configFrom, globals } = await load();
       const config = configFrom(c);
-      const runs = await listRunsReaped(config);
-      const published = await readPublished(config.home);
+      const { runs, published } = await runsAndPublished(config);
       emit(globals(c), { runs, published: published?.runId ?? null }, (r) => table(['run', 'status', 'steps', 'ndcg@10'], runRows(r.runs, r.published ?? undefined)));
     });
   cmd
