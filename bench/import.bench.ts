@@ -84,6 +84,11 @@ function nullStore(): Store {
       }
       return { inserted: n, duplicates: 0 };
     },
+    async claimMeta(ns, key, value) {
+      if (meta.has(`${ns}/${key}`)) return false;
+      meta.set(`${ns}/${key}`, value);
+      return true;
+    },
     get: none,
     async list(kind, opts = {}) {
       return listInMemory(kind, (ids.get(kind) ?? []) as never[], opts);

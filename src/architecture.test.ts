@@ -68,6 +68,7 @@ export const DOORS: Record<string, Record<string, string>> = {
   pipeline: {
     'steps.ts': 'the DAG of steps: imports every model family (TensorFlow.js among them); only commands that run a pipeline load it',
     'published.ts': 'the published run opened for reading (pointer, snapshot, CF model), without any step',
+    'fleet-roles.ts': "the fleet roles (worker, scheduler, a run on the queue): load BullMQ and the leader lock's PostgreSQL client, which serving and the embedded mode never need",
   },
 };
 

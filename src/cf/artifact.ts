@@ -13,6 +13,7 @@
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { DeepcutError } from '../errors.ts';
+import { stampNow } from '../core/clock.ts';
 
 export const MAGIC = Buffer.from('DEEPCUT\x00', 'latin1');
 export const FORMAT_VERSION = 1;
@@ -67,7 +68,7 @@ export async function writeArtifact(path: string, h: Omit<ArtifactHeader, 'array
   // offsets depend on the header length, which depends on the offsets' digits: iterate to a fixed point
   let json = '';
   for (let pass = 0; pass < 4; pass++) {
-    json = JSON.stringify({ ...h, createdAt: new Date().toISOString(), arrays: entries });
+    json = JSON.stringify({ ...h, createdAt: stampNow(), arrays: entries });
     let off = align(16 + Buffer.byteLength(json));
     for (let i = 0; i < arrays.length; i++) {
       entries[i].offset = off;

@@ -84,6 +84,27 @@ export const ConfigSchema = z
         /** Hour of the day (0–23, in scheduler.timeZone) at which the daily retrain starts. */
         retrainHour: z.number().int().min(0).max(23).default(3),
         timeZone: z.string().default('UTC'),
+        /** `deepcut scheduler`: how often a standby tries to become the active one (seconds; it takes over within about this after the active one dies). */
+        standbyPollSeconds: z.number().positive().default(2),
+        /** `deepcut scheduler`: how often the active one checks whether the day's run is due (seconds). */
+        tickSeconds: z.number().positive().default(30),
+      })
+      .prefault({}),
+    queue: z
+      .strictObject({
+        /**
+         * Redis URL of the pipeline's task queue (BullMQ), e.g. `redis://127.0.0.1:6379`. Set: the
+         * pipeline's tasks run on `deepcut worker` processes. Unset: in the process that runs the pipeline.
+         */
+        url: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port').optional(),
+        /** Prefix of the queue's Redis keys (one per deployment sharing a Redis). */
+        prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and -').default('deepcut'),
+        /** Attempts per task (the first included) before it is dead-lettered. */
+        attempts: positiveInt.default(3),
+        /** Wait before a task's first retry, doubled at each retry (seconds). */
+        backoffSeconds: z.number().nonnegative().default(5),
+        /** A task whose worker stops renewing its lease (it died) for this long runs again on another worker (seconds). */
+        leaseSeconds: z.number().positive().default(30),
       })
       .prefault({}),
     pipeline: z
@@ -142,7 +163,8 @@ export function configKeys(): { key: string; env: string; default: unknown }[] {
     }
   };
   const d = defaultConfig() as unknown as Record<string, unknown>;
-  walk({ ...d, databaseUrl: undefined }, []);
+  // optional keys without a default are absent from the defaults: listed all the same
+  walk({ ...d, databaseUrl: undefined, queue: { url: undefined, ...(d.queue as Record<string, unknown>) } }, []);
   return out.map((k) => (k.key === 'home' ? { ...k, env: 'DEEPCUT_HOME' } : k.key === 'databaseUrl' ? { ...k, env: 'DATABASE_URL' } : k));
 }
 

@@ -2,6 +2,8 @@
  * Time as a dependency: everything that depends on "now" (Monday/Friday jobs, release windows,
  * recency) takes a Clock, so tests run any day of the week.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 export interface Clock {
   now(): Date;
 }
@@ -71,4 +73,15 @@ export function addDays(date: string, days: number): string {
 export function weekStart(at: Date, tz: string, weekday: number): string {
   const l = localDate(at, tz);
   return addDays(l.date, -((l.weekday - weekday + 7) % 7));
+}
+
+/**
+ * The time a pipeline task stamps into the files it writes: the run's clock while the task runs
+ * (set by the task runner), so a task re-run after a crash writes the same bytes; elsewhere now.
+ */
+export const stampTime = new AsyncLocalStorage<string>();
+
+/** The instant (ISO) to record as a file's creation time: see {@link stampTime}. */
+export function stampNow(): string {
+  return stampTime.getStore() ?? new Date().toISOString();
 }

@@ -14,7 +14,11 @@
  * Features and log-mel patches are cached by file content hash under `<home>/cache/audio/`, so a
  * daily run analyses only new files.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { DeepcutError } from '../errors.ts';
+import { SHARDS } from './task-exec.ts';
+import { PATCH_FRAMES, PATCH_MELS } from '../audio/cnn.ts';
 import { join } from 'node:path';
 import type { Step, StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -24,7 +28,7 @@ import type { CnnExample } from '../audio/cnn.ts';
 import { fitFactorCnn, inferTracks, DEFAULT_FACTOR_CNN, type FactorCnnConfig } from '../audio/coldstart.ts';
 import { loadAudioVectors } from '../audio/index.ts';
 import { isFactorized, type Recommender } from '../cf/index.ts';
-import { writeArtifact } from '../cf/index.ts';
+import { writeArtifact, readArtifact } from '../cf/index.ts';
 import { AnnIndex } from '../index/ann.ts';
 import { audioPathResolver, PROGRESS_NS } from '../ingest/index.ts';
 import { contentSource, favourites, nearestFavourite, rowSearch, LazyCandidate, soundsLike, vectorRow as vecRow, type Vectors } from '../playlists/index.ts';
@@ -53,56 +57,148 @@ export async function audioResolver(ctx: StepContext, baseDirs: string[] = []): 
   return audioPathResolver(ctx.store, baseDirs);
 }
 
+/** Tracks per audio analysis task (~0.3–1 s of CPU each: a task of several seconds keeps the queue's overhead under 5 %). */
+export const AUDIO_BATCH = 16;
+
+/** Analysis tasks for `tracks` tracks with audio. */
+export const audioBatches = (tracks: number): number => Math.ceil(tracks / AUDIO_BATCH);
+
+/** One analysed track of a batch: its catalog row, its features line and its log-mel patches. */
+interface Analysed {
+  row: number;
+  line: string;
+  patches: Float32Array[];
+}
+
+const PATCH = PATCH_FRAMES * PATCH_MELS;
+
+/** Catalog rows of the tracks with an audio file, in row order (the batches slice this list). */
+const audioRows = (s: Snapshot) => s.catalog.tracks.map((t, i) => (t.audioPath ? i : -1)).filter((i) => i >= 0);
+
+/** Write a batch's analysed tracks (features lines, patches) into `dir`, its summary last. */
+async function saveBatch(dir: string, runId: string, got: Analysed[], cached: number): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'features.jsonl'), got.map((g) => g.line + '\n').join(''));
+  const counts = Int32Array.from(got, (g) => g.patches.length);
+  const all = new Float32Array(counts.reduce((a, c) => a + c, 0) * PATCH);
+  let at = 0;
+  for (const g of got) for (const p of g.patches) all.set(p, (at++) * PATCH);
+  await writeArtifact(join(dir, 'patches.bin'), { kind: 'audio-patches', runId, metric: 'none', params: { tracks: got.length, frames: PATCH_FRAMES, mels: PATCH_MELS } }, [
+    { name: 'rows', data: Int32Array.from(got, (g) => g.row), shape: [got.length] },
+    { name: 'counts', data: counts, shape: [got.length] },
+    { name: 'patches', data: all, shape: [at, PATCH] },
+  ]);
+  await writeFile(join(dir, 'summary.json.tmp'), JSON.stringify({ tracks: got.length, cached }));
+  await rename(join(dir, 'summary.json.tmp'), join(dir, 'summary.json'));
+}
+
+/** A batch saved by {@link saveBatch}, or undefined when it has not finished. */
+async function loadBatch(dir: string): Promise<{ got: Analysed[]; cached: number } | undefined> {
+  if (!existsSync(join(dir, 'summary.json'))) return undefined;
+  const { cached } = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { cached: number };
+  const lines = (await readFile(join(dir, 'features.jsonl'), 'utf8')).split('\n').filter(Boolean);
+  const a = await readArtifact(join(dir, 'patches.bin'), { kind: 'audio-patches' });
+  const rows = a.arrays.rows as Int32Array;
+  const counts = a.arrays.counts as Int32Array;
+  const all = a.arrays.patches as Float32Array;
+  let at = 0;
+  const got = Array.from(rows, (row, i) => ({ row, line: lines[i], patches: Array.from({ length: counts[i] }, () => all.slice(at * PATCH, ++at * PATCH)) }));
+  return { got, cached };
+}
+
 /** The audio step, with its options. The lead wires `audioStep` (defaults) into `defaultSteps()`. */
 export function makeAudioStep(opts: AudioStepOptions = {}): Step {
   const cfg: FactorCnnConfig = { ...DEFAULT_FACTOR_CNN, ...opts.cnn };
   const nPatches = opts.patches ?? 8;
+  /** Analyse the tracks at `rows`: those analysed, and the outcomes of those that failed. */
+  const analyse = async (ctx: StepContext, s: Snapshot, rows: number[]) => {
+    const { tracks } = s.catalog;
+    const where = await audioResolver(ctx, opts.baseDirs);
+    const outcomes = await analyzeFiles(rows.map((r) => where(tracks[r].audioPath!)), { cacheDir: audioCacheDir(ctx.config.home), threads: ctx.config.cf.threads, patches: nPatches });
+    const got: Analysed[] = [];
+    const failed: { row: number; outcome: AnalyzeOutcome }[] = [];
+    outcomes.forEach((o, i) => {
+      if (o.features) got.push({ row: rows[i], line: JSON.stringify({ track_id: tracks[rows[i]].id, sha256: o.sha256, ...o.features }), patches: o.patches! });
+      else failed.push({ row: rows[i], outcome: o });
+    });
+    return { got, failed, cached: outcomes.filter((o) => o.cached).length };
+  };
+  const batchDir = (ctx: StepContext, index: number, count: number) => join(`${ctx.dir.replace(/\.partial$/, '')}${SHARDS}`, `${count}`, `${index}`);
   return {
     name: 'audio',
     after: ['cf'],
+    // one task per batch of tracks with audio; a batch whose file cannot be analysed dies after its retries, and the join analyses its other files itself
+    toleratesDeadParts: true,
+    parts(outputs) {
+      const count = audioBatches(Number(outputs.signals?.info?.audio_tracks ?? 0));
+      return Array.from({ length: count }, (_, index) => ({ id: `${index}-of-${count}`, payload: { index, count } }));
+    },
+    async runPart(ctx, part) {
+      const { index, count } = part as { index: number; count: number };
+      const s = await runSnapshot(ctx);
+      const rows = audioRows(s);
+      if (audioBatches(rows.length) !== count) throw new DeepcutError('invalid_input', `audio batch ${index} of ${count}: the run's snapshot has ${rows.length} tracks with audio, ${audioBatches(rows.length)} batches`);
+      const dir = batchDir(ctx, index, count);
+      if (existsSync(join(dir, 'summary.json'))) return;
+      const r = await analyse(ctx, s, rows.slice(index * AUDIO_BATCH, (index + 1) * AUDIO_BATCH));
+      if (r.failed.length) {
+        const which = r.failed.map((f) => `track ${s.catalog.tracks[f.row].id}: ${f.outcome.error?.message.includes(f.outcome.file) ? '' : `${f.outcome.file}: `}${f.outcome.error?.message}`);
+        throw new Error(`audio batch ${index + 1}/${count}: ${r.failed.length} of ${r.got.length + r.failed.length} files could not be analysed: ${which.join('; ')}`);
+      }
+      await saveBatch(dir, ctx.runId, r.got, r.cached);
+    },
     async run(ctx) {
       const t0 = performance.now();
       const s = await runSnapshot(ctx);
       const { tracks } = s.catalog;
-      const rows = tracks.map((t, i) => (t.audioPath ? i : -1)).filter((i) => i >= 0);
+      const rows = audioRows(s);
       const metrics: Record<string, number> = { tracks_with_audio: rows.length, analysed: 0, failed: 0, cached: 0, cnn_train_tracks: 0, predicted_tracks: 0, predicted_unplayed_tracks: 0 };
       const threads = ctx.config.cf.threads;
-      const where = await audioResolver(ctx, opts.baseDirs);
 
-      // (i) DSP features and the CNN's log-mel patches, through the content-hash cache, on the worker pool
-      const outcomes = await analyzeFiles(rows.map((r) => where(tracks[r].audioPath!)), { cacheDir: audioCacheDir(ctx.config.home), threads, patches: nPatches });
-      const lines: string[] = [];
-      const ok: { row: number; outcome: AnalyzeOutcome }[] = [];
-      outcomes.forEach((o, i) => {
-        if (o.features) {
-          ok.push({ row: rows[i], outcome: o });
-          lines.push(JSON.stringify({ track_id: tracks[rows[i]].id, sha256: o.sha256, ...o.features }));
-        } else ctx.log.warn({ track: tracks[rows[i]].id, file: o.file, error: o.error?.message }, 'audio analysis failed');
-      });
+      // (i) DSP features and the CNN's log-mel patches: the batches' files; a batch without them (it died, or never ran) analysed here, its failures alone left out
+      const count = audioBatches(rows.length);
+      const ok: Analysed[] = [];
+      const failures: string[] = [];
+      for (let b = 0; b < count; b++) {
+        const saved = await loadBatch(batchDir(ctx, b, count));
+        if (saved) {
+          ok.push(...saved.got);
+          metrics.cached += saved.cached;
+          continue;
+        }
+        const r = await analyse(ctx, s, rows.slice(b * AUDIO_BATCH, (b + 1) * AUDIO_BATCH));
+        ok.push(...r.got);
+        metrics.cached += r.cached;
+        for (const f of r.failed) {
+          ctx.log.warn({ track: tracks[f.row].id, file: f.outcome.file, error: f.outcome.error?.message }, 'audio analysis failed');
+          failures.push(f.outcome.error?.message ?? f.outcome.file);
+        }
+      }
+      await rm(`${ctx.dir.replace(/\.partial$/, '')}${SHARDS}`, { recursive: true, force: true });
+      ok.sort((a, b) => a.row - b.row);
       metrics.analysed = ok.length;
-      metrics.failed = outcomes.length - ok.length;
-      metrics.cached = outcomes.filter((o) => o.cached).length;
-      await writeFile(join(ctx.dir, 'features.jsonl'), lines.length ? lines.join('\n') + '\n' : '');
-      const firstError = outcomes.find((o) => o.error)?.error;
-      const failures = firstError ? { failures: `${metrics.failed} of ${outcomes.length} audio files could not be analysed; first: ${firstError.message}` } : {};
+      metrics.failed = rows.length - ok.length;
+      await writeFile(join(ctx.dir, 'features.jsonl'), ok.map((x) => x.line + '\n').join(''));
+      const failureInfo = failures.length ? { failures: `${metrics.failed} of ${rows.length} audio files could not be analysed; first: ${failures[0]}` } : {};
 
       // (ii) the CNN: log-mel patches → the cf step's item factors
       const model = ok.length ? await loadCfModel(ctx.dirOf('cf'), s, threads) : undefined;
       try {
         if (!model || !isFactorized(model)) {
           metrics.seconds = (performance.now() - t0) / 1000;
-          return { metrics, info: { ...failures, cnn: model ? 'skipped: the cf model has no factors' : 'skipped: no audio analysed' } };
+          return { metrics, info: { ...failureInfo, cnn: model ? 'skipped: the cf model has no factors' : 'skipped: no audio analysed' } };
         }
         const F = model.factors;
         const itemF = model.itemFactors();
-        const patches = ok.map((x) => x.outcome.patches!);
+        const patches = ok.map((x) => x.patches);
         const train: CnnExample[] = [];
         ok.forEach((x, i) => {
           if (tracks[x.row].plays >= (opts.minStreams ?? 1)) train.push({ patches: patches[i], target: itemF.slice(x.row * F, (x.row + 1) * F) });
         });
         if (train.length < (opts.minTrainTracks ?? 16)) {
           metrics.seconds = (performance.now() - t0) / 1000;
-          return { metrics, info: { ...failures, cnn: `skipped: ${train.length} tracks with audio and streams, fewer than ${opts.minTrainTracks ?? 16}` } };
+          return { metrics, info: { ...failureInfo, cnn: `skipped: ${train.length} tracks with audio and streams, fewer than ${opts.minTrainTracks ?? 16}` } };
         }
         const fit = await fitFactorCnn(train, F, cfg, (e, loss) => ctx.log.debug({ epoch: e, loss }, 'audio CNN epoch'));
         const pred = await inferTracks(fit.cnn, patches);
@@ -132,7 +228,7 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
           predicted_unplayed_tracks: ok.filter((x) => tracks[x.row].plays === 0).length,
         });
         metrics.seconds = (performance.now() - t0) / 1000;
-        return { metrics, info: { ...failures, cnn: 'trained', factors: F, embedding: E } };
+        return { metrics, info: { ...failureInfo, cnn: 'trained', factors: F, embedding: E } };
       } finally {
         await (model as Partial<{ close(): Promise<void> }> | undefined)?.close?.();
       }

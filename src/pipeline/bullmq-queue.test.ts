@@ -6,25 +6,14 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Socket } from 'node:net';
 import { BullmqQueue } from './bullmq-queue.ts';
 import type { Task } from './tasks.ts';
+import { redisDown } from './testing/fleet-roles.ts';
 
 const URL_ = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `deepcut_test_${process.pid}_${Date.now().toString(36)}`;
 
-async function redisDown(): Promise<string | undefined> {
-  const u = new URL(URL_);
-  return new Promise((res) => {
-    const s = new Socket();
-    s.setTimeout(2000);
-    s.once('connect', () => (s.destroy(), res(undefined)));
-    s.once('timeout', () => (s.destroy(), res(`Redis at ${u.host} did not answer in 2 s`)));
-    s.once('error', (e) => res(`Redis at ${u.host} is unreachable (${e.message})`));
-    s.connect(Number(u.port || 6379), u.hostname);
-  });
-}
-const down = await redisDown();
+const down = await redisDown(URL_);
 if (down && process.env.CI === 'true') throw new Error(`CI=true and ${down}`);
 if (down) console.log(`# skipped: ${down}`);
 const opts = { skip: down };
@@ -33,7 +22,7 @@ const tasks = (n: number, kind = 'k'): Task[] => Array.from({ length: n }, (_, i
 const queues: BullmqQueue[] = [];
 /** A queue of its own per test (prefix `<file prefix>_<runId>`), so one test's workers never take another's tasks. */
 const open = (runId: string, more: Partial<ConstructorParameters<typeof BullmqQueue>[0]> = {}) => {
-  const q = new BullmqQueue({ url: URL_, prefix: `${prefix}_${runId}`, runId, backoffMs: 10, pollMs: 50, ...more });
+  const q = new BullmqQueue({ url: URL_, prefix: `${prefix}_${runId}`, runId, backoffMs: 10, pollMs: 50, workHere: true, ...more });
   queues.push(q);
   return q;
 };
@@ -69,6 +58,6 @@ test('a resumed run keeps its finished tasks and retries the dead one', opts, as
   poisoned = false;
   ran.length = 0;
   const r2 = await open('run-resume', { attempts: 1 }).run(tasks(3)); // the first queue's worker still works
-  assert.deepEqual(r2, { done: ['k:0', 'k:1', 'k:2'], dead: [] });
+  assert.deepEqual(r2, { done: ['k:0', 'k:1', 'k:2'], dead: [], results: {} });
   assert.deepEqual(ran, ['k:1'], 'only the dead task ran again');
 });

@@ -124,6 +124,11 @@ const snapshotCache = new Map<string, Snapshot>();
 export function cacheSnapshot(dir: string, s: Snapshot): void {
   snapshotCache.set(dir, s);
 }
+/** Forget the cached snapshots of every run but the one in `runDir` (a worker lives through many runs). */
+export function keepSnapshotsOf(runDir: string): void {
+  for (const dir of snapshotCache.keys()) if (!dir.startsWith(`${runDir}/`)) snapshotCache.delete(dir);
+}
+
 /** The snapshot saved by the signals step of this run (cached per process). */
 export async function runSnapshot(ctx: StepContext): Promise<Snapshot> {
   const dir = ctx.dirOf('signals');

@@ -299,6 +299,77 @@ export function playlistTasks(count: number): Task[] {
   return Array.from({ length: count }, (_, index) => ({ id: `playlists:${index}-of-${count}`, kind: 'playlists', payload: { index, count } }));
 }
 
+/** The inputs a playlists shard task needs, made once per run in a process (a worker takes many shards of a run). */
+interface ShardInputs {
+  runDir: string;
+  s: Snapshot;
+  model: Recommender;
+  product: Product;
+  /** Progress over every listener of the run this process makes lists for: a bar on a terminal. */
+  bar: ReturnType<typeof progress>;
+}
+let shardInputs: Promise<ShardInputs> | undefined;
+let shardInputsOf = '';
+
+/** The snapshot, CF model and index-backed product of the run `ctx` belongs to, built at the first shard of the run this process takes. */
+async function inputsFor(ctx: StepContext, load: (ctx: StepContext) => Promise<{ s: Snapshot; model: Recommender; extra: PlaylistInputs }>): Promise<ShardInputs> {
+  if (!shardInputs || shardInputsOf !== ctx.runDir) {
+    const previous = shardInputs;
+    shardInputsOf = ctx.runDir;
+    shardInputs = (async () => {
+      await previous
+        ?.then((p) => {
+          p.bar.done();
+          return (p.model as Partial<{ close(): Promise<void> }>).close?.();
+        })
+        .catch(() => undefined);
+      const { s, model, extra } = await load(ctx);
+      return { runDir: ctx.runDir, s, model, product: stepProduct(s, model, extra, ctx.config.cf.seed), bar: progress('playlists', s.histories.length) };
+    })();
+    shardInputs.catch(() => (shardInputs = undefined));
+  }
+  return shardInputs;
+}
+
+/** Release the inputs kept for the run of `ctx` (after its merge). */
+async function dropInputs(ctx: StepContext): Promise<void> {
+  if (shardInputsOf !== ctx.runDir || !shardInputs) return;
+  const p = shardInputs;
+  shardInputs = undefined;
+  shardInputsOf = '';
+  await p
+    .then((x) => {
+      x.bar.done();
+      return (x.model as Partial<{ close(): Promise<void> }>).close?.();
+    })
+    .catch(() => undefined);
+}
+
+/** The shard count of a run: one per {@link USERS_PER_SHARD} listeners (the signals step's `users`). */
+export function runShardCount(outputs: Readonly<Record<string, { metrics?: Record<string, number> }>>): number {
+  return shardCount(outputs.signals?.metrics?.users ?? 0);
+}
+
+/**
+ * Playlists for one shard as a task of the step (any worker): kept when an earlier attempt
+ * finished it, else made from the run's inputs (loaded once per run in this process by `load`).
+ */
+export async function playlistsShardTask(ctx: StepContext, shard: PlaylistShard, load: (ctx: StepContext) => Promise<{ s: Snapshot; model: Recommender; extra: PlaylistInputs }>): Promise<void> {
+  if (shardDone(ctx.dir, shard)) return;
+  const { s, product, bar } = await inputsFor(ctx, load);
+  const r = await makePlaylistsShard(ctx, s, product, shard, () => bar.tick());
+  ctx.log.info({ shard: shard.index, shards: shard.count, users: r.users, seconds: r.seconds, cpu_seconds: r.cpuSeconds, ms_per_listener: r.users ? (1000 * r.seconds) / r.users : 0, cpu_ms_per_listener: r.users ? (1000 * r.cpuSeconds) / r.users : 0 }, `playlists shard ${shard.index + 1}/${shard.count} done`);
+}
+
+/** The playlists step's join: the shards merged (see {@link mergePlaylistShards}); the inputs kept for the run released. */
+export async function joinPlaylistShards(ctx: StepContext, count: number, users: number): Promise<PlaylistsSummary> {
+  try {
+    return await mergePlaylistShards(ctx, count, users);
+  } finally {
+    await dropInputs(ctx);
+  }
+}
+
 /**
  * The playlists step: one task per shard ({@link shardCount} of them unless `shards` says) on
  * `queue` (default: this process, one at a time, 3 attempts), shards finished by an earlier

@@ -4,8 +4,8 @@
  * admin page of any API node, `deepcut pipeline runs` anywhere and a scheduler on another host list
  * the same runs, and find runs whose process died, without the builder's `<home>/runs` folder.
  * The builder's own folder stays the working copy of the runs it builds: where it holds a
- * manifest, that one is listed (it is written first), unless the store's says another machine
- * marked the run dead.
+ * manifest, that one is listed (it is written first), unless it still says running where the
+ * store's has moved on: another machine took the run over (a standby scheduler) or marked it dead.
  */
 import type { Store } from '../store/index.ts';
 import { listRuns, type RunManifest } from './runner.ts';
@@ -21,7 +21,8 @@ export async function listAllRuns(store: Pick<Store, 'listMeta'> | undefined, ho
   if (store) for (const { key, value } of await store.listMeta<RunManifest>(RUNS_META)) byId.set(key, value);
   for (const m of await listRuns(home)) {
     const mirrored = byId.get(m.runId);
-    if (!(mirrored && m.status === 'running' && mirrored.status === 'failed')) byId.set(m.runId, m);
+    // the folder's copy, unless it still says running where the store's has moved on (another machine took the run over, or marked its owner dead)
+    if (!(mirrored && m.status === 'running' && mirrored.status !== 'running')) byId.set(m.runId, m);
   }
   return [...byId.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
 }

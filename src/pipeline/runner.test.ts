@@ -8,6 +8,7 @@ import { FixedClock } from '../core/clock.ts';
 import { defaultConfig } from '../config/config.ts';
 import type { Store } from '../store/index.ts';
 import { MemoryStore } from '../store/testing/memory.ts';
+import { DeepcutError } from '../errors.ts';
 
 const store = new MemoryStore() as Store;
 const setup = () => {
@@ -37,10 +38,10 @@ test('steps run in dependency order; cycles and unknown steps are named', () => 
   assert.throws(() => topoOrder([{ name: 'a', after: ['zz'], run: async () => ({}) }]), /step "a" depends on unknown step "zz"/);
 });
 
-test('a failed run resumes without redoing finished steps and ends with the same artifacts', async () => {
+test('a step that fails every attempt fails the run; resumed, finished steps are not redone and the artifacts are the same', async () => {
   const ctx = setup();
   const calls: string[] = [];
-  const steps = counting(calls, { name: 'text', times: 1 });
+  const steps = counting(calls, { name: 'text', times: 3 }); // a step is a task: 3 attempts with backoff
   await assert.rejects(runPipeline(steps, ctx), /step text failed: injected fault in text\. Fix the cause and resume with `deepcut pipeline run --resume/);
   const [failed] = await listRuns(ctx.config.home);
   assert.equal(failed.status, 'failed');
@@ -48,8 +49,23 @@ test('a failed run resumes without redoing finished steps and ends with the same
   assert.ok(!existsSync(join(ctx.config.home, 'runs', failed.runId, 'text')), 'a failed step leaves no final folder');
   const m = await runPipeline(steps, { ...ctx, resume: failed.runId });
   assert.equal(m.status, 'succeeded');
-  assert.deepEqual(calls, ['signals', 'cf', 'text', 'text', 'playlists']);
+  assert.deepEqual(calls, ['signals', 'cf', 'text', 'text', 'text', 'text', 'playlists']);
+  assert.deepEqual(failed.steps.text.deadLetters, [{ id: 'text', kind: 'step', attempts: 3, error: 'injected fault in text' }]);
   assert.equal(readFileSync(join(ctx.config.home, 'runs', m.runId, 'playlists', 'out.txt'), 'utf8'), 'playlists after cf after signals after +text after signals after ');
+});
+
+test('a step that fails once is retried and the run succeeds; a blocked step is not retried', async () => {
+  const ctx = setup();
+  const calls: string[] = [];
+  const m = await runPipeline(counting(calls, { name: 'cf', times: 1 }), ctx);
+  assert.equal(m.status, 'succeeded');
+  assert.deepEqual(calls, ['signals', 'cf', 'cf', 'text', 'playlists']);
+  const blocked: Step[] = [{ name: 'validate', after: [], run: async () => (calls.push('validate'), Promise.reject(new DeepcutError('blocked', 'batch b1 has anomalies'))) }];
+  calls.length = 0;
+  await assert.rejects(runPipeline(blocked, ctx), /step validate failed: batch b1 has anomalies/);
+  assert.deepEqual(calls, ['validate']);
+  const runs = await listRuns(ctx.config.home);
+  assert.equal(runs[runs.length - 1].blocked?.reason, 'batch b1 has anomalies');
 });
 
 test('publish passes the gate, refuses a regression, and rollback switches back', async () => {

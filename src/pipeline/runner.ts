@@ -11,7 +11,8 @@
  * readers that hold no store (the CLI's playlist and similar commands while a server holds the
  * embedded store).
  */
-import { mirrorRun } from './run-mirror.ts';
+import { mirrorRun, RUNS_META } from './run-mirror.ts';
+export { RUNS_META };
 import { mkdir, readFile, rename, rm, writeFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { log as makeLog, type Logger } from '../log.ts';
 import { HEARTBEAT_MS, reapDeadRuns, runsHere, thisOwner, type RunOwner } from './liveness.ts';
 import { artifactsUrl, isRunsFolder, openArtifactStore, pushRun, seedCache } from '../artifacts/index.ts';
+import { InProcessQueue, DeadTasksError, type DeadTask, type Task, type TaskHandler, type TaskQueue } from './tasks.ts';
+import { stepTaskHandler, stepTask, partTask, sealStoredRun, type StepTaskPayload } from './task-exec.ts';
 
 /** What a finished step leaves for later steps and for the run's report. */
 export interface StepOutput {
@@ -46,11 +49,34 @@ export interface StepContext {
   log: Logger;
 }
 
-/** Higher-is-better metrics of a step that the promotion gate compares against the published run. */
+/** One independent piece of a step (a batch of tracks, a shard of listeners): its id within the step and what it needs to know. */
+export interface StepPart {
+  id: string;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * A step of the DAG. A step is one task ({@link Step.run}, on any worker) or, when it has
+ * {@link Step.parts}, its parts first (independent tasks, any number of workers at once) and then
+ * `run`, which joins what they wrote. Every task is idempotent: run again, it writes the same bytes.
+ */
 export interface Step {
   name: string;
   after: readonly string[];
+  /** Higher-is-better metrics of a step that the promotion gate compares against the published run. */
   gated?: readonly string[];
+  /**
+   * The step's parts, planned from earlier steps' outputs alone (the process that plans holds no
+   * run files). Each part writes under `<run>/<step>.shards/`.
+   */
+  parts?(outputs: Readonly<Record<string, StepOutput>>, config: Config): StepPart[];
+  /** Run one part (a task); what it returns (JSON) is kept as the task's result. */
+  runPart?(ctx: StepContext, part: Record<string, unknown>): Promise<unknown>;
+  /**
+   * Parts that die (every attempt failed) do not fail the step: `run` joins without them, makes up
+   * for them as it can and reports it; the run's dead letters name them, and the gate decides.
+   */
+  toleratesDeadParts?: boolean;
   run(ctx: StepContext): Promise<StepOutput>;
 }
 
@@ -63,6 +89,8 @@ export interface StepRecord {
   seconds?: number;
   output?: StepOutput;
   error?: string;
+  /** Tasks of this step that failed every attempt, with their last errors. */
+  deadLetters?: DeadTask[];
 }
 
 export interface RunManifest {
@@ -79,6 +107,8 @@ export interface RunManifest {
   error?: string;
   /** Set when a gate stopped the run (a step failed with DeepcutError 'blocked', e.g. validation anomalies): the step and why. */
   blocked?: RunBlock;
+  /** The run's time (ISO): the "now" of every task (weeks, windows, file stamps); `createdAt` when absent. */
+  now?: string;
 }
 
 /** A run a gate stopped: the step, the gate's reason (e.g. the validation anomaly), when. */
@@ -195,8 +225,21 @@ export interface RunOptions {
   clock: Clock;
   /** Resume this run instead of starting a new one. */
   resume?: string;
+  /** The new run's id (a scheduler names the day's run); default: the clock's time to the second and a counter. */
+  runId?: string;
+  /** The new run's time, the "now" every task sees (a scheduler's day run: its scheduled time); default the clock's now. */
+  now?: Date;
+  /** Resume a run another process was running without asking whether it is alive (a scheduler that took the lock over from a dead one). */
+  takeover?: boolean;
   /** Called when a step starts and ends (progress reporting). */
   onStep?: (name: string, record: StepRecord) => void;
+  /**
+   * Where the tasks run: default this process, one at a time, 3 attempts each with doubling
+   * backoff; a fleet passes its BullMQ queue, whose workers (`deepcut worker`) take them.
+   */
+  queue?: TaskQueue | ((runId: string) => TaskQueue);
+  /** Steps whose inputs are ready that run at once (default 1: in DAG order, one after another). */
+  parallelSteps?: number;
 }
 
 /**
@@ -210,15 +253,16 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
   let m: RunManifest;
   await reapDeadRuns(home);
   if (opts.resume) {
-    m = await readManifest(home, opts.resume);
-    if (m.status === 'running' && m.owner && (m.owner.pid !== process.pid || m.owner.host !== thisOwner().host))
+    m = existsSync(manifestPath(home, opts.resume)) || !opts.store ? await readManifest(home, opts.resume) : await manifestFromStore(opts.store, opts.resume);
+    if (!opts.takeover && m.status === 'running' && m.owner && (m.owner.pid !== process.pid || m.owner.host !== thisOwner().host))
       throw new DeepcutError('conflict', `pipeline run ${m.runId} is running in process ${m.owner.pid} on ${m.owner.host} (last heartbeat ${m.owner.heartbeatAt}): wait for it, or stop that process and resume`);
     for (const name of order) m.steps[name] ??= { status: 'pending' };
     m.order = order;
   } else {
-    const runId = await newRunId(home, opts.clock);
+    const runId = opts.runId ?? (await newRunId(home, opts.clock));
+    if (existsSync(manifestPath(home, runId))) throw new DeepcutError('conflict', `pipeline run ${runId} exists already: resume it with \`deepcut pipeline run --resume ${runId}\``);
     await mkdir(join(runsDir(home), runId), { recursive: true });
-    m = { magic: 'deepcut-run', version: 1, runId, createdAt: opts.clock.now().toISOString(), status: 'running', order, steps: Object.fromEntries(order.map((n) => [n, { status: 'pending' as StepStatus }])) };
+    m = { magic: 'deepcut-run', version: 1, runId, createdAt: opts.clock.now().toISOString(), now: (opts.now ?? opts.clock.now()).toISOString(), status: 'running', order, steps: Object.fromEntries(order.map((n) => [n, { status: 'pending' as StepStatus }])) };
   }
   m.status = 'running';
   delete m.blocked;
@@ -226,6 +270,7 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
   delete m.error;
   // one manifest write at a time: the heartbeat writes between the steps' writes
   let saving: Promise<void> = Promise.resolve();
+  await mkdir(join(runsDir(home), m.runId), { recursive: true });
   // the folder first (the builder's working copy), then the store's mirror that every machine lists (run-list.ts)
   const save = () => (saving = saving.catch(() => undefined).then(() => writeJsonAtomic(manifestPath(home, m.runId), m)).then(() => mirrorRun(opts.store, m)));
   await save();
@@ -243,8 +288,26 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
     clearInterval(beat);
     await saving.catch(() => undefined);
   }
-  await storeRun(opts.config, done.runId);
+  await storeRun(opts.config, done.runId, opts.queue !== undefined);
   return done;
+}
+
+/** A run's manifest as the store's mirror holds it (a run begun on another machine); DeepcutError('not_found') when there is none. */
+export async function manifestFromStore(store: Pick<Store, 'getMeta'>, runId: string): Promise<RunManifest> {
+  const m = await store.getMeta<RunManifest>(RUNS_META, runId);
+  if (!m) throw new DeepcutError('not_found', `no pipeline run ${runId} (not in this home, nor in the store's ${RUNS_META})`);
+  return m;
+}
+
+/** A run's dead letters: every step's tasks that failed every attempt, with the step named. */
+export function deadLetters(m: RunManifest): (DeadTask & { step: string })[] {
+  return m.order.flatMap((step) => (m.steps[step]?.deadLetters ?? []).map((d) => ({ step, ...d })));
+}
+
+/** A run's manifest: this home's `run.json`, else the copy a fleet keeps in the store. */
+export async function findManifest(store: Partial<Pick<Store, 'getMeta'>>, home: string, runId: string): Promise<RunManifest> {
+  if (existsSync(manifestPath(home, runId)) || !store.getMeta) return readManifest(home, runId);
+  return manifestFromStore(store as Pick<Store, 'getMeta'>, runId);
 }
 
 /**
@@ -252,13 +315,20 @@ export async function runPipeline(steps: readonly Step[], opts: RunOptions): Pro
  * default store, `<home>/runs` itself, only the file list is written. A store that fails leaves the
  * run succeeded here but not readable by other nodes: resuming the run pushes it again.
  */
-async function storeRun(config: Config, runId: string): Promise<void> {
+async function storeRun(config: Config, runId: string, elsewhere: boolean): Promise<void> {
   const url = artifactsUrl(config);
   const store = await openArtifactStore(url);
   try {
-    const list = await pushRun(store, join(runsDir(config.home), runId), runId);
+    const local = join(runsDir(config.home), runId);
+    // tasks that ran elsewhere put their files in the store already: add the manifest and the file list
+    if (elsewhere && !isRunsFolder(store, runsDir(config.home))) {
+      const list = await sealStoredRun(store, runId, join(local, 'run.json'));
+      makeLog('pipeline').info({ run: runId, artifacts: store.url, files: list.files.length, bytes: list.files.reduce((a, f) => a + f.size, 0) }, 'run stored');
+      return;
+    }
+    const list = await pushRun(store, local, runId);
     // this machine reads the run back (an in-process retrain) from its cache without downloading it
-    if (!isRunsFolder(store, runsDir(config.home))) await seedCache(list, join(runsDir(config.home), runId), join(config.home, 'cache'));
+    if (!isRunsFolder(store, runsDir(config.home))) await seedCache(list, local, join(config.home, 'cache'));
     makeLog('pipeline').info({ run: runId, artifacts: store.url, files: list.files.length, bytes: list.files.reduce((a, f) => a + f.size, 0) }, 'run stored');
   } catch (e) {
     throw new DeepcutError('unavailable', `pipeline run ${runId} succeeded but could not be stored in ${store.url}: ${(e as Error).message}. Resume with \`deepcut pipeline run --resume ${runId}\` to store it; the published run keeps serving.`, {}, { cause: e });
@@ -267,63 +337,113 @@ async function storeRun(config: Config, runId: string): Promise<void> {
   }
 }
 
-/** The steps of `m` not done yet, in order; `save` rewrites the manifest. */
+/**
+ * The steps of `m` not done yet, in DAG order, `opts.parallelSteps` at a time; `save` rewrites the
+ * manifest. Each step is its parts (tasks, when it has any) and then its join task, all on the
+ * queue; a step fails when its join task dies, or a part dies and the step does not tolerate it.
+ */
 async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Promise<void>, opts: RunOptions): Promise<RunManifest> {
   const order = m.order;
   const byName = new Map(steps.map((s) => [s.name, s]));
-  const runDir = join(runsDir(opts.config.home), m.runId);
   const log = makeLog('pipeline').child({ run: m.runId });
   const outputs: Record<string, StepOutput> = {};
-  for (const name of order) {
+  for (const name of order) if (m.steps[name].status === 'done') outputs[name] = m.steps[name].output ?? {};
+  const queue = typeof opts.queue === 'function' ? opts.queue(m.runId) : (opts.queue ?? new InProcessQueue({ onFailure: (t, a, e) => log.warn({ task: t.id, attempt: a, err: e }, 'task failed') }));
+  const handler: TaskHandler = stepTaskHandler({ config: opts.config, store: opts.store, steps });
+  const base = { runId: m.runId, now: m.now ?? m.createdAt };
+
+  const runStep = async (name: string): Promise<void> => {
     const rec = m.steps[name];
-    if (rec.status === 'done') {
-      outputs[name] = rec.output ?? {};
-      continue;
-    }
     const step = byName.get(name)!;
-    const final = join(runDir, name);
-    const partial = `${final}.partial`;
-    await rm(partial, { recursive: true, force: true });
-    await rm(final, { recursive: true, force: true });
-    await mkdir(partial, { recursive: true });
-    Object.assign(rec, { status: 'running', startedAt: opts.clock.now().toISOString(), error: undefined });
+    Object.assign(rec, { status: 'running', startedAt: opts.clock.now().toISOString(), error: undefined, deadLetters: undefined });
     await save();
     opts.onStep?.(name, rec);
     const t0 = performance.now();
     try {
-      const ctx: StepContext = {
-        runId: m.runId,
-        runDir,
-        dir: partial,
-        dirOf: (s) => join(runDir, s),
-        outputs,
-        config: opts.config,
-        store: opts.store,
-        clock: opts.clock,
-        log: log.child({ step: name }),
-      };
-      const out = await step.run(ctx);
-      // crash injection for the resume tests: die after the work, before the step is marked done
-      if (process.env.DEEPCUT_CRASH_IN_STEP === name) process.kill(process.pid, 'SIGKILL');
-      await rename(partial, final);
+      const payload: Omit<StepTaskPayload, 'part'> = { ...base, step: name, outputs: pick(outputs, ancestors(byName, name)) };
+      let dead: DeadTask[] = [];
+      const parts = step.parts?.(outputs, opts.config) ?? [];
+      if (parts.length) {
+        const r = await queue.run(parts.map((p) => partTask(payload, p)), handler);
+        dead = r.dead;
+        if (dead.length) rec.deadLetters = dead;
+        if (dead.length && !step.toleratesDeadParts) throw new DeadTasksError(name, dead);
+      }
+      const joined = await queue.run([stepTask(payload)], handler);
+      if (joined.dead.length) throw new StepTaskError(joined.dead[0]);
+      const out = (joined.results[name] ?? {}) as StepOutput;
       Object.assign(rec, { status: 'done', finishedAt: opts.clock.now().toISOString(), seconds: (performance.now() - t0) / 1000, output: out });
       outputs[name] = out;
       await save();
       opts.onStep?.(name, rec);
-      log.info({ step: name, seconds: rec.seconds, metrics: out.metrics }, 'step done');
+      log.info({ step: name, seconds: rec.seconds, metrics: out.metrics, dead_tasks: dead.length || undefined }, 'step done');
     } catch (e) {
-      Object.assign(rec, { status: 'failed', finishedAt: opts.clock.now().toISOString(), seconds: (performance.now() - t0) / 1000, error: e instanceof Error ? e.message : String(e) });
+      const cause = e instanceof StepTaskError ? (e.dead.cause ?? e) : e;
+      Object.assign(rec, { status: 'failed', finishedAt: opts.clock.now().toISOString(), seconds: (performance.now() - t0) / 1000, error: cause instanceof Error ? cause.message : String(cause) });
+      if (e instanceof StepTaskError) rec.deadLetters = [...(rec.deadLetters ?? []), stripCause(e.dead)];
       m.status = 'failed';
-      if (isDeepcutError(e) && e.code === 'blocked') m.blocked = { step: name, reason: rec.error!, at: rec.finishedAt! };
+      if ((isDeepcutError(cause) && cause.code === 'blocked') || (e instanceof StepTaskError && e.dead.code === 'blocked')) m.blocked = { step: name, reason: rec.error!, at: rec.finishedAt! };
       await save();
       opts.onStep?.(name, rec);
-      throw new DeepcutError('blocked', `pipeline run ${m.runId}: step ${name} failed: ${rec.error}. Fix the cause and resume with \`deepcut pipeline run --resume ${m.runId}\`; the published run keeps serving.`, {}, { cause: e });
+      throw new DeepcutError('blocked', `pipeline run ${m.runId}: step ${name} failed: ${rec.error}. Fix the cause and resume with \`deepcut pipeline run --resume ${m.runId}\`; the published run keeps serving.`, {}, { cause });
     }
+  };
+
+  const waiting = order.filter((n) => m.steps[n].status !== 'done');
+  const running = new Map<string, Promise<void>>();
+  let failure: unknown;
+  const width = Math.max(1, opts.parallelSteps ?? 1);
+  while (waiting.length || running.size) {
+    if (failure === undefined) {
+      for (const name of [...waiting]) {
+        if (running.size >= width) break;
+        if (!byName.get(name)!.after.every((d) => m.steps[d]?.status === 'done')) continue;
+        waiting.splice(waiting.indexOf(name), 1);
+        running.set(
+          name,
+          runStep(name).then(
+            () => void running.delete(name),
+            (e: unknown) => {
+              running.delete(name);
+              failure ??= e;
+            },
+          ),
+        );
+      }
+    }
+    if (!running.size) break;
+    await Promise.race(running.values());
   }
+  // a queue made for this run is closed with it
+  if (typeof opts.queue === 'function') await (queue as Partial<{ close(): Promise<void> }>).close?.().catch(() => undefined);
+  if (failure !== undefined) throw failure;
   m.status = 'succeeded';
   await save();
   return m;
 }
+
+/** A step's join task died: its dead letter (with the thrown error, in this process). */
+class StepTaskError extends Error {
+  constructor(readonly dead: DeadTask) {
+    super(dead.error);
+  }
+}
+
+const stripCause = ({ cause: _c, ...d }: DeadTask): DeadTask => d;
+
+/** Every step `name` depends on, directly or not. */
+function ancestors(byName: Map<string, Step>, name: string, out = new Set<string>()): Set<string> {
+  for (const d of byName.get(name)?.after ?? []) {
+    if (out.has(d)) continue;
+    out.add(d);
+    ancestors(byName, d, out);
+  }
+  return out;
+}
+
+const pick = (o: Record<string, StepOutput>, keys: Set<string>) => Object.fromEntries(Object.entries(o).filter(([k]) => keys.has(k)));
+
+export type { Task };
 
 /** The gated metrics of a run, keyed `step.metric`. */
 export function gatedMetrics(steps: readonly Step[], m: RunManifest): Record<string, number> {
@@ -361,11 +481,12 @@ export function gate(candidate: Record<string, number>, published: Record<string
  * a transaction (API nodes hear of it, see docs/scale.md). Throws DeepcutError('blocked') naming
  * each regressed metric, 'conflict' when another switch committed between the gate and the switch.
  */
-export async function publish(steps: readonly Step[], home: string, runId: string, opts: { tolerance: number; force?: boolean; clock: Clock; store: Pick<Store, 'getPublication' | 'switchPublication'> }): Promise<GateResult> {
-  const m = await readManifest(home, runId);
+export async function publish(steps: readonly Step[], home: string, runId: string, opts: { tolerance: number; force?: boolean; clock: Clock; store: Pick<Store, 'getPublication' | 'switchPublication'> & Partial<Pick<Store, 'getMeta'>> }): Promise<GateResult> {
+  const m = await findManifest(opts.store, home, runId);
   if (m.status !== 'succeeded') throw new DeepcutError('blocked', `run ${runId} is ${m.status}, only a succeeded run can be published`);
   const current = await currentPublication(opts.store, home);
-  const before = current ? gatedMetrics(steps, await readManifest(home, current.runId)) : undefined;
+  // the published run's manifest: this home's, or (a fleet, whose runs several schedulers made) the store's copy
+  const before = current ? gatedMetrics(steps, await findManifest(opts.store, home, current.runId)) : undefined;
   const g = gate(gatedMetrics(steps, m), before, opts.tolerance);
   if (!g.pass && !opts.force) {
     const bad = g.checks.filter((c) => !c.pass).map((c) => `${c.metric} ${c.candidate.toFixed(4)} < published ${c.published?.toFixed(4)} − ${(opts.tolerance * 100).toFixed(1)}%`);

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import type { Step } from './runner.ts';
+import type { Step, StepContext } from './runner.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { saveSnapshot, runSnapshot, cacheSnapshot } from './persist.ts';
 import { makeRecommender, alsAvailable } from '../cf/index.ts';
@@ -16,7 +16,7 @@ import { evaluate } from '../cf/index.ts';
 import type { Csr } from '../signals/index.ts';
 import { loadCfModel } from '../cf/index.ts';
 import { PopularityRecommender } from '../cf/index.ts';
-import { makePlaylists, runPlaylistInputs } from './playlists-step.ts';
+import { runPlaylistInputs, playlistTasks, playlistsShardTask, joinPlaylistShards, runShardCount, type PlaylistShard } from './playlists-step.ts';
 import { DeepcutError } from '../errors.ts';
 import { assertNotBlocked } from '../validate/index.ts';
 import { textStep } from './text-step.ts';
@@ -68,7 +68,8 @@ export const signalsStep: Step = {
     if (s.catalog.tracks.length === 0) throw new DeepcutError('blocked', 'the store has no tracks: import a catalog first (`deepcut import jsonl <folder>`)');
     await saveSnapshot(ctx.dir, s, ctx.runId);
     cacheSnapshot(ctx.dirOf('signals'), s);
-    return { metrics: { users: s.users.size, tracks: s.catalog.tracks.length, artists: s.catalog.artists.length, listens: s.listens, nnz: s.userTracks.indices.length } };
+    // info.audio_tracks: the audio step plans its analysis tasks from it
+    return { metrics: { users: s.users.size, tracks: s.catalog.tracks.length, artists: s.catalog.artists.length, listens: s.listens, nnz: s.userTracks.indices.length }, info: { audio_tracks: s.catalog.tracks.filter((t) => t.audioPath).length } };
   },
 };
 
@@ -104,19 +105,27 @@ export const cfStep: Step = {
   },
 };
 
+/** The run's snapshot, CF model and text/audio inputs, as a playlists shard reads them. */
+async function playlistInputsOf(ctx: StepContext) {
+  const s = await runSnapshot(ctx);
+  const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
+  return { s, model, extra: await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), s, model) };
+}
+
+/**
+ * The playlists step: one task per shard of listeners (src/pipeline/playlists-step.ts; any worker,
+ * the same bytes for any shard count), then the join, which concatenates them and fills the archive.
+ */
 export const playlistsStep: Step = {
   name: 'playlists',
   after: ['cf', 'text', 'audio'],
+  parts: (outputs) => playlistTasks(runShardCount(outputs)).map((t) => ({ id: t.id.slice('playlists:'.length), payload: t.payload })),
+  runPart: (ctx, part) => playlistsShardTask(ctx, part as unknown as PlaylistShard, playlistInputsOf),
   async run(ctx) {
     const s = await runSnapshot(ctx);
-    const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
-    try {
-      const r = await makePlaylists(ctx, s, model, await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), s, model));
-      await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
-      return { metrics: r.metrics, info: { counts: r.counts } };
-    } finally {
-      await close(model);
-    }
+    const r = await joinPlaylistShards(ctx, runShardCount(ctx.outputs), s.histories.length);
+    await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
+    return { metrics: r.metrics, info: { counts: r.counts } };
   },
 };
 

@@ -11,7 +11,7 @@ test('every task runs once when none fails, reported in task order whatever the 
     ran.push(t.id);
   });
   assert.deepEqual([...ran].sort(), tasks(7).map((t) => t.id).sort());
-  assert.deepEqual(r, { done: tasks(7).map((t) => t.id), dead: [] });
+  assert.deepEqual(r, { done: tasks(7).map((t) => t.id), dead: [], results: {} });
   assert.doesNotThrow(() => assertNoDeadTasks('x', r));
 });
 
@@ -36,6 +36,11 @@ test('a task that fails once and then succeeds is done, not dead', async () => {
   const r = await new InProcessQueue({ attempts: 3, backoffMs: 1 }).run(tasks(1), async () => {
     if (n++ === 0) throw new Error('flaky');
   });
-  assert.deepEqual(r, { done: ['t0'], dead: [] });
+  assert.deepEqual(r, { done: ['t0'], dead: [], results: {} });
   assert.equal(n, 2);
+});
+
+test("a task's result (what its handler returns) is reported by task id", async () => {
+  const r = await new InProcessQueue({ concurrency: 2 }).run(tasks(3), async (t) => (t.id === 't1' ? undefined : { twice: 2 * Number(t.payload.i) }));
+  assert.deepEqual(r.results, { t0: { twice: 0 }, t2: { twice: 4 } });
 });

@@ -8,6 +8,8 @@
  * `deepcut pipeline run`). The fleet runs the same tasks on BullMQ (docs/scale.md says why): the
  * queue interface here is what a BullMQ-backed queue implements.
  */
+import { isDeepcutError } from '../errors.ts';
+
 export interface Task {
   /** Unique within the run, e.g. `playlists:3-of-10`. */
   id: string;
@@ -21,16 +23,38 @@ export interface DeadTask {
   kind: string;
   attempts: number;
   error: string;
+  /** The error's kind when it was an expected failure (DeepcutError code, e.g. `blocked`): such a task is not retried. */
+  code?: string;
+  /** The thrown error itself, when the task ran in this process (not enumerable: never serialized or compared). */
+  cause?: unknown;
+}
+
+/** Error kinds a retry cannot fix (the input is what it is): the task dies at its first failure. */
+export const PERMANENT_CODES: readonly string[] = ['blocked', 'invalid_input', 'config'];
+
+/** The DeepcutError code of `e` when a retry cannot help, else undefined. */
+export function permanentCode(e: unknown): string | undefined {
+  const code = isDeepcutError(e) ? e.code : undefined;
+  return code && PERMANENT_CODES.includes(code) ? code : undefined;
 }
 
 export interface TaskReport {
   done: string[];
   dead: DeadTask[];
+  /** What each done task's handler returned (JSON), by task id; absent for tasks that return nothing. */
+  results: Record<string, unknown>;
 }
 
+/** Runs a task where it is taken; what it returns (JSON) is the task's result. */
+export type TaskHandler = (t: Task) => Promise<unknown>;
+
 export interface TaskQueue {
-  /** Run every task through `handler` (retried on failure); resolves when each is done or dead. */
-  run(tasks: readonly Task[], handler: (t: Task) => Promise<void>): Promise<TaskReport>;
+  /**
+   * Run every task (retried on failure) and resolve when each is done or dead. An in-process
+   * queue runs them with `handler`; a fleet's queue may leave them to its workers, whose handler
+   * is the same function.
+   */
+  run(tasks: readonly Task[], handler: TaskHandler): Promise<TaskReport>;
 }
 
 export interface RetryPolicy {
@@ -50,23 +74,25 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export class InProcessQueue implements TaskQueue {
   constructor(private readonly policy: RetryPolicy = {}) {}
 
-  async run(tasks: readonly Task[], handler: (t: Task) => Promise<void>): Promise<TaskReport> {
+  async run(tasks: readonly Task[], handler: TaskHandler): Promise<TaskReport> {
     const attempts = this.policy.attempts ?? 3;
     const backoff = this.policy.backoffMs ?? 1000;
-    const report: TaskReport = { done: [], dead: [] };
+    const report: TaskReport = { done: [], dead: [], results: {} };
     const doneSet = new Set<string>();
     const deadById = new Map<string, DeadTask>();
     let next = 0;
     const one = async (t: Task) => {
       for (let a = 1; ; a++) {
         try {
-          await handler(t);
+          const r = await handler(t);
+          if (r !== undefined) report.results[t.id] = r;
           doneSet.add(t.id);
           return;
         } catch (e) {
           this.policy.onFailure?.(t, a, message(e));
-          if (a >= attempts) {
-            deadById.set(t.id, { id: t.id, kind: t.kind, attempts: a, error: message(e) });
+          const code = permanentCode(e);
+          if (a >= attempts || code) {
+            deadById.set(t.id, Object.defineProperty({ id: t.id, kind: t.kind, attempts: a, error: message(e), ...(code ? { code } : {}) }, 'cause', { value: e, enumerable: false }));
             return;
           }
           await new Promise((r) => setTimeout(r, backoff * 2 ** (a - 1)));
@@ -93,7 +119,7 @@ export class DeadTasksError extends Error {
     readonly step: string,
     readonly dead: DeadTask[],
   ) {
-    super(`step ${step}: ${dead.length} task(s) dead-lettered: ${dead.map((d) => `${d.id} (after ${d.attempts} attempts: ${d.error})`).join('; ')}`);
+    super(`step ${step}: ${dead.length} task(s) dead-lettered: ${dead.map((d) => `${d.id} (after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.error})`).join('; ')}`);
     this.name = 'DeadTasksError';
   }
 }

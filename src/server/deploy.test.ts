@@ -25,4 +25,11 @@ test('deploy/: one config for every role, variables that are config keys, ports 
   assert.match(units, /deepcut --config \/etc\/deepcut\/deepcut.config.json serve --port %i/);
   assert.match(units, /deepcut --config \/etc\/deepcut\/deepcut.config.json pipeline run/);
   assert.match(units, /KillSignal=SIGTERM/);
+  // the pipeline's fleet roles: workers and schedulers, on the queue the config names
+  assert.match(units, /deepcut --config \/etc\/deepcut\/deepcut.config.json worker --concurrency \d+/);
+  assert.match(units, /deepcut --config \/etc\/deepcut\/deepcut.config.json scheduler\n/);
+  assert.match(compose, /command: \["worker", "--concurrency", "\d+"\]/);
+  assert.equal(compose.match(/command: \["scheduler"\]/g)?.length, 1, 'one scheduler service definition (scheduler-2 reuses it)');
+  assert.match(compose, /scheduler-2: \*scheduler/);
+  assert.ok(c.queue.url && compose.includes(`${new URL(c.queue.url).hostname}:`), 'the queue the config names is a compose service');
 });

@@ -281,10 +281,17 @@ interface RunJson {
   runId: string;
   createdAt: string;
   status: string;
-  steps: Record<string, { status: string; seconds?: number; output?: { metrics?: Record<string, number> }; error?: string }>;
+  steps: Record<string, { status: string; seconds?: number; output?: { metrics?: Record<string, number> }; error?: string; deadLetters?: DeadLetterJson[] }>;
   /** Set when a gate (validation) stopped the run: the step and the reason. */
   blocked?: { step: string; reason: string; at: string };
 }
+interface DeadLetterJson {
+  id: string;
+  kind: string;
+  attempts: number;
+  error: string;
+}
+const DeadLetterZ = z.object({ step: z.string(), id: z.string(), kind: z.string(), attempts: z.number().int(), error: z.string() }).describe('a task that failed every attempt, with its last error');
 const RunBlockZ = z.object({ step: z.string(), reason: z.string(), at: z.string() }).describe('the gate that stopped the run (validation anomalies): step and reason; the published run keeps serving');
 
 /** Pipeline runs as every node sees them (the store's mirror of the runner's manifests, and this machine's `<home>/runs`), oldest first, and the published one (the store's row). */
@@ -503,10 +510,20 @@ export function routes(): RouteDef<any, any, any>[] {
       summary: 'Pipeline runs, oldest first, and the published one',
       tag: 'admin',
       scope: 'admin',
-      response: z.object({ published: z.string().nullable(), runs: z.array(z.object({ runId: z.string(), createdAt: z.string(), status: z.string(), blocked: RunBlockZ.optional(), steps: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional(), error: z.string().optional() })) })) }),
+      response: z.object({ published: z.string().nullable(), runs: z.array(z.object({ runId: z.string(), createdAt: z.string(), status: z.string(), blocked: RunBlockZ.optional(), deadLetters: z.array(DeadLetterZ), steps: z.record(z.string(), z.object({ status: z.string(), seconds: z.number().optional(), error: z.string().optional() })) })) }),
       async handler({ ctx }) {
         const { runs, published } = await readRuns(ctx);
-        return { published, runs: runs.map((r) => ({ runId: r.runId, createdAt: r.createdAt, status: r.status, blocked: r.blocked, steps: Object.fromEntries(Object.entries(r.steps ?? {}).map(([k, s]) => [k, { status: s.status, seconds: s.seconds, error: s.error }])) })) };
+        return {
+          published,
+          runs: runs.map((r) => ({
+            runId: r.runId,
+            createdAt: r.createdAt,
+            status: r.status,
+            blocked: r.blocked,
+            deadLetters: Object.entries(r.steps ?? {}).flatMap(([step, s]) => (s.deadLetters ?? []).map((d) => ({ step, id: d.id, kind: d.kind, attempts: d.attempts, error: d.error }))),
+            steps: Object.fromEntries(Object.entries(r.steps ?? {}).map(([k, s]) => [k, { status: s.status, seconds: s.seconds, error: s.error }])),
+          })),
+        };
       },
     }),
     route({

@@ -258,6 +258,12 @@ export class DuckDbStore implements Store {
     );
   }
 
+  async claimMeta(namespace: string, key: string, value: unknown): Promise<boolean> {
+    if (this.readOnly) throw readOnlyError('claimMeta');
+    const json = toJson(value);
+    return this.write(async () => (await this.writer.run('INSERT INTO meta VALUES ($1, $2, $3, now()) ON CONFLICT (namespace, key) DO NOTHING', [namespace, key, json])).rowsChanged === 1);
+  }
+
   async getMeta<T = unknown>(namespace: string, key: string): Promise<T | undefined> {
     const rows = await this.read((c) => this.all(c, 'SELECT value FROM meta WHERE namespace = $1 AND key = $2', [namespace, key]));
     return rows.length ? (JSON.parse(rows[0].value as string) as T) : undefined;

@@ -285,6 +285,14 @@ export class PostgresStore implements Store, Notifier {
     );
   }
 
+  async claimMeta(namespace: string, key: string, value: unknown): Promise<boolean> {
+    if (this.readOnly) throw readOnlyError('claimMeta');
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new DeepcutError('invalid_input', 'meta value must be JSON-serialisable (got undefined or a function)');
+    const r = await this.pool.query('INSERT INTO meta VALUES ($1, $2, $3::jsonb, now()) ON CONFLICT (namespace, key) DO NOTHING', [namespace, key, json]);
+    return r.rowCount === 1;
+  }
+
   async getMeta<T = unknown>(namespace: string, key: string): Promise<T | undefined> {
     const r = await this.pool.query('SELECT value FROM meta WHERE namespace = $1 AND key = $2', [namespace, key]);
     return r.rows.length ? (r.rows[0].value as T) : undefined;

@@ -397,6 +397,16 @@ export function storeContract(name: string, harness: Harness | string, opts: Sto
         await assert.rejects(s.putMeta('runs', 'x', undefined), /meta value must be JSON-serialisable/);
       }));
 
+    it('claims a meta key once: of racing claims exactly one wins, and the first value stays', () =>
+      withStore(async (s) => {
+        const wins = await Promise.all(['a', 'b', 'c', 'd'].map((who) => s.claimMeta('days', '2026-12-06', { who })));
+        assert.equal(wins.filter(Boolean).length, 1);
+        const winner = ['a', 'b', 'c', 'd'][wins.indexOf(true)];
+        assert.deepEqual(await s.getMeta('days', '2026-12-06'), { who: winner });
+        assert.equal(await s.claimMeta('days', '2026-12-06', { who: 'late' }), false);
+        assert.equal(await s.claimMeta('days', '2026-12-07', { who: 'late' }), true);
+      }));
+
     it('read-only: reads work, every write is refused with conflict', () =>
       withStore(async (s, space) => {
         await s.put('artists', fixtures.artists);

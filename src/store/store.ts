@@ -124,6 +124,12 @@ export interface Store {
   getMeta<T = unknown>(namespace: string, key: string): Promise<T | undefined>;
   listMeta<T = unknown>(namespace: string): Promise<{ key: string; value: T }[]>;
   deleteMeta(namespace: string, key: string): Promise<boolean>;
+  /**
+   * Insert `value` under (namespace, key) only if nothing is there: true for the one caller that
+   * inserted it, false for every other (the row is unique), however many race. A fleet's scheduler
+   * claims each day's run this way, so the run starts once.
+   */
+  claimMeta(namespace: string, key: string, value: unknown): Promise<boolean>;
 
   /** The published run, or undefined before the first publication. */
   getPublication(): Promise<Publication | undefined>;

@@ -15,8 +15,9 @@ import { register as exportCmd } from './export.ts';
 import { register as validate } from './validate.ts';
 import { register as quarantine } from './quarantine.ts';
 import { register as pipeline } from './pipeline.ts';
+import { register as fleetRoles } from './fleet-roles.ts';
 import { register as playlist } from './playlist.ts';
 import { register as analyze } from './analyze.ts';
 import { register as similar } from './similar.ts';
 
-export const commands: ((program: Command) => void)[] = [demo, generate, config, evaluate, serve, keys, importCmd, exportCmd, validate, quarantine, pipeline, playlist, analyze, similar];
+export const commands: ((program: Command) => void)[] = [demo, generate, config, evaluate, serve, keys, importCmd, exportCmd, validate, quarantine, pipeline, fleetRoles, playlist, analyze, similar];

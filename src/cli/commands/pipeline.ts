@@ -40,24 +40,30 @@ async function runsAndPublished(config: Config): Promise<{ runs: RunManifest[]; 
   return withStore(config, async (store) => ({ runs: await read(store), published: (await store.getPublication()) ?? (await readPublished(config.home)) }));
 }
 
+/** Dead letters as table rows: step, task, attempts, error. */
+const deadRows = (dead: { step: string; id: string; attempts: number; error: string }[]) => dead.map((d) => [d.step, d.id, d.attempts, d.error]);
+
 /** `deepcut pipeline run|status|runs|publish <run>|rollback`. */
 export function register(program: Command): void {
   const cmd = program.command('pipeline').description('run, inspect, publish and roll back pipeline runs');
   cmd
     .command('run')
-    .description('run the pipeline (import → validate → signals → models → playlists) and publish it if it passes the gate')
+    .description('run the pipeline (import → validate → signals → models → playlists) and publish it if it passes the gate; with queue.url set its tasks run on `deepcut worker` processes')
     .option('--resume <runId>', 'resume a failed or crashed run without redoing finished steps')
     .option('--no-publish', 'leave the run unpublished')
     .action(async (o: { resume?: string; publish: boolean }, c: Command) => {
       const { configFrom, globals, withStore, log, runPipeline, publish, systemClock, defaultSteps } = await loadSteps();
       const config = configFrom(c);
       const steps = defaultSteps();
+      const onQueue = config.queue.url ? (await import('../../pipeline/fleet-roles.ts')).queueOf : undefined;
+      if (onQueue) process.stderr.write(`pipeline: tasks go to the queue ${config.queue.prefix} on ${new URL(config.queue.url!).host}; \`deepcut worker\` processes run them\n`);
       const result = await withStore(config, async (store) => {
         const m = await runPipeline(steps, {
           config,
           store,
           clock: systemClock,
           resume: o.resume,
+          ...(onQueue ? { queue: (runId: string) => onQueue(config, runId), parallelSteps: 4 } : {}),
           onStep: (name, rec) => {
             if (rec.status === 'running') process.stderr.write(`pipeline: ${name} …\n`);
             else process.stderr.write(`pipeline: ${name} ${rec.status} in ${rec.seconds?.toFixed(1)} s\n`);
@@ -79,15 +85,17 @@ export function register(program: Command): void {
     .command('status')
     .description('the published run and the latest run')
     .action(async (_o, c: Command) => {
-      const { configFrom, globals } = await load();
+      const { configFrom, globals, deadLetters: deadOf } = await load();
       const config = configFrom(c);
       const { runs, published } = await runsAndPublished(config);
       const latest = runs[runs.length - 1] ?? null;
-      emit(globals(c), { published: published ?? null, latest, blocked: latest?.blocked ?? null }, (r) =>
+      const deadLetters = latest ? deadOf(latest) : [];
+      emit(globals(c), { published: published ?? null, latest, blocked: latest?.blocked ?? null, deadLetters }, (r) =>
         [
           `published: ${r.published ? `${r.published.runId} (since ${r.published.publishedAt})` : 'none'}`,
           r.latest ? table(['latest run', 'status', 'steps', 'ndcg@10'], runRows([r.latest], r.published?.runId)) : 'no runs yet: `deepcut pipeline run`',
           ...(r.blocked ? ['', `BLOCKED at step ${r.blocked.step} (${r.blocked.at}): ${r.blocked.reason}`] : []),
+          ...(r.deadLetters.length ? ['', `DEAD LETTERS (tasks that failed every attempt):`, table(['step', 'task', 'attempts', 'error'], deadRows(r.deadLetters))] : []),
         ].join('\n'),
       );
     });

@@ -179,6 +179,12 @@ export class MemoryStore implements Store {
     m.set(key, JSON.parse(json));
   }
 
+  async claimMeta(ns: string, key: string, value: unknown): Promise<boolean> {
+    if (this.data.meta.get(ns)?.has(key)) return (this.write('claimMeta'), false);
+    await this.putMeta(ns, key, value);
+    return true;
+  }
+
   async getMeta<T>(ns: string, key: string): Promise<T | undefined> {
     const m = this.data.meta.get(ns);
     return m?.has(key) ? (structuredClone(m.get(key)) as T) : undefined;
