@@ -3,7 +3,7 @@
  * candidate sources and a date, so the rules are tested with a fixed clock.
  */
 import type { Candidate, CandidateSource, CatalogView, FlowFeatures, UserHistory } from './types.ts';
-import { blend, blendDeep, gather, heardOrDisliked, sequence } from './rules.ts';
+import { blend, blendDeep, disliked, gather, heardOrDisliked, sequence } from './rules.ts';
 import { addDays } from '../core/clock.ts';
 import { Rng } from '../util/rng.ts';
 
@@ -44,6 +44,24 @@ export interface ReleaseRadarOptions {
   /** Artists similar to an artist row, best first. */
   similarArtists?: (artist: number, k: number) => number[];
   maxPerAlbum?: number;
+  /**
+   * The tracks of an artist row released in the radar's window, in catalog order (what the
+   * default computes by reading every track of the artist); a product making many radars for one
+   * Friday remembers them per artist ({@link freshTracks}).
+   */
+  fresh?: (artist: number) => readonly number[];
+}
+
+/**
+ * The tracks of `artist` released in the 7 days up to `friday` (YYYY-MM-DD), in catalog order.
+ * @example freshTracks(catalog, '2026-11-20')(3) // rows of artist 3's releases of 14–20 Nov
+ */
+export function freshTracks(catalog: CatalogView, friday: string): (artist: number) => number[] {
+  const from = addDays(friday, -6);
+  return (a) => (catalog.tracksByArtist[a] ?? []).filter((t) => {
+    const d = catalog.tracks[t].releaseDate;
+    return d >= from && d <= friday;
+  });
 }
 
 /**
@@ -52,11 +70,7 @@ export interface ReleaseRadarOptions {
  */
 export function releaseRadar(user: UserHistory, catalog: CatalogView, o: ReleaseRadarOptions): Candidate[] {
   const size = o.size ?? 30;
-  const from = addDays(o.friday, -6);
-  const fresh = (t: number) => {
-    const d = catalog.tracks[t].releaseDate;
-    return d >= from && d <= o.friday;
-  };
+  const fresh = o.fresh ?? freshTracks(catalog, o.friday);
   const streamsByArtist = new Map<number, number>();
   for (const [t, p] of user.plays) for (const a of catalog.tracks[t].artists) streamsByArtist.set(a, (streamsByArtist.get(a) ?? 0) + p.streams);
   const top = [...streamsByArtist.entries()].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([a]) => a);
@@ -70,9 +84,9 @@ export function releaseRadar(user: UserHistory, catalog: CatalogView, o: Release
   for (const tier of tiers) {
     for (const a of tier.artists) {
       if (user.dislikedArtists.has(a)) continue;
-      for (const t of catalog.tracksByArtist[a] ?? []) {
+      for (const t of fresh(a)) {
         if (chosen.size >= size * 3) break;
-        if (chosen.has(t) || !fresh(t) || user.dislikedTracks.has(t)) continue;
+        if (chosen.has(t) || user.dislikedTracks.has(t)) continue;
         chosen.set(t, { track: t, score: 0, source: tier.followed ? 'follows' : 'artists', reason: { kind: 'new_release', artist: catalog.artists[a].name, followed: tier.followed, artistId: catalog.artists[a].id } });
       }
     }
@@ -119,7 +133,7 @@ export interface DailyMix {
 export function dailyMixes(user: UserHistory, catalog: CatalogView, o: DailyMixOptions): DailyMix[] {
   const size = o.size ?? 50;
   const favs = [...user.plays.entries()]
-    .filter(([t, p]) => p.streams > 0 && p.streams >= p.skips && o.vector(t) && !heardOrDisliked({ ...user, plays: new Map() }, catalog, t))
+    .filter(([t, p]) => p.streams > 0 && p.streams >= p.skips && o.vector(t) && !disliked(user, catalog, t))
     .sort((a, b) => b[1].streams - a[1].streams || a[0] - b[0])
     .slice(0, 120)
     .map(([t]) => t);
