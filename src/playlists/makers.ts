@@ -196,29 +196,43 @@ function ranked(xs: string[]): string[] {
 
 /**
  * k-means++ seeding then Lloyd iterations on cosine-normalised vectors; deterministic for a seed.
- * Flat float32 rows, no allocation per step (it runs for every listener's favourites).
+ * Flat float32 rows, no allocation per step (it runs for every listener's favourites). Squared
+ * distances as ‖x‖² + ‖c‖² − 2·x·c, with the norms computed once per centre update.
  */
 export function kmeans(vecs: Float32Array[], k: number, dim: number, rng: Rng, iterations = 20): { assign: Int32Array; centres: Float32Array[] } {
   const n = vecs.length;
   const xs = new Float32Array(n * dim);
+  const xn = new Float64Array(n);
   vecs.forEach((v, i) => {
     let s = 0;
     for (let j = 0; j < dim; j++) s += v[j] * v[j];
     const r = Math.sqrt(s) || 1;
-    for (let j = 0; j < dim; j++) xs[i * dim + j] = v[j] / r;
+    let q = 0;
+    for (let j = 0; j < dim; j++) {
+      const x = (xs[i * dim + j] = v[j] / r);
+      q += x * x;
+    }
+    xn[i] = q;
   });
   const C = new Float32Array(k * dim);
-  const dist = (i: number, c: number) => {
+  const cn = new Float64Array(k);
+  const norm = (c: number) => {
+    let s = 0;
+    for (let j = c * dim; j < (c + 1) * dim; j++) s += C[j] * C[j];
+    cn[c] = s;
+  };
+  const dot = (i: number, c: number) => {
     let s = 0;
     const xo = i * dim;
     const co = c * dim;
-    for (let j = 0; j < dim; j++) {
-      const d = xs[xo + j] - C[co + j];
-      s += d * d;
-    }
+    for (let j = 0; j < dim; j++) s += xs[xo + j] * C[co + j];
     return s;
   };
-  const setCentre = (c: number, i: number) => C.set(xs.subarray(i * dim, (i + 1) * dim), c * dim);
+  const dist = (i: number, c: number) => Math.max(0, xn[i] + cn[c] - 2 * dot(i, c));
+  const setCentre = (c: number, i: number) => {
+    C.set(xs.subarray(i * dim, (i + 1) * dim), c * dim);
+    norm(c);
+  };
   setCentre(0, rng.int(n));
   // nearest-centre distance of every row, updated as centres are added
   const d = new Float64Array(n).fill(Infinity);
@@ -234,28 +248,32 @@ export function kmeans(vecs: Float32Array[], k: number, dim: number, rng: Rng, i
     setCentre(c, i);
   }
   const assign = new Int32Array(n);
-  const sum = new Float32Array(dim);
+  const sum = new Float32Array(k * dim);
+  const members = new Int32Array(k);
   for (let it = 0; it < iterations; it++) {
     let moved = false;
     for (let i = 0; i < n; i++) {
+      // the nearest centre minimises ‖c‖² − 2·x·c (‖x‖² is the same for every c)
       let best = 0;
-      let bestD = dist(i, 0);
+      let bestD = cn[0] - 2 * dot(i, 0);
       for (let c = 1; c < k; c++) {
-        const dd = dist(i, c);
+        const dd = cn[c] - 2 * dot(i, c);
         if (dd < bestD) (best = c), (bestD = dd);
       }
-      if (assign[i] !== best || it === 0) moved = moved || assign[i] !== best;
+      if (assign[i] !== best) moved = true;
       assign[i] = best;
     }
+    sum.fill(0);
+    members.fill(0);
+    for (let i = 0; i < n; i++) {
+      const co = assign[i] * dim;
+      members[assign[i]]++;
+      for (let j = 0; j < dim; j++) sum[co + j] += xs[i * dim + j];
+    }
     for (let c = 0; c < k; c++) {
-      sum.fill(0);
-      let m = 0;
-      for (let i = 0; i < n; i++) {
-        if (assign[i] !== c) continue;
-        m++;
-        for (let j = 0; j < dim; j++) sum[j] += xs[i * dim + j];
-      }
-      if (m) for (let j = 0; j < dim; j++) C[c * dim + j] = sum[j] / m;
+      if (!members[c]) continue;
+      for (let j = 0; j < dim; j++) C[c * dim + j] = sum[c * dim + j] / members[c];
+      norm(c);
     }
     if (!moved && it > 0) break;
   }
