@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from './bench.ts';
-import { flag, numFlag, peakRssMb } from './bench.ts';
+import { flag, numFlag, peakRssMb, cpuSince as cpuS } from './bench.ts';
 import { D, measure, sampleRows, synth } from './retrieval-data.ts';
 import { Rng } from '../src/util/rng.ts';
 import { IvfIndex } from '../src/index/ivf.ts';
@@ -31,6 +31,8 @@ import type { Ranked } from '../src/cf/recommender.ts';
 const K = 10;
 const TUNE = 1000;
 const TEST = 2000;
+/** The recall the cap is tuned to on the tuning queries: a little above 0.99, so the held-out ones reach 0.99. */
+const TUNE_TARGET = 0.995;
 export const LARGE_ALS = join(dirname(fileURLToPath(import.meta.url)), 'out', 'fleet-pipeline', 'large-als.bin');
 
 /** The base factors: real ALS items and users, or a synthesized stand-in. */
@@ -82,10 +84,6 @@ export function scaleUp(base: Float32Array, n: number, noise: number, seed: numb
   return out;
 }
 
-const cpuS = (c0: NodeJS.CpuUsage) => {
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1e6;
-};
 
 const bench: Bench = {
   name: 'retrieval-1m',
@@ -102,22 +100,27 @@ const bench: Bench = {
     const nq = queries.length / D;
     const figures: Record<string, number | string> = { factors: base.source, base_items: base.items.length / D, items: n, dims: D, queries: nq, generate_s: genS };
     const notes: string[] = [
-      `items: each of the ${n.toLocaleString('en')} is a base item (uniform) with norm × (1 + 0.1·z) plus noise 0.3 × the base's per-dimension SD × its norm / the mean norm (seeded); queries: ${TUNE + TEST} distinct user vectors of the same model, nprobe tuned to recall@10 ≥ 0.99 on the first ${TUNE}, figures on the other ${TEST}`,
-      'build_s: k-means lists + layout (IvfIndex.add), one thread; tune_s: choosing nprobe (exact answers of the tuning queries included); q/s: one thread, median of 3 passes; cpu_us_per_query from process CPU time (the fairer figure on this shared machine)',
+      `items: each of the ${n.toLocaleString('en')} is a base item (uniform) with norm × (1 + 0.1·z) plus noise 0.3 × the base's per-dimension SD × its norm / the mean norm (seeded); queries: ${TUNE + TEST} distinct user vectors of the same model, nprobe tuned to recall@10 ≥ ${TUNE_TARGET} on the first ${TUNE}, figures on the other ${TEST}`,
+      'build_s / build_cpu_s: k-means lists + layout (IvfIndex.add), one thread, wall and CPU; build_and_tune_cpu_s: the same build again plus choosing nprobe (exact answers of the tuning queries included); q/s: one thread, median of 3 passes; cpu_us_per_query from process CPU time (the fairer figure on this shared machine)',
     ];
     // exact answers: the uncapped IVF search is exact (ball bounds); checked against a brute-force scan on 100 queries
     const lists = (flag(args, 'lists') ?? '0,1024').split(',').map(Number);
     let truth: Ranked[] | undefined;
     for (const l of lists) {
       const key = `ivf_l${l || 'default'}`;
+      const opts = l ? { lists: l, samplePerList: 32 } : {};
+      // the build alone (k-means lists and layout), timed in wall and CPU
       const c0 = process.cpuUsage();
       const b0 = performance.now();
-      const idx = IvfIndex.build(items, D, 'ip', l ? { lists: l, samplePerList: 32 } : {}, { queries: tuneQ, recallTarget: 0.99 });
+      new IvfIndex(D, 'ip', opts).add(items);
+      figures[`${key}_build_s`] = (performance.now() - b0) / 1000;
+      figures[`${key}_build_cpu_s`] = cpuS(c0);
+      // the same build (seeded: the same lists) with the cap tuned on the tuning queries
+      const c1 = process.cpuUsage();
+      const idx = IvfIndex.build(items, D, 'ip', opts, { queries: tuneQ, recallTarget: TUNE_TARGET });
       const r = idx.report!;
       figures[`${key}_lists`] = r.lists;
-      figures[`${key}_build_s`] = r.build_s;
-      figures[`${key}_build_and_tune_s`] = (performance.now() - b0) / 1000;
-      figures[`${key}_build_and_tune_cpu_s`] = cpuS(c0);
+      figures[`${key}_build_and_tune_cpu_s`] = cpuS(c1);
       figures[`${key}_nprobe`] = r.nprobe;
       if (!truth) {
         const cap = idx.nprobe;
@@ -140,7 +143,7 @@ const bench: Bench = {
     const first = `ivf_l${lists[0] || 'default'}`;
     return {
       figures,
-      targets: { [`${first}_build_s`]: '≤ 60', [`${first}_recall_at_10`]: '≥ 0.99', [`${first}_q_per_cpu_s`]: '≥ 20,000 (one thread)', exact_check_recall_at_10: '= 1' },
+      targets: { [`${first}_build_s`]: '≤ 60', [`${first}_build_cpu_s`]: '≤ 60', [`${first}_recall_at_10`]: '≥ 0.99', [`${first}_q_per_cpu_s`]: '≥ 20,000 (one thread)', exact_check_recall_at_10: '= 1' },
       notes,
     };
   },
