@@ -16,6 +16,7 @@
  * figures say so. Args: `--items N` (default 1,000,000), `--factors FILE`, `--lists L,…`.
  */
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from './bench.ts';
@@ -98,7 +99,7 @@ const bench: Bench = {
     const tuneQ = all.subarray(0, TUNE * D);
     const queries = all.subarray(TUNE * D);
     const nq = queries.length / D;
-    const figures: Record<string, number | string> = { factors: base.source, base_items: base.items.length / D, items: n, dims: D, queries: nq, generate_s: genS };
+    const figures: Record<string, number | string> = { load_1m_start: os.loadavg()[0], factors: base.source, base_items: base.items.length / D, items: n, dims: D, queries: nq, generate_s: genS };
     const notes: string[] = [
       `items: each of the ${n.toLocaleString('en')} is a base item (uniform) with norm × (1 + 0.1·z) plus noise 0.3 × the base's per-dimension SD × its norm / the mean norm (seeded); queries: ${TUNE + TEST} distinct user vectors of the same model, nprobe tuned to recall@10 ≥ ${TUNE_TARGET} on the first ${TUNE}, figures on the other ${TEST}`,
       'build_s / build_cpu_s: k-means lists + layout (IvfIndex.add), one thread, wall and CPU; build_and_tune_cpu_s: the same build again plus choosing nprobe (exact answers of the tuning queries included); q/s: one thread, median of 3 passes; cpu_us_per_query from process CPU time (the fairer figure on this shared machine)',
@@ -140,6 +141,7 @@ const bench: Bench = {
       figures[`${key}_rows_scored`] = r.mean_rows_scored;
     }
     figures.peak_rss_mb = peakRssMb();
+    figures.load_1m_end = os.loadavg()[0];
     const first = `ivf_l${lists[0] || 'default'}`;
     return {
       figures,
