@@ -5,7 +5,7 @@
  * shards: the handler's own time and the queue's time around it). Prints one JSON object
  * ({@link RunFigures}) as the last line of stdout.
  *
- * `node --import tsx bench/fleet-pipeline-run.ts --world DIR --home DIR [--shards N] [--users N]`
+ * `node --import tsx bench/fleet-pipeline-run.ts --world DIR --home DIR [--shards N] [--users N] [--resume RUN]`
  * `--users N` stops after the playlists of the first N listeners (a profile of that step, with
  * `node --cpu-prof`); the steps before it run in full.
  */
@@ -145,12 +145,14 @@ async function main(): Promise<void> {
   if (!world || !home) throw new Error('usage: fleet-pipeline-run.ts --world DIR --home DIR [--shards N] [--users N]');
   const shards = flag(args, 'shards') === undefined ? undefined : Number(flag(args, 'shards'));
   const users = flag(args, 'users') === undefined ? undefined : Number(flag(args, 'users'));
+  // --resume RUN: finish a run of this home (no import), e.g. after a step failed
+  const resume = flag(args, 'resume');
   const t0 = performance.now();
   const c0 = cpuNow();
   const store = await openStore({ home });
   const figures: Partial<RunFigures> = { steps: {} };
   try {
-    await importPath(store, 'jsonl', world, { bulk: 'auto' });
+    if (!resume) await importPath(store, 'jsonl', world, { bulk: 'auto' });
     figures.import = { wall_s: (performance.now() - t0) / 1000, cpu_s: cpuNow() - c0 };
     console.error(`fleet-pipeline: imported ${world} in ${figures.import.wall_s.toFixed(1)} s (${figures.import.cpu_s.toFixed(1)} CPU s)`);
     const queue = new TimedQueue(new InProcessQueue());
@@ -159,6 +161,7 @@ async function main(): Promise<void> {
       config: { ...defaultConfig(), home },
       store,
       clock: new FixedClock(DEFAULT_CLOCK),
+      resume,
       onStep(name, rec) {
         if (rec.status === 'running') started.set(name, [performance.now(), cpuNow()]);
         else {

@@ -3,8 +3,10 @@
  * one playlist per line. A week's Discover Weekly and Release Radar are written once and read back
  * for the rest of the week (stable across daily retrains); past weeks stay on disk.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Playlist } from './types.ts';
 import { addDays } from '../core/clock.ts';
@@ -30,7 +32,8 @@ export class PlaylistArchive {
     if (!m) {
       m = new Map();
       if (existsSync(f)) {
-        for (const line of (await readFile(f, 'utf8')).split('\n')) {
+        // line by line, for the same reason as flush
+        for await (const line of createInterface({ input: createReadStream(f), crlfDelay: Infinity })) {
           if (!line) continue;
           const p = JSON.parse(line) as Playlist;
           m.set(p.userId ?? p.key, p);
@@ -58,7 +61,10 @@ export class PlaylistArchive {
       const m = this.cache.get(f)!;
       await mkdir(join(f, '..'), { recursive: true });
       const tmp = `${f}.${process.pid}.tmp`;
-      await writeFile(tmp, [...m.values()].map((p) => JSON.stringify(p)).join('\n') + '\n');
+      // line by line: a day of 100,000 listeners' lists is more than one string can hold (~512 MB)
+      const out = createWriteStream(tmp);
+      for (const p of m.values()) if (!out.write(JSON.stringify(p) + '\n')) await once(out, 'drain');
+      await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
       await rename(tmp, f);
     }
     this.dirty.clear();
