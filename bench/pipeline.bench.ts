@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bench } from './bench.ts';
-import { flag, peakRssMb } from './bench.ts';
+import { flag, peakRssMb, cpuSince as cpuS } from './bench.ts';
 import { generateWorld, DEFAULT_CLOCK, SIZES, type WorldSize } from '../src/generate/world.ts';
 import { importPath } from '../src/ingest/import.ts';
 import { openStore } from '../src/store/open.ts';
@@ -18,10 +18,6 @@ import { defaultSteps } from '../src/pipeline/steps.ts';
 import { FixedClock } from '../src/core/clock.ts';
 
 
-const cpuS = (from: NodeJS.CpuUsage) => {
-  const u = process.cpuUsage(from);
-  return (u.user + u.system) / 1e6;
-};
 
 const bench: Bench = {
   name: 'pipeline',

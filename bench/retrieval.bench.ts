@@ -14,9 +14,9 @@
  */
 import { exactSearch, MetricKind } from 'usearch';
 import type { Bench } from './bench.ts';
+import { D, measure, sampleRows, synth } from './retrieval-data.ts';
 import { peakRssMb } from './bench.ts';
 import { cf100kAvailable, cf100kFactors } from './cf-data.ts';
-import { Rng } from '../src/util/rng.ts';
 import { ExactIndex } from '../src/index/exact.ts';
 import { Scorer } from '../src/cf/kernels/scorer.ts';
 import { AnnIndex } from '../src/index/ann.ts';
@@ -27,40 +27,11 @@ import { topK } from '../src/cf/base.ts';
 import type { Ranked } from '../src/cf/recommender.ts';
 import { readArtifact } from '../src/cf/artifact.ts';
 
-const D = 64;
+
 const N = 50_000;
 const K = 10;
 const TUNE = 1000;
 const TEST = 2000;
-
-function synth(n: number, seed: number, normSpread: boolean): Float32Array {
-  const rng = new Rng(seed);
-  const c = new Rng(7); // same centres for items and queries
-  const centres = Array.from({ length: 64 }, () => Float32Array.from({ length: D }, () => c.normal()));
-  const v = new Float32Array(n * D);
-  for (let i = 0; i < n; i++) {
-    const ctr = centres[rng.int(64)];
-    const u = rng.next();
-    const scale = normSpread ? Math.pow(100, u * u * u) / 10 : 0.3;
-    for (let j = 0; j < D; j++) v[i * D + j] = (ctr[j] + 0.8 * rng.normal()) * scale;
-  }
-  return v;
-}
-
-/** `count` distinct rows of `users` (seeded) as queries, and their row numbers. */
-function sampleRows(users: Float32Array, count: number, seed: number): { queries: Float32Array; rows: Int32Array } {
-  const n = users.length / D;
-  const rng = new Rng(seed);
-  const perm = Int32Array.from({ length: n }, (_, i) => i);
-  const m = Math.min(count, n);
-  const out = new Float32Array(m * D);
-  for (let j = 0; j < m; j++) {
-    const r = j + rng.int(n - j);
-    [perm[j], perm[r]] = [perm[r], perm[j]];
-    out.set(users.subarray(perm[j] * D, perm[j] * D + D), j * D);
-  }
-  return { queries: out, rows: perm.slice(0, m) };
-}
 
 function plainExact(items: Float32Array, queries: Float32Array): Ranked[] {
   const n = items.length / D;
@@ -83,23 +54,6 @@ function timed<T>(f: () => T): [T, number] {
   const t0 = performance.now();
   const r = f();
   return [r, (performance.now() - t0) / 1000];
-}
-
-/** Run a one-thread search once untimed, then `reps` times: the answers, the median wall q/s, and the median process-CPU µs per query. */
-function measure(nq: number, reps: number, f: () => Ranked[]): { got: Ranked[]; qps: number; cpuUs: number } {
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  let got: Ranked[] = f();
-  for (let r = 0; r < reps; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    got = f();
-    walls.push((performance.now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpus.push((c.user + c.system) / 1e6);
-  }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { got, qps: nq / med(walls), cpuUs: (med(cpus) / nq) * 1e6 };
 }
 
 const bench: Bench = {

@@ -224,12 +224,22 @@ export class IvfIndex implements VectorIndex {
     const tuneTruth = truthOf(tune);
     idx.opts.nprobe = 0;
     const nl = idx.lists;
+    const reaches = (p: number) => recallAtK(tune.map((j) => idx.searchWith(row(j), k, p, undefined, ex[j])), tuneTruth, k) >= target;
+    // caps growing by half, then the smallest cap between the last two (recall grows with the cap)
+    let below = 0;
     for (let p = 1; p < nl; p = p < 4 ? p + 1 : Math.round(p * 1.5)) {
-      const got = tune.map((j) => idx.searchWith(row(j), k, p, undefined, ex[j]));
-      if (recallAtK(got, tuneTruth, k) >= target) {
-        idx.opts.nprobe = p;
-        break;
+      if (!reaches(p)) {
+        below = p;
+        continue;
       }
+      let hi = p;
+      while (hi - below > 1) {
+        const mid = (below + hi) >> 1;
+        if (reaches(mid)) hi = mid;
+        else below = mid;
+      }
+      idx.opts.nprobe = hi;
+      break;
     }
     const got: Ranked[] = [];
     let lists = 0;

@@ -199,6 +199,8 @@ export function textSource(t: TextArtifacts, s: Snapshot, model: Recommender): C
   // the two rankings are searched in indexes over the artists, never by scoring every artist per listener
   const cold = t.cf ? rowSearch(t.cf.data, t.cf.dim, inCatalog.filter((r) => t.cf!.warm[r] === 0)) : undefined;
   const lsa = t.lsa ? rowSearch(t.lsa.data, t.lsa.dim, inCatalog) : undefined;
+  // each artist's tracks, most streamed first (ties: lower row), sorted when first needed
+  const byPlays: (number[] | undefined)[] = [];
   return {
     name: 'text',
     candidates(user, k) {
@@ -226,9 +228,14 @@ export function textSource(t: TextArtifacts, s: Snapshot, model: Recommender): C
           const r = l.at(i);
           if (r === undefined || taken.has(r)) continue;
           taken.add(r);
-          const tracks = catalog.tracksByArtist[catalogRow[r]].filter((tr) => !user.plays.has(tr) && !user.dislikedTracks.has(tr));
-          tracks.sort((a, b) => catalog.tracks[b].plays - catalog.tracks[a].plays || a - b);
-          for (const tr of tracks.slice(0, 2)) if (out.length < k) out.push({ track: tr, score: k - out.length, source: 'text', reason: textReason(t, r, seed) });
+          // the artist's two most streamed tracks the user has not heard nor disliked
+          let two = 0;
+          for (const tr of (byPlays[r] ??= [...catalog.tracksByArtist[catalogRow[r]]].sort((a, b) => catalog.tracks[b].plays - catalog.tracks[a].plays || a - b))) {
+            if (two === 2) break;
+            if (user.plays.has(tr) || user.dislikedTracks.has(tr)) continue;
+            two++;
+            if (out.length < k) out.push({ track: tr, score: k - out.length, source: 'text', reason: textReason(t, r, seed) });
+          }
         }
       }
       return out;

@@ -3,7 +3,7 @@
  * candidate sources and a date, so the rules are tested with a fixed clock.
  */
 import type { Candidate, CandidateSource, CatalogView, FlowFeatures, UserHistory } from './types.ts';
-import { blend, blendDeep, gather, heardOrDisliked, sequence } from './rules.ts';
+import { blend, blendDeep, disliked, gather, heardOrDisliked, sequence } from './rules.ts';
 import { addDays } from '../core/clock.ts';
 import { Rng } from '../util/rng.ts';
 
@@ -44,6 +44,24 @@ export interface ReleaseRadarOptions {
   /** Artists similar to an artist row, best first. */
   similarArtists?: (artist: number, k: number) => number[];
   maxPerAlbum?: number;
+  /**
+   * The tracks of an artist row released in the radar's window, in catalog order (what the
+   * default computes by reading every track of the artist); a product making many radars for one
+   * Friday remembers them per artist ({@link freshTracks}).
+   */
+  fresh?: (artist: number) => readonly number[];
+}
+
+/**
+ * The tracks of `artist` released in the 7 days up to `friday` (YYYY-MM-DD), in catalog order.
+ * @example freshTracks(catalog, '2026-11-20')(3) // rows of artist 3's releases of 14–20 Nov
+ */
+export function freshTracks(catalog: CatalogView, friday: string): (artist: number) => number[] {
+  const from = addDays(friday, -6);
+  return (a) => (catalog.tracksByArtist[a] ?? []).filter((t) => {
+    const d = catalog.tracks[t].releaseDate;
+    return d >= from && d <= friday;
+  });
 }
 
 /**
@@ -52,11 +70,7 @@ export interface ReleaseRadarOptions {
  */
 export function releaseRadar(user: UserHistory, catalog: CatalogView, o: ReleaseRadarOptions): Candidate[] {
   const size = o.size ?? 30;
-  const from = addDays(o.friday, -6);
-  const fresh = (t: number) => {
-    const d = catalog.tracks[t].releaseDate;
-    return d >= from && d <= o.friday;
-  };
+  const fresh = o.fresh ?? freshTracks(catalog, o.friday);
   const streamsByArtist = new Map<number, number>();
   for (const [t, p] of user.plays) for (const a of catalog.tracks[t].artists) streamsByArtist.set(a, (streamsByArtist.get(a) ?? 0) + p.streams);
   const top = [...streamsByArtist.entries()].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([a]) => a);
@@ -70,9 +84,9 @@ export function releaseRadar(user: UserHistory, catalog: CatalogView, o: Release
   for (const tier of tiers) {
     for (const a of tier.artists) {
       if (user.dislikedArtists.has(a)) continue;
-      for (const t of catalog.tracksByArtist[a] ?? []) {
+      for (const t of fresh(a)) {
         if (chosen.size >= size * 3) break;
-        if (chosen.has(t) || !fresh(t) || user.dislikedTracks.has(t)) continue;
+        if (chosen.has(t) || user.dislikedTracks.has(t)) continue;
         chosen.set(t, { track: t, score: 0, source: tier.followed ? 'follows' : 'artists', reason: { kind: 'new_release', artist: catalog.artists[a].name, followed: tier.followed, artistId: catalog.artists[a].id } });
       }
     }
@@ -119,7 +133,7 @@ export interface DailyMix {
 export function dailyMixes(user: UserHistory, catalog: CatalogView, o: DailyMixOptions): DailyMix[] {
   const size = o.size ?? 50;
   const favs = [...user.plays.entries()]
-    .filter(([t, p]) => p.streams > 0 && p.streams >= p.skips && o.vector(t) && !heardOrDisliked({ ...user, plays: new Map() }, catalog, t))
+    .filter(([t, p]) => p.streams > 0 && p.streams >= p.skips && o.vector(t) && !disliked(user, catalog, t))
     .sort((a, b) => b[1].streams - a[1].streams || a[0] - b[0])
     .slice(0, 120)
     .map(([t]) => t);
@@ -182,29 +196,43 @@ function ranked(xs: string[]): string[] {
 
 /**
  * k-means++ seeding then Lloyd iterations on cosine-normalised vectors; deterministic for a seed.
- * Flat float32 rows, no allocation per step (it runs for every listener's favourites).
+ * Flat float32 rows, no allocation per step (it runs for every listener's favourites). Squared
+ * distances as ‖x‖² + ‖c‖² − 2·x·c, with the norms computed once per centre update.
  */
 export function kmeans(vecs: Float32Array[], k: number, dim: number, rng: Rng, iterations = 20): { assign: Int32Array; centres: Float32Array[] } {
   const n = vecs.length;
   const xs = new Float32Array(n * dim);
+  const xn = new Float64Array(n);
   vecs.forEach((v, i) => {
     let s = 0;
     for (let j = 0; j < dim; j++) s += v[j] * v[j];
     const r = Math.sqrt(s) || 1;
-    for (let j = 0; j < dim; j++) xs[i * dim + j] = v[j] / r;
+    let q = 0;
+    for (let j = 0; j < dim; j++) {
+      const x = (xs[i * dim + j] = v[j] / r);
+      q += x * x;
+    }
+    xn[i] = q;
   });
   const C = new Float32Array(k * dim);
-  const dist = (i: number, c: number) => {
+  const cn = new Float64Array(k);
+  const norm = (c: number) => {
+    let s = 0;
+    for (let j = c * dim; j < (c + 1) * dim; j++) s += C[j] * C[j];
+    cn[c] = s;
+  };
+  const dot = (i: number, c: number) => {
     let s = 0;
     const xo = i * dim;
     const co = c * dim;
-    for (let j = 0; j < dim; j++) {
-      const d = xs[xo + j] - C[co + j];
-      s += d * d;
-    }
+    for (let j = 0; j < dim; j++) s += xs[xo + j] * C[co + j];
     return s;
   };
-  const setCentre = (c: number, i: number) => C.set(xs.subarray(i * dim, (i + 1) * dim), c * dim);
+  const dist = (i: number, c: number) => Math.max(0, xn[i] + cn[c] - 2 * dot(i, c));
+  const setCentre = (c: number, i: number) => {
+    C.set(xs.subarray(i * dim, (i + 1) * dim), c * dim);
+    norm(c);
+  };
   setCentre(0, rng.int(n));
   // nearest-centre distance of every row, updated as centres are added
   const d = new Float64Array(n).fill(Infinity);
@@ -220,28 +248,32 @@ export function kmeans(vecs: Float32Array[], k: number, dim: number, rng: Rng, i
     setCentre(c, i);
   }
   const assign = new Int32Array(n);
-  const sum = new Float32Array(dim);
+  const sum = new Float32Array(k * dim);
+  const members = new Int32Array(k);
   for (let it = 0; it < iterations; it++) {
     let moved = false;
     for (let i = 0; i < n; i++) {
+      // the nearest centre minimises ‖c‖² − 2·x·c (‖x‖² is the same for every c)
       let best = 0;
-      let bestD = dist(i, 0);
+      let bestD = cn[0] - 2 * dot(i, 0);
       for (let c = 1; c < k; c++) {
-        const dd = dist(i, c);
+        const dd = cn[c] - 2 * dot(i, c);
         if (dd < bestD) (best = c), (bestD = dd);
       }
-      if (assign[i] !== best || it === 0) moved = moved || assign[i] !== best;
+      if (assign[i] !== best) moved = true;
       assign[i] = best;
     }
+    sum.fill(0);
+    members.fill(0);
+    for (let i = 0; i < n; i++) {
+      const co = assign[i] * dim;
+      members[assign[i]]++;
+      for (let j = 0; j < dim; j++) sum[co + j] += xs[i * dim + j];
+    }
     for (let c = 0; c < k; c++) {
-      sum.fill(0);
-      let m = 0;
-      for (let i = 0; i < n; i++) {
-        if (assign[i] !== c) continue;
-        m++;
-        for (let j = 0; j < dim; j++) sum[j] += xs[i * dim + j];
-      }
-      if (m) for (let j = 0; j < dim; j++) C[c * dim + j] = sum[j] / m;
+      if (!members[c]) continue;
+      for (let j = 0; j < dim; j++) C[c * dim + j] = sum[c * dim + j] / members[c];
+      norm(c);
     }
     if (!moved && it > 0) break;
   }

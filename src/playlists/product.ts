@@ -10,7 +10,7 @@ import { isFactorized, type Recommender } from '../cf/index.ts';
 import { weekStart } from '../core/clock.ts';
 import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from './sources.ts';
 import { rowSearch, type RowSearch } from './retrieval.ts';
-import { discoverWeekly, releaseRadar, dailyMixes, radio, type DailyMix } from './makers.ts';
+import { discoverWeekly, releaseRadar, dailyMixes, radio, freshTracks, type DailyMix } from './makers.ts';
 import { artistSpace, CoListening, similarArtists, similarTracks, type ArtistSpace, type Neighbour } from './similar.ts';
 import { reasonRef, reasonText, type Candidate, type CandidateSource, type CatalogView, type FlowFeatures, type Playlist, type UserHistory } from './types.ts';
 
@@ -120,6 +120,7 @@ export class Product {
   private readonly similarArtistMemo = new Map<number, number[]>();
   private readonly search: RowSearch | undefined;
   private artistIndex: RowSearch | undefined;
+  private readonly freshMemo = new Map<string, { of: (a: number) => number[]; rows: (readonly number[] | undefined)[] }>();
 
   constructor(i: ProductInputs) {
     this.world = i.world;
@@ -156,7 +157,7 @@ export class Product {
 
   /** Release Radar for the week ending `friday` (YYYY-MM-DD in the user's zone), by predicted affinity. */
   releaseRadar(user: UserHistory, friday: string): Candidate[] {
-    return releaseRadar(user, this.world.catalog, { friday, affinity: (u, ts) => this.affinity(u, ts), similarArtists: (a, k) => this.similarArtistRows(a, k) });
+    return releaseRadar(user, this.world.catalog, { friday, affinity: (u, ts) => this.affinity(u, ts), similarArtists: (a, k) => this.similarArtistRows(a, k), fresh: this.freshOn(friday) });
   }
 
   /** Daily Mixes (30 tracks each); none without a factor model. */
@@ -224,6 +225,14 @@ export class Product {
       this.artistIndex = rowSearch(flat, dim, rows, this.seed);
     }
     return Array.from(this.artistIndex.top(vs[a], k, [a]).items);
+  }
+
+  /** An artist's releases in the week up to `friday`, remembered per artist (a radar per listener reads the same artists). */
+  private freshOn(friday: string): (artist: number) => readonly number[] {
+    let memo = this.freshMemo.get(friday);
+    if (!memo) this.freshMemo.set(friday, (memo = { of: freshTracks(this.world.catalog, friday), rows: [] }));
+    const m = memo;
+    return (a) => (m.rows[a] ??= m.of(a));
   }
 
   /** Predicted affinity: user · item factors, or the track's plays without factors. */

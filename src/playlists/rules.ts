@@ -18,7 +18,12 @@ export interface BlendOptions {
 
 /** True when the user has streamed or skipped `track`, or disliked it or its artists. */
 export function heardOrDisliked(user: UserHistory, catalog: CatalogView, track: number): boolean {
-  if (user.plays.has(track) || user.dislikedTracks.has(track)) return true;
+  return user.plays.has(track) || disliked(user, catalog, track);
+}
+
+/** True when the user disliked `track` or one of its artists. */
+export function disliked(user: UserHistory, catalog: CatalogView, track: number): boolean {
+  if (user.dislikedTracks.has(track)) return true;
   for (const a of catalog.tracks[track].artists) if (user.dislikedArtists.has(a)) return true;
   return false;
 }

@@ -1,0 +1,185 @@
+/**
+ * One process of the fleet-pipeline bench (bench/fleet-pipeline.bench.ts): import a generated world
+ * into a fresh embedded home, then run every default step with the in-process task queue, timing
+ * each step (wall and this process's CPU, worker threads included) and each task (the playlists
+ * shards: the handler's own time and the queue's time around it). Prints one JSON object
+ * ({@link RunFigures}) as the last line of stdout.
+ *
+ * `node --import tsx bench/fleet-pipeline-run.ts --world DIR --home DIR [--shards N] [--users N] [--resume RUN]`
+ * `--users N` stops after the playlists of the first N listeners (a profile of that step, with
+ * `node --cpu-prof`); the steps before it run in full.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
+import { importPath } from '../src/ingest/import.ts';
+import { openStore } from '../src/store/open.ts';
+import { defaultConfig } from '../src/config/config.ts';
+import { runPipeline, type Step, type StepContext, type StepOutput } from '../src/pipeline/runner.ts';
+import type { Snapshot } from '../src/pipeline/snapshot.ts';
+import type { Recommender } from '../src/cf/index.ts';
+import type { PlaylistInputs } from '../src/pipeline/playlists-step.ts';
+import { defaultSteps, loadCfModel, makePlaylists, runPlaylistInputs, shardCount, stepProduct, makePlaylistsShard } from '../src/pipeline/steps.ts';
+import { runSnapshot } from '../src/pipeline/persist.ts';
+import { InProcessQueue, type Task, type TaskQueue, type TaskReport } from '../src/pipeline/tasks.ts';
+import { FixedClock } from '../src/core/clock.ts';
+import { DEFAULT_CLOCK } from '../src/generate/world.ts';
+import { flag } from './bench.ts';
+
+/** Wall and CPU seconds of one piece of work. */
+export interface Timing {
+  wall_s: number;
+  cpu_s: number;
+}
+
+/** Per task kind: how many ran, their own time (the handler), and the queue's time around them. */
+export interface TaskKindFigures {
+  tasks: number;
+  /** Sum over the tasks of the handler's wall and CPU seconds. */
+  handler: Timing;
+  /** The queue's wall time not spent in a handler (enqueue, hand-over, bookkeeping), over all tasks. */
+  overhead_s: number;
+}
+
+/** What one pipeline process measured. */
+export interface RunFigures {
+  import: Timing;
+  steps: Record<string, Timing>;
+  tasks: Record<string, TaskKindFigures>;
+  total: Timing;
+  peak_rss_mb: number;
+  /** Listeners, tracks, listens seen by the signals step. */
+  counts: Record<string, number>;
+  /** Set with `--users`: the playlists of the first N listeners only. */
+  playlists_users?: number;
+  playlists_ms_per_listener?: number;
+  playlists_cpu_ms_per_listener?: number;
+}
+
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/**
+ * A {@link TaskQueue} around another that times every task: the handler's wall and CPU time, and
+ * the rest of the queue's wall time (its overhead). One task at a time, so CPU is the task's.
+ */
+export class TimedQueue implements TaskQueue {
+  readonly kinds: Record<string, TaskKindFigures> = {};
+  constructor(private readonly inner: TaskQueue) {}
+  async run(tasks: readonly Task[], handler: (t: Task) => Promise<void>): Promise<TaskReport> {
+    const t0 = performance.now();
+    let inside = 0;
+    const r = await this.inner.run(tasks, async (t) => {
+      const k = (this.kinds[t.kind] ??= { tasks: 0, handler: { wall_s: 0, cpu_s: 0 }, overhead_s: 0 });
+      const w = performance.now();
+      const c = cpuNow();
+      try {
+        await handler(t);
+      } finally {
+        const dw = (performance.now() - w) / 1000;
+        k.tasks++;
+        k.handler.wall_s += dw;
+        k.handler.cpu_s += cpuNow() - c;
+        inside += dw;
+      }
+    });
+    const total = (performance.now() - t0) / 1000;
+    // the queue's own time, spread over the kinds by their task counts (one kind per call here)
+    const kinds = new Set(tasks.map((t) => t.kind));
+    for (const kind of kinds) if (this.kinds[kind]) this.kinds[kind].overhead_s += ((total - inside) * tasks.filter((t) => t.kind === kind).length) / tasks.length;
+    return r;
+  }
+}
+
+/**
+ * The default steps with the playlists step's work replaced by `body`, given what the step loads
+ * (the run's snapshot, CF model and text/audio inputs) as playlistsStep does.
+ */
+function withPlaylists(body: (ctx: StepContext, snap: Snapshot, model: Recommender, inputs: PlaylistInputs) => Promise<StepOutput>): Step[] {
+  return defaultSteps().map((s): Step =>
+    s.name !== 'playlists'
+      ? s
+      : {
+          ...s,
+          async run(ctx) {
+            const snap = await runSnapshot(ctx);
+            const model = await loadCfModel(ctx.dirOf('cf'), snap, ctx.config.cf.threads);
+            try {
+              return await body(ctx, snap, model, await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), snap, model));
+            } finally {
+              await (model as Partial<{ close(): Promise<void> }>).close?.();
+            }
+          },
+        },
+  );
+}
+
+/** The default steps, the playlists step's tasks going through `queue` (the same work as playlistsStep). */
+const timedSteps = (queue: TaskQueue, shards: number | undefined): Step[] =>
+  withPlaylists(async (ctx, snap, model, inputs) => {
+    const r = await makePlaylists(ctx, snap, model, inputs, shards ?? shardCount(snap.histories.length), queue);
+    await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
+    return { metrics: r.metrics, info: { counts: r.counts } };
+  });
+
+/**
+ * The steps with the playlists step cut to about the first `users` listeners, as one shard made
+ * directly (no merge, no archive): what `--users` profiles.
+ */
+const profileSteps = (users: number, out: Partial<RunFigures>): Step[] =>
+  withPlaylists(async (ctx, snap, model, inputs) => {
+    const product = stepProduct(snap, model, inputs, ctx.config.cf.seed);
+    // shard 0 of count: the first ⌊listeners / count⌋ listeners ≈ `users`
+    const count = Math.max(1, Math.floor(snap.histories.length / Math.min(users, snap.histories.length)));
+    const r = await makePlaylistsShard(ctx, snap, product, { index: 0, count });
+    Object.assign(out, { playlists_users: r.users, playlists_ms_per_listener: (1000 * r.seconds) / r.users, playlists_cpu_ms_per_listener: (1000 * r.cpuSeconds) / r.users });
+    return {};
+  });
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const world = flag(args, 'world');
+  const home = flag(args, 'home');
+  if (!world || !home) throw new Error('usage: fleet-pipeline-run.ts --world DIR --home DIR [--shards N] [--users N]');
+  const shards = flag(args, 'shards') === undefined ? undefined : Number(flag(args, 'shards'));
+  const users = flag(args, 'users') === undefined ? undefined : Number(flag(args, 'users'));
+  // --resume RUN: finish a run of this home (no import), e.g. after a step failed
+  const resume = flag(args, 'resume');
+  const t0 = performance.now();
+  const c0 = cpuNow();
+  const store = await openStore({ home });
+  const figures: Partial<RunFigures> = { steps: {} };
+  try {
+    if (!resume) await importPath(store, 'jsonl', world, { bulk: 'auto' });
+    figures.import = { wall_s: (performance.now() - t0) / 1000, cpu_s: cpuNow() - c0 };
+    console.error(`fleet-pipeline: imported ${world} in ${figures.import.wall_s.toFixed(1)} s (${figures.import.cpu_s.toFixed(1)} CPU s)`);
+    const queue = new TimedQueue(new InProcessQueue());
+    const started = new Map<string, [number, number]>();
+    const m = await runPipeline(users ? profileSteps(users, figures) : timedSteps(queue, shards), {
+      config: { ...defaultConfig(), home },
+      store,
+      clock: new FixedClock(DEFAULT_CLOCK),
+      resume,
+      onStep(name, rec) {
+        if (rec.status === 'running') started.set(name, [performance.now(), cpuNow()]);
+        else {
+          const [w, c] = started.get(name)!;
+          figures.steps![name] = { wall_s: (performance.now() - w) / 1000, cpu_s: cpuNow() - c };
+          console.error(`fleet-pipeline: step ${name} ${rec.status} in ${figures.steps![name].wall_s.toFixed(1)} s (${figures.steps![name].cpu_s.toFixed(1)} CPU s)`);
+        }
+      },
+    });
+    if (m.status !== 'succeeded') throw new Error(`pipeline ${m.status}`);
+    figures.tasks = queue.kinds;
+    figures.counts = m.steps.signals?.output?.metrics ?? {};
+  } finally {
+    await store.close();
+  }
+  figures.total = { wall_s: (performance.now() - t0) / 1000, cpu_s: cpuNow() - c0 };
+  figures.peak_rss_mb = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify(figures));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
