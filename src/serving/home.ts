@@ -39,6 +39,15 @@ const NOBODY = '\u0000popular-now';
 const NEW_RELEASE_DAYS = 56;
 /** Deferred home answers kept waiting for their shelves to be seen, without a store. */
 const MAX_PENDING = 10_000;
+/** One process's staged shelves per store: kept across the homes of successive runs (a run swap keeps the pages shown before it). */
+const byStore = new WeakMap<object, InProcessStaging>();
+
+/** The in-memory staging of this process for `store` (one server, no other node to report views to): the same one for every run it loads. */
+export function processStaging(store: object): InProcessStaging {
+  let s = byStore.get(store);
+  if (!s) byStore.set(store, (s = new InProcessStaging(MAX_PENDING)));
+  return s;
+}
 /** How long a deferred shelf waits to be seen, in ms (a page left open longer logs nothing more). */
 export const STAGED_SHELF_TTL_MS = 30 * 60_000;
 /** Expired staged shelves are dropped at most this often by one home, in ms. */

@@ -22,7 +22,7 @@ import type { TrackCard } from './recommendations.ts';
 import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Clock } from '../core/clock.ts';
-import { BanditHome } from './home.ts';
+import { BanditHome, processStaging } from './home.ts';
 import { sharedPlaylistArchive, type ArchiveHome } from './archive.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/index.ts';
@@ -215,10 +215,12 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       const banditFile = join(run.dir, 'bandit', 'reward-model.json');
       const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
       // an embedded server logs impressions to local files (cheap); a fleet's API node commits them to the shared store before it answers;
-      // shelves waiting to be seen (the web app's pages) wait in the store, so any node (or this one restarted) logs them
+      // shelves waiting to be seen (the web app's pages): a fleet's wait in the store, so any node logs them; one process keeps
+      // them in memory across its run swaps (a DuckDB write per page cost the home ten times its CPU)
       const fleet = canNotify(store);
       const sink = fleet ? new StoreImpressionWriter(store) : new ImpressionLog(impressionLogDir(config.home));
-      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet, ...(store.readOnly ? {} : { staging: store }), now });
+      const staging = fleet && !store.readOnly ? store : processStaging(store);
+      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet, staging, now });
       // the item index is built (and measured against the model's scan) once the server answers
       const warmUp = () => recs.useItemIndex(itemRetrieval(run.model, s.userTracks));
       return { recs, catalog, playlists, home, warmUp, ...(audio ? { audio } : {}) };
