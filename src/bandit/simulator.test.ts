@@ -70,7 +70,7 @@ test('opeCheck: on-policy IPS is the mean reward; off-policy estimates cover the
   for (const e of off.estimates.slice(0, 3)) assert.ok(e.lo <= off.truth && off.truth <= e.hi, `${e.estimator} [${e.lo.toFixed(3)}, ${e.hi.toFixed(3)}] vs truth ${off.truth.toFixed(3)}`);
 });
 
-test('Feedback: streams per examined impression of a track, of a listener per shelf and per artist become features of later requests, smoothed to the overall rate; the request is untouched', () => {
+test('Feedback: streams per examined impression of a track, of a listener per shelf, per artist and per genre become features of later requests, smoothed to the overall rate; the request is untouched', () => {
   const fb = new Feedback(world, 4);
   const q = world.request(4, 1);
   const f = (name: string) => FEATURES.indexOf(name as (typeof FEATURES)[number]);
@@ -91,6 +91,8 @@ test('Feedback: streams per examined impression of a track, of a listener per sh
   assert.ok(Math.abs(at(0, 'card_seen') - Math.log1p(3) / 5) < 1e-12);
   assert.ok(Math.abs(at(0, 'user_artist_rate') - (3 + 5 * m) / (3 + 5)) < 1e-12, 'the listener streamed this artist 3 times of 3');
   assert.ok(Math.abs(at(other, 'user_artist_rate') - (0 + 5 * m) / (5 + 5)) < 1e-12);
+  const sameGenre = world.cat.trackGenre[q.tracks[0]] === world.cat.trackGenre[q.tracks[other]];
+  assert.ok(Math.abs(at(0, 'user_genre_rate') - (sameGenre ? (3 + 5 * m) / (8 + 5) : (3 + 5 * m) / (3 + 5))) < 1e-12);
   // both cards' shelves are this listener's: the shelf-level rate counts them per shelf kind
   const sameShelf = q.shelves[0] === q.shelves[other];
   assert.ok(Math.abs(at(0, 'user_shelf_rate') - (sameShelf ? (3 + 5 * m) / (8 + 5) : (3 + 5 * m) / (3 + 5))) < 1e-12);

@@ -51,7 +51,7 @@ export const FEATURES = [
   'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre', 'energetic_genre', 'recent_genre_share',
   ...SHELF_KINDS.map((k) => `shelf:${k}`),
   'slot',
-  'card_rate', 'card_seen', 'user_shelf_rate', 'user_shelf_seen', 'user_artist_rate', 'user_artist_seen',
+  'card_rate', 'card_seen', 'user_shelf_rate', 'user_shelf_seen', 'user_artist_rate', 'user_artist_seen', 'user_genre_rate', 'user_genre_seen',
 ] as const;
 const DIM = FEATURES.length;
 /**
@@ -87,7 +87,8 @@ const SMOOTH = 5;
  * What the home page's own logs say so far, the bandit's card-level and shelf-level evidence:
  * per track, streams per examined impression (card level: a track's appeal that no catalog
  * statistic shows); per listener and shelf kind (shelf level: which explanations work for whom);
- * per listener and artist (whom this listener answers to on the home page).
+ * per listener and artist, and per listener and genre (what this listener answers to on the home
+ * page: favourites and tastes the history shows only in part).
  *
  * Position effects: a card shown lower is seen less often, so raw streams per impression would
  * credit whatever a policy ranks first. Each impression counts as the examination probability
@@ -102,6 +103,7 @@ export class Feedback {
   private readonly card: Evidence;
   private readonly shelf: Evidence;
   private readonly artist: Evidence;
+  private readonly genre: Evidence;
   /** Per slot: Σ reward / (n μ) (IPS of a uniform card at that slot) and the number of impressions. */
   private readonly slotIps: Float64Array;
   private readonly slotShows: Float64Array;
@@ -109,12 +111,13 @@ export class Feedback {
   private streams = 0;
   private exposure = 0;
   constructor(
-    private readonly world: { cat: Pick<Catalog, 'trackArtist'> },
+    private readonly world: { cat: Pick<Catalog, 'trackArtist' | 'trackGenre'> },
     readonly slots = 6,
   ) {
     this.card = new Evidence(slots);
     this.shelf = new Evidence(slots);
     this.artist = new Evidence(slots);
+    this.genre = new Evidence(slots);
     this.slotIps = new Float64Array(slots);
     this.slotShows = new Float64Array(slots);
     this.exam = new Float64Array(slots).fill(1);
@@ -125,6 +128,7 @@ export class Feedback {
     this.card.add(q.tracks[a], s, reward);
     this.shelf.add(q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]), s, reward);
     this.artist.add(q.user * ARTIST_KEYS + this.world.cat.trackArtist[q.tracks[a]], s, reward);
+    this.genre.add(q.user * GENRE_KEYS + this.world.cat.trackGenre[q.tracks[a]], s, reward);
     this.slotIps[s] += reward / (q.decision.n * propensity);
     this.slotShows[s]++;
     this.streams += reward;
@@ -152,12 +156,14 @@ export class Feedback {
       this.card.write(q.tracks[a], exam, m, x, o);
       this.shelf.write(q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]), exam, m, x, o + 2);
       this.artist.write(q.user * ARTIST_KEYS + this.world.cat.trackArtist[q.tracks[a]], exam, m, x, o + 4);
+      this.genre.write(q.user * GENRE_KEYS + this.world.cat.trackGenre[q.tracks[a]], exam, m, x, o + 6);
     }
     return { n: d.n, dim: d.dim, x };
   }
 }
 /** Keys of (listener, artist) pairs: listener × ARTIST_KEYS + artist row. */
 const ARTIST_KEYS = 1 << 20;
+const GENRE_KEYS = 64;
 
 /** A logged card's feature row: the candidate's row with the slot it was shown at. */
 function shownRow(d: Decision, a: number, s: number, slotAware: boolean): Float64Array {
@@ -441,6 +447,15 @@ export interface ArmResult {
   cumReward: number[];
   cumExpected: number[];
   cumRegret: number[];
+  /**
+   * Where the regret goes, per day, cumulative (expected streams), for policies over a reward model
+   * (empty otherwise): `cumGreedy` what the model's mean would have shown (top k by mean prediction),
+   * `cumGreedySorted` the same cards in the true order. chosen → greedy is the cost of exploration,
+   * greedy → sorted the cost of the model's order among the cards it picked, sorted → oracle the
+   * cost of picking the wrong cards. Before the first fit all three equal the chosen slate's value.
+   */
+  cumGreedy: number[];
+  cumGreedySorted: number[];
   /** Seconds spent choosing (all requests) and fitting (all days). */
   chooseS: number;
   fitS: number;
@@ -459,12 +474,13 @@ export interface SimResult {
  */
 export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions): SimResult {
   const logs: LoggedChoice[][] = arms.map(() => []);
-  const res: ArmResult[] = arms.map((a) => ({ name: a.name, cumReward: [], cumExpected: [], cumRegret: [], chooseS: 0, fitS: 0 }));
+  const res: ArmResult[] = arms.map((a) => ({ name: a.name, cumReward: [], cumExpected: [], cumRegret: [], cumGreedy: [], cumGreedySorted: [], chooseS: 0, fitS: 0 }));
   const rngs = arms.map((_, i) => new Rng(hash32(o.seed, 0x9011, i)));
   const feedback = arms.map(() => new Feedback(world, o.slots));
   const oracle = { cumReward: [] as number[], cumExpected: [] as number[] };
   let oR = 0, oE = 0;
-  const tot = arms.map(() => ({ r: 0, e: 0, g: 0 }));
+  const tot = arms.map(() => ({ r: 0, e: 0, g: 0, mean: 0, sorted: 0 }));
+  const models = arms.map((a) => (a.policy as Partial<{ model: RewardModel }>).model);
   for (let day = 0; day < o.days; day++) {
     const reqs = Array.from({ length: o.requestsPerDay }, (_, r) => world.request(day, r));
     const coins = reqs.map((_, r) => {
@@ -481,12 +497,26 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
     arms.forEach((arm, i) => {
       const t0 = performance.now();
       const shown: [Request, number, number, number, number][] = [];
+      let diagMs = 0;
       reqs.forEach((q, r) => {
         const d = o.feedback === false ? q.decision : feedback[i].decision(q);
         const sl = arm.policy.choose(d, o.slots, rngs[i]);
         const v = world.value(q, sl.chosen);
         tot[i].e += v;
         tot[i].g += world.value(q, world.oracle(q, o.slots)) - v;
+        const m = models[i];
+        if (m) {
+          const tg = performance.now();
+          let g: ArrayLike<number> = sl.chosen;
+          if (m.fitted) {
+            const sc = new Float64Array(d.n);
+            m.predict(d.x, d.n, sc);
+            g = topK(sc, o.slots).items;
+          }
+          tot[i].mean += world.value(q, g);
+          tot[i].sorted += world.value(q, Array.from(g).sort((a, b) => q.pTrue[b] - q.pTrue[a]));
+          diagMs += performance.now() - tg;
+        }
         sl.chosen.forEach((a, s) => {
           const reward = coins[r][s] < examine(s) * q.pTrue[a] ? 1 : 0;
           tot[i].r += reward;
@@ -498,11 +528,12 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
       const t1 = performance.now();
       arm.policy.fit(trainingSet(logs[i], world.dim, o.training), rngs[i]);
       const t2 = performance.now();
-      res[i].chooseS += (t1 - t0) / 1000;
+      res[i].chooseS += (t1 - t0 - diagMs) / 1000;
       res[i].fitS += (t2 - t1) / 1000;
       res[i].cumReward.push(tot[i].r);
       res[i].cumExpected.push(tot[i].e);
       res[i].cumRegret.push(tot[i].g);
+      if (models[i]) res[i].cumGreedy.push(tot[i].mean), res[i].cumGreedySorted.push(tot[i].sorted);
       o.onDay?.(day, arm.name, (t2 - t0) / 1000);
     });
   }
