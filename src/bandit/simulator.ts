@@ -27,7 +27,9 @@
  * The policy sees {@link FEATURES}: time, what the history says about the user (size, share
  * of replays, how mainstream, share of the card's genre and artist, plays of the track), the card (popularity and
  * completion rate of the track and its artist from everyone's listens, age, new, calm/party genre) and the explanation. The interactions above are what a
- * linear model cannot represent and trees can.
+ * linear model cannot represent and trees can. It also sees the home page's own evidence so far
+ * ({@link Feedback}: streams per examined impression of the track, and of this listener per shelf
+ * kind, artist and genre), which is how it learns what the history does not show.
  */
 import { Rng } from '../util/rng.ts';
 import { generateCatalog, type Catalog } from '../generate/index.ts';
