@@ -70,27 +70,50 @@ test('opeCheck: on-policy IPS is the mean reward; off-policy estimates cover the
   for (const e of off.estimates.slice(0, 3)) assert.ok(e.lo <= off.truth && off.truth <= e.hi, `${e.estimator} [${e.lo.toFixed(3)}, ${e.hi.toFixed(3)}] vs truth ${off.truth.toFixed(3)}`);
 });
 
-test('Feedback: streams per impression of a track, and of a listener per shelf, become features of later requests, smoothed to the overall rate; the request is untouched', () => {
-  const fb = new Feedback(world.cat.tracks.length, world.users.length);
+test('Feedback: streams per examined impression of a track, of a listener per shelf, per artist and per genre become features of later requests, smoothed to the overall rate; the request is untouched', () => {
+  const fb = new Feedback(world, 4);
   const q = world.request(4, 1);
   const f = (name: string) => FEATURES.indexOf(name as (typeof FEATURES)[number]);
   const before = fb.decision(q);
   assert.equal(before.x[f('card_rate')], 0, 'nothing logged yet: rate 0, seen 0');
   assert.equal(before.x[f('card_seen')], 0);
-  // card 0 streamed on all 3 of its impressions, card 1 never on 5 of its own (a different track)
-  const other = [...q.tracks].findIndex((t) => t !== q.tracks[0]);
-  for (let i = 0; i < 3; i++) fb.add(q, 0, 1);
-  for (let i = 0; i < 5; i++) fb.add(q, other, 0);
+  assert.deepEqual([...fb.examination()], [1, 1, 1, 1], 'no evidence on position effects yet: every slot counts fully');
+  // card 0 streamed on all 3 of its impressions at slot 0, card 1 never on 5 of its own at slot 0 (a different track)
+  const other = [...q.tracks].findIndex((t) => t !== q.tracks[0] && world.cat.trackArtist[t] !== world.cat.trackArtist[q.tracks[0]]);
+  const n = q.decision.n;
+  for (let i = 0; i < 3; i++) fb.add(q, 0, 1, 0, 1 / n);
+  for (let i = 0; i < 5; i++) fb.add(q, other, 0, 0, 1 / n);
   const d = fb.decision(q);
   const m = 3 / 8;
   const at = (a: number, name: string) => d.x[a * d.dim + f(name)];
   assert.ok(Math.abs(at(0, 'card_rate') - (3 + 5 * m) / (3 + 5)) < 1e-12);
   assert.ok(Math.abs(at(other, 'card_rate') - (0 + 5 * m) / (5 + 5)) < 1e-12);
   assert.ok(Math.abs(at(0, 'card_seen') - Math.log1p(3) / 5) < 1e-12);
+  assert.ok(Math.abs(at(0, 'user_artist_rate') - (3 + 5 * m) / (3 + 5)) < 1e-12, 'the listener streamed this artist 3 times of 3');
+  assert.ok(Math.abs(at(other, 'user_artist_rate') - (0 + 5 * m) / (5 + 5)) < 1e-12);
+  const sameGenre = world.cat.trackGenre[q.tracks[0]] === world.cat.trackGenre[q.tracks[other]];
+  assert.ok(Math.abs(at(0, 'user_genre_rate') - (sameGenre ? (3 + 5 * m) / (8 + 5) : (3 + 5 * m) / (3 + 5))) < 1e-12);
   // both cards' shelves are this listener's: the shelf-level rate counts them per shelf kind
   const sameShelf = q.shelves[0] === q.shelves[other];
   assert.ok(Math.abs(at(0, 'user_shelf_rate') - (sameShelf ? (3 + 5 * m) / (8 + 5) : (3 + 5 * m) / (3 + 5))) < 1e-12);
   assert.deepEqual(q.decision.x, world.request(4, 1).decision.x, 'the request keeps its own rows');
+});
+
+test("Feedback: a slot's examination is estimated from uniform logs by IPS, and impressions count by it (clicks over expected clicks)", () => {
+  const fb = new Feedback(world, 2);
+  const q = world.request(4, 2);
+  const n = q.decision.n;
+  // uniform logging (propensity 1/n): slot 0 streams 8 of 20, slot 1 streams 2 of 20 → ê(1) = (2/20) / (8/20) = 0.25
+  for (let i = 0; i < 20; i++) fb.add(q, i % n, i < 8 ? 1 : 0, 0, 1 / n);
+  for (let i = 0; i < 20; i++) fb.add(q, (i + 3) % n, i < 2 ? 1 : 0, 1, 1 / n);
+  assert.deepEqual([...fb.examination()], [1, 0.25]);
+  // a track shown 4 times at slot 1 and streamed once: 4 × 0.25 = 1 examined impression
+  const t = new Feedback(world, 2);
+  for (let i = 0; i < 20; i++) t.add(q, 1, i < 8 ? 1 : 0, 0, 1 / n);
+  for (let i = 0; i < 20; i++) t.add(q, 1, i < 2 ? 1 : 0, 1, 1 / n);
+  const d = t.decision(q);
+  const m = 10 / (20 + 20 * 0.25);
+  assert.ok(Math.abs(d.x[1 * d.dim + FEATURES.indexOf('card_rate')] - (10 + 5 * m) / (25 + 5)) < 1e-12);
 });
 
 test('simulate with slotAware: logged rows carry the slot they were shown at; candidates are scored at slot 0', () => {

@@ -27,7 +27,9 @@
  * The policy sees {@link FEATURES}: time, what the history says about the user (size, share
  * of replays, how mainstream, share of the card's genre and artist, plays of the track), the card (popularity and
  * completion rate of the track and its artist from everyone's listens, age, new, calm/party genre) and the explanation. The interactions above are what a
- * linear model cannot represent and trees can.
+ * linear model cannot represent and trees can. It also sees the home page's own evidence so far
+ * ({@link Feedback}: streams per examined impression of the track, and of this listener per shelf
+ * kind, artist and genre), which is how it learns what the history does not show.
  */
 import { Rng } from '../util/rng.ts';
 import { generateCatalog, type Catalog } from '../generate/index.ts';
@@ -51,7 +53,7 @@ export const FEATURES = [
   'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre', 'energetic_genre', 'recent_genre_share',
   ...SHELF_KINDS.map((k) => `shelf:${k}`),
   'slot',
-  'card_rate', 'card_seen', 'user_shelf_rate', 'user_shelf_seen',
+  'card_rate', 'card_seen', 'user_shelf_rate', 'user_shelf_seen', 'user_artist_rate', 'user_artist_seen', 'user_genre_rate', 'user_genre_seen',
 ] as const;
 const DIM = FEATURES.length;
 /**
@@ -62,54 +64,108 @@ const DIM = FEATURES.length;
 const F_SLOT = FEATURES.indexOf('slot');
 const F_FEEDBACK = FEATURES.indexOf('card_rate');
 
+/** Streams and impressions per slot of one kind of arm (a track, a listener's shelf, …), keyed by an integer. */
+class Evidence {
+  private readonly rows = new Map<number, Float64Array>();
+  constructor(private readonly slots: number) {}
+  add(key: number, slot: number, reward: number): void {
+    let r = this.rows.get(key);
+    if (!r) this.rows.set(key, (r = new Float64Array(this.slots + 1)));
+    r[0] += reward;
+    r[1 + Math.min(slot, this.slots - 1)]++;
+  }
+  /** Write [rate, seen] at `out[o]`: streams per examined impression smoothed towards `prior`, and log(1 + impressions) / 5. */
+  write(key: number, exam: Float64Array, prior: number, out: Float64Array, o: number): void {
+    const r = this.rows.get(key);
+    let shows = 0, exposure = 0;
+    if (r) for (let s = 0; s < this.slots; s++) (shows += r[1 + s]), (exposure += r[1 + s] * exam[s]);
+    out[o] = ((r ? r[0] : 0) + SMOOTH * prior) / (exposure + SMOOTH);
+    out[o + 1] = Math.log1p(shows) / 5;
+  }
+}
+const SMOOTH = 5;
+
 /**
  * What the home page's own logs say so far, the bandit's card-level and shelf-level evidence:
- * per track, streams per impression (card level: a track's appeal that no catalog statistic
- * shows), and per listener and shelf kind, streams per impression (shelf level: which
- * explanations work for whom). Rates are smoothed towards the overall rate (5 pseudo-impressions);
- * `seen` is log(1 + impressions) / 5. Updated at day end, with the models; an impression log can
- * rebuild both, so serving could compute them the same way.
+ * per track, streams per examined impression (card level: a track's appeal that no catalog
+ * statistic shows); per listener and shelf kind (shelf level: which explanations work for whom);
+ * per listener and artist, and per listener and genre (what this listener answers to on the home
+ * page: favourites and tastes the history shows only in part).
+ *
+ * Position effects: a card shown lower is seen less often, so raw streams per impression would
+ * credit whatever a policy ranks first. Each impression counts as the examination probability
+ * ê(s) of its slot (clicks over expected clicks, COEC; Zhang & Jones 2007), with ê estimated from
+ * the same logs by IPS: a uniformly random card at slot s has value e(s)·p̄, so
+ * ê(s) = V̂_IPS(uniform at s) / V̂_IPS(uniform at slot 0), with the logged propensities
+ * (position-based click model; Richardson et al. 2007). Rates are smoothed towards the overall
+ * rate per examined impression (5 pseudo-impressions); `seen` is log(1 + impressions) / 5.
+ * Updated at day end, with the models; an impression log (slot, propensity, reward) rebuilds both.
  */
 export class Feedback {
-  private readonly cardShows: Float64Array;
-  private readonly cardStreams: Float64Array;
-  private readonly shelfShows: Float64Array;
-  private readonly shelfStreams: Float64Array;
-  private shows = 0;
+  private readonly card: Evidence;
+  private readonly shelf: Evidence;
+  private readonly artist: Evidence;
+  private readonly genre: Evidence;
+  /** Per slot: Σ reward / (n μ) (IPS of a uniform card at that slot) and the number of impressions. */
+  private readonly slotIps: Float64Array;
+  private readonly slotShows: Float64Array;
+  private readonly exam: Float64Array;
   private streams = 0;
-  constructor(tracks: number, users: number) {
-    this.cardShows = new Float64Array(tracks);
-    this.cardStreams = new Float64Array(tracks);
-    this.shelfShows = new Float64Array(users * SHELF_KINDS.length);
-    this.shelfStreams = new Float64Array(users * SHELF_KINDS.length);
+  private exposure = 0;
+  constructor(
+    private readonly world: { cat: Pick<Catalog, 'trackArtist' | 'trackGenre'> },
+    readonly slots = 6,
+  ) {
+    this.card = new Evidence(slots);
+    this.shelf = new Evidence(slots);
+    this.artist = new Evidence(slots);
+    this.genre = new Evidence(slots);
+    this.slotIps = new Float64Array(slots);
+    this.slotShows = new Float64Array(slots);
+    this.exam = new Float64Array(slots).fill(1);
   }
-  add(q: Request, a: number, reward: number): void {
-    const t = q.tracks[a];
-    const us = q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]);
-    this.cardShows[t]++;
-    this.cardStreams[t] += reward;
-    this.shelfShows[us]++;
-    this.shelfStreams[us] += reward;
-    this.shows++;
+  /** Candidate `a` of `q` was shown at `slot` with logging propensity `propensity` and got `reward`. */
+  add(q: Request, a: number, reward: number, slot = 0, propensity = 1 / q.decision.n): void {
+    const s = Math.min(slot, this.slots - 1);
+    this.card.add(q.tracks[a], s, reward);
+    this.shelf.add(q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]), s, reward);
+    this.artist.add(q.user * ARTIST_KEYS + this.world.cat.trackArtist[q.tracks[a]], s, reward);
+    this.genre.add(q.user * GENRE_KEYS + this.world.cat.trackGenre[q.tracks[a]], s, reward);
+    this.slotIps[s] += reward / (q.decision.n * propensity);
+    this.slotShows[s]++;
     this.streams += reward;
+    this.exposure = -1;
+  }
+  /** ê(s), the estimated examination probability of each slot relative to the first (1 before any stream at slot 0). */
+  examination(): Float64Array {
+    if (this.exposure >= 0) return this.exam;
+    const top = this.slotShows[0] > 0 ? this.slotIps[0] / this.slotShows[0] : 0;
+    for (let s = 0; s < this.slots; s++) this.exam[s] = top > 0 && this.slotShows[s] > 0 ? Math.min(1, Math.max(0.05, this.slotIps[s] / this.slotShows[s] / top)) : 1;
+    this.exam[0] = 1;
+    let e = 0;
+    for (let s = 0; s < this.slots; s++) e += this.slotShows[s] * this.exam[s];
+    this.exposure = e;
+    return this.exam;
   }
   /** The request's candidate rows with the evidence filled in (a copy; the request is untouched). */
   decision(q: Request): Decision {
     const d = q.decision;
     const x = d.x.slice();
-    const m = this.shows > 0 ? this.streams / this.shows : 0;
+    const exam = this.examination();
+    const m = this.exposure > 0 ? this.streams / this.exposure : 0;
     for (let a = 0; a < d.n; a++) {
-      const t = q.tracks[a];
-      const us = q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]);
       const o = a * d.dim + F_FEEDBACK;
-      x[o] = (this.cardStreams[t] + 5 * m) / (this.cardShows[t] + 5);
-      x[o + 1] = Math.log1p(this.cardShows[t]) / 5;
-      x[o + 2] = (this.shelfStreams[us] + 5 * m) / (this.shelfShows[us] + 5);
-      x[o + 3] = Math.log1p(this.shelfShows[us]) / 5;
+      this.card.write(q.tracks[a], exam, m, x, o);
+      this.shelf.write(q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]), exam, m, x, o + 2);
+      this.artist.write(q.user * ARTIST_KEYS + this.world.cat.trackArtist[q.tracks[a]], exam, m, x, o + 4);
+      this.genre.write(q.user * GENRE_KEYS + this.world.cat.trackGenre[q.tracks[a]], exam, m, x, o + 6);
     }
     return { n: d.n, dim: d.dim, x };
   }
 }
+/** Keys of (listener, artist) pairs: listener × ARTIST_KEYS + artist row. */
+const ARTIST_KEYS = 1 << 20;
+const GENRE_KEYS = 64;
 
 /** A logged card's feature row: the candidate's row with the slot it was shown at. */
 function shownRow(d: Decision, a: number, s: number, slotAware: boolean): Float64Array {
@@ -393,6 +449,15 @@ export interface ArmResult {
   cumReward: number[];
   cumExpected: number[];
   cumRegret: number[];
+  /**
+   * Where the regret goes, per day, cumulative (expected streams), for policies over a reward model
+   * (empty otherwise): `cumGreedy` what the model's mean would have shown (top k by mean prediction),
+   * `cumGreedySorted` the same cards in the true order. chosen → greedy is the cost of exploration,
+   * greedy → sorted the cost of the model's order among the cards it picked, sorted → oracle the
+   * cost of picking the wrong cards. Before the first fit all three equal the chosen slate's value.
+   */
+  cumGreedy: number[];
+  cumGreedySorted: number[];
   /** Seconds spent choosing (all requests) and fitting (all days). */
   chooseS: number;
   fitS: number;
@@ -411,12 +476,13 @@ export interface SimResult {
  */
 export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions): SimResult {
   const logs: LoggedChoice[][] = arms.map(() => []);
-  const res: ArmResult[] = arms.map((a) => ({ name: a.name, cumReward: [], cumExpected: [], cumRegret: [], chooseS: 0, fitS: 0 }));
+  const res: ArmResult[] = arms.map((a) => ({ name: a.name, cumReward: [], cumExpected: [], cumRegret: [], cumGreedy: [], cumGreedySorted: [], chooseS: 0, fitS: 0 }));
   const rngs = arms.map((_, i) => new Rng(hash32(o.seed, 0x9011, i)));
-  const feedback = arms.map(() => new Feedback(world.cat.tracks.length, world.users.length));
+  const feedback = arms.map(() => new Feedback(world, o.slots));
   const oracle = { cumReward: [] as number[], cumExpected: [] as number[] };
   let oR = 0, oE = 0;
-  const tot = arms.map(() => ({ r: 0, e: 0, g: 0 }));
+  const tot = arms.map(() => ({ r: 0, e: 0, g: 0, mean: 0, sorted: 0 }));
+  const models = arms.map((a) => (a.policy as Partial<{ model: RewardModel }>).model);
   for (let day = 0; day < o.days; day++) {
     const reqs = Array.from({ length: o.requestsPerDay }, (_, r) => world.request(day, r));
     const coins = reqs.map((_, r) => {
@@ -432,29 +498,44 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
     oracle.cumExpected.push(oE);
     arms.forEach((arm, i) => {
       const t0 = performance.now();
-      const shown: [Request, number, number][] = [];
+      const shown: [Request, number, number, number, number][] = [];
+      let diagMs = 0;
       reqs.forEach((q, r) => {
         const d = o.feedback === false ? q.decision : feedback[i].decision(q);
         const sl = arm.policy.choose(d, o.slots, rngs[i]);
         const v = world.value(q, sl.chosen);
         tot[i].e += v;
         tot[i].g += world.value(q, world.oracle(q, o.slots)) - v;
+        const m = models[i];
+        if (m) {
+          const tg = performance.now();
+          let g: ArrayLike<number> = sl.chosen;
+          if (m.fitted) {
+            const sc = new Float64Array(d.n);
+            m.predict(d.x, d.n, sc);
+            g = topK(sc, o.slots).items;
+          }
+          tot[i].mean += world.value(q, g);
+          tot[i].sorted += world.value(q, Array.from(g).sort((a, b) => q.pTrue[b] - q.pTrue[a]));
+          diagMs += performance.now() - tg;
+        }
         sl.chosen.forEach((a, s) => {
           const reward = coins[r][s] < examine(s) * q.pTrue[a] ? 1 : 0;
           tot[i].r += reward;
-          shown.push([q, a, reward]);
+          shown.push([q, a, reward, s, sl.propensity[s]]);
           logs[i].push({ x: shownRow(d, a, s, o.slotAware ?? false), reward, propensity: sl.propensity[s] });
         });
       });
-      for (const [q, a, reward] of shown) feedback[i].add(q, a, reward);
+      for (const [q, a, reward, s, p] of shown) feedback[i].add(q, a, reward, s, p);
       const t1 = performance.now();
       arm.policy.fit(trainingSet(logs[i], world.dim, o.training), rngs[i]);
       const t2 = performance.now();
-      res[i].chooseS += (t1 - t0) / 1000;
+      res[i].chooseS += (t1 - t0 - diagMs) / 1000;
       res[i].fitS += (t2 - t1) / 1000;
       res[i].cumReward.push(tot[i].r);
       res[i].cumExpected.push(tot[i].e);
       res[i].cumRegret.push(tot[i].g);
+      if (models[i]) res[i].cumGreedy.push(tot[i].mean), res[i].cumGreedySorted.push(tot[i].sorted);
       o.onDay?.(day, arm.name, (t2 - t0) / 1000);
     });
   }

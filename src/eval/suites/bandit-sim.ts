@@ -72,6 +72,32 @@ export const banditSim: EvalSuite = {
     }
     learning.rows.push(['oracle (knows the true probabilities)', sim.oracle.cumReward[D - 1], r3(oracleE), 0, 100, 100, null, null]);
 
+    // Where the gap to the oracle goes, in points of the oracle's expected streams over the run
+    const gap: EvalTable = {
+      title: 'where the gap to the oracle goes (points of the oracle\'s expected streams over the run; they add up to 100 − % of oracle)',
+      columns: ['policy', '% of oracle', 'day 0 (no model yet)', 'exploration (mean slate − shown)', 'order (same cards, true order − model order)', 'selection (oracle − best order of the model\'s cards)', 'last day: exploration', 'last day: order', 'last day: selection'],
+      rows: [],
+    };
+    const o0 = sim.oracle.cumExpected[0];
+    for (const a of sim.arms) {
+      if (a.cumGreedy.length !== D) continue;
+      const pt = (x: number, of = oracleE) => r3((100 * x) / of);
+      const c0 = a.cumExpected[0];
+      const last = (cum: number[]) => lastDay(cum);
+      const oLast = lastDay(sim.oracle.cumExpected);
+      gap.rows.push([
+        a.name,
+        pt(a.cumExpected[D - 1]),
+        pt(o0 - c0),
+        pt(a.cumGreedy[D - 1] - a.cumGreedy[0] - (a.cumExpected[D - 1] - c0)),
+        pt(a.cumGreedySorted[D - 1] - a.cumGreedySorted[0] - (a.cumGreedy[D - 1] - a.cumGreedy[0])),
+        pt(oracleE - o0 - (a.cumGreedySorted[D - 1] - a.cumGreedySorted[0])),
+        pt(last(a.cumGreedy) - last(a.cumExpected), oLast),
+        pt(last(a.cumGreedySorted) - last(a.cumGreedy), oLast),
+        pt(oLast - last(a.cumGreedySorted), oLast),
+      ]);
+    }
+
     const outDir = join(tmpdir(), 'deepcut-eval');
     mkdirSync(outDir, { recursive: true });
     const svgPath = join(outDir, `bandit-sim-${ctx.seed}${q ? '-quick' : ''}.svg`);
@@ -170,7 +196,7 @@ export const banditSim: EvalSuite = {
     for (const [est, pe] of perEst) metrics[`ope_coverage_${est}`] = r3(pe.covered / pe.n);
     return {
       metrics,
-      tables: [learning, ope],
+      tables: [learning, gap, ope],
       notes: [
         `cumulative reward curves (SVG): ${svgPath}`,
         `cumulative regret curves (SVG): ${regretPath}`,
