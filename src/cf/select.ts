@@ -53,6 +53,8 @@ export interface Selection {
   metrics: Record<string, number>;
   /** Validation pairs (test side), users scored, and the cut (ms). */
   split: { test_pairs: number; users: number; cutoff_ms: number };
+  /** Why nothing was compared (too little history), when so. */
+  skipped?: string;
 }
 
 export interface ProductionFit {
@@ -96,7 +98,13 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   const split = timeHoldout(raw, time, o.validationShare ?? 0.1);
   const test = positives(split.test);
   const users = sampleUsers(test, o.users ?? 2000, o.seed);
-  if (users.length === 0) throw new DeepcutError('blocked', 'cf: the validation period holds no streams of listeners seen before it; nothing to choose a model on (import more listening history)');
+  const fixed = o.halfLifeDays === 'auto' ? 0 : o.halfLifeDays;
+  const splitFacts = { test_pairs: test.indices.length, users: users.length, cutoff_ms: split.cutoff };
+  if (users.length === 0) {
+    // too little history to hold a period out: the configured family (ALS for auto), no decay unless set, no figures to gate
+    const skipped = 'the validation period holds no streams of listeners seen before it: nothing to choose on, so the configured family (ALS for auto) without figures';
+    return { spec: { family: o.model === 'auto' ? 'als' : o.model, halfLifeDays: fixed, tailShare: o.tailShare }, candidates: [], metrics: {}, split: splitFacts, skipped };
+  }
   const trainTime = timesOf(raw, split.train, time);
   const pop = trainPopularity(split.train);
   const easeFits = Math.min(raw.rows, raw.cols) <= o.easeMaxSide;
@@ -132,7 +140,6 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
     o.onCandidate?.({ label, ndcg_at_10: ndcg, seconds: (performance.now() - t0) / 1000 });
     return ndcg;
   };
-  const fixed = o.halfLifeDays === 'auto' ? 0 : o.halfLifeDays;
   let best = { family: families[0], halfLifeDays: fixed, ndcg: -Infinity };
   for (const f of families) {
     const ndcg = await run(f, fixed);
@@ -150,7 +157,7 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   await popModel.fit(split.train);
   const popNdcg = scoreLists(await recommendLists(popModel, split.train, users, K), split.train, test, K, K, pop).ndcg;
   const metrics = { ...chosen, popularity_ndcg_at_10: mean(popNdcg) };
-  return { spec, candidates, metrics, split: { test_pairs: test.indices.length, users: users.length, cutoff_ms: split.cutoff } };
+  return { spec, candidates, metrics, split: splitFacts };
 }
 
 /** Keep only positive entries (streams), as the relevant items of a holdout. */

@@ -74,6 +74,10 @@ export const cfStep: Step = {
     await fit.model.save(join(ctx.dir, fit.model instanceof ProductionRecommender ? PRODUCTION_FILE : 'als.bin'), { runId: ctx.runId });
     await close(fit.model);
     const v = fit.selection.metrics;
+    if (fit.selection.skipped) {
+      log('pipeline').warn({ step: 'cf', model: fit.model.name }, `cf: ${fit.selection.skipped}`);
+      return { metrics: {} as Record<string, number>, info: { model: fit.model.name, spec: fit.selection.spec, skipped: fit.selection.skipped } };
+    }
     return {
       // the gate reads time_ndcg_at_10 (NDCG@10 on the latest 10% of pairs, trained on the rest); ndcg_at_10 is the same figure
       metrics: { time_ndcg_at_10: v.ndcg_at_10, ndcg_at_10: v.ndcg_at_10, p_at_10: v.p_at_10, r_at_10: v.r_at_10, long_tail_share: v.long_tail_share, coverage: v.coverage, popularity_ndcg_at_10: v.popularity_ndcg_at_10 },
