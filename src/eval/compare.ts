@@ -175,6 +175,16 @@ function putMetrics(out: Record<string, number | string>, key: string, s: Summar
   out[`${key}_recall_at_${DEPTH}_tail`] = s.tailRecall;
 }
 
+/** One point of a dial's trade-off curve: its metrics under `key`, and its table row. */
+function dialPoint(out: Record<string, number | string>, key: string, setting: number, s: Summary): (string | number | null)[] {
+  out[`${key}_ndcg_at_${K}`] = s.ndcg.mean;
+  out[`${key}_ndcg_at_${K}_lo`] = s.ndcg.lo;
+  out[`${key}_ndcg_at_${K}_hi`] = s.ndcg.hi;
+  out[`${key}_long_tail_share`] = s.longTail;
+  out[`${key}_coverage`] = s.coverage;
+  return [setting, ci(s.ndcg), r4(s.longTail), r4(s.coverage), r4(s.novelty), ci(s.recall)];
+}
+
 /**
  * Tune every family on `p.valid`, fit the chosen candidate on every fold, and score it; then (with
  * `o.ranker`) train the ranker on the validation split's candidates and rank each fold's. Returns the
@@ -297,23 +307,11 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
         }),
         o.seed,
       );
-      quota.push([share, ci(s.ndcg), r4(s.longTail), r4(s.coverage), r4(s.novelty), ci(s.recall)]);
-      const key = `${p.prefix}production_tail_${String(share).replace('.', '_')}`;
-      metrics[`${key}_ndcg_at_${K}`] = s.ndcg.mean;
-      metrics[`${key}_ndcg_at_${K}_lo`] = s.ndcg.lo;
-      metrics[`${key}_ndcg_at_${K}_hi`] = s.ndcg.hi;
-      metrics[`${key}_long_tail_share`] = s.longTail;
-      metrics[`${key}_coverage`] = s.coverage;
+      quota.push(dialPoint(metrics, `${p.prefix}production_tail_${String(share).replace('.', '_')}`, share, s));
     }
     for (const beta of o.ranker.betas) {
       const s = summarize(rankedAt(beta), o.seed);
-      curve.push([beta, ci(s.ndcg), r4(s.longTail), r4(s.coverage), r4(s.novelty), ci(s.recall)]);
-      const key = `${p.prefix}ranked_beta_${String(beta).replace('.', '_')}`;
-      metrics[`${key}_ndcg_at_${K}`] = s.ndcg.mean;
-      metrics[`${key}_ndcg_at_${K}_lo`] = s.ndcg.lo;
-      metrics[`${key}_ndcg_at_${K}_hi`] = s.ndcg.hi;
-      metrics[`${key}_long_tail_share`] = s.longTail;
-      metrics[`${key}_coverage`] = s.coverage;
+      curve.push(dialPoint(metrics, `${p.prefix}ranked_beta_${String(beta).replace('.', '_')}`, beta, s));
       summaries[`ranked_beta_${beta}`] = s;
     }
   }
