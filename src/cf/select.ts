@@ -43,7 +43,7 @@ export interface SelectOptions {
 }
 
 /** Half-lives (days) tried when `halfLifeDays` is `auto`, besides no decay. */
-export const HALF_LIVES = [30, 180];
+export const HALF_LIVES = [30];
 
 /** The figures of the choice: each candidate's validation NDCG@10, and the production model's. */
 export interface Selection {

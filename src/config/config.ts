@@ -49,7 +49,7 @@ export const ConfigSchema = z
          * the best of ALS, EASE^R and item-kNN on the time-ordered validation split.
          */
         model: z.enum(['auto', 'als', 'ease', 'itemknn']).default('auto'),
-        /** Half-life in days of the confidence decay (0: none), or `auto`: chosen on validation among 0, 30 and 180. */
+        /** Half-life in days of the confidence decay (0: none), or `auto`: chosen on validation between 0 and 30. */
         halfLifeDays: z.union([z.literal('auto'), z.number().nonnegative()]).default('auto'),
         /** The long-tail dial: the share of every list prefix given to long-tail tracks (outside the 80% head). */
         tailShare: fraction.default(0.1),
