@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvalTable } from './suite.ts';
 import type { Csr } from '../signals/index.ts';
-import { bootstrapMean, type Interval, type ListScores, makeRecommender, tailQuota, type ModelConfig, type RecLists, recommendLists, scoreLists, type Split, testUsers, trainPopularity } from '../cf/index.ts';
+import { bootstrapMean, type Interval, type ListScores, makeRecommender, tailDepth, tailQuota, type ModelConfig, type RecLists, recommendLists, scoreLists, type Split, testUsers, trainPopularity } from '../cf/index.ts';
 import { buildCandidates, candidateLabels, LearnedRanker, rankStats, type TrainTimes } from '../rank/index.ts';
 import { mapValues } from './interactions.ts';
 import { log } from '../log.ts';
@@ -21,6 +21,8 @@ import { Rng } from '../util/rng.ts';
 
 export const K = 10;
 export const DEPTH = 50;
+/** Lists are read this deep (as the production model does for its tail quota at k = 10), then cut. */
+const LIST_DEPTH = tailDepth(K, 0.1, Infinity);
 
 /** How raw weights become model input; `decay` multiplies by 2^(−age / half-life) (needs times). */
 export type Input = { kind: 'raw' } | { kind: 'binary' } | { kind: 'log'; alpha: number; epsilon: number } | { kind: 'decay'; halfLifeDays: number; of: Input };
@@ -91,7 +93,7 @@ export function paramsLabel(c: Candidate): string {
   return [...p, inputLabel(c.input)].join(' ');
 }
 
-/** Fit `c` on a fold's train side and list the top-`DEPTH` of its test users. */
+/** Fit `c` on a fold's train side and list the top-`LIST_DEPTH` of its test users. */
 async function fitLists(c: Candidate, fold: Fold, measure = false): Promise<{ lists: RecLists; train: Csr; fitS: number; modelMb?: number }> {
   const model = await makeRecommender(c.config);
   const train = applyInput(fold.train, c.input, fold.times);
@@ -99,7 +101,7 @@ async function fitLists(c: Candidate, fold: Fold, measure = false): Promise<{ li
   await model.fit(train);
   const fitS = (performance.now() - t0) / 1000;
   // heard items are filtered through the training matrix
-  const lists = await recommendLists(model, train, testUsers(fold.test), DEPTH);
+  const lists = await recommendLists(model, train, testUsers(fold.test), LIST_DEPTH);
   let modelMb: number | undefined;
   if (measure) {
     const dir = await mkdtemp(join(tmpdir(), 'deepcut-eval-model-'));
@@ -254,7 +256,7 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
       const c = buildCandidates(foldLists[k], stats, DEPTH);
       return { c, stats, prob: ranker.predict(c) };
     });
-    const rankedLists = (beta: number) => ranked.map(({ c, stats, prob }) => ranker.rank(c, stats, DEPTH, beta, prob));
+    const rankedLists = (beta: number) => ranked.map(({ c, stats, prob }) => ranker.rank(c, stats, LIST_DEPTH, beta, prob));
     const rankedAt = (beta: number) => ranked.map(({ c, stats, prob }, k) => scoreLists(ranker.rank(c, stats, DEPTH, beta, prob), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]));
     add('ranked', `GBT over ${families.map((f) => f.key).join(', ')} (top ${DEPTH} each), β = 0`, rankedAt(0), fitS, null);
     // The production model: the ranker or one family, whichever wins on validation users the
