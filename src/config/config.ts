@@ -52,7 +52,7 @@ export const ConfigSchema = z
         /** Half-life in days of the confidence decay (0: none), or `auto`: chosen on validation between 0 and 30. */
         halfLifeDays: z.union([z.literal('auto'), z.number().nonnegative()]).default('auto'),
         /** The long-tail dial: the share of every list prefix given to long-tail tracks (outside the 80% head). */
-        tailShare: fraction.default(0.1),
+        tailShare: fraction.default(0.2),
         /** EASE^R's ridge λ. */
         easeLambda: z.number().positive().default(300),
         /** EASE^R is a candidate only when min(listeners, tracks) is at most this (it keeps a dense side²). */
