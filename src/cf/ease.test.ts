@@ -21,6 +21,16 @@ describe('ease', () => {
     assert.ok(Math.abs(e.similarItems(1, 1).scores[0] - 0.5) < 1e-6);
   });
 
+  it('adds the dropout emphasis p/(1 − p)·G_jj to each item\'s ridge (EDLAE), and refuses it in the users form', async () => {
+    const m = csrFromCoo(3, 2, Int32Array.of(0, 0, 1, 1, 2), Int32Array.of(0, 1, 0, 1, 1), Float32Array.of(1, 1, 1, 1, 1));
+    const e = new EaseRecommender({ lambda: 1, dropout: 0.5 });
+    await e.fit(m);
+    // p = 0.5: emphasis 1, so B[0,1] = G01 / (G00 + λ + G00) = 2 / 5
+    assert.ok(Math.abs(e.similarItems(0, 1).scores[0] - 0.4) < 1e-6, `B[0,1] = ${e.similarItems(0, 1).scores[0]}`);
+    assert.throws(() => new EaseRecommender({ lambda: 1, dropout: 0.5, form: 'users' }), /dropout emphasis needs the items form/);
+    assert.throws(() => new EaseRecommender({ dropout: 1 }), /dropout must be in \[0, 1\), got 1/);
+  });
+
   it('gives the same scores in both forms on a random matrix (Woodbury)', async () => {
     const rng = new Rng(5);
     const r: number[] = [];

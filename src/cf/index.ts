@@ -22,6 +22,9 @@ export { type EvalMetrics, evaluate, type ListScores, type RecLists, recommendLi
 export { alsAvailable, makeRecommender, type ModelConfig } from './factory.ts';
 export { Scorer } from './kernels/scorer.ts';
 export { Arena, wasmAvailable, wasmModule } from './kernels/wasm.ts';
-export { loadCfModel } from './load.ts';
-export { bootstrapMean, type Interval, type Popularity, rankMetrics } from './metrics.ts';
+export { loadCfModel, PRODUCTION_FILE } from './load.ts';
+export { decayConfidence, ProductionRecommender, type ProductionSpec, ranksByFactors } from './production.ts';
+export { fitProduction, HALF_LIVES, positives, type ProductionFit, selectProduction, type Selection, type SelectOptions, timesOf } from './select.ts';
+export { tailDepth, tailQuota } from './longtail.ts';
+export { bootstrapMean, type Interval, type Popularity, popularityOf, rankMetrics } from './metrics.ts';
 export { randomHoldout, slidingTimeWindows, type Split, splitByMask, timeHoldout, timeQuantile, timeWindow } from './splits.ts';

@@ -9,6 +9,10 @@ import type { Csr } from '../signals/index.ts';
 import type { Recommender } from './recommender.ts';
 import { AlternatingLeastSquares } from './als.ts';
 import { PopularityRecommender } from './popularity.ts';
+import { ProductionRecommender } from './production.ts';
+
+/** The production model's file in a run's cf folder (beside `als.bin`) when another family ranks or the dial is on. */
+export const PRODUCTION_FILE = 'production.bin';
 
 /** What a run's CF model is checked against: the matrix it was fitted on (users × tracks), and the run. */
 export interface CfModelInputs {
@@ -17,14 +21,18 @@ export interface CfModelInputs {
 }
 
 /**
- * The CF model of a run from `<run>/cf/`: ALS from `als.bin` when the cf step trained it (checked
+ * The CF model of a run from `<run>/cf/`: the production model of `production.bin` when the run
+ * chose another family to rank, a decay or the long-tail dial; else ALS from `als.bin` (checked
  * against the matrix's users and tracks, and `runId` when given: a mismatch is `invalid_input`
  * naming it), else popularity fitted on `fitted.userTracks`. `threads` sizes ALS's fold-in pool.
  * @example const model = await loadCfModel(join(runDir, 'cf'), snapshot, 1, { runId })
  */
 export async function loadCfModel(dir: string, fitted: CfModelInputs, threads: number, o: { runId?: string } = {}): Promise<Recommender> {
   const file = join(dir, 'als.bin');
-  if (existsSync(file)) return AlternatingLeastSquares.load(file, { users: fitted.userTracks.rows, items: fitted.userTracks.cols, ...(o.runId ? { runId: o.runId } : {}) }, { threads });
+  const expect = { users: fitted.userTracks.rows, items: fitted.userTracks.cols, ...(o.runId ? { runId: o.runId } : {}) };
+  const production = join(dir, PRODUCTION_FILE);
+  if (existsSync(production)) return ProductionRecommender.load(production, expect, threads);
+  if (existsSync(file)) return AlternatingLeastSquares.load(file, expect, { threads });
   const pop = new PopularityRecommender();
   await pop.fit(fitted.userTracks);
   return pop;

@@ -44,6 +44,19 @@ export const ConfigSchema = z
         cgSteps: positiveInt.max(64).default(3),
         threads: positiveInt.max(256).default(2),
         seed: z.number().int().default(42),
+        /**
+         * The family that ranks recommendations (ALS always keeps the factor space): `auto` picks
+         * the best of ALS, EASE^R and item-kNN on the time-ordered validation split.
+         */
+        model: z.enum(['auto', 'als', 'ease', 'itemknn']).default('auto'),
+        /** Half-life in days of the confidence decay (0: none), or `auto`: chosen on validation between 0 and 30. */
+        halfLifeDays: z.union([z.literal('auto'), z.number().nonnegative()]).default('auto'),
+        /** The long-tail dial: the share of every list prefix given to long-tail tracks (outside the 80% head). */
+        tailShare: fraction.default(0.2),
+        /** EASE^R's ridge λ. */
+        easeLambda: z.number().positive().default(300),
+        /** EASE^R is a candidate only when min(listeners, tracks) is at most this (it keeps a dense side²). */
+        easeMaxSide: positiveInt.default(6000),
       })
       .prefault({}),
     validation: z

@@ -5,9 +5,8 @@ import { csrFromCoo } from '../signals/index.ts';
 import { randomHoldout } from '../cf/index.ts';
 import { Rng } from '../util/rng.ts';
 
-test('compareModels: a personalized model beats popularity on planted blocks, with intervals, bands, the dial and a production pick', async () => {
-  // 120 users in 4 taste blocks of 20 items each; 80 items; each user hears ~60% of their block,
-  // plus a few of the globally popular items 0..3
+/** 120 users in 4 taste blocks of 20 items each (80 items); each hears ~60% of their block, plus a few of the popular items 0..3. */
+function blocks() {
   const rng = new Rng(9);
   const r: number[] = [];
   const c: number[] = [];
@@ -16,7 +15,31 @@ test('compareModels: a personalized model beats popularity on planted blocks, wi
     for (let i = 0; i < 20; i++) if (rng.next() < 0.6) r.push(u), c.push(b * 20 + i);
     for (let i = 0; i < 4; i++) if (b * 20 + i !== i && rng.next() < 0.5) r.push(u), c.push(i);
   }
-  const m = csrFromCoo(120, 80, Int32Array.from(r), Int32Array.from(c), new Float32Array(r.length).fill(1));
+  return csrFromCoo(120, 80, Int32Array.from(r), Int32Array.from(c), new Float32Array(r.length).fill(1));
+}
+
+test('compareModels: over several folds the production pick is made per fold, and the tail quota gives the tail its share', async () => {
+  const m = blocks();
+  const folds = [1, 3].map((seed) => ({ ...randomHoldout(m, 0.2, seed), label: `seed ${seed}` }));
+  const valid = randomHoldout(folds[0].train, 0.2, 2);
+  const families: Family[] = [
+    { key: 'popularity', candidates: [{ config: { kind: 'popularity' }, input: { kind: 'binary' } }] },
+    { key: 'itemknn', candidates: [{ config: { kind: 'itemknn', weighting: 'cosine', neighbours: 20 }, input: { kind: 'binary' } }] },
+    { key: 'ease', candidates: [{ config: { kind: 'ease', lambda: 10 }, input: { kind: 'binary' } }] },
+  ];
+  const out = await compareModels({ title: 'blocks', prefix: '', valid: { ...valid, label: 'v' }, folds }, families, { seed: 1, ranker: { betas: [], tailShares: [0, 0.3] } });
+  const x = out.metrics;
+  const picks = String(x.production_model).split(',');
+  assert.equal(picks.length, 2);
+  assert.ok(picks.every((k) => ['itemknn', 'ease', 'ranked'].includes(k)), `picks ${picks}`);
+  assert.ok((x.production_tail_0_3_long_tail_share as number) >= 0.3 - 1e-9, `long-tail share ${x.production_tail_0_3_long_tail_share}`);
+  assert.ok((x.production_tail_0_long_tail_share as number) < (x.production_tail_0_3_long_tail_share as number));
+  assert.equal(x.production_tail_0_ndcg_at_10, x.production_ndcg_at_10);
+  assert.ok(out.tables.some((t) => t.title.includes('the long-tail dial as deployed')));
+});
+
+test('compareModels: a personalized model beats popularity on planted blocks, with intervals, bands, the dial and a production pick', async () => {
+  const m = blocks();
   const split = randomHoldout(m, 0.2, 1);
   const valid = randomHoldout(split.train, 0.2, 2);
   const families: Family[] = [

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvalTable } from './suite.ts';
 import type { Csr } from '../signals/index.ts';
-import { bootstrapMean, type Interval, type ListScores, makeRecommender, type ModelConfig, type RecLists, recommendLists, scoreLists, type Split, testUsers, trainPopularity } from '../cf/index.ts';
+import { bootstrapMean, type Interval, type ListScores, makeRecommender, tailDepth, tailQuota, type ModelConfig, type RecLists, recommendLists, scoreLists, type Split, testUsers, trainPopularity } from '../cf/index.ts';
 import { buildCandidates, candidateLabels, LearnedRanker, rankStats, type TrainTimes } from '../rank/index.ts';
 import { mapValues } from './interactions.ts';
 import { log } from '../log.ts';
@@ -21,6 +21,8 @@ import { Rng } from '../util/rng.ts';
 
 export const K = 10;
 export const DEPTH = 50;
+/** Lists are read this deep (as the production model does for its tail quota at k = 10), then cut. */
+const LIST_DEPTH = tailDepth(K, 0.1, Infinity);
 
 /** How raw weights become model input; `decay` multiplies by 2^(−age / half-life) (needs times). */
 export type Input = { kind: 'raw' } | { kind: 'binary' } | { kind: 'log'; alpha: number; epsilon: number } | { kind: 'decay'; halfLifeDays: number; of: Input };
@@ -52,8 +54,8 @@ export interface Protocol {
 
 export interface CompareOptions {
   seed: number;
-  /** Add the learned ranker over every family's candidates, and its dial curve at these β. */
-  ranker?: { betas: number[] };
+  /** Add the learned ranker over every family's candidates, its β curve, and the production list's tail-quota curve at these shares. */
+  ranker?: { betas: number[]; tailShares?: number[] };
 }
 
 export function applyInput(m: Csr, input: Input, times?: TrainTimes): Csr {
@@ -91,7 +93,7 @@ export function paramsLabel(c: Candidate): string {
   return [...p, inputLabel(c.input)].join(' ');
 }
 
-/** Fit `c` on a fold's train side and list the top-`DEPTH` of its test users. */
+/** Fit `c` on a fold's train side and list the top-`LIST_DEPTH` of its test users. */
 async function fitLists(c: Candidate, fold: Fold, measure = false): Promise<{ lists: RecLists; train: Csr; fitS: number; modelMb?: number }> {
   const model = await makeRecommender(c.config);
   const train = applyInput(fold.train, c.input, fold.times);
@@ -99,7 +101,7 @@ async function fitLists(c: Candidate, fold: Fold, measure = false): Promise<{ li
   await model.fit(train);
   const fitS = (performance.now() - t0) / 1000;
   // heard items are filtered through the training matrix
-  const lists = await recommendLists(model, train, testUsers(fold.test), DEPTH);
+  const lists = await recommendLists(model, train, testUsers(fold.test), LIST_DEPTH);
   let modelMb: number | undefined;
   if (measure) {
     const dir = await mkdtemp(join(tmpdir(), 'deepcut-eval-model-'));
@@ -175,6 +177,16 @@ function putMetrics(out: Record<string, number | string>, key: string, s: Summar
   out[`${key}_recall_at_${DEPTH}_tail`] = s.tailRecall;
 }
 
+/** One point of a dial's trade-off curve: its metrics under `key`, and its table row. */
+function dialPoint(out: Record<string, number | string>, key: string, setting: number, s: Summary): (string | number | null)[] {
+  out[`${key}_ndcg_at_${K}`] = s.ndcg.mean;
+  out[`${key}_ndcg_at_${K}_lo`] = s.ndcg.lo;
+  out[`${key}_ndcg_at_${K}_hi`] = s.ndcg.hi;
+  out[`${key}_long_tail_share`] = s.longTail;
+  out[`${key}_coverage`] = s.coverage;
+  return [setting, ci(s.ndcg), r4(s.longTail), r4(s.coverage), r4(s.novelty), ci(s.recall)];
+}
+
 /**
  * Tune every family on `p.valid`, fit the chosen candidate on every fold, and score it; then (with
  * `o.ranker`) train the ranker on the validation split's candidates and rank each fold's. Returns the
@@ -185,10 +197,13 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
   const tuning: (string | number | null)[][] = [];
   const rows: (string | number | null)[][] = [];
   const summaries: Record<string, Summary> = {};
+  /** Each model's per-fold scores, for the production pick per fold (time windows). */
+  const perFold: Record<string, ListScores[]> = {};
   const validLists: RecLists[] = [];
   const foldLists: RecLists[][] = p.folds.map(() => []);
   const pops = p.folds.map((f) => trainPopularity(f.train));
   const add = (key: string, label: string, scores: ListScores[], fitS: number | null, modelMb: number | null) => {
+    perFold[key] = scores;
     const s = summarize(scores, o.seed);
     summaries[key] = s;
     rows.push([key, label, ci(s.ndcg), ci(s.recall), r4(s.precision), r4(s.coverage), r4(s.novelty), r4(s.longTail), fitS === null ? null : Number(fitS.toFixed(2)), modelMb === null ? null : Number(modelMb.toFixed(1))]);
@@ -228,6 +243,7 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
   }
   const tables: EvalTable[] = [];
   const curve: (string | number | null)[][] = [];
+  const quota: (string | number | null)[][] = [];
   if (o.ranker) {
     const t0 = performance.now();
     const vStats = rankStats(p.valid.train, p.valid.times);
@@ -235,12 +251,13 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     const ranker = new LearnedRanker({ seed: o.seed }, families.map((f) => f.key));
     ranker.fit(vc, candidateLabels(vc, p.valid.test));
     const fitS = (performance.now() - t0) / 1000;
-    const perFold = p.folds.map((fold, k) => {
+    const ranked = p.folds.map((fold, k) => {
       const stats = rankStats(fold.train, fold.times);
       const c = buildCandidates(foldLists[k], stats, DEPTH);
       return { c, stats, prob: ranker.predict(c) };
     });
-    const rankedAt = (beta: number) => perFold.map(({ c, stats, prob }, k) => scoreLists(ranker.rank(c, stats, DEPTH, beta, prob), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]));
+    const rankedLists = (beta: number) => ranked.map(({ c, stats, prob }) => ranker.rank(c, stats, LIST_DEPTH, beta, prob));
+    const rankedAt = (beta: number) => ranked.map(({ c, stats, prob }, k) => scoreLists(ranker.rank(c, stats, DEPTH, beta, prob), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]));
     add('ranked', `GBT over ${families.map((f) => f.key).join(', ')} (top ${DEPTH} each), β = 0`, rankedAt(0), fitS, null);
     // The production model: the ranker or one family, whichever wins on validation users the
     // ranker did not learn from (2-fold cross-fitting over a seeded halving of the users: a ranker
@@ -266,19 +283,37 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     choice.push(['ranked', validNdcg(crossRanked)]);
     const [pick] = choice.reduce((a, b) => (b[1] > a[1] ? b : a));
     for (const [key, v] of choice) tuning.push(['production choice', `${key}${key === 'ranked' ? ' (2-fold cross-fitted over validation users)' : ''}`, r4(v)]);
-    summaries.production = summaries[pick];
-    rows.push(['production', `= ${pick} (best on validation; the ranker cross-fitted)`, ...rows.find((r) => r[0] === pick)!.slice(2)]);
-    putMetrics(metrics, `${p.prefix}production`, summaries[pick]);
-    metrics[`${p.prefix}production_model`] = pick;
+    // Rolling origin (time windows): the first fold takes the validation pick; each later fold takes
+    // the model best on the window just before its cut (that window's test pairs all precede the cut).
+    const keys = [...families.map((f) => f.key), 'ranked'];
+    const meanNdcg = (s: ListScores) => mean(s.ndcg);
+    const picks = p.folds.map((_, k) => (k === 0 ? pick : keys.reduce((a, b) => (meanNdcg(perFold[b][k - 1]) > meanNdcg(perFold[a][k - 1]) ? b : a))));
+    const prodLists = picks.map((key, k) => (key === 'ranked' ? rankedLists(0)[k] : foldLists[k][families.findIndex((f) => f.key === key)]));
+    summaries.production = summarize(picks.map((key, k) => perFold[key][k]), o.seed);
+    const prod = summaries.production;
+    const pickLabel = picks.every((x) => x === pick) ? `= ${pick} (best on validation; the ranker cross-fitted)` : `per window, the best on the window before its cut: ${picks.join(', ')}`;
+    rows.push(['production', pickLabel, ci(prod.ndcg), ci(prod.recall), r4(prod.precision), r4(prod.coverage), r4(prod.novelty), r4(prod.longTail), null, null]);
+    putMetrics(metrics, `${p.prefix}production`, prod);
+    metrics[`${p.prefix}production_model`] = picks.join(',');
+    // the long-tail quota dial over the production lists (what cf.tailShare does in the pipeline)
+    for (const share of o.ranker.tailShares ?? []) {
+      const s = summarize(
+        prodLists.map((l, k) => {
+          const cut: RecLists = { users: l.users, items: [], scores: [] };
+          l.items.forEach((it, j) => {
+            const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, pops[k].head);
+            cut.items.push(r.items);
+            cut.scores.push(r.scores);
+          });
+          return scoreLists(cut, p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]);
+        }),
+        o.seed,
+      );
+      quota.push(dialPoint(metrics, `${p.prefix}production_tail_${String(share).replace('.', '_')}`, share, s));
+    }
     for (const beta of o.ranker.betas) {
       const s = summarize(rankedAt(beta), o.seed);
-      curve.push([beta, ci(s.ndcg), r4(s.longTail), r4(s.coverage), r4(s.novelty), ci(s.recall)]);
-      const key = `${p.prefix}ranked_beta_${String(beta).replace('.', '_')}`;
-      metrics[`${key}_ndcg_at_${K}`] = s.ndcg.mean;
-      metrics[`${key}_ndcg_at_${K}_lo`] = s.ndcg.lo;
-      metrics[`${key}_ndcg_at_${K}_hi`] = s.ndcg.hi;
-      metrics[`${key}_long_tail_share`] = s.longTail;
-      metrics[`${key}_coverage`] = s.coverage;
+      curve.push(dialPoint(metrics, `${p.prefix}ranked_beta_${String(beta).replace('.', '_')}`, beta, s));
       summaries[`ranked_beta_${beta}`] = s;
     }
   }
@@ -296,6 +331,7 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
       .filter(([k]) => !k.startsWith('ranked_beta'))
       .map(([k, s]) => [k, ...BANDS.map(([b]) => `${ci(s.bands[b])} (${s.bands[b].users})`), r4(s.headRecall), r4(s.tailRecall)]),
   });
+  if (quota.length) tables.push({ title: `${p.title}: the long-tail dial as deployed (cf.tailShare: every prefix of the production list gives at least this share of its places to items outside the 80% head)`, columns: ['tail share', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: quota });
   if (curve.length) tables.push({ title: `${p.title}: the long-tail dial (ranked, score log p − β·log(1 + item users))`, columns: ['β', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: curve });
   if (tuning.length) tables.push({ title: `${p.title}: validation NDCG@${K} per candidate (${p.valid.label})`, columns: ['model', 'candidate', `NDCG@${K}`], rows: tuning });
   return { tables, metrics, summaries };

@@ -8,37 +8,17 @@ import { writeFile } from 'node:fs/promises';
 import type { Step, StepContext } from './runner.ts';
 import { buildSnapshot } from './snapshot.ts';
 import { saveSnapshot, runSnapshot, cacheSnapshot } from './persist.ts';
-import { makeRecommender, alsAvailable } from '../cf/index.ts';
+import { fitProduction, PRODUCTION_FILE, ProductionRecommender } from '../cf/index.ts';
 import type { Recommender } from '../cf/index.ts';
-import { isFactorized } from '../cf/index.ts';
-import { randomHoldout } from '../cf/index.ts';
-import { evaluate } from '../cf/index.ts';
-import type { Csr } from '../signals/index.ts';
 import { loadCfModel } from '../cf/index.ts';
-import { PopularityRecommender } from '../cf/index.ts';
 import { runPlaylistInputs, playlistTasks, playlistsShardTask, joinPlaylistShards, runShardCount, type PlaylistShard } from './playlists-step.ts';
+import type { Snapshot } from './snapshot.ts';
+import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
 import { assertNotBlocked } from '../validate/index.ts';
 import { textStep } from './text-step.ts';
 import { banditStep } from './bandit-step.ts';
 import { audioStep } from './audio-step.ts';
-
-/** Keep only positive entries (streams), as the relevant items of a holdout. */
-function positives(m: Csr): Csr {
-  const indptr = new Int32Array(m.rows + 1);
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (let r = 0; r < m.rows; r++) {
-    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) {
-      if (m.data[p] > 0) {
-        idx.push(m.indices[p]);
-        val.push(m.data[p]);
-      }
-    }
-    indptr[r + 1] = idx.length;
-  }
-  return { rows: m.rows, cols: m.cols, indptr, indices: Int32Array.from(idx), data: Float32Array.from(val) };
-}
 
 async function close(m: Recommender): Promise<void> {
   await (m as Partial<{ close(): Promise<void> }>).close?.();
@@ -76,34 +56,47 @@ export const signalsStep: Step = {
 export const cfStep: Step = {
   name: 'cf',
   after: ['signals'],
-  gated: ['ndcg_at_10'],
+  gated: ['time_ndcg_at_10'],
   async run(ctx) {
     const s = await runSnapshot(ctx);
     const cfg = ctx.config.cf;
-    const als = await alsAvailable();
-    const mc = als ? ({ kind: 'als', factors: cfg.factors, iterations: cfg.iterations, regularization: cfg.regularization, cgSteps: cfg.cgSteps, seed: cfg.seed, threads: cfg.threads } as const) : ({ kind: 'popularity' } as const);
-    // 1. offline metrics on a seeded 10% holdout of each user's streams (the promotion gate reads them)
-    const split = randomHoldout(s.userTracks, 0.1, cfg.seed);
-    const test = positives(split.test);
-    const held = await makeRecommender(mc);
-    await held.fit(split.train);
-    const m = await evaluate(held, split.train, test, { k: 10, users: 2000, seed: cfg.seed });
-    await close(held);
-    const pop = new PopularityRecommender();
-    await pop.fit(split.train);
-    const pm = await evaluate(pop, split.train, test, { k: 10, users: 2000, seed: cfg.seed });
-    // 2. the serving model on every listen
-    const model = await makeRecommender(mc);
-    let lastLoss: number | undefined;
-    await model.fit(s.userTracks, { onIteration: (p) => (lastLoss = p.loss) });
-    if (isFactorized(model)) await model.save(join(ctx.dir, 'als.bin'), { runId: ctx.runId });
-    await close(model);
+    const time = pairTimes(s);
+    const fit = await fitProduction(s.userTracks, time, s.lastListenAt, {
+      model: cfg.model,
+      halfLifeDays: cfg.halfLifeDays,
+      tailShare: cfg.tailShare,
+      als: { factors: cfg.factors, iterations: cfg.iterations, regularization: cfg.regularization, cgSteps: cfg.cgSteps, seed: cfg.seed, threads: cfg.threads },
+      easeLambda: cfg.easeLambda,
+      easeMaxSide: cfg.easeMaxSide,
+      seed: cfg.seed,
+      onCandidate: (c) => log('pipeline').info({ step: 'cf', candidate: c.label, ndcg_at_10: Number(c.ndcg_at_10.toFixed(4)), seconds: Number(c.seconds.toFixed(1)) }, 'validation (time split)'),
+    });
+    // plain ALS as als.bin; the production model (another family ranks, decay or the dial) as production.bin with its parts
+    await fit.model.save(join(ctx.dir, fit.model instanceof ProductionRecommender ? PRODUCTION_FILE : 'als.bin'), { runId: ctx.runId });
+    await close(fit.model);
+    const v = fit.selection.metrics;
+    if (fit.selection.skipped) {
+      log('pipeline').warn({ step: 'cf', model: fit.model.name }, `cf: ${fit.selection.skipped}`);
+      return { metrics: {} as Record<string, number>, info: { model: fit.model.name, spec: fit.selection.spec, skipped: fit.selection.skipped } };
+    }
     return {
-      metrics: { ndcg_at_10: m.ndcg_at_10, p_at_10: m.p_at_10, r_at_10: m.r_at_10, popularity_ndcg_at_10: pm.ndcg_at_10, ...(lastLoss !== undefined ? { loss: lastLoss } : {}) },
-      info: { model: held.name },
+      // the gate reads time_ndcg_at_10 (NDCG@10 on the latest 10% of pairs, trained on the rest); ndcg_at_10 is the same figure
+      metrics: { time_ndcg_at_10: v.ndcg_at_10, ndcg_at_10: v.ndcg_at_10, p_at_10: v.p_at_10, r_at_10: v.r_at_10, long_tail_share: v.long_tail_share, coverage: v.coverage, popularity_ndcg_at_10: v.popularity_ndcg_at_10 },
+      info: { model: fit.model.name, spec: fit.selection.spec, validation: fit.selection.candidates, split: fit.selection.split },
     };
   },
 };
+
+/** The last listen time (ms) of every pair of the snapshot's confidence matrix, aligned with its entries. */
+function pairTimes(s: Snapshot): Float64Array {
+  const m = s.userTracks;
+  const out = new Float64Array(m.indices.length);
+  for (let u = 0; u < m.rows; u++) {
+    const plays = s.histories[u]?.plays;
+    for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) out[p] = plays?.get(m.indices[p])?.lastAt ?? s.lastListenAt;
+  }
+  return out;
+}
 
 /** The run's snapshot, CF model and text/audio inputs, as a playlists shard reads them. */
 async function playlistInputsOf(ctx: StepContext) {

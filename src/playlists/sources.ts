@@ -5,7 +5,7 @@
  */
 import type { Recommender } from '../cf/index.ts';
 import type { Csr } from '../signals/index.ts';
-import { topK, isFactorized, rowNorms as matrixRowNorms } from '../cf/index.ts';
+import { topK, isFactorized, ranksByFactors, rowNorms as matrixRowNorms } from '../cf/index.ts';
 import { rowSearch, type RowSearch } from './retrieval.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason, UserHistory } from './types.ts';
 import type { IdMap, UserId } from '../domain/ids.ts';
@@ -88,7 +88,7 @@ export class LazyCandidate implements Candidate {
  * item factors) the top tracks come from the index, not from scoring every track.
  */
 export function cfSource(model: Recommender, users: IdMap<UserId>, userTracks: Csr, catalog: CatalogView, itemVectors?: Vectors, search?: RowSearch): CandidateSource {
-  const userF = search && isFactorized(model) ? model.userFactors() : undefined;
+  const userF = search && ranksByFactors(model) ? model.userFactors() : undefined;
   const f = isFactorized(model) ? model.factors : 0;
   return {
     name: 'cf',

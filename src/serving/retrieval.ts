@@ -3,7 +3,7 @@
  * the pipeline's modules, e.g. in the API benchmark's worker thread).
  */
 import { IvfIndex } from '../index/index.ts';
-import { isFactorized, type Recommender } from '../cf/index.ts';
+import { ranksByFactors, type Recommender } from '../cf/index.ts';
 import type { Csr } from '../signals/index.ts';
 import { log } from '../log.ts';
 
@@ -14,7 +14,7 @@ import { log } from '../log.ts';
  * the choice is measured at load, not assumed.
  */
 export function itemRetrieval(model: Recommender, userItems: Csr, o: { sample?: number; now?: () => number } = {}): IvfIndex | undefined {
-  if (!isFactorized(model)) return undefined;
+  if (!ranksByFactors(model)) return undefined; // another model ranks (the production model): its own recommend answers
   const f = model.factors;
   const X = model.userFactors();
   const userCount = X.length / f;

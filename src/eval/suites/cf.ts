@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import type { EvalContext, EvalReport, EvalSuite, EvalTable } from '../suite.ts';
 import type { Csr } from '../../signals/index.ts';
-import { alsAvailable, randomHoldout, slidingTimeWindows } from '../../cf/index.ts';
+import { alsAvailable, randomHoldout, slidingTimeWindows, timesOf } from '../../cf/index.ts';
 import { loadHetrec, loadMovielens, loadMovielens100k, toMatrix, type InteractionMatrix } from '../interactions.ts';
 import { compareModels, type Family, type Fold, type Input, K } from '../compare.ts';
 
@@ -22,6 +22,8 @@ const bin: Input = { kind: 'binary' };
 
 /** The long-tail dial's β values whose trade-off curve the suites print. */
 export const DIAL_BETAS = [0, 0.1, 0.2, 0.3, 0.5, 1];
+/** The deployed dial's (cf.tailShare) settings whose curve the suites print over the production list. */
+export const TAIL_SHARES = [0, 0.1, 0.2, 0.3];
 
 /** The families compared on a data set; ALS only when src/cf/als.ts is present. */
 interface Grid {
@@ -83,7 +85,7 @@ function timeProtocol(title: string, data: InteractionMatrix, cuts: number[]): {
     train: s.train,
     test: s.test,
     label: `${day(s.cutoff)} → ${k + 1 < w.length ? day(w[k + 1].cutoff) : 'end'} (${s.coldUsers} cold users dropped)`,
-    times: { time: timesOf(data, s.train), now: s.cutoff },
+    times: { time: timesOf(data.m, s.train, data.time), now: s.cutoff },
   }));
   return { title, prefix: 'time_', valid: folds[0], folds: folds.slice(1) };
 }
@@ -120,7 +122,7 @@ export const cfHetrec: EvalSuite = {
         [800, log1],
       ],
     });
-    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS } });
+    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES } });
     notes.push(`split: seed ${ctx.seed}, ${p.folds[0].train.indices.length} train / ${p.folds[0].test.indices.length} test pairs; hyper-parameters and the ranker chosen on a further 20% per-user holdout of train (seed ${ctx.seed + 1})`);
     return report([r], notes);
   },
@@ -147,12 +149,12 @@ export const cfMovielens: EvalSuite = {
         ease: [[300, bin], [100, bin], [1000, bin], ...(time ? ([[300, { kind: 'decay', halfLifeDays: 365, of: bin }], [300, { kind: 'decay', halfLifeDays: 1095, of: bin }]] as [number, Input][]) : [])],
       });
     const a = await grid(false);
-    const out = [await compareModels(randomProtocol('movielens ≥4, 20% per-user random holdout', data.m, 0.2, ctx.seed), a.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS } })];
+    const out = [await compareModels(randomProtocol('movielens ≥4, 20% per-user random holdout', data.m, 0.2, ctx.seed), a.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES } })];
     const notes = a.notes;
     if (!ctx.quick) {
       const b = await grid(true);
       const tp = timeProtocol('movielens ≥4, sliding time windows (10% of pairs each)', data, [0.5, 0.6, 0.7, 0.8, 0.9]);
-      out.push(await compareModels(tp, b.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS } }));
+      out.push(await compareModels(tp, b.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES } }));
       notes.push(`time windows: cuts at the 50/60/70/80/90% quantiles of pair times; validation (hyper-parameters, half-life, ranker) trains before the 50% cut and tests on ${tp.valid.label}; each test fold trains on everything before its cut`);
     }
     return report(out, notes);
@@ -205,17 +207,3 @@ export const cfMl100k: EvalSuite = {
     return { metrics: r.metrics, tables: [side, ...r.tables], notes };
   },
 };
-
-/** Times of the pairs of `sub` (a sub-matrix of `data.m`), aligned with `sub.data`. */
-function timesOf(data: { m: Csr; time: Float64Array }, sub: Csr): Float64Array {
-  const out = new Float64Array(sub.indices.length);
-  for (let r = 0; r < sub.rows; r++) {
-    let q = data.m.indptr[r];
-    for (let p = sub.indptr[r]; p < sub.indptr[r + 1]; p++) {
-      while (data.m.indices[q] !== sub.indices[p]) q++;
-      out[p] = data.time[q];
-    }
-  }
-  return out;
-}
-

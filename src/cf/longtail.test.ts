@@ -1,0 +1,42 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { tailDepth, tailQuota } from './longtail.ts';
+
+// items 0..9 ranked best first; items ≥ 6 are the tail
+const head = Uint8Array.from({ length: 10 }, (_, i) => (i < 6 ? 1 : 0));
+const ranked = { items: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), scores: Float32Array.from([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]) };
+
+describe('tailQuota (the long-tail dial)', () => {
+  it('leaves the list alone at share 0', () => {
+    assert.deepEqual([...tailQuota(ranked, 4, 0, head).items], [0, 1, 2, 3]);
+  });
+
+  it('puts the best tail item at the last position of each stretch', () => {
+    // share 0.25: positions 4 and 8 must hold the 1st and 2nd tail items
+    assert.deepEqual([...tailQuota(ranked, 8, 0.25, head).items], [0, 1, 2, 6, 3, 4, 5, 7]);
+    // share 0.5: every second position
+    assert.deepEqual([...tailQuota(ranked, 6, 0.5, head).items], [0, 6, 1, 7, 2, 8]);
+  });
+
+  it('counts tail items ranked high on their own', () => {
+    const mixed = { items: Int32Array.from([7, 0, 1, 2, 3, 8]), scores: Float32Array.from([6, 5, 4, 3, 2, 1]) };
+    // item 7 (tail) is first already: position 4 needs no swap (1 tail in 4 ≥ ⌊4·0.25⌋)
+    assert.deepEqual([...tailQuota(mixed, 4, 0.25, head).items], [7, 0, 1, 2]);
+  });
+
+  it('keeps each item its own score and fills from the head when the tail runs out', () => {
+    const r = tailQuota({ items: Int32Array.from([0, 1, 6, 2]), scores: Float32Array.from([4, 3, 2, 1]) }, 4, 0.5, head);
+    assert.deepEqual([...r.items], [0, 6, 1, 2]);
+    assert.deepEqual([...r.scores], [4, 2, 3, 1]);
+  });
+
+  it('rejects a share outside [0, 1]', () => {
+    assert.throws(() => tailQuota(ranked, 3, 1.5, head), /long-tail share must be in \[0, 1\], got 1.5/);
+  });
+
+  it('reads deeper only with a quota', () => {
+    assert.equal(tailDepth(10, 0, 1000), 10);
+    assert.equal(tailDepth(10, 0.1, 1000), 210);
+    assert.equal(tailDepth(10, 0.1, 50), 50);
+  });
+});
