@@ -13,6 +13,7 @@ import { importPath } from '../ingest/index.ts';
 import { openStore } from '../store/index.ts';
 import { defaultConfig, type Config } from '../config/config.ts';
 import { FixedClock } from '../core/clock.ts';
+import { PRODUCTION_FILE } from '../cf/index.ts';
 import { artifactFetchStats, openArtifactStore, readRunFiles, sha256File } from '../artifacts/index.ts';
 import { startS3, S3_TEST_CREDENTIALS } from '../artifacts/testing/s3.ts';
 import { loadServingState } from '../serving/index.ts';
@@ -46,7 +47,9 @@ test('a run built with an S3 artifacts URL is stored whole and served by a node 
   const local = join(config.home, 'runs', run.runId);
   const walk = (rel: string): string[] => readdirSync(join(local, rel), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(rel, e.name)) : [join(rel, e.name)]));
   assert.deepEqual(list.files.map((f) => f.path), walk('').sort());
-  for (const f of ['run.json', 'signals/snapshot.json', 'cf/als.bin', 'playlists/discover-weekly.jsonl']) assert.ok(list.files.some((x) => x.path === f), `${f} is in the run's file list`);
+  for (const f of ['run.json', 'signals/snapshot.json', 'playlists/discover-weekly.jsonl']) assert.ok(list.files.some((x) => x.path === f), `${f} is in the run's file list`);
+  // the cf model: plain ALS (als.bin) or the production model the step chose on its time split (production.bin and its parts)
+  assert.ok(list.files.some((x) => x.path === 'cf/als.bin' || x.path === `cf/${PRODUCTION_FILE}`), "the cf model is in the run's file list");
   for (const f of list.files) {
     assert.deepEqual(await artifacts.stat(`${run.runId}/${f.path}`), { key: `${run.runId}/${f.path}`, size: f.size, sha256: f.sha256 });
     assert.equal((await sha256File(join(local, f.path))).sha256, f.sha256, f.path);
