@@ -44,7 +44,13 @@ function Series({ s }) {
 }
 
 /** A run's dead letters (tasks the queue gave up on), when the runs answer carries them: one line each. */
-const letterText = (x) => (typeof x === 'string' ? x : x && typeof x === 'object' ? [x.task || x.name || x.id || x.taskId, x.error || x.reason || x.message].filter(Boolean).join(': ') || JSON.stringify(x) : String(x));
+const letterText = (x) => {
+  if (typeof x !== 'object' || x === null) return String(x);
+  // the API's shape: { step, id, kind, attempts, error }
+  const task = x.step && x.id ? `${x.step} ${x.id}` : x.task || x.name || x.id;
+  const tries = typeof x.attempts === 'number' ? ` after ${x.attempts} attempt${x.attempts === 1 ? '' : 's'}` : '';
+  return [task ? task + tries : '', x.error || x.reason || x.message].filter(Boolean).join(': ') || JSON.stringify(x);
+};
 
 function Runs({ runs, metrics, act }) {
   if (!runs.ok) return html`<p class="empty">${failure(runs, 'pipeline runs')}</p>`;
