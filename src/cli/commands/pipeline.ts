@@ -11,7 +11,6 @@ const load = async () => ({
   ...(await import('../../log.ts')),
   ...(await import('../../pipeline/index.ts')),
   ...(await import('../../core/clock.ts')),
-  ...(await import('../../pipeline/index.ts')),
 });
 /** The pipeline's steps import every model: only `run` and `publish` load them. */
 const loadSteps = async () => ({ ...(await load()), ...(await import('../../pipeline/steps.ts')) });
@@ -31,13 +30,13 @@ function runRows(runs: RunManifest[], published?: string) {
  * without, from the home's folder (an embedded home's DuckDB file may be held by its server).
  */
 async function runsAndPublished(config: Config): Promise<{ runs: RunManifest[]; published: { runId: string; publishedAt: string } | undefined }> {
-  const { reapDeadRunsEverywhere, listAllRuns, readPublished, withStore } = await load();
+  const { reapDeadRunsEverywhere, listAllRuns, readPublished, currentPublication, withStore } = await load();
   const read = async (store: Store | undefined) => {
     const reaped = new Map((await reapDeadRunsEverywhere(store, config.home)).map((m) => [m.runId, m]));
     return (await listAllRuns(store, config.home)).map((r) => reaped.get(r.runId) ?? r);
   };
   if (!config.databaseUrl) return { runs: await read(undefined), published: await readPublished(config.home) };
-  return withStore(config, async (store) => ({ runs: await read(store), published: (await store.getPublication()) ?? (await readPublished(config.home)) }));
+  return withStore(config, async (store) => ({ runs: await read(store), published: await currentPublication(store, config.home) }));
 }
 
 /** Dead letters as table rows: step, task, attempts, error. */
