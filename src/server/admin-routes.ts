@@ -8,12 +8,12 @@
  */
 import { z } from 'zod';
 import { DeepcutError } from '../errors.ts';
-import { listRuns, publish, rollback, type RunManifest } from '../pipeline/index.ts';
+import { listAllRuns, publish, rollback, type RunManifest } from '../pipeline/index.ts';
 import { loadServingState } from '../serving/index.ts';
 import { log } from '../log.ts';
 import { route, type RouteDef } from './route.ts';
 import type { ServerContext } from './context.ts';
-import { retrain, swapState } from './retrain.ts';
+import { retrain, serveInPlace } from './retrain.ts';
 import { requireListener } from './listeners.ts';
 
 /** The latest pipeline run started from the dashboard, per store (one at a time). */
@@ -39,12 +39,7 @@ const steps = async () => (await import('../pipeline/steps.ts')).defaultSteps();
  */
 async function serveSwitched(ctx: ServerContext): Promise<void> {
   if (ctx.fleet) return;
-  const next = await loadServingState(ctx.store, ctx.config, { clock: ctx.clock, fallback: false });
-  const state = ctx.slot.current;
-  const old = state.home;
-  swapState(state, next);
-  next.warmUp?.();
-  await (old?.close ?? old?.flush)?.call(old);
+  await serveInPlace(ctx.slot.current, await loadServingState(ctx.store, ctx.config, { clock: ctx.clock, fallback: false }));
 }
 
 /** The bandit step's figures of a run, from its manifest (absent: the run has no finished bandit step). */
@@ -124,7 +119,7 @@ export function adminRoutes(): RouteDef<any, any, any>[] {
       body: z.object({ run_id: z.string().min(1).max(200), force: z.boolean().default(false) }),
       response: Published.extend({ checks: z.array(z.object({ metric: z.string(), candidate: z.number(), published: z.number().nullable(), pass: z.boolean() })) }),
       async handler({ body, ctx }) {
-        const runs = await listRuns(ctx.config.home);
+        const runs = await listAllRuns(ctx.store, ctx.config.home);
         if (!runs.some((r) => r.runId === body.run_id)) throw new DeepcutError('not_found', `no pipeline run ${body.run_id}`);
         const before = (await ctx.store.getPublication())?.runId ?? null;
         const g = await publish(await steps(), ctx.config.home, body.run_id, { tolerance: ctx.config.pipeline.regressionTolerance, force: body.force, clock: ctx.clock, store: ctx.store });
@@ -157,7 +152,7 @@ export function adminRoutes(): RouteDef<any, any, any>[] {
       scope: 'admin',
       response: z.object({ runs: z.array(z.object({ run_id: z.string(), created_at: z.string(), logged_requests: z.number(), training_rows: z.number().nullable(), promoted: z.boolean(), reason: z.string(), candidate: Interval.nullable(), live: Interval.nullable() })) }),
       async handler({ ctx }) {
-        return { runs: (await listRuns(ctx.config.home)).flatMap((m) => banditReport(m) ?? []) };
+        return { runs: (await listAllRuns(ctx.store, ctx.config.home)).flatMap((m) => banditReport(m) ?? []) };
       },
     }),
     route({

@@ -34,6 +34,14 @@ export function swapState(state: ServingState, next: ServingState): void {
   Object.assign(state, next);
 }
 
+/** Serve `next` in place of `state`: swap every source, warm the new one, close the old home page (its impressions flushed). */
+export async function serveInPlace(state: ServingState, next: ServingState): Promise<void> {
+  const old = state.home;
+  swapState(state, next);
+  next.warmUp?.();
+  await (old?.close ?? old?.flush)?.call(old);
+}
+
 /** The retrain job's work: pipeline, publish, reload, swap; returns the published run id. */
 export async function retrain(store: Store, config: Config, state: ServingState, o: RetrainOptions): Promise<string> {
   const l = log('retrain');
@@ -56,10 +64,7 @@ export async function retrain(store: Store, config: Config, state: ServingState,
     await publish(steps, config.home, m.runId, { tolerance: config.pipeline.regressionTolerance, clock: o.clock, store });
     const next = await loadServingState(store, config, { foldInSinceRun: false });
     if (late.length) next.recs?.observe(late);
-    const old = state.home;
-    swapState(state, next);
-    next.warmUp?.();
-    await (old?.close ?? old?.flush)?.call(old);
+    await serveInPlace(state, next);
     l.info({ run: m.runId, late_listens: late.length }, 'published and serving the new run');
     return m.runId;
   } finally {
