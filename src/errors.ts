@@ -23,14 +23,17 @@ export interface Location {
 }
 
 export class DeepcutError extends Error {
+  /** Seconds after which the same request may succeed (a transient failure); an HTTP answer carries it as Retry-After. */
+  readonly retryAfterS?: number;
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly where: Location = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterS?: number },
   ) {
     super(formatWhere(where) + message, options);
     this.name = 'DeepcutError';
+    if (options?.retryAfterS !== undefined) this.retryAfterS = options.retryAfterS;
   }
 }
 

@@ -264,6 +264,7 @@ describe('server limits and failures', () => {
     const r = await s.app.inject({ method: 'POST', url: '/v1/listens', headers: bearer(s.ingest), payload: [play('u1', 'a1', 50)] });
     assert.equal(r.statusCode, 503);
     assert.equal(r.json().error.message, 'store put users failed: disk on fire', 'u1 is a new user: created before the listen');
+    assert.equal(r.headers['retry-after'], '1', 'a store failure is transient: clients are told when to retry');
     assert.match((await s.app.inject('/metrics')).body, /deepcut_store_errors_total\{op="put users"\} 1/);
     await s.app.close();
   });

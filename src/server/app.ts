@@ -87,6 +87,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (isDeepcutError(e)) {
       status = httpStatus(e);
       code = e.code;
+      if (e.retryAfterS !== undefined && !reply.hasHeader('retry-after')) void reply.header('Retry-After', e.retryAfterS);
     } else if ('statusCode' in e && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
       // fastify's own input errors: malformed JSON, body too large, bad content type
       status = e.statusCode;

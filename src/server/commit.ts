@@ -3,7 +3,14 @@ import { DeepcutError } from '../errors.ts';
 import type { Listen } from '../domain/schemas.ts';
 import type { ServerContext } from './context.ts';
 
-/** Run a store operation; a failure counts in the metrics and answers 503, not 500. */
+/** What a 503 from a failed store call asks clients to wait, in seconds. */
+export const STORE_RETRY_AFTER_S = 1;
+
+/**
+ * Run a store operation; a failure counts in the metrics and answers 503 with Retry-After, not 500:
+ * a store that stalls (every pooled connection busy past its timeout) or restarts is transient, and
+ * clients that honour Retry-After (ListenBrainz submitters, the bench's load loops) try again.
+ */
 export async function storeCall<T>(ctx: ServerContext, op: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -11,7 +18,7 @@ export async function storeCall<T>(ctx: ServerContext, op: string, fn: () => Pro
     if (e instanceof DeepcutError) throw e;
     ctx.metrics.storeErrors.inc({ op });
     ctx.log.error({ err: e, op }, 'store operation failed');
-    throw new DeepcutError('unavailable', `store ${op} failed: ${(e as Error).message}`, {}, { cause: e });
+    throw new DeepcutError('unavailable', `store ${op} failed: ${(e as Error).message}`, {}, { cause: e, retryAfterS: STORE_RETRY_AFTER_S });
   }
 }
 

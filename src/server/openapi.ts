@@ -39,6 +39,7 @@ export function openApi(routes: readonly RouteDef<any, any, any>[], version: str
     };
     const responses = op.responses as Record<string, Record<string, unknown>>;
     if (responses['429']) responses['429'] = { ...responses['429'], headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } } };
+    responses['503'] = { ...responses['503'], headers: { 'Retry-After': { description: 'present when the failure is transient (the store failed or stalled): seconds to wait before retrying', schema: { type: 'integer' } } } };
     if (r.answerHeaders) for (const [status, a] of Object.entries(responses)) responses[status] = { ...a, headers: { ...((a.headers as object) ?? {}), ...Object.fromEntries(Object.entries(r.answerHeaders).map(([name, description]) => [name, { description, schema: { type: 'integer' } }])) } };
     if (r.scope !== 'public') op.security = [{ bearer: [] }, { token: [] }];
     if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: json(r.bodySpec ?? r.body, 'input') } } };
