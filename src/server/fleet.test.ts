@@ -138,10 +138,12 @@ describe('fleet: two API nodes on one PostgreSQL', { skip: down ? down : false, 
 
   it('catalog rows posted to node A reach node B\'s catalog: a listen submitted to B by name resolves to the track', async () => {
     const artist = { artist_id: 'fleet-artist', name: 'Fleet Artist', genres: [] };
+    const album = { album_id: 'fleet-album', title: 'Fleet Album', artist_ids: ['fleet-artist'], release_date: '2026-11-01', album_type: 'album' };
     const track = { track_id: 'fleet-track', title: 'Only On A', artist_ids: ['fleet-artist'], duration_ms: 200_000, release_date: '2026-11-01' };
     assert.equal((await fetch(`${a.url}/v1/artists`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify([artist]) })).status, 200);
+    assert.equal((await fetch(`${a.url}/v1/albums`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify([album]) })).status, 200);
     assert.equal((await fetch(`${a.url}/v1/tracks`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify([track]) })).status, 200);
-    await until('B has the two rows', 10_000, async () => (/^deepcut_fleet_catalog_rows_total 2$/m.test(await (await fetch(`${b.url}/metrics`)).text()) ? true : undefined), 50);
+    await until('B has the three rows (artist, album, track)', 10_000, async () => (/^deepcut_fleet_catalog_rows_total 3$/m.test(await (await fetch(`${b.url}/metrics`)).text()) ? true : undefined), 50);
     // a listen submitted to B by name (ListenBrainz) resolves to the track posted to A, not to a new one
     const lb = await fetch(`${b.url}/1/submit-listens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ listen_type: 'single', payload: [{ listened_at: 1_780_000_000, track_metadata: { artist_name: 'Fleet Artist', track_name: 'Only On A' } }] }) });
     assert.equal(lb.status, 200, await lb.text());
@@ -239,6 +241,8 @@ it('catalog rows are cut into NOTIFY payloads under the limit; a row too large f
   assert.deepEqual(back.flatMap((m) => m.rows), rows);
   assert.deepEqual(back.flatMap((m) => m.ids), ['huge']);
   assert.ok(back.every((m) => m.node === 'node-1' && m.kind === 'tracks'));
-  assert.equal(parseCatalog('{"n":"x","k":"albums"}'), undefined);
+  const albums = catalogPayloads('node-1', { kind: 'albums', rows: [{ album_id: 'al1', title: 'Ágætis byrjun', release_date: '1999-06-12', album_type: 'album' }] });
+  assert.deepEqual(albums.map((p) => parseCatalog(p)), [{ node: 'node-1', kind: 'albums', rows: [{ album_id: 'al1', title: 'Ágætis byrjun', release_date: '1999-06-12', album_type: 'album' }], ids: [] }]);
+  assert.equal(parseCatalog('{"n":"x","k":"playlists"}'), undefined);
   assert.equal(parseCatalog('nope'), undefined);
 });

@@ -12,16 +12,16 @@
  *   form (chunks under PostgreSQL's 8000-byte payload limit); every other node folds them into its
  *   live model, so a listen accepted by any node changes that listener's recommendations
  *   everywhere. Why this and not a per-request read of the store: docs/scale.md, with the numbers.
- * - Catalog rows (tracks, artists) a node stores go to every other node's catalog on `catalog`.
+ * - Catalog rows (tracks, artists, albums) a node stores go to every other node's catalog on `catalog`.
  *   Listens sent while a node's LISTEN connection was down are caught up from the store once it is
  *   back ({@link FleetNode.catchUp}).
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config/config.ts';
-import type { Artist, Listen } from '../domain/schemas.ts';
+import type { Album, Artist, Listen } from '../domain/schemas.ts';
 import type { MatchableTrack } from '../domain/match.ts';
 import { NOTIFY_MAX_BYTES, type Notifier, type Publication, type Store } from '../store/index.ts';
-import { loadServingState } from '../serving/index.ts';
+import { loadServingState, type Catalog } from '../serving/index.ts';
 import { log } from '../log.ts';
 import type { Metrics } from './metrics.ts';
 import type { ServingSlot } from './slot.ts';
@@ -70,7 +70,24 @@ function chunked(head: (list: string) => string, items: readonly string[], max: 
 }
 
 /** Catalog rows a node added to its catalog, as every node's in-memory catalog needs them. */
-export type CatalogRows = { kind: 'tracks'; rows: MatchableTrack[] } | { kind: 'artists'; rows: Pick<Artist, 'artist_id' | 'name' | 'mbid'>[] };
+export type CatalogRows =
+  | { kind: 'tracks'; rows: MatchableTrack[] }
+  | { kind: 'artists'; rows: Pick<Artist, 'artist_id' | 'name' | 'mbid'>[] }
+  | { kind: 'albums'; rows: (Pick<Album, 'album_id' | 'title'> & Partial<Pick<Album, 'release_date' | 'album_type'>>)[] };
+
+const CATALOG_KINDS: readonly string[] = ['tracks', 'artists', 'albums'] satisfies CatalogRows['kind'][];
+
+/** A catalog row's id, whatever its kind. */
+function catalogId(c: CatalogRows, i: number): string {
+  return c.kind === 'tracks' ? c.rows[i].track_id : c.kind === 'artists' ? c.rows[i].artist_id : c.rows[i].album_id;
+}
+
+/** Catalog rows into a serving catalog (and its matcher). */
+export function addCatalogRows(catalog: Catalog, c: CatalogRows): void {
+  if (c.kind === 'tracks') catalog.addTracks(c.rows);
+  else if (c.kind === 'artists') catalog.addArtists(c.rows);
+  else catalog.addAlbums(c.rows);
+}
 
 /**
  * NOTIFY payloads for catalog rows (`{"n":node,"k":kind,"r":[rows]}` under the limit); a row too
@@ -78,7 +95,7 @@ export type CatalogRows = { kind: 'tracks'; rows: MatchableTrack[] } | { kind: '
  */
 export function catalogPayloads(node: string, c: CatalogRows, max = NOTIFY_MAX_BYTES): string[] {
   const ids: string[] = [];
-  const idOf = (i: number) => (c.kind === 'tracks' ? c.rows[i].track_id : c.rows[i].artist_id);
+  const idOf = (i: number) => catalogId(c, i);
   const head = (field: 'r' | 'i') => (l: string) => `{"n":${JSON.stringify(node)},"k":"${c.kind}","${field}":[${l}]}`;
   const out = chunked(head('r'), (c.rows as object[]).map((r) => JSON.stringify(r)), max, (_n, i) => ids.push(idOf(i)));
   return [...out, ...chunked(head('i'), ids.map((id) => JSON.stringify(id)), max, () => undefined)];
@@ -88,8 +105,8 @@ export function catalogPayloads(node: string, c: CatalogRows, max = NOTIFY_MAX_B
 export function parseCatalog(payload: string): { node: string; kind: CatalogRows['kind']; rows: object[]; ids: string[] } | undefined {
   try {
     const m = JSON.parse(payload) as { n?: unknown; k?: unknown; r?: unknown; i?: unknown };
-    if (typeof m.n !== 'string' || (m.k !== 'tracks' && m.k !== 'artists')) return undefined;
-    return { node: m.n, kind: m.k, rows: Array.isArray(m.r) ? (m.r as object[]) : [], ids: Array.isArray(m.i) ? (m.i as string[]) : [] };
+    if (typeof m.n !== 'string' || typeof m.k !== 'string' || !CATALOG_KINDS.includes(m.k)) return undefined;
+    return { node: m.n, kind: m.k as CatalogRows['kind'], rows: Array.isArray(m.r) ? (m.r as object[]) : [], ids: Array.isArray(m.i) ? (m.i as string[]) : [] };
   } catch {
     return undefined;
   }
@@ -240,9 +257,7 @@ export class FleetNode {
     try {
       const fetched = (await Promise.all(m.ids.map((id) => store.get(m.kind, [id])))).filter((r) => r !== undefined);
       const rows = [...m.rows, ...fetched];
-      const catalog = slot.current.catalog;
-      if (m.kind === 'tracks') catalog.addTracks(rows as MatchableTrack[]);
-      else catalog.addArtists(rows as Pick<Artist, 'artist_id' | 'name' | 'mbid'>[]);
+      addCatalogRows(slot.current.catalog, { kind: m.kind, rows } as CatalogRows);
       this.o.metrics.catalogRows.inc({}, rows.length);
     } catch (e) {
       this.l.warn({ err: (e as Error).message, kind: m.kind }, 'could not read announced catalog rows: this node sees them after its next load');

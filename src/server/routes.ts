@@ -20,7 +20,7 @@ import { writeProbe } from './readiness.ts';
 import { keyRoutes } from './keys-routes.ts';
 import { ingest, storeCall } from './commit.ts';
 import { currentPublication, listAllRuns } from '../pipeline/index.ts';
-import type { CatalogRows } from './fleet.ts';
+import { addCatalogRows, type CatalogRows } from './fleet.ts';
 import { requireListener } from './listeners.ts';
 import { webRoutes } from './web-routes.ts';
 
@@ -209,6 +209,7 @@ async function submitListens(ctx: ServerContext, user: string, body: z.infer<typ
   if (albums.length) await storeCall(ctx, 'put albums', () => ctx.store.put('albums', albums));
   if (tracks.length) await storeCall(ctx, 'put tracks', () => ctx.store.put('tracks', tracks));
   await addToCatalog(ctx, { kind: 'artists', rows: artists.filter((a) => !ctx.state.catalog.artistName(a.artist_id)) });
+  await addToCatalog(ctx, { kind: 'albums', rows: albums.filter((a) => !ctx.state.catalog.album(a.album_id)) });
   await addToCatalog(ctx, { kind: 'tracks', rows: tracks.filter((t) => !ctx.state.catalog.hasTrack(t.track_id)) });
   const put = await ingest(ctx, [...out.listens.values()] as Listen[], 'listenbrainz');
   return { status: 'ok' as const, inserted: put.inserted, duplicates: put.duplicates + repeated, rejected: rejections.length, rejections };
@@ -217,15 +218,14 @@ async function submitListens(ctx: ServerContext, user: string, body: z.infer<typ
 /** Stored catalog rows into this node's catalog, and (an API node of a fleet) every other node's. */
 async function addToCatalog(ctx: ServerContext, c: CatalogRows): Promise<void> {
   if (c.rows.length === 0) return;
-  if (c.kind === 'tracks') ctx.state.catalog.addTracks(c.rows);
-  else ctx.state.catalog.addArtists(c.rows);
+  addCatalogRows(ctx.state.catalog, c);
   await ctx.fleet?.announceCatalog(c);
 }
 
 function catalogRoutes(): RouteDef<any, any, any>[] {
   const entities: { kind: EntityKind; path: string; schema: z.ZodType; after?: (ctx: ServerContext, rows: any[]) => Promise<void> }[] = [
     { kind: 'artists', path: 'artists', schema: Artist, after: (ctx, rows) => addToCatalog(ctx, { kind: 'artists', rows }) },
-    { kind: 'albums', path: 'albums', schema: Album, after: async (ctx, rows) => ctx.state.catalog.addAlbums(rows) },
+    { kind: 'albums', path: 'albums', schema: Album, after: (ctx, rows) => addToCatalog(ctx, { kind: 'albums', rows }) },
     { kind: 'tracks', path: 'tracks', schema: Track, after: (ctx, rows) => addToCatalog(ctx, { kind: 'tracks', rows }) },
     { kind: 'users', path: 'users', schema: User },
     { kind: 'follows', path: 'follows', schema: Follow },
