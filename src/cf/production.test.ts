@@ -102,7 +102,7 @@ describe('production model', () => {
   it('with too little history to hold a period out, keeps the configured family without figures, saying why', async () => {
     const m = csrFromCoo(3, 4, Int32Array.of(0, 0, 1, 2), Int32Array.of(0, 1, 2, 3), Float32Array.of(1, 1, 1, 1));
     const s = await selectProduction(m, new Float64Array(4).fill(DAY), DAY, { model: 'auto', halfLifeDays: 'auto', tailShare: 0.1, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
-    assert.deepEqual(s.spec, { family: 'als', halfLifeDays: 0, tailShare: 0.1 });
+    assert.deepEqual(s.spec, { family: 'als', halfLifeDays: 0, tailShare: 0.1, tailTemperature: 1 });
     assert.deepEqual(s.metrics, {});
     assert.match(s.skipped ?? '', /holds no streams of listeners seen before it/);
   });

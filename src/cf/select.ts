@@ -14,7 +14,7 @@ import { ItemKnnRecommender } from './itemknn.ts';
 import { PopularityRecommender } from './popularity.ts';
 import { timeHoldout } from './splits.ts';
 import { type RecLists, recommendLists, sampleUsers, scoreLists, trainPopularity } from './evaluate.ts';
-import { tailDepth, tailQuota } from './longtail.ts';
+import { TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed } from './longtail.ts';
 import { decayConfidence, ProductionRecommender, type ProductionSpec } from './production.ts';
 import { DeepcutError } from '../errors.ts';
 
@@ -27,6 +27,8 @@ export interface SelectOptions {
   halfLifeDays: 'auto' | number;
   /** The long-tail dial (share of each list kept for tail items). */
   tailShare: number;
+  /** How the dial picks tail items (ProductionSpec.tailTemperature); default {@link TAIL_TEMPERATURE}. */
+  tailTemperature?: number;
   /** The factor model's options (also the ALS family's). */
   als: AlsOptions;
   /** EASE^R's λ. */
@@ -103,7 +105,7 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   if (users.length === 0) {
     // too little history to hold a period out: the configured family (ALS for auto), no decay unless set, no figures to gate
     const skipped = 'the validation period holds no streams of listeners seen before it: nothing to choose on, so the configured family (ALS for auto) without figures';
-    return { spec: { family: o.model === 'auto' ? 'als' : o.model, halfLifeDays: fixed, tailShare: o.tailShare }, candidates: [], metrics: {}, split: splitFacts, skipped };
+    return { spec: { family: o.model === 'auto' ? 'als' : o.model, halfLifeDays: fixed, tailShare: o.tailShare, tailTemperature: o.tailTemperature ?? TAIL_TEMPERATURE }, candidates: [], metrics: {}, split: splitFacts, skipped };
   }
   const trainTime = timesOf(raw, split.train, time);
   const pop = trainPopularity(split.train);
@@ -112,12 +114,13 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   if (o.model === 'ease' && !easeFits) throw new DeepcutError('config', `cf.model ease: the smaller side of the matrix (${Math.min(raw.rows, raw.cols)}) is over cf.easeMaxSide (${o.easeMaxSide}); EASE^R's dense ${Math.min(raw.rows, raw.cols)}² matrix would not fit`);
   const candidates: Selection['candidates'] = [];
   const depth = tailDepth(K, o.tailShare, raw.cols);
+  const temperature = o.tailTemperature ?? TAIL_TEMPERATURE;
   const mean = (x: Float64Array) => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
   /** Figures of lists cut to the top 10 with the tail share `share`. */
   const score = (lists: RecLists, share: number) => {
     const cut: RecLists = { users: lists.users, items: [], scores: [] };
     for (let j = 0; j < lists.users.length; j++) {
-      const r = tailQuota({ items: lists.items[j], scores: lists.scores[j] }, K, share, pop.head);
+      const r = tailQuota({ items: lists.items[j], scores: lists.scores[j] }, K, share, pop.head, temperature > 0 ? { temperature, seed: tailSeed(0, lists.users[j]) } : undefined);
       cut.items.push(r.items);
       cut.scores.push(r.scores);
     }
@@ -151,7 +154,7 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
       if (ndcg > best.ndcg) best = { ...best, halfLifeDays: h, ndcg };
     }
   }
-  const spec: ProductionSpec = { family: best.family, halfLifeDays: best.halfLifeDays, tailShare: o.tailShare };
+  const spec: ProductionSpec = { family: best.family, halfLifeDays: best.halfLifeDays, tailShare: o.tailShare, tailTemperature: temperature };
   const chosen = score(lists.get(`${spec.family} ${spec.halfLifeDays}`)!, spec.tailShare);
   const popModel = new PopularityRecommender();
   await popModel.fit(split.train);
