@@ -19,6 +19,7 @@ import { tailDepth, tailQuota, tailSeed } from './longtail.ts';
 import { popularityOf } from './metrics.ts';
 import { EaseRecommender } from './ease.ts';
 import { ItemKnnRecommender } from './itemknn.ts';
+import { BlendRecommender } from './blend.ts';
 import { DeepcutError } from '../errors.ts';
 
 const KIND = 'production';
@@ -26,7 +27,7 @@ const VERSION = 1;
 
 /** What ranks, and how: the family, the half-life of the confidence decay (0: none), the tail share. */
 export interface ProductionSpec {
-  family: 'als' | 'ease' | 'itemknn';
+  family: 'als' | 'ease' | 'itemknn' | 'blend';
   /** Half-life in days of the confidence decay the ranking model was fitted with (0: no decay). */
   halfLifeDays: number;
   /** The long-tail dial: the share of every list prefix kept for long-tail items (0..1). */
@@ -179,7 +180,8 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
     const space = await AlternatingLeastSquares.load(partPath(path, 'factors'), { users: p.users, items: p.items, ...(expect.runId ? { runId: expect.runId } : {}) }, { threads });
     const m = new ProductionRecommender({ family: p.family, halfLifeDays: p.halfLifeDays, tailShare: p.tailShare, tailTemperature: p.tailTemperature ?? 0 }, { als: { threads }, easeLambda: p.easeLambda });
     m.space = space;
-    m.ranking = p.family === 'als' ? space : p.family === 'ease' ? await EaseRecommender.load(partPath(path, 'rank')) : await ItemKnnRecommender.load(partPath(path, 'rank'));
+    const rank = partPath(path, 'rank');
+    m.ranking = p.family === 'als' ? space : p.family === 'ease' ? await EaseRecommender.load(rank) : p.family === 'blend' ? await BlendRecommender.load(rank) : await ItemKnnRecommender.load(rank);
     m.raw = csrFromArrays(a.arrays, 'raw', p.users, p.items);
     m.input = { ...m.raw, data: a.arrays.input as Float32Array };
     m.head = headOf(m.raw);
@@ -196,8 +198,26 @@ function headOf(m: Csr): Uint8Array {
   return popularityOf(counts, m.rows).head;
 }
 
-function makeRanking(family: 'ease' | 'itemknn', easeLambda: number): Recommender {
-  return family === 'ease' ? new EaseRecommender({ lambda: easeLambda }) : new ItemKnnRecommender({ weighting: 'cosine', neighbours: 100 });
+/**
+ * Item-kNN's weight in the `blend` family (EASE^R on the decayed confidences at weight 1, item-kNN
+ * cosine over 200 neighbours on presence): the best of 0.3 / 0.6 / 1 on MovieLens' time-window
+ * validation (`npm run eval -- --only cf-movielens`).
+ */
+export const BLEND_KNN_WEIGHT = 0.6;
+
+/** The ranking model of a family other than ALS (ALS ranks with the factor model itself). */
+export function makeRanking(family: Exclude<ProductionSpec['family'], 'als'>, easeLambda: number): Recommender {
+  switch (family) {
+    case 'ease':
+      return new EaseRecommender({ lambda: easeLambda });
+    case 'itemknn':
+      return new ItemKnnRecommender({ weighting: 'cosine', neighbours: 100 });
+    case 'blend':
+      return new BlendRecommender([
+        { model: new EaseRecommender({ lambda: easeLambda }), weight: 1 },
+        { model: new ItemKnnRecommender({ weighting: 'cosine', neighbours: 200 }), weight: BLEND_KNN_WEIGHT, binary: true },
+      ]);
+  }
 }
 
 /** Where {@link ProductionRecommender.save} puts a part: `x.bin` → `x.<part>.bin`. */

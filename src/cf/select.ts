@@ -9,19 +9,17 @@
 import type { Csr } from '../signals/index.ts';
 import type { Factorized, FoldIn, Recommender } from './recommender.ts';
 import { AlternatingLeastSquares, type AlsOptions } from './als.ts';
-import { EaseRecommender } from './ease.ts';
-import { ItemKnnRecommender } from './itemknn.ts';
 import { PopularityRecommender } from './popularity.ts';
 import { timeHoldout } from './splits.ts';
 import { type RecLists, recommendLists, sampleUsers, scoreLists, trainPopularity } from './evaluate.ts';
 import { TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed } from './longtail.ts';
-import { decayConfidence, ProductionRecommender, type ProductionSpec } from './production.ts';
+import { decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec } from './production.ts';
 import { DeepcutError } from '../errors.ts';
 
 export type ProductionFamily = ProductionSpec['family'];
 
 export interface SelectOptions {
-  /** A family, or `auto`: the best on validation among ALS, EASE^R (when it fits `easeMaxSide`) and item-kNN. */
+  /** A family, or `auto`: the best on validation among ALS, EASE^R and the EASE^R + item-kNN blend (when EASE^R fits `easeMaxSide`) and item-kNN. */
   model: 'auto' | ProductionFamily;
   /** Half-life of the confidence decay in days (0: none), or `auto`: the best on validation of 0 and `HALF_LIVES`. */
   halfLifeDays: 'auto' | number;
@@ -85,14 +83,7 @@ export async function fitProduction(raw: Csr, time: Float64Array, now: number, o
 }
 
 function makeFamily(f: ProductionFamily, o: SelectOptions): Recommender {
-  switch (f) {
-    case 'als':
-      return new AlternatingLeastSquares(o.als);
-    case 'ease':
-      return new EaseRecommender({ lambda: o.easeLambda });
-    case 'itemknn':
-      return new ItemKnnRecommender({ weighting: 'cosine', neighbours: 100 });
-  }
+  return f === 'als' ? new AlternatingLeastSquares(o.als) : makeRanking(f, o.easeLambda);
 }
 
 /** The choice alone (see the module comment). */
@@ -110,8 +101,8 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   const trainTime = timesOf(raw, split.train, time);
   const pop = trainPopularity(split.train);
   const easeFits = Math.min(raw.rows, raw.cols) <= o.easeMaxSide;
-  const families: ProductionFamily[] = o.model !== 'auto' ? [o.model] : ['als', ...(easeFits ? (['ease'] as const) : []), 'itemknn'];
-  if (o.model === 'ease' && !easeFits) throw new DeepcutError('config', `cf.model ease: the smaller side of the matrix (${Math.min(raw.rows, raw.cols)}) is over cf.easeMaxSide (${o.easeMaxSide}); EASE^R's dense ${Math.min(raw.rows, raw.cols)}² matrix would not fit`);
+  const families: ProductionFamily[] = o.model !== 'auto' ? [o.model] : ['als', ...(easeFits ? (['ease'] as const) : []), 'itemknn', ...(easeFits ? (['blend'] as const) : [])];
+  if ((o.model === 'ease' || o.model === 'blend') && !easeFits) throw new DeepcutError('config', `cf.model ${o.model}: the smaller side of the matrix (${Math.min(raw.rows, raw.cols)}) is over cf.easeMaxSide (${o.easeMaxSide}); EASE^R's dense ${Math.min(raw.rows, raw.cols)}² matrix would not fit`);
   const candidates: Selection['candidates'] = [];
   const depth = tailDepth(K, o.tailShare, raw.cols);
   const temperature = o.tailTemperature ?? TAIL_TEMPERATURE;
