@@ -30,9 +30,9 @@ export function modelLabel(c: ModelConfig): string {
   return c.kind === 'itemknn' ? `itemknn-${c.weighting}` : c.kind;
 }
 
-/** A config's hyper-parameters for tables: `factors=64 regularization=1`; a blend lists its parts. */
+/** A config's hyper-parameters for tables: `factors=64 regularization=1`; a blend lists its parts and their views, then `on` (the input label follows). */
 export function paramsOf(c: ModelConfig): string {
-  if (c.kind === 'blend') return c.parts.map((p) => `${p.weight}·[${modelLabel(p.config)} ${paramsOf(p.config)}${p.binary ? ' binary' : ''}${p.alpha !== undefined ? ` α=${p.alpha}` : ''}]`).join(' + ');
+  if (c.kind === 'blend') return `(${c.parts.map((p) => `${p.weight}·[${modelLabel(p.config)} ${paramsOf(p.config)}${p.binary ? ', reads presence' : ''}${p.alpha !== undefined ? `, reads 1 + ${p.alpha}·x` : ''}]`).join(' + ')}) on`;
   const { kind: _k, threads: _t, seed: _s, computeLoss: _l, ...rest } = c as Record<string, unknown>;
   return Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(' ');
 }
