@@ -108,6 +108,17 @@ export abstract class ScoringRecommender implements Recommender {
     return topK(scores, k, mask);
   }
 
+  /**
+   * Every item's score for `user` given their history row (heard items included, nothing
+   * filtered), into `out` (length items): what a blend of models combines.
+   */
+  scores(user: number, userItems: Csr, out: Float32Array): void {
+    this.checkFitted();
+    checkHistory(userItems, this.items);
+    checkRow('user', user, userItems.rows);
+    this.scoreUser(user, userItems, out);
+  }
+
   protected checkFitted(): void {
     if (this.items === 0) throw new DeepcutError('invalid_input', `${this.name}: model is not fitted`);
   }

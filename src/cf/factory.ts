@@ -9,15 +9,32 @@ import { DeepcutError } from '../errors.ts';
 import type { AlsOptions } from './als.ts';
 import { EaseRecommender, type EaseConfig } from './ease.ts';
 import { BprRecommender, type BprConfig } from './bpr.ts';
+import { BlendRecommender, type BlendView } from './blend.ts';
 
 /** ALS hyper-parameters (src/cf/als.ts `AlsOptions`); unset ones take its defaults. Confidence (α) is built by the caller. */
 export type AlsModelConfig = { kind: 'als' } & AlsOptions;
 
-export type ModelConfig = { kind: 'popularity' } | ({ kind: 'itemknn' } & ItemKnnConfig) | ({ kind: 'ease' } & EaseConfig) | ({ kind: 'bpr' } & BprConfig) | AlsModelConfig;
+/** A single family's config (anything but a blend). */
+export type FamilyConfig = { kind: 'popularity' } | ({ kind: 'itemknn' } & ItemKnnConfig) | ({ kind: 'ease' } & EaseConfig) | ({ kind: 'bpr' } & BprConfig) | AlsModelConfig;
+
+/** A blend of families (src/cf/blend.ts): each part's config, weight and view of the input. */
+export interface BlendModelConfig {
+  kind: 'blend';
+  parts: ({ config: FamilyConfig } & BlendView)[];
+}
+
+export type ModelConfig = FamilyConfig | BlendModelConfig;
 
 /** A short label for tables: `popularity`, `itemknn-bm25`, `als`. */
 export function modelLabel(c: ModelConfig): string {
   return c.kind === 'itemknn' ? `itemknn-${c.weighting}` : c.kind;
+}
+
+/** A config's hyper-parameters for tables: `factors=64 regularization=1`; a blend lists its parts and their views, then `on` (the input label follows). */
+export function paramsOf(c: ModelConfig): string {
+  if (c.kind === 'blend') return `(${c.parts.map((p) => `${p.weight}·[${modelLabel(p.config)} ${paramsOf(p.config)}${p.binary ? ', reads presence' : ''}${p.alpha !== undefined ? `, reads 1 + ${p.alpha}·x` : ''}]`).join(' + ')}) on`;
+  const { kind: _k, threads: _t, seed: _s, computeLoss: _l, ...rest } = c as Record<string, unknown>;
+  return Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(' ');
 }
 
 /**
@@ -40,6 +57,8 @@ export async function makeRecommender(config: ModelConfig): Promise<Recommender>
       const { kind: _kind, ...bpr } = config;
       return new BprRecommender(bpr);
     }
+    case 'blend':
+      return new BlendRecommender(await Promise.all(config.parts.map(async ({ config: c, ...view }) => ({ ...view, model: await makeRecommender(c) }))));
     case 'als': {
       const { kind: _kind, ...als } = config;
       const make = await loadAls();

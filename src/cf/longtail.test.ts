@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { tailDepth, tailQuota } from './longtail.ts';
+import { tailDepth, tailQuota, tailSeed } from './longtail.ts';
 
 // items 0..9 ranked best first; items ≥ 6 are the tail
 const head = Uint8Array.from({ length: 10 }, (_, i) => (i < 6 ? 1 : 0));
@@ -28,6 +28,22 @@ describe('tailQuota (the long-tail dial)', () => {
     const r = tailQuota({ items: Int32Array.from([0, 1, 6, 2]), scores: Float32Array.from([4, 3, 2, 1]) }, 4, 0.5, head);
     assert.deepEqual([...r.items], [0, 6, 1, 2]);
     assert.deepEqual([...r.scores], [4, 2, 3, 1]);
+  });
+
+  it('with a spread, draws the tail slots per listener (stable for a seed) and leaves the head slots as ranked', () => {
+    const pick = (seed: number, temperature = 1) => [...tailQuota(ranked, 8, 0.25, head, { temperature, seed }).items];
+    assert.deepEqual(pick(tailSeed(42, 3)), pick(tailSeed(42, 3)));
+    const tailSlots = new Set<string>();
+    for (let u = 0; u < 50; u++) {
+      const l = pick(tailSeed(42, u));
+      assert.deepEqual([l[0], l[1], l[2], l[4], l[5], l[6]], [0, 1, 2, 3, 4, 5], 'head slots keep the ranking');
+      assert.ok(head[l[3]] === 0 && head[l[7]] === 0, 'tail slots hold tail items');
+      tailSlots.add(`${l[3]},${l[7]}`);
+    }
+    assert.ok(tailSlots.size >= 4, `50 listeners got ${tailSlots.size} different tail picks`);
+    // a tiny temperature is the ranking again
+    for (let u = 0; u < 20; u++) assert.deepEqual(pick(tailSeed(42, u), 0.01), [0, 1, 2, 6, 3, 4, 5, 7]);
+    assert.throws(() => tailQuota(ranked, 3, 0.5, head, { temperature: 0, seed: 1 }), /spread temperature must be > 0, got 0/);
   });
 
   it('rejects a share outside [0, 1]', () => {

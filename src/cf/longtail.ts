@@ -1,39 +1,63 @@
 /**
  * The long-tail dial: a minimal re-ranking that guarantees long-tail items a share of every prefix
- * of a list. With share s, position j (1-based) of the answer takes the best-ranked remaining tail
- * item whenever fewer than ⌊j·s⌋ of the first j − 1 positions are tail items; otherwise the best
- * remaining item of any kind. So the tail slots fall evenly (s = 0.1: positions 10, 20, …; 0.25: 4,
- * 8, 12, …) at the low-weight end of each stretch, tail items ranked high on their own count
- * towards the share, and any prefix a consumer keeps (a top 10, a playlist's first 30) holds at
- * least ⌊length·s⌋ tail items when the ranked list has that many. s = 0 returns the list's top k
- * unchanged. "Tail" is outside the head: the most-played items holding 80% of the interactions
- * (the same head the evaluation's long-tail share uses, `popularityOf`).
+ * of a list. With share s, position j (1-based) of the answer takes a remaining tail item whenever
+ * fewer than ⌊j·s⌋ of the first j − 1 positions are tail items; otherwise the best remaining item
+ * of any kind. So the tail slots fall evenly (s = 0.1: positions 10, 20, …; 0.25: 4, 8, 12, …) at
+ * the low-weight end of each stretch, tail items ranked high on their own count towards the share,
+ * and any prefix a consumer keeps (a top 10, a playlist's first 30) holds at least ⌊length·s⌋ tail
+ * items when the ranked list has that many. s = 0 returns the list's top k unchanged. "Tail" is
+ * outside the head: the most-played items holding 80% of the interactions (the same head the
+ * evaluation's long-tail share uses, `popularityOf`).
+ *
+ * Which tail item fills a tail slot: the best-ranked one (`spread` unset), or — to spread exposure
+ * over the catalog instead of giving every listener the same few near-head items — one drawn by a
+ * Plackett–Luce sample over the list's tail items with weight (rank + 1)^(−1/τ), seeded per
+ * listener so a listener's list is stable (stochastic ranking for fair exposure: Singh & Joachims
+ * 2018; Diaz et al. 2020, "Evaluating stochastic rankings with expected exposure"). Smaller τ
+ * keeps closer to the ranking; head slots are never sampled.
  */
 import type { Ranked } from '../core/topk.ts';
+import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
+
+/** The sampled tail pick: τ (> 0) and the listener's seed. */
+export interface TailSpread {
+  temperature: number;
+  seed: number;
+}
 
 /**
  * The first `k` of `ranked` (best first, usually deeper than k) with the tail quota `share`
  * (0..1) applied; `head[i]` is 1 for head items. Scores stay each item's own score.
  * @example tailQuota({ items, scores }, 10, 0.1, pop.head) // one tail item at position 10 at least
+ * @example tailQuota(r, 10, 0.2, head, { temperature: 1, seed: userRow }) // tail picks spread over the catalog
  */
-export function tailQuota(ranked: Ranked, k: number, share: number, head: Uint8Array): Ranked {
+export function tailQuota(ranked: Ranked, k: number, share: number, head: Uint8Array, spread?: TailSpread): Ranked {
   if (!(share >= 0 && share <= 1)) throw new DeepcutError('invalid_input', `long-tail share must be in [0, 1], got ${share}`);
+  if (spread && !(spread.temperature > 0)) throw new DeepcutError('invalid_input', `long-tail spread temperature must be > 0, got ${spread.temperature}`);
   const n = ranked.items.length;
   if (share === 0 || n === 0) return { items: ranked.items.slice(0, k), scores: ranked.scores.slice(0, k) };
+  const isTail = (r: number) => head[ranked.items[r]] !== 1;
+  // the order tail slots take tail items in: by rank, or a seeded Plackett–Luce draw (Gumbel keys)
+  const tailOrder: number[] = [];
+  for (let r = 0; r < n; r++) if (isTail(r)) tailOrder.push(r);
+  if (spread) {
+    const rng = new Rng(spread.seed);
+    const key = new Map(tailOrder.map((r) => [r, -Math.log(r + 1) / spread.temperature - Math.log(-Math.log(rng.next() || Number.MIN_VALUE))]));
+    tailOrder.sort((a, b) => key.get(b)! - key.get(a)!);
+  }
   const used = new Uint8Array(n);
   const items: number[] = [];
   const scores: number[] = [];
   let nextAny = 0;
   let nextTail = 0;
   let tail = 0;
-  const isTail = (r: number) => head[ranked.items[r]] !== 1;
   while (items.length < k) {
     while (nextAny < n && used[nextAny]) nextAny++;
-    while (nextTail < n && (used[nextTail] || !isTail(nextTail))) nextTail++;
+    while (nextTail < tailOrder.length && used[tailOrder[nextTail]]) nextTail++;
     const j = items.length + 1;
-    const wantTail = tail < Math.floor(j * share + 1e-9) && nextTail < n;
-    const r = wantTail ? nextTail : nextAny;
+    const wantTail = tail < Math.floor(j * share + 1e-9) && nextTail < tailOrder.length;
+    const r = wantTail ? tailOrder[nextTail] : nextAny;
     if (r >= n) break;
     used[r] = 1;
     if (isTail(r)) tail++;
@@ -43,7 +67,18 @@ export function tailQuota(ranked: Ranked, k: number, share: number, head: Uint8A
   return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
 }
 
+/**
+ * The production dial's τ: on HetRec's curve (`npm run eval -- --only cf-hetrec`) a draw at τ = 1
+ * lifts catalog coverage at the same NDCG@10 and tail share as the best-ranked pick.
+ */
+export const TAIL_TEMPERATURE = 1;
+
 /** How deep a list must be read for the dial to find tail items: k itself without a quota. */
 export function tailDepth(k: number, share: number, items: number): number {
   return Math.min(items, share > 0 ? Math.max(4 * k, k + 200) : k);
+}
+
+/** A listener's seed for the sampled tail pick: stable per (run seed, user row). */
+export function tailSeed(seed: number, user: number): number {
+  return (Math.imul(user + 1, 0x9e3779b1) ^ seed) >>> 0;
 }

@@ -59,7 +59,7 @@ describe('production model', () => {
     const { m, time, now } = drifting();
     const s = await selectProduction(m, time, now, { model: 'auto', halfLifeDays: 'auto', tailShare: 0, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
     const plain = s.candidates.filter((c) => !c.label.includes('half-life'));
-    assert.deepEqual(plain.map((c) => c.label), ['als', 'ease', 'itemknn']);
+    assert.deepEqual(plain.map((c) => c.label), ['als', 'ease', 'itemknn', 'blend']);
     const best = plain.reduce((a, b) => (b.ndcg_at_10 > a.ndcg_at_10 ? b : a));
     assert.equal(s.spec.family, best.label);
     const decayed = s.candidates.filter((c) => c.label.startsWith(`${best.label} half-life`));
@@ -99,10 +99,26 @@ describe('production model', () => {
     }
   });
 
+  it('saves and loads the blend family (EASE^R + item-kNN) with its parts, and its dial draws tail items per listener', async () => {
+    const { m, time, now } = drifting();
+    const fit = await fitProduction(m, time, now, { model: 'blend', halfLifeDays: 30, tailShare: 0.4, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
+    assert.ok(fit.model instanceof ProductionRecommender);
+    assert.equal(fit.model.spec.tailTemperature, 1);
+    const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
+    try {
+      await fit.model.save(join(dir, 'production.bin'), { runId: 'r1' });
+      const back = await loadCfModel(dir, { userTracks: m }, 1, { runId: 'r1' });
+      assert.equal(back.name, 'blend, half-life 30 d, tail 0.4');
+      for (const u of [0, 7, 59]) assert.deepEqual([...back.recommend(u, m, 5).items], [...fit.model.recommend(u, m, 5).items]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('with too little history to hold a period out, keeps the configured family without figures, saying why', async () => {
     const m = csrFromCoo(3, 4, Int32Array.of(0, 0, 1, 2), Int32Array.of(0, 1, 2, 3), Float32Array.of(1, 1, 1, 1));
     const s = await selectProduction(m, new Float64Array(4).fill(DAY), DAY, { model: 'auto', halfLifeDays: 'auto', tailShare: 0.1, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
-    assert.deepEqual(s.spec, { family: 'als', halfLifeDays: 0, tailShare: 0.1 });
+    assert.deepEqual(s.spec, { family: 'als', halfLifeDays: 0, tailShare: 0.1, tailTemperature: 1 });
     assert.deepEqual(s.metrics, {});
     assert.match(s.skipped ?? '', /holds no streams of listeners seen before it/);
   });

@@ -15,10 +15,11 @@ import { isFactorized } from './recommender.ts';
 import { checkFitInput, checkHistory, checkK, checkRow, csrArrays, csrFromArrays } from './base.ts';
 import { AlternatingLeastSquares, type AlsOptions } from './als.ts';
 import { readArtifact, writeArtifact } from './artifact.ts';
-import { tailDepth, tailQuota } from './longtail.ts';
+import { tailDepth, tailQuota, tailSeed } from './longtail.ts';
 import { popularityOf } from './metrics.ts';
 import { EaseRecommender } from './ease.ts';
 import { ItemKnnRecommender } from './itemknn.ts';
+import { BlendRecommender } from './blend.ts';
 import { DeepcutError } from '../errors.ts';
 
 const KIND = 'production';
@@ -26,11 +27,17 @@ const VERSION = 1;
 
 /** What ranks, and how: the family, the half-life of the confidence decay (0: none), the tail share. */
 export interface ProductionSpec {
-  family: 'als' | 'ease' | 'itemknn';
+  family: 'als' | 'ease' | 'itemknn' | 'blend';
   /** Half-life in days of the confidence decay the ranking model was fitted with (0: no decay). */
   halfLifeDays: number;
   /** The long-tail dial: the share of every list prefix kept for long-tail items (0..1). */
   tailShare: number;
+  /**
+   * How the dial picks its tail items: 0 the best-ranked ones, τ > 0 a per-listener seeded draw
+   * over the list's tail items with weight (rank + 1)^(−1/τ), which spreads them over the catalog
+   * ({@link tailQuota}). Absent (models saved before it existed): 0.
+   */
+  tailTemperature?: number;
 }
 
 /** What the production model is built from: the factor model's options and EASE^R's λ. */
@@ -62,6 +69,7 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
     private readonly parts: ProductionParts,
   ) {
     if (!(spec.tailShare >= 0 && spec.tailShare <= 1)) throw new DeepcutError('config', `production: tailShare must be in [0, 1], got ${spec.tailShare}`);
+    if (!((spec.tailTemperature ?? 0) >= 0)) throw new DeepcutError('config', `production: tailTemperature must be ≥ 0, got ${spec.tailTemperature}`);
     if (!(spec.halfLifeDays >= 0)) throw new DeepcutError('config', `production: halfLifeDays must be ≥ 0, got ${spec.halfLifeDays}`);
     this.space = new AlternatingLeastSquares(parts.als);
     this.ranking = spec.family === 'als' ? this.space : makeRanking(spec.family, parts.easeLambda);
@@ -113,7 +121,8 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
     const depth = tailDepth(k, this.spec.tailShare, userItems.cols);
     const at = isFactorized(this.ranking) ? { m: userItems, row: user } : this.historyOf(user, userItems);
     const r = this.ranking.recommend(at.row, at.m, depth, opts);
-    return tailQuota(r, k, this.spec.tailShare, this.head);
+    const t = this.spec.tailTemperature ?? 0;
+    return tailQuota(r, k, this.spec.tailShare, this.head, t > 0 ? { temperature: t, seed: tailSeed(0, user) } : undefined);
   }
 
   /**
@@ -166,12 +175,13 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
    */
   static async load(path: string, expect: { users?: number; items?: number; runId?: string } = {}, threads = 1): Promise<ProductionRecommender> {
     const a = await readArtifact(path, { kind: KIND, params: { version: VERSION }, ...(expect.runId ? { runId: expect.runId } : {}) });
-    const p = a.header.params as unknown as ProductionSpec & { easeLambda: number; users: number; items: number };
+    const p = a.header.params as unknown as Required<ProductionSpec> & { easeLambda: number; users: number; items: number };
     if ((expect.users !== undefined && p.users !== expect.users) || (expect.items !== undefined && p.items !== expect.items)) throw new DeepcutError('invalid_input', `${path}: fitted on ${p.users}×${p.items} but the run's matrix is ${expect.users}×${expect.items}`);
     const space = await AlternatingLeastSquares.load(partPath(path, 'factors'), { users: p.users, items: p.items, ...(expect.runId ? { runId: expect.runId } : {}) }, { threads });
-    const m = new ProductionRecommender({ family: p.family, halfLifeDays: p.halfLifeDays, tailShare: p.tailShare }, { als: { threads }, easeLambda: p.easeLambda });
+    const m = new ProductionRecommender({ family: p.family, halfLifeDays: p.halfLifeDays, tailShare: p.tailShare, tailTemperature: p.tailTemperature ?? 0 }, { als: { threads }, easeLambda: p.easeLambda });
     m.space = space;
-    m.ranking = p.family === 'als' ? space : p.family === 'ease' ? await EaseRecommender.load(partPath(path, 'rank')) : await ItemKnnRecommender.load(partPath(path, 'rank'));
+    const rank = partPath(path, 'rank');
+    m.ranking = p.family === 'als' ? space : p.family === 'ease' ? await EaseRecommender.load(rank) : p.family === 'blend' ? await BlendRecommender.load(rank) : await ItemKnnRecommender.load(rank);
     m.raw = csrFromArrays(a.arrays, 'raw', p.users, p.items);
     m.input = { ...m.raw, data: a.arrays.input as Float32Array };
     m.head = headOf(m.raw);
@@ -188,8 +198,26 @@ function headOf(m: Csr): Uint8Array {
   return popularityOf(counts, m.rows).head;
 }
 
-function makeRanking(family: 'ease' | 'itemknn', easeLambda: number): Recommender {
-  return family === 'ease' ? new EaseRecommender({ lambda: easeLambda }) : new ItemKnnRecommender({ weighting: 'cosine', neighbours: 100 });
+/**
+ * Item-kNN's weight in the `blend` family (EASE^R on the decayed confidences at weight 1, item-kNN
+ * cosine over 200 neighbours on presence): the best of 0.3 / 0.6 / 1 on MovieLens' time-window
+ * validation (`npm run eval -- --only cf-movielens`).
+ */
+export const BLEND_KNN_WEIGHT = 0.6;
+
+/** The ranking model of a family other than ALS (ALS ranks with the factor model itself). */
+export function makeRanking(family: Exclude<ProductionSpec['family'], 'als'>, easeLambda: number): Recommender {
+  switch (family) {
+    case 'ease':
+      return new EaseRecommender({ lambda: easeLambda });
+    case 'itemknn':
+      return new ItemKnnRecommender({ weighting: 'cosine', neighbours: 100 });
+    case 'blend':
+      return new BlendRecommender([
+        { model: new EaseRecommender({ lambda: easeLambda }), weight: 1 },
+        { model: new ItemKnnRecommender({ weighting: 'cosine', neighbours: 200 }), weight: BLEND_KNN_WEIGHT, binary: true },
+      ]);
+  }
 }
 
 /** Where {@link ProductionRecommender.save} puts a part: `x.bin` → `x.<part>.bin`. */

@@ -9,24 +9,24 @@
 import type { Csr } from '../signals/index.ts';
 import type { Factorized, FoldIn, Recommender } from './recommender.ts';
 import { AlternatingLeastSquares, type AlsOptions } from './als.ts';
-import { EaseRecommender } from './ease.ts';
-import { ItemKnnRecommender } from './itemknn.ts';
 import { PopularityRecommender } from './popularity.ts';
 import { timeHoldout } from './splits.ts';
 import { type RecLists, recommendLists, sampleUsers, scoreLists, trainPopularity } from './evaluate.ts';
-import { tailDepth, tailQuota } from './longtail.ts';
-import { decayConfidence, ProductionRecommender, type ProductionSpec } from './production.ts';
+import { TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed } from './longtail.ts';
+import { decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec } from './production.ts';
 import { DeepcutError } from '../errors.ts';
 
 export type ProductionFamily = ProductionSpec['family'];
 
 export interface SelectOptions {
-  /** A family, or `auto`: the best on validation among ALS, EASE^R (when it fits `easeMaxSide`) and item-kNN. */
+  /** A family, or `auto`: the best on validation among ALS, EASE^R and the EASE^R + item-kNN blend (when EASE^R fits `easeMaxSide`) and item-kNN. */
   model: 'auto' | ProductionFamily;
   /** Half-life of the confidence decay in days (0: none), or `auto`: the best on validation of 0 and `HALF_LIVES`. */
   halfLifeDays: 'auto' | number;
   /** The long-tail dial (share of each list kept for tail items). */
   tailShare: number;
+  /** How the dial picks tail items (ProductionSpec.tailTemperature); default {@link TAIL_TEMPERATURE}. */
+  tailTemperature?: number;
   /** The factor model's options (also the ALS family's). */
   als: AlsOptions;
   /** EASE^R's λ. */
@@ -83,14 +83,7 @@ export async function fitProduction(raw: Csr, time: Float64Array, now: number, o
 }
 
 function makeFamily(f: ProductionFamily, o: SelectOptions): Recommender {
-  switch (f) {
-    case 'als':
-      return new AlternatingLeastSquares(o.als);
-    case 'ease':
-      return new EaseRecommender({ lambda: o.easeLambda });
-    case 'itemknn':
-      return new ItemKnnRecommender({ weighting: 'cosine', neighbours: 100 });
-  }
+  return f === 'als' ? new AlternatingLeastSquares(o.als) : makeRanking(f, o.easeLambda);
 }
 
 /** The choice alone (see the module comment). */
@@ -103,21 +96,22 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   if (users.length === 0) {
     // too little history to hold a period out: the configured family (ALS for auto), no decay unless set, no figures to gate
     const skipped = 'the validation period holds no streams of listeners seen before it: nothing to choose on, so the configured family (ALS for auto) without figures';
-    return { spec: { family: o.model === 'auto' ? 'als' : o.model, halfLifeDays: fixed, tailShare: o.tailShare }, candidates: [], metrics: {}, split: splitFacts, skipped };
+    return { spec: { family: o.model === 'auto' ? 'als' : o.model, halfLifeDays: fixed, tailShare: o.tailShare, tailTemperature: o.tailTemperature ?? TAIL_TEMPERATURE }, candidates: [], metrics: {}, split: splitFacts, skipped };
   }
   const trainTime = timesOf(raw, split.train, time);
   const pop = trainPopularity(split.train);
   const easeFits = Math.min(raw.rows, raw.cols) <= o.easeMaxSide;
-  const families: ProductionFamily[] = o.model !== 'auto' ? [o.model] : ['als', ...(easeFits ? (['ease'] as const) : []), 'itemknn'];
-  if (o.model === 'ease' && !easeFits) throw new DeepcutError('config', `cf.model ease: the smaller side of the matrix (${Math.min(raw.rows, raw.cols)}) is over cf.easeMaxSide (${o.easeMaxSide}); EASE^R's dense ${Math.min(raw.rows, raw.cols)}² matrix would not fit`);
+  const families: ProductionFamily[] = o.model !== 'auto' ? [o.model] : ['als', ...(easeFits ? (['ease'] as const) : []), 'itemknn', ...(easeFits ? (['blend'] as const) : [])];
+  if ((o.model === 'ease' || o.model === 'blend') && !easeFits) throw new DeepcutError('config', `cf.model ${o.model}: the smaller side of the matrix (${Math.min(raw.rows, raw.cols)}) is over cf.easeMaxSide (${o.easeMaxSide}); EASE^R's dense ${Math.min(raw.rows, raw.cols)}² matrix would not fit`);
   const candidates: Selection['candidates'] = [];
   const depth = tailDepth(K, o.tailShare, raw.cols);
+  const temperature = o.tailTemperature ?? TAIL_TEMPERATURE;
   const mean = (x: Float64Array) => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
   /** Figures of lists cut to the top 10 with the tail share `share`. */
   const score = (lists: RecLists, share: number) => {
     const cut: RecLists = { users: lists.users, items: [], scores: [] };
     for (let j = 0; j < lists.users.length; j++) {
-      const r = tailQuota({ items: lists.items[j], scores: lists.scores[j] }, K, share, pop.head);
+      const r = tailQuota({ items: lists.items[j], scores: lists.scores[j] }, K, share, pop.head, temperature > 0 ? { temperature, seed: tailSeed(0, lists.users[j]) } : undefined);
       cut.items.push(r.items);
       cut.scores.push(r.scores);
     }
@@ -151,7 +145,7 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
       if (ndcg > best.ndcg) best = { ...best, halfLifeDays: h, ndcg };
     }
   }
-  const spec: ProductionSpec = { family: best.family, halfLifeDays: best.halfLifeDays, tailShare: o.tailShare };
+  const spec: ProductionSpec = { family: best.family, halfLifeDays: best.halfLifeDays, tailShare: o.tailShare, tailTemperature: temperature };
   const chosen = score(lists.get(`${spec.family} ${spec.halfLifeDays}`)!, spec.tailShare);
   const popModel = new PopularityRecommender();
   await popModel.fit(split.train);

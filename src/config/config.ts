@@ -46,11 +46,11 @@ export const ConfigSchema = z
         seed: z.number().int().default(42),
         /**
          * The family that ranks recommendations (ALS always keeps the factor space): `auto` picks
-         * the best of ALS, EASE^R and item-kNN on the time-ordered validation split. Default ALS:
+         * the best of ALS, EASE^R, item-kNN and `blend` (EASE^R + item-kNN) on the time-ordered validation split. Default ALS:
          * on the demo world's held-out week `auto` (EASE^R, 30-day decay) lowered Discover Weekly's
          * hit rate from 0.500 to 0.476 and made the cf step 20× slower (docs/recommendations.md).
          */
-        model: z.enum(['auto', 'als', 'ease', 'itemknn']).default('als'),
+        model: z.enum(['auto', 'als', 'ease', 'itemknn', 'blend']).default('als'),
         /** Half-life in days of the confidence decay (0: none), or `auto`: chosen on validation between 0 and 30. */
         halfLifeDays: z.union([z.literal('auto'), z.number().nonnegative()]).default(0),
         /** The long-tail dial: the share of every list prefix given to long-tail tracks (outside the 80% head); 0: off (Discover Weekly has its own quotas). */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvalTable } from './suite.ts';
 import type { Csr } from '../signals/index.ts';
-import { bootstrapMean, type Interval, type ListScores, makeRecommender, tailDepth, tailQuota, type ModelConfig, type RecLists, recommendLists, scoreLists, type Split, testUsers, trainPopularity } from '../cf/index.ts';
+import { bootstrapMean, type Interval, type ListScores, makeRecommender, paramsOf, tailDepth, tailQuota, tailSeed, type ModelConfig, type RecLists, recommendLists, scoreLists, type Split, testUsers, trainPopularity } from '../cf/index.ts';
 import { buildCandidates, candidateLabels, LearnedRanker, rankStats, type TrainTimes } from '../rank/index.ts';
 import { mapValues } from './interactions.ts';
 import { log } from '../log.ts';
@@ -55,7 +55,7 @@ export interface Protocol {
 export interface CompareOptions {
   seed: number;
   /** Add the learned ranker over every family's candidates, its β curve, and the production list's tail-quota curve at these shares. */
-  ranker?: { betas: number[]; tailShares?: number[] };
+  ranker?: { betas: number[]; tailShares?: number[]; tailTemperature?: number };
 }
 
 export function applyInput(m: Csr, input: Input, times?: TrainTimes): Csr {
@@ -88,9 +88,7 @@ export function inputLabel(i: Input): string {
 }
 
 export function paramsLabel(c: Candidate): string {
-  const { kind: _k, threads: _t, seed: _s, computeLoss: _l, ...rest } = c.config as Record<string, unknown>;
-  const p = Object.entries(rest).map(([k, v]) => `${k}=${v}`);
-  return [...p, inputLabel(c.input)].join(' ');
+  return [paramsOf(c.config), inputLabel(c.input)].filter((x) => x).join(' ');
 }
 
 /** Fit `c` on a fold's train side and list the top-`LIST_DEPTH` of its test users. */
@@ -296,12 +294,14 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     putMetrics(metrics, `${p.prefix}production`, prod);
     metrics[`${p.prefix}production_model`] = picks.join(',');
     // the long-tail quota dial over the production lists (what cf.tailShare does in the pipeline)
-    for (const share of o.ranker.tailShares ?? []) {
+    // each share with the best-ranked tail pick, then (share > 0, when a τ is given) with the per-listener draw at τ
+    const t = o.ranker.tailTemperature ?? 0;
+    for (const [share, temperature] of (o.ranker.tailShares ?? []).flatMap((x) => (x > 0 && t > 0 ? [[x, 0], [x, t]] : [[x, 0]]))) {
       const s = summarize(
         prodLists.map((l, k) => {
           const cut: RecLists = { users: l.users, items: [], scores: [] };
           l.items.forEach((it, j) => {
-            const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, pops[k].head);
+            const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, pops[k].head, temperature > 0 ? { temperature, seed: tailSeed(o.seed, l.users[j]) } : undefined);
             cut.items.push(r.items);
             cut.scores.push(r.scores);
           });
@@ -309,7 +309,8 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
         }),
         o.seed,
       );
-      quota.push(dialPoint(metrics, `${p.prefix}production_tail_${String(share).replace('.', '_')}`, share, s));
+      const key = `${p.prefix}production_tail_${String(share).replace('.', '_')}${temperature > 0 ? '_spread' : ''}`;
+      quota.push([temperature > 0 ? `draw, τ = ${temperature}` : 'best-ranked', ...dialPoint(metrics, key, share, s)]);
     }
     for (const beta of o.ranker.betas) {
       const s = summarize(rankedAt(beta), o.seed);
@@ -331,7 +332,7 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
       .filter(([k]) => !k.startsWith('ranked_beta'))
       .map(([k, s]) => [k, ...BANDS.map(([b]) => `${ci(s.bands[b])} (${s.bands[b].users})`), r4(s.headRecall), r4(s.tailRecall)]),
   });
-  if (quota.length) tables.push({ title: `${p.title}: the long-tail dial as deployed (cf.tailShare: every prefix of the production list gives at least this share of its places to items outside the 80% head)`, columns: ['tail share', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: quota });
+  if (quota.length) tables.push({ title: `${p.title}: the long-tail dial as deployed (cf.tailShare: every prefix of the production list gives at least this share of its places to items outside the 80% head)`, columns: ['tail pick', 'tail share', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: quota });
   if (curve.length) tables.push({ title: `${p.title}: the long-tail dial (ranked, score log p − β·log(1 + item users))`, columns: ['β', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: curve });
   if (tuning.length) tables.push({ title: `${p.title}: validation NDCG@${K} per candidate (${p.valid.label})`, columns: ['model', 'candidate', `NDCG@${K}`], rows: tuning });
   return { tables, metrics, summaries };

@@ -15,7 +15,8 @@ import type { EvalContext, EvalReport, EvalSuite, EvalTable } from '../suite.ts'
 import type { Csr } from '../../signals/index.ts';
 import { alsAvailable, randomHoldout, slidingTimeWindows, timesOf } from '../../cf/index.ts';
 import { loadHetrec, loadMovielens, loadMovielens100k, toMatrix, type InteractionMatrix } from '../interactions.ts';
-import { compareModels, type Family, type Fold, type Input, K } from '../compare.ts';
+import { type Candidate, compareModels, type Family, type Fold, type Input, K } from '../compare.ts';
+import { type FamilyConfig, TAIL_TEMPERATURE } from '../../cf/index.ts';
 
 const log1: Input = { kind: 'log', alpha: 1, epsilon: 1 };
 const bin: Input = { kind: 'binary' };
@@ -39,6 +40,8 @@ interface Grid {
   ease: [number, Input][];
   /** BPR candidates: [factors, epochs, regularization] (none: BPR left out). */
   bpr?: [number, number, number][];
+  /** Blend candidates (src/cf/blend.ts: standardized scores of several families, weights chosen on validation). */
+  blend?: Candidate[];
 }
 
 async function families(o: Grid): Promise<{ list: Family[]; notes: string[] }> {
@@ -62,7 +65,16 @@ async function families(o: Grid): Promise<{ list: Family[]; notes: string[] }> {
     const bpr = o.bpr.map(([factors, epochs, regularization]) => ({ config: { kind: 'bpr' as const, factors, epochs: o.quick ? 5 : epochs, regularization, seed: o.seed }, input: bin }));
     list.push({ key: 'bpr', candidates: o.quick ? bpr.slice(0, 1) : bpr });
   }
+  if (o.blend?.length) list.push({ key: 'blend', candidates: o.quick ? o.blend.slice(0, 1) : o.blend });
   return { list, notes };
+}
+
+/**
+ * Blend candidates: `base` (read as the input) plus `other` at each weight in `weights`, for each
+ * input in `inputs`; `view` is how `other` reads the input (e.g. binary, so item-kNN ignores a decay).
+ */
+function blends(base: FamilyConfig, other: FamilyConfig, view: { binary?: boolean; alpha?: number }, weights: number[], inputs: Input[]): Candidate[] {
+  return inputs.flatMap((input) => weights.map((weight) => ({ config: { kind: 'blend' as const, parts: [{ config: base, weight: 1 }, { config: other, weight, ...view }] }, input })));
 }
 
 function randomProtocol(title: string, m: Csr, fraction: number, seed: number): { title: string; prefix: string; valid: Fold; folds: Fold[] } {
@@ -122,7 +134,7 @@ export const cfHetrec: EvalSuite = {
         [800, log1],
       ],
     });
-    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES } });
+    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } });
     notes.push(`split: seed ${ctx.seed}, ${p.folds[0].train.indices.length} train / ${p.folds[0].test.indices.length} test pairs; hyper-parameters and the ranker chosen on a further 20% per-user holdout of train (seed ${ctx.seed + 1})`);
     return report([r], notes);
   },
@@ -147,14 +159,16 @@ export const cfMovielens: EvalSuite = {
         ],
         // half-life chosen on validation among none, 1 and 3 years (time split only)
         ease: [[300, bin], [100, bin], [1000, bin], ...(time ? ([[300, { kind: 'decay', halfLifeDays: 365, of: bin }], [300, { kind: 'decay', halfLifeDays: 1095, of: bin }]] as [number, Input][]) : [])],
+        // EASE^R (on the input, decayed on the time split) + item-kNN on presence, weight chosen on validation
+        blend: blends({ kind: 'ease', lambda: 300 }, { kind: 'itemknn', weighting: 'cosine', neighbours: 200 }, { binary: true }, [0.3, 0.6, 1], time ? [{ kind: 'decay', halfLifeDays: 365, of: bin }, { kind: 'decay', halfLifeDays: 1095, of: bin }] : [bin]),
       });
     const a = await grid(false);
-    const out = [await compareModels(randomProtocol('movielens ≥4, 20% per-user random holdout', data.m, 0.2, ctx.seed), a.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES } })];
+    const out = [await compareModels(randomProtocol('movielens ≥4, 20% per-user random holdout', data.m, 0.2, ctx.seed), a.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } })];
     const notes = a.notes;
     if (!ctx.quick) {
       const b = await grid(true);
       const tp = timeProtocol('movielens ≥4, sliding time windows (10% of pairs each)', data, [0.5, 0.6, 0.7, 0.8, 0.9]);
-      out.push(await compareModels(tp, b.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES } }));
+      out.push(await compareModels(tp, b.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } }));
       notes.push(`time windows: cuts at the 50/60/70/80/90% quantiles of pair times; validation (hyper-parameters, half-life, ranker) trains before the 50% cut and tests on ${tp.valid.label}; each test fold trains on everything before its cut`);
     }
     return report(out, notes);
@@ -192,9 +206,11 @@ export const cfMl100k: EvalSuite = {
         [64, 40, 0.001],
         [128, 40, 0.01],
       ],
+      // EASE^R + ALS (32 factors, λ 5, confidence 1 + 10·x), weight chosen on validation
+      blend: blends({ kind: 'ease', lambda: 300 }, { kind: 'als', factors: 32, regularization: 5, iterations: ctx.quick ? 8 : 15, threads: ctx.threads, seed: ctx.seed, computeLoss: false }, { alpha: 10 }, [0.25, 0.5, 1], [bin]),
     });
     const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: [] } });
-    const ours = ['popularity', 'itemknn_cosine', 'itemknn_bm25', 'als', 'ease', 'bpr', 'ranked', 'production'].filter((m) => `${m}_ndcg_at_${K}` in r.metrics);
+    const ours = ['popularity', 'itemknn_cosine', 'itemknn_bm25', 'als', 'ease', 'bpr', 'blend', 'ranked', 'production'].filter((m) => `${m}_ndcg_at_${K}` in r.metrics);
     const side: EvalTable = {
       title: `movielens-100k beside Microsoft Recommenders' table (their rows: README benchmark, same protocol; their MAP divides by all relevant items, ours by min(10, relevant))`,
       columns: ['model', 'source', 'MAP', `nDCG@${K}`, `P@${K}`, `R@${K}`],
