@@ -93,7 +93,6 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
       if (!s) throw new DeepcutError('invalid_input', `rank stage: the ranker was trained with source ${n}, which this run does not have`);
       return n === 'cf' ? { name: 'cf', top: (u, row, heard, k) => (this.cfTop ? this.cfTop(u, k, heard) : s.top(u, row, heard, k)) } : s;
     });
-    if (featureNames(ranker.sources).length === 0) throw new DeepcutError('invalid_input', 'rank stage: no features');
   }
 
   /**

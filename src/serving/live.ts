@@ -120,10 +120,10 @@ export class LiveModel implements Recommendations {
     const m = this.current(u);
     const heard = this.heardRows(u);
     if (heard.size === 0) return this.coldStart(k, exclude, heard);
-    const opts2 = { filterHeard: true, filterItems: [...exclude, ...heard] };
+    const filter = { filterHeard: true, filterItems: [...exclude, ...heard] };
     // the ranking stage's model says which source proposed each track: its reason is kept
-    const explained = explainsRanking(this.rec) ? this.rec.recommendExplained(u, m, k, opts2) : undefined;
-    const ranked = explained ?? (this.itemIndex && isFactorized(this.rec) ? this.retrieve(this.rec, u, k, [...exclude, ...heard]) : this.rec.recommend(u, m, k, opts2));
+    const explained = explainsRanking(this.rec) ? this.rec.recommendExplained(u, m, k, filter) : undefined;
+    const ranked = explained ?? (this.itemIndex && isFactorized(this.rec) ? this.retrieve(this.rec, u, k, [...exclude, ...heard]) : this.rec.recommend(u, m, k, filter));
     const sources = this.reasonSources(u);
     const out: TrackCard[] = [];
     for (let i = 0; i < ranked.items.length; i++) out.push(this.card(ranked.items[i], ranked.scores[i], explained ? this.originReason(explained.origins[i], ranked.items[i], sources) : this.reasonFor(ranked.items[i], sources)));
