@@ -22,7 +22,7 @@ const DAY_MS = 86_400_000;
  * the catalog's main artist, album and release per track, follows, the text step's artist
  * vectors and the audio step's embeddings (each when the run made them).
  */
-export async function runRankWorld(runDir: string, s: Snapshot): Promise<RankWorld> {
+export async function runRankWorld(dirs: RunDirs, s: Snapshot): Promise<RankWorld> {
   const m = s.userTracks;
   const lastAt = new Float64Array(m.indices.length);
   for (let u = 0; u < m.rows; u++) {
@@ -39,7 +39,7 @@ export async function runRankWorld(runDir: string, s: Snapshot): Promise<RankWor
     releasedAt: Float64Array.from(tracks, (t) => Date.parse(`${t.releaseDate}T00:00:00Z`)),
     follows: (u) => s.histories[u]?.follows,
   };
-  const text = await loadTextArtifacts(join(runDir, 'text')).catch((e: unknown) => (isDeepcutError(e) && e.code === 'not_found' ? undefined : Promise.reject(e)));
+  const text = await loadTextArtifacts(dirs.text).catch((e: unknown) => (isDeepcutError(e) && e.code === 'not_found' ? undefined : Promise.reject(e)));
   if (text?.lsa) {
     const { dim, data } = text.lsa;
     const out = new Float32Array(artists.length * dim);
@@ -49,14 +49,24 @@ export async function runRankWorld(runDir: string, s: Snapshot): Promise<RankWor
     });
     world.text = { dim, data: out };
   }
-  const audio = await loadAudioVectors(join(runDir, 'audio'), s);
+  const audio = await loadAudioVectors(dirs.audio, s);
   if (audio.embeddings) world.audio = { dim: audio.embeddings.dim, data: audio.embeddings.data };
   return world;
 }
 
+/** The step folders of a run the rank stage reads. */
+export interface RunDirs {
+  rank: string;
+  text: string;
+  audio: string;
+}
+
+/** The folders of the run in `runDir` (a finished run's folder on this machine). */
+export const runDirsOf = (runDir: string): RunDirs => ({ rank: join(runDir, 'rank'), text: join(runDir, 'text'), audio: join(runDir, 'audio') });
+
 /** The run's recommender: the ranked model over its CF model when the rank step chose it, else the CF model. */
-export async function rankedModelOf(runDir: string, s: Snapshot, cf: Recommender, runId?: string): Promise<Recommender> {
-  return loadRanked(join(runDir, 'rank'), cf, await runRankWorld(runDir, s), runId ? { runId } : {});
+export async function rankedModelOf(dirs: RunDirs, s: Snapshot, cf: Recommender, runId?: string): Promise<Recommender> {
+  return loadRanked(dirs.rank, cf, await runRankWorld(dirs, s), runId ? { runId } : {});
 }
 
 /** The snapshot's listens as events in its rows (listens of tracks or users it does not know are left out). */
@@ -92,7 +102,7 @@ export const rankStep: Step = {
     if (!cfg.enabled) return { metrics: { used: 0 }, info: { ranker: 'off', reason: 'rank.enabled is false: recommendations are the CF model\'s' } };
     const cpu0 = process.cpuUsage();
     const s = await runSnapshot(ctx);
-    const world = await runRankWorld(ctx.runDir, s);
+    const world = await runRankWorld({ rank: ctx.dir, text: ctx.dirOf('text'), audio: ctx.dirOf('audio') }, s);
     const cut = s.lastListenAt - cfg.validationDays * DAY_MS;
     const split = timeSplit(await runListens(ctx, s), s.users.size, s.catalog.tracks.length, cut, s.signals ?? confidenceSettings(ctx.config));
     const past = new WorldTables({ ...world, matrix: split.matrix, lastAt: split.lastAt, now: split.now });

@@ -30,7 +30,7 @@ export { loadCfModel } from '../cf/index.ts';
 export * from './text-step.ts';
 export * from './playlists-step.ts';
 export * from './audio-step.ts';
-export { rankStep, rankedModelOf, runRankWorld } from './rank-step.ts';
+export { rankStep, rankedModelOf, runDirsOf, runRankWorld } from './rank-step.ts';
 
 export const validateStep: Step = {
   name: 'validate',
@@ -103,7 +103,7 @@ function pairTimes(s: Snapshot): Float64Array {
 /** The run's snapshot, model (CF, ranked by the rank step when it chose to) and text/audio inputs, as a playlists shard reads them. */
 async function playlistInputsOf(ctx: StepContext) {
   const s = await runSnapshot(ctx);
-  const model = await rankedModelOf(ctx.runDir, s, await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads), ctx.runId);
+  const model = await rankedModelOf({ rank: ctx.dirOf('rank'), text: ctx.dirOf('text'), audio: ctx.dirOf('audio') }, s, await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads), ctx.runId);
   return { s, model, extra: await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), s, model) };
 }
 
