@@ -17,6 +17,7 @@ export * from './popularity.ts';
 export { EaseRecommender, type EaseConfig } from './ease.ts';
 export { BprRecommender, type BprConfig } from './bpr.ts';
 export { BlendRecommender, type BlendPart, type BlendView } from './blend.ts';
+export { ItemKnnRecommender } from './itemknn.ts';
 export { readArtifact, writeArtifact } from './artifact.ts';
 export { checkK, excludeMask, rowNorms, topK } from './base.ts';
 export { type EvalMetrics, evaluate, type ListScores, type RecLists, recommendLists, sampleUsers, scoreLists, testUsers, trainPopularity } from './evaluate.ts';

@@ -61,6 +61,18 @@ export const ConfigSchema = z
         easeMaxSide: positiveInt.default(6000),
       })
       .prefault({}),
+    rank: z
+      .strictObject({
+        /** The learned ranking stage over several candidate sources (the pipeline's `rank` step); false: recommendations are the CF model's. */
+        enabled: z.boolean().default(true),
+        /** The validation period: the ranker learns which unheard tracks listeners streamed in the last this many days, from the listens before. */
+        validationDays: positiveInt.max(365).default(7),
+        /** Each candidate source's proposals per listener. */
+        depth: positiveInt.max(1000).default(60),
+        /** The smallest long-tail share (tracks of artists outside the top 20%) the chosen tail dial must keep on validation. */
+        minTailShare: fraction.default(0.3),
+      })
+      .prefault({}),
     validation: z
       .strictObject({
         /** L-infinity distance between a categorical feature's distributions of two batches. */

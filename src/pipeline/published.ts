@@ -14,6 +14,7 @@ import type { Config } from '../config/config.ts';
 export { readPublished, currentPublication };
 import { loadSnapshot } from './persist.ts';
 import { loadCfModel } from '../cf/index.ts';
+import { rankedModelOf, runDirsOf } from './rank-step.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Recommender } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';
@@ -62,7 +63,7 @@ export async function openPublished(where: RunHome, opts: { threads?: number; ru
 export async function openRunAt(dir: string, runId: string, opts: { threads?: number } = {}): Promise<PublishedRun> {
   if (!existsSync(join(dir, 'run.json'))) throw new DeepcutError('not_found', `no pipeline run ${runId} (looked for ${join(dir, 'run.json')})`);
   const snapshot = await loadSnapshot(join(dir, 'signals'));
-  const model = await loadCfModel(join(dir, 'cf'), snapshot, opts.threads ?? 1, { runId });
+  const model = await rankedModelOf(runDirsOf(dir), snapshot, await loadCfModel(join(dir, 'cf'), snapshot, opts.threads ?? 1, { runId }), runId);
   return {
     runId,
     dir,

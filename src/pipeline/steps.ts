@@ -1,5 +1,5 @@
 /**
- * The pipeline's steps: validate → signals → cf → text, audio → playlists, and the home bandit's retraining. Each step reads the
+ * The pipeline's steps: validate → signals → cf → text, audio → rank → playlists, and the home bandit's retraining. Each step reads the
  * store or earlier steps' folders and writes its own artifacts; models and playlist rules live in
  * their stage folders, this file only wires them.
  */
@@ -19,6 +19,7 @@ import { assertNotBlocked } from '../validate/index.ts';
 import { textStep } from './text-step.ts';
 import { banditStep } from './bandit-step.ts';
 import { audioStep } from './audio-step.ts';
+import { rankStep, rankedModelOf } from './rank-step.ts';
 
 async function close(m: Recommender): Promise<void> {
   await (m as Partial<{ close(): Promise<void> }>).close?.();
@@ -29,6 +30,7 @@ export { loadCfModel } from '../cf/index.ts';
 export * from './text-step.ts';
 export * from './playlists-step.ts';
 export * from './audio-step.ts';
+export { rankStep, rankedModelOf, runDirsOf, runRankWorld } from './rank-step.ts';
 
 export const validateStep: Step = {
   name: 'validate',
@@ -98,10 +100,10 @@ function pairTimes(s: Snapshot): Float64Array {
   return out;
 }
 
-/** The run's snapshot, CF model and text/audio inputs, as a playlists shard reads them. */
+/** The run's snapshot, model (CF, ranked by the rank step when it chose to) and text/audio inputs, as a playlists shard reads them. */
 async function playlistInputsOf(ctx: StepContext) {
   const s = await runSnapshot(ctx);
-  const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
+  const model = await rankedModelOf({ rank: ctx.dirOf('rank'), text: ctx.dirOf('text'), audio: ctx.dirOf('audio') }, s, await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads), ctx.runId);
   return { s, model, extra: await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), s, model) };
 }
 
@@ -111,7 +113,7 @@ async function playlistInputsOf(ctx: StepContext) {
  */
 export const playlistsStep: Step = {
   name: 'playlists',
-  after: ['cf', 'text', 'audio'],
+  after: ['cf', 'text', 'audio', 'rank'],
   parts: (outputs) => playlistTasks(runShardCount(outputs)).map((t) => ({ id: t.id.slice('playlists:'.length), payload: t.payload })),
   runPart: (ctx, part) => playlistsShardTask(ctx, part as unknown as PlaylistShard, playlistInputsOf),
   async run(ctx) {
@@ -123,5 +125,5 @@ export const playlistsStep: Step = {
 };
 
 export function defaultSteps(): Step[] {
-  return [validateStep, signalsStep, cfStep, textStep, audioStep, playlistsStep, banditStep];
+  return [validateStep, signalsStep, cfStep, textStep, audioStep, rankStep, playlistsStep, banditStep];
 }

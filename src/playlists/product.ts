@@ -6,9 +6,10 @@
  */
 import type { Csr } from '../signals/index.ts';
 import type { IdMap, UserId } from '../domain/ids.ts';
-import { isFactorized, type Recommender } from '../cf/index.ts';
+import { isFactorized, ranksByFactors, type Recommender } from '../cf/index.ts';
+import { explainsRanking, RankedRecommender } from '../rank/index.ts';
 import { weekStart } from '../core/clock.ts';
-import { cfSource, popularitySource, nearestByInnerProduct, type Vectors } from './sources.ts';
+import { cfSource, popularitySource, nearestByInnerProduct, rankedSource, type Vectors } from './sources.ts';
 import { rowSearch, type RowSearch } from './retrieval.ts';
 import { discoverWeekly, releaseRadar, dailyMixes, radio, freshTracks, type DailyMix } from './makers.ts';
 import { artistSpace, CoListening, similarArtists, similarTracks, type ArtistSpace, type Neighbour } from './similar.ts';
@@ -45,6 +46,9 @@ export interface ProductInputs {
    */
   search?: RowSearch;
 }
+
+/** Discover Weekly's quotas over the ranking stage's list (see {@link Product.discoverWeekly}). */
+export const rankedDiscoverQuotas = { ranked: 1 };
 
 /** The weekly playlists, keyed by the date of their weekday in the user's zone. */
 export type WeeklyKind = 'discover-weekly' | 'release-radar';
@@ -111,6 +115,8 @@ export class Product {
   readonly world: RunWorld;
   readonly model: Recommender;
   private readonly sources: CandidateSource[];
+  /** True when the run's model is the ranking stage's: Discover Weekly is its list (the other sources fill what it leaves). */
+  private readonly ranked: boolean;
   private readonly flow: ProductInputs['flow'];
   private readonly seed: number;
   private readonly itemVectors: Vectors | undefined;
@@ -129,7 +135,17 @@ export class Product {
     this.seed = i.seed;
     const { catalog } = i.world;
     this.itemVectors = isFactorized(i.model) ? { dim: i.model.factors, data: i.model.itemFactors() } : undefined;
-    this.sources = [cfSource(i.model, i.world.users, i.world.userTracks, catalog, this.itemVectors, i.search), ...(i.sources ?? []), popularitySource(catalog)];
+    // the ranking stage's list when the run has one (its cf source searched in the index too), else CF's
+    const m = i.model;
+    if (i.search && m instanceof RankedRecommender && ranksByFactors(m.base)) {
+      const userF = m.base.userFactors();
+      const f = m.base.factors;
+      const search = i.search;
+      m.useCfSearch((u, k, exclude) => search.top(userF.subarray(u * f, (u + 1) * f), k, exclude));
+    }
+    this.ranked = explainsRanking(m);
+    const first = explainsRanking(m) ? rankedSource(m, i.world.users, i.world.userTracks, catalog) : cfSource(m, i.world.users, i.world.userTracks, catalog, this.itemVectors, i.search);
+    this.sources = [first, ...(i.sources ?? []), popularitySource(catalog)];
     const v = this.itemVectors;
     const s = i.search;
     this.search = s;
@@ -149,10 +165,12 @@ export class Product {
 
   /**
    * Discover Weekly: 30 tracks the user never streamed nor skipped, blended from CF, the run's
-   * extra sources (text, audio) and popularity by quota, sequenced for flow (see makers.ts).
+   * extra sources (text, audio) and popularity by quota, sequenced for flow (see makers.ts). With
+   * the ranking stage, the ranked list fills it (it already holds the text, audio and popular
+   * candidates, ranked); the other sources only fill places it leaves.
    */
   discoverWeekly(user: UserHistory): Candidate[] {
-    return discoverWeekly(user, this.world.catalog, this.sources, { flow: this.flow });
+    return discoverWeekly(user, this.world.catalog, this.sources, { flow: this.flow, ...(this.ranked ? { quotas: rankedDiscoverQuotas } : {}) });
   }
 
   /** Release Radar for the week ending `friday` (YYYY-MM-DD in the user's zone), by predicted affinity. */

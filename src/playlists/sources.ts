@@ -9,6 +9,7 @@ import { topK, isFactorized, ranksByFactors, rowNorms as matrixRowNorms } from '
 import { rowSearch, type RowSearch } from './retrieval.ts';
 import type { Candidate, CandidateSource, CatalogView, Reason, UserHistory } from './types.ts';
 import type { IdMap, UserId } from '../domain/ids.ts';
+import type { ExplainsRanking, Origin } from '../rank/index.ts';
 
 /** The user's most streamed tracks (streams > skips), most first: the seeds of explanations. */
 export function favourites(user: UserHistory, n: number): number[] {
@@ -110,6 +111,49 @@ export function cfSource(model: Recommender, users: IdMap<UserId>, userTracks: C
       return Array.from(r.items, (t, i) => new LazyCandidate(t, r.scores[i], 'cf', explain));
     },
   };
+}
+
+/**
+ * The ranking stage's list (src/rank: candidates of every source scored by the learned ranker):
+ * each track keeps the source that proposed it (`ranked:<source>`) and its reason — an artist the
+ * listener plays, the favourite nearest it, the listener's artist described most alike, the track
+ * it sounds like, or what is popular right now ({@link originReason}).
+ */
+export function rankedSource(model: Recommender & ExplainsRanking, users: IdMap<UserId>, userTracks: Csr, catalog: CatalogView): CandidateSource {
+  return {
+    name: 'ranked',
+    candidates(user, k) {
+      const u = users.row(user.id);
+      if (u < 0 || u >= userTracks.rows) return [];
+      const r = model.recommendExplained(u, userTracks, k, { filterHeard: true });
+      return Array.from(r.items, (t, i): Candidate => ({ track: t, score: r.scores[i], source: `ranked:${r.origins[i].source}`, reason: originReason(r.origins[i], t, catalog) }));
+    },
+  };
+}
+
+/** The reason of a ranked track from its {@link Origin} (track `t`). */
+export function originReason(o: Origin, t: number, catalog: CatalogView): Reason {
+  const artist = (a: number | undefined) => (a !== undefined && a >= 0 ? catalog.artists[a] : undefined);
+  const own = artist(catalog.tracks[t]?.artists[0]);
+  switch (o.source) {
+    case 'artist': {
+      const a = artist(o.artist) ?? own;
+      return { kind: 'because_you_listen', artist: a?.name ?? 'an artist you play', artistId: a?.id };
+    }
+    case 'text': {
+      const a = artist(o.artist);
+      return a ? { kind: 'similar_to_seed', seed: a.name, by: 'text' } : { kind: 'fans_also_like', artist: own?.name ?? 'this artist', artistId: own?.id };
+    }
+    case 'audio':
+      return soundsLike(catalog, o.track ?? -1);
+    case 'recent':
+      return { kind: 'popular' };
+    case 'cf':
+    case 'knn': {
+      const a = o.track !== undefined ? artist(catalog.tracks[o.track]?.artists[0]) : undefined;
+      return a ? { kind: 'because_you_listen', artist: a.name, artistId: a.id } : { kind: 'fans_also_like', artist: own?.name ?? 'this artist', artistId: own?.id };
+    }
+  }
 }
 
 /**

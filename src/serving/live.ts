@@ -18,6 +18,7 @@ import { canFoldIn, isFactorized, type Factorized, type FoldIn, type Ranked, typ
 import type { ArtistCard, ForUserOptions, ModelInfo, Reason, Recommendations, TrackCard } from './recommendations.ts';
 import type { Catalog } from './catalog.ts';
 import { artistSpace, CoListening, similarArtists, similarTracks, type ArtistSpace } from '../playlists/index.ts';
+import { explainsRanking, type Origin } from '../rank/index.ts';
 
 export interface LiveModelParts {
   recommender: Recommender;
@@ -39,6 +40,8 @@ export interface LiveModelParts {
    * absent, the model's own `recommend`.
    */
   itemIndex?: ItemRetrieval;
+  /** The artist id of an artist row of the run's catalog (reasons of the ranking stage name artists by row). */
+  artistIdOf?: (row: number) => string | undefined;
 }
 
 /** What serving needs of an item index: top-k by inner product with excluded rows. */
@@ -85,8 +88,11 @@ export class LiveModel implements Recommendations {
   /** Artist CF vectors of a factorized model (item factors do not change while serving). */
   private artistFactors: ArtistSpace | undefined;
 
+  private readonly artistIdOf: LiveModelParts['artistIdOf'];
+
   constructor(p: LiveModelParts) {
     this.itemIndex = p.itemIndex;
+    this.artistIdOf = p.artistIdOf;
     this.rec = p.recommender;
     this.users = p.users;
     this.tracks = p.tracks;
@@ -114,10 +120,13 @@ export class LiveModel implements Recommendations {
     const m = this.current(u);
     const heard = this.heardRows(u);
     if (heard.size === 0) return this.coldStart(k, exclude, heard);
-    const ranked = this.itemIndex && isFactorized(this.rec) ? this.retrieve(this.rec, u, k, [...exclude, ...heard]) : this.rec.recommend(u, m, k, { filterHeard: true, filterItems: [...exclude, ...heard] });
+    const filter = { filterHeard: true, filterItems: [...exclude, ...heard] };
+    // the ranking stage's model says which source proposed each track: its reason is kept
+    const explained = explainsRanking(this.rec) ? this.rec.recommendExplained(u, m, k, filter) : undefined;
+    const ranked = explained ?? (this.itemIndex && isFactorized(this.rec) ? this.retrieve(this.rec, u, k, [...exclude, ...heard]) : this.rec.recommend(u, m, k, filter));
     const sources = this.reasonSources(u);
     const out: TrackCard[] = [];
-    for (let i = 0; i < ranked.items.length; i++) out.push(this.card(ranked.items[i], ranked.scores[i], this.reasonFor(ranked.items[i], sources)));
+    for (let i = 0; i < ranked.items.length; i++) out.push(this.card(ranked.items[i], ranked.scores[i], explained ? this.originReason(explained.origins[i], ranked.items[i], sources) : this.reasonFor(ranked.items[i], sources)));
     if (out.length < k) out.push(...this.coldStart(k - out.length, new Set([...exclude, ...ranked.items]), heard));
     return out;
   }
@@ -326,6 +335,37 @@ export class LiveModel implements Recommendations {
       return { kind: 'because_you_played', text: `because you played ${this.catalog.trackTitle(id) ?? id}`, track_id: id };
     }
     return { kind: 'similar_listeners', text: `popular with listeners like you` };
+  }
+
+  /** The reason of a ranked track from the source that proposed it (src/rank's {@link Origin}). */
+  private originReason(o: Origin, t: number, sources: number[]): Reason {
+    const artistOf = (row: number) => this.catalog.trackArtists(this.tracks.id(row))[0];
+    const artist = (id: string | undefined) => (id ? { artist_id: id, name: this.catalog.artistName(id) ?? id } : undefined);
+    switch (o.source) {
+      case 'artist': {
+        const a = artist(artistOf(t));
+        return a ? { kind: 'because_you_listen', text: `because you listen to ${a.name}`, artist_id: a.artist_id } : this.reasonFor(t, sources);
+      }
+      case 'recent':
+        return { kind: 'popular', text: 'popular right now' };
+      case 'text': {
+        const a = o.artist !== undefined ? artist(this.artistIdOfRow(o.artist, t)) : undefined;
+        return a ? { kind: 'similar_to_seed', text: `described like ${a.name}`, artist_id: a.artist_id } : this.reasonFor(t, sources);
+      }
+      case 'audio':
+      case 'cf':
+      case 'knn': {
+        if (o.track === undefined) return this.reasonFor(t, sources);
+        const id = this.tracks.id(o.track);
+        const title = this.catalog.trackTitle(id) ?? id;
+        return o.source === 'audio' ? { kind: 'sounds_like', text: `sounds like ${title}`, track_id: id } : { kind: 'because_you_played', text: `because you played ${title}`, track_id: id };
+      }
+    }
+  }
+
+  /** The id of artist row `a` of the run's catalog (the ranked track's own artist when the parts give no map). */
+  private artistIdOfRow(a: number, t: number): string | undefined {
+    return this.artistIdOf?.(a) ?? this.catalog.trackArtists(this.tracks.id(t))[0];
   }
 
   private coListening(): CoListening {

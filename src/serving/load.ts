@@ -203,7 +203,7 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       // new listens are folded in with the settings the run was built with, not today's config
       if (!s.signals) log('serve').warn({ run: run.runId }, 'the run predates recorded signal settings (snapshot version 1): folding in with the current config');
       const confidence = s.signals ?? confidenceSettings(config);
-      const recs = new LiveModel({ recommender: run.model, users: new IdMap(s.users.toArray()), tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence, kind: 'published-run', runId: run.runId });
+      const recs = new LiveModel({ recommender: run.model, users: new IdMap(s.users.toArray()), tracks: s.catalog.trackRows, userItems: s.userTracks, catalog, confidence, kind: 'published-run', runId: run.runId, artistIdOf: (a) => s.catalog.artists[a]?.id });
       // listens posted since the run, stored but not in its model: folded in now, not forgotten until the next run
       const since = o.foldInSinceRun === false ? undefined : await foldInSinceRun(store, recs, s.lastListenAt, config.server.startFoldInMax);
       log('serve').info({ run: run.runId, model: run.model.name, ...(since ? { listens_since_run: since.since, folded_in: since.folded } : {}) }, 'serving the published run');

@@ -85,6 +85,8 @@ export function scoreLists(lists: Map<string, number[]>, x: PlaylistScoreInput):
   return { users, hit_rate: d(hits, users), precision: d(prec, users), long_tail_share: d(tail, n), new_artist_share: d(fresh, n), underrated_share: d(under, n), artists_per_list: d(artistsPer, users) };
 }
 
+const fmtOr = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(4));
+
 /** The `k` unheard rows with the highest score (ties: lower row). */
 function topUnheard(score: ArrayLike<number>, heard: Set<number> | undefined, k: number): number[] {
   const skip = new Uint8Array(score.length);
@@ -111,6 +113,7 @@ export const playlistsDemo: EvalSuite = {
       config.cf = { ...config.cf, seed: ctx.seed, threads: ctx.threads };
       let runId: string;
       let stepSeconds: Record<string, number> = {};
+      let rank: { metrics?: Record<string, number>; info?: Record<string, unknown> } | undefined;
       let t2: number;
       try {
         await importPath(store, 'jsonl', world, {});
@@ -119,6 +122,7 @@ export const playlistsDemo: EvalSuite = {
         if (m.status !== 'succeeded') throw new Error(`pipeline run ${m.runId} ${m.status}: ${Object.entries(m.steps).filter(([, s]) => s.error).map(([n, s]) => `${n}: ${s.error}`).join('; ')}`);
         runId = m.runId;
         stepSeconds = Object.fromEntries(Object.entries(m.steps).map(([n, s]) => [n, s.seconds ?? 0]));
+        rank = m.steps.rank?.output;
       } finally {
         await store.close();
       }
@@ -176,6 +180,9 @@ export const playlistsDemo: EvalSuite = {
         for (const [k, v] of Object.entries(f)) if (k !== 'users') metrics[`${key}_${k}`] = v;
       }
       for (const [step, s] of Object.entries(stepSeconds)) metrics[`step_${step}_s`] = s;
+      // the rank step's own validation (plain CF list vs the ranked list on the run's last days) and whether it is used
+      for (const [k, v] of Object.entries(rank?.metrics ?? {})) metrics[`rank_${k}`] = v;
+      metrics.rank_ranker = String(rank?.info?.ranker ?? 'absent');
       const total = [...sources.values()].reduce((a, b) => a + b, 0);
       for (const [src, c] of sources) metrics[`dw_source_${src}_share`] = c / Math.max(1, total);
       const fmt = (x: number) => Number(x.toFixed(4));
@@ -190,7 +197,10 @@ export const playlistsDemo: EvalSuite = {
           { title: 'where Discover Weekly tracks came from', columns: ['source', 'share'], rows: [...sources].map(([s, c]) => [s, fmt(c / Math.max(1, total))]) },
           { title: 'time', columns: ['stage', 'seconds'], rows: [['generate', fmt((t1 - t0) / 1000)], ['import', fmt((t2 - t1) / 1000)], ...Object.entries(stepSeconds).map(([s, v]): [string, number] => [`pipeline: ${s}`, fmt(v)])] },
         ],
-        notes: ['hit = a Discover Weekly track the listener streamed (≥ 30 s, not skipped) in the week after the clock and had never heard before; the oracle ranks by the generator\'s hidden taste model (upper bound).'],
+        notes: [
+          `ranking stage: ${String(rank?.info?.ranker ?? 'absent')}${rank?.info?.reason ? ` (${String(rank.info.reason)})` : ''}; its validation on the run's last days: plain CF list hit rate ${fmtOr(rank?.metrics?.plain_hit_rate)}, ranked ${fmtOr(rank?.metrics?.ranked_hit_rate)} (long-tail ${fmtOr(rank?.metrics?.ranked_long_tail_share)}), ${fmtOr(rank?.metrics?.cpu_seconds)} CPU s`,
+          'hit = a Discover Weekly track the listener streamed (≥ 30 s, not skipped) in the week after the clock and had never heard before; the oracle ranks by the generator\'s hidden taste model (upper bound).',
+        ],
       };
     } finally {
       await rm(root, { recursive: true, force: true });

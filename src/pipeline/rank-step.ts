@@ -1,0 +1,152 @@
+/**
+ * The rank step: the learned ranking stage of src/rank/ trained on the run's own last
+ * `rank.validationDays` (see src/rank/train.ts), saved in `<run>/rank/`, and the loader that puts
+ * it over the run's CF model for the playlists step, the CLI and the API ({@link rankedModelOf}).
+ */
+import { join } from 'node:path';
+import { isDeepcutError } from '../errors.ts';
+import type { Step, StepContext, StepOutput } from './runner.ts';
+import type { Snapshot } from './snapshot.ts';
+import { runSnapshot } from './persist.ts';
+import { loadCfModel, makeRecommender, type Recommender } from '../cf/index.ts';
+import { confidenceSettings, listenSignal } from '../signals/index.ts';
+import { loadTextArtifacts } from '../text/artifacts.ts';
+import { loadAudioVectors } from '../audio/index.ts';
+import { loadRanked, saveStage, timeSplit, trainStage, worldSources, WorldTables, type ListenEvents, type RankWorld } from '../rank/index.ts';
+import { log } from '../log.ts';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The run's world as the rank stage reads it: the snapshot's matrix with each pair's last listen,
+ * the catalog's main artist, album and release per track, follows, the text step's artist
+ * vectors and the audio step's embeddings (each when the run made them).
+ */
+export async function runRankWorld(dirs: RunDirs, s: Snapshot): Promise<RankWorld> {
+  const m = s.userTracks;
+  const lastAt = new Float64Array(m.indices.length);
+  for (let u = 0; u < m.rows; u++) {
+    const plays = s.histories[u]?.plays;
+    for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) lastAt[p] = plays?.get(m.indices[p])?.lastAt ?? s.lastListenAt;
+  }
+  const { tracks, artists } = s.catalog;
+  const world: RankWorld = {
+    matrix: m,
+    lastAt,
+    now: s.lastListenAt,
+    artistOf: Int32Array.from(tracks, (t) => t.artists[0] ?? -1),
+    albumOf: Int32Array.from(tracks, (t) => t.album),
+    releasedAt: Float64Array.from(tracks, (t) => Date.parse(`${t.releaseDate}T00:00:00Z`)),
+    follows: (u) => s.histories[u]?.follows,
+  };
+  const text = await loadTextArtifacts(dirs.text).catch((e: unknown) => (isDeepcutError(e) && e.code === 'not_found' ? undefined : Promise.reject(e)));
+  if (text?.lsa) {
+    const { dim, data } = text.lsa;
+    const out = new Float32Array(artists.length * dim);
+    artists.forEach((a, r) => {
+      const q = text.artists.row(a.id);
+      if (q >= 0) out.set(data.subarray(q * dim, (q + 1) * dim), r * dim);
+    });
+    world.text = { dim, data: out };
+  }
+  const audio = await loadAudioVectors(dirs.audio, s);
+  if (audio.embeddings) world.audio = { dim: audio.embeddings.dim, data: audio.embeddings.data };
+  return world;
+}
+
+/** The step folders of a run the rank stage reads. */
+export interface RunDirs {
+  rank: string;
+  text: string;
+  audio: string;
+}
+
+/** The folders of the run in `runDir` (a finished run's folder on this machine). */
+export const runDirsOf = (runDir: string): RunDirs => ({ rank: join(runDir, 'rank'), text: join(runDir, 'text'), audio: join(runDir, 'audio') });
+
+/** The run's recommender: the ranked model over its CF model when the rank step chose it, else the CF model. */
+export async function rankedModelOf(dirs: RunDirs, s: Snapshot, cf: Recommender, runId?: string): Promise<Recommender> {
+  return loadRanked(dirs.rank, cf, await runRankWorld(dirs, s), runId ? { runId } : {});
+}
+
+/** The snapshot's listens as events in its rows (listens of tracks or users it does not know are left out). */
+async function runListens(ctx: StepContext, s: Snapshot): Promise<ListenEvents> {
+  const l = await ctx.store.readListens({ until: new Date(s.lastListenAt + 1) });
+  const n = l.user.length;
+  const e = { user: new Int32Array(n), track: new Int32Array(n), at: new Float64Array(n), signal: new Int8Array(n) };
+  const rule = s.signals ?? confidenceSettings(ctx.config);
+  const userOf = Int32Array.from({ length: l.users.size }, (_, r) => s.users.row(l.users.id(r)));
+  const trackOf = Int32Array.from({ length: l.tracks.size }, (_, r) => s.catalog.trackRows.row(l.tracks.id(r)));
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const u = userOf[l.user[i]];
+    const t = trackOf[l.track[i]];
+    if (u < 0 || t < 0) continue;
+    e.user[m] = u;
+    e.track[m] = t;
+    e.at[m] = l.startedAt[i];
+    e.signal[m++] = listenSignal(l.msPlayed[i], l.skipped[i], rule);
+  }
+  return { user: e.user.subarray(0, m), track: e.track.subarray(0, m), at: e.at.subarray(0, m), signal: e.signal.subarray(0, m) };
+}
+
+async function close(m: Recommender): Promise<void> {
+  await (m as Partial<{ close(): Promise<void> }>).close?.();
+}
+
+export const rankStep: Step = {
+  name: 'rank',
+  after: ['cf', 'text', 'audio'],
+  async run(ctx): Promise<StepOutput> {
+    const cfg = ctx.config.rank;
+    if (!cfg.enabled) return { metrics: { used: 0 }, info: { ranker: 'off', reason: 'rank.enabled is false: recommendations are the CF model\'s' } };
+    const cpu0 = process.cpuUsage();
+    const s = await runSnapshot(ctx);
+    const world = await runRankWorld({ rank: ctx.dir, text: ctx.dirOf('text'), audio: ctx.dirOf('audio') }, s);
+    const cut = s.lastListenAt - cfg.validationDays * DAY_MS;
+    const split = timeSplit(await runListens(ctx, s), s.users.size, s.catalog.tracks.length, cut, s.signals ?? confidenceSettings(ctx.config));
+    const past = new WorldTables({ ...world, matrix: split.matrix, lastAt: split.lastAt, now: split.now });
+    const c = ctx.config.cf;
+    // the past's models: ALS as configured (the run's factor model) and item-kNN
+    const als = await makeRecommender({ kind: 'als', factors: c.factors, iterations: c.iterations, regularization: c.regularization, cgSteps: c.cgSteps, seed: c.seed, threads: c.threads });
+    const knn = await makeRecommender({ kind: 'itemknn', weighting: 'cosine', neighbours: 100 });
+    let trained;
+    try {
+      await als.fit(split.matrix);
+      await knn.fit(split.matrix);
+      trained = trainStage(past, worldSources(past, { cf: als, knn }), split.future, { seed: c.seed, depth: cfg.depth, minTailShare: cfg.minTailShare, tailShares: [0, 0.2, 0.3, 0.4] });
+    } catch (e) {
+      if (!(isDeepcutError(e) && e.code === 'invalid_input')) throw e;
+      const reason = `no ranker: ${e.message}; recommendations stay the CF model's`;
+      log('pipeline').warn({ step: 'rank' }, reason);
+      return { metrics: { used: 0 }, info: { ranker: 'fallback', reason } };
+    } finally {
+      await close(als);
+    }
+    const r = { ...trained.report, cut };
+    let finalKnn: Recommender | undefined;
+    if (r.use) {
+      finalKnn = await makeRecommender({ kind: 'itemknn', weighting: 'cosine', neighbours: 100 });
+      await finalKnn.fit(s.userTracks);
+    }
+    await saveStage(ctx.dir, { runId: ctx.runId, depth: cfg.depth, recentDays: past.recentDays, report: r, ranker: trained.ranker.toJSON() }, finalKnn);
+    if (!r.use) log('pipeline').warn({ step: 'rank' }, `rank: falling back: ${r.fallback}`);
+    const cpu = process.cpuUsage(cpu0);
+    log('pipeline').info({ step: 'rank', plain_hit_rate: r.plain.hit_rate, ranked_hit_rate: r.ranked.hit_rate, long_tail_share: r.ranked.long_tail_share, dial: r.dial, cpu_seconds: (cpu.user + cpu.system) / 1e6 }, r.use ? 'ranker used' : 'ranker not used');
+    return {
+      metrics: {
+        used: r.use ? 1 : 0,
+        plain_hit_rate: r.plain.hit_rate,
+        ranked_hit_rate: r.ranked.hit_rate,
+        plain_long_tail_share: r.plain.long_tail_share,
+        ranked_long_tail_share: r.ranked.long_tail_share,
+        validation_listeners: r.users.fit + r.users.check,
+        cpu_seconds: (cpu.user + cpu.system) / 1e6,
+      },
+      info: { ranker: r.use ? 'used' : 'fallback', ...(r.fallback ? { reason: r.fallback } : {}), dial: r.dial, sources: r.sources, validation_days: cfg.validationDays },
+    };
+  },
+};
+
+/** The CF model of a run's folder wrapped by its rank stage (re-exported for the steps). */
+export { loadCfModel };

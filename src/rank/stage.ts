@@ -1,0 +1,491 @@
+/**
+ * The production ranking stage's candidates and features (the second stage of a two-stage
+ * recommender, Covington et al. 2016), over one listening world: a users × tracks confidence
+ * matrix with each pair's last listen time, the catalog's artist, album and release per track, and
+ * optional content vectors (artist text vectors, track audio embeddings).
+ *
+ * Sources, each proposing a listener's best `depth` unheard tracks with a score:
+ *   cf      the run's collaborative model (ALS by default)
+ *   knn     item-kNN (cosine, 100 neighbours)
+ *   artist  unheard tracks of the artists the listener streams, by (the artist's share of the
+ *           listener's streamed tracks) × log(1 + listeners of the track)
+ *   recent  the tracks with the most listeners in the last `recentDays`
+ *   text    tracks of the artists whose text vector is nearest the listener's recent artists
+ *   audio   tracks whose audio embedding is nearest the listener's recent tracks
+ * Features of a (listener, track) candidate, in {@link featureNames} order: per source its rank (0 =
+ * best; `depth` when absent) and score / the source's best score; how many sources proposed it;
+ * the track's listeners, its trend (share of its listeners in the last `recentDays`), its recent
+ * listeners, days since its release; its artist's listeners; the artist's share of the listener's
+ * streamed tracks, the listener's streamed tracks of the artist, days since the listener last
+ * played the artist, whether they follow it; cosine of the track's text and audio vectors with
+ * the listener's recent plays; the listener's activity and days since their last play. Counts are
+ * log(1 + x); listener counts are divided by the world's maximum so that a ranker trained on an
+ * earlier, smaller world reads the same scale.
+ */
+import type { Csr } from '../signals/index.ts';
+import { tailQuota, type Recommender, type Ranked } from '../cf/index.ts';
+import { topK } from '../core/topk.ts';
+import { DeepcutError } from '../errors.ts';
+import type { Candidates } from './candidates.ts';
+
+const DAY_MS = 86_400_000;
+
+/** Row-major vectors, `dim` wide; an all-zero row means "no vector". */
+export interface RankVectors {
+  dim: number;
+  data: Float32Array;
+}
+
+/** What the stage reads of a world (the run's snapshot, or the validation split's past). */
+export interface RankWorld {
+  /** users × tracks confidences (positive: streamed, negative: skipped). */
+  matrix: Csr;
+  /** Last listen time (ms) of every entry of `matrix`. */
+  lastAt: Float64Array;
+  /** The world's "now" (ms): its latest listen. */
+  now: number;
+  /** Main artist row of each track (-1: none), album row (-1: none), release time (ms, NaN: unknown). */
+  artistOf: Int32Array;
+  albumOf: Int32Array;
+  releasedAt: Float64Array;
+  /** Artist rows each listener row follows. */
+  follows?: (user: number) => ReadonlySet<number> | undefined;
+  /** Unit text vectors by artist row, and audio embeddings by track row, when the run has them. */
+  text?: RankVectors;
+  audio?: RankVectors;
+}
+
+export const SOURCES = ['cf', 'knn', 'artist', 'recent', 'text', 'audio'] as const;
+export type SourceName = (typeof SOURCES)[number];
+
+const TRACK_FEATURES = ['sources', 'track_listeners', 'track_trend', 'track_recent', 'release_days', 'artist_listeners', 'artist_share', 'artist_tracks', 'artist_days', 'follows', 'text_sim', 'audio_sim', 'user_activity', 'user_days'] as const;
+
+/** Feature names, in column order, for the given sources. */
+export function featureNames(sources: readonly string[]): string[] {
+  return [...sources.flatMap((s) => [`${s}_rank`, `${s}_score`]), ...TRACK_FEATURES];
+}
+
+/** One listener's history as the stage reads it: entries of a matrix row with their last times. */
+export interface UserRow {
+  items: Int32Array;
+  conf: Float32Array;
+  lastAt: Float64Array;
+}
+
+/** The entries of row `u` of `w.matrix`. */
+export function userRowOf(w: Pick<RankWorld, 'matrix' | 'lastAt'>, u: number): UserRow {
+  const m = w.matrix;
+  if (u >= m.rows) return { items: new Int32Array(0), conf: new Float32Array(0), lastAt: new Float64Array(0) };
+  const a = m.indptr[u];
+  const b = m.indptr[u + 1];
+  return { items: m.indices.subarray(a, b), conf: m.data.subarray(a, b), lastAt: w.lastAt.subarray(a, b) };
+}
+
+/** A source's proposal for one listener: item rows best first, with scores. */
+export interface Proposal {
+  items: ArrayLike<number>;
+  scores: ArrayLike<number>;
+}
+
+/** A candidate source of the stage: the `k` best unheard tracks of listener row `u` (history `row`). */
+export interface StageSource {
+  readonly name: SourceName;
+  top(u: number, row: UserRow, heard: ReadonlySet<number>, k: number): Proposal;
+}
+
+/** Per-track and per-artist counts of a world, shared by its sources and features. */
+export class WorldTables {
+  readonly listeners: Float64Array;
+  readonly recent: Float64Array;
+  readonly artistListeners: Float64Array;
+  /** Each artist's tracks, most listeners first (ties: lower row). */
+  readonly artistTracks: Int32Array[];
+  /** Tracks by recent listeners (ties: listeners, lower row), those with any. */
+  readonly recentOrder: Int32Array;
+  /** Artists in the head: the top 20% by listeners (the long tail is the rest, as the demo evaluation counts it). */
+  readonly headArtist: Uint8Array;
+  readonly maxListeners: number;
+  readonly maxRecent: number;
+  readonly maxArtist: number;
+  readonly maxActivity: number;
+
+  constructor(
+    readonly w: RankWorld,
+    readonly recentDays = 14,
+  ) {
+    const m = w.matrix;
+    const n = m.cols;
+    if (w.lastAt.length !== m.indices.length) throw new DeepcutError('invalid_input', `rank: ${w.lastAt.length} times for ${m.indices.length} pairs`);
+    if (w.artistOf.length !== n) throw new DeepcutError('invalid_input', `rank: ${w.artistOf.length} artists for ${n} tracks`);
+    this.listeners = new Float64Array(n);
+    this.recent = new Float64Array(n);
+    const since = w.now - recentDays * DAY_MS;
+    let maxActivity = 0;
+    for (let u = 0; u < m.rows; u++) {
+      maxActivity = Math.max(maxActivity, m.indptr[u + 1] - m.indptr[u]);
+      for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) {
+        if (!(m.data[p] > 0)) continue;
+        this.listeners[m.indices[p]]++;
+        if (w.lastAt[p] >= since) this.recent[m.indices[p]]++;
+      }
+    }
+    const artists = w.artistOf.reduce((a, b) => Math.max(a, b), -1) + 1;
+    this.artistListeners = new Float64Array(artists);
+    const lists: number[][] = Array.from({ length: artists }, () => []);
+    for (let t = 0; t < n; t++) {
+      const a = w.artistOf[t];
+      if (a < 0) continue;
+      this.artistListeners[a] += this.listeners[t];
+      lists[a].push(t);
+    }
+    this.artistTracks = lists.map((l) => Int32Array.from(l.sort((x, y) => this.listeners[y] - this.listeners[x] || x - y)));
+    const byRecent: number[] = [];
+    for (let t = 0; t < n; t++) if (this.recent[t] > 0) byRecent.push(t);
+    byRecent.sort((x, y) => this.recent[y] - this.recent[x] || this.listeners[y] - this.listeners[x] || x - y);
+    this.recentOrder = Int32Array.from(byRecent);
+    const order = Array.from({ length: artists }, (_, a) => a).sort((x, y) => this.artistListeners[y] - this.artistListeners[x] || x - y);
+    this.headArtist = new Uint8Array(artists);
+    for (const a of order.slice(0, Math.ceil(0.2 * artists))) this.headArtist[a] = 1;
+    const lmax = (x: Float64Array) => Math.log1p(x.reduce((a, b) => Math.max(a, b), 0)) || 1;
+    this.maxListeners = lmax(this.listeners);
+    this.maxRecent = lmax(this.recent);
+    this.maxArtist = lmax(this.artistListeners);
+    this.maxActivity = Math.log1p(maxActivity) || 1;
+  }
+
+  private head: Uint8Array | undefined;
+  /** 1 for tracks of head artists, per track row. */
+  headItems(): Uint8Array {
+    return (this.head ??= Uint8Array.from(this.w.artistOf, (a) => (a >= 0 && this.headArtist[a] === 1 ? 1 : 0)));
+  }
+
+  /** True when track `t`'s artist is outside the head (see {@link headArtist}). */
+  isTail(t: number): boolean {
+    const a = this.w.artistOf[t];
+    return a < 0 || this.headArtist[a] === 0;
+  }
+}
+
+/** A listener's artists: streamed tracks per artist row and the last time each was played. */
+function artistsOf(w: RankWorld, row: UserRow): { tracks: Map<number, number>; last: Map<number, number>; streamed: number } {
+  const tracks = new Map<number, number>();
+  const last = new Map<number, number>();
+  let streamed = 0;
+  for (let j = 0; j < row.items.length; j++) {
+    const a = w.artistOf[row.items[j]];
+    if (a < 0) continue;
+    if (row.lastAt[j] > (last.get(a) ?? -Infinity)) last.set(a, row.lastAt[j]);
+    if (!(row.conf[j] > 0)) continue;
+    streamed++;
+    tracks.set(a, (tracks.get(a) ?? 0) + 1);
+  }
+  return { tracks, last, streamed };
+}
+
+/** The listener's `n` most recent streamed tracks (ties: higher confidence, lower row). */
+export function recentStreams(row: UserRow, n: number): number[] {
+  const idx: number[] = [];
+  for (let j = 0; j < row.items.length; j++) if (row.conf[j] > 0) idx.push(j);
+  idx.sort((x, y) => row.lastAt[y] - row.lastAt[x] || row.conf[y] - row.conf[x] || row.items[x] - row.items[y]);
+  return idx.slice(0, n).map((j) => row.items[j]);
+}
+
+/** Mean of the unit rows `rows` of `v` (zero rows skipped); undefined when none has a vector. */
+function profileOf(v: RankVectors, rows: Iterable<number>): Float32Array | undefined {
+  const p = new Float32Array(v.dim);
+  let n = 0;
+  for (const r of rows) {
+    if (r < 0 || (r + 1) * v.dim > v.data.length) continue;
+    let norm = 0;
+    for (let i = 0; i < v.dim; i++) norm += v.data[r * v.dim + i] ** 2;
+    if (norm === 0) continue;
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < v.dim; i++) p[i] += v.data[r * v.dim + i] / norm;
+    n++;
+  }
+  return n ? p : undefined;
+}
+
+/** Cosine of row `r` of `v` with `p` (0 without a vector). */
+function cosine(v: RankVectors, r: number, p: Float32Array | undefined, pNorm: number): number {
+  if (!p || r < 0 || (r + 1) * v.dim > v.data.length || pNorm === 0) return 0;
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < v.dim; i++) {
+    const x = v.data[r * v.dim + i];
+    d += x * p[i];
+    n += x * x;
+  }
+  return n > 0 ? d / Math.sqrt(n) / pNorm : 0;
+}
+
+const norm = (p: Float32Array | undefined) => (p ? Math.sqrt(p.reduce((a, x) => a + x * x, 0)) : 0);
+
+/** How many recent plays make the text and audio profiles. */
+const PROFILE = 30;
+
+/**
+ * Exact top-k by inner product over the rows of `v` that have a vector (a scan: the stage's
+ * content sets are artists, or tracks with audio, and a listener's candidates are made once a week).
+ */
+function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, exclude?: ReadonlySet<number>): Proposal } {
+  const n = v.data.length / v.dim;
+  const none = new Uint8Array(n);
+  for (let r = 0; r < n; r++) none[r] = v.data.subarray(r * v.dim, (r + 1) * v.dim).some((x) => x !== 0) ? 0 : 1;
+  const s = new Float32Array(n);
+  return {
+    top(q, k, exclude) {
+      for (let r = 0; r < n; r++) {
+        let d = 0;
+        for (let i = 0; i < v.dim; i++) d += q[i] * v.data[r * v.dim + i];
+        s[r] = d;
+      }
+      const skip = Uint8Array.from(none);
+      for (const r of exclude ?? []) if (r < n) skip[r] = 1;
+      return topK(s, k, skip);
+    },
+  };
+}
+
+/** A recommender as a source (cf, knn): its top unheard tracks of the matrix row. */
+export function modelSource(name: 'cf' | 'knn', model: Recommender, matrix: () => Csr): StageSource {
+  return { name, top: (u, _row, heard, k) => model.recommend(u, matrix(), k, { filterHeard: true, filterItems: heard }) };
+}
+
+/** Unheard tracks of the listener's artists (see the module comment). */
+export function artistSource(t: WorldTables): StageSource {
+  return {
+    name: 'artist',
+    top(_u, row, heard, k) {
+      const { tracks, streamed } = artistsOf(t.w, row);
+      const out: { item: number; score: number }[] = [];
+      const artists = [...tracks].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 40);
+      for (const [a, c] of artists) {
+        let taken = 0;
+        for (const i of t.artistTracks[a]) {
+          if (taken >= 10) break;
+          if (heard.has(i)) continue;
+          out.push({ item: i, score: (c / streamed) * Math.log1p(1 + t.listeners[i]) });
+          taken++;
+        }
+      }
+      out.sort((x, y) => y.score - x.score || x.item - y.item);
+      const top = out.slice(0, k);
+      return { items: top.map((x) => x.item), scores: top.map((x) => x.score) };
+    },
+  };
+}
+
+/** The tracks with the most recent listeners, unheard. */
+export function recentSource(t: WorldTables): StageSource {
+  return {
+    name: 'recent',
+    top(_u, _row, heard, k) {
+      const items: number[] = [];
+      const scores: number[] = [];
+      for (const i of t.recentOrder) {
+        if (items.length >= k) break;
+        if (heard.has(i)) continue;
+        items.push(i);
+        scores.push(t.recent[i]);
+      }
+      return { items, scores };
+    },
+  };
+}
+
+/** Tracks of the artists nearest (text vectors) the listener's recent artists, most listened first, two per artist. */
+export function textSource(t: WorldTables, text: RankVectors): StageSource {
+  const search = scanSearch(text);
+  return {
+    name: 'text',
+    top(_u, row, heard, k) {
+      const p = profileOf(text, recentStreams(row, PROFILE).map((i) => t.w.artistOf[i]));
+      if (!p) return { items: [], scores: [] };
+      const near = search.top(p, Math.ceil(k / 2) + 10);
+      const items: number[] = [];
+      const scores: number[] = [];
+      for (let j = 0; j < near.items.length && items.length < k; j++) {
+        let two = 0;
+        for (const i of t.artistTracks[near.items[j]] ?? []) {
+          if (two === 2 || items.length >= k) break;
+          if (heard.has(i)) continue;
+          items.push(i);
+          scores.push(near.scores[j]);
+          two++;
+        }
+      }
+      return { items, scores };
+    },
+  };
+}
+
+/** Tracks whose audio embedding is nearest the listener's recent tracks (cosine). */
+export function audioSource(t: WorldTables, audio: RankVectors): StageSource {
+  const n = audio.data.length / audio.dim;
+  const unit = new Float32Array(audio.data.length);
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let i = 0; i < audio.dim; i++) s += audio.data[r * audio.dim + i] ** 2;
+    if (s === 0) continue;
+    for (let i = 0; i < audio.dim; i++) unit[r * audio.dim + i] = audio.data[r * audio.dim + i] / Math.sqrt(s);
+  }
+  const search = scanSearch({ dim: audio.dim, data: unit });
+  return {
+    name: 'audio',
+    top(_u, row, heard, k) {
+      const p = profileOf(audio, recentStreams(row, PROFILE));
+      return p ? search.top(p, k, heard) : { items: [], scores: [] };
+    },
+  };
+}
+
+/**
+ * The world's sources, in {@link SOURCES} order: `cf` and `knn` from the given models (skipped when
+ * absent), `artist`, `recent`, and `text` / `audio` when the world has those vectors.
+ */
+export function worldSources(t: WorldTables, models: { cf?: Recommender; knn?: Recommender }, matrix: () => Csr = () => t.w.matrix): StageSource[] {
+  const out: StageSource[] = [];
+  if (models.cf) out.push(modelSource('cf', models.cf, matrix));
+  if (models.knn) out.push(modelSource('knn', models.knn, matrix));
+  out.push(artistSource(t), recentSource(t));
+  if (t.w.text) out.push(textSource(t, t.w.text));
+  if (t.w.audio) out.push(audioSource(t, t.w.audio));
+  return out;
+}
+
+/** The candidate rows of one listener, and which source ranked each best (its origin). */
+export interface UserCandidates {
+  items: Int32Array;
+  /** items × dim features, row-major. */
+  x: Float64Array;
+  /** Index into the sources of the source that ranked the item best (ties: earlier source). */
+  origin: Uint8Array;
+}
+
+/**
+ * The union of the sources' `depth`-deep proposals for listener `u` with their features (see the
+ * module comment). `heard`: every track the listener played (streamed or skipped), left out.
+ */
+export function userCandidates(t: WorldTables, sources: readonly StageSource[], u: number, row: UserRow, heard: ReadonlySet<number>, depth: number): UserCandidates {
+  const w = t.w;
+  const S = sources.length;
+  const dim = featureNames(sources.map((s) => s.name)).length;
+  const at = new Map<number, number>();
+  const items: number[] = [];
+  const feats: number[][] = [];
+  const origin: number[] = [];
+  sources.forEach((src, s) => {
+    const r = src.top(u, row, heard, depth);
+    const best = r.items.length > 0 && r.scores[0] > 0 ? r.scores[0] : 0;
+    for (let q = 0; q < Math.min(depth, r.items.length); q++) {
+      const i = r.items[q];
+      if (heard.has(i)) continue;
+      let f = at.get(i);
+      if (f === undefined) {
+        f = items.length;
+        at.set(i, f);
+        items.push(i);
+        const x = new Array<number>(dim).fill(0);
+        for (let z = 0; z < S; z++) x[2 * z] = depth;
+        feats.push(x);
+        origin.push(s);
+      }
+      const x = feats[f];
+      if (q < x[2 * s] || x[2 * s] === depth) {
+        x[2 * s] = q;
+        x[2 * s + 1] = best > 0 ? r.scores[q] / best : 0;
+      }
+      if (q < x[2 * origin[f]]) origin[f] = s;
+      x[2 * S]++;
+    }
+  });
+  const { tracks, last, streamed } = artistsOf(w, row);
+  const recent = recentStreams(row, PROFILE);
+  const textP = w.text ? profileOf(w.text, recent.map((i) => w.artistOf[i])) : undefined;
+  const audioP = w.audio ? profileOf(w.audio, recent) : undefined;
+  const textN = norm(textP);
+  const audioN = norm(audioP);
+  let lastPlay = -Infinity;
+  for (const v of row.lastAt) lastPlay = Math.max(lastPlay, v);
+  const days = (ms: number) => Math.log1p(Math.max(0, w.now - ms) / DAY_MS);
+  const out = new Float64Array(items.length * dim);
+  for (let f = 0; f < items.length; f++) {
+    const i = items[f];
+    const a = w.artistOf[i];
+    const x = feats[f];
+    let c = 2 * S + 1;
+    x[c++] = Math.log1p(t.listeners[i]) / t.maxListeners;
+    x[c++] = t.listeners[i] > 0 ? t.recent[i] / t.listeners[i] : 0;
+    x[c++] = Math.log1p(t.recent[i]) / t.maxRecent;
+    x[c++] = Number.isFinite(w.releasedAt[i]) ? days(w.releasedAt[i]) : 10;
+    x[c++] = a >= 0 ? Math.log1p(t.artistListeners[a]) / t.maxArtist : 0;
+    const own = a >= 0 ? (tracks.get(a) ?? 0) : 0;
+    x[c++] = streamed > 0 ? own / streamed : 0;
+    x[c++] = Math.log1p(own);
+    x[c++] = a >= 0 && last.has(a) ? days(last.get(a)!) : 10;
+    x[c++] = a >= 0 && w.follows?.(u)?.has(a) ? 1 : 0;
+    x[c++] = w.text ? cosine(w.text, a, textP, textN) : 0;
+    x[c++] = w.audio ? cosine(w.audio, i, audioP, audioN) : 0;
+    x[c++] = Math.log1p(row.items.length) / t.maxActivity;
+    x[c++] = Number.isFinite(lastPlay) ? days(lastPlay) : 10;
+    out.set(x, f * dim);
+  }
+  return { items: Int32Array.from(items), x: out, origin: Uint8Array.from(origin) };
+}
+
+/** Many listeners' candidates as one {@link Candidates} table (what the learned ranker fits on). */
+export function stackCandidates(users: readonly number[], per: readonly UserCandidates[], dim: number): Candidates {
+  const offsets = new Int32Array(users.length + 1);
+  per.forEach((c, j) => (offsets[j + 1] = offsets[j] + c.items.length));
+  const n = offsets[users.length];
+  const items = new Int32Array(n);
+  const x = new Float64Array(n * dim);
+  per.forEach((c, j) => {
+    items.set(c.items, offsets[j]);
+    x.set(c.x, offsets[j] * dim);
+  });
+  return { users: Int32Array.from(users), offsets, items, x, dim };
+}
+
+/**
+ * Discover Weekly's caps over a ranked list: the first `size` items with at most `perArtist` per
+ * artist and `perAlbum` per album (the playlist's rules, applied in the validation as in the product).
+ */
+export function cappedTop(order: ArrayLike<number>, w: Pick<RankWorld, 'artistOf' | 'albumOf'>, size: number, perArtist: number, perAlbum: number): number[] {
+  const out: number[] = [];
+  const byArtist = new Map<number, number>();
+  const byAlbum = new Map<number, number>();
+  for (let j = 0; j < order.length && out.length < size; j++) {
+    const i = order[j];
+    const a = w.artistOf[i];
+    const b = w.albumOf[i];
+    if (a >= 0 && (byArtist.get(a) ?? 0) >= perArtist) continue;
+    if (b >= 0 && (byAlbum.get(b) ?? 0) >= perAlbum) continue;
+    if (a >= 0) byArtist.set(a, (byArtist.get(a) ?? 0) + 1);
+    if (b >= 0) byAlbum.set(b, (byAlbum.get(b) ?? 0) + 1);
+    out.push(i);
+  }
+  return out;
+}
+
+/** How the ranked list leans to the long tail: a popularity penalty β and a tail quota (see {@link rankedOrder}). */
+export interface TailDial {
+  beta: number;
+  tailShare: number;
+}
+
+/**
+ * The candidates `items` ordered by log p − β·log(1 + listeners) (ties: lower item), then with
+ * the tail quota: every prefix gives at least `tailShare` of its places to tracks of long-tail
+ * artists ({@link WorldTables.isTail}), the best of them first (cf's `tailQuota`).
+ */
+export function rankedOrder(t: WorldTables, items: Int32Array, p: ArrayLike<number>, dial: TailDial): Ranked {
+  const s = Float64Array.from(items, (i, r) => Math.log(Math.max(p[r], 1e-12)) - dial.beta * Math.log1p(t.listeners[i]));
+  const idx = Array.from(items.keys()).sort((x, y) => s[y] - s[x] || items[x] - items[y]);
+  const ranked = { items: Int32Array.from(idx, (r) => items[r]), scores: Float32Array.from(idx, (r) => s[r]) };
+  return dial.tailShare > 0 ? tailQuota(ranked, ranked.items.length, dial.tailShare, t.headItems()) : ranked;
+}
+
+/** The ranked list's Ranked form (re-export for callers of this module). */
+export type { Ranked };
