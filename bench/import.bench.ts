@@ -146,7 +146,15 @@ interface Run {
   seconds: number;
   cpu_s: number;
   peak_rss_mb: number;
+  phases: Record<string, { s: number; cpu_s: number }>;
 }
+
+/** A run's phases as a note: where its time went (staged = framing, reading, checks, foreign ids; judged = rows checked one by one; inserted = duplicates and the keyed insert). */
+const phaseNote = (what: string, r: Run) =>
+  `phases of ${what}, wall / CPU s: ${Object.entries(r.phases)
+    .filter(([, p]) => p.s >= 0.005)
+    .map(([k, p]) => `${k} ${p.s.toFixed(2)} / ${p.cpu_s.toFixed(2)}`)
+    .join(', ')}`;
 
 function runChild(n: number, mode: Mode): Run {
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(n), '--mode', mode], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
@@ -170,6 +178,7 @@ const bench: Bench = {
     try {
       const p = runChild(1_000_000, 'postgres');
       Object.assign(figures, { rows_per_s_postgres: p.rows / p.seconds, import_1m_postgres_s: p.seconds, import_1m_postgres_cpu_s: p.cpu_s });
+      notes.push(phaseNote('1M JSON lines into PostgreSQL (the server\'s CPU not counted)', p));
     } catch (e) {
       notes.push(`PostgreSQL skipped: ${(e as Error).message}`);
     }
@@ -179,6 +188,7 @@ const bench: Bench = {
       const st = runChild(1_000_000, 'streaming');
       Object.assign(figures, { rows_per_s_streaming: st.rows / st.seconds, import_1m_streaming_cpu_s: st.cpu_s });
     }
+    notes.push(phaseNote('1M JSON lines', one), phaseNote('1M Parquet', pq));
     notes.push(
       `${one.stored.toLocaleString('en-US')}, ${pq.stored.toLocaleString('en-US')} and ${five.stored.toLocaleString('en-US')} listens stored; catalog ${ARTISTS} artists, ${TRACKS} tracks, ${USERS} users imported first`,
       '*_cpu_s: CPU seconds of the importing process, all threads (DuckDB works on its own threads): the figure that depends least on how loaded the machine is. The PostgreSQL server\'s own CPU is not in it.',

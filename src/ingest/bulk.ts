@@ -16,8 +16,9 @@
  *    row SQL was merely unsure of (an id with a trailing space, a `\u` escape) is accepted as there.
  * 4. Duplicates: of the rows accepted, the first by line of each key is kept; the keys already
  *    stored are left out by an anti-join and one set-based `INSERT … SELECT` stores the rest
- *    (DuckDB), or COPY FROM STDIN into a staging table and `INSERT … ON CONFLICT DO NOTHING`
- *    (PostgreSQL).
+ *    (DuckDB: rows are deduplicated only when the key's index refuses a repeated key), or COPY
+ *    FROM STDIN straight into the table, and into a staging table then `INSERT … ON CONFLICT DO
+ *    NOTHING` when a key is stored already (PostgreSQL).
  * 5. Statistics of the batch from SQL aggregates (quantiles and histograms from a 10,000-row
  *    reservoir sample), then the same validation as the streaming path.
  *
