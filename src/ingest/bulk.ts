@@ -210,7 +210,7 @@ async function openWork(store: Store): Promise<Work> {
             await all();
           } catch (e) {
             // a key twice in one chunk: the key index refused the chunk (not stored); keep the first row of each key and go on (chunks stored already are left out by the anti-join)
-            if (!/constraint|duplicate key/i.test(e instanceof Error ? e.message : String(e))) throw e;
+            if (!/duplicate key/i.test(e instanceof Error ? e.message : String(e))) throw e;
             await dedupe();
             await all();
           }
