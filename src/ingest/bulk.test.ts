@@ -123,7 +123,11 @@ test('bulk import: statistics come from SQL aggregates and feed the same schema 
 
 /** Run the kill child to `stage`; resolves when it is dead. */
 function killAt(storeOpts: object, file: string, stage: string): Promise<number | null> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bulk-kill.testkit.ts', import.meta.url)), JSON.stringify(storeOpts), file, stage], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bulk-kill.testkit.ts', import.meta.url)), JSON.stringify(storeOpts), file, stage], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // the killed child's own scratch (the PostgreSQL path's work folder) goes into the sandbox, removed with it
+    env: { ...process.env, TMPDIR: root },
+  });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
@@ -213,5 +217,25 @@ test('bulk import into PostgreSQL (COPY FROM STDIN) stores the same rows and qua
     assert.deepEqual(bulk.counts, streamed.counts);
   } finally {
     await schema.drop();
+  }
+});
+
+test('the work folder a killed bulk import left behind is removed by the next one; a running process keeps its own', async () => {
+  const { removeStaleWork } = await import('./bulk.ts');
+  const { spawnSync } = await import('node:child_process');
+  const { mkdirSync, existsSync } = await import('node:fs');
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: no process with this id now
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = folder({});
+  try {
+    const stale = join(process.env.TMPDIR, `deepcut-bulkwork-${dead}-abc123`);
+    const mine = join(process.env.TMPDIR, `deepcut-bulkwork-${process.pid}-def456`);
+    const other = join(process.env.TMPDIR, `deepcut-bulk-${dead}`);
+    for (const d of [stale, mine, other]) mkdirSync(d);
+    removeStaleWork();
+    assert.deepEqual([stale, mine, other].map(existsSync), [false, true, true]);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
   }
 });

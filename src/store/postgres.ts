@@ -147,23 +147,40 @@ export class PostgresStore implements Store, Notifier {
   }
 
   /**
-   * Bulk imports (ingest/bulk.ts): `csv` holds rows of `kind`, columns in `entityColumns` order, as
-   * CSV without a header (empty unquoted = NULL). It is streamed with `COPY … FROM STDIN` into a
-   * temp staging table, then inserted by one `INSERT … SELECT … ON CONFLICT DO NOTHING`; all in one
-   * transaction. Returns rows inserted, and staged rows whose key was already stored.
+   * Bulk imports (ingest/bulk.ts): `csv()` opens rows of `kind` with each key once, columns in
+   * `entityColumns` order, as CSV without a header (empty unquoted = NULL). They are streamed with
+   * `COPY … FROM STDIN` straight into the table; when a key is stored already, that COPY is rolled
+   * back (to a savepoint) and the rows are streamed again into a temp staging table, then inserted
+   * by one `INSERT … SELECT … ON CONFLICT DO NOTHING`. All in one transaction, committed without
+   * waiting for the WAL flush. Returns rows inserted, and rows whose key was already stored.
    */
-  async copyFrom(kind: EntityKind, csv: Readable): Promise<PutResult> {
+  async copyFrom(kind: EntityKind, csv: () => Readable): Promise<PutResult> {
     if (this.readOnly) throw readOnlyError(`bulk import ${kind}`);
     const names = entityColumns[kind].map((c) => q(c.name)).join(', ');
     const stage = q(`bulk_${kind}`);
     return this.tx(async (c) => {
+      // the load is one transaction that a crash rolls back whole: its commit need not wait for the WAL flush
+      await c.query('SET LOCAL synchronous_commit = off');
+      // straight into the table (COPY's multi-row insert, no staging table, no speculative ON CONFLICT insert); a key stored already
+      // or repeated aborts it at that row, rolled back to the savepoint, and the rows go the staged way
+      await c.query('SAVEPOINT bulk_direct');
+      try {
+        const direct = c.query(copyFrom(`COPY ${q(kind)} (${names}) FROM STDIN (FORMAT csv)`));
+        await pipeline(csv(), direct);
+        await c.query('RELEASE SAVEPOINT bulk_direct');
+        return { inserted: direct.rowCount, duplicates: 0 };
+      } catch (e) {
+        if ((e as { code?: string }).code !== '23505') throw e;
+        await c.query('ROLLBACK TO SAVEPOINT bulk_direct');
+      }
       await c.query(`CREATE TEMP TABLE ${stage} (LIKE ${q(kind)}) ON COMMIT DROP`);
-      await pipeline(csv, c.query(copyFrom(`COPY ${stage} (${names}) FROM STDIN (FORMAT csv)`)));
+      await pipeline(csv(), c.query(copyFrom(`COPY ${stage} (${names}) FROM STDIN (FORMAT csv)`)));
       const n = Number((await c.query(`SELECT count(*) AS n FROM ${stage}`)).rows[0].n);
       const r = await c.query(`INSERT INTO ${q(kind)} (${names}) SELECT ${names} FROM ${stage} ON CONFLICT DO NOTHING`);
       return { inserted: r.rowCount ?? 0, duplicates: n - (r.rowCount ?? 0) };
     });
   }
+
 
   /** Exports (ingest/export.ts): stream the output of `sql` (a `COPY … TO STDOUT`) into `out`, ended when done. */
   async copyTo(sql: string, out: Writable): Promise<void> {
