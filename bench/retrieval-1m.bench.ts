@@ -147,6 +147,8 @@ const bench: Bench = {
     }
     figures.peak_rss_mb = peakRssMb();
     figures.load_1m_end = os.loadavg()[0];
+    const load = [figures.load_1m_start as number, figures.load_1m_end].map((x) => x.toFixed(0)).sort().join('–');
+    notes.push(`load average ${load} on ${os.cpus().length} cores during the run: build_s and q_per_s are wall-clock figures stretched by the other processes; build_cpu_s and q_per_cpu_s are this process's own CPU time`);
     const first = `ivf_l${lists[0] || 'default'}`;
     return {
       figures,

@@ -15,6 +15,15 @@
  * {@link IvfIndex.build} picks the smallest cap that reaches a recall target on sample queries and
  * reports recall@10 against exact search on held-out ones. With nprobe 0 every answer is exact. The hot loop is a WASM SIMD kernel (kernels/ivf.as.ts); the TypeScript twin here is the
  * fallback when the kernels are not built.
+ *
+ * Capped searches (nprobe > 0, k ≤ `rerank`) with the WASM kernels take the quantized path of
+ * FAISS's IVF-SQ8 with ScaNN-style re-ordering: each row is kept as int8 codes of its residual from
+ * its list's centre (scaled per list and dimension), the centres as int8 codes too; a query scores
+ * every centre, visits the nprobe lists of highest q·c + radiusWeight·‖q‖·r, scans their codes
+ * with int16 query weights (i32x4.dot_i16x8_s) and re-ranks the best `rerank` candidates in
+ * float32, so the scores returned are exact and only membership is approximate. `build` tunes the
+ * radius weight with the cap. The codes cost 1 byte per component plus a float32 copy of the rows
+ * in list order (5 bytes per component), made on the first capped search or by `quantize()`.
  */
 import type { Ranked } from '../cf/index.ts';
 import { checkK } from '../cf/index.ts';
@@ -102,7 +111,7 @@ export interface IvfSearchOptions {
 export interface SearchStats {
   lists: number;
   rows: number;
-  /** True when `nprobe` ended the search before the bound did (the answer may miss rows). */
+  /** True when the answer may miss rows: `nprobe` ended the search before the bound did, or the int8 codes were scanned. */
   capped: boolean;
 }
 
