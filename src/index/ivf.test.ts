@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ExactIndex } from './exact.ts';
 import { IvfIndex, type SearchStats } from './ivf.ts';
 import type { Ranked } from '../cf/index.ts';
+import { readArtifact, writeArtifact } from '../cf/index.ts';
 import { recallAtK } from './vector-index.ts';
 import { clusteredFactors } from './testing/data.ts';
 import { wasmAvailable } from '../cf/index.ts';
@@ -202,6 +203,14 @@ describe('IvfIndex', () => {
       assert.equal(back.nprobe, idx.nprobe);
       assert.equal(back.report?.recall_at_10, idx.report?.recall_at_10);
       assert.deepEqual(back.searchBatch(q, 10), idx.searchBatch(q, 10));
+      assert.equal(back.opts.rerank, 20);
+      // a file from before the int8 codes (no rerank, no radiusWeight) keeps scanning float32 rows, as its nprobe was tuned
+      const old = await readArtifact(join(dir, 'i.idx'));
+      const { rerank: _r, radiusWeight: _w, ...params } = old.header.params;
+      await writeArtifact(join(dir, 'old.idx'), { kind: old.header.kind, runId: 'r0', metric: old.header.metric, params }, old.header.arrays.map((e) => ({ name: e.name, data: old.arrays[e.name], shape: e.shape })));
+      const fromOld = await IvfIndex.load(join(dir, 'old.idx'));
+      assert.equal(fromOld.opts.rerank, 0);
+      assert.equal(fromOld.opts.radiusWeight, 0.25);
       await assert.rejects(IvfIndex.load(join(dir, 'i.idx'), { metric: 'cos' }), /metric mismatch: expected "cos", file has "ip"/);
       await assert.rejects(IvfIndex.load(join(dir, 'i.idx'), { dims: 32 }), /parameter dims mismatch: expected 32, file has 16/);
       await exactOf(v.subarray(0, 10 * d), d, 'ip').save(join(dir, 'e.idx'), { runId: 'r1' });

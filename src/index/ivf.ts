@@ -148,6 +148,11 @@ interface Layout {
   quant?: Loaded<'q' | 'centCodes' | 'centScale' | 'radius' | 'size' | 'tile' | 'block' | 'blocks' | 'vecs' | 'rows' | 'mask' | 'oI' | 'oS' | 'scratch' | 'scored'>;
 }
 
+/** `o` without its undefined fields (so they take the defaults). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** `v` (n × f) to n × fp with zero padding. */
 function pad(v: Float32Array, f: number, fp: number): Float32Array {
   if (f === fp) return v;
@@ -195,7 +200,7 @@ export class IvfIndex implements VectorIndex {
     readonly metric: Metric,
     opts: IvfOptions = {},
   ) {
-    this.opts = { lists: 0, iterations: 10, samplePerList: 64, nprobe: 0, seed: 42, kernels: 'auto', rerank: 20, radiusWeight: 0.25, ...opts };
+    this.opts = { lists: 0, iterations: 10, samplePerList: 64, nprobe: 0, seed: 42, kernels: 'auto', rerank: 20, radiusWeight: 0.25, ...definedOnly(opts) };
     this.exact = new ExactIndex(dims, metric);
     this.fp = Math.ceil(dims / 4) * 4;
     this.cd = metric === 'ip' ? Math.ceil((dims + 1) / 4) * 4 : this.fp;
@@ -762,8 +767,8 @@ export class IvfIndex implements VectorIndex {
       seed: Number(p.seed),
       nprobe: opts.nprobe ?? Number(p.nprobe),
       kernels: opts.kernels ?? 'auto',
-      // files written before the codes existed have neither
-      rerank: opts.rerank ?? (p.rerank === undefined ? undefined : Number(p.rerank)),
+      // files written before the codes existed have neither: their nprobe was tuned scanning float32 rows
+      rerank: opts.rerank ?? (p.rerank === undefined ? 0 : Number(p.rerank)),
       radiusWeight: opts.radiusWeight ?? (p.radiusWeight === undefined ? undefined : Number(p.radiusWeight)),
     });
     const vectors = a.arrays.vectors as Float32Array;
