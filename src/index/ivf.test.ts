@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExactIndex } from './exact.ts';
 import { IvfIndex, type SearchStats } from './ivf.ts';
+import type { Ranked } from '../cf/index.ts';
+import { readArtifact, writeArtifact } from '../cf/index.ts';
 import { recallAtK } from './vector-index.ts';
 import { clusteredFactors } from './testing/data.ts';
 import { wasmAvailable } from '../cf/index.ts';
@@ -94,11 +96,12 @@ describe('IvfIndex', () => {
       for (const dims of [16, 6]) {
         const vv = clusteredFactors(1500, dims, 21);
         const qq = clusteredFactors(50, dims, 22);
-        const w = new IvfIndex(dims, 'ip', { lists: 30, nprobe: 5, kernels: 'wasm' });
+        // rerank 0: capped searches scan float32 rows, as the twin does
+        const w = new IvfIndex(dims, 'ip', { lists: 30, nprobe: 5, kernels: 'wasm', rerank: 0 });
         w.add(vv);
         // the same lists (k-means may assign near-ties differently in float32 and float64)
         await w.save(join(dir, `w${dims}.idx`), { runId: 't' });
-        const t = await IvfIndex.load(join(dir, `w${dims}.idx`), {}, { kernels: 'ts' });
+        const t = await IvfIndex.load(join(dir, `w${dims}.idx`), {}, { kernels: 'ts', rerank: 0 });
         assert.equal(w.backend, 'wasm');
         assert.equal(t.backend, 'ts');
         for (let j = 0; j < 50; j++) {
@@ -114,6 +117,50 @@ describe('IvfIndex', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('capped searches scan int8 codes and re-rank exactly: true scores, sorted, exclusions kept, recall close to float32', { skip: !wasmAvailable('ivf') && 'build/wasm/ivf.wasm not built' }, () => {
+    for (const dims of [16, 6]) {
+      const vv = clusteredFactors(3000, dims, 31);
+      const qq = clusteredFactors(100, dims, 32);
+      const ex = exactOf(vv, dims, 'ip');
+      const coded = new IvfIndex(dims, 'ip', { lists: 40, nprobe: 8, rerank: 20 });
+      coded.add(vv);
+      const plain = new IvfIndex(dims, 'ip', { lists: 40, nprobe: 8, rerank: 0 });
+      plain.add(vv);
+      const want: Ranked[] = [];
+      const got: Ranked[] = [];
+      const flat: Ranked[] = [];
+      for (let j = 0; j < 100; j++) {
+        const qj = row(qq, j, dims);
+        const skip = ex.search(qj, 2).items;
+        const st: SearchStats = { lists: 0, rows: 0, capped: false };
+        const r = coded.search(qj, 10, { exclude: skip, stats: st });
+        assert.ok(st.capped && st.lists <= 8 && st.rows < 3000, `dims ${dims} query ${j}: ${JSON.stringify(st)}`);
+        assert.equal(r.items.length, 10);
+        for (let c = 0; c < 10; c++) {
+          assert.ok(!skip.includes(r.items[c]), `dims ${dims} query ${j}: excluded row returned`);
+          let s = 0;
+          for (let e = 0; e < dims; e++) s += qj[e] * vv[r.items[c] * dims + e];
+          assert.ok(Math.abs(r.scores[c] - s) <= 1e-4 * Math.abs(s) + 1e-4, `dims ${dims} query ${j}: score ${r.scores[c]} is not q·x = ${s}`);
+          if (c > 0) assert.ok(r.scores[c - 1] >= r.scores[c]);
+        }
+        got.push(r);
+        flat.push(plain.search(qj, 10, { exclude: skip }));
+        want.push(ex.search(qj, 10, { exclude: skip }));
+      }
+      // the codes lose little against scanning the same lists in float32 (radius weights differ, so not identical)
+      const rc = recallAtK(got, want, 10);
+      const rf = recallAtK(flat, want, 10);
+      assert.ok(rc >= 0.9 && rc >= rf - 0.05, `dims ${dims}: recall with codes ${rc}, float32 ${rf}`);
+    }
+    // excluding every row of the chosen lists still gives k rows (more lists are scanned)
+    const idx = new IvfIndex(d, 'ip', { lists: 64, nprobe: 2 });
+    idx.add(v);
+    const many = idx.search(row(q, 3), 300);
+    assert.equal(idx.search(row(q, 3), 10, { exclude: many.items }).items.length, 10);
+    assert.throws(() => new IvfIndex(d, 'ip', { rerank: 1.5 }), /rerank must be a non-negative integer, got 1.5/);
+    assert.throws(() => new IvfIndex(d, 'ip', { radiusWeight: 2 }), /radiusWeight must be within \[0, 1\], got 2/);
   });
 
   it('rows added later join the lists and are found', () => {
@@ -156,6 +203,14 @@ describe('IvfIndex', () => {
       assert.equal(back.nprobe, idx.nprobe);
       assert.equal(back.report?.recall_at_10, idx.report?.recall_at_10);
       assert.deepEqual(back.searchBatch(q, 10), idx.searchBatch(q, 10));
+      assert.equal(back.opts.rerank, 20);
+      // a file from before the int8 codes (no rerank, no radiusWeight) keeps scanning float32 rows, as its nprobe was tuned
+      const old = await readArtifact(join(dir, 'i.idx'));
+      const { rerank: _r, radiusWeight: _w, ...params } = old.header.params;
+      await writeArtifact(join(dir, 'old.idx'), { kind: old.header.kind, runId: 'r0', metric: old.header.metric, params }, old.header.arrays.map((e) => ({ name: e.name, data: old.arrays[e.name], shape: e.shape })));
+      const fromOld = await IvfIndex.load(join(dir, 'old.idx'));
+      assert.equal(fromOld.opts.rerank, 0);
+      assert.equal(fromOld.opts.radiusWeight, 0.25);
       await assert.rejects(IvfIndex.load(join(dir, 'i.idx'), { metric: 'cos' }), /metric mismatch: expected "cos", file has "ip"/);
       await assert.rejects(IvfIndex.load(join(dir, 'i.idx'), { dims: 32 }), /parameter dims mismatch: expected 32, file has 16/);
       await exactOf(v.subarray(0, 10 * d), d, 'ip').save(join(dir, 'e.idx'), { runId: 'r1' });

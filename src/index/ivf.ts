@@ -15,6 +15,15 @@
  * {@link IvfIndex.build} picks the smallest cap that reaches a recall target on sample queries and
  * reports recall@10 against exact search on held-out ones. With nprobe 0 every answer is exact. The hot loop is a WASM SIMD kernel (kernels/ivf.as.ts); the TypeScript twin here is the
  * fallback when the kernels are not built.
+ *
+ * Capped searches (nprobe > 0, k ≤ `rerank`) with the WASM kernels take the quantized path of
+ * FAISS's IVF-SQ8 with ScaNN-style re-ordering: each row is kept as int8 codes of its residual from
+ * its list's centre (scaled per list and dimension), the centres as int8 codes too; a query scores
+ * every centre, visits the nprobe lists of highest q·c + radiusWeight·‖q‖·r, scans their codes
+ * with int16 query weights (i32x4.dot_i16x8_s) and re-ranks the best `rerank` candidates in
+ * float32, so the scores returned are exact and only membership is approximate. `build` tunes the
+ * radius weight with the cap. The codes cost 1 byte per component plus a float32 copy of the rows
+ * in list order (5 bytes per component), made on the first capped search or by `quantize()`.
  */
 import type { Ranked } from '../cf/index.ts';
 import { checkK } from '../cf/index.ts';
@@ -42,6 +51,19 @@ export interface IvfOptions {
   seed?: number;
   /** `auto` (WASM when built), `wasm` or `ts`; default `auto`. */
   kernels?: 'auto' | 'wasm' | 'ts';
+  /**
+   * Capped searches (nprobe > 0) with the WASM kernels scan int8 codes of the rows and re-rank this
+   * many best approximate candidates exactly (float32); default 20. 0 = capped searches scan float32
+   * rows like uncapped ones. Searches for more than `rerank` rows, and uncapped searches, never use the codes.
+   */
+  rerank?: number;
+  /**
+   * Capped searches with the codes visit the `nprobe` lists of highest q·c + radiusWeight·‖q‖·r
+   * (centre c, radius r); 1 is the ball bound of exact search, smaller favours lists whose centre
+   * is close to the query. Default 0.25; {@link IvfIndex.build} tries 0.1, 0.25, 0.5 and 1 unless given
+   * (on 1M scaled ALS factors 0.15–0.25 reach recall@10 0.99 with about half the lists of 1).
+   */
+  radiusWeight?: number;
 }
 
 /** Sample queries for {@link IvfIndex.build}: the cap is tuned on the first half, recall reported on the second. */
@@ -64,6 +86,10 @@ export interface IvfReport {
   tune_queries: number;
   /** The chosen cap (0 = none: every answer exact). */
   nprobe: number;
+  /** The radius weight capped searches rank lists with (see {@link IvfOptions.radiusWeight}). */
+  radius_weight: number;
+  /** Candidates re-ranked exactly after the int8 scan (0: capped searches scan float32). */
+  rerank: number;
   recall_target: number;
   /** Share of held-out queries whose search ended on the bound (answer provably exact). */
   exact_share: number;
@@ -85,13 +111,21 @@ export interface IvfSearchOptions {
 export interface SearchStats {
   lists: number;
   rows: number;
-  /** True when `nprobe` ended the search before the bound did (the answer may miss rows). */
+  /** True when the answer may miss rows: `nprobe` ended the search before the bound did, or the int8 codes were scanned. */
   capped: boolean;
 }
 
 interface IvfKernels {
   assign(start: number, end: number, P: number, f: number, C: number, nC: number, out: number, scratch: number): void;
   search(q: number, f: number, k: number, nprobe: number, cent: number, radius: number, nlist: number, listTile: number, listSize: number, tiles: number, rows: number, mask: number, outItems: number, outScores: number, scratch: number, scored: number): number;
+  searchQ(q: number, f: number, k: number, nprobe: number, rerank: number, radiusWeight: number, centCodes: number, centScale: number, radius: number, nlist: number, listTile: number, listSize: number, listBlock: number, blocks: number, vecs: number, rows: number, mask: number, outItems: number, outScores: number, scratch: number, scored: number): number;
+}
+
+/** Kernel memory of one search path: where each array lives, the instance, and the views every search reuses. */
+interface Loaded<P extends string> {
+  k: IvfKernels;
+  p: Record<P, number>;
+  v: { q: Float32Array; mask: Uint8Array; oI: Int32Array; oS: Float32Array; scored: Int32Array };
 }
 
 /** The searchable layout of the lists (non-empty lists only), rebuilt after every `add`. */
@@ -108,12 +142,15 @@ interface Layout {
   rows: Int32Array;
   tiles: number;
   maxList: number;
-  wasm?: {
-    k: IvfKernels;
-    p: Record<'q' | 'cent' | 'radius' | 'size' | 'tile' | 'tiles' | 'rows' | 'mask' | 'oI' | 'oS' | 'scratch' | 'scored', number>;
-    /** Views kept for every search (the memory never grows). */
-    v: { q: Float32Array; mask: Uint8Array; oI: Int32Array; oS: Float32Array; scored: Int32Array };
-  };
+  /** The float32 tiles (every uncapped search). */
+  wasm?: Loaded<'q' | 'cent' | 'radius' | 'size' | 'tile' | 'tiles' | 'rows' | 'mask' | 'oI' | 'oS' | 'scratch' | 'scored'>;
+  /** The int8 codes and slot-ordered float32 rows of capped searches, made by {@link IvfIndex.quantize}. */
+  quant?: Loaded<'q' | 'centCodes' | 'centScale' | 'radius' | 'size' | 'tile' | 'block' | 'blocks' | 'vecs' | 'rows' | 'mask' | 'oI' | 'oS' | 'scratch' | 'scored'>;
+}
+
+/** `o` without its undefined fields (so they take the defaults). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** `v` (n × f) to n × fp with zero padding. */
@@ -123,6 +160,14 @@ function pad(v: Float32Array, f: number, fp: number): Float32Array {
   const out = new Float32Array(n * fp);
   for (let i = 0; i < n; i++) out.set(v.subarray(i * f, i * f + f), i * fp);
   return out;
+}
+
+/**
+ * Write `value` (rounded, clamped to ±127) as component d of vector `slot` in int8 code tiles of
+ * width w (kernels/ivf.as.ts searchQ): components d and d+1 side by side in the tile's 16-byte group d >> 1.
+ */
+function putCode(codes: Int8Array, w: number, slot: number, d: number, value: number): void {
+  codes[(slot >> 3) * 8 * w + (d >> 1) * 16 + (slot & 7) * 2 + (d & 1)] = Math.max(-127, Math.min(127, Math.round(value)));
 }
 
 /** Rows of `v` (n × w, row-major) interleaved into 8-row tiles (zero padding): row i, column d → (i >> 3)·8w + 8d + (i & 7). */
@@ -155,11 +200,13 @@ export class IvfIndex implements VectorIndex {
     readonly metric: Metric,
     opts: IvfOptions = {},
   ) {
-    this.opts = { lists: 0, iterations: 10, samplePerList: 64, nprobe: 0, seed: 42, kernels: 'auto', ...opts };
+    this.opts = { lists: 0, iterations: 10, samplePerList: 64, nprobe: 0, seed: 42, kernels: 'auto', rerank: 20, radiusWeight: 0.25, ...definedOnly(opts) };
     this.exact = new ExactIndex(dims, metric);
     this.fp = Math.ceil(dims / 4) * 4;
     this.cd = metric === 'ip' ? Math.ceil((dims + 1) / 4) * 4 : this.fp;
     if (!Number.isInteger(this.opts.nprobe) || this.opts.nprobe < 0) throw new DeepcutError('invalid_input', `nprobe must be a non-negative integer, got ${this.opts.nprobe}`);
+    if (!Number.isInteger(this.opts.rerank) || this.opts.rerank < 0) throw new DeepcutError('invalid_input', `rerank must be a non-negative integer, got ${this.opts.rerank}`);
+    if (!(this.opts.radiusWeight >= 0 && this.opts.radiusWeight <= 1)) throw new DeepcutError('invalid_input', `radiusWeight must be within [0, 1], got ${this.opts.radiusWeight}`);
     if (this.opts.kernels === 'wasm' && !wasmAvailable('ivf')) throw new DeepcutError('unavailable', 'WASM kernel build/wasm/ivf.wasm is not built: run npm run build');
   }
 
@@ -200,6 +247,7 @@ export class IvfIndex implements VectorIndex {
     checkVectors(vectors, dims);
     if (vectors.length === 0) throw new DeepcutError('invalid_input', 'cannot build an index over 0 vectors');
     idx.add(vectors);
+    idx.quantize();
     const buildS = (performance.now() - t0) / 1000;
     const target = sample.recallTarget ?? 0.99;
     let q = sample.queries;
@@ -222,25 +270,44 @@ export class IvfIndex implements VectorIndex {
     const row = (j: number) => qs.subarray(j * dims, j * dims + dims);
     const truthOf = (js: number[]) => js.map((j) => idx.exact.search(row(j), k, { exclude: Array.from(ex[j] ?? []) }));
     const tuneTruth = truthOf(tune);
-    idx.opts.nprobe = 0;
     const nl = idx.lists;
     const reaches = (p: number) => recallAtK(tune.map((j) => idx.searchWith(row(j), k, p, undefined, ex[j])), tuneTruth, k) >= target;
-    // caps growing by half, then the smallest cap between the last two (recall grows with the cap)
-    let below = 0;
-    for (let p = 1; p < nl; p = p < 4 ? p + 1 : Math.round(p * 1.5)) {
-      if (!reaches(p)) {
-        below = p;
-        continue;
+    // the smallest cap reaching the target (0 = none does): caps growing by half, then the smallest
+    // between the last two (recall grows with the cap)
+    const smallestCap = (): number => {
+      let below = 0;
+      for (let p = 1; p < nl; p = p < 4 ? p + 1 : Math.round(p * 1.5)) {
+        if (!reaches(p)) {
+          below = p;
+          continue;
+        }
+        let hi = p;
+        while (hi - below > 1) {
+          const mid = (below + hi) >> 1;
+          if (reaches(mid)) hi = mid;
+          else below = mid;
+        }
+        return hi;
       }
-      let hi = p;
-      while (hi - below > 1) {
-        const mid = (below + hi) >> 1;
-        if (reaches(mid)) hi = mid;
-        else below = mid;
+      return 0;
+    };
+    // with the codes (k ≤ rerank), the radius weight too: the one needing the fewest lists, then rows
+    const coded = idx.layout?.quant !== undefined && k <= idx.opts.rerank && opts.radiusWeight === undefined;
+    let best = { cap: 0, weight: idx.opts.radiusWeight, rows: Infinity };
+    for (const weight of coded ? [0.1, 0.25, 0.5, 1] : [idx.opts.radiusWeight]) {
+      idx.opts.radiusWeight = weight;
+      const cap = smallestCap();
+      if (cap === 0) continue;
+      let rows = 0;
+      for (const j of tune) {
+        const st: SearchStats = { lists: 0, rows: 0, capped: false };
+        idx.searchWith(row(j), k, cap, st, ex[j]);
+        rows += st.rows;
       }
-      idx.opts.nprobe = hi;
-      break;
+      if (best.cap === 0 || cap < best.cap || (cap === best.cap && rows < best.rows)) best = { cap, weight, rows };
     }
+    idx.opts.radiusWeight = best.weight;
+    idx.opts.nprobe = best.cap;
     const got: Ranked[] = [];
     let lists = 0;
     let rows = 0;
@@ -258,6 +325,8 @@ export class IvfIndex implements VectorIndex {
       queries: nh,
       tune_queries: tune.length,
       nprobe: idx.opts.nprobe,
+      radius_weight: idx.opts.radiusWeight,
+      rerank: idx.layout?.quant ? idx.opts.rerank : 0,
       recall_target: target,
       exact_share: exact / nh,
       mean_lists_scored: lists / nh,
@@ -486,6 +555,82 @@ export class IvfIndex implements VectorIndex {
   }
 
   /**
+   * Make the int8 codes that capped searches scan (WASM kernels and `rerank` > 0; otherwise a no-op):
+   * each row's residual from its list's centre, scaled per list and dimension so the largest
+   * |residual| is 127, in 8-row tiles; plus every row as float32 in list order for the re-rank.
+   * Costs 5 bytes per row component besides the float32 tiles. Runs by itself before the first
+   * capped search; `build` runs it as part of the build. Example: `idx.add(v); idx.quantize()`.
+   */
+  quantize(): void {
+    const L = this.layout;
+    if (!L || L.quant || this.backend !== 'wasm' || this.opts.rerank === 0) return;
+    const f = this.dims;
+    const fp = this.fp;
+    const n = this.size;
+    const R = this.opts.rerank;
+    const x = this.exact.vectors();
+    const a = new Arena();
+    const ctiles = Math.ceil(L.nlist / 8);
+    const slots = L.tiles * 8;
+    // list l's block: its centre and scales (fp floats each), then its code tiles (8·fp bytes each)
+    const block = new Int32Array(L.nlist);
+    for (let l = 1; l < L.nlist; l++) block[l] = block[l - 1] + 8 * fp + Math.ceil(L.size[l - 1] / 8) * 8 * fp;
+    const blockBytes = L.nlist * 8 * fp + slots * fp;
+    const p = {
+      q: a.take(fp * 4),
+      centCodes: a.take(ctiles * 8 * fp),
+      centScale: a.take(fp * 4),
+      radius: a.take(ctiles * 8 * 4),
+      size: a.take(L.nlist * 4),
+      tile: a.take(L.nlist * 4),
+      block: a.take(L.nlist * 4),
+      blocks: a.take(blockBytes),
+      vecs: a.take(slots * fp * 4),
+      rows: a.take(slots * 4),
+      mask: a.take(n),
+      oI: a.take(R * 4),
+      oS: a.take(R * 4),
+      scratch: a.take((ctiles * 8 + 2 * L.nlist + fp + 3 * R + 16) * 4),
+      scored: a.take(4),
+    };
+    const mem = a.open();
+    const k = new WebAssembly.Instance(wasmModule('ivf'), { env: { memory: mem } }).exports as unknown as IvfKernels;
+    a.f32(p.radius, L.nlist).set(L.radius);
+    a.i32(p.size, L.nlist).set(L.size);
+    a.i32(p.tile, L.nlist).set(L.tile);
+    a.i32(p.block, L.nlist).set(block);
+    a.i32(p.rows, slots).set(L.rows);
+    // the centres as codes: one scale per dimension (largest |component| ↦ 127)
+    const centCodes = new Int8Array(mem.buffer, p.centCodes, ctiles * 8 * fp);
+    const centScale = a.f32(p.centScale, fp);
+    for (let l = 0; l < L.nlist; l++) for (let d = 0; d < f; d++) centScale[d] = Math.max(centScale[d], Math.abs(L.centre[l * fp + d]) / 127);
+    for (let l = 0; l < L.nlist; l++) for (let d = 0; d < f; d++) if (centScale[d] > 0) putCode(centCodes, fp, l, d, L.centre[l * fp + d] / centScale[d]);
+    // the rows as residuals from their centre: one scale per list and dimension
+    const vecs = a.f32(p.vecs, slots * fp);
+    const hi = new Float64Array(f);
+    for (let l = 0; l < L.nlist; l++) {
+      const c = L.centre.subarray(l * fp, l * fp + f);
+      const first = L.tile[l] * 8;
+      hi.fill(0);
+      for (let s = 0; s < L.size[l]; s++) {
+        const r = L.rows[first + s] * f;
+        for (let d = 0; d < f; d++) hi[d] = Math.max(hi[d], Math.abs(x[r + d] - c[d]));
+      }
+      const head = new Float32Array(mem.buffer, p.blocks + block[l], 2 * fp);
+      head.set(c);
+      for (let d = 0; d < f; d++) head[fp + d] = hi[d] / 127;
+      const codes = new Int8Array(mem.buffer, p.blocks + block[l] + 8 * fp, Math.ceil(L.size[l] / 8) * 8 * fp);
+      for (let s = 0; s < L.size[l]; s++) {
+        const r = L.rows[first + s] * f;
+        vecs.set(x.subarray(r, r + f), (first + s) * fp);
+        for (let d = 0; d < f; d++) if (hi[d] > 0) putCode(codes, fp, s, d, ((x[r + d] - c[d]) * 127) / hi[d]);
+      }
+    }
+    const v = { q: a.f32(p.q, fp), mask: new Uint8Array(mem.buffer, p.mask, n), oI: a.i32(p.oI, R), oS: a.f32(p.oS, R), scored: a.i32(p.scored, 1) };
+    L.quant = { k, p, v };
+  }
+
+  /**
    * The k best rows for `query` (best first), skipping `opts.exclude`; `opts.stats` receives the
    * work done. Example: `idx.search(userVector, 10, { exclude: heardRows })`.
    */
@@ -513,11 +658,16 @@ export class IvfIndex implements VectorIndex {
     const ex: number[] = [];
     if (exclude) for (const r of Array.from(exclude)) if (Number.isInteger(r) && r >= 0 && r < this.size) ex.push(r);
     if (!L.wasm) return this.searchTs(q, kk, nprobe, L, stats, ex);
-    const { k: kern, p, v } = L.wasm;
+    if (nprobe > 0 && kk <= this.opts.rerank) this.quantize();
+    const quant = nprobe > 0 && kk <= this.opts.rerank ? L.quant : undefined;
+    const { p, v } = quant ?? L.wasm;
     v.q.set(q);
     const mask = v.mask;
     for (const r of ex) mask[r] = 1;
-    const probed = kern.search(p.q, this.fp, kk, nprobe, p.cent, p.radius, L.nlist, p.tile, p.size, p.tiles, p.rows, ex.length ? p.mask : 0, p.oI, p.oS, p.scratch, p.scored);
+    const m0 = ex.length ? p.mask : 0;
+    const probed = quant
+      ? quant.k.searchQ(p.q, this.fp, kk, nprobe, this.opts.rerank, this.opts.radiusWeight, quant.p.centCodes, quant.p.centScale, p.radius, L.nlist, p.tile, p.size, quant.p.block, quant.p.blocks, quant.p.vecs, p.rows, m0, p.oI, p.oS, p.scratch, p.scored)
+      : L.wasm.k.search(p.q, this.fp, kk, nprobe, L.wasm.p.cent, p.radius, L.nlist, p.tile, p.size, L.wasm.p.tiles, p.rows, m0, p.oI, p.oS, p.scratch, p.scored);
     for (const r of ex) mask[r] = 0;
     if (stats) {
       stats.lists = Math.abs(probed);
@@ -593,6 +743,8 @@ export class IvfIndex implements VectorIndex {
       samplePerList: this.opts.samplePerList,
       seed: this.opts.seed,
       maxNorm: this.maxNorm,
+      rerank: this.opts.rerank,
+      radiusWeight: this.opts.radiusWeight,
       engine: 'ivf-ball-bound',
       ...(this.report ? { recall_at_10: this.report.recall_at_10, recall_queries: this.report.queries, recall_target: this.report.recall_target } : {}),
     };
@@ -604,7 +756,7 @@ export class IvfIndex implements VectorIndex {
   }
 
   /** Read an index written by `save`; a mismatched kind, version, metric or dims is an error naming it. */
-  static async load(path: string, expect: { metric?: Metric; dims?: number } = {}, opts: Pick<IvfOptions, 'kernels' | 'nprobe'> = {}): Promise<IvfIndex> {
+  static async load(path: string, expect: { metric?: Metric; dims?: number } = {}, opts: Pick<IvfOptions, 'kernels' | 'nprobe' | 'rerank' | 'radiusWeight'> = {}): Promise<IvfIndex> {
     const a = await readArtifact(path, { kind: KIND, metric: expect.metric, params: { version: VERSION, ...(expect.dims ? { dims: expect.dims } : {}) } });
     const p = a.header.params;
     const dims = Number(p.dims);
@@ -615,6 +767,9 @@ export class IvfIndex implements VectorIndex {
       seed: Number(p.seed),
       nprobe: opts.nprobe ?? Number(p.nprobe),
       kernels: opts.kernels ?? 'auto',
+      // files written before the codes existed have neither: their nprobe was tuned scanning float32 rows
+      rerank: opts.rerank ?? (p.rerank === undefined ? 0 : Number(p.rerank)),
+      radiusWeight: opts.radiusWeight ?? (p.radiusWeight === undefined ? undefined : Number(p.radiusWeight)),
     });
     const vectors = a.arrays.vectors as Float32Array;
     const listOf = a.arrays.list_of as Int32Array;
@@ -627,7 +782,7 @@ export class IvfIndex implements VectorIndex {
     idx.centres = centres;
     idx.listOf = listOf;
     if (n > 0) idx.relayout();
-    if (typeof p.recall_at_10 === 'number') idx.report = { recall_at_10: p.recall_at_10, queries: Number(p.recall_queries), recall_target: Number(p.recall_target), tune_queries: 0, nprobe: idx.opts.nprobe, exact_share: NaN, mean_lists_scored: NaN, mean_rows_scored: NaN, lists: idx.lists, build_s: 0 };
+    if (typeof p.recall_at_10 === 'number') idx.report = { recall_at_10: p.recall_at_10, queries: Number(p.recall_queries), recall_target: Number(p.recall_target), tune_queries: 0, nprobe: idx.opts.nprobe, radius_weight: idx.opts.radiusWeight, rerank: idx.opts.rerank, exact_share: NaN, mean_lists_scored: NaN, mean_rows_scored: NaN, lists: idx.lists, build_s: 0 };
     return idx;
   }
 }
