@@ -16,7 +16,7 @@ const SRC = dirname(fileURLToPath(import.meta.url));
 /**
  * Each stage and the stages it may import, in dependency order (a stage appears after everything it
  * imports). `core` is neutral ground: shared vocabulary every stage may use, each file of it public.
- * The order is the data flow's (ingest → validate → store → signals → models → index → playlists →
+ * The order is the data flow's (ingest → validate → store → signals → models → index → rank → playlists →
  * pipeline → serving → server/web; cli and eval on top) with two turns, each for a reason:
  * - ingest sits after validate and store: ingest parses and calls validate's row checks before it
  *   writes to the store; validate never reads a file.
@@ -37,13 +37,13 @@ export const STAGES: Record<string, readonly string[]> = {
   audio: ['core', 'signals', 'cf', 'index'],
   bandit: ['core', 'store', 'signals', 'generate'],
   rank: ['core', 'signals', 'cf', 'bandit'],
-  playlists: ['core', 'store', 'signals', 'cf', 'index', 'text', 'audio'],
-  serving: ['core', 'store', 'artifacts', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists'],
-  pipeline: ['core', 'store', 'artifacts', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'serving'],
+  playlists: ['core', 'store', 'signals', 'cf', 'index', 'text', 'audio', 'rank'],
+  serving: ['core', 'store', 'artifacts', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'rank', 'playlists'],
+  pipeline: ['core', 'store', 'artifacts', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'rank', 'playlists', 'serving'],
   eval: ['core', 'generate', 'store', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'rank', 'playlists', 'pipeline', 'serving'],
-  server: ['core', 'store', 'artifacts', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'serving', 'pipeline'],
+  server: ['core', 'store', 'artifacts', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'rank', 'playlists', 'serving', 'pipeline'],
   web: [],
-  cli: ['core', 'generate', 'store', 'artifacts', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'playlists', 'serving', 'pipeline', 'eval', 'server'],
+  cli: ['core', 'generate', 'store', 'artifacts', 'validate', 'ingest', 'signals', 'cf', 'index', 'text', 'audio', 'bandit', 'rank', 'playlists', 'serving', 'pipeline', 'eval', 'server'],
 };
 
 /** Folders and top-level files that are neutral ground (stage `core`): every file public. */
@@ -187,7 +187,7 @@ test('the stage table is a DAG in dependency order and names every folder of src
 test('the checker catches what it should (self-test on made-up imports)', () => {
   const imp = (file: string, target: string, typeOnly = false): Import => ({ file, line: 3, target, typeOnly });
   assert.deepEqual(wallBreaches([imp('serving/load.ts', 'pipeline/index.ts')]), [
-    'serving/load.ts:3: serving imports pipeline (pipeline/index.ts), against the data flow (serving may import: core, store, artifacts, signals, cf, index, text, audio, bandit, playlists)',
+    'serving/load.ts:3: serving imports pipeline (pipeline/index.ts), against the data flow (serving may import: core, store, artifacts, signals, cf, index, text, audio, bandit, rank, playlists)',
   ]);
   assert.deepEqual(wallBreaches([imp('pipeline/runner.ts', 'cf/als.ts')]), ['pipeline/runner.ts:3: imports cf/als.ts, a private file of cf; import from cf/index.ts']);
   assert.deepEqual(wallBreaches([imp('pipeline/runner.ts', 'cf/index.ts'), imp('cf/als.ts', 'core/topk.ts'), imp('cf/als.ts', 'cf/base.ts')]), []);

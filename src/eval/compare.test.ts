@@ -60,6 +60,27 @@ test('compareModels: a personalized model beats popularity on planted blocks, wi
   assert.deepEqual(out.tables.map((t) => t.title.split(':')[1].trim().split(' ')[0]), ['test', 'NDCG@10', 'the', 'validation']);
 });
 
+test('compareModels: with an inner split, the ranker competes for production on its nested validation score (trained one level down), the cross-fitted one only printed', async () => {
+  const m = blocks();
+  const split = randomHoldout(m, 0.2, 1);
+  const valid = randomHoldout(split.train, 0.2, 2);
+  const inner = randomHoldout(valid.train, 0.2, 3);
+  const families: Family[] = [
+    { key: 'popularity', candidates: [{ config: { kind: 'popularity' }, input: { kind: 'binary' } }] },
+    { key: 'ease', candidates: [{ config: { kind: 'ease', lambda: 10 }, input: { kind: 'binary' } }] },
+  ];
+  const out = await compareModels({ title: 'blocks', prefix: '', valid: { ...valid, label: 'v' }, inner: { ...inner, label: 'inner' }, folds: [{ ...split, label: 'f' }] }, families, { seed: 1, ranker: { betas: [] } });
+  const rows = out.tables.find((t) => t.title.includes('validation'))!.rows.filter((r) => r[0] === 'production choice');
+  const ranked = rows.filter((r) => String(r[1]).startsWith('ranked'));
+  assert.equal(ranked.length, 2);
+  assert.match(String(ranked[0][1]), /nested: trained on inner/);
+  assert.match(String(ranked[1][1]), /cross-fitted .*not used/);
+  // the pick is the best of the rows that compete (the families and the nested ranker)
+  const competing = rows.filter((r) => !String(r[1]).includes('not used'));
+  const best = competing.reduce((a, b) => ((b[2] as number) > (a[2] as number) ? b : a));
+  assert.equal(out.metrics.production_model, String(best[1]).split(' ')[0]);
+});
+
 test('applyInput: a half-life halves the weight of a pair that old, and leaves it without times', () => {
   const m = csrFromCoo(1, 2, Int32Array.of(0, 0), Int32Array.of(0, 1), Float32Array.of(1, 1));
   const d = applyInput(m, { kind: 'decay', halfLifeDays: 10, of: { kind: 'binary' } }, { time: Float64Array.of(0, 10 * 86_400), now: 10 * 86_400 });

@@ -8,8 +8,7 @@ import type { Csr } from '../signals/index.ts';
 import { defaultConfidence } from '../signals/index.ts';
 import type { Ranked, Recommender, RecommendOptions } from '../cf/index.ts';
 import { IdMap, type TrackId, type UserId } from '../domain/ids.ts';
-import { Catalog } from '../serving/catalog.ts';
-import { LiveModel } from '../serving/live.ts';
+import { Catalog, LiveModel } from '../serving/index.ts';
 import { Rng } from '../util/rng.ts';
 
 // 10 artists × 8 tracks; listener u's favourite artist is u % 10. Before the cut they stream its

@@ -15,7 +15,7 @@ import type { EvalContext, EvalReport, EvalSuite, EvalTable } from '../suite.ts'
 import type { Csr } from '../../signals/index.ts';
 import { alsAvailable, randomHoldout, slidingTimeWindows, timesOf } from '../../cf/index.ts';
 import { loadHetrec, loadMovielens, loadMovielens100k, toMatrix, type InteractionMatrix } from '../interactions.ts';
-import { type Candidate, compareModels, type Family, type Fold, type Input, K } from '../compare.ts';
+import { type Candidate, compareModels, type Family, type Fold, type Input, K, type Protocol } from '../compare.ts';
 import { type FamilyConfig, TAIL_TEMPERATURE } from '../../cf/index.ts';
 
 const log1: Input = { kind: 'log', alpha: 1, epsilon: 1 };
@@ -77,10 +77,18 @@ function blends(base: FamilyConfig, other: FamilyConfig, view: { binary?: boolea
   return inputs.flatMap((input) => weights.map((weight) => ({ config: { kind: 'blend' as const, parts: [{ config: base, weight: 1 }, { config: other, weight, ...view }] }, input })));
 }
 
-function randomProtocol(title: string, m: Csr, fraction: number, seed: number): { title: string; prefix: string; valid: Fold; folds: Fold[] } {
+/** A per-user random holdout (test), the same holdout of its train side (validation), and of that (inner: trains the ranker whose validation score decides production). */
+function randomProtocol(title: string, m: Csr, fraction: number, seed: number): Protocol {
   const split = randomHoldout(m, fraction, seed);
   const valid = randomHoldout(split.train, fraction, seed + 1);
-  return { title, prefix: '', valid: { ...valid, label: `${fraction * 100}% per-user random holdout of train, seed ${seed + 1}` }, folds: [{ ...split, label: `seed ${seed}` }] };
+  const inner = randomHoldout(valid.train, fraction, seed + 2);
+  return {
+    title,
+    prefix: '',
+    valid: { ...valid, label: `${fraction * 100}% per-user random holdout of train, seed ${seed + 1}` },
+    inner: { ...inner, label: `a ${fraction * 100}% holdout of the validation train side, seed ${seed + 2}` },
+    folds: [{ ...split, label: `seed ${seed}` }],
+  };
 }
 
 const day = (t: number) => new Date(t * 1000).toISOString().slice(0, 10);
@@ -90,8 +98,8 @@ function binaryGrid(ctx: EvalContext): Pick<Grid, 'quick' | 'threads' | 'seed' |
   return { quick: ctx.quick, threads: ctx.threads, seed: ctx.seed, neighbours: ctx.quick ? [100] : [50, 200], cosineInputs: [bin], bm25Inputs: [bin] };
 }
 
-/** Sliding time windows at `cuts` (quantiles of pair times); the first window is validation. */
-function timeProtocol(title: string, data: InteractionMatrix, cuts: number[]): { title: string; prefix: string; valid: Fold; folds: Fold[] } {
+/** Sliding time windows at `cuts` (quantiles of pair times); the first window is the inner split (trains the ranker whose validation score decides production), the second validation. */
+function timeProtocol(title: string, data: InteractionMatrix, cuts: number[]): Protocol {
   const w = slidingTimeWindows(data.m, data.time, cuts);
   const folds: Fold[] = w.map((s, k) => ({
     train: s.train,
@@ -99,7 +107,7 @@ function timeProtocol(title: string, data: InteractionMatrix, cuts: number[]): {
     label: `${day(s.cutoff)} → ${k + 1 < w.length ? day(w[k + 1].cutoff) : 'end'} (${s.coldUsers} cold users dropped)`,
     times: { time: timesOf(data.m, s.train, data.time), now: s.cutoff },
   }));
-  return { title, prefix: 'time_', valid: folds[0], folds: folds.slice(1) };
+  return { title, prefix: 'time_', inner: folds[0], valid: folds[1], folds: folds.slice(2) };
 }
 
 function report(r: { tables: EvalTable[]; metrics: Record<string, number | string> }[], notes: string[]): EvalReport {
@@ -135,7 +143,7 @@ export const cfHetrec: EvalSuite = {
       ],
     });
     const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } });
-    notes.push(`split: seed ${ctx.seed}, ${p.folds[0].train.indices.length} train / ${p.folds[0].test.indices.length} test pairs; hyper-parameters and the ranker chosen on a further 20% per-user holdout of train (seed ${ctx.seed + 1})`);
+    notes.push(`split: seed ${ctx.seed}, ${p.folds[0].train.indices.length} train / ${p.folds[0].test.indices.length} test pairs; hyper-parameters and the ranker chosen on a further 20% per-user holdout of train (seed ${ctx.seed + 1}); the ranker's validation score from a ranker trained on a 20% holdout of that (seed ${ctx.seed + 2})`);
     return report([r], notes);
   },
 };
@@ -167,9 +175,9 @@ export const cfMovielens: EvalSuite = {
     const notes = a.notes;
     if (!ctx.quick) {
       const b = await grid(true);
-      const tp = timeProtocol('movielens ≥4, sliding time windows (10% of pairs each)', data, [0.5, 0.6, 0.7, 0.8, 0.9]);
+      const tp = timeProtocol('movielens ≥4, sliding time windows (10% of pairs each)', data, [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
       out.push(await compareModels(tp, b.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } }));
-      notes.push(`time windows: cuts at the 50/60/70/80/90% quantiles of pair times; validation (hyper-parameters, half-life, ranker) trains before the 50% cut and tests on ${tp.valid.label}; each test fold trains on everything before its cut`);
+      notes.push(`time windows: cuts at the 50/60/70/80/90% quantiles of pair times; validation (hyper-parameters, half-life, ranker) trains before the 50% cut and tests on ${tp.valid.label}; the ranker whose validation score decides production trains on the window before (${tp.inner?.label}); each test fold trains on everything before its cut`);
     }
     return report(out, notes);
   },
@@ -206,8 +214,8 @@ export const cfMl100k: EvalSuite = {
         [64, 40, 0.001],
         [128, 40, 0.01],
       ],
-      // EASE^R + ALS (32 factors, λ 5, confidence 1 + 10·x), weight chosen on validation
-      blend: blends({ kind: 'ease', lambda: 300 }, { kind: 'als', factors: 32, regularization: 5, iterations: ctx.quick ? 8 : 15, threads: ctx.threads, seed: ctx.seed, computeLoss: false }, { alpha: 10 }, [0.25, 0.5, 1], [bin]),
+      // EASE^R (λ 300 or 500: EASE's own best two on validation) + ALS (32 factors, λ 5, confidence 1 + 10·x), λ and weight chosen on validation
+      blend: [300, 500].flatMap((lambda) => blends({ kind: 'ease', lambda }, { kind: 'als', factors: 32, regularization: 5, iterations: ctx.quick ? 8 : 15, threads: ctx.threads, seed: ctx.seed, computeLoss: false }, { alpha: 10 }, [0.25, 0.5, 0.75, 1], [bin])),
     });
     const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: [] } });
     const ours = ['popularity', 'itemknn_cosine', 'itemknn_bm25', 'als', 'ease', 'bpr', 'blend', 'ranked', 'production'].filter((m) => `${m}_ndcg_at_${K}` in r.metrics);
@@ -219,7 +227,7 @@ export const cfMl100k: EvalSuite = {
         ...MS_TABLE.map(([n, map, ndcg, pk, rk]) => [n, 'Microsoft Recommenders', map, ndcg, pk, rk]),
       ],
     };
-    notes.push(`split: randomHoldout(…, 0.25, seed ${ctx.seed}) — each user's ratings shuffled by the seeded generator and round(25%) held out (Recommenders' python_stratified_split draws differently, so figures are comparable in kind, not the same draw); every rating is a positive (value 1); items rated in train are filtered; hyper-parameters and the ranker chosen on a 25% holdout of train (seed ${ctx.seed + 1})`);
+    notes.push(`split: randomHoldout(…, 0.25, seed ${ctx.seed}) — each user's ratings shuffled by the seeded generator and round(25%) held out (Recommenders' python_stratified_split draws differently, so figures are comparable in kind, not the same draw); every rating is a positive (value 1); items rated in train are filtered; hyper-parameters and the ranker chosen on a 25% holdout of train (seed ${ctx.seed + 1}); the ranker's validation score from a ranker trained on a 25% holdout of that (seed ${ctx.seed + 2})`);
     return { metrics: r.metrics, tables: [side, ...r.tables], notes };
   },
 };
