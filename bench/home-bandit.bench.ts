@@ -77,6 +77,9 @@ function simulatorChoose(requests: number): { cpuMs: number; wallMs: number } {
   return { cpuMs: cpuMs(cpu) / requests, wallMs: (performance.now() - t0) / requests };
 }
 
+/** The paced phase counts as run at its rate when it reached this share of it (else its latencies are a queue's). */
+const PACED_REACHED = 0.97;
+
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 const bench: Bench = {
@@ -86,6 +89,7 @@ const bench: Bench = {
     const requests = numFlag(args, 'requests', 2000);
     const rate = numFlag(args, 'rate', 300);
     const seconds = numFlag(args, 'seconds', 10);
+    const load0 = loadavg();
     const home = await mkdtemp(join(tmpdir(), 'deepcut-home-bench-'));
     const store = await openStore({ home });
     try {
@@ -115,7 +119,7 @@ const bench: Bench = {
         ['bandit_thompson_bart', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, store, now })],
         ['bandit_thompson_bart_unlogged', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, now })],
       ];
-      const figures: Record<string, number> = {};
+      const figures: Record<string, number | string> = {};
       for (const [name, src] of sources) {
         const lat: number[] = [];
         const pick = new Rng(9);
@@ -137,25 +141,35 @@ const bench: Bench = {
       const pick = new Rng(11);
       await pacedInProcess(rate, 2, () => thompson.home(`u${pick.int(users)}`, recs)); // warm-up at the same load, unmeasured
       const open = await pacedInProcess(rate, seconds, () => thompson.home(`u${pick.int(users)}`, recs));
-      figures[`paced_${rate}_thompson_bart_p50_ms`] = open.p50;
-      figures[`paced_${rate}_thompson_bart_p99_ms`] = open.p99;
-      figures[`paced_${rate}_thompson_bart_max_ms`] = open.max;
-      figures[`paced_${rate}_cpu_ms_per_page`] = open.cpuMsPerPage;
+      // the latencies of a paced phase that fell behind are its queue, not the page's: such a p99 is not reported
+      const reached = open.achieved >= PACED_REACHED * rate;
       figures[`paced_${rate}_pages_per_s`] = open.achieved;
+      figures[`paced_${rate}_rate_reached`] = reached ? 'yes' : `no (${open.achieved.toFixed(0)} of ${rate} pages/s: p99 not valid)`;
+      figures[`paced_${rate}_cpu_ms_per_page`] = open.cpuMsPerPage;
+      figures[`paced_${rate}_cores_needed`] = (open.cpuMsPerPage * rate) / 1000;
+      if (reached) {
+        figures[`paced_${rate}_thompson_bart_p50_ms`] = open.p50;
+        figures[`paced_${rate}_thompson_bart_p99_ms`] = open.p99;
+        figures[`paced_${rate}_thompson_bart_max_ms`] = open.max;
+      } else {
+        figures[`paced_${rate}_thompson_bart_p99_ms`] = 'not valid: rate not reached';
+        figures[`paced_${rate}_queue_p99_ms`] = open.p99;
+      }
       await impressionLog.close();
       figures.impressions_logged = await store.count('impressions');
       const sim = simulatorChoose(numFlag(args, 'choose', 2000));
       figures.sim_choose_cpu_ms = sim.cpuMs;
       figures.sim_choose_wall_ms = sim.wallMs;
       const [l1, l5, l15] = loadavg();
+      const [s1] = load0;
       return {
         figures,
-        targets: { bandit_thompson_bart_p99_ms: '<= 25', [`paced_${rate}_thompson_bart_p99_ms`]: '<= 25', sim_choose_cpu_ms: '<= 1' },
+        targets: { bandit_thompson_bart_p99_ms: '<= 25', [`paced_${rate}_rate_reached`]: 'yes', [`paced_${rate}_thompson_bart_p99_ms`]: '<= 25', sim_choose_cpu_ms: '<= 1' },
         notes: [
           `${requests} pages per source, sequential, one thread; then Thompson + BART paced open-loop at ${rate} pages/s for ${seconds} s (after 2 s unmeasured), in process, impressions to the impression log as deepcut serve writes them; cpu_ms_per_page is this process's CPU (user + system) over the paced phase`,
           'sim_choose_*: the simulator policy alone (Thompson over BART of 30 trees × 30 draws on 12,000 uniform cards; 21 candidates, 6 slots, 32 draws for the propensities, evidence features built per request), per request after 200 unmeasured',
-          `paced_* latencies mean something only when paced_${rate}_pages_per_s reaches ~${rate}: below it the process could not keep up (CPU taken by other work, or too slow), every later page waits behind the earlier ones and the latencies are that queue`,
-          `load average at the end: ${l1.toFixed(1)} / ${l5.toFixed(1)} / ${l15.toFixed(1)} (1 / 5 / 15 min) on ${cpus().length} cores`,
+          `paced_${rate}_rate_reached: whether the paced phase served ≥ ${PACED_REACHED * 100} % of ${rate} pages/s; below it the process could not keep up (CPU taken by other work, or too slow), every later page waits behind the earlier ones and the latencies are that queue, so the p99 is reported as not valid (the queue's p99 as paced_${rate}_queue_p99_ms). paced_${rate}_cores_needed = CPU ms per page × rate / 1000: above 1 a single Node thread cannot serve the rate on this machine whatever the load`,
+          `load average (1 min) ${s1.toFixed(1)} at the start; at the end ${l1.toFixed(1)} / ${l5.toFixed(1)} / ${l15.toFixed(1)} (1 / 5 / 15 min) on ${cpus().length} cores`,
         ],
       };
     } finally {

@@ -20,7 +20,7 @@ import type { EvalReport, EvalSuite, EvalTable } from '../suite.ts';
 import { lineChartSvg } from '../chart.ts';
 import { Rng } from '../../util/rng.ts';
 import { log } from '../../log.ts';
-import { Bart } from '../../bandit/index.ts';
+import { Bart, PRODUCTION_BART } from '../../bandit/index.ts';
 import { BootstrapEnsemble, GradientBoostedTrees, LogisticRegression } from '../../bandit/index.ts';
 import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, trainingSet, type Policy } from '../../bandit/index.ts';
 import { HomeWorld, collectLogs, opeCheck, simulate, type Arm } from '../../bandit/index.ts';
@@ -35,7 +35,7 @@ export const banditSim: EvalSuite = {
     const q = ctx.quick;
     const c = q
       ? { users: 150, tracks: 1000, listensPerUser: 50, days: 4, requests: 200, slots: 6, opeSeeds: 3, opeRequests: 800, bart: { trees: 20, burn: 40, draws: 20, thin: 1 } }
-      : { users: 300, tracks: 2000, listensPerUser: 60, days: 21, requests: 400, slots: 6, opeSeeds: 20, opeRequests: 1000, bart: { trees: 30, burn: 60, draws: 30, thin: 1 } };
+      : { users: 300, tracks: 2000, listensPerUser: 60, days: 21, requests: 400, slots: 6, opeSeeds: 20, opeRequests: 1000, bart: PRODUCTION_BART };
     const epsilon = 0.1;
     const lowEpsilon = 0.03;
     const lg = log('eval:bandit-sim');
