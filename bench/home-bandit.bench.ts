@@ -3,8 +3,8 @@
  * tracks and 200,000 listens (users listen mostly inside one of 20 taste clusters), ALS fitted on
  * it and served by `LiveModel`; then home pages for random users from `composeHome` (no bandit),
  * and from `BanditHome` with uniform shelves and with Thompson sampling over BART (50 trees × 50
- * draws, fitted on synthetic shelf impressions; 64 Monte Carlo draws for the propensities), every
- * impression written to the store. Latency per page: p50 and p99 over `--requests` pages, sequential;
+ * draws, fitted on synthetic shelf impressions; 64 Monte Carlo draws for the propensities; the
+ * evidence features looked up in 200,000 earlier impressions), every impression written to the store. Latency per page: p50 and p99 over `--requests` pages, sequential;
  * then Thompson + BART paced open-loop at `--rate` pages/s (default 300) for `--seconds` (default 10;
  * page i is due at start + i / rate, its latency runs from its due time, so falling behind shows),
  * impressions to the impression log as `deepcut serve` writes them, with the process's CPU per page.
@@ -30,6 +30,8 @@ import { BanditHome } from '../src/serving/home.ts';
 import { ThompsonPolicy, UniformPolicy } from '../src/bandit/policy.ts';
 import { ImpressionLog } from '../src/bandit/impression-log.ts';
 import { syntheticShelfBart } from './shelf-bart.ts';
+import { HomeEvidence } from '../src/bandit/evidence.ts';
+import { cardKeys, HOME_SHELF_KINDS } from '../src/bandit/shelves.ts';
 import { numFlag } from './bench.ts';
 import { Bart } from '../src/bandit/bart.ts';
 import { trainingSet } from '../src/bandit/policy.ts';
@@ -113,11 +115,17 @@ const bench: Bench = {
       // BART on synthetic shelf impressions (reward depends on shelf kind and hour)
       const bart = syntheticShelfBart(rng.int(1 << 30));
       const now = () => new Date('2026-11-20T20:00:00Z');
+      // a month of earlier home pages' evidence (what a run publishes in bandit/evidence.json): 200,000 cards shown
+      const evidence = new HomeEvidence(HOME_SHELF_KINDS.length);
+      for (let i = 0; i < 200_000; i++) {
+        const t = `tr${rng.int(tracks)}`;
+        evidence.add({ ...cardKeys(`u${rng.int(users)}`, HOME_SHELF_KINDS[rng.int(HOME_SHELF_KINDS.length)], t, catalog), slot: rng.int(9), propensity: 1 / 9, candidates: 9, reward: +(rng.next() < 0.1) });
+      }
       const sources: [string, HomeSource | undefined][] = [
         ['compose', undefined],
         ['bandit_uniform', new BanditHome({ policy: new UniformPolicy(), catalog, store, now })],
-        ['bandit_thompson_bart', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, store, now })],
-        ['bandit_thompson_bart_unlogged', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, now })],
+        ['bandit_thompson_bart', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, store, now, evidence })],
+        ['bandit_thompson_bart_unlogged', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, now, evidence })],
       ];
       const figures: Record<string, number | string> = {};
       for (const [name, src] of sources) {
@@ -137,7 +145,7 @@ const bench: Bench = {
       for (const [, src] of sources) if (src instanceof BanditHome) await src.flush();
             // as `deepcut serve` runs: impressions to the impression log (JSON lines), not into the store
       const impressionLog = new ImpressionLog(join(home, 'logs', 'impressions'));
-      const thompson = new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, log: impressionLog, now });
+      const thompson = new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, log: impressionLog, now, evidence });
       const pick = new Rng(11);
       await pacedInProcess(rate, 2, () => thompson.home(`u${pick.int(users)}`, recs)); // warm-up at the same load, unmeasured
       const open = await pacedInProcess(rate, seconds, () => thompson.home(`u${pick.int(users)}`, recs));
