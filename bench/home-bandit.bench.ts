@@ -3,8 +3,8 @@
  * tracks and 200,000 listens (users listen mostly inside one of 20 taste clusters), ALS fitted on
  * it and served by `LiveModel`; then home pages for random users from `composeHome` (no bandit),
  * and from `BanditHome` with uniform shelves and with Thompson sampling over BART (50 trees × 50
- * draws, fitted on synthetic shelf impressions; 64 Monte Carlo draws for the propensities), every
- * impression written to the store. Latency per page: p50 and p99 over `--requests` pages, sequential;
+ * draws, fitted on synthetic shelf impressions; 64 Monte Carlo draws for the propensities; the
+ * evidence features looked up in 200,000 earlier impressions), every impression written to the store. Latency per page: p50 and p99 over `--requests` pages, sequential;
  * then Thompson + BART paced open-loop at `--rate` pages/s (default 300) for `--seconds` (default 10;
  * page i is due at start + i / rate, its latency runs from its due time, so falling behind shows),
  * impressions to the impression log as `deepcut serve` writes them, with the process's CPU per page.
@@ -30,6 +30,8 @@ import { BanditHome } from '../src/serving/home.ts';
 import { ThompsonPolicy, UniformPolicy } from '../src/bandit/policy.ts';
 import { ImpressionLog } from '../src/bandit/impression-log.ts';
 import { syntheticShelfBart } from './shelf-bart.ts';
+import { HomeEvidence } from '../src/bandit/evidence.ts';
+import { cardKeys, HOME_SHELF_KINDS } from '../src/bandit/shelves.ts';
 import { numFlag } from './bench.ts';
 import { Bart } from '../src/bandit/bart.ts';
 import { trainingSet } from '../src/bandit/policy.ts';
@@ -77,6 +79,9 @@ function simulatorChoose(requests: number): { cpuMs: number; wallMs: number } {
   return { cpuMs: cpuMs(cpu) / requests, wallMs: (performance.now() - t0) / requests };
 }
 
+/** The paced phase counts as run at its rate when it reached this share of it (else its latencies are a queue's). */
+const PACED_REACHED = 0.97;
+
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 const bench: Bench = {
@@ -86,6 +91,7 @@ const bench: Bench = {
     const requests = numFlag(args, 'requests', 2000);
     const rate = numFlag(args, 'rate', 300);
     const seconds = numFlag(args, 'seconds', 10);
+    const load0 = loadavg();
     const home = await mkdtemp(join(tmpdir(), 'deepcut-home-bench-'));
     const store = await openStore({ home });
     try {
@@ -109,13 +115,19 @@ const bench: Bench = {
       // BART on synthetic shelf impressions (reward depends on shelf kind and hour)
       const bart = syntheticShelfBart(rng.int(1 << 30));
       const now = () => new Date('2026-11-20T20:00:00Z');
+      // a month of earlier home pages' evidence (what a run publishes in bandit/evidence.json): 200,000 cards shown
+      const evidence = new HomeEvidence(HOME_SHELF_KINDS.length);
+      for (let i = 0; i < 200_000; i++) {
+        const t = `tr${rng.int(tracks)}`;
+        evidence.add({ ...cardKeys(`u${rng.int(users)}`, HOME_SHELF_KINDS[rng.int(HOME_SHELF_KINDS.length)], t, catalog), slot: rng.int(9), propensity: 1 / 9, candidates: 9, reward: +(rng.next() < 0.1) });
+      }
       const sources: [string, HomeSource | undefined][] = [
         ['compose', undefined],
         ['bandit_uniform', new BanditHome({ policy: new UniformPolicy(), catalog, store, now })],
-        ['bandit_thompson_bart', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, store, now })],
-        ['bandit_thompson_bart_unlogged', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, now })],
+        ['bandit_thompson_bart', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, store, now, evidence })],
+        ['bandit_thompson_bart_unlogged', new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, now, evidence })],
       ];
-      const figures: Record<string, number> = {};
+      const figures: Record<string, number | string> = {};
       for (const [name, src] of sources) {
         const lat: number[] = [];
         const pick = new Rng(9);
@@ -133,29 +145,39 @@ const bench: Bench = {
       for (const [, src] of sources) if (src instanceof BanditHome) await src.flush();
             // as `deepcut serve` runs: impressions to the impression log (JSON lines), not into the store
       const impressionLog = new ImpressionLog(join(home, 'logs', 'impressions'));
-      const thompson = new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, log: impressionLog, now });
+      const thompson = new BanditHome({ policy: new ThompsonPolicy(bart, { samples: 64 }), catalog, log: impressionLog, now, evidence });
       const pick = new Rng(11);
       await pacedInProcess(rate, 2, () => thompson.home(`u${pick.int(users)}`, recs)); // warm-up at the same load, unmeasured
       const open = await pacedInProcess(rate, seconds, () => thompson.home(`u${pick.int(users)}`, recs));
-      figures[`paced_${rate}_thompson_bart_p50_ms`] = open.p50;
-      figures[`paced_${rate}_thompson_bart_p99_ms`] = open.p99;
-      figures[`paced_${rate}_thompson_bart_max_ms`] = open.max;
-      figures[`paced_${rate}_cpu_ms_per_page`] = open.cpuMsPerPage;
+      // the latencies of a paced phase that fell behind are its queue, not the page's: such a p99 is not reported
+      const reached = open.achieved >= PACED_REACHED * rate;
       figures[`paced_${rate}_pages_per_s`] = open.achieved;
+      figures[`paced_${rate}_rate_reached`] = reached ? 'yes' : `no (${open.achieved.toFixed(0)} of ${rate} pages/s: p99 not valid)`;
+      figures[`paced_${rate}_cpu_ms_per_page`] = open.cpuMsPerPage;
+      figures[`paced_${rate}_cores_needed`] = (open.cpuMsPerPage * rate) / 1000;
+      if (reached) {
+        figures[`paced_${rate}_thompson_bart_p50_ms`] = open.p50;
+        figures[`paced_${rate}_thompson_bart_p99_ms`] = open.p99;
+        figures[`paced_${rate}_thompson_bart_max_ms`] = open.max;
+      } else {
+        figures[`paced_${rate}_thompson_bart_p99_ms`] = 'not valid: rate not reached';
+        figures[`paced_${rate}_queue_p99_ms`] = open.p99;
+      }
       await impressionLog.close();
       figures.impressions_logged = await store.count('impressions');
       const sim = simulatorChoose(numFlag(args, 'choose', 2000));
       figures.sim_choose_cpu_ms = sim.cpuMs;
       figures.sim_choose_wall_ms = sim.wallMs;
       const [l1, l5, l15] = loadavg();
+      const [s1] = load0;
       return {
         figures,
-        targets: { bandit_thompson_bart_p99_ms: '<= 25', [`paced_${rate}_thompson_bart_p99_ms`]: '<= 25', sim_choose_cpu_ms: '<= 1' },
+        targets: { bandit_thompson_bart_p99_ms: '<= 25', [`paced_${rate}_rate_reached`]: 'yes', [`paced_${rate}_thompson_bart_p99_ms`]: '<= 25', sim_choose_cpu_ms: '<= 1' },
         notes: [
           `${requests} pages per source, sequential, one thread; then Thompson + BART paced open-loop at ${rate} pages/s for ${seconds} s (after 2 s unmeasured), in process, impressions to the impression log as deepcut serve writes them; cpu_ms_per_page is this process's CPU (user + system) over the paced phase`,
           'sim_choose_*: the simulator policy alone (Thompson over BART of 30 trees × 30 draws on 12,000 uniform cards; 21 candidates, 6 slots, 32 draws for the propensities, evidence features built per request), per request after 200 unmeasured',
-          `paced_* latencies mean something only when paced_${rate}_pages_per_s reaches ~${rate}: below it the process could not keep up (CPU taken by other work, or too slow), every later page waits behind the earlier ones and the latencies are that queue`,
-          `load average at the end: ${l1.toFixed(1)} / ${l5.toFixed(1)} / ${l15.toFixed(1)} (1 / 5 / 15 min) on ${cpus().length} cores`,
+          `paced_${rate}_rate_reached: whether the paced phase served ≥ ${PACED_REACHED * 100} % of ${rate} pages/s; below it the process could not keep up (CPU taken by other work, or too slow), every later page waits behind the earlier ones and the latencies are that queue, so the p99 is reported as not valid (the queue's p99 as paced_${rate}_queue_p99_ms). paced_${rate}_cores_needed = CPU ms per page × rate / 1000: above 1 a single Node thread cannot serve the rate on this machine whatever the load`,
+          `load average (1 min) ${s1.toFixed(1)} at the start; at the end ${l1.toFixed(1)} / ${l5.toFixed(1)} / ${l15.toFixed(1)} (1 / 5 / 15 min) on ${cpus().length} cores`,
         ],
       };
     } finally {

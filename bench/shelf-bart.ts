@@ -3,7 +3,7 @@
  * impressions (the reward depends on the shelf kind and the hour), so the benches can put
  * Thompson sampling over BART in the loop as serving does once a run has learnt one.
  */
-import { SHELF_FEATURES } from '../src/bandit/shelves.ts';
+import { HOME_SHELF_KINDS, SHELF_FEATURES } from '../src/bandit/shelves.ts';
 import { Bart } from '../src/bandit/bart.ts';
 import { Rng } from '../src/util/rng.ts';
 
@@ -17,7 +17,7 @@ export function syntheticShelfBart(seed: number, n = 4000): Bart {
     x[r * dim] = Math.sin(h);
     x[r * dim + 1] = Math.cos(h);
     x[r * dim + 4] = rng.next();
-    const kind = rng.int(dim - 5);
+    const kind = rng.int(HOME_SHELF_KINDS.length);
     x[r * dim + 5 + kind] = 1;
     y[r] = rng.next() < 0.1 + 0.05 * kind * (x[r * dim] > 0 ? 1 : 0.3) ? 1 : 0;
   }

@@ -6,11 +6,13 @@
  */
 export { Bart } from './bart.ts';
 export { ImpressionLog, impressionLogDir, type ImpressionSink, loadImpressionLogs, recoverImpressionLogs, StoreImpressionWriter } from './impression-log.ts';
-export { BootstrapEnsemble, GradientBoostedTrees, loadRewardModel, LogisticRegression, makeRewardModel } from './models.ts';
+export { BootstrapEnsemble, GradientBoostedTrees, loadRewardModel, LogisticRegression, makeRewardModel, PRODUCTION_BART } from './models.ts';
 export { bootstrapEstimate, directMethod, doublyRobust, type Estimate, gate, ips, type LoggedDecision, snips } from './ope.ts';
 export { type Decision, EpsilonGreedyPolicy, type Policy, policyFor, ThompsonPolicy, trainingSet, UniformPolicy } from './policy.ts';
 export { canSample, type PosteriorSampling, type RewardModel } from './reward.ts';
 export { type RewardModelConfig } from './models.ts';
-export { HOME_SHELF_KINDS, type HomeShelfKind, SHELF_FEATURES, shelfRow } from './shelves.ts';
+export { type CardCatalog, cardKeys, HOME_SHELF_KINDS, type HomeShelfKind, SHELF_FEATURES, shelfRow } from './shelves.ts';
+export { type CardKeys, EVIDENCE_FEATURES, type Exposure, HomeEvidence } from './evidence.ts';
 export { type Arm, collectLogs, Feedback, HomeWorld, opeCheck, simulate } from './simulator.ts';
-export { homeLogs, opeRows, toChoices } from './train.ts';
+export { homeEvidence, homeLogs, opeRows, storeCardCatalog, toChoices } from './train.ts';
+export { EVIDENCE_FILE, readHomeBandit, REWARD_MODEL_FILE } from './home-files.ts';

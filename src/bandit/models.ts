@@ -409,6 +409,14 @@ export type RewardModelConfig =
   | ({ kind: 'mlp' } & MlpOptions)
   | ({ kind: 'bootstrap' } & BootstrapOptions);
 
+/**
+ * The home bandit's production reward model, as the pipeline's bandit step fits it and
+ * `eval bandit-sim` measures it: BART of 30 trees, 60 burn-in sweeps, 30 kept draws. (BART's own
+ * defaults, 50 trees × 100 × 50 thinned by 2, explored more and did worse in the simulator, at 4×
+ * the fitting cost: docs/bandit.md.)
+ */
+export const PRODUCTION_BART = { kind: 'bart', trees: 30, burn: 60, draws: 30, thin: 1 } as const satisfies RewardModelConfig;
+
 /** A fresh, unfitted reward model. */
 export function makeRewardModel(c: RewardModelConfig): RewardModel {
   switch (c.kind) {

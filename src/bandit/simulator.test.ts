@@ -126,3 +126,21 @@ test('simulate with slotAware: logged rows carry the slot they were shown at; ca
   simulate(world, [{ name: 'spy', policy: spy }], { days: 1, requestsPerDay: 5, slots: 3, seed: 1 });
   assert.deepEqual([...new Set(seen)], [0], 'off by default');
 });
+
+test('simulate with warm: a previous deployment\'s logs fit the model before day 0 and head its training log; day 0 is no longer uniform', () => {
+  const prior = new HomeWorld({ seed: 8, users: 40, tracks: 300, listensPerUser: 30 });
+  const world = new HomeWorld({ seed: 9, users: 40, tracks: 300, listensPerUser: 30 });
+  const o = { days: 1, requestsPerDay: 60, slots: 4, seed: 3 };
+  const before = simulate(prior, [{ name: 'uniform', policy: new UniformPolicy() }], { ...o, days: 2 });
+  assert.ok(before.logs[0].length > 400);
+  const cold = new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon: 0.1 });
+  const warm = new EpsilonGreedyPolicy(new LogisticRegression(), { epsilon: 0.1 });
+  const c = simulate(world, [{ name: 'cold', policy: cold }], o);
+  const w = simulate(world, [{ name: 'warm', policy: warm }], { ...o, warm: before.logs[0] });
+  assert.equal(w.logs[0].length, c.logs[0].length, 'the returned logs are the arm\'s own');
+  // cold: uniform on day 0 (propensity 1/n for every card); warm: mostly the model's greedy slate
+  const uniform = simulate(world, [{ name: 'uniform', policy: new UniformPolicy() }], o).logs[0];
+  assert.deepEqual(c.logs[0].map((r) => r.propensity), uniform.map((r) => r.propensity));
+  assert.ok(w.logs[0].filter((r) => r.propensity > 0.5).length > w.logs[0].length / 2);
+  assert.ok(w.arms[0].cumExpected[0] > c.arms[0].cumExpected[0], `warm ${w.arms[0].cumExpected[0]} vs cold ${c.arms[0].cumExpected[0]}`);
+});

@@ -42,6 +42,7 @@ import { trainingSet, type Decision, type LoggedChoice, type Policy, type Traini
 import { topK } from '../core/topk.ts';
 import { defaultConfidence, listenSignal, STREAM } from '../signals/index.ts';
 import { sigmoid, type RewardModel } from './reward.ts';
+import { EVIDENCE_FEATURES, HomeEvidence, type CardKeys } from './evidence.ts';
 import { directMethod, doublyRobust, ips, snips, type Estimate, type LoggedDecision } from './ope.ts';
 
 /** Shelves that make candidate cards; the shelf is the card's explanation. */
@@ -53,7 +54,7 @@ export const FEATURES = [
   'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre', 'energetic_genre', 'recent_genre_share',
   ...SHELF_KINDS.map((k) => `shelf:${k}`),
   'slot',
-  'card_rate', 'card_seen', 'user_shelf_rate', 'user_shelf_seen', 'user_artist_rate', 'user_artist_seen', 'user_genre_rate', 'user_genre_seen',
+  ...EVIDENCE_FEATURES,
 ] as const;
 const DIM = FEATURES.length;
 /**
@@ -64,108 +65,42 @@ const DIM = FEATURES.length;
 const F_SLOT = FEATURES.indexOf('slot');
 const F_FEEDBACK = FEATURES.indexOf('card_rate');
 
-/** Streams and impressions per slot of one kind of arm (a track, a listener's shelf, …), keyed by an integer. */
-class Evidence {
-  private readonly rows = new Map<number, Float64Array>();
-  constructor(private readonly slots: number) {}
-  add(key: number, slot: number, reward: number): void {
-    let r = this.rows.get(key);
-    if (!r) this.rows.set(key, (r = new Float64Array(this.slots + 1)));
-    r[0] += reward;
-    r[1 + Math.min(slot, this.slots - 1)]++;
-  }
-  /** Write [rate, seen] at `out[o]`: streams per examined impression smoothed towards `prior`, and log(1 + impressions) / 5. */
-  write(key: number, exam: Float64Array, prior: number, out: Float64Array, o: number): void {
-    const r = this.rows.get(key);
-    let shows = 0, exposure = 0;
-    if (r) for (let s = 0; s < this.slots; s++) (shows += r[1 + s]), (exposure += r[1 + s] * exam[s]);
-    out[o] = ((r ? r[0] : 0) + SMOOTH * prior) / (exposure + SMOOTH);
-    out[o + 1] = Math.log1p(shows) / 5;
-  }
-}
-const SMOOTH = 5;
-
 /**
- * What the home page's own logs say so far, the bandit's card-level and shelf-level evidence:
- * per track, streams per examined impression (card level: a track's appeal that no catalog
- * statistic shows); per listener and shelf kind (shelf level: which explanations work for whom);
- * per listener and artist, and per listener and genre (what this listener answers to on the home
- * page: favourites and tastes the history shows only in part).
- *
- * Position effects: a card shown lower is seen less often, so raw streams per impression would
- * credit whatever a policy ranks first. Each impression counts as the examination probability
- * ê(s) of its slot (clicks over expected clicks, COEC; Zhang & Jones 2007), with ê estimated from
- * the same logs by IPS: a uniformly random card at slot s has value e(s)·p̄, so
- * ê(s) = V̂_IPS(uniform at s) / V̂_IPS(uniform at slot 0), with the logged propensities
- * (position-based click model; Richardson et al. 2007). Rates are smoothed towards the overall
- * rate per examined impression (5 pseudo-impressions); `seen` is log(1 + impressions) / 5.
- * Updated at day end, with the models; an impression log (slot, propensity, reward) rebuilds both.
+ * What the home page's own logs say so far ({@link HomeEvidence}, evidence.ts: streams per examined
+ * impression per track, and per listener, listener × shelf kind, × artist and × genre, with the
+ * examination curve estimated by IPS under a position-based click model), for the simulator's
+ * requests: the same features serving computes from the store for the same impressions.
+ * Updated at day end, with the models; an impression log (slot, propensity, reward) rebuilds it.
  */
 export class Feedback {
-  private readonly card: Evidence;
-  private readonly shelf: Evidence;
-  private readonly artist: Evidence;
-  private readonly genre: Evidence;
-  /** Per slot: Σ reward / (n μ) (IPS of a uniform card at that slot) and the number of impressions. */
-  private readonly slotIps: Float64Array;
-  private readonly slotShows: Float64Array;
-  private readonly exam: Float64Array;
-  private streams = 0;
-  private exposure = 0;
+  private readonly ev: HomeEvidence;
   constructor(
     private readonly world: { cat: Pick<Catalog, 'trackArtist' | 'trackGenre'> },
     readonly slots = 6,
   ) {
-    this.card = new Evidence(slots);
-    this.shelf = new Evidence(slots);
-    this.artist = new Evidence(slots);
-    this.genre = new Evidence(slots);
-    this.slotIps = new Float64Array(slots);
-    this.slotShows = new Float64Array(slots);
-    this.exam = new Float64Array(slots).fill(1);
+    this.ev = new HomeEvidence(slots);
+  }
+  /** The evidence keys of candidate `a` of `q` (ids are the world's rows, genres by name). */
+  keys(q: Request, a: number): CardKeys {
+    const t = q.tracks[a];
+    return { user: String(q.user), shelf: q.shelves[a], track: String(t), artist: String(this.world.cat.trackArtist[t]), genre: GENRES[this.world.cat.trackGenre[t]].name };
   }
   /** Candidate `a` of `q` was shown at `slot` with logging propensity `propensity` and got `reward`. */
   add(q: Request, a: number, reward: number, slot = 0, propensity = 1 / q.decision.n): void {
-    const s = Math.min(slot, this.slots - 1);
-    this.card.add(q.tracks[a], s, reward);
-    this.shelf.add(q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]), s, reward);
-    this.artist.add(q.user * ARTIST_KEYS + this.world.cat.trackArtist[q.tracks[a]], s, reward);
-    this.genre.add(q.user * GENRE_KEYS + this.world.cat.trackGenre[q.tracks[a]], s, reward);
-    this.slotIps[s] += reward / (q.decision.n * propensity);
-    this.slotShows[s]++;
-    this.streams += reward;
-    this.exposure = -1;
+    this.ev.add({ ...this.keys(q, a), slot, propensity, candidates: q.decision.n, reward });
   }
   /** ê(s), the estimated examination probability of each slot relative to the first (1 before any stream at slot 0). */
   examination(): Float64Array {
-    if (this.exposure >= 0) return this.exam;
-    const top = this.slotShows[0] > 0 ? this.slotIps[0] / this.slotShows[0] : 0;
-    for (let s = 0; s < this.slots; s++) this.exam[s] = top > 0 && this.slotShows[s] > 0 ? Math.min(1, Math.max(0.05, this.slotIps[s] / this.slotShows[s] / top)) : 1;
-    this.exam[0] = 1;
-    let e = 0;
-    for (let s = 0; s < this.slots; s++) e += this.slotShows[s] * this.exam[s];
-    this.exposure = e;
-    return this.exam;
+    return this.ev.examination();
   }
   /** The request's candidate rows with the evidence filled in (a copy; the request is untouched). */
   decision(q: Request): Decision {
     const d = q.decision;
     const x = d.x.slice();
-    const exam = this.examination();
-    const m = this.exposure > 0 ? this.streams / this.exposure : 0;
-    for (let a = 0; a < d.n; a++) {
-      const o = a * d.dim + F_FEEDBACK;
-      this.card.write(q.tracks[a], exam, m, x, o);
-      this.shelf.write(q.user * SHELF_KINDS.length + SHELF_KINDS.indexOf(q.shelves[a]), exam, m, x, o + 2);
-      this.artist.write(q.user * ARTIST_KEYS + this.world.cat.trackArtist[q.tracks[a]], exam, m, x, o + 4);
-      this.genre.write(q.user * GENRE_KEYS + this.world.cat.trackGenre[q.tracks[a]], exam, m, x, o + 6);
-    }
+    for (let a = 0; a < d.n; a++) this.ev.write(this.keys(q, a), x, a * d.dim + F_FEEDBACK);
     return { n: d.n, dim: d.dim, x };
   }
 }
-/** Keys of (listener, artist) pairs: listener × ARTIST_KEYS + artist row. */
-const ARTIST_KEYS = 1 << 20;
-const GENRE_KEYS = 64;
 
 /** A logged card's feature row: the candidate's row with the slot it was shown at. */
 function shownRow(d: Decision, a: number, s: number, slotAware: boolean): Float64Array {
@@ -439,6 +374,12 @@ export interface SimOptions {
   slotAware?: boolean;
   /** Card- and shelf-level evidence from each arm's own logs as features ({@link Feedback}; default true). */
   feedback?: boolean;
+  /**
+   * Logs of a previous deployment (another world's pages, {@link priorLogs}): every arm with a
+   * reward model is fitted on them before day 0 and keeps them at the head of its training log,
+   * where its own logs push them out (`training.maxRows`). Default: none (day 0 is uniform).
+   */
+  warm?: readonly LoggedChoice[];
   /** Called after each policy's day (progress). */
   onDay?: (day: number, arm: string, seconds: number) => void;
 }
@@ -465,6 +406,8 @@ export interface ArmResult {
 
 export interface SimResult {
   arms: ArmResult[];
+  /** Every arm's logged cards, in order (the warm rows not included). */
+  logs: LoggedChoice[][];
   oracle: { cumReward: number[]; cumExpected: number[] };
   impressions: number;
 }
@@ -475,7 +418,7 @@ export interface SimResult {
  * every shown card, and at day end refits on all its logs so far, IPS-weighted ({@link trainingSet}).
  */
 export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions): SimResult {
-  const logs: LoggedChoice[][] = arms.map(() => []);
+  const logs: LoggedChoice[][] = arms.map(() => [...(o.warm ?? [])]);
   const res: ArmResult[] = arms.map((a) => ({ name: a.name, cumReward: [], cumExpected: [], cumRegret: [], cumGreedy: [], cumGreedySorted: [], chooseS: 0, fitS: 0 }));
   const rngs = arms.map((_, i) => new Rng(hash32(o.seed, 0x9011, i)));
   const feedback = arms.map(() => new Feedback(world, o.slots));
@@ -483,6 +426,7 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
   let oR = 0, oE = 0;
   const tot = arms.map(() => ({ r: 0, e: 0, g: 0, mean: 0, sorted: 0 }));
   const models = arms.map((a) => (a.policy as Partial<{ model: RewardModel }>).model);
+  if (o.warm?.length) arms.forEach((a, i) => models[i] && a.policy.fit(trainingSet(logs[i], world.dim, o.training), rngs[i]));
   for (let day = 0; day < o.days; day++) {
     const reqs = Array.from({ length: o.requestsPerDay }, (_, r) => world.request(day, r));
     const coins = reqs.map((_, r) => {
@@ -539,7 +483,7 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
       o.onDay?.(day, arm.name, (t2 - t0) / 1000);
     });
   }
-  return { arms: res, oracle, impressions: o.days * o.requestsPerDay * o.slots };
+  return { arms: res, logs: logs.map((l) => l.slice(o.warm?.length ?? 0)), oracle, impressions: o.days * o.requestsPerDay * o.slots };
 }
 
 /** Log `n` requests (starting at request index `from` of `day`) with `policy`; for fitting fixed policies. */

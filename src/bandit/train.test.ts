@@ -8,10 +8,11 @@ import { Catalog } from '../serving/index.ts';
 import type { Recommendations, TrackCard } from '../serving/index.ts';
 import { Rng } from '../util/rng.ts';
 import { BanditHome } from '../serving/index.ts';
+import { shelfFeatures } from '../serving/home.ts';
 import { SHELF_FEATURES } from './shelves.ts';
 import { UniformPolicy } from './policy.ts';
 import { ips, snips } from './ope.ts';
-import { homeLogs, opeRows, toChoices } from './train.ts';
+import { homeEvidence, homeLogs, opeRows, toChoices } from './train.ts';
 
 const catalog = new Catalog();
 catalog.addTracks(Array.from({ length: 40 }, (_, i) => ({ track_id: `t${i}`, title: `T${i}`, artist_ids: [`a${i % 4}`], release_date: '2020-01-01' })));
@@ -93,4 +94,35 @@ test('homeLogs: a reward is what the signals rule calls a stream, under the run 
   assert.equal(await reward({ minStreamMs: 200_000, quickSkipMs: 10_000 }), 0, 'shorter than the run’s minStreamMs');
   // the combination the config refuses, given directly: the bandit agrees with the signals that 180 s is a quick skip
   assert.equal(await reward({ minStreamMs: 30_000, quickSkipMs: 190_000 }), 0);
+});
+
+test('homeLogs: a page carries the evidence of the earlier days\' pages, the row serving computes with that evidence', async () => {
+  const impressions: Impression[] = [];
+  const store = { put: async (_k: string, r: readonly unknown[]) => (impressions.push(...(r as Impression[])), { inserted: r.length, duplicates: 0 }) };
+  let at = new Date('2026-11-20T20:00:00.000Z');
+  const h = new BanditHome({ policy: new UniformPolicy(), catalog, store, now: () => at, seed: 4 });
+  const p1 = await h.home('u1', recs);
+  at = new Date('2026-11-20T21:00:00.000Z');
+  await h.home('u1', recs);
+  at = new Date('2026-11-21T20:00:00.000Z');
+  const p3 = await h.home('u1', recs);
+  await h.flush();
+  const s0 = p1.shelves[0];
+  const listens = [listen('w', s0.cards[0].track_id, '2026-11-20T20:05:00Z', 180_000, `home:${s0.id}:${s0.cards[0].track_id}`)];
+  const logs = await homeLogs(listStore({ impressions, listens }), { since: new Date('2026-11-20T00:00:00Z'), until: new Date('2026-11-22T00:00:00Z'), catalog });
+  assert.equal(logs.length, 3);
+  const ev = SHELF_FEATURES.indexOf('card_rate');
+  // day 1's pages: no earlier day, so every evidence feature is 0 (even the second page's: the evidence is the previous run's)
+  for (const r of logs.slice(0, 2)) for (const s of r.shelves) assert.deepEqual([...s.x.subarray(ev)], new Array(SHELF_FEATURES.length - ev).fill(0));
+  // day 2's page: exactly what serving computes with the evidence of day 1 (what the run published that night)
+  const evidence = homeEvidence(logs.slice(0, 2));
+  assert.equal(evidence.size, logs.slice(0, 2).reduce((n, r) => n + r.shelves.reduce((m, s) => m + s.cards.length, 0), 0));
+  const r3 = logs[2];
+  assert.equal(r3.request_id, p3.request_id);
+  const cands = r3.shelves.map((s) => ({ kind: s.kind, shelf: p3.shelves.find((x) => x.id === s.id)! }));
+  const d = shelfFeatures(cands, { user: 'u1', at: r3.shown_at, heardCount: r3.heard, perShelf: 12, catalog, evidence });
+  r3.shelves.forEach((s, i) => assert.deepEqual(s.x, d.x.subarray(i * d.dim, (i + 1) * d.dim), s.id));
+  assert.ok(r3.shelves.some((s) => s.x[SHELF_FEATURES.indexOf('user_seen')] > 0), 'the listener was seen on day 1');
+  // the streamed card raises its listener's rate above the overall smoothing prior of a listener never seen
+  assert.ok(r3.shelves[0].x[SHELF_FEATURES.indexOf('user_rate')] > 0);
 });

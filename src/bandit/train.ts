@@ -17,7 +17,10 @@ import type { Rng } from '../util/rng.ts';
 import type { Impression, Listen } from '../domain/schemas.ts';
 import type { Store } from '../store/index.ts';
 import { pagesOf } from '../store/index.ts';
-import { SHELF_FEATURES, shelfKindOf, shelfRow, type HomeShelfKind } from './shelves.ts';
+import { cardKeys, HOME_SHELF_KINDS, SHELF_FEATURES, shelfKindOf, shelfRow, type CardCatalog, type HomeShelfKind } from './shelves.ts';
+import { HomeEvidence, type CardKeys } from './evidence.ts';
+import type { Artist, Track } from '../domain/schemas.ts';
+import { DAY_MS } from '../core/clock.ts';
 import type { Decision, LoggedChoice, Policy } from './policy.ts';
 import type { RewardModel } from './reward.ts';
 import type { LoggedDecision } from './ope.ts';
@@ -37,6 +40,8 @@ export interface HomeLogOptions {
   perShelf?: number;
   /** Rows per store query (default 10 000). */
   page?: number;
+  /** Each card's artist and genre, for the evidence features (default: read from the store's tracks and artists). */
+  catalog?: CardCatalog;
 }
 
 export interface LoggedShelf {
@@ -44,6 +49,10 @@ export interface LoggedShelf {
   kind: HomeShelfKind;
   slot: number;
   cards: string[];
+  /** The cards that started a stream within the session. */
+  won: string[];
+  /** Each card's evidence keys (user, shelf kind, track, artist, genre). */
+  keys: CardKeys[];
   propensity: number;
   reward: 0 | 1;
   x: Float64Array;
@@ -54,13 +63,17 @@ export interface HomeRequestLog {
   user_id: string;
   policy: string;
   shown_at: Date;
+  /** Distinct tracks the user had streamed before the page. */
+  heard: number;
   /** In slot order. */
   shelves: LoggedShelf[];
 }
 
 /**
- * Impressions of [since, until) with rewards and features, one entry per request. Shelves whose id
- * is not a known kind are left out (logged by another version).
+ * Impressions of [since, until) with rewards and features, one entry per request, in time order.
+ * Shelves whose id is not a known kind are left out (logged by another version). A page's evidence
+ * features are those of the window's pages of earlier UTC days ({@link homeEvidence}): what serving
+ * had, since the daily run that published its model computed them from the logs before it.
  */
 export async function homeLogs(store: Pick<Store, 'list'>, o: HomeLogOptions): Promise<HomeRequestLog[]> {
   const sessionMs = o.sessionMs ?? 30 * 60_000;
@@ -118,14 +131,57 @@ export async function homeLogs(store: Pick<Store, 'list'>, o: HomeLogOptions): P
       const id = cards[0].shelf;
       const kind = shelfKindOf(id);
       if (!kind) continue;
-      const won = cards.some((c) => (fromHome.get(`${user_id}|${id}|${c.card}`) ?? []).some((t) => t >= t0 && t < t0 + sessionMs));
-      const x = new Float64Array(DIM);
-      shelfRow(x, shown_at, heard, kind, cards.length, perShelf);
-      shelves.push({ id, kind, slot, cards: cards.map((c) => c.card), propensity: cards[0].propensity, reward: won ? 1 : 0, x });
+      const won = cards.filter((c) => (fromHome.get(`${user_id}|${id}|${c.card}`) ?? []).some((t) => t >= t0 && t < t0 + sessionMs)).map((c) => c.card);
+      shelves.push({ id, kind, slot, cards: cards.map((c) => c.card), won, keys: [], propensity: cards[0].propensity, reward: won.length ? 1 : 0, x: new Float64Array(DIM) });
     }
-    if (shelves.length) out.push({ request_id, user_id, policy, shown_at, shelves });
+    if (shelves.length) out.push({ request_id, user_id, policy, shown_at, heard, shelves });
   }
-  return out.sort((a, b) => a.shown_at.getTime() - b.shown_at.getTime() || (a.request_id < b.request_id ? -1 : 1));
+  out.sort((a, b) => a.shown_at.getTime() - b.shown_at.getTime() || (a.request_id < b.request_id ? -1 : 1));
+  const cat = o.catalog ?? (await storeCardCatalog(store, new Set(out.flatMap((r) => r.shelves.flatMap((s) => s.cards)))));
+  // features: each page with the evidence of the pages of earlier days
+  const ev = new HomeEvidence(HOME_SHELF_KINDS.length);
+  let day = -Infinity, from = 0;
+  out.forEach((r, i) => {
+    const d = Math.floor(r.shown_at.getTime() / DAY_MS);
+    if (d !== day) {
+      for (; from < i; from++) addPage(ev, out[from]);
+      day = d;
+    }
+    for (const s of r.shelves) {
+      s.keys = s.cards.map((c) => cardKeys(r.user_id, s.kind, c, cat));
+      shelfRow(s.x, r.shown_at, r.heard, s.kind, s.keys, perShelf, ev);
+    }
+  });
+  return out;
+}
+
+/** Add every card of logged page `r` to `ev` (slot = the shelf's position, reward = whether that card started a stream). */
+function addPage(ev: HomeEvidence, r: HomeRequestLog): void {
+  r.shelves.forEach((s, pos) => {
+    const won = new Set(s.won);
+    for (const k of s.keys) ev.add({ ...k, slot: pos, propensity: s.propensity, candidates: r.shelves.length, reward: +won.has(k.track) });
+  });
+}
+
+/**
+ * The evidence of all of `logs` (what serving uses until the next run): per card, listener × shelf
+ * kind, × artist, × genre and listener, position-normalized (evidence.ts).
+ */
+export function homeEvidence(logs: readonly HomeRequestLog[]): HomeEvidence {
+  const ev = new HomeEvidence(HOME_SHELF_KINDS.length);
+  for (const r of logs) addPage(ev, r);
+  return ev;
+}
+
+/** The artists and genres of `tracks`, from the store's catalog. */
+export async function storeCardCatalog(store: Pick<Store, 'list'>, tracks: ReadonlySet<string>): Promise<CardCatalog> {
+  const artistsOf = new Map<string, readonly string[]>();
+  const genresOf = new Map<string, readonly string[]>();
+  if (tracks.size === 0) return { trackArtists: () => [], artistGenres: () => [] };
+  for await (const rows of pagesOf(store, 'tracks')) for (const t of rows as Track[]) if (tracks.has(t.track_id)) artistsOf.set(t.track_id, t.artist_ids);
+  const wanted = new Set([...artistsOf.values()].map((a) => a[0]));
+  for await (const rows of pagesOf(store, 'artists')) for (const a of rows as Artist[]) if (wanted.has(a.artist_id)) genresOf.set(a.artist_id, a.genres ?? []);
+  return { trackArtists: (t) => artistsOf.get(t) ?? [], artistGenres: (a) => genresOf.get(a) ?? [] };
 }
 
 /** Every shown shelf as a training row (for {@link trainingSet}). */

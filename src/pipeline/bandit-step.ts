@@ -10,12 +10,12 @@
  *     → `gate`: the candidate goes live only if the lower end of its interval beats the live value.
  *
  * Artifacts in `<run>/bandit/`: `reward-model.json` (the model serving will use: the candidate
- * when promoted, else the live one carried over; absent while nothing has been learnt) and
- * `report.json` (both estimates, the verdict and its reason). With too few logged requests the
+ * when promoted, else the live one carried over; absent while nothing has been learnt),
+ * `evidence.json` (the window's evidence features, src/bandit/evidence.ts, which serving looks up
+ * per request until the next run) and `report.json` (both estimates, the verdict and its reason). With too few logged requests the
  * step succeeds without training and says so.
  */
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Step } from './runner.ts';
 import { currentPublication } from './runner.ts';
@@ -23,9 +23,9 @@ import { runFolder } from './published.ts';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/index.ts';
 import { isDeepcutError } from '../errors.ts';
-import { homeLogs, opeRows, toChoices } from '../bandit/index.ts';
+import { EVIDENCE_FILE, homeEvidence, homeLogs, opeRows, PRODUCTION_BART, readHomeBandit, toChoices } from '../bandit/index.ts';
 import { SHELF_FEATURES } from '../bandit/index.ts';
-import { makeRewardModel, loadRewardModel } from '../bandit/index.ts';
+import { makeRewardModel } from '../bandit/index.ts';
 import { policyFor, trainingSet } from '../bandit/index.ts';
 import { snips, gate, type Estimate } from '../bandit/index.ts';
 import type { RewardModel } from '../bandit/index.ts';
@@ -44,8 +44,7 @@ async function liveModel(store: Store, config: Config): Promise<RewardModel | un
   if (!p) return undefined;
   const dir = await runFolder(config, p.runId).catch((e: unknown) => (isDeepcutError(e) && e.code === 'not_found' ? undefined : Promise.reject(e)));
   if (!dir) return undefined;
-  const file = join(dir, 'bandit', 'reward-model.json');
-  return existsSync(file) ? loadRewardModel(JSON.parse(await readFile(file, 'utf8'))) : undefined;
+  return (await readHomeBandit(join(dir, 'bandit'))).model;
 }
 
 export const banditStep: Step = {
@@ -56,6 +55,8 @@ export const banditStep: Step = {
     const until = ctx.clock.now();
     const since = new Date(until.getTime() - WINDOW_DAYS * DAY_MS);
     const logs = await homeLogs(ctx.store, { since, until, signals: ctx.config.signals });
+    // the evidence features serving computes until the next run: every page of the window
+    if (logs.length) await writeFile(join(ctx.dir, EVIDENCE_FILE), JSON.stringify(homeEvidence(logs).toJSON()));
     const live = await liveModel(ctx.store, ctx.config);
     const carry = async (reason: string, extra: Record<string, number> = {}) => {
       if (live) await writeFile(join(ctx.dir, 'reward-model.json'), JSON.stringify(live.toJSON()));
@@ -65,7 +66,7 @@ export const banditStep: Step = {
     if (logs.length < MIN_REQUESTS) return carry(`${logs.length} logged home requests in the last ${WINDOW_DAYS} days; at least ${MIN_REQUESTS} are needed to train`);
     const rng = new Rng(ctx.config.cf.seed);
     const data = trainingSet(toChoices(logs), SHELF_FEATURES.length);
-    const model = makeRewardModel({ kind: 'bart' });
+    const model = makeRewardModel(PRODUCTION_BART);
     model.fit(data, rng);
     const epsilon = ctx.config.bandit.epsilon;
     const candidate = policyFor(model, { epsilon });

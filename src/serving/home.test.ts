@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { Catalog } from '../serving/catalog.ts';
 import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
 import type { Impression } from '../domain/schemas.ts';
-import { BanditHome } from './home.ts';
+import { BanditHome, shelfFeatures } from './home.ts';
+import { cardKeys, Feedback, HomeEvidence, HomeWorld } from '../bandit/index.ts';
+import { FEATURES } from '../bandit/simulator.ts';
+import { GENRES } from '../generate/index.ts';
 import { HOME_SHELF_KINDS, SHELF_FEATURES } from '../bandit/index.ts';
 import { EpsilonGreedyPolicy, UniformPolicy } from '../bandit/index.ts';
 import { LogisticRegression } from '../bandit/index.ts';
@@ -153,4 +156,40 @@ test('home: a fitted ε-greedy policy puts the shelf its model prefers first; ma
   // a user with no history still gets a page (made for you and popular now)
   const cold = await h.home('nobody', recs);
   assert.ok(cold.shelves.length >= 1);
+});
+
+test('evidence features: serving computes for a shelf the vector the simulator computes for the same card and logs', async () => {
+  const world = new HomeWorld({ seed: 3, users: 20, tracks: 300, listensPerUser: 30 });
+  // the simulator's world as serving's catalog: track, artist and genre ids of the same rows
+  const cat = new Catalog();
+  cat.addArtists(world.cat.artists.map((_, a) => ({ artist_id: String(a), name: `A${a}`, genres: [GENRES[world.cat.artistGenre[a]].name] })));
+  cat.addTracks(world.cat.tracks.map((_, t) => ({ track_id: String(t), title: `T${t}`, artist_ids: [String(world.cat.trackArtist[t])], release_date: '2020-01-01' })));
+  const fb = new Feedback(world, 6);
+  const served = new HomeEvidence(HOME_SHELF_KINDS.length);
+  const rng = new Rng(7);
+  // the same impressions logged on both sides: 40 pages, 6 random cards each, some streamed
+  for (let r = 0; r < 40; r++) {
+    const q = world.request(0, r);
+    const n = q.decision.n;
+    const shown = rng.shuffle(Array.from({ length: n }, (_, a) => a)).slice(0, 6);
+    shown.forEach((a, s) => {
+      const reward = rng.next() < 0.3 ? 1 : 0;
+      fb.add(q, a, reward, s, 1 / n);
+      served.add({ ...cardKeys(String(q.user), q.shelves[a], String(q.tracks[a]), cat), slot: s, propensity: 1 / n, candidates: n, reward });
+    });
+  }
+  const q = world.request(1, 0);
+  const sim = fb.decision(q);
+  const simEvidence = FEATURES.indexOf('card_rate');
+  const evidence = SHELF_FEATURES.indexOf('card_rate');
+  const width = SHELF_FEATURES.length - evidence;
+  let informative = 0;
+  for (let a = 0; a < q.decision.n; a++) {
+    const track = String(q.tracks[a]);
+    const cand = { kind: q.shelves[a], shelf: { id: q.shelves[a], title: q.shelves[a], cards: [card(0, 1)].map((c) => ({ ...c, track_id: track })) } };
+    const row = shelfFeatures([cand], { user: String(q.user), at: NOW, heardCount: 0, perShelf: 12, catalog: cat, evidence: served }).x;
+    assert.deepEqual(row.subarray(evidence, evidence + width), sim.x.subarray(a * sim.dim + simEvidence, a * sim.dim + simEvidence + width), `card ${a}`);
+    if (row[SHELF_FEATURES.indexOf('card_seen')] > 0) informative++;
+  }
+  assert.ok(informative > 0, 'some candidate has been shown before: the check compares real evidence, not only the priors');
 });

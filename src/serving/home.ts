@@ -32,7 +32,7 @@ import type { Recommendations, TrackCard } from './recommendations.ts';
 import type { Home, HomeSource, PlaylistSource, Shelf } from './state.ts';
 import type { Decision, Policy } from '../bandit/index.ts';
 import { StoreImpressionWriter, type ImpressionSink } from '../bandit/index.ts';
-import { SHELF_FEATURES, shelfRow, type HomeShelfKind } from '../bandit/index.ts';
+import { cardKeys, SHELF_FEATURES, shelfRow, type HomeEvidence, type HomeShelfKind } from '../bandit/index.ts';
 
 const DIM = SHELF_FEATURES.length;
 const NOBODY = '\u0000popular-now';
@@ -79,6 +79,11 @@ export interface BanditHomeOptions {
    * one, logs them). Default: this process's memory (the newest 10,000 pages).
    */
   staging?: ShelfStaging;
+  /**
+   * What the impression logs said at the published run (its `bandit/evidence.json`): the
+   * evidence features of every candidate shelf (bandit/evidence.ts). Default: none yet.
+   */
+  evidence?: HomeEvidence;
 }
 
 /** A home page with what the bandit decided (the HTTP response keeps the `Home` fields). */
@@ -119,7 +124,7 @@ export class BanditHome implements HomeSource {
     const request_id = `home-${at.getTime().toString(36)}-${(this.seq++).toString(36)}-${this.rng.nextU32().toString(36)}`;
     const source = `bandit:${this.o.policy.name}:${recs.info.kind}:${recs.info.model}`;
     if (cands.length === 0) return { user_id: user, source, shelves: [], request_id, policy: this.o.policy.name, propensities: [] };
-    const d = shelfFeatures(cands, at, heardList.length, this.perShelf);
+    const d = shelfFeatures(cands, { user, at, heardCount: heardList.length, perShelf: this.perShelf, catalog: this.o.catalog, evidence: this.o.evidence });
     const slate = this.o.policy.choose(d, this.o.maxShelves ?? cands.length, this.rng);
     const shelves = Array.from(slate.chosen, (i) => cands[i].shelf);
     const propensities = Array.from(slate.propensity);
@@ -242,10 +247,15 @@ export class BanditHome implements HomeSource {
   }
 }
 
-/** Feature rows of candidate shelves (n × SHELF_FEATURES.length). */
-export function shelfFeatures(cands: readonly Candidate[], at: Date, heardCount: number, perShelf: number): Decision {
+/** Feature rows of `user`'s candidate shelves (n × SHELF_FEATURES.length), as bandit/train.ts rebuilds them from the logs. */
+export function shelfFeatures(
+  cands: readonly Candidate[],
+  o: { user: string; at: Date; heardCount: number; perShelf: number; catalog: Pick<Catalog, 'trackArtists' | 'artistGenres'>; evidence?: HomeEvidence },
+): Decision {
   const n = cands.length;
   const x = new Float64Array(n * DIM);
-  cands.forEach((c, i) => shelfRow(x.subarray(i * DIM, (i + 1) * DIM), at, heardCount, c.kind, c.shelf.cards.length, perShelf));
+  cands.forEach((c, i) =>
+    shelfRow(x.subarray(i * DIM, (i + 1) * DIM), o.at, o.heardCount, c.kind, c.shelf.cards.map((card) => cardKeys(o.user, c.kind, card.track_id, o.catalog)), o.perShelf, o.evidence),
+  );
   return { n, dim: DIM, x };
 }

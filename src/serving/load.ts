@@ -27,7 +27,7 @@ import { sharedPlaylistArchive, type ArchiveHome } from './archive.ts';
 import { itemRetrieval } from './retrieval.ts';
 import { policyFor } from '../bandit/index.ts';
 import { ImpressionLog, impressionLogDir, StoreImpressionWriter } from '../bandit/index.ts';
-import { loadRewardModel } from '../bandit/index.ts';
+import { readHomeBandit } from '../bandit/index.ts';
 import { artifactFetchStats } from '../artifacts/index.ts';
 
 /** The reason kind of a track of a list stored before tracks kept their reason's kind: by its source. */
@@ -212,15 +212,15 @@ export async function loadServingState(store: Store, config: Config, o: LoadOpti
       const playlists = await playlistSource(run, config, catalog, store, now);
       // the home page: shelves ordered by the bandit over the run's reward model (uniform until one is learnt), every card logged
       // to the impression log, which the pipeline's bandit step loads into the store
-      const banditFile = join(run.dir, 'bandit', 'reward-model.json');
-      const reward = existsSync(banditFile) ? loadRewardModel(JSON.parse(await readFile(banditFile, 'utf8'))) : undefined;
+      const bandit = await readHomeBandit(join(run.dir, 'bandit'));
+      if (bandit.skipped) log('serve').warn({ run: run.runId }, bandit.skipped);
       // an embedded server logs impressions to local files (cheap); a fleet's API node commits them to the shared store before it answers;
       // shelves waiting to be seen (the web app's pages): a fleet's wait in the store, so any node logs them; one process keeps
       // them in memory across its run swaps (a DuckDB write per page cost the home ten times its CPU)
       const fleet = canNotify(store);
       const sink = fleet ? new StoreImpressionWriter(store) : new ImpressionLog(impressionLogDir(config.home));
       const staging = fleet && !store.readOnly ? store : processStaging(store);
-      const home = new BanditHome({ policy: policyFor(reward, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet, staging, now });
+      const home = new BanditHome({ policy: policyFor(bandit.model, { epsilon: config.bandit.epsilon }), catalog, playlists, log: sink, durable: fleet, staging, now, evidence: bandit.evidence });
       // the item index is built (and measured against the model's scan) once the server answers
       const warmUp = () => recs.useItemIndex(itemRetrieval(run.model, s.userTracks));
       return { recs, catalog, playlists, home, warmUp, ...(audio ? { audio } : {}) };

@@ -6,12 +6,12 @@ import { banditSim } from './bandit-sim.ts';
 test('bandit-sim (quick): learning table with the oracle on top, OPE coverage, a chart on disk', async () => {
   const r = await banditSim.run({ dataDir: '/nonexistent', seed: 5, threads: 1, quick: true });
   const [learning, gap, ope] = r.tables;
-  assert.deepEqual(learning.rows.map((row) => row[0]), ['uniform random', 'ε-greedy (ε=0.1) + logistic', 'ε-greedy (ε=0.03) + logistic', 'ε-greedy (ε=0.1) + GBT', 'Thompson + bootstrap logistic', 'Thompson + BART', 'oracle (knows the true probabilities)']);
+  assert.deepEqual(learning.rows.map((row) => row[0]), ['uniform random', 'ε-greedy (ε=0.1) + logistic', 'ε-greedy (ε=0.03) + logistic', 'ε-greedy (ε=0.1) + GBT', 'Thompson + bootstrap logistic', 'Thompson + BART', 'Thompson + BART, warm start (2 days of a previous deployment)', 'oracle (knows the true probabilities)']);
   const oracle = r.metrics.oracle_expected_streams as number;
-  for (const k of ['uniform', 'egreedy_logistic', 'egreedy_low_logistic', 'egreedy_gbt', 'thompson_bootstrap_logistic', 'thompson_bart']) assert.ok((r.metrics[`${k}_expected_streams`] as number) <= oracle);
+  for (const k of ['uniform', 'egreedy_logistic', 'egreedy_low_logistic', 'egreedy_gbt', 'thompson_bootstrap_logistic', 'thompson_bart', 'thompson_bart_warm']) assert.ok((r.metrics[`${k}_expected_streams`] as number) <= oracle);
   assert.ok((r.metrics.thompson_bart_expected_streams as number) > (r.metrics.uniform_expected_streams as number));
   // the gap table: every model-based policy, parts adding up to 100 − its share of the oracle
-  assert.deepEqual(gap.rows.map((row) => row[0]), learning.rows.slice(1, 6).map((row) => row[0]));
+  assert.deepEqual(gap.rows.map((row) => row[0]), learning.rows.slice(1, 7).map((row) => row[0]));
   for (const row of gap.rows) {
     const [share, ...parts] = (row.slice(1, 6) as number[]);
     assert.ok(Math.abs(share + parts.reduce((a, b) => a + b, 0) - 100) < 0.01, `${row[0]}: ${row.join(' ')}`);

@@ -20,12 +20,14 @@ import type { EvalReport, EvalSuite, EvalTable } from '../suite.ts';
 import { lineChartSvg } from '../chart.ts';
 import { Rng } from '../../util/rng.ts';
 import { log } from '../../log.ts';
-import { Bart } from '../../bandit/index.ts';
+import { Bart, PRODUCTION_BART } from '../../bandit/index.ts';
 import { BootstrapEnsemble, GradientBoostedTrees, LogisticRegression } from '../../bandit/index.ts';
 import { EpsilonGreedyPolicy, ThompsonPolicy, UniformPolicy, trainingSet, type Policy } from '../../bandit/index.ts';
 import { HomeWorld, collectLogs, opeCheck, simulate, type Arm } from '../../bandit/index.ts';
 
 const r3 = (v: number) => Number(v.toFixed(3));
+/** Logged cards each model is refitted on daily (the most recent), full run. */
+const MAX_ROWS = 24_000;
 
 export const banditSim: EvalSuite = {
   name: 'bandit-sim',
@@ -34,8 +36,9 @@ export const banditSim: EvalSuite = {
   async run(ctx): Promise<EvalReport> {
     const q = ctx.quick;
     const c = q
-      ? { users: 150, tracks: 1000, listensPerUser: 50, days: 4, requests: 200, slots: 6, opeSeeds: 3, opeRequests: 800, bart: { trees: 20, burn: 40, draws: 20, thin: 1 } }
-      : { users: 300, tracks: 2000, listensPerUser: 60, days: 21, requests: 400, slots: 6, opeSeeds: 20, opeRequests: 1000, bart: { trees: 30, burn: 60, draws: 30, thin: 1 } };
+      ? { users: 150, tracks: 1000, listensPerUser: 50, days: 4, requests: 200, slots: 6, opeSeeds: 3, opeRequests: 800, bart: { trees: 20, burn: 40, draws: 20, thin: 1 }, maxRows: 12000, warmDays: 2 }
+      : { users: 300, tracks: 2000, listensPerUser: 60, days: 21, requests: 400, slots: 6, opeSeeds: 20, opeRequests: 1000, bart: PRODUCTION_BART, maxRows: MAX_ROWS, warmDays: 7 };
+    const training = { clip: 20, maxRows: c.maxRows };
     const epsilon = 0.1;
     const lowEpsilon = 0.03;
     const lg = log('eval:bandit-sim');
@@ -54,9 +57,26 @@ export const banditSim: EvalSuite = {
       requestsPerDay: c.requests,
       slots: c.slots,
       seed: ctx.seed,
-      training: { clip: 20, maxRows: 12000 },
+      training,
       onDay: (day, arm, s) => lg.info({ day, arm, seconds: Number(s.toFixed(2)) }, 'simulated day'),
     });
+    // The same policy after a previous deployment: 7 days of Thompson + BART on another demo world
+    // (other listeners, other catalog, same generator), whose logs it starts from on day 0 and keeps
+    // training on until its own push them out; production's day 0 is yesterday's model, not a uniform page.
+    const priorWorld = new HomeWorld({ seed: ctx.seed + 1000, users: c.users, tracks: c.tracks, listensPerUser: c.listensPerUser });
+    const prior = simulate(priorWorld, [{ name: 'previous deployment', policy: new ThompsonPolicy(new Bart(c.bart), { samples: 32 }) }], { days: c.warmDays, requestsPerDay: c.requests, slots: c.slots, seed: ctx.seed + 1000, training });
+    const warmName = `Thompson + BART, warm start (${c.warmDays} days of a previous deployment)`;
+    const warm = simulate(world, [{ name: warmName, policy: new ThompsonPolicy(new Bart(c.bart), { samples: 32 }) }], {
+      days: c.days,
+      requestsPerDay: c.requests,
+      slots: c.slots,
+      seed: ctx.seed,
+      training,
+      warm: prior.logs[0],
+      onDay: (day, arm, s) => lg.info({ day, arm, seconds: Number(s.toFixed(2)) }, 'simulated day'),
+    });
+    sim.arms.push(warm.arms[0]);
+    arms.push({ key: 'thompson_bart_warm', name: warmName, policy: new UniformPolicy() });
     const simS = (performance.now() - t0) / 1000;
     const D = c.days;
     const oracleE = sim.oracle.cumExpected[D - 1];
