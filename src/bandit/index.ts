@@ -13,6 +13,6 @@ export { canSample, type PosteriorSampling, type RewardModel } from './reward.ts
 export { type RewardModelConfig } from './models.ts';
 export { type CardCatalog, cardKeys, HOME_SHELF_KINDS, type HomeShelfKind, SHELF_FEATURES, shelfRow } from './shelves.ts';
 export { type CardKeys, EVIDENCE_FEATURES, type Exposure, HomeEvidence } from './evidence.ts';
-export { type Arm, collectLogs, Feedback, HomeWorld, opeCheck, simulate } from './simulator.ts';
+export { type Arm, collectLogs, FEATURES, Feedback, HomeWorld, opeCheck, simulate } from './simulator.ts';
 export { homeEvidence, homeLogs, opeRows, storeCardCatalog, toChoices } from './train.ts';
 export { EVIDENCE_FILE, readHomeBandit, REWARD_MODEL_FILE } from './home-files.ts';

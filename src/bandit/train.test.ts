@@ -8,7 +8,7 @@ import { Catalog } from '../serving/index.ts';
 import type { Recommendations, TrackCard } from '../serving/index.ts';
 import { Rng } from '../util/rng.ts';
 import { BanditHome } from '../serving/index.ts';
-import { shelfFeatures } from '../serving/home.ts';
+import { shelfFeatures } from '../serving/index.ts';
 import { SHELF_FEATURES } from './shelves.ts';
 import { UniformPolicy } from './policy.ts';
 import { ips, snips } from './ope.ts';

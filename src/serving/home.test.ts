@@ -5,7 +5,7 @@ import type { Recommendations, TrackCard } from '../serving/recommendations.ts';
 import type { Impression } from '../domain/schemas.ts';
 import { BanditHome, shelfFeatures } from './home.ts';
 import { cardKeys, Feedback, HomeEvidence, HomeWorld } from '../bandit/index.ts';
-import { FEATURES } from '../bandit/simulator.ts';
+import { FEATURES } from '../bandit/index.ts';
 import { GENRES } from '../generate/index.ts';
 import { HOME_SHELF_KINDS, SHELF_FEATURES } from '../bandit/index.ts';
 import { EpsilonGreedyPolicy, UniformPolicy } from '../bandit/index.ts';

@@ -4,7 +4,7 @@
  * of the run, and the popularity fallback before any run.
  */
 export { Catalog } from './catalog.ts';
-export { BanditHome } from './home.ts';
+export { BanditHome, shelfFeatures } from './home.ts';
 export { openPlaylistArchive, sharedPlaylistArchive, type ArchiveHome } from './archive.ts';
 export { LiveModel } from './live.ts';
 export { loadServingState, playlistSource } from './load.ts';
