@@ -16,7 +16,8 @@
  * {@link workersLauncher} from the commands in {@link FLEET_COMMANDS} — empty until the worker
  * and scheduler roles land: wire them there (see its comment) and the mode runs.
  * Args: `--worlds default,large` (default both), `--modes …`, `--no-bullmq`, `--fresh`, `--keep`
- * (keep each run's home under bench/out/fleet-pipeline/), `--shards N` (playlists shards).
+ * (keep each run's home under bench/out/fleet-pipeline/), `--users-per-shard N` (playlists shards),
+ * `--threads N` (the in-process mode's worker threads, `pipeline.threads`).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -38,7 +39,10 @@ export interface Launch {
   size: WorldSize;
   world: string;
   home: string;
-  shards?: number;
+  /** `pipeline.usersPerShard` */
+  usersPerShard?: number;
+  /** `pipeline.threads` of the in-process mode */
+  threads?: number;
 }
 
 /** One process of a mode, measured from outside (/proc) or by itself. */
@@ -109,7 +113,7 @@ const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').
 
 /** The embedded mode: import and every step in one process, tasks on the in-process queue. */
 export const inProcessLauncher: RunLauncher = async (o) => {
-  const argv = [process.execPath, '--import', 'tsx', RUNNER, '--world', o.world, '--home', o.home, ...(o.shards ? ['--shards', String(o.shards)] : [])];
+  const argv = [process.execPath, '--import', 'tsx', RUNNER, '--world', o.world, '--home', o.home, ...(o.usersPerShard ? ['--users-per-shard', String(o.usersPerShard)] : []), ...(o.threads ? ['--threads', String(o.threads)] : [])];
   const t0 = performance.now();
   const { stdout, figures } = await spawnMeasured('pipeline (in-process)', argv).done;
   const run = lastJson<RunFigures>(stdout);
@@ -248,7 +252,8 @@ const bench: Bench = {
   async run(args) {
     const worlds = (flag(args, 'worlds') ?? 'default,large').split(',') as WorldSize[];
     const modes = (flag(args, 'modes') ?? 'in-process').split(',');
-    const shards = flag(args, 'shards') === undefined ? undefined : Number(flag(args, 'shards'));
+    const usersPerShard = flag(args, 'users-per-shard') === undefined ? undefined : Number(flag(args, 'users-per-shard'));
+    const threads = flag(args, 'threads') === undefined ? undefined : Number(flag(args, 'threads'));
     const figures: Record<string, number | string> = { load_1m_start: os.loadavg()[0] };
     const notes: string[] = [];
     const targets: Record<string, string> = {};
@@ -266,7 +271,7 @@ const bench: Bench = {
         const home = join(OUT, `home-${size}-${mode}`);
         await rm(home, { recursive: true, force: true });
         console.error(`fleet-pipeline: ${size} world, ${mode}…`);
-        const r = await launcher({ size, world: w.dir, home, shards });
+        const r = await launcher({ size, world: w.dir, home, usersPerShard, threads });
         const key = `${size}_${mode.replace(/-/g, '_')}`;
         Object.assign(figures, figuresOf(key, r));
         if (size === 'large') {

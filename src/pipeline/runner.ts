@@ -25,6 +25,7 @@ import { HEARTBEAT_MS, reapDeadRuns, runsHere, thisOwner, type RunOwner } from '
 import { artifactsUrl, isRunsFolder, openArtifactStore, pushRun, seedCache } from '../artifacts/index.ts';
 import { InProcessQueue, DeadTasksError, type DeadTask, type Task, type TaskHandler, type TaskQueue } from './tasks.ts';
 import { stepTaskHandler, stepTask, partTask, sealStoredRun, type StepTaskPayload } from './task-exec.ts';
+import { TaskThreads } from './task-threads.ts';
 
 /** What a finished step leaves for later steps and for the run's report. */
 export interface StepOutput {
@@ -77,6 +78,11 @@ export interface Step {
    * for them as it can and reports it; the run's dead letters name them, and the gate decides.
    */
   toleratesDeadParts?: boolean;
+  /**
+   * Its parts read and write run files only, never the store: a one-process run ({@link RunOptions.threads})
+   * runs them on worker threads at once (src/pipeline/task-threads.ts).
+   */
+  partsInThreads?: boolean;
   run(ctx: StepContext): Promise<StepOutput>;
 }
 
@@ -240,6 +246,12 @@ export interface RunOptions {
   queue?: TaskQueue | ((runId: string) => TaskQueue);
   /** Steps whose inputs are ready that run at once (default 1: in DAG order, one after another). */
   parallelSteps?: number;
+  /**
+   * Worker threads that run the parts of a step with `partsInThreads` at once, when it has several
+   * (src/pipeline/task-threads.ts). Default: `pipeline.threads` with the default queue, 1 (none)
+   * with a given queue, whose concurrency must then match. A fleet's workers size with `--concurrency`.
+   */
+  threads?: number;
 }
 
 /**
@@ -348,7 +360,9 @@ async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Prom
   const log = makeLog('pipeline').child({ run: m.runId });
   const outputs: Record<string, StepOutput> = {};
   for (const name of order) if (m.steps[name].status === 'done') outputs[name] = m.steps[name].output ?? {};
-  const queue = typeof opts.queue === 'function' ? opts.queue(m.runId) : (opts.queue ?? new InProcessQueue({ onFailure: (t, a, e) => log.warn({ task: t.id, attempt: a, err: e }, 'task failed') }));
+  const threads = Math.max(1, opts.threads ?? (opts.queue ? 1 : opts.config.pipeline.threads));
+  const onFailure = (t: Task, a: number, e: string) => log.warn({ task: t.id, attempt: a, err: e }, 'task failed');
+  const queue = typeof opts.queue === 'function' ? opts.queue(m.runId) : (opts.queue ?? new InProcessQueue({ onFailure }));
   const handler: TaskHandler = stepTaskHandler({ config: opts.config, store: opts.store, steps });
   const base = { runId: m.runId, now: m.now ?? m.createdAt };
 
@@ -364,7 +378,10 @@ async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Prom
       let dead: DeadTask[] = [];
       const parts = step.parts?.(outputs, opts.config) ?? [];
       if (parts.length) {
-        const r = await queue.run(parts.map((p) => partTask(payload, p)), handler);
+        // parts that need no store, several of them: on worker threads of this process, `threads` at once
+        const pool = step.partsInThreads && threads > 1 && parts.length > 1 ? new TaskThreads(opts.config, threads) : undefined;
+        const q = pool && !opts.queue ? new InProcessQueue({ concurrency: threads, onFailure }) : queue;
+        const r = await q.run(parts.map((p) => partTask(payload, p)), pool?.handler() ?? handler).finally(() => pool?.close());
         dead = r.dead;
         if (dead.length) rec.deadLetters = dead;
         if (dead.length && !step.toleratesDeadParts) throw new DeadTasksError(name, dead);
