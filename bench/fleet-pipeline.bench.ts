@@ -282,7 +282,7 @@ export async function bullmqOverhead(tasks = 40): Promise<Record<string, number 
 }
 
 /** Figures of one world in one mode, keyed `<world>_<mode>_…`. */
-function figuresOf(key: string, r: LaunchResult): Record<string, number> {
+export function figuresOf(key: string, r: LaunchResult): Record<string, number> {
   const f: Record<string, number> = {};
   const run = r.run;
   f[`${key}_import_s`] = run.import.wall_s;
