@@ -258,7 +258,7 @@ async function cachedWorld(size: WorldSize, fresh: boolean): Promise<{ dir: stri
 export async function bullmqOverhead(tasks = 40): Promise<Record<string, number | string>> {
   const { BullmqQueue } = await import('../src/pipeline/bullmq-queue.ts');
   const prefix = `bench-fleet-pipeline-${process.pid}-${Date.now().toString(36)}`;
-  const q = new BullmqQueue({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix, runId: 'bench', pollMs: 50 });
+  const q = new BullmqQueue({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix, runId: 'bench', pollMs: 50, workHere: true });
   try {
     let inside = 0;
     const t0 = performance.now();
