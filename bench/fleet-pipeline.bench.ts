@@ -12,9 +12,9 @@
  *
  * Modes (`--modes in-process,workers-1,workers-2`, default in-process): each mode is a
  * {@link RunLauncher}. `in-process` runs bench/fleet-pipeline-run.ts in one child process (the
- * embedded mode: DuckDB, the in-process queue). `workers-N` runs the fleet's roles through
- * {@link workersLauncher} from the commands in {@link FLEET_COMMANDS} — empty until the worker
- * and scheduler roles land: wire them there (see its comment) and the mode runs.
+ * embedded mode: DuckDB, the in-process queue, the playlists shards on worker threads). `workers-N`
+ * runs the fleet's roles through {@link workersLauncher} from {@link FLEET_COMMANDS}: N `deepcut
+ * worker` processes and `deepcut pipeline run` on the machine's PostgreSQL and Redis.
  * Args: `--worlds default,large` (default both), `--modes …`, `--no-bullmq`, `--fresh`, `--keep`
  * (keep each run's home under bench/out/fleet-pipeline/), `--users-per-shard N` (playlists shards),
  * `--threads N` (the in-process mode's worker threads, `pipeline.threads`).
