@@ -1,17 +1,15 @@
 /**
  * One process of the fleet-pipeline bench (bench/fleet-pipeline.bench.ts): import a generated world
  * into a fresh embedded home, then run every default step with the in-process task queue, timing
- * each step (wall and this process's CPU, worker threads included) and each task (the playlists
- * shards: the handler's own time and the queue's time around it). Prints one JSON object
+ * each step (wall and this process's CPU, worker threads included) and each task kind (the tasks'
+ * own time and the queue's time around them). Prints one JSON object
  * ({@link RunFigures}) as the last line of stdout.
  *
- * `node --import tsx bench/fleet-pipeline-run.ts --world DIR --home DIR [--shards N] [--users N] [--resume RUN]`
+ * `node --import tsx bench/fleet-pipeline-run.ts --world DIR --home DIR [--threads N] [--users-per-shard N] [--users N] [--resume RUN]`
  * `--users N` stops after the playlists of the first N listeners (a profile of that step, with
  * `node --cpu-prof`); the steps before it run in full.
  */
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFile } from 'node:fs/promises';
 import { importPath } from '../src/ingest/import.ts';
 import { openStore } from '../src/store/open.ts';
 import { defaultConfig } from '../src/config/config.ts';
@@ -19,7 +17,7 @@ import { runPipeline, type Step, type StepContext, type StepOutput } from '../sr
 import type { Snapshot } from '../src/pipeline/snapshot.ts';
 import type { Recommender } from '../src/cf/index.ts';
 import type { PlaylistInputs } from '../src/pipeline/playlists-step.ts';
-import { defaultSteps, loadCfModel, makePlaylists, runPlaylistInputs, shardCount, stepProduct, makePlaylistsShard } from '../src/pipeline/steps.ts';
+import { defaultSteps, loadCfModel, runPlaylistInputs, stepProduct, makePlaylistsShard } from '../src/pipeline/steps.ts';
 import { runSnapshot } from '../src/pipeline/persist.ts';
 import { InProcessQueue, type Task, type TaskQueue, type TaskReport } from '../src/pipeline/tasks.ts';
 import { FixedClock } from '../src/core/clock.ts';
@@ -62,33 +60,43 @@ const cpuNow = () => {
 };
 
 /**
- * A {@link TaskQueue} around another that times every task: the handler's wall and CPU time, and
- * the rest of the queue's wall time (its overhead). One task at a time, so CPU is the task's.
+ * A {@link TaskQueue} around another that times every task: the handler's wall time, the process's
+ * CPU time over each call (worker threads included: tasks may run at once, on threads), and the
+ * queue's overhead: the call's wall time while no task of it was running (enqueue, hand-over,
+ * bookkeeping; with tasks at once, only the time when none runs).
  */
 export class TimedQueue implements TaskQueue {
   readonly kinds: Record<string, TaskKindFigures> = {};
   constructor(private readonly inner: TaskQueue) {}
-  async run(tasks: readonly Task[], handler: (t: Task) => Promise<void>): Promise<TaskReport> {
+  async run(tasks: readonly Task[], handler: (t: Task) => Promise<unknown>): Promise<TaskReport> {
     const t0 = performance.now();
-    let inside = 0;
+    const c0 = cpuNow();
+    let active = 0;
+    let idleSince = t0;
+    let idle = 0;
+    const kindOf = (kind: string) => (this.kinds[kind] ??= { tasks: 0, handler: { wall_s: 0, cpu_s: 0 }, overhead_s: 0 });
     const r = await this.inner.run(tasks, async (t) => {
-      const k = (this.kinds[t.kind] ??= { tasks: 0, handler: { wall_s: 0, cpu_s: 0 }, overhead_s: 0 });
+      const k = kindOf(t.kind);
       const w = performance.now();
-      const c = cpuNow();
+      if (active++ === 0) idle += w - idleSince;
       try {
-        await handler(t);
+        return await handler(t);
       } finally {
-        const dw = (performance.now() - w) / 1000;
+        const end = performance.now();
+        if (--active === 0) idleSince = end;
         k.tasks++;
-        k.handler.wall_s += dw;
-        k.handler.cpu_s += cpuNow() - c;
-        inside += dw;
+        k.handler.wall_s += (end - w) / 1000;
       }
     });
-    const total = (performance.now() - t0) / 1000;
-    // the queue's own time, spread over the kinds by their task counts (one kind per call here)
-    const kinds = new Set(tasks.map((t) => t.kind));
-    for (const kind of kinds) if (this.kinds[kind]) this.kinds[kind].overhead_s += ((total - inside) * tasks.filter((t) => t.kind === kind).length) / tasks.length;
+    const end = performance.now();
+    idle += active === 0 ? end - idleSince : 0;
+    const cpu = cpuNow() - c0;
+    // the call's CPU and idle time, spread over its kinds by their task counts (one kind per call here)
+    for (const kind of new Set(tasks.map((t) => t.kind))) {
+      const share = tasks.filter((t) => t.kind === kind).length / tasks.length;
+      kindOf(kind).handler.cpu_s += cpu * share;
+      kindOf(kind).overhead_s += (idle / 1000) * share;
+    }
     return r;
   }
 }
@@ -116,14 +124,6 @@ function withPlaylists(body: (ctx: StepContext, snap: Snapshot, model: Recommend
   );
 }
 
-/** The default steps, the playlists step's tasks going through `queue` (the same work as playlistsStep). */
-const timedSteps = (queue: TaskQueue, shards: number | undefined): Step[] =>
-  withPlaylists(async (ctx, snap, model, inputs) => {
-    const r = await makePlaylists(ctx, snap, model, inputs, shards ?? shardCount(snap.histories.length), queue);
-    await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
-    return { metrics: r.metrics, info: { counts: r.counts } };
-  });
-
 /**
  * The steps with the playlists step cut to about the first `users` listeners, as one shard made
  * directly (no merge, no archive): what `--users` profiles.
@@ -142,8 +142,9 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const world = flag(args, 'world');
   const home = flag(args, 'home');
-  if (!world || !home) throw new Error('usage: fleet-pipeline-run.ts --world DIR --home DIR [--shards N] [--users N]');
-  const shards = flag(args, 'shards') === undefined ? undefined : Number(flag(args, 'shards'));
+  if (!world || !home) throw new Error('usage: fleet-pipeline-run.ts --world DIR --home DIR [--threads N] [--users-per-shard N] [--users N] [--resume RUN]');
+  const perShard = flag(args, 'users-per-shard') === undefined ? undefined : Number(flag(args, 'users-per-shard'));
+  const threads = flag(args, 'threads') === undefined ? undefined : Number(flag(args, 'threads'));
   const users = flag(args, 'users') === undefined ? undefined : Number(flag(args, 'users'));
   // --resume RUN: finish a run of this home (no import), e.g. after a step failed
   const resume = flag(args, 'resume');
@@ -155,11 +156,16 @@ async function main(): Promise<void> {
     if (!resume) await importPath(store, 'jsonl', world, { bulk: 'auto' });
     figures.import = { wall_s: (performance.now() - t0) / 1000, cpu_s: cpuNow() - c0 };
     console.error(`fleet-pipeline: imported ${world} in ${figures.import.wall_s.toFixed(1)} s (${figures.import.cpu_s.toFixed(1)} CPU s)`);
-    const queue = new TimedQueue(new InProcessQueue());
+    const base = defaultConfig();
+    const config = { ...base, home, pipeline: { ...base.pipeline, ...(threads ? { threads } : {}), ...(perShard ? { usersPerShard: perShard } : {}) } };
+    // the embedded mode's tasks, timed: the default steps, a playlists step's shards on `pipeline.threads` worker threads at once
+    const queue = new TimedQueue(new InProcessQueue({ concurrency: config.pipeline.threads }));
     const started = new Map<string, [number, number]>();
-    const m = await runPipeline(users ? profileSteps(users, figures) : timedSteps(queue, shards), {
-      config: { ...defaultConfig(), home },
+    const m = await runPipeline(users ? profileSteps(users, figures) : defaultSteps(), {
+      config,
       store,
+      queue,
+      threads: config.pipeline.threads,
       clock: new FixedClock(DEFAULT_CLOCK),
       resume,
       onStep(name, rec) {

@@ -12,11 +12,12 @@
  *
  * Modes (`--modes in-process,workers-1,workers-2`, default in-process): each mode is a
  * {@link RunLauncher}. `in-process` runs bench/fleet-pipeline-run.ts in one child process (the
- * embedded mode: DuckDB, the in-process queue). `workers-N` runs the fleet's roles through
- * {@link workersLauncher} from the commands in {@link FLEET_COMMANDS} — empty until the worker
- * and scheduler roles land: wire them there (see its comment) and the mode runs.
+ * embedded mode: DuckDB, the in-process queue, the playlists shards on worker threads). `workers-N`
+ * runs the fleet's roles through {@link workersLauncher} from {@link FLEET_COMMANDS}: N `deepcut
+ * worker` processes and `deepcut pipeline run` on the machine's PostgreSQL and Redis.
  * Args: `--worlds default,large` (default both), `--modes …`, `--no-bullmq`, `--fresh`, `--keep`
- * (keep each run's home under bench/out/fleet-pipeline/), `--shards N` (playlists shards).
+ * (keep each run's home under bench/out/fleet-pipeline/), `--users-per-shard N` (playlists shards),
+ * `--threads N` (the in-process mode's worker threads, `pipeline.threads`).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ import os from 'node:os';
 import type { Bench } from './bench.ts';
 import { flag } from './bench.ts';
 import { generateWorld, type WorldSize } from '../src/generate/world.ts';
-import type { RunFigures, Timing } from './fleet-pipeline-run.ts';
+import type { RunFigures, TaskKindFigures, Timing } from './fleet-pipeline-run.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const OUT = join(here, 'out', 'fleet-pipeline');
@@ -38,7 +39,10 @@ export interface Launch {
   size: WorldSize;
   world: string;
   home: string;
-  shards?: number;
+  /** `pipeline.usersPerShard` */
+  usersPerShard?: number;
+  /** `pipeline.threads` of the in-process mode */
+  threads?: number;
 }
 
 /** One process of a mode, measured from outside (/proc) or by itself. */
@@ -81,27 +85,44 @@ function sample(pid: number): { rssMb: number; cpuS: number } | undefined {
  * Spawn `argv` (with `env` added), measure its peak RSS and CPU from /proc every 250 ms, and
  * resolve with its stdout when it exits 0 (reject naming the command and its stderr tail otherwise).
  */
-export function spawnMeasured(role: string, argv: string[], env: Record<string, string> = {}): { pid: number; done: Promise<{ stdout: string; figures: ProcessFigures }>; stop(): void } {
+export function spawnMeasured(role: string, argv: string[], env: Record<string, string> = {}): { pid: number; done: Promise<{ stdout: string; figures: ProcessFigures; tasks: TaskLine[] }>; stop(): void } {
   const t0 = performance.now();
   const p = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let errTail = '';
+  let partial = '';
+  const tasks: TaskLine[] = [];
   p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   p.stderr!.on('data', (d: Buffer) => {
     process.stderr.write(d);
     errTail = (errTail + d.toString()).slice(-4000);
+    // the task executor's `task finished` lines (src/pipeline/task-exec.ts): per-task wall and CPU
+    const text = partial + d.toString();
+    const lines = text.split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) if (l.includes('"task finished"')) tasks.push(JSON.parse(l) as TaskLine);
   });
   const last = { rssMb: 0, cpuS: 0 };
   const timer = setInterval(() => Object.assign(last, sample(p.pid!) ?? last), 250);
-  const done = new Promise<{ stdout: string; figures: ProcessFigures }>((res, rej) => {
+  const done = new Promise<{ stdout: string; figures: ProcessFigures; tasks: TaskLine[] }>((res, rej) => {
     p.on('exit', (code, signal) => {
       clearInterval(timer);
       const figures = { role, pid: p.pid!, wall_s: (performance.now() - t0) / 1000, cpu_s: last.cpuS, peak_rss_mb: last.rssMb };
-      if (code === 0 || signal === 'SIGTERM') res({ stdout: out, figures });
+      if (code === 0 || signal === 'SIGTERM') res({ stdout: out, figures, tasks });
       else rej(new Error(`${role} (${argv.join(' ')}) exited with ${code ?? signal}: ${errTail.slice(-1500)}`));
     });
   });
   return { pid: p.pid!, done, stop: () => p.kill('SIGTERM') };
+}
+
+/** A `task finished` log line of the task executor: its kind (`<step>` or `<step>:part`), wall, CPU and artifact-store seconds. */
+export interface TaskLine {
+  task: string;
+  kind: string;
+  ok: boolean;
+  seconds: number;
+  cpu_seconds: number;
+  io_s: number;
 }
 
 /** The last line of `stdout` as JSON (the commands' `--json` convention). */
@@ -109,7 +130,7 @@ const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').
 
 /** The embedded mode: import and every step in one process, tasks on the in-process queue. */
 export const inProcessLauncher: RunLauncher = async (o) => {
-  const argv = [process.execPath, '--import', 'tsx', RUNNER, '--world', o.world, '--home', o.home, ...(o.shards ? ['--shards', String(o.shards)] : [])];
+  const argv = [process.execPath, '--import', 'tsx', RUNNER, '--world', o.world, '--home', o.home, ...(o.usersPerShard ? ['--users-per-shard', String(o.usersPerShard)] : []), ...(o.threads ? ['--threads', String(o.threads)] : [])];
   const t0 = performance.now();
   const { stdout, figures } = await spawnMeasured('pipeline (in-process)', argv).done;
   const run = lastJson<RunFigures>(stdout);
@@ -120,41 +141,75 @@ export const inProcessLauncher: RunLauncher = async (o) => {
 };
 
 /**
- * The commands of the fleet's roles, for {@link workersLauncher}. `setup` runs first, one at a time
- * (e.g. `deepcut import jsonl <world> --bulk auto` into the fleet's store); then `workers` are
- * started and `run` (e.g. `deepcut pipeline run --json`, enqueuing its tasks on the queue) runs to
- * its end; the workers are then stopped with SIGTERM. `env` goes to every process (DATABASE_URL
- * with a schema of the bench's own, the Redis URL and a queue prefix of its own). `run` must print
- * the run's manifest (or its id) so the steps' times can be read: `manifest(stdout)` gives the
- * path of the run's run.json.
+ * The commands of the fleet's roles, for {@link workersLauncher}. `prepare` makes what the run
+ * needs of its own (a PostgreSQL schema, a queue prefix, an artifact folder) and gives the env of
+ * every process; `setup` runs first, one at a time (the import into the fleet's store); then
+ * `worker`s start and `run` (enqueuing the run's tasks, waiting for them) runs to its end; the
+ * workers are then stopped with SIGTERM. `manifest(stdout)` is the path of the run's run.json.
  */
 export interface FleetCommands {
+  prepare(o: Launch): Promise<Record<string, string>>;
   setup(o: Launch): string[][];
   run(o: Launch): string[];
   worker(o: Launch, index: number): string[];
-  env(o: Launch): Record<string, string>;
   manifest(o: Launch, runStdout: string): string;
   /** Drop the schema and queue keys made for the run. */
   cleanup(o: Launch): Promise<void>;
 }
 
+const BIN = join(here, '..', 'bin', 'deepcut.js');
+const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Per launch: its schema's drop and its queue prefix. */
+const made = new Map<string, { drop(): Promise<void>; prefix: string }>();
+
 /**
- * Wire the fleet's roles here once `deepcut worker` and the queue-backed `deepcut pipeline run`
- * exist (issue #17, items 1–2); until then the `workers-N` modes are skipped with that reason.
+ * The fleet's roles as this repository's commands: `deepcut import jsonl --bulk auto` into a
+ * PostgreSQL schema of the bench's own (the machine's PostgreSQL, TEST_DATABASE_URL), `deepcut
+ * worker` processes on a BullMQ prefix of its own (REDIS_URL, default the machine's Redis), and
+ * `deepcut pipeline run --no-publish` with `queue.url` set (the tasks go to the workers); a folder
+ * of the launch's home is the shared artifact store.
  */
-export const FLEET_COMMANDS: FleetCommands | undefined = undefined;
+export const FLEET_COMMANDS: FleetCommands = {
+  async prepare(o) {
+    const { pgSchema } = await import('../src/store/testing/postgres.ts');
+    const schema = await pgSchema('deepcut_bench_large_run');
+    const prefix = `bench_fleet_pipeline_${process.pid}_${Date.now().toString(36)}`;
+    made.set(o.home, { drop: schema.drop, prefix });
+    return {
+      DATABASE_URL: schema.databaseUrl,
+      DEEPCUT_QUEUE_URL: REDIS,
+      DEEPCUT_QUEUE_PREFIX: prefix,
+      DEEPCUT_ARTIFACTS_URL: join(o.home, 'artifacts'),
+      DEEPCUT_LOG_LEVEL: 'info',
+    };
+  },
+  setup: (o) => [[process.execPath, BIN, '--home', join(o.home, 'importer'), '--json', 'import', 'jsonl', o.world, '--bulk', 'auto']],
+  worker: (o, i) => [process.execPath, BIN, '--home', join(o.home, `worker-${i + 1}`), '--json', 'worker', '--concurrency', '1'],
+  run: (o) => [process.execPath, BIN, '--home', join(o.home, 'runner'), '--json', 'pipeline', 'run', '--no-publish'],
+  manifest: (o, stdout) => join(o.home, 'runner', 'runs', lastJson<{ run: { runId: string } }>(stdout).run.runId, 'run.json'),
+  async cleanup(o) {
+    const m = made.get(o.home);
+    made.delete(o.home);
+    if (!m) return;
+    const { BullmqQueue } = await import('../src/pipeline/bullmq-queue.ts');
+    const q = new BullmqQueue({ url: REDIS, prefix: m.prefix });
+    await q.obliterate().catch(() => undefined);
+    await q.close().catch(() => undefined);
+    await m.drop().catch(() => undefined);
+  },
+};
 
 /** Workers mode: `n` worker processes and one run process on the fleet's queue and store. */
 export function workersLauncher(n: number, cmd: FleetCommands): RunLauncher {
   return async (o) => {
-    const env = cmd.env(o);
     const t0 = performance.now();
     const processes: ProcessFigures[] = [];
     try {
+      const env = await cmd.prepare(o);
       const ti = performance.now();
       let importCpu = 0;
       for (const argv of cmd.setup(o)) {
-        const r = await spawnMeasured('setup', argv, env).done;
+        const r = await spawnMeasured('import', argv, env).done;
         processes.push(r.figures);
         importCpu += r.figures.cpu_s;
       }
@@ -166,12 +221,20 @@ export function workersLauncher(n: number, cmd: FleetCommands): RunLauncher {
       workers.forEach((w) => w.stop());
       const ws = await Promise.all(workers.map((w) => w.done));
       processes.push(r.figures, ...ws.map((w) => w.figures));
-      const m = JSON.parse(readFileSync(cmd.manifest(o, r.stdout), 'utf8')) as { steps: Record<string, { seconds?: number }> };
+      const m = JSON.parse(readFileSync(cmd.manifest(o, r.stdout), 'utf8')) as { steps: Record<string, { seconds?: number; output?: { metrics?: Record<string, number> } }> };
+      // per step: the manifest's wall and the CPU its tasks reported (each on its worker; the run process only plans)
+      const lines = ws.flatMap((w) => w.tasks);
       const steps: Record<string, Timing> = {};
-      // per-step CPU is spread over processes here: the steps' wall times from the manifest, CPU only in total
-      for (const [k, v] of Object.entries(m.steps)) steps[k] = { wall_s: v.seconds ?? 0, cpu_s: NaN };
+      for (const [k, v] of Object.entries(m.steps)) steps[k] = { wall_s: v.seconds ?? 0, cpu_s: lines.filter((t) => t.kind.split(':')[0] === k).reduce((a, t) => a + t.cpu_seconds, 0) };
+      const tasks: Record<string, TaskKindFigures> = {};
+      for (const t of lines) {
+        const k = (tasks[t.kind] ??= { tasks: 0, handler: { wall_s: 0, cpu_s: 0 }, overhead_s: NaN });
+        k.tasks++;
+        k.handler.wall_s += t.seconds;
+        k.handler.cpu_s += t.cpu_seconds;
+      }
       const cpu = processes.reduce((a, p) => a + p.cpu_s, 0);
-      const run: RunFigures = { import: importT, steps, tasks: {}, total: { wall_s: importT.wall_s + runWall, cpu_s: cpu }, peak_rss_mb: Math.max(...processes.map((p) => p.peak_rss_mb)), counts: {} };
+      const run: RunFigures = { import: importT, steps, tasks, total: { wall_s: importT.wall_s + runWall, cpu_s: cpu }, peak_rss_mb: Math.max(...processes.map((p) => p.peak_rss_mb)), counts: m.steps.signals?.output?.metrics ?? {} };
       return { run, processes, wall_s: (performance.now() - t0) / 1000 };
     } finally {
       await cmd.cleanup(o);
@@ -195,7 +258,7 @@ async function cachedWorld(size: WorldSize, fresh: boolean): Promise<{ dir: stri
 export async function bullmqOverhead(tasks = 40): Promise<Record<string, number | string>> {
   const { BullmqQueue } = await import('../src/pipeline/bullmq-queue.ts');
   const prefix = `bench-fleet-pipeline-${process.pid}-${Date.now().toString(36)}`;
-  const q = new BullmqQueue({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix, runId: 'bench', pollMs: 50 });
+  const q = new BullmqQueue({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix, runId: 'bench', pollMs: 50, workHere: true });
   try {
     let inside = 0;
     const t0 = performance.now();
@@ -219,7 +282,7 @@ export async function bullmqOverhead(tasks = 40): Promise<Record<string, number 
 }
 
 /** Figures of one world in one mode, keyed `<world>_<mode>_…`. */
-function figuresOf(key: string, r: LaunchResult): Record<string, number> {
+export function figuresOf(key: string, r: LaunchResult): Record<string, number> {
   const f: Record<string, number> = {};
   const run = r.run;
   f[`${key}_import_s`] = run.import.wall_s;
@@ -232,8 +295,11 @@ function figuresOf(key: string, r: LaunchResult): Record<string, number> {
     f[`${key}_task_${kind}_count`] = t.tasks;
     f[`${key}_task_${kind}_mean_s`] = t.handler.wall_s / t.tasks;
     f[`${key}_task_${kind}_mean_cpu_s`] = t.handler.cpu_s / t.tasks;
-    f[`${key}_task_${kind}_queue_overhead_ms`] = (1000 * t.overhead_s) / t.tasks;
-    f[`${key}_task_${kind}_queue_overhead_share`] = t.overhead_s / Math.max(1e-9, t.handler.wall_s);
+    // workers modes: the queue's time around a task is not seen from one process (NaN); BullMQ's per-task overhead is measured apart (bullmq_*)
+    if (Number.isFinite(t.overhead_s)) {
+      f[`${key}_task_${kind}_queue_overhead_ms`] = (1000 * t.overhead_s) / t.tasks;
+      f[`${key}_task_${kind}_queue_overhead_share`] = t.overhead_s / Math.max(1e-9, t.handler.wall_s);
+    }
   }
   f[`${key}_total_s`] = run.total.wall_s;
   f[`${key}_total_cpu_s`] = run.total.cpu_s;
@@ -248,7 +314,8 @@ const bench: Bench = {
   async run(args) {
     const worlds = (flag(args, 'worlds') ?? 'default,large').split(',') as WorldSize[];
     const modes = (flag(args, 'modes') ?? 'in-process').split(',');
-    const shards = flag(args, 'shards') === undefined ? undefined : Number(flag(args, 'shards'));
+    const usersPerShard = flag(args, 'users-per-shard') === undefined ? undefined : Number(flag(args, 'users-per-shard'));
+    const threads = flag(args, 'threads') === undefined ? undefined : Number(flag(args, 'threads'));
     const figures: Record<string, number | string> = { load_1m_start: os.loadavg()[0] };
     const notes: string[] = [];
     const targets: Record<string, string> = {};
@@ -258,15 +325,15 @@ const bench: Bench = {
       if (w.generate_s !== undefined) figures[`${size}_generate_s`] = w.generate_s;
       for (const mode of modes) {
         const m = /^workers-(\d+)$/.exec(mode);
-        const launcher: RunLauncher | undefined = mode === 'in-process' ? inProcessLauncher : m && FLEET_COMMANDS ? workersLauncher(Number(m[1]), FLEET_COMMANDS) : undefined;
+        const launcher: RunLauncher | undefined = mode === 'in-process' ? inProcessLauncher : m ? workersLauncher(Number(m[1]), FLEET_COMMANDS) : undefined;
         if (!launcher) {
-          notes.push(`${size} ${mode}: skipped — ${m ? 'the fleet roles are not wired into FLEET_COMMANDS (bench/fleet-pipeline.bench.ts) yet' : 'unknown mode'}`);
+          notes.push(`${size} ${mode}: skipped — unknown mode (in-process, workers-N)`);
           continue;
         }
         const home = join(OUT, `home-${size}-${mode}`);
         await rm(home, { recursive: true, force: true });
         console.error(`fleet-pipeline: ${size} world, ${mode}…`);
-        const r = await launcher({ size, world: w.dir, home, shards });
+        const r = await launcher({ size, world: w.dir, home, usersPerShard, threads });
         const key = `${size}_${mode.replace(/-/g, '_')}`;
         Object.assign(figures, figuresOf(key, r));
         if (size === 'large') {
@@ -285,6 +352,15 @@ const bench: Bench = {
       try {
         Object.assign(figures, await bullmqOverhead());
         targets.bullmq_overhead_share_of_50ms_task = 'overhead < 5 % of a task: tasks ≥ 20 × this overhead';
+        // each workers-mode task kind: BullMQ's overhead per task over the kind's mean task time
+        const per = Number(figures.bullmq_overhead_ms_per_task);
+        for (const [k, v] of Object.entries(figures)) {
+          const m = /^(.*_workers_\d+_task_.+)_mean_s$/.exec(k);
+          if (m && typeof v === 'number' && v > 0) {
+            figures[`${m[1]}_bullmq_overhead_share`] = per / (1000 * v);
+            targets[`${m[1]}_bullmq_overhead_share`] = '< 0.05';
+          }
+        }
       } catch (e) {
         notes.push(`BullMQ overhead not measured: ${(e as Error).message}`);
       }

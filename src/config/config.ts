@@ -138,6 +138,14 @@ export const ConfigSchema = z
       .strictObject({
         /** A run is published only if no gated metric drops by more than this fraction. */
         regressionTolerance: fraction.default(0.02),
+        /**
+         * Worker threads of a one-process run (`deepcut pipeline run`, `demo`) that make a step's
+         * parts at once, e.g. the playlists shards; each holds its own copy of the run's inputs.
+         * 1: every task in the main thread, one after another. A fleet sizes with `deepcut worker --concurrency`.
+         */
+        threads: positiveInt.max(64).default(2),
+        /** Listeners per playlists task (shard): a large world is cut in shards that run at once (threads, workers) and resume one by one. */
+        usersPerShard: positiveInt.default(10_000),
       })
       .prefault({}),
     artifacts: z

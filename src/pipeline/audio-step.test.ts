@@ -13,6 +13,9 @@ import { importPath } from '../ingest/index.ts';
 import { openStore } from '../store/index.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, type RunManifest } from './runner.ts';
+import { InProcessQueue, type TaskQueue } from './tasks.ts';
+import { analyzeFiles, audioCacheDir } from '../audio/index.ts';
+import { inferTracks } from '../audio/coldstart.ts';
 import { validateStep, signalsStep, cfStep, loadCfModel } from './steps.ts';
 import { makeAudioStep, audioPlaylistInputs, loadAudioVectors } from './audio-step.ts';
 import { FixedClock } from '../core/clock.ts';
@@ -97,6 +100,43 @@ test('the audio step analyses every clip, trains the CNN and writes vectors for 
   for (const x of c2) assert.deepEqual(x.reason, { kind: 'sound_fits_taste' });
   const first = [...v.flow.keys()][0];
   assert.deepEqual(extra.flow!(first), v.flow.get(first));
+});
+
+test('CNN inference runs as one task per batch after the training task, and gives the bytes of one inference over every track', async () => {
+  const h = join(root, 'audio-batches');
+  cpSync(home, h, { recursive: true });
+  const ids: string[] = [];
+  const recording: TaskQueue = {
+    run: (tasks, handler) => {
+      ids.push(...tasks.map((t) => t.id));
+      return new InProcessQueue().run(tasks, handler);
+    },
+  };
+  const store = await openStore({ home: h });
+  let m: RunManifest;
+  try {
+    m = await runPipeline(steps, { config: { ...defaultConfig(), home: h, cf: { ...defaultConfig().cf, factors: 8, iterations: 4, threads: 1 } }, store, clock: new FixedClock(NOW), queue: recording });
+  } finally {
+    await store.close();
+  }
+  assert.equal(m.status, 'succeeded');
+  // 40 tracks with audio: 3 analysis batches of 16, the training task, 3 inference batches, the join
+  assert.deepEqual(ids.filter((i) => i.startsWith('audio')), ['audio:0-of-3', 'audio:1-of-3', 'audio:2-of-3', 'audio:between', 'audio:infer-0-of-3', 'audio:infer-1-of-3', 'audio:infer-2-of-3', 'audio']);
+  const dir = join(h, 'runs', m.runId, 'audio');
+  assert.ok(!existsSync(join(h, 'runs', m.runId, 'audio.shards')), 'the shards are removed after the join');
+  // the reference: the run's CNN over every analysed track's patches (from the content cache) at once
+  const tracks = new Map(readFileSync(join(root, 'audio-world', 'tracks.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { track_id: string; audio_path?: string }).map((t) => [t.track_id, t.audio_path]));
+  const order = JSON.parse(readFileSync(join(dir, 'audio-tracks.json'), 'utf8')) as string[];
+  const outcomes = await analyzeFiles(order.map((id) => join(root, 'audio-world', tracks.get(id)!)), { cacheDir: audioCacheDir(h), patches: 2, threads: 1 });
+  assert.ok(outcomes.every((o) => o.cached), 'patches from the cache');
+  const cnn = await AudioCnn.load(join(dir, 'cnn.bin'));
+  const one = await inferTracks(cnn, outcomes.map((o) => o.patches!));
+  cnn.dispose();
+  const fa = await readArtifact(join(dir, 'audio-factors.bin'), { kind: 'audio-factors' });
+  const fe = await readArtifact(join(dir, 'audio-embeddings.bin'), { kind: 'audio-embeddings' });
+  assert.equal(order.length, 40);
+  assert.ok(Buffer.from((fa.arrays.factors as Float32Array).buffer).equals(Buffer.from(one.factors.buffer)), 'factors byte for byte');
+  assert.ok(Buffer.from((fe.arrays.embeddings as Float32Array).buffer).equals(Buffer.from(one.embeddings.buffer)), 'embeddings byte for byte');
 });
 
 test('a second run reads features from the cache; a missing file fails alone', async () => {

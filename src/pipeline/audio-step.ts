@@ -14,7 +14,7 @@
  * Features and log-mel patches are cached by file content hash under `<home>/cache/audio/`, so a
  * daily run analyses only new files.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { DeepcutError } from '../errors.ts';
 import { SHARDS } from './task-exec.ts';
@@ -26,6 +26,7 @@ import type { PlaylistInputs } from './playlists-step.ts';
 import { analyzeFiles, audioCacheDir, type AnalyzeOutcome } from '../audio/index.ts';
 import type { CnnExample } from '../audio/cnn.ts';
 import { fitFactorCnn, inferTracks, DEFAULT_FACTOR_CNN, type FactorCnnConfig } from '../audio/coldstart.ts';
+import { AudioCnn } from '../audio/cnn.ts';
 import { loadAudioVectors } from '../audio/index.ts';
 import { isFactorized, type Recommender } from '../cf/index.ts';
 import { writeArtifact, readArtifact } from '../cf/index.ts';
@@ -76,7 +77,7 @@ const PATCH = PATCH_FRAMES * PATCH_MELS;
 const audioRows = (s: Snapshot) => s.catalog.tracks.map((t, i) => (t.audioPath ? i : -1)).filter((i) => i >= 0);
 
 /** Write a batch's analysed tracks (features lines, patches) into `dir`, its summary last. */
-async function saveBatch(dir: string, runId: string, got: Analysed[], cached: number): Promise<void> {
+async function saveBatch(dir: string, runId: string, got: Analysed[], cached: number, failures: string[] = []): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'features.jsonl'), got.map((g) => g.line + '\n').join(''));
@@ -89,14 +90,14 @@ async function saveBatch(dir: string, runId: string, got: Analysed[], cached: nu
     { name: 'counts', data: counts, shape: [got.length] },
     { name: 'patches', data: all, shape: [at, PATCH] },
   ]);
-  await writeFile(join(dir, 'summary.json.tmp'), JSON.stringify({ tracks: got.length, cached }));
+  await writeFile(join(dir, 'summary.json.tmp'), JSON.stringify({ tracks: got.length, cached, failures }));
   await rename(join(dir, 'summary.json.tmp'), join(dir, 'summary.json'));
 }
 
 /** A batch saved by {@link saveBatch}, or undefined when it has not finished. */
-async function loadBatch(dir: string): Promise<{ got: Analysed[]; cached: number } | undefined> {
+async function loadBatch(dir: string): Promise<{ got: Analysed[]; cached: number; failures: string[] } | undefined> {
   if (!existsSync(join(dir, 'summary.json'))) return undefined;
-  const { cached } = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { cached: number };
+  const { cached, failures = [] } = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { cached: number; failures?: string[] };
   const lines = (await readFile(join(dir, 'features.jsonl'), 'utf8')).split('\n').filter(Boolean);
   const a = await readArtifact(join(dir, 'patches.bin'), { kind: 'audio-patches' });
   const rows = a.arrays.rows as Int32Array;
@@ -104,7 +105,37 @@ async function loadBatch(dir: string): Promise<{ got: Analysed[]; cached: number
   const all = a.arrays.patches as Float32Array;
   let at = 0;
   const got = Array.from(rows, (row, i) => ({ row, line: lines[i], patches: Array.from({ length: counts[i] }, () => all.slice(at * PATCH, ++at * PATCH)) }));
-  return { got, cached };
+  return { got, cached, failures };
+}
+
+/** Float32 arrays one after another. */
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
+}
+
+/** An inference batch's vectors (rows in the analysis batch's order), as {@link savePrediction} wrote them. */
+interface Prediction {
+  factors: Float32Array;
+  embeddings: Float32Array;
+}
+
+async function savePrediction(dir: string, runId: string, p: Prediction): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeArtifact(join(dir, 'prediction.bin.tmp'), { kind: 'audio-prediction', runId, metric: 'none', params: {} }, [
+    { name: 'factors', data: p.factors, shape: [p.factors.length] },
+    { name: 'embeddings', data: p.embeddings, shape: [p.embeddings.length] },
+  ]);
+  await rename(join(dir, 'prediction.bin.tmp'), join(dir, 'prediction.bin'));
+}
+
+async function loadPrediction(dir: string): Promise<Prediction | undefined> {
+  if (!existsSync(join(dir, 'prediction.bin'))) return undefined;
+  const a = await readArtifact(join(dir, 'prediction.bin'), { kind: 'audio-prediction' });
+  return { factors: a.arrays.factors as Float32Array, embeddings: a.arrays.embeddings as Float32Array };
 }
 
 /** The audio step, with its options. The lead wires `audioStep` (defaults) into `defaultSteps()`. */
@@ -124,7 +155,21 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
     });
     return { got, failed, cached: outcomes.filter((o) => o.cached).length };
   };
-  const batchDir = (ctx: StepContext, index: number, count: number) => join(`${ctx.dir.replace(/\.partial$/, '')}${SHARDS}`, `${count}`, `${index}`);
+  const shards = (ctx: StepContext) => `${ctx.dir.replace(/\.partial$/, '')}${SHARDS}`;
+  const batchDir = (ctx: StepContext, index: number, count: number) => join(shards(ctx), `${count}`, `${index}`);
+  const betweenDir = (ctx: StepContext) => join(shards(ctx), BETWEEN);
+  const inferDir = (ctx: StepContext, index: number, count: number) => join(shards(ctx), 'infer', `${count}`, `${index}`);
+  /** The CNN's vectors for the analysed tracks of batch `index` (its patches), with the between task's CNN. */
+  const inferBatch = async (ctx: StepContext, index: number, count: number): Promise<Prediction> => {
+    const batch = await loadBatch(batchDir(ctx, index, count));
+    if (!batch) throw new DeepcutError('not_found', `audio inference batch ${index + 1}/${count} of run ${ctx.runId}: analysis batch ${index} has no files`);
+    const cnn = await AudioCnn.load(join(betweenDir(ctx), 'cnn.bin'));
+    try {
+      return await inferTracks(cnn, batch.got.map((g) => g.patches));
+    } finally {
+      cnn.dispose();
+    }
+  };
   return {
     name: 'audio',
     after: ['cf'],
@@ -135,7 +180,15 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
       return Array.from({ length: count }, (_, index) => ({ id: `${index}-of-${count}`, payload: { index, count } }));
     },
     async runPart(ctx, part) {
-      const { index, count } = part as { index: number; count: number };
+      const { index, count, infer } = part as { index: number; count: number; infer?: boolean };
+      if (infer) {
+        // an inference batch: the CNN's vectors for the analysis batch of the same index
+        const dir = inferDir(ctx, index, count);
+        if (existsSync(join(dir, 'prediction.bin'))) return;
+        const p = await inferBatch(ctx, index, count);
+        await savePrediction(dir, ctx.runId, p);
+        return;
+      }
       const s = await runSnapshot(ctx);
       const rows = audioRows(s);
       if (audioBatches(rows.length) !== count) throw new DeepcutError('invalid_input', `audio batch ${index} of ${count}: the run's snapshot has ${rows.length} tracks with audio, ${audioBatches(rows.length)} batches`);
@@ -148,93 +201,128 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
       }
       await saveBatch(dir, ctx.runId, r.got, r.cached);
     },
-    async run(ctx) {
+    /**
+     * Between the analysis and the inference batches: every batch's files (a batch that died is
+     * analysed here, its failures alone left out, and saved like the others), then the CNN trained
+     * on the analysed tracks' patches → the cf step's item factors: `between/cnn.bin`, and
+     * `between/summary.json` with the step's metrics so far. Returns the inference batches' count
+     * (0: no CNN).
+     */
+    async between(ctx): Promise<BetweenResult> {
       const t0 = performance.now();
       const s = await runSnapshot(ctx);
       const { tracks } = s.catalog;
       const rows = audioRows(s);
       const metrics: Record<string, number> = { tracks_with_audio: rows.length, analysed: 0, failed: 0, cached: 0, cnn_train_tracks: 0, predicted_tracks: 0, predicted_unplayed_tracks: 0 };
-      const threads = ctx.config.cf.threads;
-
-      // (i) DSP features and the CNN's log-mel patches: the batches' files; a batch without them (it died, or never ran) analysed here, its failures alone left out
       const count = audioBatches(rows.length);
       const ok: Analysed[] = [];
       const failures: string[] = [];
       for (let b = 0; b < count; b++) {
-        const saved = await loadBatch(batchDir(ctx, b, count));
-        if (saved) {
-          ok.push(...saved.got);
-          metrics.cached += saved.cached;
-          continue;
-        }
-        const r = await analyse(ctx, s, rows.slice(b * AUDIO_BATCH, (b + 1) * AUDIO_BATCH));
-        ok.push(...r.got);
-        metrics.cached += r.cached;
-        for (const f of r.failed) {
-          ctx.log.warn({ track: tracks[f.row].id, file: f.outcome.file, error: f.outcome.error?.message }, 'audio analysis failed');
-          failures.push(f.outcome.error?.message ?? f.outcome.file);
-        }
+        const dir = batchDir(ctx, b, count);
+        let saved = await loadBatch(dir);
+        if (!saved) {
+          const r = await analyse(ctx, s, rows.slice(b * AUDIO_BATCH, (b + 1) * AUDIO_BATCH));
+          for (const f of r.failed) ctx.log.warn({ track: tracks[f.row].id, file: f.outcome.file, error: f.outcome.error?.message }, 'audio analysis failed');
+          // saved with its failures, so the inference batches find it and a re-run of this task (after a crash) reports them again
+          saved = { got: r.got, cached: r.cached, failures: r.failed.map((f) => f.outcome.error?.message ?? f.outcome.file) };
+          await saveBatch(dir, ctx.runId, saved.got, saved.cached, saved.failures);
+        } else for (const f of saved.failures) ctx.log.warn({ error: f }, 'audio analysis failed');
+        ok.push(...saved.got);
+        metrics.cached += saved.cached;
+        failures.push(...saved.failures);
       }
-      await rm(`${ctx.dir.replace(/\.partial$/, '')}${SHARDS}`, { recursive: true, force: true });
-      ok.sort((a, b) => a.row - b.row);
       metrics.analysed = ok.length;
       metrics.failed = rows.length - ok.length;
-      await writeFile(join(ctx.dir, 'features.jsonl'), ok.map((x) => x.line + '\n').join(''));
-      const failureInfo = failures.length ? { failures: `${metrics.failed} of ${rows.length} audio files could not be analysed; first: ${failures[0]}` } : {};
-
-      // (ii) the CNN: log-mel patches → the cf step's item factors
-      const model = ok.length ? await loadCfModel(ctx.dirOf('cf'), s, threads) : undefined;
+      const out = betweenDir(ctx);
+      await rm(out, { recursive: true, force: true });
+      await mkdir(out, { recursive: true });
+      const finish = async (r: BetweenResult, info: Record<string, unknown>): Promise<BetweenResult> => {
+        metrics.seconds = (performance.now() - t0) / 1000;
+        const summary: BetweenSummary = { metrics, info: { ...(failures.length ? { failures: `${metrics.failed} of ${rows.length} audio files could not be analysed; first: ${failures[0]}` } : {}), ...info }, batches: r.batches };
+        await writeFile(join(out, 'summary.json.tmp'), JSON.stringify(summary));
+        await rename(join(out, 'summary.json.tmp'), join(out, 'summary.json'));
+        return r;
+      };
+      // the CNN: log-mel patches → the cf step's item factors
+      const model = ok.length ? await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads) : undefined;
       try {
-        if (!model || !isFactorized(model)) {
-          metrics.seconds = (performance.now() - t0) / 1000;
-          return { metrics, info: { ...failureInfo, cnn: model ? 'skipped: the cf model has no factors' : 'skipped: no audio analysed' } };
-        }
+        if (!model || !isFactorized(model)) return await finish({ batches: 0 }, { cnn: model ? 'skipped: the cf model has no factors' : 'skipped: no audio analysed' });
         const F = model.factors;
         const itemF = model.itemFactors();
-        const patches = ok.map((x) => x.patches);
         const train: CnnExample[] = [];
-        ok.forEach((x, i) => {
-          if (tracks[x.row].plays >= (opts.minStreams ?? 1)) train.push({ patches: patches[i], target: itemF.slice(x.row * F, (x.row + 1) * F) });
-        });
-        if (train.length < (opts.minTrainTracks ?? 16)) {
-          metrics.seconds = (performance.now() - t0) / 1000;
-          return { metrics, info: { ...failureInfo, cnn: `skipped: ${train.length} tracks with audio and streams, fewer than ${opts.minTrainTracks ?? 16}` } };
-        }
+        for (const x of ok) if (tracks[x.row].plays >= (opts.minStreams ?? 1)) train.push({ patches: x.patches, target: itemF.slice(x.row * F, (x.row + 1) * F) });
+        if (train.length < (opts.minTrainTracks ?? 16)) return await finish({ batches: 0 }, { cnn: `skipped: ${train.length} tracks with audio and streams, fewer than ${opts.minTrainTracks ?? 16}` });
         const fit = await fitFactorCnn(train, F, cfg, (e, loss) => ctx.log.debug({ epoch: e, loss }, 'audio CNN epoch'));
-        const pred = await inferTracks(fit.cnn, patches);
-        await fit.cnn.save(join(ctx.dir, 'cnn.bin'), ctx.runId);
+        await fit.cnn.save(join(out, 'cnn.bin'), ctx.runId);
         fit.cnn.dispose();
-        const trackRows = Int32Array.from(ok, (x) => x.row);
-        const E = cfg.embedding;
-        const params = { tracks: ok.length, cnn_channels: cfg.channels, patches: nPatches, cf_run: ctx.runId };
-        await writeFile(join(ctx.dir, 'audio-tracks.json'), JSON.stringify(ok.map((x) => tracks[x.row].id)));
-        await writeArtifact(join(ctx.dir, 'audio-factors.bin'), { kind: 'audio-factors', runId: ctx.runId, metric: 'inner_product', params: { ...params, factors: F } }, [
-          { name: 'track_rows', data: trackRows, shape: [ok.length] },
-          { name: 'factors', data: pred.factors, shape: [ok.length, F] },
-        ]);
-        await writeArtifact(join(ctx.dir, 'audio-embeddings.bin'), { kind: 'audio-embeddings', runId: ctx.runId, metric: 'cosine', params: { ...params, embedding: E } }, [
-          { name: 'track_rows', data: trackRows, shape: [ok.length] },
-          { name: 'embeddings', data: pred.embeddings, shape: [ok.length, E] },
-        ]);
-        const index = AnnIndex.build(pred.embeddings, E, 'cos', { threads });
-        await index.save(join(ctx.dir, 'audio-embeddings.index'), { runId: ctx.runId });
-        Object.assign(metrics, {
-          cnn_train_tracks: fit.trainTracks,
-          cnn_train_loss: fit.losses[fit.losses.length - 1],
-          cnn_validation_tracks: fit.validation.tracks,
-          cnn_validation_pearson: fit.validation.pearson,
-          cnn_validation_cosine: fit.validation.cosine,
-          predicted_tracks: ok.length,
-          predicted_unplayed_tracks: ok.filter((x) => tracks[x.row].plays === 0).length,
-        });
-        metrics.seconds = (performance.now() - t0) / 1000;
-        return { metrics, info: { ...failureInfo, cnn: 'trained', factors: F, embedding: E } };
+        Object.assign(metrics, { cnn_train_tracks: fit.trainTracks, cnn_train_loss: fit.losses[fit.losses.length - 1], cnn_validation_tracks: fit.validation.tracks, cnn_validation_pearson: fit.validation.pearson, cnn_validation_cosine: fit.validation.cosine });
+        return await finish({ batches: count }, { cnn: 'trained', factors: F, embedding: cfg.embedding });
       } finally {
         await (model as Partial<{ close(): Promise<void> }> | undefined)?.close?.();
       }
     },
+    laterParts(between) {
+      const { batches } = between as BetweenResult;
+      return Array.from({ length: batches }, (_, index) => ({ id: `infer-${index}-of-${batches}`, payload: { infer: true, index, count: batches }, fetch: [`${batches}/${index}`, BETWEEN] }));
+    },
+    async run(ctx) {
+      const t0 = performance.now();
+      const s = await runSnapshot(ctx);
+      const { tracks } = s.catalog;
+      const rows = audioRows(s);
+      const count = audioBatches(rows.length);
+      const summaryFile = join(betweenDir(ctx), 'summary.json');
+      if (!existsSync(summaryFile)) throw new DeepcutError('not_found', `audio step of run ${ctx.runId}: no ${summaryFile}: the between task (CNN training) has not finished`);
+      const { metrics, info, batches } = JSON.parse(await readFile(summaryFile, 'utf8')) as BetweenSummary;
+      const ok: Analysed[] = [];
+      for (let b = 0; b < count; b++) ok.push(...(await loadBatch(batchDir(ctx, b, count)))!.got);
+      await writeFile(join(ctx.dir, 'features.jsonl'), ok.map((x) => x.line + '\n').join(''));
+      if (batches) {
+        // the inference batches' vectors in batch (= catalog row) order; a batch whose task died is inferred here
+        const preds = [];
+        for (let b = 0; b < batches; b++) preds.push((await loadPrediction(inferDir(ctx, b, batches))) ?? (await inferBatch(ctx, b, batches)));
+        const F = Number(info.factors);
+        const E = Number(info.embedding);
+        const factors = concat(preds.map((p) => p.factors));
+        const embeddings = concat(preds.map((p) => p.embeddings));
+        const trackRows = Int32Array.from(ok, (x) => x.row);
+        if (factors.length !== ok.length * F) throw new DeepcutError('invalid_input', `audio step of run ${ctx.runId}: ${factors.length / F} predicted tracks for ${ok.length} analysed`);
+        await copyFile(join(betweenDir(ctx), 'cnn.bin'), join(ctx.dir, 'cnn.bin'));
+        const params = { tracks: ok.length, cnn_channels: cfg.channels, patches: nPatches, cf_run: ctx.runId };
+        await writeFile(join(ctx.dir, 'audio-tracks.json'), JSON.stringify(ok.map((x) => tracks[x.row].id)));
+        await writeArtifact(join(ctx.dir, 'audio-factors.bin'), { kind: 'audio-factors', runId: ctx.runId, metric: 'inner_product', params: { ...params, factors: F } }, [
+          { name: 'track_rows', data: trackRows, shape: [ok.length] },
+          { name: 'factors', data: factors, shape: [ok.length, F] },
+        ]);
+        await writeArtifact(join(ctx.dir, 'audio-embeddings.bin'), { kind: 'audio-embeddings', runId: ctx.runId, metric: 'cosine', params: { ...params, embedding: E } }, [
+          { name: 'track_rows', data: trackRows, shape: [ok.length] },
+          { name: 'embeddings', data: embeddings, shape: [ok.length, E] },
+        ]);
+        const index = AnnIndex.build(embeddings, E, 'cos', { threads: ctx.config.cf.threads });
+        await index.save(join(ctx.dir, 'audio-embeddings.index'), { runId: ctx.runId });
+        Object.assign(metrics, { predicted_tracks: ok.length, predicted_unplayed_tracks: ok.filter((x) => tracks[x.row].plays === 0).length });
+      }
+      await rm(`${ctx.dir.replace(/\.partial$/, '')}${SHARDS}`, { recursive: true, force: true });
+      metrics.seconds += (performance.now() - t0) / 1000;
+      return { metrics, info };
+    },
   };
 }
+
+/** What the audio step's between task returns: the inference batches to run (0: no CNN). */
+interface BetweenResult {
+  batches: number;
+}
+
+/** `between/summary.json`: the step's metrics and info so far, and the inference batches. */
+interface BetweenSummary {
+  metrics: Record<string, number>;
+  info: Record<string, unknown>;
+  batches: number;
+}
+
+/** The between task's folder under the step's shards: `between/`. */
+const BETWEEN = 'between';
 
 export const audioStep: Step = makeAudioStep();
 

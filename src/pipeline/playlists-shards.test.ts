@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWorld } from '../generate/index.ts';
@@ -148,4 +148,44 @@ test('a shard that keeps failing is retried, dead-lettered with its error, and f
   assert.match(err.message, /playlists:1-of-2 \(after 3 attempts: undecodable input in shard 1\)/);
   assert.deepEqual(attempts.filter((a) => a === 'playlists:1-of-2').length, 3);
   assert.ok(!existsSync(join(root, 'dead', 'discover-weekly.jsonl')), 'no merged output from a failed step');
+});
+
+test('the playlists step on 2 worker threads (a one-process run) gives the one-thread bytes, its shards made off the main thread', async () => {
+  const runId = runDir.split('/').pop()!;
+  const files: string[][] = [];
+  for (const threads of [1, 2]) {
+    // a copy of the home with the run before its playlists step, resumed with 4 shards of 15 listeners
+    const h = join(root, `threads-${threads}`);
+    cpSync(home, h, { recursive: true });
+    const store = await openStore({ home: h });
+    const results: Record<string, unknown> = {};
+    const recording: TaskQueue = {
+      async run(tasks, handler) {
+        const r = await new InProcessQueue({ concurrency: threads }).run(tasks, handler);
+        Object.assign(results, r.results);
+        return r;
+      },
+    };
+    try {
+      const config = { ...defaultConfig(), home: h, pipeline: { ...defaultConfig().pipeline, threads, usersPerShard: 15 } };
+      const m = await runPipeline(
+        defaultSteps().filter((s) => s.name !== 'bandit'),
+        { config, store, clock: new FixedClock(NOW), resume: runId, queue: recording, threads },
+      );
+      assert.equal(m.status, 'succeeded');
+    } finally {
+      await store.close();
+    }
+    const shards = Object.entries(results).filter(([id]) => id.startsWith('playlists:'));
+    assert.equal(shards.length, 4, 'four shard tasks');
+    for (const [id, r] of shards) {
+      const x = r as { users: number; thread: number };
+      assert.equal(x.users, 15, id);
+      if (threads === 1) assert.equal(x.thread, 0, `${id} in the main thread`);
+      else assert.ok(x.thread > 0, `${id} on a worker thread`);
+    }
+    files.push(read(join(h, 'runs', runId, 'playlists')));
+  }
+  assert.ok(files[0][0].split('\n').length > 50);
+  assert.deepEqual(files[1], files[0]);
 });

@@ -21,6 +21,8 @@ import { wasmAvailable } from '../cf/index.ts';
 import { yielder } from '../util/yield.ts';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { progress } from '../util/progress.ts';
+import { cpuSeconds } from '../util/cpu.ts';
+import { threadId } from 'node:worker_threads';
 import { textPlaylistInputs } from './text-step.ts';
 import { audioPlaylistInputs } from './audio-step.ts';
 
@@ -89,12 +91,12 @@ export function shardRows(users: number, shard: PlaylistShard): [number, number]
   return [Math.floor((shard.index * users) / shard.count), Math.floor(((shard.index + 1) * users) / shard.count)];
 }
 
-/** Listeners per shard when the step picks the count itself (the in-process run). */
+/** Listeners per shard when the step picks the count itself: the default of `pipeline.usersPerShard`. */
 export const USERS_PER_SHARD = 10_000;
 
-/** The shard count for `users` listeners: one per {@link USERS_PER_SHARD}, at least one. */
-export function shardCount(users: number): number {
-  return Math.max(1, Math.ceil(users / USERS_PER_SHARD));
+/** The shard count for `users` listeners: one per `perShard` (default {@link USERS_PER_SHARD}), at least one. */
+export function shardCount(users: number, perShard = USERS_PER_SHARD): number {
+  return Math.max(1, Math.ceil(users / perShard));
 }
 
 const FILES = { dw: 'discover-weekly.jsonl', rr: 'release-radar.jsonl', mix: 'daily-mixes.jsonl' } as const;
@@ -108,7 +110,7 @@ export interface ShardSummary {
   /** Line numbers (in the shard's files) of Discover Weekly and Release Radar lists made by this run, for the archive. */
   fresh: { dw: number[]; rr: number[] };
   seconds: number;
-  /** CPU seconds of this process while the shard ran (other work in the process included). */
+  /** CPU seconds while the shard ran: of its worker thread, or of the process in the main thread (src/util/cpu.ts). */
   cpuSeconds: number;
 }
 
@@ -164,7 +166,7 @@ export function stepProduct(s: Snapshot, model: Recommender, extra: PlaylistInpu
  */
 export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product: Product, shard: PlaylistShard, onUser: () => void = () => undefined): Promise<ShardSummary> {
   const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
+  const cpu0 = cpuSeconds();
   const { catalog } = s;
   const now = ctx.clock.now();
   const createdAt = now.toISOString();
@@ -220,8 +222,7 @@ export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product:
   }
   await Promise.all(Object.values(files).map((f) => f.end()));
   await archive.close();
-  const cpu = process.cpuUsage(cpu0);
-  const summary: ShardSummary = { shard, users: to - from, counts, tallies, fresh, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  const summary: ShardSummary = { shard, users: to - from, counts, tallies, fresh, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds() - cpu0 };
   // the summary last and atomically: its presence means the shard is finished
   await writeFile(join(dir, 'summary.json.tmp'), JSON.stringify(summary));
   await rename(join(dir, 'summary.json.tmp'), join(dir, 'summary.json'));
@@ -345,20 +346,30 @@ async function dropInputs(ctx: StepContext): Promise<void> {
     .catch(() => undefined);
 }
 
-/** The shard count of a run: one per {@link USERS_PER_SHARD} listeners (the signals step's `users`). */
-export function runShardCount(outputs: Readonly<Record<string, { metrics?: Record<string, number> }>>): number {
-  return shardCount(outputs.signals?.metrics?.users ?? 0);
+/** The shard count of a run: one per `perShard` listeners (`pipeline.usersPerShard`) of the signals step's `users`. */
+export function runShardCount(outputs: Readonly<Record<string, { metrics?: Record<string, number> }>>, perShard = USERS_PER_SHARD): number {
+  return shardCount(outputs.signals?.metrics?.users ?? 0, perShard);
 }
 
 /**
  * Playlists for one shard as a task of the step (any worker): kept when an earlier attempt
  * finished it, else made from the run's inputs (loaded once per run in this process by `load`).
  */
-export async function playlistsShardTask(ctx: StepContext, shard: PlaylistShard, load: (ctx: StepContext) => Promise<{ s: Snapshot; model: Recommender; extra: PlaylistInputs }>): Promise<void> {
-  if (shardDone(ctx.dir, shard)) return;
+export async function playlistsShardTask(ctx: StepContext, shard: PlaylistShard, load: (ctx: StepContext) => Promise<{ s: Snapshot; model: Recommender; extra: PlaylistInputs }>): Promise<ShardTaskResult> {
+  if (shardDone(ctx.dir, shard)) return { users: 0, seconds: 0, cpu_seconds: 0, thread: threadId, kept: true };
   const { s, product, bar } = await inputsFor(ctx, load);
   const r = await makePlaylistsShard(ctx, s, product, shard, () => bar.tick());
-  ctx.log.info({ shard: shard.index, shards: shard.count, users: r.users, seconds: r.seconds, cpu_seconds: r.cpuSeconds, ms_per_listener: r.users ? (1000 * r.seconds) / r.users : 0, cpu_ms_per_listener: r.users ? (1000 * r.cpuSeconds) / r.users : 0 }, `playlists shard ${shard.index + 1}/${shard.count} done`);
+  ctx.log.info({ shard: shard.index, shards: shard.count, users: r.users, seconds: r.seconds, cpu_seconds: r.cpuSeconds, thread: threadId, ms_per_listener: r.users ? (1000 * r.seconds) / r.users : 0, cpu_ms_per_listener: r.users ? (1000 * r.cpuSeconds) / r.users : 0 }, `playlists shard ${shard.index + 1}/${shard.count} done`);
+  return { users: r.users, seconds: r.seconds, cpu_seconds: r.cpuSeconds, thread: threadId, kept: false };
+}
+
+/** What a playlists shard task returns (its task result): listeners, wall and CPU seconds, the worker thread (0: the main thread), and whether an earlier attempt had made it. */
+export interface ShardTaskResult {
+  users: number;
+  seconds: number;
+  cpu_seconds: number;
+  thread: number;
+  kept: boolean;
 }
 
 /** The playlists step's join: the shards merged (see {@link mergePlaylistShards}); the inputs kept for the run released. */

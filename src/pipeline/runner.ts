@@ -24,7 +24,8 @@ import { log as makeLog, type Logger } from '../log.ts';
 import { HEARTBEAT_MS, reapDeadRuns, runsHere, thisOwner, type RunOwner } from './liveness.ts';
 import { artifactsUrl, isRunsFolder, openArtifactStore, pushRun, seedCache } from '../artifacts/index.ts';
 import { InProcessQueue, DeadTasksError, type DeadTask, type Task, type TaskHandler, type TaskQueue } from './tasks.ts';
-import { stepTaskHandler, stepTask, partTask, sealStoredRun, type StepTaskPayload } from './task-exec.ts';
+import { stepTaskHandler, stepTask, partTask, betweenTask, sealStoredRun, type StepTaskPayload } from './task-exec.ts';
+import { TaskThreads } from './task-threads.ts';
 
 /** What a finished step leaves for later steps and for the run's report. */
 export interface StepOutput {
@@ -53,6 +54,11 @@ export interface StepContext {
 export interface StepPart {
   id: string;
   payload: Record<string, unknown>;
+  /**
+   * Paths under `<run>/<step>.shards/` this part reads (a second-round part reads what the first
+   * round and the between task wrote); fetched from the artifact store before it runs.
+   */
+  fetch?: string[];
 }
 
 /**
@@ -73,10 +79,23 @@ export interface Step {
   /** Run one part (a task); what it returns (JSON) is kept as the task's result. */
   runPart?(ctx: StepContext, part: Record<string, unknown>): Promise<unknown>;
   /**
+   * A task between the parts and a second round of them (the audio CNN's training, between the
+   * analysis batches and the inference batches): runs once every part is done or dead, reads and
+   * writes `<run>/<step>.shards/`, and returns (JSON) what {@link Step.laterParts} plans from.
+   */
+  between?(ctx: StepContext): Promise<unknown>;
+  /** The second round of parts (run by `runPart`, like the first), planned from what `between` returned; then the join. */
+  laterParts?(between: unknown): StepPart[];
+  /**
    * Parts that die (every attempt failed) do not fail the step: `run` joins without them, makes up
    * for them as it can and reports it; the run's dead letters name them, and the gate decides.
    */
   toleratesDeadParts?: boolean;
+  /**
+   * Its parts read and write run files only, never the store: a one-process run ({@link RunOptions.threads})
+   * runs them on worker threads at once (src/pipeline/task-threads.ts).
+   */
+  partsInThreads?: boolean;
   run(ctx: StepContext): Promise<StepOutput>;
 }
 
@@ -240,6 +259,12 @@ export interface RunOptions {
   queue?: TaskQueue | ((runId: string) => TaskQueue);
   /** Steps whose inputs are ready that run at once (default 1: in DAG order, one after another). */
   parallelSteps?: number;
+  /**
+   * Worker threads that run the parts of a step with `partsInThreads` at once, when it has several
+   * (src/pipeline/task-threads.ts). Default: `pipeline.threads` with the default queue, 1 (none)
+   * with a given queue, whose concurrency must then match. A fleet's workers size with `--concurrency`.
+   */
+  threads?: number;
 }
 
 /**
@@ -339,8 +364,8 @@ async function storeRun(config: Config, runId: string, elsewhere: boolean): Prom
 
 /**
  * The steps of `m` not done yet, in DAG order, `opts.parallelSteps` at a time; `save` rewrites the
- * manifest. Each step is its parts (tasks, when it has any) and then its join task, all on the
- * queue; a step fails when its join task dies, or a part dies and the step does not tolerate it.
+ * manifest. Each step is its parts (tasks, when it has any), its between task and second round of
+ * parts (when it has them), then its join task, all on the queue; a step fails when its join task dies, or a part dies and the step does not tolerate it.
  */
 async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Promise<void>, opts: RunOptions): Promise<RunManifest> {
   const order = m.order;
@@ -348,7 +373,9 @@ async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Prom
   const log = makeLog('pipeline').child({ run: m.runId });
   const outputs: Record<string, StepOutput> = {};
   for (const name of order) if (m.steps[name].status === 'done') outputs[name] = m.steps[name].output ?? {};
-  const queue = typeof opts.queue === 'function' ? opts.queue(m.runId) : (opts.queue ?? new InProcessQueue({ onFailure: (t, a, e) => log.warn({ task: t.id, attempt: a, err: e }, 'task failed') }));
+  const threads = Math.max(1, opts.threads ?? (opts.queue ? 1 : opts.config.pipeline.threads));
+  const onFailure = (t: Task, a: number, e: string) => log.warn({ task: t.id, attempt: a, err: e }, 'task failed');
+  const queue = typeof opts.queue === 'function' ? opts.queue(m.runId) : (opts.queue ?? new InProcessQueue({ onFailure }));
   const handler: TaskHandler = stepTaskHandler({ config: opts.config, store: opts.store, steps });
   const base = { runId: m.runId, now: m.now ?? m.createdAt };
 
@@ -362,12 +389,21 @@ async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Prom
     try {
       const payload: Omit<StepTaskPayload, 'part'> = { ...base, step: name, outputs: pick(outputs, ancestors(byName, name)) };
       let dead: DeadTask[] = [];
-      const parts = step.parts?.(outputs, opts.config) ?? [];
-      if (parts.length) {
-        const r = await queue.run(parts.map((p) => partTask(payload, p)), handler);
-        dead = r.dead;
+      const runParts = async (parts: StepPart[]) => {
+        if (!parts.length) return;
+        // parts that need no store, several of them: on worker threads of this process, `threads` at once
+        const pool = step.partsInThreads && threads > 1 && parts.length > 1 ? new TaskThreads(opts.config, threads) : undefined;
+        const q = pool && !opts.queue ? new InProcessQueue({ concurrency: threads, onFailure }) : queue;
+        const r = await q.run(parts.map((p) => partTask(payload, p)), pool?.handler() ?? handler).finally(() => pool?.close());
+        dead = [...dead, ...r.dead];
         if (dead.length) rec.deadLetters = dead;
-        if (dead.length && !step.toleratesDeadParts) throw new DeadTasksError(name, dead);
+        if (r.dead.length && !step.toleratesDeadParts) throw new DeadTasksError(name, dead);
+      };
+      await runParts(step.parts?.(outputs, opts.config) ?? []);
+      if (step.between) {
+        const b = await queue.run([betweenTask(payload)], handler);
+        if (b.dead.length) throw new StepTaskError(b.dead[0]);
+        await runParts(step.laterParts?.(b.results[`${name}:between`]) ?? []);
       }
       const joined = await queue.run([stepTask(payload)], handler);
       if (joined.dead.length) throw new StepTaskError(joined.dead[0]);

@@ -114,11 +114,13 @@ async function playlistInputsOf(ctx: StepContext) {
 export const playlistsStep: Step = {
   name: 'playlists',
   after: ['cf', 'text', 'audio', 'rank'],
-  parts: (outputs) => playlistTasks(runShardCount(outputs)).map((t) => ({ id: t.id.slice('playlists:'.length), payload: t.payload })),
+  parts: (outputs, config) => playlistTasks(runShardCount(outputs, config.pipeline.usersPerShard)).map((t) => ({ id: t.id.slice('playlists:'.length), payload: t.payload })),
+  // a shard reads run files only (no store): a one-process run makes shards on worker threads at once
+  partsInThreads: true,
   runPart: (ctx, part) => playlistsShardTask(ctx, part as unknown as PlaylistShard, playlistInputsOf),
   async run(ctx) {
     const s = await runSnapshot(ctx);
-    const r = await joinPlaylistShards(ctx, runShardCount(ctx.outputs), s.histories.length);
+    const r = await joinPlaylistShards(ctx, runShardCount(ctx.outputs, ctx.config.pipeline.usersPerShard), s.histories.length);
     await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
     return { metrics: r.metrics, info: { counts: r.counts } };
   },

@@ -5,7 +5,8 @@
  * before it; its inputs are those steps' folders and its outputs its own folder, both through the
  * artifact store (`artifacts.url`):
  *
- *   fetch `<run>/<earlier step>/…` (and, for a step's join task, `<run>/<step>.shards/…`) into
+ *   fetch `<run>/<earlier step>/…` (and, for a step's join and between tasks, `<run>/<step>.shards/…`;
+ *   for a part, the paths under it that it names) into
  *   `<home>/runs/<run>/`  →  run  →  push what it wrote: `<run>/<step>.shards/…` (a part) or
  *   `<run>/<step>/…` (the join; its shards are then removed from the store).
  *
@@ -39,6 +40,8 @@ export interface StepTaskPayload {
   outputs: Record<string, StepOutput>;
   /** Set for a part of the step; absent for the step's join task. */
   part?: StepPart;
+  /** Set for the step's between task (src/pipeline/runner.ts `Step.between`). */
+  between?: true;
 }
 
 /** The join task of a step (task id = the step's name). */
@@ -49,6 +52,11 @@ export function stepTask(p: Omit<StepTaskPayload, 'part'>): Task {
 /** A part of a step (task id `<step>:<part id>`). */
 export function partTask(p: Omit<StepTaskPayload, 'part'>, part: StepPart): Task {
   return { id: `${p.step}:${part.id}`, kind: 'part', payload: { ...p, part } };
+}
+
+/** The between task of a step (task id `<step>:between`). */
+export function betweenTask(p: Omit<StepTaskPayload, 'part'>): Task {
+  return { id: `${p.step}:between`, kind: 'between', payload: { ...p, between: true } };
 }
 
 /** What a task needs from the process that runs it. */
@@ -85,7 +93,7 @@ async function runTask(env: TaskEnv, t: Task): Promise<unknown> {
     return r;
   } finally {
     const c = process.cpuUsage(c0);
-    makeLog('pipeline').info({ run: p.runId, task: t.id, kind: p.part ? `${p.step}:part` : p.step, ok, seconds: (performance.now() - t0) / 1000, cpu_seconds: (c.user + c.system) / 1e6, io_s: io.s }, 'task finished');
+    makeLog('pipeline').info({ run: p.runId, task: t.id, kind: p.part ? `${p.step}:part` : p.between ? `${p.step}:between` : p.step, ok, seconds: (performance.now() - t0) / 1000, cpu_seconds: (c.user + c.system) / 1e6, io_s: io.s }, 'task finished');
   }
 }
 
@@ -106,8 +114,17 @@ async function runTaskIn(env: TaskEnv, t: Task, io: { s: number }): Promise<unkn
     const ctx: StepContext = { runId: p.runId, runDir, dir, dirOf: (s) => join(runDir, s), outputs: p.outputs, config: env.config, store: env.store, clock: new FixedClock(p.now), log };
     if (p.part) {
       if (!step.runPart) throw new DeepcutError('invalid_input', `task ${t.id}: step ${p.step} has no parts`);
+      for (const rel of p.part.fetch ?? []) await sync.fetch(`${p.step}${SHARDS}/${rel}`);
       await mkdir(runDir, { recursive: true });
       const r = await step.runPart(ctx, p.part.payload);
+      await sync.push(`${p.step}${SHARDS}`);
+      return r ?? null;
+    }
+    if (p.between) {
+      if (!step.between) throw new DeepcutError('invalid_input', `task ${t.id}: step ${p.step} has no between task`);
+      await sync.fetch(`${p.step}${SHARDS}`);
+      await mkdir(runDir, { recursive: true });
+      const r = await step.between(ctx);
       await sync.push(`${p.step}${SHARDS}`);
       return r ?? null;
     }
