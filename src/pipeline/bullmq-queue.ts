@@ -116,7 +116,9 @@ export class BullmqQueue implements TaskQueue {
           if (job?.returnvalue !== null && job?.returnvalue !== undefined) results[t.id] = job.returnvalue;
         } else if (state === 'failed' && job) {
           pending.delete(t.id);
-          dead.set(t.id, { id: t.id, kind: t.kind, attempts: job.attemptsMade, error: job.failedReason });
+          // read again: the job read before its state may predate the last attempt's failure
+          const last = (await this.queue.getJob(jobId(runId, t))) ?? job;
+          dead.set(t.id, { id: t.id, kind: t.kind, attempts: last.attemptsMade, error: last.failedReason });
         }
       }
       if (pending.size) await new Promise((r) => setTimeout(r, this.o.pollMs ?? 200));

@@ -14,7 +14,7 @@ import type { Config } from '../config/config.ts';
 export { readPublished, currentPublication };
 import { loadSnapshot } from './persist.ts';
 import { loadCfModel } from '../cf/index.ts';
-import { rankedModelOf, runDirsOf } from './rank-step.ts';
+import { rankedModelOf, runDirsOf } from './rank-load.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Recommender } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';

@@ -19,7 +19,8 @@ import { assertNotBlocked } from '../validate/index.ts';
 import { textStep } from './text-step.ts';
 import { banditStep } from './bandit-step.ts';
 import { audioStep } from './audio-step.ts';
-import { rankStep, rankedModelOf } from './rank-step.ts';
+import { rankStep } from './rank-step.ts';
+import { rankedModelOf } from './rank-load.ts';
 
 async function close(m: Recommender): Promise<void> {
   await (m as Partial<{ close(): Promise<void> }>).close?.();
@@ -30,7 +31,8 @@ export { loadCfModel } from '../cf/index.ts';
 export * from './text-step.ts';
 export * from './playlists-step.ts';
 export * from './audio-step.ts';
-export { rankStep, rankedModelOf, runDirsOf, runRankWorld } from './rank-step.ts';
+export { rankStep } from './rank-step.ts';
+export { rankedModelOf, runDirsOf, runRankWorld, type RunDirs } from './rank-load.ts';
 
 export const validateStep: Step = {
   name: 'validate',
