@@ -60,7 +60,7 @@ test('candidate shelves: every kind that has cards, titled, no track twice, hear
 
 test('a weekly list that cannot be read (the archive unreachable) leaves its shelf out; the page still answers', async () => {
   const weekly = { title: 'Discover Weekly', tracks: [0, 1].map((i) => ({ track_id: tid(20 + i), title: 't', artist_ids: [`z${i}`], artist_names: ['z'], score: 1, reason: { kind: 'because_you_played' as const, text: 'x', track_id: tid(0) } })) };
-  const playlists = (fail: boolean) => ({ get: async (_u: string, kind: string) => (fail && kind === 'discover-weekly' ? Promise.reject(new Error('store unavailable')) : kind === 'release-radar' ? [{ ...weekly, title: 'Release Radar' }] : [weekly]) }) as never;
+  const playlists = (fail: boolean) => ({ get: async (_u: string, kind: string) => (fail && kind === 'discover-weekly' ? Promise.reject(new Error('store unavailable')) : kind === 'release-radar' ? [{ title: 'Release Radar', tracks: weekly.tracks.map((c, i) => ({ ...c, track_id: tid(22 + i) })) }] : [weekly]) }) as never;
   const kinds = async (fail: boolean) => (await new BanditHome({ policy: new UniformPolicy(), catalog, now: () => NOW, playlists: playlists(fail) }).candidates('u1', recs, NOW)).map((c) => c.kind);
   assert.ok((await kinds(false)).includes('discover-weekly'));
   const without = await kinds(true);

@@ -215,7 +215,9 @@ export class BanditHome implements HomeSource {
 
     // specific shelves first, so that the general ones (Made for you, Popular now) get what is left
     add('jump-back-in', 'jump-back-in', 'Jump back in', heardList.slice(0, k).map((t) => card(t, { kind: 'because_you_played', text: 'you played this', track_id: t })));
-    for (const kind of ['discover-weekly', 'release-radar'] as const) {
+    // Release Radar before Discover Weekly: the ranked Discover Weekly also proposes unheard tracks of
+    // the listener's artists, so taken first it could leave Release Radar's new releases nothing fresh
+    for (const kind of ['release-radar', 'discover-weekly'] as const) {
       // the archive unreachable (object storage down): the page goes without this shelf
       const p = (await this.o.playlists?.get(user, kind).catch((e: unknown) => void logger('home').warn({ kind, err: (e as Error).message }, 'could not read the weekly list: shelf left out')))?.[0];
       if (p) add(kind, kind, p.title, p.tracks);
