@@ -61,5 +61,5 @@ export const runDirsOf = (runDir: string): RunDirs => ({ rank: join(runDir, 'ran
 
 /** The run's recommender: the ranked model over its CF model when the rank step chose it, else the CF model. */
 export async function rankedModelOf(dirs: RunDirs, s: Snapshot, cf: Recommender, runId?: string): Promise<Recommender> {
-  return loadRanked(dirs.rank, cf, await runRankWorld(dirs, s), runId ? { runId } : {});
+  return loadRanked(dirs.rank, cf, () => runRankWorld(dirs, s), runId ? { runId } : {});
 }

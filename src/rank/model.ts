@@ -221,12 +221,14 @@ function nearest(v: { dim: number; data: Float32Array }, r: number, rows: number
 /**
  * The run's recommender: the ranked model when `rankDir` holds a stage the validation chose
  * (`use: true`), else `base` itself (no stage, or the stage fell back). `world` is the run's world
- * (its matrix, times, catalog rows and content vectors).
+ * (its matrix, times, catalog rows and content vectors), or a function that builds it: called only
+ * when the stage is used, so a run whose ranker fell back (or that has none) pays nothing for it.
  * @example const model = await loadRanked(join(runDir, 'rank'), cfModel, world, { runId })
  */
-export async function loadRanked(rankDir: string, base: Recommender, world: RankWorld, o: { runId?: string } = {}): Promise<Recommender> {
+export async function loadRanked(rankDir: string, base: Recommender, world: RankWorld | (() => Promise<RankWorld>), o: { runId?: string } = {}): Promise<Recommender> {
   const f = await readStage(rankDir, o.runId);
   if (!f || !f.report.use) return base;
+  if (typeof world === 'function') world = await world();
   const ranker = LearnedRanker.fromJSON(f.ranker);
   const knnPath = join(rankDir, KNN_FILE);
   const knn = ranker.sources.includes('knn') ? await ItemKnnRecommender.load(knnPath) : undefined;

@@ -122,6 +122,7 @@ describe('rank stage (production)', () => {
 
       await write(false);
       assert.equal(await loadRanked(dir, blind, past), blind, 'a stage that fell back loads as the CF model');
+      assert.equal(await loadRanked(dir, blind, () => Promise.reject(new Error('the world was built'))), blind, 'and never builds the world it would rank over');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
