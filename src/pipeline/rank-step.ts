@@ -13,6 +13,7 @@ import { confidenceSettings, listenSignal } from '../signals/index.ts';
 import { runRankWorld } from './rank-load.ts';
 import { saveStage, timeSplit, trainStage, worldSources, WorldTables, type ListenEvents, type RankWorld } from '../rank/index.ts';
 import { log } from '../log.ts';
+import { cpuSeconds } from '../util/cpu.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -47,7 +48,7 @@ export const rankStep: Step = {
   async run(ctx): Promise<StepOutput> {
     const cfg = ctx.config.rank;
     if (!cfg.enabled) return { metrics: { used: 0 }, info: { ranker: 'off', reason: 'rank.enabled is false: recommendations are the CF model\'s' } };
-    const cpu0 = process.cpuUsage();
+    const cpu0 = cpuSeconds();
     const s = await runSnapshot(ctx);
     const world = await runRankWorld({ rank: ctx.dir, text: ctx.dirOf('text'), audio: ctx.dirOf('audio') }, s);
     const cut = s.lastListenAt - cfg.validationDays * DAY_MS;
@@ -78,8 +79,8 @@ export const rankStep: Step = {
     }
     await saveStage(ctx.dir, { runId: ctx.runId, depth: cfg.depth, recentDays: past.recentDays, report: r, ranker: trained.ranker.toJSON() }, finalKnn);
     if (!r.use) log('pipeline').warn({ step: 'rank' }, `rank: falling back: ${r.fallback}`);
-    const cpu = process.cpuUsage(cpu0);
-    log('pipeline').info({ step: 'rank', plain_hit_rate: r.plain.hit_rate, ranked_hit_rate: r.ranked.hit_rate, long_tail_share: r.ranked.long_tail_share, dial: r.dial, cpu_seconds: (cpu.user + cpu.system) / 1e6 }, r.use ? 'ranker used' : 'ranker not used');
+    const cpu = cpuSeconds() - cpu0;
+    log('pipeline').info({ step: 'rank', plain_hit_rate: r.plain.hit_rate, ranked_hit_rate: r.ranked.hit_rate, long_tail_share: r.ranked.long_tail_share, dial: r.dial, cpu_seconds: cpu }, r.use ? 'ranker used' : 'ranker not used');
     return {
       metrics: {
         used: r.use ? 1 : 0,
@@ -88,7 +89,7 @@ export const rankStep: Step = {
         plain_long_tail_share: r.plain.long_tail_share,
         ranked_long_tail_share: r.ranked.long_tail_share,
         validation_listeners: r.users.fit + r.users.check,
-        cpu_seconds: (cpu.user + cpu.system) / 1e6,
+        cpu_seconds: cpu,
       },
       info: { ranker: r.use ? 'used' : 'fallback', ...(r.fallback ? { reason: r.fallback } : {}), dial: r.dial, sources: r.sources, validation_days: cfg.validationDays },
     };

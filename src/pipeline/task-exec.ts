@@ -25,6 +25,7 @@ import type { Store } from '../store/index.ts';
 import { FixedClock, stampTime } from '../core/clock.ts';
 import { DeepcutError } from '../errors.ts';
 import { log as makeLog } from '../log.ts';
+import { cpuSeconds } from '../util/cpu.ts';
 import { artifactsUrl, isRunsFolder, openArtifactStore, sha256File, RUN_FILES, type ArtifactStore, type RunFiles } from '../artifacts/index.ts';
 import type { Step, StepContext, StepOutput, StepPart } from './runner.ts';
 import type { Task, TaskHandler } from './tasks.ts';
@@ -79,11 +80,12 @@ export function stepTaskHandler(env: TaskEnv): TaskHandler {
 
 /**
  * Run one task; logs `task finished` with its wall and CPU seconds and the seconds spent moving
- * files through the artifact store (`io_s`), the figures a bench of task kinds reads.
+ * files through the artifact store (`io_s`), the figures a bench of task kinds reads. CPU is this
+ * thread's own in a worker thread (util/cpu.ts), so shards run side by side are not counted twice.
  */
 async function runTask(env: TaskEnv, t: Task): Promise<unknown> {
   const t0 = performance.now();
-  const c0 = process.cpuUsage();
+  const c0 = cpuSeconds();
   const io = { s: 0 };
   const p = t.payload as unknown as StepTaskPayload;
   let ok = false;
@@ -92,8 +94,7 @@ async function runTask(env: TaskEnv, t: Task): Promise<unknown> {
     ok = true;
     return r;
   } finally {
-    const c = process.cpuUsage(c0);
-    makeLog('pipeline').info({ run: p.runId, task: t.id, kind: p.part ? `${p.step}:part` : p.between ? `${p.step}:between` : p.step, ok, seconds: (performance.now() - t0) / 1000, cpu_seconds: (c.user + c.system) / 1e6, io_s: io.s }, 'task finished');
+    makeLog('pipeline').info({ run: p.runId, task: t.id, kind: p.part ? `${p.step}:part` : p.between ? `${p.step}:between` : p.step, ok, seconds: (performance.now() - t0) / 1000, cpu_seconds: cpuSeconds() - c0, io_s: io.s }, 'task finished');
   }
 }
 
