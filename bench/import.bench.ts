@@ -5,6 +5,8 @@
  * (BENCH_DATABASE_URL, default the machine's server, in a throwaway schema). Each run is its own
  * child process, so peak RSS figures are separate (flat memory = the 5M peak within 20% of the
  * 1M peak). `--streaming` adds the streaming path (HTTP ingestion's and small files') on 1M.
+ * `--only jsonl,parquet,postgres` runs just those 1M imports (no 5M run, so no RSS growth figure):
+ * for measuring a change quickly, before and after, in the same conditions.
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -171,26 +173,31 @@ const bench: Bench = {
     const figures: Record<string, number> = {};
     const notes: string[] = [];
     const loadBefore = loadavg()[0];
-    const one = runChild(1_000_000, 'jsonl');
-    Object.assign(figures, { rows_per_s: one.rows / one.seconds, import_1m_s: one.seconds, import_1m_cpu_s: one.cpu_s, peak_rss_mb_1m: one.peak_rss_mb });
-    const pq = runChild(1_000_000, 'parquet');
-    Object.assign(figures, { rows_per_s_parquet: pq.rows / pq.seconds, import_1m_parquet_s: pq.seconds, import_1m_parquet_cpu_s: pq.cpu_s });
-    try {
-      const p = runChild(1_000_000, 'postgres');
-      Object.assign(figures, { rows_per_s_postgres: p.rows / p.seconds, import_1m_postgres_s: p.seconds, import_1m_postgres_cpu_s: p.cpu_s });
-      notes.push(phaseNote('1M JSON lines into PostgreSQL (the server\'s CPU not counted)', p));
-    } catch (e) {
-      notes.push(`PostgreSQL skipped: ${(e as Error).message}`);
-    }
-    const five = runChild(big, 'jsonl');
-    Object.assign(figures, { [`rows_per_s_${big / 1e6}m`]: five.rows / five.seconds, [`peak_rss_mb_${big / 1e6}m`]: five.peak_rss_mb, rss_growth_1m_to_big: five.peak_rss_mb / one.peak_rss_mb - 1 });
+    const only = flag(args, 'only')?.split(',');
+    const runs = (m: Mode) => !only || only.includes(m);
+    const one = runs('jsonl') ? runChild(1_000_000, 'jsonl') : undefined;
+    if (one) Object.assign(figures, { rows_per_s: one.rows / one.seconds, import_1m_s: one.seconds, import_1m_cpu_s: one.cpu_s, peak_rss_mb_1m: one.peak_rss_mb });
+    const pq = runs('parquet') ? runChild(1_000_000, 'parquet') : undefined;
+    if (pq) Object.assign(figures, { rows_per_s_parquet: pq.rows / pq.seconds, import_1m_parquet_s: pq.seconds, import_1m_parquet_cpu_s: pq.cpu_s });
+    if (runs('postgres'))
+      try {
+        const p = runChild(1_000_000, 'postgres');
+        Object.assign(figures, { rows_per_s_postgres: p.rows / p.seconds, import_1m_postgres_s: p.seconds, import_1m_postgres_cpu_s: p.cpu_s });
+        notes.push(phaseNote("1M JSON lines into PostgreSQL (the server's CPU not counted)", p));
+      } catch (e) {
+        notes.push(`PostgreSQL skipped: ${(e as Error).message}`);
+      }
+    const five = only || !one ? undefined : runChild(big, 'jsonl');
+    if (five && one)
+      Object.assign(figures, { [`rows_per_s_${big / 1e6}m`]: five.rows / five.seconds, [`peak_rss_mb_${big / 1e6}m`]: five.peak_rss_mb, rss_growth_1m_to_big: five.peak_rss_mb / one.peak_rss_mb - 1 });
     if (flag(args, 'streaming') !== undefined || args.includes('--streaming')) {
       const st = runChild(1_000_000, 'streaming');
       Object.assign(figures, { rows_per_s_streaming: st.rows / st.seconds, import_1m_streaming_cpu_s: st.cpu_s });
     }
-    notes.push(phaseNote('1M JSON lines', one), phaseNote('1M Parquet', pq));
+    if (one) notes.push(phaseNote('1M JSON lines', one));
+    if (pq) notes.push(phaseNote('1M Parquet', pq));
     notes.push(
-      `${one.stored.toLocaleString('en-US')}, ${pq.stored.toLocaleString('en-US')} and ${five.stored.toLocaleString('en-US')} listens stored; catalog ${ARTISTS} artists, ${TRACKS} tracks, ${USERS} users imported first`,
+      `listens stored: ${[one, pq, five].flatMap((r) => (r ? [r.stored.toLocaleString('en-US')] : [])).join(', ')}; catalog ${ARTISTS} artists, ${TRACKS} tracks, ${USERS} users imported first`,
       '*_cpu_s: CPU seconds of the importing process, all threads (DuckDB works on its own threads): the figure that depends least on how loaded the machine is. The PostgreSQL server\'s own CPU is not in it.',
       `load average (1 min) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end: wall-clock figures taken under load are inflated`,
       'statistics of a bulk batch: counts, missing, min, max, mean and std over every row (SQL aggregates); quantiles, histograms and the top values of features with more than 1,000 distinct values from a 10,000-row reservoir sample (TFDV-style)',

@@ -446,6 +446,22 @@ async function parquetReader(c: DuckDBConnection, task: FileTask): Promise<Reade
 /** Categorical features with at most this many distinct values (approximately) get exact value counts; others get their top values from the sample. */
 const FEW_VALUES = 1000;
 
+/**
+ * The most frequent values (as text) of each of `columns` in `table`, by count then value (byte
+ * order, as SQL's), at most `TOP_VALUES.exactUpTo + 1` each: one pass over the table for them all.
+ */
+async function topValues(c: DuckDBConnection, table: string, columns: readonly string[]): Promise<Map<string, { value: string; count: number }[]>> {
+  const out = new Map<string, { value: string; count: number }[]>(columns.map((n) => [n, []]));
+  if (columns.length === 0) return out;
+  const sets = columns.map((n) => `(${q(n)})`).join(', ');
+  const which = columns.map((n, i) => `WHEN grouping(${q(n)}) = 0 THEN ${i}`).join(' ');
+  const value = columns.map((n) => `WHEN grouping(${q(n)}) = 0 THEN CAST(${q(n)} AS VARCHAR)`).join(' ');
+  const sql = `SELECT f, v, k FROM (SELECT CASE ${which} END AS f, CASE ${value} END AS v, count(*) AS k FROM ${table} GROUP BY GROUPING SETS (${sets}))
+    WHERE v IS NOT NULL QUALIFY row_number() OVER (PARTITION BY f ORDER BY k DESC, v) <= ${TOP_VALUES.exactUpTo + 1} ORDER BY f, k DESC, v`;
+  for (const r of (await c.runAndReadAll(sql)).getRows()) out.get(columns[Number(r[0])])!.push({ value: String(r[1]), count: Number(r[2]) });
+  return out;
+}
+
 /** Statistics of the staged good rows from SQL aggregates (sample of 10,000 rows for quantiles, histograms and high-cardinality top values). */
 async function sqlStats(c: DuckDBConnection, kind: EntityKind, rows: number): Promise<AggregatedStats> {
   const fields = fieldsOf(kind).map((f) => ({ f, kind: featureKindOf(f.type), col: entityColumns[kind].find((x) => x.name === f.name)! }));
@@ -464,19 +480,16 @@ async function sqlStats(c: DuckDBConnection, kind: EntityKind, rows: number): Pr
   });
   const a = (await c.runAndReadAll(`SELECT ${aggs.join(', ')} FROM bulk_good`)).getRowObjectsJS()[0] as Record<string, unknown>;
   await c.run(`CREATE OR REPLACE TEMP TABLE bulk_sample AS SELECT * FROM bulk_good USING SAMPLE reservoir(10000 ROWS) REPEATABLE (1)`);
+  // exact counts for the few-valued features (enums, flags, platforms: what drift and inferred domains read), all in one pass; ids from the sample
+  const isFew = (i: number) => fields[i].kind === 'categorical' && Number(a[`d${i}`]) <= FEW_VALUES;
+  const fewCounts = await topValues(c, 'bulk_good', fields.flatMap((x, i) => (isFew(i) ? [x.f.name] : [])));
   const out: AggregatedFeature[] = [];
   for (const [i, x] of fields.entries()) {
     const cnt = Number(a[`c${i}`]);
     const base = { name: x.f.name, count: cnt, missing: rows - cnt, distinct: Number(a[`d${i}`]) };
     if (x.kind === 'categorical') {
-      const n = q(x.f.name);
-      // exact counts for the few-valued features (enums, flags, platforms: what drift and inferred domains read); ids from the sample
-      const few = base.distinct <= FEW_VALUES;
-      const top = (
-        await c.runAndReadAll(`SELECT CAST(${n} AS VARCHAR) AS v, count(*) AS k FROM ${few ? 'bulk_good' : 'bulk_sample'} WHERE ${n} IS NOT NULL GROUP BY v ORDER BY k DESC, v LIMIT ${TOP_VALUES.exactUpTo + 1}`)
-      )
-        .getRows()
-        .map((r) => ({ value: String(r[0]), count: Number(r[1]) }));
+      const few = isFew(i);
+      const top = few ? fewCounts.get(x.f.name)! : (await topValues(c, 'bulk_sample', [x.f.name])).get(x.f.name)!;
       const exact = few && top.length <= TOP_VALUES.exactUpTo;
       if (!few) base.distinct = Math.max(base.distinct, top.length);
       out.push({ ...base, kind: 'categorical', distinct: exact ? top.length : base.distinct, top: top.slice(0, TOP_VALUES.keep), top_exact: exact });
