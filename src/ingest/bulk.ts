@@ -48,7 +48,7 @@ import { batchId, BATCHES_NS, keyOf as keyOfRow, PROGRESS_NS, RowSink, validateF
 export const BULK_MIN_BYTES = 16 * 1024 * 1024;
 
 /** DuckDB's memory limit while a bulk import runs: staged rows past it spill to disk (RSS stays flat from 1M to 5M rows). */
-export const BULK_MEMORY = '384MB';
+export const BULK_MEMORY = '256MB';
 
 /** Lines (Parquet: rows) of a file stored per transaction of the embedded store. */
 const INSERT_LINES = 1_000_000;
