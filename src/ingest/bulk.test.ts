@@ -54,6 +54,20 @@ test('bulk and streaming import the same mixed listens file row for row: the sam
   assert.ok(!streamed.notes.some((n) => n.includes('DuckDB')));
 });
 
+test('bulk import stored in chunks of a few lines, with keys repeated across chunks, keeps the first row of each key as streaming does', async () => {
+  // the key refuses the chunk that repeats a key stored by an earlier chunk: the rows are then deduplicated and the chunks go again, stored keys left out
+  const text = mixedListens();
+  const ids = text.split('\n').map((l) => /"listen_id":"([^"]*)"/.exec(l)?.[1]);
+  const chunk = (i: number) => Math.floor(i / 4);
+  assert.ok(
+    ids.some((id, i) => id !== undefined && chunk(ids.indexOf(id)) < chunk(i)),
+    'a key repeats in a later chunk (4 lines) than its first line',
+  );
+  const { streamed, bulk } = await bothPaths({ ...catalog, 'listens.jsonl': text }, 'jsonl', (d) => join(d, 'listens.jsonl'), 'listens', { bulkChunkLines: 4 });
+  sameOutcome(bulk, streamed);
+  assert.ok(bulk.counts.listens!.duplicates > 0, JSON.stringify(bulk.counts));
+});
+
 test('bulk and streaming import the same mixed interactions CSV row for row', async () => {
   const { streamed, bulk } = await bothPaths({ ...catalog, 'ratings.csv': mixedInteractions() }, 'interactions', (d) => join(d, 'ratings.csv'), 'interactions');
   assert.ok(streamed.rows.length > 5 && streamed.quarantine.length > 5, 'the file mixes good and bad rows');

@@ -50,7 +50,7 @@ export const BULK_MIN_BYTES = 16 * 1024 * 1024;
 /** DuckDB's memory limit while a bulk import runs: staged rows past it spill to disk (RSS stays flat from 1M to 5M rows). */
 export const BULK_MEMORY = '256MB';
 
-/** Lines (Parquet: rows) of a file stored per transaction of the embedded store. */
+/** Lines (Parquet: rows) of a file stored per transaction of the embedded store, unless `bulkChunkLines` says otherwise. */
 const INSERT_LINES = 1_000_000;
 
 
@@ -181,7 +181,7 @@ export function removeStaleWork(): void {
   }
 }
 
-async function openWork(store: Store): Promise<Work> {
+async function openWork(store: Store, chunkLines = INSERT_LINES): Promise<Work> {
   if (isDuckDbBulk(store)) {
     const c = await store.bulkConnection();
     // the staged file spills to disk past this, so memory stays flat however big the file (restored after)
@@ -191,7 +191,7 @@ async function openWork(store: Store): Promise<Work> {
     return {
       c,
       keyRefuses: true,
-      // one transaction per INSERT_LINES lines: a transaction's rows and index entries are held in memory until it commits
+      // one transaction per chunk of lines (INSERT_LINES): a transaction's rows and index entries are held in memory until it commits
       insert: (kind, dedupe) =>
         store.exclusive(async () => {
           let inserted = 0;
@@ -200,9 +200,9 @@ async function openWork(store: Store): Promise<Work> {
           let antiJoin = (await count(c, `SELECT count(*) FROM (SELECT 1 FROM ${q(kind)} LIMIT 1)`)) > 0;
           const all = async () => {
             const last = await count(c, 'SELECT coalesce(max(line), 0) FROM bulk_good');
-            for (let from = 0; from < last; from += INSERT_LINES) {
+            for (let from = 0; from < last; from += chunkLines) {
               const conds = [
-                ...(last > INSERT_LINES ? [`line > ${from} AND line <= ${from + INSERT_LINES}`] : []),
+                ...(last > chunkLines ? [`line > ${from} AND line <= ${from + chunkLines}`] : []),
                 ...(antiJoin ? [`NOT EXISTS (SELECT 1 FROM ${q(kind)} t WHERE ${keyOf(kind).map((k) => `t.${k} = g.${k}`).join(' AND ')})`] : []),
               ];
               // a plain insert, where ON CONFLICT would group the rows by key again; in key order, which the key's index (ART)
@@ -537,7 +537,7 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
     crlf = f.crlf;
   }
   const source = task.source ?? task.parser;
-  const work = await openWork(store);
+  const work = await openWork(store, opts.bulkChunkLines);
   const c = work.c;
   try {
     const reader =

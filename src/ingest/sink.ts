@@ -33,6 +33,8 @@ export interface ImportOptions extends FormatOptions {
   onCommit?: (c: { file: string; line: number; rows: number }) => void;
   /** Bulk import through the database's readers (bulk.ts): `auto` (default) for big files it can take, `on`, `off`. */
   bulk?: BulkMode;
+  /** Lines (Parquet: rows) a bulk import stores per transaction of the embedded store (default 1,000,000; tests use a few). */
+  bulkChunkLines?: number;
   /** Called as a bulk import passes its stages (tests kill the process here). */
   onStage?: (s: { file: string; stage: 'staged' | 'judged' | 'inserted' | 'quarantined' | 'streamed'; detail?: string }) => void;
 }
