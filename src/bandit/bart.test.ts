@@ -59,3 +59,29 @@ test('BART errors are named', () => {
   assert.throws(() => b.fit({ n: 1, dim: 1, x: Float64Array.of(NaN), y: Float64Array.of(1) }, new Rng(1)), /bart: feature 0 of row 0 is NaN/);
   assert.throws(() => b.fit({ n: 1, dim: 1, x: Float64Array.of(1), y: Float64Array.of(2) }, new Rng(1)), /bart: labels must be 0 or 1, row 0 is 2/);
 });
+
+test('BART with examination (position-based click model) learns attractiveness, not the click rate', () => {
+  // attractiveness 0.2 when x0 < 0.5, else 0.8; the better cards were shown lower (examination 0.4),
+  // the worse at the top (examination 1), so their click rates are 0.2 and 0.32
+  const n = 3000, rng = new Rng(11);
+  const x = new Float64Array(n * 2), y = new Float64Array(n), exam = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i * 2] = rng.next();
+    x[i * 2 + 1] = rng.next();
+    const good = x[i * 2] >= 0.5;
+    exam[i] = good ? 0.4 : 1;
+    y[i] = rng.next() < exam[i] * (good ? 0.8 : 0.2) ? 1 : 0;
+  }
+  const grid = Float64Array.from([0.2, 0.5, 0.8, 0.5]);
+  const out = new Float64Array(2);
+  const plain = new Bart({ trees: 20, burn: 100, draws: 40, thin: 2 });
+  plain.fit({ n, dim: 2, x, y }, new Rng(2));
+  plain.predict(grid, 2, out);
+  assert.ok(Math.abs(out[1] - 0.32) < 0.06, `without examination the model learns the click rate: ${out[1]}`);
+  const pbm = new Bart({ trees: 20, burn: 100, draws: 40, thin: 2 });
+  pbm.fit({ n, dim: 2, x, y, exam }, new Rng(2));
+  pbm.predict(grid, 2, out);
+  assert.ok(Math.abs(out[0] - 0.2) < 0.06, `x0 = 0.2: ${out[0]}`);
+  assert.ok(Math.abs(out[1] - 0.8) < 0.1, `x0 = 0.8: ${out[1]}`);
+  assert.throws(() => pbm.fit({ n, dim: 2, x, y, exam: new Float64Array(n) }, new Rng(2)), /bart: examination of row 0 must be in \(0, 1\], got 0/);
+});

@@ -16,6 +16,12 @@
  *   n_adj cancel between transition and tree-prior ratios; then leaf values from their conjugate
  *   normal posterior.
  * - `offset` = Φ⁻¹(mean y), as bartMachine/dbarts do for binary responses.
+ * - Position-based click model (Richardson et al. 2007; Chuklin, Markov & de Rijke 2015 §3.3), when
+ *   the data set gives each row's examination probability e_i (`Dataset.exam`):
+ *   P(y_i = 1) = e_i Φ(G(x_i)), so the trees learn attractiveness and a candidate is scored as if
+ *   examined. One more augmentation step per sweep: a row with y = 0 was attractive but not
+ *   examined with probability p (1 − e) / (1 − e p), p = Φ(G(x_i)), and its latent attractiveness
+ *   a_i is drawn from that; z is then drawn given a_i instead of y_i (rows with y = 1 have a = 1).
  * - Sample weights (inverse propensities for counterfactual training) enter as precisions: the
  *   likelihood of row i is N(R_i; μ, 1/w_i), a weighted (power) likelihood; z is sampled unweighted.
  *
@@ -124,10 +130,11 @@ export class Bart implements RewardModel, PosteriorSampling {
     const w = d.w ?? new Float64Array(n).fill(1);
     // cut points: up to maxCuts quantiles of each feature's distinct values; bins[i*dim+f] = #cuts < x
     const { cuts, bins } = quantileBins(d.x, n, dim, this.o.maxCuts);
+    const exam = d.exam;
     let sy = 0, sw = 0;
     for (let i = 0; i < n; i++) {
       sy += w[i] * d.y[i];
-      sw += w[i];
+      sw += w[i] * (exam ? exam[i] : 1);
     }
     this.offset = normalQuantile(Math.min(0.99, Math.max(0.01, sw > 0 ? sy / sw : 0.5)));
     const sigmaMu = 3 / (this.o.k * Math.sqrt(m));
@@ -225,10 +232,15 @@ export class Bart implements RewardModel, PosteriorSampling {
     const kept: Node[][] = [];
     const sweeps = burn + draws * thin;
     for (let it = 0; it < sweeps; it++) {
-      // 1. latent z | G, y (Albert & Chib)
+      // 1. latent z | G, y (Albert & Chib); with examination, the attractiveness a | G, y first
       for (let i = 0; i < n; i++) {
         const mu = this.offset + total[i];
-        z[i] = d.y[i] === 1 ? mu + truncNormalAbove(-mu, rng) : mu - truncNormalAbove(mu, rng);
+        let a = d.y[i] === 1;
+        if (!a && exam && exam[i] < 1) {
+          const p = normalCdf(mu), e = exam[i];
+          a = rng.next() < (p * (1 - e)) / (1 - e * p);
+        }
+        z[i] = a ? mu + truncNormalAbove(-mu, rng) : mu - truncNormalAbove(mu, rng);
       }
       let accepted = 0;
       // 2. backfitting over trees

@@ -122,6 +122,18 @@ test('trainingSet weights are clipped inverse propensities with mean 1', () => {
   assert.deepEqual(Array.from(d.y), [1, 0, 0]);
   assert.equal(trainingSet(logs, 1, { maxRows: 2 }).n, 2);
   assert.throws(() => trainingSet([{ x, reward: 1, propensity: 0 }], 1), /trainingSet: propensity of row 0 must be in \(0, 1\], got 0/);
+  assert.equal(d.exam, undefined, 'no examination unless asked');
+});
+
+test('trainingSet examination: ê of each row\'s slot (later slots as the last, at least 0.05), 1 without a slot', () => {
+  const x = Float64Array.of(0);
+  const logs: LoggedChoice[] = [
+    { x, reward: 1, propensity: 0.5, slot: 0 },
+    { x, reward: 0, propensity: 0.5, slot: 1 },
+    { x, reward: 0, propensity: 0.5, slot: 7 },
+    { x, reward: 0, propensity: 0.5 },
+  ];
+  assert.deepEqual(Array.from(trainingSet(logs, 1, { examination: [1, 0.6, 0.01] }).exam!), [1, 0.6, 0.05, 1]);
 });
 
 test('policyFor: Thompson for a model with a posterior, ε-greedy otherwise, uniform without a model', () => {

@@ -226,6 +226,8 @@ export interface LoggedChoice {
   x: Float64Array;
   reward: 0 | 1;
   propensity: number;
+  /** The slot it was shown at (0 = first), when known: {@link TrainingOptions.examination} needs it. */
+  slot?: number;
 }
 
 export interface TrainingOptions {
@@ -233,6 +235,12 @@ export interface TrainingOptions {
   clip?: number;
   /** Keep only the most recent rows (default: all). */
   maxRows?: number;
+  /**
+   * Examination probability per slot (ê(s), first = 1; later slots count as the last): each row
+   * with a `slot` gets `exam` = ê(slot) in the data set (position-based click model, see
+   * {@link Dataset.exam}). Default: none.
+   */
+  examination?: ArrayLike<number>;
 }
 
 /**
@@ -246,6 +254,8 @@ export function trainingSet(logs: readonly LoggedChoice[], dim: number, o: Train
   const rows = o.maxRows !== undefined && logs.length > o.maxRows ? logs.slice(logs.length - o.maxRows) : logs;
   const n = rows.length;
   const x = new Float64Array(n * dim), y = new Float64Array(n), w = new Float64Array(n);
+  const ex = o.examination;
+  const exam = ex && ex.length > 0 ? new Float64Array(n).fill(1) : undefined;
   let sw = 0;
   rows.forEach((r, i) => {
     if (r.x.length !== dim) throw new Error(`trainingSet: row ${i} has ${r.x.length} features, expected ${dim}`);
@@ -254,7 +264,8 @@ export function trainingSet(logs: readonly LoggedChoice[], dim: number, o: Train
     y[i] = r.reward;
     w[i] = Math.min(clip, 1 / r.propensity);
     sw += w[i];
+    if (exam && r.slot !== undefined) exam[i] = Math.min(1, Math.max(0.05, ex![Math.min(r.slot, ex!.length - 1)]));
   });
   for (let i = 0; i < n; i++) w[i] *= n / sw;
-  return { n, dim, x, y, w };
+  return exam ? { n, dim, x, y, w, exam } : { n, dim, x, y, w };
 }

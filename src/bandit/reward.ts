@@ -13,6 +13,12 @@ export interface Dataset {
   x: Float64Array;
   y: Float64Array;
   w?: Float64Array;
+  /**
+   * Optional examination probability of each row's slot, in (0, 1] (position-based click model:
+   * P(y = 1) = exam · P(attractive | x)). A model that uses it (BART) learns the attractiveness,
+   * the slot-free quantity candidates are ranked by; the others ignore it.
+   */
+  exam?: Float64Array;
 }
 
 export interface RewardModel {
@@ -51,10 +57,12 @@ export function checkDataset(d: Dataset, dim: number | undefined, who: string): 
   if (d.x.length !== d.n * d.dim) throw new Error(`${who}: x has ${d.x.length} values, expected n × dim = ${d.n * d.dim}`);
   if (d.y.length !== d.n) throw new Error(`${who}: y has ${d.y.length} values, expected ${d.n}`);
   if (d.w && d.w.length !== d.n) throw new Error(`${who}: w has ${d.w.length} values, expected ${d.n}`);
+  if (d.exam && d.exam.length !== d.n) throw new Error(`${who}: exam has ${d.exam.length} values, expected ${d.n}`);
   for (let i = 0; i < d.x.length; i++) if (!Number.isFinite(d.x[i])) throw new Error(`${who}: feature ${i % d.dim} of row ${Math.floor(i / d.dim)} is ${d.x[i]}`);
   for (let i = 0; i < d.n; i++) {
     if (d.y[i] !== 0 && d.y[i] !== 1) throw new Error(`${who}: labels must be 0 or 1, row ${i} is ${d.y[i]}`);
     if (d.w && !(d.w[i] >= 0 && Number.isFinite(d.w[i]))) throw new Error(`${who}: weight of row ${i} is ${d.w[i]}`);
+    if (d.exam && !(d.exam[i] > 0 && d.exam[i] <= 1)) throw new Error(`${who}: examination of row ${i} must be in (0, 1], got ${d.exam[i]}`);
   }
 }
 

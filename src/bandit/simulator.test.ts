@@ -144,3 +144,32 @@ test('simulate with warm: a previous deployment\'s logs fit the model before day
   assert.ok(w.logs[0].filter((r) => r.propensity > 0.5).length > w.logs[0].length / 2);
   assert.ok(w.arms[0].cumExpected[0] > c.arms[0].cumExpected[0], `warm ${w.arms[0].cumExpected[0]} vs cold ${c.arms[0].cumExpected[0]}`);
 });
+
+test('simulate with positionModel: each logged card carries its slot, and the model is fitted with the arm\'s own ê of that slot', () => {
+  const fits: { exam: number[] }[] = [];
+  const policy = new UniformPolicy();
+  const spy = {
+    name: 'spy',
+    choose: policy.choose.bind(policy),
+    marginals: policy.marginals.bind(policy),
+    fit: (d: { n: number; exam?: Float64Array }) => void fits.push({ exam: d.exam ? [...d.exam] : [] }),
+  };
+  const o = { days: 2, requestsPerDay: 80, slots: 4, seed: 2 };
+  const r = simulate(world, [{ name: 'spy', policy: spy }], { ...o, positionModel: true });
+  assert.deepEqual([...new Set(r.logs[0].map((l) => l.slot))].sort(), [0, 1, 2, 3]);
+  // day 0's fit: ê from the day's own uniform pages, the same curve Feedback estimates
+  const fb = new Feedback(world, o.slots);
+  const rows = r.logs[0].slice(0, fits[0].exam.length);
+  let at = 0;
+  for (let q = 0; q < o.requestsPerDay; q++) {
+    const req = world.request(0, q);
+    for (let s = 0; s < Math.min(o.slots, req.decision.n); s++, at++) fb.add(req, 0, rows[at].reward, rows[at].slot, rows[at].propensity);
+  }
+  assert.equal(at, rows.length);
+  const exam = fb.examination();
+  assert.deepEqual(fits[0].exam, rows.map((l) => Math.max(0.05, exam[l.slot!])));
+  assert.ok(fits[0].exam.some((e) => e < 1), 'lower slots are examined less');
+  fits.length = 0;
+  simulate(world, [{ name: 'spy', policy: spy }], o);
+  assert.deepEqual(fits.map((f) => f.exam.length), [0, 0], 'off by default');
+});

@@ -375,6 +375,12 @@ export interface SimOptions {
   /** Card- and shelf-level evidence from each arm's own logs as features ({@link Feedback}; default true). */
   feedback?: boolean;
   /**
+   * Fit the reward model under a position-based click model: each logged card's examination is
+   * the arm's own estimate ê(slot) ({@link Feedback.examination}, from its logs), passed to the
+   * model as {@link Dataset.exam} (BART learns attractiveness; other models ignore it). Default false.
+   */
+  positionModel?: boolean;
+  /**
    * Logs of a previous deployment (another world's pages, {@link priorLogs}): every arm with a
    * reward model is fitted on them before day 0 and keeps them at the head of its training log,
    * where its own logs push them out (`training.maxRows`). Default: none (day 0 is uniform).
@@ -426,6 +432,7 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
   let oR = 0, oE = 0;
   const tot = arms.map(() => ({ r: 0, e: 0, g: 0, mean: 0, sorted: 0 }));
   const models = arms.map((a) => (a.policy as Partial<{ model: RewardModel }>).model);
+  const training = (i: number): TrainingOptions => (o.positionModel ? { ...o.training, examination: feedback[i].examination() } : o.training ?? {});
   if (o.warm?.length) arms.forEach((a, i) => models[i] && a.policy.fit(trainingSet(logs[i], world.dim, o.training), rngs[i]));
   for (let day = 0; day < o.days; day++) {
     const reqs = Array.from({ length: o.requestsPerDay }, (_, r) => world.request(day, r));
@@ -467,12 +474,12 @@ export function simulate(world: HomeWorld, arms: readonly Arm[], o: SimOptions):
           const reward = coins[r][s] < examine(s) * q.pTrue[a] ? 1 : 0;
           tot[i].r += reward;
           shown.push([q, a, reward, s, sl.propensity[s]]);
-          logs[i].push({ x: shownRow(d, a, s, o.slotAware ?? false), reward, propensity: sl.propensity[s] });
+          logs[i].push({ x: shownRow(d, a, s, o.slotAware ?? false), reward, propensity: sl.propensity[s], slot: s });
         });
       });
       for (const [q, a, reward, s, p] of shown) feedback[i].add(q, a, reward, s, p);
       const t1 = performance.now();
-      arm.policy.fit(trainingSet(logs[i], world.dim, o.training), rngs[i]);
+      arm.policy.fit(trainingSet(logs[i], world.dim, training(i)), rngs[i]);
       const t2 = performance.now();
       res[i].chooseS += (t1 - t0 - diagMs) / 1000;
       res[i].fitS += (t2 - t1) / 1000;
@@ -493,7 +500,7 @@ export function collectLogs(world: HomeWorld, policy: Policy, o: { day: number; 
   for (let r = o.from; r < o.from + o.n; r++) {
     const q = world.request(o.day, r);
     const sl = policy.choose(q.decision, o.slots, rng);
-    sl.chosen.forEach((a, s) => out.push({ x: shownRow(q.decision, a, s, o.slotAware ?? false), reward: rng.next() < examine(s) * q.pTrue[a] ? 1 : 0, propensity: sl.propensity[s] }));
+    sl.chosen.forEach((a, s) => out.push({ x: shownRow(q.decision, a, s, o.slotAware ?? false), reward: rng.next() < examine(s) * q.pTrue[a] ? 1 : 0, propensity: sl.propensity[s], slot: s }));
   }
   return out;
 }
