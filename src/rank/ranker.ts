@@ -16,6 +16,7 @@ import { topK } from '../core/topk.ts';
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Candidates, RankStats } from './candidates.ts';
+import { FlatForest } from './forest.ts';
 
 export interface RankerOptions {
   /** Boosting rounds (default 80), tree depth (3), learning rate (0.1). */
@@ -32,6 +33,8 @@ export interface RankerOptions {
 /** A fitted ranker: feature width, the trees, and the names of the sources it was trained on. */
 export class LearnedRanker {
   private model: RewardModel | undefined;
+  /** The model's trees flattened for scoring (gbt; the same scores as the model's own predict). */
+  private forest: FlatForest | undefined;
   private dim = 0;
   constructor(
     private readonly o: RankerOptions = {},
@@ -50,6 +53,7 @@ export class LearnedRanker {
     const model = this.o.learner === 'logistic' ? new LogisticRegression() : new GradientBoostedTrees({ rounds: this.o.rounds ?? 80, depth: this.o.depth ?? 3, learningRate: this.o.learningRate ?? 0.1 });
     model.fit(d, rng);
     this.model = model;
+    this.forest = FlatForest.of(model.toJSON());
     this.dim = c.dim;
   }
 
@@ -58,8 +62,21 @@ export class LearnedRanker {
     if (!this.model) throw new DeepcutError('invalid_input', 'ranker: not fitted');
     if (c.dim !== this.dim) throw new DeepcutError('invalid_input', `ranker: trained on ${this.dim} features, candidates have ${c.dim}`);
     const p = new Float64Array(c.items.length);
-    this.model.predict(c.x, c.items.length, p);
+    this.predictRows(c.x, c.items.length, p);
     return p;
+  }
+
+  /** p(hit) of rows `0..n-1` of `x` (n × the trained width) into `out`: the scoring loop of {@link predict}. */
+  predictRows(x: Float64Array, n: number, out: Float64Array): void {
+    if (!this.model) throw new DeepcutError('invalid_input', 'ranker: not fitted');
+    if (this.forest) this.forest.predict(x, n, out);
+    else this.model.predict(x, n, out);
+  }
+
+  /** Per feature column, 1 when the fitted model may read it (every column for models other than trees). */
+  usedFeatures(): Uint8Array {
+    if (!this.model) throw new DeepcutError('invalid_input', 'ranker: not fitted');
+    return this.forest ? this.forest.used : new Uint8Array(this.dim).fill(1);
   }
 
   /**
@@ -80,6 +97,7 @@ export class LearnedRanker {
     if (f?.kind !== 'deepcut-ranker' || f.version !== 1) throw new DeepcutError('invalid_input', `not a deepcut ranker file (kind ${String(f?.kind)}, version ${String(f?.version)}; expected deepcut-ranker 1)`);
     const r = new LearnedRanker({}, f.sources ?? []);
     r.model = loadRewardModel(f.model);
+    r.forest = FlatForest.of(f.model);
     r.dim = f.dim ?? 0;
     return r;
   }
