@@ -15,7 +15,36 @@ import { LearnedRanker } from './ranker.ts';
 import { RankedRecommender } from './model.ts';
 import { trainStage, timeSplit, type ListenEvents } from './train.ts';
 import { worldSources } from './stage.ts';
-import { defaultConfidence } from '../signals/index.ts';
+import { confidenceFromCounts, defaultConfidence, type ConfidenceOptions } from '../signals/index.ts';
+import type { TimeSplit } from './train.ts';
+
+/** The time split as a map per (user, track) pair: the reference the counting-sort version must match. */
+function timeSplitByMap(e: ListenEvents, users: number, tracks: number, cut: number, o: ConfidenceOptions): TimeSplit {
+  const key = (u: number, t: number) => u * tracks + t;
+  const agg = new Map<number, { plays: number; skips: number; last: number }>();
+  let now = -Infinity;
+  for (let i = 0; i < e.user.length; i++) {
+    if (!(e.at[i] < cut)) continue;
+    const k = key(e.user[i], e.track[i]);
+    let a = agg.get(k);
+    if (!a) agg.set(k, (a = { plays: 0, skips: 0, last: -Infinity }));
+    if (e.signal[i] === 1) a.plays++;
+    if (e.signal[i] === -1) a.skips++;
+    a.last = Math.max(a.last, e.at[i]);
+    now = Math.max(now, e.at[i]);
+  }
+  const keys = [...agg.keys()].sort((a, b) => a - b);
+  const matrix = confidenceFromCounts(users, tracks, Int32Array.from(keys, (k) => Math.floor(k / tracks)), Int32Array.from(keys, (k) => k % tracks), Float64Array.from(keys, (k) => agg.get(k)!.plays), Float64Array.from(keys, (k) => agg.get(k)!.skips), o);
+  const lastAt = new Float64Array(matrix.indices.length);
+  for (let u = 0; u < users; u++) for (let p = matrix.indptr[u]; p < matrix.indptr[u + 1]; p++) lastAt[p] = agg.get(key(u, matrix.indices[p]))!.last;
+  const future = new Map<number, Set<number>>();
+  for (let i = 0; i < e.user.length; i++) {
+    if (e.at[i] < cut || e.signal[i] !== 1 || agg.has(key(e.user[i], e.track[i]))) continue;
+    if (!future.has(e.user[i])) future.set(e.user[i], new Set());
+    future.get(e.user[i])!.add(e.track[i]);
+  }
+  return { matrix, lastAt, now: Number.isFinite(now) ? now : cut, future };
+}
 
 /** `rows` × `cols` with about `perRow` entries a row; a share of them negative (skips), some rows empty. */
 function randomMatrix(rows: number, cols: number, perRow: number, seed: number): Csr {
@@ -88,6 +117,26 @@ describe('rank fast paths', () => {
       }
     }
     assert.equal(checked, 480);
+  });
+
+  it('the time split by counting sorts equals the split by a map of pairs (plays, skips, neither; repeats; an empty past)', () => {
+    const rng = new Rng(21);
+    const U = 70;
+    const T = 90;
+    const n = 4000;
+    const e: ListenEvents = {
+      user: Int32Array.from({ length: n }, () => rng.int(U)),
+      track: Int32Array.from({ length: n }, () => (rng.next() < 0.6 ? rng.int(12) : rng.int(T))),
+      at: Float64Array.from({ length: n }, () => rng.int(40) * 3_600_000),
+      signal: Int8Array.from({ length: n }, () => [1, 1, 1, -1, 0][rng.int(5)]),
+    };
+    for (const cut of [0, 10 * 3_600_000, 30 * 3_600_000, 41 * 3_600_000]) {
+      const got = timeSplit(e, U, T, cut, defaultConfidence);
+      const want = timeSplitByMap(e, U, T, cut, defaultConfidence);
+      assert.deepEqual(got, want, `cut ${cut}`);
+      assert.deepEqual([...got.future.keys()], [...want.future.keys()]);
+    }
+    assert.throws(() => timeSplit({ ...e, track: Int32Array.of(...e.track.subarray(0, n - 1), T) }, U, T, 0, defaultConfidence), /timeSplit: listen 3999 has user row \d+ of 70, track row 90 of 90/);
   });
 
   it('the packed content scan ranks as a dense scan (float32 scores, ties to the lower row, rows without a vector left out)', () => {
