@@ -10,7 +10,7 @@ import { csrFromCoo, type Csr } from '../signals/index.ts';
 import { makeRecommender, topK } from '../cf/index.ts';
 import { Rng } from '../util/rng.ts';
 import { FlatForest } from './forest.ts';
-import { hasItemNeighbours, knnSource, scanSearch, userRowOf, WorldTables, type RankWorld } from './stage.ts';
+import { featureNames, hasItemNeighbours, knnSource, scanSearch, stackCandidates, userCandidates, userRowOf, WorldTables, type RankWorld } from './stage.ts';
 import { LearnedRanker } from './ranker.ts';
 import { RankedRecommender } from './model.ts';
 import { trainStage, timeSplit, type ListenEvents } from './train.ts';
@@ -67,6 +67,31 @@ function randomMatrix(rows: number, cols: number, perRow: number, seed: number):
     }
   }
   return csrFromCoo(rows, cols, Int32Array.from(r), Int32Array.from(c), Float32Array.from(v));
+}
+
+/** 80 listeners with a favourite among 6 artists × 10 tracks, 30 days of listens cut at day 23, with item-kNN and popularity fitted on the past. */
+async function smallWorld() {
+    // a small world: 6 artists × 10 tracks, listeners with a favourite artist, listens over 30 days
+    const TR = 60;
+    const U = 80;
+    const DAY = 86_400_000;
+    const rng = new Rng(9);
+    const ev: { u: number; t: number; at: number }[] = [];
+    for (let u = 0; u < U; u++) {
+      const fav = u % 6;
+      for (let j = 0; j < 8; j++) ev.push({ u, t: fav * 10 + rng.int(10), at: (1 + rng.int(20)) * DAY });
+      for (let j = 0; j < 4; j++) ev.push({ u, t: rng.int(TR), at: (1 + rng.int(20)) * DAY });
+      for (let j = 0; j < 3; j++) ev.push({ u, t: fav * 10 + rng.int(10), at: (24 + rng.int(6)) * DAY });
+    }
+    const e: ListenEvents = { user: Int32Array.from(ev, (x) => x.u), track: Int32Array.from(ev, (x) => x.t), at: Float64Array.from(ev, (x) => x.at), signal: new Int8Array(ev.length).fill(1) };
+    const split = timeSplit(e, U, TR, 23 * DAY, defaultConfidence);
+    const world: RankWorld = { matrix: split.matrix, lastAt: split.lastAt, now: split.now, artistOf: Int32Array.from({ length: TR }, (_, t) => Math.floor(t / 10)), albumOf: Int32Array.from({ length: TR }, (_, t) => Math.floor(t / 2)), releasedAt: new Float64Array(TR).fill(0) };
+    const t = new WorldTables(world);
+    const knn = await makeRecommender({ kind: 'itemknn', weighting: 'cosine', neighbours: 10 });
+    await knn.fit(split.matrix);
+    const cf = await makeRecommender({ kind: 'popularity' });
+    await cf.fit(split.matrix);
+  return { split, world, t, knn, cf };
 }
 
 describe('rank fast paths', () => {
@@ -163,27 +188,32 @@ describe('rank fast paths', () => {
     }
   });
 
-  it('the ranked model answers a deeper request for the same listener in the same job as it would afresh', async () => {
-    // a small world: 6 artists × 10 tracks, listeners with a favourite artist, listens over 30 days
-    const TR = 60;
-    const U = 80;
-    const DAY = 86_400_000;
-    const rng = new Rng(9);
-    const ev: { u: number; t: number; at: number }[] = [];
-    for (let u = 0; u < U; u++) {
-      const fav = u % 6;
-      for (let j = 0; j < 8; j++) ev.push({ u, t: fav * 10 + rng.int(10), at: (1 + rng.int(20)) * DAY });
-      for (let j = 0; j < 4; j++) ev.push({ u, t: rng.int(TR), at: (1 + rng.int(20)) * DAY });
-      for (let j = 0; j < 3; j++) ev.push({ u, t: fav * 10 + rng.int(10), at: (24 + rng.int(6)) * DAY });
+  it('the stage makes candidates only for the fitting listeners its ranker samples, and fits the same model as with everyone\'s', async () => {
+    const { split, world, t, knn, cf } = await smallWorld();
+    const sources = worldSources(t, { cf, knn });
+    for (const maxRows of [150, 100_000]) {
+      const o = { seed: 4, depth: 15, size: 5, minTailShare: 0, rounds: 12, maxRows };
+      const got = trainStage(t, sources, split.future, o);
+      // the reference: every fitting listener's candidates, then the ranker's own sample
+      const rng = new Rng(o.seed);
+      const users = [...split.future.keys()].filter((u) => world.matrix.indptr[u + 1] > world.matrix.indptr[u]).sort((a, b) => a - b);
+      rng.shuffle(users);
+      const fitUsers = users.slice(0, Math.max(1, Math.round((users.length * 2) / 3))).sort((a, b) => a - b);
+      const per = fitUsers.map((u) => userCandidates(t, sources, u, userRowOf(world, u), new Set(userRowOf(world, u).items), o.depth));
+      const table = stackCandidates(fitUsers, per, featureNames(sources.map((s) => s.name)).length);
+      const y = new Float64Array(table.items.length);
+      fitUsers.forEach((u, j) => {
+        for (let r = table.offsets[j]; r < table.offsets[j + 1]; r++) y[r] = split.future.get(u)!.has(table.items[r]) ? 1 : 0;
+      });
+      const want = new LearnedRanker({ seed: o.seed, rounds: o.rounds, depth: 3, maxRows }, sources.map((s) => s.name));
+      want.fit(table, y);
+      assert.equal(JSON.stringify(got.ranker.toJSON()), JSON.stringify(want.toJSON()), `maxRows ${maxRows}`);
+      if (maxRows < table.items.length) assert.ok(got.report.candidates < table.items.length, 'fewer candidates made than every fitting listener has');
     }
-    const e: ListenEvents = { user: Int32Array.from(ev, (x) => x.u), track: Int32Array.from(ev, (x) => x.t), at: Float64Array.from(ev, (x) => x.at), signal: new Int8Array(ev.length).fill(1) };
-    const split = timeSplit(e, U, TR, 23 * DAY, defaultConfidence);
-    const world: RankWorld = { matrix: split.matrix, lastAt: split.lastAt, now: split.now, artistOf: Int32Array.from({ length: TR }, (_, t) => Math.floor(t / 10)), albumOf: Int32Array.from({ length: TR }, (_, t) => Math.floor(t / 2)), releasedAt: new Float64Array(TR).fill(0) };
-    const t = new WorldTables(world);
-    const knn = await makeRecommender({ kind: 'itemknn', weighting: 'cosine', neighbours: 10 });
-    await knn.fit(split.matrix);
-    const cf = await makeRecommender({ kind: 'popularity' });
-    await cf.fit(split.matrix);
+  });
+
+  it('the ranked model answers a deeper request for the same listener in the same job as it would afresh', async () => {
+    const { split, world, t, knn, cf } = await smallWorld();
     const trained = trainStage(t, worldSources(t, { cf, knn }), split.future, { seed: 1, depth: 15, size: 5, minTailShare: 0, rounds: 10 });
     const model = new RankedRecommender(cf, t, trained.ranker, { beta: 0.1, tailShare: 0.2 }, 15, knn);
     const afresh = async (u: number, k: number) => {

@@ -49,12 +49,39 @@ export class LearnedRanker {
     for (const v of y) pos += v;
     if (pos === 0) throw new DeepcutError('invalid_input', `ranker: no positive among ${y.length} candidates; the validation period has nothing to learn from`);
     const rng = new Rng(this.o.seed ?? 0);
-    const d = sampleRows(c, y, this.o.maxRows ?? 60_000, rng);
+    this.fitRows(sampleRows(c, y, this.maxRows, rng), rng);
+  }
+
+  /** The most training rows {@link fit} keeps (a sample of whole users beyond it). */
+  get maxRows(): number {
+    return this.o.maxRows ?? 60_000;
+  }
+
+  /**
+   * The order in which {@link fit} samples whole users when the candidates of `users` users hold
+   * more than {@link maxRows} rows, with the generator as the fit continues from it: a caller that
+   * makes candidates user by user in this order, stops as {@link fit} would, and passes the rows
+   * kept (in user order) to {@link fitSample} fits the same model without making the others.
+   */
+  sampleOrder(users: number): { order: number[]; rng: Rng } {
+    const rng = new Rng(this.o.seed ?? 0);
+    const order = Array.from({ length: users }, (_, j) => j);
+    rng.shuffle(order);
+    return { order, rng };
+  }
+
+  /** Fit on rows already sampled through {@link sampleOrder} (`rng` as it returned it); at least one positive. */
+  fitSample(d: { n: number; dim: number; x: Float64Array; y: Float64Array }, rng: Rng): void {
+    if (!d.y.some((v) => v > 0)) throw new DeepcutError('invalid_input', `ranker: no positive among ${d.n} sampled candidates`);
+    this.fitRows(d, rng);
+  }
+
+  private fitRows(d: { n: number; dim: number; x: Float64Array; y: Float64Array }, rng: Rng): void {
     const model = this.o.learner === 'logistic' ? new LogisticRegression() : new GradientBoostedTrees({ rounds: this.o.rounds ?? 80, depth: this.o.depth ?? 3, learningRate: this.o.learningRate ?? 0.1 });
     model.fit(d, rng);
     this.model = model;
     this.forest = FlatForest.of(model.toJSON());
-    this.dim = c.dim;
+    this.dim = d.dim;
   }
 
   /** p(hit) per candidate row. */

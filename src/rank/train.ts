@@ -13,6 +13,7 @@ import { confidenceFromCounts, type ConfidenceOptions } from '../signals/index.t
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
 import { LearnedRanker } from './ranker.ts';
+import type { Candidates } from './candidates.ts';
 import { cappedTop, featureNames, rankedOrder, stackCandidates, userCandidates, userRowOf, WorldTables, type RankWorld, type StageSource, type TailDial, type UserCandidates } from './stage.ts';
 
 /** Listen events in the run's rows: user row, track row, start (ms), and the signal (1 stream, −1 quick skip, 0 neither). */
@@ -150,6 +151,7 @@ export interface StageReport {
   features: string[];
   cut: number;
   users: { fit: number; check: number };
+  /** Candidate rows the ranker fitted on (its sample of the fitting listeners) plus the checking listeners' rows. */
   candidates: number;
   plain: ListScore;
   ranked: ListScore;
@@ -194,15 +196,44 @@ export function trainStage(past: WorldTables, sources: readonly StageSource[], f
       const row = userRowOf(w, u);
       return userCandidates(past, list, u, row, new Set(row.items), depth);
     });
-  const fitC = cands(fitUsers);
-  const table = stackCandidates(fitUsers, fitC, dim);
-  const y = new Float64Array(table.items.length);
-  fitUsers.forEach((u, j) => {
-    const pos = future.get(u)!;
-    for (let r = table.offsets[j]; r < table.offsets[j + 1]; r++) if (pos.has(table.items[r])) y[r] = 1;
-  });
   const ranker = new LearnedRanker({ seed: o.seed, rounds: o.rounds ?? 80, depth: o.treeDepth ?? 3, maxRows: o.maxRows ?? 60_000 }, names);
-  ranker.fit(table, y);
+  const labels = (us: readonly number[], c: Candidates): Float64Array => {
+    const y = new Float64Array(c.items.length);
+    us.forEach((u, j) => {
+      const pos = future.get(u)!;
+      for (let r = c.offsets[j]; r < c.offsets[j + 1]; r++) if (pos.has(c.items[r])) y[r] = 1;
+    });
+    return y;
+  };
+  // The ranker fits on a seeded sample of whole fitting listeners (at most maxRows rows): their
+  // candidates are made in the sample's order until it is full, the others' never (the same
+  // model as making every listener's and sampling after).
+  const fitC: (UserCandidates | undefined)[] = new Array(fitUsers.length);
+  const { order, rng: sampleRng } = ranker.sampleOrder(fitUsers.length);
+  const keep: number[] = [];
+  let rows = 0;
+  let full = true;
+  for (const j of order) {
+    const c = (fitC[j] = cands([fitUsers[j]])[0]);
+    if (rows + c.items.length > ranker.maxRows && keep.length > 0) {
+      full = false;
+      break;
+    }
+    keep.push(j);
+    rows += c.items.length;
+  }
+  keep.sort((a, b) => a - b);
+  const sampled = stackCandidates(keep.map((j) => fitUsers[j]), keep.map((j) => fitC[j]!), dim);
+  const sampledY = labels(keep.map((j) => fitUsers[j]), sampled);
+  let fitRows = sampled.items.length;
+  if (!full && sampledY.some((v) => v > 0)) ranker.fitSample({ n: sampled.items.length, dim, x: sampled.x, y: sampledY }, sampleRng);
+  else {
+    // every listener's candidates (all fit in maxRows, or the sample has no positive): the plain fit
+    fitUsers.forEach((u, j) => (fitC[j] ??= cands([u])[0]));
+    const table = stackCandidates(fitUsers, fitC as UserCandidates[], dim);
+    fitRows = table.items.length;
+    ranker.fit(table, labels(fitUsers, table));
+  }
 
   const checkC = cands(checkUsers, keepPlain(sources));
   const check = stackCandidates(checkUsers, checkC, dim);
@@ -236,7 +267,7 @@ export function trainStage(past: WorldTables, sources: readonly StageSource[], f
   const fallback = use ? undefined : `the ranker's Discover Weekly hit rate on the validation week (${ranked.hit_rate.toFixed(4)}) does not beat the plain model's (${plain.hit_rate.toFixed(4)}): recommendations stay the plain model's`;
   return {
     ranker,
-    report: { use, ...(fallback ? { fallback } : {}), dial: { beta: best.beta, tailShare: best.tailShare }, sources: names, features: featureNames(names), users: { fit: fitUsers.length, check: checkUsers.length }, candidates: table.items.length + check.items.length, plain, ranked, curve },
+    report: { use, ...(fallback ? { fallback } : {}), dial: { beta: best.beta, tailShare: best.tailShare }, sources: names, features: featureNames(names), users: { fit: fitUsers.length, check: checkUsers.length }, candidates: fitRows + check.items.length, plain, ranked, curve },
   };
 }
 
