@@ -307,61 +307,73 @@ const PROFILE = 30;
 /**
  * Exact top-k by inner product over the rows of `v` that have a vector (a scan: the stage's
  * content sets are artists, or tracks with audio). Scores are the double-precision dot product
- * rounded to float32, ties to the lower row. The rows with a vector are packed once, as doubles
- * (the same products and sums as over the float32 rows, without converting them per query).
+ * rounded to float32, ties to the lower row. The rows with a vector are packed once as doubles
+ * (the same products as over the float32 rows, without converting them per query) in blocks of
+ * {@link BLOCK} rows laid out dimension by dimension, so one pass over the query scores a block:
+ * each row's sum still runs in dimension order (the same bits as one row at a time).
  */
 export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, exclude?: ReadonlySet<number>): Proposal } {
   const dim = v.dim;
   const n = v.data.length / dim;
   const rows: number[] = [];
   for (let r = 0; r < n; r++) if (v.data.subarray(r * dim, (r + 1) * dim).some((x) => x !== 0)) rows.push(r);
-  const rowOf = Int32Array.from(rows);
-  const packed = new Float64Array(rows.length * dim);
-  rows.forEach((r, j) => packed.set(v.data.subarray(r * dim, (r + 1) * dim), j * dim));
+  const blocks = Math.ceil(rows.length / BLOCK);
+  // row ids per block slot (−1: padding), and the blocks' values: block b, dimension i, slot s at (b·dim + i)·BLOCK + s
+  const rowOf = new Int32Array(blocks * BLOCK).fill(-1);
+  const packed = new Float64Array(blocks * BLOCK * dim);
+  rows.forEach((r, j) => {
+    rowOf[j] = r;
+    const b = Math.floor(j / BLOCK);
+    const slot = j % BLOCK;
+    for (let i = 0; i < dim; i++) packed[(b * dim + i) * BLOCK + slot] = v.data[r * dim + i];
+  });
   const q64 = new Float64Array(dim);
+  const d = new Float64Array(BLOCK);
   return {
     top: function scanTop(q, k, exclude) {
       for (let i = 0; i < dim; i++) q64[i] = q[i];
       const top = new TopK(Math.min(k, n));
-      const m = rowOf.length;
-      let j = 0;
-      // four rows at a time, each summed in dimension order (the same bits as one at a time)
-      for (; j + 4 <= m; j += 4) {
-        const o0 = j * dim;
-        const o1 = o0 + dim;
-        const o2 = o1 + dim;
-        const o3 = o2 + dim;
+      for (let b = 0; b < blocks; b++) {
         let d0 = 0;
         let d1 = 0;
         let d2 = 0;
         let d3 = 0;
-        for (let i = 0; i < dim; i++) {
+        let d4 = 0;
+        let d5 = 0;
+        let d6 = 0;
+        let d7 = 0;
+        let o = b * dim * BLOCK;
+        for (let i = 0; i < dim; i++, o += BLOCK) {
           const qi = q64[i];
-          d0 += qi * packed[o0 + i];
-          d1 += qi * packed[o1 + i];
-          d2 += qi * packed[o2 + i];
-          d3 += qi * packed[o3 + i];
+          d0 += qi * packed[o];
+          d1 += qi * packed[o + 1];
+          d2 += qi * packed[o + 2];
+          d3 += qi * packed[o + 3];
+          d4 += qi * packed[o + 4];
+          d5 += qi * packed[o + 5];
+          d6 += qi * packed[o + 6];
+          d7 += qi * packed[o + 7];
         }
-        pushUnless(top, rowOf[j], d0, exclude);
-        pushUnless(top, rowOf[j + 1], d1, exclude);
-        pushUnless(top, rowOf[j + 2], d2, exclude);
-        pushUnless(top, rowOf[j + 3], d3, exclude);
-      }
-      for (; j < m; j++) {
-        const o = j * dim;
-        let d = 0;
-        for (let i = 0; i < dim; i++) d += q64[i] * packed[o + i];
-        pushUnless(top, rowOf[j], d, exclude);
+        d[0] = d0;
+        d[1] = d1;
+        d[2] = d2;
+        d[3] = d3;
+        d[4] = d4;
+        d[5] = d5;
+        d[6] = d6;
+        d[7] = d7;
+        for (let slot = 0; slot < BLOCK; slot++) {
+          const r = rowOf[b * BLOCK + slot];
+          if (r >= 0 && (exclude === undefined || !exclude.has(r))) top.push(r, Math.fround(d[slot]));
+        }
       }
       return top.result();
     },
   };
 }
 
-/** Offer row `r` with score `d` rounded to float32, unless excluded. */
-function pushUnless(top: TopK, r: number, d: number, exclude: ReadonlySet<number> | undefined): void {
-  if (exclude === undefined || !exclude.has(r)) top.push(r, Math.fround(d));
-}
+/** Rows scored together by {@link scanSearch} (its loop is written for 8). */
+const BLOCK = 8;
 
 /** A recommender as a source (cf, knn): its top unheard tracks of the matrix row. */
 export function modelSource(name: 'cf' | 'knn', model: Recommender, matrix: () => Csr): StageSource {
