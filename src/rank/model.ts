@@ -134,7 +134,7 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
       const row = this.rowOf(user, userItems);
       const heard = new Set<number>(filterHeard ? row.items : []);
       for (const i of filter) heard.add(i);
-      const c = userCandidates(this.tables, this.sources, user, row, heard, this.depth, this.used);
+      const c = userCandidates(this.tables, this.sources, user, row, heard, this.depth, this.used, true);
       const p = this.ranker.predict({ users: Int32Array.of(user), offsets: Int32Array.of(0, c.items.length), items: c.items, x: c.x, dim: this.dim });
       const ranked = rankedOrder(this.tables, c.items, p, this.dial);
       const at = new Map<number, number>();

@@ -571,8 +571,10 @@ export interface UserCandidates {
  * module comment). `heard`: every track the listener played (streamed or skipped), left out.
  * `used` (per feature column): columns marked 0 are left at 0 when costly to compute (the text
  * and audio similarities), for a ranker that never reads them ({@link LearnedRanker.usedFeatures}).
+ * With `scratch`, `x` is a view of `t`'s scratch buffer, valid until the next call (a caller that
+ * scores the rows at once); else a copy.
  */
-export function userCandidates(t: WorldTables, sources: readonly StageSource[], u: number, row: UserRow, heard: ReadonlySet<number>, depth: number, used?: Uint8Array): UserCandidates {
+export function userCandidates(t: WorldTables, sources: readonly StageSource[], u: number, row: UserRow, heard: ReadonlySet<number>, depth: number, used?: Uint8Array, scratch = false): UserCandidates {
   const w = t.w;
   const S = sources.length;
   const dim = 2 * S + TRACK_FEATURES.length;
@@ -644,7 +646,7 @@ export function userCandidates(t: WorldTables, sources: readonly StageSource[], 
     x[c++] = activity;
     x[c++] = userDays;
   }
-  return { items: Int32Array.from(items), x: x.slice(0, items.length * dim), origin: Uint8Array.from(origin) };
+  return { items: Int32Array.from(items), x: scratch ? x.subarray(0, items.length * dim) : x.slice(0, items.length * dim), origin: Uint8Array.from(origin) };
 }
 
 /** Many listeners' candidates as one {@link Candidates} table (what the learned ranker fits on). */
