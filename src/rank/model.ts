@@ -14,7 +14,7 @@ import type { Csr } from '../signals/index.ts';
 import { canFoldIn, isFactorized, ItemKnnRecommender, type Factorized, type FoldIn, type Ranked, type Recommender, type RecommendOptions } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';
 import { LearnedRanker } from './ranker.ts';
-import { featureNames, rankedOrder, recentStreams, userCandidates, userRowOf, worldSources, WorldTables, type RankWorld, type SourceName, type StageSource, type TailDial, type UserRow } from './stage.ts';
+import { featureNames, profileTracks, rankedOrder, rowNorms, userCandidates, userRowOf, worldSources, WorldTables, type RankVectors, type RankWorld, type SourceName, type StageSource, type TailDial, type UserRow } from './stage.ts';
 import type { StageReport } from './train.ts';
 
 const KIND = 'deepcut-rank-stage';
@@ -75,6 +75,17 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
   private live: Csr;
   private readonly sources: StageSource[];
   private cfTop: ((user: number, k: number, exclude: ReadonlySet<number>) => Ranked) | undefined;
+  /** Feature columns the ranker reads; the others are not computed. */
+  private readonly used: Uint8Array;
+  private readonly dim: number;
+  /**
+   * The last listener's whole ranking, kept until the current synchronous job ends (a microtask
+   * clears it): Discover Weekly asks 60 deep, then deeper when its caps leave it short, for the
+   * same listener and history at once. Any later call ranks afresh.
+   */
+  private last: { user: number; m: Csr; filterHeard: boolean; filter: readonly number[]; items: Int32Array; scores: Float32Array; origin: SourceName[]; row: UserRow; origins: (Origin | undefined)[] } | undefined;
+  /** Unit-norm lookups of the spaces origins are found in, built once. */
+  private readonly spaces = new Map<string, { v: RankVectors; norms: Float64Array }>();
 
   constructor(
     readonly base: Recommender,
@@ -86,6 +97,8 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
   ) {
     this.name = `ranked (${base.name})`;
     this.live = tables.w.matrix;
+    this.used = ranker.usedFeatures();
+    this.dim = featureNames(ranker.sources).length;
     const all = worldSources(tables, { cf: base, knn }, () => this.live);
     const byName = new Map(all.map((s) => [s.name as string, s]));
     this.sources = ranker.sources.map((n) => {
@@ -113,17 +126,27 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
   }
 
   recommendExplained(user: number, userItems: Csr, k: number, opts: RecommendOptions = {}): Ranked & { origins: Origin[] } {
-    this.live = userItems;
-    const row = this.rowOf(user, userItems);
-    const heard = new Set<number>(opts.filterHeard === false ? [] : row.items);
-    for (const i of opts.filterItems ?? []) heard.add(i);
-    const c = userCandidates(this.tables, this.sources, user, row, heard, this.depth);
-    const p = this.ranker.predict({ users: Int32Array.of(user), offsets: Int32Array.of(0, c.items.length), items: c.items, x: c.x, dim: featureNames(this.ranker.sources).length });
-    const ranked = rankedOrder(this.tables, c.items, p, this.dial);
-    const at = new Map(Array.from(c.items, (i, r) => [i, r]));
-    const items = ranked.items.slice(0, k);
-    const origins = Array.from(items, (i) => this.origin(this.sources[c.origin[at.get(i)!]].name, i, row));
-    return { items, scores: ranked.scores.slice(0, k), origins };
+    const filterHeard = opts.filterHeard !== false;
+    const filter = opts.filterItems ?? [];
+    let r = this.last;
+    if (!(r && r.user === user && r.m === userItems && r.filterHeard === filterHeard && sameItems(r.filter, filter))) {
+      this.live = userItems;
+      const row = this.rowOf(user, userItems);
+      const heard = new Set<number>(filterHeard ? row.items : []);
+      for (const i of filter) heard.add(i);
+      const c = userCandidates(this.tables, this.sources, user, row, heard, this.depth, this.used, true);
+      const p = this.ranker.predict({ users: Int32Array.of(user), offsets: Int32Array.of(0, c.items.length), items: c.items, x: c.x, dim: this.dim });
+      const ranked = rankedOrder(this.tables, c.items, p, this.dial);
+      const at = new Map<number, number>();
+      for (let j = 0; j < c.items.length; j++) at.set(c.items[j], j);
+      const origin = Array.from(ranked.items, (i) => this.sources[c.origin[at.get(i)!]].name);
+      if (!this.last) queueMicrotask(() => (this.last = undefined));
+      r = this.last = { user, m: userItems, filterHeard, filter: [...filter], items: ranked.items, scores: ranked.scores, origin, row, origins: [] };
+    }
+    const n = Math.min(k, r.items.length);
+    const origins: Origin[] = [];
+    for (let j = 0; j < n; j++) origins.push((r.origins[j] ??= this.origin(r.origin[j], r.items[j], r.row)));
+    return { items: r.items.slice(0, n), scores: r.scores.slice(0, n), origins };
   }
 
   /** The listener's row of `m` with each pair's last time: the run's for pairs it knew, else the run's "now". */
@@ -140,28 +163,34 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
 
   private origin(source: SourceName, item: number, row: UserRow): Origin {
     const w = this.tables.w;
-    const recent = () => recentStreams(row, 30);
     switch (source) {
       case 'artist':
         return { source, artist: w.artistOf[item] };
       case 'text': {
-        const v = w.text!;
-        const a = nearest(v, w.artistOf[item], [...new Set(recent().map((t) => w.artistOf[t]))]);
+        const a = nearest(this.space('text', w.text!), w.artistOf[item], [...new Set(profileTracks(row).map((t) => w.artistOf[t]))]);
         return a >= 0 ? { source, artist: a } : { source };
       }
       case 'audio': {
-        const t = nearest(w.audio!, item, recent());
+        const t = nearest(this.space('audio', w.audio!), item, profileTracks(row));
         return t >= 0 ? { source, track: t } : { source };
       }
       case 'cf':
       case 'knn': {
         if (!isFactorized(this.base)) return { source };
-        const t = nearest({ dim: this.base.factors, data: this.base.itemFactors() }, item, recent());
+        const t = nearest(this.space('factors', { dim: this.base.factors, data: this.base.itemFactors() }), item, profileTracks(row));
         return t >= 0 ? { source, track: t } : { source };
       }
       case 'recent':
         return { source };
     }
+  }
+
+  /** Vectors `v` with their row norms, computed the first time (the CF factors do not change while serving: fold-in moves users only). */
+  private space(name: string, v: RankVectors): { v: RankVectors; norms: Float64Array } {
+    let s = this.spaces.get(name);
+    const same = s && s.v.dim === v.dim && s.v.data.buffer === v.data.buffer && s.v.data.byteOffset === v.data.byteOffset && s.v.data.length === v.data.length;
+    if (!s || !same) this.spaces.set(name, (s = { v, norms: rowNorms(v) }));
+    return s;
   }
 
   similarItems(item: number, k: number): Ranked {
@@ -200,20 +229,28 @@ export class FactorRankedRecommender extends RankedRecommender implements Factor
   }
 }
 
-/** The row of `rows` whose vector is closest (cosine) to row `r` of `v`, or -1. */
-function nearest(v: { dim: number; data: Float32Array }, r: number, rows: number[]): number {
-  if (r < 0 || (r + 1) * v.dim > v.data.length) return -1;
-  const len = (q: number) => Math.sqrt(v.data.subarray(q * v.dim, (q + 1) * v.dim).reduce((a, x) => a + x * x, 0));
-  const nr = len(r);
+/** Whether two filter lists hold the same items in the same order. */
+function sameItems(a: readonly number[], b: Iterable<number>): boolean {
+  let j = 0;
+  for (const x of b) if (j >= a.length || a[j++] !== x) return false;
+  return j === a.length;
+}
+
+/** The row of `rows` whose vector is closest (cosine) to row `r` of `s.v` (row norms `s.norms`), or -1. */
+function nearest(s: { v: RankVectors; norms: Float64Array }, r: number, rows: readonly number[]): number {
+  const { v, norms } = s;
+  const dim = v.dim;
+  if (r < 0 || (r + 1) * dim > v.data.length) return -1;
+  const nr = norms[r];
   let best = -1;
   let bestS = 0;
   for (const q of rows) {
-    if (q < 0 || q === r || (q + 1) * v.dim > v.data.length) continue;
+    if (q < 0 || q === r || (q + 1) * dim > v.data.length) continue;
     let d = 0;
-    for (let i = 0; i < v.dim; i++) d += v.data[r * v.dim + i] * v.data[q * v.dim + i];
-    const den = nr * len(q);
-    const s = den > 0 ? d / den : 0;
-    if (s > bestS) (bestS = s), (best = q);
+    for (let i = 0; i < dim; i++) d += v.data[r * dim + i] * v.data[q * dim + i];
+    const den = nr * norms[q];
+    const sim = den > 0 ? d / den : 0;
+    if (sim > bestS) (bestS = sim), (best = q);
   }
   return best;
 }

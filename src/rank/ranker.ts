@@ -16,6 +16,7 @@ import { topK } from '../core/topk.ts';
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Candidates, RankStats } from './candidates.ts';
+import { FlatForest } from './forest.ts';
 
 export interface RankerOptions {
   /** Boosting rounds (default 80), tree depth (3), learning rate (0.1). */
@@ -32,6 +33,8 @@ export interface RankerOptions {
 /** A fitted ranker: feature width, the trees, and the names of the sources it was trained on. */
 export class LearnedRanker {
   private model: RewardModel | undefined;
+  /** The model's trees flattened for scoring (gbt; the same scores as the model's own predict). */
+  private forest: FlatForest | undefined;
   private dim = 0;
   constructor(
     private readonly o: RankerOptions = {},
@@ -46,11 +49,39 @@ export class LearnedRanker {
     for (const v of y) pos += v;
     if (pos === 0) throw new DeepcutError('invalid_input', `ranker: no positive among ${y.length} candidates; the validation period has nothing to learn from`);
     const rng = new Rng(this.o.seed ?? 0);
-    const d = sampleRows(c, y, this.o.maxRows ?? 60_000, rng);
+    this.fitRows(sampleRows(c, y, this.maxRows, rng), rng);
+  }
+
+  /** The most training rows {@link fit} keeps (a sample of whole users beyond it). */
+  get maxRows(): number {
+    return this.o.maxRows ?? 60_000;
+  }
+
+  /**
+   * The order in which {@link fit} samples whole users when the candidates of `users` users hold
+   * more than {@link maxRows} rows, with the generator as the fit continues from it: a caller that
+   * makes candidates user by user in this order, stops as {@link fit} would, and passes the rows
+   * kept (in user order) to {@link fitSample} fits the same model without making the others.
+   */
+  sampleOrder(users: number): { order: number[]; rng: Rng } {
+    const rng = new Rng(this.o.seed ?? 0);
+    const order = Array.from({ length: users }, (_, j) => j);
+    rng.shuffle(order);
+    return { order, rng };
+  }
+
+  /** Fit on rows already sampled through {@link sampleOrder} (`rng` as it returned it); at least one positive. */
+  fitSample(d: { n: number; dim: number; x: Float64Array; y: Float64Array }, rng: Rng): void {
+    if (!d.y.some((v) => v > 0)) throw new DeepcutError('invalid_input', `ranker: no positive among ${d.n} sampled candidates`);
+    this.fitRows(d, rng);
+  }
+
+  private fitRows(d: { n: number; dim: number; x: Float64Array; y: Float64Array }, rng: Rng): void {
     const model = this.o.learner === 'logistic' ? new LogisticRegression() : new GradientBoostedTrees({ rounds: this.o.rounds ?? 80, depth: this.o.depth ?? 3, learningRate: this.o.learningRate ?? 0.1 });
     model.fit(d, rng);
     this.model = model;
-    this.dim = c.dim;
+    this.forest = FlatForest.of(model.toJSON());
+    this.dim = d.dim;
   }
 
   /** p(hit) per candidate row. */
@@ -58,8 +89,21 @@ export class LearnedRanker {
     if (!this.model) throw new DeepcutError('invalid_input', 'ranker: not fitted');
     if (c.dim !== this.dim) throw new DeepcutError('invalid_input', `ranker: trained on ${this.dim} features, candidates have ${c.dim}`);
     const p = new Float64Array(c.items.length);
-    this.model.predict(c.x, c.items.length, p);
+    this.predictRows(c.x, c.items.length, p);
     return p;
+  }
+
+  /** p(hit) of rows `0..n-1` of `x` (n × the trained width) into `out`: the scoring loop of {@link predict}. */
+  predictRows(x: Float64Array, n: number, out: Float64Array): void {
+    if (!this.model) throw new DeepcutError('invalid_input', 'ranker: not fitted');
+    if (this.forest) this.forest.predict(x, n, out);
+    else this.model.predict(x, n, out);
+  }
+
+  /** Per feature column, 1 when the fitted model may read it (every column for models other than trees). */
+  usedFeatures(): Uint8Array {
+    if (!this.model) throw new DeepcutError('invalid_input', 'ranker: not fitted');
+    return this.forest ? this.forest.used : new Uint8Array(this.dim).fill(1);
   }
 
   /**
@@ -80,6 +124,7 @@ export class LearnedRanker {
     if (f?.kind !== 'deepcut-ranker' || f.version !== 1) throw new DeepcutError('invalid_input', `not a deepcut ranker file (kind ${String(f?.kind)}, version ${String(f?.version)}; expected deepcut-ranker 1)`);
     const r = new LearnedRanker({}, f.sources ?? []);
     r.model = loadRewardModel(f.model);
+    r.forest = FlatForest.of(f.model);
     r.dim = f.dim ?? 0;
     return r;
   }

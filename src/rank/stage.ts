@@ -24,7 +24,7 @@
  */
 import type { Csr } from '../signals/index.ts';
 import { tailQuota, type Recommender, type Ranked } from '../cf/index.ts';
-import { topK } from '../core/topk.ts';
+import { TopK } from '../core/topk.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Candidates } from './candidates.ts';
 
@@ -153,6 +153,28 @@ export class WorldTables {
     this.maxActivity = Math.log1p(maxActivity) || 1;
   }
 
+  private xs = new Float64Array(0);
+  /** Scratch for {@link userCandidates}: a buffer whose first `n` entries are 0. */
+  scratch(n: number): Float64Array {
+    if (this.xs.length < n) this.xs = new Float64Array(n);
+    else this.xs.fill(0, 0, n);
+    return this.xs;
+  }
+
+  private slot: Int32Array | undefined;
+  /** Scratch per track row for {@link userCandidates} (−1 between calls). */
+  slots(): Int32Array {
+    return (this.slot ??= new Int32Array(this.w.matrix.cols).fill(-1));
+  }
+
+  private readonly normsOf: { text?: Float64Array; audio?: Float64Array } = {};
+  /** Row norms of the world's text or audio vectors ({@link rowNorms}), computed once. */
+  norms(space: 'text' | 'audio'): Float64Array {
+    const v = this.w[space];
+    if (!v) throw new DeepcutError('invalid_input', `rank: the world has no ${space} vectors`);
+    return (this.normsOf[space] ??= rowNorms(v));
+  }
+
   private head: Uint8Array | undefined;
   /** 1 for tracks of head artists, per track row. */
   headItems(): Uint8Array {
@@ -190,6 +212,51 @@ export function recentStreams(row: UserRow, n: number): number[] {
   return idx.slice(0, n).map((j) => row.items[j]);
 }
 
+/** What the sources and features read of one listener's row, each part computed once per row object. */
+interface RowView {
+  recent?: number[];
+  artists?: ReturnType<typeof artistsOf>;
+  textP?: { p: Float32Array | undefined; norm: number };
+  audioP?: { p: Float32Array | undefined; norm: number };
+}
+const views = new WeakMap<UserRow, RowView>();
+function viewOf(row: UserRow): RowView {
+  let v = views.get(row);
+  if (!v) views.set(row, (v = {}));
+  return v;
+}
+
+/** The listener's {@link PROFILE} most recent streamed tracks ({@link recentStreams}), once per row. */
+export function profileTracks(row: UserRow): number[] {
+  const v = viewOf(row);
+  return (v.recent ??= recentStreams(row, PROFILE));
+}
+
+function rowArtists(w: RankWorld, row: UserRow): ReturnType<typeof artistsOf> {
+  const v = viewOf(row);
+  return (v.artists ??= artistsOf(w, row));
+}
+
+/** The text profile (the listener's recent artists) and its norm, once per row. */
+function textProfile(w: RankWorld, row: UserRow): { p: Float32Array | undefined; norm: number } {
+  const v = viewOf(row);
+  if (!v.textP) {
+    const p = w.text ? profileOf(w.text, profileTracks(row).map((i) => w.artistOf[i])) : undefined;
+    v.textP = { p, norm: norm(p) };
+  }
+  return v.textP;
+}
+
+/** The audio profile (the listener's recent tracks) and its norm, once per row. */
+function audioProfile(w: RankWorld, row: UserRow): { p: Float32Array | undefined; norm: number } {
+  const v = viewOf(row);
+  if (!v.audioP) {
+    const p = w.audio ? profileOf(w.audio, profileTracks(row)) : undefined;
+    v.audioP = { p, norm: norm(p) };
+  }
+  return v.audioP;
+}
+
 /** Mean of the unit rows `rows` of `v` (zero rows skipped); undefined when none has a vector. */
 function profileOf(v: RankVectors, rows: Iterable<number>): Float32Array | undefined {
   const p = new Float32Array(v.dim);
@@ -206,17 +273,30 @@ function profileOf(v: RankVectors, rows: Iterable<number>): Float32Array | undef
   return n ? p : undefined;
 }
 
-/** Cosine of row `r` of `v` with `p` (0 without a vector). */
-function cosine(v: RankVectors, r: number, p: Float32Array | undefined, pNorm: number): number {
+/** Cosine of row `r` of `v` with `p` (0 without a vector); `rowNorm` holds each row's norm ({@link rowNorms}). */
+function cosine(v: RankVectors, rowNorm: Float64Array, r: number, p: Float32Array | undefined, pNorm: number): number {
   if (!p || r < 0 || (r + 1) * v.dim > v.data.length || pNorm === 0) return 0;
+  const n = rowNorm[r];
+  if (!(n > 0)) return 0;
   let d = 0;
-  let n = 0;
-  for (let i = 0; i < v.dim; i++) {
-    const x = v.data[r * v.dim + i];
-    d += x * p[i];
-    n += x * x;
+  const o = r * v.dim;
+  for (let i = 0; i < v.dim; i++) d += v.data[o + i] * p[i];
+  return d / n / pNorm;
+}
+
+/** The L2 norm of every row of `v` (summed in dimension order, as {@link cosine} needs them). */
+export function rowNorms(v: RankVectors): Float64Array {
+  const n = Math.floor(v.data.length / v.dim);
+  const out = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let i = 0; i < v.dim; i++) {
+      const x = v.data[r * v.dim + i];
+      s += x * x;
+    }
+    out[r] = Math.sqrt(s);
   }
-  return n > 0 ? d / Math.sqrt(n) / pNorm : 0;
+  return out;
 }
 
 const norm = (p: Float32Array | undefined) => (p ? Math.sqrt(p.reduce((a, x) => a + x * x, 0)) : 0);
@@ -226,30 +306,153 @@ const PROFILE = 30;
 
 /**
  * Exact top-k by inner product over the rows of `v` that have a vector (a scan: the stage's
- * content sets are artists, or tracks with audio, and a listener's candidates are made once a week).
+ * content sets are artists, or tracks with audio). Scores are the double-precision dot product
+ * rounded to float32, ties to the lower row. The rows with a vector are packed once as doubles
+ * (the same products as over the float32 rows, without converting them per query) in blocks of
+ * {@link BLOCK} rows laid out dimension by dimension, so one pass over the query scores a block:
+ * each row's sum still runs in dimension order (the same bits as one row at a time).
  */
-function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, exclude?: ReadonlySet<number>): Proposal } {
-  const n = v.data.length / v.dim;
-  const none = new Uint8Array(n);
-  for (let r = 0; r < n; r++) none[r] = v.data.subarray(r * v.dim, (r + 1) * v.dim).some((x) => x !== 0) ? 0 : 1;
-  const s = new Float32Array(n);
+export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, exclude?: ReadonlySet<number>): Proposal } {
+  const dim = v.dim;
+  const n = v.data.length / dim;
+  const rows: number[] = [];
+  for (let r = 0; r < n; r++) if (v.data.subarray(r * dim, (r + 1) * dim).some((x) => x !== 0)) rows.push(r);
+  const blocks = Math.ceil(rows.length / BLOCK);
+  // row ids per block slot (−1: padding), and the blocks' values: block b, dimension i, slot s at (b·dim + i)·BLOCK + s
+  const rowOf = new Int32Array(blocks * BLOCK).fill(-1);
+  const packed = new Float64Array(blocks * BLOCK * dim);
+  rows.forEach((r, j) => {
+    rowOf[j] = r;
+    const b = Math.floor(j / BLOCK);
+    const slot = j % BLOCK;
+    for (let i = 0; i < dim; i++) packed[(b * dim + i) * BLOCK + slot] = v.data[r * dim + i];
+  });
+  const q64 = new Float64Array(dim);
+  const d = new Float64Array(BLOCK);
   return {
-    top(q, k, exclude) {
-      for (let r = 0; r < n; r++) {
-        let d = 0;
-        for (let i = 0; i < v.dim; i++) d += q[i] * v.data[r * v.dim + i];
-        s[r] = d;
+    top: function scanTop(q, k, exclude) {
+      for (let i = 0; i < dim; i++) q64[i] = q[i];
+      const top = new TopK(Math.min(k, n));
+      for (let b = 0; b < blocks; b++) {
+        let d0 = 0;
+        let d1 = 0;
+        let d2 = 0;
+        let d3 = 0;
+        let d4 = 0;
+        let d5 = 0;
+        let d6 = 0;
+        let d7 = 0;
+        let o = b * dim * BLOCK;
+        for (let i = 0; i < dim; i++, o += BLOCK) {
+          const qi = q64[i];
+          d0 += qi * packed[o];
+          d1 += qi * packed[o + 1];
+          d2 += qi * packed[o + 2];
+          d3 += qi * packed[o + 3];
+          d4 += qi * packed[o + 4];
+          d5 += qi * packed[o + 5];
+          d6 += qi * packed[o + 6];
+          d7 += qi * packed[o + 7];
+        }
+        d[0] = d0;
+        d[1] = d1;
+        d[2] = d2;
+        d[3] = d3;
+        d[4] = d4;
+        d[5] = d5;
+        d[6] = d6;
+        d[7] = d7;
+        for (let slot = 0; slot < BLOCK; slot++) {
+          const r = rowOf[b * BLOCK + slot];
+          if (r >= 0 && (exclude === undefined || !exclude.has(r))) top.push(r, Math.fround(d[slot]));
+        }
       }
-      const skip = Uint8Array.from(none);
-      for (const r of exclude ?? []) if (r < n) skip[r] = 1;
-      return topK(s, k, skip);
+      return top.result();
     },
   };
 }
 
+/** Rows scored together by {@link scanSearch} (its loop is written for 8). */
+const BLOCK = 8;
+
 /** A recommender as a source (cf, knn): its top unheard tracks of the matrix row. */
 export function modelSource(name: 'cf' | 'knn', model: Recommender, matrix: () => Csr): StageSource {
   return { name, top: (u, _row, heard, k) => model.recommend(u, matrix(), k, { filterHeard: true, filterItems: heard }) };
+}
+
+/** Item-kNN models that expose their kept neighbours (the item-kNN recommender of src/cf). */
+export interface ItemNeighbours {
+  neighboursOf(item: number): { items: Int32Array; scores: Float32Array };
+}
+
+export function hasItemNeighbours(m: Recommender): m is Recommender & ItemNeighbours {
+  return typeof (m as Partial<ItemNeighbours>).neighboursOf === 'function';
+}
+
+/**
+ * The item-kNN source from the model's neighbour lists: a listener's score for track j is
+ * Σ_i c_ui · S[i, j] over the tracks i of their row, summed into float32 in row order as the model's
+ * own `recommend` does, but over the tracks their neighbours reach instead of the whole catalog.
+ * The answer is the model's (same items, scores and order): unreached tracks score 0, so when
+ * fewer than k reached tracks are left they are filled by the lowest unheard rows, ties by row.
+ * `items` is the model's track count; a user row outside `matrix` goes to the model itself.
+ */
+export function knnSource(model: Recommender & ItemNeighbours, matrix: () => Csr, items: number): StageSource {
+  const score = new Float32Array(items);
+  const reached = new Uint8Array(items);
+  const inRow = new Uint8Array(items);
+  let touched = new Int32Array(1024);
+  return {
+    name: 'knn',
+    top: function knnTop(u, row, heard, k) {
+      const m = matrix();
+      if (u >= m.rows || m.cols !== items) return model.recommend(u, m, k, { filterHeard: true, filterItems: heard });
+      if (!Number.isInteger(k) || k <= 0) return model.recommend(u, m, k, { filterHeard: true, filterItems: heard });
+      let nt = 0;
+      const a = m.indptr[u];
+      const b = m.indptr[u + 1];
+      for (let p = a; p < b; p++) {
+        const i = m.indices[p];
+        inRow[i] = 1;
+        const c = m.data[p];
+        const nb = model.neighboursOf(i);
+        for (let q = 0; q < nb.items.length; q++) {
+          const j = nb.items[q];
+          if (reached[j] === 0) {
+            reached[j] = 1;
+            if (nt === touched.length) {
+              const g = new Int32Array(2 * nt);
+              g.set(touched);
+              touched = g;
+            }
+            touched[nt++] = j;
+          }
+          score[j] += c * nb.scores[q];
+        }
+      }
+      const out = new TopK(Math.min(k, items));
+      try {
+        for (let t = 0; t < nt; t++) {
+          const j = touched[t];
+          if (inRow[j] === 0 && !heard.has(j)) out.push(j, score[j]);
+        }
+        // unreached unheard tracks score 0: only the k lowest rows of them can place
+        let filled = 0;
+        for (let j = 0; j < items && filled < k; j++) {
+          if (reached[j] !== 0 || inRow[j] !== 0 || heard.has(j)) continue;
+          out.push(j, 0);
+          filled++;
+        }
+      } finally {
+        for (let t = 0; t < nt; t++) {
+          score[touched[t]] = 0;
+          reached[touched[t]] = 0;
+        }
+        for (let p = a; p < b; p++) inRow[m.indices[p]] = 0;
+      }
+      return out.result();
+    },
+  };
 }
 
 /** Unheard tracks of the listener's artists (see the module comment). */
@@ -257,7 +460,7 @@ export function artistSource(t: WorldTables): StageSource {
   return {
     name: 'artist',
     top(_u, row, heard, k) {
-      const { tracks, streamed } = artistsOf(t.w, row);
+      const { tracks, streamed } = rowArtists(t.w, row);
       const out: { item: number; score: number }[] = [];
       const artists = [...tracks].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 40);
       for (const [a, c] of artists) {
@@ -300,7 +503,7 @@ export function textSource(t: WorldTables, text: RankVectors): StageSource {
   return {
     name: 'text',
     top(_u, row, heard, k) {
-      const p = profileOf(text, recentStreams(row, PROFILE).map((i) => t.w.artistOf[i]));
+      const { p } = textProfile(t.w, row);
       if (!p) return { items: [], scores: [] };
       const near = search.top(p, Math.ceil(k / 2) + 10);
       const items: number[] = [];
@@ -334,7 +537,7 @@ export function audioSource(t: WorldTables, audio: RankVectors): StageSource {
   return {
     name: 'audio',
     top(_u, row, heard, k) {
-      const p = profileOf(audio, recentStreams(row, PROFILE));
+      const { p } = audioProfile(t.w, row);
       return p ? search.top(p, k, heard) : { items: [], scores: [] };
     },
   };
@@ -347,7 +550,7 @@ export function audioSource(t: WorldTables, audio: RankVectors): StageSource {
 export function worldSources(t: WorldTables, models: { cf?: Recommender; knn?: Recommender }, matrix: () => Csr = () => t.w.matrix): StageSource[] {
   const out: StageSource[] = [];
   if (models.cf) out.push(modelSource('cf', models.cf, matrix));
-  if (models.knn) out.push(modelSource('knn', models.knn, matrix));
+  if (models.knn) out.push(hasItemNeighbours(models.knn) ? knnSource(models.knn, matrix, t.w.matrix.cols) : modelSource('knn', models.knn, matrix));
   out.push(artistSource(t), recentSource(t));
   if (t.w.text) out.push(textSource(t, t.w.text));
   if (t.w.audio) out.push(audioSource(t, t.w.audio));
@@ -366,55 +569,67 @@ export interface UserCandidates {
 /**
  * The union of the sources' `depth`-deep proposals for listener `u` with their features (see the
  * module comment). `heard`: every track the listener played (streamed or skipped), left out.
+ * `used` (per feature column): columns marked 0 are left at 0 when costly to compute (the text
+ * and audio similarities), for a ranker that never reads them ({@link LearnedRanker.usedFeatures}).
+ * With `scratch`, `x` is a view of `t`'s scratch buffer, valid until the next call (a caller that
+ * scores the rows at once); else a copy.
  */
-export function userCandidates(t: WorldTables, sources: readonly StageSource[], u: number, row: UserRow, heard: ReadonlySet<number>, depth: number): UserCandidates {
+export function userCandidates(t: WorldTables, sources: readonly StageSource[], u: number, row: UserRow, heard: ReadonlySet<number>, depth: number, used?: Uint8Array, scratch = false): UserCandidates {
   const w = t.w;
   const S = sources.length;
-  const dim = featureNames(sources.map((s) => s.name)).length;
-  const at = new Map<number, number>();
+  const dim = 2 * S + TRACK_FEATURES.length;
+  const slot = t.slots();
   const items: number[] = [];
-  const feats: number[][] = [];
   const origin: number[] = [];
-  sources.forEach((src, s) => {
-    const r = src.top(u, row, heard, depth);
-    const best = r.items.length > 0 && r.scores[0] > 0 ? r.scores[0] : 0;
-    for (let q = 0; q < Math.min(depth, r.items.length); q++) {
-      const i = r.items[q];
-      if (heard.has(i)) continue;
-      let f = at.get(i);
-      if (f === undefined) {
-        f = items.length;
-        at.set(i, f);
-        items.push(i);
-        const x = new Array<number>(dim).fill(0);
-        for (let z = 0; z < S; z++) x[2 * z] = depth;
-        feats.push(x);
-        origin.push(s);
+  // each source proposes at most `depth` tracks: S × depth rows hold the union
+  const x = t.scratch(Math.max(1, S * depth) * dim);
+  try {
+    for (let s = 0; s < S; s++) {
+      const r = sources[s].top(u, row, heard, depth);
+      const best = r.items.length > 0 && r.scores[0] > 0 ? r.scores[0] : 0;
+      const m = Math.min(depth, r.items.length);
+      for (let q = 0; q < m; q++) {
+        const i = r.items[q];
+        if (heard.has(i)) continue;
+        let f = slot[i];
+        if (f < 0) {
+          f = items.length;
+          slot[i] = f;
+          items.push(i);
+          for (let z = 0; z < S; z++) x[f * dim + 2 * z] = depth;
+          origin.push(s);
+        }
+        const o = f * dim;
+        if (q < x[o + 2 * s] || x[o + 2 * s] === depth) {
+          x[o + 2 * s] = q;
+          x[o + 2 * s + 1] = best > 0 ? r.scores[q] / best : 0;
+        }
+        if (q < x[o + 2 * origin[f]]) origin[f] = s;
+        x[o + 2 * S]++;
       }
-      const x = feats[f];
-      if (q < x[2 * s] || x[2 * s] === depth) {
-        x[2 * s] = q;
-        x[2 * s + 1] = best > 0 ? r.scores[q] / best : 0;
-      }
-      if (q < x[2 * origin[f]]) origin[f] = s;
-      x[2 * S]++;
     }
-  });
-  const { tracks, last, streamed } = artistsOf(w, row);
-  const recent = recentStreams(row, PROFILE);
-  const textP = w.text ? profileOf(w.text, recent.map((i) => w.artistOf[i])) : undefined;
-  const audioP = w.audio ? profileOf(w.audio, recent) : undefined;
-  const textN = norm(textP);
-  const audioN = norm(audioP);
+  } finally {
+    for (const i of items) slot[i] = -1;
+  }
+  const { tracks, last, streamed } = rowArtists(w, row);
+  const col = 2 * S + 1;
+  // columns of text_sim and audio_sim
+  const wantText = w.text !== undefined && (used === undefined || used[col + 9] === 1);
+  const wantAudio = w.audio !== undefined && (used === undefined || used[col + 10] === 1);
+  const text = wantText ? textProfile(w, row) : undefined;
+  const audio = wantAudio ? audioProfile(w, row) : undefined;
+  const textNorms = wantText ? t.norms('text') : undefined;
+  const audioNorms = wantAudio ? t.norms('audio') : undefined;
+  const follows = w.follows?.(u);
   let lastPlay = -Infinity;
   for (const v of row.lastAt) lastPlay = Math.max(lastPlay, v);
   const days = (ms: number) => Math.log1p(Math.max(0, w.now - ms) / DAY_MS);
-  const out = new Float64Array(items.length * dim);
+  const activity = Math.log1p(row.items.length) / t.maxActivity;
+  const userDays = Number.isFinite(lastPlay) ? days(lastPlay) : 10;
   for (let f = 0; f < items.length; f++) {
     const i = items[f];
     const a = w.artistOf[i];
-    const x = feats[f];
-    let c = 2 * S + 1;
+    let c = f * dim + col;
     x[c++] = Math.log1p(t.listeners[i]) / t.maxListeners;
     x[c++] = t.listeners[i] > 0 ? t.recent[i] / t.listeners[i] : 0;
     x[c++] = Math.log1p(t.recent[i]) / t.maxRecent;
@@ -423,15 +638,15 @@ export function userCandidates(t: WorldTables, sources: readonly StageSource[], 
     const own = a >= 0 ? (tracks.get(a) ?? 0) : 0;
     x[c++] = streamed > 0 ? own / streamed : 0;
     x[c++] = Math.log1p(own);
-    x[c++] = a >= 0 && last.has(a) ? days(last.get(a)!) : 10;
-    x[c++] = a >= 0 && w.follows?.(u)?.has(a) ? 1 : 0;
-    x[c++] = w.text ? cosine(w.text, a, textP, textN) : 0;
-    x[c++] = w.audio ? cosine(w.audio, i, audioP, audioN) : 0;
-    x[c++] = Math.log1p(row.items.length) / t.maxActivity;
-    x[c++] = Number.isFinite(lastPlay) ? days(lastPlay) : 10;
-    out.set(x, f * dim);
+    const lastA = a >= 0 ? last.get(a) : undefined;
+    x[c++] = lastA !== undefined ? days(lastA) : 10;
+    x[c++] = a >= 0 && follows?.has(a) ? 1 : 0;
+    x[c++] = text ? cosine(w.text!, textNorms!, a, text.p, text.norm) : 0;
+    x[c++] = audio ? cosine(w.audio!, audioNorms!, i, audio.p, audio.norm) : 0;
+    x[c++] = activity;
+    x[c++] = userDays;
   }
-  return { items: Int32Array.from(items), x: out, origin: Uint8Array.from(origin) };
+  return { items: Int32Array.from(items), x: scratch ? x.subarray(0, items.length * dim) : x.slice(0, items.length * dim), origin: Uint8Array.from(origin) };
 }
 
 /** Many listeners' candidates as one {@link Candidates} table (what the learned ranker fits on). */

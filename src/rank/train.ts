@@ -13,6 +13,7 @@ import { confidenceFromCounts, type ConfidenceOptions } from '../signals/index.t
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
 import { LearnedRanker } from './ranker.ts';
+import type { Candidates } from './candidates.ts';
 import { cappedTop, featureNames, rankedOrder, stackCandidates, userCandidates, userRowOf, WorldTables, type RankWorld, type StageSource, type TailDial, type UserCandidates } from './stage.ts';
 
 /** Listen events in the run's rows: user row, track row, start (ms), and the signal (1 stream, −1 quick skip, 0 neither). */
@@ -34,35 +35,82 @@ export interface TimeSplit {
 
 /**
  * Split `e` at `cut` (ms): the matrix of the listens before it (confidences as the run makes
- * them, `o`), each pair's last time, and each listener's new streams after it.
+ * them, `o`), each pair's last time, and each listener's new streams after it. The listens
+ * before the cut are grouped by (user, track) with two counting sorts (by track, then stably by
+ * user), so a 5M-listen history costs a few typed-array passes, not a map entry per pair.
  */
 export function timeSplit(e: ListenEvents, users: number, tracks: number, cut: number, o: ConfidenceOptions): TimeSplit {
   const n = e.user.length;
-  const key = (u: number, t: number) => u * tracks + t;
-  const agg = new Map<number, { plays: number; skips: number; last: number }>();
-  let now = -Infinity;
+  let m = 0;
   for (let i = 0; i < n; i++) {
-    if (!(e.at[i] < cut)) continue;
-    const k = key(e.user[i], e.track[i]);
-    let a = agg.get(k);
-    if (!a) agg.set(k, (a = { plays: 0, skips: 0, last: -Infinity }));
-    if (e.signal[i] === 1) a.plays++;
-    if (e.signal[i] === -1) a.skips++;
-    a.last = Math.max(a.last, e.at[i]);
-    now = Math.max(now, e.at[i]);
+    const u = e.user[i];
+    const t = e.track[i];
+    if (!(u >= 0 && u < users && t >= 0 && t < tracks)) throw new DeepcutError('invalid_input', `timeSplit: listen ${i} has user row ${u} of ${users}, track row ${t} of ${tracks}`);
+    if (e.at[i] < cut) m++;
   }
-  const keys = [...agg.keys()].sort((a, b) => a - b);
-  const row = Int32Array.from(keys, (k) => Math.floor(k / tracks));
-  const col = Int32Array.from(keys, (k) => k % tracks);
-  const matrix = confidenceFromCounts(users, tracks, row, col, Float64Array.from(keys, (k) => agg.get(k)!.plays), Float64Array.from(keys, (k) => agg.get(k)!.skips), o);
+  // the listens before the cut, ordered by (user, track), in event order within a pair
+  const byTrack = new Int32Array(m);
+  const start = new Int32Array(Math.max(users, tracks) + 1);
+  for (let i = 0; i < n; i++) if (e.at[i] < cut) start[e.track[i] + 1]++;
+  for (let t = 0; t < tracks; t++) start[t + 1] += start[t];
+  for (let i = 0; i < n; i++) if (e.at[i] < cut) byTrack[start[e.track[i]]++] = i;
+  const order = new Int32Array(m);
+  const userStart = new Int32Array(users + 1);
+  for (let j = 0; j < m; j++) userStart[e.user[byTrack[j]] + 1]++;
+  for (let u = 0; u < users; u++) userStart[u + 1] += userStart[u];
+  start.set(userStart.subarray(0, users));
+  for (let j = 0; j < m; j++) {
+    const i = byTrack[j];
+    order[start[e.user[i]]++] = i;
+  }
+  // one entry per (user, track) pair: plays, skips, last time; pairStart[u] .. pairStart[u + 1] are user u's, by track
+  const row = new Int32Array(m);
+  const col = new Int32Array(m);
+  const plays = new Float64Array(m);
+  const skips = new Float64Array(m);
+  const last = new Float64Array(m);
+  const pairStart = new Int32Array(users + 1);
+  let pairs = 0;
+  let now = -Infinity;
+  for (let u = 0; u < users; u++) {
+    for (let j = userStart[u]; j < userStart[u + 1]; j++) {
+      const i = order[j];
+      const t = e.track[i];
+      if (pairs === pairStart[u] || col[pairs - 1] !== t) {
+        row[pairs] = u;
+        col[pairs] = t;
+        last[pairs] = -Infinity;
+        pairs++;
+      }
+      const q = pairs - 1;
+      if (e.signal[i] === 1) plays[q]++;
+      if (e.signal[i] === -1) skips[q]++;
+      last[q] = Math.max(last[q], e.at[i]);
+      now = Math.max(now, e.at[i]);
+    }
+    pairStart[u + 1] = pairs;
+  }
+  /** The pair number of (u, t) before the cut, or −1. */
+  const pairOf = (u: number, t: number): number => {
+    let lo = pairStart[u];
+    let hi = pairStart[u + 1] - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (col[mid] < t) lo = mid + 1;
+      else if (col[mid] > t) hi = mid - 1;
+      else return mid;
+    }
+    return -1;
+  };
+  const matrix = confidenceFromCounts(users, tracks, row.subarray(0, pairs), col.subarray(0, pairs), plays.subarray(0, pairs), skips.subarray(0, pairs), o);
   const lastAt = new Float64Array(matrix.indices.length);
-  for (let u = 0; u < users; u++) for (let p = matrix.indptr[u]; p < matrix.indptr[u + 1]; p++) lastAt[p] = agg.get(key(u, matrix.indices[p]))!.last;
+  for (let u = 0; u < users; u++) for (let p = matrix.indptr[u]; p < matrix.indptr[u + 1]; p++) lastAt[p] = last[pairOf(u, matrix.indices[p])];
   const future = new Map<number, Set<number>>();
   for (let i = 0; i < n; i++) {
-    if (e.at[i] < cut || e.signal[i] !== 1 || agg.has(key(e.user[i], e.track[i]))) continue;
-    let s = future.get(e.user[i]);
-    if (!s) future.set(e.user[i], (s = new Set()));
-    s.add(e.track[i]);
+    if (e.at[i] < cut || e.signal[i] !== 1 || pairOf(e.user[i], e.track[i]) >= 0) continue;
+    let f = future.get(e.user[i]);
+    if (!f) future.set(e.user[i], (f = new Set()));
+    f.add(e.track[i]);
   }
   return { matrix, lastAt, now: Number.isFinite(now) ? now : cut, future };
 }
@@ -103,6 +151,7 @@ export interface StageReport {
   features: string[];
   cut: number;
   users: { fit: number; check: number };
+  /** Candidate rows the ranker fitted on (its sample of the fitting listeners) plus the checking listeners' rows. */
   candidates: number;
   plain: ListScore;
   ranked: ListScore;
@@ -129,22 +178,64 @@ export function trainStage(past: WorldTables, sources: readonly StageSource[], f
   const nFit = Math.max(1, Math.round((chosen.length * 2) / 3));
   const fitUsers = chosen.slice(0, nFit).sort((a, b) => a - b);
   const checkUsers = chosen.slice(nFit).sort((a, b) => a - b);
-  const cands = (us: number[]): UserCandidates[] =>
+  const cfAt = names.indexOf('cf');
+  // the plain list of a checking listener is the cf source's proposal made for their candidates, kept
+  const plainOf = new Map<number, ArrayLike<number>>();
+  const keepPlain = (list: readonly StageSource[]): StageSource[] =>
+    list.map((src, s) => {
+      if (s !== cfAt) return src;
+      const top: StageSource['top'] = (u, row, heard, k) => {
+        const r = src.top(u, row, heard, k);
+        plainOf.set(u, r.items);
+        return r;
+      };
+      return { name: src.name, top };
+    });
+  const cands = (us: number[], list: readonly StageSource[] = sources): UserCandidates[] =>
     us.map((u) => {
       const row = userRowOf(w, u);
-      return userCandidates(past, sources, u, row, new Set(row.items), depth);
+      return userCandidates(past, list, u, row, new Set(row.items), depth);
     });
-  const fitC = cands(fitUsers);
-  const table = stackCandidates(fitUsers, fitC, dim);
-  const y = new Float64Array(table.items.length);
-  fitUsers.forEach((u, j) => {
-    const pos = future.get(u)!;
-    for (let r = table.offsets[j]; r < table.offsets[j + 1]; r++) if (pos.has(table.items[r])) y[r] = 1;
-  });
   const ranker = new LearnedRanker({ seed: o.seed, rounds: o.rounds ?? 80, depth: o.treeDepth ?? 3, maxRows: o.maxRows ?? 60_000 }, names);
-  ranker.fit(table, y);
+  const labels = (us: readonly number[], c: Candidates): Float64Array => {
+    const y = new Float64Array(c.items.length);
+    us.forEach((u, j) => {
+      const pos = future.get(u)!;
+      for (let r = c.offsets[j]; r < c.offsets[j + 1]; r++) if (pos.has(c.items[r])) y[r] = 1;
+    });
+    return y;
+  };
+  // The ranker fits on a seeded sample of whole fitting listeners (at most maxRows rows): their
+  // candidates are made in the sample's order until it is full, the others' never (the same
+  // model as making every listener's and sampling after).
+  const fitC: (UserCandidates | undefined)[] = new Array(fitUsers.length);
+  const { order, rng: sampleRng } = ranker.sampleOrder(fitUsers.length);
+  const keep: number[] = [];
+  let rows = 0;
+  let full = true;
+  for (const j of order) {
+    const c = (fitC[j] = cands([fitUsers[j]])[0]);
+    if (rows + c.items.length > ranker.maxRows && keep.length > 0) {
+      full = false;
+      break;
+    }
+    keep.push(j);
+    rows += c.items.length;
+  }
+  keep.sort((a, b) => a - b);
+  const sampled = stackCandidates(keep.map((j) => fitUsers[j]), keep.map((j) => fitC[j]!), dim);
+  const sampledY = labels(keep.map((j) => fitUsers[j]), sampled);
+  let fitRows = sampled.items.length;
+  if (!full && sampledY.some((v) => v > 0)) ranker.fitSample({ n: sampled.items.length, dim, x: sampled.x, y: sampledY }, sampleRng);
+  else {
+    // every listener's candidates (all fit in maxRows, or the sample has no positive): the plain fit
+    fitUsers.forEach((u, j) => (fitC[j] ??= cands([u])[0]));
+    const table = stackCandidates(fitUsers, fitC as UserCandidates[], dim);
+    fitRows = table.items.length;
+    ranker.fit(table, labels(fitUsers, table));
+  }
 
-  const checkC = cands(checkUsers);
+  const checkC = cands(checkUsers, keepPlain(sources));
   const check = stackCandidates(checkUsers, checkC, dim);
   const p = ranker.predict(check);
   const cap = (order: ArrayLike<number>) => cappedTop(order, w, size, o.perArtist ?? 2, o.perAlbum ?? 1);
@@ -160,8 +251,7 @@ export function trainStage(past: WorldTables, sources: readonly StageSource[], f
     });
     return { hit_rate: lists.length ? hits / lists.length : 0, long_tail_share: n ? tail / n : 0 };
   };
-  const cfAt = names.indexOf('cf');
-  const plainLists = checkUsers.map((u) => (cfAt >= 0 ? cap(sources[cfAt].top(u, userRowOf(w, u), new Set(userRowOf(w, u).items), depth).items) : []));
+  const plainLists = checkUsers.map((u) => (cfAt >= 0 ? cap(plainOf.get(u) ?? []) : []));
   const plain = score(plainLists);
   const dials = (o.betas ?? [0, 0.1, 0.2, 0.3]).flatMap((beta) => (o.tailShares ?? [0, 0.2, 0.3]).map((tailShare) => ({ beta, tailShare })));
   const curve = dials.map((dial) => {
@@ -177,7 +267,7 @@ export function trainStage(past: WorldTables, sources: readonly StageSource[], f
   const fallback = use ? undefined : `the ranker's Discover Weekly hit rate on the validation week (${ranked.hit_rate.toFixed(4)}) does not beat the plain model's (${plain.hit_rate.toFixed(4)}): recommendations stay the plain model's`;
   return {
     ranker,
-    report: { use, ...(fallback ? { fallback } : {}), dial: { beta: best.beta, tailShare: best.tailShare }, sources: names, features: featureNames(names), users: { fit: fitUsers.length, check: checkUsers.length }, candidates: table.items.length + check.items.length, plain, ranked, curve },
+    report: { use, ...(fallback ? { fallback } : {}), dial: { beta: best.beta, tailShare: best.tailShare }, sources: names, features: featureNames(names), users: { fit: fitUsers.length, check: checkUsers.length }, candidates: fitRows + check.items.length, plain, ranked, curve },
   };
 }
 
