@@ -62,7 +62,13 @@ export interface Protocol {
 export interface CompareOptions {
   seed: number;
   /** Add the learned ranker over every family's candidates, its β curve, and the production list's tail-quota curve at these shares. */
-  ranker?: { betas: number[]; tailShares?: number[]; tailTemperature?: number };
+  ranker?: {
+    betas: number[];
+    tailShares?: number[];
+    tailTemperature?: number;
+    /** A family whose lists also supply tail items to the production list's tail places (cf.tailShare's tail source; src/cf/longtail.ts). */
+    tailSource?: string;
+  };
 }
 
 export function applyInput(m: Csr, input: Input, times?: TrainTimes): Csr {
@@ -217,6 +223,8 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     if (fitS !== null) metrics[`${p.prefix}${key}_fit_s`] = fitS;
     if (modelMb !== null) metrics[`${p.prefix}${key}_model_mb`] = modelMb;
     metrics[`${p.prefix}${key}_params`] = label;
+    // per fold (time windows): the figures the rolling-origin production pick reads
+    if (scores.length > 1) scores.forEach((sc, k) => (metrics[`${p.prefix}${key}_ndcg_at_${K}_fold${k + 1}`] = mean(sc.ndcg)));
   };
   for (const f of families) {
     let best = f.candidates[0];
@@ -318,14 +326,21 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     putMetrics(metrics, `${p.prefix}production`, prod);
     metrics[`${p.prefix}production_model`] = picks.join(',');
     // the long-tail quota dial over the production lists (what cf.tailShare does in the pipeline)
-    // each share with the best-ranked tail pick, then (share > 0, when a τ is given) with the per-listener draw at τ
+    // each share with the best-ranked tail pick, then (share > 0, when a τ is given) with the per-listener draw at τ,
+    // then (with a tail source) the draw over the production list's and the source's tail items
     const t = o.ranker.tailTemperature ?? 0;
-    for (const [share, temperature] of (o.ranker.tailShares ?? []).flatMap((x) => (x > 0 && t > 0 ? [[x, 0], [x, t]] : [[x, 0]]))) {
+    const src = o.ranker.tailSource === undefined ? -1 : families.findIndex((f) => f.key === o.ranker?.tailSource);
+    if (o.ranker.tailSource !== undefined && src < 0) throw new Error(`compareModels: tail source ${o.ranker.tailSource} is not a family here`);
+    const settings: [number, number, boolean][] = (o.ranker.tailShares ?? []).flatMap((x) => (x > 0 && t > 0 ? [[x, 0, false], [x, t, false], ...(src >= 0 ? ([[x, t, true]] as [number, number, boolean][]) : [])] : [[x, 0, false]]));
+    for (const [share, temperature, withSource] of settings) {
       const s = summarize(
         prodLists.map((l, k) => {
           const cut: RecLists = { users: l.users, items: [], scores: [] };
+          const sl = withSource ? foldLists[k][src] : undefined;
+          const row = new Map(sl ? [...sl.users].map((u, j) => [u, j]) : []);
           l.items.forEach((it, j) => {
-            const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, pops[k].head, temperature > 0 ? { temperature, seed: tailSeed(o.seed, l.users[j]) } : undefined);
+            const q = row.get(l.users[j]);
+            const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, pops[k].head, temperature > 0 ? { temperature, seed: tailSeed(o.seed, l.users[j]) } : undefined, sl && q !== undefined ? { items: sl.items[q], scores: sl.scores[q] } : undefined);
             cut.items.push(r.items);
             cut.scores.push(r.scores);
           });
@@ -333,8 +348,8 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
         }),
         o.seed,
       );
-      const key = `${p.prefix}production_tail_${String(share).replace('.', '_')}${temperature > 0 ? '_spread' : ''}`;
-      quota.push([temperature > 0 ? `draw, τ = ${temperature}` : 'best-ranked', ...dialPoint(metrics, key, share, s)]);
+      const key = `${p.prefix}production_tail_${String(share).replace('.', '_')}${temperature > 0 ? '_spread' : ''}${withSource ? '_source' : ''}`;
+      quota.push([`${temperature > 0 ? `draw, τ = ${temperature}` : 'best-ranked'}${withSource ? ` + ${o.ranker.tailSource}'s tail` : ''}`, ...dialPoint(metrics, key, share, s)]);
     }
     for (const beta of o.ranker.betas) {
       const s = summarize(rankedAt(beta), o.seed);
