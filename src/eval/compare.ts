@@ -313,15 +313,22 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     const rankedHow = nestedRanked ? `nested: trained on ${p.inner?.label}, ranking the validation lists` : '2-fold cross-fitted over validation users';
     for (const [key, v] of choice) tuning.push(['production choice', `${key}${key === 'ranked' ? ` (${rankedHow})` : ''}`, r4(v)]);
     if (nestedRanked) tuning.push(['production choice', 'ranked (2-fold cross-fitted over validation users; not used: trains and ranks lists of one matrix)', r4(crossNdcg)]);
-    // Rolling origin (time windows): the first fold takes the validation pick; each later fold takes
-    // the model best on the window just before its cut (that window's test pairs all precede the cut).
+    // Rolling origin with an expanding window (time windows): each fold takes the model best on
+    // everything seen before its cut, pooled over users: the validation window, then every earlier
+    // test window (their pairs all precede the cut). The first fold's pick is the validation pick.
+    // (One window alone holds 17-28 listeners here; a pick on it alone flipped between two models.)
     const keys = [...families.map((f) => f.key), 'ranked'];
-    const meanNdcg = (s: ListScores) => mean(s.ndcg);
-    const picks = p.folds.map((_, k) => (k === 0 ? pick : keys.reduce((a, b) => (meanNdcg(perFold[b][k - 1]) > meanNdcg(perFold[a][k - 1]) ? b : a))));
+    const validScores = new Map<string, Float64Array[]>(families.map((f, k) => [f.key, [scoreLists(validLists[k], p.valid.train, p.valid.test, K, DEPTH).ndcg]]));
+    validScores.set('ranked', (nestedRanked ? [nestedRanked] : crossRanked).map((l) => scoreLists(l, p.valid.train, p.valid.test, K, DEPTH).ndcg));
+    const pooled = (key: string, k: number) => {
+      const parts = [...validScores.get(key)!, ...perFold[key].slice(0, k).map((s) => s.ndcg)];
+      return parts.reduce((a, x) => a + x.reduce((b, y) => b + y, 0), 0) / Math.max(1, parts.reduce((a, x) => a + x.length, 0));
+    };
+    const picks = p.folds.map((_, k) => (k === 0 ? pick : keys.reduce((a, b) => (pooled(b, k) > pooled(a, k) ? b : a))));
     const prodLists = picks.map((key, k) => (key === 'ranked' ? rankedLists(0)[k] : foldLists[k][families.findIndex((f) => f.key === key)]));
     summaries.production = summarize(picks.map((key, k) => perFold[key][k]), o.seed);
     const prod = summaries.production;
-    const pickLabel = picks.every((x) => x === pick) ? `= ${pick} (best on validation; the ranker ${nestedRanked ? 'nested' : 'cross-fitted'})` : `per window, the best on the window before its cut: ${picks.join(', ')}`;
+    const pickLabel = picks.every((x) => x === pick) ? `= ${pick} (best on validation; the ranker ${nestedRanked ? 'nested' : 'cross-fitted'})` : `per window, the best on every window before its cut (validation and earlier test windows, pooled over users): ${picks.join(', ')}`;
     rows.push(['production', pickLabel, ci(prod.ndcg), ci(prod.recall), r4(prod.precision), r4(prod.coverage), r4(prod.novelty), r4(prod.longTail), null, null]);
     putMetrics(metrics, `${p.prefix}production`, prod);
     metrics[`${p.prefix}production_model`] = picks.join(',');
