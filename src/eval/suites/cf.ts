@@ -215,8 +215,12 @@ export const cfMl100k: EvalSuite = {
         [64, 40, 0.001],
         [128, 40, 0.01],
       ],
-      // EASE^R (λ 300 or 500: EASE's own best two on validation) + ALS (32 factors, λ 5, confidence 1 + 10·x), λ and weight chosen on validation
-      blend: [300, 500].flatMap((lambda) => blends({ kind: 'ease', lambda }, { kind: 'als', factors: 32, regularization: 5, iterations: ctx.quick ? 8 : 15, threads: ctx.threads, seed: ctx.seed, computeLoss: false }, { alpha: 10 }, [0.25, 0.5, 0.75, 1], [bin])),
+      // EASE^R (λ 500, its best on validation) + ALS: 32 factors, λ 5, confidence 1 + 10·x (the blend of the last session) or
+      // 128 factors, λ 30, 1 + 3·x (ALS's best on validation); the part and its weight chosen on validation
+      blend: [
+        ...blends({ kind: 'ease', lambda: 500 }, { kind: 'als', factors: 32, regularization: 5, iterations: ctx.quick ? 8 : 15, threads: ctx.threads, seed: ctx.seed, computeLoss: false }, { alpha: 10 }, [0.5, 0.75], [bin]),
+        ...blends({ kind: 'ease', lambda: 500 }, { kind: 'als', factors: 128, regularization: 30, iterations: ctx.quick ? 8 : 15, threads: ctx.threads, seed: ctx.seed, computeLoss: false }, { alpha: 3 }, [1, 1.5, 2], [bin]),
+      ],
     });
     const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: [] } });
     const ours = ['popularity', 'itemknn_cosine', 'itemknn_bm25', 'als', 'ease', 'bpr', 'blend', 'ranked', 'production'].filter((m) => `${m}_ndcg_at_${K}` in r.metrics);
