@@ -46,6 +46,20 @@ describe('tailQuota (the long-tail dial)', () => {
     assert.throws(() => tailQuota(ranked, 3, 0.5, head, { temperature: 0, seed: 1 }), /spread temperature must be > 0, got 0/);
   });
 
+  it('fills tail places from a tail source when the list holds too few tail items', () => {
+    // the list has no tail item; the source ranks 9 before 7 (and head item 0, which it never proposes)
+    const headOnly = { items: Int32Array.from([0, 1, 2, 3, 4, 5]), scores: Float32Array.from([6, 5, 4, 3, 2, 1]) };
+    const source = { items: Int32Array.from([0, 9, 7]), scores: Float32Array.from([3, 2, 1]) };
+    const r = tailQuota(headOnly, 6, 1 / 3, head, undefined, source);
+    assert.deepEqual([...r.items], [0, 1, 9, 2, 3, 7]);
+    assert.deepEqual([...r.scores], [6, 5, 1, 4, 3, 1], 'a source-only item takes the list\'s last score');
+    // an item in both lists ranks by its better rank: 8 is 5th in the list but 1st in the source
+    const both = { items: Int32Array.from([0, 1, 6, 2, 8]), scores: Float32Array.from([5, 4, 3, 2, 1]) };
+    assert.deepEqual([...tailQuota(both, 2, 0.5, head, undefined, { items: Int32Array.from([8]), scores: Float32Array.from([1]) }).items], [0, 8]);
+    // without a source the list's own tail is all there is
+    assert.deepEqual([...tailQuota(headOnly, 3, 1 / 3, head).items], [0, 1, 2]);
+  });
+
   it('rejects a share outside [0, 1]', () => {
     assert.throws(() => tailQuota(ranked, 3, 1.5, head), /long-tail share must be in \[0, 1\], got 1.5/);
   });

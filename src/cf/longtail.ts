@@ -29,42 +29,70 @@ export interface TailSpread {
 /**
  * The first `k` of `ranked` (best first, usually deeper than k) with the tail quota `share`
  * (0..1) applied; `head[i]` is 1 for head items. Scores stay each item's own score.
+ *
+ * `tailSource` (optional): a second ranked list — a model whose lists reach deeper into the tail,
+ * such as item-kNN — whose tail items also compete for the tail places. A tail item's rank is its
+ * better rank in either list (ties: `ranked` first), so a head-bound model like ALS, whose 200 best
+ * hold few tail items, still fills its tail places with items its listener is likely to know of.
+ * An item only the source proposes takes the score of `ranked`'s last item (it is there by quota).
  * @example tailQuota({ items, scores }, 10, 0.1, pop.head) // one tail item at position 10 at least
  * @example tailQuota(r, 10, 0.2, head, { temperature: 1, seed: userRow }) // tail picks spread over the catalog
+ * @example tailQuota(alsList, 10, 0.2, head, spread, knnList) // tail places drawn from both lists
  */
-export function tailQuota(ranked: Ranked, k: number, share: number, head: Uint8Array, spread?: TailSpread): Ranked {
+export function tailQuota(ranked: Ranked, k: number, share: number, head: Uint8Array, spread?: TailSpread, tailSource?: Ranked): Ranked {
   if (!(share >= 0 && share <= 1)) throw new DeepcutError('invalid_input', `long-tail share must be in [0, 1], got ${share}`);
   if (spread && !(spread.temperature > 0)) throw new DeepcutError('invalid_input', `long-tail spread temperature must be > 0, got ${spread.temperature}`);
   const n = ranked.items.length;
   if (share === 0 || n === 0) return { items: ranked.items.slice(0, k), scores: ranked.scores.slice(0, k) };
-  const isTail = (r: number) => head[ranked.items[r]] !== 1;
-  // the order tail slots take tail items in: by rank, or a seeded Plackett–Luce draw (Gumbel keys)
+  // entries: ranked's items (0..n−1), then the source's tail items that ranked lacks; rankOf = best rank in either list
+  const items: number[] = Array.from(ranked.items);
+  const scores: number[] = Array.from(ranked.scores);
+  const rankOf: number[] = items.map((_, r) => r);
+  if (tailSource) {
+    const at = new Map(items.map((it, r) => [it, r]));
+    const floor = scores[n - 1];
+    for (let r = 0; r < tailSource.items.length; r++) {
+      const it = tailSource.items[r];
+      if (it < 0 || head[it] === 1) continue;
+      const q = at.get(it);
+      if (q !== undefined) rankOf[q] = Math.min(rankOf[q], r);
+      else {
+        at.set(it, items.length);
+        items.push(it);
+        scores.push(floor);
+        rankOf.push(r);
+      }
+    }
+  }
+  const isTail = (e: number) => head[items[e]] !== 1;
+  // the order tail slots take tail entries in: by rank, or a seeded Plackett–Luce draw (Gumbel keys)
   const tailOrder: number[] = [];
-  for (let r = 0; r < n; r++) if (isTail(r)) tailOrder.push(r);
+  for (let e = 0; e < items.length; e++) if (isTail(e)) tailOrder.push(e);
+  tailOrder.sort((a, b) => rankOf[a] - rankOf[b] || a - b);
   if (spread) {
     const rng = new Rng(spread.seed);
-    const key = new Map(tailOrder.map((r) => [r, -Math.log(r + 1) / spread.temperature - Math.log(-Math.log(rng.next() || Number.MIN_VALUE))]));
+    const key = new Map(tailOrder.map((e) => [e, -Math.log(rankOf[e] + 1) / spread.temperature - Math.log(-Math.log(rng.next() || Number.MIN_VALUE))]));
     tailOrder.sort((a, b) => key.get(b)! - key.get(a)!);
   }
-  const used = new Uint8Array(n);
-  const items: number[] = [];
-  const scores: number[] = [];
+  const used = new Uint8Array(items.length);
+  const outItems: number[] = [];
+  const outScores: number[] = [];
   let nextAny = 0;
   let nextTail = 0;
   let tail = 0;
-  while (items.length < k) {
+  while (outItems.length < k) {
     while (nextAny < n && used[nextAny]) nextAny++;
     while (nextTail < tailOrder.length && used[tailOrder[nextTail]]) nextTail++;
-    const j = items.length + 1;
+    const j = outItems.length + 1;
     const wantTail = tail < Math.floor(j * share + 1e-9) && nextTail < tailOrder.length;
-    const r = wantTail ? tailOrder[nextTail] : nextAny;
-    if (r >= n) break;
-    used[r] = 1;
-    if (isTail(r)) tail++;
-    items.push(ranked.items[r]);
-    scores.push(ranked.scores[r]);
+    const e = wantTail ? tailOrder[nextTail] : nextAny;
+    if (e >= n && !wantTail) break;
+    used[e] = 1;
+    if (isTail(e)) tail++;
+    outItems.push(items[e]);
+    outScores.push(scores[e]);
   }
-  return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+  return { items: Int32Array.from(outItems), scores: Float32Array.from(outScores) };
 }
 
 /**

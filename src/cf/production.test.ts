@@ -118,9 +118,31 @@ describe('production model', () => {
   it('with too little history to hold a period out, keeps the configured family without figures, saying why', async () => {
     const m = csrFromCoo(3, 4, Int32Array.of(0, 0, 1, 2), Int32Array.of(0, 1, 2, 3), Float32Array.of(1, 1, 1, 1));
     const s = await selectProduction(m, new Float64Array(4).fill(DAY), DAY, { model: 'auto', halfLifeDays: 'auto', tailShare: 0.1, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
-    assert.deepEqual(s.spec, { family: 'als', halfLifeDays: 0, tailShare: 0.1, tailTemperature: 1 });
+    assert.deepEqual(s.spec, { family: 'als', halfLifeDays: 0, tailShare: 0.1, tailTemperature: 1, tailSource: 'itemknn' });
     assert.deepEqual(s.metrics, {});
     assert.match(s.skipped ?? '', /holds no streams of listeners seen before it/);
+  });
+
+  it('with the dial on, keeps item-kNN as its tail source through save and load (tailQuota\'s own test shows the source filling tail places)', async () => {
+    const { m, time, now } = drifting();
+    const fit = await fitProduction(m, time, now, { model: 'als', halfLifeDays: 0, tailShare: 0.5, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
+    assert.ok(fit.model instanceof ProductionRecommender);
+    assert.equal(fit.model.spec.tailSource, 'itemknn');
+    const head = fit.model.head;
+    for (let u = 0; u < m.rows; u++) {
+      const r = fit.model.recommend(u, m, 4).items;
+      assert.ok([...r].filter((i) => head[i] !== 1).length >= 2, `listener ${u}: ${[...r]} holds fewer than 2 tail items at share 0.5`);
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
+    try {
+      await fit.model.save(join(dir, 'production.bin'), { runId: 'r1' });
+      const back = await loadCfModel(dir, { userTracks: m }, 1, { runId: 'r1' });
+      assert.ok(back instanceof ProductionRecommender);
+      assert.equal(back.spec.tailSource, 'itemknn');
+      for (const u of [0, 7, 59]) assert.deepEqual([...back.recommend(u, m, 5).items], [...fit.model.recommend(u, m, 5).items]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('is plain ALS when ALS ranks with no decay and no dial', async () => {

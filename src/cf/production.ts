@@ -38,7 +38,17 @@ export interface ProductionSpec {
    * ({@link tailQuota}). Absent (models saved before it existed): 0.
    */
   tailTemperature?: number;
+  /**
+   * A second list the dial's tail places also draw from ({@link tailQuota}'s `tailSource`):
+   * `itemknn` (cosine, {@link TAIL_SOURCE_NEIGHBOURS} neighbours, on the ranking input), whose
+   * lists reach far deeper into the tail than ALS's or EASE^R's. Absent: the ranking's own list only
+   * (models saved before it existed).
+   */
+  tailSource?: 'itemknn';
 }
+
+/** Neighbours of the dial's item-kNN tail source. */
+export const TAIL_SOURCE_NEIGHBOURS = 100;
 
 /** What the production model is built from: the factor model's options and EASE^R's λ. */
 export interface ProductionParts {
@@ -59,6 +69,8 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
   head: Uint8Array = new Uint8Array(0);
   private space: AlternatingLeastSquares;
   private ranking: Recommender;
+  /** The dial's tail source, when the spec has one and the ranking is not item-kNN already. */
+  private tail: Recommender | undefined;
   /** The confidence matrix fitted on, and the ranking model's input made from it (decayed). */
   private raw: Csr = EMPTY;
   private input: Csr = EMPTY;
@@ -73,6 +85,7 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
     if (!(spec.halfLifeDays >= 0)) throw new DeepcutError('config', `production: halfLifeDays must be ≥ 0, got ${spec.halfLifeDays}`);
     this.space = new AlternatingLeastSquares(parts.als);
     this.ranking = spec.family === 'als' ? this.space : makeRanking(spec.family, parts.easeLambda);
+    if (spec.tailShare > 0 && spec.tailSource === 'itemknn' && spec.family !== 'itemknn') this.tail = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS });
     this.name = `${spec.family}${spec.halfLifeDays > 0 ? `, half-life ${spec.halfLifeDays} d` : ''}${spec.tailShare > 0 ? `, tail ${spec.tailShare}` : ''}`;
   }
 
@@ -92,6 +105,7 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
     this.input = this.times ? decayConfidence(userItems, this.times.time, this.times.now, this.spec.halfLifeDays) : userItems;
     await this.space.fit(this.spec.family === 'als' ? this.input : userItems, opts);
     if (this.ranking !== this.space) await this.ranking.fit(this.input);
+    await this.tail?.fit(this.input);
     this.head = headOf(userItems);
   }
 
@@ -122,7 +136,12 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
     const at = isFactorized(this.ranking) ? { m: userItems, row: user } : this.historyOf(user, userItems);
     const r = this.ranking.recommend(at.row, at.m, depth, opts);
     const t = this.spec.tailTemperature ?? 0;
-    return tailQuota(r, k, this.spec.tailShare, this.head, t > 0 ? { temperature: t, seed: tailSeed(0, user) } : undefined);
+    let source: Ranked | undefined;
+    if (this.tail) {
+      const h = isFactorized(this.ranking) ? this.historyOf(user, userItems) : at;
+      source = this.tail.recommend(h.row, h.m, depth, opts);
+    }
+    return tailQuota(r, k, this.spec.tailShare, this.head, t > 0 ? { temperature: t, seed: tailSeed(0, user) } : undefined, source);
   }
 
   /**
@@ -160,12 +179,14 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
 
   /**
    * Write the spec, the fitted matrix and the ranking input to `path`, the factor model to
-   * `<path>.factors.bin` and the ranking model (unless ALS ranks) to `<path>.rank.bin`.
+   * `<path>.factors.bin`, the ranking model (unless ALS ranks) to `<path>.rank.bin` and the dial's
+   * tail source (when it has one) to `<path>.tail.bin`.
    */
   async save(path: string, meta: { runId: string }): Promise<void> {
     if (this.head.length === 0) throw new DeepcutError('invalid_input', `${this.name}: model is not fitted`);
     await this.space.save(partPath(path, 'factors'), meta);
     if (this.ranking !== this.space) await this.ranking.save(partPath(path, 'rank'), meta);
+    if (this.tail) await this.tail.save(partPath(path, 'tail'), meta);
     await writeArtifact(path, { kind: KIND, runId: meta.runId, metric: 'rank', params: { version: VERSION, ...this.spec, easeLambda: this.parts.easeLambda, users: this.raw.rows, items: this.raw.cols } }, [...csrArrays('raw', this.raw), { name: 'input', data: this.input.data, shape: [this.input.data.length] }]);
   }
 
@@ -178,10 +199,11 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
     const p = a.header.params as unknown as Required<ProductionSpec> & { easeLambda: number; users: number; items: number };
     if ((expect.users !== undefined && p.users !== expect.users) || (expect.items !== undefined && p.items !== expect.items)) throw new DeepcutError('invalid_input', `${path}: fitted on ${p.users}×${p.items} but the run's matrix is ${expect.users}×${expect.items}`);
     const space = await AlternatingLeastSquares.load(partPath(path, 'factors'), { users: p.users, items: p.items, ...(expect.runId ? { runId: expect.runId } : {}) }, { threads });
-    const m = new ProductionRecommender({ family: p.family, halfLifeDays: p.halfLifeDays, tailShare: p.tailShare, tailTemperature: p.tailTemperature ?? 0 }, { als: { threads }, easeLambda: p.easeLambda });
+    const m = new ProductionRecommender({ family: p.family, halfLifeDays: p.halfLifeDays, tailShare: p.tailShare, tailTemperature: p.tailTemperature ?? 0, ...(p.tailSource ? { tailSource: p.tailSource } : {}) }, { als: { threads }, easeLambda: p.easeLambda });
     m.space = space;
     const rank = partPath(path, 'rank');
     m.ranking = p.family === 'als' ? space : p.family === 'ease' ? await EaseRecommender.load(rank) : p.family === 'blend' ? await BlendRecommender.load(rank) : await ItemKnnRecommender.load(rank);
+    if (m.tail) m.tail = await ItemKnnRecommender.load(partPath(path, 'tail'));
     m.raw = csrFromArrays(a.arrays, 'raw', p.users, p.items);
     m.input = { ...m.raw, data: a.arrays.input as Float32Array };
     m.head = headOf(m.raw);
@@ -221,7 +243,7 @@ export function makeRanking(family: Exclude<ProductionSpec['family'], 'als'>, ea
 }
 
 /** Where {@link ProductionRecommender.save} puts a part: `x.bin` → `x.<part>.bin`. */
-export const partPath = (path: string, part: 'factors' | 'rank'): string => `${path.replace(/\.bin$/, '')}.${part}.bin`;
+export const partPath = (path: string, part: 'factors' | 'rank' | 'tail'): string => `${path.replace(/\.bin$/, '')}.${part}.bin`;
 
 
 /**

@@ -13,7 +13,8 @@ import { PopularityRecommender } from './popularity.ts';
 import { timeHoldout } from './splits.ts';
 import { type RecLists, recommendLists, sampleUsers, scoreLists, trainPopularity } from './evaluate.ts';
 import { TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed } from './longtail.ts';
-import { decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec } from './production.ts';
+import { decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, TAIL_SOURCE_NEIGHBOURS } from './production.ts';
+import { ItemKnnRecommender } from './itemknn.ts';
 import { DeepcutError } from '../errors.ts';
 
 export type ProductionFamily = ProductionSpec['family'];
@@ -96,7 +97,7 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   if (users.length === 0) {
     // too little history to hold a period out: the configured family (ALS for auto), no decay unless set, no figures to gate
     const skipped = 'the validation period holds no streams of listeners seen before it: nothing to choose on, so the configured family (ALS for auto) without figures';
-    return { spec: { family: o.model === 'auto' ? 'als' : o.model, halfLifeDays: fixed, tailShare: o.tailShare, tailTemperature: o.tailTemperature ?? TAIL_TEMPERATURE }, candidates: [], metrics: {}, split: splitFacts, skipped };
+    return { spec: { family: o.model === 'auto' ? 'als' : o.model, halfLifeDays: fixed, tailShare: o.tailShare, tailTemperature: o.tailTemperature ?? TAIL_TEMPERATURE, ...tailSourceOf(o.tailShare) }, candidates: [], metrics: {}, split: splitFacts, skipped };
   }
   const trainTime = timesOf(raw, split.train, time);
   const pop = trainPopularity(split.train);
@@ -108,10 +109,10 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   const temperature = o.tailTemperature ?? TAIL_TEMPERATURE;
   const mean = (x: Float64Array) => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
   /** Figures of lists cut to the top 10 with the tail share `share`. */
-  const score = (lists: RecLists, share: number) => {
+  const score = (lists: RecLists, share: number, source?: RecLists) => {
     const cut: RecLists = { users: lists.users, items: [], scores: [] };
     for (let j = 0; j < lists.users.length; j++) {
-      const r = tailQuota({ items: lists.items[j], scores: lists.scores[j] }, K, share, pop.head, temperature > 0 ? { temperature, seed: tailSeed(0, lists.users[j]) } : undefined);
+      const r = tailQuota({ items: lists.items[j], scores: lists.scores[j] }, K, share, pop.head, temperature > 0 ? { temperature, seed: tailSeed(0, lists.users[j]) } : undefined, source ? { items: source.items[j], scores: source.scores[j] } : undefined);
       cut.items.push(r.items);
       cut.scores.push(r.scores);
     }
@@ -145,13 +146,26 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
       if (ndcg > best.ndcg) best = { ...best, halfLifeDays: h, ndcg };
     }
   }
-  const spec: ProductionSpec = { family: best.family, halfLifeDays: best.halfLifeDays, tailShare: o.tailShare, tailTemperature: temperature };
-  const chosen = score(lists.get(`${spec.family} ${spec.halfLifeDays}`)!, spec.tailShare);
+  const spec: ProductionSpec = { family: best.family, halfLifeDays: best.halfLifeDays, tailShare: o.tailShare, tailTemperature: temperature, ...tailSourceOf(o.tailShare) };
+  let source: RecLists | undefined;
+  if (spec.tailSource && spec.family !== 'itemknn') {
+    // the dial's tail source as the production model fits it: item-kNN on the same (decayed) input
+    const input = decayConfidence(split.train, trainTime, now, spec.halfLifeDays);
+    const knn = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS });
+    await knn.fit(input);
+    source = await recommendLists(knn, input, users, depth);
+  }
+  const chosen = score(lists.get(`${spec.family} ${spec.halfLifeDays}`)!, spec.tailShare, source);
   const popModel = new PopularityRecommender();
   await popModel.fit(split.train);
   const popNdcg = scoreLists(await recommendLists(popModel, split.train, users, K), split.train, test, K, K, pop).ndcg;
   const metrics = { ...chosen, popularity_ndcg_at_10: mean(popNdcg) };
   return { spec, candidates, metrics, split: splitFacts };
+}
+
+/** The dial's tail source: item-kNN's list whenever the dial is on (ProductionSpec.tailSource). */
+function tailSourceOf(tailShare: number): Pick<ProductionSpec, 'tailSource'> {
+  return tailShare > 0 ? { tailSource: 'itemknn' } : {};
 }
 
 /** Keep only positive entries (streams), as the relevant items of a holdout. */

@@ -62,7 +62,13 @@ export interface Protocol {
 export interface CompareOptions {
   seed: number;
   /** Add the learned ranker over every family's candidates, its β curve, and the production list's tail-quota curve at these shares. */
-  ranker?: { betas: number[]; tailShares?: number[]; tailTemperature?: number };
+  ranker?: {
+    betas: number[];
+    tailShares?: number[];
+    tailTemperature?: number;
+    /** A family whose lists also supply tail items to the production list's tail places (cf.tailShare's tail source; src/cf/longtail.ts). */
+    tailSource?: string;
+  };
 }
 
 export function applyInput(m: Csr, input: Input, times?: TrainTimes): Csr {
@@ -217,6 +223,8 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     if (fitS !== null) metrics[`${p.prefix}${key}_fit_s`] = fitS;
     if (modelMb !== null) metrics[`${p.prefix}${key}_model_mb`] = modelMb;
     metrics[`${p.prefix}${key}_params`] = label;
+    // per fold (time windows): the figures the rolling-origin production pick reads
+    if (scores.length > 1) scores.forEach((sc, k) => (metrics[`${p.prefix}${key}_ndcg_at_${K}_fold${k + 1}`] = mean(sc.ndcg)));
   };
   for (const f of families) {
     let best = f.candidates[0];
@@ -305,27 +313,41 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     const rankedHow = nestedRanked ? `nested: trained on ${p.inner?.label}, ranking the validation lists` : '2-fold cross-fitted over validation users';
     for (const [key, v] of choice) tuning.push(['production choice', `${key}${key === 'ranked' ? ` (${rankedHow})` : ''}`, r4(v)]);
     if (nestedRanked) tuning.push(['production choice', 'ranked (2-fold cross-fitted over validation users; not used: trains and ranks lists of one matrix)', r4(crossNdcg)]);
-    // Rolling origin (time windows): the first fold takes the validation pick; each later fold takes
-    // the model best on the window just before its cut (that window's test pairs all precede the cut).
+    // Rolling origin with an expanding window (time windows): each fold takes the model best on
+    // everything seen before its cut, pooled over users: the validation window, then every earlier
+    // test window (their pairs all precede the cut). The first fold's pick is the validation pick.
+    // (One window alone holds 17-28 listeners here; a pick on it alone flipped between two models.)
     const keys = [...families.map((f) => f.key), 'ranked'];
-    const meanNdcg = (s: ListScores) => mean(s.ndcg);
-    const picks = p.folds.map((_, k) => (k === 0 ? pick : keys.reduce((a, b) => (meanNdcg(perFold[b][k - 1]) > meanNdcg(perFold[a][k - 1]) ? b : a))));
+    const validScores = new Map<string, Float64Array[]>(families.map((f, k) => [f.key, [scoreLists(validLists[k], p.valid.train, p.valid.test, K, DEPTH).ndcg]]));
+    validScores.set('ranked', (nestedRanked ? [nestedRanked] : crossRanked).map((l) => scoreLists(l, p.valid.train, p.valid.test, K, DEPTH).ndcg));
+    const pooled = (key: string, k: number) => {
+      const parts = [...validScores.get(key)!, ...perFold[key].slice(0, k).map((s) => s.ndcg)];
+      return parts.reduce((a, x) => a + x.reduce((b, y) => b + y, 0), 0) / Math.max(1, parts.reduce((a, x) => a + x.length, 0));
+    };
+    const picks = p.folds.map((_, k) => (k === 0 ? pick : keys.reduce((a, b) => (pooled(b, k) > pooled(a, k) ? b : a))));
     const prodLists = picks.map((key, k) => (key === 'ranked' ? rankedLists(0)[k] : foldLists[k][families.findIndex((f) => f.key === key)]));
     summaries.production = summarize(picks.map((key, k) => perFold[key][k]), o.seed);
     const prod = summaries.production;
-    const pickLabel = picks.every((x) => x === pick) ? `= ${pick} (best on validation; the ranker ${nestedRanked ? 'nested' : 'cross-fitted'})` : `per window, the best on the window before its cut: ${picks.join(', ')}`;
+    const pickLabel = picks.every((x) => x === pick) ? `= ${pick} (best on validation; the ranker ${nestedRanked ? 'nested' : 'cross-fitted'})` : `per window, the best on every window before its cut (validation and earlier test windows, pooled over users): ${picks.join(', ')}`;
     rows.push(['production', pickLabel, ci(prod.ndcg), ci(prod.recall), r4(prod.precision), r4(prod.coverage), r4(prod.novelty), r4(prod.longTail), null, null]);
     putMetrics(metrics, `${p.prefix}production`, prod);
     metrics[`${p.prefix}production_model`] = picks.join(',');
     // the long-tail quota dial over the production lists (what cf.tailShare does in the pipeline)
-    // each share with the best-ranked tail pick, then (share > 0, when a τ is given) with the per-listener draw at τ
+    // each share with the best-ranked tail pick, then (share > 0, when a τ is given) with the per-listener draw at τ,
+    // then (with a tail source) the draw over the production list's and the source's tail items
     const t = o.ranker.tailTemperature ?? 0;
-    for (const [share, temperature] of (o.ranker.tailShares ?? []).flatMap((x) => (x > 0 && t > 0 ? [[x, 0], [x, t]] : [[x, 0]]))) {
+    const src = o.ranker.tailSource === undefined ? -1 : families.findIndex((f) => f.key === o.ranker?.tailSource);
+    if (o.ranker.tailSource !== undefined && src < 0) throw new Error(`compareModels: tail source ${o.ranker.tailSource} is not a family here`);
+    const settings: [number, number, boolean][] = (o.ranker.tailShares ?? []).flatMap((x) => (x > 0 && t > 0 ? [[x, 0, false], [x, t, false], ...(src >= 0 ? ([[x, t, true]] as [number, number, boolean][]) : [])] : [[x, 0, false]]));
+    for (const [share, temperature, withSource] of settings) {
       const s = summarize(
         prodLists.map((l, k) => {
           const cut: RecLists = { users: l.users, items: [], scores: [] };
+          const sl = withSource ? foldLists[k][src] : undefined;
+          const row = new Map(sl ? [...sl.users].map((u, j) => [u, j]) : []);
           l.items.forEach((it, j) => {
-            const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, pops[k].head, temperature > 0 ? { temperature, seed: tailSeed(o.seed, l.users[j]) } : undefined);
+            const q = row.get(l.users[j]);
+            const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, pops[k].head, temperature > 0 ? { temperature, seed: tailSeed(o.seed, l.users[j]) } : undefined, sl && q !== undefined ? { items: sl.items[q], scores: sl.scores[q] } : undefined);
             cut.items.push(r.items);
             cut.scores.push(r.scores);
           });
@@ -333,8 +355,8 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
         }),
         o.seed,
       );
-      const key = `${p.prefix}production_tail_${String(share).replace('.', '_')}${temperature > 0 ? '_spread' : ''}`;
-      quota.push([temperature > 0 ? `draw, τ = ${temperature}` : 'best-ranked', ...dialPoint(metrics, key, share, s)]);
+      const key = `${p.prefix}production_tail_${String(share).replace('.', '_')}${temperature > 0 ? '_spread' : ''}${withSource ? '_source' : ''}`;
+      quota.push([`${temperature > 0 ? `draw, τ = ${temperature}` : 'best-ranked'}${withSource ? ` + ${o.ranker.tailSource}'s tail` : ''}`, ...dialPoint(metrics, key, share, s)]);
     }
     for (const beta of o.ranker.betas) {
       const s = summarize(rankedAt(beta), o.seed);
