@@ -12,11 +12,15 @@ import { importPath } from '../ingest/index.ts';
 import { openStore } from '../store/index.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, type StepContext } from './runner.ts';
-import { defaultSteps, makePlaylists, makePlaylistsShard, mergePlaylistShards, runPlaylistInputs, shardRows, shardDir, stepProduct, loadCfModel } from './steps.ts';
+import { defaultSteps, makePlaylists, makePlaylistsShard, mergePlaylistShards, runPlaylistInputs, shardRows, shardDir, stepProduct, loadCfModel, saveItemsIndex, savedItemsIndex } from './steps.ts';
+import { rowSearch, type Playlist } from '../playlists/index.ts';
+import type { Recommender } from '../cf/index.ts';
+import { Rng } from '../util/rng.ts';
 import { InProcessQueue, DeadTasksError, type TaskQueue } from './tasks.ts';
 import { loadSnapshot } from './persist.ts';
 import { FixedClock } from '../core/clock.ts';
 import { log } from '../log.ts';
+import { openPlaylistArchive } from '../serving/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dc-pl-shards-'));
 const home = join(root, 'home');
@@ -86,6 +90,56 @@ test('1, 3 and 7 shards give the same files byte for byte, and the same archive'
   assert.deepEqual(outs[2], outs[0]);
   assert.deepEqual(sums[1], sums[0]);
   assert.deepEqual(sums[2], sums[0]);
+});
+
+test('the archive the join writes holds the same bytes as each new list put and flushed one by one', async () => {
+  const { s, model, extra } = await inputs();
+  const dir = join(root, 'arch-bytes');
+  const arch = join(root, 'arch-bytes-home');
+  await makePlaylists(ctxFor(dir, arch), s, model, extra, 3);
+  // the same lists through put + flush (how the join wrote them before it stopped parsing them)
+  const ref = join(root, 'arch-bytes-ref');
+  const a = await openPlaylistArchive(ref, { writer: 'r' });
+  for (const f of ['discover-weekly.jsonl', 'release-radar.jsonl'])
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean)) {
+      const p = JSON.parse(line) as Playlist;
+      await a.put(p.kind, p.key, p.userId!, p);
+    }
+  await a.flush();
+  await a.close();
+  const tree = (home: string) => {
+    const top = join(home, 'playlists');
+    return readdirSync(top, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort()
+      .map((f) => `${f}\n${readFileSync(join(top, f), 'utf8')}`);
+  };
+  const got = tree(arch);
+  assert.ok(got.length > 16, `objects of both kinds, every bucket (${got.length})`);
+  assert.deepEqual(got, tree(ref));
+});
+
+test("the cf step's saved item index searches like the one a shard builds: the same rows and scores", async () => {
+  const dim = 16;
+  const n = 1500;
+  const rng = new Rng(11);
+  const items = Float32Array.from({ length: n * dim }, () => rng.next() * 2 - 1);
+  const model = { factors: dim, itemFactors: () => items, userFactors: () => new Float32Array(0) };
+  const cfDir = join(root, 'items-index');
+  mkdirSync(cfDir, { recursive: true });
+  await saveItemsIndex(cfDir, model, 42, 'r');
+  const saved = await savedItemsIndex(cfDir, { ...model, name: 'stub' } as unknown as Recommender);
+  assert.ok(saved, 'loaded');
+  const built = rowSearch(items, dim, undefined, 42);
+  const loaded = rowSearch(items, dim, undefined, 42, saved);
+  for (let j = 0; j < 30; j++) {
+    const q = Float32Array.from({ length: dim }, () => rng.next() * 2 - 1);
+    const exclude = Array.from({ length: 40 }, () => rng.int(n));
+    assert.deepEqual(loaded.top(q, 200, exclude), built.top(q, 200, exclude), `query ${j}`);
+  }
+  // another model's width (or count) is not this index: built again
+  const other = Float32Array.from({ length: 10 * dim }, () => 0);
+  assert.equal(await savedItemsIndex(cfDir, { factors: dim, itemFactors: () => other, userFactors: () => other } as unknown as Recommender), undefined);
 });
 
 test('shards run out of order and one run twice (a retried task) merge to the one-shard bytes', async () => {
