@@ -26,6 +26,7 @@ import { artifactsUrl, isRunsFolder, openArtifactStore, pushRun, seedCache } fro
 import { InProcessQueue, DeadTasksError, type DeadTask, type Task, type TaskHandler, type TaskQueue } from './tasks.ts';
 import { stepTaskHandler, stepTask, partTask, betweenTask, sealStoredRun, type StepTaskPayload } from './task-exec.ts';
 import { TaskThreads } from './task-threads.ts';
+import { forgetSnapshots } from './persist.ts';
 
 /** What a finished step leaves for later steps and for the run's report. */
 export interface StepOutput {
@@ -393,6 +394,8 @@ async function runSteps(steps: readonly Step[], m: RunManifest, save: () => Prom
         if (!parts.length) return;
         // parts that need no store, several of them: on worker threads of this process, `threads` at once
         const pool = step.partsInThreads && threads > 1 && parts.length > 1 ? new TaskThreads(opts.config, threads) : undefined;
+        // each thread loads the run's snapshot: this thread's copy (~600 MB of heap for 100,000 listeners) is read again when a later step asks
+        if (pool) forgetSnapshots();
         const q = pool && !opts.queue ? new InProcessQueue({ concurrency: threads, onFailure }) : queue;
         const r = await q.run(parts.map((p) => partTask(payload, p)), pool?.handler() ?? handler).finally(() => pool?.close());
         dead = [...dead, ...r.dead];

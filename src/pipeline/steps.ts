@@ -123,8 +123,9 @@ export const playlistsStep: Step = {
   partsInThreads: true,
   runPart: (ctx, part) => playlistsShardTask(ctx, part as unknown as PlaylistShard, playlistInputsOf),
   async run(ctx) {
-    const s = await runSnapshot(ctx);
-    const r = await joinPlaylistShards(ctx, runShardCount(ctx.outputs, ctx.config.pipeline.usersPerShard), s.histories.length);
+    // the listener count from the signals step's output (the snapshot is not loaded for it)
+    const users = ctx.outputs.signals?.metrics?.users ?? (await runSnapshot(ctx)).histories.length;
+    const r = await joinPlaylistShards(ctx, runShardCount(ctx.outputs, ctx.config.pipeline.usersPerShard), users);
     await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
     return { metrics: r.metrics, info: { counts: r.counts } };
   },
