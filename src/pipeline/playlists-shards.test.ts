@@ -12,10 +12,8 @@ import { importPath } from '../ingest/index.ts';
 import { openStore } from '../store/index.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, type StepContext } from './runner.ts';
-import { defaultSteps, makePlaylists, makePlaylistsShard, mergePlaylistShards, runPlaylistInputs, shardRows, shardDir, stepProduct, loadCfModel, saveItemsIndex, savedItemsIndex } from './steps.ts';
-import { rowSearch, type Playlist } from '../playlists/index.ts';
-import type { Recommender } from '../cf/index.ts';
-import { Rng } from '../util/rng.ts';
+import { defaultSteps, makePlaylists, makePlaylistsShard, mergePlaylistShards, runPlaylistInputs, shardRows, shardDir, stepProduct, loadCfModel } from './steps.ts';
+import type { Playlist } from '../playlists/index.ts';
 import { InProcessQueue, DeadTasksError, type TaskQueue } from './tasks.ts';
 import { loadSnapshot } from './persist.ts';
 import { FixedClock } from '../core/clock.ts';
@@ -117,29 +115,6 @@ test('the archive the join writes holds the same bytes as each new list put and 
   const got = tree(arch);
   assert.ok(got.length > 16, `objects of both kinds, every bucket (${got.length})`);
   assert.deepEqual(got, tree(ref));
-});
-
-test("the cf step's saved item index searches like the one a shard builds: the same rows and scores", async () => {
-  const dim = 16;
-  const n = 1500;
-  const rng = new Rng(11);
-  const items = Float32Array.from({ length: n * dim }, () => rng.next() * 2 - 1);
-  const model = { factors: dim, itemFactors: () => items, userFactors: () => new Float32Array(0) };
-  const cfDir = join(root, 'items-index');
-  mkdirSync(cfDir, { recursive: true });
-  await saveItemsIndex(cfDir, model, 42, 'r');
-  const saved = await savedItemsIndex(cfDir, { ...model, name: 'stub' } as unknown as Recommender);
-  assert.ok(saved, 'loaded');
-  const built = rowSearch(items, dim, undefined, 42);
-  const loaded = rowSearch(items, dim, undefined, 42, saved);
-  for (let j = 0; j < 30; j++) {
-    const q = Float32Array.from({ length: dim }, () => rng.next() * 2 - 1);
-    const exclude = Array.from({ length: 40 }, () => rng.int(n));
-    assert.deepEqual(loaded.top(q, 200, exclude), built.top(q, 200, exclude), `query ${j}`);
-  }
-  // another model's width (or count) is not this index: built again
-  const other = Float32Array.from({ length: 10 * dim }, () => 0);
-  assert.equal(await savedItemsIndex(cfDir, { factors: dim, itemFactors: () => other, userFactors: () => other } as unknown as Recommender), undefined);
 });
 
 test('shards run out of order and one run twice (a retried task) merge to the one-shard bytes', async () => {

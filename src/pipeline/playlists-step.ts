@@ -12,10 +12,9 @@ import { once } from 'node:events';
 import type { StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Recommender } from '../cf/index.ts';
-import { isFactorized, type Factorized } from '../cf/index.ts';
-import { IvfIndex } from '../index/index.ts';
+import { isFactorized } from '../cf/index.ts';
 import { openPlaylistArchive } from '../serving/index.ts';
-import { Product, toPlaylist, weeklyKey, playlistTitles, rowSearch, rowIndex, archiveBucket, type CandidateSource, type FlowFeatures } from '../playlists/index.ts';
+import { Product, toPlaylist, weeklyKey, playlistTitles, rowSearch, archiveBucket, type CandidateSource, type FlowFeatures } from '../playlists/index.ts';
 import { Scorer } from '../cf/index.ts';
 import { wasmAvailable } from '../cf/index.ts';
 import { yielder } from '../util/yield.ts';
@@ -188,38 +187,11 @@ class FreshLists {
 
 /**
  * The index-backed product the playlists step uses (CF candidates and Daily Mix neighbours from an
- * index over the item factors, not a scan of every track per listener); `itemsIndex`: that index
- * as the cf step saved it ({@link savedItemsIndex}), else it is built here.
+ * index over the item factors, not a scan of every track per listener).
  */
-export function stepProduct(s: Snapshot, model: Recommender, extra: PlaylistInputs, seed: number, itemsIndex?: IvfIndex): Product {
-  const search = isFactorized(model) ? rowSearch(model.itemFactors(), model.factors, undefined, seed, itemsIndex) : undefined;
+export function stepProduct(s: Snapshot, model: Recommender, extra: PlaylistInputs, seed: number): Product {
+  const search = isFactorized(model) ? rowSearch(model.itemFactors(), model.factors, undefined, seed) : undefined;
   return new Product({ world: s, model, sources: extra.sources, flow: extra.flow, seed, search });
-}
-
-/** The cf step's index over its model's item factors (`<run>/cf/items.ivf`): see {@link saveItemsIndex}. */
-export const ITEMS_INDEX = 'items.ivf';
-
-/**
- * Save in the cf step's folder the index the playlists step searches the model's item factors
- * through ({@link rowIndex}, seeded with `seed` = `cf.seed`), so that every playlists shard (each
- * thread, each worker) loads it instead of clustering the items again (~20 CPU s for 50,000
- * items). Nothing is saved when the step would scan the items (under 512).
- */
-export async function saveItemsIndex(cfDir: string, model: Factorized, seed: number, runId: string): Promise<void> {
-  const index = rowIndex(model.itemFactors(), model.factors, seed);
-  if (index) await index.save(join(cfDir, ITEMS_INDEX), { runId });
-}
-
-/**
- * The index {@link saveItemsIndex} saved beside the run's CF model, when it is there and indexes as
- * many items of the model's width (the same step wrote both); undefined otherwise (a run made
- * before it existed): the product then builds it.
- */
-export async function savedItemsIndex(cfDir: string, model: Recommender): Promise<IvfIndex | undefined> {
-  const path = join(cfDir, ITEMS_INDEX);
-  if (!isFactorized(model) || !existsSync(path)) return undefined;
-  const index = await IvfIndex.load(path, { metric: 'ip', dims: model.factors });
-  return index.size * model.factors === model.itemFactors().length ? index : undefined;
 }
 
 /**
@@ -365,8 +337,8 @@ export function playlistTasks(count: number): Task[] {
   return Array.from({ length: count }, (_, index) => ({ id: `playlists:${index}-of-${count}`, kind: 'playlists', payload: { index, count } }));
 }
 
-/** What a playlists shard task loads of its run: the snapshot, model and extra inputs, and the cf step's index over the items when saved. */
-export type ShardLoader = (ctx: StepContext) => Promise<{ s: Snapshot; model: Recommender; extra: PlaylistInputs; itemsIndex?: IvfIndex }>;
+/** What a playlists shard task loads of its run: the snapshot, model and extra inputs. */
+export type ShardLoader = (ctx: StepContext) => Promise<{ s: Snapshot; model: Recommender; extra: PlaylistInputs }>;
 
 /** The inputs a playlists shard task needs, made once per run in a process (a worker takes many shards of a run). */
 interface ShardInputs {
@@ -392,8 +364,8 @@ async function inputsFor(ctx: StepContext, load: ShardLoader): Promise<ShardInpu
           return (p.model as Partial<{ close(): Promise<void> }>).close?.();
         })
         .catch(() => undefined);
-      const { s, model, extra, itemsIndex } = await load(ctx);
-      return { runDir: ctx.runDir, s, model, product: stepProduct(s, model, extra, ctx.config.cf.seed, itemsIndex), bar: progress('playlists', s.histories.length) };
+      const { s, model, extra } = await load(ctx);
+      return { runDir: ctx.runDir, s, model, product: stepProduct(s, model, extra, ctx.config.cf.seed), bar: progress('playlists', s.histories.length) };
     })();
     shardInputs.catch(() => (shardInputs = undefined));
   }

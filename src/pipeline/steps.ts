@@ -11,7 +11,7 @@ import { saveSnapshot, runSnapshot, cacheSnapshot } from './persist.ts';
 import { fitProduction, PRODUCTION_FILE, ProductionRecommender } from '../cf/index.ts';
 import type { Recommender } from '../cf/index.ts';
 import { loadCfModel } from '../cf/index.ts';
-import { runPlaylistInputs, playlistTasks, playlistsShardTask, joinPlaylistShards, runShardCount, saveItemsIndex, savedItemsIndex, type PlaylistShard, type ShardLoader } from './playlists-step.ts';
+import { runPlaylistInputs, playlistTasks, playlistsShardTask, joinPlaylistShards, runShardCount, type PlaylistShard, type ShardLoader } from './playlists-step.ts';
 import type { Snapshot } from './snapshot.ts';
 import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
@@ -77,8 +77,6 @@ export const cfStep: Step = {
     });
     // plain ALS as als.bin; the production model (another family ranks, decay or the dial) as production.bin with its parts
     await fit.model.save(join(ctx.dir, fit.model instanceof ProductionRecommender ? PRODUCTION_FILE : 'als.bin'), { runId: ctx.runId });
-    // the playlists shards' index over the item factors, built once here rather than in each shard's thread or worker
-    await saveItemsIndex(ctx.dir, fit.model, cfg.seed, ctx.runId);
     await close(fit.model);
     const v = fit.selection.metrics;
     if (fit.selection.skipped) {
@@ -108,7 +106,7 @@ function pairTimes(s: Snapshot): Float64Array {
 async function playlistInputsOf(ctx: StepContext): ReturnType<ShardLoader> {
   const s = await runSnapshot(ctx);
   const model = await rankedModelOf({ rank: ctx.dirOf('rank'), text: ctx.dirOf('text'), audio: ctx.dirOf('audio') }, s, await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads), ctx.runId);
-  return { s, model, extra: await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), s, model), itemsIndex: await savedItemsIndex(ctx.dirOf('cf'), model) };
+  return { s, model, extra: await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), s, model) };
 }
 
 /**

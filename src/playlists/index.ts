@@ -21,5 +21,5 @@ export { similarTracks, similarArtists, similarArtistsByText, artistSpace, artis
 export { contentSource, favourites, nearestFavourite, soundsLike, row as vectorRow, type Vectors } from './sources.ts';
 export { reasonText, reasonRef, type ArtistInfo, type Candidate, type CandidateSource, type CatalogView, type FlowFeatures, type Playlist, type PlaylistTrack, type Reason, type TrackInfo, type UserHistory } from './types.ts';
 export type { DailyMix } from './makers.ts';
-export { rowSearch, rowIndex, LazyRanked, type RowSearch } from './retrieval.ts';
+export { rowSearch, LazyRanked, type RowSearch } from './retrieval.ts';
 export { LazyCandidate } from './sources.ts';

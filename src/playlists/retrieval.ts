@@ -20,11 +20,10 @@ const SCAN_BELOW = 512;
 
 /**
  * Top-k search over the rows `rows` (default all) of `data` (n × dim, row-major); answers name
- * rows of `data`. Built once per run; searches allocate only their answer. `prebuilt`: the
- * {@link rowIndex} of all of `data` (loaded from the run), used instead of building it.
+ * rows of `data`. Built once per run; searches allocate only their answer.
  * @example const s = rowSearch(model.itemFactors(), 64); s.top(userVector, 240, heardRows)
  */
-export function rowSearch(data: Float32Array, dim: number, rows?: ArrayLike<number>, seed = 42, prebuilt?: IvfIndex): RowSearch {
+export function rowSearch(data: Float32Array, dim: number, rows?: ArrayLike<number>, seed = 42): RowSearch {
   const n = rows ? rows.length : data.length / dim;
   const pick = rows ? Int32Array.from(rows) : undefined;
   const local = pick ? new Map(Array.from(pick, (r, i) => [r, i])) : undefined;
@@ -69,20 +68,9 @@ export function rowSearch(data: Float32Array, dim: number, rows?: ArrayLike<numb
       },
     };
   }
-  const index = pick ? rowIndex(x, dim, seed)! : (prebuilt ?? rowIndex(x, dim, seed)!);
-  return { size: n, top: (q, k, exclude) => back(index.search(q, Math.max(1, k), { exclude: toLocal(exclude) })) };
-}
-
-/**
- * The index {@link rowSearch} searches all the rows of `data` (n × dim) through, or undefined when
- * it scans them (fewer than 512 rows): built once per run and saved (the cf step), so that each
- * playlists shard loads it instead of clustering the rows again. Uncapped: exact search.
- */
-export function rowIndex(data: Float32Array, dim: number, seed = 42): IvfIndex | undefined {
-  if (data.length / dim < SCAN_BELOW) return undefined;
   const index = new IvfIndex(dim, 'ip', { seed, nprobe: 0 });
-  index.add(data);
-  return index;
+  index.add(x);
+  return { size: n, top: (q, k, exclude) => back(index.search(q, Math.max(1, k), { exclude: toLocal(exclude) })) };
 }
 
 function gather(data: Float32Array, dim: number, rows: Int32Array): Float32Array {
