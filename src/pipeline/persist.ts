@@ -129,6 +129,11 @@ export function keepSnapshotsOf(runDir: string): void {
   for (const dir of snapshotCache.keys()) if (!dir.startsWith(`${runDir}/`)) snapshotCache.delete(dir);
 }
 
+/** Forget every cached snapshot: a step whose parts run on worker threads (each loads its own) frees this thread's copy meanwhile. */
+export function forgetSnapshots(): void {
+  snapshotCache.clear();
+}
+
 /** The snapshot saved by the signals step of this run (cached per process). */
 export async function runSnapshot(ctx: StepContext): Promise<Snapshot> {
   const dir = ctx.dirOf('signals');

@@ -13,10 +13,12 @@ import { openStore } from '../store/index.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, type StepContext } from './runner.ts';
 import { defaultSteps, makePlaylists, makePlaylistsShard, mergePlaylistShards, runPlaylistInputs, shardRows, shardDir, stepProduct, loadCfModel } from './steps.ts';
+import type { Playlist } from '../playlists/index.ts';
 import { InProcessQueue, DeadTasksError, type TaskQueue } from './tasks.ts';
 import { loadSnapshot } from './persist.ts';
 import { FixedClock } from '../core/clock.ts';
 import { log } from '../log.ts';
+import { openPlaylistArchive } from '../serving/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dc-pl-shards-'));
 const home = join(root, 'home');
@@ -86,6 +88,33 @@ test('1, 3 and 7 shards give the same files byte for byte, and the same archive'
   assert.deepEqual(outs[2], outs[0]);
   assert.deepEqual(sums[1], sums[0]);
   assert.deepEqual(sums[2], sums[0]);
+});
+
+test('the archive the join writes holds the same bytes as each new list put and flushed one by one', async () => {
+  const { s, model, extra } = await inputs();
+  const dir = join(root, 'arch-bytes');
+  const arch = join(root, 'arch-bytes-home');
+  await makePlaylists(ctxFor(dir, arch), s, model, extra, 3);
+  // the same lists through put + flush (how the join wrote them before it stopped parsing them)
+  const ref = join(root, 'arch-bytes-ref');
+  const a = await openPlaylistArchive(ref, { writer: 'r' });
+  for (const f of ['discover-weekly.jsonl', 'release-radar.jsonl'])
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean)) {
+      const p = JSON.parse(line) as Playlist;
+      await a.put(p.kind, p.key, p.userId!, p);
+    }
+  await a.flush();
+  await a.close();
+  const tree = (home: string) => {
+    const top = join(home, 'playlists');
+    return readdirSync(top, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort()
+      .map((f) => `${f}\n${readFileSync(join(top, f), 'utf8')}`);
+  };
+  const got = tree(arch);
+  assert.ok(got.length > 16, `objects of both kinds, every bucket (${got.length})`);
+  assert.deepEqual(got, tree(ref));
 });
 
 test('shards run out of order and one run twice (a retried task) merge to the one-shard bytes', async () => {

@@ -6,16 +6,15 @@
  */
 import { join } from 'node:path';
 import { createReadStream, createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { InProcessQueue, assertNoDeadTasks, type Task, type TaskQueue } from './tasks.ts';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import type { StepContext } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Recommender } from '../cf/index.ts';
 import { isFactorized } from '../cf/index.ts';
 import { openPlaylistArchive } from '../serving/index.ts';
-import { Product, toPlaylist, weeklyKey, playlistTitles, rowSearch, type CandidateSource, type Playlist, type FlowFeatures } from '../playlists/index.ts';
+import { Product, toPlaylist, weeklyKey, playlistTitles, rowSearch, archiveBucket, type CandidateSource, type FlowFeatures } from '../playlists/index.ts';
 import { Scorer } from '../cf/index.ts';
 import { wasmAvailable } from '../cf/index.ts';
 import { yielder } from '../util/yield.ts';
@@ -101,31 +100,41 @@ export function shardCount(users: number, perShard = USERS_PER_SHARD): number {
 
 const FILES = { dw: 'discover-weekly.jsonl', rr: 'release-radar.jsonl', mix: 'daily-mixes.jsonl' } as const;
 
-/** What a shard leaves beside its files: integer tallies (summed exactly by the merge) and which weekly lists it made new. */
+/**
+ * The shape of a shard's folder: 2, the weekly lists it made new are also written by archive day
+ * and bucket (`archive/<kind>/<date>/<bucket>.jsonl`), so the join writes them to the archive
+ * without reading the shard's files (1 listed their line numbers). A shard of another layout is
+ * made again.
+ */
+const SHARD_LAYOUT = 2;
+
+/** What a shard leaves beside its files: integer tallies (summed exactly by the merge). */
 export interface ShardSummary {
+  layout: typeof SHARD_LAYOUT;
   shard: PlaylistShard;
   users: number;
   counts: { discover_weekly_new: number; discover_weekly_kept: number; release_radar: number; daily_mixes: number };
   tallies: { dwTracks: number; dwTail: number; dwNewArtist: number; dwArtists: number };
-  /** Line numbers (in the shard's files) of Discover Weekly and Release Radar lists made by this run, for the archive. */
-  fresh: { dw: number[]; rr: number[] };
   seconds: number;
   /** CPU seconds while the shard ran: of its worker thread, or of the process in the main thread (src/util/cpu.ts). */
   cpuSeconds: number;
 }
 
-/** Buffered line writer that waits for the disk (a shard's files hold hundreds of MB). */
+/** Buffered line writer that waits for the disk (a shard's files hold hundreds of MB); `chunk`: characters held before a write. */
 class Lines {
   private buf: string[] = [];
   private size = 0;
   private readonly out: WriteStream;
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly chunk = 1 << 20,
+  ) {
     this.out = createWriteStream(path);
   }
   async push(line: string): Promise<void> {
     this.buf.push(line);
     this.size += line.length;
-    if (this.size > 1 << 20) await this.flush();
+    if (this.size > this.chunk) await this.flush();
   }
   private async flush(): Promise<void> {
     if (!this.buf.length) return;
@@ -147,7 +156,34 @@ class Lines {
  */
 export const shardsRoot = (stepDir: string) => `${stepDir.replace(/\.partial$/, '')}.shards`;
 export const shardDir = (stepDir: string, shard: PlaylistShard) => join(shardsRoot(stepDir), `${shard.count}`, `${shard.index}`);
-const shardDone = (stepDir: string, shard: PlaylistShard) => existsSync(join(shardDir(stepDir, shard), 'summary.json'));
+/** Whether a shard is finished (its summary written last), in this version's layout. */
+async function shardDone(stepDir: string, shard: PlaylistShard): Promise<boolean> {
+  const p = join(shardDir(stepDir, shard), 'summary.json');
+  return existsSync(p) && (JSON.parse(await readFile(p, 'utf8')) as Partial<ShardSummary>).layout === SHARD_LAYOUT;
+}
+
+/**
+ * A shard's weekly lists made new by this run, by archive day and bucket
+ * (`<shard>/archive/<kind>/<date>/<bucket>.jsonl`, listeners in row order): what the join puts in
+ * the archive (see {@link PlaylistArchive.putLines}).
+ */
+class FreshLists {
+  private readonly files = new Map<string, Lines>();
+  constructor(private readonly dir: string) {}
+  async push(kind: 'discover-weekly' | 'release-radar', date: string, user: string, line: string): Promise<void> {
+    const rel = join(kind, date, `${archiveBucket(user)}.jsonl`);
+    let f = this.files.get(rel);
+    if (!f) {
+      await mkdir(join(this.dir, kind, date), { recursive: true });
+      // up to 2 kinds × a few dates × 16 buckets open at once: small chunks
+      this.files.set(rel, (f = new Lines(join(this.dir, rel), 1 << 16)));
+    }
+    await f.push(line);
+  }
+  async end(): Promise<void> {
+    await Promise.all([...this.files.values()].map((f) => f.end()));
+  }
+}
 
 /**
  * The index-backed product the playlists step uses (CF candidates and Daily Mix neighbours from an
@@ -177,7 +213,7 @@ export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product:
   const archive = await openPlaylistArchive(ctx.config);
   const counts = { discover_weekly_new: 0, discover_weekly_kept: 0, release_radar: 0, daily_mixes: 0 };
   const tallies = { dwTracks: 0, dwTail: 0, dwNewArtist: 0, dwArtists: 0 };
-  const fresh = { dw: [] as number[], rr: [] as number[] };
+  const fresh = new FreshLists(join(dir, 'archive'));
   const { head, artistPlays } = playStats(catalog);
   const [from, to] = shardRows(s.histories.length, shard);
   const tick = yielder(); // a server in this process (the in-process retrain) keeps answering
@@ -185,17 +221,20 @@ export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product:
   for (let u = from; u < to; u++) {
     const user = s.histories[u];
     await tick();
-    const line = u - from;
     let key = keys.get(user.timeZone);
     if (!key) keys.set(user.timeZone, (key = [weeklyKey('discover-weekly', now, user.timeZone), weeklyKey('release-radar', now, user.timeZone)]));
     const [week, friday] = key;
     let dw = await archive.get('discover-weekly', week, user.id);
     if (!dw) {
       dw = toPlaylist('discover-weekly', playlistTitles['discover-weekly'], user.id, week, product.discoverWeekly(user), catalog, ctx.runId, createdAt);
-      fresh.dw.push(line);
+      const line = JSON.stringify(dw);
+      await fresh.push('discover-weekly', week, user.id, line);
+      await files.dw.push(line);
       counts.discover_weekly_new++;
-    } else counts.discover_weekly_kept++;
-    await files.dw.push(JSON.stringify(dw));
+    } else {
+      counts.discover_weekly_kept++;
+      await files.dw.push(JSON.stringify(dw));
+    }
     const artistsSeen = new Set<number>();
     for (const t of dw.tracks) {
       const r = catalog.trackRows.row(t.trackId);
@@ -210,19 +249,20 @@ export async function makePlaylistsShard(ctx: StepContext, s: Snapshot, product:
     let rr = await archive.get('release-radar', friday, user.id);
     if (!rr) {
       rr = toPlaylist('release-radar', playlistTitles['release-radar'], user.id, friday, product.releaseRadar(user, friday), catalog, ctx.runId, createdAt);
-      fresh.rr.push(line);
-    }
+      const line = JSON.stringify(rr);
+      await fresh.push('release-radar', friday, user.id, line);
+      await files.rr.push(line);
+    } else await files.rr.push(JSON.stringify(rr));
     if (rr.tracks.length) counts.release_radar++;
-    await files.rr.push(JSON.stringify(rr));
 
     const mixes = product.dailyMixes(user);
     counts.daily_mixes += mixes.length;
     for (let i = 0; i < mixes.length; i++) await files.mix.push(JSON.stringify(toPlaylist('daily-mix', mixes[i].title, user.id, `${createdAt.slice(0, 10)}/${i + 1}`, mixes[i].tracks, catalog, ctx.runId, createdAt)));
     onUser();
   }
-  await Promise.all(Object.values(files).map((f) => f.end()));
+  await Promise.all([...Object.values(files).map((f) => f.end()), fresh.end()]);
   await archive.close();
-  const summary: ShardSummary = { shard, users: to - from, counts, tallies, fresh, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds() - cpu0 };
+  const summary: ShardSummary = { layout: SHARD_LAYOUT, shard, users: to - from, counts, tallies, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds() - cpu0 };
   // the summary last and atomically: its presence means the shard is finished
   await writeFile(join(dir, 'summary.json.tmp'), JSON.stringify(summary));
   await rename(join(dir, 'summary.json.tmp'), join(dir, 'summary.json'));
@@ -247,7 +287,8 @@ function playStats(catalog: Snapshot['catalog']): { head: Set<number>; artistPla
 
 /**
  * Join the `count` shards of a playlists step folder: their files concatenated in shard order into
- * the step's files (the same bytes as one shard), the weekly lists they made put in the archive,
+ * the step's files (the same bytes as one shard), the weekly lists they made put in the archive
+ * (their lines by archive day and bucket, concatenated and written as they are: no list is parsed),
  * their tallies summed into the step's summary; the shard folders are removed.
  */
 export async function mergePlaylistShards(ctx: StepContext, count: number, users: number): Promise<PlaylistsSummary> {
@@ -255,30 +296,26 @@ export async function mergePlaylistShards(ctx: StepContext, count: number, users
   for (let index = 0; index < count; index++) {
     const p = join(shardDir(ctx.dir, { index, count }), 'summary.json');
     if (!existsSync(p)) throw new DeepcutError('not_found', `playlists shard ${index} of ${count} has no summary (${p}): it has not finished`);
-    shards.push(JSON.parse(await readFile(p, 'utf8')) as ShardSummary);
+    const summary = JSON.parse(await readFile(p, 'utf8')) as ShardSummary;
+    if (summary.layout !== SHARD_LAYOUT) throw new DeepcutError('invalid_input', `playlists shard ${index} of ${count} (${p}) is of layout ${summary.layout ?? 1}, this deepcut joins ${SHARD_LAYOUT}: run the step again`);
+    shards.push(summary);
+  }
+  for (const name of Object.values(FILES)) {
+    const out = createWriteStream(join(ctx.dir, name));
+    for (const sh of shards) for await (const chunk of createReadStream(join(shardDir(ctx.dir, sh.shard), name), { highWaterMark: 1 << 20 })) if (!out.write(chunk)) await once(out, 'drain');
+    await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
   }
   // the run's new weekly lists, one object per week and listener bucket, named by the run (a re-merge writes the same keys)
   const archive = await openPlaylistArchive(ctx.config, { writer: ctx.runId });
-  for (const [key, name] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
-    const out = createWriteStream(join(ctx.dir, name));
+  for (const kind of ['discover-weekly', 'release-radar'] as const) {
+    const byBucket = new Map<string, string[]>(); // `<date>/<bucket>.jsonl` → the shards' files, in shard order
     for (const sh of shards) {
-      const file = join(shardDir(ctx.dir, sh.shard), name);
-      if (key !== 'mix') {
-        const fresh = new Set(key === 'dw' ? sh.fresh.dw : sh.fresh.rr);
-        const kind = key === 'dw' ? 'discover-weekly' : 'release-radar';
-        let line = 0;
-        for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-          if (fresh.has(line++)) {
-            const p = JSON.parse(text) as Playlist;
-            await archive.put(kind, p.key, p.userId ?? p.key, p);
-          }
-        }
-      }
-      for await (const chunk of createReadStream(file)) if (!out.write(chunk)) await once(out, 'drain');
+      const root = join(shardDir(ctx.dir, sh.shard), 'archive', kind);
+      if (!existsSync(root)) continue;
+      for (const date of await readdir(root)) for (const f of await readdir(join(root, date))) byBucket.set(`${date}/${f}`, [...(byBucket.get(`${date}/${f}`) ?? []), join(root, date, f)]);
     }
-    await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
+    for (const [rel, files] of [...byBucket].sort((x, y) => (x[0] < y[0] ? -1 : 1))) await archive.putLines(kind, rel.slice(0, 10), Buffer.concat(await Promise.all(files.map((f) => readFile(f)))));
   }
-  await archive.flush();
   await archive.close();
   await rm(shardsRoot(ctx.dir), { recursive: true, force: true });
   const sum = <K extends string>(pick: (s: ShardSummary) => Record<K, number>, k: K) => shards.reduce((a, s) => a + pick(s)[k], 0);
@@ -300,6 +337,9 @@ export function playlistTasks(count: number): Task[] {
   return Array.from({ length: count }, (_, index) => ({ id: `playlists:${index}-of-${count}`, kind: 'playlists', payload: { index, count } }));
 }
 
+/** What a playlists shard task loads of its run: the snapshot, model and extra inputs. */
+export type ShardLoader = (ctx: StepContext) => Promise<{ s: Snapshot; model: Recommender; extra: PlaylistInputs }>;
+
 /** The inputs a playlists shard task needs, made once per run in a process (a worker takes many shards of a run). */
 interface ShardInputs {
   runDir: string;
@@ -313,7 +353,7 @@ let shardInputs: Promise<ShardInputs> | undefined;
 let shardInputsOf = '';
 
 /** The snapshot, CF model and index-backed product of the run `ctx` belongs to, built at the first shard of the run this process takes. */
-async function inputsFor(ctx: StepContext, load: (ctx: StepContext) => Promise<{ s: Snapshot; model: Recommender; extra: PlaylistInputs }>): Promise<ShardInputs> {
+async function inputsFor(ctx: StepContext, load: ShardLoader): Promise<ShardInputs> {
   if (!shardInputs || shardInputsOf !== ctx.runDir) {
     const previous = shardInputs;
     shardInputsOf = ctx.runDir;
@@ -355,8 +395,8 @@ export function runShardCount(outputs: Readonly<Record<string, { metrics?: Recor
  * Playlists for one shard as a task of the step (any worker): kept when an earlier attempt
  * finished it, else made from the run's inputs (loaded once per run in this process by `load`).
  */
-export async function playlistsShardTask(ctx: StepContext, shard: PlaylistShard, load: (ctx: StepContext) => Promise<{ s: Snapshot; model: Recommender; extra: PlaylistInputs }>): Promise<ShardTaskResult> {
-  if (shardDone(ctx.dir, shard)) return { users: 0, seconds: 0, cpu_seconds: 0, thread: threadId, kept: true };
+export async function playlistsShardTask(ctx: StepContext, shard: PlaylistShard, load: ShardLoader): Promise<ShardTaskResult> {
+  if (await shardDone(ctx.dir, shard)) return { users: 0, seconds: 0, cpu_seconds: 0, thread: threadId, kept: true };
   const { s, product, bar } = await inputsFor(ctx, load);
   const r = await makePlaylistsShard(ctx, s, product, shard, () => bar.tick());
   ctx.log.info({ shard: shard.index, shards: shard.count, users: r.users, seconds: r.seconds, cpu_seconds: r.cpuSeconds, thread: threadId, ms_per_listener: r.users ? (1000 * r.seconds) / r.users : 0, cpu_ms_per_listener: r.users ? (1000 * r.cpuSeconds) / r.users : 0 }, `playlists shard ${shard.index + 1}/${shard.count} done`);
@@ -398,7 +438,7 @@ export async function makePlaylists(ctx: StepContext, s: Snapshot, model: Recomm
   try {
     const report = await queue.run(playlistTasks(shards), async (t) => {
       const shard = t.payload as unknown as PlaylistShard;
-      if (shardDone(ctx.dir, shard)) return bar.tick(shardRows(users, shard)[1] - shardRows(users, shard)[0]);
+      if (await shardDone(ctx.dir, shard)) return bar.tick(shardRows(users, shard)[1] - shardRows(users, shard)[0]);
       const r = await makePlaylistsShard(ctx, s, product, shard, () => bar.tick());
       ctx.log.info({ shard: shard.index, shards, users: r.users, seconds: r.seconds, cpu_seconds: r.cpuSeconds, ms_per_listener: r.users ? (1000 * r.seconds) / r.users : 0, cpu_ms_per_listener: r.users ? (1000 * r.cpuSeconds) / r.users : 0 }, `playlists shard ${shard.index + 1}/${shards} done`);
     });

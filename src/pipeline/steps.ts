@@ -11,7 +11,7 @@ import { saveSnapshot, runSnapshot, cacheSnapshot } from './persist.ts';
 import { fitProduction, PRODUCTION_FILE, ProductionRecommender } from '../cf/index.ts';
 import type { Recommender } from '../cf/index.ts';
 import { loadCfModel } from '../cf/index.ts';
-import { runPlaylistInputs, playlistTasks, playlistsShardTask, joinPlaylistShards, runShardCount, type PlaylistShard } from './playlists-step.ts';
+import { runPlaylistInputs, playlistTasks, playlistsShardTask, joinPlaylistShards, runShardCount, type PlaylistShard, type ShardLoader } from './playlists-step.ts';
 import type { Snapshot } from './snapshot.ts';
 import { log } from '../log.ts';
 import { DeepcutError } from '../errors.ts';
@@ -103,7 +103,7 @@ function pairTimes(s: Snapshot): Float64Array {
 }
 
 /** The run's snapshot, model (CF, ranked by the rank step when it chose to) and text/audio inputs, as a playlists shard reads them. */
-async function playlistInputsOf(ctx: StepContext) {
+async function playlistInputsOf(ctx: StepContext): ReturnType<ShardLoader> {
   const s = await runSnapshot(ctx);
   const model = await rankedModelOf({ rank: ctx.dirOf('rank'), text: ctx.dirOf('text'), audio: ctx.dirOf('audio') }, s, await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads), ctx.runId);
   return { s, model, extra: await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), s, model) };
@@ -121,8 +121,9 @@ export const playlistsStep: Step = {
   partsInThreads: true,
   runPart: (ctx, part) => playlistsShardTask(ctx, part as unknown as PlaylistShard, playlistInputsOf),
   async run(ctx) {
-    const s = await runSnapshot(ctx);
-    const r = await joinPlaylistShards(ctx, runShardCount(ctx.outputs, ctx.config.pipeline.usersPerShard), s.histories.length);
+    // the listener count from the signals step's output (the snapshot is not loaded for it)
+    const users = ctx.outputs.signals?.metrics?.users ?? (await runSnapshot(ctx)).histories.length;
+    const r = await joinPlaylistShards(ctx, runShardCount(ctx.outputs, ctx.config.pipeline.usersPerShard), users);
     await writeFile(join(ctx.dir, 'summary.json'), JSON.stringify(r, null, 2));
     return { metrics: r.metrics, info: { counts: r.counts } };
   },

@@ -48,6 +48,7 @@ export interface ArchiveOptions {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const NEWLINE = Buffer.from('\n');
 
 /** The bucket of a listener (FNV-1a of the id's UTF-8 bytes), as two hex digits. */
 export function archiveBucket(user: string): string {
@@ -149,22 +150,38 @@ export class PlaylistArchive {
   /** Write the lists put since the last flush: one new object per day and bucket, lines in listener order. */
   async flush(): Promise<void> {
     for (const [day, m] of this.pending) {
-      const byBucket = new Map<string, string[]>();
-      for (const user of [...m.keys()].sort()) {
-        const b = archiveBucket(user);
-        const lines = byBucket.get(b) ?? [];
-        lines.push(JSON.stringify(m.get(user)));
-        byBucket.set(b, lines);
-      }
-      for (const [b, lines] of [...byBucket].sort()) {
-        const key = `playlists/${day}/${b}/${this.writer}.jsonl`;
-        await this.blobs.put(key, { bytes: Buffer.from(lines.join('\n') + '\n') });
-        this.held -= this.parts.get(key)?.bytes ?? 0;
-        this.parts.delete(key);
-      }
-      this.days.delete(day);
+      await this.write(day, Array.from(m, ([user, p]) => ({ user, line: Buffer.from(JSON.stringify(p)) })));
       this.pending.delete(day);
     }
+  }
+
+  /**
+   * Write now the weekly lists of `kind` for `date` given as JSONL (one playlist a line, as
+   * `JSON.stringify` writes it, each with its `"userId"`; one line per listener): the same objects
+   * as {@link put} of each list then {@link flush}, without parsing them. The playlists step's join
+   * writes the lines its shards made this way.
+   */
+  async putLines(kind: Playlist['kind'], date: string, jsonl: Buffer): Promise<void> {
+    const day = PlaylistArchive.day(kind, date);
+    await this.write(day, Array.from(linesByUser(jsonl), ([user, lines]) => ({ user, line: lines[lines.length - 1] })));
+  }
+
+  /** One new object per bucket of `lines`, lines in listener order (UTF-16 code units, as `Array.prototype.sort`). */
+  private async write(day: string, lines: { user: string; line: Buffer }[]): Promise<void> {
+    const byBucket = new Map<string, Buffer[]>();
+    for (const { user, line } of lines.sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0))) {
+      const b = archiveBucket(user);
+      const got = byBucket.get(b) ?? [];
+      got.push(line, NEWLINE);
+      byBucket.set(b, got);
+    }
+    for (const [b, parts] of [...byBucket].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+      const key = `playlists/${day}/${b}/${this.writer}.jsonl`;
+      await this.blobs.put(key, { bytes: Buffer.concat(parts) });
+      this.held -= this.parts.get(key)?.bytes ?? 0;
+      this.parts.delete(key);
+    }
+    this.days.delete(day);
   }
 
   /** The dates `kind` has lists for, newest first. */
