@@ -159,6 +159,8 @@ describe('fleet pipeline: 2 workers, 2 schedulers, 1 API node', { skip: down ? d
     assert.ok(manifest, 'the run finished');
     assert.ok(started(otherWorker!, 'cf'), `the other worker ran cf: ${otherWorker!.log().slice(-2000)}`);
     assert.equal(manifest!.steps.cf.status, 'done');
+    // each worker runs its tasks on a thread of its own (its event loop renews the queue's lease meanwhile)
+    for (const w of workers) assert.match(w.log(), /"threads":1,.*"msg":"worker ready"/, `a worker said it runs tasks on a thread: ${w.log().slice(0, 1500)}`);
   });
 
   it('the day\'s run happened exactly once: one claim, one run, resumed (not restarted) by the new scheduler', async () => {

@@ -15,6 +15,7 @@ import { DeepcutError } from '../errors.ts';
 import { log as makeLog } from '../log.ts';
 import { BullmqQueue } from './bullmq-queue.ts';
 import { stepTaskHandler } from './task-exec.ts';
+import { TaskThreads } from './task-threads.ts';
 import { LeaderLock } from './leader.ts';
 import { dailyTick, type DailyResult } from './daily.ts';
 import { runPipeline, type RunManifest, type RunOptions, type Step } from './runner.ts';
@@ -38,7 +39,10 @@ export interface WorkerHandle {
 
 /**
  * A worker: takes pipeline tasks of any run from the queue, `concurrency` at a time, until stopped.
- * Needs `databaseUrl` (the store every role shares) and `queue.url`.
+ * Needs `databaseUrl` (the store every role shares) and `queue.url`. Each task runs on a worker
+ * thread of its own store connection ({@link TaskThreads} `withStore`), so this thread renews the
+ * queue's lease however long a task computes; given its own `steps` (tests), a worker runs them on
+ * this thread.
  * @example const w = await startWorker(config, { concurrency: 2 }); … await w.stop()
  */
 export async function startWorker(config: Config, o: { concurrency?: number; steps?: readonly Step[] } = {}): Promise<WorkerHandle> {
@@ -46,9 +50,11 @@ export async function startWorker(config: Config, o: { concurrency?: number; ste
   const queue = queueOf(config);
   const store = await openStore({ home: config.home, databaseUrl: config.databaseUrl });
   const log = makeLog('worker');
+  const concurrency = o.concurrency ?? 1;
+  const threads = o.steps ? undefined : new TaskThreads(config, concurrency, { withStore: true });
   try {
-    const steps = o.steps ?? (await pipelineSteps());
-    await queue.work(stepTaskHandler({ config, store, steps }), o.concurrency ?? 1, {
+    const handler = threads ? threads.handler() : stepTaskHandler({ config, store, steps: o.steps ?? (await pipelineSteps()) });
+    await queue.work(handler, concurrency, {
       started: (t, attempt, waitMs) => log.info({ task: t.id, run: (t.payload as { runId?: string }).runId, attempt, wait_ms: waitMs }, 'task started'),
       completed: (t) => log.info({ task: t.id, run: (t.payload as { runId?: string }).runId }, 'task done'),
       failed: (t, attempts, error) => log.warn({ task: t.id, run: (t.payload as { runId?: string }).runId, attempts, err: error }, 'task failed'),
@@ -56,13 +62,15 @@ export async function startWorker(config: Config, o: { concurrency?: number; ste
     });
   } catch (e) {
     await queue.close().catch(() => undefined);
+    await threads?.close();
     await store.close();
     throw e;
   }
-  log.info({ concurrency: o.concurrency ?? 1, queue: config.queue.prefix, host: hostname(), pid: process.pid }, 'worker ready');
+  log.info({ concurrency, threads: threads ? concurrency : 0, queue: config.queue.prefix, host: hostname(), pid: process.pid }, 'worker ready');
   return {
     async stop() {
       await queue.close();
+      await threads?.close();
       await store.close();
     },
   };

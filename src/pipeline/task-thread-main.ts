@@ -1,12 +1,13 @@
 /**
  * The body of a pipeline task thread (src/pipeline/task-threads.ts): runs the tasks it is sent with
- * the task handler every worker uses, over the default steps, with no store (see {@link noStore}).
+ * the task handler every worker uses, over the default steps, with no store (see {@link noStore}),
+ * or, in a fleet worker, with its own connection to the shared PostgreSQL store.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { DeepcutError, isDeepcutError } from '../errors.ts';
 import { setLogLevel } from '../log.ts';
 import { relayProgress } from '../util/progress.ts';
-import type { Store } from '../store/index.ts';
+import { openStore, type Store } from '../store/index.ts';
 import { stepTaskHandler } from './task-exec.ts';
 import type { Task } from './tasks.ts';
 import type { ThreadData, ThreadReply } from './task-threads.ts';
@@ -29,7 +30,8 @@ const data = workerData as ThreadData;
 setLogLevel(data.logLevel);
 const post = (m: ThreadReply) => port.postMessage(m);
 relayProgress((label, total, tick) => post({ type: 'progress', label, total, tick }));
-const handler = stepTaskHandler({ config: data.config, store: noStore(), steps: defaultSteps() });
+const store = data.withStore && data.config.databaseUrl ? await openStore({ home: data.config.home, databaseUrl: data.config.databaseUrl }) : noStore();
+const handler = stepTaskHandler({ config: data.config, store, steps: defaultSteps() });
 
 port.on('message', (m: { id: number; task: Task }) => {
   handler(m.task).then(

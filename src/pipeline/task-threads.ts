@@ -5,9 +5,13 @@
  * any worker (src/pipeline/task-exec.ts) over the default steps, loads the run's inputs once and
  * keeps them for the shards it takes; the bytes a task writes do not depend on the thread.
  *
- * A thread holds no store: a step whose parts touch it must not set `partsInThreads` (its tasks
- * fail naming the store method). A thread that dies (out of memory, a crash) fails its task, which
- * the queue retries on a fresh thread. Progress bars a thread starts are drawn by this thread.
+ * In a one-process run a thread holds no store: a step whose parts touch it must not set
+ * `partsInThreads` (its tasks fail naming the store method). A `deepcut worker` runs every task on
+ * a thread that opens its own connection to the shared PostgreSQL store (`withStore`), so the
+ * worker's event loop stays free to renew the queue's lease while a task computes (a synchronous
+ * stretch longer than `queue.leaseSeconds` on the main thread lost the lease, and the task ran on
+ * two workers at once). A thread that dies (out of memory, a crash) fails its task, which the queue
+ * retries on a fresh thread. Progress bars a thread starts are drawn by this thread.
  */
 import { Worker } from 'node:worker_threads';
 import { extname } from 'node:path';
@@ -29,6 +33,8 @@ export interface ThreadData {
   entry: string;
   config: Config;
   logLevel: string;
+  /** Open the config's PostgreSQL store in the thread (a fleet worker's threads); else none. */
+  withStore?: boolean;
 }
 
 /** Started threads, each running at most one task; a dead one is replaced at the next task. */
@@ -42,6 +48,7 @@ export class TaskThreads {
   constructor(
     private readonly config: Config,
     readonly size: number,
+    private readonly o: { withStore?: boolean } = {},
   ) {}
 
   /** A handler that runs each task on a free thread (at most {@link size} at once: the queue's concurrency). */
@@ -51,7 +58,7 @@ export class TaskThreads {
 
   private start(): Worker {
     const ext = extname(new URL(import.meta.url).pathname);
-    const data: ThreadData = { entry: new URL(`./task-thread-main${ext}`, import.meta.url).href, config: this.config, logLevel: logger().level };
+    const data: ThreadData = { entry: new URL(`./task-thread-main${ext}`, import.meta.url).href, config: this.config, logLevel: logger().level, withStore: this.o.withStore };
     const w = new Worker(new URL('./workers/task-thread.mjs', import.meta.url), { workerData: data });
     const current = new Map<number, true>();
     w.on('message', (m: ThreadReply) => {
