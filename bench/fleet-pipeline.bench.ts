@@ -103,7 +103,12 @@ export function spawnMeasured(role: string, argv: string[], env: Record<string, 
     for (const l of lines) if (l.includes('"task finished"')) tasks.push(JSON.parse(l) as TaskLine);
   });
   const last = { rssMb: 0, cpuS: 0 };
-  const timer = setInterval(() => Object.assign(last, sample(p.pid!) ?? last), 250);
+  // the largest readings: a process that has exited but is not reaped yet (a zombie) has no VmHWM
+  // line, and a sample taken then read 0 MB over the real peak (a worker's peak RSS printed as 0)
+  const timer = setInterval(() => {
+    const s = sample(p.pid!);
+    if (s) Object.assign(last, { rssMb: Math.max(last.rssMb, s.rssMb), cpuS: Math.max(last.cpuS, s.cpuS) });
+  }, 250);
   const done = new Promise<{ stdout: string; figures: ProcessFigures; tasks: TaskLine[] }>((res, rej) => {
     p.on('exit', (code, signal) => {
       clearInterval(timer);
