@@ -48,6 +48,7 @@ export interface WorkerHandle {
 export async function startWorker(config: Config, o: { concurrency?: number; steps?: readonly Step[] } = {}): Promise<WorkerHandle> {
   if (!config.databaseUrl) throw new DeepcutError('config', 'a worker needs the shared PostgreSQL store: set DATABASE_URL (the embedded mode runs its tasks in the process that runs the pipeline)');
   const queue = queueOf(config);
+  // opened here also when the tasks run on threads: its migrations run once, before the threads open theirs
   const store = await openStore({ home: config.home, databaseUrl: config.databaseUrl });
   const log = makeLog('worker');
   const concurrency = o.concurrency ?? 1;
