@@ -142,9 +142,13 @@ export function rowDot(m: Csr, r: number, v: Float32Array): number {
   return s;
 }
 
-/** Euclidean norm of each of the `n` rows of `M` (n × f, row-major). */
-export function rowNorms(M: Float32Array, n: number, f: number): Float32Array {
-  const out = new Float32Array(n);
+/**
+ * Euclidean norm of each of the `n` rows of `M` (n × f, row-major), summed in double precision in
+ * dimension order; into `out` (a Float64Array keeps the norms unrounded).
+ */
+export function rowNorms(M: Float32Array, n: number, f: number): Float32Array;
+export function rowNorms(M: Float32Array, n: number, f: number, out: Float64Array): Float64Array;
+export function rowNorms(M: Float32Array, n: number, f: number, out: Float32Array | Float64Array = new Float32Array(n)): Float32Array | Float64Array {
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let d = 0; d < f; d++) s += M[i * f + d] * M[i * f + d];

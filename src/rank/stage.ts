@@ -23,7 +23,7 @@
  * earlier, smaller world reads the same scale.
  */
 import type { Csr } from '../signals/index.ts';
-import { tailQuota, type Recommender, type Ranked } from '../cf/index.ts';
+import { rowNorms as matrixRowNorms, tailQuota, type Recommender, type Ranked } from '../cf/index.ts';
 import { TopK } from '../core/topk.ts';
 import { DeepcutError } from '../errors.ts';
 import type { Candidates } from './candidates.ts';
@@ -284,19 +284,10 @@ function cosine(v: RankVectors, rowNorm: Float64Array, r: number, p: Float32Arra
   return d / n / pNorm;
 }
 
-/** The L2 norm of every row of `v` (summed in dimension order, as {@link cosine} needs them). */
+/** The L2 norm of every row of `v`, unrounded (summed in dimension order, as {@link cosine} needs them). */
 export function rowNorms(v: RankVectors): Float64Array {
   const n = Math.floor(v.data.length / v.dim);
-  const out = new Float64Array(n);
-  for (let r = 0; r < n; r++) {
-    let s = 0;
-    for (let i = 0; i < v.dim; i++) {
-      const x = v.data[r * v.dim + i];
-      s += x * x;
-    }
-    out[r] = Math.sqrt(s);
-  }
-  return out;
+  return matrixRowNorms(v.data, n, v.dim, new Float64Array(n));
 }
 
 const norm = (p: Float32Array | undefined) => (p ? Math.sqrt(p.reduce((a, x) => a + x * x, 0)) : 0);
