@@ -31,7 +31,11 @@ export interface AnnOptions {
   expansionAdd?: number;
   /** Candidate list while searching (ef); default 256. */
   expansionSearch?: number;
-  /** Threads for building and batch search; default 1. */
+  /**
+   * Threads for building and batch search; default 1. With more than one, the graph depends on
+   * the threads' timing: each build links the rows differently (its bytes and its recall vary).
+   * A pipeline step, whose re-run must write the same bytes, builds on one thread.
+   */
   threads?: number;
 }
 

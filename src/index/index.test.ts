@@ -1,11 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExactIndex } from './exact.ts';
 import { AnnIndex } from './ann.ts';
 import { recallAtK } from './vector-index.ts';
+import { stampTime } from '../core/clock.ts';
 import { topK } from '../cf/index.ts';
 import { clusteredFactors } from './testing/data.ts';
 
@@ -89,6 +90,20 @@ describe('AnnIndex', () => {
       const exBack = await ExactIndex.load(join(dir, 'e.idx'));
       assert.deepEqual(exBack.search(q.subarray(0, d), 5), ex.search(q.subarray(0, d), 5));
       await assert.rejects(AnnIndex.load(join(dir, 'e.idx')), /kind mismatch: expected "index-hnsw", file has "index-exact"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a one-thread build links the same graph every time (what the pipeline steps rely on)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dc-ann-'));
+    try {
+      const graphs: Buffer[] = [];
+      for (const name of ['a', 'b']) {
+        await stampTime.run('2026-01-01T00:00:00.000Z', () => AnnIndex.build(v, d, 'cos', { threads: 1 }).save(join(dir, `${name}.idx`), { runId: 'r1' }));
+        graphs.push(await readFile(join(dir, `${name}.idx`)));
+      }
+      assert.ok(graphs[0].equals(graphs[1]), 'two one-thread builds of the same rows wrote different bytes');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

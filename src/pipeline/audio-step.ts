@@ -298,7 +298,8 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
           { name: 'track_rows', data: trackRows, shape: [ok.length] },
           { name: 'embeddings', data: embeddings, shape: [ok.length, E] },
         ]);
-        const index = AnnIndex.build(embeddings, E, 'cos', { threads: ctx.config.cf.threads });
+        // one thread: a graph built on several depends on their timing, and a re-run must write the same bytes
+        const index = AnnIndex.build(embeddings, E, 'cos', { threads: 1 });
         await index.save(join(ctx.dir, 'audio-embeddings.index'), { runId: ctx.runId });
         Object.assign(metrics, { predicted_tracks: ok.length, predicted_unplayed_tracks: ok.filter((x) => tracks[x.row].plays === 0).length });
       }

@@ -138,7 +138,8 @@ async function runText(ctx: StepContext): Promise<{ metrics: Record<string, numb
   manifest.descriptors = describe(tfidf, s.catalog, DESCRIPTORS).map((ds) => ds.map((d) => [d.term, +d.weight.toFixed(4)] as [string, number]));
   manifest.lsa = { file: 'lsa.bin', dims: lsa.dims, index: 'lsa.index' };
   await writeArtifact(join(ctx.dir, 'lsa.bin'), { kind: 'text-lsa', runId: ctx.runId, metric: 'cosine', params: { artists: n, dims: lsa.dims, vocabulary: tfidf.terms.length, seed } }, [{ name: 'embedding', data: lsa.embedding, shape: [n, lsa.dims] }]);
-  const index = AnnIndex.build(lsa.embedding, lsa.dims, 'cos', { threads: ctx.config.cf.threads });
+  // one thread: a graph built on several depends on their timing, and a re-run must write the same bytes
+  const index = AnnIndex.build(lsa.embedding, lsa.dims, 'cos', { threads: 1 });
   await index.save(join(ctx.dir, manifest.lsa.index), { runId: ctx.runId });
   Object.assign(metrics, { artists_with_documents: n, vocabulary: tfidf.terms.length, lsa_dims: lsa.dims, index_recall_at_10: index.report?.recall_at_10 ?? 1 });
 
