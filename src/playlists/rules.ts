@@ -33,7 +33,7 @@ export function disliked(user: UserHistory, catalog: CatalogView, track: number)
  * taking its best remaining candidate that passes the exclusions and caps. A source that runs
  * dry leaves its slots to the others, so the list fills whenever any source still has tracks.
  */
-export function blend(catalog: CatalogView, lists: Map<string, Candidate[]>, o: BlendOptions): Candidate[] {
+export function blend(catalog: CatalogView, lists: CandidateLists, o: BlendOptions): Candidate[] {
   const out: Candidate[] = [];
   const used = new Set<number>();
   const perArtist = new Map<number, number>();
@@ -84,7 +84,7 @@ export function blend(catalog: CatalogView, lists: Map<string, Candidate[]>, o: 
  * and again on `max`-deep ones only when a source that might have had more ran dry. Blending reads
  * every list in order and stops at `size`, so the answer is the one on `max`-deep lists.
  */
-export function blendDeep(catalog: CatalogView, fetch: (k: number) => { lists: Map<string, Candidate[]>; full: Set<string> }, first: number, max: number, o: BlendOptions): Candidate[] {
+export function blendDeep(catalog: CatalogView, fetch: (k: number) => Gathered, first: number, max: number, o: BlendOptions): Candidate[] {
   for (let k = Math.min(first, max); ; k = Math.min(max, k * 4)) {
     const { lists, full } = fetch(k);
     const dry = new Set<string>();
@@ -93,16 +93,39 @@ export function blendDeep(catalog: CatalogView, fetch: (k: number) => { lists: M
   }
 }
 
-/** Collect each source's candidates for a user (k per source), keyed by source name; `full` names the sources that gave all k (they may have more). */
-export function gather(sources: readonly CandidateSource[], user: UserHistory, k: number): { lists: Map<string, Candidate[]>; full: Set<string> } {
-  const lists = new Map<string, Candidate[]>();
-  const full = new Set<string>();
-  for (const s of sources) {
-    const c = s.candidates(user, k);
-    lists.set(s.name, c);
-    if (c.length >= k) full.add(s.name);
-  }
-  return { lists, full };
+/**
+ * Candidate lists by source name, in source order: a `Map`, or lists fetched on first read
+ * ({@link gather}). {@link blend} reads a list only when its source picks.
+ */
+export interface CandidateLists {
+  keys(): Iterable<string>;
+  get(name: string): Candidate[] | undefined;
+}
+
+/** Each source's candidates (`lists`) and the sources that gave all k asked for (`full`: they may have more). */
+export interface Gathered {
+  lists: CandidateLists;
+  full: { has(name: string): boolean };
+}
+
+/**
+ * Each source's candidates for a user (k per source), keyed by source name. A source is asked
+ * only when the blend first reads its list: with Discover Weekly over the ranking stage's list,
+ * the other sources only fill places it leaves, so most users never need them.
+ */
+export function gather(sources: readonly CandidateSource[], user: UserHistory, k: number): Gathered {
+  const byName = new Map(sources.map((s) => [s.name, s]));
+  const got = new Map<string, Candidate[]>();
+  const get = (name: string): Candidate[] | undefined => {
+    let c = got.get(name);
+    if (c) return c;
+    const s = byName.get(name);
+    if (!s) return undefined;
+    c = s.candidates(user, k);
+    got.set(name, c);
+    return c;
+  };
+  return { lists: { keys: () => byName.keys(), get }, full: { has: (name) => (got.get(name)?.length ?? 0) >= k } };
 }
 
 /**
