@@ -1,6 +1,6 @@
 /**
  * A retrain that validation blocks is visible with its reason on every surface: the run manifest,
- * `deepcut pipeline status`, `/v1/admin/runs` (what the admin page renders) and `/metrics`.
+ * `deepcut pipeline status`, `/v1/admin/runs` (what the admin page renders) and `/metrics` (also on a fleet's API node, from the runs mirrored in the store).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ import { acceptBatch, latestValidation } from '../validate/index.ts';
 import { defaultConfig } from '../config/config.ts';
 import { runPipeline, readManifest, listRuns } from './runner.ts';
 import { validateStep } from './steps.ts';
+import { mirrorRun } from './run-mirror.ts';
 import { FixedClock } from '../core/clock.ts';
 import { Metrics } from '../server/index.ts';
 import { buildServer } from '../server/index.ts';
@@ -57,6 +58,13 @@ test('a retrain blocked by validation shows its reason in the manifest, pipeline
   assert.ok(line, text);
   assert.match(line, new RegExp(`^deepcut_pipeline_blocked\\{run="${runId}",step="validate",reason="validation blocks the pipeline: batch \\w+\\.listens \\(listens from [^"]*listens\\.jsonl\\): ${ANOMALY.source}.*"\\} 1$`));
   assert.match(text, new RegExp(`^deepcut_pipeline_last_run_status\\{run="${runId}",status="failed"\\} 1$`, 'm'));
+  // an API node of a fleet builds no run: its home has no runs folder, the store holds the mirror
+  const mirror = new MemoryStore();
+  assert.doesNotMatch(await new Metrics(join(root, 'api-node'), mirror).render(), /deepcut_pipeline_last_run_status/);
+  await mirrorRun(mirror, await readManifest(home, runId));
+  const nodeText = await new Metrics(join(root, 'api-node'), mirror).render();
+  assert.match(nodeText, new RegExp(`^deepcut_pipeline_blocked\\{run="${runId}",step="validate",reason="validation blocks the pipeline`, 'm'));
+  assert.match(nodeText, new RegExp(`^deepcut_pipeline_last_run_status\\{run="${runId}",status="failed"\\} 1$`, 'm'));
 
   // /v1/admin/runs, the JSON the admin page renders (its status cell and banner read `blocked`)
   const mem = new MemoryStore();

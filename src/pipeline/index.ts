@@ -15,6 +15,6 @@
  */
 export * from './runner.ts';
 export * from './liveness.ts';
-export { listAllRuns, reapDeadRunsEverywhere } from './run-list.ts';
+export { latestOfAllRuns, listAllRuns, reapDeadRunsEverywhere } from './run-list.ts';
 export { mirrorRun, RUNS_META } from './run-mirror.ts';
 export * from './scheduler.ts';

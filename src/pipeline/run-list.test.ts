@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPipeline, type Step } from './runner.ts';
-import { listAllRuns, reapDeadRunsEverywhere } from './run-list.ts';
+import { readManifest, runPipeline, type Step } from './runner.ts';
+import { latestOfAllRuns, listAllRuns, reapDeadRunsEverywhere } from './run-list.ts';
 import { RUNS_META } from './run-mirror.ts';
 import { FixedClock } from '../core/clock.ts';
 import { defaultConfig } from '../config/config.ts';
@@ -41,4 +41,25 @@ test('a run built on one machine is listed on another from the store; a dead own
   assert.equal(dead.status, 'failed');
   assert.match(dead.error ?? '', /step a was running: .*elsewhere last signalled at 2026-11-23T04:00:00.000Z/);
   assert.equal(after.find((r) => r.runId === 'live-1')?.status, 'running', 'a beating run is left alone');
+});
+
+test('the newest run of all is the one listAllRuns lists last, from the folder and the mirror alone', async (t) => {
+  const builder = mkdtempSync(join(tmpdir(), 'dc-runs-a-'));
+  const other = mkdtempSync(join(tmpdir(), 'dc-runs-b-'));
+  t.after(() => [builder, other].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const store = new MemoryStore();
+  assert.equal(await latestOfAllRuns(store, other), undefined, 'no run anywhere');
+  const done = await runPipeline([step('a')], { config: { ...defaultConfig(), home: builder }, store, clock: new FixedClock('2026-11-23T03:00:00Z') });
+  for (const [home, label] of [[builder, 'the builder'], [other, 'a machine without the folder']] as const)
+    assert.deepEqual(await latestOfAllRuns(store, home), (await listAllRuns(store, home)).at(-1), label);
+  assert.equal((await latestOfAllRuns(undefined, builder))?.runId, done.runId, 'without a store, the folder');
+  // the folder still says running where the mirror has moved on (another machine marked the run dead)
+  const folder = await readManifest(builder, done.runId);
+  await store.putMeta(RUNS_META, done.runId, { ...folder, status: 'failed', error: 'marked dead elsewhere' });
+  writeFileSync(join(builder, 'runs', done.runId, 'run.json'), JSON.stringify({ ...folder, status: 'running' }));
+  assert.equal((await latestOfAllRuns(store, builder))?.status, 'failed');
+  assert.deepEqual(await latestOfAllRuns(store, builder), (await listAllRuns(store, builder)).at(-1));
+  // a newer run only in the mirror (built by a worker elsewhere) is the newest everywhere
+  await store.putMeta(RUNS_META, 'zz-later', { ...folder, runId: 'zz-later', status: 'succeeded' });
+  assert.equal((await latestOfAllRuns(store, builder))?.runId, 'zz-later');
 });

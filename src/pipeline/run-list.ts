@@ -8,7 +8,7 @@
  * store's has moved on: another machine took the run over (a standby scheduler) or marked it dead.
  */
 import type { Store } from '../store/index.ts';
-import { listRuns, type RunManifest } from './runner.ts';
+import { latestRun, listRuns, type RunManifest } from './runner.ts';
 import { mirrorRun, RUNS_META } from './run-mirror.ts';
 import { deadOwner, markDead, reapDeadRuns, type LivenessOptions } from './liveness.ts';
 
@@ -25,6 +25,20 @@ export async function listAllRuns(store: Pick<Store, 'listMeta'> | undefined, ho
     if (!(mirrored && m.status === 'running' && mirrored.status !== 'running')) byId.set(m.runId, m);
   }
   return [...byId.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+}
+
+/**
+ * The newest run as {@link listAllRuns} would list it last, reading only this machine's newest
+ * manifest and the store's mirror (a metrics scrape on an API node, whose folder holds no run).
+ */
+export async function latestOfAllRuns(store: Pick<Store, 'listMeta'> | undefined, home: string): Promise<RunManifest | undefined> {
+  const local = await latestRun(home);
+  let mirrored: RunManifest | undefined;
+  if (store) for (const { value } of await store.listMeta<RunManifest>(RUNS_META)) if (!mirrored || value.runId > mirrored.runId) mirrored = value;
+  if (!local) return mirrored;
+  if (!mirrored || mirrored.runId < local.runId) return local;
+  if (mirrored.runId > local.runId) return mirrored;
+  return local.status === 'running' && mirrored.status !== 'running' ? mirrored : local;
 }
 
 /**

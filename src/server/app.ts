@@ -74,7 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const log = makeLog('server');
   const failures = new AuthFailures(deps.config.server.authFailuresPerMinute);
   const slot = deps.slot ?? new ServingSlot(deps.state);
-  const ctx: ServerContext = { store: deps.store, state: slot.current, slot, ...(deps.fleet ? { fleet: deps.fleet } : {}), config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home), verifier: deps.verifier ?? new KeyVerifier(deps.store), authFailures: failures, auth, log, clock: deps.clock ?? systemClock };
+  const ctx: ServerContext = { store: deps.store, state: slot.current, slot, ...(deps.fleet ? { fleet: deps.fleet } : {}), config: deps.config, metrics: deps.metrics ?? new Metrics(deps.config.home, deps.store), verifier: deps.verifier ?? new KeyVerifier(deps.store), authFailures: failures, auth, log, clock: deps.clock ?? systemClock };
   const app = Fastify({ logger: false, bodyLimit: deps.config.server.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: 'idle' });
   ctx.metrics.served ??= () => ({ run: slot.runId, publishedAt: slot.publishedAt });
   const defs = allRoutes();

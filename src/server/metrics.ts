@@ -2,7 +2,8 @@
  * Prometheus metrics in the text exposition format (version 0.0.4), written by hand: counters and
  * histograms with labels, no dependency. Request latency buckets are in seconds.
  */
-import { latestRun } from '../pipeline/index.ts';
+import { latestOfAllRuns, latestRun } from '../pipeline/index.ts';
+import type { Store } from '../store/index.ts';
 import { artifactFetchStats } from '../artifacts/index.ts';
 
 type Labels = Record<string, string>;
@@ -94,8 +95,15 @@ const REASON_MAX = 300;
 
 /** The server's metrics. */
 export class Metrics {
-  /** `home`: where pipeline runs are, for the pipeline gauges (none when absent). */
-  constructor(private readonly home?: string) {}
+  /**
+   * `home`: where this machine's pipeline runs are, for the pipeline gauges (none when absent);
+   * `store`: the runs every machine mirrors there, so an API node of a fleet, which builds no run
+   * of its own, reports the workers' runs (the admin page's list, `listAllRuns`).
+   */
+  constructor(
+    private readonly home?: string,
+    private readonly store?: Pick<Store, 'listMeta'>,
+  ) {}
 
   readonly requests = new Counter('deepcut_http_requests_total', 'HTTP requests by method, route and status code.');
   readonly latency = new Histogram('deepcut_http_request_duration_seconds', 'HTTP request latency by method and route, seconds.');
@@ -139,7 +147,9 @@ export class Metrics {
   /** `deepcut_pipeline_blocked`: 1 with the step and reason when the latest run was stopped by a gate (validation), else 0. */
   private async pipeline(): Promise<string> {
     if (!this.home) return '';
-    const run = await latestRun(this.home);
+    const home = this.home;
+    // a store that fails the read leaves the gauges to this machine's own runs: a scrape never fails on it
+    const run = await latestOfAllRuns(this.store, home).catch(() => latestRun(home));
     const lines = [
       '# HELP deepcut_pipeline_blocked 1 when the latest pipeline run was stopped by a gate (validation anomalies), labelled with the run, step and reason; the published run keeps serving.',
       '# TYPE deepcut_pipeline_blocked gauge',

@@ -49,7 +49,7 @@ export async function runServer(config: Config, o: RunServerOptions): Promise<ne
   let schedule: Scheduler | undefined;
   let fleet: FleetNode | undefined;
   try {
-    const metrics = new Metrics(config.home);
+    const metrics = new Metrics(config.home, store);
     let slot: ServingSlot;
     if (canNotify(store)) {
       // an API node: answers (503 where a run is needed) while the published run loads
