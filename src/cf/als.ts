@@ -38,7 +38,10 @@ export interface AlsOptions {
   threads?: number;
   /** 'auto' (WASM when possible), 'wasm' (fail when not possible) or 'ts'. */
   kernels?: 'auto' | 'wasm' | 'ts';
-  /** Compute the training loss each iteration (costs about one CG step). Default true. */
+  /**
+   * Compute the training loss each iteration for `onIteration` (costs about one CG step). Default
+   * true; a fit nobody listens to never computes it (its factors are checked for NaN/∞ at the end).
+   */
   computeLoss?: boolean;
 }
 
@@ -110,9 +113,10 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
   }
 
   /**
-   * Train on `userItems` (users × items confidences; see the module comment). Reports loss
-   * (weighted squared error + λ(‖X‖² + ‖Y‖²), divided by Σc + (cells − nnz) as implicit does) and
-   * seconds per iteration. Throws DeepcutError('invalid_input') on an empty matrix or a NaN/∞ value.
+   * Train on `userItems` (users × items confidences; see the module comment). Reports to
+   * `onIteration` the loss (weighted squared error + λ(‖X‖² + ‖Y‖²), divided by Σc + (cells − nnz)
+   * as implicit does) and seconds per iteration. Throws DeepcutError('invalid_input') on an empty
+   * matrix, a NaN/∞ value, or factors that diverged to NaN/∞.
    */
   async fit(userItems: Csr, fo: FitOptions = {}): Promise<void> {
     checkFitInput(this.name, userItems);
@@ -135,7 +139,7 @@ export class AlternatingLeastSquares implements Recommender, FoldIn, Factorized 
         await trainer.half('items');
         const seconds = (performance.now() - t0) / 1000;
         let loss: number | undefined;
-        if (this.opts.computeLoss) {
+        if (this.opts.computeLoss && fo.onIteration) {
           loss = (await trainer.loss()) / norm;
           if (!Number.isFinite(loss)) throw new DeepcutError('invalid_input', `ALS diverged at iteration ${it + 1}: loss is ${loss}`);
         }
