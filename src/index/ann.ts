@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { Index as UsearchIndex, MetricKind, ScalarKind } from 'usearch';
+import { createRequire } from 'node:module';
 import type { Ranked } from '../cf/index.ts';
 import { checkK } from '../cf/index.ts';
 import { readArtifact, writeArtifact } from '../cf/index.ts';
@@ -20,6 +20,13 @@ import { DeepcutError } from '../errors.ts';
 import { ExactIndex } from './exact.ts';
 import { normalizedRows } from '../core/linalg.ts';
 import { checkVectors, recallAtK, rowNorm, type Metric, type VectorIndex } from './vector-index.ts';
+
+// usearch through its CommonJS build: its ES module build finds its native binary from the
+// caller's stack, which in a worker made from a string has no file, so it searched the working
+// directory and took this package's own `build/` (the WASM kernels) for usearch's ("No native build
+// was found … loaded from: <cwd>"). The CommonJS build starts from its own folder.
+const { Index: UsearchIndex, MetricKind, ScalarKind } = createRequire(import.meta.url)('usearch') as typeof import('usearch');
+type UsearchIndex = InstanceType<typeof UsearchIndex>;
 
 const KIND = 'index-hnsw';
 const VERSION = 1;

@@ -7,6 +7,8 @@ import { ExactIndex } from './exact.ts';
 import { AnnIndex } from './ann.ts';
 import { recallAtK } from './vector-index.ts';
 import { stampTime } from '../core/clock.ts';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
 import { topK } from '../cf/index.ts';
 import { clusteredFactors } from './testing/data.ts';
 
@@ -107,5 +109,17 @@ describe('AnnIndex', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('loads usearch in a worker made from a string (no file on its stack), whatever the working directory holds', async () => {
+    const ann = new URL('./ann.ts', import.meta.url).href;
+    const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ann)}); }).then((a) => {
+      const v = new Float32Array(64 * 20).map((_, i) => Math.sin(i));
+      require('node:worker_threads').parentPort.postMessage(a.AnnIndex.build(v, 64, 'cos').size);
+    }, (e) => require('node:worker_threads').parentPort.postMessage(String(e.message)));`;
+    const w = new Worker(code, { eval: true });
+    const [answer] = (await once(w, 'message')) as [unknown];
+    await w.terminate();
+    assert.equal(answer, 20);
   });
 });
