@@ -51,7 +51,7 @@ export type ShelfKind = (typeof SHELF_KINDS)[number];
 
 /** Feature names, in row order (dim = FEATURES.length). */
 export const FEATURES = [
-  'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre', 'energetic_genre', 'recent_genre_share',
+  'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre', 'energetic_genre', 'recent_genre_share', 'follows_artist',
   ...SHELF_KINDS.map((k) => `shelf:${k}`),
   'slot',
   ...EVIDENCE_FEATURES,
@@ -116,6 +116,7 @@ const PARTY = new Set(['electronic', 'hip-hop', 'pop', 'reggae']);
 /** Local hour-of-day weights of home-page visits (the demo world's session profile). */
 const HOURS = [0.3, 0.15, 0.08, 0.05, 0.05, 0.1, 0.4, 0.9, 1.2, 0.9, 0.7, 0.7, 0.9, 0.8, 0.7, 0.7, 0.8, 1.0, 1.2, 1.3, 1.4, 1.3, 1.0, 0.6];
 const NEW_DAYS = 56;
+const V5 = new Set((process.env.SIM_V5 ?? 'follow,mix').split(','));
 
 export interface WorldOptions {
   seed: number;
@@ -152,6 +153,12 @@ interface SimUser {
   total: number;
   mainstream: number;
   pools: Int32Array[];
+  /** The listener's history in time order: track row, streamed (≥ 30 s), the listen's context kind. */
+  history: { t: number; streamed: boolean; context: string }[];
+  /** Artist rows the listener follows. */
+  followed: Set<number>;
+  mainstreamMix: number;
+  replayChoice: number;
 }
 
 /** Examination probability of slot s (0-based). */
@@ -177,18 +184,24 @@ export class HomeWorld {
     const gen = new ListenerGenerator(this.cat, { seed: o.seed, clockMs: this.clockMs, weeks: 8, users: o.users, listens: o.users * o.listensPerUser });
     this.model = gen.model;
     const trackRow = new Map(this.cat.tracks.map((t, i) => [t.track_id, i]));
+    const artistRow = new Map(this.cat.artists.map((a, i) => [a.artist_id, i]));
     const nT = this.cat.tracks.length;
     const counts = new Float64Array(nT);
     const starts = new Float64Array(nT);
     const worlds = Array.from({ length: o.users }, (_, i) => gen.user(i));
     const recent: Float64Array[] = [];
+    const histories: SimUser['history'][] = [];
     const plays: Map<number, number>[] = worlds.map((w) => {
       const m = new Map<number, number>();
       const streamed: number[] = [];
+      const h: SimUser['history'] = [];
+      histories.push(h);
       for (const l of [...w.listens].sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at))) {
         const t = trackRow.get(l.track_id)!;
         starts[t]++;
-        if (listenSignal(l.ms_played, l.skipped, defaultConfidence) !== STREAM) continue;
+        const isStream = listenSignal(l.ms_played, l.skipped, defaultConfidence) === STREAM;
+        h.push({ t, streamed: isStream, context: l.context.split(':')[0] });
+        if (!isStream) continue;
         m.set(t, (m.get(t) ?? 0) + 1);
         counts[t]++;
         streamed.push(t);
@@ -253,13 +266,140 @@ export class HomeWorld {
         total,
         mainstream: total > 0 ? pop / total : 0,
         pools: SHELF_KINDS.map((k) => pools[k]),
+        history: histories[u],
+        followed: new Set(w.follows.map((f) => artistRow.get(f.artist_id)!)),
+        mainstreamMix: 0,
+        replayChoice: 0,
       });
+    });
+    this.estimateTraits();
+  }
+
+  private estimateTraits(): void {
+    const G = GENRES.length;
+    const gCount = new Float64Array(G);
+    for (const u of this.users) for (const [t, c] of u.plays) gCount[this.cat.trackGenre[t]] += c;
+    const gTot = gCount.reduce((a, b) => a + b, 0);
+    const rarity = this.users.map((u) => {
+      let gr = 0;
+      for (const [t, c] of u.plays) gr += c * -Math.log((gCount[this.cat.trackGenre[t]] + 1) / (gTot + G));
+      return (gr + 5 * Math.log(G)) / (u.total + 5);
+    });
+    const hhi = this.users.map((u) => u.genreShare.reduce((a, x) => a + x * x, 0));
+    const z = (v: number[]) => {
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) || 1;
+      return v.map((x) => (x - m) / sd);
+    };
+    const zm = z(this.users.map((u) => u.mainstream)), zr = z(rarity), zh = z(hhi);
+    this.users.forEach((u, i) => {
+      u.mainstreamMix = (zm[i] - zr[i] - zh[i]) / 3;
+      const liked = new Set<number>();
+      let rep = 0, m = 0;
+      for (const l of u.history) {
+        if (l.context === 'playlist' || l.context === 'search' || l.context === 'home') {
+          m++;
+          if (liked.has(l.t)) rep++;
+        }
+        if (l.streamed) liked.add(l.t);
+      }
+      u.replayChoice = (rep + 2 * 0.1) / (m + 2);
     });
   }
 
   get dim(): number {
     return DIM;
   }
+
+  /**
+   * Candidate history statistics beside the features' own, for the diagnostic
+   * src/eval/bandit-traits.ts (how well each estimates the hidden trait it stands for).
+   */
+  traitFeatures(): { listener: Record<string, number[]>; card: Record<string, (user: number, t: number) => number> } {
+    const nT = this.cat.tracks.length, G = GENRES.length;
+    const rankOf = (v: ArrayLike<number>) => {
+      const idx = Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[a] - v[b]);
+      const r = new Float64Array(v.length);
+      idx.forEach((i, k) => (r[i] = k / Math.max(1, v.length - 1)));
+      return r;
+    };
+    const popPct = rankOf(this.popularity);
+    const aCount = new Float64Array(this.cat.artists.length), gCount = new Float64Array(G);
+    for (const u of this.users) for (const [t, c] of u.plays) (aCount[this.cat.trackArtist[t]] += c), (gCount[this.cat.trackGenre[t]] += c);
+    const aPct = rankOf(aCount);
+    const gTot = gCount.reduce((a, b) => a + b, 0);
+    const listener: Record<string, number[]> = { user_mainstream: [], repeat_rate: [], pop_pct: [], artist_pop_pct: [], genre_rarity: [], genre_hhi: [], replay_choice: [], history_log: [] };
+    for (const u of this.users) {
+      let pp = 0, ap = 0, gr = 0, n = 0;
+      for (const [t, c] of u.plays) {
+        pp += c * popPct[t];
+        ap += c * aPct[this.cat.trackArtist[t]];
+        gr += c * -Math.log((gCount[this.cat.trackGenre[t]] + 1) / (gTot + G));
+        n += c;
+      }
+      const k = 5;
+      listener.user_mainstream.push(u.mainstream);
+      listener.repeat_rate.push(u.total > 0 ? 1 - u.plays.size / u.total : 0);
+      listener.pop_pct.push((pp + k * 0.5) / (n + k));
+      listener.artist_pop_pct.push((ap + k * 0.5) / (n + k));
+      listener.genre_rarity.push((gr + k * 2.5) / (n + k));
+      listener.genre_hhi.push(u.genreShare.reduce((a, x) => a + x * x, 0));
+      const liked = new Set<number>();
+      let rep = 0, m = 0;
+      for (const l of u.history) {
+        if (l.context === 'playlist' || l.context === 'search' || l.context === 'home') {
+          m++;
+          if (liked.has(l.t)) rep++;
+        }
+        if (l.streamed) liked.add(l.t);
+      }
+      listener.replay_choice.push((rep + 2 * 0.1) / (m + 2));
+      listener.history_log.push(Math.log1p(u.total));
+    }
+    const z = (v: number[]) => {
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) || 1;
+      return v.map((x) => (x - m) / sd);
+    };
+    const parts = [z(listener.user_mainstream), z(listener.artist_pop_pct), z(listener.genre_rarity).map((x) => -x), z(listener.genre_hhi).map((x) => -x)];
+    listener.mainstream_mix = parts[0].map((_, i) => parts.reduce((a, p) => a + p[i], 0) / parts.length);
+    listener.mainstream_mix2 = parts[0].map((_, i) => (parts[0][i] - parts[3][i] * -1 + parts[2][i]) / 3);
+    const perUser = this.users.map((u) => {
+      const aStarts = new Map<number, number>(), aStreams = new Map<number, number>();
+      const gStarts = new Float64Array(G), gStreams = new Float64Array(G), gDecay = new Float64Array(G);
+      let dTot = 0;
+      u.history.forEach((l, i) => {
+        const a = this.cat.trackArtist[l.t], g = this.cat.trackGenre[l.t];
+        aStarts.set(a, (aStarts.get(a) ?? 0) + 1);
+        gStarts[g]++;
+        if (l.streamed) {
+          aStreams.set(a, (aStreams.get(a) ?? 0) + 1);
+          gStreams[g]++;
+          const wgt = Math.exp(-(u.history.length - 1 - i) / 30);
+          gDecay[g] += wgt;
+          dTot += wgt;
+        }
+      });
+      if (dTot > 0) for (let g = 0; g < G; g++) gDecay[g] /= dTot;
+      return { aStarts, aStreams, gStarts, gStreams, gDecay };
+    });
+    void nT;
+    const card: Record<string, (user: number, t: number) => number> = {
+      artist_share: (x, t) => (this.users[x].total > 0 ? (this.users[x].artistPlays.get(this.cat.trackArtist[t]) ?? 0) / this.users[x].total : 0),
+      followed: (x, t) => +this.users[x].followed.has(this.cat.trackArtist[t]),
+      artist_streams_log: (x, t) => Math.log1p(perUser[x].aStreams.get(this.cat.trackArtist[t]) ?? 0),
+      artist_like: (x, t) => ((perUser[x].aStreams.get(this.cat.trackArtist[t]) ?? 0) + 1) / ((perUser[x].aStarts.get(this.cat.trackArtist[t]) ?? 0) + 2),
+      follow_or_streams: (x, t) => +this.users[x].followed.has(this.cat.trackArtist[t]) + Math.log1p(perUser[x].aStreams.get(this.cat.trackArtist[t]) ?? 0),
+      genre_share: (x, t) => this.users[x].genreShare[this.cat.trackGenre[t]],
+      recent_genre_share: (x, t) => this.users[x].recentGenreShare[this.cat.trackGenre[t]],
+      genre_decay_share: (x, t) => perUser[x].gDecay[this.cat.trackGenre[t]],
+      genre_like: (x, t) => (perUser[x].gStreams[this.cat.trackGenre[t]] + 1) / (perUser[x].gStarts[this.cat.trackGenre[t]] + 2),
+      genre_starts_share: (x, t) => perUser[x].gStarts[this.cat.trackGenre[t]] / Math.max(1, this.users[x].history.length),
+      genre_streams_smooth: (x, t) => (perUser[x].gStreams[this.cat.trackGenre[t]] + 0.5) / (this.users[x].total + 0.5 * G),
+    };
+    return { listener, card };
+  }
+
 
   /** The `r`-th request of `day` (a pure function of the world's seed, day and r). */
   request(day: number, r: number): Request {
@@ -297,8 +437,8 @@ export class HomeWorld {
       row[1] = Math.cos((2 * Math.PI * hour) / 24);
       row[2] = +weekend;
       row[3] = Math.log1p(u.total) / 6;
-      row[4] = u.total > 0 ? 1 - u.plays.size / u.total : 0;
-      row[5] = u.mainstream;
+      row[4] = V5.has('replay') ? u.replayChoice : u.total > 0 ? 1 - u.plays.size / u.total : 0;
+      row[5] = V5.has('mix') ? u.mainstreamMix : u.mainstream;
       row[6] = u.genreShare[g];
       row[7] = u.total > 0 ? (u.artistPlays.get(a) ?? 0) / u.total : 0;
       row[8] = this.popularity[t];
@@ -311,6 +451,7 @@ export class HomeWorld {
       row[15] = +PARTY.has(gName);
       row[16] = +ENERGETIC.has(gName);
       row[17] = u.recentGenreShare[g];
+      row[18] = V5.has('follow') ? +u.followed.has(a) : 0;
       row[F_EXPL + SHELF_KINDS.indexOf(shelves[i])] = 1;
       // hidden truth
       const like = this.model.pLike(t, u.genreW, u.fav);
