@@ -25,7 +25,9 @@
  * - examination e(s) = 1 / (1 + 0.35 s) falls with the slot.
  *
  * The policy sees {@link FEATURES}: time, what the history says about the user (size, share
- * of replays, how mainstream, share of the card's genre and artist, plays of the track), the card (popularity and
+ * of replays, how mainstream — the mean of three z-scores over listeners: the streams' mean
+ * popularity, minus their genres' rarity, minus the concentration on few genres —, share of the
+ * card's genre and artist, plays of the track, whether the listener follows the card's artist), the card (popularity and
  * completion rate of the track and its artist from everyone's listens, age, new, calm/party genre) and the explanation. The interactions above are what a
  * linear model cannot represent and trees can. It also sees the home page's own evidence so far
  * ({@link Feedback}: streams per examined impression of the track, and of this listener per shelf
@@ -116,7 +118,6 @@ const PARTY = new Set(['electronic', 'hip-hop', 'pop', 'reggae']);
 /** Local hour-of-day weights of home-page visits (the demo world's session profile). */
 const HOURS = [0.3, 0.15, 0.08, 0.05, 0.05, 0.1, 0.4, 0.9, 1.2, 0.9, 0.7, 0.7, 0.9, 0.8, 0.7, 0.7, 0.8, 1.0, 1.2, 1.3, 1.4, 1.3, 1.0, 0.6];
 const NEW_DAYS = 56;
-const V5 = new Set((process.env.SIM_V5 ?? 'follow,mix').split(','));
 
 export interface WorldOptions {
   seed: number;
@@ -157,7 +158,11 @@ interface SimUser {
   history: { t: number; streamed: boolean; context: string }[];
   /** Artist rows the listener follows. */
   followed: Set<number>;
+  /** How mainstream the history is: mean of the z-scores (over listeners) of {@link mainstream}, −{@link genreRarity} and −(genre concentration). */
   mainstreamMix: number;
+  /** Mean over streams of −log(the genre's share of everyone's streams), shrunk towards log G (5 pseudo-streams). */
+  genreRarity: number;
+  /** Share of starts in chosen contexts (playlist, search, home) that replay a track streamed earlier (2 pseudo-starts at 0.1). */
   replayChoice: number;
 }
 
@@ -269,6 +274,7 @@ export class HomeWorld {
         history: histories[u],
         followed: new Set(w.follows.map((f) => artistRow.get(f.artist_id)!)),
         mainstreamMix: 0,
+        genreRarity: 0,
         replayChoice: 0,
       });
     });
@@ -283,7 +289,7 @@ export class HomeWorld {
     const rarity = this.users.map((u) => {
       let gr = 0;
       for (const [t, c] of u.plays) gr += c * -Math.log((gCount[this.cat.trackGenre[t]] + 1) / (gTot + G));
-      return (gr + 5 * Math.log(G)) / (u.total + 5);
+      return (u.genreRarity = (gr + 5 * Math.log(G)) / (u.total + 5));
     });
     const hhi = this.users.map((u) => u.genreShare.reduce((a, x) => a + x * x, 0));
     const z = (v: number[]) => {
@@ -312,90 +318,40 @@ export class HomeWorld {
   }
 
   /**
-   * Candidate history statistics beside the features' own, for the diagnostic
-   * src/eval/bandit-traits.ts (how well each estimates the hidden trait it stands for).
+   * The history statistics behind the listener features, old and new, for the diagnostic
+   * src/eval/bandit-traits.ts (how well each estimates the hidden trait it stands for; never a
+   * policy input): per listener, and per (listener, track) for the card-level ones.
    */
   traitFeatures(): { listener: Record<string, number[]>; card: Record<string, (user: number, t: number) => number> } {
-    const nT = this.cat.tracks.length, G = GENRES.length;
-    const rankOf = (v: ArrayLike<number>) => {
-      const idx = Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[a] - v[b]);
-      const r = new Float64Array(v.length);
-      idx.forEach((i, k) => (r[i] = k / Math.max(1, v.length - 1)));
-      return r;
+    const G = GENRES.length;
+    const listener: Record<string, number[]> = {
+      'mean popularity (the feature before)': this.users.map((u) => u.mainstream),
+      'genre rarity': this.users.map((u) => u.genreRarity),
+      'genre concentration': this.users.map((u) => u.genreShare.reduce((a, x) => a + x * x, 0)),
+      'user_mainstream (composite)': this.users.map((u) => u.mainstreamMix),
+      'repeat_rate (1 − distinct / streams)': this.users.map((u) => (u.total > 0 ? 1 - u.plays.size / u.total : 0)),
+      'replays of liked tracks among chosen starts': this.users.map((u) => u.replayChoice),
     };
-    const popPct = rankOf(this.popularity);
-    const aCount = new Float64Array(this.cat.artists.length), gCount = new Float64Array(G);
-    for (const u of this.users) for (const [t, c] of u.plays) (aCount[this.cat.trackArtist[t]] += c), (gCount[this.cat.trackGenre[t]] += c);
-    const aPct = rankOf(aCount);
-    const gTot = gCount.reduce((a, b) => a + b, 0);
-    const listener: Record<string, number[]> = { user_mainstream: [], repeat_rate: [], pop_pct: [], artist_pop_pct: [], genre_rarity: [], genre_hhi: [], replay_choice: [], history_log: [] };
-    for (const u of this.users) {
-      let pp = 0, ap = 0, gr = 0, n = 0;
-      for (const [t, c] of u.plays) {
-        pp += c * popPct[t];
-        ap += c * aPct[this.cat.trackArtist[t]];
-        gr += c * -Math.log((gCount[this.cat.trackGenre[t]] + 1) / (gTot + G));
-        n += c;
-      }
-      const k = 5;
-      listener.user_mainstream.push(u.mainstream);
-      listener.repeat_rate.push(u.total > 0 ? 1 - u.plays.size / u.total : 0);
-      listener.pop_pct.push((pp + k * 0.5) / (n + k));
-      listener.artist_pop_pct.push((ap + k * 0.5) / (n + k));
-      listener.genre_rarity.push((gr + k * 2.5) / (n + k));
-      listener.genre_hhi.push(u.genreShare.reduce((a, x) => a + x * x, 0));
-      const liked = new Set<number>();
-      let rep = 0, m = 0;
-      for (const l of u.history) {
-        if (l.context === 'playlist' || l.context === 'search' || l.context === 'home') {
-          m++;
-          if (liked.has(l.t)) rep++;
-        }
-        if (l.streamed) liked.add(l.t);
-      }
-      listener.replay_choice.push((rep + 2 * 0.1) / (m + 2));
-      listener.history_log.push(Math.log1p(u.total));
-    }
-    const z = (v: number[]) => {
-      const m = v.reduce((a, b) => a + b, 0) / v.length;
-      const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) || 1;
-      return v.map((x) => (x - m) / sd);
-    };
-    const parts = [z(listener.user_mainstream), z(listener.artist_pop_pct), z(listener.genre_rarity).map((x) => -x), z(listener.genre_hhi).map((x) => -x)];
-    listener.mainstream_mix = parts[0].map((_, i) => parts.reduce((a, p) => a + p[i], 0) / parts.length);
-    listener.mainstream_mix2 = parts[0].map((_, i) => (parts[0][i] - parts[3][i] * -1 + parts[2][i]) / 3);
     const perUser = this.users.map((u) => {
       const aStarts = new Map<number, number>(), aStreams = new Map<number, number>();
-      const gStarts = new Float64Array(G), gStreams = new Float64Array(G), gDecay = new Float64Array(G);
-      let dTot = 0;
-      u.history.forEach((l, i) => {
+      const gStarts = new Float64Array(G), gStreams = new Float64Array(G);
+      for (const l of u.history) {
         const a = this.cat.trackArtist[l.t], g = this.cat.trackGenre[l.t];
         aStarts.set(a, (aStarts.get(a) ?? 0) + 1);
         gStarts[g]++;
-        if (l.streamed) {
-          aStreams.set(a, (aStreams.get(a) ?? 0) + 1);
-          gStreams[g]++;
-          const wgt = Math.exp(-(u.history.length - 1 - i) / 30);
-          gDecay[g] += wgt;
-          dTot += wgt;
-        }
-      });
-      if (dTot > 0) for (let g = 0; g < G; g++) gDecay[g] /= dTot;
-      return { aStarts, aStreams, gStarts, gStreams, gDecay };
+        if (l.streamed) aStreams.set(a, (aStreams.get(a) ?? 0) + 1), gStreams[g]++;
+      }
+      return { aStarts, aStreams, gStarts, gStreams };
     });
-    void nT;
+    const artist = (t: number) => this.cat.trackArtist[t], genre = (t: number) => this.cat.trackGenre[t];
     const card: Record<string, (user: number, t: number) => number> = {
-      artist_share: (x, t) => (this.users[x].total > 0 ? (this.users[x].artistPlays.get(this.cat.trackArtist[t]) ?? 0) / this.users[x].total : 0),
-      followed: (x, t) => +this.users[x].followed.has(this.cat.trackArtist[t]),
-      artist_streams_log: (x, t) => Math.log1p(perUser[x].aStreams.get(this.cat.trackArtist[t]) ?? 0),
-      artist_like: (x, t) => ((perUser[x].aStreams.get(this.cat.trackArtist[t]) ?? 0) + 1) / ((perUser[x].aStarts.get(this.cat.trackArtist[t]) ?? 0) + 2),
-      follow_or_streams: (x, t) => +this.users[x].followed.has(this.cat.trackArtist[t]) + Math.log1p(perUser[x].aStreams.get(this.cat.trackArtist[t]) ?? 0),
-      genre_share: (x, t) => this.users[x].genreShare[this.cat.trackGenre[t]],
-      recent_genre_share: (x, t) => this.users[x].recentGenreShare[this.cat.trackGenre[t]],
-      genre_decay_share: (x, t) => perUser[x].gDecay[this.cat.trackGenre[t]],
-      genre_like: (x, t) => (perUser[x].gStreams[this.cat.trackGenre[t]] + 1) / (perUser[x].gStarts[this.cat.trackGenre[t]] + 2),
-      genre_starts_share: (x, t) => perUser[x].gStarts[this.cat.trackGenre[t]] / Math.max(1, this.users[x].history.length),
-      genre_streams_smooth: (x, t) => (perUser[x].gStreams[this.cat.trackGenre[t]] + 0.5) / (this.users[x].total + 0.5 * G),
+      artist_share: (x, t) => (this.users[x].total > 0 ? (this.users[x].artistPlays.get(artist(t)) ?? 0) / this.users[x].total : 0),
+      follows_artist: (x, t) => +this.users[x].followed.has(artist(t)),
+      'follows + log(1 + streams of the artist)': (x, t) => +this.users[x].followed.has(artist(t)) + Math.log1p(perUser[x].aStreams.get(artist(t)) ?? 0),
+      'streams / starts of the artist': (x, t) => ((perUser[x].aStreams.get(artist(t)) ?? 0) + 1) / ((perUser[x].aStarts.get(artist(t)) ?? 0) + 2),
+      genre_share: (x, t) => this.users[x].genreShare[genre(t)],
+      recent_genre_share: (x, t) => this.users[x].recentGenreShare[genre(t)],
+      'streams / starts of the genre': (x, t) => (perUser[x].gStreams[genre(t)] + 1) / (perUser[x].gStarts[genre(t)] + 2),
     };
     return { listener, card };
   }
@@ -437,8 +393,8 @@ export class HomeWorld {
       row[1] = Math.cos((2 * Math.PI * hour) / 24);
       row[2] = +weekend;
       row[3] = Math.log1p(u.total) / 6;
-      row[4] = V5.has('replay') ? u.replayChoice : u.total > 0 ? 1 - u.plays.size / u.total : 0;
-      row[5] = V5.has('mix') ? u.mainstreamMix : u.mainstream;
+      row[4] = u.total > 0 ? 1 - u.plays.size / u.total : 0;
+      row[5] = u.mainstreamMix;
       row[6] = u.genreShare[g];
       row[7] = u.total > 0 ? (u.artistPlays.get(a) ?? 0) / u.total : 0;
       row[8] = this.popularity[t];
@@ -451,7 +407,7 @@ export class HomeWorld {
       row[15] = +PARTY.has(gName);
       row[16] = +ENERGETIC.has(gName);
       row[17] = u.recentGenreShare[g];
-      row[18] = V5.has('follow') ? +u.followed.has(a) : 0;
+      row[18] = +u.followed.has(a);
       row[F_EXPL + SHELF_KINDS.indexOf(shelves[i])] = 1;
       // hidden truth
       const like = this.model.pLike(t, u.genreW, u.fav);
