@@ -32,6 +32,28 @@ test('requests are seeded, features are finite, each card has one explanation, t
   }
 });
 
+test('listener features from the history and follows: follows_artist is whether the listener follows the card\'s artist; user_mainstream is a z-score mean (0 on average over listeners) that rises with the mean popularity of the streams', () => {
+  const f = (name: string) => FEATURES.indexOf(name as (typeof FEATURES)[number]);
+  let followedCards = 0;
+  for (let r = 0; r < 40; r++) {
+    const q = world.request(1, r);
+    const u = world.users[q.user];
+    for (let a = 0; a < q.decision.n; a++) {
+      const follows = u.followed.has(world.cat.trackArtist[q.tracks[a]]);
+      followedCards += +follows;
+      assert.equal(q.decision.x[a * q.decision.dim + f('follows_artist')], +follows);
+      assert.equal(q.decision.x[a * q.decision.dim + f('user_mainstream')], u.mainstreamMix);
+    }
+  }
+  assert.ok(followedCards > 0, 'some cards are by artists the listener follows');
+  const mix = world.users.map((u) => u.mainstreamMix);
+  assert.ok(Math.abs(mix.reduce((a, b) => a + b, 0) / mix.length) < 1e-9);
+  // one of its three parts is the mean popularity of the streams: the score covaries with it
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const pop = world.users.map((u) => u.mainstream), mPop = mean(pop), mMix = mean(mix);
+  assert.ok(pop.reduce((acc, p, i) => acc + (p - mPop) * (mix[i] - mMix), 0) > 0);
+});
+
 test('simulate: the oracle bounds every arm, regret grows, a learning policy beats uniform', () => {
   const res = simulate(
     world,

@@ -25,7 +25,9 @@
  * - examination e(s) = 1 / (1 + 0.35 s) falls with the slot.
  *
  * The policy sees {@link FEATURES}: time, what the history says about the user (size, share
- * of replays, how mainstream, share of the card's genre and artist, plays of the track), the card (popularity and
+ * of replays, how mainstream — the mean of three z-scores over listeners: the streams' mean
+ * popularity, minus their genres' rarity, minus the concentration on few genres —, share of the
+ * card's genre and artist, plays of the track, whether the listener follows the card's artist), the card (popularity and
  * completion rate of the track and its artist from everyone's listens, age, new, calm/party genre) and the explanation. The interactions above are what a
  * linear model cannot represent and trees can. It also sees the home page's own evidence so far
  * ({@link Feedback}: streams per examined impression of the track, and of this listener per shelf
@@ -51,7 +53,7 @@ export type ShelfKind = (typeof SHELF_KINDS)[number];
 
 /** Feature names, in row order (dim = FEATURES.length). */
 export const FEATURES = [
-  'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre', 'energetic_genre', 'recent_genre_share',
+  'hour_sin', 'hour_cos', 'weekend', 'history_log', 'repeat_rate', 'user_mainstream', 'genre_share', 'artist_share', 'popularity', 'completion', 'artist_completion', 'age_log', 'is_new', 'plays_log', 'calm_genre', 'party_genre', 'energetic_genre', 'recent_genre_share', 'follows_artist',
   ...SHELF_KINDS.map((k) => `shelf:${k}`),
   'slot',
   ...EVIDENCE_FEATURES,
@@ -152,6 +154,16 @@ interface SimUser {
   total: number;
   mainstream: number;
   pools: Int32Array[];
+  /** The listener's history in time order: track row, streamed (≥ 30 s), the listen's context kind. */
+  history: { t: number; streamed: boolean; context: string }[];
+  /** Artist rows the listener follows. */
+  followed: Set<number>;
+  /** How mainstream the history is: mean of the z-scores (over listeners) of {@link mainstream}, −{@link genreRarity} and −(genre concentration). */
+  mainstreamMix: number;
+  /** Mean over streams of −log(the genre's share of everyone's streams), shrunk towards log G (5 pseudo-streams). */
+  genreRarity: number;
+  /** Share of starts in chosen contexts (playlist, search, home) that replay a track streamed earlier (2 pseudo-starts at 0.1). */
+  replayChoice: number;
 }
 
 /** Examination probability of slot s (0-based). */
@@ -177,18 +189,24 @@ export class HomeWorld {
     const gen = new ListenerGenerator(this.cat, { seed: o.seed, clockMs: this.clockMs, weeks: 8, users: o.users, listens: o.users * o.listensPerUser });
     this.model = gen.model;
     const trackRow = new Map(this.cat.tracks.map((t, i) => [t.track_id, i]));
+    const artistRow = new Map(this.cat.artists.map((a, i) => [a.artist_id, i]));
     const nT = this.cat.tracks.length;
     const counts = new Float64Array(nT);
     const starts = new Float64Array(nT);
     const worlds = Array.from({ length: o.users }, (_, i) => gen.user(i));
     const recent: Float64Array[] = [];
+    const histories: SimUser['history'][] = [];
     const plays: Map<number, number>[] = worlds.map((w) => {
       const m = new Map<number, number>();
       const streamed: number[] = [];
+      const h: SimUser['history'] = [];
+      histories.push(h);
       for (const l of [...w.listens].sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at))) {
         const t = trackRow.get(l.track_id)!;
         starts[t]++;
-        if (listenSignal(l.ms_played, l.skipped, defaultConfidence) !== STREAM) continue;
+        const isStream = listenSignal(l.ms_played, l.skipped, defaultConfidence) === STREAM;
+        h.push({ t, streamed: isStream, context: l.context.split(':')[0] });
+        if (!isStream) continue;
         m.set(t, (m.get(t) ?? 0) + 1);
         counts[t]++;
         streamed.push(t);
@@ -253,13 +271,91 @@ export class HomeWorld {
         total,
         mainstream: total > 0 ? pop / total : 0,
         pools: SHELF_KINDS.map((k) => pools[k]),
+        history: histories[u],
+        followed: new Set(w.follows.map((f) => artistRow.get(f.artist_id)!)),
+        mainstreamMix: 0,
+        genreRarity: 0,
+        replayChoice: 0,
       });
+    });
+    this.estimateTraits();
+  }
+
+  private estimateTraits(): void {
+    const G = GENRES.length;
+    const gCount = new Float64Array(G);
+    for (const u of this.users) for (const [t, c] of u.plays) gCount[this.cat.trackGenre[t]] += c;
+    const gTot = gCount.reduce((a, b) => a + b, 0);
+    const rarity = this.users.map((u) => {
+      let gr = 0;
+      for (const [t, c] of u.plays) gr += c * -Math.log((gCount[this.cat.trackGenre[t]] + 1) / (gTot + G));
+      return (u.genreRarity = (gr + 5 * Math.log(G)) / (u.total + 5));
+    });
+    const hhi = this.users.map((u) => u.genreShare.reduce((a, x) => a + x * x, 0));
+    const z = (v: number[]) => {
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) || 1;
+      return v.map((x) => (x - m) / sd);
+    };
+    const zm = z(this.users.map((u) => u.mainstream)), zr = z(rarity), zh = z(hhi);
+    this.users.forEach((u, i) => {
+      u.mainstreamMix = (zm[i] - zr[i] - zh[i]) / 3;
+      const liked = new Set<number>();
+      let rep = 0, m = 0;
+      for (const l of u.history) {
+        if (l.context === 'playlist' || l.context === 'search' || l.context === 'home') {
+          m++;
+          if (liked.has(l.t)) rep++;
+        }
+        if (l.streamed) liked.add(l.t);
+      }
+      u.replayChoice = (rep + 2 * 0.1) / (m + 2);
     });
   }
 
   get dim(): number {
     return DIM;
   }
+
+  /**
+   * The history statistics behind the listener features, old and new, for the diagnostic
+   * src/eval/bandit-traits.ts (how well each estimates the hidden trait it stands for; never a
+   * policy input): per listener, and per (listener, track) for the card-level ones.
+   */
+  traitFeatures(): { listener: Record<string, number[]>; card: Record<string, (user: number, t: number) => number> } {
+    const G = GENRES.length;
+    const listener: Record<string, number[]> = {
+      'mean popularity (the feature before)': this.users.map((u) => u.mainstream),
+      'genre rarity': this.users.map((u) => u.genreRarity),
+      'genre concentration': this.users.map((u) => u.genreShare.reduce((a, x) => a + x * x, 0)),
+      'user_mainstream (composite)': this.users.map((u) => u.mainstreamMix),
+      'repeat_rate (1 − distinct / streams)': this.users.map((u) => (u.total > 0 ? 1 - u.plays.size / u.total : 0)),
+      'replays of liked tracks among chosen starts': this.users.map((u) => u.replayChoice),
+    };
+    const perUser = this.users.map((u) => {
+      const aStarts = new Map<number, number>(), aStreams = new Map<number, number>();
+      const gStarts = new Float64Array(G), gStreams = new Float64Array(G);
+      for (const l of u.history) {
+        const a = this.cat.trackArtist[l.t], g = this.cat.trackGenre[l.t];
+        aStarts.set(a, (aStarts.get(a) ?? 0) + 1);
+        gStarts[g]++;
+        if (l.streamed) aStreams.set(a, (aStreams.get(a) ?? 0) + 1), gStreams[g]++;
+      }
+      return { aStarts, aStreams, gStarts, gStreams };
+    });
+    const artist = (t: number) => this.cat.trackArtist[t], genre = (t: number) => this.cat.trackGenre[t];
+    const card: Record<string, (user: number, t: number) => number> = {
+      artist_share: (x, t) => (this.users[x].total > 0 ? (this.users[x].artistPlays.get(artist(t)) ?? 0) / this.users[x].total : 0),
+      follows_artist: (x, t) => +this.users[x].followed.has(artist(t)),
+      'follows + log(1 + streams of the artist)': (x, t) => +this.users[x].followed.has(artist(t)) + Math.log1p(perUser[x].aStreams.get(artist(t)) ?? 0),
+      'streams / starts of the artist': (x, t) => ((perUser[x].aStreams.get(artist(t)) ?? 0) + 1) / ((perUser[x].aStarts.get(artist(t)) ?? 0) + 2),
+      genre_share: (x, t) => this.users[x].genreShare[genre(t)],
+      recent_genre_share: (x, t) => this.users[x].recentGenreShare[genre(t)],
+      'streams / starts of the genre': (x, t) => (perUser[x].gStreams[genre(t)] + 1) / (perUser[x].gStarts[genre(t)] + 2),
+    };
+    return { listener, card };
+  }
+
 
   /** The `r`-th request of `day` (a pure function of the world's seed, day and r). */
   request(day: number, r: number): Request {
@@ -298,7 +394,7 @@ export class HomeWorld {
       row[2] = +weekend;
       row[3] = Math.log1p(u.total) / 6;
       row[4] = u.total > 0 ? 1 - u.plays.size / u.total : 0;
-      row[5] = u.mainstream;
+      row[5] = u.mainstreamMix;
       row[6] = u.genreShare[g];
       row[7] = u.total > 0 ? (u.artistPlays.get(a) ?? 0) / u.total : 0;
       row[8] = this.popularity[t];
@@ -311,6 +407,7 @@ export class HomeWorld {
       row[15] = +PARTY.has(gName);
       row[16] = +ENERGETIC.has(gName);
       row[17] = u.recentGenreShare[g];
+      row[18] = +u.followed.has(a);
       row[F_EXPL + SHELF_KINDS.indexOf(shelves[i])] = 1;
       // hidden truth
       const like = this.model.pLike(t, u.genreW, u.fav);

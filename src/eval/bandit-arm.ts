@@ -7,10 +7,14 @@
  *
  *   node --import tsx src/eval/bandit-arm.ts seed=42 arm=1 warm=1
  *   node --import tsx src/eval/bandit-arm.ts arm=2 sim='{"positionModel":true}' bart='{"k":3}' train='{"maxRows":48000}'
+ *   node --import tsx src/eval/bandit-arm.ts arm=1 warm=1 drop=repeat_rate,recent_genre_share
+ *
+ * `drop=` sets the named features (simulator.ts FEATURES) to 0 in every request of both worlds: a
+ * constant column has no split, so the trees run as without it.
  */
 import { Rng } from '../util/rng.ts';
 import { hash32 } from '../generate/index.ts';
-import { Bart, HomeWorld, PRODUCTION_BART, simulate, ThompsonPolicy, type Policy } from '../bandit/index.ts';
+import { Bart, FEATURES, HomeWorld, PRODUCTION_BART, simulate, ThompsonPolicy, type Policy } from '../bandit/index.ts';
 import { cpuSeconds } from '../util/cpu.ts';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
@@ -22,6 +26,20 @@ const make = () => new ThompsonPolicy(new Bart({ ...PRODUCTION_BART, ...json('ba
 /** `p` with its own generator, whatever `simulate` passes (so the arm's draws do not depend on its index). */
 function pinned(p: ThompsonPolicy, rng: Rng): Policy & { model: ThompsonPolicy['model'] } {
   return { name: p.name, model: p.model, choose: (d, k) => p.choose(d, k, rng), marginals: (d, k) => p.marginals(d, k, rng), fit: (data) => p.fit(data, rng) };
+}
+
+const dropped = (args.drop ? args.drop.split(',') : []).map((f) => {
+  const i = FEATURES.indexOf(f as (typeof FEATURES)[number]);
+  if (i < 0) throw new Error(`drop=${f}: not a feature`);
+  return i;
+});
+if (dropped.length) {
+  const request = HomeWorld.prototype.request;
+  HomeWorld.prototype.request = function (this: HomeWorld, day: number, r: number) {
+    const q = request.call(this, day, r);
+    for (let a = 0; a < q.decision.n; a++) for (const f of dropped) q.decision.x[a * q.decision.dim + f] = 0;
+    return q;
+  };
 }
 
 const cpu0 = cpuSeconds();
