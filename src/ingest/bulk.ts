@@ -618,20 +618,18 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
       return { file: task.file, parser: task.parser, status: 'imported', from_line: 0, counts: Object.fromEntries(sink.counts), notes, validation };
     };
 
-    // Parquet, every row plainly valid (checked by one aggregate pass that also computes the statistics' aggregates): stored straight from the file, no staging
+    // Parquet, every row plainly valid (checked in SQL over the file first): stored straight from the file, no staging table
     let prior = 0; // rows the direct insert stored before the key refused a chunk (a key repeated in the file): counted as imported by the staged path
     if (reader.direct && work.insertDirect && SQL_DOMAIN.includes(entity)) {
       const rule = storeRuleSql(entity);
       if (rule) await knownTables(c, b.known);
       const typed = (from: string, extra = '') => `SELECT ${inner}${extra} FROM (${from}) src`;
-      const a = (
-        await c.runAndReadAll(
-          `SELECT count(*) AS n, count(*) FILTER (WHERE NOT ok) AS bad, ${statAggregates(entity).join(', ')}
-           FROM (SELECT s.*, coalesce(s.plain AND ${dom}${rule ? ` AND NOT ${rule.broken}` : ''}, false) AS ok FROM (${typed(reader.from, `, ${plain} AS plain`)}) s ${rule?.joins ?? ''})`,
-        )
-      ).getRowObjectsJS()[0] as Record<string, unknown>;
+      // a scan that stops at the first row not plainly valid (a file with some goes the staged way having read little), then the statistics' aggregates over every row
+      const notOk = `NOT coalesce(s.plain AND ${dom}${rule ? ` AND NOT ${rule.broken}` : ''}, false)`;
+      const allOk = (await count(c, `SELECT count(*) FROM (SELECT 1 FROM (${typed(reader.from, `, ${plain} AS plain`)}) s ${rule?.joins ?? ''} WHERE ${notOk} LIMIT 1)`)) === 0;
+      const a = allOk ? ((await c.runAndReadAll(`SELECT count(*) AS n, ${statAggregates(entity).join(', ')} FROM (${typed(reader.from)})`)).getRowObjectsJS()[0] as Record<string, unknown>) : { n: 0 };
       const n = Number(a.n);
-      if (n > 0 && Number(a.bad) === 0) {
+      if (n > 0) {
         opts.onStage?.({ file: task.file, stage: 'staged', detail: DIRECT });
         opts.onStage?.({ file: task.file, stage: 'judged' });
         await store.putMeta(BATCHES_NS, batchId(fp.id, entity), context);
