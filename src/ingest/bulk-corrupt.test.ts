@@ -8,7 +8,8 @@ import { importSandbox, jl } from './import.testkit.ts';
 import { bulkRows, CATALOG_FILES, catalog, NOW } from './bulk.testkit.ts';
 import type { Store } from '../store/index.ts';
 import { latestValidation } from '../validate/index.ts';
-import { DIRECT } from './bulk.ts';
+import { DIRECT, keysNearInOrder } from './bulk.ts';
+import { createHash } from 'node:crypto';
 
 const { folder, withStore } = importSandbox('bulk-corrupt');
 const L = (id: string, o: object = {}) => ({ listen_id: id, user_id: 'u1', track_id: 't1', started_at: '2024-05-01T12:00:00Z', ms_played: 1000, ...o });
@@ -161,19 +162,30 @@ test('bulk: a Parquet file whose rows are all plainly valid is stored straight f
 });
 
 test('bulk: a plainly valid Parquet file that repeats a key keeps the first row of it, in one chunk or over chunks, and counts the repeat as a duplicate', async () => {
-  const dir = folder({ ...catalog });
-  // r2 again at row 5: the key refuses the direct insert, the file goes the staged way, the chunks stored before stay counted as imported
-  await parquet(join(dir, 'listens.parquet'), `SELECT 'r' || CASE WHEN i = 5 THEN 2 ELSE i END AS listen_id, 'u1' AS user_id, 't1' AS track_id, TIMESTAMPTZ '2024-05-01 12:00:00+00' AS started_at, CAST(100 + i AS INTEGER) AS ms_played FROM range(8) t(i)`);
-  for (const bulkChunkLines of [undefined, 4]) {
-    await withStore(async (store) => {
-      const { s, stages } = await bulkImport(store, dir, 'parquet', join(dir, 'listens.parquet'), bulkChunkLines ? { bulkChunkLines } : {});
-      assert.deepEqual(stages, [`staged: ${DIRECT}`, 'judged', 'staged', 'judged', 'inserted', 'quarantined'], 'tried straight, then staged');
-      assert.deepEqual(s.totals.listens, { read: 8, imported: 7, duplicates: 1, quarantined: 0 }, `chunks of ${bulkChunkLines ?? 'all'} rows`);
-      const rows = (await bulkRows(store, 'listens')) as { listen_id: string; ms_played: number }[];
-      assert.equal(rows.find((r) => r.listen_id === 'r2')!.ms_played, 102, 'the first row of the key is kept');
-      assert.equal(rows.length, 7);
-    });
+  // the key of row 2 again at row 5: the key refuses the direct insert, the file goes the staged way, the chunks stored before stay counted as imported;
+  // sequential ids are inserted as they come, hashed ones sorted first (keysNearInOrder)
+  for (const id of [`'r' || i`, `md5('r' || i)`]) {
+    const dir = folder({ ...catalog });
+    await parquet(join(dir, 'listens.parquet'), `SELECT ${id.replace(/\bi\b/, 'CASE WHEN i = 5 THEN 2 ELSE i END')} AS listen_id, 'u1' AS user_id, 't1' AS track_id, TIMESTAMPTZ '2024-05-01 12:00:00+00' AS started_at, CAST(100 + i AS INTEGER) AS ms_played FROM range(8) t(i)`);
+    for (const bulkChunkLines of [undefined, 4]) {
+      await withStore(async (store) => {
+        const { s, stages } = await bulkImport(store, dir, 'parquet', join(dir, 'listens.parquet'), bulkChunkLines ? { bulkChunkLines } : {});
+        assert.deepEqual(stages, [`staged: ${DIRECT}`, 'judged', 'staged', 'judged', 'inserted', 'quarantined'], 'tried straight, then staged');
+        assert.deepEqual(s.totals.listens, { read: 8, imported: 7, duplicates: 1, quarantined: 0 }, `${id}, chunks of ${bulkChunkLines ?? 'all'} rows`);
+        const played = ((await bulkRows(store, 'listens')) as { ms_played: number }[]).map((r) => r.ms_played).sort();
+        assert.deepEqual(played, [100, 101, 102, 103, 104, 106, 107], 'the first row of the key is kept');
+      });
+    }
   }
+});
+
+test('keysNearInOrder: sequential ids share most of their length with the one before, hashed ids nearly nothing', () => {
+  const seq = Array.from({ length: 1000 }, (_, i) => `l${41_000 + i}`);
+  assert.equal(keysNearInOrder(seq), true);
+  const hashed = seq.map((k) => createHash('md5').update(k).digest('hex'));
+  assert.equal(keysNearInOrder(hashed), false);
+  assert.equal(keysNearInOrder([...seq].reverse()), true, 'the order of the run does not matter, only its neighbours');
+  assert.equal(keysNearInOrder(['x']), true);
 });
 
 test('bulk: a Parquet column of the wrong type quarantines its rows as wrong_type naming the field', async () => {
