@@ -657,9 +657,11 @@ export async function importFileBulk(store: Store, b: BulkFile): Promise<FileSum
         opts.onStage?.({ file: task.file, stage: 'staged', detail: DIRECT });
         opts.onStage?.({ file: task.file, stage: 'judged' });
         await store.putMeta(BATCHES_NS, batchId(fp.id, entity), context);
-        // the first rows' keys in file order tell whether the index takes them faster sorted first
-        const sample = (await c.runAndReadAll(`SELECT concat_ws(chr(0), ${keyOf(entity).join(', ')}) FROM (${typed(reader.from)}) LIMIT 10000`)).getRows().map((r) => String(r[0]));
-        const r = await work.insertDirect(entity, typed(reader.direct, ', file_row_number + 1 AS line'), n, !keysNearInOrder(sample));
+        // the first rows' keys in file order tell whether the index takes them as fast unordered; a file of several chunks goes sorted all the same:
+        // unordered inserts one after the other did not give their memory back (5M rows: peak RSS 1,009 MB against 644 sorted and 614 staged)
+        const sample = async () => (await c.runAndReadAll(`SELECT concat_ws(chr(0), ${keyOf(entity).join(', ')}) FROM (${typed(reader.from)}) LIMIT 10000`)).getRows().map((r) => String(r[0]));
+        const sort = n > (opts.bulkChunkLines ?? INSERT_LINES) || !keysNearInOrder(await sample());
+        const r = await work.insertDirect(entity, typed(reader.direct, ', file_row_number + 1 AS line'), n, sort);
         if (!r.refused) {
           counts.read += n;
           counts.imported += r.inserted;
