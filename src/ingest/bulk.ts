@@ -22,6 +22,10 @@
  * 5. Statistics of the batch from SQL aggregates (quantiles and histograms from a 10,000-row
  *    reservoir sample), then the same validation as the streaming path.
  *
+ * A Parquet file whose rows are all plainly valid (one scan of the checks, which stops at the
+ * first row that is not) skips 2–4: its rows go from `read_parquet` straight into the table (a
+ * key repeated in the file sends it back to the staged way).
+ *
  * Nothing lost, nothing doubled: the insert skips stored keys, quarantined rows are recognised by
  * (batch, file, line, code, field), and the file is recorded as done last; an import killed at any
  * point and run again ends with the rows of a clean import.
@@ -482,7 +486,8 @@ async function parquetReader(c: DuckDBConnection, task: FileTask): Promise<Reade
   const ignored = [...types.keys()].filter((n) => !known.has(n));
   return {
     from: `SELECT * FROM read_parquet(${file})`,
-    direct: `SELECT * FROM read_parquet(${file}, file_row_number = true)`,
+    // (a column of the file's own by that name would clash with the reader's: such a file is staged)
+    direct: types.has('file_row_number') ? undefined : `SELECT * FROM read_parquet(${file}, file_row_number = true)`,
     fields: parquetFields(task.entity, types),
     rawInputs: 'src AS raw_row',
     raw: parquetRowJson(task.entity, types),
