@@ -7,6 +7,9 @@ import { importPath, type ImportOptions } from './import.ts';
 import { importSandbox, jl } from './import.testkit.ts';
 import { bulkRows, CATALOG_FILES, catalog, NOW } from './bulk.testkit.ts';
 import type { Store } from '../store/index.ts';
+import { latestValidation } from '../validate/index.ts';
+import { DIRECT, keysNearInOrder } from './bulk.ts';
+import { createHash } from 'node:crypto';
 
 const { folder, withStore } = importSandbox('bulk-corrupt');
 const L = (id: string, o: object = {}) => ({ listen_id: id, user_id: 'u1', track_id: 't1', started_at: '2024-05-01T12:00:00Z', ms_played: 1000, ...o });
@@ -130,6 +133,59 @@ test('bulk: a Parquet row is located by row group and row within it', async () =
     assert.deepEqual(q.map((r) => [r.line, r.field, r.code]), [[3001, 'ms_played', 'out_of_range']]);
     assert.match(q[0].reason, /\(Parquet row group 1, row 952\)$/);
   });
+});
+
+test('bulk: a Parquet file whose rows are all plainly valid is stored straight from the file, with the rows, counts and validation of the same rows as JSON lines', async () => {
+  const dir = folder({ ...catalog });
+  await parquet(join(dir, 'listens.parquet'), `SELECT * FROM (${ROWS}) WHERE listen_id IN ('p1', 'p2', 'p6')`);
+  const asJson = [
+    L('p1', { ms_played: 1000, reason_end: 'trackdone', skipped: false }),
+    L('p2', { started_at: '2024-05-01T12:00:01.123456Z', ms_played: 2000, reason_end: 'fwdbtn', skipped: true }),
+    L('p6', { user_id: 'u2', track_id: 't2', started_at: '2024-05-01T12:00:04Z', ms_played: 6, reason_end: 'endplay', skipped: false }),
+  ];
+  writeFileSync(join(dir, 'listens.jsonl'), jl(asJson));
+  const outcome = async (store: Store, format: string, file: string) => {
+    const { s, stages } = await bulkImport(store, dir, format, join(dir, file));
+    const v = (await latestValidation(store)).filter((x) => x.entity === 'listens').map((x) => ({ status: x.status, rows_read: x.rows_read, imported: x.imported, anomalies: x.anomalies }));
+    return { rows: await bulkRows(store, 'listens'), counts: s.totals, v, stages, notes: s.files[0].notes.map((n) => n.what) };
+  };
+  const fromJson = await withStore((store) => outcome(store, 'jsonl', 'listens.jsonl'));
+  await withStore(async (store) => {
+    const got = await outcome(store, 'parquet', 'listens.parquet');
+    assert.deepEqual(got.counts.listens, { read: 3, imported: 3, duplicates: 0, quarantined: 0 });
+    assert.deepEqual([got.rows, got.counts, got.v], [fromJson.rows, fromJson.counts, fromJson.v]);
+    assert.deepEqual(got.stages, [`staged: ${DIRECT}`, 'judged', 'inserted', 'quarantined']);
+    assert.ok(got.notes.includes('rows read by DuckDB (bulk import), 0 of them checked one by one'), got.notes.join('; '));
+    const again = await importPath(store, 'parquet', join(dir, 'listens.parquet'), { clock: () => NOW, bulk: 'on', entity: 'listens', force: true });
+    assert.deepEqual(again.totals.listens, { read: 3, imported: 0, duplicates: 3, quarantined: 0 }, 'stored keys are left out');
+  });
+});
+
+test('bulk: a plainly valid Parquet file that repeats a key keeps the first row of it, in one chunk or over chunks, and counts the repeat as a duplicate', async () => {
+  // the key of row 2 again at row 5: the key refuses the direct insert, the file goes the staged way, the chunks stored before stay counted as imported;
+  // sequential ids are inserted as they come, hashed ones sorted first (keysNearInOrder)
+  for (const id of [`'r' || i`, `md5('r' || i)`]) {
+    const dir = folder({ ...catalog });
+    await parquet(join(dir, 'listens.parquet'), `SELECT ${id.replace(/\bi\b/, 'CASE WHEN i = 5 THEN 2 ELSE i END')} AS listen_id, 'u1' AS user_id, 't1' AS track_id, TIMESTAMPTZ '2024-05-01 12:00:00+00' AS started_at, CAST(100 + i AS INTEGER) AS ms_played FROM range(8) t(i)`);
+    for (const bulkChunkLines of [undefined, 4]) {
+      await withStore(async (store) => {
+        const { s, stages } = await bulkImport(store, dir, 'parquet', join(dir, 'listens.parquet'), bulkChunkLines ? { bulkChunkLines } : {});
+        assert.deepEqual(stages, [`staged: ${DIRECT}`, 'judged', 'staged', 'judged', 'inserted', 'quarantined'], 'tried straight, then staged');
+        assert.deepEqual(s.totals.listens, { read: 8, imported: 7, duplicates: 1, quarantined: 0 }, `${id}, chunks of ${bulkChunkLines ?? 'all'} rows`);
+        const played = ((await bulkRows(store, 'listens')) as { ms_played: number }[]).map((r) => r.ms_played).sort();
+        assert.deepEqual(played, [100, 101, 102, 103, 104, 106, 107], 'the first row of the key is kept');
+      });
+    }
+  }
+});
+
+test('keysNearInOrder: sequential ids share most of their length with the one before, hashed ids nearly nothing', () => {
+  const seq = Array.from({ length: 1000 }, (_, i) => `l${41_000 + i}`);
+  assert.equal(keysNearInOrder(seq), true);
+  const hashed = seq.map((k) => createHash('md5').update(k).digest('hex'));
+  assert.equal(keysNearInOrder(hashed), false);
+  assert.equal(keysNearInOrder([...seq].reverse()), true, 'the order of the run does not matter, only its neighbours');
+  assert.equal(keysNearInOrder(['x']), true);
 });
 
 test('bulk: a Parquet column of the wrong type quarantines its rows as wrong_type naming the field', async () => {

@@ -304,12 +304,20 @@ export function rowDomainSql(kind: EntityKind, fields: FieldSql[], now: number, 
 }
 
 /**
- * The rules that need the store, over the staged table `s`: for listens, the user and track are
- * known (`bulk_known_*`) and the play time is not far beyond the track's length. SQL selecting the
- * lines of plain rows that break them, or undefined when the entity has none.
+ * The rules that need the store, on rows aliased `s`: for listens, the user and track are known
+ * (`bulk_known_*`) and the play time is not far beyond the track's length. The joins to add after
+ * `s` and the condition that a row breaks them, or undefined when the entity has none.
  */
-export function storeDomainSql(kind: EntityKind, table: string, durationFactor = 3): string | undefined {
+export function storeRuleSql(kind: EntityKind, durationFactor = 3): { joins: string; broken: string } | undefined {
   if (kind !== 'listens') return undefined;
-  return `SELECT s.line FROM ${table} s LEFT JOIN bulk_known_users ku ON ku.id = s.user_id LEFT JOIN bulk_known_tracks kt ON kt.id = s.track_id
-    WHERE s.ok AND (ku.id IS NULL OR kt.id IS NULL OR (kt.dur > 0 AND s.ms_played > ${durationFactor} * kt.dur AND s.ms_played > kt.dur + 60000))`;
+  return {
+    joins: 'LEFT JOIN bulk_known_users ku ON ku.id = s.user_id LEFT JOIN bulk_known_tracks kt ON kt.id = s.track_id',
+    broken: `(ku.id IS NULL OR kt.id IS NULL OR (kt.dur > 0 AND s.ms_played > ${durationFactor} * kt.dur AND s.ms_played > kt.dur + 60000))`,
+  };
+}
+
+/** SQL selecting the lines of the plain rows of the staged table `table` that break {@link storeRuleSql}'s rules, or undefined when the entity has none. */
+export function storeDomainSql(kind: EntityKind, table: string): string | undefined {
+  const r = storeRuleSql(kind);
+  return r && `SELECT s.line FROM ${table} s ${r.joins} WHERE s.ok AND ${r.broken}`;
 }

@@ -1,11 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore, type Store } from '../store/index.ts';
 import { pgDown, pgSchema } from '../store/testing/postgres.ts';
 import { importPath, type ImportOptions, type ImportSummary } from './import.ts';
+import { DIRECT } from './bulk.ts';
 import { importSandbox, jl } from './import.testkit.ts';
 import { latestValidation } from '../validate/index.ts';
 import { bulkRows, CATALOG_FILES, mixedHetrec, mixedInteractions, mixedListens, mixedListensCsv, NOW, catalog } from './bulk.testkit.ts';
@@ -151,9 +154,15 @@ function killAt(storeOpts: object, file: string, stage: string): Promise<number 
 }
 
 /** SIGKILL the bulk import at each stage, run it again: the same rows and quarantine as a clean import. */
-async function killAndRerun(t: TestContext, stages: string[], open: (name: string) => Promise<{ opts: { home: string; databaseUrl?: string }; drop(): Promise<void> }>) {
-  const dir = folder({ ...catalog, 'listens.jsonl': mixedListens() });
-  const file = join(dir, 'listens.jsonl');
+async function killAndRerun(
+  t: TestContext,
+  stages: string[],
+  open: (name: string) => Promise<{ opts: { home: string; databaseUrl?: string }; drop(): Promise<void> }>,
+  listens: (dir: string) => Promise<string> = async (dir) => (writeFileSync(join(dir, 'listens.jsonl'), mixedListens()), join(dir, 'listens.jsonl')),
+) {
+  const dir = folder({ ...catalog });
+  const file = await listens(dir);
+  const format = file.endsWith('.parquet') ? 'parquet' : 'jsonl';
   const seed = async (store: Store) => {
     for (const f of CATALOG_FILES) await importPath(store, 'jsonl', join(dir, f), opts);
   };
@@ -163,7 +172,9 @@ async function killAndRerun(t: TestContext, stages: string[], open: (name: strin
   try {
     const store = await openStore(cleanDb.opts);
     await seed(store);
-    await importPath(store, 'jsonl', file, { ...opts, bulk: 'on' });
+    const stages: string[] = [];
+    await importPath(store, format, file, { ...opts, bulk: 'on', entity: 'listens', onStage: (x) => stages.push(x.detail ?? x.stage) });
+    if (format === 'parquet') assert.ok(stages.includes(DIRECT), `stored straight from the file: ${stages}`);
     clean = await snapshot(store);
     await store.close();
   } finally {
@@ -179,7 +190,7 @@ async function killAndRerun(t: TestContext, stages: string[], open: (name: strin
         await killAt(db.opts, file, stage);
         store = await openStore(db.opts);
         try {
-          const s = await importPath(store, 'jsonl', file, { ...opts, bulk: 'on' });
+          const s = await importPath(store, format, file, { ...opts, bulk: 'on', entity: 'listens' });
           assert.equal(s.files[0].status, stage === 'after' ? 'unchanged' : 'imported');
           const again = await snapshot(store);
           assert.deepEqual(again, clean);
@@ -197,6 +208,19 @@ async function killAndRerun(t: TestContext, stages: string[], open: (name: strin
 
 test('bulk import into DuckDB killed with SIGKILL at every stage and run again ends with the rows of a clean import', async (t) => {
   await killAndRerun(t, ['staged', 'inserted', 'quarantined', 'after'], async (name) => ({ opts: { home: join(root, `kill-${name}-${process.pid}`) }, drop: async () => {} }));
+});
+
+test('bulk import of a plainly valid Parquet file (stored straight from the file) killed with SIGKILL at every stage and run again ends with the rows of a clean import', async (t) => {
+  const listens = async (dir: string) => {
+    const file = join(dir, 'listens.parquet');
+    const inst = await DuckDBInstance.create(':memory:');
+    const c = await inst.connect();
+    await c.run(`COPY (SELECT 'k' || i AS listen_id, 'u' || (1 + i % 2) AS user_id, 't' || (1 + i % 2) AS track_id, TIMESTAMPTZ '2024-05-01 12:00:00+00' + INTERVAL (i) SECOND AS started_at, CAST(i AS INTEGER) AS ms_played FROM range(3000) t(i)) TO '${file}' (FORMAT parquet, ROW_GROUP_SIZE 1000)`);
+    c.closeSync();
+    inst.closeSync();
+    return file;
+  };
+  await killAndRerun(t, ['staged', 'inserted', 'quarantined', 'after'], async (name) => ({ opts: { home: join(root, `kill-pq-${name}-${process.pid}`) }, drop: async () => {} }), listens);
 });
 
 test('bulk import into PostgreSQL killed with SIGKILL at every stage and run again ends with the rows of a clean import', async (t) => {
