@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProductionRecommender, decayConfidence, ranksByFactors } from './production.ts';
+import { ProductionRecommender, decayConfidence, ranksByFactors, undialed } from './production.ts';
 import { fitProduction, HALF_LIVES, selectProduction, timesOf } from './select.ts';
 import { loadCfModel } from './load.ts';
 import { AlternatingLeastSquares } from './als.ts';
@@ -82,6 +82,7 @@ describe('production model', () => {
     const fit = await fitProduction(m, time, now, { model: 'ease', halfLifeDays: 30, tailShare: 0.1, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
     assert.ok(fit.model instanceof ProductionRecommender);
     assert.equal(ranksByFactors(fit.model), false);
+    assert.equal(undialed(fit.model), fit.model, 'another family ranks: its list is the model\'s own');
     const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
     try {
       await fit.model.save(join(dir, 'production.bin'), { runId: 'r1' });
@@ -128,6 +129,9 @@ describe('production model', () => {
     const fit = await fitProduction(m, time, now, { model: 'als', halfLifeDays: 0, tailShare: 0.5, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
     assert.ok(fit.model instanceof ProductionRecommender);
     assert.equal(fit.model.spec.tailSource, 'itemknn');
+    // before the dial (the ranking stage's cf source) the list is ALS's own, from its factors
+    assert.equal(undialed(fit.model), fit.model.factorModel);
+    assert.equal(ranksByFactors(undialed(fit.model)), true);
     const head = fit.model.head;
     for (let u = 0; u < m.rows; u++) {
       const r = fit.model.recommend(u, m, 4).items;
@@ -150,6 +154,7 @@ describe('production model', () => {
     const fit = await fitProduction(m, time, now, { model: 'als', halfLifeDays: 0, tailShare: 0, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
     assert.ok(fit.model instanceof AlternatingLeastSquares);
     assert.equal(ranksByFactors(fit.model), true);
+    assert.equal(undialed(fit.model), fit.model);
   });
 
   it('timesOf aligns a sub-matrix\'s pairs with their times', () => {

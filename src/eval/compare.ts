@@ -66,8 +66,12 @@ export interface CompareOptions {
     betas: number[];
     tailShares?: number[];
     tailTemperature?: number;
-    /** A family whose lists also supply tail items to the production list's tail places (cf.tailShare's tail source; src/cf/longtail.ts). */
-    tailSource?: string;
+    /**
+     * The model whose lists also supply tail items to the production list's tail places, as the
+     * production model fits it (cf.tailShare's tail source: item-kNN cosine on the ranking input;
+     * src/cf/longtail.ts), fitted on every fold.
+     */
+    tailSource?: Candidate;
   };
 }
 
@@ -336,14 +340,19 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     // each share with the best-ranked tail pick, then (share > 0, when a τ is given) with the per-listener draw at τ,
     // then (with a tail source) the draw over the production list's and the source's tail items
     const t = o.ranker.tailTemperature ?? 0;
-    const src = o.ranker.tailSource === undefined ? -1 : families.findIndex((f) => f.key === o.ranker?.tailSource);
-    if (o.ranker.tailSource !== undefined && src < 0) throw new Error(`compareModels: tail source ${o.ranker.tailSource} is not a family here`);
-    const settings: [number, number, boolean][] = (o.ranker.tailShares ?? []).flatMap((x) => (x > 0 && t > 0 ? [[x, 0, false], [x, t, false], ...(src >= 0 ? ([[x, t, true]] as [number, number, boolean][]) : [])] : [[x, 0, false]]));
+    const tailSource = o.ranker.tailSource;
+    let sourceLists: RecLists[] | undefined;
+    if (tailSource && (o.ranker.tailShares ?? []).some((x) => x > 0)) {
+      sourceLists = [];
+      for (const f of p.folds) sourceLists.push((await fitLists(tailSource, f)).lists);
+    }
+    const sourceLabel = tailSource ? `${tailSource.config.kind} ${paramsLabel(tailSource)}` : '';
+    const settings: [number, number, boolean][] = (o.ranker.tailShares ?? []).flatMap((x) => (x > 0 && t > 0 ? [[x, 0, false], [x, t, false], ...(sourceLists ? ([[x, t, true]] as [number, number, boolean][]) : [])] : [[x, 0, false]]));
     for (const [share, temperature, withSource] of settings) {
       const s = summarize(
         prodLists.map((l, k) => {
           const cut: RecLists = { users: l.users, items: [], scores: [] };
-          const sl = withSource ? foldLists[k][src] : undefined;
+          const sl = withSource ? sourceLists?.[k] : undefined;
           const row = new Map(sl ? [...sl.users].map((u, j) => [u, j]) : []);
           l.items.forEach((it, j) => {
             const q = row.get(l.users[j]);
@@ -356,7 +365,7 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
         o.seed,
       );
       const key = `${p.prefix}production_tail_${String(share).replace('.', '_')}${temperature > 0 ? '_spread' : ''}${withSource ? '_source' : ''}`;
-      quota.push([`${temperature > 0 ? `draw, τ = ${temperature}` : 'best-ranked'}${withSource ? ` + ${o.ranker.tailSource}'s tail` : ''}`, ...dialPoint(metrics, key, share, s)]);
+      quota.push([`${temperature > 0 ? `draw, τ = ${temperature}` : 'best-ranked'}${withSource ? ` + the tail of ${sourceLabel}` : ''}`, ...dialPoint(metrics, key, share, s)]);
     }
     for (const beta of o.ranker.betas) {
       const s = summarize(rankedAt(beta), o.seed);
@@ -378,7 +387,7 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
       .filter(([k]) => !k.startsWith('ranked_beta'))
       .map(([k, s]) => [k, ...BANDS.map(([b]) => `${ci(s.bands[b])} (${s.bands[b].users})`), r4(s.headRecall), r4(s.tailRecall)]),
   });
-  if (quota.length) tables.push({ title: `${p.title}: the long-tail dial as deployed (cf.tailShare: every prefix of the production list gives at least this share of its places to items outside the 80% head)`, columns: ['tail pick', 'tail share', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: quota });
+  if (quota.length) tables.push({ title: `${p.title}: the long-tail dial as deployed (cf.tailShare: every block of 10 places of the production list gives at least this share of them, its last ones, to items outside the 80% head)`, columns: ['tail pick', 'tail share', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: quota });
   if (curve.length) tables.push({ title: `${p.title}: the long-tail dial (ranked, score log p − β·log(1 + item users))`, columns: ['β', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: curve });
   if (tuning.length) tables.push({ title: `${p.title}: validation NDCG@${K} per candidate (${p.valid.label})`, columns: ['model', 'candidate', `NDCG@${K}`], rows: tuning });
   return { tables, metrics, summaries };

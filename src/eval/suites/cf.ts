@@ -1,7 +1,8 @@
 /**
  * Collaborative-filtering evaluations on real data, every model side by side (popularity, item-kNN
- * cosine and BM25, ALS, EASE^R) and the production ranking over their candidates, each fed the input
- * it does best with. Hyper-parameters are chosen on a validation split carved out of the training
+ * cosine and BM25, ALS, EASE^R; on time splits also EASE^R with deepcut's confidence decay, its own
+ * row, so that `ease` stays Steck's plain baseline) and the production ranking over their
+ * candidates, each fed the input it does best with. Hyper-parameters are chosen on a validation split carved out of the training
  * side (never on test); figures carry bootstrap 95% intervals over users (src/eval/compare.ts).
  *
  *   cf-hetrec:    HetRec Last.fm 2k play counts, 20% per-user random holdout (seeded)
@@ -16,7 +17,7 @@ import type { Csr } from '../../signals/index.ts';
 import { alsAvailable, randomHoldout, slidingTimeWindows, timesOf } from '../../cf/index.ts';
 import { loadHetrec, loadMovielens, loadMovielens100k, toMatrix, type InteractionMatrix } from '../interactions.ts';
 import { type Candidate, compareModels, type Family, type Fold, type Input, K, type Protocol } from '../compare.ts';
-import { type FamilyConfig, TAIL_TEMPERATURE } from '../../cf/index.ts';
+import { type FamilyConfig, TAIL_SOURCE_NEIGHBOURS, TAIL_TEMPERATURE } from '../../cf/index.ts';
 
 const log1: Input = { kind: 'log', alpha: 1, epsilon: 1 };
 const bin: Input = { kind: 'binary' };
@@ -24,7 +25,7 @@ const bin: Input = { kind: 'binary' };
 /** The long-tail dial's β values whose trade-off curve the suites print. */
 export const DIAL_BETAS = [0, 0.1, 0.2, 0.3, 0.5, 1];
 /** The deployed dial's (cf.tailShare) settings whose curve the suites print over the production list. */
-export const TAIL_SHARES = [0, 0.1, 0.2, 0.3];
+export const TAIL_SHARES = [0, 0.1, 0.15, 0.2, 0.3];
 
 /** The families compared on a data set; ALS only when src/cf/als.ts is present. */
 interface Grid {
@@ -142,7 +143,7 @@ export const cfHetrec: EvalSuite = {
         [800, log1],
       ],
     });
-    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: 'itemknn_cosine' } });
+    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: { config: { kind: 'itemknn', weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS }, input: log1 } } });
     notes.push(`split: seed ${ctx.seed}, ${p.folds[0].train.indices.length} train / ${p.folds[0].test.indices.length} test pairs; hyper-parameters and the ranker chosen on a further 20% per-user holdout of train (seed ${ctx.seed + 1}); the ranker's validation score from a ranker trained on a 20% holdout of that (seed ${ctx.seed + 2})`);
     return report([r], notes);
   },
@@ -156,8 +157,8 @@ export const cfMovielens: EvalSuite = {
     const data = toMatrix(await loadMovielens(join(ctx.dataDir, 'movielens-latest-small/ratings.csv'), 4));
     // ratings ≥ 4 are binary positives: confidence is 1 + α (the log form of a weight of 1 is the same)
     const lin = (alpha: number): Input => ({ kind: 'log', alpha: alpha / Math.LN2, epsilon: 1 });
-    const grid = (time: boolean) =>
-      families({
+    const grid = async (time: boolean) => {
+      const f = await families({
         ...binaryGrid(ctx),
         als: [
           [64, 1, lin(3)],
@@ -165,11 +166,15 @@ export const cfMovielens: EvalSuite = {
           [64, 5, lin(10)],
           ...(time ? ([[64, 1, { kind: 'decay', halfLifeDays: 365, of: lin(3) }]] as [number, number, Input][]) : []),
         ],
-        // half-life chosen on validation among none, 1 and 3 years (time split only)
-        ease: [[300, bin], [100, bin], [1000, bin], ...(time ? ([[300, { kind: 'decay', halfLifeDays: 365, of: bin }], [300, { kind: 'decay', halfLifeDays: 1095, of: bin }]] as [number, Input][]) : [])],
+        // Steck's EASE^R (the issue's baseline): no decay
+        ease: [[300, bin], [100, bin], [1000, bin]],
         // EASE^R (on the input, decayed on the time split) + item-kNN on presence, weight chosen on validation
         blend: blends({ kind: 'ease', lambda: 300 }, { kind: 'itemknn', weighting: 'cosine', neighbours: 200 }, { binary: true }, [0.3, 0.6, 1], time ? [{ kind: 'decay', halfLifeDays: 365, of: bin }, { kind: 'decay', halfLifeDays: 1095, of: bin }] : [bin]),
       });
+      // time split: EASE^R with deepcut's confidence decay (half-life 1 or 3 years, chosen on validation), a candidate of its own beside the baseline
+      if (time) f.list.push({ key: 'ease_halflife', candidates: [365, 1095].map((halfLifeDays) => ({ config: { kind: 'ease' as const, lambda: 300 }, input: { kind: 'decay' as const, halfLifeDays, of: bin } })) });
+      return f;
+    };
     const a = await grid(false);
     const out = [await compareModels(randomProtocol('movielens ≥4, 20% per-user random holdout', data.m, 0.2, ctx.seed), a.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } })];
     const notes = a.notes;
