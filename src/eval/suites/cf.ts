@@ -22,6 +22,9 @@ import { type FamilyConfig, TAIL_SOURCE_NEIGHBOURS, TAIL_TEMPERATURE } from '../
 const log1: Input = { kind: 'log', alpha: 1, epsilon: 1 };
 const bin: Input = { kind: 'binary' };
 
+/** The deployed dial's tail source as the production model fits it (item-kNN, cosine, on the ranking input). */
+const tailSource = (input: Input) => ({ config: { kind: 'itemknn' as const, weighting: 'cosine' as const, neighbours: TAIL_SOURCE_NEIGHBOURS }, input });
+
 /** The long-tail dial's β values whose trade-off curve the suites print. */
 export const DIAL_BETAS = [0, 0.1, 0.2, 0.3, 0.5, 1];
 /** The deployed dial's (cf.tailShare) settings whose curve the suites print over the production list. */
@@ -143,7 +146,7 @@ export const cfHetrec: EvalSuite = {
         [800, log1],
       ],
     });
-    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: { config: { kind: 'itemknn', weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS }, input: log1 } } });
+    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: tailSource(log1) } });
     notes.push(`split: seed ${ctx.seed}, ${p.folds[0].train.indices.length} train / ${p.folds[0].test.indices.length} test pairs; hyper-parameters and the ranker chosen on a further 20% per-user holdout of train (seed ${ctx.seed + 1}); the ranker's validation score from a ranker trained on a 20% holdout of that (seed ${ctx.seed + 2})`);
     return report([r], notes);
   },
@@ -176,12 +179,12 @@ export const cfMovielens: EvalSuite = {
       return f;
     };
     const a = await grid(false);
-    const out = [await compareModels(randomProtocol('movielens ≥4, 20% per-user random holdout', data.m, 0.2, ctx.seed), a.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } })];
+    const out = [await compareModels(randomProtocol('movielens ≥4, 20% per-user random holdout', data.m, 0.2, ctx.seed), a.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: tailSource(bin) } })];
     const notes = a.notes;
     if (!ctx.quick) {
       const b = await grid(true);
       const tp = timeProtocol('movielens ≥4, sliding time windows (10% of pairs each)', data, [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
-      out.push(await compareModels(tp, b.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } }));
+      out.push(await compareModels(tp, b.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: tailSource(bin) } }));
       notes.push(`time windows: cuts at the 50/60/70/80/90% quantiles of pair times; validation (hyper-parameters, half-life, ranker) trains before the 50% cut and tests on ${tp.valid.label}; the ranker whose validation score decides production trains on the window before (${tp.inner?.label}); each test fold trains on everything before its cut`);
     }
     return report(out, notes);
