@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProductionRecommender, decayConfidence, ranksByFactors, undialed } from './production.ts';
+import { partPath, ProductionRecommender, decayConfidence, ranksByFactors, TAIL_SOURCE_NEIGHBOURS, undialed } from './production.ts';
+import { ItemKnnRecommender } from './itemknn.ts';
+import { readArtifact } from './artifact.ts';
 import { fitProduction, HALF_LIVES, selectProduction, timesOf } from './select.ts';
 import { loadCfModel } from './load.ts';
 import { AlternatingLeastSquares } from './als.ts';
@@ -144,6 +146,24 @@ describe('production model', () => {
       assert.ok(back instanceof ProductionRecommender);
       assert.equal(back.spec.tailSource, 'itemknn');
       for (const u of [0, 7, 59]) assert.deepEqual([...back.recommend(u, m, 5).items], [...fit.model.recommend(u, m, 5).items]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fits its tail source as item-kNN (cosine, TAIL_SOURCE_NEIGHBOURS) on the matrix itself when nothing decays: the rank step reads it as its own item-kNN', async () => {
+    const { m, time, now } = drifting();
+    const fit = await fitProduction(m, time, now, { model: 'als', halfLifeDays: 0, tailShare: 0.15, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
+    assert.ok(fit.model instanceof ProductionRecommender);
+    const knn = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS });
+    await knn.fit(m);
+    const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
+    try {
+      await fit.model.save(join(dir, 'production.bin'), { runId: 'r1' });
+      await knn.save(join(dir, 'knn.bin'), { runId: 'r1' });
+      const [a, b] = await Promise.all([partPath(join(dir, 'production.bin'), 'tail'), join(dir, 'knn.bin')].map((f) => readArtifact(f)));
+      assert.deepEqual(a.header.params, b.header.params);
+      assert.deepEqual(a.arrays, b.arrays);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
