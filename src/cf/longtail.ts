@@ -8,7 +8,8 @@
  * ones move down; tail items ranked high on their own count towards the share. A fractional 10·s
  * (s = 0.15: one or two tail places per block) gives each listener's list exactly s in the long run
  * and a top 10 ⌊10·s⌋ or ⌈10·s⌉ places, ⌈⌉ for a share frac(10·s) of listeners (the offset u; with
- * no seed, ⌊⌋). A list shorter than a block (k < 10) is one block of k places. s = 0 returns the
+ * no seed, ⌊⌋). A list's last block ends at k: a top 5 is one block of 5 places, a top 15 has
+ * places 11–15 as its second (so a top 15 is not the first 15 of a top 20). s = 0 returns the
  * list's top k unchanged. "Tail" is outside the head: the most-played items holding 80% of the
  * interactions (the same head the evaluation's long-tail share uses, `popularityOf`).
  *
