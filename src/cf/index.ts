@@ -25,8 +25,8 @@ export { alsAvailable, type BlendModelConfig, type FamilyConfig, makeRecommender
 export { Scorer } from './kernels/scorer.ts';
 export { Arena, wasmAvailable, wasmModule } from './kernels/wasm.ts';
 export { loadCfModel, PRODUCTION_FILE } from './load.ts';
-export { BLEND_KNN_WEIGHT, decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, ranksByFactors } from './production.ts';
+export { BLEND_KNN_WEIGHT, decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, partPath, ranksByFactors, TAIL_SOURCE_NEIGHBOURS, undialed } from './production.ts';
 export { fitProduction, HALF_LIVES, positives, type ProductionFit, selectProduction, type Selection, type SelectOptions, timesOf } from './select.ts';
-export { TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed, type TailSpread } from './longtail.ts';
+export { TAIL_BLOCK, TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed, type TailSpread } from './longtail.ts';
 export { bootstrapMean, type Interval, type Popularity, popularityOf, rankMetrics } from './metrics.ts';
 export { randomHoldout, slidingTimeWindows, type Split, splitByMask, timeHoldout, timeQuantile, timeWindow } from './splits.ts';

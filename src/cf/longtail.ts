@@ -1,13 +1,17 @@
 /**
- * The long-tail dial: a minimal re-ranking that guarantees long-tail items a share of every prefix
- * of a list. With share s, position j (1-based) of the answer takes a remaining tail item whenever
- * fewer than ⌊j·s⌋ of the first j − 1 positions are tail items; otherwise the best remaining item
- * of any kind. So the tail slots fall evenly (s = 0.1: positions 10, 20, …; 0.25: 4, 8, 12, …) at
- * the low-weight end of each stretch, tail items ranked high on their own count towards the share,
- * and any prefix a consumer keeps (a top 10, a playlist's first 30) holds at least ⌊length·s⌋ tail
- * items when the ranked list has that many. s = 0 returns the list's top k unchanged. "Tail" is
- * outside the head: the most-played items holding 80% of the interactions (the same head the
- * evaluation's long-tail share uses, `popularityOf`).
+ * The long-tail dial: a minimal re-ranking that guarantees long-tail items a share of a list, kept
+ * on every block of {@link TAIL_BLOCK} (10) places — the lengths consumers keep: a top 10, 20, 30.
+ * With share s, the first 10·b places hold at least ⌊10·b·s + u⌋ tail items (u in [0, 1), drawn per
+ * listener with the spread's seed, else 0), and each block's tail places are its last ones: s = 0.2
+ * takes places 9, 10, 19, 20, …; 0.1 places 10, 20, …. The places a tail item is forced into are the
+ * ones that weigh least in a block, so the block's head items keep their order and only its last
+ * ones move down; tail items ranked high on their own count towards the share. A fractional 10·s
+ * (s = 0.15: one or two tail places per block) gives each listener's list exactly s in the long run
+ * and a top 10 ⌊10·s⌋ or ⌈10·s⌉ places, ⌈⌉ for a share frac(10·s) of listeners (the offset u; with
+ * no seed, ⌊⌋). A list's last block ends at k: a top 5 is one block of 5 places, a top 15 has
+ * places 11–15 as its second (so a top 15 is not the first 15 of a top 20). s = 0 returns the
+ * list's top k unchanged. "Tail" is outside the head: the most-played items holding 80% of the
+ * interactions (the same head the evaluation's long-tail share uses, `popularityOf`).
  *
  * Which tail item fills a tail slot: the best-ranked one (`spread` unset), or — to spread exposure
  * over the catalog instead of giving every listener the same few near-head items — one drawn by a
@@ -28,14 +32,15 @@ export interface TailSpread {
 
 /**
  * The first `k` of `ranked` (best first, usually deeper than k) with the tail quota `share`
- * (0..1) applied; `head[i]` is 1 for head items. Scores stay each item's own score.
+ * (0..1) applied per block of {@link TAIL_BLOCK} places; `head[i]` is 1 for head items. Scores stay
+ * each item's own score.
  *
  * `tailSource` (optional): a second ranked list — a model whose lists reach deeper into the tail,
  * such as item-kNN — whose tail items also compete for the tail places. A tail item's rank is its
  * better rank in either list (ties: `ranked` first), so a head-bound model like ALS, whose 200 best
  * hold few tail items, still fills its tail places with items its listener is likely to know of.
  * An item only the source proposes takes the score of `ranked`'s last item (it is there by quota).
- * @example tailQuota({ items, scores }, 10, 0.1, pop.head) // one tail item at position 10 at least
+ * @example tailQuota({ items, scores }, 10, 0.2, pop.head) // tail items at positions 9 and 10 at least
  * @example tailQuota(r, 10, 0.2, head, { temperature: 1, seed: userRow }) // tail picks spread over the catalog
  * @example tailQuota(alsList, 10, 0.2, head, spread, knnList) // tail places drawn from both lists
  */
@@ -69,8 +74,10 @@ export function tailQuota(ranked: Ranked, k: number, share: number, head: Uint8A
   const tailOrder: number[] = [];
   for (let e = 0; e < items.length; e++) if (isTail(e)) tailOrder.push(e);
   tailOrder.sort((a, b) => rankOf[a] - rankOf[b] || a - b);
-  if (spread) {
-    const rng = new Rng(spread.seed);
+  // the listener's offset u of the block quotas ⌊end·s + u⌋ (the fractional part of 10·s), drawn first
+  const rng = spread ? new Rng(spread.seed) : undefined;
+  const offset = rng ? rng.next() : 0;
+  if (spread && rng) {
     const key = new Map(tailOrder.map((e) => [e, -Math.log(rankOf[e] + 1) / spread.temperature - Math.log(-Math.log(rng.next() || Number.MIN_VALUE))]));
     tailOrder.sort((a, b) => key.get(b)! - key.get(a)!);
   }
@@ -83,8 +90,10 @@ export function tailQuota(ranked: Ranked, k: number, share: number, head: Uint8A
   while (outItems.length < k) {
     while (nextAny < n && used[nextAny]) nextAny++;
     while (nextTail < tailOrder.length && used[tailOrder[nextTail]]) nextTail++;
+    // place j (1-based) takes a tail item when the block's remaining places are all needed for its quota
     const j = outItems.length + 1;
-    const wantTail = tail < Math.floor(j * share + 1e-9) && nextTail < tailOrder.length;
+    const end = Math.min(TAIL_BLOCK * Math.ceil(j / TAIL_BLOCK), k);
+    const wantTail = tail < Math.floor(end * share + offset + 1e-9) - (end - j) && nextTail < tailOrder.length;
     const e = wantTail ? tailOrder[nextTail] : nextAny;
     if (e >= n && !wantTail) break;
     used[e] = 1;
@@ -94,6 +103,9 @@ export function tailQuota(ranked: Ranked, k: number, share: number, head: Uint8A
   }
   return { items: Int32Array.from(outItems), scores: Float32Array.from(outScores) };
 }
+
+/** The places of a block the dial keeps its share on: the list lengths consumers keep (top 10, 20, 30). */
+export const TAIL_BLOCK = 10;
 
 /**
  * The production dial's τ: on HetRec's curve (`npm run eval -- --only cf-hetrec`) a draw at τ = 1

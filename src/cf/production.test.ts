@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProductionRecommender, decayConfidence, ranksByFactors } from './production.ts';
+import { partPath, ProductionRecommender, decayConfidence, ranksByFactors, TAIL_SOURCE_NEIGHBOURS, undialed } from './production.ts';
+import { ItemKnnRecommender } from './itemknn.ts';
+import { readArtifact } from './artifact.ts';
 import { fitProduction, HALF_LIVES, selectProduction, timesOf } from './select.ts';
 import { loadCfModel } from './load.ts';
 import { AlternatingLeastSquares } from './als.ts';
@@ -82,6 +84,7 @@ describe('production model', () => {
     const fit = await fitProduction(m, time, now, { model: 'ease', halfLifeDays: 30, tailShare: 0.1, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
     assert.ok(fit.model instanceof ProductionRecommender);
     assert.equal(ranksByFactors(fit.model), false);
+    assert.equal(undialed(fit.model), fit.model, 'another family ranks: its list is the model\'s own');
     const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
     try {
       await fit.model.save(join(dir, 'production.bin'), { runId: 'r1' });
@@ -128,6 +131,9 @@ describe('production model', () => {
     const fit = await fitProduction(m, time, now, { model: 'als', halfLifeDays: 0, tailShare: 0.5, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
     assert.ok(fit.model instanceof ProductionRecommender);
     assert.equal(fit.model.spec.tailSource, 'itemknn');
+    // before the dial (the ranking stage's cf source) the list is ALS's own, from its factors
+    assert.equal(undialed(fit.model), fit.model.factorModel);
+    assert.equal(ranksByFactors(undialed(fit.model)), true);
     const head = fit.model.head;
     for (let u = 0; u < m.rows; u++) {
       const r = fit.model.recommend(u, m, 4).items;
@@ -145,11 +151,30 @@ describe('production model', () => {
     }
   });
 
+  it('fits its tail source as item-kNN (cosine, TAIL_SOURCE_NEIGHBOURS) on the matrix itself when nothing decays: the rank step reads it as its own item-kNN', async () => {
+    const { m, time, now } = drifting();
+    const fit = await fitProduction(m, time, now, { model: 'als', halfLifeDays: 0, tailShare: 0.15, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
+    assert.ok(fit.model instanceof ProductionRecommender);
+    const knn = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS });
+    await knn.fit(m);
+    const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
+    try {
+      await fit.model.save(join(dir, 'production.bin'), { runId: 'r1' });
+      await knn.save(join(dir, 'knn.bin'), { runId: 'r1' });
+      const [a, b] = await Promise.all([partPath(join(dir, 'production.bin'), 'tail'), join(dir, 'knn.bin')].map((f) => readArtifact(f)));
+      assert.deepEqual(a.header.params, b.header.params);
+      assert.deepEqual(a.arrays, b.arrays);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is plain ALS when ALS ranks with no decay and no dial', async () => {
     const { m, time, now } = drifting();
     const fit = await fitProduction(m, time, now, { model: 'als', halfLifeDays: 0, tailShare: 0, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
     assert.ok(fit.model instanceof AlternatingLeastSquares);
     assert.equal(ranksByFactors(fit.model), true);
+    assert.equal(undialed(fit.model), fit.model);
   });
 
   it('timesOf aligns a sub-matrix\'s pairs with their times', () => {

@@ -256,6 +256,16 @@ export function ranksByFactors(model: Recommender): model is Recommender & Facto
 }
 
 /**
+ * The list a CF model gives before the long-tail dial: the factor model itself when the production
+ * model only adds the dial to ALS (ALS ranks, no decay), else the model. The ranking stage's `cf`
+ * source reads it: its ranker is trained on plain ALS lists and applies its own tail quota, and the
+ * factor model's top-k comes from the factor index instead of a scan of every track.
+ */
+export function undialed(model: Recommender): Recommender {
+  return model instanceof ProductionRecommender && model.spec.family === 'als' && model.spec.halfLifeDays === 0 ? model.factorModel : model;
+}
+
+/**
  * Confidences multiplied by 2^(−age / half-life): `time[p]` is the last time (ms) of pair p of
  * `m`, `now` the run's latest listen (ms). Half-life 0 returns `m` itself.
  */

@@ -66,8 +66,12 @@ export interface CompareOptions {
     betas: number[];
     tailShares?: number[];
     tailTemperature?: number;
-    /** A family whose lists also supply tail items to the production list's tail places (cf.tailShare's tail source; src/cf/longtail.ts). */
-    tailSource?: string;
+    /**
+     * The model whose lists also supply tail items to the production list's tail places, as the
+     * production model fits it (cf.tailShare's tail source: item-kNN cosine on the ranking input;
+     * src/cf/longtail.ts), fitted on every fold.
+     */
+    tailSource?: Candidate;
   };
 }
 
@@ -199,6 +203,23 @@ function dialPoint(out: Record<string, number | string>, key: string, setting: n
 }
 
 /**
+ * Lists with the long-tail dial applied as the production model does (src/cf/longtail.ts), cut to
+ * {@link DEPTH}: share `share`, tail places drawn per listener at τ `temperature` (0: best-ranked),
+ * also from the tail of `source`'s list for the same listener when given.
+ */
+function dialed(l: RecLists, share: number, temperature: number, head: Uint8Array, seed: number, source?: RecLists): RecLists {
+  const cut: RecLists = { users: l.users, items: [], scores: [] };
+  const row = new Map(source ? [...source.users].map((u, j) => [u, j]) : []);
+  l.items.forEach((it, j) => {
+    const q = row.get(l.users[j]);
+    const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, head, temperature > 0 ? { temperature, seed: tailSeed(seed, l.users[j]) } : undefined, source && q !== undefined ? { items: source.items[q], scores: source.scores[q] } : undefined);
+    cut.items.push(r.items);
+    cut.scores.push(r.scores);
+  });
+  return cut;
+}
+
+/**
  * Tune every family on `p.valid`, fit the chosen candidate on every fold, and score it; then (with
  * `o.ranker`) train the ranker on the validation split's candidates and rank each fold's. Returns the
  * tables and flat metrics `<prefix><model>_<metric>`.
@@ -309,7 +330,6 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     const choice: [string, number][] = families.map((f, k) => [f.key, validNdcg([validLists[k]])]);
     const crossNdcg = validNdcg(crossRanked);
     choice.push(['ranked', nestedRanked ? validNdcg([nestedRanked]) : crossNdcg]);
-    const [pick] = choice.reduce((a, b) => (b[1] > a[1] ? b : a));
     const rankedHow = nestedRanked ? `nested: trained on ${p.inner?.label}, ranking the validation lists` : '2-fold cross-fitted over validation users';
     for (const [key, v] of choice) tuning.push(['production choice', `${key}${key === 'ranked' ? ` (${rankedHow})` : ''}`, r4(v)]);
     if (nestedRanked) tuning.push(['production choice', 'ranked (2-fold cross-fitted over validation users; not used: trains and ranks lists of one matrix)', r4(crossNdcg)]);
@@ -317,46 +337,63 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     // everything seen before its cut, pooled over users: the validation window, then every earlier
     // test window (their pairs all precede the cut). The first fold's pick is the validation pick.
     // (One window alone holds 17-28 listeners here; a pick on it alone flipped between two models.)
+    // The dial as deployed (cf.tailShare: the per-listener draw at τ, from the tail source's tail too)
+    // is part of the pick: each candidate is a model at a tail share, scored with that dial.
+    const t = o.ranker.tailTemperature ?? 0;
+    const tailShares = o.ranker.tailShares ?? [];
+    const tailSource = o.ranker.tailSource;
+    const dialOn = tailShares.some((x) => x > 0);
+    let sourceLists: RecLists[] | undefined;
+    let validSource: RecLists | undefined;
+    if (tailSource && dialOn) {
+      sourceLists = [];
+      for (const f of p.folds) sourceLists.push((await fitLists(tailSource, f)).lists);
+      validSource = (await fitLists(tailSource, p.valid)).lists;
+    }
+    const validHead = trainPopularity(p.valid.train).head;
     const keys = [...families.map((f) => f.key), 'ranked'];
-    const validScores = new Map<string, Float64Array[]>(families.map((f, k) => [f.key, [scoreLists(validLists[k], p.valid.train, p.valid.test, K, DEPTH).ndcg]]));
-    validScores.set('ranked', (nestedRanked ? [nestedRanked] : crossRanked).map((l) => scoreLists(l, p.valid.train, p.valid.test, K, DEPTH).ndcg));
-    const pooled = (key: string, k: number) => {
-      const parts = [...validScores.get(key)!, ...perFold[key].slice(0, k).map((s) => s.ndcg)];
+    const rankedTest = rankedLists(0);
+    const validOf = (key: string) => (key === 'ranked' ? (nestedRanked ? [nestedRanked] : crossRanked) : [validLists[families.findIndex((f) => f.key === key)]]);
+    const testOf = (key: string, k: number) => (key === 'ranked' ? rankedTest[k] : foldLists[k][families.findIndex((f) => f.key === key)]);
+    type Pick = { key: string; share: number };
+    const cands: Pick[] = keys.flatMap((key) => [0, ...tailShares.filter((x) => x > 0)].map((share) => ({ key, share })));
+    const named = (c: Pick) => `${c.key}${c.share > 0 ? ` + dial ${c.share}` : ''}`;
+    const validScores = new Map<string, Float64Array[]>(cands.map((c) => [named(c), validOf(c.key).map((l) => scoreLists(c.share > 0 ? dialed(l, c.share, t, validHead, o.seed, validSource) : l, p.valid.train, p.valid.test, K, DEPTH).ndcg)]));
+    const testScores = new Map<string, ListScores>();
+    const testScore = (c: Pick, k: number): ListScores => {
+      if (c.share === 0) return perFold[c.key][k];
+      const id = `${named(c)} ${k}`;
+      let sc = testScores.get(id);
+      if (!sc) testScores.set(id, (sc = scoreLists(dialed(testOf(c.key, k), c.share, t, pops[k].head, o.seed, sourceLists?.[k]), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k])));
+      return sc;
+    };
+    const pooled = (c: Pick, k: number) => {
+      const parts = [...validScores.get(named(c))!, ...p.folds.slice(0, k).map((_, j) => testScore(c, j).ndcg)];
       return parts.reduce((a, x) => a + x.reduce((b, y) => b + y, 0), 0) / Math.max(1, parts.reduce((a, x) => a + x.length, 0));
     };
-    const picks = p.folds.map((_, k) => (k === 0 ? pick : keys.reduce((a, b) => (pooled(b, k) > pooled(a, k) ? b : a))));
-    const prodLists = picks.map((key, k) => (key === 'ranked' ? rankedLists(0)[k] : foldLists[k][families.findIndex((f) => f.key === key)]));
-    summaries.production = summarize(picks.map((key, k) => perFold[key][k]), o.seed);
+    // the first fold's pick is the validation pick (pooled over validation alone)
+    const picks = p.folds.map((_, k) => cands.reduce((a, b) => (pooled(b, k) > pooled(a, k) ? b : a)));
+    for (const c of cands) if (c.share > 0 && c.key === picks[0].key) tuning.push(['production choice', `${named(c)} (the dial as deployed)`, r4(pooled(c, 0))]);
+    const prodLists = picks.map((c, k) => testOf(c.key, k));
+    summaries.production = summarize(picks.map((c, k) => testScore(c, k)), o.seed);
     const prod = summaries.production;
-    const pickLabel = picks.every((x) => x === pick) ? `= ${pick} (best on validation; the ranker ${nestedRanked ? 'nested' : 'cross-fitted'})` : `per window, the best on every window before its cut (validation and earlier test windows, pooled over users): ${picks.join(', ')}`;
+    const first = named(picks[0]);
+    const pickLabel = picks.every((c) => named(c) === first) ? `= ${first} (best on validation${dialOn ? ', the dial as deployed among the candidates' : ''}; the ranker ${nestedRanked ? 'nested' : 'cross-fitted'})` : `per window, the best on every window before its cut (validation and earlier test windows, pooled over users): ${picks.map(named).join(', ')}`;
     rows.push(['production', pickLabel, ci(prod.ndcg), ci(prod.recall), r4(prod.precision), r4(prod.coverage), r4(prod.novelty), r4(prod.longTail), null, null]);
     putMetrics(metrics, `${p.prefix}production`, prod);
-    metrics[`${p.prefix}production_model`] = picks.join(',');
-    // the long-tail quota dial over the production lists (what cf.tailShare does in the pipeline)
+    metrics[`${p.prefix}production_model`] = picks.map(named).join(',');
+    // the long-tail quota dial over the production pick's lists before the dial (what cf.tailShare does in the pipeline)
     // each share with the best-ranked tail pick, then (share > 0, when a τ is given) with the per-listener draw at τ,
     // then (with a tail source) the draw over the production list's and the source's tail items
-    const t = o.ranker.tailTemperature ?? 0;
-    const src = o.ranker.tailSource === undefined ? -1 : families.findIndex((f) => f.key === o.ranker?.tailSource);
-    if (o.ranker.tailSource !== undefined && src < 0) throw new Error(`compareModels: tail source ${o.ranker.tailSource} is not a family here`);
-    const settings: [number, number, boolean][] = (o.ranker.tailShares ?? []).flatMap((x) => (x > 0 && t > 0 ? [[x, 0, false], [x, t, false], ...(src >= 0 ? ([[x, t, true]] as [number, number, boolean][]) : [])] : [[x, 0, false]]));
+    const sourceLabel = tailSource ? `${tailSource.config.kind} ${paramsLabel(tailSource)}` : '';
+    const settings: [number, number, boolean][] = tailShares.flatMap((x) => (x > 0 && t > 0 ? [[x, 0, false], [x, t, false], ...(sourceLists ? ([[x, t, true]] as [number, number, boolean][]) : [])] : [[x, 0, false]]));
     for (const [share, temperature, withSource] of settings) {
       const s = summarize(
-        prodLists.map((l, k) => {
-          const cut: RecLists = { users: l.users, items: [], scores: [] };
-          const sl = withSource ? foldLists[k][src] : undefined;
-          const row = new Map(sl ? [...sl.users].map((u, j) => [u, j]) : []);
-          l.items.forEach((it, j) => {
-            const q = row.get(l.users[j]);
-            const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, pops[k].head, temperature > 0 ? { temperature, seed: tailSeed(o.seed, l.users[j]) } : undefined, sl && q !== undefined ? { items: sl.items[q], scores: sl.scores[q] } : undefined);
-            cut.items.push(r.items);
-            cut.scores.push(r.scores);
-          });
-          return scoreLists(cut, p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]);
-        }),
+        prodLists.map((l, k) => scoreLists(dialed(l, share, temperature, pops[k].head, o.seed, withSource ? sourceLists?.[k] : undefined), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k])),
         o.seed,
       );
       const key = `${p.prefix}production_tail_${String(share).replace('.', '_')}${temperature > 0 ? '_spread' : ''}${withSource ? '_source' : ''}`;
-      quota.push([`${temperature > 0 ? `draw, τ = ${temperature}` : 'best-ranked'}${withSource ? ` + ${o.ranker.tailSource}'s tail` : ''}`, ...dialPoint(metrics, key, share, s)]);
+      quota.push([`${temperature > 0 ? `draw, τ = ${temperature}` : 'best-ranked'}${withSource ? ` + the tail of ${sourceLabel}` : ''}`, ...dialPoint(metrics, key, share, s)]);
     }
     for (const beta of o.ranker.betas) {
       const s = summarize(rankedAt(beta), o.seed);
@@ -378,7 +415,7 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
       .filter(([k]) => !k.startsWith('ranked_beta'))
       .map(([k, s]) => [k, ...BANDS.map(([b]) => `${ci(s.bands[b])} (${s.bands[b].users})`), r4(s.headRecall), r4(s.tailRecall)]),
   });
-  if (quota.length) tables.push({ title: `${p.title}: the long-tail dial as deployed (cf.tailShare: every prefix of the production list gives at least this share of its places to items outside the 80% head)`, columns: ['tail pick', 'tail share', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: quota });
+  if (quota.length) tables.push({ title: `${p.title}: the long-tail dial as deployed (cf.tailShare: every block of 10 places of the production list gives at least this share of them, its last ones, to items outside the 80% head)`, columns: ['tail pick', 'tail share', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: quota });
   if (curve.length) tables.push({ title: `${p.title}: the long-tail dial (ranked, score log p − β·log(1 + item users))`, columns: ['β', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: curve });
   if (tuning.length) tables.push({ title: `${p.title}: validation NDCG@${K} per candidate (${p.valid.label})`, columns: ['model', 'candidate', `NDCG@${K}`], rows: tuning });
   return { tables, metrics, summaries };

@@ -3,12 +3,14 @@
  * `rank.validationDays` (see src/rank/train.ts), saved in `<run>/rank/`; rank-load.ts puts it over
  * the run's CF model for the playlists step, the CLI and the API.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepcutError } from '../errors.ts';
 import type { Step, StepContext, StepOutput } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import { runSnapshot } from './persist.ts';
-import { loadCfModel, makeRecommender, type Recommender } from '../cf/index.ts';
+import { ItemKnnRecommender, loadCfModel, makeRecommender, partPath, PRODUCTION_FILE, type ProductionSpec, type Recommender, TAIL_SOURCE_NEIGHBOURS } from '../cf/index.ts';
+import type { Csr } from '../signals/index.ts';
 import { confidenceSettings, listenSignal } from '../signals/index.ts';
 import { runRankWorld } from './rank-load.ts';
 import { saveStage, timeSplit, trainStage, worldSources, WorldTables, type ListenEvents, type RankWorld } from '../rank/index.ts';
@@ -38,6 +40,23 @@ async function runListens(ctx: StepContext, s: Snapshot): Promise<ListenEvents> 
   return { user: e.user.subarray(0, m), track: e.track.subarray(0, m), at: e.at.subarray(0, m), signal: e.signal.subarray(0, m) };
 }
 
+/** The stage's item-kNN source: cosine, 100 neighbours. */
+const KNN = { kind: 'itemknn', weighting: 'cosine', neighbours: 100 } as const;
+
+/**
+ * Item-kNN on the run's whole matrix (the stage's `knn` source). The cf step's dial fits that very
+ * model as its tail source when nothing decays (`production.tail.bin`: cosine, the same neighbours,
+ * on the run's matrix), so it is read instead of fitted again.
+ */
+async function knnOnEverything(ctx: StepContext, m: Csr): Promise<Recommender> {
+  const spec = ctx.outputs.cf?.info?.spec as Partial<ProductionSpec> | undefined;
+  const tail = partPath(join(ctx.dirOf('cf'), PRODUCTION_FILE), 'tail');
+  if (spec?.tailSource === 'itemknn' && spec.halfLifeDays === 0 && TAIL_SOURCE_NEIGHBOURS === KNN.neighbours && existsSync(tail)) return ItemKnnRecommender.load(tail);
+  const knn = await makeRecommender(KNN);
+  await knn.fit(m);
+  return knn;
+}
+
 async function close(m: Recommender): Promise<void> {
   await (m as Partial<{ close(): Promise<void> }>).close?.();
 }
@@ -57,7 +76,7 @@ export const rankStep: Step = {
     const c = ctx.config.cf;
     // the past's models: ALS as configured (the run's factor model) and item-kNN
     const als = await makeRecommender({ kind: 'als', factors: c.factors, iterations: c.iterations, regularization: c.regularization, cgSteps: c.cgSteps, seed: c.seed, threads: c.threads });
-    const knn = await makeRecommender({ kind: 'itemknn', weighting: 'cosine', neighbours: 100 });
+    const knn = await makeRecommender(KNN);
     let trained;
     try {
       await als.fit(split.matrix);
@@ -73,10 +92,7 @@ export const rankStep: Step = {
     }
     const r = { ...trained.report, cut };
     let finalKnn: Recommender | undefined;
-    if (r.use) {
-      finalKnn = await makeRecommender({ kind: 'itemknn', weighting: 'cosine', neighbours: 100 });
-      await finalKnn.fit(s.userTracks);
-    }
+    if (r.use) finalKnn = await knnOnEverything(ctx, s.userTracks);
     await saveStage(ctx.dir, { runId: ctx.runId, depth: cfg.depth, recentDays: past.recentDays, report: r, ranker: trained.ranker.toJSON() }, finalKnn);
     if (!r.use) log('pipeline').warn({ step: 'rank' }, `rank: falling back: ${r.fallback}`);
     const cpu = cpuSeconds() - cpu0;

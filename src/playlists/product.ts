@@ -137,9 +137,9 @@ export class Product {
     this.itemVectors = isFactorized(i.model) ? { dim: i.model.factors, data: i.model.itemFactors() } : undefined;
     // the ranking stage's list when the run has one (its cf source searched in the index too), else CF's
     const m = i.model;
-    if (i.search && m instanceof RankedRecommender && ranksByFactors(m.base)) {
-      const userF = m.base.userFactors();
-      const f = m.base.factors;
+    if (i.search && m instanceof RankedRecommender && ranksByFactors(m.undialedCf)) {
+      const userF = m.undialedCf.userFactors();
+      const f = m.undialedCf.factors;
       const search = i.search;
       m.useCfSearch((u, k, exclude) => search.top(userF.subarray(u * f, (u + 1) * f), k, exclude));
     }

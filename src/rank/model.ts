@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Csr } from '../signals/index.ts';
-import { canFoldIn, isFactorized, ItemKnnRecommender, type Factorized, type FoldIn, type Ranked, type Recommender, type RecommendOptions } from '../cf/index.ts';
+import { canFoldIn, isFactorized, ItemKnnRecommender, undialed, type Factorized, type FoldIn, type Ranked, type Recommender, type RecommendOptions } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';
 import { LearnedRanker } from './ranker.ts';
 import { featureNames, profileTracks, rankedOrder, rowNorms, userCandidates, userRowOf, worldSources, WorldTables, type RankVectors, type RankWorld, type SourceName, type StageSource, type TailDial, type UserRow } from './stage.ts';
@@ -72,6 +72,8 @@ export function explainsRanking(m: Recommender): m is Recommender & ExplainsRank
 export class RankedRecommender implements Recommender, ExplainsRanking {
   readonly name: string;
   readonly ranksByFactors = false;
+  /** The `cf` source's model: the CF model's list before its long-tail dial ({@link undialed}), as the ranker was trained on. */
+  readonly undialedCf: Recommender;
   private live: Csr;
   private readonly sources: StageSource[];
   private cfTop: ((user: number, k: number, exclude: ReadonlySet<number>) => Ranked) | undefined;
@@ -99,7 +101,8 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
     this.live = tables.w.matrix;
     this.used = ranker.usedFeatures();
     this.dim = featureNames(ranker.sources).length;
-    const all = worldSources(tables, { cf: base, knn }, () => this.live);
+    this.undialedCf = undialed(base);
+    const all = worldSources(tables, { cf: this.undialedCf, knn }, () => this.live);
     const byName = new Map(all.map((s) => [s.name as string, s]));
     this.sources = ranker.sources.map((n) => {
       const s = byName.get(n);

@@ -683,8 +683,8 @@ export interface TailDial {
 
 /**
  * The candidates `items` ordered by log p − β·log(1 + listeners) (ties: lower item), then with
- * the tail quota: every prefix gives at least `tailShare` of its places to tracks of long-tail
- * artists ({@link WorldTables.isTail}), the best of them first (cf's `tailQuota`).
+ * the tail quota: every block of 10 places gives at least `tailShare` of them, its last ones, to
+ * tracks of long-tail artists ({@link WorldTables.isTail}), the best of them first (cf's `tailQuota`).
  */
 export function rankedOrder(t: WorldTables, items: Int32Array, p: ArrayLike<number>, dial: TailDial): Ranked {
   const s = Float64Array.from(items, (i, r) => Math.log(Math.max(p[r], 1e-12)) - dial.beta * Math.log1p(t.listeners[i]));

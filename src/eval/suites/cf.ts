@@ -1,7 +1,8 @@
 /**
  * Collaborative-filtering evaluations on real data, every model side by side (popularity, item-kNN
- * cosine and BM25, ALS, EASE^R) and the production ranking over their candidates, each fed the input
- * it does best with. Hyper-parameters are chosen on a validation split carved out of the training
+ * cosine and BM25, ALS, EASE^R; on time splits also EASE^R with deepcut's confidence decay, its own
+ * row, so that `ease` stays Steck's plain baseline) and the production ranking over their
+ * candidates, each fed the input it does best with. Hyper-parameters are chosen on a validation split carved out of the training
  * side (never on test); figures carry bootstrap 95% intervals over users (src/eval/compare.ts).
  *
  *   cf-hetrec:    HetRec Last.fm 2k play counts, 20% per-user random holdout (seeded)
@@ -16,15 +17,18 @@ import type { Csr } from '../../signals/index.ts';
 import { alsAvailable, randomHoldout, slidingTimeWindows, timesOf } from '../../cf/index.ts';
 import { loadHetrec, loadMovielens, loadMovielens100k, toMatrix, type InteractionMatrix } from '../interactions.ts';
 import { type Candidate, compareModels, type Family, type Fold, type Input, K, type Protocol } from '../compare.ts';
-import { type FamilyConfig, TAIL_TEMPERATURE } from '../../cf/index.ts';
+import { type FamilyConfig, TAIL_SOURCE_NEIGHBOURS, TAIL_TEMPERATURE } from '../../cf/index.ts';
 
 const log1: Input = { kind: 'log', alpha: 1, epsilon: 1 };
 const bin: Input = { kind: 'binary' };
 
+/** The deployed dial's tail source as the production model fits it (item-kNN, cosine, on the ranking input). */
+const tailSource = (input: Input) => ({ config: { kind: 'itemknn' as const, weighting: 'cosine' as const, neighbours: TAIL_SOURCE_NEIGHBOURS }, input });
+
 /** The long-tail dial's β values whose trade-off curve the suites print. */
 export const DIAL_BETAS = [0, 0.1, 0.2, 0.3, 0.5, 1];
 /** The deployed dial's (cf.tailShare) settings whose curve the suites print over the production list. */
-export const TAIL_SHARES = [0, 0.1, 0.2, 0.3];
+export const TAIL_SHARES = [0, 0.1, 0.15, 0.2, 0.3];
 
 /** The families compared on a data set; ALS only when src/cf/als.ts is present. */
 interface Grid {
@@ -142,7 +146,7 @@ export const cfHetrec: EvalSuite = {
         [800, log1],
       ],
     });
-    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: 'itemknn_cosine' } });
+    const r = await compareModels(p, list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: tailSource(log1) } });
     notes.push(`split: seed ${ctx.seed}, ${p.folds[0].train.indices.length} train / ${p.folds[0].test.indices.length} test pairs; hyper-parameters and the ranker chosen on a further 20% per-user holdout of train (seed ${ctx.seed + 1}); the ranker's validation score from a ranker trained on a 20% holdout of that (seed ${ctx.seed + 2})`);
     return report([r], notes);
   },
@@ -156,8 +160,8 @@ export const cfMovielens: EvalSuite = {
     const data = toMatrix(await loadMovielens(join(ctx.dataDir, 'movielens-latest-small/ratings.csv'), 4));
     // ratings ≥ 4 are binary positives: confidence is 1 + α (the log form of a weight of 1 is the same)
     const lin = (alpha: number): Input => ({ kind: 'log', alpha: alpha / Math.LN2, epsilon: 1 });
-    const grid = (time: boolean) =>
-      families({
+    const grid = async (time: boolean) => {
+      const f = await families({
         ...binaryGrid(ctx),
         als: [
           [64, 1, lin(3)],
@@ -165,18 +169,22 @@ export const cfMovielens: EvalSuite = {
           [64, 5, lin(10)],
           ...(time ? ([[64, 1, { kind: 'decay', halfLifeDays: 365, of: lin(3) }]] as [number, number, Input][]) : []),
         ],
-        // half-life chosen on validation among none, 1 and 3 years (time split only)
-        ease: [[300, bin], [100, bin], [1000, bin], ...(time ? ([[300, { kind: 'decay', halfLifeDays: 365, of: bin }], [300, { kind: 'decay', halfLifeDays: 1095, of: bin }]] as [number, Input][]) : [])],
+        // Steck's EASE^R (the issue's baseline): no decay
+        ease: [[300, bin], [100, bin], [1000, bin]],
         // EASE^R (on the input, decayed on the time split) + item-kNN on presence, weight chosen on validation
         blend: blends({ kind: 'ease', lambda: 300 }, { kind: 'itemknn', weighting: 'cosine', neighbours: 200 }, { binary: true }, [0.3, 0.6, 1], time ? [{ kind: 'decay', halfLifeDays: 365, of: bin }, { kind: 'decay', halfLifeDays: 1095, of: bin }] : [bin]),
       });
+      // time split: EASE^R with deepcut's confidence decay (half-life 1 or 3 years, chosen on validation), a candidate of its own beside the baseline
+      if (time) f.list.push({ key: 'ease_halflife', candidates: [365, 1095].map((halfLifeDays) => ({ config: { kind: 'ease' as const, lambda: 300 }, input: { kind: 'decay' as const, halfLifeDays, of: bin } })) });
+      return f;
+    };
     const a = await grid(false);
-    const out = [await compareModels(randomProtocol('movielens ≥4, 20% per-user random holdout', data.m, 0.2, ctx.seed), a.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } })];
+    const out = [await compareModels(randomProtocol('movielens ≥4, 20% per-user random holdout', data.m, 0.2, ctx.seed), a.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: tailSource(bin) } })];
     const notes = a.notes;
     if (!ctx.quick) {
       const b = await grid(true);
       const tp = timeProtocol('movielens ≥4, sliding time windows (10% of pairs each)', data, [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
-      out.push(await compareModels(tp, b.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE } }));
+      out.push(await compareModels(tp, b.list, { seed: ctx.seed, ranker: { betas: DIAL_BETAS, tailShares: TAIL_SHARES, tailTemperature: TAIL_TEMPERATURE, tailSource: tailSource(bin) } }));
       notes.push(`time windows: cuts at the 50/60/70/80/90% quantiles of pair times; validation (hyper-parameters, half-life, ranker) trains before the 50% cut and tests on ${tp.valid.label}; the ranker whose validation score decides production trains on the window before (${tp.inner?.label}); each test fold trains on everything before its cut`);
     }
     return report(out, notes);
