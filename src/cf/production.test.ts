@@ -72,6 +72,18 @@ describe('production model', () => {
     assert.ok(s.split.users > 0 && s.split.cutoff_ms > 0);
   });
 
+  it('reports the chosen model\'s NDCG@10 without the dial (what the gate reads) beside its dialed list\'s figures', async () => {
+    const { m, time, now } = drifting();
+    const o = { model: 'als' as const, halfLifeDays: 0, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 };
+    const off = await selectProduction(m, time, now, { ...o, tailShare: 0 });
+    const on = await selectProduction(m, time, now, { ...o, tailShare: 0.4 });
+    assert.equal(off.metrics.undialed_ndcg_at_10, off.metrics.ndcg_at_10, 'no dial: the two are one figure');
+    assert.equal(on.metrics.undialed_ndcg_at_10, off.metrics.ndcg_at_10, 'the same model without the dial');
+    assert.equal(on.metrics.undialed_ndcg_at_10, on.candidates[0].ndcg_at_10);
+    assert.notEqual(on.metrics.ndcg_at_10, off.metrics.ndcg_at_10, 'the dialed list is another list');
+    assert.ok(on.metrics.long_tail_share > off.metrics.long_tail_share);
+  });
+
   it('leaves EASE^R out when its dense side would be too large, and refuses it by name', async () => {
     const { m, time, now } = drifting();
     const s = await selectProduction(m, time, now, { model: 'auto', halfLifeDays: 0, tailShare: 0, als, easeLambda: 5, easeMaxSide: 10, seed: 1 });

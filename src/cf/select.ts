@@ -50,7 +50,11 @@ export const HALF_LIVES = [30];
 export interface Selection {
   spec: ProductionSpec;
   candidates: { label: string; ndcg_at_10: number }[];
-  /** The chosen model with the dial on the validation split: NDCG@10, P@10, recall@10, long-tail share, coverage, and popularity's NDCG@10. */
+  /**
+   * On the validation split: the chosen model's list with the dial (NDCG@10, P@10, recall@10,
+   * long-tail share, coverage), the same model's NDCG@10 without the dial (`undialed_ndcg_at_10`),
+   * and popularity's NDCG@10.
+   */
   metrics: Record<string, number>;
   /** Validation pairs (test side), users scored, and the cut (ms). */
   split: { test_pairs: number; users: number; cutoff_ms: number };
@@ -159,7 +163,7 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   const popModel = new PopularityRecommender();
   await popModel.fit(split.train);
   const popNdcg = scoreLists(await recommendLists(popModel, split.train, users, K), split.train, test, K, K, pop).ndcg;
-  const metrics = { ...chosen, popularity_ndcg_at_10: mean(popNdcg) };
+  const metrics = { ...chosen, undialed_ndcg_at_10: best.ndcg, popularity_ndcg_at_10: mean(popNdcg) };
   return { spec, candidates, metrics, split: splitFacts };
 }
 
