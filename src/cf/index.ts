@@ -22,6 +22,7 @@ export { readArtifact, writeArtifact } from './artifact.ts';
 export { checkK, excludeMask, rowNorms, topK } from './base.ts';
 export { type EvalMetrics, evaluate, type ListScores, type RecLists, recommendLists, sampleUsers, scoreLists, testUsers, trainPopularity } from './evaluate.ts';
 export { alsAvailable, type BlendModelConfig, type FamilyConfig, makeRecommender, type ModelConfig, paramsOf } from './factory.ts';
+export type { AlsOptions } from './als.ts';
 export { Scorer } from './kernels/scorer.ts';
 export { Arena, wasmAvailable, wasmModule } from './kernels/wasm.ts';
 export { loadCfModel, PRODUCTION_FILE } from './load.ts';

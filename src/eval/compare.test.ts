@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyInput, compareModels, type Family } from './compare.ts';
 import { csrFromCoo } from '../signals/index.ts';
-import { randomHoldout } from '../cf/index.ts';
+import { randomHoldout, testUsers } from '../cf/index.ts';
 import { Rng } from '../util/rng.ts';
 
 /** 120 users in 4 taste blocks of 20 items each (80 items); each hears ~60% of their block, plus a few of the popular items 0..3. */
@@ -16,6 +16,17 @@ function blocks() {
     for (let i = 0; i < 4; i++) if (b * 20 + i !== i && rng.next() < 0.5) r.push(u), c.push(i);
   }
   return csrFromCoo(120, 80, Int32Array.from(r), Int32Array.from(c), new Float32Array(r.length).fill(1));
+}
+
+/** One 20% holdout of the blocks (seed 1), a 20% holdout of its train side (seed 2), and popularity and EASE^R (λ 10 or 100) to compare. */
+function popularityAndEase() {
+  const split = randomHoldout(blocks(), 0.2, 1);
+  const valid = randomHoldout(split.train, 0.2, 2);
+  const families: Family[] = [
+    { key: 'popularity', candidates: [{ config: { kind: 'popularity' }, input: { kind: 'binary' } }] },
+    { key: 'ease', candidates: [10, 100].map((lambda) => ({ config: { kind: 'ease', lambda }, input: { kind: 'binary' } })) },
+  ];
+  return { split, valid, families };
 }
 
 test('compareModels: over several folds the production pick is made per fold, and the tail quota gives the tail its share', async () => {
@@ -41,13 +52,7 @@ test('compareModels: over several folds the production pick is made per fold, an
 });
 
 test('compareModels: a personalized model beats popularity on planted blocks, with intervals, bands, the dial and a production pick', async () => {
-  const m = blocks();
-  const split = randomHoldout(m, 0.2, 1);
-  const valid = randomHoldout(split.train, 0.2, 2);
-  const families: Family[] = [
-    { key: 'popularity', candidates: [{ config: { kind: 'popularity' }, input: { kind: 'binary' } }] },
-    { key: 'ease', candidates: [10, 100].map((lambda) => ({ config: { kind: 'ease', lambda }, input: { kind: 'binary' } })) },
-  ];
+  const { split, valid, families } = popularityAndEase();
   const out = await compareModels({ title: 'blocks', prefix: 't_', valid: { ...valid, label: 'v' }, folds: [{ ...split, label: 'f' }] }, families, { seed: 1, ranker: { betas: [0, 2] } });
   const x = out.metrics;
   assert.ok((x.t_ease_ndcg_at_10 as number) > (x.t_popularity_ndcg_at_10 as number) + 0.2, `ease ${x.t_ease_ndcg_at_10} vs popularity ${x.t_popularity_ndcg_at_10}`);
@@ -88,4 +93,24 @@ test('applyInput: a half-life halves the weight of a pair that old, and leaves i
   const d = applyInput(m, { kind: 'decay', halfLifeDays: 10, of: { kind: 'binary' } }, { time: Float64Array.of(0, 10 * 86_400), now: 10 * 86_400 });
   assert.deepEqual([...d.data], [0.5, 1]);
   assert.deepEqual([...applyInput(m, { kind: 'decay', halfLifeDays: 10, of: { kind: 'binary' } }).data], [1, 1]);
+});
+
+test('compareModels: models made outside from the chosen candidates are scored beside the families, and without a ranker the production is the one they name', async () => {
+  const { split, valid, families } = popularityAndEase();
+  let seen: string[] = [];
+  const out = await compareModels({ title: 'blocks', prefix: '', valid: { ...valid, label: 'v' }, folds: [{ ...split, label: 'f' }] }, families, {
+    seed: 1,
+    extra: async (chosen) => {
+      seen = [...chosen.keys()];
+      const users = testUsers(split.test);
+      // every user's list: the items 0..49 they have not heard
+      const items = [...users].map((u) => Int32Array.from({ length: 80 }, (_, i) => i).filter((i) => !split.train.indices.subarray(split.train.indptr[u], split.train.indptr[u + 1]).includes(i)).subarray(0, 50));
+      return { models: [{ key: 'outside', label: 'made outside', lists: [{ users, items, scores: items.map((l) => new Float32Array(l.length)) }], fitS: null }], production: { key: 'outside', label: '= outside' }, tables: [{ title: 'outside pick', columns: ['x'], rows: [[1]] }] };
+    },
+  });
+  assert.deepEqual(seen, ['popularity', 'ease']);
+  assert.equal(out.metrics.production_model, 'outside');
+  assert.equal(out.metrics.production_ndcg_at_10, out.metrics.outside_ndcg_at_10);
+  assert.equal(out.tables.at(-1)?.title, 'outside pick');
+  assert.ok(!('ranked_ndcg_at_10' in out.metrics));
 });

@@ -73,6 +73,19 @@ export interface CompareOptions {
      */
     tailSource?: Candidate;
   };
+  /**
+   * Models made outside from the families' chosen candidates (e.g. src/eval/crossfit.ts), scored on
+   * the folds beside them; without `ranker`, `production` names the model the caller chose on its
+   * own validation (never on the folds' test sides), and `tables` are printed after the families'.
+   */
+  extra?: (chosen: ReadonlyMap<string, Candidate>) => Promise<ExtraModels>;
+}
+
+/** What {@link CompareOptions.extra} returns: each model's lists per fold (users of the fold's test side). */
+export interface ExtraModels {
+  models: { key: string; label: string; lists: RecLists[]; fitS: number | null }[];
+  production?: { key: string; label: string };
+  tables?: EvalTable[];
 }
 
 export function applyInput(m: Csr, input: Input, times?: TrainTimes): Csr {
@@ -235,6 +248,7 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
   const innerLists: RecLists[] = [];
   const foldLists: RecLists[][] = p.folds.map(() => []);
   const pops = p.folds.map((f) => trainPopularity(f.train));
+  const chosen = new Map<string, Candidate>();
   const add = (key: string, label: string, scores: ListScores[], fitS: number | null, modelMb: number | null) => {
     perFold[key] = scores;
     const s = summarize(scores, o.seed);
@@ -276,8 +290,17 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
       scores.push(scoreLists(r.lists, p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k]));
     }
     add(f.key, paramsLabel(best), scores, fitS, modelMb);
+    chosen.set(f.key, best);
   }
   const tables: EvalTable[] = [];
+  const extra = await o.extra?.(chosen);
+  for (const x of extra?.models ?? []) add(x.key, x.label, x.lists.map((l, k) => scoreLists(l, p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k])), x.fitS, null);
+  if (extra?.production && !o.ranker) {
+    const pick = perFold[extra.production.key];
+    if (!pick) throw new Error(`compareModels: production model ${extra.production.key} is not a model here`);
+    add('production', extra.production.label, pick, null, null);
+    metrics[`${p.prefix}production_model`] = extra.production.key;
+  }
   const curve: (string | number | null)[][] = [];
   const quota: (string | number | null)[][] = [];
   if (o.ranker) {
@@ -418,5 +441,6 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
   if (quota.length) tables.push({ title: `${p.title}: the long-tail dial as deployed (cf.tailShare: every block of 10 places of the production list gives at least this share of them, its last ones, to items outside the 80% head)`, columns: ['tail pick', 'tail share', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: quota });
   if (curve.length) tables.push({ title: `${p.title}: the long-tail dial (ranked, score log p − β·log(1 + item users))`, columns: ['β', `NDCG@${K}`, 'long-tail share', 'coverage', 'novelty (bits)', `recall@${DEPTH}`], rows: curve });
   if (tuning.length) tables.push({ title: `${p.title}: validation NDCG@${K} per candidate (${p.valid.label})`, columns: ['model', 'candidate', `NDCG@${K}`], rows: tuning });
+  tables.push(...(extra?.tables ?? []));
   return { tables, metrics, summaries };
 }
