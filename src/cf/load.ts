@@ -9,7 +9,7 @@ import type { Csr } from '../signals/index.ts';
 import type { Recommender } from './recommender.ts';
 import { AlternatingLeastSquares } from './als.ts';
 import { PopularityRecommender } from './popularity.ts';
-import { ProductionRecommender } from './production.ts';
+import { partPath, ProductionRecommender } from './production.ts';
 
 /** The production model's file in a run's cf folder (beside `als.bin`) when another family ranks or the dial is on. */
 export const PRODUCTION_FILE = 'production.bin';
@@ -36,4 +36,19 @@ export async function loadCfModel(dir: string, fitted: CfModelInputs, threads: n
   const pop = new PopularityRecommender();
   await pop.fit(fitted.userTracks);
   return pop;
+}
+
+/**
+ * The run's factor space alone (ALS: `als.bin`, or the production model's `production.factors.bin`),
+ * for steps that read only item factors (the text step's cold-start map, the audio CNN's targets):
+ * the production model's other parts (its matrices, ranking model and tail source, hundreds of MB
+ * on a large world) are not read. Undefined when the run trained no ALS (popularity).
+ * @example const als = await loadCfFactors(join(runDir, 'cf'), snapshot, 1)
+ */
+export async function loadCfFactors(dir: string, fitted: CfModelInputs, threads: number, o: { runId?: string } = {}): Promise<AlternatingLeastSquares | undefined> {
+  const expect = { users: fitted.userTracks.rows, items: fitted.userTracks.cols, ...(o.runId ? { runId: o.runId } : {}) };
+  const factors = partPath(join(dir, PRODUCTION_FILE), 'factors');
+  if (existsSync(join(dir, PRODUCTION_FILE))) return AlternatingLeastSquares.load(factors, expect, { threads });
+  const file = join(dir, 'als.bin');
+  return existsSync(file) ? AlternatingLeastSquares.load(file, expect, { threads }) : undefined;
 }

@@ -7,7 +7,7 @@ import { partPath, ProductionRecommender, decayConfidence, ranksByFactors, TAIL_
 import { ItemKnnRecommender } from './itemknn.ts';
 import { readArtifact } from './artifact.ts';
 import { fitProduction, HALF_LIVES, selectProduction, timesOf } from './select.ts';
-import { loadCfModel } from './load.ts';
+import { loadCfFactors, loadCfModel } from './load.ts';
 import { AlternatingLeastSquares } from './als.ts';
 import { recommenderContract } from './recommender.case.test.ts';
 import { csrFromCoo, type Csr } from '../signals/index.ts';
@@ -103,6 +103,9 @@ describe('production model', () => {
       const back = await loadCfModel(dir, { userTracks: m }, 1, { runId: 'r1' });
       assert.ok(back instanceof ProductionRecommender);
       assert.equal(back.name, 'ease, half-life 30 d, tail 0.1');
+      const space = await loadCfFactors(dir, { userTracks: m }, 1, { runId: 'r1' });
+      assert.deepEqual([...space!.itemFactors()], [...fit.model.itemFactors()], 'the factor space alone, as the production model holds it');
+      await assert.rejects(loadCfFactors(dir, { userTracks: { ...m, rows: 61 } }, 1), /61/);
       for (const u of [0, 7, 59]) assert.deepEqual([...back.recommend(u, m, 5).items], [...fit.model.recommend(u, m, 5).items]);
       // a listener with one new play: the live row is scored (not the stored one), heard items left out
       const live = csrFromCoo(1, 40, Int32Array.of(0, 0), Int32Array.of(21, 22), Float32Array.of(1, 1));

@@ -36,7 +36,7 @@ import { contentSource, favourites, nearestFavourite, rowSearch, LazyCandidate, 
 import { topK } from '../cf/index.ts';
 import type { Candidate, CandidateSource, Reason } from '../playlists/index.ts';
 import { runSnapshot } from './persist.ts';
-import { loadCfModel } from '../cf/index.ts';
+import { loadCfFactors } from '../cf/index.ts';
 
 export interface AudioStepOptions {
   cnn?: Partial<FactorCnnConfig>;
@@ -244,9 +244,10 @@ export function makeAudioStep(opts: AudioStepOptions = {}): Step {
         return r;
       };
       // the CNN: log-mel patches → the cf step's item factors
-      const model = ok.length ? await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads) : undefined;
+      // the factor space alone: the CNN's targets are item factors
+      const model = ok.length ? await loadCfFactors(ctx.dirOf('cf'), s, ctx.config.cf.threads) : undefined;
       try {
-        if (!model || !isFactorized(model)) return await finish({ batches: 0 }, { cnn: model ? 'skipped: the cf model has no factors' : 'skipped: no audio analysed' });
+        if (!model) return await finish({ batches: 0 }, { cnn: ok.length ? 'skipped: the cf model has no factors' : 'skipped: no audio analysed' });
         const F = model.factors;
         const itemF = model.itemFactors();
         const train: CnnExample[] = [];

@@ -24,7 +24,7 @@ import type { Candidate, CandidateSource, CatalogView, Reason } from '../playlis
 import { isDeepcutError } from '../errors.ts';
 import { TEXT_MAGIC, TEXT_VERSION, loadTextArtifacts, type TextArtifacts, type TextManifest } from '../text/artifacts.ts';
 import { runSnapshot } from './persist.ts';
-import { loadCfModel } from '../cf/index.ts';
+import { loadCfFactors } from '../cf/index.ts';
 
 /** The text family's loaders (src/text/artifacts.ts), re-exported for the pipeline and its tests. */
 export { TEXT_MAGIC, TEXT_VERSION, loadTextArtifacts, loadTextIndex, type TextArtifacts } from '../text/artifacts.ts';
@@ -143,9 +143,10 @@ async function runText(ctx: StepContext): Promise<{ metrics: Record<string, numb
   await index.save(join(ctx.dir, manifest.lsa.index), { runId: ctx.runId });
   Object.assign(metrics, { artists_with_documents: n, vocabulary: tfidf.terms.length, lsa_dims: lsa.dims, index_recall_at_10: index.report?.recall_at_10 ?? 1 });
 
-  const model = await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads);
+  // the factor space alone: the map reads only item factors
+  const model = await loadCfFactors(ctx.dirOf('cf'), s, ctx.config.cf.threads);
   try {
-    if (!isFactorized(model)) ctx.log.info({ model: model.name }, 'no factor model: cold-start map skipped');
+    if (!model) ctx.log.info('no factor model: cold-start map skipped');
     else {
       const f = model.factors;
       const artistRow = Int32Array.from(manifest.artists, (id) => s.catalog.artistRows.row(id));
@@ -168,7 +169,7 @@ async function runText(ctx: StepContext): Promise<{ metrics: Record<string, numb
       }
     }
   } finally {
-    await (model as Partial<{ close(): Promise<void> }>).close?.();
+    await (model as Partial<{ close(): Promise<void> }> | undefined)?.close?.();
   }
   await writeJsonAtomic(join(ctx.dir, 'text.json'), manifest);
   return { metrics: { ...metrics, seconds: (performance.now() - t0) / 1000 } };
