@@ -28,6 +28,6 @@ export { Arena, wasmAvailable, wasmModule } from './kernels/wasm.ts';
 export { loadCfFactors, loadCfModel, PRODUCTION_FILE } from './load.ts';
 export { BLEND_KNN_WEIGHT, decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, partPath, ranksByFactors, TAIL_SOURCE_NEIGHBOURS, undialed } from './production.ts';
 export { fitProduction, HALF_LIVES, positives, type ProductionFit, selectProduction, type Selection, type SelectOptions, timesOf } from './select.ts';
-export { TAIL_BLOCK, TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed, type TailSpread } from './longtail.ts';
+export { dialLists, TAIL_BLOCK, TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed, type TailSpread } from './longtail.ts';
 export { bootstrapMean, type Interval, type Popularity, popularityOf, rankMetrics } from './metrics.ts';
 export { randomHoldout, slidingTimeWindows, type Split, splitByMask, timeHoldout, timeQuantile, timeWindow } from './splits.ts';

@@ -21,6 +21,7 @@
  * keeps closer to the ranking; head slots are never sampled.
  */
 import type { Ranked } from '../core/topk.ts';
+import type { RecLists } from './evaluate.ts';
 import { Rng } from '../util/rng.ts';
 import { DeepcutError } from '../errors.ts';
 
@@ -121,4 +122,24 @@ export function tailDepth(k: number, share: number, items: number): number {
 /** A listener's seed for the sampled tail pick: stable per (run seed, user row). */
 export function tailSeed(seed: number, user: number): number {
   return (Math.imul(user + 1, 0x9e3779b1) ^ seed) >>> 0;
+}
+
+/**
+ * {@link tailQuota} over every list of `lists`, as the production model applies it: the first `k`
+ * with the share `share`, tail places drawn per listener at τ `temperature` (seeded by
+ * {@link tailSeed}(`seed`, user); 0: the best-ranked tail item), also from the tail of the same
+ * listener's list in `source` when given.
+ * @example dialLists(validationLists, 10, 0.15, pop.head, 1, 0, knnLists)
+ */
+export function dialLists(lists: RecLists, k: number, share: number, head: Uint8Array, temperature: number, seed: number, source?: RecLists): RecLists {
+  const out: RecLists = { users: lists.users, items: [], scores: [] };
+  const row = new Map(source ? Array.from(source.users, (u, j) => [u, j]) : []);
+  lists.items.forEach((items, j) => {
+    const u = lists.users[j];
+    const q = row.get(u);
+    const r = tailQuota({ items, scores: lists.scores[j] }, k, share, head, temperature > 0 ? { temperature, seed: tailSeed(seed, u) } : undefined, source && q !== undefined ? { items: source.items[q], scores: source.scores[q] } : undefined);
+    out.items.push(r.items);
+    out.scores.push(r.scores);
+  });
+  return out;
 }

@@ -12,7 +12,7 @@ import { AlternatingLeastSquares, type AlsOptions } from './als.ts';
 import { PopularityRecommender } from './popularity.ts';
 import { timeHoldout } from './splits.ts';
 import { type RecLists, recommendLists, sampleUsers, scoreLists, trainPopularity } from './evaluate.ts';
-import { TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed } from './longtail.ts';
+import { dialLists, TAIL_TEMPERATURE, tailDepth } from './longtail.ts';
 import { decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, TAIL_SOURCE_NEIGHBOURS } from './production.ts';
 import { ItemKnnRecommender } from './itemknn.ts';
 import { DeepcutError } from '../errors.ts';
@@ -114,13 +114,7 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   const mean = (x: Float64Array) => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
   /** Figures of lists cut to the top 10 with the tail share `share`. */
   const score = (lists: RecLists, share: number, source?: RecLists) => {
-    const cut: RecLists = { users: lists.users, items: [], scores: [] };
-    for (let j = 0; j < lists.users.length; j++) {
-      const r = tailQuota({ items: lists.items[j], scores: lists.scores[j] }, K, share, pop.head, temperature > 0 ? { temperature, seed: tailSeed(0, lists.users[j]) } : undefined, source ? { items: source.items[j], scores: source.scores[j] } : undefined);
-      cut.items.push(r.items);
-      cut.scores.push(r.scores);
-    }
-    const s = scoreLists(cut, split.train, test, K, K, pop);
+    const s = scoreLists(dialLists(lists, K, share, pop.head, temperature, 0, source), split.train, test, K, K, pop);
     return { ndcg_at_10: mean(s.ndcg), p_at_10: mean(s.precision), r_at_10: mean(s.recall), long_tail_share: s.longTailShare, coverage: s.coverage };
   };
   const lists = new Map<string, RecLists>();

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvalTable } from './suite.ts';
 import type { Csr } from '../signals/index.ts';
-import { bootstrapMean, type Interval, type ListScores, makeRecommender, paramsOf, tailDepth, tailQuota, tailSeed, type ModelConfig, type RecLists, recommendLists, scoreLists, type Split, testUsers, trainPopularity } from '../cf/index.ts';
+import { bootstrapMean, type Interval, type ListScores, makeRecommender, paramsOf, dialLists, tailDepth, type ModelConfig, type RecLists, recommendLists, scoreLists, type Split, testUsers, trainPopularity } from '../cf/index.ts';
 import { buildCandidates, candidateLabels, LearnedRanker, rankStats, type TrainTimes } from '../rank/index.ts';
 import { mapValues } from './interactions.ts';
 import { log } from '../log.ts';
@@ -216,23 +216,6 @@ function dialPoint(out: Record<string, number | string>, key: string, setting: n
 }
 
 /**
- * Lists with the long-tail dial applied as the production model does (src/cf/longtail.ts), cut to
- * {@link DEPTH}: share `share`, tail places drawn per listener at τ `temperature` (0: best-ranked),
- * also from the tail of `source`'s list for the same listener when given.
- */
-function dialed(l: RecLists, share: number, temperature: number, head: Uint8Array, seed: number, source?: RecLists): RecLists {
-  const cut: RecLists = { users: l.users, items: [], scores: [] };
-  const row = new Map(source ? [...source.users].map((u, j) => [u, j]) : []);
-  l.items.forEach((it, j) => {
-    const q = row.get(l.users[j]);
-    const r = tailQuota({ items: it, scores: l.scores[j] }, DEPTH, share, head, temperature > 0 ? { temperature, seed: tailSeed(seed, l.users[j]) } : undefined, source && q !== undefined ? { items: source.items[q], scores: source.scores[q] } : undefined);
-    cut.items.push(r.items);
-    cut.scores.push(r.scores);
-  });
-  return cut;
-}
-
-/**
  * Tune every family on `p.valid`, fit the chosen candidate on every fold, and score it; then (with
  * `o.ranker`) train the ranker on the validation split's candidates and rank each fold's. Returns the
  * tables and flat metrics `<prefix><model>_<metric>`.
@@ -381,13 +364,13 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     type Pick = { key: string; share: number };
     const cands: Pick[] = keys.flatMap((key) => [0, ...tailShares.filter((x) => x > 0)].map((share) => ({ key, share })));
     const named = (c: Pick) => `${c.key}${c.share > 0 ? ` + dial ${c.share}` : ''}`;
-    const validScores = new Map<string, Float64Array[]>(cands.map((c) => [named(c), validOf(c.key).map((l) => scoreLists(c.share > 0 ? dialed(l, c.share, t, validHead, o.seed, validSource) : l, p.valid.train, p.valid.test, K, DEPTH).ndcg)]));
+    const validScores = new Map<string, Float64Array[]>(cands.map((c) => [named(c), validOf(c.key).map((l) => scoreLists(c.share > 0 ? dialLists(l, DEPTH, c.share, validHead, t, o.seed, validSource) : l, p.valid.train, p.valid.test, K, DEPTH).ndcg)]));
     const testScores = new Map<string, ListScores>();
     const testScore = (c: Pick, k: number): ListScores => {
       if (c.share === 0) return perFold[c.key][k];
       const id = `${named(c)} ${k}`;
       let sc = testScores.get(id);
-      if (!sc) testScores.set(id, (sc = scoreLists(dialed(testOf(c.key, k), c.share, t, pops[k].head, o.seed, sourceLists?.[k]), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k])));
+      if (!sc) testScores.set(id, (sc = scoreLists(dialLists(testOf(c.key, k), DEPTH, c.share, pops[k].head, t, o.seed, sourceLists?.[k]), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k])));
       return sc;
     };
     const pooled = (c: Pick, k: number) => {
@@ -412,7 +395,7 @@ export async function compareModels(p: Protocol, families: Family[], o: CompareO
     const settings: [number, number, boolean][] = tailShares.flatMap((x) => (x > 0 && t > 0 ? [[x, 0, false], [x, t, false], ...(sourceLists ? ([[x, t, true]] as [number, number, boolean][]) : [])] : [[x, 0, false]]));
     for (const [share, temperature, withSource] of settings) {
       const s = summarize(
-        prodLists.map((l, k) => scoreLists(dialed(l, share, temperature, pops[k].head, o.seed, withSource ? sourceLists?.[k] : undefined), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k])),
+        prodLists.map((l, k) => scoreLists(dialLists(l, DEPTH, share, pops[k].head, temperature, o.seed, withSource ? sourceLists?.[k] : undefined), p.folds[k].train, p.folds[k].test, K, DEPTH, pops[k])),
         o.seed,
       );
       const key = `${p.prefix}production_tail_${String(share).replace('.', '_')}${temperature > 0 ? '_spread' : ''}${withSource ? '_source' : ''}`;
