@@ -19,11 +19,7 @@ import { deadOwner, markDead, reapDeadRuns, type LivenessOptions } from './liven
 export async function listAllRuns(store: Pick<Store, 'listMeta'> | undefined, home: string): Promise<RunManifest[]> {
   const byId = new Map<string, RunManifest>();
   if (store) for (const { key, value } of await store.listMeta<RunManifest>(RUNS_META)) byId.set(key, value);
-  for (const m of await listRuns(home)) {
-    const mirrored = byId.get(m.runId);
-    // the folder's copy, unless it still says running where the store's has moved on (another machine took the run over, or marked its owner dead)
-    if (!(mirrored && m.status === 'running' && mirrored.status !== 'running')) byId.set(m.runId, m);
-  }
+  for (const m of await listRuns(home)) byId.set(m.runId, preferred(m, byId.get(m.runId)));
   return [...byId.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
 }
 
@@ -35,10 +31,16 @@ export async function latestOfAllRuns(store: Pick<Store, 'listMeta'> | undefined
   const local = await latestRun(home);
   let mirrored: RunManifest | undefined;
   if (store) for (const { value } of await store.listMeta<RunManifest>(RUNS_META)) if (!mirrored || value.runId > mirrored.runId) mirrored = value;
-  if (!local) return mirrored;
-  if (!mirrored || mirrored.runId < local.runId) return local;
-  if (mirrored.runId > local.runId) return mirrored;
-  return local.status === 'running' && mirrored.status !== 'running' ? mirrored : local;
+  if (!local || !mirrored) return local ?? mirrored;
+  return local.runId === mirrored.runId ? preferred(local, mirrored) : local.runId > mirrored.runId ? local : mirrored;
+}
+
+/**
+ * Of one run's two manifests, the folder's copy, unless it still says running where the store's
+ * has moved on (another machine took the run over, or marked its owner dead).
+ */
+function preferred(folder: RunManifest, mirrored: RunManifest | undefined): RunManifest {
+  return mirrored && folder.status === 'running' && mirrored.status !== 'running' ? mirrored : folder;
 }
 
 /**
