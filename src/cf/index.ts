@@ -25,8 +25,8 @@ export { alsAvailable, type BlendModelConfig, type FamilyConfig, makeRecommender
 export type { AlsOptions } from './als.ts';
 export { Scorer } from './kernels/scorer.ts';
 export { Arena, wasmAvailable, wasmModule } from './kernels/wasm.ts';
-export { loadCfFactors, loadCfModel, PRODUCTION_FILE } from './load.ts';
-export { BLEND_KNN_WEIGHT, decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, partPath, ranksByFactors, TAIL_SOURCE_NEIGHBOURS, undialed } from './production.ts';
+export { loadCfFactors, loadCfModel, loadUndecayedTailSource, PRODUCTION_FILE } from './load.ts';
+export { BLEND_KNN_WEIGHT, decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, ranksByFactors, TAIL_SOURCE_NEIGHBOURS, undialed } from './production.ts';
 export { fitProduction, HALF_LIVES, positives, type ProductionFit, selectProduction, type Selection, type SelectOptions, timesOf } from './select.ts';
 export { dialLists, TAIL_BLOCK, TAIL_TEMPERATURE, tailDepth, tailQuota, tailSeed, type TailSpread } from './longtail.ts';
 export { bootstrapMean, type Interval, type Popularity, popularityOf, rankMetrics } from './metrics.ts';

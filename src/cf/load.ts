@@ -9,7 +9,8 @@ import type { Csr } from '../signals/index.ts';
 import type { Recommender } from './recommender.ts';
 import { AlternatingLeastSquares } from './als.ts';
 import { PopularityRecommender } from './popularity.ts';
-import { partPath, ProductionRecommender } from './production.ts';
+import { partPath, ProductionRecommender, type ProductionSpec } from './production.ts';
+import { ItemKnnRecommender } from './itemknn.ts';
 
 /** The production model's file in a run's cf folder (beside `als.bin`) when another family ranks or the dial is on. */
 export const PRODUCTION_FILE = 'production.bin';
@@ -29,7 +30,7 @@ export interface CfModelInputs {
  */
 export async function loadCfModel(dir: string, fitted: CfModelInputs, threads: number, o: { runId?: string } = {}): Promise<Recommender> {
   const file = join(dir, 'als.bin');
-  const expect = { users: fitted.userTracks.rows, items: fitted.userTracks.cols, ...(o.runId ? { runId: o.runId } : {}) };
+  const expect = expectOf(fitted, o);
   const production = join(dir, PRODUCTION_FILE);
   if (existsSync(production)) return ProductionRecommender.load(production, expect, threads);
   if (existsSync(file)) return AlternatingLeastSquares.load(file, expect, { threads });
@@ -46,9 +47,25 @@ export async function loadCfModel(dir: string, fitted: CfModelInputs, threads: n
  * @example const als = await loadCfFactors(join(runDir, 'cf'), snapshot, 1)
  */
 export async function loadCfFactors(dir: string, fitted: CfModelInputs, threads: number, o: { runId?: string } = {}): Promise<AlternatingLeastSquares | undefined> {
-  const expect = { users: fitted.userTracks.rows, items: fitted.userTracks.cols, ...(o.runId ? { runId: o.runId } : {}) };
-  const factors = partPath(join(dir, PRODUCTION_FILE), 'factors');
-  if (existsSync(join(dir, PRODUCTION_FILE))) return AlternatingLeastSquares.load(factors, expect, { threads });
+  const expect = expectOf(fitted, o);
+  if (existsSync(join(dir, PRODUCTION_FILE))) return AlternatingLeastSquares.load(partPath(join(dir, PRODUCTION_FILE), 'factors'), expect, { threads });
   const file = join(dir, 'als.bin');
   return existsSync(file) ? AlternatingLeastSquares.load(file, expect, { threads }) : undefined;
+}
+
+/**
+ * The production model's item-kNN tail source (`production.tail.bin`) when it was fitted on the
+ * run's matrix itself: the dial on (`spec.tailSource`) and nothing decayed, so it is item-kNN
+ * (cosine, `TAIL_SOURCE_NEIGHBOURS`) on the run's confidences, and a step that needs that very
+ * model reads it instead of fitting it again. Undefined otherwise. `spec`: the cf step's choice
+ * (its output's `info.spec`).
+ */
+export async function loadUndecayedTailSource(dir: string, spec: Partial<ProductionSpec> | undefined): Promise<ItemKnnRecommender | undefined> {
+  const tail = partPath(join(dir, PRODUCTION_FILE), 'tail');
+  return spec?.tailSource === 'itemknn' && spec.halfLifeDays === 0 && existsSync(tail) ? ItemKnnRecommender.load(tail) : undefined;
+}
+
+/** What a stored model must have been fitted on: the run's matrix's users and tracks, and the run when given. */
+function expectOf(fitted: CfModelInputs, o: { runId?: string }): { users: number; items: number; runId?: string } {
+  return { users: fitted.userTracks.rows, items: fitted.userTracks.cols, ...(o.runId ? { runId: o.runId } : {}) };
 }

@@ -3,13 +3,12 @@
  * `rank.validationDays` (see src/rank/train.ts), saved in `<run>/rank/`; rank-load.ts puts it over
  * the run's CF model for the playlists step, the CLI and the API.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepcutError } from '../errors.ts';
 import type { Step, StepContext, StepOutput } from './runner.ts';
 import type { Snapshot } from './snapshot.ts';
 import { runSnapshot } from './persist.ts';
-import { ItemKnnRecommender, loadCfModel, makeRecommender, partPath, PRODUCTION_FILE, type ProductionSpec, type Recommender, TAIL_SOURCE_NEIGHBOURS } from '../cf/index.ts';
+import { loadCfModel, loadUndecayedTailSource, makeRecommender, type ProductionSpec, type Recommender, TAIL_SOURCE_NEIGHBOURS } from '../cf/index.ts';
 import type { Csr } from '../signals/index.ts';
 import { confidenceSettings, listenSignal } from '../signals/index.ts';
 import { runRankWorld } from './rank-load.ts';
@@ -45,13 +44,13 @@ const KNN = { kind: 'itemknn', weighting: 'cosine', neighbours: 100 } as const;
 
 /**
  * Item-kNN on the run's whole matrix (the stage's `knn` source). The cf step's dial fits that very
- * model as its tail source when nothing decays (`production.tail.bin`: cosine, the same neighbours,
- * on the run's matrix), so it is read instead of fitted again.
+ * model as its tail source when nothing decays and the neighbours agree, so it is read instead of
+ * fitted again.
  */
 async function knnOnEverything(ctx: StepContext, m: Csr): Promise<Recommender> {
   const spec = ctx.outputs.cf?.info?.spec as Partial<ProductionSpec> | undefined;
-  const tail = partPath(join(ctx.dirOf('cf'), PRODUCTION_FILE), 'tail');
-  if (spec?.tailSource === 'itemknn' && spec.halfLifeDays === 0 && TAIL_SOURCE_NEIGHBOURS === KNN.neighbours && existsSync(tail)) return ItemKnnRecommender.load(tail);
+  const stored = TAIL_SOURCE_NEIGHBOURS === KNN.neighbours ? await loadUndecayedTailSource(ctx.dirOf('cf'), spec) : undefined;
+  if (stored) return stored;
   const knn = await makeRecommender(KNN);
   await knn.fit(m);
   return knn;
