@@ -9,6 +9,7 @@ import { readArtifact } from './artifact.ts';
 import { fitProduction, HALF_LIVES, selectProduction, timesOf } from './select.ts';
 import { loadCfFactors, loadCfModel } from './load.ts';
 import { AlternatingLeastSquares } from './als.ts';
+import type { Recommender } from './recommender.ts';
 import { recommenderContract } from './recommender.case.test.ts';
 import { csrFromCoo, type Csr } from '../signals/index.ts';
 import { splitByMask } from './splits.ts';
@@ -47,6 +48,22 @@ function drifting(): { m: Csr; time: Float64Array; now: number } {
   const time = new Float64Array(m.indices.length);
   for (let u = 0; u < m.rows; u++) for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) time[p] = byPair.get(u * 40 + m.indices[p])!;
   return { m, time, now };
+}
+
+/**
+ * `model` saved as a run's `production.bin` and loaded back as the run's cf model: the same lists
+ * for listeners 0, 7 and 59, then `more` on the loaded model and its folder (removed after).
+ */
+async function roundTrip(model: ProductionRecommender, m: Csr, more: (back: Recommender, dir: string) => unknown): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
+  try {
+    await model.save(join(dir, 'production.bin'), { runId: 'r1' });
+    const back = await loadCfModel(dir, { userTracks: m }, 1, { runId: 'r1' });
+    for (const u of [0, 7, 59]) assert.deepEqual([...back.recommend(u, m, 5).items], [...model.recommend(u, m, 5).items]);
+    await more(back, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 describe('production model', () => {
@@ -97,24 +114,18 @@ describe('production model', () => {
     assert.ok(fit.model instanceof ProductionRecommender);
     assert.equal(ranksByFactors(fit.model), false);
     assert.equal(undialed(fit.model), fit.model, 'another family ranks: its list is the model\'s own');
-    const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
-    try {
-      await fit.model.save(join(dir, 'production.bin'), { runId: 'r1' });
-      const back = await loadCfModel(dir, { userTracks: m }, 1, { runId: 'r1' });
+    await roundTrip(fit.model, m, async (back, dir) => {
       assert.ok(back instanceof ProductionRecommender);
       assert.equal(back.name, 'ease, half-life 30 d, tail 0.1');
       const space = await loadCfFactors(dir, { userTracks: m }, 1, { runId: 'r1' });
       assert.deepEqual([...space!.itemFactors()], [...fit.model.itemFactors()], 'the factor space alone, as the production model holds it');
       await assert.rejects(loadCfFactors(dir, { userTracks: { ...m, rows: 61 } }, 1), /61/);
-      for (const u of [0, 7, 59]) assert.deepEqual([...back.recommend(u, m, 5).items], [...fit.model.recommend(u, m, 5).items]);
       // a listener with one new play: the live row is scored (not the stored one), heard items left out
       const live = csrFromCoo(1, 40, Int32Array.of(0, 0), Int32Array.of(21, 22), Float32Array.of(1, 1));
       const r = back.recommend(0, live, 5);
       assert.ok(![...r.items].includes(21) && ![...r.items].includes(22));
       await assert.rejects(loadCfModel(dir, { userTracks: { ...m, rows: 61 } }, 1), /fitted on 60×40 but the run's matrix is 61×40/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('saves and loads the blend family (EASE^R + item-kNN) with its parts, and its dial draws tail items per listener', async () => {
@@ -122,15 +133,7 @@ describe('production model', () => {
     const fit = await fitProduction(m, time, now, { model: 'blend', halfLifeDays: 30, tailShare: 0.4, als, easeLambda: 5, easeMaxSide: 1000, seed: 1 });
     assert.ok(fit.model instanceof ProductionRecommender);
     assert.equal(fit.model.spec.tailTemperature, 1);
-    const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
-    try {
-      await fit.model.save(join(dir, 'production.bin'), { runId: 'r1' });
-      const back = await loadCfModel(dir, { userTracks: m }, 1, { runId: 'r1' });
-      assert.equal(back.name, 'blend, half-life 30 d, tail 0.4');
-      for (const u of [0, 7, 59]) assert.deepEqual([...back.recommend(u, m, 5).items], [...fit.model.recommend(u, m, 5).items]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await roundTrip(fit.model, m, (back) => assert.equal(back.name, 'blend, half-life 30 d, tail 0.4'));
   });
 
   it('with too little history to hold a period out, keeps the configured family without figures, saying why', async () => {
@@ -154,16 +157,10 @@ describe('production model', () => {
       const r = fit.model.recommend(u, m, 4).items;
       assert.ok([...r].filter((i) => head[i] !== 1).length >= 2, `listener ${u}: ${[...r]} holds fewer than 2 tail items at share 0.5`);
     }
-    const dir = await mkdtemp(join(tmpdir(), 'dc-production-'));
-    try {
-      await fit.model.save(join(dir, 'production.bin'), { runId: 'r1' });
-      const back = await loadCfModel(dir, { userTracks: m }, 1, { runId: 'r1' });
+    await roundTrip(fit.model, m, (back) => {
       assert.ok(back instanceof ProductionRecommender);
       assert.equal(back.spec.tailSource, 'itemknn');
-      for (const u of [0, 7, 59]) assert.deepEqual([...back.recommend(u, m, 5).items], [...fit.model.recommend(u, m, 5).items]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('fits its tail source as item-kNN (cosine, TAIL_SOURCE_NEIGHBOURS) on the matrix itself when nothing decays: the rank step reads it as its own item-kNN', async () => {
