@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,6 +99,24 @@ describe('production model', () => {
     assert.equal(on.metrics.undialed_ndcg_at_10, on.candidates[0].ndcg_at_10);
     assert.notEqual(on.metrics.ndcg_at_10, off.metrics.ndcg_at_10, 'the dialed list is another list');
     assert.ok(on.metrics.long_tail_share > off.metrics.long_tail_share);
+  });
+
+  it('with the dial on, takes the validation\'s item-kNN candidate as the tail source instead of fitting the same model again: the same figures, one item-kNN fit fewer', async () => {
+    const { m, time, now } = drifting();
+    const o = { halfLifeDays: 0, tailShare: 0.4, als, easeLambda: 5, easeMaxSide: 10, seed: 1 };
+    const fits = mock.method(ItemKnnRecommender.prototype, 'fit');
+    try {
+      const auto = await selectProduction(m, time, now, { ...o, model: 'auto' });
+      assert.deepEqual(auto.candidates.map((c) => c.label), ['als', 'itemknn']);
+      assert.equal(auto.spec.family, 'als', `this board's pick: ${JSON.stringify(auto.candidates)}`);
+      assert.equal(fits.mock.callCount(), 1, 'the item-kNN candidate only');
+      const alone = await selectProduction(m, time, now, { ...o, model: 'als' });
+      assert.equal(fits.mock.callCount(), 2, 'ALS alone: the tail source is fitted for the dialed figures');
+      assert.deepEqual(auto.metrics, alone.metrics);
+      assert.ok(auto.metrics.long_tail_share > 0);
+    } finally {
+      fits.mock.restore();
+    }
   });
 
   it('leaves EASE^R out when its dense side would be too large, and refuses it by name', async () => {

@@ -49,6 +49,8 @@ export interface ProductionSpec {
 
 /** Neighbours of the dial's item-kNN tail source. */
 export const TAIL_SOURCE_NEIGHBOURS = 100;
+/** Neighbours of the item-kNN family (cosine): {@link makeRanking}'s; the validation's item-kNN candidate doubles as the dial's tail source when the two agree. */
+export const ITEMKNN_NEIGHBOURS = 100;
 
 /** What the production model is built from: the factor model's options and EASE^R's λ. */
 export interface ProductionParts {
@@ -233,7 +235,7 @@ export function makeRanking(family: Exclude<ProductionSpec['family'], 'als'>, ea
     case 'ease':
       return new EaseRecommender({ lambda: easeLambda });
     case 'itemknn':
-      return new ItemKnnRecommender({ weighting: 'cosine', neighbours: 100 });
+      return new ItemKnnRecommender({ weighting: 'cosine', neighbours: ITEMKNN_NEIGHBOURS });
     case 'blend':
       return new BlendRecommender([
         { model: new EaseRecommender({ lambda: easeLambda }), weight: 1 },

@@ -13,7 +13,7 @@ import { PopularityRecommender } from './popularity.ts';
 import { timeHoldout } from './splits.ts';
 import { type RecLists, recommendLists, sampleUsers, scoreLists, trainPopularity } from './evaluate.ts';
 import { dialLists, TAIL_TEMPERATURE, tailDepth } from './longtail.ts';
-import { decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, TAIL_SOURCE_NEIGHBOURS } from './production.ts';
+import { decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, ITEMKNN_NEIGHBOURS, TAIL_SOURCE_NEIGHBOURS } from './production.ts';
 import { ItemKnnRecommender } from './itemknn.ts';
 import { DeepcutError } from '../errors.ts';
 
@@ -147,11 +147,15 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
   const spec: ProductionSpec = { family: best.family, halfLifeDays: best.halfLifeDays, tailShare: o.tailShare, tailTemperature: temperature, ...tailSourceOf(o.tailShare) };
   let source: RecLists | undefined;
   if (spec.tailSource && spec.family !== 'itemknn') {
-    // the dial's tail source as the production model fits it: item-kNN on the same (decayed) input
-    const input = decayConfidence(split.train, trainTime, now, spec.halfLifeDays);
-    const knn = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS });
-    await knn.fit(input);
-    source = await recommendLists(knn, input, users, depth);
+    // the dial's tail source as the production model fits it: item-kNN on the same (decayed) input;
+    // the item-kNN candidate is that very model when it ran at the chosen half-life
+    source = ITEMKNN_NEIGHBOURS === TAIL_SOURCE_NEIGHBOURS ? lists.get(`itemknn ${spec.halfLifeDays}`) : undefined;
+    if (!source) {
+      const input = decayConfidence(split.train, trainTime, now, spec.halfLifeDays);
+      const knn = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS });
+      await knn.fit(input);
+      source = await recommendLists(knn, input, users, depth);
+    }
   }
   const chosen = score(lists.get(`${spec.family} ${spec.halfLifeDays}`)!, spec.tailShare, source);
   const popModel = new PopularityRecommender();
