@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BM25Recommender, CosineRecommender, ItemKnnRecommender, bm25Weight } from './itemknn.ts';
+import { BM25Recommender, CosineRecommender, ItemKnnRecommender, allPairsKnn, allPairsKnnThreads, bm25Weight, cosineWeight } from './itemknn.ts';
+import { readFile } from 'node:fs/promises';
+import { Rng } from '../util/rng.ts';
+import { stampTime } from '../core/clock.ts';
+import { wasmAvailable } from './kernels/wasm.ts';
 import { recommenderContract, checkerboard } from './recommender.case.test.ts';
 import { csrFromCoo, transpose } from '../signals/index.ts';
 import { PopularityRecommender } from './popularity.ts';
@@ -81,6 +85,50 @@ describe('itemknn', () => {
       await p.fit(board);
       await p.save(join(dir, 'p.bin'), { runId: 'r1' });
       await assert.rejects(ItemKnnRecommender.load(join(dir, 'p.bin')), /kind mismatch: expected "itemknn", file has "popularity"/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('finds the same neighbours, byte for byte, on the WASM kernel over 1, 2 and 3 threads as in the TypeScript loop (cosine and BM25; ties to the lower item)', { skip: wasmAvailable('knn') ? false : 'WASM kernels not built (npm run build)' }, async () => {
+    // skewed random listening, items 300..359 copies of items 0..59 (same users, same weights): every
+    // such pair ties, so the kept neighbours depend on the tie rule
+    const rng = new Rng(11);
+    const u: number[] = [], i: number[] = [], w: number[] = [];
+    for (let e = 0; e < 6000; e++) {
+      const user = Math.floor(400 * rng.next() ** 1.5);
+      const item = Math.floor(300 * rng.next() ** 2);
+      u.push(user), i.push(item), w.push(1 + Math.floor(4 * rng.next()));
+      if (item < 60) u.push(user), i.push(item + 300), w.push(w[w.length - 1]);
+    }
+    const m = csrFromCoo(400, 360, Int32Array.from(u), Int32Array.from(i), Float32Array.from(w));
+    for (const weighted of [cosineWeight(transpose(m)), bm25Weight(transpose(m), 1.2, 0.75)]) {
+      const want = allPairsKnn(weighted, 8);
+      let ties = 0;
+      for (let r = 0; r < want.rows; r++) for (let p = want.indptr[r] + 1; p < want.indptr[r + 1]; p++) if (want.data[p] === want.data[p - 1]) ties++;
+      assert.ok(ties > 50, `the board holds ties (${ties})`);
+      for (const threads of [1, 2, 3]) {
+        const got = await allPairsKnnThreads(weighted, 8, threads);
+        assert.deepEqual(got.indptr, want.indptr, `${threads} threads: row lengths`);
+        assert.deepEqual(got.indices, want.indices, `${threads} threads: neighbours`);
+        assert.deepEqual(got.data, want.data, `${threads} threads: similarities`);
+      }
+    }
+  });
+
+  it('writes the same model file whatever its thread count (threads is not a model parameter)', async () => {
+    const board = checkerboard(50);
+    const dir = await mkdtemp(join(tmpdir(), 'deepcut-knn-'));
+    try {
+      const bytes = [];
+      for (const threads of [1, 2]) {
+        const r = new ItemKnnRecommender({ weighting: 'cosine', neighbours: 20, threads });
+        await r.fit(board);
+        await stampTime.run('2026-12-07T00:00:00.000Z', () => r.save(join(dir, `k${threads}.bin`), { runId: 'r1' }));
+        bytes.push(await readFile(join(dir, `k${threads}.bin`)));
+        assert.equal('threads' in r.config, false);
+      }
+      assert.ok(bytes[0].equals(bytes[1]));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

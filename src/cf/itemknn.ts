@@ -10,6 +10,8 @@ import { transpose } from '../signals/index.ts';
 import { csrArrays, csrFromArrays, ScoringRecommender, topK, userCosine, userRows, type UserRows } from './base.ts';
 import { readArtifact, writeArtifact } from './artifact.ts';
 import { DeepcutError } from '../errors.ts';
+import { Arena, wasmAvailable } from './kernels/wasm.ts';
+import { KernelPool } from './workers/pool.ts';
 
 const KIND = 'itemknn';
 const VERSION = 1;
@@ -22,6 +24,11 @@ export interface ItemKnnConfig {
   k1?: number;
   /** BM25 length normalization, 0..1 (default 0.75). */
   b?: number;
+  /**
+   * Threads of the neighbour search (default 1): the WASM kernel on a pool of that many threads
+   * ({@link allPairsKnnThreads}). Not a model parameter: every count gives the same bytes, and it is not saved.
+   */
+  threads?: number;
 }
 
 /** Cosine weighting: every item row scaled to unit L2 norm. In place on a copy of `data`. */
@@ -113,18 +120,71 @@ export function allPairsKnn(w: Csr, k: number): Csr {
   return { rows: w.rows, cols: w.rows, indptr, indices, data };
 }
 
+/** The kernel's memory for `w` (and its transpose) and `k` per row, in bytes: what one WebAssembly memory must hold. */
+function knnArenaBytes(w: Csr, k: number, threads: number): number {
+  return 4 * (w.rows + 1 + w.cols + 1 + 4 * w.indices.length + 2 * w.rows * k + w.rows) + threads * (9 * w.rows + 16) + 65_536;
+}
+
+/**
+ * {@link allPairsKnn} on the WASM kernel (kernels/knn.as.ts) over `threads` threads, rows handed out
+ * in chunks: the same CSR, byte for byte, for any thread count. Falls back to the TypeScript loop
+ * when the kernels are not built or the matrices would not fit one WebAssembly memory (4 GiB).
+ */
+export async function allPairsKnnThreads(w: Csr, k: number, threads: number): Promise<Csr> {
+  const n = w.rows;
+  if (!wasmAvailable('knn') || knnArenaBytes(w, k, threads) > 2 ** 32 - 2 * 65_536) return allPairsKnn(w, k);
+  const wt = transpose(w);
+  const nnz = w.indices.length;
+  const a = new Arena();
+  const p = {
+    wp: a.take((n + 1) * 4), wi: a.take(nnz * 4), wd: a.take(nnz * 4),
+    tp: a.take((wt.rows + 1) * 4), ti: a.take(nnz * 4), td: a.take(nnz * 4),
+    oi: a.take(n * k * 4), os: a.take(n * k * 4), oc: a.take(n * 4), s: a.take(threads * (((9 * n + 15) >> 4) << 4)),
+  };
+  a.open();
+  a.i32(p.wp, n + 1).set(w.indptr);
+  a.i32(p.wi, nnz).set(w.indices);
+  a.f32(p.wd, nnz).set(w.data);
+  a.i32(p.tp, wt.rows + 1).set(wt.indptr);
+  a.i32(p.ti, nnz).set(wt.indices);
+  a.f32(p.td, nnz).set(wt.data);
+  const pool = await KernelPool.create(threads);
+  try {
+    await pool.attach(a.memory!, 'knn');
+    await pool.run('knnRows', n, 64, [p.wp, p.wi, p.wd, p.tp, p.ti, p.td, n, k, p.oi, p.os, p.oc, p.s]);
+  } finally {
+    await pool.close();
+  }
+  const count = a.i32(p.oc, n);
+  const indptr = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) indptr[i + 1] = indptr[i] + count[i];
+  const indices = new Int32Array(indptr[n]);
+  const data = new Float32Array(indptr[n]);
+  const oi = a.i32(p.oi, n * k);
+  const os = a.f32(p.os, n * k);
+  for (let i = 0; i < n; i++) {
+    indices.set(oi.subarray(i * k, i * k + count[i]), indptr[i]);
+    data.set(os.subarray(i * k, i * k + count[i]), indptr[i]);
+  }
+  return { rows: n, cols: n, indptr, indices, data };
+}
+
 /** Item-kNN over the cosine or BM25 weighting; see the module comment. */
 export class ItemKnnRecommender extends ScoringRecommender {
   readonly name: string;
-  readonly config: Required<ItemKnnConfig>;
+  readonly config: Required<Omit<ItemKnnConfig, 'threads'>>;
   /** items × items, top neighbours per row (self included), best first. */
   private similarity: Csr = { rows: 0, cols: 0, indptr: new Int32Array(1), indices: new Int32Array(0), data: new Float32Array(0) };
   /** Training users × items, kept for user-user cosine. */
   private train: UserRows = userRows(this.similarity, this.similarity);
 
-  constructor(config: ItemKnnConfig) {
+  /** Threads of the neighbour search (ItemKnnConfig.threads); kept apart from the saved config. */
+  private readonly threads: number;
+
+  constructor({ threads = 1, ...config }: ItemKnnConfig) {
     super();
     this.config = { neighbours: 20, k1: 1.2, b: 0.75, ...config };
+    this.threads = Math.max(1, Math.floor(threads));
     const { neighbours, k1, b } = this.config;
     if (!Number.isInteger(neighbours) || neighbours <= 0) throw new DeepcutError('config', `itemknn: neighbours must be a positive integer, got ${neighbours}`);
     if (!(k1 > 0) || !(b >= 0 && b <= 1)) throw new DeepcutError('config', `itemknn: BM25 needs k1 > 0 and 0 ≤ b ≤ 1, got k1=${k1}, b=${b}`);
@@ -134,7 +194,7 @@ export class ItemKnnRecommender extends ScoringRecommender {
   protected async fitModel(userItems: Csr): Promise<void> {
     const itemUsers = transpose(userItems);
     const w = this.config.weighting === 'bm25' ? bm25Weight(itemUsers, this.config.k1, this.config.b) : cosineWeight(itemUsers);
-    this.similarity = allPairsKnn(w, this.config.neighbours + 1);
+    this.similarity = await allPairsKnnThreads(w, this.config.neighbours + 1, this.threads);
     this.setTrain(userItems, itemUsers);
   }
 

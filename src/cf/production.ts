@@ -86,8 +86,8 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
     if (!((spec.tailTemperature ?? 0) >= 0)) throw new DeepcutError('config', `production: tailTemperature must be ≥ 0, got ${spec.tailTemperature}`);
     if (!(spec.halfLifeDays >= 0)) throw new DeepcutError('config', `production: halfLifeDays must be ≥ 0, got ${spec.halfLifeDays}`);
     this.space = new AlternatingLeastSquares(parts.als);
-    this.ranking = spec.family === 'als' ? this.space : makeRanking(spec.family, parts.easeLambda);
-    if (spec.tailShare > 0 && spec.tailSource === 'itemknn' && spec.family !== 'itemknn') this.tail = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS });
+    this.ranking = spec.family === 'als' ? this.space : makeRanking(spec.family, parts.easeLambda, parts.als.threads);
+    if (spec.tailShare > 0 && spec.tailSource === 'itemknn' && spec.family !== 'itemknn') this.tail = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS, threads: parts.als.threads });
     this.name = `${spec.family}${spec.halfLifeDays > 0 ? `, half-life ${spec.halfLifeDays} d` : ''}${spec.tailShare > 0 ? `, tail ${spec.tailShare}` : ''}`;
   }
 
@@ -229,17 +229,17 @@ function headOf(m: Csr): Uint8Array {
  */
 export const BLEND_KNN_WEIGHT = 0.6;
 
-/** The ranking model of a family other than ALS (ALS ranks with the factor model itself). */
-export function makeRanking(family: Exclude<ProductionSpec['family'], 'als'>, easeLambda: number): Recommender {
+/** The ranking model of a family other than ALS (ALS ranks with the factor model itself); item-kNN fits on `threads`. */
+export function makeRanking(family: Exclude<ProductionSpec['family'], 'als'>, easeLambda: number, threads = 1): Recommender {
   switch (family) {
     case 'ease':
       return new EaseRecommender({ lambda: easeLambda });
     case 'itemknn':
-      return new ItemKnnRecommender({ weighting: 'cosine', neighbours: ITEMKNN_NEIGHBOURS });
+      return new ItemKnnRecommender({ weighting: 'cosine', neighbours: ITEMKNN_NEIGHBOURS, threads });
     case 'blend':
       return new BlendRecommender([
         { model: new EaseRecommender({ lambda: easeLambda }), weight: 1 },
-        { model: new ItemKnnRecommender({ weighting: 'cosine', neighbours: 200 }), weight: BLEND_KNN_WEIGHT, binary: true },
+        { model: new ItemKnnRecommender({ weighting: 'cosine', neighbours: 200, threads }), weight: BLEND_KNN_WEIGHT, binary: true },
       ]);
   }
 }

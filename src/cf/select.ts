@@ -88,7 +88,7 @@ export async function fitProduction(raw: Csr, time: Float64Array, now: number, o
 }
 
 function makeFamily(f: ProductionFamily, o: SelectOptions): Recommender {
-  return f === 'als' ? new AlternatingLeastSquares(o.als) : makeRanking(f, o.easeLambda);
+  return f === 'als' ? new AlternatingLeastSquares(o.als) : makeRanking(f, o.easeLambda, o.als.threads);
 }
 
 /** The choice alone (see the module comment). */
@@ -152,7 +152,7 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
     source = ITEMKNN_NEIGHBOURS === TAIL_SOURCE_NEIGHBOURS ? lists.get(`itemknn ${spec.halfLifeDays}`) : undefined;
     if (!source) {
       const input = decayConfidence(split.train, trainTime, now, spec.halfLifeDays);
-      const knn = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS });
+      const knn = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS, threads: o.als.threads });
       await knn.fit(input);
       source = await recommendLists(knn, input, users, depth);
     }

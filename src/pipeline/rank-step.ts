@@ -51,7 +51,7 @@ async function knnOnEverything(ctx: StepContext, m: Csr): Promise<Recommender> {
   const spec = ctx.outputs.cf?.info?.spec as Partial<ProductionSpec> | undefined;
   const stored = TAIL_SOURCE_NEIGHBOURS === KNN.neighbours ? await loadUndecayedTailSource(ctx.dirOf('cf'), spec) : undefined;
   if (stored) return stored;
-  const knn = await makeRecommender(KNN);
+  const knn = await makeRecommender({ ...KNN, threads: ctx.config.cf.threads });
   await knn.fit(m);
   return knn;
 }
@@ -75,7 +75,7 @@ export const rankStep: Step = {
     const c = ctx.config.cf;
     // the past's models: ALS as configured (the run's factor model) and item-kNN
     const als = await makeRecommender({ kind: 'als', factors: c.factors, iterations: c.iterations, regularization: c.regularization, cgSteps: c.cgSteps, seed: c.seed, threads: c.threads });
-    const knn = await makeRecommender(KNN);
+    const knn = await makeRecommender({ ...KNN, threads: c.threads });
     let trained;
     try {
       await als.fit(split.matrix);

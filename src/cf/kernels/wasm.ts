@@ -21,6 +21,14 @@ export interface AlsKernels {
   foldIn(start: number, end: number, tid: number, items: number, conf: number, Y: number, f: number, A: number, b: number): void;
 }
 
+/** Exported kernel of knn.wasm (knn.as.ts); pointers are byte offsets into the arena memory. */
+export interface KnnKernels {
+  knnRows(start: number, end: number, tid: number, wp: number, wi: number, wd: number, tp: number, ti: number, td: number, n: number, k: number, outItems: number, outScores: number, outCount: number, scratch: number): void;
+}
+
+/** The kernel modules (build/wasm/<name>.wasm) a {@link KernelPool} runs. */
+export type KernelModule = 'als' | 'knn';
+
 /** The compiled module `name` (cached); DeepcutError('unavailable') naming the fix when it was never built. */
 export function wasmModule(name = 'als'): WebAssembly.Module {
   let m = modules.get(name);

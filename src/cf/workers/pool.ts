@@ -6,7 +6,7 @@
  * which thread ran which chunk: deterministic for any thread count.
  */
 import { Worker } from 'node:worker_threads';
-import { instantiate, wasmModule, COUNTER, type AlsKernels } from '../kernels/wasm.ts';
+import { instantiate, wasmModule, COUNTER, type AlsKernels, type KernelModule, type KnnKernels } from '../kernels/wasm.ts';
 
 type Kernel = (start: number, end: number, tid: number, ...args: number[]) => void;
 type Reply = { ok: true } | { ok: false; error: string };
@@ -52,16 +52,16 @@ export class KernelPool {
     return Promise.all(done).then(() => undefined);
   }
 
-  /** Use `memory` (shared) from now on, in every thread. */
-  async attach(memory: WebAssembly.Memory): Promise<void> {
-    this.main = instantiate(memory) as unknown as Record<string, Kernel>;
+  /** Use `memory` (shared) and the kernels of build/wasm/`name`.wasm from now on, in every thread. */
+  async attach(memory: WebAssembly.Memory, name: KernelModule = 'als'): Promise<void> {
+    this.main = instantiate(memory, name) as unknown as Record<string, Kernel>;
     this.counter = new Int32Array(memory.buffer);
-    const module = wasmModule();
+    const module = wasmModule(name);
     await this.all(() => ({ type: 'attach', module, memory, counter: COUNTER }));
   }
 
   /** Run kernel `op` over rows [0, total) in chunks of `chunk` on every thread; resolves when all are done. */
-  async run(op: keyof AlsKernels, total: number, chunk: number, args: number[]): Promise<void> {
+  async run(op: keyof AlsKernels | keyof KnnKernels, total: number, chunk: number, args: number[]): Promise<void> {
     const c = this.counter!;
     Atomics.store(c, COUNTER >> 2, 0);
     const done = this.all((tid) => ({ type: 'run', op, total, chunk, tid, args }));
