@@ -215,6 +215,7 @@ export function recentStreams(row: UserRow, n: number): number[] {
 /** What the sources and features read of one listener's row, each part computed once per row object. */
 interface RowView {
   recent?: number[];
+  recentArtists?: number[];
   artists?: ReturnType<typeof artistsOf>;
   textP?: { p: Float32Array | undefined; norm: number };
   audioP?: { p: Float32Array | undefined; norm: number };
@@ -230,6 +231,12 @@ function viewOf(row: UserRow): RowView {
 export function profileTracks(row: UserRow): number[] {
   const v = viewOf(row);
   return (v.recent ??= recentStreams(row, PROFILE));
+}
+
+/** The distinct artists of {@link profileTracks}, in the tracks' order, once per row. */
+export function profileArtists(w: Pick<RankWorld, 'artistOf'>, row: UserRow): number[] {
+  const v = viewOf(row);
+  return (v.recentArtists ??= [...new Set(profileTracks(row).map((t) => w.artistOf[t]))]);
 }
 
 function rowArtists(w: RankWorld, row: UserRow): ReturnType<typeof artistsOf> {
@@ -302,6 +309,13 @@ const PROFILE = 30;
  * (the same products as over the float32 rows, without converting them per query) in blocks of
  * {@link BLOCK} rows laid out dimension by dimension, so one pass over the query scores a block:
  * each row's sum still runs in dimension order (the same bits as one row at a time).
+ *
+ * When the space's first dimensions hold most of its energy (LSA's, ordered by singular value),
+ * a row's sum is first taken over those `head` dimensions only: once k rows are kept, a row whose
+ * partial sum plus the Cauchy–Schwarz bound of the rest (‖q_tail‖·‖x_tail‖) stays below the
+ * k-th score, with a margin far above the rounding of both, cannot place and is not finished.
+ * A finished row continues the same sum from its partial one, so its score is unchanged; a row
+ * left out scores below every kept one, so the answer is the full scan's.
  */
 export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, exclude?: ReadonlySet<number>): Proposal } {
   const dim = v.dim;
@@ -309,21 +323,51 @@ export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, ex
   const rows: number[] = [];
   for (let r = 0; r < n; r++) if (v.data.subarray(r * dim, (r + 1) * dim).some((x) => x !== 0)) rows.push(r);
   const blocks = Math.ceil(rows.length / BLOCK);
-  // row ids per block slot (−1: padding), and the blocks' values: block b, dimension i, slot s at (b·dim + i)·BLOCK + s
+  const head = headDims(v, rows);
+  const rest = dim - head;
+  // row ids per block slot (−1: padding); the blocks' first `head` dimensions (block b, dimension i, slot s at
+  // (b·head + i)·BLOCK + s), and the other dimensions row by row (slot j at j·rest)
   const rowOf = new Int32Array(blocks * BLOCK).fill(-1);
-  const packed = new Float64Array(blocks * BLOCK * dim);
+  const packed = new Float64Array(blocks * BLOCK * head);
+  const tail = new Float64Array(blocks * BLOCK * rest);
   rows.forEach((r, j) => {
     rowOf[j] = r;
     const b = Math.floor(j / BLOCK);
     const slot = j % BLOCK;
-    for (let i = 0; i < dim; i++) packed[(b * dim + i) * BLOCK + slot] = v.data[r * dim + i];
+    for (let i = 0; i < head; i++) packed[(b * head + i) * BLOCK + slot] = v.data[r * dim + i];
+    for (let i = head; i < dim; i++) tail[j * rest + i - head] = v.data[r * dim + i];
+  });
+  // per packed slot: the norm of the row's dimensions past `head`, and of the whole row
+  const tailNorm = new Float64Array(blocks * BLOCK);
+  const rowNorm = new Float64Array(blocks * BLOCK);
+  rows.forEach((r, j) => {
+    let t = 0;
+    let a = 0;
+    for (let i = 0; i < dim; i++) {
+      const x = v.data[r * dim + i] * v.data[r * dim + i];
+      a += x;
+      if (i >= head) t += x;
+    }
+    tailNorm[j] = Math.sqrt(t);
+    rowNorm[j] = Math.sqrt(a);
   });
   const q64 = new Float64Array(dim);
   const d = new Float64Array(BLOCK);
   return {
     top: function scanTop(q, k, exclude) {
-      for (let i = 0; i < dim; i++) q64[i] = q[i];
+      let qTail = 0;
+      let qAll = 0;
+      for (let i = 0; i < dim; i++) {
+        q64[i] = q[i];
+        qAll += q64[i] * q64[i];
+        if (i >= head) qTail += q64[i] * q64[i];
+      }
+      qTail = Math.sqrt(qTail);
+      // the margin covers the sums' rounding (under 1e-7 of ‖q‖·‖x‖)
+      const slack = 1e-6 * Math.sqrt(qAll);
       const top = new TopK(Math.min(k, n));
+      // the k-th score so far (−∞ until k rows are kept): a row bounded below it cannot place
+      let floor = -Infinity;
       for (let b = 0; b < blocks; b++) {
         let d0 = 0;
         let d1 = 0;
@@ -333,8 +377,7 @@ export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, ex
         let d5 = 0;
         let d6 = 0;
         let d7 = 0;
-        let o = b * dim * BLOCK;
-        for (let i = 0; i < dim; i++, o += BLOCK) {
+        for (let i = 0, o = b * head * BLOCK; i < head; i++, o += BLOCK) {
           const qi = q64[i];
           d0 += qi * packed[o];
           d1 += qi * packed[o + 1];
@@ -354,13 +397,37 @@ export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, ex
         d[6] = d6;
         d[7] = d7;
         for (let slot = 0; slot < BLOCK; slot++) {
-          const r = rowOf[b * BLOCK + slot];
-          if (r >= 0 && (exclude === undefined || !exclude.has(r))) top.push(r, Math.fround(d[slot]));
+          const j = b * BLOCK + slot;
+          let s = d[slot];
+          if (s + qTail * tailNorm[j] + slack * rowNorm[j] < floor) continue;
+          const r = rowOf[j];
+          if (r < 0 || (exclude !== undefined && exclude.has(r))) continue;
+          // the rest of the row's sum, continued in dimension order
+          for (let i = head, o = j * rest; i < dim; i++, o++) s += q64[i] * tail[o];
+          top.push(r, Math.fround(s));
+          floor = top.floor;
         }
       }
       return top.result();
     },
   };
+}
+
+/**
+ * The dimensions a {@link scanSearch} sums first: the fewest leading ones holding 3/4 of the rows'
+ * energy (Σ x²), when that is at most a quarter of them; else all (no partial sums).
+ */
+function headDims(v: RankVectors, rows: readonly number[]): number {
+  const dim = v.dim;
+  const e = new Float64Array(dim);
+  for (const r of rows) for (let i = 0; i < dim; i++) e[i] += v.data[r * dim + i] * v.data[r * dim + i];
+  const total = e.reduce((a, x) => a + x, 0);
+  let acc = 0;
+  for (let h = 1; h <= dim; h++) {
+    acc += e[h - 1];
+    if (acc >= 0.75 * total) return h <= dim / 4 ? h : dim;
+  }
+  return dim;
 }
 
 /** Rows scored together by {@link scanSearch} (its loop is written for 8). */
@@ -402,6 +469,8 @@ export function knnSource(model: Recommender & ItemNeighbours, matrix: () => Csr
       let nt = 0;
       const a = m.indptr[u];
       const b = m.indptr[u + 1];
+      // inRow marks the row's tracks and the heard ones: the tracks left out (one array read, not a set's)
+      for (const i of heard) if (i >= 0 && i < items) inRow[i] = 1;
       for (let p = a; p < b; p++) {
         const i = m.indices[p];
         inRow[i] = 1;
@@ -425,12 +494,12 @@ export function knnSource(model: Recommender & ItemNeighbours, matrix: () => Csr
       try {
         for (let t = 0; t < nt; t++) {
           const j = touched[t];
-          if (inRow[j] === 0 && !heard.has(j)) out.push(j, score[j]);
+          if (inRow[j] === 0) out.push(j, score[j]);
         }
         // unreached unheard tracks score 0: only the k lowest rows of them can place
         let filled = 0;
         for (let j = 0; j < items && filled < k; j++) {
-          if (reached[j] !== 0 || inRow[j] !== 0 || heard.has(j)) continue;
+          if (reached[j] !== 0 || inRow[j] !== 0) continue;
           out.push(j, 0);
           filled++;
         }
@@ -440,6 +509,7 @@ export function knnSource(model: Recommender & ItemNeighbours, matrix: () => Csr
           reached[touched[t]] = 0;
         }
         for (let p = a; p < b; p++) inRow[m.indices[p]] = 0;
+        for (const i of heard) if (i >= 0 && i < items) inRow[i] = 0;
       }
       return out.result();
     },
@@ -687,9 +757,19 @@ export interface TailDial {
  * tracks of long-tail artists ({@link WorldTables.isTail}), the best of them first (cf's `tailQuota`).
  */
 export function rankedOrder(t: WorldTables, items: Int32Array, p: ArrayLike<number>, dial: TailDial): Ranked {
-  const s = Float64Array.from(items, (i, r) => Math.log(Math.max(p[r], 1e-12)) - dial.beta * Math.log1p(t.listeners[i]));
-  const idx = Array.from(items.keys()).sort((x, y) => s[y] - s[x] || items[x] - items[y]);
-  const ranked = { items: Int32Array.from(idx, (r) => items[r]), scores: Float32Array.from(idx, (r) => s[r]) };
+  const n = items.length;
+  const s = new Float64Array(n);
+  const idx = new Array<number>(n);
+  for (let r = 0; r < n; r++) {
+    s[r] = Math.log(Math.max(p[r], 1e-12)) - dial.beta * Math.log1p(t.listeners[items[r]]);
+    idx[r] = r;
+  }
+  idx.sort((x, y) => s[y] - s[x] || items[x] - items[y]);
+  const ranked = { items: new Int32Array(n), scores: new Float32Array(n) };
+  for (let j = 0; j < n; j++) {
+    ranked.items[j] = items[idx[j]];
+    ranked.scores[j] = s[idx[j]];
+  }
   return dial.tailShare > 0 ? tailQuota(ranked, ranked.items.length, dial.tailShare, t.headItems()) : ranked;
 }
 
