@@ -60,6 +60,9 @@ export type SourceName = (typeof SOURCES)[number];
 
 const TRACK_FEATURES = ['sources', 'track_listeners', 'track_trend', 'track_recent', 'release_days', 'artist_listeners', 'artist_share', 'artist_tracks', 'artist_days', 'follows', 'text_sim', 'audio_sim', 'user_activity', 'user_days'] as const;
 
+/** The track features after `sources` that depend on the track alone ({@link WorldTables.trackFeatures}). */
+const TRACK_ONLY = 5;
+
 /** Feature names, in column order, for the given sources. */
 export function featureNames(sources: readonly string[]): string[] {
   return [...sources.flatMap((s) => [`${s}_rank`, `${s}_score`]), ...TRACK_FEATURES];
@@ -173,6 +176,30 @@ export class WorldTables {
     const v = this.w[space];
     if (!v) throw new DeepcutError('invalid_input', `rank: the world has no ${space} vectors`);
     return (this.normsOf[space] ??= rowNorms(v));
+  }
+
+  private ofTrack: Float64Array | undefined;
+  /**
+   * The features of a candidate that depend on its track alone, {@link TRACK_ONLY} per track row
+   * (track_listeners, track_trend, track_recent, release_days, artist_listeners), computed once:
+   * {@link userCandidates} copies them.
+   */
+  trackFeatures(): Float64Array {
+    if (this.ofTrack) return this.ofTrack;
+    const w = this.w;
+    const n = w.matrix.cols;
+    const out = new Float64Array(n * TRACK_ONLY);
+    const days = (ms: number) => Math.log1p(Math.max(0, w.now - ms) / DAY_MS);
+    for (let i = 0; i < n; i++) {
+      const a = w.artistOf[i];
+      let c = i * TRACK_ONLY;
+      out[c++] = Math.log1p(this.listeners[i]) / this.maxListeners;
+      out[c++] = this.listeners[i] > 0 ? this.recent[i] / this.listeners[i] : 0;
+      out[c++] = Math.log1p(this.recent[i]) / this.maxRecent;
+      out[c++] = Number.isFinite(w.releasedAt[i]) ? days(w.releasedAt[i]) : 10;
+      out[c++] = a >= 0 ? Math.log1p(this.artistListeners[a]) / this.maxArtist : 0;
+    }
+    return (this.ofTrack = out);
   }
 
   private head: Uint8Array | undefined;
@@ -353,8 +380,35 @@ export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, ex
   });
   const q64 = new Float64Array(dim);
   const d = new Float64Array(BLOCK);
+  // rows that passed the bound, finished 4 at a time (4 sums side by side, each in dimension order)
+  const waiting = new Int32Array(4);
+  const partial = new Float64Array(4);
+  let held = 0;
+  const finishFour = (top: TopK) => {
+    let s0 = partial[0];
+    let s1 = partial[1];
+    let s2 = partial[2];
+    let s3 = partial[3];
+    const o0 = waiting[0] * rest - head;
+    const o1 = waiting[1] * rest - head;
+    const o2 = waiting[2] * rest - head;
+    const o3 = waiting[3] * rest - head;
+    for (let i = head; i < dim; i++) {
+      const qi = q64[i];
+      s0 += qi * tail[o0 + i];
+      s1 += qi * tail[o1 + i];
+      s2 += qi * tail[o2 + i];
+      s3 += qi * tail[o3 + i];
+    }
+    top.push(rowOf[waiting[0]], Math.fround(s0));
+    top.push(rowOf[waiting[1]], Math.fround(s1));
+    top.push(rowOf[waiting[2]], Math.fround(s2));
+    top.push(rowOf[waiting[3]], Math.fround(s3));
+    held = 0;
+  };
   return {
     top: function scanTop(q, k, exclude) {
+      held = 0;
       let qTail = 0;
       let qAll = 0;
       for (let i = 0; i < dim; i++) {
@@ -398,16 +452,24 @@ export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, ex
         d[7] = d7;
         for (let slot = 0; slot < BLOCK; slot++) {
           const j = b * BLOCK + slot;
-          let s = d[slot];
-          if (s + qTail * tailNorm[j] + slack * rowNorm[j] < floor) continue;
+          if (d[slot] + qTail * tailNorm[j] + slack * rowNorm[j] < floor) continue;
           const r = rowOf[j];
           if (r < 0 || (exclude !== undefined && exclude.has(r))) continue;
-          // the rest of the row's sum, continued in dimension order
-          for (let i = head, o = j * rest; i < dim; i++, o++) s += q64[i] * tail[o];
-          top.push(r, Math.fround(s));
-          floor = top.floor;
+          waiting[held] = j;
+          partial[held++] = d[slot];
+          if (held === 4) {
+            finishFour(top);
+            floor = top.floor;
+          }
         }
       }
+      // the last rows waiting, one by one
+      for (let h = 0; h < held; h++) {
+        let s = partial[h];
+        for (let i = head, o = waiting[h] * rest; i < dim; i++, o++) s += q64[i] * tail[o];
+        top.push(rowOf[waiting[h]], Math.fround(s));
+      }
+      held = 0;
       return top.result();
     },
   };
@@ -687,15 +749,12 @@ export function userCandidates(t: WorldTables, sources: readonly StageSource[], 
   const days = (ms: number) => Math.log1p(Math.max(0, w.now - ms) / DAY_MS);
   const activity = Math.log1p(row.items.length) / t.maxActivity;
   const userDays = Number.isFinite(lastPlay) ? days(lastPlay) : 10;
+  const ofTrack = t.trackFeatures();
   for (let f = 0; f < items.length; f++) {
     const i = items[f];
     const a = w.artistOf[i];
     let c = f * dim + col;
-    x[c++] = Math.log1p(t.listeners[i]) / t.maxListeners;
-    x[c++] = t.listeners[i] > 0 ? t.recent[i] / t.listeners[i] : 0;
-    x[c++] = Math.log1p(t.recent[i]) / t.maxRecent;
-    x[c++] = Number.isFinite(w.releasedAt[i]) ? days(w.releasedAt[i]) : 10;
-    x[c++] = a >= 0 ? Math.log1p(t.artistListeners[a]) / t.maxArtist : 0;
+    for (let q = i * TRACK_ONLY; q < (i + 1) * TRACK_ONLY; q++) x[c++] = ofTrack[q];
     const own = a >= 0 ? (tracks.get(a) ?? 0) : 0;
     x[c++] = streamed > 0 ? own / streamed : 0;
     x[c++] = Math.log1p(own);
