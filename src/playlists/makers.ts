@@ -153,9 +153,12 @@ export function dailyMixes(user: UserHistory, catalog: CatalogView, o: DailyMixO
     });
     const anchorArtist = catalog.artists[catalog.tracks[members[0]].artists[0]];
     const anchor = anchorArtist.name;
+    // one reason for every new track of the mix (read only)
+    const because: Candidate['reason'] = { kind: 'because_you_listen', artist: anchor, artistId: anchorArtist.id };
     const fresh = (k: number) => {
       const near = o.nearest(centres[c], k);
-      const cf = near.filter((x) => !heardOrDisliked(user, catalog, x.track)).map((x): Candidate => ({ track: x.track, score: x.score, source: 'cf', reason: { kind: 'because_you_listen', artist: anchor, artistId: anchorArtist.id } }));
+      const cf: Candidate[] = [];
+      for (const x of near) if (!heardOrDisliked(user, catalog, x.track)) cf.push({ track: x.track, score: x.score, source: 'cf', reason: because });
       return { lists: new Map([['favourites', familiar], ['cf', cf]]), full: new Set(near.length >= k ? ['cf'] : []) };
     };
     const tracks = blendDeep(catalog, fresh, size * 2, size * 6, {
