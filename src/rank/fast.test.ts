@@ -223,6 +223,29 @@ describe('rank fast paths', () => {
     }
   });
 
+  it('the ranked model\'s lazy origins are the eager ones, read in any order and after other listeners were ranked', async () => {
+    const { split, t, knn, cf } = await smallWorld();
+    const trained = trainStage(t, worldSources(t, { cf, knn }), split.future, { seed: 2, depth: 15, size: 5, minTailShare: 0, rounds: 10 });
+    const model = new RankedRecommender(cf, t, trained.ranker, { beta: 0, tailShare: 0.3 }, 15, knn);
+    const users = [0, 7, 33];
+    const eager: ReturnType<RankedRecommender['recommendExplained']>[] = [];
+    for (const u of users) {
+      await Promise.resolve();
+      eager.push(model.recommendExplained(u, split.matrix, 12, { filterHeard: true }));
+    }
+    await Promise.resolve();
+    const lazy = users.map((u) => model.recommendSourced(u, split.matrix, 12, { filterHeard: true }));
+    users.forEach((u, x) => {
+      const e = eager[x];
+      const l = lazy[x];
+      assert.deepEqual([l.items, l.scores], [e.items, e.scores], `listener ${u}`);
+      assert.deepEqual(l.sources, e.origins.map((o) => o.source));
+      // last track first, each listener's after the others were ranked
+      for (let j = l.items.length - 1; j >= 0; j--) assert.deepEqual(l.origin(j), e.origins[j], `listener ${u}, track ${j}`);
+      assert.throws(() => l.origin(l.items.length), /ranked: no track \d+ in a list of \d+/);
+    });
+  });
+
   it('the ranked model answers a deeper request for the same listener in the same job as it would afresh', async () => {
     const { split, world, t, knn, cf } = await smallWorld();
     const trained = trainStage(t, worldSources(t, { cf, knn }), split.future, { seed: 1, depth: 15, size: 5, minTailShare: 0, rounds: 10 });
