@@ -50,6 +50,11 @@ export class TopK {
     }
   }
 
+  /** The lowest score kept once k pairs are held (a pair scoring below it cannot enter), else −∞. */
+  get floor(): number {
+    return this.size > 0 && this.size === this.hs.length ? this.hs[0] : -Infinity;
+  }
+
   /** The kept pairs, best first (fewer than k when fewer were pushed). Empties the heap. */
   result(): Ranked {
     const { hs, hi } = this;

@@ -153,9 +153,12 @@ export function dailyMixes(user: UserHistory, catalog: CatalogView, o: DailyMixO
     });
     const anchorArtist = catalog.artists[catalog.tracks[members[0]].artists[0]];
     const anchor = anchorArtist.name;
+    // one reason for every new track of the mix (read only)
+    const because: Candidate['reason'] = { kind: 'because_you_listen', artist: anchor, artistId: anchorArtist.id };
     const fresh = (k: number) => {
       const near = o.nearest(centres[c], k);
-      const cf = near.filter((x) => !heardOrDisliked(user, catalog, x.track)).map((x): Candidate => ({ track: x.track, score: x.score, source: 'cf', reason: { kind: 'because_you_listen', artist: anchor, artistId: anchorArtist.id } }));
+      const cf: Candidate[] = [];
+      for (const x of near) if (!heardOrDisliked(user, catalog, x.track)) cf.push({ track: x.track, score: x.score, source: 'cf', reason: because });
       return { lists: new Map([['favourites', familiar], ['cf', cf]]), full: new Set(near.length >= k ? ['cf'] : []) };
     };
     const tracks = blendDeep(catalog, fresh, size * 2, size * 6, {
@@ -250,19 +253,45 @@ export function kmeans(vecs: Float32Array[], k: number, dim: number, rng: Rng, i
   const assign = new Int32Array(n);
   const sum = new Float32Array(k * dim);
   const members = new Int32Array(k);
+  const dots = new Float64Array(k + 3);
   for (let it = 0; it < iterations; it++) {
     let moved = false;
     for (let i = 0; i < n; i++) {
+      // x·c for 4 centres at once (each sum in dimension order, as dot() adds), past k on the last centre
+      const xo = i * dim;
+      for (let c = 0; c < k; c += 4) {
+        const o0 = c * dim;
+        const o1 = Math.min(c + 1, k - 1) * dim;
+        const o2 = Math.min(c + 2, k - 1) * dim;
+        const o3 = Math.min(c + 3, k - 1) * dim;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let j = 0; j < dim; j++) {
+          const x = xs[xo + j];
+          s0 += x * C[o0 + j];
+          s1 += x * C[o1 + j];
+          s2 += x * C[o2 + j];
+          s3 += x * C[o3 + j];
+        }
+        dots[c] = s0;
+        dots[c + 1] = s1;
+        dots[c + 2] = s2;
+        dots[c + 3] = s3;
+      }
       // the nearest centre minimises ‖c‖² − 2·x·c (‖x‖² is the same for every c)
       let best = 0;
-      let bestD = cn[0] - 2 * dot(i, 0);
+      let bestD = cn[0] - 2 * dots[0];
       for (let c = 1; c < k; c++) {
-        const dd = cn[c] - 2 * dot(i, c);
+        const dd = cn[c] - 2 * dots[c];
         if (dd < bestD) (best = c), (bestD = dd);
       }
       if (assign[i] !== best) moved = true;
       assign[i] = best;
     }
+    // nothing moved: the centres are those of this assignment already
+    if (!moved && it > 0) break;
     sum.fill(0);
     members.fill(0);
     for (let i = 0; i < n; i++) {
@@ -275,7 +304,6 @@ export function kmeans(vecs: Float32Array[], k: number, dim: number, rng: Rng, i
       for (let j = 0; j < dim; j++) C[c * dim + j] = sum[c * dim + j] / members[c];
       norm(c);
     }
-    if (!moved && it > 0) break;
   }
   return { assign, centres: Array.from({ length: k }, (_, c) => C.slice(c * dim, (c + 1) * dim)) };
 }

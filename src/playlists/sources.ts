@@ -125,8 +125,10 @@ export function rankedSource(model: Recommender & ExplainsRanking, users: IdMap<
     candidates(user, k) {
       const u = users.row(user.id);
       if (u < 0 || u >= userTracks.rows) return [];
-      const r = model.recommendExplained(u, userTracks, k, { filterHeard: true });
-      return Array.from(r.items, (t, i): Candidate => ({ track: t, score: r.scores[i], source: `ranked:${r.origins[i].source}`, reason: originReason(r.origins[i], t, catalog) }));
+      // the reason (an origin's nearest play) is found for the tracks the playlist keeps
+      const r = model.recommendSourced(u, userTracks, k, { filterHeard: true });
+      const why = (t: number, i: number) => () => originReason(r.origin(i), t, catalog);
+      return Array.from(r.items, (t, i): Candidate => new LazyCandidate(t, r.scores[i], `ranked:${r.sources[i]}`, why(t, i)));
     },
   };
 }

@@ -164,14 +164,13 @@ describe('rank fast paths', () => {
     assert.throws(() => timeSplit({ ...e, track: Int32Array.of(...e.track.subarray(0, n - 1), T) }, U, T, 0, defaultConfidence), /timeSplit: listen 3999 has user row \d+ of 70, track row 90 of 90/);
   });
 
-  it('the packed content scan ranks as a dense scan (float32 scores, ties to the lower row, rows without a vector left out)', () => {
-    const rng = new Rng(5);
-    const dim = 6;
-    const n = 203;
-    const data = Float32Array.from({ length: n * dim }, (_, j) => (Math.floor(j / dim) % 9 === 0 ? 0 : Math.round((rng.next() * 2 - 1) * 8) / 8));
+  /** Every query's top-k of `scanSearch` over `data` against a dense scan of float32 dot products (rows every `gap`-th all zero). */
+  function scanMatchesDense(seed: number, dim: number, n: number, gap: number, value: (rng: Rng, j: number) => number, query: (rng: Rng, i: number) => number, ks: number[]) {
+    const rng = new Rng(seed);
+    const data = Float32Array.from({ length: n * dim }, (_, j) => (Math.floor(j / dim) % gap === 0 ? 0 : value(rng, j)));
     const search = scanSearch({ dim, data });
     for (let t = 0; t < 20; t++) {
-      const q = Float32Array.from({ length: dim }, () => Math.round((rng.next() * 2 - 1) * 4) / 4);
+      const q = Float32Array.from({ length: dim }, (_, i) => query(rng, i));
       const exclude = new Set([3, 17, 40 + t]);
       const dense = new Float32Array(n);
       const skip = new Uint8Array(n);
@@ -179,13 +178,25 @@ describe('rank fast paths', () => {
         let d = 0;
         for (let i = 0; i < dim; i++) d += q[i] * data[r * dim + i];
         dense[r] = d;
-        if (r % 9 === 0 || exclude.has(r)) skip[r] = 1;
+        if (r % gap === 0 || exclude.has(r)) skip[r] = 1;
       }
-      const want = topK(dense, 25, skip);
-      const got = search.top(q, 25, exclude);
-      assert.deepEqual(Array.from(got.items), [...want.items]);
-      assert.deepEqual(Array.from(got.scores), [...want.scores]);
+      for (const k of ks) {
+        const want = topK(dense, k, skip);
+        const got = search.top(q, k, exclude);
+        assert.deepEqual(Array.from(got.items), [...want.items], `query ${t}, k ${k}`);
+        assert.deepEqual(Array.from(got.scores), [...want.scores], `query ${t}, k ${k}`);
+      }
     }
+  }
+  const grid = (rng: Rng, steps: number) => Math.round((rng.next() * 2 - 1) * steps) / steps;
+
+  it('the packed content scan ranks as a dense scan (float32 scores, ties to the lower row, rows without a vector left out)', () => {
+    scanMatchesDense(5, 6, 203, 9, (rng) => grid(rng, 8), (rng) => grid(rng, 4), [25]);
+  });
+
+  it('the packed content scan ranks as a dense scan when its first dimensions hold most of the energy (partial sums, rows bounded out)', () => {
+    // LSA-like: 4 strong leading dimensions, the rest small; values on a grid, so scores tie
+    scanMatchesDense(8, 32, 700, 11, (rng, j) => grid(rng, 8) * (j % 32 < 4 ? 4 : 0.25), (rng, i) => grid(rng, 4) * (i < 4 ? 3 : 0.5), [1, 10, 40]);
   });
 
   it('the stage makes candidates only for the fitting listeners its ranker samples, and fits the same model as with everyone\'s', async () => {
@@ -210,6 +221,29 @@ describe('rank fast paths', () => {
       assert.equal(JSON.stringify(got.ranker.toJSON()), JSON.stringify(want.toJSON()), `maxRows ${maxRows}`);
       if (maxRows < table.items.length) assert.ok(got.report.candidates < table.items.length, 'fewer candidates made than every fitting listener has');
     }
+  });
+
+  it('the ranked model\'s lazy origins are the eager ones, read in any order and after other listeners were ranked', async () => {
+    const { split, t, knn, cf } = await smallWorld();
+    const trained = trainStage(t, worldSources(t, { cf, knn }), split.future, { seed: 2, depth: 15, size: 5, minTailShare: 0, rounds: 10 });
+    const model = new RankedRecommender(cf, t, trained.ranker, { beta: 0, tailShare: 0.3 }, 15, knn);
+    const users = [0, 7, 33];
+    const eager: ReturnType<RankedRecommender['recommendExplained']>[] = [];
+    for (const u of users) {
+      await Promise.resolve();
+      eager.push(model.recommendExplained(u, split.matrix, 12, { filterHeard: true }));
+    }
+    await Promise.resolve();
+    const lazy = users.map((u) => model.recommendSourced(u, split.matrix, 12, { filterHeard: true }));
+    users.forEach((u, x) => {
+      const e = eager[x];
+      const l = lazy[x];
+      assert.deepEqual([l.items, l.scores], [e.items, e.scores], `listener ${u}`);
+      assert.deepEqual(l.sources, e.origins.map((o) => o.source));
+      // last track first, each listener's after the others were ranked
+      for (let j = l.items.length - 1; j >= 0; j--) assert.deepEqual(l.origin(j), e.origins[j], `listener ${u}, track ${j}`);
+      assert.throws(() => l.origin(l.items.length), /ranked: no track \d+ in a list of \d+/);
+    });
   });
 
   it('the ranked model answers a deeper request for the same listener in the same job as it would afresh', async () => {

@@ -14,7 +14,7 @@ import type { Csr } from '../signals/index.ts';
 import { canFoldIn, isFactorized, ItemKnnRecommender, undialed, type Factorized, type FoldIn, type Ranked, type Recommender, type RecommendOptions } from '../cf/index.ts';
 import { DeepcutError } from '../errors.ts';
 import { LearnedRanker } from './ranker.ts';
-import { featureNames, profileTracks, rankedOrder, rowNorms, userCandidates, userRowOf, worldSources, WorldTables, type RankVectors, type RankWorld, type SourceName, type StageSource, type TailDial, type UserRow } from './stage.ts';
+import { featureNames, profileArtists, profileTracks, rankedOrder, rowNorms, userCandidates, userRowOf, worldSources, WorldTables, type RankVectors, type RankWorld, type SourceName, type StageSource, type TailDial, type UserRow } from './stage.ts';
 import type { StageReport } from './train.ts';
 
 const KIND = 'deepcut-rank-stage';
@@ -62,6 +62,12 @@ export interface Origin {
 /** Models that say where each recommended track came from (the ranked model). */
 export interface ExplainsRanking {
   recommendExplained(user: number, userItems: Csr, k: number, opts?: RecommendOptions): Ranked & { origins: Origin[] };
+  /**
+   * {@link recommendExplained} with each track's proposing source at once and its {@link Origin}
+   * worked out only when asked (`origin(j)`, the j-th track's; the same answer): a playlist keeps a
+   * few of the tracks it is offered, and finding an origin's nearest play costs a scan of them.
+   */
+  recommendSourced(user: number, userItems: Csr, k: number, opts?: RecommendOptions): Ranked & { sources: SourceName[]; origin(j: number): Origin };
 }
 
 export function explainsRanking(m: Recommender): m is Recommender & ExplainsRanking {
@@ -129,6 +135,11 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
   }
 
   recommendExplained(user: number, userItems: Csr, k: number, opts: RecommendOptions = {}): Ranked & { origins: Origin[] } {
+    const r = this.recommendSourced(user, userItems, k, opts);
+    return { items: r.items, scores: r.scores, origins: Array.from(r.sources, (_, j) => r.origin(j)) };
+  }
+
+  recommendSourced(user: number, userItems: Csr, k: number, opts: RecommendOptions = {}): Ranked & { sources: SourceName[]; origin(j: number): Origin } {
     const filterHeard = opts.filterHeard !== false;
     const filter = opts.filterItems ?? [];
     let r = this.last;
@@ -140,16 +151,25 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
       const c = userCandidates(this.tables, this.sources, user, row, heard, this.depth, this.used, true);
       const p = this.ranker.predict({ users: Int32Array.of(user), offsets: Int32Array.of(0, c.items.length), items: c.items, x: c.x, dim: this.dim });
       const ranked = rankedOrder(this.tables, c.items, p, this.dial);
-      const at = new Map<number, number>();
-      for (let j = 0; j < c.items.length; j++) at.set(c.items[j], j);
-      const origin = Array.from(ranked.items, (i) => this.sources[c.origin[at.get(i)!]].name);
+      // each ranked track's candidate row, through the tables' scratch per track row (−1 again after)
+      const at = this.tables.slots();
+      let origin: SourceName[];
+      try {
+        for (let j = 0; j < c.items.length; j++) at[c.items[j]] = j;
+        origin = Array.from(ranked.items, (i) => this.sources[c.origin[at[i]]].name);
+      } finally {
+        for (let j = 0; j < c.items.length; j++) at[c.items[j]] = -1;
+      }
       if (!this.last) queueMicrotask(() => (this.last = undefined));
       r = this.last = { user, m: userItems, filterHeard, filter: [...filter], items: ranked.items, scores: ranked.scores, origin, row, origins: [] };
     }
     const n = Math.min(k, r.items.length);
-    const origins: Origin[] = [];
-    for (let j = 0; j < n; j++) origins.push((r.origins[j] ??= this.origin(r.origin[j], r.items[j], r.row)));
-    return { items: r.items.slice(0, n), scores: r.scores.slice(0, n), origins };
+    const got = r;
+    const origin = (j: number): Origin => {
+      if (!(j >= 0 && j < n)) throw new DeepcutError('invalid_input', `ranked: no track ${j} in a list of ${n}`);
+      return (got.origins[j] ??= this.origin(got.origin[j], got.items[j], got.row));
+    };
+    return { items: r.items.slice(0, n), scores: r.scores.slice(0, n), sources: r.origin.slice(0, n), origin };
   }
 
   /** The listener's row of `m` with each pair's last time: the run's for pairs it knew, else the run's "now". */
@@ -170,7 +190,7 @@ export class RankedRecommender implements Recommender, ExplainsRanking {
       case 'artist':
         return { source, artist: w.artistOf[item] };
       case 'text': {
-        const a = nearest(this.space('text', w.text!), w.artistOf[item], [...new Set(profileTracks(row).map((t) => w.artistOf[t]))]);
+        const a = nearest(this.space('text', w.text!), w.artistOf[item], profileArtists(w, row));
         return a >= 0 ? { source, artist: a } : { source };
       }
       case 'audio': {

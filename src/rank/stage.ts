@@ -60,6 +60,9 @@ export type SourceName = (typeof SOURCES)[number];
 
 const TRACK_FEATURES = ['sources', 'track_listeners', 'track_trend', 'track_recent', 'release_days', 'artist_listeners', 'artist_share', 'artist_tracks', 'artist_days', 'follows', 'text_sim', 'audio_sim', 'user_activity', 'user_days'] as const;
 
+/** The track features after `sources` that depend on the track alone ({@link WorldTables.trackFeatures}). */
+const TRACK_ONLY = 5;
+
 /** Feature names, in column order, for the given sources. */
 export function featureNames(sources: readonly string[]): string[] {
   return [...sources.flatMap((s) => [`${s}_rank`, `${s}_score`]), ...TRACK_FEATURES];
@@ -175,6 +178,30 @@ export class WorldTables {
     return (this.normsOf[space] ??= rowNorms(v));
   }
 
+  private ofTrack: Float64Array | undefined;
+  /**
+   * The features of a candidate that depend on its track alone, {@link TRACK_ONLY} per track row
+   * (track_listeners, track_trend, track_recent, release_days, artist_listeners), computed once:
+   * {@link userCandidates} copies them.
+   */
+  trackFeatures(): Float64Array {
+    if (this.ofTrack) return this.ofTrack;
+    const w = this.w;
+    const n = w.matrix.cols;
+    const out = new Float64Array(n * TRACK_ONLY);
+    const days = (ms: number) => Math.log1p(Math.max(0, w.now - ms) / DAY_MS);
+    for (let i = 0; i < n; i++) {
+      const a = w.artistOf[i];
+      let c = i * TRACK_ONLY;
+      out[c++] = Math.log1p(this.listeners[i]) / this.maxListeners;
+      out[c++] = this.listeners[i] > 0 ? this.recent[i] / this.listeners[i] : 0;
+      out[c++] = Math.log1p(this.recent[i]) / this.maxRecent;
+      out[c++] = Number.isFinite(w.releasedAt[i]) ? days(w.releasedAt[i]) : 10;
+      out[c++] = a >= 0 ? Math.log1p(this.artistListeners[a]) / this.maxArtist : 0;
+    }
+    return (this.ofTrack = out);
+  }
+
   private head: Uint8Array | undefined;
   /** 1 for tracks of head artists, per track row. */
   headItems(): Uint8Array {
@@ -215,6 +242,7 @@ export function recentStreams(row: UserRow, n: number): number[] {
 /** What the sources and features read of one listener's row, each part computed once per row object. */
 interface RowView {
   recent?: number[];
+  recentArtists?: number[];
   artists?: ReturnType<typeof artistsOf>;
   textP?: { p: Float32Array | undefined; norm: number };
   audioP?: { p: Float32Array | undefined; norm: number };
@@ -230,6 +258,12 @@ function viewOf(row: UserRow): RowView {
 export function profileTracks(row: UserRow): number[] {
   const v = viewOf(row);
   return (v.recent ??= recentStreams(row, PROFILE));
+}
+
+/** The distinct artists of {@link profileTracks}, in the tracks' order, once per row. */
+export function profileArtists(w: Pick<RankWorld, 'artistOf'>, row: UserRow): number[] {
+  const v = viewOf(row);
+  return (v.recentArtists ??= [...new Set(profileTracks(row).map((t) => w.artistOf[t]))]);
 }
 
 function rowArtists(w: RankWorld, row: UserRow): ReturnType<typeof artistsOf> {
@@ -302,6 +336,13 @@ const PROFILE = 30;
  * (the same products as over the float32 rows, without converting them per query) in blocks of
  * {@link BLOCK} rows laid out dimension by dimension, so one pass over the query scores a block:
  * each row's sum still runs in dimension order (the same bits as one row at a time).
+ *
+ * When the space's first dimensions hold most of its energy (LSA's, ordered by singular value),
+ * a row's sum is first taken over those `head` dimensions only: once k rows are kept, a row whose
+ * partial sum plus the Cauchy–Schwarz bound of the rest (‖q_tail‖·‖x_tail‖) stays below the
+ * k-th score, with a margin far above the rounding of both, cannot place and is not finished.
+ * A finished row continues the same sum from its partial one, so its score is unchanged; a row
+ * left out scores below every kept one, so the answer is the full scan's.
  */
 export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, exclude?: ReadonlySet<number>): Proposal } {
   const dim = v.dim;
@@ -309,21 +350,78 @@ export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, ex
   const rows: number[] = [];
   for (let r = 0; r < n; r++) if (v.data.subarray(r * dim, (r + 1) * dim).some((x) => x !== 0)) rows.push(r);
   const blocks = Math.ceil(rows.length / BLOCK);
-  // row ids per block slot (−1: padding), and the blocks' values: block b, dimension i, slot s at (b·dim + i)·BLOCK + s
+  const head = headDims(v, rows);
+  const rest = dim - head;
+  // row ids per block slot (−1: padding); the blocks' first `head` dimensions (block b, dimension i, slot s at
+  // (b·head + i)·BLOCK + s), and the other dimensions row by row (slot j at j·rest)
   const rowOf = new Int32Array(blocks * BLOCK).fill(-1);
-  const packed = new Float64Array(blocks * BLOCK * dim);
+  const packed = new Float64Array(blocks * BLOCK * head);
+  const tail = new Float64Array(blocks * BLOCK * rest);
   rows.forEach((r, j) => {
     rowOf[j] = r;
     const b = Math.floor(j / BLOCK);
     const slot = j % BLOCK;
-    for (let i = 0; i < dim; i++) packed[(b * dim + i) * BLOCK + slot] = v.data[r * dim + i];
+    for (let i = 0; i < head; i++) packed[(b * head + i) * BLOCK + slot] = v.data[r * dim + i];
+    for (let i = head; i < dim; i++) tail[j * rest + i - head] = v.data[r * dim + i];
+  });
+  // per packed slot: the norm of the row's dimensions past `head`, and of the whole row
+  const tailNorm = new Float64Array(blocks * BLOCK);
+  const rowNorm = new Float64Array(blocks * BLOCK);
+  rows.forEach((r, j) => {
+    let t = 0;
+    let a = 0;
+    for (let i = 0; i < dim; i++) {
+      const x = v.data[r * dim + i] * v.data[r * dim + i];
+      a += x;
+      if (i >= head) t += x;
+    }
+    tailNorm[j] = Math.sqrt(t);
+    rowNorm[j] = Math.sqrt(a);
   });
   const q64 = new Float64Array(dim);
   const d = new Float64Array(BLOCK);
+  // rows that passed the bound, finished 4 at a time (4 sums side by side, each in dimension order)
+  const waiting = new Int32Array(4);
+  const partial = new Float64Array(4);
+  let held = 0;
+  const finishFour = (top: TopK) => {
+    let s0 = partial[0];
+    let s1 = partial[1];
+    let s2 = partial[2];
+    let s3 = partial[3];
+    const o0 = waiting[0] * rest - head;
+    const o1 = waiting[1] * rest - head;
+    const o2 = waiting[2] * rest - head;
+    const o3 = waiting[3] * rest - head;
+    for (let i = head; i < dim; i++) {
+      const qi = q64[i];
+      s0 += qi * tail[o0 + i];
+      s1 += qi * tail[o1 + i];
+      s2 += qi * tail[o2 + i];
+      s3 += qi * tail[o3 + i];
+    }
+    top.push(rowOf[waiting[0]], Math.fround(s0));
+    top.push(rowOf[waiting[1]], Math.fround(s1));
+    top.push(rowOf[waiting[2]], Math.fround(s2));
+    top.push(rowOf[waiting[3]], Math.fround(s3));
+    held = 0;
+  };
   return {
     top: function scanTop(q, k, exclude) {
-      for (let i = 0; i < dim; i++) q64[i] = q[i];
+      held = 0;
+      let qTail = 0;
+      let qAll = 0;
+      for (let i = 0; i < dim; i++) {
+        q64[i] = q[i];
+        qAll += q64[i] * q64[i];
+        if (i >= head) qTail += q64[i] * q64[i];
+      }
+      qTail = Math.sqrt(qTail);
+      // the margin covers the sums' rounding (under 1e-7 of ‖q‖·‖x‖)
+      const slack = 1e-6 * Math.sqrt(qAll);
       const top = new TopK(Math.min(k, n));
+      // the k-th score so far (−∞ until k rows are kept): a row bounded below it cannot place
+      let floor = -Infinity;
       for (let b = 0; b < blocks; b++) {
         let d0 = 0;
         let d1 = 0;
@@ -333,8 +431,7 @@ export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, ex
         let d5 = 0;
         let d6 = 0;
         let d7 = 0;
-        let o = b * dim * BLOCK;
-        for (let i = 0; i < dim; i++, o += BLOCK) {
+        for (let i = 0, o = b * head * BLOCK; i < head; i++, o += BLOCK) {
           const qi = q64[i];
           d0 += qi * packed[o];
           d1 += qi * packed[o + 1];
@@ -354,13 +451,45 @@ export function scanSearch(v: RankVectors): { top(q: Float32Array, k: number, ex
         d[6] = d6;
         d[7] = d7;
         for (let slot = 0; slot < BLOCK; slot++) {
-          const r = rowOf[b * BLOCK + slot];
-          if (r >= 0 && (exclude === undefined || !exclude.has(r))) top.push(r, Math.fround(d[slot]));
+          const j = b * BLOCK + slot;
+          if (d[slot] + qTail * tailNorm[j] + slack * rowNorm[j] < floor) continue;
+          const r = rowOf[j];
+          if (r < 0 || (exclude !== undefined && exclude.has(r))) continue;
+          waiting[held] = j;
+          partial[held++] = d[slot];
+          if (held === 4) {
+            finishFour(top);
+            floor = top.floor;
+          }
         }
       }
+      // the last rows waiting, one by one
+      for (let h = 0; h < held; h++) {
+        let s = partial[h];
+        for (let i = head, o = waiting[h] * rest; i < dim; i++, o++) s += q64[i] * tail[o];
+        top.push(rowOf[waiting[h]], Math.fround(s));
+      }
+      held = 0;
       return top.result();
     },
   };
+}
+
+/**
+ * The dimensions a {@link scanSearch} sums first: the fewest leading ones holding 3/4 of the rows'
+ * energy (Σ x²), when that is at most a quarter of them; else all (no partial sums).
+ */
+function headDims(v: RankVectors, rows: readonly number[]): number {
+  const dim = v.dim;
+  const e = new Float64Array(dim);
+  for (const r of rows) for (let i = 0; i < dim; i++) e[i] += v.data[r * dim + i] * v.data[r * dim + i];
+  const total = e.reduce((a, x) => a + x, 0);
+  let acc = 0;
+  for (let h = 1; h <= dim; h++) {
+    acc += e[h - 1];
+    if (acc >= 0.75 * total) return h <= dim / 4 ? h : dim;
+  }
+  return dim;
 }
 
 /** Rows scored together by {@link scanSearch} (its loop is written for 8). */
@@ -402,6 +531,8 @@ export function knnSource(model: Recommender & ItemNeighbours, matrix: () => Csr
       let nt = 0;
       const a = m.indptr[u];
       const b = m.indptr[u + 1];
+      // inRow marks the row's tracks and the heard ones: the tracks left out (one array read, not a set's)
+      for (const i of heard) if (i >= 0 && i < items) inRow[i] = 1;
       for (let p = a; p < b; p++) {
         const i = m.indices[p];
         inRow[i] = 1;
@@ -425,12 +556,12 @@ export function knnSource(model: Recommender & ItemNeighbours, matrix: () => Csr
       try {
         for (let t = 0; t < nt; t++) {
           const j = touched[t];
-          if (inRow[j] === 0 && !heard.has(j)) out.push(j, score[j]);
+          if (inRow[j] === 0) out.push(j, score[j]);
         }
         // unreached unheard tracks score 0: only the k lowest rows of them can place
         let filled = 0;
         for (let j = 0; j < items && filled < k; j++) {
-          if (reached[j] !== 0 || inRow[j] !== 0 || heard.has(j)) continue;
+          if (reached[j] !== 0 || inRow[j] !== 0) continue;
           out.push(j, 0);
           filled++;
         }
@@ -440,6 +571,7 @@ export function knnSource(model: Recommender & ItemNeighbours, matrix: () => Csr
           reached[touched[t]] = 0;
         }
         for (let p = a; p < b; p++) inRow[m.indices[p]] = 0;
+        for (const i of heard) if (i >= 0 && i < items) inRow[i] = 0;
       }
       return out.result();
     },
@@ -617,15 +749,12 @@ export function userCandidates(t: WorldTables, sources: readonly StageSource[], 
   const days = (ms: number) => Math.log1p(Math.max(0, w.now - ms) / DAY_MS);
   const activity = Math.log1p(row.items.length) / t.maxActivity;
   const userDays = Number.isFinite(lastPlay) ? days(lastPlay) : 10;
+  const ofTrack = t.trackFeatures();
   for (let f = 0; f < items.length; f++) {
     const i = items[f];
     const a = w.artistOf[i];
     let c = f * dim + col;
-    x[c++] = Math.log1p(t.listeners[i]) / t.maxListeners;
-    x[c++] = t.listeners[i] > 0 ? t.recent[i] / t.listeners[i] : 0;
-    x[c++] = Math.log1p(t.recent[i]) / t.maxRecent;
-    x[c++] = Number.isFinite(w.releasedAt[i]) ? days(w.releasedAt[i]) : 10;
-    x[c++] = a >= 0 ? Math.log1p(t.artistListeners[a]) / t.maxArtist : 0;
+    for (let q = i * TRACK_ONLY; q < (i + 1) * TRACK_ONLY; q++) x[c++] = ofTrack[q];
     const own = a >= 0 ? (tracks.get(a) ?? 0) : 0;
     x[c++] = streamed > 0 ? own / streamed : 0;
     x[c++] = Math.log1p(own);
@@ -687,9 +816,19 @@ export interface TailDial {
  * tracks of long-tail artists ({@link WorldTables.isTail}), the best of them first (cf's `tailQuota`).
  */
 export function rankedOrder(t: WorldTables, items: Int32Array, p: ArrayLike<number>, dial: TailDial): Ranked {
-  const s = Float64Array.from(items, (i, r) => Math.log(Math.max(p[r], 1e-12)) - dial.beta * Math.log1p(t.listeners[i]));
-  const idx = Array.from(items.keys()).sort((x, y) => s[y] - s[x] || items[x] - items[y]);
-  const ranked = { items: Int32Array.from(idx, (r) => items[r]), scores: Float32Array.from(idx, (r) => s[r]) };
+  const n = items.length;
+  const s = new Float64Array(n);
+  const idx = new Array<number>(n);
+  for (let r = 0; r < n; r++) {
+    s[r] = Math.log(Math.max(p[r], 1e-12)) - dial.beta * Math.log1p(t.listeners[items[r]]);
+    idx[r] = r;
+  }
+  idx.sort((x, y) => s[y] - s[x] || items[x] - items[y]);
+  const ranked = { items: new Int32Array(n), scores: new Float32Array(n) };
+  for (let j = 0; j < n; j++) {
+    ranked.items[j] = items[idx[j]];
+    ranked.scores[j] = s[idx[j]];
+  }
   return dial.tailShare > 0 ? tailQuota(ranked, ranked.items.length, dial.tailShare, t.headItems()) : ranked;
 }
 
