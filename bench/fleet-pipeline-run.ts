@@ -17,8 +17,7 @@ import { runPipeline, type Step, type StepContext, type StepOutput } from '../sr
 import type { Snapshot } from '../src/pipeline/snapshot.ts';
 import type { Recommender } from '../src/cf/index.ts';
 import type { PlaylistInputs } from '../src/pipeline/playlists-step.ts';
-import { defaultSteps, loadCfModel, runPlaylistInputs, stepProduct, makePlaylistsShard } from '../src/pipeline/steps.ts';
-import { runSnapshot } from '../src/pipeline/persist.ts';
+import { defaultSteps, playlistInputsOf, stepProduct, makePlaylistsShard } from '../src/pipeline/steps.ts';
 import { InProcessQueue, type Task, type TaskQueue, type TaskReport } from '../src/pipeline/tasks.ts';
 import { FixedClock } from '../src/core/clock.ts';
 import { DEFAULT_CLOCK } from '../src/generate/world.ts';
@@ -102,20 +101,22 @@ export class TimedQueue implements TaskQueue {
 }
 
 /**
- * The default steps with the playlists step's work replaced by `body`, given what the step loads
- * (the run's snapshot, CF model and text/audio inputs) as playlistsStep does.
+ * The default steps with the playlists step's work replaced by `body`, given what a playlists
+ * shard loads (`playlistInputsOf`: the run's snapshot, its model ranked by the rank step when that
+ * chose to, and the text/audio inputs), so a profile runs the path the step runs.
  */
 function withPlaylists(body: (ctx: StepContext, snap: Snapshot, model: Recommender, inputs: PlaylistInputs) => Promise<StepOutput>): Step[] {
   return defaultSteps().map((s): Step =>
     s.name !== 'playlists'
       ? s
       : {
-          ...s,
+          // the body alone: none of the step's shard tasks (they would make every listener's playlists first)
+          name: s.name,
+          after: s.after,
           async run(ctx) {
-            const snap = await runSnapshot(ctx);
-            const model = await loadCfModel(ctx.dirOf('cf'), snap, ctx.config.cf.threads);
+            const { s: snap, model, extra } = await playlistInputsOf(ctx);
             try {
-              return await body(ctx, snap, model, await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), snap, model));
+              return await body(ctx, snap, model, extra);
             } finally {
               await (model as Partial<{ close(): Promise<void> }>).close?.();
             }

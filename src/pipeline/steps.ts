@@ -105,7 +105,7 @@ function pairTimes(s: Snapshot): Float64Array {
 }
 
 /** The run's snapshot, model (CF, ranked by the rank step when it chose to) and text/audio inputs, as a playlists shard reads them. */
-async function playlistInputsOf(ctx: StepContext): ReturnType<ShardLoader> {
+export async function playlistInputsOf(ctx: StepContext): ReturnType<ShardLoader> {
   const s = await runSnapshot(ctx);
   const model = await rankedModelOf({ rank: ctx.dirOf('rank'), text: ctx.dirOf('text'), audio: ctx.dirOf('audio') }, s, await loadCfModel(ctx.dirOf('cf'), s, ctx.config.cf.threads), ctx.runId);
   return { s, model, extra: await runPlaylistInputs(ctx.dirOf('text'), ctx.dirOf('audio'), s, model) };
