@@ -26,7 +26,8 @@ export interface ItemKnnConfig {
   b?: number;
   /**
    * Threads of the neighbour search (default 1): the WASM kernel on a pool of that many threads
-   * ({@link allPairsKnnThreads}). Not a model parameter: every count gives the same bytes, and it is not saved.
+   * ({@link allPairsKnnThreads}) for matrices of 500,000 pairs or more, the calling thread below. Not
+   * a model parameter: every count gives the same bytes, and it is not saved.
    */
   threads?: number;
 }
@@ -169,6 +170,9 @@ export async function allPairsKnnThreads(w: Csr, k: number, threads: number): Pr
   return { rows: n, cols: n, indptr, indices, data };
 }
 
+/** Pairs from which a fit spreads the neighbour search over its threads (~0.5 s of kernel time on one). */
+const POOL_MIN_PAIRS = 500_000;
+
 /** Item-kNN over the cosine or BM25 weighting; see the module comment. */
 export class ItemKnnRecommender extends ScoringRecommender {
   readonly name: string;
@@ -194,7 +198,8 @@ export class ItemKnnRecommender extends ScoringRecommender {
   protected async fitModel(userItems: Csr): Promise<void> {
     const itemUsers = transpose(userItems);
     const w = this.config.weighting === 'bm25' ? bm25Weight(itemUsers, this.config.k1, this.config.b) : cosineWeight(itemUsers);
-    this.similarity = await allPairsKnnThreads(w, this.config.neighbours + 1, this.threads);
+    // small matrices (well under a second of work) stay on the calling thread: no worker to start and stop
+    this.similarity = await allPairsKnnThreads(w, this.config.neighbours + 1, w.indices.length >= POOL_MIN_PAIRS ? this.threads : 1);
     this.setTrain(userItems, itemUsers);
   }
 
