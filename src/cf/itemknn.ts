@@ -121,28 +121,24 @@ export function allPairsKnn(w: Csr, k: number): Csr {
   return { rows: w.rows, cols: w.rows, indptr, indices, data };
 }
 
-/** The kernel's memory for `w` (and its transpose) and `k` per row, in bytes: what one WebAssembly memory must hold. */
-function knnArenaBytes(w: Csr, k: number, threads: number): number {
-  return 4 * (w.rows + 1 + w.cols + 1 + 4 * w.indices.length + 2 * w.rows * k + w.rows) + threads * (9 * w.rows + 16) + 65_536;
-}
-
 /**
  * {@link allPairsKnn} on the WASM kernel (kernels/knn.as.ts) over `threads` threads, rows handed out
  * in chunks: the same CSR, byte for byte, for any thread count. Falls back to the TypeScript loop
  * when the kernels are not built or the matrices would not fit one WebAssembly memory (4 GiB).
  */
 export async function allPairsKnnThreads(w: Csr, k: number, threads: number): Promise<Csr> {
+  if (!wasmAvailable('knn')) return allPairsKnn(w, k);
   const n = w.rows;
-  if (!wasmAvailable('knn') || knnArenaBytes(w, k, threads) > 2 ** 32 - 2 * 65_536) return allPairsKnn(w, k);
-  const wt = transpose(w);
   const nnz = w.indices.length;
   const a = new Arena();
   const p = {
     wp: a.take((n + 1) * 4), wi: a.take(nnz * 4), wd: a.take(nnz * 4),
-    tp: a.take((wt.rows + 1) * 4), ti: a.take(nnz * 4), td: a.take(nnz * 4),
+    tp: a.take((w.cols + 1) * 4), ti: a.take(nnz * 4), td: a.take(nnz * 4),
     oi: a.take(n * k * 4), os: a.take(n * k * 4), oc: a.take(n * 4), s: a.take(threads * (((9 * n + 15) >> 4) << 4)),
   };
+  if (!a.fits()) return allPairsKnn(w, k);
   a.open();
+  const wt = transpose(w);
   a.i32(p.wp, n + 1).set(w.indptr);
   a.i32(p.wi, nnz).set(w.indices);
   a.f32(p.wd, nnz).set(w.data);

@@ -53,6 +53,8 @@ export function instantiate(memory: WebAssembly.Memory, name = 'als'): AlsKernel
 }
 
 const PAGE = 65536;
+/** Pages of the largest WebAssembly memory (4 GiB). */
+const MAX_PAGES = 65536;
 /** Bytes kept free at the bottom of memory (the module's own statics; pool counters at 1024). */
 const RESERVED = PAGE;
 /** Byte offset of the pool's chunk counter (an i32). */
@@ -77,10 +79,19 @@ export class Arena {
     return this.top;
   }
 
+  /** Whether the plan fits one WebAssembly memory (4 GiB): what {@link open} needs. */
+  fits(): boolean {
+    return this.pages() <= MAX_PAGES;
+  }
+
+  private pages(): number {
+    return Math.ceil(this.top / PAGE) + 1;
+  }
+
   /** Create the shared memory (call once, after planning). */
   open(): WebAssembly.Memory {
-    const pages = Math.ceil(this.top / PAGE) + 1;
-    if (pages > 65536) throw new DeepcutError('invalid_input', `model needs ${(this.top / 2 ** 30).toFixed(1)} GiB of kernel memory; WebAssembly allows 4 GiB`);
+    const pages = this.pages();
+    if (pages > MAX_PAGES) throw new DeepcutError('invalid_input', `model needs ${(this.top / 2 ** 30).toFixed(1)} GiB of kernel memory; WebAssembly allows 4 GiB`);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     return this.memory;
   }
