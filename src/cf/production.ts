@@ -87,7 +87,7 @@ export class ProductionRecommender implements Recommender, Factorized, FoldIn {
     if (!(spec.halfLifeDays >= 0)) throw new DeepcutError('config', `production: halfLifeDays must be ≥ 0, got ${spec.halfLifeDays}`);
     this.space = new AlternatingLeastSquares(parts.als);
     this.ranking = spec.family === 'als' ? this.space : makeRanking(spec.family, parts.easeLambda, parts.als.threads);
-    if (spec.tailShare > 0 && spec.tailSource === 'itemknn' && spec.family !== 'itemknn') this.tail = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS, threads: parts.als.threads });
+    if (spec.tailShare > 0 && spec.tailSource === 'itemknn' && spec.family !== 'itemknn') this.tail = makeTailSource(parts.als.threads);
     this.name = `${spec.family}${spec.halfLifeDays > 0 ? `, half-life ${spec.halfLifeDays} d` : ''}${spec.tailShare > 0 ? `, tail ${spec.tailShare}` : ''}`;
   }
 
@@ -228,6 +228,11 @@ function headOf(m: Csr): Uint8Array {
  * validation (`npm run eval -- --only cf-movielens`).
  */
 export const BLEND_KNN_WEIGHT = 0.6;
+
+/** The dial's tail source as the production model fits it: item-kNN, cosine, {@link TAIL_SOURCE_NEIGHBOURS} neighbours, on `threads`. */
+export function makeTailSource(threads = 1): ItemKnnRecommender {
+  return new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS, threads });
+}
 
 /** The ranking model of a family other than ALS (ALS ranks with the factor model itself); item-kNN fits on `threads`. */
 export function makeRanking(family: Exclude<ProductionSpec['family'], 'als'>, easeLambda: number, threads = 1): Recommender {

@@ -13,8 +13,7 @@ import { PopularityRecommender } from './popularity.ts';
 import { timeHoldout } from './splits.ts';
 import { type RecLists, recommendLists, sampleUsers, scoreLists, trainPopularity } from './evaluate.ts';
 import { dialLists, TAIL_TEMPERATURE, tailDepth } from './longtail.ts';
-import { decayConfidence, makeRanking, ProductionRecommender, type ProductionSpec, ITEMKNN_NEIGHBOURS, TAIL_SOURCE_NEIGHBOURS } from './production.ts';
-import { ItemKnnRecommender } from './itemknn.ts';
+import { decayConfidence, makeRanking, makeTailSource, ProductionRecommender, type ProductionSpec, ITEMKNN_NEIGHBOURS, TAIL_SOURCE_NEIGHBOURS } from './production.ts';
 import { DeepcutError } from '../errors.ts';
 
 export type ProductionFamily = ProductionSpec['family'];
@@ -152,7 +151,7 @@ export async function selectProduction(raw: Csr, time: Float64Array, now: number
     source = ITEMKNN_NEIGHBOURS === TAIL_SOURCE_NEIGHBOURS ? lists.get(`itemknn ${spec.halfLifeDays}`) : undefined;
     if (!source) {
       const input = decayConfidence(split.train, trainTime, now, spec.halfLifeDays);
-      const knn = new ItemKnnRecommender({ weighting: 'cosine', neighbours: TAIL_SOURCE_NEIGHBOURS, threads: o.als.threads });
+      const knn = makeTailSource(o.als.threads);
       await knn.fit(input);
       source = await recommendLists(knn, input, users, depth);
     }
